@@ -1,0 +1,14 @@
+/* commands.h: the s2r subcommands, one file each under apps/. */
+#ifndef S2R_APPS_COMMANDS_H
+#define S2R_APPS_COMMANDS_H
+
+/* Each returns the process exit status: 0 ok, 1 failure, 2 usage.
+ * argv[0] is the subcommand name. */
+int s2r_cmd_convert(int argc, char **argv);      /* s2r [opts] SCRIPT (s2r.c) */
+int s2r_cmd_plugins(int argc, char **argv);      /* s2r plugins */
+int s2r_cmd_help_plugin(int argc, char **argv);  /* s2r help PLUGIN */
+int s2r_cmd_check_config(int argc, char **argv); /* s2r check-config */
+int s2r_cmd_serve(int argc, char **argv);        /* s2r serve */
+int s2r_cmd_lambda(int argc, char **argv);       /* s2r lambda */
+
+#endif

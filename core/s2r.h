@@ -1,0 +1,323 @@
+/**
+ * @file s2r.h
+ * @brief s2r core library: read a SLURM batch script the way sbatch does and
+ *        turn it into a Run:ai 2.25 workload.
+ *
+ * Pipeline (every stage is a pure function of its inputs):
+ *
+ *   bytes --s2r_job_parse()--> s2r_job        (what sbatch makes of it)
+ *         --s2r_rules_convert()--> s2r_workload (Run:ai side, per design §2)
+ *         --s2r_emit()--> text                  (runai CLI | YAML | REST JSON)
+ *
+ * Units used throughout: memory in MiB (1 MiB = 2^20 bytes, as SLURM's "M"),
+ * time in seconds, CPUs in whole cores, GPUs in whole devices.
+ *
+ * Ownership: every pointer inside s2r_job / s2r_workload is owned by the
+ * enclosing struct and released by s2r_job_free() / s2r_workload_free().
+ * Strings are NUL-terminated UTF-8 (bytes are passed through unchanged).
+ *
+ * Errors: functions return 0 (S2R_OK) on success or a negative s2r_status
+ * (see plugin.h). Problems with the input are reported as diagnostics in an
+ * s2r_diags list, each naming file, line and option.
+ */
+#ifndef S2R_S2R_H
+#define S2R_S2R_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define S2R_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef enum s2r_severity {
+    S2R_SEV_NOTE = 0,    /**< informative; printed unless -q */
+    S2R_SEV_WARNING = 1, /**< something has no exact Run:ai equivalent */
+    S2R_SEV_ERROR = 2    /**< the script is refused (as sbatch would) */
+} s2r_severity;
+
+typedef struct s2r_diag {
+    s2r_severity severity;
+    char *file;    /**< script name as given by the user ("-" for stdin) */
+    int line;      /**< 1-based line, 0 when not tied to a line */
+    char *option;  /**< long option name without dashes ("mail-type"), or NULL */
+    char *message; /**< one sentence, no trailing newline, never a secret */
+} s2r_diag;
+
+typedef struct s2r_diags {
+    s2r_diag *v;
+    size_t n, cap;
+} s2r_diags;
+
+/** Append a diagnostic. @p option may be NULL. Returns 0 or S2R_ENOMEM. */
+int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
+                  const char *option, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/** Number of diagnostics of severity @p sev. */
+size_t s2r_diags_count(const s2r_diags *d, s2r_severity sev);
+/** True when a warning or error names @p option. */
+bool s2r_diags_has_option(const s2r_diags *d, const char *option);
+/** Format one diagnostic as "file:line: warning: message" (malloc'd). */
+char *s2r_diag_format(const s2r_diag *dg);
+void s2r_diags_clear(s2r_diags *d);
+
+/* ------------------------------------------------------------------ */
+/* Small containers                                                    */
+/* ------------------------------------------------------------------ */
+
+typedef struct s2r_strv {
+    char **v;
+    size_t n, cap;
+} s2r_strv;
+
+int s2r_strv_push(s2r_strv *sv, const char *s);
+void s2r_strv_clear(s2r_strv *sv);
+
+typedef struct s2r_env {
+    char *name;
+    char *value;
+} s2r_env;
+
+typedef struct s2r_envv {
+    s2r_env *v;
+    size_t n, cap;
+} s2r_envv;
+
+/** Set NAME=VALUE, replacing an earlier value of the same name in place. */
+int s2r_envv_set(s2r_envv *ev, const char *name, const char *value);
+const char *s2r_envv_get(const s2r_envv *ev, const char *name);
+void s2r_envv_clear(s2r_envv *ev);
+
+/* ------------------------------------------------------------------ */
+/* s2r_job: what sbatch makes of a script                              */
+/* ------------------------------------------------------------------ */
+
+/** One effective directive option after "last occurrence wins". */
+typedef struct s2r_directive {
+    char *name;  /**< canonical long name without dashes ("cpus-per-task") */
+    char *value; /**< value as sbatch read it (quotes removed), or NULL */
+    int line;    /**< line of the (last) occurrence */
+} s2r_directive;
+
+/** --array, per sbatch(1) --array and slurm_parse_array_tok(). */
+typedef struct s2r_array {
+    int32_t *indices;     /**< every index, ascending, no duplicates */
+    size_t count;
+    int32_t max_parallel; /**< the %N throttle, 0 when not given */
+} s2r_array;
+
+typedef enum s2r_distributed {
+    S2R_DIST_NONE = 0,
+    S2R_DIST_PYTORCH = 1, /**< torchrun / torch.distributed.run / accelerate /
+                               deepspeed over more than one node */
+    S2R_DIST_MPI = 2      /**< mpirun / mpiexec / srun of a program, more than
+                               one task or node */
+} s2r_distributed;
+
+/** A memory request in MiB; per sbatch(1) --mem / --mem-per-cpu / --mem-per-gpu. */
+#define S2R_MEM_UNSET (-1)
+#define S2R_MEM_ALL (-2) /**< --mem=0: all memory of each node */
+/** --time: not given / no limit (UNLIMITED, INFINITE, -1, 0). */
+#define S2R_TIME_UNSET (-1)
+#define S2R_TIME_UNLIMITED (-2)
+
+typedef struct s2r_job {
+    char *file;     /**< script name as given ("-" for stdin) */
+    bool valid;     /**< false when sbatch would refuse the script */
+
+    /* ---- directives (the facts of ../shared/corpus/README.md) ---- */
+    char *job_name;          /**< --job-name verbatim, or NULL */
+    int64_t nodes;           /**< --nodes minimum (range a-b gives a); 1 */
+    int64_t nodes_max;       /**< --nodes maximum; == nodes for one number */
+    bool nodes_set;
+    int64_t ntasks;          /**< --ntasks, 0 when not given */
+    int64_t ntasks_per_node; /**< --ntasks-per-node, 0 when not given */
+    int64_t tasks_per_node;  /**< derived: ntasks-per-node, else
+                                  ceil(ntasks/nodes), else 1 */
+    int64_t cpus_per_task;   /**< --cpus-per-task, 0 when not given */
+    int64_t cpus_per_gpu;    /**< --cpus-per-gpu, 0 when not given */
+    int64_t gpus_per_node;   /**< derived from --gres/--gpus*, 0 = none */
+    char *gpu_type;          /**< "a100" etc. or NULL */
+    int64_t cpus_per_node;   /**< derived (cores) */
+    int64_t mem_per_node_mib;/**< derived: MiB, S2R_MEM_ALL or S2R_MEM_UNSET */
+    int64_t time_limit_s;    /**< seconds, or S2R_TIME_UNSET / _UNLIMITED */
+    s2r_array *array;        /**< NULL when no --array */
+    char *chdir;             /**< --chdir, or NULL */
+    char **partitions;       /**< --partition list, NULL-terminated or NULL */
+    char *account;           /**< --account or NULL */
+    s2r_envv export_env;     /**< K=V entries of --export */
+    char *export_mode;       /**< "ALL", "NONE", "NIL" or NULL */
+    char *container_image;   /**< pyxis --container-image as an OCI ref */
+    s2r_directive *directives; /**< every effective option, in order */
+    size_t n_directives;
+
+    /* ---- body (what the script runs) ---- */
+    char *image;             /**< OCI image the main command runs in, or NULL */
+    char *workdir;           /**< directory of the main command, or NULL */
+    s2r_envv env;            /**< job variables with run-time values */
+    s2r_strv command_tokens; /**< argv of the main computation (facts form) */
+    s2r_distributed distributed;
+    int main_line;           /**< line of the main command, 0 if none */
+    bool uses_array_index;   /**< body reads SLURM_ARRAY_TASK_ID */
+
+    /* ---- what the container runs (filled by body analysis) ---- */
+    s2r_strv run_argv;       /**< direct argv when the body reduces to one
+                                  command; empty when run_shell is used */
+    char *run_shell;         /**< bash body for `bash -c`, or NULL */
+    s2r_strv launcher_argv;  /**< MPI: the mpirun command for the launcher */
+    char *shebang_shell;     /**< interpreter of the #! line ("bash") */
+} s2r_job;
+
+/**
+ * Parse a batch script exactly as sbatch(1) does (directive scan, option
+ * values, cross-option rules) and analyse its body.
+ *
+ * @param job_out  zeroed struct to fill; free with s2r_job_free() in all cases
+ * @param file     script name for messages and the default job name
+ * @param buf,len  the script bytes (need not be NUL-terminated)
+ * @param cfg      site configuration (default image etc.), may be NULL
+ * @param diags    receives errors, warnings and notes
+ * @return 0 when the script is valid; S2R_EINVAL when sbatch would refuse it
+ *         (job_out->valid is false and diags holds at least one error);
+ *         S2R_ENOMEM.
+ */
+struct s2r_config;
+int s2r_job_parse(s2r_job *job_out, const char *file, const char *buf,
+                  size_t len, const struct s2r_config *cfg, s2r_diags *diags);
+void s2r_job_free(s2r_job *job);
+
+/* ------------------------------------------------------------------ */
+/* s2r_workload: the Run:ai side                                       */
+/* ------------------------------------------------------------------ */
+
+typedef enum s2r_workload_kind {
+    S2R_WL_STANDARD = 0, /**< runai training standard submit / batch/v1 Job */
+    S2R_WL_PYTORCH = 1,  /**< runai training pytorch submit / PyTorchJob */
+    S2R_WL_MPI = 2       /**< runai training mpi submit / MPIJob v2beta1 */
+} s2r_workload_kind;
+
+typedef struct s2r_workload {
+    s2r_workload_kind kind;
+    char *name;            /**< DNS-1123 label, <= 63 chars */
+    char *project;         /**< Run:ai project, NULL = from $RUNAI_PROJECT */
+    int64_t pods;          /**< pods doing the work (= SLURM nodes) */
+    int64_t workers;       /**< CLI --workers: PyTorch nodes-1, MPI nodes */
+    int64_t slots_per_worker; /**< MPI --slots-per-worker (tasks per node) */
+
+    /* per pod (= per SLURM node) */
+    int64_t gpus;          /**< --gpu-devices-request / nvidia.com/gpu */
+    int64_t cpus;          /**< --cpu-core-request / cpu (cores) */
+    int64_t memory_mib;    /**< --cpu-memory-request in MiB, 0 = unset */
+
+    char *image;
+    char *workdir;         /**< --working-dir, or NULL */
+    s2r_envv env;          /**< --environment-variable */
+    s2r_strv command;      /**< container argv (after `--command --`) */
+    s2r_strv launcher_command; /**< MPI launcher argv */
+
+    char **node_pools;     /**< NULL-terminated, or NULL */
+    char *node_type;       /**< run.ai/type, or NULL */
+    char *priority;        /**< very-low .. very-high, or NULL */
+    char *preemptibility;  /**< preemptible | non-preemptible, or NULL */
+    int64_t backoff_limit; /**< 0: SLURM does not requeue by default */
+
+    /* arrays (standard only) */
+    int64_t completions;   /**< --runs, 0 when no array */
+    int64_t parallelism;   /**< --parallelism, 0 when no array */
+    int32_t *array_indices;/**< SLURM index of each completion index */
+    size_t n_array_indices;
+
+    int64_t time_limit_s;  /**< activeDeadlineSeconds; 0 = none */
+    int64_t gpus_per_proc; /**< PyTorch nprocPerNode hint, 0 = unset */
+} s2r_workload;
+
+void s2r_workload_free(s2r_workload *wl);
+
+/* ------------------------------------------------------------------ */
+/* Site configuration ([core] and [site] of s2r.ini)                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct s2r_map_entry {
+    char *key;
+    char *value; /**< "" means: map to nothing */
+} s2r_map_entry;
+
+typedef struct s2r_config {
+    char *project;         /**< fixed Run:ai project, NULL = $RUNAI_PROJECT */
+    char *default_image;   /**< image when the script names none */
+    char *priority;        /**< very-low .. very-high, NULL = Run:ai default */
+    char *preemptibility;  /**< preemptible | non-preemptible, or NULL */
+    char *time_limit;      /**< "warn" (default) or "timeout" (wrap command) */
+    char *format;          /**< default output: cli | yaml | json */
+    char *provider;        /**< provider section id, NULL = built-in rules */
+    char *config_file;     /**< path it was read from, or NULL */
+    s2r_map_entry *partitions; /**< partition -> node pool */
+    size_t n_partitions;
+    s2r_map_entry *constraints; /**< constraint -> node type */
+    size_t n_constraints;
+} s2r_config;
+
+/** Defaults: image nvcr.io/nvidia/pytorch:24.05-py3, time_limit warn. */
+void s2r_config_defaults(s2r_config *cfg);
+void s2r_config_free(s2r_config *cfg);
+/** Look up @p key in a map; NULL when absent. */
+const char *s2r_config_map(const s2r_map_entry *m, size_t n, const char *key);
+
+/* ------------------------------------------------------------------ */
+/* Conversion and output                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * The built-in rules provider: s2r_job -> s2r_workload per design §2.
+ * Warns (in @p diags) for every effective option with no Run:ai equivalent.
+ * @return 0, S2R_EINVAL (job not valid) or S2R_ENOMEM.
+ */
+int s2r_rules_convert(s2r_workload *wl_out, const s2r_job *job,
+                      const s2r_config *cfg, s2r_diags *diags);
+
+typedef enum s2r_format {
+    S2R_FMT_CLI = 0,  /**< bash script calling runai training ... submit */
+    S2R_FMT_YAML = 1, /**< Job / PyTorchJob / MPIJob for runai workload submit */
+    S2R_FMT_JSON = 2  /**< body of POST /api/v1/workloads/{trainings,distributed} */
+} s2r_format;
+
+/** "cli"|"yaml"|"json" -> format; returns -1 when unknown. */
+int s2r_format_from_name(const char *name);
+
+/**
+ * Render a workload. @p out receives a malloc'd NUL-terminated text the
+ * caller frees. Emitters are pure: same workload, same bytes.
+ * Per-format notes (e.g. --time has no CLI flag) go to @p diags.
+ */
+int s2r_emit(char **out, const s2r_workload *wl, s2r_format fmt,
+             const s2r_config *cfg, s2r_diags *diags);
+int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
+                 s2r_diags *diags);
+int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
+                  s2r_diags *diags);
+int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
+                  s2r_diags *diags);
+
+/**
+ * Quote @p s for a POSIX shell: single quotes, with ' written as '\''.
+ * Words made only of [A-Za-z0-9_@%+=:,./-] are returned unquoted.
+ * Returns malloc'd text, NULL on ENOMEM.
+ */
+char *s2r_shell_quote(const char *s);
+
+/** DNS-1123 label (<= 63, [a-z0-9-], starts with a letter) from a job name. */
+char *s2r_dns_label(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* S2R_S2R_H */

@@ -1,0 +1,21 @@
+#!/bin/sh
+# The whole test suite: install, build with warnings as errors, run the
+# cmocka/ctest suite and the shared corpus checkers.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+[ -x scripts/install-test-peers.sh ] && ./scripts/install-test-peers.sh
+./scripts/build.sh -DS2R_WERROR=ON
+ctest --test-dir build --output-on-failure -j 2
+shared="${S2R_SHARED_DIR:-../shared}"
+if [ -d "$shared/tools" ]; then
+    "$shared/tools/check-corpus" --bin build/s2r
+    "$shared/tools/check-cli" --bin build/s2r
+    out=$(mktemp -d)
+    for f in "$shared"/corpus/*.sbatch; do
+        ./build/s2r -q --format yaml "$f" > "$out/$(basename "$f" .sbatch).yaml" 2>/dev/null || rm -f "$out/$(basename "$f" .sbatch).yaml"
+    done
+    "$shared/tools/validate-k8s" "$out"/*.yaml
+    echo "validate-k8s: $(ls "$out" | wc -l) workloads valid"
+    rm -rf "$out"
+fi
