@@ -174,6 +174,8 @@ typedef struct s2r_job {
                                   command; empty when run_shell is used */
     char *run_shell;         /**< bash body for `bash -c`, or NULL */
     s2r_strv launcher_argv;  /**< MPI: the mpirun command for the launcher */
+    s2r_envv slurm_env;      /**< SLURM_* stand-ins the body reads whose value
+                                  the directives fix (SLURM_CPUS_PER_TASK...) */
     char *shebang_shell;     /**< interpreter of the #! line ("bash") */
 } s2r_job;
 

@@ -197,6 +197,7 @@ void s2r_job_free(s2r_job *job)
     s2r_strv_clear(&job->run_argv);
     free(job->run_shell);
     s2r_strv_clear(&job->launcher_argv);
+    s2r_envv_clear(&job->slurm_env);
     free(job->shebang_shell);
     memset(job, 0, sizeof(*job));
 }
