@@ -1,0 +1,323 @@
+/* emit.c: the s2r_emit dispatcher, format names and the helpers shared by
+ * the three emitters (see emit_common.h). */
+#include "emit_common.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int s2r_format_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    if (strcasecmp(name, "cli") == 0)
+        return S2R_FMT_CLI;
+    if (strcasecmp(name, "yaml") == 0 || strcasecmp(name, "yml") == 0)
+        return S2R_FMT_YAML;
+    if (strcasecmp(name, "json") == 0)
+        return S2R_FMT_JSON;
+    return -1;
+}
+
+int s2r_emit(char **out, const s2r_workload *wl, s2r_format fmt,
+             const s2r_config *cfg, s2r_diags *diags)
+{
+    if (!out)
+        return S2R_EINVAL;
+    *out = NULL;
+    switch (fmt) {
+    case S2R_FMT_CLI:
+        return s2r_emit_cli(out, wl, cfg, diags);
+    case S2R_FMT_YAML:
+        return s2r_emit_yaml(out, wl, cfg, diags);
+    case S2R_FMT_JSON:
+        return s2r_emit_json(out, wl, cfg, diags);
+    }
+    return S2R_EINVAL;
+}
+
+/* ---- buffer ------------------------------------------------------ */
+
+static bool buf_reserve(s2r_emit__buf *b, size_t more)
+{
+    if (b->oom)
+        return false;
+    if (b->len + more + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void s2r_emit__buf_putn(s2r_emit__buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void s2r_emit__buf_puts(s2r_emit__buf *b, const char *s)
+{
+    s2r_emit__buf_putn(b, s, strlen(s));
+}
+
+void s2r_emit__buf_printf(s2r_emit__buf *b, const char *fmt, ...)
+{
+    char small[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
+    if ((size_t)n < sizeof(small)) {
+        s2r_emit__buf_putn(b, small, (size_t)n);
+        return;
+    }
+    if (!buf_reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *s2r_emit__buf_finish(s2r_emit__buf *b)
+{
+    if (!b->oom && !b->p)
+        buf_reserve(b, 0);
+    if (b->oom) {
+        s2r_emit__buf_free(b);
+        return NULL;
+    }
+    b->p[b->len] = '\0';
+    char *p = b->p;
+    memset(b, 0, sizeof(*b));
+    return p;
+}
+
+void s2r_emit__buf_free(s2r_emit__buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof(*b));
+}
+
+/* ---- values ------------------------------------------------------ */
+
+void s2r_emit__quantity(char out[S2R_EMIT__QTY_MAX], int64_t mib)
+{
+    if (mib % 1024 == 0)
+        snprintf(out, S2R_EMIT__QTY_MAX, "%" PRId64 "Gi", mib / 1024);
+    else
+        snprintf(out, S2R_EMIT__QTY_MAX, "%" PRId64 "Mi", mib);
+}
+
+bool s2r_emit__utf8_valid(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned char c = *s;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1, cp = c & 0x1F, min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2, cp = c & 0x0F, min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        for (size_t i = 1; i <= n; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return false; /* also stops at the NUL */
+            cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        s += n + 1;
+    }
+    return true;
+}
+
+static int utf8_check(const char *s, const char *what, s2r_diags *diags)
+{
+    if (!s || s2r_emit__utf8_valid(s))
+        return S2R_OK;
+    int rc = s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, NULL,
+                           "%s is not valid UTF-8, which YAML and JSON "
+                           "cannot carry; use --format cli",
+                           what);
+    return rc ? rc : S2R_EINVAL;
+}
+
+static int utf8_check_strv(const s2r_strv *sv, const char *what,
+                           s2r_diags *diags)
+{
+    for (size_t i = 0; i < sv->n; i++) {
+        int rc = utf8_check(sv->v[i], what, diags);
+        if (rc)
+            return rc;
+    }
+    return S2R_OK;
+}
+
+int s2r_emit__check(const s2r_workload *wl, bool need_utf8,
+                    s2r_diags *diags)
+{
+    int rc;
+    if (!wl)
+        return S2R_EINVAL;
+    if (!wl->name || !*wl->name) {
+        rc = s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, NULL,
+                           "the workload has no name");
+        return rc ? rc : S2R_EINVAL;
+    }
+    if (!wl->image || !*wl->image) {
+        rc = s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, NULL,
+                           "the workload has no container image");
+        return rc ? rc : S2R_EINVAL;
+    }
+    if (!need_utf8)
+        return S2R_OK;
+    if ((rc = utf8_check(wl->name, "the workload name", diags)) ||
+        (rc = utf8_check(wl->project, "the project", diags)) ||
+        (rc = utf8_check(wl->image, "the image", diags)) ||
+        (rc = utf8_check(wl->workdir, "the working directory", diags)) ||
+        (rc = utf8_check(wl->node_type, "the node type", diags)) ||
+        (rc = utf8_check(wl->priority, "the priority", diags)) ||
+        (rc = utf8_check(wl->preemptibility, "the preemptibility", diags)) ||
+        (rc = utf8_check_strv(&wl->command, "the command", diags)) ||
+        (rc = utf8_check_strv(&wl->launcher_command, "the MPI launcher command",
+                              diags)))
+        return rc;
+    for (size_t i = 0; i < wl->env.n; i++) {
+        if ((rc = utf8_check(wl->env.v[i].name, "an environment variable name",
+                             diags)) ||
+            (rc = utf8_check(wl->env.v[i].value,
+                             "an environment variable value", diags)))
+            return rc;
+    }
+    for (size_t i = 0; i < s2r_emit__n_pools(wl); i++)
+        if ((rc = utf8_check(wl->node_pools[i], "a node pool", diags)))
+            return rc;
+    return S2R_OK;
+}
+
+/* ---- time limit -------------------------------------------------- */
+
+int64_t s2r_emit__timeout_wrap(const s2r_workload *wl, const s2r_config *cfg)
+{
+    if (wl->time_limit_s <= 0 || !cfg || !cfg->time_limit)
+        return 0;
+    return strcmp(cfg->time_limit, "timeout") == 0 ? wl->time_limit_s : 0;
+}
+
+int s2r_emit__time_diag(const s2r_workload *wl, const s2r_config *cfg,
+                        const char *what, s2r_diags *diags)
+{
+    if (wl->time_limit_s <= 0)
+        return S2R_OK;
+    if (s2r_emit__timeout_wrap(wl, cfg) > 0)
+        return s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, "time",
+                             "the %s has no time limit: the command runs "
+                             "under `timeout %" PRId64 "` instead",
+                             what, wl->time_limit_s);
+    return s2r_diags_add(diags, S2R_SEV_WARNING, NULL, 0, "time",
+                         "the %s has no time limit, so --time (%" PRId64
+                         " s) is not enforced; --format yaml carries it as "
+                         "activeDeadlineSeconds, and time_limit = timeout "
+                         "in s2r.ini wraps the command in `timeout`",
+                         what, wl->time_limit_s);
+}
+
+/* ---- argv view --------------------------------------------------- */
+
+void s2r_emit__argv_init(s2r_emit__argv *a, const s2r_strv *cmd,
+                         int64_t timeout_s)
+{
+    memset(a, 0, sizeof(*a));
+    a->rest = (const char *const *)cmd->v;
+    a->n_rest = cmd->n;
+    if (timeout_s > 0 && cmd->n > 0) {
+        a->n_pre = 2;
+        snprintf(a->secs, sizeof(a->secs), "%" PRId64, timeout_s);
+    }
+}
+
+size_t s2r_emit__argv_count(const s2r_emit__argv *a)
+{
+    return a->n_pre + a->n_rest;
+}
+
+const char *s2r_emit__argv_get(const s2r_emit__argv *a, size_t i)
+{
+    if (i < a->n_pre)
+        return i == 0 ? "timeout" : a->secs;
+    return a->rest[i - a->n_pre];
+}
+
+const s2r_strv *s2r_emit__main_command(const s2r_workload *wl)
+{
+    if (wl->kind == S2R_WL_MPI && wl->launcher_command.n > 0)
+        return &wl->launcher_command;
+    return &wl->command;
+}
+
+size_t s2r_emit__n_pools(const s2r_workload *wl)
+{
+    size_t n = 0;
+    while (wl->node_pools && wl->node_pools[n])
+        n++;
+    return n;
+}
+
+int64_t s2r_emit__completions(const s2r_workload *wl)
+{
+    if (wl->completions > 0)
+        return wl->completions;
+    return (int64_t)wl->n_array_indices;
+}
+
+int64_t s2r_emit__parallelism(const s2r_workload *wl)
+{
+    int64_t n = s2r_emit__completions(wl);
+    if (wl->parallelism <= 0 || wl->parallelism > n)
+        return n;
+    return wl->parallelism;
+}
+
+const char *s2r_emit__priority(const s2r_workload *wl)
+{
+    return wl->priority && *wl->priority ? wl->priority : "low";
+}
+
+const char *s2r_emit__preemptibility(const s2r_workload *wl)
+{
+    return wl->preemptibility && *wl->preemptibility ? wl->preemptibility
+                                                     : "preemptible";
+}

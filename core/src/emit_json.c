@@ -1,0 +1,290 @@
+/* emit_json.c: the body of POST /api/v1/workloads/trainings (standard) or
+ * /api/v1/workloads/distributed (PyTorch, MPI), per runai-formats.md §3,
+ * built with json-c. */
+#include "emit_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+/* json-c builder with a sticky out-of-memory flag */
+typedef struct jb {
+    bool oom;
+} jb;
+
+static json_object *obj(jb *j)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        j->oom = true;
+    return o;
+}
+
+static json_object *arr(jb *j)
+{
+    json_object *o = json_object_new_array();
+    if (!o)
+        j->oom = true;
+    return o;
+}
+
+/* add @p v (owned) to @p o under @p k; drops v when o is NULL */
+static void add(jb *j, json_object *o, const char *k, json_object *v)
+{
+    if (!v) {
+        j->oom = true;
+        return;
+    }
+    if (!o || json_object_object_add(o, k, v) != 0) {
+        j->oom = true;
+        json_object_put(v);
+    }
+}
+
+static void push(jb *j, json_object *a, json_object *v)
+{
+    if (!v) {
+        j->oom = true;
+        return;
+    }
+    if (!a || json_object_array_add(a, v) != 0) {
+        j->oom = true;
+        json_object_put(v);
+    }
+}
+
+static void add_str(jb *j, json_object *o, const char *k, const char *v)
+{
+    add(j, o, k, json_object_new_string(v));
+}
+
+static void add_int(jb *j, json_object *o, const char *k, int64_t v)
+{
+    add(j, o, k, json_object_new_int64(v));
+}
+
+static void add_bool(jb *j, json_object *o, const char *k, bool v)
+{
+    add(j, o, k, json_object_new_boolean(v));
+}
+
+/* "command": first word, "args": the other words, each shell-quoted,
+ * joined by spaces: Run:ai shell-splits both strings. */
+static void command_args(jb *j, json_object *spec, const s2r_strv *cmd,
+                         int64_t timeout_s)
+{
+    s2r_emit__argv argv;
+    s2r_emit__argv_init(&argv, cmd, timeout_s);
+    size_t n = s2r_emit__argv_count(&argv);
+    if (n == 0)
+        return;
+    s2r_emit__buf b = {0};
+    s2r_emit__buf_put_shq(&b, s2r_emit__argv_get(&argv, 0));
+    char *s = s2r_emit__buf_finish(&b);
+    if (!s) {
+        j->oom = true;
+        return;
+    }
+    add_str(j, spec, "command", s);
+    free(s);
+    if (n == 1)
+        return;
+    for (size_t i = 1; i < n; i++) {
+        if (i > 1)
+            s2r_emit__buf_putn(&b, " ", 1);
+        s2r_emit__buf_put_shq(&b, s2r_emit__argv_get(&argv, i));
+    }
+    s = s2r_emit__buf_finish(&b);
+    if (!s) {
+        j->oom = true;
+        return;
+    }
+    add_str(j, spec, "args", s);
+    free(s);
+}
+
+static void env_vars(jb *j, json_object *spec, const s2r_workload *wl)
+{
+    if (wl->env.n == 0)
+        return;
+    json_object *a = arr(j);
+    for (size_t i = 0; i < wl->env.n; i++) {
+        json_object *e = obj(j);
+        add_str(j, e, "name", wl->env.v[i].name);
+        add_str(j, e, "value", wl->env.v[i].value ? wl->env.v[i].value : "");
+        push(j, a, e);
+    }
+    add(j, spec, "environmentVariables", a);
+}
+
+static void compute(jb *j, json_object *spec, int64_t gpus, int64_t cpus,
+                    int64_t mib, bool mem_limit)
+{
+    if (gpus <= 0 && cpus <= 0 && mib <= 0)
+        return;
+    json_object *c = obj(j);
+    if (gpus > 0)
+        add_int(j, c, "gpuDevicesRequest", gpus);
+    if (cpus > 0)
+        add_int(j, c, "cpuCoreRequest", cpus);
+    if (mib > 0) {
+        char q[S2R_EMIT__QTY_MAX];
+        s2r_emit__quantity(q, mib);
+        add_str(j, c, "cpuMemoryRequest", q);
+        if (mem_limit)
+            add_str(j, c, "cpuMemoryLimit", q);
+    }
+    add(j, spec, "compute", c);
+}
+
+static void placement(jb *j, json_object *spec, const s2r_workload *wl)
+{
+    size_t pools = s2r_emit__n_pools(wl);
+    if (pools > 0) {
+        json_object *a = arr(j);
+        for (size_t i = 0; i < pools; i++)
+            push(j, a, json_object_new_string(wl->node_pools[i]));
+        add(j, spec, "nodePools", a);
+    }
+    if (wl->node_type && *wl->node_type)
+        add_str(j, spec, "nodeType", wl->node_type);
+}
+
+static void common_tail(jb *j, json_object *spec, const s2r_workload *wl)
+{
+    if (wl->priority && *wl->priority)
+        add_str(j, spec, "priorityClass", wl->priority);
+    if (wl->preemptibility && *wl->preemptibility)
+        add_str(j, spec, "preemptibility", wl->preemptibility);
+    add_int(j, spec, "backoffLimit",
+            wl->backoff_limit > 0 ? wl->backoff_limit : 0);
+}
+
+static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
+{
+    json_object *root = obj(j), *spec = obj(j);
+    add_str(j, root, "name", wl->name);
+    add_str(j, root, "projectId",
+            wl->project && *wl->project ? wl->project : S2R_EMIT__PROJECT_ID);
+    add_str(j, root, "clusterId", S2R_EMIT__CLUSTER_ID);
+
+    if (wl->kind == S2R_WL_PYTORCH) {
+        add_bool(j, root, "masterSpecSameAsWorker", true);
+        add_str(j, spec, "distributedFramework", "PyTorch");
+        add_int(j, spec, "numWorkers", wl->workers);
+    } else if (wl->kind == S2R_WL_MPI) {
+        add_bool(j, root, "masterSpecSameAsWorker", false);
+        add_str(j, spec, "distributedFramework", "MPI");
+        add_int(j, spec, "numWorkers", wl->workers);
+        if (wl->slots_per_worker > 0)
+            add_int(j, spec, "slotsPerWorker", wl->slots_per_worker);
+        add_str(j, spec, "sshAuthMountPath", "/root/.ssh");
+        add_str(j, spec, "mpiLauncherCreationPolicy", "WaitForWorkersReady");
+    }
+
+    add_str(j, spec, "image", wl->image);
+    if (wl->kind != S2R_WL_MPI)
+        command_args(j, spec, &wl->command, timeout_s);
+    if (wl->workdir && *wl->workdir)
+        add_str(j, spec, "workingDir", wl->workdir);
+    env_vars(j, spec, wl);
+    compute(j, spec, wl->gpus, wl->cpus, wl->memory_mib, true);
+    placement(j, spec, wl);
+    common_tail(j, spec, wl);
+    if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0) {
+        add_int(j, spec, "parallelism", s2r_emit__parallelism(wl));
+        add_int(j, spec, "completions", s2r_emit__completions(wl));
+    } else if (wl->kind == S2R_WL_PYTORCH) {
+        add_str(j, spec, "cleanPodPolicy", "None");
+    } else if (wl->kind == S2R_WL_MPI) {
+        add_str(j, spec, "cleanPodPolicy", "Running");
+    }
+    add(j, root, "spec", spec);
+
+    if (wl->kind == S2R_WL_MPI) {
+        /* the launcher: runs mpirun, needs little */
+        json_object *m = obj(j);
+        add_str(j, m, "image", wl->image);
+        command_args(j, m, s2r_emit__main_command(wl), timeout_s);
+        if (wl->workdir && *wl->workdir)
+            add_str(j, m, "workingDir", wl->workdir);
+        env_vars(j, m, wl);
+        compute(j, m, 0, S2R_EMIT__LAUNCHER_CPU, S2R_EMIT__LAUNCHER_MEM_MIB,
+                false);
+        placement(j, m, wl);
+        add(j, root, "masterSpec", m);
+    }
+    return root;
+}
+
+static int json_diags(const s2r_workload *wl, const s2r_config *cfg,
+                      s2r_diags *diags)
+{
+    int rc;
+    const char *endpoint = wl->kind == S2R_WL_STANDARD ? "trainings"
+                                                       : "distributed";
+    if (wl->project && *wl->project)
+        rc = s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, NULL,
+                           "POST the body to /api/v1/workloads/%s after "
+                           "replacing clusterId \"%s\" (GET /api/v1/clusters);"
+                           " projectId holds the project \"%s\", which must "
+                           "be its id from GET /api/v1/org-unit/projects",
+                           endpoint, S2R_EMIT__CLUSTER_ID, wl->project);
+    else
+        rc = s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, NULL,
+                           "POST the body to /api/v1/workloads/%s after "
+                           "replacing the placeholders projectId \"%s\" "
+                           "(GET /api/v1/org-unit/projects) and clusterId "
+                           "\"%s\" (GET /api/v1/clusters)",
+                           endpoint, S2R_EMIT__PROJECT_ID,
+                           S2R_EMIT__CLUSTER_ID);
+    if (rc)
+        return rc;
+    if ((rc = s2r_emit__time_diag(wl, cfg, "Run:ai REST API", diags)))
+        return rc;
+    if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0)
+        rc = s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, "array",
+                           "Run:ai documents no per-run index for "
+                           "completions, so the pods get no "
+                           "SLURM_ARRAY_TASK_ID; --format yaml derives it "
+                           "from JOB_COMPLETION_INDEX");
+    return rc;
+}
+
+int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
+                  s2r_diags *diags)
+{
+    if (!out)
+        return S2R_EINVAL;
+    *out = NULL;
+    int rc = s2r_emit__check(wl, true, diags);
+    if (rc)
+        return rc;
+
+    jb j = {0};
+    json_object *root = body(&j, wl, s2r_emit__timeout_wrap(wl, cfg));
+    if (j.oom) {
+        json_object_put(root);
+        return S2R_ENOMEM;
+    }
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                  JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    char *copy = text ? malloc(len + 2) : NULL;
+    if (copy) {
+        memcpy(copy, text, len);
+        copy[len] = '\n';
+        copy[len + 1] = '\0';
+    }
+    json_object_put(root);
+    if (!copy)
+        return S2R_ENOMEM;
+    if ((rc = json_diags(wl, cfg, diags))) {
+        free(copy);
+        return rc;
+    }
+    *out = copy;
+    return S2R_OK;
+}

@@ -1,0 +1,480 @@
+/* emit_yaml.c: one Kubernetes document for `runai workload submit --file`
+ * (runai-formats.md §2): batch/v1 Job, kubeflow.org/v1 PyTorchJob or
+ * kubeflow.org/v2beta1 MPIJob. Written with libyaml's emitter; every
+ * string that YAML could read as another type is quoted. */
+#include "emit_common.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+/* libyaml emitter plus a sticky error: after the first failure every
+ * call is a no-op. */
+typedef struct ye {
+    yaml_emitter_t em;
+    s2r_emit__buf *buf;
+    bool failed;
+} ye;
+
+static int write_handler(void *data, unsigned char *buffer, size_t size)
+{
+    s2r_emit__buf *b = data;
+    s2r_emit__buf_putn(b, (const char *)buffer, size);
+    return b->oom ? 0 : 1;
+}
+
+static void emit(ye *y, yaml_event_t *ev, int init_ok)
+{
+    if (y->failed || !init_ok) {
+        if (init_ok)
+            yaml_event_delete(ev);
+        y->failed = true;
+        return;
+    }
+    if (!yaml_emitter_emit(&y->em, ev)) /* frees ev either way */
+        y->failed = true;
+}
+
+static void map_start(ye *y)
+{
+    yaml_event_t ev;
+    emit(y, &ev,
+         yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+                                             YAML_BLOCK_MAPPING_STYLE));
+}
+
+static void map_end(ye *y)
+{
+    yaml_event_t ev;
+    emit(y, &ev, yaml_mapping_end_event_initialize(&ev));
+}
+
+static void seq_start(ye *y)
+{
+    yaml_event_t ev;
+    emit(y, &ev,
+         yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+                                              YAML_BLOCK_SEQUENCE_STYLE));
+}
+
+static void seq_end(ye *y)
+{
+    yaml_event_t ev;
+    emit(y, &ev, yaml_sequence_end_event_initialize(&ev));
+}
+
+static void scalar(ye *y, const char *s, yaml_scalar_style_t style)
+{
+    yaml_event_t ev;
+    emit(y, &ev,
+         yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+                                      (int)strlen(s), 1, 1, style));
+}
+
+/* True when a plain scalar reads back as this same string under both
+ * YAML 1.1 and 1.2 resolvers: it starts with a letter or '/', so it
+ * cannot be a number, timestamp, .inf/.nan, ~, '<<' or '='; and it is
+ * none of the 1.1 booleans or null. libyaml itself still switches to a
+ * quoted style when the text needs it (": ", " #", line breaks ...). */
+static bool plain_safe(const char *s)
+{
+    static const char *const words[] = {"y", "n", "yes", "no", "true",
+                                         "false", "on", "off", "null"};
+    unsigned char c = (unsigned char)s[0];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/'))
+        return false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcasecmp(s, words[i]) == 0)
+            return false;
+    return true;
+}
+
+/* a string value: a literal block for several lines (a bash -c body),
+ * plain when that is unambiguous, else double-quoted. libyaml falls back
+ * to double quotes when a block or plain scalar cannot hold the text. */
+static void str(ye *y, const char *s)
+{
+    yaml_scalar_style_t style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    if (strchr(s, '\n'))
+        style = YAML_LITERAL_SCALAR_STYLE;
+    else if (plain_safe(s))
+        style = YAML_PLAIN_SCALAR_STYLE;
+    scalar(y, s, style);
+}
+
+/* an integer value (plain, so it reads back as an int) */
+static void int64(ye *y, int64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%" PRId64, v);
+    scalar(y, num, YAML_PLAIN_SCALAR_STYLE);
+}
+
+/* an integer as a string ("4"), as Kubernetes quantities are written */
+static void int64_str(ye *y, int64_t v)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%" PRId64, v);
+    scalar(y, num, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+}
+
+static void kv_str(ye *y, const char *k, const char *v)
+{
+    str(y, k);
+    str(y, v);
+}
+
+static void kv_int(ye *y, const char *k, int64_t v)
+{
+    str(y, k);
+    int64(y, v);
+}
+
+/* ---- the pieces of a workload ------------------------------------ */
+
+static void metadata(ye *y, const s2r_workload *wl)
+{
+    str(y, "metadata");
+    map_start(y);
+    kv_str(y, "name", wl->name);
+    str(y, "labels");
+    map_start(y);
+    kv_str(y, "priorityClassName", s2r_emit__priority(wl));
+    kv_str(y, "kai.scheduler/preemptibility", s2r_emit__preemptibility(wl));
+    map_end(y);
+    map_end(y);
+}
+
+static void run_policy(ye *y, const s2r_workload *wl, const char *clean)
+{
+    str(y, "runPolicy");
+    map_start(y);
+    kv_int(y, "backoffLimit", wl->backoff_limit > 0 ? wl->backoff_limit : 0);
+    kv_str(y, "cleanPodPolicy", clean);
+    if (wl->time_limit_s > 0)
+        kv_int(y, "activeDeadlineSeconds", wl->time_limit_s);
+    map_end(y);
+}
+
+/* bash -c body mapping JOB_COMPLETION_INDEX to the SLURM array index */
+static void array_script(s2r_emit__buf *b, const s2r_workload *wl)
+{
+    int64_t n = s2r_emit__completions(wl);
+    const int32_t *ix = wl->array_indices;
+    bool table = ix && (int64_t)wl->n_array_indices >= n;
+    int64_t lo = 0, hi = n - 1;
+    bool contiguous = true;
+    if (table) {
+        lo = ix[0];
+        hi = ix[n - 1];
+        for (int64_t i = 1; i < n && contiguous; i++)
+            contiguous = ix[i] == ix[0] + i;
+    }
+    if (contiguous && lo == 0) {
+        s2r_emit__buf_puts(b, "export SLURM_ARRAY_TASK_ID="
+                              "\"$JOB_COMPLETION_INDEX\"");
+    } else if (contiguous) {
+        s2r_emit__buf_printf(b,
+                             "export SLURM_ARRAY_TASK_ID="
+                             "$((JOB_COMPLETION_INDEX + %" PRId64 "))",
+                             lo);
+    } else {
+        s2r_emit__buf_puts(b, "ids=(");
+        for (int64_t i = 0; i < n; i++)
+            s2r_emit__buf_printf(b, i ? " %d" : "%d", (int)ix[i]);
+        s2r_emit__buf_puts(b, ")\nexport SLURM_ARRAY_TASK_ID="
+                              "\"${ids[JOB_COMPLETION_INDEX]}\"");
+    }
+    s2r_emit__buf_printf(b,
+                         "\nexport SLURM_ARRAY_TASK_MIN=%" PRId64
+                         " SLURM_ARRAY_TASK_MAX=%" PRId64
+                         " SLURM_ARRAY_TASK_COUNT=%" PRId64
+                         "\nexec \"$@\"",
+                         lo, hi, n);
+}
+
+/* command: the whole argv; for an array Job wrapped so that the pod
+ * exports SLURM_ARRAY_TASK_ID first */
+static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd,
+                    s2r_emit__buf *tmp)
+{
+    if (cmd->n == 0)
+        return;
+    str(y, "command");
+    seq_start(y);
+    if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0) {
+        tmp->len = 0;
+        array_script(tmp, wl);
+        if (tmp->oom) {
+            y->failed = true;
+            return;
+        }
+        str(y, "bash");
+        str(y, "-c");
+        str(y, tmp->p);
+        str(y, "s2r-array-task");
+    }
+    for (size_t i = 0; i < cmd->n; i++)
+        str(y, cmd->v[i]);
+    seq_end(y);
+}
+
+static void env(ye *y, const s2r_workload *wl)
+{
+    if (wl->env.n == 0)
+        return;
+    str(y, "env");
+    seq_start(y);
+    for (size_t i = 0; i < wl->env.n; i++) {
+        map_start(y);
+        kv_str(y, "name", wl->env.v[i].name);
+        kv_str(y, "value", wl->env.v[i].value ? wl->env.v[i].value : "");
+        map_end(y);
+    }
+    seq_end(y);
+}
+
+static void resources(ye *y, int64_t cpus, int64_t mib, int64_t gpus,
+                      bool mem_limit)
+{
+    char q[S2R_EMIT__QTY_MAX];
+    if (mib > 0)
+        s2r_emit__quantity(q, mib);
+    if (cpus <= 0 && mib <= 0 && gpus <= 0)
+        return;
+    str(y, "resources");
+    map_start(y);
+    if (cpus > 0 || mib > 0) {
+        str(y, "requests");
+        map_start(y);
+        if (cpus > 0) {
+            str(y, "cpu");
+            int64_str(y, cpus);
+        }
+        if (mib > 0)
+            kv_str(y, "memory", q);
+        map_end(y);
+    }
+    if ((mib > 0 && mem_limit) || gpus > 0) {
+        str(y, "limits");
+        map_start(y);
+        if (mib > 0 && mem_limit)
+            kv_str(y, "memory", q);
+        if (gpus > 0) {
+            str(y, "nvidia.com/gpu");
+            int64_str(y, gpus);
+        }
+        map_end(y);
+    }
+    map_end(y);
+}
+
+typedef enum role { ROLE_MAIN, ROLE_MPI_LAUNCHER, ROLE_MPI_WORKER } role;
+
+/* template: {metadata: {labels: node pool}, spec: {...one container}} */
+static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
+                         role r, bool restart_never, s2r_emit__buf *tmp)
+{
+    str(y, "template");
+    map_start(y);
+    if (s2r_emit__n_pools(wl) > 0) {
+        str(y, "metadata");
+        map_start(y);
+        str(y, "labels");
+        map_start(y);
+        kv_str(y, "runai/node-pool", wl->node_pools[0]);
+        map_end(y);
+        map_end(y);
+    }
+    str(y, "spec");
+    map_start(y);
+    if (restart_never)
+        kv_str(y, "restartPolicy", "Never");
+    if (wl->node_type && *wl->node_type) {
+        str(y, "nodeSelector");
+        map_start(y);
+        kv_str(y, "run.ai/type", wl->node_type);
+        map_end(y);
+    }
+    str(y, "containers");
+    seq_start(y);
+    map_start(y);
+    kv_str(y, "name", cname);
+    kv_str(y, "image", wl->image);
+    if (r == ROLE_MPI_LAUNCHER)
+        command(y, wl, s2r_emit__main_command(wl), tmp);
+    else if (r == ROLE_MAIN)
+        command(y, wl, &wl->command, tmp);
+    if (wl->workdir && *wl->workdir)
+        kv_str(y, "workingDir", wl->workdir);
+    env(y, wl);
+    if (r == ROLE_MPI_LAUNCHER)
+        resources(y, S2R_EMIT__LAUNCHER_CPU, S2R_EMIT__LAUNCHER_MEM_MIB, 0,
+                  false);
+    else
+        resources(y, wl->cpus, wl->memory_mib, wl->gpus, true);
+    map_end(y);
+    seq_end(y);
+    map_end(y); /* spec */
+    map_end(y); /* template */
+}
+
+static void replica(ye *y, const s2r_workload *wl, const char *group,
+                    int64_t replicas, const char *cname, role r,
+                    s2r_emit__buf *tmp)
+{
+    str(y, group);
+    map_start(y);
+    kv_int(y, "replicas", replicas);
+    kv_str(y, "restartPolicy", "Never");
+    pod_template(y, wl, cname, r, false, tmp);
+    map_end(y);
+}
+
+static void job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
+{
+    kv_str(y, "apiVersion", "batch/v1");
+    kv_str(y, "kind", "Job");
+    metadata(y, wl);
+    str(y, "spec");
+    map_start(y);
+    kv_int(y, "backoffLimit", wl->backoff_limit > 0 ? wl->backoff_limit : 0);
+    if (wl->time_limit_s > 0)
+        kv_int(y, "activeDeadlineSeconds", wl->time_limit_s);
+    if (s2r_emit__completions(wl) > 0) {
+        kv_str(y, "completionMode", "Indexed");
+        kv_int(y, "completions", s2r_emit__completions(wl));
+        kv_int(y, "parallelism", s2r_emit__parallelism(wl));
+    }
+    pod_template(y, wl, "main", ROLE_MAIN, true, tmp);
+    map_end(y);
+}
+
+static void pytorch_job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
+{
+    kv_str(y, "apiVersion", "kubeflow.org/v1");
+    kv_str(y, "kind", "PyTorchJob");
+    metadata(y, wl);
+    str(y, "spec");
+    map_start(y);
+    run_policy(y, wl, "None");
+    str(y, "pytorchReplicaSpecs");
+    map_start(y);
+    replica(y, wl, "Master", 1, "pytorch", ROLE_MAIN, tmp);
+    if (wl->workers > 0)
+        replica(y, wl, "Worker", wl->workers, "pytorch", ROLE_MAIN, tmp);
+    map_end(y);
+    map_end(y);
+}
+
+static void mpi_job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
+{
+    kv_str(y, "apiVersion", "kubeflow.org/v2beta1");
+    kv_str(y, "kind", "MPIJob");
+    metadata(y, wl);
+    str(y, "spec");
+    map_start(y);
+    if (wl->slots_per_worker > 0)
+        kv_int(y, "slotsPerWorker", wl->slots_per_worker);
+    run_policy(y, wl, "Running");
+    kv_str(y, "sshAuthMountPath", "/root/.ssh");
+    kv_str(y, "launcherCreationPolicy", "WaitForWorkersReady");
+    str(y, "mpiReplicaSpecs");
+    map_start(y);
+    replica(y, wl, "Launcher", 1, "launcher", ROLE_MPI_LAUNCHER, tmp);
+    replica(y, wl, "Worker", wl->workers, "worker", ROLE_MPI_WORKER, tmp);
+    map_end(y);
+    map_end(y);
+}
+
+static int yaml_diags(const s2r_workload *wl, s2r_diags *diags)
+{
+    int rc = S2R_OK;
+    size_t pools = s2r_emit__n_pools(wl);
+    if (pools > 1)
+        rc = s2r_diags_add(diags, S2R_SEV_WARNING, NULL, 0, "partition",
+                           "YAML takes one node pool (runai/node-pool: %s); "
+                           "the other %zu are dropped, --format cli keeps "
+                           "them all",
+                           wl->node_pools[0], pools - 1);
+    if (!rc && wl->kind == S2R_WL_STANDARD && wl->time_limit_s > 0 &&
+        s2r_emit__parallelism(wl) < s2r_emit__completions(wl))
+        rc = s2r_diags_add(diags, S2R_SEV_WARNING, NULL, 0, "time",
+                           "activeDeadlineSeconds bounds the whole Indexed "
+                           "Job, while --time bounds each array task, and "
+                           "only %" PRId64 " of %" PRId64 " tasks run at once",
+                           s2r_emit__parallelism(wl),
+                           s2r_emit__completions(wl));
+    if (!rc && wl->kind == S2R_WL_STANDARD &&
+        s2r_emit__completions(wl) > 0 && wl->command.n == 0)
+        rc = s2r_diags_add(diags, S2R_SEV_WARNING, NULL, 0, "array",
+                           "the workload has no command, so the array "
+                           "pods cannot export SLURM_ARRAY_TASK_ID");
+    return rc;
+}
+
+int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
+                  s2r_diags *diags)
+{
+    (void)cfg; /* YAML carries --time itself: activeDeadlineSeconds */
+    if (!out)
+        return S2R_EINVAL;
+    *out = NULL;
+    int rc = s2r_emit__check(wl, true, diags);
+    if (rc)
+        return rc;
+
+    s2r_emit__buf b = {0}, tmp = {0};
+    ye y = {.buf = &b};
+    if (!yaml_emitter_initialize(&y.em))
+        return S2R_ENOMEM;
+    yaml_emitter_set_output(&y.em, write_handler, &b);
+    yaml_emitter_set_unicode(&y.em, 1);
+    yaml_emitter_set_indent(&y.em, 2);
+    yaml_emitter_set_width(&y.em, -1); /* never fold long lines */
+    yaml_emitter_set_break(&y.em, YAML_LN_BREAK);
+
+    yaml_event_t ev;
+    emit(&y, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+    emit(&y, &ev,
+         yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+    map_start(&y);
+    switch (wl->kind) {
+    case S2R_WL_PYTORCH:
+        pytorch_job(&y, wl, &tmp);
+        break;
+    case S2R_WL_MPI:
+        mpi_job(&y, wl, &tmp);
+        break;
+    case S2R_WL_STANDARD:
+    default:
+        job(&y, wl, &tmp);
+        break;
+    }
+    map_end(&y);
+    emit(&y, &ev, yaml_document_end_event_initialize(&ev, 1));
+    emit(&y, &ev, yaml_stream_end_event_initialize(&ev));
+    if (!y.failed && !yaml_emitter_flush(&y.em))
+        y.failed = true;
+    bool oom = b.oom || tmp.oom || y.em.error == YAML_MEMORY_ERROR;
+    bool failed = y.failed;
+    yaml_emitter_delete(&y.em);
+    s2r_emit__buf_free(&tmp);
+    if (failed) {
+        s2r_emit__buf_free(&b);
+        if (oom)
+            return S2R_ENOMEM;
+        rc = s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, NULL,
+                           "cannot write the workload as YAML");
+        return rc ? rc : S2R_ERROR;
+    }
+    if ((rc = yaml_diags(wl, diags))) {
+        s2r_emit__buf_free(&b);
+        return rc;
+    }
+    *out = s2r_emit__buf_finish(&b);
+    return *out ? S2R_OK : S2R_ENOMEM;
+}
