@@ -1,0 +1,543 @@
+/* test_emit_cli.c: the `--format cli` bash script (and the s2r_emit
+ * dispatcher). Checks exact script text, then runs the script with bash
+ * against a fake `runai` that prints its argv NUL-separated, and compares
+ * that argv byte for byte with the intended one. When the shared checker
+ * stand-in (shared/tools/fake-runai) is present, the script must also pass
+ * its flag and value checks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "s2r.h"
+
+/* ---- helpers ------------------------------------------------------ */
+
+static char **strlist(const char *a, const char *b)
+{
+    char **l = calloc(3, sizeof(*l));
+    assert_non_null(l);
+    l[0] = a ? strdup(a) : NULL;
+    l[1] = b ? strdup(b) : NULL;
+    return l;
+}
+
+static void push_all(s2r_strv *sv, const char *const *w)
+{
+    for (; *w; w++)
+        assert_int_equal(s2r_strv_push(sv, *w), 0);
+}
+
+static void base_workload(s2r_workload *wl, s2r_workload_kind kind)
+{
+    memset(wl, 0, sizeof(*wl));
+    wl->kind = kind;
+    wl->name = strdup("train-resnet");
+    wl->image = strdup("nvcr.io/nvidia/pytorch:24.05-py3");
+    wl->pods = 1;
+    wl->gpus = 2;
+    wl->cpus = 16;
+    wl->memory_mib = 32768;
+    wl->workdir = strdup("/scratch/lab a/run");
+    assert_int_equal(s2r_envv_set(&wl->env, "OMP_NUM_THREADS", "8"), 0);
+    const char *cmd[] = {"python", "train.py", "--epochs", "10", NULL};
+    push_all(&wl->command, cmd);
+}
+
+static char *emit_ok(const s2r_workload *wl, const s2r_config *cfg,
+                     s2r_diags *d)
+{
+    char *out = NULL;
+    assert_int_equal(s2r_emit_cli(&out, wl, cfg, d), 0);
+    assert_non_null(out);
+    return out;
+}
+
+typedef struct run_result {
+    int status;     /* bash exit status */
+    char *argv;     /* NUL-separated argv that reached runai (malloc'd) */
+    size_t len;
+} run_result;
+
+/* Write @p script to a temp dir with a fake `runai` (or a symlink to
+ * @p fake when given) first on PATH, run it with bash from an empty
+ * working dir and return what the fake printed. */
+static run_result run_script(const char *script, const char *fake)
+{
+    char dir[] = "/tmp/s2r-cli-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char bin[32], work[32], path[64], out[64], cmd[1024];
+    snprintf(bin, sizeof(bin), "%s/bin", dir);
+    snprintf(work, sizeof(work), "%s/work", dir);
+    assert_int_equal(mkdir(bin, 0755), 0);
+    assert_int_equal(mkdir(work, 0755), 0);
+    snprintf(path, sizeof(path), "%s/runai", bin);
+    if (fake) {
+        assert_int_equal(symlink(fake, path), 0);
+    } else {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("#!/bin/sh\nprintf '%s\\0' \"$@\"\n", f);
+        fclose(f);
+        assert_int_equal(chmod(path, 0755), 0);
+    }
+    snprintf(path, sizeof(path), "%s/job.sh", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(script, f);
+    fclose(f);
+    snprintf(out, sizeof(out), "%s/out", dir);
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && PATH=%s:\"$PATH\" FAKE_RUNAI_LOG=%s/log bash %s "
+             ">%s 2>%s/err </dev/null",
+             work, bin, dir, path, out, dir);
+    int st = system(cmd);
+    run_result r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1};
+    f = fopen(out, "rb");
+    assert_non_null(f);
+    size_t cap = 1 << 16;
+    r.argv = malloc(cap);
+    assert_non_null(r.argv);
+    r.len = fread(r.argv, 1, cap, f);
+    fclose(f);
+    /* the script must leave nothing behind in its working directory */
+    snprintf(cmd, sizeof(cmd), "rmdir %s", work);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    return r;
+}
+
+/* argv as printed by the fake equals @p want (NULL-terminated) */
+static void assert_argv(const run_result *r, const char *const *want)
+{
+    size_t off = 0;
+    for (size_t i = 0; want[i]; i++) {
+        size_t n = strlen(want[i]);
+        if (off + n >= r->len + 1 || memcmp(r->argv + off, want[i], n) != 0 ||
+            r->argv[off + n] != '\0')
+            fail_msg("argv[%zu]: want \"%s\", got \"%.*s\"", i, want[i],
+                     (int)(r->len > off ? r->len - off : 0), r->argv + off);
+        off += n + 1;
+    }
+    assert_int_equal(off, r->len);
+}
+
+/* ---- exact text --------------------------------------------------- */
+
+static void test_emit_cli__standard_script_exact_text(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.node_pools = strlist("a100", "default");
+    wl.node_type = strdup("dgx");
+    wl.priority = strdup("high");
+    wl.preemptibility = strdup("non-preemptible");
+    s2r_diags d = {0};
+    char *out = emit_ok(&wl, NULL, &d);
+    assert_string_equal(
+        out,
+        "#!/usr/bin/env bash\n"
+        "# Generated by s2r " S2R_VERSION " from a SLURM batch script: "
+        "submits it to\n"
+        "# NVIDIA Run:ai 2.25 with the CLI v2 (runai training standard "
+        "submit).\n"
+        "# Needs a logged-in `runai` on PATH. Review, then run with bash.\n"
+        "set -euo pipefail\n"
+        "\n"
+        "runai training standard submit train-resnet \\\n"
+        "    -p \"${RUNAI_PROJECT:?set RUNAI_PROJECT to your Run:ai "
+        "project}\" \\\n"
+        "    -i nvcr.io/nvidia/pytorch:24.05-py3 \\\n"
+        "    -g 2 \\\n"
+        "    --cpu-core-request 16 \\\n"
+        "    --cpu-memory-request 32Gi \\\n"
+        "    --cpu-memory-limit 32Gi \\\n"
+        "    --environment-variable OMP_NUM_THREADS=8 \\\n"
+        "    --working-dir '/scratch/lab a/run' \\\n"
+        "    --node-pools a100 \\\n"
+        "    --node-pools default \\\n"
+        "    --node-type dgx \\\n"
+        "    --priority high \\\n"
+        "    --preemptibility non-preemptible \\\n"
+        "    --backoff-limit 0 \\\n"
+        "    --command -- python train.py --epochs 10\n");
+    assert_int_equal(d.n, 0);
+    free(out);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__pytorch_workers_and_clean_pod_policy(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_PYTORCH);
+    wl.pods = 4;
+    wl.workers = 3;
+    wl.project = strdup("team-a");
+    char *out = emit_ok(&wl, NULL, NULL);
+    assert_non_null(strstr(out, "\nrunai training pytorch submit train-resnet "
+                                "\\\n    -p team-a \\\n"));
+    assert_non_null(strstr(out, "\n    --workers 3 \\\n"
+                                "    --clean-pod-policy None \\\n"));
+    assert_null(strstr(out, "--runs"));
+    assert_null(strstr(out, "RUNAI_PROJECT"));
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__mpi_runs_launcher_command(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_MPI);
+    wl.gpus = 0;
+    wl.pods = 4;
+    wl.workers = 4;
+    wl.slots_per_worker = 32;
+    const char *l[] = {"mpirun", "--bind-to", "none", "./bin/solver", NULL};
+    push_all(&wl.launcher_command, l);
+    char *out = emit_ok(&wl, NULL, NULL);
+    assert_non_null(strstr(out, "runai training mpi submit train-resnet"));
+    assert_non_null(strstr(out, "\n    --workers 4 \\\n"
+                                "    --slots-per-worker 32 \\\n"
+                                "    --clean-pod-policy Running \\\n"
+                                "    --launcher-creation-policy "
+                                "WaitForWorkersReady \\\n"));
+    assert_null(strstr(out, " -g "));
+    assert_non_null(strstr(out, "--command -- mpirun --bind-to none "
+                                "./bin/solver\n"));
+    assert_null(strstr(out, "train.py"));
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__omits_unset_resources(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.gpus = 0;
+    wl.cpus = 0;
+    wl.memory_mib = 0;
+    s2r_envv_clear(&wl.env);
+    free(wl.workdir);
+    wl.workdir = NULL;
+    char *out = emit_ok(&wl, NULL, NULL);
+    assert_null(strstr(out, " -g "));
+    assert_null(strstr(out, "--cpu-"));
+    assert_null(strstr(out, "--environment-variable"));
+    assert_null(strstr(out, "--working-dir"));
+    assert_null(strstr(out, "--priority"));
+    assert_non_null(strstr(out, "--backoff-limit 0 \\\n    --command --"));
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__memory_is_exact_binary_quantity(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.memory_mib = 1536;
+    char *out = emit_ok(&wl, NULL, NULL);
+    assert_non_null(strstr(out, "--cpu-memory-request 1536Mi \\\n"));
+    free(out);
+    wl.memory_mib = 65536;
+    out = emit_ok(&wl, NULL, NULL);
+    assert_non_null(strstr(out, "--cpu-memory-request 64Gi \\\n"));
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__array_runs_and_parallelism(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.completions = 10;
+    wl.parallelism = 4;
+    s2r_diags d = {0};
+    char *out = emit_ok(&wl, NULL, &d);
+    assert_non_null(strstr(out, "    --runs 10 \\\n    --parallelism 4 \\\n"));
+    assert_int_equal(s2r_diags_count(&d, S2R_SEV_NOTE), 1);
+    assert_string_equal(d.v[0].option, "array");
+    free(out);
+    s2r_diags_clear(&d);
+    /* no throttle: all at once */
+    wl.parallelism = 0;
+    out = emit_ok(&wl, NULL, NULL);
+    assert_non_null(strstr(out, "--runs 10 \\\n    --parallelism 10 \\\n"));
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__time_limit_warns(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.time_limit_s = 7200;
+    s2r_diags d = {0};
+    char *out = emit_ok(&wl, NULL, &d);
+    assert_true(s2r_diags_has_option(&d, "time"));
+    assert_int_equal(d.v[0].severity, S2R_SEV_WARNING);
+    assert_non_null(strstr(d.v[0].message, "7200"));
+    assert_non_null(strstr(d.v[0].message, "activeDeadlineSeconds"));
+    assert_null(strstr(out, "timeout"));
+    free(out);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__time_limit_timeout_wraps_command(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.time_limit_s = 7200;
+    s2r_config cfg = {0};
+    cfg.time_limit = "timeout";
+    s2r_diags d = {0};
+    char *out = emit_ok(&wl, &cfg, &d);
+    assert_non_null(strstr(out, "--command -- timeout 7200 python train.py "
+                                "--epochs 10\n"));
+    assert_false(s2r_diags_has_option(&d, "time"));
+    assert_int_equal(s2r_diags_count(&d, S2R_SEV_NOTE), 1);
+    free(out);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+/* ---- running the script ------------------------------------------- */
+
+static void test_emit_cli__bash_passes_exact_argv(void **state)
+{
+    (void)state;
+    static const char nasty[] =
+        "it's $(touch pwned) `touch pwned2`; \"q\" back\\slash\\\\\n"
+        "line2 \xc3\xbcnic\xc3\xb6" "de \xe2\x9c\x93 $HOME ${X:-y} * ?";
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    free(wl.name);
+    wl.name = strdup("job $(touch pwned3) 'x'");
+    wl.project = strdup("team;a");
+    s2r_envv_set(&wl.env, "MSG", nasty);
+    s2r_envv_set(&wl.env, "EMPTY", "");
+    wl.completions = 3;
+    wl.parallelism = 2;
+    s2r_strv_clear(&wl.command);
+    const char *cmd[] = {"bash", "-c", nasty, "", "--", "-x", NULL};
+    push_all(&wl.command, cmd);
+    char *out = emit_ok(&wl, NULL, NULL);
+    run_result r = run_script(out, NULL);
+    assert_int_equal(r.status, 0);
+    const char *want[] = {"training", "standard", "submit",
+                          "job $(touch pwned3) 'x'",
+                          "-p", "team;a",
+                          "-i", "nvcr.io/nvidia/pytorch:24.05-py3",
+                          "-g", "2",
+                          "--cpu-core-request", "16",
+                          "--cpu-memory-request", "32Gi",
+                          "--cpu-memory-limit", "32Gi",
+                          "--environment-variable", "OMP_NUM_THREADS=8",
+                          "--environment-variable", NULL,
+                          "--environment-variable", "EMPTY=",
+                          "--working-dir", "/scratch/lab a/run",
+                          "--backoff-limit", "0",
+                          "--runs", "3", "--parallelism", "2",
+                          "--command", "--",
+                          "bash", "-c", nasty, "", "--", "-x", NULL};
+    char msg[sizeof(nasty) + 8];
+    snprintf(msg, sizeof(msg), "MSG=%s", nasty);
+    want[19] = msg;
+    assert_argv(&r, want);
+    free(r.argv);
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__project_from_environment(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_PYTORCH);
+    wl.workers = 1;
+    char *out = emit_ok(&wl, NULL, NULL);
+
+    setenv("RUNAI_PROJECT", "team b", 1);
+    run_result r = run_script(out, NULL);
+    assert_int_equal(r.status, 0);
+    assert_true(r.len > 40);
+    const char *head[] = {"training", "pytorch", "submit", "train-resnet",
+                          "-p", "team b"};
+    size_t off = 0;
+    for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
+        assert_string_equal(r.argv + off, head[i]);
+        off += strlen(head[i]) + 1;
+    }
+    free(r.argv);
+
+    /* without it the script stops before calling runai */
+    unsetenv("RUNAI_PROJECT");
+    r = run_script(out, NULL);
+    assert_int_not_equal(r.status, 0);
+    assert_int_equal(r.len, 0);
+    free(r.argv);
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+/* shared/tools/fake-runai: the Run:ai 2.25 flag table as a checker */
+static const char *shared_fake_runai(char *buf, size_t n)
+{
+    const char *src = getenv("S2R_SOURCE_DIR");
+    const char *shared = getenv("S2R_SHARED_DIR");
+    if (shared)
+        snprintf(buf, n, "%s/tools/fake-runai", shared);
+    else
+        snprintf(buf, n, "%s/../shared/tools/fake-runai", src ? src : ".");
+    if (access(buf, X_OK) != 0 || access("/usr/bin/python3", X_OK) != 0)
+        return NULL;
+    return buf;
+}
+
+static void test_emit_cli__real_flag_table_accepts_every_kind(void **state)
+{
+    (void)state;
+    char fake[4096];
+    if (!shared_fake_runai(fake, sizeof(fake)))
+        skip();
+    setenv("RUNAI_PROJECT", "team-a", 1);
+    for (int k = 0; k < 3; k++) {
+        s2r_workload wl;
+        base_workload(&wl, (s2r_workload_kind)k);
+        wl.node_pools = strlist("pool-a", "pool-b");
+        wl.node_type = strdup("a100");
+        wl.priority = strdup("very-low");
+        wl.preemptibility = strdup("preemptible");
+        wl.memory_mib = 1000;
+        wl.time_limit_s = 60;
+        if (k == S2R_WL_STANDARD) {
+            wl.completions = 5;
+            wl.parallelism = 5;
+        } else {
+            wl.workers = 2;
+            wl.slots_per_worker = 8;
+            const char *l[] = {"mpirun", "-x", "A=$(b)", "app", NULL};
+            push_all(&wl.launcher_command, l);
+        }
+        s2r_config cfg = {0};
+        cfg.time_limit = "timeout";
+        char *out = emit_ok(&wl, &cfg, NULL);
+        run_result r = run_script(out, fake);
+        if (r.status != 0)
+            fail_msg("fake-runai refused kind %d:\n%s", k, out);
+        free(r.argv);
+        free(out);
+        s2r_workload_free(&wl);
+    }
+    unsetenv("RUNAI_PROJECT");
+}
+
+/* ---- errors and the dispatcher ------------------------------------ */
+
+static void test_emit_cli__missing_image_is_an_error(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    free(wl.image);
+    wl.image = NULL;
+    s2r_diags d = {0};
+    char *out = (char *)1;
+    assert_int_equal(s2r_emit_cli(&out, &wl, NULL, &d), S2R_EINVAL);
+    assert_null(out);
+    assert_int_equal(s2r_diags_count(&d, S2R_SEV_ERROR), 1);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__non_utf8_bytes_pass_through(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    s2r_strv_clear(&wl.command);
+    const char *cmd[] = {"echo", "caf\xe9", NULL};
+    push_all(&wl.command, cmd);
+    wl.project = strdup("p");
+    char *out = emit_ok(&wl, NULL, NULL);
+    run_result r = run_script(out, NULL);
+    assert_int_equal(r.status, 0);
+    assert_true(r.len > 10);
+    assert_memory_equal(r.argv + r.len - 10, "echo\0caf\xe9", 10);
+    free(r.argv);
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_cli__format_names_and_dispatch(void **state)
+{
+    (void)state;
+    assert_int_equal(s2r_format_from_name("cli"), S2R_FMT_CLI);
+    assert_int_equal(s2r_format_from_name("yaml"), S2R_FMT_YAML);
+    assert_int_equal(s2r_format_from_name("YAML"), S2R_FMT_YAML);
+    assert_int_equal(s2r_format_from_name("yml"), S2R_FMT_YAML);
+    assert_int_equal(s2r_format_from_name("json"), S2R_FMT_JSON);
+    assert_int_equal(s2r_format_from_name("xml"), -1);
+    assert_int_equal(s2r_format_from_name(""), -1);
+    assert_int_equal(s2r_format_from_name(NULL), -1);
+
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    char *a = NULL, *b = NULL;
+    assert_int_equal(s2r_emit(&a, &wl, S2R_FMT_CLI, NULL, NULL), 0);
+    assert_int_equal(s2r_emit_cli(&b, &wl, NULL, NULL), 0);
+    assert_string_equal(a, b); /* pure: same workload, same bytes */
+    free(a);
+    free(b);
+    assert_int_equal(s2r_emit(&a, &wl, S2R_FMT_YAML, NULL, NULL), 0);
+    assert_non_null(strstr(a, "kind: Job\n"));
+    free(a);
+    assert_int_equal(s2r_emit(&a, &wl, S2R_FMT_JSON, NULL, NULL), 0);
+    assert_int_equal(a[0], '{');
+    free(a);
+    assert_int_equal(s2r_emit(&a, &wl, (s2r_format)7, NULL, NULL),
+                     S2R_EINVAL);
+    assert_null(a);
+    assert_int_equal(s2r_emit(NULL, &wl, S2R_FMT_CLI, NULL, NULL),
+                     S2R_EINVAL);
+    s2r_workload_free(&wl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_emit_cli__standard_script_exact_text),
+        cmocka_unit_test(test_emit_cli__pytorch_workers_and_clean_pod_policy),
+        cmocka_unit_test(test_emit_cli__mpi_runs_launcher_command),
+        cmocka_unit_test(test_emit_cli__omits_unset_resources),
+        cmocka_unit_test(test_emit_cli__memory_is_exact_binary_quantity),
+        cmocka_unit_test(test_emit_cli__array_runs_and_parallelism),
+        cmocka_unit_test(test_emit_cli__time_limit_warns),
+        cmocka_unit_test(test_emit_cli__time_limit_timeout_wraps_command),
+        cmocka_unit_test(test_emit_cli__bash_passes_exact_argv),
+        cmocka_unit_test(test_emit_cli__project_from_environment),
+        cmocka_unit_test(test_emit_cli__real_flag_table_accepts_every_kind),
+        cmocka_unit_test(test_emit_cli__missing_image_is_an_error),
+        cmocka_unit_test(test_emit_cli__non_utf8_bytes_pass_through),
+        cmocka_unit_test(test_emit_cli__format_names_and_dispatch),
+    };
+    return cmocka_run_group_tests_name("emit_cli", tests, NULL, NULL);
+}
