@@ -310,8 +310,9 @@ typedef struct s2r_host {
     /* ---- logging and errors ---- */
 
     /** Log a line "<kind>.<id>: message" to the core's log (stderr by
-     *  default). @p ctx may be NULL (e.g. in load()): the prefix is then
-     *  the plugin name. Secret values of the instance are redacted. */
+     *  default). @p ctx may be NULL (e.g. in load()): the line then goes
+     *  to stderr with the prefix "s2r". Secret values of the instance are
+     *  redacted. */
     void (*log_msg)(const s2r_instance_ctx *ctx, int32_t level,
                     const char *fmt, ...) S2R_PRINTF(3, 4);
     /** 1 when @p level would be printed, else 0. */
