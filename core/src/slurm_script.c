@@ -1,0 +1,345 @@
+/**
+ * @file slurm_script.c
+ * @brief Whole-script checks, the #SBATCH directive scan and the directive
+ *        tokenizer, as sbatch does them (sbatch.c, opt.c: get_argument(),
+ *        _opt_batch_script()); then hands the argv to s2r_slurm__parse_argv().
+ */
+#include "slurm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAGIC1 "#SBATCH"
+#define MAGIC1_LEN 7
+#define MAGIC2 "#SLURM"
+#define MAGIC2_LEN 6
+
+/* C-locale isspace() */
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+           c == '\r';
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Case-insensitive search of @p needle (lowercase) in [p, e). */
+static bool contains_nocase(const char *p, const char *e, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; p + n <= e; p++) {
+        size_t i = 0;
+        while (i < n && lower(p[i]) == needle[i])
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+/* Magic word length at the start of [p, e) (7 for #SBATCH, 6 for #SLURM),
+ * 0 if the line is not a directive. */
+static size_t magic_len(const char *p, const char *e)
+{
+    size_t n = (size_t)(e - p);
+    if (n >= MAGIC1_LEN && memcmp(p, MAGIC1, MAGIC1_LEN) == 0)
+        return MAGIC1_LEN;
+    if (n >= MAGIC2_LEN && memcmp(p, MAGIC2, MAGIC2_LEN) == 0)
+        return MAGIC2_LEN;
+    return 0;
+}
+
+/* True when a non-directive line is a command (first non-blank is not '#'). */
+static bool is_command(const char *p, const char *e)
+{
+    for (; p < e; p++) {
+        if (is_space(*p))
+            continue;
+        return *p != '#';
+    }
+    return false;
+}
+
+/* A comment that looks like a directive someone meant: "# SBATCH",
+ * "##SBATCH", "#sbatch", "   #SBATCH", "#S BATCH". */
+static bool near_miss(const char *p, const char *e)
+{
+    while (p < e && is_space(*p))
+        p++;
+    if (p >= e || *p != '#')
+        return false;
+    while (p < e && (*p == '#' || *p == ' ' || *p == '\t'))
+        p++;
+    static const char w[] = "sbatch";
+    size_t i = 0;
+    while (p < e && i < 6) {
+        if (lower(*p) == w[i]) {
+            i++;
+        } else if (i == 1 && *p == ' ') {
+            /* "#S BATCH" */
+        } else {
+            return false;
+        }
+        p++;
+    }
+    return i == 6;
+}
+
+static int script_error(s2r_diags *d, const char *file, int line,
+                        const char *msg)
+{
+    if (s2r_diags_add(d, S2R_SEV_ERROR, file, line, NULL, "%s", msg) != 0)
+        return S2R_ENOMEM;
+    return S2R_EINVAL;
+}
+
+/* The whole-script checks of sbatch.c, in sbatch's order. */
+static int check_script(const char *file, const char *buf, size_t len,
+                        s2r_diags *d)
+{
+    if (len == 0)
+        return script_error(d, file, 0, "Batch script is empty!");
+    size_t i = 0;
+    while (i < len && is_space(buf[i]))
+        i++;
+    if (i == len)
+        return script_error(d, file, 0,
+                            "Batch script contains only whitespace!");
+    if (len < 2 || buf[0] != '#' || buf[1] != '!')
+        return script_error(
+            d, file, 1,
+            "This does not look like a batch script. The first line must "
+            "start with #! followed by the path to an interpreter, for "
+            "instance: #!/bin/sh");
+    const char *nul = memchr(buf, '\0', len);
+    if (nul) {
+        int line = 1;
+        for (const char *p = buf; p < nul; p++)
+            line += (*p == '\n');
+        return script_error(d, file, line,
+                            "The batch script contains a NUL character; "
+                            "sbatch refuses it");
+    }
+    const char *p = buf, *e = buf + len;
+    while ((p = memchr(p, '\r', (size_t)(e - p))) != NULL) {
+        if (p + 1 < e && p[1] == '\n') {
+            int line = 1;
+            for (const char *q = buf; q < p; q++)
+                line += (*q == '\n');
+            return script_error(
+                d, file, line,
+                "Batch script contains DOS line breaks (\\r\\n) instead of "
+                "expected UNIX line breaks (\\n); convert it with dos2unix");
+        }
+        p++;
+    }
+    return 0;
+}
+
+typedef struct argv_buf {
+    char **v;
+    int *lines;
+    size_t n, cap;
+} argv_buf;
+
+static int argv_push(argv_buf *a, char *s, int line)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 32;
+        char **nv = realloc(a->v, cap * sizeof(*nv));
+        if (!nv)
+            return S2R_ENOMEM;
+        a->v = nv;
+        int *nl = realloc(a->lines, cap * sizeof(*nl));
+        if (!nl)
+            return S2R_ENOMEM;
+        a->lines = nl;
+        a->cap = cap;
+    }
+    a->v[a->n] = s;
+    a->lines[a->n] = line;
+    a->n++;
+    return 0;
+}
+
+/* Tokenize the rest of one directive line [p, e) like sbatch's
+ * get_argument(): whitespace separates, quotes group and are removed,
+ * backslash escapes, an unquoted '#' ends the line (even mid-token), a
+ * token that yields no characters ends the line. Tokens are written into
+ * *arena (NUL-terminated). */
+static int tokenize_line(const char *file, int line, const char *p,
+                         const char *e, char **arena, argv_buf *a,
+                         s2r_diags *d)
+{
+    const char *full = p;
+    for (;;) {
+        while (p < e && is_space(*p))
+            p++;
+        if (p >= e)
+            return 0;
+        if (*p == ':') {
+            if (s2r_diags_add(d, S2R_SEV_ERROR, file, line, NULL,
+                              "Unexpected `:` in [%.*s]", (int)(e - full),
+                              full) != 0)
+                return S2R_ENOMEM;
+            return S2R_EINVAL;
+        }
+        char *tok = *arena;
+        char *o = tok;
+        bool quoted = false, escape = false;
+        char q = 0;
+        while (p < e && (quoted || !is_space(*p))) {
+            if (escape) {
+                escape = false;
+            } else if (*p == '\\') {
+                escape = true;
+                p++;
+                continue;
+            } else if (quoted) {
+                if (*p == q) {
+                    quoted = false;
+                    p++;
+                    continue;
+                }
+            } else if (*p == '"' || *p == '\'') {
+                quoted = true;
+                q = *p++;
+                continue;
+            } else if (*p == '#') {
+                break;
+            }
+            *o++ = *p++;
+        }
+        if (quoted) {
+            if (s2r_diags_add(d, S2R_SEV_ERROR, file, line, NULL,
+                              "Unmatched `%c` in [%.*s]", q, (int)(e - full),
+                              full) != 0)
+                return S2R_ENOMEM;
+            return S2R_EINVAL;
+        }
+        if (o == tok)
+            return 0; /* comment, or an empty token: rest of line ignored */
+        *o++ = '\0';
+        *arena = o;
+        if (argv_push(a, tok, line) != 0)
+            return S2R_ENOMEM;
+        if (p < e && *p == '#')
+            return 0;
+    }
+}
+
+int s2r_slurm__parse_directives(s2r_job *job, const char *file,
+                                const char *buf, size_t len, s2r_diags *d,
+                                size_t *body_offset_out, int *body_line_out)
+{
+    job->valid = false;
+    if (body_offset_out)
+        *body_offset_out = 0;
+    if (body_line_out)
+        *body_line_out = 1;
+    int rc = check_script(file, buf, len, d);
+    if (rc != 0)
+        return rc;
+
+    /* pass 1: where does the scan stop? */
+    const char *end = buf + len;
+    const char *p = buf;
+    int line = 0;
+    size_t body = len;
+    int body_line = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        line++;
+        if (!magic_len(p, e) && is_command(p, e)) {
+            body = (size_t)(p - buf);
+            body_line = line;
+            break;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    if (!body_line)
+        body_line = line + 1;
+    if (body_offset_out)
+        *body_offset_out = body;
+    if (body_line_out)
+        *body_line_out = body_line;
+
+    /* pass 2: tokenize the directive lines before the body */
+    char *arena_base = malloc(body + 2);
+    argv_buf av = {0};
+    if (!arena_base)
+        return S2R_ENOMEM;
+    char *arena = arena_base;
+    bool slurm_warned = false, het = false;
+    p = buf;
+    line = 0;
+    const char *stop = buf + body;
+    while (p < stop && rc == 0) {
+        const char *nl = memchr(p, '\n', (size_t)(stop - p));
+        const char *e = nl ? nl : stop;
+        line++;
+        size_t m = magic_len(p, e);
+        if (m && !het) {
+            if (m == MAGIC2_LEN && !slurm_warned) {
+                slurm_warned = true;
+                if (s2r_diags_add(d, S2R_SEV_WARNING, file, line, NULL,
+                                  "Change from #SLURM to #SBATCH in your "
+                                  "script and verify the options are valid "
+                                  "in sbatch") != 0)
+                    rc = S2R_ENOMEM;
+            }
+            if (contains_nocase(p + m, e, "hetjob") ||
+                contains_nocase(p + m, e, "packjob")) {
+                het = true;
+                if (s2r_diags_add(d, S2R_SEV_WARNING, file, line, NULL,
+                                  "heterogeneous job: only the first "
+                                  "component (the directives before line "
+                                  "%d) is converted", line) != 0)
+                    rc = S2R_ENOMEM;
+            } else if (rc == 0) {
+                rc = tokenize_line(file, line, p + m, e, &arena, &av, d);
+            }
+        } else if (!m && line > 1 && near_miss(p, e)) {
+            if (s2r_diags_add(d, S2R_SEV_NOTE, file, line, NULL,
+                              "not a directive: sbatch reads only lines "
+                              "starting with exactly '#SBATCH' in column 0; "
+                              "this line is a comment") != 0)
+                rc = S2R_ENOMEM;
+        }
+        p = nl ? nl + 1 : stop;
+    }
+
+    /* #SBATCH lines after the first command are shell comments to sbatch */
+    if (rc == 0 && body < len) {
+        int l = body_line;
+        p = buf + body;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *e = nl ? nl : end;
+            if (l > body_line && (size_t)(e - p) >= MAGIC1_LEN &&
+                memcmp(p, MAGIC1, MAGIC1_LEN) == 0) {
+                if (s2r_diags_add(d, S2R_SEV_WARNING, file, l, NULL,
+                                  "ignored: #SBATCH after the first command "
+                                  "at line %d (sbatch stops reading "
+                                  "directives there)", body_line) != 0) {
+                    rc = S2R_ENOMEM;
+                    break;
+                }
+            }
+            l++;
+            p = nl ? nl + 1 : end;
+        }
+    }
+
+    if (rc == 0)
+        rc = s2r_slurm__parse_argv(job, file, av.v, av.lines, av.n, d);
+    free(av.v);
+    free(av.lines);
+    free(arena_base);
+    job->valid = (rc == 0);
+    return rc;
+}
