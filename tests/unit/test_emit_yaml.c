@@ -1,0 +1,604 @@
+/* test_emit_yaml.c: `--format yaml`. The output is parsed back with
+ * libyaml's parser and checked field by field; the array wrapper is run
+ * with bash; when shared/tools/validate-k8s and python3-jsonschema are
+ * available, every kind is also checked against the strict schemas. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <yaml.h>
+
+#include "s2r.h"
+
+/* ---- helpers ------------------------------------------------------ */
+
+static char **strlist(const char *a, const char *b)
+{
+    char **l = calloc(3, sizeof(*l));
+    assert_non_null(l);
+    l[0] = a ? strdup(a) : NULL;
+    l[1] = b ? strdup(b) : NULL;
+    return l;
+}
+
+static void push_all(s2r_strv *sv, const char *const *w)
+{
+    for (; *w; w++)
+        assert_int_equal(s2r_strv_push(sv, *w), 0);
+}
+
+static void base_workload(s2r_workload *wl, s2r_workload_kind kind)
+{
+    memset(wl, 0, sizeof(*wl));
+    wl->kind = kind;
+    wl->name = strdup("train-resnet");
+    wl->image = strdup("nvcr.io/nvidia/pytorch:24.05-py3");
+    wl->pods = 1;
+    wl->gpus = 2;
+    wl->cpus = 16;
+    wl->memory_mib = 32768;
+    wl->workdir = strdup("/scratch/lab-a/run");
+    assert_int_equal(s2r_envv_set(&wl->env, "OMP_NUM_THREADS", "8"), 0);
+    const char *cmd[] = {"python", "train.py", "--epochs", "10", NULL};
+    push_all(&wl->command, cmd);
+}
+
+static char *emit_ok(const s2r_workload *wl, s2r_diags *d)
+{
+    char *out = NULL;
+    assert_int_equal(s2r_emit_yaml(&out, wl, NULL, d), 0);
+    assert_non_null(out);
+    return out;
+}
+
+/* Parse @p text; assert it holds exactly one document. */
+static void parse_one(yaml_document_t *doc, const char *text)
+{
+    yaml_parser_t p;
+    assert_true(yaml_parser_initialize(&p));
+    yaml_parser_set_input_string(&p, (const unsigned char *)text,
+                                 strlen(text));
+    assert_true(yaml_parser_load(&p, doc));
+    assert_non_null(yaml_document_get_root_node(doc));
+    yaml_document_t next;
+    assert_true(yaml_parser_load(&p, &next));
+    assert_null(yaml_document_get_root_node(&next)); /* end of stream */
+    yaml_document_delete(&next);
+    yaml_parser_delete(&p);
+}
+
+/* Follow keys (or "N" indexes in sequences) from the root; NULL when a
+ * step is missing. The path ends with NULL. */
+static yaml_node_t *get(yaml_document_t *doc, ...)
+{
+    va_list ap;
+    va_start(ap, doc);
+    yaml_node_t *n = yaml_document_get_root_node(doc);
+    const char *k;
+    while (n && (k = va_arg(ap, const char *))) {
+        yaml_node_t *found = NULL;
+        if (n->type == YAML_MAPPING_NODE) {
+            for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+                 pr < n->data.mapping.pairs.top && !found; pr++) {
+                yaml_node_t *key = yaml_document_get_node(doc, pr->key);
+                if (key->type == YAML_SCALAR_NODE &&
+                    strcmp((const char *)key->data.scalar.value, k) == 0)
+                    found = yaml_document_get_node(doc, pr->value);
+            }
+        } else if (n->type == YAML_SEQUENCE_NODE) {
+            long i = atol(k);
+            yaml_node_item_t *it = n->data.sequence.items.start + i;
+            if (it < n->data.sequence.items.top)
+                found = yaml_document_get_node(doc, *it);
+        }
+        n = found;
+    }
+    va_end(ap);
+    return n;
+}
+
+static const char *sval(yaml_node_t *n)
+{
+    assert_non_null(n);
+    assert_int_equal(n->type, YAML_SCALAR_NODE);
+    return (const char *)n->data.scalar.value;
+}
+
+static size_t nitems(yaml_node_t *n)
+{
+    assert_non_null(n);
+    if (n->type == YAML_SEQUENCE_NODE)
+        return (size_t)(n->data.sequence.items.top -
+                        n->data.sequence.items.start);
+    assert_int_equal(n->type, YAML_MAPPING_NODE);
+    return (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+}
+
+/* a string that must not read back as another type: quoted */
+static void assert_quoted(yaml_node_t *n, const char *want)
+{
+    assert_string_equal(sval(n), want);
+    assert_int_not_equal(n->data.scalar.style, YAML_PLAIN_SCALAR_STYLE);
+}
+
+/* an integer: plain */
+static void assert_int_node(yaml_node_t *n, const char *want)
+{
+    assert_string_equal(sval(n), want);
+    assert_int_equal(n->data.scalar.style, YAML_PLAIN_SCALAR_STYLE);
+}
+
+/* Run shared/tools/validate-k8s on @p text; skipped (true) when the tool
+ * or python3-jsonschema is missing. */
+static bool validate_k8s(const char *text)
+{
+    char tool[4096];
+    const char *shared = getenv("S2R_SHARED_DIR");
+    const char *src = getenv("S2R_SOURCE_DIR");
+    if (shared)
+        snprintf(tool, sizeof(tool), "%s/tools/validate-k8s", shared);
+    else
+        snprintf(tool, sizeof(tool), "%s/../shared/tools/validate-k8s",
+                 src ? src : ".");
+    if (access(tool, X_OK) != 0 ||
+        system("python3 -c 'import jsonschema, yaml' 2>/dev/null") != 0)
+        return true;
+    char path[] = "/tmp/s2r-yaml-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    char cmd[8300];
+    snprintf(cmd, sizeof(cmd), "'%s' '%s' >&2", tool, path);
+    int rc = system(cmd);
+    unlink(path);
+    return rc == 0;
+}
+
+/* ---- Job ---------------------------------------------------------- */
+
+static void test_emit_yaml__job_fields(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.node_pools = strlist("a100", NULL);
+    wl.node_type = strdup("dgx");
+    s2r_diags d = {0};
+    char *out = emit_ok(&wl, &d);
+    assert_int_equal(d.n, 0);
+    assert_memory_equal(out, "apiVersion: batch/v1\nkind: Job\n", 30);
+    yaml_document_t doc;
+    parse_one(&doc, out);
+    assert_string_equal(sval(get(&doc, "metadata", "name", NULL)),
+                        "train-resnet");
+    assert_string_equal(
+        sval(get(&doc, "metadata", "labels", "priorityClassName", NULL)),
+        "low");
+    assert_string_equal(sval(get(&doc, "metadata", "labels",
+                                 "kai.scheduler/preemptibility", NULL)),
+                        "preemptible");
+    assert_int_node(get(&doc, "spec", "backoffLimit", NULL), "0");
+    assert_null(get(&doc, "spec", "activeDeadlineSeconds", NULL));
+    assert_null(get(&doc, "spec", "completions", NULL));
+    assert_string_equal(sval(get(&doc, "spec", "template", "metadata",
+                                 "labels", "runai/node-pool", NULL)),
+                        "a100");
+    yaml_node_t *ps = get(&doc, "spec", "template", "spec", NULL);
+    assert_non_null(ps);
+    assert_string_equal(sval(get(&doc, "spec", "template", "spec",
+                                 "restartPolicy", NULL)),
+                        "Never");
+    assert_string_equal(sval(get(&doc, "spec", "template", "spec",
+                                 "nodeSelector", "run.ai/type", NULL)),
+                        "dgx");
+    assert_int_equal(
+        nitems(get(&doc, "spec", "template", "spec", "containers", NULL)), 1);
+#define C(...) get(&doc, "spec", "template", "spec", "containers", "0", \
+                   __VA_ARGS__, NULL)
+    assert_string_equal(sval(C("name")), "main");
+    assert_string_equal(sval(C("image")),
+                        "nvcr.io/nvidia/pytorch:24.05-py3");
+    assert_int_equal(nitems(C("command")), 4);
+    assert_string_equal(sval(C("command", "0")), "python");
+    assert_string_equal(sval(C("command", "1")), "train.py");
+    assert_string_equal(sval(C("command", "2")), "--epochs");
+    assert_quoted(C("command", "3"), "10");
+    assert_null(C("args"));
+    assert_string_equal(sval(C("workingDir")), "/scratch/lab-a/run");
+    assert_string_equal(sval(C("env", "0", "name")), "OMP_NUM_THREADS");
+    assert_quoted(C("env", "0", "value"), "8");
+    assert_quoted(C("resources", "requests", "cpu"), "16");
+    assert_quoted(C("resources", "requests", "memory"), "32Gi");
+    assert_quoted(C("resources", "limits", "memory"), "32Gi");
+    assert_quoted(C("resources", "limits", "nvidia.com/gpu"), "2");
+    assert_null(C("resources", "limits", "cpu"));
+#undef C
+    yaml_document_delete(&doc);
+    assert_true(validate_k8s(out));
+    free(out);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_yaml__priority_and_time_limit(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.priority = strdup("very-high");
+    wl.preemptibility = strdup("non-preemptible");
+    wl.time_limit_s = 86400;
+    wl.gpus = 0;
+    wl.memory_mib = 0;
+    s2r_diags d = {0};
+    char *out = emit_ok(&wl, &d);
+    assert_false(s2r_diags_has_option(&d, "time")); /* YAML carries it */
+    yaml_document_t doc;
+    parse_one(&doc, out);
+    assert_string_equal(
+        sval(get(&doc, "metadata", "labels", "priorityClassName", NULL)),
+        "very-high");
+    assert_string_equal(sval(get(&doc, "metadata", "labels",
+                                 "kai.scheduler/preemptibility", NULL)),
+                        "non-preemptible");
+    assert_int_node(get(&doc, "spec", "activeDeadlineSeconds", NULL),
+                    "86400");
+    yaml_node_t *res = get(&doc, "spec", "template", "spec", "containers",
+                           "0", "resources", NULL);
+    assert_int_equal(nitems(res), 1); /* requests only: no limits */
+    assert_null(get(&doc, "spec", "template", "metadata", NULL));
+    yaml_document_delete(&doc);
+    assert_true(validate_k8s(out));
+    free(out);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+/* Run the container command of an array Job for one completion index
+ * with `printenv` as the program; return SLURM_ARRAY_TASK_ID. */
+static int array_task_id(yaml_document_t *doc, int index)
+{
+#define C(...) get(doc, "spec", "template", "spec", "containers", "0", \
+                   __VA_ARGS__, NULL)
+    assert_string_equal(sval(C("command", "0")), "bash");
+    assert_string_equal(sval(C("command", "1")), "-c");
+    char *body = s2r_shell_quote(sval(C("command", "2")));
+    char *arg0 = s2r_shell_quote(sval(C("command", "3")));
+#undef C
+    size_t n = strlen(body) + strlen(arg0) + 128;
+    char *cmd = malloc(n);
+    assert_non_null(cmd);
+    snprintf(cmd, n,
+             "JOB_COMPLETION_INDEX=%d bash -c %s %s sh -c "
+             "'echo $SLURM_ARRAY_TASK_ID'",
+             index, body, arg0);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    int v = -1;
+    assert_int_equal(fscanf(p, "%d", &v), 1);
+    assert_int_equal(pclose(p), 0);
+    free(cmd);
+    free(body);
+    free(arg0);
+    return v;
+}
+
+static void test_emit_yaml__array_is_indexed_job(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    static const int32_t ix[] = {1, 3, 5, 7, 9};
+    wl.completions = 5;
+    wl.parallelism = 2;
+    wl.n_array_indices = 5;
+    wl.array_indices = malloc(sizeof(ix));
+    memcpy(wl.array_indices, ix, sizeof(ix));
+    char *out = emit_ok(&wl, NULL);
+    yaml_document_t doc;
+    parse_one(&doc, out);
+    assert_string_equal(sval(get(&doc, "spec", "completionMode", NULL)),
+                        "Indexed");
+    assert_int_node(get(&doc, "spec", "completions", NULL), "5");
+    assert_int_node(get(&doc, "spec", "parallelism", NULL), "2");
+    /* the workload's own argv follows the wrapper unchanged */
+    yaml_node_t *cmd = get(&doc, "spec", "template", "spec", "containers",
+                           "0", "command", NULL);
+    assert_int_equal(nitems(cmd), 8);
+    assert_string_equal(sval(get(&doc, "spec", "template", "spec",
+                                 "containers", "0", "command", "4", NULL)),
+                        "python");
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(array_task_id(&doc, i), ix[i]);
+    yaml_document_delete(&doc);
+    assert_true(validate_k8s(out));
+    free(out);
+
+    /* a contiguous range maps by offset */
+    static const int32_t range[] = {4, 5, 6};
+    wl.completions = 3;
+    wl.parallelism = 0;
+    wl.n_array_indices = 3;
+    memcpy(wl.array_indices, range, sizeof(range));
+    out = emit_ok(&wl, NULL);
+    parse_one(&doc, out);
+    assert_int_node(get(&doc, "spec", "parallelism", NULL), "3");
+    assert_non_null(strstr(out, "$((JOB_COMPLETION_INDEX + 4))"));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(array_task_id(&doc, i), range[i]);
+    yaml_document_delete(&doc);
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_yaml__array_time_limit_warns_when_in_waves(
+    void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.completions = 10;
+    wl.parallelism = 2;
+    wl.time_limit_s = 600;
+    s2r_diags d = {0};
+    char *out = emit_ok(&wl, &d);
+    assert_true(s2r_diags_has_option(&d, "time"));
+    free(out);
+    s2r_diags_clear(&d);
+    wl.parallelism = 10;
+    out = emit_ok(&wl, &d);
+    assert_false(s2r_diags_has_option(&d, "time"));
+    free(out);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+/* ---- PyTorchJob --------------------------------------------------- */
+
+static void test_emit_yaml__pytorchjob_master_and_workers(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_PYTORCH);
+    wl.pods = 4;
+    wl.workers = 3;
+    wl.time_limit_s = 3600;
+    wl.node_type = strdup("h100");
+    char *out = emit_ok(&wl, NULL);
+    yaml_document_t doc;
+    parse_one(&doc, out);
+    assert_string_equal(sval(get(&doc, "apiVersion", NULL)),
+                        "kubeflow.org/v1");
+    assert_string_equal(sval(get(&doc, "kind", NULL)), "PyTorchJob");
+    assert_int_node(get(&doc, "spec", "runPolicy", "backoffLimit", NULL),
+                    "0");
+    assert_string_equal(
+        sval(get(&doc, "spec", "runPolicy", "cleanPodPolicy", NULL)), "None");
+    assert_int_node(
+        get(&doc, "spec", "runPolicy", "activeDeadlineSeconds", NULL),
+        "3600");
+    const char *roles[] = {"Master", "Worker"};
+    const char *replicas[] = {"1", "3"};
+    for (int r = 0; r < 2; r++) {
+        assert_int_node(get(&doc, "spec", "pytorchReplicaSpecs", roles[r],
+                            "replicas", NULL),
+                        replicas[r]);
+        assert_string_equal(sval(get(&doc, "spec", "pytorchReplicaSpecs",
+                                     roles[r], "restartPolicy", NULL)),
+                            "Never");
+#define C(...) get(&doc, "spec", "pytorchReplicaSpecs", roles[r], "template", \
+                   "spec", "containers", "0", __VA_ARGS__, NULL)
+        assert_string_equal(sval(C("name")), "pytorch");
+        assert_string_equal(sval(C("command", "1")), "train.py");
+        assert_quoted(C("resources", "limits", "nvidia.com/gpu"), "2");
+        assert_string_equal(sval(C("env", "0", "name")), "OMP_NUM_THREADS");
+#undef C
+        assert_string_equal(
+            sval(get(&doc, "spec", "pytorchReplicaSpecs", roles[r],
+                     "template", "spec", "nodeSelector", "run.ai/type",
+                     NULL)),
+            "h100");
+    }
+    yaml_document_delete(&doc);
+    assert_true(validate_k8s(out));
+    free(out);
+
+    wl.workers = 0; /* one node: the master alone */
+    out = emit_ok(&wl, NULL);
+    parse_one(&doc, out);
+    assert_int_equal(nitems(get(&doc, "spec", "pytorchReplicaSpecs", NULL)),
+                     1);
+    assert_null(get(&doc, "spec", "pytorchReplicaSpecs", "Worker", NULL));
+    yaml_document_delete(&doc);
+    assert_true(validate_k8s(out));
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+/* ---- MPIJob ------------------------------------------------------- */
+
+static void test_emit_yaml__mpijob_launcher_and_workers(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_MPI);
+    wl.pods = 4;
+    wl.workers = 4;
+    wl.slots_per_worker = 32;
+    wl.gpus = 0;
+    const char *l[] = {"mpirun", "--bind-to", "none", "./bin/solver", NULL};
+    push_all(&wl.launcher_command, l);
+    char *out = emit_ok(&wl, NULL);
+    yaml_document_t doc;
+    parse_one(&doc, out);
+    assert_string_equal(sval(get(&doc, "apiVersion", NULL)),
+                        "kubeflow.org/v2beta1");
+    assert_string_equal(sval(get(&doc, "kind", NULL)), "MPIJob");
+    assert_int_node(get(&doc, "spec", "slotsPerWorker", NULL), "32");
+    assert_string_equal(
+        sval(get(&doc, "spec", "runPolicy", "cleanPodPolicy", NULL)),
+        "Running");
+    assert_string_equal(sval(get(&doc, "spec", "sshAuthMountPath", NULL)),
+                        "/root/.ssh");
+#define L(...) get(&doc, "spec", "mpiReplicaSpecs", "Launcher", "template", \
+                   "spec", "containers", "0", __VA_ARGS__, NULL)
+#define W(...) get(&doc, "spec", "mpiReplicaSpecs", "Worker", "template", \
+                   "spec", "containers", "0", __VA_ARGS__, NULL)
+    assert_int_node(
+        get(&doc, "spec", "mpiReplicaSpecs", "Launcher", "replicas", NULL),
+        "1");
+    assert_string_equal(sval(L("name")), "launcher");
+    assert_int_equal(nitems(L("command")), 4);
+    assert_string_equal(sval(L("command", "0")), "mpirun");
+    assert_string_equal(sval(L("command", "3")), "./bin/solver");
+    assert_quoted(L("resources", "requests", "cpu"), "1");
+    assert_quoted(L("resources", "requests", "memory"), "2Gi");
+    assert_string_equal(sval(L("image")), "nvcr.io/nvidia/pytorch:24.05-py3");
+    assert_string_equal(sval(L("workingDir")), "/scratch/lab-a/run");
+    assert_quoted(L("env", "0", "value"), "8");
+    assert_int_node(
+        get(&doc, "spec", "mpiReplicaSpecs", "Worker", "replicas", NULL),
+        "4");
+    assert_string_equal(sval(W("name")), "worker");
+    assert_null(W("command"));
+    assert_quoted(W("resources", "requests", "cpu"), "16");
+    assert_quoted(W("resources", "limits", "memory"), "32Gi");
+    assert_null(W("resources", "limits", "nvidia.com/gpu"));
+    assert_quoted(W("env", "0", "value"), "8");
+#undef L
+#undef W
+    yaml_document_delete(&doc);
+    assert_true(validate_k8s(out));
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+/* ---- quoting ------------------------------------------------------ */
+
+static void test_emit_yaml__ambiguous_strings_are_quoted(void **state)
+{
+    (void)state;
+    static const char *const vals[] = {
+        "0", "yes", "No", "ON", "y", "1e3", ":", "null", "~", "", "true",
+        "- x", "#c", "a: b", "0x1F", "1:20", "2024-01-01", ".inf", "@x",
+        "multi\nline", "  lead", "trail  ", "\xc3\xbcn\xc3\xaf", "*ref",
+        "&anchor", "!tag", "{a: 1}", "[1]", "%x", "'q'", "\"dq\"", "-1",
+        "+1", "3.0", "<<", "=", "|", ">", "?", "NaN", "x\ty", "back\\slash",
+        NULL};
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    s2r_envv_clear(&wl.env);
+    char name[16];
+    for (size_t i = 0; vals[i]; i++) {
+        snprintf(name, sizeof(name), "V%zu", i);
+        assert_int_equal(s2r_envv_set(&wl.env, name, vals[i]), 0);
+    }
+    s2r_strv_clear(&wl.command);
+    push_all(&wl.command, vals);
+    char *out = emit_ok(&wl, NULL);
+    yaml_document_t doc;
+    parse_one(&doc, out);
+    for (size_t i = 0; vals[i]; i++) {
+        char ix[16];
+        snprintf(ix, sizeof(ix), "%zu", i);
+        yaml_node_t *v = get(&doc, "spec", "template", "spec", "containers",
+                             "0", "env", ix, "value", NULL);
+        yaml_node_t *c = get(&doc, "spec", "template", "spec", "containers",
+                             "0", "command", ix, NULL);
+        assert_string_equal(sval(v), vals[i]);
+        assert_string_equal(sval(c), vals[i]);
+        /* these read back as the same string even when plain; all the
+         * others could be read as another type or need quotes anyway */
+        static const char *const plain_ok[] = {"NaN", "x\ty", "back\\slash",
+                                               "a: b"};
+        bool may_be_plain = false;
+        for (size_t k = 0; k < sizeof(plain_ok) / sizeof(plain_ok[0]); k++)
+            may_be_plain |= strcmp(vals[i], plain_ok[k]) == 0;
+        if (!may_be_plain) {
+            assert_int_not_equal(v->data.scalar.style,
+                                 YAML_PLAIN_SCALAR_STYLE);
+            assert_int_not_equal(c->data.scalar.style,
+                                 YAML_PLAIN_SCALAR_STYLE);
+        }
+    }
+    yaml_document_delete(&doc);
+    assert_true(validate_k8s(out)); /* env values must still be strings */
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_yaml__multiline_body_is_a_literal_block(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    s2r_strv_clear(&wl.command);
+    const char *cmd[] = {"bash", "-c",
+                         "module load cuda\ncd /data\npython train.py", NULL};
+    push_all(&wl.command, cmd);
+    char *out = emit_ok(&wl, NULL);
+    assert_non_null(strstr(out, "        - |-\n"
+                                "          module load cuda\n"
+                                "          cd /data\n"
+                                "          python train.py\n"));
+    free(out);
+    s2r_workload_free(&wl);
+}
+
+/* ---- diagnostics -------------------------------------------------- */
+
+static void test_emit_yaml__extra_node_pools_warn(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    wl.node_pools = strlist("a", "b");
+    s2r_diags d = {0};
+    char *out = emit_ok(&wl, &d);
+    assert_true(s2r_diags_has_option(&d, "partition"));
+    assert_non_null(strstr(out, "runai/node-pool: a\n"));
+    free(out);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+static void test_emit_yaml__invalid_utf8_is_an_error(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    assert_int_equal(s2r_envv_set(&wl.env, "X", "caf\xe9"), 0);
+    s2r_diags d = {0};
+    char *out = (char *)1;
+    assert_int_equal(s2r_emit_yaml(&out, &wl, NULL, &d), S2R_EINVAL);
+    assert_null(out);
+    assert_int_equal(s2r_diags_count(&d, S2R_SEV_ERROR), 1);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_emit_yaml__job_fields),
+        cmocka_unit_test(test_emit_yaml__priority_and_time_limit),
+        cmocka_unit_test(test_emit_yaml__array_is_indexed_job),
+        cmocka_unit_test(
+            test_emit_yaml__array_time_limit_warns_when_in_waves),
+        cmocka_unit_test(test_emit_yaml__pytorchjob_master_and_workers),
+        cmocka_unit_test(test_emit_yaml__mpijob_launcher_and_workers),
+        cmocka_unit_test(test_emit_yaml__ambiguous_strings_are_quoted),
+        cmocka_unit_test(test_emit_yaml__multiline_body_is_a_literal_block),
+        cmocka_unit_test(test_emit_yaml__extra_node_pools_warn),
+        cmocka_unit_test(test_emit_yaml__invalid_utf8_is_an_error),
+    };
+    return cmocka_run_group_tests_name("emit_yaml", tests, NULL, NULL);
+}
