@@ -310,6 +310,17 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
                   s2r_diags *diags);
 
 /**
+ * The whole rules conversion: parse @p buf as sbatch would, convert with the
+ * built-in rules provider and render in @p fmt. On success *out is the
+ * malloc'd text; on failure *out is NULL and @p diags says why (nothing is
+ * partially rendered).
+ * @return 0, S2R_EINVAL (script refused), S2R_ENOMEM.
+ */
+int s2r_convert_buffer(char **out, const char *file, const char *buf,
+                       size_t len, s2r_format fmt, const s2r_config *cfg,
+                       s2r_diags *diags);
+
+/**
  * Quote @p s for a POSIX shell: single quotes, with ' written as '\''.
  * Words made only of [A-Za-z0-9_@%+=:,./-] are returned unquoted.
  * Returns malloc'd text, NULL on ENOMEM.

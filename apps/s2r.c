@@ -1,0 +1,267 @@
+/* s2r.c: the s2r program: convert a SLURM batch script into a Run:ai
+ * workload, or run one of the subcommands (plugins, help, check-config,
+ * serve, lambda). */
+#include "s2r.h"
+#include "commands.h"
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* subcommands live in other files of apps/; a build without them says so */
+int s2r_cmd_plugins(int argc, char **argv) __attribute__((weak));
+int s2r_cmd_help_plugin(int argc, char **argv) __attribute__((weak));
+int s2r_cmd_check_config(int argc, char **argv) __attribute__((weak));
+int s2r_cmd_serve(int argc, char **argv) __attribute__((weak));
+int s2r_cmd_lambda(int argc, char **argv) __attribute__((weak));
+int s2r_cmd_convert_with_provider(const char *file, const char *buf,
+                                  size_t len, const char *format,
+                                  const char *config_path,
+                                  const char *plugin_dir, bool prompt_only,
+                                  char **out, s2r_diags *diags)
+    __attribute__((weak));
+
+#define S2R_MAX_SCRIPT (4u << 20) /* slurmctld's default max_script_size */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: s2r [--config FILE] [--format cli|yaml|json] [-o FILE] [-q|-v]\n"
+        "           [--plugin-dir DIR] [--prompt] SCRIPT|-\n"
+        "       s2r plugins | help PLUGIN | check-config --config FILE\n"
+        "       s2r serve [--listen ADDR:PORT] --config FILE\n"
+        "       s2r lambda --config FILE\n"
+        "\n"
+        "Reads a SLURM batch script the way sbatch does and prints the Run:ai\n"
+        "workload: a bash script calling 'runai training ... submit' (cli, the\n"
+        "default), a Kubernetes manifest for 'runai workload submit --file'\n"
+        "(yaml), or the body of POST /api/v1/workloads/... (json).\n"
+        "\n"
+        "  -c, --config FILE     site configuration (see s2r.ini.example)\n"
+        "  -f, --format FMT      cli | yaml | json\n"
+        "  -o, --output FILE     write the result to FILE instead of stdout\n"
+        "  -q, --quiet           print errors only\n"
+        "  -v, --verbose         print notes too\n"
+        "      --plugin-dir DIR  look for plugins in DIR first\n"
+        "      --prompt          print the model prompt, call no model\n"
+        "  -h, --help            this text\n"
+        "  -V, --version         the version\n"
+        "\n"
+        "Exit status: 0 converted, 1 the script or the conversion failed,\n"
+        "2 usage error.\n");
+}
+
+/* Read all of @p path ("-" = stdin). Returns 0, or an errno. */
+static int read_all(const char *path, char **buf, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return errno;
+    size_t cap = 8192, n = 0;
+    char *p = malloc(cap);
+    if (!p) {
+        if (f != stdin)
+            fclose(f);
+        return ENOMEM;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap > S2R_MAX_SCRIPT) {
+                free(p);
+                if (f != stdin)
+                    fclose(f);
+                return EFBIG;
+            }
+            cap *= 2;
+            char *np = realloc(p, cap);
+            if (!np) {
+                free(p);
+                if (f != stdin)
+                    fclose(f);
+                return ENOMEM;
+            }
+            p = np;
+        }
+        size_t r = fread(p + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    int err = ferror(f) ? EIO : 0;
+    if (f != stdin)
+        fclose(f);
+    if (err) {
+        free(p);
+        return err;
+    }
+    if (n > S2R_MAX_SCRIPT) {
+        free(p);
+        return EFBIG;
+    }
+    *buf = p;
+    *len = n;
+    return 0;
+}
+
+static void print_diags(const s2r_diags *d, int verbosity)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const s2r_diag *dg = &d->v[i];
+        if (dg->severity == S2R_SEV_NOTE && verbosity < 2)
+            continue;
+        if (dg->severity == S2R_SEV_WARNING && verbosity < 1)
+            continue;
+        char *line = s2r_diag_format(dg);
+        if (line) {
+            fprintf(stderr, "%s\n", line);
+            free(line);
+        }
+    }
+}
+
+static int write_out(const char *path, const char *text)
+{
+    if (!path || strcmp(path, "-") == 0) {
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "s2r: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    fputs(text, f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "s2r: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+int s2r_cmd_convert(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"plugin-dir", required_argument, NULL, 'P'},
+        {"prompt", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    const char *config_path = NULL, *format = NULL, *output = NULL;
+    const char *plugin_dir = NULL;
+    int verbosity = 1;
+    bool prompt_only = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:f:o:qvhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; break;
+        case 'f': format = optarg; break;
+        case 'o': output = optarg; break;
+        case 'q': verbosity = 0; break;
+        case 'v': verbosity = 2; break;
+        case 'P': plugin_dir = optarg; break;
+        case 'p': prompt_only = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("s2r %s\n", S2R_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "s2r: %s\n", optind >= argc
+                ? "no script given (use - for standard input)"
+                : "one script at a time");
+        usage(stderr);
+        return 2;
+    }
+    const char *script = argv[optind];
+
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    s2r_diags diags = {0};
+    int status = 1;
+    char *buf = NULL, *out = NULL;
+    size_t len = 0;
+
+    if (config_path && s2r_config_load(&cfg, config_path, &diags) != S2R_OK) {
+        print_diags(&diags, 1);
+        goto done;
+    }
+    if (!format)
+        format = cfg.format ? cfg.format : "cli";
+    int fmt = s2r_format_from_name(format);
+    if (fmt < 0) {
+        fprintf(stderr, "s2r: unknown format '%s' (cli, yaml or json)\n",
+                format);
+        status = 2;
+        goto done;
+    }
+    int err = read_all(script, &buf, &len);
+    if (err) {
+        fprintf(stderr, "s2r: %s: %s\n", script,
+                err == EFBIG ? "larger than 4 MiB, slurmctld's default "
+                               "max_script_size" : strerror(err));
+        goto done;
+    }
+    int rc;
+    bool use_provider = prompt_only || (cfg.provider && strcmp(cfg.provider, "rules")) ||
+                        (!config_path && getenv("S2R_API_ENDPOINT"));
+    if (use_provider && s2r_cmd_convert_with_provider) {
+        rc = s2r_cmd_convert_with_provider(script, buf, len, format,
+                                           config_path, plugin_dir,
+                                           prompt_only, &out, &diags);
+    } else if (use_provider && (prompt_only || cfg.provider)) {
+        fprintf(stderr, "s2r: this build has no provider plugins\n");
+        goto done;
+    } else {
+        rc = s2r_convert_buffer(&out, script, buf, len, (s2r_format)fmt, &cfg,
+                                &diags);
+    }
+    print_diags(&diags, verbosity);
+    if (rc == S2R_OK && out)
+        status = write_out(output, out);
+    else if (rc == S2R_ENOMEM)
+        fprintf(stderr, "s2r: out of memory\n");
+    else if (s2r_diags_count(&diags, S2R_SEV_ERROR) == 0)
+        fprintf(stderr, "s2r: %s: conversion failed\n", script);
+done:
+    free(out);
+    free(buf);
+    s2r_diags_clear(&diags);
+    s2r_config_free(&cfg);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } *cmd, cmds[] = {
+        {"plugins", NULL}, {"help", NULL}, {"check-config", NULL},
+        {"serve", NULL}, {"lambda", NULL}, {NULL, NULL}};
+    int (*const fns[])(int, char **) = {s2r_cmd_plugins, s2r_cmd_help_plugin,
+                                        s2r_cmd_check_config, s2r_cmd_serve,
+                                        s2r_cmd_lambda};
+    if (argc > 1) {
+        size_t i = 0;
+        for (cmd = cmds; cmd->name; cmd++, i++) {
+            if (strcmp(argv[1], cmd->name) != 0)
+                continue;
+            if (!fns[i]) {
+                fprintf(stderr, "s2r: '%s' is not available in this build\n",
+                        cmd->name);
+                return 2;
+            }
+            return fns[i](argc - 1, argv + 1);
+        }
+    }
+    return s2r_cmd_convert(argc, argv);
+}

@@ -1,0 +1,84 @@
+/* shell_lex.h: a POSIX/bash lexer for batch-script bodies (private).
+ *
+ * It splits a body into top-level statements, each a list of simple
+ * commands, each a list of words, keeping byte ranges into the source so a
+ * converter can drop or rewrite one statement and copy the rest verbatim.
+ * It never expands anything: a word's value is the text with quotes
+ * removed and expansions kept as written (the corpus "command_tokens" form).
+ * Heredoc bodies, comments and compound commands (if/for/while/case,
+ * functions, { }, ( )) are kept whole.
+ */
+#ifndef S2R_SHELL_LEX_H
+#define S2R_SHELL_LEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum sh_seg_type {
+    SH_SEG_LIT = 0, /* literal: single quotes, escapes, plain text */
+    SH_SEG_UNQ = 1, /* unquoted text with $, `, globs or ~: raw */
+    SH_SEG_DQ = 2   /* double-quoted text with $ or `: raw inner text */
+} sh_seg_type;
+
+typedef struct sh_seg {
+    sh_seg_type type;
+    char *text; /* LIT: decoded value; UNQ: raw; DQ: raw inner */
+} sh_seg;
+
+typedef struct sh_word {
+    size_t start, end; /* source byte range */
+    int line;          /* 1-based line of the first byte */
+    char *value;       /* quotes removed, nothing expanded */
+    sh_seg *segs;
+    size_t nsegs;
+    bool literal;      /* no expansion or glob: value is the argv string */
+} sh_word;
+
+typedef struct sh_cmd {
+    sh_word *words;    /* words, redirections excluded */
+    size_t nwords;
+    size_t start, end; /* whole simple command, redirections included */
+    bool has_redir;
+    bool has_heredoc;
+    int line;
+} sh_cmd;
+
+typedef struct sh_stmt {
+    size_t start, end; /* source range incl. heredoc bodies, no newline */
+    int line, end_line;
+    sh_cmd *cmds;      /* simple commands joined by | && || (top level) */
+    size_t ncmds;
+    bool compound;     /* if/for/while/case/function/{ }/( ): kept whole */
+    bool background;   /* ended with & */
+    bool pipeline;     /* contains | */
+} sh_stmt;
+
+typedef struct sh_body {
+    const char *src;   /* borrowed */
+    size_t len;
+    int first_line;    /* line number of src[0] */
+    sh_stmt *stmts;
+    size_t n;
+} sh_body;
+
+/**
+ * Lex @p len bytes of shell text. Line numbers start at @p first_line.
+ * Returns 0, or -1 on out of memory. Unterminated quotes are tolerated
+ * (the rest of the text becomes part of the word), as a converter must
+ * not refuse what bash would only fail on at run time.
+ */
+int sh_lex(sh_body *out, const char *src, size_t len, int first_line);
+void sh_body_free(sh_body *b);
+
+/** Render a word for a shell so it expands exactly as in the source, in a
+ * canonical form where the facts value appears as a substring whenever
+ * possible. malloc'd. */
+char *sh_word_render(const sh_word *w);
+
+/** The command word index after leading NAME=value assignments. */
+size_t sh_cmd_first_arg(const sh_cmd *c);
+
+/** True when @p w is NAME=value (valid shell name before '='). */
+bool sh_word_is_assignment(const sh_word *w);
+
+#endif
