@@ -86,6 +86,8 @@ static bool plain_safe(const char *s)
     unsigned char c = (unsigned char)s[0];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/'))
         return false;
+    if (strnlen(s, 6) > 5) /* longer than "false" */
+        return true;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
         if (strcasecmp(s, words[i]) == 0)
             return false;
@@ -121,15 +123,21 @@ static void int64_str(ye *y, int64_t v)
     scalar(y, num, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
+/* a fixed key or value that the code knows is plain-safe ASCII */
+static void lit(ye *y, const char *s)
+{
+    scalar(y, s, YAML_PLAIN_SCALAR_STYLE);
+}
+
 static void kv_str(ye *y, const char *k, const char *v)
 {
-    str(y, k);
+    lit(y, k);
     str(y, v);
 }
 
 static void kv_int(ye *y, const char *k, int64_t v)
 {
-    str(y, k);
+    lit(y, k);
     int64(y, v);
 }
 
@@ -137,10 +145,10 @@ static void kv_int(ye *y, const char *k, int64_t v)
 
 static void metadata(ye *y, const s2r_workload *wl)
 {
-    str(y, "metadata");
+    lit(y, "metadata");
     map_start(y);
     kv_str(y, "name", wl->name);
-    str(y, "labels");
+    lit(y, "labels");
     map_start(y);
     kv_str(y, "priorityClassName", s2r_emit__priority(wl));
     kv_str(y, "kai.scheduler/preemptibility", s2r_emit__preemptibility(wl));
@@ -150,7 +158,7 @@ static void metadata(ye *y, const s2r_workload *wl)
 
 static void run_policy(ye *y, const s2r_workload *wl, const char *clean)
 {
-    str(y, "runPolicy");
+    lit(y, "runPolicy");
     map_start(y);
     kv_int(y, "backoffLimit", wl->backoff_limit > 0 ? wl->backoff_limit : 0);
     kv_str(y, "cleanPodPolicy", clean);
@@ -203,7 +211,7 @@ static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd,
 {
     if (cmd->n == 0)
         return;
-    str(y, "command");
+    lit(y, "command");
     seq_start(y);
     if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0) {
         tmp->len = 0;
@@ -212,10 +220,10 @@ static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd,
             y->failed = true;
             return;
         }
-        str(y, "bash");
+        lit(y, "bash");
         str(y, "-c");
         str(y, tmp->p);
-        str(y, "s2r-array-task");
+        lit(y, "s2r-array-task");
     }
     for (size_t i = 0; i < cmd->n; i++)
         str(y, cmd->v[i]);
@@ -226,7 +234,7 @@ static void env(ye *y, const s2r_workload *wl)
 {
     if (wl->env.n == 0)
         return;
-    str(y, "env");
+    lit(y, "env");
     seq_start(y);
     for (size_t i = 0; i < wl->env.n; i++) {
         map_start(y);
@@ -245,13 +253,13 @@ static void resources(ye *y, int64_t cpus, int64_t mib, int64_t gpus,
         s2r_emit__quantity(q, mib);
     if (cpus <= 0 && mib <= 0 && gpus <= 0)
         return;
-    str(y, "resources");
+    lit(y, "resources");
     map_start(y);
     if (cpus > 0 || mib > 0) {
-        str(y, "requests");
+        lit(y, "requests");
         map_start(y);
         if (cpus > 0) {
-            str(y, "cpu");
+            lit(y, "cpu");
             int64_str(y, cpus);
         }
         if (mib > 0)
@@ -259,12 +267,12 @@ static void resources(ye *y, int64_t cpus, int64_t mib, int64_t gpus,
         map_end(y);
     }
     if ((mib > 0 && mem_limit) || gpus > 0) {
-        str(y, "limits");
+        lit(y, "limits");
         map_start(y);
         if (mib > 0 && mem_limit)
             kv_str(y, "memory", q);
         if (gpus > 0) {
-            str(y, "nvidia.com/gpu");
+            lit(y, "nvidia.com/gpu");
             int64_str(y, gpus);
         }
         map_end(y);
@@ -278,28 +286,28 @@ typedef enum role { ROLE_MAIN, ROLE_MPI_LAUNCHER, ROLE_MPI_WORKER } role;
 static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
                          role r, bool restart_never, s2r_emit__buf *tmp)
 {
-    str(y, "template");
+    lit(y, "template");
     map_start(y);
     if (s2r_emit__n_pools(wl) > 0) {
-        str(y, "metadata");
+        lit(y, "metadata");
         map_start(y);
-        str(y, "labels");
+        lit(y, "labels");
         map_start(y);
         kv_str(y, "runai/node-pool", wl->node_pools[0]);
         map_end(y);
         map_end(y);
     }
-    str(y, "spec");
+    lit(y, "spec");
     map_start(y);
     if (restart_never)
         kv_str(y, "restartPolicy", "Never");
     if (wl->node_type && *wl->node_type) {
-        str(y, "nodeSelector");
+        lit(y, "nodeSelector");
         map_start(y);
         kv_str(y, "run.ai/type", wl->node_type);
         map_end(y);
     }
-    str(y, "containers");
+    lit(y, "containers");
     seq_start(y);
     map_start(y);
     kv_str(y, "name", cname);
@@ -339,7 +347,7 @@ static void job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
     kv_str(y, "apiVersion", "batch/v1");
     kv_str(y, "kind", "Job");
     metadata(y, wl);
-    str(y, "spec");
+    lit(y, "spec");
     map_start(y);
     kv_int(y, "backoffLimit", wl->backoff_limit > 0 ? wl->backoff_limit : 0);
     if (wl->time_limit_s > 0)
@@ -358,10 +366,10 @@ static void pytorch_job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
     kv_str(y, "apiVersion", "kubeflow.org/v1");
     kv_str(y, "kind", "PyTorchJob");
     metadata(y, wl);
-    str(y, "spec");
+    lit(y, "spec");
     map_start(y);
     run_policy(y, wl, "None");
-    str(y, "pytorchReplicaSpecs");
+    lit(y, "pytorchReplicaSpecs");
     map_start(y);
     replica(y, wl, "Master", 1, "pytorch", ROLE_MAIN, tmp);
     if (wl->workers > 0)
@@ -375,14 +383,14 @@ static void mpi_job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
     kv_str(y, "apiVersion", "kubeflow.org/v2beta1");
     kv_str(y, "kind", "MPIJob");
     metadata(y, wl);
-    str(y, "spec");
+    lit(y, "spec");
     map_start(y);
     if (wl->slots_per_worker > 0)
         kv_int(y, "slotsPerWorker", wl->slots_per_worker);
     run_policy(y, wl, "Running");
     kv_str(y, "sshAuthMountPath", "/root/.ssh");
     kv_str(y, "launcherCreationPolicy", "WaitForWorkersReady");
-    str(y, "mpiReplicaSpecs");
+    lit(y, "mpiReplicaSpecs");
     map_start(y);
     replica(y, wl, "Launcher", 1, "launcher", ROLE_MPI_LAUNCHER, tmp);
     replica(y, wl, "Worker", wl->workers, "worker", ROLE_MPI_WORKER, tmp);
