@@ -862,7 +862,11 @@ int s2r_slurm__parse_argv(s2r_job *job, const char *file, char *const *argv,
                          " (a value containing spaces must be quoted, and "
                          "a trailing comment must start with '#')");
         }
-        perr(&st, lines[i], opt, tok,
+        /* a non-breaking space may sit in the stray token or just before */
+        const char *nb = tok;
+        if (!strstr(tok, "\xc2\xa0") && i > 0 && strstr(argv[i - 1], "\xc2\xa0"))
+            nb = argv[i - 1];
+        perr(&st, lines[i], opt, nb,
              "Invalid directive found in batch script: %s%s", tok, hint);
     }
     if (st.rc == 0)
