@@ -134,32 +134,61 @@ static void assert_int_node(yaml_node_t *n, const char *want)
     assert_int_equal(n->data.scalar.style, YAML_PLAIN_SCALAR_STYLE);
 }
 
-/* Run shared/tools/validate-k8s on @p text; skipped (true) when the tool
- * or python3-jsonschema is missing. */
+/* Every YAML a test produces is kept in one folder and checked in one
+ * run of shared/tools/validate-k8s at the end (it loads the CRD schemas,
+ * which takes a while). Test-only state, single-threaded. */
+static char g_dir[] = "/tmp/s2r-yaml-XXXXXX";
+static int g_count;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 static bool validate_k8s(const char *text)
 {
-    char tool[4096];
+    char path[64];
+    snprintf(path, sizeof(path), "%s/%03d.yaml", g_dir, ++g_count);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+static const char *validate_tool(char *buf, size_t n)
+{
     const char *shared = getenv("S2R_SHARED_DIR");
     const char *src = getenv("S2R_SOURCE_DIR");
     if (shared)
-        snprintf(tool, sizeof(tool), "%s/tools/validate-k8s", shared);
+        snprintf(buf, n, "%s/tools/validate-k8s", shared);
     else
-        snprintf(tool, sizeof(tool), "%s/../shared/tools/validate-k8s",
-                 src ? src : ".");
-    if (access(tool, X_OK) != 0 ||
+        snprintf(buf, n, "%s/../shared/tools/validate-k8s", src ? src : ".");
+    if (access(buf, X_OK) != 0 ||
         system("python3 -c 'import jsonschema, yaml' 2>/dev/null") != 0)
-        return true;
-    char path[] = "/tmp/s2r-yaml-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs(text, f);
-    fclose(f);
-    char cmd[8300];
-    snprintf(cmd, sizeof(cmd), "'%s' '%s' >&2", tool, path);
-    int rc = system(cmd);
-    unlink(path);
-    return rc == 0;
+        return NULL;
+    return buf;
+}
+
+/* runs last: the strict Job / PyTorchJob / MPIJob schemas */
+static void test_emit_yaml__strict_schemas_accept_every_output(void **state)
+{
+    (void)state;
+    char tool[4096], cmd[4200];
+    assert_true(g_count >= 7);
+    if (!validate_tool(tool, sizeof(tool)))
+        skip();
+    snprintf(cmd, sizeof(cmd), "'%s' %s/*.yaml >&2", tool, g_dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* ---- Job ---------------------------------------------------------- */
@@ -599,6 +628,8 @@ int main(void)
         cmocka_unit_test(test_emit_yaml__multiline_body_is_a_literal_block),
         cmocka_unit_test(test_emit_yaml__extra_node_pools_warn),
         cmocka_unit_test(test_emit_yaml__invalid_utf8_is_an_error),
+        cmocka_unit_test(test_emit_yaml__strict_schemas_accept_every_output),
     };
-    return cmocka_run_group_tests_name("emit_yaml", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("emit_yaml", tests, group_setup,
+                                       group_teardown);
 }
