@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -521,6 +522,58 @@ static void test_emit_cli__format_names_and_dispatch(void **state)
     s2r_workload_free(&wl);
 }
 
+/* ---- thread safety ----------------------------------------------- */
+
+typedef struct thread_job {
+    const s2r_workload *wl;
+    const char *want[3];
+    int mismatches;
+} thread_job;
+
+static void *emit_many(void *arg)
+{
+    thread_job *j = arg;
+    for (int i = 0; i < 300; i++) {
+        for (int f = 0; f < 3; f++) {
+            char *out = NULL;
+            s2r_diags d = {0};
+            if (s2r_emit(&out, j->wl, (s2r_format)f, NULL, &d) != 0 ||
+                strcmp(out, j->want[f]) != 0)
+                j->mismatches++;
+            free(out);
+            s2r_diags_clear(&d);
+        }
+    }
+    return NULL;
+}
+
+static void test_emit_cli__threads_get_identical_bytes(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_PYTORCH);
+    wl.workers = 3;
+    wl.time_limit_s = 100;
+    char *want[3];
+    for (int f = 0; f < 3; f++)
+        assert_int_equal(s2r_emit(&want[f], &wl, (s2r_format)f, NULL, NULL),
+                         0);
+    pthread_t t[4];
+    thread_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){.wl = &wl,
+                               .want = {want[0], want[1], want[2]}};
+        assert_int_equal(pthread_create(&t[i], NULL, emit_many, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(jobs[i].mismatches, 0);
+    }
+    for (int f = 0; f < 3; f++)
+        free(want[f]);
+    s2r_workload_free(&wl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_emit_cli__missing_image_is_an_error),
         cmocka_unit_test(test_emit_cli__non_utf8_bytes_pass_through),
         cmocka_unit_test(test_emit_cli__format_names_and_dispatch),
+        cmocka_unit_test(test_emit_cli__threads_get_identical_bytes),
     };
     return cmocka_run_group_tests_name("emit_cli", tests, NULL, NULL);
 }
