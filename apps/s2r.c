@@ -106,10 +106,13 @@ static int read_all(const char *path, char **buf, size_t *len)
     return 0;
 }
 
-static void print_diags(const s2r_diags *d, int verbosity)
+static void print_diags(const s2r_diags *d, int verbosity, const char *script)
 {
     for (size_t i = 0; i < d->n; i++) {
-        const s2r_diag *dg = &d->v[i];
+        s2r_diag one = d->v[i];
+        const s2r_diag *dg = &one;
+        if (!one.file)
+            one.file = (char *)script; /* emitter notes name no file */
         if (dg->severity == S2R_SEV_NOTE && verbosity < 2)
             continue;
         if (dg->severity == S2R_SEV_WARNING && verbosity < 1)
@@ -191,7 +194,7 @@ int s2r_cmd_convert(int argc, char **argv)
     size_t len = 0;
 
     if (config_path && s2r_config_load(&cfg, config_path, &diags) != S2R_OK) {
-        print_diags(&diags, 1);
+        print_diags(&diags, 1, config_path);
         goto done;
     }
     if (!format)
@@ -224,7 +227,7 @@ int s2r_cmd_convert(int argc, char **argv)
         rc = s2r_convert_buffer(&out, script, buf, len, (s2r_format)fmt, &cfg,
                                 &diags);
     }
-    print_diags(&diags, verbosity);
+    print_diags(&diags, verbosity, script);
     if (rc == S2R_OK && out)
         status = write_out(output, out);
     else if (rc == S2R_ENOMEM)

@@ -45,35 +45,6 @@ static void t_puts(text *t, const char *s)
     t_putn(t, s, strlen(s));
 }
 
-static void t_printf(text *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void t_printf(text *t, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        t->oom = true;
-        return;
-    }
-    if ((size_t)n < sizeof(small)) {
-        t_putn(t, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        t->oom = true;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t_putn(t, big, (size_t)n);
-    free(big);
-}
-
 /* ------------------------------------------------------------------ */
 /* SLURM variables the directives fix                                   */
 /* ------------------------------------------------------------------ */
@@ -1274,31 +1245,10 @@ static void add_prelude(ctx *c, text *pre, const char *body)
             c->oom = true;
         free(v);
     }
-    if (job->array) {
-        const s2r_array *a = job->array;
-        bool arith = a->count >= 2;
-        int64_t step = a->count >= 2 ? a->indices[1] - a->indices[0] : 1;
-        for (size_t i = 1; i < a->count && arith; i++)
-            if (a->indices[i] - a->indices[i - 1] != step)
-                arith = false;
-        t_puts(pre, "# SLURM array task id from the Indexed Job's completion "
-                    "index\n");
-        if (a->count == 1) {
-            t_printf(pre, "export SLURM_ARRAY_TASK_ID=%d\n", a->indices[0]);
-        } else if (arith) {
-            t_printf(pre, "export SLURM_ARRAY_TASK_ID=$(( "
-                          "${JOB_COMPLETION_INDEX:-0} * %lld + %d ))\n",
-                     (long long)step, a->indices[0]);
-        } else {
-            t_puts(pre, "s2r_array_ids=(");
-            for (size_t i = 0; i < a->count; i++)
-                t_printf(pre, "%s%d", i ? " " : "", a->indices[i]);
-            t_puts(pre, ")\nexport SLURM_ARRAY_TASK_ID="
-                        "\"${s2r_array_ids[${JOB_COMPLETION_INDEX:-0}]}\"\n");
-        }
-        if (mentions(body, "SLURM_ARRAY_JOB_ID"))
-            t_puts(pre, "export SLURM_ARRAY_JOB_ID=\"${RUNAI_JOB_NAME:-0}\"\n");
-    }
+    /* SLURM_ARRAY_TASK_ID itself comes from the workload's index list
+     * (the YAML Indexed Job maps JOB_COMPLETION_INDEX to it) */
+    if (job->array && mentions(body, "SLURM_ARRAY_JOB_ID"))
+        t_puts(pre, "export SLURM_ARRAY_JOB_ID=\"${RUNAI_JOB_NAME:-0}\"\n");
     if (mentions(body, "SLURM_JOB_ID") || mentions(body, "SLURM_JOBID"))
         t_puts(pre, "export SLURM_JOB_ID=\"${RUNAI_JOB_UUID:-${HOSTNAME:-0}}\" "
                     "SLURM_JOBID=\"${RUNAI_JOB_UUID:-${HOSTNAME:-0}}\"\n");
