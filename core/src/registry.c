@@ -326,7 +326,10 @@ int s2r_registry_load(s2r_registry *reg, s2r_diags *diags)
     reg->default_provider = strdup(prov && *prov ? prov : "rules");
     if (!reg->default_provider)
         return S2R_ENOMEM;
-    if (prov && *prov && !find_instance(reg, S2R_KIND_PROVIDER, prov)) {
+    char psec[160];
+    snprintf(psec, sizeof(psec), "provider.%s", prov ? prov : "");
+    if (prov && *prov && !find_instance(reg, S2R_KIND_PROVIDER, prov) &&
+        !s2r_ini_section_find(reg->ini, psec)) {
         const s2r_ini_section *core = s2r_ini_section_find(reg->ini, "core");
         const s2r_ini_entry *e = s2r_ini_entry_find(core, "provider");
         s2r_diags_add(diags, S2R_SEV_ERROR, reg->ini->path, e ? e->line : 0,

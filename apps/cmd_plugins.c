@@ -1,0 +1,344 @@
+/* cmd_plugins.c: `s2r plugins`, `s2r help PLUGIN`, `s2r check-config` and
+ * the glue that runs a conversion through the provider the INI names. */
+#include "s2r.h"
+#include "commands.h"
+#include "config.h"
+#include "loader.h"
+#include "options.h"
+#include "pipeline.h"
+#include "registry.h"
+#include "secrets.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The built-in rules descriptor, when core/src/rules.c defines it. */
+extern const s2r_plugin s2r_rules_plugin __attribute__((weak));
+
+static const s2r_plugin *const *builtins(void)
+{
+    static const s2r_plugin *with_rules[2];
+    with_rules[0] = &s2r_rules_plugin ? &s2r_rules_plugin : NULL;
+    with_rules[1] = NULL;
+    return with_rules;
+}
+
+static void print_diags(const s2r_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        s2r_diag one = d->v[i];
+        if (!one.file)
+            one.file = (char *)"s2r";
+        char *line = s2r_diag_format(&one);
+        if (line) {
+            fprintf(stderr, "%s\n", line);
+            free(line);
+        }
+    }
+}
+
+struct common_opts {
+    const char *config;
+    const char *plugin_dir;
+    const char *positional;
+};
+
+/* --config FILE, --plugin-dir DIR, one optional positional argument */
+static int parse_common(int argc, char **argv, struct common_opts *o,
+                        const char *usage)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"plugin-dir", required_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof(*o));
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:P:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case 'P': o->plugin_dir = optarg; break;
+        case 'h': printf("usage: %s\n", usage); return 0;
+        default: fprintf(stderr, "usage: %s\n", usage); return 2;
+        }
+    }
+    if (optind < argc)
+        o->positional = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return 2;
+    }
+    return -1;
+}
+
+/* A loader over the search path, with the built-ins and ([core]
+ * plugin_dir of) the config. */
+static int make_loader(const struct common_opts *o, s2r_loader **out,
+                       s2r_diags *diags)
+{
+    s2r_ini ini = {0};
+    const char *core_dir = NULL;
+    if (o->config) {
+        int rc = s2r_ini_read(&ini, o->config, diags);
+        if (rc == S2R_ENOTFOUND || rc == S2R_ENOMEM) {
+            s2r_ini_free(&ini);
+            return rc;
+        }
+        core_dir = s2r_ini_get(&ini, "core", "plugin_dir");
+    }
+    s2r_strv dirs = {0};
+    int rc = s2r_loader_search_path(&dirs, o->plugin_dir,
+                                    core_dir && *core_dir ? core_dir : NULL);
+    if (rc == S2R_OK)
+        rc = s2r_loader_new(out, &dirs);
+    s2r_strv_clear(&dirs);
+    s2r_ini_free(&ini);
+    if (rc)
+        return rc;
+    for (const s2r_plugin *const *b = builtins(); *b; b++) {
+        s2r_error err = {0};
+        if (s2r_loader_add_builtin(*out, *b, &err))
+            s2r_diags_add(diags, S2R_SEV_ERROR, "s2r", 0, NULL,
+                          "built-in %s", err.message);
+    }
+    return S2R_OK;
+}
+
+int s2r_cmd_plugins(int argc, char **argv)
+{
+    struct common_opts o;
+    int st = parse_common(argc, argv, &o,
+                          "s2r plugins [--plugin-dir DIR] [--config FILE]");
+    if (st >= 0)
+        return st;
+    if (o.positional) {
+        fprintf(stderr, "usage: s2r plugins [--plugin-dir DIR] "
+                        "[--config FILE]\n");
+        return 2;
+    }
+    s2r_diags diags = {0};
+    s2r_loader *l = NULL;
+    if (make_loader(&o, &l, &diags) || s2r_loader_scan(l, &diags)) {
+        print_diags(&diags);
+        s2r_diags_clear(&diags);
+        s2r_loader_free(l);
+        return 1;
+    }
+    printf("%-20s %-10s %-10s %s\n", "NAME", "KIND", "VERSION", "FILE");
+    for (size_t i = 0; i < s2r_loader_count(l); i++) {
+        const s2r_loaded *p = s2r_loader_at(l, i);
+        printf("%-20s %-10s %-10s %s\n", p->desc.name,
+               s2r_kind_name(p->desc.kind), p->desc.version, p->path);
+        if (p->desc.description[0])
+            printf("    %s\n", p->desc.description);
+    }
+    const s2r_strv *dirs = s2r_loader_dirs(l);
+    printf("\nplugin directories, in search order:\n");
+    for (size_t i = 0; i < dirs->n; i++)
+        printf("  %s\n", dirs->v[i]);
+    print_diags(&diags);
+    s2r_diags_clear(&diags);
+    s2r_loader_free(l);
+    return 0;
+}
+
+int s2r_cmd_help_plugin(int argc, char **argv)
+{
+    struct common_opts o;
+    const char *usage =
+        "s2r help PLUGIN [--plugin-dir DIR] [--config FILE]";
+    int st = parse_common(argc, argv, &o, usage);
+    if (st >= 0)
+        return st;
+    if (!o.positional) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return 2;
+    }
+    s2r_diags diags = {0};
+    s2r_loader *l = NULL;
+    const s2r_loaded *p = NULL;
+    s2r_error err = {0};
+    int rc = make_loader(&o, &l, &diags);
+    if (rc == S2R_OK)
+        rc = s2r_loader_find(l, o.positional, &p, &err);
+    print_diags(&diags);
+    s2r_diags_clear(&diags);
+    if (rc != S2R_OK) {
+        fprintf(stderr, "s2r: %s\n",
+                err.message[0] ? err.message : "cannot list plugins");
+        s2r_loader_free(l);
+        return 1;
+    }
+    const s2r_plugin *d = &p->desc;
+    printf("%s %s (%s plugin, ABI %u.%u)\n", d->name, d->version,
+           s2r_kind_name(d->kind), S2R_PLUGIN_ABI_MAJOR_OF(d->abi),
+           S2R_PLUGIN_ABI_MINOR_OF(d->abi));
+    printf("file: %s\n", p->path);
+    if (d->description[0])
+        printf("%s\n", d->description);
+    printf("\nUse it from s2r.ini:\n\n  [%s.<id>]\n  plugin = %s\n\n"
+           "Options:\n",
+           s2r_kind_name(d->kind), d->name);
+    s2r_options_help(stdout, d->options);
+    s2r_loader_free(l);
+    return 0;
+}
+
+/* free-form sections have no table: hide anything that looks secret */
+static int looks_secret(const char *key)
+{
+    static const char *const words[] = {"secret", "token", "password",
+                                        "passwd", "key", "credential", NULL};
+    for (size_t i = 0; words[i]; i++)
+        if (strstr(key, words[i]))
+            return 1;
+    return 0;
+}
+
+int s2r_cmd_check_config(int argc, char **argv)
+{
+    struct common_opts o;
+    const char *usage = "s2r check-config --config FILE [--plugin-dir DIR]";
+    int st = parse_common(argc, argv, &o, usage);
+    if (st >= 0)
+        return st;
+    if (!o.config && o.positional)
+        o.config = o.positional;
+    else if (o.positional) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return 2;
+    }
+    if (!o.config) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return 2;
+    }
+    s2r_diags diags = {0};
+    s2r_ini ini = {0};
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    s2r_registry *reg = NULL;
+    int rc = s2r_ini_read(&ini, o.config, &diags);
+    if (rc != S2R_ENOTFOUND && rc != S2R_ENOMEM) {
+        s2r_config_apply(&cfg, &ini, &diags);
+        s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
+        ro.ini = &ini;
+        ro.plugin_dir = o.plugin_dir;
+        ro.builtins = builtins();
+        ro.check_only = 1;
+        s2r_registry_open(&reg, &ro, &diags);
+    }
+    print_diags(&diags);
+    size_t errors = s2r_diags_count(&diags, S2R_SEV_ERROR);
+    if (errors == 0 && reg) {
+        printf("%s: OK\n", o.config);
+        for (size_t i = 0; i < ini.n; i++) {
+            const s2r_ini_section *sec = &ini.v[i];
+            uint32_t kind = 0;
+            const char *id = NULL;
+            const s2r_option *opts = s2r_config_core_options(sec->name);
+            const s2r_plugin *d = NULL;
+            if (s2r_config_section_kind(sec->name, &kind, &id) ==
+                    S2R_SECTION_PLUGIN &&
+                s2r_registry_find(reg, kind, id, &d, NULL) == S2R_OK)
+                opts = d->options;
+            printf("[%s]\n", sec->name);
+            for (size_t k = 0; k < sec->n; k++) {
+                const s2r_ini_entry *e = &sec->v[k];
+                const s2r_option *op = s2r_options_find(opts, e->key);
+                const char *shown =
+                    op ? s2r_options_display_value(op, e->value)
+                    : (!opts && looks_secret(e->key) &&
+                       !s2r_secret_is_ref(e->value))
+                        ? S2R_REDACTED
+                        : e->value;
+                printf("%s = %s\n", e->key, shown);
+            }
+        }
+    } else {
+        fprintf(stderr, "%s: %zu error%s\n", o.config, errors,
+                errors == 1 ? "" : "s");
+    }
+    s2r_registry_close(reg);
+    s2r_config_free(&cfg);
+    s2r_ini_free(&ini);
+    s2r_diags_clear(&diags);
+    return errors ? 1 : 0;
+}
+
+/* Called by apps/s2r.c when the INI names a provider other than rules:
+ * open the registry and run the pipeline through that provider's ops. */
+int s2r_cmd_convert_with_provider(const char *file, const char *buf,
+                                  size_t len, const char *format,
+                                  const char *config_path,
+                                  const char *plugin_dir, bool prompt_only,
+                                  char **out, s2r_diags *diags);
+int s2r_cmd_convert_with_provider(const char *file, const char *buf,
+                                  size_t len, const char *format,
+                                  const char *config_path,
+                                  const char *plugin_dir, bool prompt_only,
+                                  char **out, s2r_diags *diags)
+{
+    *out = NULL;
+    if (!config_path) {
+        s2r_diags_add(diags, S2R_SEV_ERROR, file, 0, NULL,
+                      "a provider plugin needs --config FILE with a "
+                      "[provider.<id>] section");
+        return S2R_EINVAL;
+    }
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    int rc = s2r_config_load(&cfg, config_path, diags);
+    s2r_registry *reg = NULL;
+    if (rc == S2R_OK) {
+        s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
+        ro.config_path = config_path;
+        ro.plugin_dir = plugin_dir;
+        ro.builtins = builtins();
+        rc = s2r_registry_open(&reg, &ro, diags);
+    }
+    if (rc != S2R_OK) {
+        s2r_config_free(&cfg);
+        return rc == S2R_ENOMEM ? rc : S2R_EINVAL;
+    }
+    const char *id = s2r_registry_default_provider(reg);
+    const s2r_plugin *d = NULL;
+    void *inst = NULL;
+    s2r_provider_ref ref = {id, NULL, NULL};
+    const s2r_provider_ref *prov = NULL;
+    if (s2r_registry_provider(reg, id, &d, &inst) == S2R_OK &&
+        strcmp(id, "rules") != 0) {
+        ref.ops = d->ops;
+        ref.instance = inst;
+        prov = &ref;
+    }
+    int fmt = s2r_format_from_name(format ? format : "cli");
+    s2r_pipeline_request req = {0};
+    req.file = file;
+    req.script = buf;
+    req.len = len;
+    req.format = fmt < 0 ? S2R_FMT_CLI : (s2r_format)fmt;
+    req.prompt_only = prompt_only;
+    s2r_pipeline_result res = {0};
+    rc = s2r_pipeline_run(&cfg, prov, &req, &res);
+    for (size_t i = 0; i < res.diags.n; i++) {
+        const s2r_diag *dg = &res.diags.v[i];
+        s2r_diags_add(diags, dg->severity, dg->file, dg->line, dg->option,
+                      "%s", dg->message);
+    }
+    if (rc == S2R_OK) {
+        *out = res.output;
+        res.output = NULL;
+    } else if (res.err.message[0]) {
+        s2r_diags_add(diags, S2R_SEV_ERROR, file, 0, NULL, "%s: %s", id,
+                      res.err.message);
+    }
+    s2r_pipeline_result_free(&res);
+    s2r_registry_close(reg);
+    s2r_config_free(&cfg);
+    return rc;
+}
