@@ -1,0 +1,368 @@
+/* test_body.c: the main command, environment, working directory, image
+ * and distributed kind that body analysis finds (corpus/README.md rules). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "s2r.h"
+
+typedef struct fixture {
+    s2r_job job;
+    s2r_diags d;
+    s2r_config cfg;
+} fixture;
+
+static fixture F;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&F, 0, sizeof(F));
+    s2r_config_defaults(&F.cfg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    s2r_config_free(&F.cfg);
+    return 0;
+}
+
+static int parse(const char *script)
+{
+    return s2r_job_parse(&F.job, "job.sh", script, strlen(script), &F.cfg,
+                         &F.d);
+}
+
+static void assert_tokens(const char *const *want)
+{
+    size_t n = 0;
+    while (want[n])
+        n++;
+    assert_int_equal(F.job.command_tokens.n, n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(F.job.command_tokens.v[i], want[i]);
+}
+
+static bool has_warning(const char *needle)
+{
+    for (size_t i = 0; i < F.d.n; i++)
+        if (F.d.v[i].severity == S2R_SEV_WARNING &&
+            strstr(F.d.v[i].message, needle))
+            return true;
+    return false;
+}
+
+static void test_body__setup_lines_are_not_the_main_command(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -c 4\n"
+                           "module purge\nmodule load cuda/12.1\n"
+                           "echo start\nmkdir -p out\n"
+                           "python train.py --lr 0.1\necho done\n"), 0);
+    const char *want[] = {"python", "train.py", "--lr", "0.1", NULL};
+    assert_tokens(want);
+    assert_int_equal(F.job.main_line, 7);
+    assert_true(has_warning("module load cuda/12.1"));
+    /* echo lines stay: the body runs as bash -c without the module lines */
+    assert_non_null(F.job.run_shell);
+    assert_null(strstr(F.job.run_shell, "module"));
+    assert_non_null(strstr(F.job.run_shell, "echo start\nmkdir -p out\n"
+                                            "python train.py --lr 0.1\n"
+                                            "echo done\n"));
+}
+
+static void test_body__single_literal_command_is_one_argv(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -c 2\nset -e\n"
+                           "source ~/venv/bin/activate\n"
+                           "python3 s.py --where 'a > 1; b=$(x)' --sep ';'\n"),
+                     0);
+    assert_null(F.job.run_shell);
+    assert_int_equal(F.job.run_argv.n, 6);
+    assert_string_equal(F.job.run_argv.v[0], "python3");
+    assert_string_equal(F.job.run_argv.v[3], "a > 1; b=$(x)");
+    assert_string_equal(F.job.run_argv.v[5], ";");
+    assert_true(has_warning("virtual environment"));
+}
+
+static void test_body__exports_resolve_slurm_values(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -c 16\n"
+                           "#SBATCH --export=ALL,STAGE=compact,N=8\n"
+                           "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK}\n"
+                           "export POLARS=$SLURM_CPUS_PER_TASK STAGE=x\n"
+                           "export T=${SLURM_NTASKS:-1}\n"
+                           "export TMPDIR=/tmp/job-$SLURM_JOB_ID\n"
+                           "python run.py\n"), 0);
+    assert_string_equal(s2r_envv_get(&F.job.env, "OMP_NUM_THREADS"), "16");
+    assert_string_equal(s2r_envv_get(&F.job.env, "POLARS"), "16");
+    assert_string_equal(s2r_envv_get(&F.job.env, "STAGE"), "x");
+    assert_string_equal(s2r_envv_get(&F.job.env, "N"), "8");
+    assert_string_equal(s2r_envv_get(&F.job.env, "T"), "1");
+    /* only the running job knows its id: the line stays in the body */
+    assert_null(s2r_envv_get(&F.job.env, "TMPDIR"));
+    assert_non_null(strstr(F.job.run_shell, "export TMPDIR=/tmp/job-"));
+    assert_non_null(strstr(F.job.run_shell, "SLURM_JOB_ID="));
+}
+
+static void test_body__cd_sets_the_working_directory(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -D /data/proj\n"
+                           "cd runs/a\n./solver -i in.nml\n"), 0);
+    assert_string_equal(F.job.workdir, "/data/proj/runs/a");
+    const char *want[] = {"./solver", "-i", "in.nml", NULL};
+    assert_tokens(want);
+}
+
+static void test_body__cd_submit_dir_is_the_default(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\ncd \"$SLURM_SUBMIT_DIR\"\n"
+                           "gatk HaplotypeCaller -R ref.fa\n"), 0);
+    assert_null(F.job.workdir);
+    assert_int_equal(F.job.run_argv.n, 4);
+}
+
+static void test_body__singularity_docker_image(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH --gpus=2\n"
+                           "singularity exec --nv --bind /a:/data:ro \\\n"
+                           "  docker://nvcr.io/nvidia/pytorch:23.10-py3 \\\n"
+                           "  python train.py --data /data\n"), 0);
+    assert_string_equal(F.job.image, "nvcr.io/nvidia/pytorch:23.10-py3");
+    const char *want[] = {"python", "train.py", "--data", "/data", NULL};
+    assert_tokens(want);
+    assert_string_equal(F.job.run_argv.v[0], "python");
+}
+
+static void test_body__local_sif_uses_default_image(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nSIF=/p/gatk.sif\n"
+                           "apptainer exec --bind ${REF}:/refs \"$SIF\" \\\n"
+                           "  gatk --java-options \"-Xmx40g -XX:P=4\" Hc\n"), 0);
+    assert_null(F.job.image);
+    assert_true(has_warning("local container image"));
+    const char *want[] = {"gatk", "--java-options", "-Xmx40g -XX:P=4", "Hc",
+                          NULL};
+    assert_tokens(want);
+}
+
+static void test_body__pyxis_image_in_srun(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -n 1\n"
+                           "srun --container-image=nvcr.io#nvidia/pytorch:24.01-py3 "
+                           "--container-mounts=/a:/a --no-container-mount-home "
+                           "python /code/embed.py --fp16\n"), 0);
+    assert_string_equal(F.job.image, "nvcr.io/nvidia/pytorch:24.01-py3");
+    const char *want[] = {"python", "/code/embed.py", "--fp16", NULL};
+    assert_tokens(want);
+    assert_int_equal(F.job.distributed, S2R_DIST_NONE);
+}
+
+static void test_body__torchrun_multi_node_is_pytorch(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 4\n#SBATCH --ntasks-per-node=1\n"
+                           "head=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n1)\n"
+                           "srun torchrun --nnodes=$SLURM_NNODES --nproc_per_node=8 "
+                           "--rdzv_backend=c10d --rdzv_endpoint=$head:29400 "
+                           "train.py --bs 512\n"), 0);
+    assert_int_equal(F.job.distributed, S2R_DIST_PYTORCH);
+    const char *want[] = {"train.py", "--bs", "512", NULL};
+    assert_tokens(want);
+    /* rendezvous comes from the PyTorchJob: options and scontrol dropped */
+    assert_int_equal(F.job.run_argv.n, 5);
+    assert_string_equal(F.job.run_argv.v[0], "torchrun");
+    assert_string_equal(F.job.run_argv.v[1], "--nproc_per_node=8");
+    assert_string_equal(F.job.run_argv.v[2], "train.py");
+    assert_true(has_warning("scontrol show hostnames"));
+}
+
+static void test_body__torchrun_standalone_single_node(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH --gres=gpu:4\n"
+                           "torchrun --standalone --nproc_per_node=4 pre.py -c x\n"), 0);
+    assert_int_equal(F.job.distributed, S2R_DIST_NONE);
+    const char *want[] = {"pre.py", "-c", "x", NULL};
+    assert_tokens(want);
+    assert_string_equal(F.job.run_argv.v[1], "--standalone");
+}
+
+static void test_body__mpirun_gives_mpi_with_task_count(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 4\n#SBATCH --ntasks-per-node=32\n"
+                           "mpirun -np \"$SLURM_NTASKS\" --bind-to core ./dns -i a.nml\n"),
+                     0);
+    assert_int_equal(F.job.distributed, S2R_DIST_MPI);
+    const char *want[] = {"./dns", "-i", "a.nml", NULL};
+    assert_tokens(want);
+    const char *argv[] = {"mpirun", "-np", "128", "--bind-to", "core", "./dns",
+                          "-i", "a.nml"};
+    assert_int_equal(F.job.run_argv.n, 8);
+    for (size_t i = 0; i < 8; i++)
+        assert_string_equal(F.job.run_argv.v[i], argv[i]);
+}
+
+static void test_body__srun_of_many_tasks_is_mpi(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -n 96\n"
+                           "srun --mpi=pmix lmp -in in.equil\n"), 0);
+    assert_int_equal(F.job.distributed, S2R_DIST_MPI);
+    assert_string_equal(F.job.run_argv.v[0], "mpirun");
+    assert_string_equal(F.job.run_argv.v[2], "96");
+    assert_string_equal(F.job.run_argv.v[3], "lmp");
+}
+
+static void test_body__srun_bash_c_string_is_unwrapped(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2\n#SBATCH --ntasks-per-node=1\n"
+                           "srun bash -c 'accelerate launch --num_machines $SLURM_NNODES "
+                           "--machine_rank $SLURM_NODEID --main_process_ip $MASTER_ADDR "
+                           "--multi_gpu sft.py --lr 2e-5'\n"), 0);
+    assert_int_equal(F.job.distributed, S2R_DIST_PYTORCH);
+    const char *want[] = {"sft.py", "--lr", "2e-5", NULL};
+    assert_tokens(want);
+    assert_non_null(strstr(F.job.run_shell,
+                           "accelerate launch --num_machines 2 --machine_rank "
+                           "\"$RANK\" --main_process_ip \"$MASTER_ADDR\" "
+                           "--multi_gpu sft.py --lr 2e-5"));
+}
+
+static void test_body__deepspeed_multi_node_becomes_torchrun(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2\n#SBATCH --gres=gpu:8\n"
+                           "deepspeed --hostfile hf --master_port 29600 moe.py "
+                           "--deepspeed\n"), 0);
+    assert_int_equal(F.job.distributed, S2R_DIST_PYTORCH);
+    assert_string_equal(F.job.run_argv.v[0], "torchrun");
+    assert_string_equal(F.job.run_argv.v[1], "--nproc_per_node=8");
+    assert_string_equal(F.job.run_argv.v[2], "moe.py");
+}
+
+static void test_body__heredoc_is_kept_verbatim(void **state)
+{
+    (void)state;
+    const char *s = "#!/bin/bash\npython3 - <<'EOF'\n# not a comment to drop\n"
+                    "print(\"$HOME\")\n\nmodule load x\nEOF\necho after\n";
+    assert_int_equal(parse(s), 0);
+    const char *want[] = {"python3", "-", NULL};
+    assert_tokens(want);
+    assert_non_null(strstr(F.job.run_shell,
+                           "python3 - <<'EOF'\n# not a comment to drop\n"
+                           "print(\"$HOME\")\n\nmodule load x\nEOF\n"));
+}
+
+static void test_body__pipeline_first_stage_and_kept_whole(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nbwa mem -t 4 -R \"@RG\\tID:${s}\" ref.fa \\\n"
+                           "  | samtools sort -o out.bam -\n"), 0);
+    const char *want[] = {"bwa", "mem", "-t", "4", "-R", "@RG\\tID:${s}",
+                          "ref.fa", NULL};
+    assert_tokens(want);
+    assert_non_null(strstr(F.job.run_shell, "| samtools sort -o out.bam -"));
+    assert_non_null(strstr(F.job.run_shell, "\"@RG\\tID:${s}\""));
+}
+
+static void test_body__background_main_keeps_ampersand(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\ntrap 'kill $child' USR1\n"
+                           "python ppo.py --resume auto &\nchild=$!\nwait \"$child\"\n"), 0);
+    const char *want[] = {"python", "ppo.py", "--resume", "auto", NULL};
+    assert_tokens(want);
+    assert_non_null(strstr(F.job.run_shell,
+                           "python ppo.py --resume auto &\nchild=$!\n"));
+}
+
+static void test_body__quoted_expansion_renders_as_token(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nport=1\njupyter lab --ip=\"$node\" "
+                           "--port=\"$port\"\n"), 0);
+    const char *want[] = {"jupyter", "lab", "--ip=$node", "--port=$port", NULL};
+    assert_tokens(want);
+    assert_non_null(strstr(F.job.run_shell,
+                           "jupyter lab \"--ip=$node\" \"--port=$port\""));
+}
+
+static void test_body__slurm_constants_become_env(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -c 8\n#SBATCH -J myjob\n"
+                           "run --threads ${SLURM_CPUS_PER_TASK} --name "
+                           "$SLURM_JOB_NAME --rank $SLURM_PROCID\n"), 0);
+    assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_CPUS_PER_TASK"), "8");
+    assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_NAME"), "myjob");
+    assert_non_null(strstr(F.job.run_shell, "export SLURM_PROCID="));
+}
+
+static void test_body__python_shebang_runs_the_program(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/usr/bin/env python3\n#SBATCH -c 2\n"
+                           "print('hi')\n"), 0);
+    assert_int_equal(F.job.run_argv.n, 3);
+    assert_string_equal(F.job.run_argv.v[0], "python3");
+    assert_string_equal(F.job.run_argv.v[1], "-c");
+    assert_string_equal(F.job.run_argv.v[2], "#SBATCH -c 2\nprint('hi')\n");
+}
+
+static void test_body__no_main_command_keeps_the_body(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nfor i in 1 2; do\n  ./step $i\ndone\n"), 0);
+    assert_int_equal(F.job.command_tokens.n, 0);
+    assert_non_null(strstr(F.job.run_shell, "for i in 1 2; do\n  ./step $i\ndone"));
+    assert_true(has_warning("no main command"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_body__setup_lines_are_not_the_main_command),
+        T(test_body__single_literal_command_is_one_argv),
+        T(test_body__exports_resolve_slurm_values),
+        T(test_body__cd_sets_the_working_directory),
+        T(test_body__cd_submit_dir_is_the_default),
+        T(test_body__singularity_docker_image),
+        T(test_body__local_sif_uses_default_image),
+        T(test_body__pyxis_image_in_srun),
+        T(test_body__torchrun_multi_node_is_pytorch),
+        T(test_body__torchrun_standalone_single_node),
+        T(test_body__mpirun_gives_mpi_with_task_count),
+        T(test_body__srun_of_many_tasks_is_mpi),
+        T(test_body__srun_bash_c_string_is_unwrapped),
+        T(test_body__deepspeed_multi_node_becomes_torchrun),
+        T(test_body__heredoc_is_kept_verbatim),
+        T(test_body__pipeline_first_stage_and_kept_whole),
+        T(test_body__background_main_keeps_ampersand),
+        T(test_body__quoted_expansion_renders_as_token),
+        T(test_body__slurm_constants_become_env),
+        T(test_body__python_shebang_runs_the_program),
+        T(test_body__no_main_command_keeps_the_body),
+#undef T
+    };
+    return cmocka_run_group_tests_name("body", tests, NULL, NULL);
+}

@@ -1,0 +1,204 @@
+/* test_rules.c: s2r_job -> s2r_workload (design README §2). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "s2r.h"
+
+static s2r_job J;
+static s2r_workload W;
+static s2r_diags D;
+static s2r_config C;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&J, 0, sizeof(J));
+    memset(&W, 0, sizeof(W));
+    memset(&D, 0, sizeof(D));
+    s2r_config_defaults(&C);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    s2r_job_free(&J);
+    s2r_workload_free(&W);
+    s2r_diags_clear(&D);
+    s2r_config_free(&C);
+    return 0;
+}
+
+static int convert(const char *file, const char *script)
+{
+    int rc = s2r_job_parse(&J, file, script, strlen(script), &C, &D);
+    if (rc)
+        return rc;
+    return s2r_rules_convert(&W, &J, &C, &D);
+}
+
+static void test_rules__single_node_standard(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("job.sh", "#!/bin/bash\n#SBATCH -J Train_V2\n"
+                             "#SBATCH --gres=gpu:a100:2\n#SBATCH -c 8\n"
+                             "#SBATCH --mem=32G\n#SBATCH -t 1-00:00:00\n"
+                             "python t.py\n"), 0);
+    assert_int_equal(W.kind, S2R_WL_STANDARD);
+    assert_string_equal(W.name, "train-v2");
+    assert_int_equal(W.pods, 1);
+    assert_int_equal(W.gpus, 2);
+    assert_int_equal(W.cpus, 8);
+    assert_int_equal(W.memory_mib, 32768);
+    assert_int_equal(W.time_limit_s, 86400);
+    assert_int_equal(W.backoff_limit, 0);
+    assert_string_equal(W.image, "nvcr.io/nvidia/pytorch:24.05-py3");
+    assert_int_equal(W.command.n, 2);
+    assert_string_equal(W.command.v[0], "python");
+}
+
+static void test_rules__pytorch_master_counts_as_a_node(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -N 3\n"
+                             "#SBATCH --ntasks-per-node=1\n#SBATCH --gpus-per-node=4\n"
+                             "srun torchrun --nnodes=3 --nproc_per_node=4 t.py\n"), 0);
+    assert_int_equal(W.kind, S2R_WL_PYTORCH);
+    assert_int_equal(W.pods, 3);
+    assert_int_equal(W.workers, 2);
+    assert_int_equal(W.gpus, 4);
+}
+
+static void test_rules__mpi_workers_and_slots(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -N 2\n#SBATCH -n 8\n"
+                             "#SBATCH -c 8\n#SBATCH -G 8\nsrun ./lbm\n"), 0);
+    assert_int_equal(W.kind, S2R_WL_MPI);
+    assert_int_equal(W.workers, 2);
+    assert_int_equal(W.slots_per_worker, 4);
+    assert_int_equal(W.gpus, 4);
+    assert_int_equal(W.cpus, 32);
+    assert_int_equal(W.command.n, 0);
+    assert_int_equal(W.launcher_command.n, 4);
+    assert_string_equal(W.launcher_command.v[2], "8");
+}
+
+static void test_rules__array_runs_and_parallelism(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -a 1,3,5-7%2\n"
+                             "./x $SLURM_ARRAY_TASK_ID\n"), 0);
+    assert_int_equal(W.completions, 5);
+    assert_int_equal(W.parallelism, 2);
+    assert_int_equal(W.n_array_indices, 5);
+    assert_int_equal(W.array_indices[4], 7);
+}
+
+static void test_rules__every_unmapped_option_is_named(void **state)
+{
+    (void)state;
+    const char *opts[] = {"mail-type", "mail-user", "dependency", "exclusive",
+                          "signal", "requeue", "qos", "reservation",
+                          "licenses", "begin", "nodelist", "exclude",
+                          "constraint", "hint", NULL};
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n"
+                             "#SBATCH --mail-type=END --mail-user=a@b\n"
+                             "#SBATCH --dependency=afterok:1 --exclusive\n"
+                             "#SBATCH --signal=B:USR1@60 --requeue --qos=high\n"
+                             "#SBATCH --reservation=r --licenses=m:1 --begin=now+1h\n"
+                             "#SBATCH -w n1 -x n2 -C ib --hint=nomultithread\n"
+                             "./x\n"), 0);
+    for (size_t i = 0; opts[i]; i++)
+        assert_true(s2r_diags_has_option(&D, opts[i]));
+    assert_false(s2r_diags_has_option(&D, "partition"));
+}
+
+static void test_rules__partition_and_constraint_maps(void **state)
+{
+    (void)state;
+    C.partitions = calloc(2, sizeof(*C.partitions));
+    C.partitions[0].key = strdup("gpu");
+    C.partitions[0].value = strdup("pool-a");
+    C.partitions[1].key = strdup("debug");
+    C.partitions[1].value = strdup("");
+    C.n_partitions = 2;
+    C.constraints = calloc(1, sizeof(*C.constraints));
+    C.constraints[0].key = strdup("a100");
+    C.constraints[0].value = strdup("dgx-a100");
+    C.n_constraints = 1;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -p debug,gpu,cpu\n"
+                             "#SBATCH -C a100\n./x\n"), 0);
+    assert_string_equal(W.node_pools[0], "pool-a");
+    assert_string_equal(W.node_pools[1], "cpu");
+    assert_null(W.node_pools[2]);
+    assert_string_equal(W.node_type, "dgx-a100");
+    assert_true(s2r_diags_has_option(&D, "constraint"));
+}
+
+static void test_rules__name_from_file_when_no_job_name(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("/x/2024_Run.sbatch", "#!/bin/bash\n./x\n"), 0);
+    assert_string_equal(W.name, "job-2024-run");
+}
+
+static void test_rules__dns_label_limits(void **state)
+{
+    (void)state;
+    char *l = s2r_dns_label("TinyFormer_XL.SFT.cosineLR_warmup2000.bs512."
+                            "seq4096.lab-a.run-2024-11-03");
+    assert_true(strlen(l) <= 63);
+    assert_string_equal(l, "tinyformer-xl-sft-cosinelr-warmup2000-bs512-"
+                           "seq4096-lab-a-run-2");
+    free(l);
+    l = s2r_dns_label("$(rm -rf /); 'x'");
+    assert_string_equal(l, "rm-rf-x");
+    free(l);
+    l = s2r_dns_label("---");
+    assert_string_equal(l, "job");
+    free(l);
+}
+
+static void test_rules__mem_zero_warns(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --mem=0\n./x\n"), 0);
+    assert_int_equal(W.memory_mib, 0);
+    assert_true(s2r_diags_has_option(&D, "mem"));
+}
+
+static void test_rules__invalid_job_is_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --time=abc\n./x\n"),
+                     S2R_EINVAL);
+    assert_int_equal(s2r_diags_count(&D, S2R_SEV_ERROR), 1);
+    assert_string_equal(D.v[0].option, "time");
+    assert_int_equal(D.v[0].line, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_rules__single_node_standard),
+        T(test_rules__pytorch_master_counts_as_a_node),
+        T(test_rules__mpi_workers_and_slots),
+        T(test_rules__array_runs_and_parallelism),
+        T(test_rules__every_unmapped_option_is_named),
+        T(test_rules__partition_and_constraint_maps),
+        T(test_rules__name_from_file_when_no_job_name),
+        T(test_rules__dns_label_limits),
+        T(test_rules__mem_zero_warns),
+        T(test_rules__invalid_job_is_refused),
+#undef T
+    };
+    return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
+}
