@@ -253,22 +253,39 @@ typedef enum st_kind {
     ST_MAIN       /* the main computation, rewritten */
 } st_kind;
 
+/* sorted (strcmp order): looked up with bsearch */
 static const char *const aux_cmds[] = {
-    "echo", "printf", "mkdir", "rm", "cp", "mv", "ln", "touch", "cat", "tee",
-    "ls", "pwd", "date", "hostname", "nvidia-smi", "rocm-smi", "sleep",
-    "wait", "true", "false", ":", "sync", "chmod", "chown", "which", "type",
-    "command", "hash", "declare", "local", "readonly", "let", "test", "[",
-    "read", "alias", "unalias", "nproc", "free", "df", "du", "printenv",
-    "uname", "id", "whoami", "set", "shopt", "ulimit", "umask", "trap",
-    "cd", "pushd", "popd", "export", "unset", "source", ".", "module", "ml",
-    "conda", "mamba", "micromamba", "eval", "head", "tail", "awk", "sed",
-    "grep", "cut", "tr", "sort", "uniq", "wc", "find", "xargs", "basename",
-    "dirname", "realpath", "readlink", "mktemp", "seq", "shuf", "env",
-    "exit", "return", "scontrol", "squeue", "sinfo", "sacct", "sstat",
-    "sbatch", "scancel", "seff", "srun_check", "lscpu", "lsb_release",
-    "spack", "pip", "pip3", "uv", "tar", "unzip", "gunzip", "wget", "curl",
-    "rsync", "git", "nvcc", "gcc", "make", "cmake", "ldd", "ulimit", "jobs",
-    "sleep", "logger", "mail", "sendmail", "module_load", NULL};
+    ".", ":", "[", "alias", "awk", "basename",
+    "cat", "cd", "chmod", "chown", "cmake", "command",
+    "conda", "cp", "curl", "cut", "date", "declare",
+    "df", "dirname", "du", "echo", "env", "eval",
+    "exit", "export", "false", "find", "free", "gcc",
+    "git", "grep", "gunzip", "hash", "head", "hostname",
+    "id", "jobs", "ldd", "let", "ln", "local",
+    "logger", "ls", "lsb_release", "lscpu", "mail", "make",
+    "mamba", "micromamba", "mkdir", "mktemp", "ml", "module",
+    "module_load", "mv", "nproc", "nvcc", "nvidia-smi", "pip",
+    "pip3", "popd", "printenv", "printf", "pushd", "pwd",
+    "read", "readlink", "readonly", "realpath", "return", "rm",
+    "rocm-smi", "rsync", "sacct", "sbatch", "scancel", "scontrol",
+    "sed", "seff", "sendmail", "seq", "set", "shopt",
+    "shuf", "sinfo", "sleep", "sort", "source", "spack",
+    "squeue", "srun_check", "sstat", "sync", "tail", "tar",
+    "tee", "test", "touch", "tr", "trap", "true",
+    "type", "ulimit", "umask", "unalias", "uname", "uniq",
+    "unset", "unzip", "uv", "wait", "wc", "wget",
+    "which", "whoami", "xargs"};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_aux(const char *v)
+{
+    return bsearch(&v, aux_cmds, sizeof(aux_cmds) / sizeof(aux_cmds[0]),
+                   sizeof(aux_cmds[0]), cmp_str) != NULL;
+}
 
 static const char *const slurm_client_cmds[] = {"scontrol", "squeue",
     "sinfo", "sacct", "sstat", "sbatch", "scancel", "seff", NULL};
@@ -422,7 +439,7 @@ static bool is_main_candidate(const sh_body *b, const sh_stmt *st)
         w = &c->words[++i];
         v = base_name(w->value ? w->value : "");
     }
-    if (list_has(aux_cmds, v))
+    if (is_aux(v))
         return false;
     /* python -m pip / -m venv is set-up */
     if (!strncmp(v, "python", 6) && i + 2 < c->nwords &&
@@ -1236,6 +1253,8 @@ static const char *const slurm_consts[] = {
 static void add_prelude(ctx *c, text *pre, const char *body)
 {
     s2r_job *job = c->job;
+    if (!strstr(body, "SLURM_"))
+        return;
     for (size_t i = 0; slurm_consts[i]; i++) {
         if (!mentions(body, slurm_consts[i]))
             continue;

@@ -172,6 +172,7 @@ typedef struct lexer {
     heredoc pend[8];
     int npend;
     bool oom;
+    buf scratch; /* reused for decoded text inside scan_word */
 } lexer;
 
 static int line_of(lexer *L, size_t off)
@@ -264,7 +265,8 @@ static void scan_word(lexer *L, sh_word *w)
             size_t e = skip_dquote(s, len, i);
             size_t inner_end = (e > i + 1 && s[e - 1] == '"') ? e - 1 : e;
             bool expands = false;
-            buf dec = {0};
+            buf dec = L->scratch;
+            dec.n = 0;
             for (size_t k = i + 1; k < inner_end; k++) {
                 if (s[k] == '\\' && k + 1 < inner_end &&
                     strchr("$`\"\\\n", s[k + 1])) {
@@ -277,20 +279,22 @@ static void scan_word(lexer *L, sh_word *w)
                     expands = true;
                 buf_putc(&dec, s[k]);
             }
-            if (dec.p || !dec.oom)
-                buf_putn(&val, dec.p ? dec.p : "", dec.n);
+            if (dec.oom)
+                L->oom = true;
+            buf_putn(&val, dec.p ? dec.p : "", dec.n);
             if (expands)
                 seg_push(w, SH_SEG_DQ, s + i + 1, inner_end - i - 1, &L->oom);
             else
                 seg_push(w, SH_SEG_LIT, dec.p ? dec.p : "", dec.n, &L->oom);
-            free(dec.p);
+            L->scratch = dec;
             i = e;
         } else {
             /* an unquoted run: up to a quote or the end of the word; a
              * literal prefix (NAME= of an assignment) stays a LIT piece */
             size_t r = i, unq_from = i;
             bool special = at_start && c == '~';
-            buf dec = {0};
+            buf dec = L->scratch;
+            dec.n = 0;
             while (r < len && !is_meta(s[r]) && s[r] != '\'' && s[r] != '"' &&
                    !(s[r] == '$' && r + 1 < len && s[r + 1] == '\'')) {
                 bool sp = s[r] == '$' || s[r] == '`' || unq_special(s[r]);
@@ -328,7 +332,9 @@ static void scan_word(lexer *L, sh_word *w)
                 seg_push(w, SH_SEG_UNQ, s + unq_from, r - unq_from, &L->oom);
             else
                 seg_push(w, SH_SEG_LIT, dec.p ? dec.p : "", dec.n, &L->oom);
-            free(dec.p);
+            if (dec.oom)
+                L->oom = true;
+            L->scratch = dec;
             i = r;
         }
         at_start = false;
@@ -695,6 +701,7 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     if (L.npend)
         read_heredocs(&L);
     stmt_close(&L, &sb, out);
+    free(L.scratch.p);
     if (L.oom) {
         sh_body_free(out);
         return -1;

@@ -1,0 +1,89 @@
+/* bench_convert.c: conversions per second, in process, over a folder of
+ * batch scripts (default ../shared/corpus). One thread = one core.
+ * Usage: bench_convert [DIR] [SECONDS] [cli|yaml|json] */
+#include "s2r.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct script {
+    char *name;
+    char *buf;
+    size_t len;
+} script;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : "../shared/corpus";
+    double seconds = argc > 2 ? atof(argv[2]) : 3.0;
+    int fmt = s2r_format_from_name(argc > 3 ? argv[3] : "cli");
+    if (fmt < 0) {
+        fprintf(stderr, "bench_convert: unknown format\n");
+        return 2;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        perror(dir);
+        return 1;
+    }
+    script s[512];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 512) {
+        size_t l = strlen(e->d_name);
+        if (l < 7 || strcmp(e->d_name + l - 7, ".sbatch"))
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        s[n].buf = malloc(1 << 20);
+        s[n].len = fread(s[n].buf, 1, 1 << 20, f);
+        s[n].name = strdup(e->d_name);
+        fclose(f);
+        n++;
+    }
+    closedir(d);
+    if (!n) {
+        fprintf(stderr, "bench_convert: no .sbatch files in %s\n", dir);
+        return 1;
+    }
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    size_t conversions = 0, refused = 0;
+    double t0 = now_s(), t;
+    do {
+        for (size_t i = 0; i < n; i++) {
+            s2r_diags diags = {0};
+            char *out = NULL;
+            if (s2r_convert_buffer(&out, s[i].name, s[i].buf, s[i].len,
+                                   (s2r_format)fmt, &cfg, &diags) != S2R_OK)
+                refused++;
+            free(out);
+            s2r_diags_clear(&diags);
+            conversions++;
+        }
+        t = now_s() - t0;
+    } while (t < seconds);
+    printf("bench_convert: %zu scripts, %zu conversions (%zu refused, as "
+           "sbatch would) in %.2f s: %.0f conversions/s on one core "
+           "(format %s)\n", n, conversions, refused, t, conversions / t,
+           argc > 3 ? argv[3] : "cli");
+    for (size_t i = 0; i < n; i++) {
+        free(s[i].buf);
+        free(s[i].name);
+    }
+    s2r_config_free(&cfg);
+    return 0;
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Benchmarks (not tests): in-process conversions/s over the corpus, and the
+# whole-process time of one `s2r` call. Build first (scripts/build.sh).
+set -eu
+cd "$(dirname "$0")/.."
+corpus="${1:-../shared/corpus}"
+for fmt in cli yaml json; do
+    ./build/bench/bench_convert "$corpus" 3 "$fmt"
+done
+one="$corpus/03-torchrun-4node-rdzv.sbatch"
+[ -f "$one" ] || one=examples/train-resnet.sbatch
+if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine -N --warmup 20 --runs 300 "./build/s2r -q $one" \
+              "./build/s2r -q --format yaml $one" 2>/dev/null |
+        grep -E 'Time|Benchmark'
+else
+    echo "hyperfine missing: ./scripts/install-deps.sh installs it"
+fi
