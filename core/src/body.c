@@ -423,11 +423,8 @@ static void stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
     out[o] = '\0';
 }
 
-static bool is_main_candidate(const sh_body *b, const sh_stmt *st)
+static bool cmd_is_candidate(const sh_cmd *c)
 {
-    if (st->compound || st->ncmds == 0)
-        return false;
-    const sh_cmd *c = &st->cmds[0];
     const sh_word *w = cmd_word(c);
     if (!w || !w->value)
         return false; /* assignments only */
@@ -446,8 +443,22 @@ static bool is_main_candidate(const sh_body *b, const sh_stmt *st)
         word_is(&c->words[i + 1], "-m") &&
         (word_is(&c->words[i + 2], "pip") || word_is(&c->words[i + 2], "venv")))
         return false;
-    (void)b;
     return true;
+}
+
+/* Index of the main command inside @p st, or -1. A pipeline's main command
+ * is its first stage; in an && / || list it is the first command that is
+ * not set-up (`module load x && python train.py`). */
+static int main_candidate(const sh_stmt *st)
+{
+    if (st->compound || st->ncmds == 0)
+        return -1;
+    if (st->pipeline)
+        return cmd_is_candidate(&st->cmds[0]) ? 0 : -1;
+    for (size_t k = 0; k < st->ncmds; k++)
+        if (cmd_is_candidate(&st->cmds[k]))
+            return (int)k;
+    return -1;
 }
 
 /* ---- the output word list of the rewritten main command ---- */
@@ -723,6 +734,8 @@ typedef struct analysis {
     sh_body body;
     st_kind *kind;
     size_t main;        /* index of the main statement, or SIZE_MAX */
+    size_t main_cmd;    /* the main command inside it */
+    bool drop_prefix;   /* set-up commands before it (&&) are dropped */
     unwrap u;
     /* bash -c '...' inside the main command */
     struct analysis *inner;
@@ -908,8 +921,26 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
     bool cwd_sensitive_seen = false;
     for (size_t i = 0; i < b->n; i++) {
         sh_stmt *st = &b->stmts[i];
-        if (a->main == (size_t)-1 && is_main_candidate(b, st)) {
+        int mk = a->main == (size_t)-1 ? main_candidate(st) : -1;
+        if (mk >= 0) {
             a->main = i;
+            a->main_cmd = (size_t)mk;
+            if (mk > 0 && top) {
+                bool setup_only = true;
+                for (int k = 0; k < mk; k++)
+                    if (setup_of(&st->cmds[k]) == SU_NONE)
+                        setup_only = false;
+                if (setup_only) {
+                    char snip[160];
+                    size_t n = st->cmds[mk].start - st->start;
+                    snprintf(snip, sizeof(snip), "%.*s",
+                             (int)(n < 150 ? n : 150), b->src + st->start);
+                    a->drop_prefix = true;
+                    warn(c, st->line, NULL,
+                         "dropped '%s': environment modules, conda and venv "
+                         "set-up must be part of the image", snip);
+                }
+            }
             a->kind[i] = ST_MAIN;
             continue;
         }
@@ -1069,7 +1100,7 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
         return c->oom ? S2R_ENOMEM : S2R_OK;
 
     sh_stmt *ms = &b->stmts[a->main];
-    do_unwrap(c, &ms->cmds[0], &a->u);
+    do_unwrap(c, &ms->cmds[a->main_cmd], &a->u);
     if (top)
         job->main_line = ms->line;
     if (a->u.image && !job->image)
@@ -1155,9 +1186,13 @@ static void render_body(ctx *c, analysis *a, text *t, bool top)
             prev = st->end;
             continue;
         }
-        const sh_cmd *cm = &st->cmds[0];
+        const sh_cmd *cm = &st->cmds[a->main_cmd];
         size_t ws = cm->words[0].start, we = cm->words[cm->nwords - 1].end;
-        t_putn(t, b->src + prev, ws - prev);
+        if (a->drop_prefix) {
+            t_putn(t, b->src + prev, st->start - prev);
+        } else {
+            t_putn(t, b->src + prev, ws - prev);
+        }
         if (a->inner && a->inner->main != (size_t)-1) {
             /* prefix assignments, then the string's commands in place */
             for (size_t k = 0; k < a->u.prefix_end; k++) {
@@ -1215,7 +1250,8 @@ static bool reduces_to_argv(const analysis *a)
         return false;
     }
     const sh_stmt *ms = &b->stmts[a->main];
-    if (ms->ncmds != 1 || ms->background || ms->cmds[0].has_redir ||
+    size_t left = ms->ncmds - (a->drop_prefix ? a->main_cmd : 0);
+    if (left != 1 || ms->background || ms->cmds[a->main_cmd].has_redir ||
         ms->pipeline)
         return false;
     for (size_t i = 0; i < a->ow.n; i++)
@@ -1424,7 +1460,11 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
     add_prelude(&c, &pre, tidied);
     job->uses_array_index = mentions(tidied, "SLURM_ARRAY_TASK_ID");
 
-    if (reduces_to_argv(&a) && pre.n == 0) {
+    if (tidied[0] == '\0' && pre.n == 0) {
+        /* e.g. `apptainer run docker://img`: the image's own command */
+        note(&c, job->main_line, "the script runs the image's default "
+             "command (its entrypoint)");
+    } else if (reduces_to_argv(&a) && pre.n == 0) {
         for (size_t i = 0; i < a.ow.n; i++)
             if (s2r_strv_push(&job->run_argv, ow_value(&a.ow.v[i])))
                 c.oom = true;

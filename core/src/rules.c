@@ -281,7 +281,7 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
         for (size_t i = 0; i < job->run_argv.n; i++)
             if (s2r_strv_push(cmd, job->run_argv.v[i]))
                 return S2R_ENOMEM;
-    } else {
+    } else if (job->run_shell) {
         if (s2r_strv_push(cmd, "bash") || s2r_strv_push(cmd, "-c") ||
             s2r_strv_push(cmd, job->run_shell ? job->run_shell : ""))
             return S2R_ENOMEM;
