@@ -337,6 +337,33 @@ static void test_body__no_main_command_keeps_the_body(void **state)
     assert_true(has_warning("no main command"));
 }
 
+static void test_body__setup_and_chain_is_dropped(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nmodule load cuda && python t.py --x 1\n"), 0);
+    assert_int_equal(F.job.run_argv.n, 4);
+    assert_string_equal(F.job.run_argv.v[0], "python");
+    assert_true(has_warning("module load cuda &&"));
+}
+
+static void test_body__cd_and_chain_is_kept(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\ncd run && ./solve -n 2\n"), 0);
+    const char *want[] = {"./solve", "-n", "2", NULL};
+    assert_tokens(want);
+    assert_non_null(strstr(F.job.run_shell, "cd run && ./solve -n 2"));
+}
+
+static void test_body__image_default_command(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\napptainer run --nv docker://ghcr.io/o/a:1\n"), 0);
+    assert_string_equal(F.job.image, "ghcr.io/o/a:1");
+    assert_int_equal(F.job.run_argv.n, 0);
+    assert_null(F.job.run_shell);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +389,9 @@ int main(void)
         T(test_body__slurm_constants_become_env),
         T(test_body__python_shebang_runs_the_program),
         T(test_body__no_main_command_keeps_the_body),
+        T(test_body__setup_and_chain_is_dropped),
+        T(test_body__cd_and_chain_is_kept),
+        T(test_body__image_default_command),
 #undef T
     };
     return cmocka_run_group_tests_name("body", tests, NULL, NULL);
