@@ -19,12 +19,12 @@
 /* The built-in rules descriptor, when core/src/rules.c defines it. */
 extern const s2r_plugin s2r_rules_plugin __attribute__((weak));
 
-static const s2r_plugin *const *builtins(void)
+/* Fill @p out (2 entries) with the NULL-terminated built-in list. */
+static const s2r_plugin *const *builtins(const s2r_plugin *out[2])
 {
-    static const s2r_plugin *with_rules[2];
-    with_rules[0] = &s2r_rules_plugin ? &s2r_rules_plugin : NULL;
-    with_rules[1] = NULL;
-    return with_rules;
+    out[0] = &s2r_rules_plugin ? &s2r_rules_plugin : NULL;
+    out[1] = NULL;
+    return out;
 }
 
 static void print_diags(const s2r_diags *d)
@@ -100,7 +100,8 @@ static int make_loader(const struct common_opts *o, s2r_loader **out,
     s2r_ini_free(&ini);
     if (rc)
         return rc;
-    for (const s2r_plugin *const *b = builtins(); *b; b++) {
+    const s2r_plugin *bl[2];
+    for (const s2r_plugin *const *b = builtins(bl); *b; b++) {
         s2r_error err = {0};
         if (s2r_loader_add_builtin(*out, *b, &err))
             s2r_diags_add(diags, S2R_SEV_ERROR, "s2r", 0, NULL,
@@ -222,13 +223,14 @@ int s2r_cmd_check_config(int argc, char **argv)
     s2r_config cfg;
     s2r_config_defaults(&cfg);
     s2r_registry *reg = NULL;
+    const s2r_plugin *bl[2];
     int rc = s2r_ini_read(&ini, o.config, &diags);
     if (rc != S2R_ENOTFOUND && rc != S2R_ENOMEM) {
         s2r_config_apply(&cfg, &ini, &diags);
         s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
         ro.ini = &ini;
         ro.plugin_dir = o.plugin_dir;
-        ro.builtins = builtins();
+        ro.builtins = builtins(bl);
         ro.check_only = 1;
         s2r_registry_open(&reg, &ro, &diags);
     }
@@ -298,7 +300,8 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
         s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
         ro.config_path = config_path;
         ro.plugin_dir = plugin_dir;
-        ro.builtins = builtins();
+        const s2r_plugin *bl[2];
+        ro.builtins = builtins(bl);
         rc = s2r_registry_open(&reg, &ro, diags);
     }
     if (rc != S2R_OK) {
