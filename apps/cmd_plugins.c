@@ -286,6 +286,28 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
                                   char **out, s2r_diags *diags)
 {
     *out = NULL;
+    if (!config_path && prompt_only) {
+        /* the prompt a model provider would get, on built-in defaults */
+        s2r_config dcfg;
+        s2r_config_defaults(&dcfg);
+        int f = s2r_format_from_name(format ? format : "cli");
+        s2r_pipeline_request preq = {.file = file, .script = buf, .len = len,
+            .format = f < 0 ? S2R_FMT_CLI : (s2r_format)f,
+            .prompt_only = true};
+        s2r_pipeline_result pres = {0};
+        int prc = s2r_pipeline_run(&dcfg, NULL, &preq, &pres);
+        for (size_t i = 0; i < pres.diags.n; i++)
+            s2r_diags_add(diags, pres.diags.v[i].severity, pres.diags.v[i].file,
+                          pres.diags.v[i].line, pres.diags.v[i].option, "%s",
+                          pres.diags.v[i].message);
+        if (prc == S2R_OK) {
+            *out = pres.output;
+            pres.output = NULL;
+        }
+        s2r_pipeline_result_free(&pres);
+        s2r_config_free(&dcfg);
+        return prc;
+    }
     if (!config_path) {
         s2r_diags_add(diags, S2R_SEV_ERROR, file, 0, NULL,
                       "a provider plugin needs --config FILE with a "
@@ -313,8 +335,8 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     void *inst = NULL;
     s2r_provider_ref ref = {id, NULL, NULL};
     const s2r_provider_ref *prov = NULL;
-    if (s2r_registry_provider(reg, id, &d, &inst) == S2R_OK &&
-        strcmp(id, "rules") != 0) {
+    /* every provider, the built-in rules too, goes through its ops */
+    if (s2r_registry_provider(reg, id, &d, &inst) == S2R_OK) {
         ref.ops = d->ops;
         ref.instance = inst;
         prov = &ref;

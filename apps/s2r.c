@@ -214,8 +214,10 @@ int s2r_cmd_convert(int argc, char **argv)
         goto done;
     }
     int rc;
-    bool use_provider = prompt_only || (cfg.provider && strcmp(cfg.provider, "rules")) ||
-                        (!config_path && getenv("S2R_API_ENDPOINT"));
+    /* with a configuration, the provider it names (rules by default)
+     * runs through the plugin registry like any other */
+    bool use_provider = prompt_only || config_path ||
+                        getenv("S2R_API_ENDPOINT");
     if (use_provider && s2r_cmd_convert_with_provider) {
         rc = s2r_cmd_convert_with_provider(script, buf, len, format,
                                            config_path, plugin_dir,
