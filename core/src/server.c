@@ -1,0 +1,357 @@
+/* server.c: `s2r serve` on libmicrohttpd (see server.h). */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A connection that keeps sending a body past this many times max_body is
+ * closed instead of answered. */
+#define DISCARD_FACTOR 16
+
+struct s2r_server {
+    struct MHD_Daemon *d;
+    s2r_handler *handler;
+    size_t max_body;
+    uint32_t inflight; /* atomic */
+    uint16_t port;
+    char address[INET6_ADDRSTRLEN + 16];
+};
+
+/* Per-request state (MHD's con_cls). */
+typedef struct req_buf {
+    char *body;
+    size_t len, cap;
+    size_t seen;       /* bytes received, kept or not */
+    int32_t truncated; /* more than max_body arrived */
+} req_buf;
+
+/* ------------------------------------------------------------------ */
+/* MHD callbacks                                                       */
+/* ------------------------------------------------------------------ */
+
+static const char *lookup_header(void *payload, const char *name)
+{
+    return MHD_lookup_connection_value(payload, MHD_HEADER_KIND, name);
+}
+
+static const char *lookup_param(void *payload, const char *name)
+{
+    return MHD_lookup_connection_value(payload, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void client_ip(struct MHD_Connection *c, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+                  (socklen_t)cap);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+            inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], buf,
+                      (socklen_t)cap);
+        else
+            inet_ntop(AF_INET6, &s6->sin6_addr, buf, (socklen_t)cap);
+    }
+}
+
+static enum MHD_Result send_answer(struct MHD_Connection *c,
+                                   s2r_handler_response *hr)
+{
+    struct MHD_Response *resp;
+    if (hr->body) {
+        resp = MHD_create_response_from_buffer(hr->body_len, hr->body,
+                                               MHD_RESPMEM_MUST_FREE);
+        if (resp)
+            hr->body = NULL; /* MHD frees it */
+    } else {
+        resp = MHD_create_response_from_buffer(0, (void *)"",
+                                               MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            hr->content_type ? hr->content_type
+                                             : "application/json");
+    for (uint32_t i = 0; i < hr->n_headers; i++)
+        MHD_add_response_header(resp, hr->headers[i].name,
+                                hr->headers[i].value);
+    enum MHD_Result ret =
+        MHD_queue_response(c, (unsigned int)hr->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result run_handler(s2r_server *s, struct MHD_Connection *c,
+                                   const char *url, const char *method,
+                                   req_buf *rb)
+{
+    char ip[INET6_ADDRSTRLEN];
+    client_ip(c, ip, sizeof(ip));
+    s2r_handler_request req = {
+        .method = method,
+        .path = url,
+        .query = NULL,
+        .param = lookup_param,
+        .param_payload = c,
+        .header = lookup_header,
+        .header_payload = c,
+        .body = (const uint8_t *)rb->body,
+        .body_len = rb->len,
+        .body_truncated = rb->truncated,
+        .client_ip = ip[0] ? ip : NULL,
+        .request_id = NULL};
+    s2r_handler_response hr;
+    s2r_handler_handle(s->handler, &req, &hr);
+    enum MHD_Result ret = send_answer(c, &hr);
+    s2r_handler_response_free(&hr);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version,
+                                  const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    s2r_server *s = cls;
+    req_buf *rb = *con_cls;
+    if (!rb) {
+        rb = calloc(1, sizeof(*rb));
+        if (!rb)
+            return MHD_NO;
+        *con_cls = rb;
+        __atomic_add_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
+        /* refuse a declared oversized body before reading it */
+        const char *cl = MHD_lookup_connection_value(
+            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            char *end = NULL;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (end != cl && n > s->max_body) {
+                rb->truncated = 1;
+                return run_handler(s, c, url, method, rb);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        rb->seen += n;
+        if (rb->truncated || rb->len + n > s->max_body) {
+            rb->truncated = 1;
+            /* discard; close connections that do not stop */
+            return rb->seen > DISCARD_FACTOR * s->max_body ? MHD_NO
+                                                           : MHD_YES;
+        }
+        if (rb->len + n + 1 > rb->cap) {
+            size_t cap = rb->cap ? rb->cap : 4096;
+            while (cap < rb->len + n + 1)
+                cap *= 2;
+            char *nb = realloc(rb->body, cap);
+            if (!nb)
+                return MHD_NO;
+            rb->body = nb;
+            rb->cap = cap;
+        }
+        memcpy(rb->body + rb->len, upload_data, n);
+        rb->len += n;
+        rb->body[rb->len] = '\0';
+        return MHD_YES;
+    }
+    return run_handler(s, c, url, method, rb);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    s2r_server *s = cls;
+    req_buf *rb = *con_cls;
+    if (!rb)
+        return;
+    free(rb->body);
+    free(rb);
+    *con_cls = NULL;
+    __atomic_sub_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    s2r_handler_log_event("warn", "http", msg, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* start and stop                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Split "HOST:PORT" / "[V6]:PORT" / ":PORT" into @p host (may become
+ * empty) and @p port. Returns 0 or -1. */
+static int split_listen(const char *listen, char *host, size_t hcap,
+                        char *port, size_t pcap)
+{
+    const char *colon;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        if ((size_t)(close - listen - 1) >= hcap)
+            return -1;
+        memcpy(host, listen + 1, (size_t)(close - listen - 1));
+        host[close - listen - 1] = '\0';
+        colon = close + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon || (size_t)(colon - listen) >= hcap)
+            return -1;
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+        if (strchr(host, ':'))
+            return -1; /* bare IPv6 needs brackets */
+    }
+    const char *p = colon + 1;
+    if (!*p || strlen(p) >= pcap || strspn(p, "0123456789") != strlen(p))
+        return -1;
+    snprintf(port, pcap, "%s", p);
+    return atoi(port) <= 65535 ? 0 : -1;
+}
+
+int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
+                     s2r_error *err)
+{
+    *out = NULL;
+    const char *listen = opts->listen ? opts->listen : "127.0.0.1:8080";
+    char host[256], port[8];
+    if (split_listen(listen, host, sizeof(host), port, sizeof(port)) != 0) {
+        snprintf(err->message, sizeof(err->message),
+                 "--listen %s: ADDR:PORT expected (e.g. 127.0.0.1:8080, "
+                 "[::1]:8080, 0.0.0.0:8080)", listen);
+        return err->code = S2R_EINVAL;
+    }
+    struct addrinfo hints, *ai = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (gai != 0 || !ai) {
+        snprintf(err->message, sizeof(err->message), "--listen %s: %s",
+                 listen, gai ? gai_strerror(gai) : "no address");
+        return err->code = S2R_EINVAL;
+    }
+    s2r_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        freeaddrinfo(ai);
+        return err->code = S2R_ENOMEM;
+    }
+    s->handler = opts->handler;
+    s->max_body = s2r_handler_max_body(opts->handler);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned int threads = opts->threads ? opts->threads
+                                         : (unsigned int)(ncpu > 0 ? ncpu : 1);
+    unsigned int timeout = opts->connection_timeout_s
+                               ? opts->connection_timeout_s
+                               : 30;
+    unsigned int maxconn = opts->max_connections ? opts->max_connections
+                                                 : 1024;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                         MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+        MHD_OPTION_CONNECTION_LIMIT, maxconn,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_END);
+    int family = ai->ai_family;
+    char numeric[INET6_ADDRSTRLEN] = "";
+    if (family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr,
+                  numeric, sizeof(numeric));
+    else
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
+                  numeric, sizeof(numeric));
+    freeaddrinfo(ai);
+    if (!s->d) {
+        snprintf(err->message, sizeof(err->message),
+                 "cannot listen on %s (address in use, or not allowed)",
+                 listen);
+        free(s);
+        return err->code = S2R_ERROR;
+    }
+    const union MHD_DaemonInfo *di =
+        MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : (uint16_t)atoi(port);
+    snprintf(s->address, sizeof(s->address),
+             family == AF_INET6 ? "[%s]:%u" : "%s:%u", numeric,
+             (unsigned)s->port);
+    *out = s;
+    return S2R_OK;
+}
+
+uint16_t s2r_server_port(const s2r_server *s)
+{
+    return s->port;
+}
+
+const char *s2r_server_address(const s2r_server *s)
+{
+    return s->address;
+}
+
+uint32_t s2r_server_inflight(const s2r_server *s)
+{
+    return __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST);
+}
+
+uint32_t s2r_server_stop(s2r_server *s, uint32_t drain_ms)
+{
+    if (!s)
+        return 0;
+    /* stop accepting; the listening socket closes */
+    MHD_socket ls = MHD_quiesce_daemon(s->d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint32_t left;
+    while ((left = s2r_server_inflight(s)) > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ms = (int64_t)(now.tv_sec - t0.tv_sec) * 1000 +
+                     (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms >= drain_ms)
+            break;
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(s->d);
+    free(s);
+    return left;
+}
