@@ -44,7 +44,7 @@ static const danger dangers[] = {
     {B "rm[[:space:]]+(-[^[:space:]]*[[:space:]]+)*[\"']?"
        "(/|/\\*|/[^/[:space:];&|\"']+/?\\*?|~|~/|~/\\*|\\$HOME/?\\*?|"
        "\\$\\{HOME\\}/?\\*?|\\.\\./?\\*?)[\"']?([[:space:];&|)]|$)",
-     "deletes / , a top-level directory or the home directory"},
+     "deletes /, a top-level directory or the home directory"},
     {"--no-preserve-root", "deletes / (--no-preserve-root)"},
     {B "(curl|wget|fetch)([[:space:]][^|;&]*)?\\|[[:space:]]*(sudo[[:space:]]+)?"
        "(env[[:space:]]+)?([[:alnum:]_/.-]*/)?" INTERP "([[:space:];&|)]|$)",
@@ -338,8 +338,8 @@ static int missing_slurm_var(const char *text, const s2r_workload *wl,
 
 /* The model's value @p v of @p key against the rules value @p want
  * (@p want_text when it is not a number, e.g. "none"). */
-static void check_int(gctx *g, const char *key, json_object *v, int64_t want,
-                      const char *want_text)
+static void check_int(gctx *g, const char *prefix, const char *key,
+                      json_object *v, int64_t want, const char *want_text)
 {
     char wbuf[32];
     if (!want_text) {
@@ -364,8 +364,8 @@ static void check_int(gctx *g, const char *key, json_object *v, int64_t want,
             v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
               : "null");
     say(g, S2R_SEV_WARNING,
-        "the model's %s = %s differs from the directives (%s): %s is kept",
-        key, got, want_text, want_text);
+        "the model's %s%s = %s differs from the directives (%s): %s is kept",
+        prefix, key, got, want_text, want_text);
 }
 
 static json_object *array_json(const s2r_job *job)
@@ -384,9 +384,36 @@ static json_object *array_json(const s2r_job *job)
     return a;
 }
 
-/* Resource-like keys a proposal may state although the schema does not
- * ask for them; each is compared with the rules workload. */
-static void check_fixed_keys(gctx *g, json_object *o)
+/* The rules' SLURM index of each completion as JSON. */
+static json_object *indices_json(const s2r_workload *wl)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; a && i < wl->n_array_indices; i++)
+        json_object_array_add(a, json_object_new_int(wl->array_indices[i]));
+    return a;
+}
+
+static void check_json(gctx *g, const char *prefix, const char *key,
+                       json_object *v, json_object *want)
+{
+    if (json_object_equal(v, want))
+        return;
+    char got[96], w[96];
+    excerpt(got, sizeof(got),
+            v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
+              : "null");
+    excerpt(w, sizeof(w),
+            want ? json_object_to_json_string_ext(want, JSON_C_TO_STRING_PLAIN)
+                 : "null");
+    say(g, S2R_SEV_WARNING,
+        "the model's %s%s = %s differs from the directives (%s): the "
+        "directives' value is kept", prefix, key, got, w);
+}
+
+/* Resource-like keys an answer states (a proposal need not, a workload
+ * must): each is compared with the rules workload. Keys the answer does
+ * not state are not compared. */
+static void check_fixed_keys(gctx *g, json_object *o, const char *prefix)
 {
     const s2r_workload *wl = g->wl;
     const s2r_job *job = g->job;
@@ -398,102 +425,52 @@ static void check_fixed_keys(gctx *g, json_object *o)
     json_object_object_foreach(o, key, v) {
         if (!strcmp(key, "gpus") || !strcmp(key, "gpus_per_node") ||
             !strcmp(key, "gpu") || !strcmp(key, "gpu_count"))
-            check_int(g, key, v, wl->gpus, NULL);
+            check_int(g, prefix, key, v, wl->gpus, NULL);
         else if (!strcmp(key, "cpus") || !strcmp(key, "cpus_per_node") ||
                  !strcmp(key, "cpu"))
-            check_int(g, key, v, wl->cpus, NULL);
+            check_int(g, prefix, key, v, wl->cpus, NULL);
         else if (!strcmp(key, "memory_mib") ||
                  !strcmp(key, "mem_per_node_mib"))
-            check_int(g, key, v, wl->memory_mib, mem_text);
+            check_int(g, prefix, key, v, wl->memory_mib, mem_text);
         else if (!strcmp(key, "nodes") || !strcmp(key, "num_nodes"))
-            check_int(g, key, v, job->nodes, NULL);
+            check_int(g, prefix, key, v, job->nodes, NULL);
         else if (!strcmp(key, "pods"))
-            check_int(g, key, v, wl->pods, NULL);
+            check_int(g, prefix, key, v, wl->pods, NULL);
         else if (!strcmp(key, "workers"))
-            check_int(g, key, v, wl->workers, NULL);
+            check_int(g, prefix, key, v, wl->workers, NULL);
         else if (!strcmp(key, "tasks_per_node") ||
                  !strcmp(key, "slots_per_worker"))
-            check_int(g, key, v, wl->slots_per_worker, NULL);
+            check_int(g, prefix, key, v, wl->slots_per_worker, NULL);
         else if (!strcmp(key, "time_limit_s"))
-            check_int(g, key, v, wl->time_limit_s,
+            check_int(g, prefix, key, v, wl->time_limit_s,
                       wl->time_limit_s ? NULL : "none");
         else if (!strcmp(key, "completions"))
-            check_int(g, key, v, wl->completions, NULL);
+            check_int(g, prefix, key, v, wl->completions,
+                      wl->completions ? NULL : "none");
         else if (!strcmp(key, "parallelism"))
-            check_int(g, key, v, wl->parallelism, NULL);
+            check_int(g, prefix, key, v, wl->parallelism,
+                      wl->parallelism ? NULL : "none");
         else if (!strcmp(key, "kind")) {
-            const char *want = kind_name(wl->kind);
-            if (!json_object_is_type(v, json_type_string) ||
-                strcmp(json_object_get_string(v), want)) {
-                char got[64];
-                excerpt(got, sizeof(got),
-                        json_object_to_json_string_ext(
-                            v, JSON_C_TO_STRING_PLAIN));
-                say(g, S2R_SEV_WARNING,
-                    "the model's kind = %s differs from the directives (%s): "
-                    "%s is kept", got, want, want);
-            }
+            json_object *want = json_object_new_string(kind_name(wl->kind));
+            check_json(g, prefix, key, v, want);
+            json_object_put(want);
         } else if (!strcmp(key, "array")) {
             json_object *want = array_json(job);
-            if (!json_object_equal(v, want)) {
-                char got[96], w[96];
-                excerpt(got, sizeof(got),
-                        v ? json_object_to_json_string_ext(
-                                v, JSON_C_TO_STRING_PLAIN)
-                          : "null");
-                excerpt(w, sizeof(w),
-                        want ? json_object_to_json_string_ext(
-                                   want, JSON_C_TO_STRING_PLAIN)
-                             : "null");
-                say(g, S2R_SEV_WARNING,
-                    "the model's array = %s differs from the directives "
-                    "(%s): the directives' array is kept", got, w);
-            }
+            check_json(g, prefix, key, v, want);
+            json_object_put(want);
+        } else if (!strcmp(key, "array_indices")) {
+            json_object *want = indices_json(wl);
+            /* an empty list and no list are the same */
+            if (!(wl->n_array_indices == 0 &&
+                  (!v || (json_object_is_type(v, json_type_array) &&
+                          json_object_array_length(v) == 0))))
+                check_json(g, prefix, key, v, want);
             json_object_put(want);
         } else if (!strcmp(key, "resources") &&
                    json_object_is_type(v, json_type_object)) {
-            check_fixed_keys(g, v);
+            check_fixed_keys(g, v, "resources.");
         }
     }
-}
-
-/* A complete workload from a provider: every fixed field compared. */
-static void check_fixed_workload(gctx *g, const s2r_workload *m)
-{
-    const s2r_workload *wl = g->wl;
-    struct {
-        const char *what;
-        int64_t got, want;
-    } f[] = {
-        {"pods", m->pods, wl->pods},
-        {"workers", m->workers, wl->workers},
-        {"slots_per_worker", m->slots_per_worker, wl->slots_per_worker},
-        {"gpus", m->gpus, wl->gpus},
-        {"cpus", m->cpus, wl->cpus},
-        {"memory_mib", m->memory_mib, wl->memory_mib},
-        {"completions", m->completions, wl->completions},
-        {"parallelism", m->parallelism, wl->parallelism},
-        {"time_limit_s", m->time_limit_s, wl->time_limit_s},
-    };
-    if (m->kind != wl->kind)
-        say(g, S2R_SEV_WARNING,
-            "the model's kind = %s differs from the directives (%s): %s is "
-            "kept", kind_name(m->kind), kind_name(wl->kind),
-            kind_name(wl->kind));
-    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-        if (f[i].got != f[i].want)
-            say(g, S2R_SEV_WARNING,
-                "the model's %s = %lld differs from the directives (%lld): "
-                "%lld is kept", f[i].what, (long long)f[i].got,
-                (long long)f[i].want, (long long)f[i].want);
-    int same = m->n_array_indices == wl->n_array_indices;
-    for (size_t i = 0; same && i < wl->n_array_indices; i++)
-        same = m->array_indices[i] == wl->array_indices[i];
-    if (!same)
-        say(g, S2R_SEV_WARNING,
-            "the model's array has %zu indices, the directives %zu: the "
-            "directives' array is kept", m->n_array_indices,
-            wl->n_array_indices);
 }
 
 /* ------------------------------------------------------------------ */
@@ -953,7 +930,7 @@ int s2r_guard_apply_ex(s2r_workload *wl, const s2r_job *job,
             g.rc = S2R_ENOMEM;
         if (g.rc != S2R_OK)
             goto out;
-        check_fixed_workload(&g, &model);
+        check_fixed_keys(&g, v, "workload.");
     } else {
         rc = proposal_read(&p, answer, &why);
         if (rc == S2R_ENOMEM) {
@@ -964,7 +941,7 @@ int s2r_guard_apply_ex(s2r_workload *wl, const s2r_job *job,
             fallback(&g, outcome, "the answer is malformed (%s)", why, NULL);
             goto out;
         }
-        check_fixed_keys(&g, answer);
+        check_fixed_keys(&g, answer, "");
         static const char *const useful[] = {"image", "command", "script",
                                              "env", "notes", NULL};
         if (!has_any(answer, useful) ||
