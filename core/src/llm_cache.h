@@ -82,4 +82,20 @@ int s2r_llm_cache_from_ini(s2r_llm_cache **out, const char **model_out,
                            const s2r_ini *ini, const char *provider_id,
                            s2r_diags *diags);
 
+/**
+ * The cache of provider @p provider_id configured in the INI file
+ * @p config_path, opened on first use and shared by every later call in
+ * this process (server threads included) until
+ * s2r_llm_cache_shared_release(). For the pipeline, which knows the
+ * config file (s2r_config.config_file) and the provider id but not the
+ * parsed INI. *@p out is NULL without a config, section or cache key;
+ * *@p model_out (may be NULL) receives the section's model (valid until
+ * release). Problems opening the cache are logged once to stderr and
+ * mean no cache. Thread-safe.
+ */
+void s2r_llm_cache_shared(const char *config_path, const char *provider_id,
+                          s2r_llm_cache **out, const char **model_out);
+/** Close every shared cache (tests, leak checkers). */
+void s2r_llm_cache_shared_release(void);
+
 #endif

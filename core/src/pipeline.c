@@ -1,6 +1,7 @@
 /* pipeline.c: see pipeline.h. */
 #include "pipeline.h"
 #include "llm.h"
+#include "llm_cache.h"
 #include "model_json.h"
 
 #include <stdio.h>
@@ -77,7 +78,30 @@ int s2r_pipeline_run(const s2r_config *cfg, const s2r_provider_ref *prov,
             .model = req->model,
             .client_ip = req->client_ip};
         s2r_error err = {0};
-        int prc = prov->ops->convert(prov->instance, &preq, &answer, &err);
+        /* llm: answer cache (llm_cache.h), added by the LLM engineer:
+         * [provider.<id>] cache = PATH keys used answers by SHA-256 of
+         * (prompt, model); a hit skips the provider, the guard still runs
+         * on it, and only answers the guard applied are stored. */
+        s2r_llm_cache *cache = NULL;
+        const char *cache_model = NULL;
+        char cache_key[S2R_LLM_CACHE_KEY_LEN];
+        bool cache_hit = false;
+        s2r_llm_cache_shared(cfg ? cfg->config_file : NULL, prov->id, &cache,
+                             &cache_model);
+        if (cache) {
+            if (req->model)
+                cache_model = req->model;
+            s2r_llm_cache_key(prompt, cache_model, cache_key);
+            cache_hit = s2r_llm_cache_get(cache, cache_key, &answer) == S2R_OK;
+            if (cache_hit)
+                s2r_diags_add(&res->diags, S2R_SEV_NOTE, req->file, 0, NULL,
+                              "provider '%s': answer %.12s... from the cache "
+                              "(no model call)", prov->id ? prov->id : "?",
+                              cache_key);
+        }
+        int prc = cache_hit ? S2R_OK
+                            : prov->ops->convert(prov->instance, &preq,
+                                                 &answer, &err);
         if (prc == S2R_EAUTH || prc == S2R_ELIMITED || prc == S2R_ETOOBIG) {
             res->err = err;
             if (!res->err.code)
@@ -100,10 +124,13 @@ int s2r_pipeline_run(const s2r_config *cfg, const s2r_provider_ref *prov,
                           err.message[0] ? err.message : "no answer");
         } else {
             char *remote_out = NULL;
-            rc = s2r_guard_apply(&wl, &job, answer, prov->id, &remote_out,
-                                 &res->diags);
+            s2r_guard_outcome outcome = S2R_GUARD_FALLBACK;
+            rc = s2r_guard_apply_ex(&wl, &job, answer, prov->id, &remote_out,
+                                    &outcome, &res->diags);
             if (rc != S2R_OK)
                 goto out;
+            if (cache && !cache_hit && outcome == S2R_GUARD_APPLIED)
+                s2r_llm_cache_put(cache, cache_key, cache_model, answer);
             if (remote_out) {
                 res->output = remote_out;
                 remote_remains = true;
