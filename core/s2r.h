@@ -177,6 +177,8 @@ typedef struct s2r_job {
     s2r_envv slurm_env;      /**< SLURM_* stand-ins the body reads whose value
                                   the directives fix (SLURM_CPUS_PER_TASK...) */
     char *shebang_shell;     /**< interpreter of the #! line ("bash") */
+    bool run_args_only;      /**< run_argv are arguments for the image's
+                                  entrypoint (singularity run IMG ARGS) */
 } s2r_job;
 
 /**
@@ -224,6 +226,10 @@ typedef struct s2r_workload {
     char *workdir;         /**< --working-dir, or NULL */
     s2r_envv env;          /**< --environment-variable */
     s2r_strv command;      /**< container argv (after `--command --`) */
+    bool command_is_args;  /**< command holds arguments for the image's own
+                                entrypoint (`singularity run IMG ARGS`):
+                                CLI `-- ARGS` without --command, YAML args */
+    bool array_index_used; /**< the command reads SLURM_ARRAY_TASK_ID */
     s2r_strv launcher_command; /**< MPI launcher argv */
 
     char **node_pools;     /**< NULL-terminated, or NULL */

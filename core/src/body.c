@@ -554,6 +554,7 @@ typedef struct unwrap {
     const sh_word *words; /* the command's words */
     size_t n;
     size_t prefix_end;    /* leading NAME=value words end here */
+    size_t kw_from, kw_to;/* time / exec / nohup / command before wrappers */
     size_t prog;          /* first word of the program after wrappers */
     launcher lk;
     size_t launch_at;     /* first word of the launcher */
@@ -564,8 +565,12 @@ typedef struct unwrap {
     size_t mpi_at, mpi_opts, mpi_prog;
     int64_t srun_tasks;   /* srun -n, 0 when not given */
     char *image;          /* from docker:// or --container-image, owned */
-    bool local_image;     /* singularity with a local image */
+    bool local_image;     /* a local image file (.sif, .sqsh, a path) */
     char *local_image_name;
+    bool run_args;        /* singularity run IMG ARGS: entrypoint args */
+    char *c_workdir;      /* --container-workdir / --pwd */
+    s2r_envv c_env;       /* singularity --env, srun --export K=V */
+    char dropped[256];    /* container options with no equivalent */
     /* bash -c '...' */
     bool shell_string;
     const sh_word *shell_word;
@@ -582,6 +587,23 @@ static void unwrap_free(unwrap *u)
 {
     free(u->image);
     free(u->local_image_name);
+    free(u->c_workdir);
+    s2r_envv_clear(&u->c_env);
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* an image file on the cluster rather than an OCI reference */
+static bool is_local_image(const char *v)
+{
+    return v[0] == '/' || v[0] == '.' || v[0] == '~' || v[0] == '$' ||
+           ends_with(v, ".sif") || ends_with(v, ".sqsh") ||
+           ends_with(v, ".squashfs") || ends_with(v, ".simg") ||
+           ends_with(v, ".img");
 }
 
 static char *pyxis_image(const char *v)
@@ -597,6 +619,57 @@ static char *pyxis_image(const char *v)
     return out;
 }
 
+static void set_image(unwrap *u, const char *v, bool pyxis)
+{
+    free(u->image);
+    u->image = NULL;
+    if (is_local_image(v)) {
+        u->local_image = true;
+        free(u->local_image_name);
+        u->local_image_name = strdup(v);
+        return;
+    }
+    u->local_image = false;
+    u->image = pyxis ? pyxis_image(v) : strdup(v);
+}
+
+static void note_dropped(unwrap *u, const char *opt)
+{
+    size_t l = strlen(u->dropped);
+    if (strstr(u->dropped, opt))
+        return;
+    snprintf(u->dropped + l, sizeof(u->dropped) - l, "%s%s", l ? ", " : "",
+             opt);
+}
+
+/* "--opt=value" or "--opt value": the value of option @p name at word j */
+static const char *opt_value(const unwrap *u, size_t j, const char *name,
+                             const char *shrt)
+{
+    const char *o = u->words[j].value ? u->words[j].value : "";
+    size_t nl = strlen(name);
+    if (!strncmp(o, name, nl) && o[nl] == '=')
+        return o + nl + 1;
+    if ((!strcmp(o, name) || (shrt && !strcmp(o, shrt))) && j + 1 < u->n)
+        return u->words[j + 1].value ? u->words[j + 1].value : "";
+    return NULL;
+}
+
+/* K=V entries of a comma list (srun --export, singularity --env) */
+static void add_env_list(unwrap *u, const char *list)
+{
+    char *dup = strdup(list), *save = NULL;
+    for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t;
+         t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq || eq == t)
+            continue;
+        *eq = '\0';
+        s2r_envv_set(&u->c_env, t, eq + 1);
+    }
+    free(dup);
+}
+
 static void do_unwrap(ctx *c, const sh_cmd *cmd, unwrap *u)
 {
     memset(u, 0, sizeof(*u));
@@ -604,6 +677,7 @@ static void do_unwrap(ctx *c, const sh_cmd *cmd, unwrap *u)
     u->n = cmd->nwords;
     size_t i = sh_cmd_first_arg(cmd);
     u->prefix_end = i;
+    u->kw_from = u->kw_to = i;
     for (;;) {
         if (i >= u->n)
             break;
@@ -612,6 +686,8 @@ static void do_unwrap(ctx *c, const sh_cmd *cmd, unwrap *u)
         const char *b = base_name(v);
         if (!strcmp(v, "time") || !strcmp(v, "exec") || !strcmp(v, "nohup") ||
             !strcmp(v, "command")) {
+            if (u->kw_to == i)
+                u->kw_to = i + 1;
             i++;
             continue;
         }
@@ -620,17 +696,20 @@ static void do_unwrap(ctx *c, const sh_cmd *cmd, unwrap *u)
             size_t j = i + 1;
             while (j < u->n) {
                 const char *o = u->words[j].value ? u->words[j].value : "";
-                if (!strncmp(o, "--container-image=", 18)) {
-                    free(u->image);
-                    u->image = pyxis_image(o + 18);
-                } else if (!strcmp(o, "--container-image") && j + 1 < u->n) {
-                    free(u->image);
-                    u->image = pyxis_image(u->words[j + 1].value);
-                } else if ((!strcmp(o, "-n") || !strcmp(o, "--ntasks")) &&
-                           j + 1 < u->n) {
-                    u->srun_tasks = strtoll(u->words[j + 1].value, NULL, 10);
-                } else if (!strncmp(o, "--ntasks=", 9)) {
-                    u->srun_tasks = strtoll(o + 9, NULL, 10);
+                const char *val;
+                if ((val = opt_value(u, j, "--container-image", NULL))) {
+                    set_image(u, val, true);
+                } else if ((val = opt_value(u, j, "--container-workdir", NULL))) {
+                    free(u->c_workdir);
+                    u->c_workdir = strdup(val);
+                } else if (opt_value(u, j, "--container-mounts", NULL)) {
+                    note_dropped(u, "srun --container-mounts");
+                } else if (opt_value(u, j, "--container-env", NULL)) {
+                    note_dropped(u, "srun --container-env");
+                } else if ((val = opt_value(u, j, "--export", NULL))) {
+                    add_env_list(u, val);
+                } else if ((val = opt_value(u, j, "--ntasks", "-n"))) {
+                    u->srun_tasks = strtoll(val, NULL, 10);
                 } else if (!strncmp(o, "-n", 2) && isdigit((unsigned char)o[2])) {
                     u->srun_tasks = strtoll(o + 2, NULL, 10);
                 }
@@ -648,23 +727,31 @@ static void do_unwrap(ctx *c, const sh_cmd *cmd, unwrap *u)
             u->mpi = true;
             u->mpi_at = i;
             u->mpi_opts = i + 1;
-            size_t j = i + 1;
-            for (;;) {
-                size_t nj = s2r_launch__skip_option(s2r_launch_mpirun,
-                                                    u->words, u->n, j);
-                if (nj == j)
-                    break;
-                j = nj;
-            }
-            u->mpi_prog = j;
-            i = j;
+            u->mpi_prog = s2r_launch__skip_options(s2r_launch_mpirun, u->words,
+                                                   u->n, i + 1);
+            i = u->mpi_prog;
             continue;
         }
         if ((!strcmp(b, "singularity") || !strcmp(b, "apptainer")) &&
             i + 1 < u->n &&
             (word_is(&u->words[i + 1], "exec") || word_is(&u->words[i + 1], "run"))) {
+            bool run = word_is(&u->words[i + 1], "run");
             size_t j = i + 2;
-            for (;;) {
+            while (j < u->n) {
+                const char *val;
+                if ((val = opt_value(u, j, "--pwd", NULL))) {
+                    free(u->c_workdir);
+                    u->c_workdir = strdup(val);
+                } else if ((val = opt_value(u, j, "--env", NULL))) {
+                    add_env_list(u, val);
+                } else if (opt_value(u, j, "--bind", "-B") ||
+                           opt_value(u, j, "--mount", NULL)) {
+                    note_dropped(u, "--bind");
+                } else if (opt_value(u, j, "--env-file", NULL)) {
+                    note_dropped(u, "--env-file");
+                } else if (opt_value(u, j, "--overlay", "-o")) {
+                    note_dropped(u, "--overlay");
+                }
                 size_t nj = s2r_launch__skip_option(s2r_launch_singularity,
                                                     u->words, u->n, j);
                 if (nj == j)
@@ -673,18 +760,22 @@ static void do_unwrap(ctx *c, const sh_cmd *cmd, unwrap *u)
             }
             if (j < u->n) {
                 const char *img = u->words[j].value ? u->words[j].value : "";
-                free(u->image);
-                u->image = NULL;
-                if (!strncmp(img, "docker://", 9)) {
-                    u->image = strdup(img + 9);
-                } else {
+                if (!strncmp(img, "docker://", 9))
+                    set_image(u, img + 9, false);
+                else {
+                    free(u->image);
+                    u->image = NULL;
                     u->local_image = true;
                     free(u->local_image_name);
                     u->local_image_name = strdup(img);
                 }
                 j++;
             }
+            /* `run` starts the image's runscript with these arguments */
+            u->run_args = run;
             i = j;
+            if (run)
+                break;
             continue;
         }
         if ((!strcmp(b, "bash") || !strcmp(b, "sh")) && i + 2 < u->n &&
@@ -740,6 +831,10 @@ typedef struct analysis {
     /* bash -c '...' inside the main command */
     struct analysis *inner;
     char *main_text;    /* the rewritten main statement */
+    struct edit {
+        size_t start, end; /* a byte range deleted from a kept statement */
+    } *edits;
+    size_t nedits;
     bool main_literal;  /* the rewritten command is one literal argv */
     owords ow;          /* the rewritten command words */
 } analysis;
@@ -756,6 +851,7 @@ static void analysis_free(analysis *a)
         free(a->inner);
     }
     free(a->main_text);
+    free(a->edits);
     ow_free(&a->ow);
 }
 
@@ -775,6 +871,10 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
     const sh_word *w = u->words;
     for (size_t i = 0; i < u->prefix_end; i++)
         ow_push(o, &w[i], NULL, false);
+    /* time / exec / nohup stay in front of the program */
+    if (job->distributed != S2R_DIST_MPI)
+        for (size_t i = u->kw_from; i < u->kw_to; i++)
+            ow_push(o, &w[i], NULL, false);
 
     bool multi_node = job->nodes > 1;
     if (u->lk == L_TORCHRUN) {
@@ -860,7 +960,18 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
     }
     if (job->distributed == S2R_DIST_MPI) {
         char nb[32];
-        snprintf(nb, sizeof(nb), "%lld", (long long)total_tasks(job));
+        int64_t np = total_tasks(job);
+        /* a literal rank count the user gave to mpirun is kept */
+        for (size_t i = u->mpi ? u->mpi_opts : u->n; i + 1 < u->mpi_prog; i++) {
+            const char *opt = w[i].value ? w[i].value : "";
+            if ((!strcmp(opt, "-np") || !strcmp(opt, "-n") ||
+                 !strcmp(opt, "--np") || !strcmp(opt, "-c")) &&
+                w[i + 1].literal && w[i + 1].value &&
+                strspn(w[i + 1].value, "0123456789") == strlen(w[i + 1].value) &&
+                w[i + 1].value[0])
+                np = strtoll(w[i + 1].value, NULL, 10);
+        }
+        snprintf(nb, sizeof(nb), "%lld", (long long)np);
         ow_push(o, NULL, "mpirun", false);
         ow_push(o, NULL, "-np", false);
         ow_push(o, NULL, nb, false);
@@ -1024,6 +1135,15 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
                                                    &cm->words[q], &name);
                     if (val && name && s2r_envv_set(&job->env, name, val))
                         c->oom = true;
+                    /* the container runtime passes these on without the
+                     * prefix; a pod has no such runtime */
+                    const char *bare = !name ? NULL
+                        : !strncmp(name, "APPTAINERENV_", 13) ? name + 13
+                        : !strncmp(name, "SINGULARITYENV_", 15) ? name + 15
+                                                               : NULL;
+                    if (val && bare && *bare &&
+                        s2r_envv_set(&job->env, bare, val))
+                        c->oom = true;
                     free(name);
                     free(val);
                 }
@@ -1096,6 +1216,35 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
             cwd_sensitive_seen = true;
     }
 
+    /* srun in front of other steps: the pod has no srun */
+    for (size_t i = 0; i < b->n; i++) {
+        if (i == a->main || a->kind[i] != ST_KEEP)
+            continue;
+        const sh_stmt *st = &b->stmts[i];
+        for (size_t k = 0; k < st->ncmds; k++) {
+            const sh_cmd *cm = &st->cmds[k];
+            const sh_word *w = cmd_word(cm);
+            if (!w || !w->value || strcmp(base_name(w->value), "srun"))
+                continue;
+            size_t idx = (size_t)(w - cm->words);
+            size_t j = s2r_launch__skip_options(s2r_launch_srun, cm->words,
+                                                cm->nwords, idx + 1);
+            if (j >= cm->nwords)
+                continue;
+            struct edit *ne = realloc(a->edits, (a->nedits + 1) * sizeof(*ne));
+            if (!ne)
+                return S2R_ENOMEM;
+            a->edits = ne;
+            ne[a->nedits].start = w->start;
+            ne[a->nedits].end = cm->words[j].start;
+            a->nedits++;
+            if (top)
+                warn(c, cm->line, NULL,
+                     "srun dropped from the step at line %d: it runs once, "
+                     "in the pod", cm->line);
+        }
+    }
+
     if (a->main == (size_t)-1)
         return c->oom ? S2R_ENOMEM : S2R_OK;
 
@@ -1109,6 +1258,23 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
         free(job->image);
         job->image = strdup(a->u.image);
     }
+    if (a->u.c_workdir && top) {
+        if (a->u.c_workdir[0] == '/') {
+            free(job->workdir);
+            job->workdir = strdup(a->u.c_workdir);
+        } else {
+            warn(c, ms->line, NULL, "container working directory '%s' is "
+                 "not absolute: not used", a->u.c_workdir);
+        }
+    }
+    for (size_t k = 0; top && k < a->u.c_env.n; k++)
+        if (s2r_envv_set(&job->env, a->u.c_env.v[k].name,
+                         a->u.c_env.v[k].value))
+            c->oom = true;
+    if (a->u.dropped[0] && top)
+        warn(c, ms->line, NULL,
+             "%s: mounts and host variables need a Run:ai data source or "
+             "-e; not carried", a->u.dropped);
     if (a->u.local_image && top)
         warn(c, ms->line, NULL,
              "'%s' is a local container image with no OCI equivalent: the "
@@ -1162,6 +1328,22 @@ static void decide_distributed(ctx *c, const analysis *a)
         job->distributed = S2R_DIST_MPI;
 }
 
+/* copy src[from, to) without the deleted ranges */
+static void copy_edited(text *t, const analysis *a, size_t from, size_t to)
+{
+    const char *src = a->body.src;
+    for (size_t k = 0; k < a->nedits && from < to; k++) {
+        const struct edit *e = &a->edits[k];
+        if (e->end <= from || e->start >= to)
+            continue;
+        if (e->start > from)
+            t_putn(t, src + from, e->start - from);
+        from = e->end;
+    }
+    if (from < to)
+        t_putn(t, src + from, to - from);
+}
+
 /* render statements of @p a into @p t, the main one rewritten */
 static void render_body(ctx *c, analysis *a, text *t, bool top)
 {
@@ -1182,7 +1364,7 @@ static void render_body(ctx *c, analysis *a, text *t, bool top)
             continue;
         }
         if (a->kind[i] != ST_MAIN) {
-            t_putn(t, b->src + prev, st->end - prev);
+            copy_edited(t, a, prev, st->end);
             prev = st->end;
             continue;
         }
@@ -1234,7 +1416,10 @@ static void build_ow(ctx *c, analysis *a, bool top)
 /* the only thing left is one simple literal command */
 static bool reduces_to_argv(const analysis *a)
 {
-    if (a->main == (size_t)-1 || a->inner)
+    if (a->main == (size_t)-1 || a->inner || a->nedits)
+        return false;
+    /* VAR=x prefixes, exec and time need a shell */
+    if (a->u.prefix_end > 0 || a->u.kw_to > a->u.kw_from)
         return false;
     const sh_body *b = &a->body;
     for (size_t i = 0; i < b->n; i++) {
@@ -1407,8 +1592,14 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         if (!job->workdir)
             return S2R_ENOMEM;
     }
-    if (job->container_image)
+    if (job->container_image && is_local_image(job->container_image)) {
+        warn(&c, 0, "container-image", "--container-image=%s is a local "
+             "image file with no OCI equivalent: the configured default "
+             "image is used (set [runai] default_image)",
+             job->container_image);
+    } else if (job->container_image) {
         job->image = strdup(job->container_image);
+    }
 
     if (!is_shell(job->shebang_shell)) {
         /* the whole script is a program for another interpreter */
@@ -1468,7 +1659,13 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         for (size_t i = 0; i < a.ow.n; i++)
             if (s2r_strv_push(&job->run_argv, ow_value(&a.ow.v[i])))
                 c.oom = true;
+        job->run_args_only = a.u.run_args;
     } else {
+        if (a.u.run_args)
+            warn(&c, job->main_line, NULL,
+                 "'singularity run' inside a longer script: the image's "
+                 "runscript is not known here, so its arguments run as a "
+                 "command; name the program explicitly");
         text all = {0};
         if (pre.p)
             t_puts(&all, pre.p);

@@ -53,10 +53,14 @@ static int array_note(const s2r_workload *wl, s2r_diags *diags)
 {
     if (wl->kind != S2R_WL_STANDARD || s2r_emit__completions(wl) <= 0)
         return S2R_OK;
-    return s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, "array",
-                         "Run:ai documents no per-run index for --runs, so "
-                         "the pods get no SLURM_ARRAY_TASK_ID; --format yaml "
-                         "derives it from JOB_COMPLETION_INDEX");
+    return s2r_diags_add(diags, wl->array_index_used ? S2R_SEV_WARNING
+                                                     : S2R_SEV_NOTE,
+                         NULL, 0, "array",
+                         "--array: Run:ai documents no per-run index for "
+                         "--runs, so the pods get no SLURM_ARRAY_TASK_ID%s; "
+                         "--format yaml derives it from JOB_COMPLETION_INDEX",
+                         wl->array_index_used ? " and every run sees the "
+                                                "same empty index" : "");
 }
 
 int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
@@ -135,7 +139,10 @@ int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
                         s2r_emit__timeout_wrap(wl, cfg));
     size_t n = s2r_emit__argv_count(&argv);
     if (n > 0) {
-        s2r_emit__buf_puts(&b, CONT "--command --");
+        /* without --command the words are arguments for the image's
+         * own entrypoint */
+        s2r_emit__buf_puts(&b, wl->command_is_args && wl->kind != S2R_WL_MPI
+                                   ? CONT "--" : CONT "--command --");
         for (size_t i = 0; i < n; i++) {
             s2r_emit__buf_putn(&b, " ", 1);
             s2r_emit__buf_put_shq(&b, s2r_emit__argv_get(&argv, i));

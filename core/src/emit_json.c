@@ -72,7 +72,7 @@ static void add_bool(jb *j, json_object *o, const char *k, bool v)
 /* "command": first word, "args": the other words, each shell-quoted,
  * joined by spaces: Run:ai shell-splits both strings. */
 static void command_args(jb *j, json_object *spec, const s2r_strv *cmd,
-                         int64_t timeout_s)
+                         int64_t timeout_s, bool args_only)
 {
     s2r_emit__argv argv;
     s2r_emit__argv_init(&argv, cmd, timeout_s);
@@ -80,6 +80,22 @@ static void command_args(jb *j, json_object *spec, const s2r_strv *cmd,
     if (n == 0)
         return;
     s2r_emit__buf b = {0};
+    if (args_only) {
+        /* arguments for the image's own entrypoint */
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                s2r_emit__buf_putn(&b, " ", 1);
+            s2r_emit__buf_put_shq(&b, s2r_emit__argv_get(&argv, i));
+        }
+        char *a = s2r_emit__buf_finish(&b);
+        if (!a) {
+            j->oom = true;
+            return;
+        }
+        add_str(j, spec, "args", a);
+        free(a);
+        return;
+    }
     s2r_emit__buf_put_shq(&b, s2r_emit__argv_get(&argv, 0));
     char *s = s2r_emit__buf_finish(&b);
     if (!s) {
@@ -185,7 +201,7 @@ static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
 
     add_str(j, spec, "image", wl->image);
     if (wl->kind != S2R_WL_MPI)
-        command_args(j, spec, &wl->command, timeout_s);
+        command_args(j, spec, &wl->command, timeout_s, wl->command_is_args && wl->kind != S2R_WL_MPI);
     if (wl->workdir && *wl->workdir)
         add_str(j, spec, "workingDir", wl->workdir);
     env_vars(j, spec, wl);
@@ -206,7 +222,7 @@ static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
         /* the launcher: runs mpirun, needs little */
         json_object *m = obj(j);
         add_str(j, m, "image", wl->image);
-        command_args(j, m, s2r_emit__main_command(wl), timeout_s);
+        command_args(j, m, s2r_emit__main_command(wl), timeout_s, wl->command_is_args && wl->kind != S2R_WL_MPI);
         if (wl->workdir && *wl->workdir)
             add_str(j, m, "workingDir", wl->workdir);
         env_vars(j, m, wl);
@@ -244,7 +260,9 @@ static int json_diags(const s2r_workload *wl, const s2r_config *cfg,
     if ((rc = s2r_emit__time_diag(wl, cfg, "Run:ai REST API", diags)))
         return rc;
     if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0)
-        rc = s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, "array",
+        rc = s2r_diags_add(diags, wl->array_index_used ? S2R_SEV_WARNING
+                                                       : S2R_SEV_NOTE,
+                           NULL, 0, "array",
                            "Run:ai documents no per-run index for "
                            "completions, so the pods get no "
                            "SLURM_ARRAY_TASK_ID; --format yaml derives it "

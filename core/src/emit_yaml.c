@@ -211,6 +211,15 @@ static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd,
 {
     if (cmd->n == 0)
         return;
+    if (wl->command_is_args && wl->kind != S2R_WL_MPI) {
+        /* arguments for the image's own entrypoint */
+        lit(y, "args");
+        seq_start(y);
+        for (size_t i = 0; i < cmd->n; i++)
+            str(y, cmd->v[i]);
+        seq_end(y);
+        return;
+    }
     lit(y, "command");
     seq_start(y);
     if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0) {

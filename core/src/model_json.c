@@ -118,6 +118,10 @@ json_object *s2r_workload_to_json(const s2r_workload *wl)
     json_object_object_add(o, "workdir", jstr(wl->workdir));
     json_object_object_add(o, "env", jenv(&wl->env));
     json_object_object_add(o, "command", jstrv(&wl->command));
+    json_object_object_add(o, "command_is_args",
+                           json_object_new_boolean(wl->command_is_args));
+    json_object_object_add(o, "array_index_used",
+                           json_object_new_boolean(wl->array_index_used));
     json_object_object_add(o, "launcher_command", jstrv(&wl->launcher_command));
     json_object_object_add(o, "node_pools", jlist(wl->node_pools));
     json_object_object_add(o, "node_type", jstr(wl->node_type));
@@ -158,6 +162,16 @@ static void get_int(rd *r, json_object *o, const char *key, int64_t *out)
     if (!json_object_is_type(v, json_type_int))
         return bad(r, key, "an integer");
     *out = json_object_get_int64(v);
+}
+
+static void get_bool(rd *r, json_object *o, const char *key, bool *out)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !v)
+        return;
+    if (!json_object_is_type(v, json_type_boolean))
+        return bad(r, key, "true or false");
+    *out = json_object_get_boolean(v);
 }
 
 static void get_str(rd *r, json_object *o, const char *key, char **out)
@@ -241,6 +255,8 @@ int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
     get_env(&r, o, "env", &wl->env);
     get_strv(&r, o, "command", &wl->command);
     get_strv(&r, o, "launcher_command", &wl->launcher_command);
+    get_bool(&r, o, "command_is_args", &wl->command_is_args);
+    get_bool(&r, o, "array_index_used", &wl->array_index_used);
     s2r_strv pools = {0};
     get_strv(&r, o, "node_pools", &pools);
     if (pools.n) {

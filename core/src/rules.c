@@ -287,6 +287,8 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
             return S2R_ENOMEM;
     }
 
+    wl->command_is_args = job->run_args_only;
+    wl->array_index_used = job->array && job->uses_array_index;
     const s2r_directive *part = directive(job, "partition");
     wl->node_pools = strlist_dup(job->partitions, cfg, d, file,
                                  part ? part->line : 0);

@@ -247,7 +247,18 @@ static void scan_word(lexer *L, sh_word *w)
     w->start = i;
     w->line = line_of(L, i);
     bool at_start = true;
-    while (i < len && !is_meta(s[i])) {
+    for (;;) {
+        if (i < len && s[i] == '(' && val.n > 0 && val.p[val.n - 1] == '=' &&
+            w->nsegs == 1 && w->segs[0].type == SH_SEG_LIT) {
+            /* bash array assignment NAME=(a b c): one word, kept raw */
+            size_t e = skip_group(s, len, i, '(', ')');
+            buf_putn(&val, s + i, e - i);
+            seg_push(w, SH_SEG_UNQ, s + i, e - i, &L->oom);
+            i = e;
+            continue;
+        }
+        if (!(i < len && !is_meta(s[i])))
+            break;
         char c = s[i];
         if (c == '\'') {
             size_t e = skip_squote(s, len, i);
