@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* subcommands live in other files of apps/; a build without them says so */
 int s2r_cmd_plugins(int argc, char **argv) __attribute__((weak));
@@ -60,6 +61,12 @@ static int read_all(const char *path, char **buf, size_t *len)
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
         return errno;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (f != stdin)
+            fclose(f);
+        return EISDIR;
+    }
     size_t cap = 8192, n = 0;
     char *p = malloc(cap);
     if (!p) {
@@ -205,6 +212,16 @@ int s2r_cmd_convert(int argc, char **argv)
                 format);
         status = 2;
         goto done;
+    }
+    if (output && strcmp(output, "-") && strcmp(script, "-")) {
+        struct stat in_st, out_st;
+        if (stat(script, &in_st) == 0 && stat(output, &out_st) == 0 &&
+            in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
+            fprintf(stderr, "s2r: -o %s would overwrite the script itself\n",
+                    output);
+            status = 2;
+            goto done;
+        }
     }
     int err = read_all(script, &buf, &len);
     if (err) {

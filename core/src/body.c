@@ -1587,10 +1587,19 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         if (s2r_envv_set(&job->env, job->export_env.v[i].name,
                          job->export_env.v[i].value))
             return S2R_ENOMEM;
-    if (job->chdir) {
+    if (job->chdir && job->chdir[0] == '/') {
         job->workdir = strdup(job->chdir);
         if (!job->workdir)
             return S2R_ENOMEM;
+    } else if (job->chdir) {
+        /* relative to the directory sbatch ran in, which a pod lacks */
+        int cl = 0;
+        for (size_t k = 0; k < job->n_directives; k++)
+            if (!strcmp(job->directives[k].name, "chdir"))
+                cl = job->directives[k].line;
+        warn(&c, cl, "chdir", "--chdir=%s is relative to the directory "
+             "sbatch was run in, which a Run:ai pod does not have: no "
+             "working directory is set (give an absolute path)", job->chdir);
     }
     if (job->container_image && is_local_image(job->container_image)) {
         warn(&c, 0, "container-image", "--container-image=%s is a local "

@@ -201,6 +201,57 @@ static void warn_options(const s2r_job *job, const s2r_config *cfg,
     }
 }
 
+/* GPU requests Run:ai cannot express exactly (types, MIG slices, an
+ * uneven --gpus total) are said, not dropped */
+static void warn_gpu_shape(const s2r_job *job, s2r_diags *d)
+{
+    static const char *const gpu_opts[] = {"gres", "gpus", "gpus-per-node",
+                                           "gpus-per-task", NULL};
+    const s2r_directive *src = NULL;
+    for (size_t i = 0; gpu_opts[i] && job->gpu_type; i++) {
+        const s2r_directive *dv = directive(job, gpu_opts[i]);
+        if (dv && dv->value && strstr(dv->value, job->gpu_type)) {
+            src = dv;
+            break;
+        }
+    }
+    if (job->gpu_type && src) {
+        const char *t = job->gpu_type;
+        bool numeric = strspn(t, "0123456789.") == strlen(t);
+        if (numeric)
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, src->line, src->name,
+                          "--%s=%s: to SLURM '%s' is a GPU type, not a "
+                          "fraction (slurmctld refuses it); whole GPUs are "
+                          "requested; Run:ai shares a GPU with "
+                          "--gpu-portion-request", src->name, src->value, t);
+        else if (strchr(t, '.') || strstr(t, "mig"))
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, src->line, src->name,
+                          "--%s=%s: MIG slice '%s' is requested as %lld whole "
+                          "GPU(s); Run:ai shares GPUs with "
+                          "--gpu-memory-request or --gpu-portion-request",
+                          src->name, src->value, t,
+                          (long long)job->gpus_per_node);
+        else
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, src->line, src->name,
+                          "--%s=%s: Run:ai requests GPUs by count; the type "
+                          "'%s' is not part of the request (choose it with a "
+                          "node pool, [partitions], or a node type, "
+                          "[constraints])", src->name, src->value, t);
+    }
+    const s2r_directive *g = directive(job, "gpus");
+    if (g && g->value && job->nodes > 1) {
+        const char *c = strrchr(g->value, ':');
+        long long total = strtoll(c ? c + 1 : g->value, NULL, 10);
+        if (total > 0 && total % job->nodes != 0)
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, g->line, "gpus",
+                          "--gpus=%s over %lld nodes: Run:ai requests GPUs per "
+                          "pod, so each of the %lld pods gets %lld (%lld in "
+                          "all)", g->value, (long long)job->nodes,
+                          (long long)job->nodes, (long long)job->gpus_per_node,
+                          (long long)(job->gpus_per_node * job->nodes));
+    }
+}
+
 int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
                       const s2r_config *cfg, s2r_diags *d)
 {
@@ -321,6 +372,14 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
     wl->time_limit_s = job->time_limit_s > 0 ? job->time_limit_s : 0;
 
     warn_options(job, cfg, wl, d);
+    warn_gpu_shape(job, d);
+    if (job->run_shell && strlen(job->run_shell) > 96 * 1024)
+        s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, NULL,
+                      "the script body is %zu KiB: one command-line argument "
+                      "is limited to 128 KiB (Linux MAX_ARG_STRLEN) and a "
+                      "Kubernetes object to about 1.5 MiB; keep the body in "
+                      "a file on a data source and run that",
+                      strlen(job->run_shell) / 1024);
     if (!wl->name || !wl->image)
         return S2R_ENOMEM;
     return S2R_OK;

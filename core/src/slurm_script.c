@@ -335,6 +335,32 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
         }
     }
 
+    /* #PBS / #BSUB: sbatch translates them after the #SBATCH pass (they
+     * override it, src/sbatch/xlate.c) unless --ignore-pbs; s2r does not */
+    if (rc == 0 && (memmem(buf, len, "\n#PBS", 5) || memmem(buf, len, "\n#BSUB", 6))) {
+        bool ignore = false;
+        for (size_t k = 0; k < av.n; k++)
+            if (!strcmp(av.v[k], "--ignore-pbs"))
+                ignore = true;
+        int l = 1;
+        for (p = buf; p < end && !ignore;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *e = nl ? nl : end;
+            if ((e - p >= 4 && !memcmp(p, "#PBS", 4)) ||
+                (e - p >= 5 && !memcmp(p, "#BSUB", 5))) {
+                if (s2r_diags_add(d, S2R_SEV_WARNING, file, l, NULL,
+                                  "%.*s directives are not converted: sbatch "
+                                  "would translate them and let them override "
+                                  "#SBATCH; write them as #SBATCH options",
+                                  p[1] == 'P' ? 4 : 5, p) != 0)
+                    rc = S2R_ENOMEM;
+                break;
+            }
+            l++;
+            p = nl ? nl + 1 : end;
+        }
+    }
+
     if (rc == 0)
         rc = s2r_slurm__parse_argv(job, file, av.v, av.lines, av.n, d);
     free(av.v);
