@@ -364,6 +364,92 @@ static void test_body__image_default_command(void **state)
     assert_null(F.job.run_shell);
 }
 
+static void test_body__array_assignment_kept(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nx=(a \"b c\")\narr+=(d)\n"
+                           "python t.py \"${x[@]}\"\n"), 0);
+    assert_non_null(strstr(F.job.run_shell, "x=(a \"b c\")\narr+=(d)\n"));
+    const char *want[] = {"python", "t.py", "${x[@]}", NULL};
+    assert_tokens(want);
+}
+
+static void test_body__srun_dropped_from_every_step(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -n 2\n"
+                           "srun -n1 --exact python w.py --shard 0 &\n"
+                           "srun -n1 --exact python w.py --shard 1 &\n"
+                           "for i in 1 2; do srun -n 1 ./post $i; done\nwait\n"), 0);
+    assert_null(strstr(F.job.run_shell, "srun"));
+    assert_non_null(strstr(F.job.run_shell, "python w.py --shard 1 &"));
+    assert_non_null(strstr(F.job.run_shell, "do ./post $i; done"));
+    assert_true(has_warning("srun dropped"));
+}
+
+static void test_body__container_options(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n"
+                           "srun --container-image=nvcr.io#nvidia/nemo:24.07 "
+                           "--container-workdir=/workspace/nemo "
+                           "--container-mounts=/a:/a --export=ALL,OMP_NUM_THREADS=4 "
+                           "python t.py\n"), 0);
+    assert_string_equal(F.job.image, "nvcr.io/nvidia/nemo:24.07");
+    assert_string_equal(F.job.workdir, "/workspace/nemo");
+    assert_string_equal(s2r_envv_get(&F.job.env, "OMP_NUM_THREADS"), "4");
+    assert_true(has_warning("--container-mounts"));
+}
+
+static void test_body__singularity_run_args_for_entrypoint(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nsingularity run --env A=1 --pwd /opt "
+                           "-B /d:/d docker://ghcr.io/l/t:1 --input in.csv\n"), 0);
+    assert_string_equal(F.job.image, "ghcr.io/l/t:1");
+    assert_true(F.job.run_args_only);
+    assert_int_equal(F.job.run_argv.n, 2);
+    assert_string_equal(F.job.run_argv.v[0], "--input");
+    assert_string_equal(F.job.workdir, "/opt");
+    assert_string_equal(s2r_envv_get(&F.job.env, "A"), "1");
+    assert_true(has_warning("--bind"));
+}
+
+static void test_body__local_pyxis_image(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nsrun --container-image=/l/pt.sqsh "
+                           "python x.py\n"), 0);
+    assert_null(F.job.image);
+    assert_true(has_warning("/l/pt.sqsh"));
+}
+
+static void test_body__literal_np_is_kept(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2\n#SBATCH --ntasks-per-node=4\n"
+                           "mpirun -np 4 --bind-to core ./cfd\n"), 0);
+    assert_string_equal(F.job.run_argv.v[2], "4");
+}
+
+static void test_body__exec_and_prefix_need_a_shell(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nexec python run.py\n"), 0);
+    assert_int_equal(F.job.run_argv.n, 0);
+    assert_non_null(strstr(F.job.run_shell, "exec python run.py"));
+    const char *want[] = {"python", "run.py", NULL};
+    assert_tokens(want);
+}
+
+static void test_body__apptainerenv_prefix(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nexport APPTAINERENV_WANDB_MODE=offline\n"
+                           "python t.py\n"), 0);
+    assert_string_equal(s2r_envv_get(&F.job.env, "WANDB_MODE"), "offline");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +478,14 @@ int main(void)
         T(test_body__setup_and_chain_is_dropped),
         T(test_body__cd_and_chain_is_kept),
         T(test_body__image_default_command),
+        T(test_body__array_assignment_kept),
+        T(test_body__srun_dropped_from_every_step),
+        T(test_body__container_options),
+        T(test_body__singularity_run_args_for_entrypoint),
+        T(test_body__local_pyxis_image),
+        T(test_body__literal_np_is_kept),
+        T(test_body__exec_and_prefix_need_a_shell),
+        T(test_body__apptainerenv_prefix),
 #undef T
     };
     return cmocka_run_group_tests_name("body", tests, NULL, NULL);
