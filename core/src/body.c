@@ -571,6 +571,8 @@ typedef struct unwrap {
     char *c_workdir;      /* --container-workdir / --pwd */
     s2r_envv c_env;       /* singularity --env, srun --export K=V */
     char dropped[256];    /* container options with no equivalent */
+    bool opaque_torch;    /* bash -c "..." built at run time around a torch
+                             launcher: PyTorch, but not rewritable */
     /* bash -c '...' */
     bool shell_string;
     const sh_word *shell_word;
@@ -784,6 +786,13 @@ static void do_unwrap(ctx *c, const sh_cmd *cmd, unwrap *u)
             u->shell_word = &u->words[i + 2];
             u->prog = i;
             return;
+        }
+        if ((!strcmp(b, "bash") || !strcmp(b, "sh")) && i + 2 < u->n &&
+            word_is(&u->words[i + 1], "-c") && u->words[i + 2].value) {
+            const char *t = u->words[i + 2].value;
+            if (strstr(t, "torchrun") || strstr(t, "accelerate launch") ||
+                strstr(t, "torch.distributed.run") || strstr(t, "deepspeed "))
+                u->opaque_torch = true;
         }
         if (!strcmp(b, "torchrun") ||
             (is_python(v) && i + 2 < u->n && word_is(&u->words[i + 1], "-m") &&
@@ -1320,8 +1329,15 @@ static void decide_distributed(ctx *c, const analysis *a)
     int64_t tasks = total_tasks(job);
     if (a->u.srun_tasks > 0)
         tasks = a->u.srun_tasks;
-    if (u->lk != L_NONE && job->nodes > 1)
+    if ((u->lk != L_NONE || u->opaque_torch) && job->nodes > 1) {
         job->distributed = S2R_DIST_PYTORCH;
+        if (u->opaque_torch)
+            warn(c, job->main_line, NULL,
+                 "the torch launcher sits in a bash -c string built at run "
+                 "time: it is kept as written; make its rendezvous use "
+                 "$MASTER_ADDR, $MASTER_PORT and $RANK, which the PyTorchJob "
+                 "sets");
+    }
     else if (u->lk != L_NONE)
         job->distributed = S2R_DIST_NONE;
     else if ((u->mpi || srun) && (job->nodes > 1 || tasks > 1))
