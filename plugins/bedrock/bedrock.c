@@ -99,6 +99,12 @@ static const s2r_option bedrock_options[] = {
     {"max_response", S2R_OPT_SIZE, 0, "4M", 1024, INT64_C(1) << 30, NULL,
      S2R_OPT_OFFSET(bedrock_conf, max_response),
      "Largest Bedrock answer accepted."},
+    {"cache", S2R_OPT_STRING, 0, NULL, 0, 0, NULL, S2R_OPT_NO_BIND,
+     "SQLite file where the core caches used answers by SHA-256 of "
+     "(prompt, model); unset: no cache."},
+    {"cache_max_age", S2R_OPT_DURATION, 0, "720h", 0, 0, NULL,
+     S2R_OPT_NO_BIND,
+     "Age after which a cached answer is asked again; 0: never."},
     S2R_OPTION_END};
 
 /* ------------------------------------------------------------------ */

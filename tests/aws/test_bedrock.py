@@ -392,6 +392,24 @@ class BedrockTest(unittest.TestCase):
         self.assertIn("runai", p.stdout)
         self.assertIn("bedrock:InvokeModel", p.stderr)
 
+    def test_core_answer_cache(self):
+        job = os.path.join(self.tmp.name, "cached.sbatch")
+        with open(job, "w") as f:
+            f.write("#!/bin/bash\n#SBATCH --gres=gpu:1\npython c.py\n")
+        cache = os.path.join(self.tmp.name, "llm.sqlite")
+        ini = self.ini("cache = %s\n" % cache,
+                       core="[core]\nprovider = bedrock\n", name="c.ini")
+        outs = []
+        for _ in range(2):
+            p = subprocess.run([ARGS.s2r, "--config", ini, job],
+                               capture_output=True, text=True, timeout=30,
+                               env=self.env())
+            self.assertEqual(p.returncode, 0, p.stderr)
+            outs.append(p.stdout)
+        self.assertEqual(outs[0], outs[1])
+        self.assertIn("pytorch:24.10-py3", outs[1])
+        self.all_verified(1)  # the second answer came from the cache
+
 
 def main():
     global ARGS
