@@ -9,7 +9,7 @@ rules conversion kept byte for byte.
 Usage: run_llm.py TEST [--api openai|ollama]
 Tests: good fence think rewrite garbage gpus danger-curl danger-rm
        danger-subst empty empty-object http500 stall truncated nojson
-       api-key prompt cache corpus-check corpus-resources
+       api-key prompt cache corpus-check corpus-resources llama
 Environment: S2R_BIN (s2r), S2R_PLUGIN_PATH (the built plugins),
              S2R_CORPUS_DIR (../shared/corpus), S2R_TOOLS_DIR
              (../shared/tools).
@@ -362,6 +362,58 @@ def t_corpus_resources(env):
     check(n >= 25, "compared %d valid cases" % n)
 
 
+def t_llama(env):
+    """Optional: a real llama.cpp (node-llama-cpp from npm) with a tiny
+    random-weight model this test generates. Its answers are noise: this
+    proves the protocol and the guard/fallback, not quality."""
+    import shutil
+    import select
+    import signal
+    node = shutil.which("node")
+    if not node or not os.path.isdir(os.path.join(HERE, "node_modules", "node-llama-cpp")):
+        print("node-llama-cpp is not installed: npm install --prefix tests/llm "
+              "--omit=optional --ignore-scripts")
+        return SKIP
+    model = os.path.join(env.dir, "tiny.gguf")
+    subprocess.run([sys.executable, os.path.join(HERE, "make_tiny_gguf.py"), model],
+                   check=True, timeout=60)
+    proc = subprocess.Popen([node, os.path.join(HERE, "llama_peer.mjs"), model],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        line = proc.stdout.readline().decode().strip() if ready else ""
+        if not line.isdigit():
+            check(False, "llama peer started (%r %r)" % (line, proc.stderr.read(2000)
+                                                          if proc.poll() is not None else ""))
+            return None
+        base = "http://127.0.0.1:%s" % line
+        ini = env.write_ini("llama.ini",
+                            "[core]\nprovider = llm\nlog_level = info\n"
+                            "[provider.llm]\nplugin = local-llm\nbase_url = %s\n"
+                            "model = tiny\ntimeout = 30s\nmax_tokens = 128\n" % base)
+        scripts = [env.job]
+        for name in ("03-torchrun-4node-rdzv", "06-array-lr-sweep"):
+            path = os.path.join(CORPUS, name + ".sbatch")
+            if os.path.exists(path):
+                scripts.append(path)
+        for script in scripts:
+            rc, out, err = env.run(ini, script)
+            check(rc == 0, "llama: exit 0 (%s)" % err[-300:])
+            check("model tiny answered in" in err and "tokens" in err,
+                  "llama: the real server answered over the protocol, usage logged (%s)"
+                  % err[-400:])
+            used = "llm:" in err or "provider 'llm' failed" in err
+            check(used, "llama: the answer went through the guard (used, warned or fell back)")
+            if rc == 0:
+                check(resources_of(out) == resources_of(env.rules(script)),
+                      "llama: resources equal the rules conversion for %s" % script)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    return None
+
+
 TESTS = {
     "good": t_good, "fence": t_fence, "think": t_think, "rewrite": t_rewrite,
     "garbage": t_garbage, "gpus": t_gpus, "danger-curl": t_danger_curl,
@@ -369,7 +421,7 @@ TESTS = {
     "empty-object": t_empty_object, "http500": t_http500, "stall": t_stall,
     "truncated": t_truncated, "nojson": t_nojson, "api-key": t_api_key,
     "prompt": t_prompt, "cache": t_cache, "corpus-check": t_corpus_check,
-    "corpus-resources": t_corpus_resources,
+    "corpus-resources": t_corpus_resources, "llama": t_llama,
 }
 
 
