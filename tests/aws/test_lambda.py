@@ -118,6 +118,7 @@ class LambdaRuntime(unittest.TestCase):
             cls.dyn.wait(timeout=10)
         except subprocess.TimeoutExpired:
             cls.dyn.kill()
+        cls.dyn.stdout.close()
         cls.tmp.cleanup()
 
     def setUp(self):

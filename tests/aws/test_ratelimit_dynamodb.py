@@ -76,6 +76,7 @@ class DynamoDBRateLimit(unittest.TestCase):
             cls.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             cls.proc.kill()
+        cls.proc.stdout.close()
         cls.tmp.cleanup()
 
     def ini(self, limit, extra="", endpoint=None, table="s2r-ratelimit"):
