@@ -34,6 +34,7 @@ typedef struct llm_conf {
     const char *base_url;       /* NULL: per api */
     const char *api;            /* "openai" | "ollama" */
     const char *model;
+    const char *const *models;  /* per-request choices, NULL-terminated */
     const char *api_key;        /* resolved secret, or NULL */
     const char *json_mode;      /* "auto" | "on" | "off" */
     const char *ca_file;
@@ -62,6 +63,10 @@ static const s2r_option llm_options[] = {
      S2R_OPT_OFFSET(llm_conf, model),
      "Model name as the server knows it (any name for a llama.cpp server "
      "with one model); also part of the cache key."},
+    {"models", S2R_OPT_LIST, 0, NULL, 0, 0, NULL,
+     S2R_OPT_OFFSET(llm_conf, models),
+     "Models a client may choose per request (X-S2R-Model, comma-separated); "
+     "unset: the request's choice is ignored and model is used."},
     {"api_key", S2R_OPT_STRING, S2R_OPT_F_SECRET, NULL, 0, 0, NULL,
      S2R_OPT_OFFSET(llm_conf, api_key),
      "Bearer token, as env:NAME or file:PATH; most local servers need "
@@ -190,7 +195,8 @@ static json_object *message(const char *role, const char *content)
     return m;
 }
 
-static char *request_body(const llm *l, const char *prompt, int json_mode)
+static char *request_body(const llm *l, const char *model, const char *prompt,
+                          int json_mode)
 {
     const llm_conf *c = l->conf;
     json_object *b = json_object_new_object();
@@ -200,7 +206,7 @@ static char *request_body(const llm *l, const char *prompt, int json_mode)
         json_object_put(msgs);
         return NULL;
     }
-    json_object_object_add(b, "model", json_object_new_string(c->model));
+    json_object_object_add(b, "model", json_object_new_string(model));
     json_object_array_add(msgs, message("system", system_text));
     json_object_array_add(msgs, message("user", prompt));
     json_object_object_add(b, "messages", msgs);
@@ -324,6 +330,18 @@ static int llm_convert(void *instance, const s2r_provider_request *req,
     if (!req->prompt)
         return h->error_set(l->ctx, err, S2R_EINVAL,
                             "the core built no prompt");
+    /* the request's model: only one the section offers */
+    const char *model = c->model;
+    if (req->model && *req->model && c->models) {
+        size_t i = 0;
+        while (c->models[i] && strcmp(c->models[i], req->model) != 0)
+            i++;
+        if (!c->models[i])
+            return h->error_set(l->ctx, err, S2R_EUNSUPPORTED,
+                                "model '%s' is not offered (models = ...)",
+                                req->model);
+        model = c->models[i];
+    }
     uint32_t timeout = (uint32_t)c->timeout_ms;
     if (req->timeout_ms && req->timeout_ms < timeout)
         timeout = req->timeout_ms;
@@ -334,7 +352,7 @@ static int llm_convert(void *instance, const s2r_provider_request *req,
     s2r_http_response resp;
     int rc;
     for (int attempt = 0;; attempt++) {
-        char *body = request_body(l, req->prompt, want_json);
+        char *body = request_body(l, model, req->prompt, want_json);
         if (!body)
             return h->error_set(l->ctx, err, S2R_ENOMEM, "out of memory");
         memset(&resp, 0, sizeof(resp));
@@ -415,7 +433,7 @@ static int llm_convert(void *instance, const s2r_provider_request *req,
               "tokens%s",
               served && json_object_is_type(served, json_type_string)
                   ? json_object_get_string(served)
-                  : c->model,
+                  : model,
               (long long)took, (long long)in_tok, (long long)out_tok,
               in_tok < 0 ? " (the server reports no usage)" : "");
     if (finish && json_object_is_type(finish, json_type_string) &&
