@@ -4,7 +4,10 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +19,19 @@
  * closed instead of answered. */
 #define DISCARD_FACTOR 16
 
+/* One listening socket, read by an acceptor thread that hands the
+ * connections round-robin to N libmicrohttpd daemons, each running one
+ * event-loop thread (a thread pool of one daemon lets the first thread
+ * accept nearly every connection, leaving the others idle). */
+#define MAX_WORKERS 1024
+
 struct s2r_server {
-    struct MHD_Daemon *d;
+    struct MHD_Daemon **d;
+    uint32_t n;
+    int listen_fd;
+    pthread_t acceptor;
+    int32_t acceptor_running;
+    int32_t stopping; /* atomic */
     s2r_handler *handler;
     size_t max_body;
     uint32_t inflight; /* atomic */
@@ -238,6 +252,63 @@ static int split_listen(const char *listen, char *host, size_t hcap,
     return atoi(port) <= 65535 ? 0 : -1;
 }
 
+/* Accept connections and deal them out to the daemons in turn. */
+static void *acceptor_main(void *arg)
+{
+    s2r_server *s = arg;
+    uint32_t next = 0;
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof(sa);
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) {
+                struct timespec ts = {0, 10 * 1000000L};
+                nanosleep(&ts, NULL); /* out of descriptors: let some close */
+            }
+            continue; /* EINTR, ECONNABORTED, ... */
+        }
+        /* MHD closes the socket itself when it cannot take it */
+        MHD_add_connection(s->d[next], fd, (const struct sockaddr *)&sa,
+                           len);
+        next = (next + 1) % s->n;
+    }
+    return NULL;
+}
+
+/* Bind and listen on @p ai. Returns the socket or -1 (errno set). */
+static int open_listener(const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+static void stop_daemons(s2r_server *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->d[i])
+            MHD_stop_daemon(s->d[i]);
+    s->n = 0;
+}
+
 int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
                      s2r_error *err)
 {
@@ -262,56 +333,88 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
         return err->code = S2R_EINVAL;
     }
     s2r_server *s = calloc(1, sizeof(*s));
-    if (!s) {
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t n = opts->threads ? opts->threads
+                               : (uint32_t)(ncpu > 0 ? ncpu : 1);
+    if (n > MAX_WORKERS)
+        n = MAX_WORKERS;
+    if (!s || !(s->d = calloc(n, sizeof(*s->d)))) {
+        free(s);
         freeaddrinfo(ai);
         return err->code = S2R_ENOMEM;
     }
+    s->listen_fd = -1;
     s->handler = opts->handler;
     s->max_body = s2r_handler_max_body(opts->handler);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned int threads = opts->threads ? opts->threads
-                                         : (unsigned int)(ncpu > 0 ? ncpu : 1);
     unsigned int timeout = opts->connection_timeout_s
                                ? opts->connection_timeout_s
                                : 30;
     unsigned int maxconn = opts->max_connections ? opts->max_connections
                                                  : 1024;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                         MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-        MHD_OPTION_CONNECTION_LIMIT, maxconn,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_END);
+    unsigned int per = (maxconn + n - 1) / n;
+
+    s->listen_fd = open_listener(ai);
     int family = ai->ai_family;
-    char numeric[INET6_ADDRSTRLEN] = "";
-    if (family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr,
-                  numeric, sizeof(numeric));
-    else
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
-                  numeric, sizeof(numeric));
     freeaddrinfo(ai);
-    if (!s->d) {
-        snprintf(err->message, sizeof(err->message),
-                 "cannot listen on %s (address in use, or not allowed)",
-                 listen);
+    if (s->listen_fd < 0) {
+        snprintf(err->message, sizeof(err->message), "cannot listen on %s: %s",
+                 listen, strerror(errno));
+        free(s->d);
         free(s);
         return err->code = S2R_ERROR;
     }
-    const union MHD_DaemonInfo *di =
-        MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : (uint16_t)atoi(port);
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                         MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
+                         MHD_USE_ERROR_LOG;
+    if (family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    for (uint32_t i = 0; i < n; i++) {
+        s->d[i] = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s,
+            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+            MHD_OPTION_CONNECTION_LIMIT, per,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_END);
+        if (!s->d[i]) {
+            snprintf(err->message, sizeof(err->message),
+                     "cannot start HTTP worker %u of %u", i + 1, n);
+            s->n = i;
+            stop_daemons(s);
+            close(s->listen_fd);
+            free(s->d);
+            free(s);
+            return err->code = S2R_ERROR;
+        }
+        s->n = i + 1;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+    char numeric[INET6_ADDRSTRLEN] = "?";
+    if (getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen) == 0) {
+        if (bound.ss_family == AF_INET) {
+            struct sockaddr_in *b4 = (struct sockaddr_in *)&bound;
+            inet_ntop(AF_INET, &b4->sin_addr, numeric, sizeof(numeric));
+            s->port = ntohs(b4->sin_port);
+        } else {
+            struct sockaddr_in6 *b6 = (struct sockaddr_in6 *)&bound;
+            inet_ntop(AF_INET6, &b6->sin6_addr, numeric, sizeof(numeric));
+            s->port = ntohs(b6->sin6_port);
+        }
+    }
     snprintf(s->address, sizeof(s->address),
              family == AF_INET6 ? "[%s]:%u" : "%s:%u", numeric,
              (unsigned)s->port);
+    if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
+        snprintf(err->message, sizeof(err->message),
+                 "cannot start the accepting thread");
+        stop_daemons(s);
+        close(s->listen_fd);
+        free(s->d);
+        free(s);
+        return err->code = S2R_ERROR;
+    }
+    s->acceptor_running = 1;
     *out = s;
     return S2R_OK;
 }
@@ -335,10 +438,13 @@ uint32_t s2r_server_stop(s2r_server *s, uint32_t drain_ms)
 {
     if (!s)
         return 0;
-    /* stop accepting; the listening socket closes */
-    MHD_socket ls = MHD_quiesce_daemon(s->d);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
+    /* stop accepting: wake the acceptor and close the socket */
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+    if (s->acceptor_running) {
+        shutdown(s->listen_fd, SHUT_RDWR);
+        pthread_join(s->acceptor, NULL);
+    }
+    close(s->listen_fd);
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint32_t left;
@@ -351,7 +457,8 @@ uint32_t s2r_server_stop(s2r_server *s, uint32_t drain_ms)
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    MHD_stop_daemon(s->d);
+    stop_daemons(s);
+    free(s->d);
     free(s);
     return left;
 }

@@ -1,9 +1,13 @@
 /* server.h: the standalone HTTP server of `s2r serve` on libmicrohttpd
  * (private).
  *
- * A thread pool of libmicrohttpd event loops (epoll) accepts connections,
- * buffers each request body up to the handler's max_body (+1 byte to know
- * it was longer), and calls s2r_handler_handle() on the worker thread.
+ * One listening socket (bound here, SO_REUSEADDR only, so a second server
+ * on the same port fails with "address in use"); an acceptor thread deals
+ * the connections round-robin to N libmicrohttpd daemons, each one event
+ * loop (epoll) on its own thread. (libmicrohttpd's own thread pool lets
+ * one thread accept nearly every connection and leaves the others idle.)
+ * A worker buffers each request body up to the handler's max_body and
+ * calls s2r_handler_handle() on its thread.
  * A request whose Content-Length exceeds max_body is answered 413 before
  * its body is read; a chunked body that grows past it is discarded and
  * answered 413, and a connection that keeps sending past 16 times the
@@ -28,10 +32,12 @@ typedef struct s2r_server_options {
     const char *listen;            /**< "ADDR:PORT", "[V6ADDR]:PORT" or a
                                         host name and port; port 0 picks a
                                         free port (see s2r_server_port) */
-    uint32_t threads;              /**< event-loop threads; 0: one per CPU */
+    uint32_t threads;              /**< event-loop threads (workers); 0: one
+                                        per CPU */
     uint32_t connection_timeout_s; /**< idle or slow connection limit;
                                         0: 30 s */
-    uint32_t max_connections;      /**< open connections; 0: 1024 */
+    uint32_t max_connections;      /**< open connections, shared out over
+                                        the workers; 0: 1024 */
     uint32_t reserved;
     s2r_handler *handler;          /**< borrowed; outlives the server */
 } s2r_server_options;
@@ -55,7 +61,7 @@ const char *s2r_server_address(const s2r_server *s);
 uint32_t s2r_server_inflight(const s2r_server *s);
 
 /**
- * Graceful stop: stop accepting connections, let requests in flight
+ * Graceful stop: close the listening socket, let requests in flight
  * finish (at most @p drain_ms milliseconds), close every connection, join
  * the threads and free @p s. NULL is fine.
  * @return the number of requests still in flight when the wait ended

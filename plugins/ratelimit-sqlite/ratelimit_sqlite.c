@@ -15,6 +15,12 @@
  * Rows older than keep_days are deleted in the first check of each new
  * day. A store that fails refuses the request (fail closed: S2R_EUPSTREAM).
  *
+ * Checkpoints (copying the WAL into the database file, with its fsync) run
+ * on a background thread of the instance every checkpoint_interval, on a
+ * connection of their own, in PASSIVE mode, so that no request waits for
+ * them; checkpoint_interval = 0 leaves them to SQLite (every 1000 pages,
+ * inside a request).
+ *
  * The plugin links libsqlite3 (its own dependency); everything else comes
  * from the host table.
  */
@@ -32,6 +38,7 @@ typedef struct rl_conf {
     int64_t busy_ms;      /* busy_timeout */
     int64_t keep_days;    /* days of counters kept, today included */
     const char *sync;     /* synchronous: off | normal | full */
+    int64_t checkpoint_ms; /* background checkpoint period; 0: SQLite's */
 } rl_conf;
 
 static const char *const sync_values[] = {"off", "normal", "full", NULL};
@@ -56,6 +63,10 @@ static const s2r_option rl_options[] = {
      S2R_OPT_OFFSET(rl_conf, sync),
      "SQLite synchronous mode of the WAL journal: off, normal (the last "
      "counts may be lost in a power failure, never corrupted) or full."},
+    {"checkpoint_interval", S2R_OPT_DURATION, 0, "500ms", 0, 3600000, NULL,
+     S2R_OPT_OFFSET(rl_conf, checkpoint_ms),
+     "Period of the background WAL checkpoint; 0 lets SQLite checkpoint "
+     "inside requests."},
     S2R_OPTION_END};
 
 typedef struct rl {
@@ -69,6 +80,14 @@ typedef struct rl {
     int64_t keep_days;
     int64_t pruned_day;       /* last day the prune ran */
     int64_t busy_start_ms;    /* monotonic start of the current wait */
+    /* background checkpoints */
+    sqlite3 *ckpt_db;         /* the checkpointer's own connection */
+    pthread_t ckpt_thread;
+    int32_t ckpt_running;     /* thread started */
+    int32_t ckpt_stop;        /* guarded by ckpt_lock */
+    int64_t ckpt_ms;
+    pthread_mutex_t ckpt_lock;
+    pthread_cond_t ckpt_cond;
 } rl;
 
 #define SQL_SCHEMA                                                        \
@@ -125,6 +144,80 @@ static int rl_exec(rl *r, const char *sql)
     return sqlite3_exec(r->db, sql, NULL, NULL, NULL);
 }
 
+/* Busy handler of the checkpointer's connection: it never waits long,
+ * the next period retries. */
+static int rl_ckpt_busy(void *payload, int n)
+{
+    (void)payload;
+    if (n >= 20)
+        return 0;
+    struct timespec ts = {0, 200 * 1000L};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+static void *rl_checkpointer(void *arg)
+{
+    rl *r = arg;
+    pthread_mutex_lock(&r->ckpt_lock);
+    while (!r->ckpt_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += r->ckpt_ms / 1000;
+        until.tv_nsec += (long)(r->ckpt_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&r->ckpt_cond, &r->ckpt_lock, &until);
+        if (r->ckpt_stop)
+            break;
+        pthread_mutex_unlock(&r->ckpt_lock);
+        int rc = sqlite3_wal_checkpoint_v2(r->ckpt_db, NULL,
+                                           SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                           NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+            S2R_LOG_W(r->host, r->ctx, "background checkpoint: %s",
+                      sqlite3_errmsg(r->ckpt_db));
+        pthread_mutex_lock(&r->ckpt_lock);
+    }
+    pthread_mutex_unlock(&r->ckpt_lock);
+    return NULL;
+}
+
+/* Start the checkpointer (its own connection). Returns S2R_OK or a status
+ * with @p err filled. */
+static int rl_start_checkpointer(rl *r, const char *path, s2r_error *err)
+{
+    if (sqlite3_open_v2(path, &r->ckpt_db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        return r->host->error_set(r->ctx, err, S2R_EUPSTREAM,
+                                  "path: %s: %s", path,
+                                  r->ckpt_db ? sqlite3_errmsg(r->ckpt_db)
+                                             : "out of memory");
+    sqlite3_busy_handler(r->ckpt_db, rl_ckpt_busy, r);
+    if (pthread_create(&r->ckpt_thread, NULL, rl_checkpointer, r) != 0)
+        return r->host->error_set(r->ctx, err, S2R_ERROR,
+                                  "cannot start the checkpoint thread");
+    r->ckpt_running = 1;
+    return S2R_OK;
+}
+
+static void rl_stop_checkpointer(rl *r)
+{
+    if (r->ckpt_running) {
+        pthread_mutex_lock(&r->ckpt_lock);
+        r->ckpt_stop = 1;
+        pthread_cond_signal(&r->ckpt_cond);
+        pthread_mutex_unlock(&r->ckpt_lock);
+        pthread_join(r->ckpt_thread, NULL);
+        r->ckpt_running = 0;
+    }
+    sqlite3_close(r->ckpt_db);
+    r->ckpt_db = NULL;
+}
+
 static int rl_create(void **out, const s2r_host *host,
                      const s2r_instance_ctx *ctx, const void *config,
                      s2r_error *err)
@@ -140,8 +233,11 @@ static int rl_create(void **out, const s2r_host *host,
     r->busy_ms = c->busy_ms;
     r->keep_days = c->keep_days;
     r->pruned_day = -1;
+    r->ckpt_ms = c->checkpoint_ms;
     int rc = S2R_OK;
-    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+    if (pthread_mutex_init(&r->lock, NULL) != 0 ||
+        pthread_mutex_init(&r->ckpt_lock, NULL) != 0 ||
+        pthread_cond_init(&r->ckpt_cond, NULL) != 0) {
         host->free(r);
         return host->error_set(ctx, err, S2R_ERROR, "mutex init failed");
     }
@@ -172,6 +268,7 @@ static int rl_create(void **out, const s2r_host *host,
     }
     sqlite3_finalize(jm);
     if (rl_exec(r, sync_sql) != SQLITE_OK ||
+        rl_exec(r, "PRAGMA journal_size_limit = 67108864") != SQLITE_OK ||
         rl_exec(r, "BEGIN IMMEDIATE") != SQLITE_OK) {
         rc = rl_sql_error(r, err, S2R_EUPSTREAM, c->path);
         goto fail;
@@ -200,11 +297,23 @@ static int rl_create(void **out, const s2r_host *host,
             goto fail;
         }
     }
+    if (r->ckpt_ms > 0) {
+        /* checkpoints move to the background thread */
+        if (rl_exec(r, "PRAGMA wal_autocheckpoint = 0") != SQLITE_OK) {
+            rc = rl_sql_error(r, err, S2R_EUPSTREAM, c->path);
+            goto fail;
+        }
+        if ((rc = rl_start_checkpointer(r, c->path, err)) != S2R_OK)
+            goto fail;
+    }
     *out = r;
     return S2R_OK;
 fail:
+    rl_stop_checkpointer(r);
     rl_close(r);
     pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->ckpt_lock);
+    pthread_cond_destroy(&r->ckpt_cond);
     host->free(r);
     return rc;
 }
@@ -214,8 +323,11 @@ static void rl_destroy(void *instance)
     rl *r = instance;
     if (!r)
         return;
+    rl_stop_checkpointer(r);
     rl_close(r);
     pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->ckpt_lock);
+    pthread_cond_destroy(&r->ckpt_cond);
     r->host->free(r);
 }
 
