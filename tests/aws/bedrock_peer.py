@@ -257,6 +257,7 @@ def check_body(api, model, body):
 class PeerHandler(BaseHTTPRequestHandler):
     peer = None
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # one reply, no 40 ms delayed-ACK stall
 
     def log_message(self, fmt, *args):  # quiet
         pass

@@ -35,6 +35,8 @@ class RuntimePeer:
         self.results = {}      # id -> {"kind", "body", "headers"}
         self.init_errors = []  # {"body", "headers"}
         self.next_times = []   # time.monotonic() of each /next
+        self.handed = {}       # id -> time.monotonic() the event left
+        self.answered = {}     # id -> time.monotonic() its answer came
         self.bad_calls = []    # protocol errors seen
         self.ids = itertools.count(1)
         self.stopping = False
@@ -76,6 +78,7 @@ class RuntimePeer:
                 return None
             rid, data, deadline = self.queue.pop(0)
             self.pending[rid] = data
+            self.handed[rid] = time.monotonic()
             return rid, data, deadline
 
     def answer(self, rid, kind, body, headers):
@@ -83,6 +86,7 @@ class RuntimePeer:
             if rid not in self.pending:
                 return False
             del self.pending[rid]
+            self.answered[rid] = time.monotonic()
             try:
                 parsed = json.loads(body)
             except ValueError:
@@ -106,6 +110,7 @@ class RuntimePeer:
 class RuntimeHandler(BaseHTTPRequestHandler):
     peer = None
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # one reply, no 40 ms delayed-ACK stall
 
     def log_message(self, fmt, *args):
         pass
