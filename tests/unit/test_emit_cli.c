@@ -19,38 +19,13 @@
 #include <cmocka.h>
 
 #include "s2r.h"
+#include "emit_fixtures.h"
 
 /* ---- helpers ------------------------------------------------------ */
 
-static char **strlist(const char *a, const char *b)
-{
-    char **l = calloc(3, sizeof(*l));
-    assert_non_null(l);
-    l[0] = a ? strdup(a) : NULL;
-    l[1] = b ? strdup(b) : NULL;
-    return l;
-}
-
-static void push_all(s2r_strv *sv, const char *const *w)
-{
-    for (; *w; w++)
-        assert_int_equal(s2r_strv_push(sv, *w), 0);
-}
-
 static void base_workload(s2r_workload *wl, s2r_workload_kind kind)
 {
-    memset(wl, 0, sizeof(*wl));
-    wl->kind = kind;
-    wl->name = strdup("train-resnet");
-    wl->image = strdup("nvcr.io/nvidia/pytorch:24.05-py3");
-    wl->pods = 1;
-    wl->gpus = 2;
-    wl->cpus = 16;
-    wl->memory_mib = 32768;
-    wl->workdir = strdup("/scratch/lab a/run");
-    assert_int_equal(s2r_envv_set(&wl->env, "OMP_NUM_THREADS", "8"), 0);
-    const char *cmd[] = {"python", "train.py", "--epochs", "10", NULL};
-    push_all(&wl->command, cmd);
+    base_workload_in(wl, kind, "/scratch/lab a/run");
 }
 
 static char *emit_ok(const s2r_workload *wl, const s2r_config *cfg,

@@ -1,0 +1,43 @@
+/* emit_fixtures.h: the workloads the emitter tests start from (included by
+ * tests/unit/test_emit_*.c after <cmocka.h> and "s2r.h"). */
+#ifndef S2R_TEST_EMIT_FIXTURES_H
+#define S2R_TEST_EMIT_FIXTURES_H
+
+#include <stdlib.h>
+#include <string.h>
+
+/* a NULL-terminated list of up to two strings (node pools) */
+static inline char **strlist(const char *a, const char *b)
+{
+    char **l = calloc(3, sizeof(*l));
+    assert_non_null(l);
+    l[0] = a ? strdup(a) : NULL;
+    l[1] = b ? strdup(b) : NULL;
+    return l;
+}
+
+static inline void push_all(s2r_strv *sv, const char *const *w)
+{
+    for (; *w; w++)
+        assert_int_equal(s2r_strv_push(sv, *w), 0);
+}
+
+/* 2 GPUs, 16 cores, 32 GiB, `python train.py --epochs 10` in @p workdir */
+static inline void base_workload_in(s2r_workload *wl, s2r_workload_kind kind,
+                                    const char *workdir)
+{
+    memset(wl, 0, sizeof(*wl));
+    wl->kind = kind;
+    wl->name = strdup("train-resnet");
+    wl->image = strdup("nvcr.io/nvidia/pytorch:24.05-py3");
+    wl->pods = 1;
+    wl->gpus = 2;
+    wl->cpus = 16;
+    wl->memory_mib = 32768;
+    wl->workdir = strdup(workdir);
+    assert_int_equal(s2r_envv_set(&wl->env, "OMP_NUM_THREADS", "8"), 0);
+    const char *cmd[] = {"python", "train.py", "--epochs", "10", NULL};
+    push_all(&wl->command, cmd);
+}
+
+#endif
