@@ -148,7 +148,9 @@ int s2r_lambda_event_parse(s2r_lambda_event *out, const char *json,
     out->params = p && json_object_is_type(p, json_type_object) ? p : NULL;
 
     const char *body = member_str(root, "body");
-    size_t blen = body ? strlen(body) : 0;
+    size_t blen = body ? (size_t)json_object_get_string_len(
+                             member(root, "body"))
+                       : 0;
     json_object *b64 = member(root, "isBase64Encoded");
     if (body && b64 && json_object_get_boolean(b64)) {
         int r = b64_decode(body, blen, &out->body, &out->body_len);
