@@ -35,6 +35,18 @@
  * file (AWS_CONFIG_FILE, default ~/.aws/config) for profile AWS_PROFILE
  * (default "default"), as the AWS CLI reads them.
  *
+ * The host table slot s2r_host.aws_sigv4_sign is s2r_sigv4_sign()
+ * (declared in host.h, defined here): it splits req->url with libcurl's
+ * URL parser (what the transfer will send: dot segments removed, the
+ * default port left out of Host), signs Host plus every request header
+ * but Authorization, User-Agent, Expect, X-Amzn-Trace-Id, Content-Length,
+ * Transfer-Encoding, Connection and the X-Amz-* headers it adds itself,
+ * and returns X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token (with
+ * a session token) and Authorization. Paths are normalized for every
+ * service but "s3". With params->access_key_id NULL or "" the credentials
+ * come from s2r_aws_credentials_load(NULL), read again on every call (so
+ * rotated files and variables are picked up).
+ *
  * Secrets: the secret access key and session token never appear in an
  * error message or in a result; buffers derived from the secret are
  * wiped with OPENSSL_cleanse().
