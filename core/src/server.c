@@ -45,6 +45,7 @@ typedef struct req_buf {
     size_t len, cap;
     size_t seen;       /* bytes received, kept or not */
     int32_t truncated; /* more than max_body arrived */
+    int32_t counted;   /* in s2r_server.inflight */
 } req_buf;
 
 /* ------------------------------------------------------------------ */
@@ -113,6 +114,12 @@ static enum MHD_Result run_handler(s2r_server *s, struct MHD_Connection *c,
                                    const char *url, const char *method,
                                    req_buf *rb)
 {
+    /* in flight from here until the answer is sent (a request still
+     * uploading when the server stops is not waited for) */
+    if (!rb->counted) {
+        rb->counted = 1;
+        __atomic_add_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
+    }
     char ip[INET6_ADDRSTRLEN];
     client_ip(c, ip, sizeof(ip));
     s2r_handler_request req = {
@@ -149,7 +156,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         if (!rb)
             return MHD_NO;
         *con_cls = rb;
-        __atomic_add_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
+        /* only POST has a body to wait for: answer anything else now */
+        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+            return run_handler(s, c, url, method, rb);
         /* refuse a declared oversized body before reading it */
         const char *cl = MHD_lookup_connection_value(
             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -200,10 +209,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req_buf *rb = *con_cls;
     if (!rb)
         return;
+    if (rb->counted)
+        __atomic_sub_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
     free(rb->body);
     free(rb);
     *con_cls = NULL;
-    __atomic_sub_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

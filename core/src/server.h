@@ -57,13 +57,14 @@ uint16_t s2r_server_port(const s2r_server *s);
  *  as long as the server. */
 const char *s2r_server_address(const s2r_server *s);
 
-/** Requests being handled now (accepted, answer not yet sent). */
+/** Requests being handled now (body received, answer not yet sent). */
 uint32_t s2r_server_inflight(const s2r_server *s);
 
 /**
  * Graceful stop: close the listening socket, let requests in flight
- * finish (at most @p drain_ms milliseconds), close every connection, join
- * the threads and free @p s. NULL is fine.
+ * (body received, answer not yet sent) finish, at most @p drain_ms
+ * milliseconds, then close every connection (a request still uploading
+ * its body is dropped), join the threads and free @p s. NULL is fine.
  * @return the number of requests still in flight when the wait ended
  *         (0 for a clean drain).
  */
