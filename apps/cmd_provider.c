@@ -253,10 +253,13 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     s2r_pipeline_result res;
     rc = s2r_pipeline_run(&cfg, &pref, &preq, &res);
     int remote_out = rc == S2R_OK && printed_finished(&wrap, res.output);
+    /* refused by the server (401, 413, 429): only the reason matters */
+    int refused = rc == S2R_EAUTH || rc == S2R_ELIMITED || rc == S2R_ETOOBIG;
     for (size_t i = 0; i < res.diags.n; i++) {
         /* a remote server answered: its warnings (below) replace the
          * local ones, which came from the local parse and rules */
-        if (!remote_out || res.diags.v[i].severity == S2R_SEV_ERROR)
+        if ((!remote_out && !refused) ||
+            res.diags.v[i].severity == S2R_SEV_ERROR)
             copy_diag(diags, &res.diags.v[i]);
     }
     json_object *w;
