@@ -486,6 +486,58 @@ def test_hostile_clients_leave_it_serving(srv):
     check(st == 200, 'conversion after hostile clients: %s' % st)
 
 
+def test_example_configs(_srv):
+    """examples/server.ini and examples/client.ini, with only the secret,
+    the database path and the endpoint changed."""
+    src = os.environ.get('S2R_SOURCE_DIR',
+                         os.path.join(os.path.dirname(__file__), '..', '..'))
+    with open(os.path.join(src, 'examples', 'server.ini')) as f:
+        server = f.read()
+    with open(os.path.join(src, 'examples', 'client.ini')) as f:
+        client = f.read()
+    server = '\n'.join(
+        'secret = env:S2R_E2E_SECRET' if l.startswith('secret =') else
+        'path = ' + os.path.join(WORK, 'example.db')
+        if l.startswith('path =') else l
+        for l in server.splitlines()) + '\n'
+    ini = write('example-server.ini', server)
+    log = open(os.path.join(WORK, 'example-server.log'), 'wb')
+    LOGS.append(log.name)
+    proc = subprocess.Popen([ARGS.bin, 'serve', '--config', ini,
+                             '--listen', '127.0.0.1:0'],
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=log, env=env())
+    try:
+        port = None
+        deadline = time.monotonic() + 15
+        while not port and time.monotonic() < deadline \
+                and proc.poll() is None:
+            time.sleep(0.05)
+            with open(log.name) as f:
+                for line in f:
+                    o = json.loads(line)
+                    if o.get('event') == 'listening':
+                        port = int(o['address'].rsplit(':', 1)[1])
+        check(port, 'examples/server.ini did not start: '
+              + open(log.name).read())
+        client = '\n'.join(
+            'endpoint = http://127.0.0.1:%d/' % port
+            if l.startswith('endpoint =') else l
+            for l in client.splitlines()) + '\n'
+        cini = write('example-client.ini', client)
+        rc, remote, err = s2r('--config', cini, ARGS.script,
+                              extra_env={'S2R_SHARED_SECRET': SECRET})
+        check(rc == 0, 'examples/client.ini: ' + err)
+        site = write('example-site.ini', server)
+        rc, local, err = s2r('--config', site, ARGS.script)
+        check(rc == 0 and remote == local, 'example output differs: ' + err)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+        log.close()
+    check(proc.returncode == 0, 'example server exit code')
+
+
 def test_sigterm_stops_cleanly(_srv):
     srv = Server('term', auth_rl('term.db', 100))
     st, _, _ = signed_post(srv.port, NONAME.encode())
@@ -544,6 +596,7 @@ def main():
              test_exactly_n_of_64_concurrent,
              test_two_servers_share_one_sqlite_file,
              test_hostile_clients_leave_it_serving,
+             test_example_configs,
              test_sigterm_stops_cleanly]
     passed = failed = skipped = 0
     main_srv = None
