@@ -1,16 +1,13 @@
 #!/bin/sh
-# Install the loopback peers the AWS tests start by themselves: dynalite
-# (npm, an in-memory DynamoDB) into tests/aws/node_modules, exactly as
-# tests/aws/package-lock.json pins it. Idempotent: a no-op when the
-# installed tree is already the locked one. Called by scripts/test.sh.
+# Install the loopback peers the integration tests start by themselves
+# (npm packages, into project-local folders, as their lock files pin them).
+# Idempotent: a no-op when they are present. Called by scripts/test.sh.
+#  - dynalite (an in-memory DynamoDB) into tests/aws/node_modules;
+#  - node-llama-cpp (optional) into tests/llm/node_modules: without it the
+#    one test against a real llama.cpp skips.
 set -eu
 cd "$(dirname "$0")/.."
-dir=tests/aws
-stamp="$dir/node_modules/.package-lock.json"
-if [ -f "$dir/node_modules/dynalite/package.json" ] && [ -f "$stamp" ] &&
-   [ ! "$dir/package-lock.json" -nt "$stamp" ]; then
-    exit 0
-fi
+
 if ! command -v npm >/dev/null 2>&1; then
     echo "install-test-peers: installing nodejs and npm"
     SUDO=""
@@ -19,6 +16,22 @@ if ! command -v npm >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
         --no-install-recommends nodejs npm
 fi
-echo "install-test-peers: npm ci in $dir (dynalite)"
-(cd "$dir" && npm ci --no-audit --no-fund --omit=dev --loglevel=error)
-test -f "$dir/node_modules/dynalite/package.json"
+
+dir=tests/aws
+stamp="$dir/node_modules/.package-lock.json"
+if [ -f "$dir/node_modules/dynalite/package.json" ] && [ -f "$stamp" ] &&
+   [ ! "$dir/package-lock.json" -nt "$stamp" ]; then
+    :
+else
+    echo "install-test-peers: npm ci in $dir (dynalite)"
+    (cd "$dir" && npm ci --no-audit --no-fund --omit=dev --loglevel=error)
+    test -f "$dir/node_modules/dynalite/package.json"
+fi
+
+llm=tests/llm
+if [ ! -f "$llm/node_modules/node-llama-cpp/package.json" ]; then
+    echo "install-test-peers: npm install in $llm (node-llama-cpp, optional)"
+    (cd "$llm" && npm install --no-audit --no-fund --omit=optional \
+        --ignore-scripts --loglevel=error) ||
+        echo "install-test-peers: node-llama-cpp not installed; llm.llama.tiny will skip"
+fi
