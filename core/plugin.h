@@ -292,8 +292,12 @@ typedef struct s2r_sigv4_params {
     uint32_t reserved;             /**< 0 */
     const char *region;            /**< "us-east-1" */
     const char *service;           /**< "bedrock", "dynamodb", ... */
-    const char *access_key_id;     /**< AKIA... */
-    const char *secret_access_key; /**< never logged */
+    const char *access_key_id;     /**< AKIA...; NULL = the core's
+                                        credential chain: AWS_ACCESS_KEY_ID /
+                                        AWS_SECRET_ACCESS_KEY /
+                                        AWS_SESSION_TOKEN, then the shared
+                                        credentials file (AWS_PROFILE) */
+    const char *secret_access_key; /**< never logged; NULL with the chain */
     const char *session_token;     /**< NULL when not temporary credentials */
     int64_t now_unix_s;            /**< signing time; 0 = host clock */
 } s2r_sigv4_params;

@@ -343,8 +343,11 @@ static int h_http_request(const s2r_instance_ctx *ctx,
                      (long)(req->connect_timeout_ms
                                 ? req->connect_timeout_ms
                                 : S2R_HTTP_DEFAULT_CONNECT_MS));
-    if (req->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+    /* a plugin's ca_file, else $SSL_CERT_FILE (set by the Lambda package,
+     * whose system has no Debian CA path), else libcurl's built-in path */
+    const char *ca = req->ca_file ? req->ca_file : getenv("SSL_CERT_FILE");
+    if (ca && *ca)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
     if (req->proxy)
         curl_easy_setopt(c, CURLOPT_PROXY, req->proxy);
     if (req->insecure) {
