@@ -184,6 +184,8 @@ struct s2r_handler {
     s2r_provider_ops wrap_ops;
     s2r_handler_log_fn log_fn;
     void *log_payload;
+    char id_prefix[17];           /* random hex, see make_request_id() */
+    unsigned long long id_counter; /* atomic */
 };
 
 /* The provider through the registry, which serializes calls per instance
@@ -307,6 +309,13 @@ int s2r_handler_new(s2r_handler **out, const s2r_handler_options *opts,
         s2r_handler_free(h);
         return rc;
     }
+    uint8_t rnd[8];
+    s2r_error rerr;
+    if (s2r_host_table()->random_bytes(rnd, sizeof(rnd), &rerr) != S2R_OK) {
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        memcpy(rnd, &t, sizeof(rnd));
+    }
+    s2r_host_table()->hex_encode(rnd, sizeof(rnd), h->id_prefix);
     h->wrap.reg = h->reg;
     h->wrap.id = h->prov_id;
     h->wrap_ops.struct_size = sizeof(h->wrap_ops);
@@ -456,19 +465,14 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void make_request_id(char *buf, size_t cap)
+/* Request ids: a random 64-bit prefix per handler (process start) and a
+ * counter, "3f9c0a7e1b2d4c55-42": unique across restarts and processes,
+ * and cheap (no random bytes per request). */
+static void make_request_id(s2r_handler *h, char *buf, size_t cap)
 {
-    uint8_t rnd[8];
-    s2r_error err;
-    if (s2r_host_table()->random_bytes(rnd, sizeof(rnd), &err) != S2R_OK) {
-        static unsigned long long counter;
-        snprintf(buf, cap, "%d-%llu", (int)getpid(),
-                 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-        return;
-    }
-    char hex[17];
-    s2r_host_table()->hex_encode(rnd, sizeof(rnd), hex);
-    snprintf(buf, cap, "%s", hex);
+    unsigned long long n =
+        __atomic_add_fetch(&h->id_counter, 1, __ATOMIC_RELAXED);
+    snprintf(buf, cap, "%s-%llu", h->id_prefix, n);
 }
 
 /* POST /: auth, size, rate limit, pipeline. */
@@ -717,7 +721,7 @@ int s2r_handler_handle(s2r_handler *h, const s2r_handler_request *req,
         snprintf(r->request_id, sizeof(r->request_id), "%s",
                  req->request_id);
     else
-        make_request_id(r->request_id, sizeof(r->request_id));
+        make_request_id(h, r->request_id, sizeof(r->request_id));
     add_header(r, "X-Request-Id", "%s", r->request_id);
 
     const char *method = req->method ? req->method : "";
