@@ -33,8 +33,7 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
                                   size_t len, const char *format,
                                   const char *config_path,
                                   const char *plugin_dir, bool prompt_only,
-                                  char **out, s2r_diags *diags)
-    __attribute__((weak));
+                                  char **out, s2r_diags *diags);
 
 /* The provider called through the registry; keeps a finished answer (a
  * remote server's {"output", "warnings"}) to tell afterwards whether the
@@ -223,7 +222,8 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     const s2r_plugin *desc = NULL;
     if (!pid)
         pid = "rules";
-    rc = s2r_registry_provider(reg, pid, &desc, NULL);
+    void *pinst = NULL;
+    rc = s2r_registry_provider(reg, pid, &desc, &pinst);
     int is_rules = strcmp(pid, "rules") == 0 ||
                    (rc == S2R_OK && strcmp(desc->name, "rules") == 0);
     if (rc != S2R_OK && !is_rules) {
@@ -237,11 +237,10 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     client_wrap wrap = {.reg = reg, .id = pid, .finished = NULL};
     s2r_provider_ops wrap_ops = {.struct_size = sizeof(wrap_ops),
                                  .convert = client_convert};
-    /* rules: the pipeline's own conversion (same result as its ops, none
-     * of the JSON round trip) */
+    /* the built-in rules provider runs through its ops like any other */
     s2r_provider_ref pref = {.id = pid,
-                             .ops = is_rules ? NULL : &wrap_ops,
-                             .instance = &wrap};
+                             .ops = is_rules && desc ? desc->ops : &wrap_ops,
+                             .instance = is_rules ? pinst : &wrap};
     s2r_pipeline_request preq = {.file = file,
                                   .script = buf,
                                   .len = len,

@@ -511,6 +511,9 @@ int s2r_config_apply(s2r_config *cfg, const s2r_ini *ini, s2r_diags *diags)
 {
     const size_t errors_before = s2r_diags_count(diags, S2R_SEV_ERROR);
     const char *file = ini->path;
+    /* where the configuration came from (the answer cache keys on it) */
+    if (file && !cfg->config_file && set_str(&cfg->config_file, file))
+        return S2R_ENOMEM;
     for (size_t i = 0; i < ini->n; i++) {
         const s2r_ini_section *sec = &ini->v[i];
         int kind = s2r_config_section_kind(sec->name, NULL, NULL);
