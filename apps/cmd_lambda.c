@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const s2r_plugin s2r_rules_plugin __attribute__((weak));
 
 static void lambda_usage(FILE *f)
 {
@@ -160,12 +159,9 @@ int s2r_cmd_lambda(int argc, char **argv)
     if (s2r_handler_settings_read(&hs, &hbind, &ini, "lambda", NULL,
                                   &diags) != S2R_OK)
         goto init_diags;
-    const s2r_plugin *builtins[2] = {
-        &s2r_rules_plugin ? &s2r_rules_plugin : NULL, NULL};
     s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
     ro.ini = &ini;
     ro.plugin_dir = plugin_dir;
-    ro.builtins = builtins;
     ro.log_fn = s2r_handler_plugin_log;
     if (s2r_registry_open(&reg, &ro, &diags) != S2R_OK)
         goto init_diags;

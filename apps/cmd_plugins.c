@@ -16,16 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* The built-in rules descriptor, when core/src/rules.c defines it. */
-extern const s2r_plugin s2r_rules_plugin __attribute__((weak));
-
-/* Fill @p out (2 entries) with the NULL-terminated built-in list. */
-static const s2r_plugin *const *builtins(const s2r_plugin *out[2])
-{
-    out[0] = &s2r_rules_plugin ? &s2r_rules_plugin : NULL;
-    out[1] = NULL;
-    return out;
-}
 
 static void print_diags(const s2r_diags *d)
 {
@@ -100,13 +90,10 @@ static int make_loader(const struct common_opts *o, s2r_loader **out,
     s2r_ini_free(&ini);
     if (rc)
         return rc;
-    const s2r_plugin *bl[2];
-    for (const s2r_plugin *const *b = builtins(bl); *b; b++) {
-        s2r_error err = {0};
-        if (s2r_loader_add_builtin(*out, *b, &err))
-            s2r_diags_add(diags, S2R_SEV_ERROR, "s2r", 0, NULL,
-                          "built-in %s", err.message);
-    }
+    s2r_error err = {0};
+    if (s2r_loader_add_builtin(*out, &s2r_rules_plugin, &err))
+        s2r_diags_add(diags, S2R_SEV_ERROR, "s2r", 0, NULL, "built-in %s",
+                      err.message);
     return S2R_OK;
 }
 
@@ -223,14 +210,12 @@ int s2r_cmd_check_config(int argc, char **argv)
     s2r_config cfg;
     s2r_config_defaults(&cfg);
     s2r_registry *reg = NULL;
-    const s2r_plugin *bl[2];
     int rc = s2r_ini_read(&ini, o.config, &diags);
     if (rc != S2R_ENOTFOUND && rc != S2R_ENOMEM) {
         s2r_config_apply(&cfg, &ini, &diags);
         s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
         ro.ini = &ini;
         ro.plugin_dir = o.plugin_dir;
-        ro.builtins = builtins(bl);
         ro.check_only = 1;
         s2r_registry_open(&reg, &ro, &diags);
     }

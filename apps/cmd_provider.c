@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const s2r_plugin s2r_rules_plugin __attribute__((weak));
 
 /* Weak while apps/cmd_plugins.c still carries an interim copy of this
  * function: the strong one links, and this one takes over once that copy
@@ -205,11 +204,8 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
         goto done;
     }
 
-    const s2r_plugin *builtins[2] = {
-        &s2r_rules_plugin ? &s2r_rules_plugin : NULL, NULL};
     s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
     ro.plugin_dir = plugin_dir;
-    ro.builtins = builtins;
     if (have_ini) {
         if ((rc = client_sections(&view, &ini)) != S2R_OK)
             goto done;

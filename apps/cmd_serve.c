@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const s2r_plugin s2r_rules_plugin __attribute__((weak));
 
 /* [server] keys of the transport (the handler reads the others). */
 typedef struct serve_conf {
@@ -189,12 +188,9 @@ int s2r_cmd_serve(int argc, char **argv)
         goto done_diags;
     const serve_conf *sc = sbind->config;
 
-    const s2r_plugin *builtins[2] = {
-        &s2r_rules_plugin ? &s2r_rules_plugin : NULL, NULL};
     s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
     ro.ini = &ini;
     ro.plugin_dir = plugin_dir;
-    ro.builtins = builtins;
     ro.log_fn = s2r_handler_plugin_log;
     if (s2r_registry_open(&reg, &ro, &diags) != S2R_OK)
         goto done_diags;

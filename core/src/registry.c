@@ -351,11 +351,22 @@ int s2r_registry_open(s2r_registry **out, const s2r_registry_options *opts,
     int rc = s2r_registry_new(&reg, opts);
     if (rc)
         return rc;
-    for (size_t i = 0; opts && opts->builtins && opts->builtins[i]; i++)
+    bool have_rules = false;
+    for (size_t i = 0; opts && opts->builtins && opts->builtins[i]; i++) {
+        if (opts->builtins[i]->name &&
+            !strcmp(opts->builtins[i]->name, s2r_rules_plugin.name))
+            have_rules = true;
         if ((rc = s2r_registry_add_builtin(reg, opts->builtins[i], diags))) {
             s2r_registry_close(reg);
             return rc;
         }
+    }
+    /* the core's own provider is always there */
+    if (!have_rules &&
+        (rc = s2r_registry_add_builtin(reg, &s2r_rules_plugin, diags))) {
+        s2r_registry_close(reg);
+        return rc;
+    }
     rc = s2r_registry_load(reg, diags);
     if (rc != S2R_OK) {
         s2r_registry_close(reg);

@@ -1,13 +1,10 @@
 /* registry.h: plugin instances configured by s2r.ini (private).
  *
- * How the rest of s2r uses it (the lead's pipeline, the server):
+ * How the rest of s2r uses it (the pipeline, the server):
  *
- *     extern const s2r_plugin s2r_rules_plugin;   // core/src/rules.c
- *     const s2r_plugin *builtins[] = {&s2r_rules_plugin, NULL};
  *     s2r_registry_options o = S2R_REGISTRY_OPTIONS_INIT;
  *     o.config_path = cfg_path;          // may be NULL: built-ins only
  *     o.plugin_dir = cli_plugin_dir;     // --plugin-dir, may be NULL
- *     o.builtins = builtins;
  *     s2r_registry *reg;
  *     if (s2r_registry_open(&reg, &o, &diags) != S2R_OK) ... print diags
  *     json_object *answer = NULL; s2r_error err = {0};
@@ -46,7 +43,9 @@ typedef struct s2r_registry_options {
     const s2r_ini *ini;      /**< already-read INI used instead of
                                   config_path (borrowed), or NULL */
     const char *plugin_dir;  /**< --plugin-dir (':'-separated), or NULL */
-    const s2r_plugin *const *builtins; /**< NULL-terminated, or NULL */
+    const s2r_plugin *const *builtins; /**< further built-ins (tests),
+                                            NULL-terminated, or NULL; the
+                                            rules provider is always added */
     int32_t check_only;      /**< 1: validate everything, create nothing */
     int32_t log_level;       /**< S2R_LOG_*; -1: [core] log_level (warn) */
     s2r_log_fn log_fn;       /**< plugin log lines; NULL: stderr */
@@ -125,5 +124,8 @@ int s2r_registry_auth_sign(s2r_registry *reg, const char *id,
                            const s2r_auth_sign_request *req,
                            s2r_header_out *headers_out, uint32_t max_headers,
                            uint32_t *n_out, s2r_error *err);
+
+/** The built-in rules provider (core/src/rules.c). */
+extern const s2r_plugin s2r_rules_plugin;
 
 #endif
