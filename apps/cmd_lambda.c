@@ -141,8 +141,7 @@ int s2r_cmd_lambda(int argc, char **argv)
     memset(&ini, 0, sizeof(ini));
     s2r_config cfg;
     s2r_config_defaults(&cfg);
-    s2r_registry *reg = NULL;
-    s2r_binding *hbind = NULL;
+    s2r_handler_stack st = {0};
     s2r_handler *handler = NULL;
     char msg[1024];
     s2r_error err = {0};
@@ -153,22 +152,11 @@ int s2r_cmd_lambda(int argc, char **argv)
                  config_path);
         goto init_failed;
     }
-    if (rc != S2R_OK || s2r_config_apply(&cfg, &ini, &diags) != S2R_OK)
+    if (rc != S2R_OK ||
+        s2r_handler_stack_open(&st, &cfg, &ini, "lambda", NULL, plugin_dir,
+                               &diags) != S2R_OK)
         goto init_diags;
-    s2r_handler_settings hs;
-    if (s2r_handler_settings_read(&hs, &hbind, &ini, "lambda", NULL,
-                                  &diags) != S2R_OK)
-        goto init_diags;
-    s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
-    ro.ini = &ini;
-    ro.plugin_dir = plugin_dir;
-    ro.log_fn = s2r_handler_plugin_log;
-    if (s2r_registry_open(&reg, &ro, &diags) != S2R_OK)
-        goto init_diags;
-    s2r_handler_options ho = {
-        .section = "lambda", .cfg = &cfg, .reg = reg, .settings = hs};
-    if (s2r_handler_new(&handler, &ho, &diags) != S2R_OK)
-        goto init_diags;
+    handler = st.handler;
     print_diags(&diags); /* warnings */
 
     const char *fields[] = {"runtime_api", api,
@@ -200,9 +188,7 @@ init_failed:
     if (s2r_lambda_init_error(api, "S2R.ConfigError", msg, &err) != S2R_OK)
         fprintf(stderr, "s2r lambda: %s\n", err.message);
 done:
-    s2r_handler_free(handler);
-    s2r_registry_close(reg);
-    s2r_binding_free(hbind);
+    s2r_handler_stack_close(&st);
     s2r_config_free(&cfg);
     s2r_ini_free(&ini);
     s2r_diags_clear(&diags);

@@ -165,8 +165,8 @@ int s2r_cmd_serve(int argc, char **argv)
     memset(&ini, 0, sizeof(ini));
     s2r_config cfg;
     s2r_config_defaults(&cfg);
-    s2r_registry *reg = NULL;
-    s2r_binding *hbind = NULL, *sbind = NULL;
+    s2r_handler_stack stack = {0};
+    s2r_binding *sbind = NULL;
     s2r_handler *handler = NULL;
     s2r_server *server = NULL;
 
@@ -175,30 +175,19 @@ int s2r_cmd_serve(int argc, char **argv)
         fprintf(stderr, "s2r serve: %s: cannot open\n", config_path);
         goto done;
     }
-    if (rc != S2R_OK || s2r_config_apply(&cfg, &ini, &diags) != S2R_OK)
-        goto done_diags;
-    s2r_handler_settings hs;
-    if (s2r_handler_settings_read(&hs, &hbind, &ini, "server", serve_keys,
-                                  &diags) != S2R_OK)
-        goto done_diags;
     const s2r_ini_section *ssec = s2r_ini_section_find(&ini, "server");
-    if (s2r_options_apply(serve_options, sizeof(serve_conf), ssec, ini.path,
+    s2r_handler_stack st;
+    if (rc != S2R_OK ||
+        s2r_options_apply(serve_options, sizeof(serve_conf), ssec, ini.path,
                           "[server]", handler_keys(), &diags,
-                          &sbind) != S2R_OK)
+                          &sbind) != S2R_OK ||
+        s2r_handler_stack_open(&st, &cfg, &ini, "server", serve_keys,
+                               plugin_dir, &diags) != S2R_OK)
         goto done_diags;
+    stack = st;
+    handler = st.handler;
     const serve_conf *sc = sbind->config;
 
-    s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
-    ro.ini = &ini;
-    ro.plugin_dir = plugin_dir;
-    ro.log_fn = s2r_handler_plugin_log;
-    if (s2r_registry_open(&reg, &ro, &diags) != S2R_OK)
-        goto done_diags;
-
-    s2r_handler_options ho = {
-        .section = "server", .cfg = &cfg, .reg = reg, .settings = hs};
-    if (s2r_handler_new(&handler, &ho, &diags) != S2R_OK)
-        goto done_diags;
     print_diags(&diags); /* warnings */
 
     s2r_server_options so = {
@@ -247,10 +236,8 @@ done_diags:
         fprintf(stderr, "s2r serve: cannot start\n");
 done:
     s2r_server_stop(server, 0);
-    s2r_handler_free(handler);
-    s2r_registry_close(reg);
+    s2r_handler_stack_close(&stack);
     s2r_binding_free(sbind);
-    s2r_binding_free(hbind);
     s2r_config_free(&cfg);
     s2r_ini_free(&ini);
     s2r_diags_clear(&diags);

@@ -764,3 +764,39 @@ void s2r_handler_response_free(s2r_handler_response *resp)
     resp->body = NULL;
     resp->body_len = 0;
 }
+
+int s2r_handler_stack_open(s2r_handler_stack *out, s2r_config *cfg,
+                           const s2r_ini *ini, const char *section,
+                           const char *const *transport_keys,
+                           const char *plugin_dir, s2r_diags *diags)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = s2r_config_apply(cfg, ini, diags);
+    s2r_handler_settings hs;
+    if (rc == S2R_OK)
+        rc = s2r_handler_settings_read(&hs, &out->binding, ini, section,
+                                       transport_keys, diags);
+    if (rc == S2R_OK) {
+        s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
+        ro.ini = ini;
+        ro.plugin_dir = plugin_dir;
+        ro.log_fn = s2r_handler_plugin_log;
+        rc = s2r_registry_open(&out->reg, &ro, diags);
+    }
+    if (rc == S2R_OK) {
+        s2r_handler_options ho = {
+            .section = section, .cfg = cfg, .reg = out->reg, .settings = hs};
+        rc = s2r_handler_new(&out->handler, &ho, diags);
+    }
+    if (rc != S2R_OK)
+        s2r_handler_stack_close(out);
+    return rc;
+}
+
+void s2r_handler_stack_close(s2r_handler_stack *st)
+{
+    s2r_handler_free(st->handler);
+    s2r_registry_close(st->reg);
+    s2r_binding_free(st->binding);
+    memset(st, 0, sizeof(*st));
+}

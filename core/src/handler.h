@@ -120,6 +120,28 @@ int s2r_handler_new(s2r_handler **out, const s2r_handler_options *opts,
                     s2r_diags *diags);
 void s2r_handler_free(s2r_handler *h);
 
+/** What a transport builds from its INI (see s2r_handler_stack_open). */
+typedef struct s2r_handler_stack {
+    s2r_registry *reg;     /**< the plugin instances */
+    s2r_binding *binding;  /**< owns the settings' strings */
+    s2r_handler *handler;
+} s2r_handler_stack;
+
+/**
+ * From an INI already read: apply the site configuration to @p cfg
+ * (defaults already in it), read the handler settings of [@p section]
+ * (skipping @p transport_keys), open the plugin registry (plugins from
+ * @p plugin_dir first, may be NULL) and build the handler. @p cfg must
+ * outlive the stack. On failure the stack is closed and @p diags says why.
+ * @return S2R_OK; S2R_EINVAL (reported); S2R_ENOMEM.
+ */
+int s2r_handler_stack_open(s2r_handler_stack *out, s2r_config *cfg,
+                           const s2r_ini *ini, const char *section,
+                           const char *const *transport_keys,
+                           const char *plugin_dir, s2r_diags *diags);
+/** Free the handler, the registry and the settings, in that order. */
+void s2r_handler_stack_close(s2r_handler_stack *st);
+
 /** The ids in use, for the transport's start-up line ("none" when
  *  unset). Valid as long as the handler. */
 const char *s2r_handler_auth_id(const s2r_handler *h);
