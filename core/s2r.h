@@ -70,6 +70,11 @@ bool s2r_diags_has_option(const s2r_diags *d, const char *option);
 char *s2r_diag_format(const s2r_diag *dg);
 void s2r_diags_clear(s2r_diags *d);
 
+/** Fill a caller-owned error: code, http_status 0, the formatted message
+ * (truncated to S2R_ERROR_MSG_MAX). @p err may be NULL. Returns @p code. */
+int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ------------------------------------------------------------------ */
 /* Small containers                                                    */
 /* ------------------------------------------------------------------ */

@@ -1,5 +1,6 @@
 /* lambda.c: the AWS Lambda custom runtime loop; see lambda.h. */
 #include "lambda.h"
+#include "s2r.h"
 #include "host.h"
 
 #include <curl/curl.h>
@@ -14,20 +15,6 @@
 #define MAX_EVENT_BYTES ((size_t)32 << 20) /* Lambda's limit is 6 MB */
 #define POST_TIMEOUT_MS 10000L
 
-static int set_err(s2r_error *err, int code, const char *fmt, ...)
-    S2R_PRINTF(3, 4);
-static int set_err(s2r_error *err, int code, const char *fmt, ...)
-{
-    if (!err)
-        return code;
-    err->code = code;
-    err->http_status = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 /* ------------------------------------------------------------------ */
 /* events                                                              */
@@ -105,18 +92,18 @@ int s2r_lambda_event_parse(s2r_lambda_event *out, const char *json,
     memset(out, 0, sizeof(*out));
     json_tokener *tok = json_tokener_new();
     if (!tok)
-        return set_err(err, S2R_ENOMEM, "out of memory");
+        return s2r_error_set(err, S2R_ENOMEM, "out of memory");
     json_object *root = json_tokener_parse_ex(tok, json, (int)len);
     enum json_tokener_error je = json_tokener_get_error(tok);
     json_tokener_free(tok);
     if (!root || je != json_tokener_success) {
         json_object_put(root);
-        return set_err(err, S2R_EINVAL, "the event is not JSON");
+        return s2r_error_set(err, S2R_EINVAL, "the event is not JSON");
     }
     out->root = root;
     if (!json_object_is_type(root, json_type_object)) {
         s2r_lambda_event_free(out);
-        return set_err(err, S2R_EINVAL, "the event is not a JSON object");
+        return s2r_error_set(err, S2R_EINVAL, "the event is not a JSON object");
     }
     json_object *rc = member(root, "requestContext");
     json_object *http = member(rc, "http");
@@ -134,7 +121,7 @@ int s2r_lambda_event_parse(s2r_lambda_event *out, const char *json,
     }
     if (!out->method || !*out->method) {
         s2r_lambda_event_free(out);
-        return set_err(err, S2R_EINVAL,
+        return s2r_error_set(err, S2R_EINVAL,
                        "not an HTTP event: no requestContext.http.method "
                        "(invoke the function through its Function URL)");
     }
@@ -157,15 +144,15 @@ int s2r_lambda_event_parse(s2r_lambda_event *out, const char *json,
         if (r != S2R_OK) {
             s2r_lambda_event_free(out);
             return r == S2R_ENOMEM
-                       ? set_err(err, S2R_ENOMEM, "out of memory")
-                       : set_err(err, S2R_EINVAL,
+                       ? s2r_error_set(err, S2R_ENOMEM, "out of memory")
+                       : s2r_error_set(err, S2R_EINVAL,
                                  "the event body is not valid base64");
         }
     } else {
         out->body = malloc(blen + 1);
         if (!out->body) {
             s2r_lambda_event_free(out);
-            return set_err(err, S2R_ENOMEM, "out of memory");
+            return s2r_error_set(err, S2R_ENOMEM, "out of memory");
         }
         if (blen)
             memcpy(out->body, body, blen);
@@ -366,7 +353,7 @@ static int rt_call(CURL *c, const char *api, const char *path,
     CURLcode cc = curl_easy_perform(c);
     curl_slist_free_all(hl);
     if (cc != CURLE_OK)
-        return set_err(err, S2R_EUPSTREAM, "Lambda Runtime API %s %s: %s",
+        return s2r_error_set(err, S2R_EUPSTREAM, "Lambda Runtime API %s %s: %s",
                        body ? "POST" : "GET", path,
                        b && b->too_big ? "event too large"
                                        : curl_easy_strerror(cc));
@@ -395,22 +382,22 @@ int s2r_lambda_init_error(const char *runtime_api, const char *error_type,
                           const char *message, s2r_error *err)
 {
     if (!runtime_api || !*runtime_api)
-        return set_err(err, S2R_EINVAL, "AWS_LAMBDA_RUNTIME_API is not set");
+        return s2r_error_set(err, S2R_EINVAL, "AWS_LAMBDA_RUNTIME_API is not set");
     if (s2r_host_global_init() != S2R_OK)
-        return set_err(err, S2R_ERROR, "libcurl failed to initialize");
+        return s2r_error_set(err, S2R_ERROR, "libcurl failed to initialize");
     CURL *c = curl_easy_init();
     size_t len = 0;
     char *body = error_body(error_type, message, &len);
     if (!c || !body) {
         curl_easy_cleanup(c);
         free(body);
-        return set_err(err, S2R_ENOMEM, "out of memory");
+        return s2r_error_set(err, S2R_ENOMEM, "out of memory");
     }
     long status = 0;
     int rc = rt_call(c, runtime_api, RUNTIME_PATH "/init/error", body, len,
                      "Unhandled", NULL, &status, err);
     if (rc == S2R_OK && (status < 200 || status > 299))
-        rc = set_err(err, S2R_EUPSTREAM,
+        rc = s2r_error_set(err, S2R_EUPSTREAM,
                      "Lambda Runtime API refused init/error: HTTP %ld",
                      status);
     free(body);
@@ -461,7 +448,7 @@ static int invoke(CURL *c, const s2r_lambda_options *o, rt_buf *b,
         s2r_lambda_event_free(&ev);
     }
     if (!answer)
-        return set_err(err, S2R_ENOMEM, "out of memory");
+        return s2r_error_set(err, S2R_ENOMEM, "out of memory");
     snprintf(path, sizeof(path), RUNTIME_PATH "/invocation/%s/%s", id,
              error_type ? "error" : "response");
     long status = 0;
@@ -483,13 +470,13 @@ static int invoke(CURL *c, const s2r_lambda_options *o, rt_buf *b,
 int s2r_lambda_run(const s2r_lambda_options *o, s2r_error *err)
 {
     if (!o || !o->runtime_api || !*o->runtime_api || !o->handler)
-        return set_err(err, S2R_EINVAL,
+        return s2r_error_set(err, S2R_EINVAL,
                        "AWS_LAMBDA_RUNTIME_API and a handler are needed");
     if (s2r_host_global_init() != S2R_OK)
-        return set_err(err, S2R_ERROR, "libcurl failed to initialize");
+        return s2r_error_set(err, S2R_ERROR, "libcurl failed to initialize");
     CURL *c = curl_easy_init();
     if (!c)
-        return set_err(err, S2R_ENOMEM, "out of memory");
+        return s2r_error_set(err, S2R_ENOMEM, "out of memory");
     rt_buf b;
     memset(&b, 0, sizeof(b));
     int rc = S2R_OK;
@@ -503,7 +490,7 @@ int s2r_lambda_run(const s2r_lambda_options *o, s2r_error *err)
         if (rc != S2R_OK)
             break;
         if (status != 200 || !b.request_id[0]) {
-            rc = set_err(err, S2R_EUPSTREAM,
+            rc = s2r_error_set(err, S2R_EUPSTREAM,
                          "Lambda Runtime API GET /invocation/next: HTTP %ld%s",
                          status,
                          b.request_id[0] ? "" : " without a request id");

@@ -2,6 +2,7 @@
  * environment and the shared files, and the host table's aws_sigv4_sign
  * slot. See sigv4.h for the algorithm and the rules. */
 #include "sigv4.h"
+#include "s2r.h"
 #include "host.h"
 
 #include <curl/curl.h>
@@ -21,20 +22,6 @@
 /* small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-static int set_err(s2r_error *err, int code, const char *fmt, ...)
-    S2R_PRINTF(3, 4);
-static int set_err(s2r_error *err, int code, const char *fmt, ...)
-{
-    if (!err)
-        return code;
-    err->code = code;
-    err->http_status = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 static void hex_lower(const uint8_t *p, size_t n, char *out)
 {
@@ -494,24 +481,24 @@ int s2r_sigv4_compute(const s2r_sigv4_request *req,
     if (out)
         memset(out, 0, sizeof(*out));
     if (!req || !opt || !out || !req->method || !*req->method)
-        return set_err(err, S2R_EINVAL, "SigV4: no request or method");
+        return s2r_error_set(err, S2R_EINVAL, "SigV4: no request or method");
     if (!opt->region || !*opt->region || !opt->service || !*opt->service)
-        return set_err(err, S2R_EINVAL, "SigV4: region and service are "
+        return s2r_error_set(err, S2R_EINVAL, "SigV4: region and service are "
                                         "required");
     if (!opt->access_key_id || !*opt->access_key_id ||
         !opt->secret_access_key || !*opt->secret_access_key)
-        return set_err(err, S2R_EINVAL,
+        return s2r_error_set(err, S2R_EINVAL,
                        "SigV4: access key id and secret access key are "
                        "required");
     if (strpbrk(opt->region, "/\n") || strpbrk(opt->service, "/\n") ||
         strpbrk(opt->access_key_id, "/\n, "))
-        return set_err(err, S2R_EINVAL,
+        return s2r_error_set(err, S2R_EINVAL,
                        "SigV4: region, service and key id may not hold "
                        "'/', ',', spaces or newlines");
     if (opt->now_unix_s < 0 || opt->now_unix_s > 253402300799LL)
-        return set_err(err, S2R_EINVAL, "SigV4: signing time out of range");
+        return s2r_error_set(err, S2R_EINVAL, "SigV4: signing time out of range");
     if (opt->presign && (opt->expires_s < 1 || opt->expires_s > 604800))
-        return set_err(err, S2R_EINVAL,
+        return s2r_error_set(err, S2R_EINVAL,
                        "SigV4: X-Amz-Expires must be 1..604800 seconds");
 
     /* time */
@@ -520,7 +507,7 @@ int s2r_sigv4_compute(const s2r_sigv4_request *req,
     if (!gmtime_r(&t, &tm) ||
         strftime(out->amz_date, sizeof(out->amz_date), "%Y%m%dT%H%M%SZ",
                  &tm) != 16)
-        return set_err(err, S2R_EINVAL, "SigV4: signing time out of range");
+        return s2r_error_set(err, S2R_EINVAL, "SigV4: signing time out of range");
     char date8[9];
     memcpy(date8, out->amz_date, 8);
     date8[8] = '\0';
@@ -557,7 +544,7 @@ int s2r_sigv4_compute(const s2r_sigv4_request *req,
         int r = hlist_push(&hl, req->headers[i].name,
                            req->headers[i].value);
         if (r < 0) {
-            rc = set_err(err, S2R_EINVAL,
+            rc = s2r_error_set(err, S2R_EINVAL,
                          "SigV4: header name '%.64s' is not an HTTP token",
                          req->headers[i].name);
             goto fail;
@@ -651,11 +638,11 @@ int s2r_sigv4_compute(const s2r_sigv4_request *req,
     goto done;
 
 crypto:
-    rc = set_err(err, S2R_ERROR, "SigV4: OpenSSL HMAC-SHA256 failed");
+    rc = s2r_error_set(err, S2R_ERROR, "SigV4: OpenSSL HMAC-SHA256 failed");
     goto done;
 fail:
     if (rc == S2R_ENOMEM)
-        set_err(err, S2R_ENOMEM, "SigV4: out of memory");
+        s2r_error_set(err, S2R_ENOMEM, "SigV4: out of memory");
 done:
     if (have_key)
         OPENSSL_cleanse(key, sizeof(key));
@@ -750,12 +737,12 @@ static int creds_from_file(const char *path, const char *section,
     fclose(fp);
     if (f.oom) {
         s2r_aws_credentials_free(&c);
-        set_err(err, S2R_ENOMEM, "out of memory reading %s", path);
+        s2r_error_set(err, S2R_ENOMEM, "out of memory reading %s", path);
         return -1;
     }
     if (r != 0 && !c.access_key_id) {
         s2r_aws_credentials_free(&c);
-        set_err(err, S2R_EINVAL, "%s: line %d: not an INI line", path, r);
+        s2r_error_set(err, S2R_EINVAL, "%s: line %d: not an INI line", path, r);
         return -1;
     }
     if (!c.access_key_id && !c.secret_access_key) {
@@ -764,7 +751,7 @@ static int creds_from_file(const char *path, const char *section,
     }
     if (!c.access_key_id || !c.secret_access_key) {
         s2r_aws_credentials_free(&c);
-        set_err(err, S2R_EINVAL,
+        s2r_error_set(err, S2R_EINVAL,
                 "%s: profile [%s] has %s but not %s", path, label,
                 c.access_key_id ? "aws_access_key_id"
                                 : "aws_secret_access_key",
@@ -781,7 +768,7 @@ int s2r_aws_credentials_load(s2r_aws_credentials *out, const char *profile,
                              s2r_error *err)
 {
     if (!out)
-        return set_err(err, S2R_EINVAL, "no output for AWS credentials");
+        return s2r_error_set(err, S2R_EINVAL, "no output for AWS credentials");
     memset(out, 0, sizeof(*out));
     int explicit_profile = profile && *profile;
     if (!explicit_profile) {
@@ -797,13 +784,13 @@ int s2r_aws_credentials_load(s2r_aws_credentials *out, const char *profile,
             if (!out->access_key_id || !out->secret_access_key ||
                 (tok && !out->session_token)) {
                 s2r_aws_credentials_free(out);
-                return set_err(err, S2R_ENOMEM, "out of memory");
+                return s2r_error_set(err, S2R_ENOMEM, "out of memory");
             }
             snprintf(out->source, sizeof(out->source), "environment");
             return S2R_OK;
         }
         if (ak || sk)
-            return set_err(err, S2R_EINVAL,
+            return s2r_error_set(err, S2R_EINVAL,
                            "%s is set but %s is not",
                            ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                            ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
@@ -839,7 +826,7 @@ int s2r_aws_credentials_load(s2r_aws_credentials *out, const char *profile,
     r = creds_from_file(conf_path, section, profile, out, err);
     if (r != 0)
         return r > 0 ? S2R_OK : err ? err->code : S2R_EINVAL;
-    return set_err(err, S2R_ENOTFOUND,
+    return s2r_error_set(err, S2R_ENOTFOUND,
                    "no AWS credentials: set AWS_ACCESS_KEY_ID and "
                    "AWS_SECRET_ACCESS_KEY, or add profile [%s] to %s "
                    "(AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)",
@@ -883,18 +870,18 @@ static int split_url(const char *url, char **host_out, char **path_out,
     *host_out = *path_out = *query_out = NULL;
     CURLU *u = curl_url();
     if (!u)
-        return set_err(err, S2R_ENOMEM, "out of memory");
+        return s2r_error_set(err, S2R_ENOMEM, "out of memory");
     char *scheme = NULL, *host = NULL, *port = NULL;
     int rc = S2R_OK;
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
     if (uc != CURLUE_OK) {
-        rc = set_err(err, S2R_EINVAL, "SigV4: cannot parse the URL: %s",
+        rc = s2r_error_set(err, S2R_EINVAL, "SigV4: cannot parse the URL: %s",
                      curl_url_strerror(uc));
         goto out;
     }
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = set_err(err, S2R_EINVAL, "SigV4: the URL has no host");
+        rc = s2r_error_set(err, S2R_EINVAL, "SigV4: the URL has no host");
         goto out;
     }
     if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
@@ -921,7 +908,7 @@ static int split_url(const char *url, char **host_out, char **path_out,
         free(*path_out);
         free(*query_out);
         *host_out = *path_out = *query_out = NULL;
-        rc = set_err(err, S2R_ENOMEM, "out of memory");
+        rc = s2r_error_set(err, S2R_ENOMEM, "out of memory");
         goto out;
     }
     snprintf(*host_out, hl, "%s%s%s", host, port ? ":" : "",
@@ -946,7 +933,7 @@ int s2r_sigv4_sign(const s2r_instance_ctx *ctx, const s2r_sigv4_params *params,
                                   sizeof(params->now_unix_s) ||
         req->struct_size < offsetof(s2r_http_request, body_len) +
                                sizeof(req->body_len) || !req->url)
-        return set_err(err, S2R_EINVAL,
+        return s2r_error_set(err, S2R_EINVAL,
                        "aws_sigv4_sign: missing parameters, request or URL");
     s2r_aws_credentials creds = {0};
     const char *ak = params->access_key_id, *sk = params->secret_access_key;
@@ -968,7 +955,7 @@ int s2r_sigv4_sign(const s2r_instance_ctx *ctx, const s2r_sigv4_params *params,
         goto out;
     hv = calloc((size_t)req->n_headers + 1, sizeof(*hv));
     if (!hv) {
-        rc = set_err(err, S2R_ENOMEM, "out of memory");
+        rc = s2r_error_set(err, S2R_ENOMEM, "out of memory");
         goto out;
     }
     size_t nh = 0;
@@ -1018,7 +1005,7 @@ int s2r_sigv4_sign(const s2r_instance_ctx *ctx, const s2r_sigv4_params *params,
                     res.authorization)) {
         if (headers_out && max_headers)
             OPENSSL_cleanse(headers_out, sizeof(*headers_out) * max_headers);
-        rc = set_err(err, S2R_ETOOBIG,
+        rc = s2r_error_set(err, S2R_ETOOBIG,
                      "aws_sigv4_sign: %u header slots are not enough "
                      "(need %d)", max_headers, tok && *tok ? 4 : 3);
         goto out;

@@ -86,6 +86,19 @@ void s2r_diags_clear(s2r_diags *d)
     }
 }
 
+int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    err->http_status = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
 int s2r_strv_push(s2r_strv *sv, const char *s)
 {
     if (sv->n + 1 >= sv->cap) {
