@@ -5,25 +5,71 @@
 #include "commands.h"
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-/* subcommands live in other files of apps/; a build without them says so */
-int s2r_cmd_plugins(int argc, char **argv) __attribute__((weak));
-int s2r_cmd_help_plugin(int argc, char **argv) __attribute__((weak));
-int s2r_cmd_check_config(int argc, char **argv) __attribute__((weak));
-int s2r_cmd_serve(int argc, char **argv) __attribute__((weak));
-int s2r_cmd_lambda(int argc, char **argv) __attribute__((weak));
-int s2r_cmd_convert_with_provider(const char *file, const char *buf,
-                                  size_t len, const char *format,
-                                  const char *config_path,
-                                  const char *plugin_dir, bool prompt_only,
-                                  char **out, s2r_diags *diags)
-    __attribute__((weak));
+/* The subcommands and the provider path live in libs2r-runtime.so (libcurl,
+ * OpenSSL, libmicrohttpd, SQLite, the plugin loader). The plain conversion
+ * does not load it, so it starts in about a millisecond. */
+typedef int (*cmd_fn)(int, char **);
+typedef int (*provider_fn)(const char *file, const char *buf, size_t len,
+                           const char *format, const char *config_path,
+                           const char *plugin_dir, bool prompt_only,
+                           char **out, s2r_diags *diags);
+
+/* Where libs2r-runtime.so is: $S2R_RUNTIME_LIB, beside the program (build
+ * tree), <prefix>/<libdir>/s2r relative to it or as configured, else the
+ * library search path (the Lambda package runs s2r through its own loader
+ * with --library-path). */
+static void *runtime_handle(void)
+{
+    static void *h;
+    static bool tried;
+    if (tried)
+        return h;
+    tried = true;
+    const char *name = "libs2r-runtime.so";
+    const char *env = getenv("S2R_RUNTIME_LIB");
+    if (env && *env && (h = dlopen(env, RTLD_NOW | RTLD_LOCAL)))
+        return h;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char path[8192];
+            snprintf(path, sizeof(path), "%s/%s", exe, name);
+            if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+                return h;
+            snprintf(path, sizeof(path), "%s/../%s/%s", exe,
+                     S2R_RUNTIME_RELDIR, name);
+            if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+                return h;
+        }
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", S2R_RUNTIME_DIR, name);
+    if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+        return h;
+    h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        fprintf(stderr, "s2r: cannot load %s: %s\n", name, dlerror());
+    return h;
+}
+
+static void *runtime_sym(const char *sym)
+{
+    void *h = runtime_handle();
+    return h ? dlsym(h, sym) : NULL;
+}
 
 #define S2R_MAX_SCRIPT (4u << 20) /* slurmctld's default max_script_size */
 
@@ -235,12 +281,15 @@ int s2r_cmd_convert(int argc, char **argv)
      * runs through the plugin registry like any other */
     bool use_provider = prompt_only || config_path ||
                         getenv("S2R_API_ENDPOINT");
-    if (use_provider && s2r_cmd_convert_with_provider) {
-        rc = s2r_cmd_convert_with_provider(script, buf, len, format,
-                                           config_path, plugin_dir,
-                                           prompt_only, &out, &diags);
-    } else if (use_provider && (prompt_only || cfg.provider)) {
-        fprintf(stderr, "s2r: this build has no provider plugins\n");
+    provider_fn with_provider =
+        use_provider ? (provider_fn)runtime_sym("s2r_cmd_convert_with_provider")
+                     : NULL;
+    if (with_provider) {
+        rc = with_provider(script, buf, len, format, config_path, plugin_dir,
+                           prompt_only, &out, &diags);
+    } else if (use_provider) {
+        fprintf(stderr, "s2r: the provider plugins are not available "
+                        "(libs2r-runtime.so)\n");
         goto done;
     } else {
         rc = s2r_convert_buffer(&out, script, buf, len, (s2r_format)fmt, &cfg,
@@ -265,24 +314,23 @@ int main(int argc, char **argv)
 {
     static const struct {
         const char *name;
-        int (*fn)(int, char **);
-    } *cmd, cmds[] = {
-        {"plugins", NULL}, {"help", NULL}, {"check-config", NULL},
-        {"serve", NULL}, {"lambda", NULL}, {NULL, NULL}};
-    int (*const fns[])(int, char **) = {s2r_cmd_plugins, s2r_cmd_help_plugin,
-                                        s2r_cmd_check_config, s2r_cmd_serve,
-                                        s2r_cmd_lambda};
+        const char *symbol;
+    } cmds[] = {{"plugins", "s2r_cmd_plugins"},
+                {"help", "s2r_cmd_help_plugin"},
+                {"check-config", "s2r_cmd_check_config"},
+                {"serve", "s2r_cmd_serve"},
+                {"lambda", "s2r_cmd_lambda"}};
     if (argc > 1) {
-        size_t i = 0;
-        for (cmd = cmds; cmd->name; cmd++, i++) {
-            if (strcmp(argv[1], cmd->name) != 0)
+        for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+            if (strcmp(argv[1], cmds[i].name) != 0)
                 continue;
-            if (!fns[i]) {
+            cmd_fn fn = (cmd_fn)runtime_sym(cmds[i].symbol);
+            if (!fn) {
                 fprintf(stderr, "s2r: '%s' is not available in this build\n",
-                        cmd->name);
+                        cmds[i].name);
                 return 2;
             }
-            return fns[i](argc - 1, argv + 1);
+            return fn(argc - 1, argv + 1);
         }
     }
     return s2r_cmd_convert(argc, argv);

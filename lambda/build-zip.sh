@@ -10,6 +10,7 @@
 #
 #   bootstrap                          lambda/bootstrap
 #   bin/s2r                            the program
+#   lib/s2r/libs2r-runtime.so          subcommands, plugin host, server
 #   lib/s2r/plugins/s2r-*.so           every installed plugin
 #   lib/*.so*                          every shared library they need,
 #                                      glibc and its loader included
@@ -57,12 +58,19 @@ cmake --install "$build" --prefix "$build/lambda-install" >/dev/null
 cp "$build/lambda-install/bin/s2r" "$stage/bin/s2r"
 find "$build/lambda-install" -name 's2r-*.so' -exec cp {} \
     "$stage/lib/s2r/plugins/" \;
+find "$build/lambda-install" -name libs2r-runtime.so -exec cp {} \
+    "$stage/lib/s2r/" \;
+[ -f "$stage/lib/s2r/libs2r-runtime.so" ] || {
+    echo "build-zip.sh: libs2r-runtime.so was not installed" >&2
+    exit 1
+}
 rm -rf "$build/lambda-install"
-strip --strip-unneeded "$stage/bin/s2r" "$stage"/lib/s2r/plugins/*.so \
+strip --strip-unneeded "$stage/bin/s2r" "$stage"/lib/s2r/*.so \
+    "$stage"/lib/s2r/plugins/*.so \
     2>/dev/null || true
 
 # every library the program and the plugins load, resolved by ldd
-for f in "$stage/bin/s2r" "$stage"/lib/s2r/plugins/*.so; do
+for f in "$stage/bin/s2r" "$stage"/lib/s2r/*.so "$stage"/lib/s2r/plugins/*.so; do
     ldd "$f" | awk '/=>/ && $3 ~ /^\// {print $3} /^[ \t]*\/[^ ]*ld-linux/ {print $1}'
 done | sort -u | while read -r lib; do
     cp -L "$lib" "$stage/lib/$(basename "$lib")"
