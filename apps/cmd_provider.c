@@ -204,6 +204,23 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
         goto done;
     }
 
+    if (prompt_only) {
+        /* the prompt is the core's, the same for every model provider:
+         * no plugin is created, so no secret is needed */
+        s2r_pipeline_request preq = {.file = file, .script = buf, .len = len,
+                                      .format = (s2r_format)f,
+                                      .prompt_only = true};
+        s2r_pipeline_result res;
+        rc = s2r_pipeline_run(&cfg, NULL, &preq, &res);
+        for (size_t i = 0; i < res.diags.n; i++)
+            copy_diag(diags, &res.diags.v[i]);
+        if (rc == S2R_OK) {
+            *out = res.output;
+            res.output = NULL;
+        }
+        s2r_pipeline_result_free(&res);
+        goto done;
+    }
     s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
     ro.plugin_dir = plugin_dir;
     if (have_ini) {

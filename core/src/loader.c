@@ -61,14 +61,28 @@ int s2r_loader_search_path(s2r_strv *out, const char *cli_dir,
                            const char *core_dir)
 {
     if (push_dirs(out, cli_dir) || push_dirs(out, core_dir) ||
-        push_dirs(out, getenv("S2R_PLUGIN_PATH")) ||
-        push_dirs(out, S2R_DEFAULT_PLUGINDIR))
+        push_dirs(out, getenv("S2R_PLUGIN_PATH")))
         return S2R_ENOMEM;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash = NULL;
     if (n > 0) {
         exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
+        slash = strrchr(exe, '/');
+    }
+    if (slash) {
+        /* a build tree: the plugins built beside the program */
+        char built[PATH_MAX + 16];
+        struct stat st;
+        snprintf(built, sizeof(built), "%.*s/plugins", (int)(slash - exe),
+                 exe);
+        if (stat(built, &st) == 0 && S_ISDIR(st.st_mode) &&
+            push_dirs(out, built))
+            return S2R_ENOMEM;
+    }
+    if (push_dirs(out, S2R_DEFAULT_PLUGINDIR))
+        return S2R_ENOMEM;
+    if (n > 0) {
         if (slash) {
             *slash = '\0';
             char rel[PATH_MAX + 64];
