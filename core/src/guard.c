@@ -9,14 +9,22 @@
  *      states is compared with the rules workload; a difference is a
  *      warning naming both values and changes nothing
  *   3. empty -> fallback; unsafe text (command, script, env values,
- *      remote output) -> fallback
+ *      remote output) -> fallback; then the structure: the command or
+ *      script, lexed (shell_lex.h), may run only programs the script runs
+ *      (or harmless helpers), under literal names, and set no loader
+ *      variable (PATH, PYTHONPATH, LD_*...) the script does not set so
+ *      -> fallback
  *   4. merge, part by part: image (OCI reference; never replaces the
- *      script's own image), command (must keep the main computation and
- *      its launcher, and read no SLURM variable a pod lacks), env (never
- *      changes a value the script sets), notes -> notes
+ *      script's own image), command (must keep the main computation, its
+ *      launcher and the launcher's process counts, and read no SLURM
+ *      variable a pod lacks), env (never changes a value the script sets,
+ *      never sets a loader variable), notes -> notes
+ * Secrets: the registry redacts the provider's secret option values from
+ * the answer before it gets here (s2r_registry_convert).
  */
 #include "llm.h"
 #include "model_json.h"
+#include "shell_lex.h"
 
 #include <pthread.h>
 #include <regex.h>
@@ -630,11 +638,883 @@ static char *proposal_text(const proposal *p)
     return p->script ? strdup(p->script) : NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Structural check: what the proposed body runs                       */
+/* ------------------------------------------------------------------ */
+
+/* Names that decide which program runs or what it loads: a model may set
+ * them (in "env" or in its script) only to the value the script itself
+ * gives them. */
+static int env_name_loads(const char *n)
+{
+    static const char *const exact[] = {
+        "PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT",
+        "PYTHONUSERBASE", "PYTHONPLATLIBDIR", "PYTHONWARNINGS",
+        "PYTHONBREAKPOINT", "PYTHONEXECUTABLE", "PERL5LIB", "PERLLIB",
+        "PERL5OPT", "RUBYLIB", "RUBYOPT", "GEM_PATH", "GEM_HOME",
+        "NODE_OPTIONS", "NODE_PATH", "LUA_PATH", "LUA_CPATH", "R_LIBS",
+        "R_LIBS_USER", "R_LIBS_SITE", "R_PROFILE", "R_PROFILE_USER",
+        "R_ENVIRON", "R_ENVIRON_USER", "CLASSPATH", "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "BASH_ENV", "ENV", "IFS",
+        "CDPATH", "HOME", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS", "PS4",
+        "GLOBIGNORE", "GCONV_PATH", "GLIBC_TUNABLES", "HOSTALIASES",
+        "OPENSSL_CONF", "OPENSSL_ENGINES", "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "CONDA_PREFIX",
+        "VIRTUAL_ENV", NULL};
+    for (size_t i = 0; exact[i]; i++)
+        if (!strcmp(n, exact[i]))
+            return 1;
+    return !strncmp(n, "LD_", 3) || !strncmp(n, "DYLD_", 5) ||
+           !strncmp(n, "BASH_FUNC_", 10);
+}
+
+/* One word of a command: from the lexer, or an argv element (literal). */
+typedef struct wtok {
+    const char *v;
+    int lit;    /* no expansion: v is the argv string */
+    int assign; /* a leading NAME=value of a lexed command */
+    const sh_word *w; /* lexed word (substitutions), or NULL */
+} wtok;
+
+/* A walk over what a body runs. In collect mode it records the programs,
+ * assignments and launcher options of the script's own body; in check
+ * mode it refuses the first thing the script does not do. */
+typedef struct swalk {
+    int check;          /* 0: collect into the sets, 1: check against */
+    s2r_strv *progs;    /* programs the script runs (names as written) */
+    s2r_strv *assigns;  /* NAME=value the script assigns */
+    s2r_strv *par;      /* launcher\x1fkey\x1fvalue, of this body */
+    const s2r_envv *env;/* the rules workload's env (script values) */
+    const char *cmd_src;/* source of the current lexed command, or NULL */
+    size_t cmd_len;
+    char why[256];      /* check mode: the refusal, "" when none */
+    int depth;
+    int oom;
+} swalk;
+
+static int sv_has(const s2r_strv *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (!strcmp(sv->v[i], s))
+            return 1;
+    return 0;
+}
+
+static void sv_add(swalk *w, s2r_strv *sv, const char *s)
+{
+    if (!sv_has(sv, s) && s2r_strv_push(sv, s))
+        w->oom = 1;
+}
+
+static void refuse(swalk *w, const char *fmt, const char *a)
+{
+    if (w->why[0])
+        return;
+    char shown[96];
+    excerpt(shown, sizeof(shown), a ? a : "");
+    snprintf(w->why, sizeof(w->why), fmt, shown);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Does the script run program @p name? A bare name also matches a path
+ * the script runs (python for /opt/conda/bin/python); a path must match
+ * exactly. */
+static int prog_known(const swalk *w, const char *name)
+{
+    static const char *const mpi[] = {"mpirun", "mpiexec", "orterun",
+                                      "mpiexec.hydra", NULL};
+    if (sv_has(w->progs, name))
+        return 1;
+    /* one MPI launcher for another */
+    for (size_t i = 0; mpi[i]; i++)
+        if (!strcmp(name, mpi[i]))
+            for (size_t k = 0; mpi[k]; k++)
+                if (sv_has(w->progs, mpi[k]))
+                    return 1;
+    if (strchr(name, '/'))
+        return 0;
+    for (size_t i = 0; i < w->progs->n; i++)
+        if (!strcmp(base_name(w->progs->v[i]), name))
+            return 1;
+    return 0;
+}
+
+/* NAME=value (an assignment word, an export argument, an env argument). */
+static void see_assignment(swalk *w, const char *a)
+{
+    const char *eq = strchr(a, '=');
+    if (!eq || eq == a)
+        return;
+    size_t nl = (size_t)(eq - a);
+    if (a[nl - 1] == '+')
+        nl--;
+    char name[130];
+    if (nl >= sizeof(name))
+        return;
+    memcpy(name, a, nl);
+    name[nl] = '\0';
+    if (!w->check) {
+        sv_add(w, w->assigns, a);
+        return;
+    }
+    if (!env_name_loads(name) || sv_has(w->assigns, a))
+        return;
+    const char *cur = s2r_envv_get(w->env, name);
+    if (cur && eq[-1] != '+' && !strcmp(cur, eq + 1))
+        return;
+    refuse(w, "sets %s, which decides which program runs or what it loads "
+              "(the script does not set it so)", name);
+}
+
+static void walk_text(swalk *w, const char *text, size_t len);
+
+/* Command substitutions ($(...) and `...`) inside a word's raw text. */
+static void walk_substitutions(swalk *w, const sh_word *word)
+{
+    for (size_t s = 0; word && s < word->nsegs; s++) {
+        if (word->segs[s].type == SH_SEG_LIT)
+            continue;
+        const char *t = word->segs[s].text;
+        for (size_t i = 0; t[i]; i++) {
+            if (t[i] == '\\' && t[i + 1]) {
+                i++;
+                continue;
+            }
+            if (t[i] == '`') {
+                size_t j = i + 1;
+                while (t[j] && t[j] != '`')
+                    j += t[j] == '\\' && t[j + 1] ? 2 : 1;
+                walk_text(w, t + i + 1, j - i - 1);
+                i = t[j] ? j : j - 1;
+            } else if (t[i] == '$' && t[i + 1] == '(' && t[i + 2] != '(') {
+                size_t j = i + 2;
+                int depth = 1;
+                char q = 0;
+                for (; t[j]; j++) {
+                    if (q) {
+                        if (t[j] == q)
+                            q = 0;
+                        else if (q == '"' && t[j] == '\\' && t[j + 1])
+                            j++;
+                    } else if (t[j] == '\'' || t[j] == '"') {
+                        q = t[j];
+                    } else if (t[j] == '\\' && t[j + 1]) {
+                        j++;
+                    } else if (t[j] == '(') {
+                        depth++;
+                    } else if (t[j] == ')' && --depth == 0) {
+                        break;
+                    }
+                }
+                walk_text(w, t + i + 2, j - i - 2);
+                i = t[j] ? j : j - 1;
+            }
+        }
+    }
+}
+
+/* ---- launchers: options that set how many processes run ---- */
+
+typedef struct optspec {
+    const char *name;
+    int nvals;       /* words it takes when not written --name=value */
+    const char *key; /* parallelism key it sets, or NULL */
+} optspec;
+
+typedef struct launcher {
+    const char *family;
+    const optspec *opts;
+    int unknown_takes_value; /* options not in opts: 1 word of value? */
+} launcher;
+
+static const optspec torchrun_opts[] = {
+    {"--nproc_per_node", 1, "nproc_per_node"},
+    {"--nproc-per-node", 1, "nproc_per_node"},
+    {"--nnodes", 1, "nnodes"},
+    {"--standalone", 0, NULL}, {"--no-python", 0, NULL},
+    {"--no_python", 0, NULL}, {"-m", 0, NULL}, {"--module", 0, NULL},
+    {"--run-path", 0, NULL}, {"--run_path", 0, NULL},
+    {"--use-env", 0, NULL}, {"--use_env", 0, NULL}, {NULL, 0, NULL}};
+static const optspec accelerate_opts[] = {
+    {"--num_processes", 1, "num_processes"},
+    {"--num-processes", 1, "num_processes"},
+    {"--num_machines", 1, "num_machines"},
+    {"--num-machines", 1, "num_machines"},
+    {"--multi_gpu", 0, NULL}, {"--multi-gpu", 0, NULL}, {"--cpu", 0, NULL},
+    {"--use_cpu", 0, NULL}, {"--tpu", 0, NULL}, {"--use_deepspeed", 0, NULL},
+    {"--use_fsdp", 0, NULL}, {"--use_megatron_lm", 0, NULL},
+    {"--use_xpu", 0, NULL}, {"-m", 0, NULL}, {"--module", 0, NULL},
+    {"--no_python", 0, NULL}, {"--debug", 0, NULL}, {"-q", 0, NULL},
+    {"--quiet", 0, NULL}, {"--same_network", 0, NULL},
+    {"--fp16", 0, NULL}, {"--dynamo_use_fullgraph", 0, NULL},
+    {NULL, 0, NULL}};
+static const optspec deepspeed_opts[] = {
+    {"--num_gpus", 1, "num_gpus"}, {"--num-gpus", 1, "num_gpus"},
+    {"--num_nodes", 1, "num_nodes"}, {"--num-nodes", 1, "num_nodes"},
+    {"--no_python", 0, NULL}, {"--no-python", 0, NULL},
+    {"--module", 0, NULL}, {"--no_local_rank", 0, NULL},
+    {"--enable_each_rank_log", 1, NULL}, {"--autotuning", 1, NULL},
+    {"--force_multi", 0, NULL}, {"--save_pid", 0, NULL},
+    {"--bind_cores_to_rank", 0, NULL}, {"--no_ssh_check", 0, NULL},
+    {"--no_ssh", 0, NULL}, {NULL, 0, NULL}};
+static const optspec mpirun_opts[] = {
+    {"-np", 1, "np"}, {"--np", 1, "np"}, {"-n", 1, "np"}, {"--n", 1, "np"},
+    {"-c", 1, "np"},
+    {"-N", 1, "npernode"}, {"-npernode", 1, "npernode"},
+    {"--npernode", 1, "npernode"}, {"-ppn", 1, "npernode"},
+    {"--ppn", 1, "npernode"}, {"-perhost", 1, "npernode"},
+    {"-H", 1, NULL}, {"-host", 1, NULL}, {"--host", 1, NULL},
+    {"-hosts", 1, NULL}, {"-hostfile", 1, NULL}, {"--hostfile", 1, NULL},
+    {"-machinefile", 1, NULL}, {"--machinefile", 1, NULL}, {"-f", 1, NULL},
+    {"-wdir", 1, NULL}, {"--wdir", 1, NULL}, {"-wd", 1, NULL},
+    {"-x", 1, NULL}, {"-genv", 2, NULL}, {"-env", 2, NULL},
+    {"--mca", 2, NULL}, {"-mca", 2, NULL}, {"-gmca", 2, NULL},
+    {"--gmca", 2, NULL}, {"--map-by", 1, NULL}, {"-map-by", 1, NULL},
+    {"--bind-to", 1, NULL}, {"-bind-to", 1, NULL}, {"--rank-by", 1, NULL},
+    {"-rank-by", 1, NULL}, {"--prefix", 1, NULL}, {"-prefix", 1, NULL},
+    {"--output-filename", 1, NULL}, {"-output-filename", 1, NULL},
+    {"--cpus-per-proc", 1, NULL}, {"-cpus-per-proc", 1, NULL},
+    {"--cpus-per-rank", 1, NULL}, {"-cpus-per-rank", 1, NULL},
+    {"-launcher", 1, NULL}, {"-bootstrap", 1, NULL}, {"-iface", 1, NULL},
+    {"-genvlist", 1, NULL}, {"--tag-output", 0, NULL}, {NULL, 0, NULL}};
+static const optspec srun_opts[] = {
+    {"-n", 1, "ntasks"}, {"--ntasks", 1, "ntasks"}, {"-N", 1, "nodes"},
+    {"--nodes", 1, "nodes"}, {"-c", 1, NULL}, {"-p", 1, NULL},
+    {"-t", 1, NULL}, {"-J", 1, NULL}, {"-o", 1, NULL}, {"-e", 1, NULL},
+    {"-i", 1, NULL}, {"-G", 1, NULL}, {"-w", 1, NULL}, {"-x", 1, NULL},
+    {"-A", 1, NULL}, {"-q", 1, NULL}, {"-m", 1, NULL}, {"-d", 1, NULL},
+    {"-D", 1, NULL}, {"-C", 1, NULL}, {"-L", 1, NULL}, {"-M", 1, NULL},
+    {"-r", 1, NULL}, {"-T", 1, NULL}, {"-W", 1, NULL}, {"-B", 1, NULL},
+    {"-S", 1, NULL}, {"--cpus-per-task", 1, NULL}, {"--gpus", 1, NULL},
+    {"--gres", 1, NULL}, {"--partition", 1, NULL}, {"--time", 1, NULL},
+    {"--job-name", 1, NULL}, {"--output", 1, NULL}, {"--error", 1, NULL},
+    {"--mpi", 1, NULL}, {"--ntasks-per-node", 1, NULL},
+    {"--gpus-per-task", 1, NULL}, {"--mem", 1, NULL},
+    {"--container-image", 1, NULL}, {"--container-mounts", 1, NULL},
+    {"--cpu-bind", 1, NULL}, {"--distribution", 1, NULL},
+    {"--export", 1, NULL}, {NULL, 0, NULL}};
+static const optspec env_opts[] = {
+    {"-u", 1, NULL}, {"--unset", 1, NULL}, {"-C", 1, NULL},
+    {"--chdir", 1, NULL}, {"-S", 1, NULL}, {"--split-string", 1, NULL},
+    {NULL, 0, NULL}};
+static const optspec timeout_opts[] = {
+    {"-s", 1, NULL}, {"--signal", 1, NULL}, {"-k", 1, NULL},
+    {"--kill-after", 1, NULL}, {NULL, 0, NULL}};
+static const optspec nice_opts[] = {
+    {"-n", 1, NULL}, {"--adjustment", 1, NULL}, {NULL, 0, NULL}};
+static const optspec stdbuf_opts[] = {
+    {"-i", 1, NULL}, {"-o", 1, NULL}, {"-e", 1, NULL}, {NULL, 0, NULL}};
+static const optspec taskset_opts[] = {
+    {"-c", 1, NULL}, {"--cpu-list", 1, NULL}, {NULL, 0, NULL}};
+static const optspec container_opts[] = {
+    {"-B", 1, NULL}, {"--bind", 1, NULL}, {"-H", 1, NULL},
+    {"--home", 1, NULL}, {"-W", 1, NULL}, {"--workdir", 1, NULL},
+    {"--pwd", 1, NULL}, {"-o", 1, NULL}, {"--overlay", 1, NULL},
+    {"--env", 1, NULL}, {"--env-file", 1, NULL}, {"-S", 1, NULL},
+    {"--scratch", 1, NULL}, {"--security", 1, NULL}, {NULL, 0, NULL}};
+static const optspec no_opts[] = {{NULL, 0, NULL}};
+
+static const launcher L_TORCHRUN = {"torchrun", torchrun_opts, 1};
+static const launcher L_ACCELERATE = {"accelerate", accelerate_opts, 1};
+static const launcher L_DEEPSPEED = {"deepspeed", deepspeed_opts, 1};
+static const launcher L_MPIRUN = {"mpirun", mpirun_opts, 0};
+static const launcher L_SRUN = {"srun", srun_opts, 0};
+
+static const optspec *opt_find(const optspec *o, const char *w, size_t nl)
+{
+    for (; o->name; o++)
+        if (strlen(o->name) == nl && !strncmp(o->name, w, nl))
+            return o;
+    return NULL;
+}
+
+static void par_add(swalk *w, const char *family, const char *key,
+                    const char *value)
+{
+    char *e = NULL;
+    if (asprintf(&e, "%s\x1f%s\x1f%s", family, key, value) < 0) {
+        w->oom = 1;
+        return;
+    }
+    sv_add(w, w->par, e);
+    free(e);
+}
+
+/* Skip the options of a launcher or wrapper from word @p i; records the
+ * parallelism keys of @p fam (may be NULL). Returns the index of the
+ * first operand (the program or script), n when none. A word that is not
+ * literal stops nothing: its text is compared like a literal. */
+static size_t skip_options(swalk *w, const wtok *t, size_t i, size_t n,
+                           const optspec *opts, int unknown_takes_value,
+                           const char *fam)
+{
+    while (i < n) {
+        const char *a = t[i].v;
+        if (!strcmp(a, "--"))
+            return i + 1;
+        if (a[0] != '-' || !a[1])
+            return i;
+        const char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        const optspec *o = opt_find(opts, a, nl);
+        const char *val = eq ? eq + 1 : NULL;
+        int nvals = o ? o->nvals : unknown_takes_value;
+        if (!o && a[1] != '-' && nl > 2 && !eq) {
+            /* -n8, -np8: a short option with its value attached */
+            for (size_t k = nl - 1; k >= 2 && !o; k--) {
+                const optspec *p = opt_find(opts, a, k);
+                if (p && p->nvals == 1 && p->key) {
+                    o = p;
+                    val = a + k;
+                    nvals = 1;
+                }
+            }
+        }
+        if (val) {
+            if (o && o->key && fam)
+                par_add(w, fam, o->key, val);
+            i++;
+            continue;
+        }
+        if (o && o->key && fam && i + 1 < n && nvals)
+            par_add(w, fam, o->key, t[i + 1].v);
+        i += 1 + (size_t)nvals;
+    }
+    return n;
+}
+
+/* ---- the allow-list: harmless helpers a model may add ---- */
+
+static int all_args_in(const wtok *t, size_t i, size_t n,
+                       const char *const *ok, int prefix_ok)
+{
+    for (; i < n; i++) {
+        int hit = 0;
+        for (size_t k = 0; ok[k] && !hit; k++)
+            hit = !strcmp(t[i].v, ok[k]) ||
+                  (prefix_ok && ok[k][strlen(ok[k]) - 1] == '=' &&
+                   !strncmp(t[i].v, ok[k], strlen(ok[k])));
+        if (!hit)
+            return 0;
+    }
+    return 1;
+}
+
+/* Does the command text @p s redirect output into a file (not /dev/null,
+ * /dev/stdout, /dev/stderr or another descriptor)? */
+static int writes_file(const char *s, size_t n)
+{
+    char q = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (q) {
+            if (s[i] == q)
+                q = 0;
+            else if (q == '"' && s[i] == '\\')
+                i++;
+            continue;
+        }
+        if (s[i] == '\'' || s[i] == '"') {
+            q = s[i];
+            continue;
+        }
+        if (s[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (s[i] != '>')
+            continue;
+        size_t j = i + 1;
+        if (j < n && (s[j] == '>' || s[j] == '|'))
+            j++;
+        if (j < n && s[j] == '&')
+            continue; /* >&2 */
+        while (j < n && (s[j] == ' ' || s[j] == '\t'))
+            j++;
+        size_t e = j;
+        while (e < n && !strchr(" \t\n;|&)", s[e]))
+            e++;
+        static const char *const ok[] = {"/dev/null", "/dev/stdout",
+                                         "/dev/stderr", NULL};
+        int fine = 0;
+        for (size_t k = 0; ok[k] && !fine; k++)
+            fine = e - j == strlen(ok[k]) && !strncmp(s + j, ok[k], e - j);
+        if (!fine)
+            return 1;
+        i = e;
+    }
+    return 0;
+}
+
+/* 1 when t[i] (the program) with its arguments is a harmless helper. */
+static int harmless(swalk *w, const wtok *t, size_t i, size_t n)
+{
+    if (w->cmd_src && writes_file(w->cmd_src, w->cmd_len))
+        return 0; /* echo ... > train.py is not harmless */
+    static const char *const any_args[] = {
+        "echo", "printf", "cd", "pwd", "set", "true", "false", ":",
+        "test", "[", "[[", "wait", "sleep", "unset", "shift", "nproc", "uname",
+        "whoami", NULL};
+    static const char *const assigners[] = {
+        "export", "declare", "typeset", "local", "readonly", NULL};
+    const char *p = t[i].v;
+    for (size_t k = 0; any_args[k]; k++)
+        if (!strcmp(p, any_args[k]))
+            return 1;
+    for (size_t k = 0; assigners[k]; k++)
+        if (!strcmp(p, assigners[k])) {
+            for (size_t j = i + 1; j < n; j++)
+                if (t[j].v[0] != '-')
+                    see_assignment(w, t[j].v);
+            return 1;
+        }
+    if (!strcmp(p, "mkdir")) {
+        static const char *const ok[] = {"-p", "-v", "-pv", "-vp",
+                                         "--parents", "--verbose", NULL};
+        for (size_t j = i + 1; j < n; j++)
+            if (t[j].v[0] == '-' && !all_args_in(t, j, j + 1, ok, 0))
+                return 0;
+        return 1;
+    }
+    if (!strcmp(p, "nvidia-smi")) {
+        static const char *const ok[] = {"-L", "--list-gpus", "-q",
+                                         "--query", "--query-gpu=",
+                                         "--format=", "topo", "-m", NULL};
+        return all_args_in(t, i + 1, n, ok, 1);
+    }
+    if (!strcmp(p, "hostname")) {
+        static const char *const ok[] = {"-f", "-s", "-i", "-I", NULL};
+        return all_args_in(t, i + 1, n, ok, 0);
+    }
+    if (!strcmp(p, "date")) {
+        for (size_t j = i + 1; j < n; j++)
+            if (t[j].v[0] != '+' && strcmp(t[j].v, "-u") &&
+                strcmp(t[j].v, "-R") && strncmp(t[j].v, "-I", 2) &&
+                strncmp(t[j].v, "--iso-8601", 10))
+                return 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- one command ---- */
+
+static const char *const shells[] = {"bash", "sh", "dash", "zsh", "ksh",
+                                     NULL};
+
+static int in_strs(const char *s, const char *const *l)
+{
+    for (size_t i = 0; l[i]; i++)
+        if (!strcmp(s, l[i]))
+            return 1;
+    return 0;
+}
+
+/* A shell run on a string (bash -c '...'): the string is a body. */
+static int shell_dash_c(swalk *w, const wtok *t, size_t i, size_t n)
+{
+    size_t j = i + 1;
+    int dash_c = 0;
+    for (; j < n && t[j].v[0] == '-' && strcmp(t[j].v, "--"); j++) {
+        if (t[j].v[1] != '-' && strchr(t[j].v, 'c'))
+            dash_c = 1;
+        if (!strcmp(t[j].v, "-o") || !strcmp(t[j].v, "+o"))
+            j++;
+    }
+    if (!dash_c)
+        return 0;
+    if (j >= n)
+        return 1;
+    if (t[j].lit)
+        walk_text(w, t[j].v, strlen(t[j].v));
+    else if (!w->check)
+        sv_add(w, w->progs, t[j].v);
+    else if (!prog_known(w, t[j].v))
+        refuse(w, "runs a computed body (%s)", t[j].v);
+    return 1;
+}
+
+static void walk_cmd(swalk *w, const wtok *t, size_t n)
+{
+    size_t i = 0;
+    if (++w->depth > 16) {
+        if (w->check)
+            refuse(w, "nests commands too deeply (%s)", n ? t[0].v : "");
+        w->depth--;
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        walk_substitutions(w, t[k].w);
+    while (i < n && t[i].assign)
+        see_assignment(w, t[i++].v);
+    while (i < n && !w->why[0] && !w->oom) {
+        const char *p = t[i].v;
+        /* `[` and `[[` are unterminated brackets, kept as they are */
+        if (!t[i].lit && strcmp(p, "[") != 0 && strcmp(p, "[[") != 0) {
+            if (!w->check)
+                sv_add(w, w->progs, p);
+            else if (!prog_known(w, p))
+                refuse(w, "runs a command whose name is computed (%s)", p);
+            break;
+        }
+        const char *b = base_name(p);
+        /* transparent wrappers: what they run is checked instead */
+        if (!strcmp(b, "exec") || !strcmp(b, "command") ||
+            !strcmp(b, "builtin") || !strcmp(b, "nohup") ||
+            !strcmp(b, "time") || !strcmp(b, "setsid")) {
+            i = skip_options(w, t, i + 1, n, no_opts, 0, NULL);
+            continue;
+        }
+        if (!strcmp(b, "env")) {
+            i = skip_options(w, t, i + 1, n, env_opts, 0, NULL);
+            while (i < n && strchr(t[i].v, '=') && t[i].v[0] != '=' &&
+                   t[i].v[0] != '/') {
+                see_assignment(w, t[i].v);
+                i++;
+            }
+            continue;
+        }
+        if (!strcmp(b, "timeout")) {
+            i = skip_options(w, t, i + 1, n, timeout_opts, 0, NULL) + 1;
+            continue;
+        }
+        if (!strcmp(b, "nice") || !strcmp(b, "stdbuf")) {
+            i = skip_options(w, t, i + 1, n,
+                             b[0] == 'n' ? nice_opts : stdbuf_opts, 0, NULL);
+            continue;
+        }
+        if (in_strs(b, shells) && shell_dash_c(w, t, i, n))
+            break;
+        if (!strcmp(b, "eval")) {
+            for (size_t j = i + 1; j < n; j++)
+                if (t[j].lit)
+                    walk_text(w, t[j].v, strlen(t[j].v));
+                else if (w->check && !prog_known(w, t[j].v))
+                    refuse(w, "evaluates computed text (%s)", t[j].v);
+                else if (!w->check)
+                    sv_add(w, w->progs, t[j].v);
+            break;
+        }
+        /* the program itself */
+        if (!w->check)
+            sv_add(w, w->progs, p);
+        else if (!prog_known(w, p) && !harmless(w, t, i, n))
+            refuse(w, "runs %s, which the script does not run", p);
+        if (w->why[0])
+            break;
+        /* launchers and wrappers that run a further program */
+        const launcher *L = NULL;
+        size_t from = i + 1;
+        if (!strcmp(b, "torchrun"))
+            L = &L_TORCHRUN;
+        else if (!strcmp(b, "deepspeed"))
+            L = &L_DEEPSPEED;
+        else if (!strcmp(b, "mpirun") || !strcmp(b, "mpiexec") ||
+                 !strcmp(b, "mpiexec.hydra") || !strcmp(b, "orterun"))
+            L = &L_MPIRUN;
+        else if (!strcmp(b, "srun"))
+            L = &L_SRUN;
+        else if (!strcmp(b, "accelerate") && i + 1 < n &&
+                 !strcmp(t[i + 1].v, "launch")) {
+            L = &L_ACCELERATE;
+            from = i + 2;
+        } else if (!strncmp(b, "python", 6)) {
+            /* python [-u ...] -m torch.distributed.run|launch */
+            size_t j = i + 1;
+            while (j < n && t[j].v[0] == '-' && strcmp(t[j].v, "-m"))
+                j++;
+            if (j + 1 < n && !strcmp(t[j].v, "-m") &&
+                (!strcmp(t[j + 1].v, "torch.distributed.run") ||
+                 !strcmp(t[j + 1].v, "torch.distributed.launch"))) {
+                L = &L_TORCHRUN;
+                from = j + 2;
+            }
+        }
+        if (L) {
+            int no_python = 0;
+            par_add(w, L->family, "", ""); /* it runs this launcher */
+            size_t j = skip_options(w, t, from, n, L->opts,
+                                    L->unknown_takes_value, L->family);
+            for (size_t k = from; k < j && k < n; k++)
+                if (!strcmp(t[k].v, "--no-python") ||
+                    !strcmp(t[k].v, "--no_python"))
+                    no_python = 1;
+            if (L == &L_MPIRUN || L == &L_SRUN || no_python) {
+                i = j; /* the program it starts */
+                continue;
+            }
+            /* a Python script: the script runs python */
+            if (!w->check) {
+                sv_add(w, w->progs, "python");
+                sv_add(w, w->progs, "python3");
+            }
+            break;
+        }
+        if (!strcmp(b, "taskset") || !strcmp(b, "numactl") ||
+            !strcmp(b, "chrt") || !strcmp(b, "ionice")) {
+            size_t j = skip_options(w, t, i + 1, n,
+                                    b[0] == 't' ? taskset_opts : no_opts, 0,
+                                    NULL);
+            int has_c = 0;
+            for (size_t k = i + 1; k < j; k++)
+                if (!strcmp(t[k].v, "-c") || !strncmp(t[k].v, "--cpu", 5))
+                    has_c = 1;
+            if ((b[0] == 't' && !has_c) || b[0] == 'c')
+                j++; /* the mask or the priority */
+            i = j;
+            continue;
+        }
+        if (!strcmp(b, "singularity") || !strcmp(b, "apptainer")) {
+            if (i + 1 < n && !strcmp(t[i + 1].v, "exec")) {
+                i = skip_options(w, t, i + 2, n, container_opts, 0, NULL) + 1;
+                continue;
+            }
+            break;
+        }
+        break;
+    }
+    w->depth--;
+}
+
+/* The previous word in @p src before byte @p at (for loop headers). */
+static size_t prev_word(const char *src, size_t at, char *out, size_t cap)
+{
+    size_t e = at;
+    while (e > 0 && (src[e - 1] == ' ' || src[e - 1] == '\t' ||
+                     src[e - 1] == '\n' || src[e - 1] == ';'))
+        e--;
+    size_t s = e;
+    while (s > 0 && src[s - 1] != ' ' && src[s - 1] != '\t' &&
+           src[s - 1] != '\n' && src[s - 1] != ';')
+        s--;
+    size_t l = e - s < cap - 1 ? e - s : cap - 1;
+    memcpy(out, src + s, l);
+    out[l] = '\0';
+    return s;
+}
+
+/* Words of a compound statement that are not a command: the list of
+ * for/select NAME in ..., the subject of case, its patterns, [[ ... ]]. */
+static int not_a_command(const sh_body *b, const sh_stmt *st,
+                         const sh_cmd *c)
+{
+    char w1[32], w2[32], w3[32];
+    size_t s = prev_word(b->src, c->start, w1, sizeof(w1));
+    if (!strcmp(w1, "[[") || !strcmp(w1, "case") || !strcmp(w1, "for") ||
+        !strcmp(w1, "select"))
+        return 1;
+    if (!strcmp(w1, "in")) {
+        s = prev_word(b->src, s, w2, sizeof(w2));
+        prev_word(b->src, s, w3, sizeof(w3));
+        if (!strcmp(w3, "for") || !strcmp(w3, "select"))
+            return 1;
+    }
+    if (c->nwords && st->compound) {
+        size_t e = c->end;
+        while (e < b->len && (b->src[e] == ' ' || b->src[e] == '\t'))
+            e++;
+        const char *p = b->src + st->start;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (e < b->len && b->src[e] == ')' && !strncmp(p, "case", 4) &&
+            (p[4] == ' ' || p[4] == '\t'))
+            return 1;
+    }
+    return 0;
+}
+
+static void walk_text(swalk *w, const char *text, size_t len)
+{
+    if (w->depth > 16) {
+        if (w->check)
+            refuse(w, "nests commands too deeply (%s)", "");
+        return;
+    }
+    sh_body b;
+    if (sh_lex(&b, text, len, 1) != 0) {
+        w->oom = 1;
+        return;
+    }
+    w->depth++;
+    const char *outer_src = w->cmd_src;
+    size_t outer_len = w->cmd_len;
+    for (size_t s = 0; s < b.n && !w->why[0] && !w->oom; s++) {
+        const sh_stmt *st = &b.stmts[s];
+        for (size_t c = 0; c < st->ncmds && !w->why[0] && !w->oom; c++) {
+            const sh_cmd *cmd = &st->cmds[c];
+            if (!cmd->nwords)
+                continue;
+            wtok *t = calloc(cmd->nwords, sizeof(*t));
+            if (!t) {
+                w->oom = 1;
+                break;
+            }
+            size_t first = sh_cmd_first_arg(cmd);
+            for (size_t k = 0; k < cmd->nwords; k++) {
+                t[k].v = cmd->words[k].value ? cmd->words[k].value : "";
+                t[k].lit = cmd->words[k].literal;
+                t[k].assign = k < first;
+                t[k].w = &cmd->words[k];
+            }
+            w->cmd_src = cmd->has_redir ? b.src + cmd->start : NULL;
+            w->cmd_len = cmd->end - cmd->start;
+            if (not_a_command(&b, st, cmd)) {
+                for (size_t k = 0; k < cmd->nwords; k++)
+                    walk_substitutions(w, t[k].w);
+            } else {
+                walk_cmd(w, t, cmd->nwords);
+            }
+            w->cmd_src = outer_src;
+            w->cmd_len = outer_len;
+            free(t);
+        }
+    }
+    w->depth--;
+    sh_body_free(&b);
+}
+
+/* An argv (executed without a shell): every element is literal. */
+static void walk_argv(swalk *w, const s2r_strv *sv)
+{
+    if (!sv->n)
+        return;
+    wtok *t = calloc(sv->n, sizeof(*t));
+    if (!t) {
+        w->oom = 1;
+        return;
+    }
+    for (size_t k = 0; k < sv->n; k++) {
+        t[k].v = sv->v[k];
+        t[k].lit = 1;
+    }
+    walk_cmd(w, t, sv->n);
+    free(t);
+}
+
+/* What the script runs: programs, assignments and launcher options of
+ * the rules command, the MPI launcher command and the body the rules
+ * kept. */
+typedef struct script_facts {
+    s2r_strv progs, assigns, par;
+} script_facts;
+
+static void script_facts_free(script_facts *f)
+{
+    s2r_strv_clear(&f->progs);
+    s2r_strv_clear(&f->assigns);
+    s2r_strv_clear(&f->par);
+}
+
+static int script_facts_read(script_facts *f, const s2r_workload *wl,
+                             const s2r_job *job)
+{
+    memset(f, 0, sizeof(*f));
+    swalk w = {0, &f->progs, &f->assigns, &f->par, &wl->env, NULL, 0, "", 0, 0};
+    walk_argv(&w, &wl->command);
+    walk_argv(&w, &wl->launcher_command);
+    /* the body and argv the script gave, before any rules rewrite: they
+     * only add programs (launcher options come from the rules command) */
+    s2r_strv more_par = {0};
+    w.par = &more_par;
+    walk_argv(&w, &job->run_argv);
+    walk_argv(&w, &job->launcher_argv);
+    if (job->run_shell)
+        walk_text(&w, job->run_shell, strlen(job->run_shell));
+    s2r_strv_clear(&more_par);
+    return w.oom ? S2R_ENOMEM : S2R_OK;
+}
+
+/* Check mode over the proposal: the refusal in @p why ("" when none);
+ * launcher options the proposal states into @p par. */
+static int proposal_structure(const proposal *p, const s2r_workload *wl,
+                              script_facts *f, s2r_strv *par, char *why,
+                              size_t cap)
+{
+    swalk w = {1, &f->progs, &f->assigns, par, &wl->env, NULL, 0, "", 0, 0};
+    if (p->command.n)
+        walk_argv(&w, &p->command);
+    else if (p->script)
+        walk_text(&w, p->script, strlen(p->script));
+    snprintf(why, cap, "%s", w.why);
+    return w.oom ? S2R_ENOMEM : S2R_OK;
+}
+
+/* A launcher option the proposal changes: "torchrun --nproc_per_node 8
+ * (rules: 2)" into @p out; 0 when none. */
+static int parallelism_changed(const s2r_strv *model, const s2r_strv *rules,
+                               char *out, size_t cap)
+{
+    static const struct {
+        const char *family, *key, *shown;
+        int may_drop;
+    } keys[] = {
+        {"torchrun", "nproc_per_node", "--nproc_per_node", 0},
+        {"torchrun", "nnodes", "--nnodes", 0},
+        {"accelerate", "num_processes", "--num_processes", 0},
+        {"accelerate", "num_machines", "--num_machines", 0},
+        {"deepspeed", "num_gpus", "--num_gpus", 1},
+        {"deepspeed", "num_nodes", "--num_nodes", 1},
+        {"mpirun", "np", "-np", 1},
+        {"mpirun", "npernode", "-N/--npernode", 1},
+        {"srun", "ntasks", "-n", 0},
+        {"srun", "nodes", "-N", 0},
+    };
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        char pre[64];
+        int pl = snprintf(pre, sizeof(pre), "%s\x1f%s\x1f", keys[k].family,
+                          keys[k].key);
+        char famp[32];
+        int fl = snprintf(famp, sizeof(famp), "%s\x1f", keys[k].family);
+        const char *rv = NULL;
+        int model_runs = 0;
+        for (size_t i = 0; i < rules->n; i++)
+            if (!strncmp(rules->v[i], pre, (size_t)pl)) {
+                rv = rules->v[i] + pl;
+                break;
+            }
+        int stated = 0;
+        for (size_t i = 0; i < model->n; i++) {
+            if (!strncmp(model->v[i], famp, (size_t)fl))
+                model_runs = 1;
+            if (strncmp(model->v[i], pre, (size_t)pl))
+                continue;
+            stated = 1;
+            const char *mv = model->v[i] + pl;
+            if (!sv_has(rules, model->v[i])) {
+                char a[48], b[48];
+                excerpt(a, sizeof(a), mv);
+                excerpt(b, sizeof(b), rv ? rv : "");
+                snprintf(out, cap, "%s %s %s (rules: %s)", keys[k].family,
+                         keys[k].shown, a, rv ? b : "not given");
+                return 1;
+            }
+        }
+        if (rv && model_runs && !stated && !keys[k].may_drop) {
+            char b[48];
+            excerpt(b, sizeof(b), rv);
+            snprintf(out, cap, "%s without %s (rules: %s)", keys[k].family,
+                     keys[k].shown, b);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Unsafe anywhere: command, script, env values, image. Returns the
- * reason; *@p where names the part, *@p what its text. */
+ * reason; *@p where names the part, *@p what its text. First the
+ * patterns (s2r_guard_unsafe), then the structure: the command or script
+ * must run only programs the script runs (or harmless helpers), under
+ * names that are not computed, and set no loader variable (@p buf holds
+ * that reason; @p par receives the launcher options it states). */
 static const char *proposal_unsafe(const proposal *p, const char *cmd_text,
-                                   const char *rules, const char **where,
-                                   const char **what)
+                                   const char *rules, script_facts *f,
+                                   const s2r_workload *wl, s2r_strv *par,
+                                   char *buf, size_t cap, int *rc,
+                                   const char **where, const char **what)
 {
     const char *why;
     if (cmd_text && (why = s2r_guard_unsafe(cmd_text, rules))) {
@@ -652,6 +1532,15 @@ static const char *proposal_unsafe(const proposal *p, const char *cmd_text,
         *where = "image";
         *what = p->image;
         return "contains control characters";
+    }
+    if (cmd_text && proposal_structure(p, wl, f, par, buf, cap) != S2R_OK) {
+        *rc = S2R_ENOMEM;
+        return NULL;
+    }
+    if (cmd_text && buf[0]) {
+        *where = p->command.n ? "command" : "script";
+        *what = cmd_text;
+        return buf;
     }
     return NULL;
 }
@@ -692,7 +1581,8 @@ static void apply_image(gctx *g, const char *image)
 }
 
 static void apply_command(gctx *g, const proposal *p, const char *text,
-                          const char *rules)
+                          const char *rules, const script_facts *f,
+                          const s2r_strv *model_par)
 {
     s2r_workload *wl = g->wl;
     const s2r_job *job = g->job;
@@ -755,6 +1645,14 @@ static void apply_command(gctx *g, const proposal *p, const char *text,
             rules_shown);
         goto keep;
     }
+    char changed[200];
+    if (parallelism_changed(model_par, &f->par, changed, sizeof(changed))) {
+        say(g, S2R_SEV_WARNING,
+            "the model's command '%s' changes how many processes the "
+            "launcher starts (%s): the rules command '%s' is kept", shown,
+            changed, rules_shown);
+        goto keep;
+    }
     s2r_strv_clear(cmd);
     *cmd = next;
     say(g, S2R_SEV_NOTE, "command written by the model: '%s' (rules: '%s')",
@@ -768,7 +1666,7 @@ nomem:
     g->rc = S2R_ENOMEM;
 }
 
-static void apply_env(gctx *g, const proposal *p)
+static void apply_env(gctx *g, const proposal *p, const script_facts *f)
 {
     s2r_workload *wl = g->wl;
     for (size_t i = 0; i < p->env.n; i++) {
@@ -791,6 +1689,17 @@ static void apply_env(gctx *g, const proposal *p)
                     "is kept", n, sv, cv, cv);
             }
             continue;
+        }
+        if (env_name_loads(n)) {
+            char a[300];
+            snprintf(a, sizeof(a), "%s=%s", n, v);
+            if (!sv_has(&f->assigns, a)) {
+                say(g, S2R_SEV_WARNING,
+                    "the model sets %s='%s', which decides which program "
+                    "runs or what it loads, and the script does not set it "
+                    "so: not set", n, sv);
+                continue;
+            }
         }
         if (env_name_refused(n)) {
             say(g, S2R_SEV_WARNING,
@@ -961,8 +1870,18 @@ int s2r_guard_apply_ex(s2r_workload *wl, const s2r_job *job,
         goto out;
     }
     const char *where = NULL, *what = NULL;
-    const char *bad = proposal_unsafe(&p, text, rules, &where, &what);
-    if (bad) {
+    script_facts facts;
+    s2r_strv model_par = {0};
+    char structure[256] = "";
+    rc = script_facts_read(&facts, wl, job);
+    const char *bad = rc != S2R_OK ? NULL
+                                   : proposal_unsafe(&p, text, rules, &facts,
+                                                     wl, &model_par, structure,
+                                                     sizeof(structure), &rc,
+                                                     &where, &what);
+    if (rc != S2R_OK) {
+        g.rc = rc;
+    } else if (bad) {
         char shown[160], reason[256];
         excerpt(shown, sizeof(shown), what);
         snprintf(reason, sizeof(reason), "its %s %s", where, bad);
@@ -970,12 +1889,14 @@ int s2r_guard_apply_ex(s2r_workload *wl, const s2r_job *job,
                  shown);
     } else {
         apply_image(&g, p.image);
-        apply_command(&g, &p, text, rules);
-        apply_env(&g, &p);
+        apply_command(&g, &p, text, rules, &facts, &model_par);
+        apply_env(&g, &p, &facts);
         add_texts(&g, &p.warnings, S2R_SEV_WARNING);
         add_texts(&g, &p.notes, S2R_SEV_NOTE);
         *outcome = S2R_GUARD_APPLIED;
     }
+    script_facts_free(&facts);
+    s2r_strv_clear(&model_par);
     free(rules);
     free(text);
 out:

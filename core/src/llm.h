@@ -19,7 +19,10 @@
  *
  * The guard (s2r_guard_apply) never lets an answer change resources,
  * nodes, array or time; it refuses malformed, empty and unsafe answers as
- * a whole, and parts that contradict the script one by one, each time
+ * a whole (unsafe: a dangerous pattern, a program the script does not run
+ * or a computed command name, a loader variable such as PATH set to a
+ * value the script does not give it), and parts that contradict the
+ * script one by one (a launcher process count, an env value), each time
  * with a warning that names both values.
  */
 #ifndef S2R_LLM_H
@@ -85,7 +88,8 @@ int s2r_guard_apply_ex(s2r_workload *wl, const s2r_job *job,
 
 /**
  * Is @p text (a command line or bash body proposed by a model) unsafe?
- * Patterns: deleting / or $HOME (rm -rf /), a download piped into an
+ * Patterns (one line of defence: s2r_guard_apply also lexes a proposal and
+ * refuses programs the script does not run, see docs/llm.md): deleting / or $HOME (rm -rf /), a download piped into an
  * interpreter (curl | sh), command or process substitution that fetches
  * code ($(curl ...), <(wget ...)), decoding into a shell, reverse shells
  * (/dev/tcp, nc -e), disk wiping (mkfs, dd of=/dev/sd*), fork bombs,

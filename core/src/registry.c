@@ -459,6 +459,46 @@ static instance *callable(s2r_registry *reg, uint32_t kind, const char *id,
     if (serial_)                            \
     pthread_mutex_unlock(&(in)->lock)
 
+/* Replace the instance's secret values in every string of @p o (object
+ * values, array items; keys are left alone) by S2R_REDACTED. A model can
+ * echo the key it was called with (a note "your key is Bearer sk-..."):
+ * notes, warnings, a remote output and the command all reach the user. */
+static int redact_json(json_object *o, const char *const *secrets, size_t n)
+{
+    if (!o || !n)
+        return S2R_OK;
+    if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, k, v) {
+            (void)k;
+            if (redact_json(v, secrets, n) != S2R_OK)
+                return S2R_ENOMEM;
+        }
+    } else if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            if (redact_json(json_object_array_get_idx(o, i), secrets, n) !=
+                S2R_OK)
+                return S2R_ENOMEM;
+    } else if (json_object_is_type(o, json_type_string)) {
+        const char *s = json_object_get_string(o);
+        int hit = 0;
+        for (size_t i = 0; i < n && !hit; i++)
+            hit = secrets[i] && secrets[i][0] && strstr(s, secrets[i]);
+        if (!hit)
+            return S2R_OK;
+        /* worst case: every byte a one-byte secret */
+        size_t cap = (size_t)json_object_get_string_len(o) *
+                         (sizeof(S2R_REDACTED) - 1) + 1;
+        char *buf = malloc(cap);
+        if (!buf)
+            return S2R_ENOMEM;
+        s2r_redact(buf, cap, s, secrets, n);
+        int rc = json_object_set_string(o, buf) ? S2R_OK : S2R_ENOMEM;
+        free(buf);
+        return rc;
+    }
+    return S2R_OK;
+}
+
 int s2r_registry_convert(s2r_registry *reg, const char *id,
                          const s2r_provider_request *req,
                          json_object **answer_out, s2r_error *err)
@@ -476,6 +516,21 @@ int s2r_registry_convert(s2r_registry *reg, const char *id,
         rc = s2r_host_table()->error_set(&in->ctx, err, S2R_EUPSTREAM,
                                          "%s returned no answer",
                                          in->plugin->desc.name);
+    if (in->ctx.n_secrets) {
+        if (err && err->message[0]) {
+            char msg[S2R_ERROR_MSG_MAX];
+            s2r_redact(msg, sizeof(msg), err->message, in->ctx.secrets,
+                       in->ctx.n_secrets);
+            memcpy(err->message, msg, sizeof(err->message));
+        }
+        if (rc == S2R_OK &&
+            redact_json(*answer_out, in->ctx.secrets, in->ctx.n_secrets) !=
+                S2R_OK) {
+            json_object_put(*answer_out);
+            *answer_out = NULL;
+            rc = S2R_ENOMEM;
+        }
+    }
     return rc;
 }
 

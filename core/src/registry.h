@@ -109,7 +109,11 @@ const s2r_ini *s2r_registry_ini(const s2r_registry *reg);
 
 /* ---- calls through the ops, serialized per instance when needed ---- */
 
-/** provider convert() of provider @p id (NULL: default provider). */
+/** provider convert() of provider @p id (NULL: default provider).
+ *  Every string of the answer (notes, warnings, a remote output, command,
+ *  env) and err->message come back with the instance's SECRET option
+ *  values replaced by S2R_REDACTED ("<redacted>"), so nothing a provider
+ *  returns can print its own key. */
 int s2r_registry_convert(s2r_registry *reg, const char *id,
                          const s2r_provider_request *req,
                          json_object **answer_out, s2r_error *err);

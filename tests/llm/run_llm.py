@@ -9,7 +9,8 @@ rules conversion kept byte for byte.
 Usage: run_llm.py TEST [--api openai|ollama]
 Tests: good fence think rewrite garbage gpus danger-curl danger-rm
        danger-subst empty empty-object http500 stall truncated nojson
-       api-key prompt cache corpus-check corpus-resources llama serve
+       api-key env-path nproc inject key-note prompt cache corpus-check
+       corpus-resources llama serve
 Environment: S2R_BIN (s2r), S2R_PLUGIN_PATH (the built plugins),
              S2R_CORPUS_DIR (../shared/corpus), S2R_TOOLS_DIR
              (../shared/tools).
@@ -243,6 +244,45 @@ def t_api_key(env):
           "api-key: a refused key falls back to rules with a warning (%s)" % err2[-300:])
     check("S2R_TEST_LLM_KEY" in open(env.llm_ini("good", extra=extra)).read(),
           "api-key: the INI holds a reference, not the key")
+
+
+def t_env_path(env):
+    # a model may not choose which programs run or what they load
+    rc, out, err = env.run(env.llm_ini("env-path"))
+    check(rc == 0 and llm_peer.PEER_IMAGE in out,
+          "env-path: the rest of the answer is used (%s)" % err[-300:])
+    for name in ("PATH", "PYTHONPATH"):
+        check("the model sets %s='/tmp/evil" % name in err and "not set" in err,
+              "env-path: a warning refuses %s (%s)" % (name, err[-500:]))
+    check("/tmp/evil" not in out, "env-path: /tmp/evil is not in the workload")
+
+
+def t_nproc(env):
+    # examples/train-resnet.sbatch: torchrun --nproc_per_node=2 on 2 GPUs
+    script = os.path.join(os.environ.get("S2R_SOURCE_DIR", os.path.join(HERE, "..", "..")),
+                          "examples", "train-resnet.sbatch")
+    rc, out, err = env.run(env.llm_ini("nproc"), script=script, fmt="json")
+    check(rc == 0, "nproc: exit 0 (%s)" % err[-300:])
+    check("changes how many processes the launcher starts "
+          "(torchrun --nproc_per_node 8 (rules: 2))" in err,
+          "nproc: a warning names both counts (%s)" % err[-500:])
+    check(out == env.rules(script, fmt="json"),
+          "nproc: the rules command is kept (output as the rules conversion)")
+    check("--nproc_per_node=2" in out and "=8" not in out, "nproc: 2 processes")
+
+
+def t_inject(env):
+    expect_fallback(env, "inject", "runs find, which the script does not run")
+
+
+def t_key_note(env):
+    os.environ["S2R_TEST_LLM_KEY"] = "sk-test-123"
+    rc, out, err = env.run(env.llm_ini("key-note", extra="api_key = env:S2R_TEST_LLM_KEY\n"))
+    check(rc == 0 and llm_peer.PEER_IMAGE in out, "key-note: the answer is used (%s)" % err[-300:])
+    check("sk-test-123" not in err, "key-note: the key is not printed (%s)" % err[-500:])
+    check("sk-test-123" not in out, "key-note: the key is not in the workload")
+    check("your key is Bearer <redacted>" in err, "key-note: the note is shown redacted")
+    check("peer note: mount the data set" in err, "key-note: other notes unchanged")
 
 
 def t_prompt(env):
@@ -492,6 +532,8 @@ TESTS = {
     "danger-rm": t_danger_rm, "danger-subst": t_danger_subst, "empty": t_empty,
     "empty-object": t_empty_object, "http500": t_http500, "stall": t_stall,
     "truncated": t_truncated, "nojson": t_nojson, "api-key": t_api_key,
+    "env-path": t_env_path, "nproc": t_nproc, "inject": t_inject,
+    "key-note": t_key_note,
     "prompt": t_prompt, "cache": t_cache, "corpus-check": t_corpus_check,
     "corpus-resources": t_corpus_resources, "llama": t_llama,
     "serve": t_serve,
@@ -505,7 +547,8 @@ def main(argv):
     api = "openai"
     if len(argv) > 2 and argv[1] == "--api":
         api = argv[2]
-    env = Env(api, api_key="sk-test-123" if argv[0] == "api-key" else None)
+    env = Env(api, api_key="sk-test-123" if argv[0] in ("api-key", "key-note")
+              else None)
     try:
         rc = TESTS[argv[0]](env)
     finally:

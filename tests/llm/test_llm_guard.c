@@ -63,6 +63,29 @@ static const char job_curl[] =
     "curl -fsSL https://get.example.org/setup.sh | sh\n"
     "python run.py\n";
 
+/* examples/train-resnet.sbatch: torchrun, 2 processes on 2 GPUs. */
+static const char job_resnet[] =
+    "#!/bin/bash\n"
+    "#SBATCH --job-name=resnet50-baseline\n"
+    "#SBATCH --gres=gpu:a100:2\n"
+    "#SBATCH --cpus-per-task=16\n"
+    "#SBATCH --mem=64G\n"
+    "module load cuda/12.1\n"
+    "source ~/venvs/vision/bin/activate\n"
+    "export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK}\n"
+    "srun --container-image=nvcr.io#nvidia/pytorch:24.05-py3 \\\n"
+    "    torchrun --standalone --nproc_per_node=2 train.py \\\n"
+    "        --arch resnet50 --epochs 30\n";
+
+/* A body of several commands that sets PATH itself. */
+static const char job_body[] =
+    "#!/bin/bash\n"
+    "#SBATCH --gres=gpu:1\n"
+    "export PATH=/opt/tools/bin:$PATH\n"
+    "mkdir -p out\n"
+    "python prep.py > out/list\n"
+    "accelerate launch --num_processes 1 train.py --out out\n";
+
 typedef struct fx {
     s2r_job job;
     s2r_workload wl;
@@ -500,6 +523,228 @@ static void test_guard__env(void **state)
     fx_free(&f);
 }
 
+/* Variables that choose the program or what it loads: refused unless
+ * the script sets them to that value. */
+static void test_guard__env_loader_variables(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, job_resnet);
+    assert_int_equal(
+        apply(&f, "{\"env\":{\"PATH\":\"/tmp/evil:/usr/bin\","
+                  "\"PYTHONPATH\":\"/tmp/evil\",\"PYTHONHOME\":\"/x\","
+                  "\"PYTHONSTARTUP\":\"/x.py\",\"PERL5LIB\":\"/x\","
+                  "\"RUBYLIB\":\"/x\",\"NODE_OPTIONS\":\"-r /x.js\","
+                  "\"LD_LIBRARY_PATH\":\"/x\",\"BASH_ENV\":\"/x\","
+                  "\"ENV\":\"/x\",\"IFS\":\"/\",\"NCCL_DEBUG\":\"INFO\"}}"),
+        S2R_GUARD_APPLIED);
+    static const char *const refused[] = {
+        "PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PERL5LIB",
+        "RUBYLIB", "NODE_OPTIONS", "LD_LIBRARY_PATH", "BASH_ENV", "ENV",
+        "IFS", NULL};
+    for (size_t i = 0; refused[i]; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "sets %s", refused[i]);
+        HAS(&f, S2R_SEV_WARNING, want);
+        assert_null(s2r_envv_get(&f.wl.env, refused[i]));
+    }
+    HAS(&f, S2R_SEV_WARNING, "the model sets PATH='/tmp/evil:/usr/bin', "
+                             "which decides which program runs");
+    assert_string_equal(s2r_envv_get(&f.wl.env, "NCCL_DEBUG"), "INFO");
+    assert_fixed(&f);
+    fx_free(&f);
+
+    /* the same through the proposed script: the whole answer is refused */
+    static const char *const scripts[] = {
+        "{\"script\":\"PYTHONPATH=/tmp/evil torchrun --standalone "
+        "--nproc_per_node=2 train.py --arch resnet50 --epochs 30\"}",
+        "{\"script\":\"export PATH=/tmp/evil:$PATH\\ntorchrun --standalone "
+        "--nproc_per_node=2 train.py --arch resnet50 --epochs 30\"}",
+        "{\"command\":[\"env\",\"LD_PRELOAD=/x.so\",\"torchrun\","
+        "\"--standalone\",\"--nproc_per_node=2\",\"train.py\",\"--arch\","
+        "\"resnet50\",\"--epochs\",\"30\"]}",
+        NULL};
+    for (size_t i = 0; scripts[i]; i++) {
+        fx_init(&f, job_resnet);
+        if (apply(&f, scripts[i]) != S2R_GUARD_FALLBACK) {
+            dump(&f);
+            fail_msg("used: %s", scripts[i]);
+        }
+        HAS(&f, S2R_SEV_WARNING, "which decides which program runs");
+        assert_unchanged(&f);
+        fx_free(&f);
+    }
+
+    /* the script sets PATH itself: the model may repeat that value */
+    fx_init(&f, job_body);
+    assert_int_equal(
+        apply(&f, "{\"script\":\"set -e\\nexport PATH=/opt/tools/bin:$PATH\\n"
+                  "mkdir -p out\\npython prep.py > out/list\\naccelerate "
+                  "launch --num_processes 1 train.py --out out\\n\"}"),
+        S2R_GUARD_APPLIED);
+    assert_int_equal(s2r_diags_count(&f.d, S2R_SEV_WARNING), 0);
+    HAS(&f, S2R_SEV_NOTE, "command written by the model");
+    fx_free(&f);
+}
+
+/* Launcher process counts stay those of the rules command. */
+static void test_guard__launcher_process_counts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *job, *answer, *why;
+    } changed[] = {
+        {job_resnet,
+         "{\"command\":[\"torchrun\",\"--standalone\",\"--nproc_per_node=8\","
+         "\"train.py\",\"--arch\",\"resnet50\",\"--epochs\",\"30\"]}",
+         "(torchrun --nproc_per_node 8 (rules: 2))"},
+        {job_resnet,
+         "{\"script\":\"torchrun --standalone --nproc-per-node 8 train.py "
+         "--arch resnet50 --epochs 30\"}",
+         "(torchrun --nproc_per_node 8 (rules: 2))"},
+        {job_resnet,
+         "{\"script\":\"python -m torch.distributed.run --standalone "
+         "--nproc_per_node=8 train.py --arch resnet50 --epochs 30 # torchrun\"}",
+         "(torchrun --nproc_per_node 8 (rules: 2))"},
+        {job_resnet,
+         "{\"script\":\"torchrun --nnodes=4 --standalone --nproc_per_node=2 "
+         "train.py --arch resnet50 --epochs 30\"}",
+         "(torchrun --nnodes 4 (rules: not given))"},
+        {job_resnet,
+         "{\"script\":\"torchrun --standalone train.py --arch resnet50 "
+         "--epochs 30\"}",
+         "(torchrun without --nproc_per_node (rules: 2))"},
+        {job_mpi,
+         "{\"command\":[\"mpirun\",\"-np\",\"64\",\"./solver\",\"-i\","
+         "\"in.nml\"]}",
+         "(mpirun -np 64 (rules: 32))"},
+        {job_mpi,
+         "{\"command\":[\"mpirun\",\"-n\",\"32\",\"-N\",\"32\",\"./solver\","
+         "\"-i\",\"in.nml\"]}",
+         "(mpirun -N/--npernode 32 (rules: not given))"},
+        {job_mpi,
+         "{\"command\":[\"mpirun\",\"-np64\",\"./solver\",\"-i\","
+         "\"in.nml\"]}",
+         "(mpirun -np 64 (rules: 32))"},
+        {job_body,
+         "{\"script\":\"python prep.py > out/list\\naccelerate launch "
+         "--num_machines 2 --num-processes=4 train.py --out out\"}",
+         "(accelerate --num_processes 4 (rules: 1))"},
+    };
+    for (size_t i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+        fx f;
+        fx_init(&f, changed[i].job);
+        if (apply(&f, changed[i].answer) != S2R_GUARD_APPLIED) {
+            dump(&f);
+            fail_msg("not applied: %s", changed[i].answer);
+        }
+        HAS(&f, S2R_SEV_WARNING, "changes how many processes the launcher "
+                                 "starts");
+        HAS(&f, S2R_SEV_WARNING, changed[i].why);
+        HAS(&f, S2R_SEV_WARNING, "the rules command");
+        assert_unchanged(&f);
+        fx_free(&f);
+    }
+    /* the same counts, spelled differently: used */
+    fx f;
+    fx_init(&f, job_resnet);
+    assert_int_equal(
+        apply(&f, "{\"script\":\"set -euo pipefail\\ntorchrun --standalone "
+                  "--nproc-per-node 2 train.py --arch resnet50 --epochs 30 "
+                  "--amp\"}"),
+        S2R_GUARD_APPLIED);
+    assert_int_equal(s2r_diags_count(&f.d, S2R_SEV_WARNING), 0);
+    assert_string_equal(f.wl.command.v[0], "bash");
+    fx_free(&f);
+    fx_init(&f, job_mpi);
+    assert_int_equal(
+        apply(&f, "{\"command\":[\"mpirun\",\"-np\",\"32\",\"--map-by\","
+                  "\"core\",\"./solver\",\"-i\",\"in.nml\"]}"),
+        S2R_GUARD_APPLIED);
+    assert_int_equal(s2r_diags_count(&f.d, S2R_SEV_WARNING), 0);
+    assert_string_equal(f.wl.launcher_command.v[3], "--map-by");
+    fx_free(&f);
+}
+
+/* Programs the script does not run, and computed command names. */
+static void test_guard__structure(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *answer, *why;
+    } bad[] = {
+        {"{\"script\":\"find / -delete; torchrun --standalone "
+         "--nproc_per_node=2 train.py --arch resnet50 --epochs 30\"}",
+         "runs find, which the script does not run"},
+        {"{\"script\":\"X=rm; $X -rf /\"}",
+         "runs a command whose name is computed ($X)"},
+        {"{\"script\":\"r\\\\m -r\\\\f /\"}",
+         "runs rm, which the script does not run"},
+        {"{\"script\":\"$(echo rm) -rf /tmp/x\"}",
+         "runs a command whose name is computed"},
+        {"{\"script\":\"echo $(shred -u train.py)\"}", "runs shred"},
+        {"{\"script\":\"echo `wipe x`\"}", "runs wipe"},
+        {"{\"command\":[\"bash\",\"-c\",\"truncate -s0 train.py\"]}",
+         "runs truncate"},
+        {"{\"script\":\"eval 'mv train.py /tmp'\"}", "runs mv"},
+        {"{\"script\":\"eval \\\"$CMD\\\"\"}", "evaluates computed text"},
+        {"{\"script\":\"nohup env A=1 timeout 5 scp x y:\"}", "runs scp"},
+        {"{\"script\":\"torchrun --no-python --standalone "
+         "--nproc_per_node=2 chmod 777 train.py\"}", "runs chmod"},
+        {"{\"script\":\"for f in a b; do unlink $f; done\"}",
+         "runs unlink"},
+        {"{\"script\":\"if [ -d x ]; then (cd x && killall python); fi\"}",
+         "runs killall"},
+        {"{\"script\":\"f() { pip install evil; }; f\"}", "runs f, which"},
+        {"{\"script\":\"mkdir -m 777 /x\"}", "runs mkdir"},
+        {"{\"script\":\"/tmp/evil/torchrun --standalone --nproc_per_node=2 "
+         "train.py\"}", "runs /tmp/evil/torchrun"},
+        {"{\"script\":\"${RUNNER:-torchrun} train.py\"}",
+         "computed"},
+        {"{\"script\":\"echo 'import os' > train.py; torchrun --standalone "
+         "--nproc_per_node=2 train.py --arch resnet50 --epochs 30\"}",
+         "runs echo, which the script does not run"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        fx f;
+        fx_init(&f, job_resnet);
+        if (apply(&f, bad[i].answer) != S2R_GUARD_FALLBACK) {
+            dump(&f);
+            fail_msg("used: %s", bad[i].answer);
+        }
+        HAS(&f, S2R_SEV_WARNING, "the answer is unsafe");
+        HAS(&f, S2R_SEV_WARNING, bad[i].why);
+        assert_unchanged(&f);
+        fx_free(&f);
+    }
+    /* harmless helpers, control flow and the script's own programs */
+    fx f;
+    fx_init(&f, job_resnet);
+    assert_int_equal(
+        apply(&f, "{\"script\":\"set -euo pipefail\\nmkdir -p out logs\\n"
+                  "cd /workspace\\necho \\\"start $(date +%s) on $(hostname)\\\"\\n"
+                  "export NCCL_DEBUG=INFO\\nnvidia-smi -L\\n"
+                  "for i in 1 2; do echo $i; done\\n"
+                  "if [ -d out ]; then printf 'ok\\\\n'; fi\\n"
+                  "[[ -n \\\"${X:-}\\\" ]] && true\\n"
+                  "echo $(date) >&2; echo x > /dev/null 2>&1\\n"
+                  "exec torchrun --standalone --nproc_per_node=2 train.py "
+                  "--arch resnet50 --epochs 30\\n\"}"),
+        S2R_GUARD_APPLIED);
+    assert_int_equal(s2r_diags_count(&f.d, S2R_SEV_WARNING), 0);
+    assert_string_equal(f.wl.command.v[0], "bash");
+    fx_free(&f);
+    /* a body whose programs the script runs */
+    fx_init(&f, job_body);
+    assert_int_equal(
+        apply(&f, "{\"script\":\"python prep.py > out/list && accelerate "
+                  "launch --num_processes 1 --mixed_precision bf16 train.py "
+                  "--out out\"}"),
+        S2R_GUARD_APPLIED);
+    assert_int_equal(s2r_diags_count(&f.d, S2R_SEV_WARNING), 0);
+    fx_free(&f);
+}
+
 static void test_guard__remote_output(void **state)
 {
     (void)state;
@@ -678,6 +923,9 @@ int main(void)
         cmocka_unit_test(test_guard__mpi_command_goes_to_the_launcher),
         cmocka_unit_test(test_guard__images),
         cmocka_unit_test(test_guard__env),
+        cmocka_unit_test(test_guard__env_loader_variables),
+        cmocka_unit_test(test_guard__launcher_process_counts),
+        cmocka_unit_test(test_guard__structure),
         cmocka_unit_test(test_guard__remote_output),
         cmocka_unit_test(test_guard__unsafe_patterns),
         cmocka_unit_test(test_guard__image_references),
