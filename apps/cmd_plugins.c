@@ -3,11 +3,13 @@
 #include "s2r.h"
 #include "commands.h"
 #include "config.h"
+#include "handler.h"
 #include "loader.h"
 #include "options.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "secrets.h"
+#include "server.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -188,6 +190,50 @@ static int looks_secret(const char *key)
     return 0;
 }
 
+/* [server] and [lambda] with the tables `s2r serve` and `s2r lambda`
+ * read them with: the transport's keys, then the handler's. */
+static int check_transport_sections(const s2r_ini *ini, s2r_diags *diags)
+{
+    int rc = S2R_OK;
+    if (s2r_ini_section_find(ini, "server")) {
+        s2r_server_settings ss;
+        s2r_binding *b = NULL;
+        if (s2r_server_settings_read(&ss, &b, ini, diags) == S2R_ENOMEM)
+            rc = S2R_ENOMEM;
+        s2r_binding_free(b);
+        const char **skip = s2r_server_skip_keys(ini);
+        if (!skip)
+            return S2R_ENOMEM;
+        s2r_handler_settings hs;
+        b = NULL;
+        if (s2r_handler_settings_read(&hs, &b, ini, "server", skip,
+                                      diags) == S2R_ENOMEM)
+            rc = S2R_ENOMEM;
+        s2r_binding_free(b);
+        free(skip);
+    }
+    if (s2r_ini_section_find(ini, "lambda")) {
+        s2r_handler_settings hs;
+        s2r_binding *b = NULL;
+        if (s2r_handler_settings_read(&hs, &b, ini, "lambda", NULL,
+                                      diags) == S2R_ENOMEM)
+            rc = S2R_ENOMEM;
+        s2r_binding_free(b);
+    }
+    return rc;
+}
+
+/* The option of key @p key of section @p name, for display. */
+static const s2r_option *transport_option(const char *name, const char *key)
+{
+    const s2r_option *o = NULL;
+    if (strcmp(name, "server") == 0)
+        o = s2r_options_find(s2r_server_option_table(), key);
+    if (!o && (strcmp(name, "server") == 0 || strcmp(name, "lambda") == 0))
+        o = s2r_options_find(s2r_handler_option_table(), key);
+    return o;
+}
+
 int s2r_cmd_check_config(int argc, char **argv)
 {
     struct common_opts o;
@@ -218,6 +264,9 @@ int s2r_cmd_check_config(int argc, char **argv)
         ro.plugin_dir = o.plugin_dir;
         ro.check_only = 1;
         s2r_registry_open(&reg, &ro, &diags);
+        if (check_transport_sections(&ini, &diags) == S2R_ENOMEM)
+            s2r_diags_add(&diags, S2R_SEV_ERROR, "s2r", 0, NULL,
+                          "out of memory");
     }
     print_diags(&diags);
     size_t errors = s2r_diags_count(&diags, S2R_SEV_ERROR);
@@ -237,6 +286,8 @@ int s2r_cmd_check_config(int argc, char **argv)
             for (size_t k = 0; k < sec->n; k++) {
                 const s2r_ini_entry *e = &sec->v[k];
                 const s2r_option *op = s2r_options_find(opts, e->key);
+                if (!op && !opts)
+                    op = transport_option(sec->name, e->key);
                 const char *shown =
                     op ? s2r_options_display_value(op, e->value)
                     : (!opts && looks_secret(e->key) &&

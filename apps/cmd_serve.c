@@ -24,40 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-
-/* [server] keys of the transport (the handler reads the others). */
-typedef struct serve_conf {
-    const char *listen;
-    int64_t threads;
-    int64_t connection_timeout_ms;
-    int64_t max_connections;
-    int64_t drain_timeout_ms;
-} serve_conf;
-
-static const s2r_option serve_options[] = {
-    {"listen", S2R_OPT_STRING, 0, "127.0.0.1:8080", 0, 0, NULL,
-     S2R_OPT_OFFSET(serve_conf, listen),
-     "Address and port to listen on (ADDR:PORT, [V6ADDR]:PORT); --listen "
-     "wins."},
-    {"threads", S2R_OPT_INT, 0, "0", 0, 1024, NULL,
-     S2R_OPT_OFFSET(serve_conf, threads),
-     "Worker threads; 0: one per CPU; --threads wins."},
-    {"connection_timeout", S2R_OPT_DURATION, 0, "30s", 1000, 3600000, NULL,
-     S2R_OPT_OFFSET(serve_conf, connection_timeout_ms),
-     "Idle or slow connections are closed after this long."},
-    {"max_connections", S2R_OPT_INT, 0, "1024", 1, 1000000, NULL,
-     S2R_OPT_OFFSET(serve_conf, max_connections),
-     "Open connections at most."},
-    {"drain_timeout", S2R_OPT_DURATION, 0, "10s", 0, 600000, NULL,
-     S2R_OPT_OFFSET(serve_conf, drain_timeout_ms),
-     "On SIGTERM, how long requests in flight may take to finish."},
-    S2R_OPTION_END};
-
-static const char *const serve_keys[] = {"listen", "threads",
-                                         "connection_timeout",
-                                         "max_connections", "drain_timeout",
-                                         NULL};
 
 static void serve_usage(FILE *f)
 {
@@ -91,20 +59,6 @@ static void print_diags(const s2r_diags *d)
             free(line);
         }
     }
-}
-
-/* The handler's key names, for skipping them in the transport pass. */
-static const char *const *handler_keys(void)
-{
-    static const char *keys[16];
-    if (!keys[0]) {
-        const s2r_option *o = s2r_handler_option_table();
-        size_t n = 0;
-        for (; o[n].name && n + 1 < sizeof(keys) / sizeof(keys[0]); n++)
-            keys[n] = o[n].name;
-        keys[n] = NULL;
-    }
-    return keys;
 }
 
 int s2r_cmd_serve(int argc, char **argv)
@@ -167,6 +121,7 @@ int s2r_cmd_serve(int argc, char **argv)
     s2r_config_defaults(&cfg);
     s2r_handler_stack stack = {0};
     s2r_binding *sbind = NULL;
+    const char **skip = NULL;
     s2r_handler *handler = NULL;
     s2r_server *server = NULL;
 
@@ -175,18 +130,36 @@ int s2r_cmd_serve(int argc, char **argv)
         fprintf(stderr, "s2r serve: %s: cannot open\n", config_path);
         goto done;
     }
-    const s2r_ini_section *ssec = s2r_ini_section_find(&ini, "server");
+    if (listen) { /* the command line's address, named as such */
+        char why[300];
+        if (s2r_server_check_listen(listen, why, sizeof(why)) != S2R_OK) {
+            fprintf(stderr, "s2r serve: --listen %s\n", why);
+            status = 2;
+            goto done;
+        }
+    }
+    s2r_server_settings sset;
     s2r_handler_stack st;
-    if (rc != S2R_OK ||
-        s2r_options_apply(serve_options, sizeof(serve_conf), ssec, ini.path,
-                          "[server]", handler_keys(), &diags,
-                          &sbind) != S2R_OK ||
-        s2r_handler_stack_open(&st, &cfg, &ini, "server", serve_keys,
-                               plugin_dir, &diags) != S2R_OK)
+    if (rc != S2R_OK)
+        goto done_diags;
+    if (s2r_server_settings_read(&sset, &sbind, &ini, &diags) != S2R_OK) {
+        /* report the handler's keys too, all in one go */
+        const char **sk = s2r_server_skip_keys(&ini);
+        s2r_handler_settings hs;
+        s2r_binding *hb = NULL;
+        if (sk)
+            s2r_handler_settings_read(&hs, &hb, &ini, "server", sk, &diags);
+        s2r_binding_free(hb);
+        free(sk);
+        goto done_diags;
+    }
+    if (!(skip = s2r_server_skip_keys(&ini)) ||
+        s2r_handler_stack_open(&st, &cfg, &ini, "server", skip, plugin_dir,
+                               &diags) != S2R_OK)
         goto done_diags;
     stack = st;
     handler = st.handler;
-    const serve_conf *sc = sbind->config;
+    const s2r_server_settings *sc = &sset;
 
     print_diags(&diags); /* warnings */
 
@@ -199,7 +172,16 @@ int s2r_cmd_serve(int argc, char **argv)
         .handler = handler};
     s2r_error err = {0};
     if (s2r_server_start(&server, &so, &err) != S2R_OK) {
-        fprintf(stderr, "s2r serve: %s\n", err.message);
+        const s2r_ini_entry *le =
+            s2r_ini_entry_find(s2r_ini_section_find(&ini, "server"),
+                               "listen");
+        if (listen)
+            fprintf(stderr, "s2r serve: --listen %s\n", err.message);
+        else if (le)
+            fprintf(stderr, "%s:%d: [server] listen: %s\n", ini.path,
+                    (int)le->line, err.message);
+        else
+            fprintf(stderr, "s2r serve: %s\n", err.message);
         goto done;
     }
     char nthreads[16];
@@ -220,13 +202,26 @@ int s2r_cmd_serve(int argc, char **argv)
     const char *sf[] = {"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"};
     s2r_handler_log_event("info", "stopping",
                           "stopped accepting; draining requests", sf, 1);
-    uint32_t left = s2r_server_stop(server, (uint32_t)sc->drain_timeout_ms);
+    s2r_server_stop_report rep;
+    uint32_t left =
+        s2r_server_stop(server, (uint32_t)sc->drain_timeout_ms, &rep);
     server = NULL;
-    char nleft[16];
+    char nleft[16], nconn[16];
     snprintf(nleft, sizeof(nleft), "%u", left);
-    const char *ef[] = {"abandoned_requests", nleft};
+    snprintf(nconn, sizeof(nconn), "%u", rep.connections);
+    const char *ef[] = {"abandoned_requests", nleft, "open_connections",
+                        nconn};
     s2r_handler_log_event(left ? "warn" : "info", "stopped",
-                          "s2r serve stopped", ef, 1);
+                          "s2r serve stopped", ef, 2);
+    if (rep.busy) {
+        /* a conversion still running past drain_timeout cannot be
+         * interrupted, and its thread still uses the handler: end the
+         * process now rather than wait for it or free what it uses (the
+         * kernel closes its connection) */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(0);
+    }
     status = 0;
     goto done;
 
@@ -235,7 +230,8 @@ done_diags:
     if (s2r_diags_count(&diags, S2R_SEV_ERROR) == 0)
         fprintf(stderr, "s2r serve: cannot start\n");
 done:
-    s2r_server_stop(server, 0);
+    s2r_server_stop(server, 0, NULL);
+    free(skip);
     s2r_handler_stack_close(&stack);
     s2r_binding_free(sbind);
     s2r_config_free(&cfg);

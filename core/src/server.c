@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,16 +26,37 @@
  * accept nearly every connection, leaving the others idle). */
 #define MAX_WORKERS 1024
 
+/* The daemons' own connection limit is max_connections plus this: the
+ * acceptor never hands a daemon more than max_connections, so MHD's limit
+ * (whose refusal path deadlocks in 0.9.75 for connections added with
+ * MHD_add_connection) is never reached. The margin covers a connection
+ * whose "closed" notification came before MHD's own count went down. */
+#define MHD_LIMIT_MARGIN 64
+
+/* At most one "connection limit" log line per this many seconds. */
+#define LIMIT_LOG_INTERVAL_S 1
+
+/* One libmicrohttpd daemon and its thread. */
+typedef struct worker {
+    s2r_server *s;
+    struct MHD_Daemon *d;
+    int32_t busy; /* atomic: inside s2r_handler_handle() */
+    int32_t left; /* still running after the stop (busy at the deadline) */
+} worker;
+
 struct s2r_server {
-    struct MHD_Daemon **d;
+    worker *w;
     uint32_t n;
     int listen_fd;
     pthread_t acceptor;
     int32_t acceptor_running;
-    int32_t stopping; /* atomic */
+    int32_t stopping; /* atomic: no new request; answers close */
+    int32_t closing;  /* atomic: drain over; no handler call starts */
     s2r_handler *handler;
     size_t max_body;
-    uint32_t inflight; /* atomic */
+    uint32_t inflight;    /* atomic: requests received, answer not sent */
+    uint32_t open;        /* atomic: connections handed over, not closed */
+    uint32_t max_conns;
     uint16_t port;
     char address[INET6_ADDRSTRLEN + 16];
 };
@@ -46,6 +68,8 @@ typedef struct req_buf {
     size_t seen;       /* bytes received, kept or not */
     int32_t truncated; /* more than max_body arrived */
     int32_t counted;   /* in s2r_server.inflight */
+    int32_t answered;  /* answered without the handler: drop the body */
+    int32_t pad;
 } req_buf;
 
 /* ------------------------------------------------------------------ */
@@ -84,7 +108,7 @@ static void client_ip(struct MHD_Connection *c, char *buf, size_t cap)
 }
 
 static enum MHD_Result send_answer(struct MHD_Connection *c,
-                                   s2r_handler_response *hr)
+                                   s2r_handler_response *hr, int close)
 {
     struct MHD_Response *resp;
     if (hr->body) {
@@ -104,21 +128,57 @@ static enum MHD_Result send_answer(struct MHD_Connection *c,
     for (uint32_t i = 0; i < hr->n_headers; i++)
         MHD_add_response_header(resp, hr->headers[i].name,
                                 hr->headers[i].value);
+    if (close) /* stopping: no further request on this connection */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret =
         MHD_queue_response(c, (unsigned int)hr->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
-static enum MHD_Result run_handler(s2r_server *s, struct MHD_Connection *c,
+static int is_set(const int32_t *flag)
+{
+    return __atomic_load_n(flag, __ATOMIC_SEQ_CST) != 0;
+}
+
+/* The answer to a request that starts while the server stops. */
+static enum MHD_Result answer_stopping(struct MHD_Connection *c)
+{
+    static const char body[] =
+        "{\"error\":\"the server is shutting down\"}";
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret =
+        MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result run_handler(worker *w, struct MHD_Connection *c,
                                    const char *url, const char *method,
                                    req_buf *rb)
 {
-    /* in flight from here until the answer is sent (a request still
-     * uploading when the server stops is not waited for) */
+    s2r_server *s = w->s;
+    /* in flight from here (request received) until its answer is sent or
+     * the connection dies: the drain on stop waits for these. A request
+     * still uploading is not waited for: its client may be gone. */
     if (!rb->counted) {
         rb->counted = 1;
         __atomic_add_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
+    }
+    /* once the drain is over no handler call starts: s2r_server_stop()
+     * looks at busy after setting closing, we look at closing after
+     * setting busy, so a call it did not see never starts */
+    __atomic_store_n(&w->busy, 1, __ATOMIC_SEQ_CST);
+    if (is_set(&s->closing)) {
+        __atomic_store_n(&w->busy, 0, __ATOMIC_SEQ_CST);
+        return MHD_NO;
     }
     char ip[INET6_ADDRSTRLEN];
     client_ip(c, ip, sizeof(ip));
@@ -137,7 +197,8 @@ static enum MHD_Result run_handler(s2r_server *s, struct MHD_Connection *c,
         .request_id = NULL};
     s2r_handler_response hr;
     s2r_handler_handle(s->handler, &req, &hr);
-    enum MHD_Result ret = send_answer(c, &hr);
+    __atomic_store_n(&w->busy, 0, __ATOMIC_SEQ_CST);
+    enum MHD_Result ret = send_answer(c, &hr, is_set(&s->stopping));
     s2r_handler_response_free(&hr);
     return ret;
 }
@@ -149,16 +210,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   size_t *upload_data_size, void **con_cls)
 {
     (void)version;
-    s2r_server *s = cls;
+    worker *w = cls;
+    s2r_server *s = w->s;
     req_buf *rb = *con_cls;
     if (!rb) {
         rb = calloc(1, sizeof(*rb));
         if (!rb)
             return MHD_NO;
         *con_cls = rb;
+        if (is_set(&s->stopping)) { /* a request that starts now */
+            rb->answered = 1;
+            return answer_stopping(c);
+        }
         /* only POST has a body to wait for: answer anything else now */
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-            return run_handler(s, c, url, method, rb);
+            return run_handler(w, c, url, method, rb);
         /* refuse a declared oversized body before reading it */
         const char *cl = MHD_lookup_connection_value(
             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -167,9 +233,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
             unsigned long long n = strtoull(cl, &end, 10);
             if (end != cl && n > s->max_body) {
                 rb->truncated = 1;
-                return run_handler(s, c, url, method, rb);
+                return run_handler(w, c, url, method, rb);
             }
         }
+        return MHD_YES;
+    }
+    if (rb->answered) { /* refused while stopping: drop what comes */
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -197,7 +267,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         rb->body[rb->len] = '\0';
         return MHD_YES;
     }
-    return run_handler(s, c, url, method, rb);
+    return run_handler(w, c, url, method, rb);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -205,7 +275,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     (void)c;
     (void)toe;
-    s2r_server *s = cls;
+    s2r_server *s = ((worker *)cls)->s;
     req_buf *rb = *con_cls;
     if (!rb)
         return;
@@ -214,6 +284,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(rb->body);
     free(rb);
     *con_cls = NULL;
+}
+
+/* The acceptor's count of open connections goes down here. */
+static void on_connection(void *cls, struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)c;
+    (void)socket_context;
+    s2r_server *s = ((worker *)cls)->s;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        __atomic_sub_fetch(&s->open, 1, __ATOMIC_SEQ_CST);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -262,17 +344,51 @@ static int split_listen(const char *listen, char *host, size_t hcap,
     return atoi(port) <= 65535 ? 0 : -1;
 }
 
-/* Accept connections and deal them out to the daemons in turn. */
+/* Answer a connection over the limit ourselves and close it. */
+static void refuse_connection(int fd)
+{
+    static const char answer[] =
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        "Content-Type: application/json\r\n"
+        "Content-Length: 37\r\n"
+        "Retry-After: 1\r\n"
+        "Connection: close\r\n"
+        "\r\n"
+        "{\"error\":\"too many open connections\"}";
+    ssize_t w = send(fd, answer, sizeof(answer) - 1,
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+    /* read what already came (non-blocking), so that close() sends FIN
+     * rather than a reset that could destroy the answer */
+    char sink[4096];
+    for (int i = 0; i < 16; i++)
+        if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+            break;
+    shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Accept connections and deal them out to the daemons in turn, at most
+ * max_conns open at once (counted here, uncounted by on_connection). */
 static void *acceptor_main(void *arg)
 {
     s2r_server *s = arg;
     uint32_t next = 0;
+    uint64_t refused = 0;
+    int64_t last_log = 0;
     for (;;) {
         struct sockaddr_storage sa;
         socklen_t len = sizeof(sa);
         int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len,
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
+        if (is_set(&s->stopping)) {
             if (fd >= 0)
                 close(fd);
             break;
@@ -282,12 +398,38 @@ static void *acceptor_main(void *arg)
                 errno == ENOMEM) {
                 struct timespec ts = {0, 10 * 1000000L};
                 nanosleep(&ts, NULL); /* out of descriptors: let some close */
+            } else if (errno == EBADF || errno == EINVAL ||
+                       errno == ENOTSOCK) {
+                break; /* the socket is gone */
             }
             continue; /* EINTR, ECONNABORTED, ... */
         }
-        /* MHD closes the socket itself when it cannot take it */
-        MHD_add_connection(s->d[next], fd, (const struct sockaddr *)&sa,
-                           len);
+        uint32_t open = __atomic_add_fetch(&s->open, 1, __ATOMIC_SEQ_CST);
+        if (open > s->max_conns) {
+            __atomic_sub_fetch(&s->open, 1, __ATOMIC_SEQ_CST);
+            refuse_connection(fd);
+            refused++;
+            int64_t now = monotonic_ms();
+            if (now - last_log >= LIMIT_LOG_INTERVAL_S * 1000) {
+                char nmax[16], nref[24];
+                snprintf(nmax, sizeof(nmax), "%u", s->max_conns);
+                snprintf(nref, sizeof(nref), "%llu",
+                         (unsigned long long)refused);
+                const char *f[] = {"max_connections", nmax, "refused",
+                                   nref};
+                s2r_handler_log_event(
+                    "warn", "connection_limit",
+                    "max_connections open: new connections answered 503",
+                    f, 2);
+                last_log = now;
+                refused = 0;
+            }
+            continue;
+        }
+        /* on failure MHD closes the socket (no "closed" notification) */
+        if (MHD_add_connection(s->w[next].d, fd, (const struct sockaddr *)&sa,
+                               len) != MHD_YES)
+            __atomic_sub_fetch(&s->open, 1, __ATOMIC_SEQ_CST);
         next = (next + 1) % s->n;
     }
     return NULL;
@@ -314,9 +456,25 @@ static int open_listener(const struct addrinfo *ai)
 static void stop_daemons(s2r_server *s)
 {
     for (uint32_t i = 0; i < s->n; i++)
-        if (s->d[i])
-            MHD_stop_daemon(s->d[i]);
-    s->n = 0;
+        if (s->w[i].d && !s->w[i].left) {
+            MHD_stop_daemon(s->w[i].d);
+            s->w[i].d = NULL;
+        }
+}
+
+/* Let the process open max_conns sockets and some more. */
+static void raise_fd_limit(uint32_t max_conns)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)max_conns + 256;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
+                          ? want
+                          : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
@@ -326,9 +484,7 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
     const char *listen = opts->listen ? opts->listen : "127.0.0.1:8080";
     char host[256], port[8];
     if (split_listen(listen, host, sizeof(host), port, sizeof(port)) != 0) {
-        snprintf(err->message, sizeof(err->message),
-                 "--listen %s: ADDR:PORT expected (e.g. 127.0.0.1:8080, "
-                 "[::1]:8080, 0.0.0.0:8080)", listen);
+        s2r_server_check_listen(listen, err->message, sizeof(err->message));
         return err->code = S2R_EINVAL;
     }
     struct addrinfo hints, *ai = NULL;
@@ -338,8 +494,8 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
     if (gai != 0 || !ai) {
-        snprintf(err->message, sizeof(err->message), "--listen %s: %s",
-                 listen, gai ? gai_strerror(gai) : "no address");
+        snprintf(err->message, sizeof(err->message), "%s: %s", listen,
+                 gai ? gai_strerror(gai) : "no address");
         return err->code = S2R_EINVAL;
     }
     s2r_server *s = calloc(1, sizeof(*s));
@@ -348,7 +504,7 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
                                : (uint32_t)(ncpu > 0 ? ncpu : 1);
     if (n > MAX_WORKERS)
         n = MAX_WORKERS;
-    if (!s || !(s->d = calloc(n, sizeof(*s->d)))) {
+    if (!s || !(s->w = calloc(n, sizeof(*s->w)))) {
         free(s);
         freeaddrinfo(ai);
         return err->code = S2R_ENOMEM;
@@ -361,7 +517,8 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
                                : 30;
     unsigned int maxconn = opts->max_connections ? opts->max_connections
                                                  : 1024;
-    unsigned int per = (maxconn + n - 1) / n;
+    s->max_conns = maxconn;
+    raise_fd_limit(maxconn);
 
     s->listen_fd = open_listener(ai);
     int family = ai->ai_family;
@@ -369,7 +526,7 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
     if (s->listen_fd < 0) {
         snprintf(err->message, sizeof(err->message), "cannot listen on %s: %s",
                  listen, strerror(errno));
-        free(s->d);
+        free(s->w);
         free(s);
         return err->code = S2R_ERROR;
     }
@@ -379,20 +536,23 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
     for (uint32_t i = 0; i < n; i++) {
-        s->d[i] = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s,
+        worker *w = &s->w[i];
+        w->s = s;
+        w->d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, w,
             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
             MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-            MHD_OPTION_CONNECTION_LIMIT, per,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_CONNECTION_LIMIT, maxconn + MHD_LIMIT_MARGIN,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
             MHD_OPTION_END);
-        if (!s->d[i]) {
+        if (!w->d) {
             snprintf(err->message, sizeof(err->message),
                      "cannot start HTTP worker %u of %u", i + 1, n);
             s->n = i;
             stop_daemons(s);
             close(s->listen_fd);
-            free(s->d);
+            free(s->w);
             free(s);
             return err->code = S2R_ERROR;
         }
@@ -420,7 +580,7 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
                  "cannot start the accepting thread");
         stop_daemons(s);
         close(s->listen_fd);
-        free(s->d);
+        free(s->w);
         free(s);
         return err->code = S2R_ERROR;
     }
@@ -444,31 +604,188 @@ uint32_t s2r_server_inflight(const s2r_server *s)
     return __atomic_load_n(&s->inflight, __ATOMIC_SEQ_CST);
 }
 
-uint32_t s2r_server_stop(s2r_server *s, uint32_t drain_ms)
+uint32_t s2r_server_connections(const s2r_server *s)
 {
-    if (!s)
+    return __atomic_load_n(&s->open, __ATOMIC_SEQ_CST);
+}
+
+uint32_t s2r_server_stop(s2r_server *s, uint32_t drain_ms,
+                         s2r_server_stop_report *report)
+{
+    s2r_server_stop_report rep = {0};
+    if (!s) {
+        if (report)
+            *report = rep;
         return 0;
-    /* stop accepting: wake the acceptor and close the socket */
+    }
+    /* 1. stop accepting: wake the acceptor and close the socket (new
+     *    connections are refused by the kernel from now on); requests
+     *    that start from now on are answered 503 */
     __atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
     if (s->acceptor_running) {
         shutdown(s->listen_fd, SHUT_RDWR);
         pthread_join(s->acceptor, NULL);
+        s->acceptor_running = 0;
     }
     close(s->listen_fd);
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint32_t left;
-    while ((left = s2r_server_inflight(s)) > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t ms = (int64_t)(now.tv_sec - t0.tv_sec) * 1000 +
-                     (now.tv_nsec - t0.tv_nsec) / 1000000;
-        if (ms >= drain_ms)
-            break;
+    s->listen_fd = -1;
+    /* 2. let the requests in flight finish, at most drain_ms */
+    int64_t t0 = monotonic_ms();
+    while (s2r_server_inflight(s) > 0 &&
+           monotonic_ms() - t0 < (int64_t)drain_ms) {
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
     }
+    /* 3. no handler call starts any more; a worker inside one cannot be
+     *    stopped (MHD_stop_daemon would wait for it): leave it running */
+    __atomic_store_n(&s->closing, 1, __ATOMIC_SEQ_CST);
+    rep.abandoned = s2r_server_inflight(s);
+    rep.connections = s2r_server_connections(s);
+    for (uint32_t i = 0; i < s->n; i++)
+        if (__atomic_load_n(&s->w[i].busy, __ATOMIC_SEQ_CST)) {
+            s->w[i].left = 1;
+            rep.busy++;
+        }
+    /* 4. stop the other workers: this closes their connections */
     stop_daemons(s);
-    free(s->d);
+    uint32_t left = rep.abandoned;
+    if (report)
+        *report = rep;
+    if (rep.busy)
+        return left; /* still in use by the busy workers: not freed */
+    free(s->w);
     free(s);
     return left;
+}
+
+/* ------------------------------------------------------------------ */
+/* [server] settings                                                   */
+/* ------------------------------------------------------------------ */
+
+static const s2r_option server_options[] = {
+    {"listen", S2R_OPT_STRING, 0, "127.0.0.1:8080", 0, 0, NULL,
+     S2R_OPT_OFFSET(s2r_server_settings, listen),
+     "Address and port to listen on (ADDR:PORT, [V6ADDR]:PORT); --listen "
+     "wins."},
+    {"threads", S2R_OPT_INT, 0, "0", 0, 1024, NULL,
+     S2R_OPT_OFFSET(s2r_server_settings, threads),
+     "Worker threads; 0: one per CPU; --threads wins."},
+    {"connection_timeout", S2R_OPT_DURATION, 0, "30s", 1000, 3600000, NULL,
+     S2R_OPT_OFFSET(s2r_server_settings, connection_timeout_ms),
+     "Idle or slow connections are closed after this long."},
+    {"max_connections", S2R_OPT_INT, 0, "1024", 1, 1000000, NULL,
+     S2R_OPT_OFFSET(s2r_server_settings, max_connections),
+     "Open connections at most; more are answered 503 and closed."},
+    {"drain_timeout", S2R_OPT_DURATION, 0, "10s", 0, 600000, NULL,
+     S2R_OPT_OFFSET(s2r_server_settings, drain_timeout_ms),
+     "On SIGTERM, how long requests in flight may take to finish."},
+    S2R_OPTION_END};
+
+const s2r_option *s2r_server_option_table(void)
+{
+    return server_options;
+}
+
+int s2r_server_check_listen(const char *listen, char *msg, size_t cap)
+{
+    char host[256], port[8];
+    if (listen && split_listen(listen, host, sizeof(host), port,
+                               sizeof(port)) == 0)
+        return S2R_OK;
+    snprintf(msg, cap,
+             "%s: ADDR:PORT expected, port 0 to 65535 (e.g. "
+             "127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080)",
+             listen ? listen : "(none)");
+    return S2R_EINVAL;
+}
+
+static int known_key(const char *key)
+{
+    return s2r_options_find(server_options, key) ||
+           s2r_options_find(s2r_handler_option_table(), key);
+}
+
+int s2r_server_settings_read(s2r_server_settings *out,
+                             s2r_binding **binding_out, const s2r_ini *ini,
+                             s2r_diags *diags)
+{
+    *binding_out = NULL;
+    memset(out, 0, sizeof(*out));
+    const s2r_ini_section *sec =
+        ini ? s2r_ini_section_find(ini, "server") : NULL;
+    const char *file = ini ? ini->path : NULL;
+    /* unknown keys are reported here with every valid key of [server];
+     * the table pass skips them and the handler's keys */
+    const s2r_option *h = s2r_handler_option_table();
+    size_t nh = 0;
+    while (h[nh].name)
+        nh++;
+    const char **skip = calloc(nh + (sec ? sec->n : 0) + 1, sizeof(*skip));
+    if (!skip)
+        return S2R_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < nh; i++)
+        skip[k++] = h[i].name;
+    int bad = 0;
+    for (size_t i = 0; sec && i < sec->n; i++) {
+        const s2r_ini_entry *e = &sec->v[i];
+        if (known_key(e->key))
+            continue;
+        skip[k++] = e->key;
+        char keys[600];
+        size_t off = 0;
+        keys[0] = '\0';
+        const s2r_option *tabs[] = {server_options, h};
+        for (size_t t = 0; t < 2; t++)
+            for (size_t j = 0; tabs[t][j].name && off < sizeof(keys); j++)
+                off += (size_t)snprintf(keys + off, sizeof(keys) - off,
+                                        "%s%s", off ? ", " : "",
+                                        tabs[t][j].name);
+        s2r_diags_add(diags, S2R_SEV_ERROR, file, e->line, e->key,
+                      "[server] %s: unknown key; valid keys: %s", e->key,
+                      keys);
+        bad = 1;
+    }
+    const s2r_ini_entry *le = sec ? s2r_ini_entry_find(sec, "listen") : NULL;
+    char why[300];
+    if (le && s2r_server_check_listen(le->value, why, sizeof(why)) != S2R_OK) {
+        s2r_diags_add(diags, S2R_SEV_ERROR, file, le->line, "listen",
+                      "[server] listen: %s", why);
+        bad = 1;
+    }
+    s2r_binding *b = NULL;
+    int rc = s2r_options_apply(server_options, sizeof(s2r_server_settings),
+                               sec, file, "[server]", skip, diags, &b);
+    free(skip);
+    if (rc != S2R_OK)
+        return rc;
+    memcpy(out, b->config, sizeof(*out));
+    if (bad) {
+        s2r_binding_free(b);
+        memset(out, 0, sizeof(*out));
+        return S2R_EINVAL;
+    }
+    *binding_out = b;
+    return S2R_OK;
+}
+
+const char **s2r_server_skip_keys(const s2r_ini *ini)
+{
+    const s2r_ini_section *sec =
+        ini ? s2r_ini_section_find(ini, "server") : NULL;
+    size_t n = sizeof(server_options) / sizeof(server_options[0]);
+    size_t extra = sec ? sec->n : 0;
+    const char **keys = calloc(n + extra + 1, sizeof(*keys));
+    if (!keys)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; server_options[i].name; i++)
+        keys[k++] = server_options[i].name;
+    for (size_t i = 0; i < extra; i++) {
+        const char *key = sec->v[i].key;
+        if (!known_key(key))
+            keys[k++] = key; /* unknown: reported by the transport pass */
+    }
+    keys[k] = NULL;
+    return keys;
 }
