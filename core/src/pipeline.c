@@ -78,7 +78,7 @@ int s2r_pipeline_run(const s2r_config *cfg, const s2r_provider_ref *prov,
             .model = req->model,
             .client_ip = req->client_ip};
         s2r_error err = {0};
-        /* llm: answer cache (llm_cache.h), added by the LLM engineer:
+        /* llm: answer cache (llm_cache.h):
          * [provider.<id>] cache = PATH keys used answers by SHA-256 of
          * (prompt, model); a hit skips the provider, the guard still runs
          * on it, and only answers the guard applied are stored. */
