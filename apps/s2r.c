@@ -159,13 +159,10 @@ static int read_all(const char *path, char **buf, size_t *len)
     return 0;
 }
 
-static void print_diags(const s2r_diags *d, int verbosity, const char *script)
+static void print_diags(const s2r_diags *d, int verbosity)
 {
     for (size_t i = 0; i < d->n; i++) {
-        s2r_diag one = d->v[i];
-        const s2r_diag *dg = &one;
-        if (!one.file)
-            one.file = (char *)script; /* emitter notes name no file */
+        const s2r_diag *dg = &d->v[i];
         if (dg->severity == S2R_SEV_NOTE && verbosity < 2)
             continue;
         if (dg->severity == S2R_SEV_WARNING && verbosity < 1)
@@ -247,7 +244,7 @@ int s2r_cmd_convert(int argc, char **argv)
     size_t len = 0;
 
     if (config_path && s2r_config_load(&cfg, config_path, &diags) != S2R_OK) {
-        print_diags(&diags, 1, config_path);
+        print_diags(&diags, 1);
         goto done;
     }
     if (!format)
@@ -295,7 +292,7 @@ int s2r_cmd_convert(int argc, char **argv)
         rc = s2r_convert_buffer(&out, script, buf, len, (s2r_format)fmt, &cfg,
                                 &diags);
     }
-    print_diags(&diags, verbosity, script);
+    print_diags(&diags, verbosity);
     if (rc == S2R_OK && out)
         status = write_out(output, out);
     else if (rc == S2R_ENOMEM)

@@ -217,6 +217,7 @@ typedef enum s2r_workload_kind {
 typedef struct s2r_workload {
     s2r_workload_kind kind;
     char *name;            /**< DNS-1123 label, <= 63 chars */
+    char *source;          /**< script name it came from (messages), or NULL */
     char *project;         /**< Run:ai project, NULL = from $RUNAI_PROJECT */
     int64_t pods;          /**< pods doing the work (= SLURM nodes) */
     int64_t workers;       /**< CLI --workers: PyTorch nodes-1, MPI nodes */

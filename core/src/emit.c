@@ -164,22 +164,23 @@ bool s2r_emit__utf8_valid(const char *str)
     return true;
 }
 
-static int utf8_check(const char *s, const char *what, s2r_diags *diags)
+static int utf8_check(const s2r_workload *wl, const char *s,
+                      const char *what, s2r_diags *diags)
 {
     if (!s || s2r_emit__utf8_valid(s))
         return S2R_OK;
-    int rc = s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, NULL,
+    int rc = s2r_diags_add(diags, S2R_SEV_ERROR, wl->source, 0, NULL,
                            "%s is not valid UTF-8, which YAML and JSON "
                            "cannot carry; use --format cli",
                            what);
     return rc ? rc : S2R_EINVAL;
 }
 
-static int utf8_check_strv(const s2r_strv *sv, const char *what,
-                           s2r_diags *diags)
+static int utf8_check_strv(const s2r_workload *wl, const s2r_strv *sv,
+                           const char *what, s2r_diags *diags)
 {
     for (size_t i = 0; i < sv->n; i++) {
-        int rc = utf8_check(sv->v[i], what, diags);
+        int rc = utf8_check(wl, sv->v[i], what, diags);
         if (rc)
             return rc;
     }
@@ -193,37 +194,37 @@ int s2r_emit__check(const s2r_workload *wl, bool need_utf8,
     if (!wl)
         return S2R_EINVAL;
     if (!wl->name || !*wl->name) {
-        rc = s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, NULL,
+        rc = s2r_diags_add(diags, S2R_SEV_ERROR, wl->source, 0, NULL,
                            "the workload has no name");
         return rc ? rc : S2R_EINVAL;
     }
     if (!wl->image || !*wl->image) {
-        rc = s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, NULL,
+        rc = s2r_diags_add(diags, S2R_SEV_ERROR, wl->source, 0, NULL,
                            "the workload has no container image");
         return rc ? rc : S2R_EINVAL;
     }
     if (!need_utf8)
         return S2R_OK;
-    if ((rc = utf8_check(wl->name, "the workload name", diags)) ||
-        (rc = utf8_check(wl->project, "the project", diags)) ||
-        (rc = utf8_check(wl->image, "the image", diags)) ||
-        (rc = utf8_check(wl->workdir, "the working directory", diags)) ||
-        (rc = utf8_check(wl->node_type, "the node type", diags)) ||
-        (rc = utf8_check(wl->priority, "the priority", diags)) ||
-        (rc = utf8_check(wl->preemptibility, "the preemptibility", diags)) ||
-        (rc = utf8_check_strv(&wl->command, "the command", diags)) ||
-        (rc = utf8_check_strv(&wl->launcher_command, "the MPI launcher command",
-                              diags)))
+    if ((rc = utf8_check(wl, wl->name, "the workload name", diags)) ||
+        (rc = utf8_check(wl, wl->project, "the project", diags)) ||
+        (rc = utf8_check(wl, wl->image, "the image", diags)) ||
+        (rc = utf8_check(wl, wl->workdir, "the working directory", diags)) ||
+        (rc = utf8_check(wl, wl->node_type, "the node type", diags)) ||
+        (rc = utf8_check(wl, wl->priority, "the priority", diags)) ||
+        (rc = utf8_check(wl, wl->preemptibility, "the preemptibility", diags)) ||
+        (rc = utf8_check_strv(wl, &wl->command, "the command", diags)) ||
+        (rc = utf8_check_strv(wl, &wl->launcher_command,
+                              "the MPI launcher command", diags)))
         return rc;
     for (size_t i = 0; i < wl->env.n; i++) {
-        if ((rc = utf8_check(wl->env.v[i].name, "an environment variable name",
+        if ((rc = utf8_check(wl, wl->env.v[i].name, "an environment variable name",
                              diags)) ||
-            (rc = utf8_check(wl->env.v[i].value,
+            (rc = utf8_check(wl, wl->env.v[i].value,
                              "an environment variable value", diags)))
             return rc;
     }
     for (size_t i = 0; i < s2r_emit__n_pools(wl); i++)
-        if ((rc = utf8_check(wl->node_pools[i], "a node pool", diags)))
+        if ((rc = utf8_check(wl, wl->node_pools[i], "a node pool", diags)))
             return rc;
     return S2R_OK;
 }
@@ -243,11 +244,11 @@ int s2r_emit__time_diag(const s2r_workload *wl, const s2r_config *cfg,
     if (wl->time_limit_s <= 0)
         return S2R_OK;
     if (s2r_emit__timeout_wrap(wl, cfg) > 0)
-        return s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, "time",
+        return s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, "time",
                              "the %s has no time limit: the command runs "
                              "under `timeout %" PRId64 "` instead",
                              what, wl->time_limit_s);
-    return s2r_diags_add(diags, S2R_SEV_WARNING, NULL, 0, "time",
+    return s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, "time",
                          "the %s has no time limit, so --time (%" PRId64
                          " s) is not enforced; --format yaml carries it as "
                          "activeDeadlineSeconds, and time_limit = timeout "

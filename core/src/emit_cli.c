@@ -55,7 +55,7 @@ static int array_note(const s2r_workload *wl, s2r_diags *diags)
         return S2R_OK;
     return s2r_diags_add(diags, wl->array_index_used ? S2R_SEV_WARNING
                                                      : S2R_SEV_NOTE,
-                         NULL, 0, "array",
+                         wl->source, 0, "array",
                          "--array: Run:ai documents no per-run index for "
                          "--runs, so the pods get no SLURM_ARRAY_TASK_ID%s; "
                          "--format yaml derives it from JOB_COMPLETION_INDEX",

@@ -241,14 +241,14 @@ static int json_diags(const s2r_workload *wl, const s2r_config *cfg,
     const char *endpoint = wl->kind == S2R_WL_STANDARD ? "trainings"
                                                        : "distributed";
     if (wl->project && *wl->project)
-        rc = s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, NULL,
+        rc = s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
                            "POST the body to /api/v1/workloads/%s after "
                            "replacing clusterId \"%s\" (GET /api/v1/clusters);"
                            " projectId holds the project \"%s\", which must "
                            "be its id from GET /api/v1/org-unit/projects",
                            endpoint, S2R_EMIT__CLUSTER_ID, wl->project);
     else
-        rc = s2r_diags_add(diags, S2R_SEV_NOTE, NULL, 0, NULL,
+        rc = s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
                            "POST the body to /api/v1/workloads/%s after "
                            "replacing the placeholders projectId \"%s\" "
                            "(GET /api/v1/org-unit/projects) and clusterId "
@@ -262,7 +262,7 @@ static int json_diags(const s2r_workload *wl, const s2r_config *cfg,
     if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0)
         rc = s2r_diags_add(diags, wl->array_index_used ? S2R_SEV_WARNING
                                                        : S2R_SEV_NOTE,
-                           NULL, 0, "array",
+                           wl->source, 0, "array",
                            "Run:ai documents no per-run index for "
                            "completions, so the pods get no "
                            "SLURM_ARRAY_TASK_ID; --format yaml derives it "

@@ -412,14 +412,14 @@ static int yaml_diags(const s2r_workload *wl, s2r_diags *diags)
     int rc = S2R_OK;
     size_t pools = s2r_emit__n_pools(wl);
     if (pools > 1)
-        rc = s2r_diags_add(diags, S2R_SEV_WARNING, NULL, 0, "partition",
+        rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, "partition",
                            "YAML takes one node pool (runai/node-pool: %s); "
                            "the other %zu are dropped, --format cli keeps "
                            "them all",
                            wl->node_pools[0], pools - 1);
     if (!rc && wl->kind == S2R_WL_STANDARD && wl->time_limit_s > 0 &&
         s2r_emit__parallelism(wl) < s2r_emit__completions(wl))
-        rc = s2r_diags_add(diags, S2R_SEV_WARNING, NULL, 0, "time",
+        rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, "time",
                            "activeDeadlineSeconds bounds the whole Indexed "
                            "Job, while --time bounds each array task, and "
                            "only %" PRId64 " of %" PRId64 " tasks run at once",
@@ -427,7 +427,7 @@ static int yaml_diags(const s2r_workload *wl, s2r_diags *diags)
                            s2r_emit__completions(wl));
     if (!rc && wl->kind == S2R_WL_STANDARD &&
         s2r_emit__completions(wl) > 0 && wl->command.n == 0)
-        rc = s2r_diags_add(diags, S2R_SEV_WARNING, NULL, 0, "array",
+        rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, "array",
                            "the workload has no command, so the array "
                            "pods cannot export SLURM_ARRAY_TASK_ID");
     return rc;
@@ -484,7 +484,7 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
         s2r_emit__buf_free(&b);
         if (oom)
             return S2R_ENOMEM;
-        rc = s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, NULL,
+        rc = s2r_diags_add(diags, S2R_SEV_ERROR, wl->source, 0, NULL,
                            "cannot write the workload as YAML");
         return rc ? rc : S2R_ERROR;
     }

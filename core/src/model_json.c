@@ -106,6 +106,7 @@ json_object *s2r_workload_to_json(const s2r_workload *wl)
         return NULL;
     json_object_object_add(o, "kind", json_object_new_string(kind_name(wl->kind)));
     json_object_object_add(o, "name", jstr(wl->name));
+    json_object_object_add(o, "source", jstr(wl->source));
     json_object_object_add(o, "project", jstr(wl->project));
     json_object_object_add(o, "pods", json_object_new_int64(wl->pods));
     json_object_object_add(o, "workers", json_object_new_int64(wl->workers));
@@ -243,6 +244,7 @@ int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
         free(kind);
     }
     get_str(&r, o, "name", &wl->name);
+    get_str(&r, o, "source", &wl->source);
     get_str(&r, o, "project", &wl->project);
     get_int(&r, o, "pods", &wl->pods);
     get_int(&r, o, "workers", &wl->workers);

@@ -265,6 +265,8 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
         return S2R_ENOMEM;
     wl->name = s2r_dns_label(base);
     free(base);
+    if (file && !(wl->source = strdup(file)))
+        return S2R_ENOMEM;
     if (cfg && cfg->project)
         wl->project = strdup(cfg->project);
 

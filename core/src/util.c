@@ -220,6 +220,7 @@ void s2r_workload_free(s2r_workload *wl)
     if (!wl)
         return;
     free(wl->name);
+    free(wl->source);
     free(wl->project);
     free(wl->image);
     free(wl->workdir);
