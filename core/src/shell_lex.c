@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -783,11 +784,59 @@ static void put_squoted(buf *b, const char *t)
     buf_putc(b, '\'');
 }
 
+/* A literal word, written so that its exact bytes also stand verbatim in
+ * the script text (readers and reviewers see the argument as the program
+ * gets it): single quotes; double quotes when it holds a single quote and
+ * nothing double quotes would expand; else a quoted here-document in a
+ * command substitution (bash: its body is taken as is; only trailing
+ * newlines would be lost, so those words fall back to '\'' quoting). */
+static void put_literal(buf *b, const char *t)
+{
+    if (!strchr(t, '\'')) {
+        put_squoted(b, t);
+        return;
+    }
+    size_t n = strlen(t);
+    if (!strpbrk(t, "\"$`\\!")) {
+        buf_putc(b, '"');
+        buf_putn(b, t, n);
+        buf_putc(b, '"');
+        return;
+    }
+    if (n == 0 || t[n - 1] == '\n') {
+        put_squoted(b, t);
+        return;
+    }
+    /* a delimiter that is no line of the text */
+    char delim[32];
+    for (unsigned k = 0;; k++) {
+        snprintf(delim, sizeof(delim), k ? "S2R_ARG_%u" : "S2R_ARG", k);
+        size_t dl = strlen(delim);
+        bool clash = false;
+        for (const char *p = t; p && *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+            if (ll == dl && !memcmp(p, delim, dl))
+                clash = true;
+            p = nl ? nl + 1 : NULL;
+        }
+        if (!clash)
+            break;
+    }
+    buf_putn(b, "\"$(cat <<'", 10);
+    buf_putn(b, delim, strlen(delim));
+    buf_putn(b, "'\n", 2);
+    buf_putn(b, t, n);
+    buf_putc(b, '\n');
+    buf_putn(b, delim, strlen(delim));
+    buf_putn(b, "\n)\"", 3);
+}
+
 char *sh_word_render(const sh_word *w)
 {
     buf b = {0};
     if (w->literal) {
-        put_squoted(&b, w->value ? w->value : "");
+        put_literal(&b, w->value ? w->value : "");
         return buf_take(&b);
     }
     /* fold literal pieces that mean the same inside double quotes into the

@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "s2r.h"
 
@@ -450,6 +452,48 @@ static void test_body__apptainerenv_prefix(void **state)
     assert_string_equal(s2r_envv_get(&F.job.env, "WANDB_MODE"), "offline");
 }
 
+/* run @p body with `python` printing its arguments one per line */
+static char *run_args(const char *body)
+{
+    char path[] = "/tmp/s2r-args-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *fn = "python() { for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }\n";
+    assert_int_equal(write(fd, fn, strlen(fn)), (ssize_t)strlen(fn));
+    assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+    close(fd);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "bash %s", path);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    static char out[4096];
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    pclose(f);
+    unlink(path);
+    return out;
+}
+
+static void test_body__quoted_arguments_verbatim_in_the_body(void **state)
+{
+    (void)state;
+    /* the echo keeps the body a bash script; every argument must reach the
+     * program as the same bytes and stand verbatim in the text */
+    assert_int_equal(parse("#!/bin/bash\necho start\n"
+                           "python e.py --prompt \"Say \\\"hi\\\" to \\$USER's cat; "
+                           "don't run \\`ls\\`\" --tag \"a'b\" --sys 'x \"y\" $Z'\n"), 0);
+    const char *want[] = {"python", "e.py", "--prompt",
+                          "Say \"hi\" to $USER's cat; don't run `ls`",
+                          "--tag", "a'b", "--sys", "x \"y\" $Z", NULL};
+    assert_tokens(want);
+    for (size_t i = 0; want[i]; i++)
+        assert_non_null(strstr(F.job.run_shell, want[i]));
+    assert_string_equal(run_args(F.job.run_shell),
+                        "start\n[e.py]\n[--prompt]\n"
+                        "[Say \"hi\" to $USER's cat; don't run `ls`]\n"
+                        "[--tag]\n[a'b]\n[--sys]\n[x \"y\" $Z]\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +530,7 @@ int main(void)
         T(test_body__literal_np_is_kept),
         T(test_body__exec_and_prefix_need_a_shell),
         T(test_body__apptainerenv_prefix),
+        T(test_body__quoted_arguments_verbatim_in_the_body),
 #undef T
     };
     return cmocka_run_group_tests_name("body", tests, NULL, NULL);
