@@ -784,6 +784,41 @@ static void put_squoted(buf *b, const char *t)
     buf_putc(b, '\'');
 }
 
+/* "$(cat <<'DELIM' ... DELIM)": @p t as the body of a here-document in a
+ * command substitution; quoted: taken as is; unquoted: expanded like
+ * double quotes. @p t must not end with a newline (the substitution drops
+ * trailing newlines). */
+static void put_heredoc(buf *b, const char *t, bool quoted)
+{
+    size_t n = strlen(t);
+    char delim[32];
+    for (unsigned k = 0;; k++) {
+        snprintf(delim, sizeof(delim), k ? "S2R_ARG_%u" : "S2R_ARG", k);
+        size_t dl = strlen(delim);
+        bool clash = false;
+        for (const char *p = t; p && *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+            if (ll == dl && !memcmp(p, delim, dl))
+                clash = true;
+            p = nl ? nl + 1 : NULL;
+        }
+        if (!clash)
+            break;
+    }
+    buf_putn(b, "\"$(cat <<", 9);
+    if (quoted)
+        buf_putc(b, '\'');
+    buf_putn(b, delim, strlen(delim));
+    if (quoted)
+        buf_putc(b, '\'');
+    buf_putc(b, '\n');
+    buf_putn(b, t, n);
+    buf_putc(b, '\n');
+    buf_putn(b, delim, strlen(delim));
+    buf_putn(b, "\n)\"", 3);
+}
+
 /* A literal word, written so that its exact bytes also stand verbatim in
  * the script text (readers and reviewers see the argument as the program
  * gets it): single quotes; double quotes when it holds a single quote and
@@ -807,29 +842,7 @@ static void put_literal(buf *b, const char *t)
         put_squoted(b, t);
         return;
     }
-    /* a delimiter that is no line of the text */
-    char delim[32];
-    for (unsigned k = 0;; k++) {
-        snprintf(delim, sizeof(delim), k ? "S2R_ARG_%u" : "S2R_ARG", k);
-        size_t dl = strlen(delim);
-        bool clash = false;
-        for (const char *p = t; p && *p;) {
-            const char *nl = strchr(p, '\n');
-            size_t ll = nl ? (size_t)(nl - p) : strlen(p);
-            if (ll == dl && !memcmp(p, delim, dl))
-                clash = true;
-            p = nl ? nl + 1 : NULL;
-        }
-        if (!clash)
-            break;
-    }
-    buf_putn(b, "\"$(cat <<'", 10);
-    buf_putn(b, delim, strlen(delim));
-    buf_putn(b, "'\n", 2);
-    buf_putn(b, t, n);
-    buf_putc(b, '\n');
-    buf_putn(b, delim, strlen(delim));
-    buf_putn(b, "\n)\"", 3);
+    put_heredoc(b, t, true);
 }
 
 char *sh_word_render(const sh_word *w)
@@ -860,10 +873,28 @@ char *sh_word_render(const sh_word *w)
             j++;
         }
         if (has_dq) {
-            buf_putc(&b, '"');
+            buf in = {0};
             for (size_t k = i; k < j; k++)
-                buf_putn(&b, w->segs[k].text, strlen(w->segs[k].text));
-            buf_putc(&b, '"');
+                buf_putn(&in, w->segs[k].text, strlen(w->segs[k].text));
+            const char *t = in.p ? in.p : "";
+            if (strstr(t, "\\\"") && in.n && t[in.n - 1] != '\n') {
+                /* "..\"$x\".." as an unquoted here-document, which expands
+                 * like double quotes but takes " as it is: the word's value
+                 * then stands verbatim in the text */
+                buf doc = {0};
+                for (const char *p = t; *p; p++) {
+                    if (p[0] == '\\' && p[1] == '"')
+                        continue;
+                    buf_putc(&doc, *p);
+                }
+                put_heredoc(&b, doc.p ? doc.p : "", false);
+                free(doc.p);
+            } else {
+                buf_putc(&b, '"');
+                buf_putn(&b, t, in.n);
+                buf_putc(&b, '"');
+            }
+            free(in.p);
             i = j;
             continue;
         }

@@ -494,6 +494,18 @@ static void test_body__quoted_arguments_verbatim_in_the_body(void **state)
                         "[--tag]\n[a'b]\n[--sys]\n[x \"y\" $Z]\n");
 }
 
+static void test_body__escaped_quotes_in_double_quotes(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nx=5\n"
+                           "python r.py --msg \"He said \\\"$x\\\" ok\"\n"), 0);
+    const char *want[] = {"python", "r.py", "--msg", "He said \"$x\" ok", NULL};
+    assert_tokens(want);
+    assert_non_null(strstr(F.job.run_shell, want[3]));
+    assert_string_equal(run_args(F.job.run_shell),
+                        "[r.py]\n[--msg]\n[He said \"5\" ok]\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +543,7 @@ int main(void)
         T(test_body__exec_and_prefix_need_a_shell),
         T(test_body__apptainerenv_prefix),
         T(test_body__quoted_arguments_verbatim_in_the_body),
+        T(test_body__escaped_quotes_in_double_quotes),
 #undef T
     };
     return cmocka_run_group_tests_name("body", tests, NULL, NULL);
