@@ -332,7 +332,9 @@ static setup_kind setup_of(const sh_cmd *c)
         (!strcmp(v, "spack") && i + 1 < c->nwords &&
          (word_is(&c->words[i + 1], "load") || word_is(&c->words[i + 1], "env"))))
         return SU_MODULE;
-    if (!strcmp(v, "conda") || !strcmp(v, "mamba") || !strcmp(v, "micromamba"))
+    if ((!strcmp(v, "conda") || !strcmp(v, "mamba") ||
+         !strcmp(v, "micromamba")) &&
+        !(i + 1 < c->nwords && word_is(&c->words[i + 1], "run")))
         return SU_CONDA;
     if ((!strcmp(v, "source") || !strcmp(v, ".")) && i + 1 < c->nwords) {
         const char *arg = c->words[i + 1].value ? c->words[i + 1].value : "";
@@ -436,6 +438,11 @@ static bool cmd_is_candidate(const sh_cmd *c)
         w = &c->words[++i];
         v = base_name(w->value ? w->value : "");
     }
+    /* `conda run -n ENV prog` runs prog */
+    if ((!strcmp(v, "conda") || !strcmp(v, "mamba") ||
+         !strcmp(v, "micromamba")) &&
+        i + 1 < c->nwords && word_is(&c->words[i + 1], "run"))
+        return true;
     if (is_aux(v))
         return false;
     /* python -m pip / -m venv is set-up */
@@ -568,6 +575,7 @@ typedef struct unwrap {
     bool local_image;     /* a local image file (.sif, .sqsh, a path) */
     char *local_image_name;
     bool run_args;        /* singularity run IMG ARGS: entrypoint args */
+    bool conda_run;       /* `conda run -n ENV` was in front */
     char *c_workdir;      /* --container-workdir / --pwd */
     s2r_envv c_env;       /* singularity --env, srun --export K=V */
     char dropped[256];    /* container options with no equivalent */
@@ -732,6 +740,15 @@ static void do_unwrap(ctx *c, const sh_cmd *cmd, unwrap *u)
             u->mpi_prog = s2r_launch__skip_options(s2r_launch_mpirun, u->words,
                                                    u->n, i + 1);
             i = u->mpi_prog;
+            continue;
+        }
+        if ((!strcmp(b, "conda") || !strcmp(b, "mamba") ||
+             !strcmp(b, "micromamba")) &&
+            i + 1 < u->n && word_is(&u->words[i + 1], "run")) {
+            /* the environment must be part of the image */
+            u->conda_run = true;
+            i = s2r_launch__skip_options(s2r_launch_conda_run, u->words, u->n,
+                                         i + 2);
             continue;
         }
         if ((!strcmp(b, "singularity") || !strcmp(b, "apptainer")) &&
@@ -1280,6 +1297,10 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
         if (s2r_envv_set(&job->env, a->u.c_env.v[k].name,
                          a->u.c_env.v[k].value))
             c->oom = true;
+    if (a->u.conda_run && top)
+        warn(c, ms->line, NULL,
+             "'conda run' dropped: the conda environment must be part of the "
+             "image (or a mounted volume)");
     if (a->u.dropped[0] && top)
         warn(c, ms->line, NULL,
              "%s: mounts and host variables need a Run:ai data source or "

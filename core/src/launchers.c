@@ -92,7 +92,13 @@ static const char *const ds_long[] = {
 static const s2r_launch_grammar ds_g = {
     "deepspeed", ds_long, NULL, "Hie", false, false};
 
+static const char *const conda_long[] = {"name", "prefix", "cwd", "env",
+                                         NULL};
+static const s2r_launch_grammar conda_g = {
+    "conda run", conda_long, NULL, "np", false, false};
+
 const s2r_launch_grammar *const s2r_launch_srun = &srun_g;
+const s2r_launch_grammar *const s2r_launch_conda_run = &conda_g;
 const s2r_launch_grammar *const s2r_launch_mpirun = &mpirun_g;
 const s2r_launch_grammar *const s2r_launch_singularity = &sing_g;
 const s2r_launch_grammar *const s2r_launch_torchrun = &torch_g;

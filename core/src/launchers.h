@@ -26,6 +26,7 @@ extern const s2r_launch_grammar *const s2r_launch_singularity; /* exec/run */
 extern const s2r_launch_grammar *const s2r_launch_torchrun;    /* torchrun */
 extern const s2r_launch_grammar *const s2r_launch_accelerate;  /* launch */
 extern const s2r_launch_grammar *const s2r_launch_deepspeed;   /* deepspeed */
+extern const s2r_launch_grammar *const s2r_launch_conda_run;   /* conda run */
 
 /** Index after the option at @p i with its values; @p i if words[i] is
  * not an option. "--" is consumed and ends the options. */

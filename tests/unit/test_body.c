@@ -506,6 +506,17 @@ static void test_body__escaped_quotes_in_double_quotes(void **state)
                         "[r.py]\n[--msg]\n[He said \"5\" ok]\n");
 }
 
+static void test_body__conda_run_is_a_wrapper(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nconda run -n env --no-capture-output "
+                           "python t.py --lr 0.1\n"), 0);
+    const char *want[] = {"python", "t.py", "--lr", "0.1", NULL};
+    assert_tokens(want);
+    assert_string_equal(F.job.run_argv.v[0], "python");
+    assert_true(has_warning("'conda run' dropped"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +555,7 @@ int main(void)
         T(test_body__apptainerenv_prefix),
         T(test_body__quoted_arguments_verbatim_in_the_body),
         T(test_body__escaped_quotes_in_double_quotes),
+        T(test_body__conda_run_is_a_wrapper),
 #undef T
     };
     return cmocka_run_group_tests_name("body", tests, NULL, NULL);
