@@ -270,6 +270,17 @@ static void perr(pstate *st, int line, const char *option, const char *hint_of,
         st->rc = S2R_EINVAL;
 }
 
+/* A positive integer value (per sbatch's parse_int): true and *n set, or
+ * false after reporting "Invalid numeric value" for the option. */
+static bool posint(pstate *st, int line, const char *name, const char *v,
+                   int64_t *n)
+{
+    if (s2r_slurm__parse_int(v, true, n) == 0)
+        return true;
+    perr(st, line, name, v, "Invalid numeric value \"%s\" for --%s", v, name);
+    return false;
+}
+
 /* Record an effective option: last occurrence wins, first-seen order. */
 static int record(pstate *st, const char *name, const char *value, int line)
 {
@@ -367,9 +378,7 @@ static int apply(pstate *st, const s2r_slurm_option *o, const char *v,
     case S2R_SLURM_K_IGNORED:
         break;
     case S2R_SLURM_K_POSINT:
-        if (s2r_slurm__parse_int(v, true, &n) != 0)
-            perr(st, line, name, v, "Invalid numeric value \"%s\" for --%s",
-                 v, name);
+        posint(st, line, name, v, &n);
         break;
     case S2R_SLURM_K_ACCOUNT:
         return set_str(&job->account, v);
@@ -410,11 +419,8 @@ static int apply(pstate *st, const s2r_slurm_option *o, const char *v,
         break;
     }
     case S2R_SLURM_K_CPUS_PER_GPU:
-        if (s2r_slurm__parse_int(v, true, &n) != 0) {
-            perr(st, line, name, v, "Invalid numeric value \"%s\" for --%s",
-                 v, name);
+        if (!posint(st, line, name, v, &n))
             break;
-        }
         job->cpus_per_gpu = n;
         st->cpg_set = true;
         st->cpg_line = line;
@@ -510,28 +516,20 @@ static int apply(pstate *st, const s2r_slurm_option *o, const char *v,
         break;
     }
     case S2R_SLURM_K_NTASKS:
-        if (s2r_slurm__parse_int(v, true, &n) != 0) {
-            perr(st, line, name, v, "Invalid numeric value \"%s\" for --%s",
-                 v, name);
+        if (!posint(st, line, name, v, &n))
             break;
-        }
         job->ntasks = n;
         st->ntasks_set = true;
         break;
     case S2R_SLURM_K_NTASKS_PER_NODE:
-        if (s2r_slurm__parse_int(v, true, &n) != 0) {
-            perr(st, line, name, v, "Invalid numeric value \"%s\" for --%s",
-                 v, name);
+        if (!posint(st, line, name, v, &n))
             break;
-        }
         job->ntasks_per_node = n;
         st->ntpn_set = true;
         st->ntpn_line = line;
         break;
     case S2R_SLURM_K_NTASKS_PER_GPU:
-        if (s2r_slurm__parse_int(v, true, &n) != 0)
-            perr(st, line, name, v, "Invalid numeric value \"%s\" for --%s",
-                 v, name);
+        posint(st, line, name, v, &n);
         st->ntasks_per_gpu_set = true;
         st->ntpg_line = line;
         break;
