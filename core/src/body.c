@@ -502,6 +502,13 @@ static void ow_push(owords *o, const sh_word *w, const char *txt, bool raw)
     o->n++;
 }
 
+/* source words [from, to) as they are */
+static void ow_push_range(owords *o, const sh_word *w, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        ow_push(o, &w[i], NULL, false);
+}
+
 static void ow_free(owords *o)
 {
     for (size_t i = 0; i < o->n; i++)
@@ -895,17 +902,14 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
     unwrap *u = &a->u;
     owords *o = &a->ow;
     const sh_word *w = u->words;
-    for (size_t i = 0; i < u->prefix_end; i++)
-        ow_push(o, &w[i], NULL, false);
+    ow_push_range(o, w, 0, u->prefix_end);
     /* time / exec / nohup stay in front of the program */
     if (job->distributed != S2R_DIST_MPI)
-        for (size_t i = u->kw_from; i < u->kw_to; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->kw_from, u->kw_to);
 
     bool multi_node = job->nodes > 1;
     if (u->lk == L_TORCHRUN) {
-        for (size_t i = u->launch_at; i < u->launch_opts; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->launch_at, u->launch_opts);
         for (size_t i = u->launch_opts; i < u->script;) {
             size_t nx = s2r_launch__skip_option(s2r_launch_torchrun, w, u->n, i);
             if (nx == i)
@@ -915,12 +919,10 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
                 i = nx; /* the PyTorchJob supplies PET_* */
                 continue;
             }
-            for (size_t k = i; k < nx; k++)
-                ow_push(o, &w[k], NULL, false);
+            ow_push_range(o, w, i, nx);
             i = nx;
         }
-        for (size_t i = u->script; i < u->n; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->script, u->n);
         if (multi_node && top)
             note(c, w[u->launch_at].line,
                  "torchrun rendezvous options replaced: the PyTorchJob sets "
@@ -928,8 +930,7 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
         return;
     }
     if (u->lk == L_ACCELERATE) {
-        for (size_t i = u->launch_at; i < u->launch_opts; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->launch_at, u->launch_opts);
         for (size_t i = u->launch_opts; i < u->script;) {
             size_t nx = s2r_launch__skip_option(s2r_launch_accelerate, w, u->n, i);
             if (nx == i)
@@ -953,13 +954,11 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
                 }
                 free(name);
             } else {
-                for (size_t k = i; k < nx; k++)
-                    ow_push(o, &w[k], NULL, false);
+                ow_push_range(o, w, i, nx);
             }
             i = nx;
         }
-        for (size_t i = u->script; i < u->n; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->script, u->n);
         return;
     }
     if (u->lk == L_DEEPSPEED && multi_node) {
@@ -969,8 +968,7 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
                  (long long)(job->gpus_per_node > 0 ? job->gpus_per_node : 1));
         ow_push(o, NULL, "torchrun", false);
         ow_push(o, NULL, np, false);
-        for (size_t i = u->script; i < u->n; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->script, u->n);
         if (top)
             warn(c, w[u->launch_at].line, NULL,
                  "deepspeed's multi-node launcher (hostfile, pdsh/ssh) has no "
@@ -980,8 +978,7 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
         return;
     }
     if (u->lk != L_NONE) {
-        for (size_t i = u->launch_at; i < u->n; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->launch_at, u->n);
         return;
     }
     if (job->distributed == S2R_DIST_MPI) {
@@ -1008,23 +1005,19 @@ static void rewrite_main(ctx *c, analysis *a, bool top)
                     nx = i + 1;
                 const char *opt = w[i].value ? w[i].value : "";
                 if (!s2r_launch__mpirun_is_placement(opt))
-                    for (size_t k = i; k < nx; k++)
-                        ow_push(o, &w[k], NULL, false);
+                    ow_push_range(o, w, i, nx);
                 i = nx;
             }
         }
-        for (size_t i = u->prog; i < u->n; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->prog, u->n);
         return;
     }
     if (u->mpi) {
         /* mpirun in a one-task allocation: keep it as written */
-        for (size_t i = u->mpi_at; i < u->n; i++)
-            ow_push(o, &w[i], NULL, false);
+        ow_push_range(o, w, u->mpi_at, u->n);
         return;
     }
-    for (size_t i = u->prog; i < u->n; i++)
-        ow_push(o, &w[i], NULL, false);
+    ow_push_range(o, w, u->prog, u->n);
 }
 
 static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
