@@ -184,6 +184,11 @@ typedef struct s2r_job {
     char *shebang_shell;     /**< interpreter of the #! line ("bash") */
     bool run_args_only;      /**< run_argv are arguments for the image's
                                   entrypoint (singularity run IMG ARGS) */
+    char *server;            /**< main command is a long-running server:
+                                  its name ("jupyter lab", "vllm serve"),
+                                  or NULL */
+    bool serving;            /**< the server is a model server (inference) */
+    int server_port;         /**< the port it listens on in the pod */
 } s2r_job;
 
 /**
@@ -211,7 +216,14 @@ void s2r_job_free(s2r_job *job);
 typedef enum s2r_workload_kind {
     S2R_WL_STANDARD = 0, /**< runai training standard submit / batch/v1 Job */
     S2R_WL_PYTORCH = 1,  /**< runai training pytorch submit / PyTorchJob */
-    S2R_WL_MPI = 2       /**< runai training mpi submit / MPIJob v2beta1 */
+    S2R_WL_MPI = 2,      /**< runai training mpi submit / MPIJob v2beta1 */
+    S2R_WL_WORKSPACE = 3,/**< runai workspace submit: an interactive server
+                              (Jupyter, code-server, TensorBoard ...) with
+                              its port exposed; per Run:ai CLI
+                              `runai workspace submit --external-url` */
+    S2R_WL_INFERENCE = 4 /**< runai inference standard submit: a model
+                              server (vLLM, TGI, SGLang, Triton), per
+                              Run:ai CLI `--serving-port` */
 } s2r_workload_kind;
 
 typedef struct s2r_workload {
@@ -252,6 +264,12 @@ typedef struct s2r_workload {
 
     int64_t time_limit_s;  /**< activeDeadlineSeconds; 0 = none */
     int64_t gpus_per_proc; /**< PyTorch nprocPerNode hint, 0 = unset */
+
+    /* servers (workspace / inference) */
+    int port;              /**< container port the server listens on
+                                (--external-url container= /
+                                --serving-port), 0 = none */
+    char *server;          /**< the server program ("jupyter lab"), or NULL */
 } s2r_workload;
 
 void s2r_workload_free(s2r_workload *wl);

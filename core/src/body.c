@@ -2,6 +2,7 @@
  * See body.h. */
 #include "body.h"
 #include "launchers.h"
+#include "servers.h"
 #include "shell_lex.h"
 
 #include <ctype.h>
@@ -865,7 +866,8 @@ typedef struct analysis {
     struct analysis *inner;
     char *main_text;    /* the rewritten main statement */
     struct edit {
-        size_t start, end; /* a byte range deleted from a kept statement */
+        size_t start, end; /* a byte range of a kept statement ... */
+        char *repl;        /* ... replaced by this text, or deleted */
     } *edits;
     size_t nedits;
     bool main_literal;  /* the rewritten command is one literal argv */
@@ -884,6 +886,8 @@ static void analysis_free(analysis *a)
         free(a->inner);
     }
     free(a->main_text);
+    for (size_t i = 0; i < a->nedits; i++)
+        free(a->edits[i].repl);
     free(a->edits);
     ow_free(&a->ow);
 }
@@ -1256,6 +1260,7 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
             a->edits = ne;
             ne[a->nedits].start = w->start;
             ne[a->nedits].end = cm->words[j].start;
+            ne[a->nedits].repl = NULL;
             a->nedits++;
             if (top)
                 warn(c, cm->line, NULL,
@@ -1368,6 +1373,8 @@ static void copy_edited(text *t, const analysis *a, size_t from, size_t to)
             continue;
         if (e->start > from)
             t_putn(t, src + from, e->start - from);
+        if (e->repl)
+            t_puts(t, e->repl);
         from = e->end;
     }
     if (from < to)
@@ -1473,6 +1480,265 @@ static bool reduces_to_argv(const analysis *a)
         if (!ow_literal(&a->ow.v[i]))
             return false;
     return a->ow.n > 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* servers: notebooks and model servers listen where Run:ai routes      */
+/* ------------------------------------------------------------------ */
+
+static int cmp_edit(const void *x, const void *y)
+{
+    const struct edit *a = x, *b = y;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* replace source bytes [start, end) of a kept statement by @p repl */
+static void add_edit(ctx *c, analysis *a, size_t start, size_t end,
+                     const char *repl)
+{
+    struct edit *ne = realloc(a->edits, (a->nedits + 1) * sizeof(*ne));
+    char *r = repl ? strdup(repl) : NULL;
+    if (!ne || (repl && !r)) {
+        free(ne == a->edits ? NULL : ne);
+        free(r);
+        c->oom = true;
+        return;
+    }
+    a->edits = ne;
+    ne[a->nedits++] = (struct edit){start, end, r};
+    qsort(a->edits, a->nedits, sizeof(*a->edits), cmp_edit);
+}
+
+/* a rewritten word of the main command now reads @p txt (literal) */
+static void ow_override(ctx *c, owords *o, const sh_word *src,
+                        const char *txt)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        if (o->v[i].w != src)
+            continue;
+        free(o->v[i].txt);
+        o->v[i].txt = strdup(txt);
+        o->v[i].w = NULL;
+        o->v[i].raw = false;
+        if (!o->v[i].txt)
+            c->oom = true;
+    }
+}
+
+/* 1..65535 written in digits, else 0 */
+static int port_number(const char *v)
+{
+    if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 5)
+        return 0;
+    long p = strtol(v, NULL, 10);
+    return p > 0 && p < 65536 ? (int)p : 0;
+}
+
+/* NAME when @p v is exactly "$NAME" or "${NAME}" */
+static bool var_ref(const char *v, char *out, size_t cap)
+{
+    if (v[0] != '$')
+        return false;
+    bool brace = v[1] == '{';
+    const char *p = v + 1 + brace;
+    size_t n = 0;
+    while (isalnum((unsigned char)p[n]) || p[n] == '_')
+        n++;
+    if (n == 0 || n >= cap || isdigit((unsigned char)p[0]))
+        return false;
+    if (brace ? strcmp(p + n, "}") : p[n] != '\0')
+        return false;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* the word of the last plain or exported assignment to @p name among the
+ * statements before @p before */
+static const sh_word *find_assignment(const analysis *a, size_t before,
+                                      const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = before; i-- > 0;) {
+        const sh_stmt *st = &a->body.stmts[i];
+        if (st->compound || st->ncmds != 1 || a->kind[i] != ST_KEEP)
+            continue;
+        const sh_cmd *cm = &st->cmds[0];
+        size_t k = cm->nwords && word_is(&cm->words[0], "export") ? 1 : 0;
+        for (; k < cm->nwords && sh_word_is_assignment(&cm->words[k]); k++) {
+            const char *t = cm->words[k].segs[0].text;
+            if (!strncmp(t, name, nl) && t[nl] == '=')
+                return &cm->words[k];
+        }
+    }
+    return NULL;
+}
+
+/* the value of option word @p w: after '=' when attached */
+static const char *opt_val(const sh_word *w, bool attached)
+{
+    const char *v = w->value ? w->value : "";
+    const char *eq = attached ? strchr(v, '=') : NULL;
+    return eq ? eq + 1 : v;
+}
+
+/* the option word (with its name) now carries @p val */
+static void set_opt(ctx *c, analysis *x, const sh_word *w, bool attached,
+                    const char *val)
+{
+    char buf[256];
+    if (attached)
+        snprintf(buf, sizeof(buf), "%.*s=%s",
+                 (int)strcspn(w->value, "="), w->value, val);
+    else
+        snprintf(buf, sizeof(buf), "%s", val);
+    ow_override(c, &x->ow, w, buf);
+}
+
+/* the port the server reads from variable @p name: a literal assignment
+ * is kept; a computed one (a random port for an ssh tunnel) becomes
+ * NAME=PORT in place */
+static int fix_port_var(ctx *c, analysis *x, const sh_word *opt,
+                        bool attached, const char *name, int port)
+{
+    const sh_word *as = find_assignment(x, x->main, name);
+    char buf[96];
+    if (!as) {
+        snprintf(buf, sizeof(buf), "%d", port);
+        set_opt(c, x, opt, attached, buf);
+        note(c, opt->line, "the server's port comes from $%s, which the "
+             "script does not set: it listens on %d, which the workload "
+             "exposes", name, port);
+        return port;
+    }
+    const char *v = strchr(as->value ? as->value : "", '=');
+    int lit = as->literal && v ? port_number(v + 1) : 0;
+    if (lit)
+        return lit;
+    snprintf(buf, sizeof(buf), "%s=%d", name, port);
+    add_edit(c, x, as->start, as->end, buf);
+    note(c, as->line, "'%s' picks a port for an ssh tunnel; in the pod it "
+         "is %s, which the workload exposes", as->value ? as->value : name,
+         buf);
+    return port;
+}
+
+static int server_port(ctx *c, analysis *x, const s2r_server_def *def,
+                       size_t from)
+{
+    const unwrap *u = &x->u;
+    bool att = false;
+    size_t pi = s2r_server_find_opt(u->words, u->n, from, def->port_opts,
+                                    &att);
+    if (pi >= u->n)
+        return def->default_port;
+    const sh_word *w = &u->words[pi];
+    const char *v = opt_val(w, att);
+    int lit = w->literal ? port_number(v) : 0;
+    char name[64];
+    if (lit)
+        return lit;
+    if (var_ref(v, name, sizeof(name)))
+        return fix_port_var(c, x, w, att, name, def->default_port);
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%d", def->default_port);
+    set_opt(c, x, w, att, buf);
+    note(c, w->line, "the server's port '%s' is computed at run time: it "
+         "listens on %d, which the workload exposes", v, def->default_port);
+    return def->default_port;
+}
+
+static bool listens_everywhere(const char *v)
+{
+    return !strcmp(v, "0.0.0.0") || !strcmp(v, "::") || !strcmp(v, "*") ||
+           !strcmp(v, "[::]");
+}
+
+/* the server listens on every interface of the pod, where Run:ai routes */
+static int server_host(ctx *c, analysis *x, const s2r_server_def *def,
+                       size_t from, int port)
+{
+    const unwrap *u = &x->u;
+    bool att = false;
+    size_t hi = s2r_server_find_opt(u->words, u->n, from, def->host_opts,
+                                    &att);
+    char buf[64];
+    if (hi < u->n) {
+        const sh_word *w = &u->words[hi];
+        const char *v = opt_val(w, att);
+        if (def->host_port) {
+            const char *colon = strrchr(v, ':');
+            int p = w->literal && colon ? port_number(colon + 1) : 0;
+            if (p && (size_t)(colon - v) == 7 && !strncmp(v, "0.0.0.0", 7))
+                return p;
+            port = p ? p : port;
+            snprintf(buf, sizeof(buf), "0.0.0.0:%d", port);
+        } else if (w->literal && listens_everywhere(v)) {
+            return port;
+        } else {
+            snprintf(buf, sizeof(buf), "0.0.0.0");
+        }
+        set_opt(c, x, w, att, buf);
+        note(c, w->line, "%s listens on %s in the pod (was '%s'), so that "
+             "Run:ai can route to it", def->name, buf, v);
+        return port;
+    }
+    if (def->listen_all) {
+        ow_push(&x->ow, NULL, def->listen_all, false);
+        note(c, x->body.stmts[x->main].line, "%s gets %s: by default it "
+             "listens on the loopback interface only, where Run:ai cannot "
+             "route", def->name, def->listen_all);
+    }
+    return port;
+}
+
+/* printed ssh-tunnel instructions (echo, printf, cat <<EOF) */
+static void drop_tunnel_text(ctx *c, analysis *a, int port)
+{
+    for (size_t i = 0; i < a->body.n; i++) {
+        const sh_stmt *st = &a->body.stmts[i];
+        if (a->kind[i] != ST_KEEP || st->compound || st->ncmds != 1)
+            continue;
+        const sh_word *w = cmd_word(&st->cmds[0]);
+        const char *v = w && w->value ? base_name(w->value) : "";
+        if (strcmp(v, "echo") && strcmp(v, "printf") && strcmp(v, "cat"))
+            continue;
+        if (!stmt_text_has(&a->body, st, "ssh ") ||
+            !(stmt_text_has(&a->body, st, "-L") ||
+              stmt_text_has(&a->body, st, "tunnel")))
+            continue;
+        char snip[160];
+        stmt_snippet(&a->body, st, snip, sizeof(snip));
+        a->kind[i] = ST_DROP;
+        note(c, st->line, "dropped '%s': ssh-tunnel instructions do not "
+             "apply; Run:ai exposes port %d of the workload", snip, port);
+    }
+}
+
+/* A main command that is a long-running server (servers.h): the job
+ * records it and its port; the command listens on every interface. */
+static void setup_server(ctx *c, analysis *a)
+{
+    analysis *x = a;
+    while (x->inner && x->inner->main != (size_t)-1)
+        x = x->inner;
+    if (x->main == (size_t)-1 || x->u.lk != L_NONE || x->u.mpi)
+        return;
+    size_t from = 0;
+    const s2r_server_def *def = s2r_server_match(x->u.words, x->u.n,
+                                                 x->u.prog, &from);
+    if (!def)
+        return;
+    s2r_job *job = c->job;
+    free(job->server);
+    if (!(job->server = strdup(def->name))) {
+        c->oom = true;
+        return;
+    }
+    job->serving = def->serving;
+    int port = server_port(c, x, def, from);
+    job->server_port = server_host(c, x, def, from, port);
+    drop_tunnel_text(c, a, job->server_port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1667,6 +1933,8 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
     }
     decide_distributed(&c, &a);
     build_ow(&c, &a, true);
+    if (job->distributed == S2R_DIST_NONE && !job->array)
+        setup_server(&c, &a);
     if (a.ow.oom || c.oom) {
         analysis_free(&a);
         return S2R_ENOMEM;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <yaml.h>
 
 /* json-c builder with a sticky out-of-memory flag */
 typedef struct jb {
@@ -167,14 +168,31 @@ static void placement(jb *j, json_object *spec, const s2r_workload *wl)
         add_str(j, spec, "nodeType", wl->node_type);
 }
 
+static bool is_server(const s2r_workload *wl)
+{
+    return wl->kind == S2R_WL_WORKSPACE || wl->kind == S2R_WL_INFERENCE;
+}
+
 static void common_tail(jb *j, json_object *spec, const s2r_workload *wl)
 {
     if (wl->priority && *wl->priority)
         add_str(j, spec, "priorityClass", wl->priority);
     if (wl->preemptibility && *wl->preemptibility)
         add_str(j, spec, "preemptibility", wl->preemptibility);
-    add_int(j, spec, "backoffLimit",
-            wl->backoff_limit > 0 ? wl->backoff_limit : 0);
+    if (!is_server(wl))
+        add_int(j, spec, "backoffLimit",
+                wl->backoff_limit > 0 ? wl->backoff_limit : 0);
+}
+
+/* a server's port, as WorkspaceCreationRequest spec.exposedUrls */
+static void exposed_urls(jb *j, json_object *spec, const s2r_workload *wl)
+{
+    if (!is_server(wl) || wl->port <= 0)
+        return;
+    json_object *a = arr(j), *u = obj(j);
+    add_int(j, u, "container", wl->port);
+    push(j, a, u);
+    add(j, spec, "exposedUrls", a);
 }
 
 static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
@@ -208,6 +226,7 @@ static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
     compute(j, spec, wl->gpus, wl->cpus, wl->memory_mib, true);
     placement(j, spec, wl);
     common_tail(j, spec, wl);
+    exposed_urls(j, spec, wl);
     if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0) {
         add_int(j, spec, "parallelism", s2r_emit__parallelism(wl));
         add_int(j, spec, "completions", s2r_emit__completions(wl));
@@ -234,12 +253,119 @@ static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
     return root;
 }
 
+/* ---- an array: the Indexed Job through POST /api/v2/workloads ---- */
+
+static bool plain_int(const yaml_node_t *n)
+{
+    const char *v = (const char *)n->data.scalar.value;
+    size_t l = n->data.scalar.length;
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || l == 0 || l > 18)
+        return false;
+    size_t i = v[0] == '-' ? 1 : 0;
+    return i < l && strspn(v + i, "0123456789") == l - i;
+}
+
+/* a node of a manifest s2r wrote: plain integers stay numbers, every
+ * other scalar is a string (the YAML emitter quotes what is not) */
+static json_object *node_json(jb *j, yaml_document_t *doc, yaml_node_t *n,
+                              int depth)
+{
+    if (!n || depth > 64) {
+        j->oom = true;
+        return NULL;
+    }
+    if (n->type == YAML_SCALAR_NODE) {
+        if (plain_int(n))
+            return json_object_new_int64(
+                strtoll((const char *)n->data.scalar.value, NULL, 10));
+        return json_object_new_string_len((const char *)n->data.scalar.value,
+                                          (int)n->data.scalar.length);
+    }
+    if (n->type == YAML_SEQUENCE_NODE) {
+        json_object *a = arr(j);
+        for (yaml_node_item_t *it = n->data.sequence.items.start;
+             it < n->data.sequence.items.top; it++)
+            push(j, a, node_json(j, doc, yaml_document_get_node(doc, *it),
+                                 depth + 1));
+        return a;
+    }
+    json_object *o = obj(j);
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+         p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
+        if (!k || k->type != YAML_SCALAR_NODE) {
+            j->oom = true;
+            continue;
+        }
+        add(j, o, (const char *)k->data.scalar.value,
+            node_json(j, doc, yaml_document_get_node(doc, p->value),
+                      depth + 1));
+    }
+    return o;
+}
+
+static json_object *manifest_json(jb *j, const char *text)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    json_object *out = NULL;
+    if (!yaml_parser_initialize(&parser)) {
+        j->oom = true;
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+                                 strlen(text));
+    if (yaml_parser_load(&parser, &doc)) {
+        out = node_json(j, &doc, yaml_document_get_root_node(&doc), 0);
+        yaml_document_delete(&doc);
+    } else {
+        j->oom = true;
+    }
+    yaml_parser_delete(&parser);
+    return out;
+}
+
+/* WorkloadV2CreateRequest: {metadata: {name, projectId}, manifest} */
+static json_object *v2_body(jb *j, const s2r_workload *wl,
+                            const char *manifest)
+{
+    json_object *root = obj(j), *meta = obj(j);
+    add_str(j, meta, "name", wl->name);
+    add_str(j, meta, "projectId",
+            wl->project && *wl->project ? wl->project : S2R_EMIT__PROJECT_ID);
+    add(j, root, "metadata", meta);
+    add(j, root, "manifest", manifest_json(j, manifest));
+    return root;
+}
+
+static bool is_array(const s2r_workload *wl)
+{
+    return wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0;
+}
+
 static int json_diags(const s2r_workload *wl, const s2r_config *cfg,
                       s2r_diags *diags)
 {
     int rc;
+    if (is_array(wl))
+        return s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
+                             "POST the body to /api/v2/workloads (an Indexed "
+                             "Job, so that each array task gets its own "
+                             "SLURM_ARRAY_TASK_ID) after replacing projectId "
+                             "\"%s\" with the project's id (GET "
+                             "/api/v1/org-unit/projects)",
+                             wl->project && *wl->project ? wl->project
+                                                        : S2R_EMIT__PROJECT_ID);
+    if (wl->kind == S2R_WL_INFERENCE &&
+        (rc = s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
+                            "the body is a workspace with the server's port "
+                            "exposed: the Run:ai references s2r follows "
+                            "document no inference REST body; --format cli "
+                            "submits an inference workload")))
+        return rc;
     const char *endpoint = wl->kind == S2R_WL_STANDARD ? "trainings"
-                                                       : "distributed";
+                           : is_server(wl)              ? "workspaces"
+                                                        : "distributed";
     if (wl->project && *wl->project)
         rc = s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
                            "POST the body to /api/v1/workloads/%s after "
@@ -257,17 +383,7 @@ static int json_diags(const s2r_workload *wl, const s2r_config *cfg,
                            S2R_EMIT__CLUSTER_ID);
     if (rc)
         return rc;
-    if ((rc = s2r_emit__time_diag(wl, cfg, "Run:ai REST API", diags)))
-        return rc;
-    if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0)
-        rc = s2r_diags_add(diags, wl->array_index_used ? S2R_SEV_WARNING
-                                                       : S2R_SEV_NOTE,
-                           wl->source, 0, "array",
-                           "Run:ai documents no per-run index for "
-                           "completions, so the pods get no "
-                           "SLURM_ARRAY_TASK_ID; --format yaml derives it "
-                           "from JOB_COMPLETION_INDEX");
-    return rc;
+    return s2r_emit__time_diag(wl, cfg, "Run:ai REST API", diags);
 }
 
 int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
@@ -281,7 +397,16 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
         return rc;
 
     jb j = {0};
-    json_object *root = body(&j, wl, s2r_emit__timeout_wrap(wl, cfg));
+    json_object *root;
+    if (is_array(wl)) {
+        char *manifest = NULL;
+        if ((rc = s2r_emit_yaml(&manifest, wl, cfg, diags)))
+            return rc;
+        root = v2_body(&j, wl, manifest);
+        free(manifest);
+    } else {
+        root = body(&j, wl, s2r_emit__timeout_wrap(wl, cfg));
+    }
     if (j.oom) {
         json_object_put(root);
         return S2R_ENOMEM;

@@ -292,6 +292,27 @@ static void resources(ye *y, int64_t cpus, int64_t mib, int64_t gpus,
 typedef enum role { ROLE_MAIN, ROLE_MPI_LAUNCHER, ROLE_MPI_WORKER } role;
 
 /* template: {metadata: {labels: node pool}, spec: {...one container}} */
+/* ports: [{containerPort: N}] for a server */
+static void ports(ye *y, const s2r_workload *wl)
+{
+    if (wl->port <= 0)
+        return;
+    lit(y, "ports");
+    seq_start(y);
+    map_start(y);
+    kv_int(y, "containerPort", wl->port);
+    map_end(y);
+    seq_end(y);
+}
+
+/* An array task's limit is per pod, as Slurm limits each task: the pod
+ * template's activeDeadlineSeconds, never the Job's. */
+static bool per_task_deadline(const s2r_workload *wl)
+{
+    return wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0 &&
+           wl->time_limit_s > 0;
+}
+
 static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
                          role r, bool restart_never, s2r_emit__buf *tmp)
 {
@@ -310,6 +331,8 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
     map_start(y);
     if (restart_never)
         kv_str(y, "restartPolicy", "Never");
+    if (r == ROLE_MAIN && per_task_deadline(wl))
+        kv_int(y, "activeDeadlineSeconds", wl->time_limit_s);
     if (wl->node_type && *wl->node_type) {
         lit(y, "nodeSelector");
         map_start(y);
@@ -328,6 +351,8 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
     if (wl->workdir && *wl->workdir)
         kv_str(y, "workingDir", wl->workdir);
     env(y, wl);
+    if (r == ROLE_MAIN)
+        ports(y, wl);
     if (r == ROLE_MPI_LAUNCHER)
         resources(y, S2R_EMIT__LAUNCHER_CPU, S2R_EMIT__LAUNCHER_MEM_MIB, 0,
                   false);
@@ -359,7 +384,7 @@ static void job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
     lit(y, "spec");
     map_start(y);
     kv_int(y, "backoffLimit", wl->backoff_limit > 0 ? wl->backoff_limit : 0);
-    if (wl->time_limit_s > 0)
+    if (wl->time_limit_s > 0 && !per_task_deadline(wl))
         kv_int(y, "activeDeadlineSeconds", wl->time_limit_s);
     if (s2r_emit__completions(wl) > 0) {
         kv_str(y, "completionMode", "Indexed");
@@ -417,14 +442,20 @@ static int yaml_diags(const s2r_workload *wl, s2r_diags *diags)
                            "the other %zu are dropped, --format cli keeps "
                            "them all",
                            wl->node_pools[0], pools - 1);
-    if (!rc && wl->kind == S2R_WL_STANDARD && wl->time_limit_s > 0 &&
-        s2r_emit__parallelism(wl) < s2r_emit__completions(wl))
-        rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, "time",
-                           "activeDeadlineSeconds bounds the whole Indexed "
-                           "Job, while --time bounds each array task, and "
-                           "only %" PRId64 " of %" PRId64 " tasks run at once",
-                           s2r_emit__parallelism(wl),
-                           s2r_emit__completions(wl));
+    if (!rc && (wl->kind == S2R_WL_WORKSPACE ||
+                wl->kind == S2R_WL_INFERENCE))
+        rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, NULL,
+                           "%s is a server, but a manifest for 'runai "
+                           "workload submit' cannot make a Run:ai %s: this "
+                           "batch/v1 Job declares port %d and nothing "
+                           "exposes it outside the cluster; --format cli "
+                           "submits a %s with the port exposed",
+                           wl->server ? wl->server : "the command",
+                           wl->kind == S2R_WL_WORKSPACE ? "workspace"
+                                                        : "inference workload",
+                           wl->port,
+                           wl->kind == S2R_WL_WORKSPACE ? "workspace"
+                                                        : "inference workload");
     if (!rc && wl->kind == S2R_WL_STANDARD &&
         s2r_emit__completions(wl) > 0 && wl->command.n == 0)
         rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, "array",

@@ -210,12 +210,6 @@ static void excerpt(char *out, size_t cap, const char *s)
     out[o] = '\0';
 }
 
-static const char *kind_name(s2r_workload_kind k)
-{
-    return k == S2R_WL_PYTORCH ? "pytorch" : k == S2R_WL_MPI ? "mpi"
-                                                              : "standard";
-}
-
 /* ------------------------------------------------------------------ */
 /* Text helpers                                                        */
 /* ------------------------------------------------------------------ */
@@ -459,7 +453,7 @@ static void check_fixed_keys(gctx *g, json_object *o, const char *prefix)
             check_int(g, prefix, key, v, wl->parallelism,
                       wl->parallelism ? NULL : "none");
         else if (!strcmp(key, "kind")) {
-            json_object *want = json_object_new_string(kind_name(wl->kind));
+            json_object *want = json_object_new_string(s2r_workload_kind_name(wl->kind));
             check_json(g, prefix, key, v, want);
             json_object_put(want);
         } else if (!strcmp(key, "array")) {

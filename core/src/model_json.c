@@ -93,10 +93,15 @@ json_object *s2r_job_to_json(const s2r_job *job)
     return o;
 }
 
-static const char *kind_name(s2r_workload_kind k)
+static const char *const kind_names[] = {
+    [S2R_WL_STANDARD] = "standard", [S2R_WL_PYTORCH] = "pytorch",
+    [S2R_WL_MPI] = "mpi", [S2R_WL_WORKSPACE] = "workspace",
+    [S2R_WL_INFERENCE] = "inference"};
+
+const char *s2r_workload_kind_name(s2r_workload_kind k)
 {
-    return k == S2R_WL_PYTORCH ? "pytorch" : k == S2R_WL_MPI ? "mpi"
-                                                              : "standard";
+    return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0])
+               ? kind_names[k] : "standard";
 }
 
 json_object *s2r_workload_to_json(const s2r_workload *wl)
@@ -104,7 +109,7 @@ json_object *s2r_workload_to_json(const s2r_workload *wl)
     json_object *o = json_object_new_object();
     if (!o)
         return NULL;
-    json_object_object_add(o, "kind", json_object_new_string(kind_name(wl->kind)));
+    json_object_object_add(o, "kind", json_object_new_string(s2r_workload_kind_name(wl->kind)));
     json_object_object_add(o, "name", jstr(wl->name));
     json_object_object_add(o, "source", jstr(wl->source));
     json_object_object_add(o, "project", jstr(wl->project));
@@ -137,6 +142,10 @@ json_object *s2r_workload_to_json(const s2r_workload *wl)
         json_object_array_add(ix, json_object_new_int(wl->array_indices[i]));
     json_object_object_add(o, "array_indices", ix);
     json_object_object_add(o, "time_limit_s", json_object_new_int64(wl->time_limit_s));
+    if (wl->port > 0)
+        json_object_object_add(o, "port", json_object_new_int(wl->port));
+    if (wl->server)
+        json_object_object_add(o, "server", jstr(wl->server));
     return o;
 }
 
@@ -233,14 +242,14 @@ int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
     char *kind = NULL;
     get_str(&r, o, "kind", &kind);
     if (kind) {
-        if (!strcmp(kind, "pytorch"))
-            wl->kind = S2R_WL_PYTORCH;
-        else if (!strcmp(kind, "mpi"))
-            wl->kind = S2R_WL_MPI;
-        else if (!strcmp(kind, "standard"))
-            wl->kind = S2R_WL_STANDARD;
+        size_t k = 0;
+        while (k < sizeof(kind_names) / sizeof(kind_names[0]) &&
+               strcmp(kind, kind_names[k]))
+            k++;
+        if (k < sizeof(kind_names) / sizeof(kind_names[0]))
+            wl->kind = (s2r_workload_kind)k;
         else
-            bad(&r, "kind", "standard, pytorch or mpi");
+            bad(&r, "kind", "standard, pytorch, mpi, workspace or inference");
         free(kind);
     }
     get_str(&r, o, "name", &wl->name);
@@ -283,6 +292,10 @@ int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
         wl->n_array_indices = wl->array_indices ? n : 0;
     }
     get_int(&r, o, "time_limit_s", &wl->time_limit_s);
+    int64_t port = 0;
+    get_int(&r, o, "port", &port);
+    wl->port = port > 0 && port < 65536 ? (int)port : 0;
+    get_str(&r, o, "server", &wl->server);
     if (r.rc == S2R_OK && (!wl->name || !wl->image)) {
         snprintf(why, why_len, "a workload needs \"name\" and \"image\"");
         r.rc = S2R_EINVAL;

@@ -6,7 +6,7 @@
  * {indices, max_parallel}, image, workdir, env, command_tokens,
  * distributed, plus "directives" [{name, value, line}].
  * The workload uses s2r_workload's field names (kind "standard" | "pytorch"
- * | "mpi", command and launcher_command as argv arrays, env as an object).
+ * | "mpi" | "workspace" | "inference", command and launcher_command as argv arrays, env as an object).
  * These are what provider plugins receive (s2r_provider_request.job/rules)
  * and what a {"workload": ...} answer must follow.
  */
@@ -16,6 +16,9 @@
 #include <json-c/json.h>
 
 #include "s2r.h"
+
+/** "standard", "pytorch", "mpi", "workspace" or "inference". */
+const char *s2r_workload_kind_name(s2r_workload_kind k);
 
 /** New JSON object (one reference, caller puts) or NULL on ENOMEM. */
 json_object *s2r_job_to_json(const s2r_job *job);

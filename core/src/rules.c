@@ -160,8 +160,12 @@ static void warn_options(const s2r_job *job, const s2r_config *cfg,
             if (!strcmp(dv->name, "output") || !strcmp(dv->name, "error"))
                 s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
                               "--%s=%s: Run:ai keeps the container log; read "
-                              "it with 'runai training logs %s'",
-                              dv->name, val, wl->name);
+                              "it with 'runai %s logs %s'",
+                              dv->name, val,
+                              wl->kind == S2R_WL_WORKSPACE   ? "workspace"
+                              : wl->kind == S2R_WL_INFERENCE ? "inference"
+                                                             : "training",
+                              wl->name);
             else if (!strcmp(dv->name, "account"))
                 s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
                               "--account=%s: the Run:ai project is %s", val,
@@ -273,7 +277,14 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
     wl->kind = job->distributed == S2R_DIST_PYTORCH && job->nodes > 1
                    ? S2R_WL_PYTORCH
                : job->distributed == S2R_DIST_MPI ? S2R_WL_MPI
-                                                  : S2R_WL_STANDARD;
+               : job->server && !job->array
+                   ? (job->serving ? S2R_WL_INFERENCE : S2R_WL_WORKSPACE)
+                   : S2R_WL_STANDARD;
+    if (job->server && !job->array) {
+        wl->port = job->server_port;
+        if (!(wl->server = strdup(job->server)))
+            return S2R_ENOMEM;
+    }
     if (job->array && wl->kind != S2R_WL_STANDARD) {
         s2r_diags_add(d, S2R_SEV_WARNING, file, 0, "array",
                       "--array with a %s launch: Run:ai runs arrays only as "
@@ -282,7 +293,8 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
                       wl->kind == S2R_WL_MPI ? "MPI" : "PyTorch");
     }
     wl->pods = job->nodes;
-    if (wl->kind == S2R_WL_STANDARD && job->nodes > 1) {
+    if ((wl->kind == S2R_WL_STANDARD || wl->kind == S2R_WL_WORKSPACE ||
+         wl->kind == S2R_WL_INFERENCE) && job->nodes > 1) {
         s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, "nodes",
                       "--nodes=%lld but the script starts no parallel step "
                       "(srun, mpirun, torchrun): SLURM ran it on the first "

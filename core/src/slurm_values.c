@@ -126,9 +126,13 @@ int s2r_slurm__parse_time(const char *s, int64_t *secs_out)
         else
             *secs_out = f[0] * 60;
     }
-    /* sbatch: a limit of 0 minutes means no limit */
+    /* sbatch: a limit of 0 minutes means no limit; slurmctld keeps limits
+     * in whole minutes and rounds seconds up (time_str2mins()), so
+     * `-t 1:30` is enforced as 2 minutes */
     if (*secs_out == 0)
         *secs_out = S2R_TIME_UNLIMITED;
+    else
+        *secs_out = (*secs_out + 59) / 60 * 60;
     return 0;
 }
 

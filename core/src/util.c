@@ -212,6 +212,7 @@ void s2r_job_free(s2r_job *job)
     s2r_strv_clear(&job->launcher_argv);
     s2r_envv_clear(&job->slurm_env);
     free(job->shebang_shell);
+    free(job->server);
     memset(job, 0, sizeof(*job));
 }
 
@@ -232,6 +233,7 @@ void s2r_workload_free(s2r_workload *wl)
     free(wl->priority);
     free(wl->preemptibility);
     free(wl->array_indices);
+    free(wl->server);
     memset(wl, 0, sizeof(*wl));
 }
 

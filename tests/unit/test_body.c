@@ -297,15 +297,65 @@ static void test_body__background_main_keeps_ampersand(void **state)
                            "python ppo.py --resume auto &\nchild=$!\n"));
 }
 
+/* a notebook server: the random tunnel port becomes a fixed one in place,
+ * it listens on every interface, and the tunnel instructions go */
+static void test_body__jupyter_gets_fixed_port_and_address(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n"
+                           "port=$(shuf -i 20000-30000 -n 1)\n"
+                           "node=$(hostname -s)\n"
+                           "echo \"ssh -N -L ${port}:${node}:${port} login\"\n"
+                           "jupyter lab --no-browser --ip=\"$node\" "
+                           "--port=\"$port\"\n"), 0);
+    assert_string_equal(F.job.server, "jupyter lab");
+    assert_false(F.job.serving);
+    assert_int_equal(F.job.server_port, 8888);
+    assert_non_null(strstr(F.job.run_shell, "port=8888\n"));
+    assert_null(strstr(F.job.run_shell, "shuf"));
+    assert_null(strstr(F.job.run_shell, "ssh -N"));
+    assert_non_null(strstr(F.job.run_shell,
+                           "jupyter lab --no-browser --ip=0.0.0.0 "
+                           "\"--port=$port\""));
+}
+
+static void test_body__server_defaults_and_literal_ports(void **state)
+{
+    (void)state;
+    /* no address given: Jupyter would bind loopback only */
+    assert_int_equal(parse("#!/bin/bash\njupyter notebook --port 9999\n"), 0);
+    assert_int_equal(F.job.server_port, 9999);
+    assert_int_equal(F.job.run_argv.n, 5);
+    assert_string_equal(F.job.run_argv.v[4], "--ip=0.0.0.0");
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(parse("#!/bin/bash\nvllm serve meta/llama --port 8001\n"),
+                     0);
+    assert_string_equal(F.job.server, "vllm");
+    assert_true(F.job.serving);
+    assert_int_equal(F.job.server_port, 8001);
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(parse("#!/bin/bash\ncode-server --bind-addr "
+                           "127.0.0.1:9000 .\n"), 0);
+    assert_int_equal(F.job.server_port, 9000);
+    assert_string_equal(F.job.run_argv.v[2], "0.0.0.0:9000");
+    teardown(NULL);
+    setup(NULL);
+    /* not a server */
+    assert_int_equal(parse("#!/bin/bash\npython train.py --port 1\n"), 0);
+    assert_null(F.job.server);
+}
+
 static void test_body__quoted_expansion_renders_as_token(void **state)
 {
     (void)state;
-    assert_int_equal(parse("#!/bin/bash\nport=1\njupyter lab --ip=\"$node\" "
+    assert_int_equal(parse("#!/bin/bash\nport=1\npython app.py --ip=\"$node\" "
                            "--port=\"$port\"\n"), 0);
-    const char *want[] = {"jupyter", "lab", "--ip=$node", "--port=$port", NULL};
+    const char *want[] = {"python", "app.py", "--ip=$node", "--port=$port", NULL};
     assert_tokens(want);
     assert_non_null(strstr(F.job.run_shell,
-                           "jupyter lab \"--ip=$node\" \"--port=$port\""));
+                           "python app.py \"--ip=$node\" \"--port=$port\""));
 }
 
 static void test_body__slurm_constants_become_env(void **state)
@@ -539,6 +589,8 @@ int main(void)
         T(test_body__pipeline_first_stage_and_kept_whole),
         T(test_body__background_main_keeps_ampersand),
         T(test_body__quoted_expansion_renders_as_token),
+        T(test_body__jupyter_gets_fixed_port_and_address),
+        T(test_body__server_defaults_and_literal_ports),
         T(test_body__slurm_constants_become_env),
         T(test_body__python_shebang_runs_the_program),
         T(test_body__no_main_command_keeps_the_body),

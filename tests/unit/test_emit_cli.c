@@ -236,7 +236,9 @@ static void test_emit_cli__memory_is_exact_binary_quantity(void **state)
     s2r_workload_free(&wl);
 }
 
-static void test_emit_cli__array_runs_and_parallelism(void **state)
+/* an array is the Indexed Job of --format yaml, submitted from a quoted
+ * here-document: --runs has no per-run index */
+static void test_emit_cli__array_is_an_indexed_job_manifest(void **state)
 {
     (void)state;
     s2r_workload wl;
@@ -245,15 +247,21 @@ static void test_emit_cli__array_runs_and_parallelism(void **state)
     wl.parallelism = 4;
     s2r_diags d = {0};
     char *out = emit_ok(&wl, NULL, &d);
-    assert_non_null(strstr(out, "    --runs 10 \\\n    --parallelism 4 \\\n"));
-    assert_int_equal(s2r_diags_count(&d, S2R_SEV_NOTE), 1);
-    assert_string_equal(d.v[0].option, "array");
+    assert_non_null(strstr(out, "runai workload submit train-resnet \\\n"));
+    assert_non_null(strstr(out, "    -f - <<'S2R_MANIFEST'\napiVersion: batch/v1\n"));
+    assert_non_null(strstr(out, "  completionMode: Indexed\n  completions: 10\n"
+                                "  parallelism: 4\n"));
+    assert_non_null(strstr(out, "SLURM_ARRAY_TASK_ID"));
+    assert_null(strstr(out, "--runs"));
+    size_t l = strlen(out);
+    assert_true(l > 14 && !strcmp(out + l - 14, "\nS2R_MANIFEST\n"));
+    assert_false(s2r_diags_has_option(&d, "array"));
     free(out);
     s2r_diags_clear(&d);
     /* no throttle: all at once */
     wl.parallelism = 0;
     out = emit_ok(&wl, NULL, NULL);
-    assert_non_null(strstr(out, "--runs 10 \\\n    --parallelism 10 \\\n"));
+    assert_non_null(strstr(out, "  parallelism: 10\n"));
     free(out);
     s2r_workload_free(&wl);
 }
@@ -310,8 +318,6 @@ static void test_emit_cli__bash_passes_exact_argv(void **state)
     wl.project = strdup("team;a");
     s2r_envv_set(&wl.env, "MSG", nasty);
     s2r_envv_set(&wl.env, "EMPTY", "");
-    wl.completions = 3;
-    wl.parallelism = 2;
     s2r_strv_clear(&wl.command);
     const char *cmd[] = {"bash", "-c", nasty, "", "--", "-x", NULL};
     push_all(&wl.command, cmd);
@@ -331,7 +337,6 @@ static void test_emit_cli__bash_passes_exact_argv(void **state)
                           "--environment-variable", "EMPTY=",
                           "--working-dir", "/scratch/lab a/run",
                           "--backoff-limit", "0",
-                          "--runs", "3", "--parallelism", "2",
                           "--command", "--",
                           "bash", "-c", nasty, "", "--", "-x", NULL};
     char msg[sizeof(nasty) + 8];
@@ -395,9 +400,11 @@ static void test_emit_cli__real_flag_table_accepts_every_kind(void **state)
     if (!shared_fake_runai(fake, sizeof(fake)))
         skip();
     setenv("RUNAI_PROJECT", "team-a", 1);
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k <= S2R_WL_INFERENCE; k++) {
         s2r_workload wl;
         base_workload(&wl, (s2r_workload_kind)k);
+        if (k >= S2R_WL_WORKSPACE)
+            wl.port = 8888;
         wl.node_pools = strlist("pool-a", "pool-b");
         wl.node_type = strdup("a100");
         wl.priority = strdup("very-low");
@@ -407,7 +414,7 @@ static void test_emit_cli__real_flag_table_accepts_every_kind(void **state)
         if (k == S2R_WL_STANDARD) {
             wl.completions = 5;
             wl.parallelism = 5;
-        } else {
+        } else if (k < S2R_WL_WORKSPACE) {
             wl.workers = 2;
             wl.slots_per_worker = 8;
             const char *l[] = {"mpirun", "-x", "A=$(b)", "app", NULL};
@@ -557,7 +564,7 @@ int main(void)
         cmocka_unit_test(test_emit_cli__mpi_runs_launcher_command),
         cmocka_unit_test(test_emit_cli__omits_unset_resources),
         cmocka_unit_test(test_emit_cli__memory_is_exact_binary_quantity),
-        cmocka_unit_test(test_emit_cli__array_runs_and_parallelism),
+        cmocka_unit_test(test_emit_cli__array_is_an_indexed_job_manifest),
         cmocka_unit_test(test_emit_cli__time_limit_warns),
         cmocka_unit_test(test_emit_cli__time_limit_timeout_wraps_command),
         cmocka_unit_test(test_emit_cli__bash_passes_exact_argv),

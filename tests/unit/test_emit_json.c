@@ -193,19 +193,28 @@ static void test_emit_json__project_and_unset_fields(void **state)
     s2r_workload_free(&wl);
 }
 
-static void test_emit_json__array_parallelism_completions(void **state)
+/* an array: WorkloadV2CreateRequest {metadata, manifest} carrying the
+ * Indexed Job, so each task gets its own SLURM_ARRAY_TASK_ID */
+static void test_emit_json__array_is_a_v2_indexed_job(void **state)
 {
     (void)state;
     s2r_workload wl;
     base_workload(&wl, S2R_WL_STANDARD);
     wl.completions = 10;
     wl.parallelism = 4;
+    wl.time_limit_s = 120;
     s2r_diags d = {0};
     json_object *o = emit_parse(&wl, NULL, &d, NULL);
-    assert_jint(jget(o, "spec", "parallelism", NULL), 4);
-    assert_jint(jget(o, "spec", "completions", NULL), 10);
-    assert_int_equal(s2r_diags_count(&d, S2R_SEV_NOTE), 2);
-    assert_string_equal(d.v[1].option, "array");
+    assert_jstr(jget(o, "metadata", "name", NULL), "train-resnet");
+    assert_jstr(jget(o, "manifest", "kind", NULL), "Job");
+    assert_jstr(jget(o, "manifest", "spec", "completionMode", NULL), "Indexed");
+    assert_jint(jget(o, "manifest", "spec", "parallelism", NULL), 4);
+    assert_jint(jget(o, "manifest", "spec", "completions", NULL), 10);
+    assert_jint(jget(o, "manifest", "spec", "template", "spec",
+                     "activeDeadlineSeconds", NULL), 120);
+    assert_null(jget(o, "spec", NULL));
+    assert_false(s2r_diags_has_option(&d, "array"));
+    assert_false(s2r_diags_has_option(&d, "time"));
     json_object_put(o);
     s2r_diags_clear(&d);
     s2r_workload_free(&wl);
@@ -341,7 +350,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_emit_json__training_body),
         cmocka_unit_test(test_emit_json__project_and_unset_fields),
-        cmocka_unit_test(test_emit_json__array_parallelism_completions),
+        cmocka_unit_test(test_emit_json__array_is_a_v2_indexed_job),
         cmocka_unit_test(test_emit_json__args_split_back_to_argv),
         cmocka_unit_test(test_emit_json__time_limit),
         cmocka_unit_test(test_emit_json__pytorch_body),

@@ -343,8 +343,9 @@ static void test_emit_yaml__array_is_indexed_job(void **state)
     s2r_workload_free(&wl);
 }
 
-static void test_emit_yaml__array_time_limit_warns_when_in_waves(
-    void **state)
+/* Slurm limits each array task: the pod template carries the limit, the
+ * Job none */
+static void test_emit_yaml__array_time_limit_is_per_task(void **state)
 {
     (void)state;
     s2r_workload wl;
@@ -354,12 +355,13 @@ static void test_emit_yaml__array_time_limit_warns_when_in_waves(
     wl.time_limit_s = 600;
     s2r_diags d = {0};
     char *out = emit_ok(&wl, &d);
-    assert_true(s2r_diags_has_option(&d, "time"));
-    free(out);
-    s2r_diags_clear(&d);
-    wl.parallelism = 10;
-    out = emit_ok(&wl, &d);
+    yaml_document_t doc;
+    parse_one(&doc, out);
+    assert_int_node(get(&doc, "spec", "template", "spec",
+                        "activeDeadlineSeconds", NULL), "600");
+    assert_null(get(&doc, "spec", "activeDeadlineSeconds", NULL));
     assert_false(s2r_diags_has_option(&d, "time"));
+    yaml_document_delete(&doc);
     free(out);
     s2r_diags_clear(&d);
     s2r_workload_free(&wl);
@@ -595,8 +597,7 @@ int main(void)
         cmocka_unit_test(test_emit_yaml__job_fields),
         cmocka_unit_test(test_emit_yaml__priority_and_time_limit),
         cmocka_unit_test(test_emit_yaml__array_is_indexed_job),
-        cmocka_unit_test(
-            test_emit_yaml__array_time_limit_warns_when_in_waves),
+        cmocka_unit_test(test_emit_yaml__array_time_limit_is_per_task),
         cmocka_unit_test(test_emit_yaml__pytorchjob_master_and_workers),
         cmocka_unit_test(test_emit_yaml__mpijob_launcher_and_workers),
         cmocka_unit_test(test_emit_yaml__ambiguous_strings_are_quoted),

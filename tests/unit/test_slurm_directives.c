@@ -271,7 +271,7 @@ static void test_slurm_directives__hash_ends_line_mid_token(void **state)
     assert_string_equal(f->job.job_name, "xgb-churn");
     done(f);
     f = ok(SH "#SBATCH -t 1:30 # 1.5 h (not really) --mem=1\n");
-    assert_int_equal(f->job.time_limit_s, 90);
+    assert_int_equal(f->job.time_limit_s, 120);
     assert_null(dir(f, "mem"));
     done(f);
 }

@@ -37,9 +37,11 @@ static void test_slurm_values__time_minutes(void **state)
 static void test_slurm_values__time_min_sec(void **state)
 {
     (void)state;
-    assert_int_equal(secs("1:30"), 90);     /* M:S, not H:M */
+    assert_int_equal(secs("1:30"), 120);    /* M:S, not H:M; whole minutes,
+                                               rounded up, as slurmctld */
     assert_int_equal(secs("02:00"), 120);   /* HH:MM reads as MM:SS */
-    assert_int_equal(secs("0:30"), 30);     /* not rounded */
+    assert_int_equal(secs("0:30"), 60);
+    assert_int_equal(secs("0:0:1"), 60);
     assert_int_equal(secs("20:00"), 1200);
 }
 
@@ -63,7 +65,7 @@ static void test_slurm_values__time_days(void **state)
     assert_int_equal(secs("1-06:30"), 109800); /* D-H:M */
     assert_int_equal(secs("3-00:00:00"), 259200);
     assert_int_equal(secs("0-06:00:00"), 21600);
-    assert_int_equal(secs("1-2:3:4"), 93784);
+    assert_int_equal(secs("1-2:3:4"), 93840); /* 93784 s, rounded up */
 }
 
 static void test_slurm_values__time_unlimited(void **state)

@@ -1,0 +1,146 @@
+/* servers.c: the servers a batch script may start (see servers.h). */
+#include "servers.h"
+
+#include <string.h>
+
+static const char *const jupyter_port[] = {"--port", "--ServerApp.port",
+                                           "--NotebookApp.port", NULL};
+static const char *const jupyter_host[] = {"--ip", "--ServerApp.ip",
+                                           "--NotebookApp.ip", NULL};
+static const char *const port_only[] = {"--port", NULL};
+static const char *const host_only[] = {"--host", NULL};
+static const char *const code_server_host[] = {"--bind-addr", NULL};
+static const char *const streamlit_port[] = {"--server.port", NULL};
+static const char *const streamlit_host[] = {"--server.address", NULL};
+static const char *const mlflow_port[] = {"--port", "-p", NULL};
+static const char *const mlflow_host[] = {"--host", "-h", NULL};
+static const char *const tgi_port[] = {"--port", "-p", NULL};
+static const char *const tgi_host[] = {"--hostname", NULL};
+static const char *const triton_port[] = {"--http-port", NULL};
+static const char *const none[] = {NULL};
+
+/* Defaults per each program's documentation: Jupyter binds localhost:8888,
+ * code-server 127.0.0.1:8080, TensorBoard localhost:6006 (--bind_all for
+ * every interface), Streamlit every interface on 8501, MLflow
+ * 127.0.0.1:5000, vLLM every interface on 8000, TGI 0.0.0.0:3000, SGLang
+ * 127.0.0.1:30000, Triton every interface with HTTP on 8000. */
+static const s2r_server_def jupyter = {"jupyter lab", 8888, false,
+    jupyter_port, jupyter_host, "--ip=0.0.0.0", false};
+static const s2r_server_def notebook = {"jupyter notebook", 8888, false,
+    jupyter_port, jupyter_host, "--ip=0.0.0.0", false};
+static const s2r_server_def code_server = {"code-server", 8080, false,
+    none, code_server_host, "--bind-addr=0.0.0.0:8080", true};
+static const s2r_server_def tensorboard = {"tensorboard", 6006, false,
+    port_only, host_only, "--bind_all", false};
+static const s2r_server_def streamlit = {"streamlit", 8501, false,
+    streamlit_port, streamlit_host, NULL, false};
+static const s2r_server_def mlflow = {"mlflow", 5000, false,
+    mlflow_port, mlflow_host, "--host=0.0.0.0", false};
+static const s2r_server_def vllm = {"vllm", 8000, true,
+    port_only, host_only, NULL, false};
+static const s2r_server_def tgi = {"text-generation-launcher", 3000, true,
+    tgi_port, tgi_host, NULL, false};
+static const s2r_server_def sglang = {"sglang", 30000, true,
+    port_only, host_only, "--host=0.0.0.0", false};
+static const s2r_server_def triton = {"tritonserver", 8000, true,
+    triton_port, none, NULL, false};
+
+static const char *base(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static bool is(const sh_word *w, size_t n, size_t i, const char *s)
+{
+    return i < n && w[i].literal && w[i].value && !strcmp(w[i].value, s);
+}
+
+/* `python -m MODULE`: the module's name, or NULL */
+static const char *python_module(const sh_word *w, size_t n, size_t i)
+{
+    const char *b = base(w[i].value);
+    if (strncmp(b, "python", 6) || !is(w, n, i + 1, "-m") || i + 2 >= n ||
+        !w[i + 2].literal || !w[i + 2].value)
+        return NULL;
+    return w[i + 2].value;
+}
+
+const s2r_server_def *s2r_server_match(const sh_word *w, size_t n,
+                                       size_t prog, size_t *opts_from)
+{
+    if (prog >= n || !w[prog].value)
+        return NULL;
+    const char *b = base(w[prog].value);
+    const char *mod = python_module(w, n, prog);
+    size_t at = prog;
+    if (mod) {
+        b = mod;
+        at = prog + 2;
+    }
+    *opts_from = at + 1;
+    if (!strcmp(b, "jupyter") || !strcmp(b, "jupyterlab")) {
+        if (!strcmp(b, "jupyterlab"))
+            return &jupyter;
+        *opts_from = at + 2;
+        if (is(w, n, at + 1, "lab") || is(w, n, at + 1, "server"))
+            return &jupyter;
+        if (is(w, n, at + 1, "notebook"))
+            return &notebook;
+        return NULL;
+    }
+    if (!strcmp(b, "jupyter-lab") || !strcmp(b, "jupyter-server"))
+        return &jupyter;
+    if (!strcmp(b, "jupyter-notebook") || !strcmp(b, "notebook"))
+        return &notebook;
+    if (!strcmp(b, "code-server"))
+        return &code_server;
+    if (!strcmp(b, "tensorboard") || !strcmp(b, "tensorboard.main"))
+        return &tensorboard;
+    if (!strcmp(b, "streamlit") && is(w, n, at + 1, "run")) {
+        *opts_from = at + 2;
+        return &streamlit;
+    }
+    if (!strcmp(b, "mlflow") &&
+        (is(w, n, at + 1, "ui") || is(w, n, at + 1, "server"))) {
+        *opts_from = at + 2;
+        return &mlflow;
+    }
+    if (!strcmp(b, "vllm") && is(w, n, at + 1, "serve")) {
+        *opts_from = at + 2;
+        return &vllm;
+    }
+    if (!strncmp(b, "vllm.entrypoints", 16))
+        return &vllm;
+    if (!strcmp(b, "text-generation-launcher"))
+        return &tgi;
+    if (!strcmp(b, "sglang.launch_server"))
+        return &sglang;
+    if (!strcmp(b, "tritonserver"))
+        return &triton;
+    return NULL;
+}
+
+size_t s2r_server_find_opt(const sh_word *w, size_t n, size_t from,
+                           const char *const *opts, bool *attached)
+{
+    size_t found = n;
+    for (size_t i = from; i < n; i++) {
+        const char *v = w[i].value;
+        if (!v)
+            continue;
+        for (size_t k = 0; opts[k]; k++) {
+            size_t l = strlen(opts[k]);
+            if (strncmp(v, opts[k], l))
+                continue;
+            if (v[l] == '=') {
+                found = i; /* the last occurrence wins */
+                *attached = true;
+            } else if (v[l] == '\0' && i + 1 < n) {
+                found = i + 1;
+                *attached = false;
+            }
+        }
+    }
+    return found;
+}
