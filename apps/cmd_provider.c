@@ -31,7 +31,8 @@
 int s2r_cmd_convert_with_provider(const char *file, const char *buf,
                                   size_t len, const char *format,
                                   const char *config_path,
-                                  const char *plugin_dir, bool prompt_only,
+                                  const char *plugin_dir,
+                                  const char *submit_dir, bool prompt_only,
                                   char **out, s2r_diags *diags);
 
 /* The provider called through the registry; keeps a finished answer (a
@@ -166,7 +167,8 @@ static void add_server_warning(s2r_diags *to, const char *text)
 int s2r_cmd_convert_with_provider(const char *file, const char *buf,
                                   size_t len, const char *format,
                                   const char *config_path,
-                                  const char *plugin_dir, bool prompt_only,
+                                  const char *plugin_dir,
+                                  const char *submit_dir, bool prompt_only,
                                   char **out, s2r_diags *diags)
 {
     *out = NULL;
@@ -175,6 +177,8 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     memset(&view, 0, sizeof(view));
     s2r_config cfg;
     s2r_config_defaults(&cfg);
+    if (submit_dir && !(cfg.submit_dir = strdup(submit_dir)))
+        return S2R_ENOMEM;
     s2r_registry *reg = NULL;
     int rc;
     int have_ini = 0;

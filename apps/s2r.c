@@ -20,8 +20,8 @@
 typedef int (*cmd_fn)(int, char **);
 typedef int (*provider_fn)(const char *file, const char *buf, size_t len,
                            const char *format, const char *config_path,
-                           const char *plugin_dir, bool prompt_only,
-                           char **out, s2r_diags *diags);
+                           const char *plugin_dir, const char *submit_dir,
+                           bool prompt_only, char **out, s2r_diags *diags);
 
 /* Where libs2r-runtime.so is: $S2R_RUNTIME_LIB, beside the program (build
  * tree), <prefix>/<libdir>/s2r relative to it or as configured, else the
@@ -77,7 +77,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: s2r [--config FILE] [--format cli|yaml|json] [-o FILE] [-q|-v]\n"
-        "           [--plugin-dir DIR] [--prompt] SCRIPT|-\n"
+        "           [--submit-dir DIR] [--plugin-dir DIR] [--prompt] SCRIPT|-\n"
         "       s2r plugins | help PLUGIN | check-config --config FILE\n"
         "       s2r serve [--listen ADDR:PORT] --config FILE\n"
         "       s2r lambda --config FILE\n"
@@ -90,6 +90,8 @@ static void usage(FILE *f)
         "  -c, --config FILE     site configuration (see s2r.ini.example)\n"
         "  -f, --format FMT      cli | yaml | json\n"
         "  -o, --output FILE     write the result to FILE instead of stdout\n"
+        "      --submit-dir DIR  the directory sbatch would run in\n"
+        "                        (SLURM_SUBMIT_DIR; default: this one)\n"
         "  -q, --quiet           print errors only\n"
         "  -v, --verbose         print notes too\n"
         "      --plugin-dir DIR  look for plugins in DIR first\n"
@@ -159,6 +161,51 @@ static int read_all(const char *path, char **buf, size_t *len)
     return 0;
 }
 
+/* --submit-dir as an absolute, normalised path (it need not exist here:
+ * it names a directory of the SLURM cluster). malloc'd; NULL with errno. */
+static char *submit_dir_path(const char *dir)
+{
+    if (!*dir) {
+        errno = EINVAL;
+        return NULL;
+    }
+    char *joined = NULL;
+    if (dir[0] == '/') {
+        joined = strdup(dir);
+    } else {
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof(cwd)) ||
+            asprintf(&joined, "%s/%s", cwd, dir) < 0)
+            return NULL;
+    }
+    if (!joined)
+        return NULL;
+    /* fold "//", "/./" and "/../" without touching the file system */
+    char *out = joined, *w = joined;
+    for (char *r = joined; *r;) {
+        while (*r == '/')
+            r++;
+        char *e = strchr(r, '/');
+        size_t n = e ? (size_t)(e - r) : strlen(r);
+        if (n == 0)
+            break;
+        if (n == 1 && r[0] == '.') {
+        } else if (n == 2 && r[0] == '.' && r[1] == '.') {
+            while (w > out && *--w != '/')
+                ;
+        } else {
+            *w++ = '/';
+            memmove(w, r, n);
+            w += n;
+        }
+        r += n;
+    }
+    if (w == out)
+        *w++ = '/';
+    *w = '\0';
+    return out;
+}
+
 static void print_diags(const s2r_diags *d, int verbosity)
 {
     for (size_t i = 0; i < d->n; i++) {
@@ -203,12 +250,13 @@ int s2r_cmd_convert(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"plugin-dir", required_argument, NULL, 'P'},
+        {"submit-dir", required_argument, NULL, 'S'},
         {"prompt", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     const char *config_path = NULL, *format = NULL, *output = NULL;
-    const char *plugin_dir = NULL;
+    const char *plugin_dir = NULL, *submit_dir = NULL;
     int verbosity = 1;
     bool prompt_only = false;
     int c;
@@ -221,6 +269,7 @@ int s2r_cmd_convert(int argc, char **argv)
         case 'q': verbosity = 0; break;
         case 'v': verbosity = 2; break;
         case 'P': plugin_dir = optarg; break;
+        case 'S': submit_dir = optarg; break;
         case 'p': prompt_only = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("s2r %s\n", S2R_VERSION); return 0;
@@ -245,6 +294,12 @@ int s2r_cmd_convert(int argc, char **argv)
 
     if (config_path && s2r_config_load(&cfg, config_path, &diags) != S2R_OK) {
         print_diags(&diags, 1);
+        goto done;
+    }
+    if (submit_dir && !(cfg.submit_dir = submit_dir_path(submit_dir))) {
+        fprintf(stderr, "s2r: --submit-dir %s: %s\n", submit_dir,
+                strerror(errno));
+        status = 2;
         goto done;
     }
     if (!format)
@@ -283,7 +338,7 @@ int s2r_cmd_convert(int argc, char **argv)
                      : NULL;
     if (with_provider) {
         rc = with_provider(script, buf, len, format, config_path, plugin_dir,
-                           prompt_only, &out, &diags);
+                           cfg.submit_dir, prompt_only, &out, &diags);
     } else if (use_provider) {
         fprintf(stderr, "s2r: the provider plugins are not available "
                         "(libs2r-runtime.so)\n");

@@ -296,6 +296,23 @@ typedef struct s2r_config {
     size_t n_partitions;
     s2r_map_entry *constraints; /**< constraint -> node type */
     size_t n_constraints;
+    s2r_map_entry *storage;  /**< [storage]: path as scripts see it (also
+                                  the mount path in the pod) -> Run:ai
+                                  storage ("pvc:CLAIM", "nfs:SERVER:EXPORT",
+                                  "hostpath:PATH", "datasource:NAME", each
+                                  with an optional ",ro"), in file order */
+    size_t n_storage;
+    s2r_map_entry *accounts; /**< [accounts]: --account -> Run:ai project */
+    size_t n_accounts;
+    s2r_map_entry *qos;      /**< [qos]: --qos -> Run:ai priority class */
+    size_t n_qos;
+    s2r_map_entry *modules;  /**< [modules]: module[/version] -> image */
+    size_t n_modules;
+    char *home;              /**< [site] home: users' home folders, %u =
+                                  the user name ("/home/%u"), or NULL */
+    char *submit_dir;        /**< SLURM_SUBMIT_DIR, the directory sbatch
+                                  ran in (--submit-dir); NULL = the current
+                                  directory, as with sbatch */
 } s2r_config;
 
 /** Defaults: image nvcr.io/nvidia/pytorch:24.05-py3, time_limit warn. */

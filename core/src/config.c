@@ -48,6 +48,12 @@ void s2r_config_free(s2r_config *cfg)
     free(cfg->config_file);
     free_map(cfg->partitions, cfg->n_partitions);
     free_map(cfg->constraints, cfg->n_constraints);
+    free_map(cfg->storage, cfg->n_storage);
+    free_map(cfg->accounts, cfg->n_accounts);
+    free_map(cfg->qos, cfg->n_qos);
+    free_map(cfg->modules, cfg->n_modules);
+    free(cfg->home);
+    free(cfg->submit_dir);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -396,8 +402,9 @@ const char *s2r_kind_name(uint32_t kind)
 int s2r_config_section_kind(const char *name, uint32_t *kind_out,
                             const char **id_out)
 {
-    static const char *const core[] = {"core", "runai", "partitions",
-        "constraints", "server", "lambda", NULL};
+    static const char *const core[] = {"core", "runai", "site", "partitions",
+        "constraints", "storage", "accounts", "qos", "modules", "server",
+        "lambda", NULL};
     for (size_t i = 0; core[i]; i++)
         if (strcmp(name, core[i]) == 0)
             return S2R_SECTION_CORE;
@@ -453,8 +460,16 @@ static const s2r_option runai_options[] = {
      "command in timeout."},
     S2R_OPTION_END};
 
+static const s2r_option site_options[] = {
+    {"home", S2R_OPT_STRING, 0, NULL, 0, 0, NULL, S2R_OPT_NO_BIND,
+     "Where users' home folders are on the SLURM cluster (%u = the user "
+     "name): what ~ and $HOME mean in a script."},
+    S2R_OPTION_END};
+
 const s2r_option *s2r_config_core_options(const char *section)
 {
+    if (strcmp(section, "site") == 0)
+        return site_options;
     if (strcmp(section, "core") == 0)
         return core_options;
     if (strcmp(section, "runai") == 0)
@@ -520,7 +535,8 @@ int s2r_config_apply(s2r_config *cfg, const s2r_ini *ini, s2r_diags *diags)
         if (kind == S2R_SECTION_UNKNOWN) {
             s2r_diags_add(diags, S2R_SEV_ERROR, file, sec->line, NULL,
                           "[%s] unknown section; valid sections: core, "
-                          "runai, partitions, constraints, server, lambda, "
+                          "runai, site, partitions, constraints, storage, "
+                          "accounts, qos, modules, server, lambda, "
                           "provider.<id>, ratelimit.<id>, auth.<id>",
                           sec->name);
             continue;
@@ -532,12 +548,26 @@ int s2r_config_apply(s2r_config *cfg, const s2r_ini *ini, s2r_diags *diags)
             return S2R_ENOMEM;
         int is_part = strcmp(sec->name, "partitions") == 0;
         int is_cons = strcmp(sec->name, "constraints") == 0;
+        s2r_map_entry **map = NULL;
+        size_t *nmap = NULL;
+        if (!strcmp(sec->name, "storage"))
+            map = &cfg->storage, nmap = &cfg->n_storage;
+        else if (!strcmp(sec->name, "accounts"))
+            map = &cfg->accounts, nmap = &cfg->n_accounts;
+        else if (!strcmp(sec->name, "qos"))
+            map = &cfg->qos, nmap = &cfg->n_qos;
+        else if (!strcmp(sec->name, "modules"))
+            map = &cfg->modules, nmap = &cfg->n_modules;
         int is_runai = strcmp(sec->name, "runai") == 0;
         int is_core = strcmp(sec->name, "core") == 0;
         for (size_t k = 0; k < sec->n; k++) {
             const char *key = sec->v[k].key, *val = sec->v[k].value;
             int rc = S2R_OK;
-            if (is_part)
+            if (map)
+                rc = map_put(map, nmap, key, val);
+            else if (!strcmp(sec->name, "site") && !strcmp(key, "home"))
+                rc = set_str(&cfg->home, val);
+            else if (is_part)
                 rc = map_put(&cfg->partitions, &cfg->n_partitions, key, val);
             else if (is_cons)
                 rc = map_put(&cfg->constraints, &cfg->n_constraints, key, val);
