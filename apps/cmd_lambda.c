@@ -16,12 +16,12 @@
  * invocation's error and in CloudWatch) and exits 1. Logs are JSON lines
  * on standard error (CloudWatch Logs).
  */
-#include "s2r.h"
+#include <s2r/s2r.h>
 #include "commands.h"
-#include "config.h"
-#include "handler.h"
-#include "lambda.h"
-#include "registry.h"
+#include "config/config.h"
+#include "server/handler.h"
+#include "server/lambda.h"
+#include "plugin/registry.h"
 
 #include <getopt.h>
 #include <signal.h>

@@ -1,15 +1,15 @@
 /* cmd_plugins.c: `s2r plugins`, `s2r help PLUGIN`, `s2r check-config` and
  * the glue that runs a conversion through the provider the INI names. */
-#include "s2r.h"
+#include <s2r/s2r.h>
 #include "commands.h"
-#include "config.h"
-#include "handler.h"
-#include "loader.h"
-#include "options.h"
-#include "pipeline.h"
-#include "registry.h"
-#include "secrets.h"
-#include "server.h"
+#include "config/config.h"
+#include "server/handler.h"
+#include "plugin/loader.h"
+#include "config/options.h"
+#include "llm/llm.h"
+#include "plugin/registry.h"
+#include "base/base.h"
+#include "server/server.h"
 
 #include <getopt.h>
 #include <stdbool.h>

@@ -13,11 +13,11 @@
  * answered, its warnings replace the local ones, so the user sees what the
  * server's conversion said.
  */
-#include "s2r.h"
+#include <s2r/s2r.h>
 #include "commands.h"
-#include "config.h"
-#include "pipeline.h"
-#include "registry.h"
+#include "config/config.h"
+#include "llm/llm.h"
+#include "plugin/registry.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -10,13 +10,13 @@
  * Logs are JSON lines on standard error: one per request, plus start,
  * stop and plugin messages.
  */
-#include "s2r.h"
+#include <s2r/s2r.h>
 #include "commands.h"
-#include "config.h"
-#include "handler.h"
-#include "options.h"
-#include "registry.h"
-#include "server.h"
+#include "config/config.h"
+#include "server/handler.h"
+#include "config/options.h"
+#include "plugin/registry.h"
+#include "server/server.h"
 
 #include <getopt.h>
 #include <pthread.h>

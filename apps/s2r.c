@@ -1,9 +1,9 @@
 /* s2r.c: the s2r program: convert a SLURM batch script into a Run:ai
  * workload, or run one of the subcommands (plugins, help, check-config,
  * serve, lambda). */
-#include "s2r.h"
+#include <s2r/s2r.h>
 #include "commands.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* bench_convert.c: conversions per second, in process, over a folder of
  * batch scripts (default ../shared/corpus). One thread = one core.
  * Usage: bench_convert [DIR] [SECONDS] [cli|yaml|json] */
-#include "s2r.h"
+#include <s2r/s2r.h>
 
 #include <dirent.h>
 #include <stdio.h>

@@ -25,7 +25,7 @@
 
 #include <json-c/json.h>
 
-#include "registry.h"
+#include "plugin/registry.h"
 
 typedef struct rl_job {
     s2r_registry *reg;

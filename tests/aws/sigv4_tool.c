@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
+#include "plugin/host.h"
 
 #define MAX_HDR 32
 

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "lambda.h"
+#include "server/lambda.h"
 
 static int parse(s2r_lambda_event *ev, const char *json, s2r_error *err)
 {

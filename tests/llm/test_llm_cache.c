@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "llm_cache.h"
+#include "llm/cache.h"
 
 static char dir[256];
 

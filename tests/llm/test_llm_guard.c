@@ -11,8 +11,8 @@
 #include <cmocka.h>
 #include <dirent.h>
 
-#include "llm.h"
-#include "model_json.h"
+#include "llm/model.h"
+#include "runai/runai.h"
 
 /* One GPU, 8 CPUs, 32 GiB, 4 h; no container; a plain python command. */
 static const char job_simple[] =

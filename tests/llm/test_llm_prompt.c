@@ -11,8 +11,8 @@
 #include <cmocka.h>
 #include <dirent.h>
 
-#include "llm.h"
-#include "model_json.h"
+#include "llm/model.h"
+#include "runai/runai.h"
 
 /* The original s2r's prompt template alone (dirkpetersen/slurm2runai). */
 #define ORIGINAL_TEMPLATE_CHARS 11379

@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "handler.h"
-#include "host.h"
-#include "registry.h"
+#include "config/config.h"
+#include "server/handler.h"
+#include "plugin/host.h"
+#include "plugin/registry.h"
 
 #define SECRET "handler-secret-5f2a9c"
 #define MARKER "UNIQUE_SCRIPT_MARKER_9931"

@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "host.h"
-#include "registry.h"
+#include "config/config.h"
+#include "plugin/host.h"
+#include "plugin/registry.h"
 
 #define SECRET "t0p-s3cret-value-for-tests"
 

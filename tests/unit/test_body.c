@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "s2r.h"
+#include <s2r/s2r.h>
 
 typedef struct fixture {
     s2r_job job;

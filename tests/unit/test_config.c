@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "registry.h"
+#include "config/config.h"
+#include "plugin/registry.h"
 
 #define SECRET "s3cr3t-Value-42"
 

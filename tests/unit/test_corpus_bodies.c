@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "s2r.h"
+#include <s2r/s2r.h>
 
 static char *read_file(const char *path, size_t *len)
 {

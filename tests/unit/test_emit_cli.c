@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "s2r.h"
+#include <s2r/s2r.h>
 #include "emit_fixtures.h"
 
 /* ---- helpers ------------------------------------------------------ */

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "s2r.h"
+#include <s2r/s2r.h>
 #include "emit_fixtures.h"
 
 /* ---- helpers ------------------------------------------------------ */

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <yaml.h>
 
-#include "s2r.h"
+#include <s2r/s2r.h>
 #include "emit_fixtures.h"
 
 /* ---- helpers ------------------------------------------------------ */

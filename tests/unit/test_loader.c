@@ -11,8 +11,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "loader.h"
-#include "registry.h"
+#include "plugin/loader.h"
+#include "plugin/registry.h"
 
 static char plugin_dir[4096];
 

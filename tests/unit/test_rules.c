@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "s2r.h"
+#include <s2r/s2r.h>
 
 static s2r_job J;
 static s2r_workload W;

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "s2r.h"
+#include <s2r/s2r.h>
 
 static void expect_quote(const char *in, const char *want)
 {

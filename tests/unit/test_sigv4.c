@@ -23,8 +23,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "host.h"
-#include "sigv4.h"
+#include "plugin/host.h"
+#include "aws/aws.h"
 
 /* ------------------------------------------------------------------ */
 /* reading a vector                                                    */

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "s2r.h"
-#include "slurm.h"
+#include <s2r/s2r.h>
+#include "slurm/slurm.h"
 
 typedef struct fx {
     s2r_job job;

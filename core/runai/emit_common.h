@@ -1,0 +1,133 @@
+/* emit_common.h: helpers shared by the CLI, YAML and JSON emitters
+ * (private to core/src; the public entry points are in s2r.h).
+ *
+ * Everything here is reentrant: no globals, no static buffers. */
+#ifndef S2R_EMIT_COMMON_H
+#define S2R_EMIT_COMMON_H
+
+#include <s2r/s2r.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* Growable text buffer with a sticky out-of-memory flag               */
+/* ------------------------------------------------------------------ */
+
+/** A NUL-terminated growable string. Zero-initialise before use. Every
+ *  append after an allocation failure is a no-op; check @c oom (or the
+ *  result of s2r_emit__buf_finish()) once at the end. */
+typedef struct s2r_emit__buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} s2r_emit__buf;
+
+/** Append @p n bytes of @p s. */
+void s2r_emit__buf_putn(s2r_emit__buf *b, const char *s, size_t n);
+/** Append the NUL-terminated string @p s. */
+void s2r_emit__buf_puts(s2r_emit__buf *b, const char *s);
+/** Append a printf-formatted string. */
+void s2r_emit__buf_printf(s2r_emit__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** Append @p s quoted for a POSIX shell, exactly as s2r_shell_quote()
+ *  would return it (implemented in shell_quote.c). */
+void s2r_emit__buf_put_shq(s2r_emit__buf *b, const char *s);
+/** Hand over the text (never NULL on success; "" when nothing was
+ *  appended). On an earlier allocation failure frees everything and
+ *  returns NULL. The buffer is reset either way. */
+char *s2r_emit__buf_finish(s2r_emit__buf *b);
+/** Release the buffer without handing it over. */
+void s2r_emit__buf_free(s2r_emit__buf *b);
+
+/* ------------------------------------------------------------------ */
+/* Values                                                              */
+/* ------------------------------------------------------------------ */
+
+/** Room for any quantity s2r_emit__quantity() writes. */
+#define S2R_EMIT__QTY_MAX 32
+
+/** Exact binary quantity for @p mib MiB: "32Gi" when divisible by 1024,
+ *  else "1536Mi". @p mib must be > 0. */
+void s2r_emit__quantity(char out[S2R_EMIT__QTY_MAX], int64_t mib);
+
+/** True when @p s is well-formed UTF-8 (no overlongs, surrogates or code
+ *  points above U+10FFFF). YAML and JSON can carry nothing else. */
+bool s2r_emit__utf8_valid(const char *s);
+
+/**
+ * Check what every emitter needs: a name and an image. With
+ * @p need_utf8 also check that every string of @p wl is valid UTF-8.
+ * Problems are errors in @p diags (option NULL).
+ * @return 0, S2R_EINVAL or S2R_ENOMEM.
+ */
+int s2r_emit__check(const s2r_workload *wl, bool need_utf8,
+                    s2r_diags *diags);
+
+/* ------------------------------------------------------------------ */
+/* Time limit policy (CLI and REST have no time-limit field)           */
+/* ------------------------------------------------------------------ */
+
+/** Seconds to wrap the command with `timeout`: wl->time_limit_s when it
+ *  is > 0 and cfg->time_limit is "timeout", else 0. */
+int64_t s2r_emit__timeout_wrap(const s2r_workload *wl, const s2r_config *cfg);
+
+/**
+ * Report what happens to wl->time_limit_s in a format without a time
+ * field: a warning (option "time") that it is not enforced, or, when the
+ * command is wrapped in `timeout`, a note saying so. @p what names the
+ * format ("Run:ai CLI", "Run:ai REST API"). Nothing when there is no limit.
+ * @return 0 or S2R_ENOMEM.
+ */
+int s2r_emit__time_diag(const s2r_workload *wl, const s2r_config *cfg,
+                        const char *what, s2r_diags *diags);
+
+/* ------------------------------------------------------------------ */
+/* Effective container argv: [timeout SECONDS] ARGV...                 */
+/* ------------------------------------------------------------------ */
+
+/** A view of an argv, optionally prefixed by `timeout SECONDS`. It does
+ *  not own @c rest; it stays valid while the workload does. */
+typedef struct s2r_emit__argv {
+    const char *const *rest; /**< the command (wl->command.v etc.) */
+    size_t n_rest;
+    size_t n_pre;            /**< 0, or 2 for "timeout" "SECONDS" */
+    char secs[24];           /**< SECONDS as text when n_pre == 2 */
+} s2r_emit__argv;
+
+/** Set up @p a over @p cmd; wrap in `timeout` when @p timeout_s > 0. */
+void s2r_emit__argv_init(s2r_emit__argv *a, const s2r_strv *cmd,
+                         int64_t timeout_s);
+/** Number of words. */
+size_t s2r_emit__argv_count(const s2r_emit__argv *a);
+/** Word @p i (0-based, < count). */
+const char *s2r_emit__argv_get(const s2r_emit__argv *a, size_t i);
+
+/** The argv a workload's main container runs: wl->launcher_command for
+ *  MPI (falling back to wl->command when it is empty), else wl->command. */
+const s2r_strv *s2r_emit__main_command(const s2r_workload *wl);
+
+/** Number of node pools in wl->node_pools (0 when NULL). */
+size_t s2r_emit__n_pools(const s2r_workload *wl);
+
+/** Number of array tasks: wl->completions, else wl->n_array_indices;
+ *  0 when the workload is no array. */
+int64_t s2r_emit__completions(const s2r_workload *wl);
+/** Tasks run at once: wl->parallelism clamped to [1, completions]; all of
+ *  them when unset. Only meaningful when completions > 0. */
+int64_t s2r_emit__parallelism(const s2r_workload *wl);
+
+/** YAML/JSON defaults for training: wl->priority or "low",
+ *  wl->preemptibility or "preemptible". */
+const char *s2r_emit__priority(const s2r_workload *wl);
+const char *s2r_emit__preemptibility(const s2r_workload *wl);
+
+/** Placeholders in REST bodies. */
+#define S2R_EMIT__PROJECT_ID "<PROJECT-ID>"
+#define S2R_EMIT__CLUSTER_ID "<CLUSTER-UUID>"
+/** Launcher (MPI master) resources in YAML and JSON. */
+#define S2R_EMIT__LAUNCHER_CPU 1
+#define S2R_EMIT__LAUNCHER_MEM_MIB 2048
+
+#endif /* S2R_EMIT_COMMON_H */

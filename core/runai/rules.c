@@ -1,0 +1,500 @@
+/* rules.c: the built-in rules provider, s2r_job -> s2r_workload, per the
+ * design README §2 and runai-formats.md §1.6 and §4. */
+#include <s2r/s2r.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What each effective sbatch option becomes. */
+typedef enum fate {
+    F_CARRIED = 0, /* a resource, limit or setting the workload carries */
+    F_MAPPED,      /* mapped to a Run:ai concept, said in a note */
+    F_WARN         /* no Run:ai equivalent: a warning naming it */
+} fate;
+
+typedef struct option_rule {
+    const char *name;
+    fate fate;
+    const char *why; /* the warning's explanation */
+} option_rule;
+
+static const option_rule rules_table[] = {
+    {"job-name", F_CARRIED, NULL},
+    {"nodes", F_CARRIED, NULL},
+    {"ntasks", F_CARRIED, NULL},
+    {"ntasks-per-node", F_CARRIED, NULL},
+    {"cpus-per-task", F_CARRIED, NULL},
+    {"cpus-per-gpu", F_CARRIED, NULL},
+    {"gpus", F_CARRIED, NULL},
+    {"gpus-per-node", F_CARRIED, NULL},
+    {"gpus-per-task", F_CARRIED, NULL},
+    {"mem", F_CARRIED, NULL},
+    {"mem-per-cpu", F_CARRIED, NULL},
+    {"mem-per-gpu", F_CARRIED, NULL},
+    {"time", F_CARRIED, NULL},
+    {"array", F_CARRIED, NULL},
+    {"chdir", F_CARRIED, NULL},
+    {"export", F_CARRIED, NULL},
+    {"container-image", F_CARRIED, NULL},
+    {"partition", F_MAPPED, NULL},
+    {"account", F_MAPPED, NULL},
+    {"output", F_MAPPED, NULL},
+    {"error", F_MAPPED, NULL},
+    {"open-mode", F_MAPPED, NULL},
+    {"mail-type", F_WARN, "Run:ai sends no mail; follow the workload with "
+                          "'runai training describe'"},
+    {"mail-user", F_WARN, "Run:ai sends no mail"},
+    {"dependency", F_WARN, "Run:ai has no job dependencies; submit this "
+                           "workload after the one it depends on finishes"},
+    {"kill-on-invalid-dep", F_WARN, "Run:ai has no job dependencies"},
+    {"exclusive", F_WARN, "Run:ai cannot reserve whole nodes; the pod gets "
+                          "what it requests"},
+    {"constraint", F_WARN, NULL}, /* explained where it is mapped */
+    {"nodelist", F_WARN, "Run:ai cannot place pods on named nodes"},
+    {"exclude", F_WARN, "not applied; Run:ai's --exclude-node takes "
+                        "Kubernetes node names, not SLURM host lists"},
+    {"reservation", F_WARN, "Run:ai has no reservations; ask for a node pool"},
+    {"licenses", F_WARN, "Run:ai does not count licenses"},
+    {"begin", F_WARN, "Run:ai starts workloads when they are submitted; "
+                      "submit later instead"},
+    {"qos", F_WARN, "use [runai] priority / preemptibility instead"},
+    {"requeue", F_WARN, "the workload is not retried (backoffLimit 0); "
+                        "preemptible Run:ai workloads are resumed by the "
+                        "scheduler"},
+    {"no-requeue", F_MAPPED, NULL},
+    {"signal", F_WARN, "Run:ai stops pods with SIGTERM after a grace "
+                       "period; a trap on another signal never fires"},
+    {"hint", F_WARN, "CPU placement hints have no Run:ai equivalent"},
+    {"time-min", F_WARN, "Run:ai has no minimum time"},
+    {"nice", F_WARN, "use [runai] priority instead"},
+    {"priority", F_WARN, "use [runai] priority instead"},
+    {"tmp", F_WARN, "node-local scratch needs an emptyDir or PVC mount"},
+    {"container-mounts", F_WARN, "mounts need a Run:ai data source (PVC, "
+                                 "NFS or host path)"},
+    {"container-workdir", F_WARN, "set --working-dir instead"},
+    {NULL, F_WARN, NULL}};
+
+static const option_rule *rule_for(const char *name)
+{
+    for (size_t i = 0; rules_table[i].name; i++)
+        if (strcmp(rules_table[i].name, name) == 0)
+            return &rules_table[i];
+    return NULL;
+}
+
+static char **strlist_dup(char **l, const s2r_config *cfg, s2r_diags *d,
+                          const char *file, int line)
+{
+    size_t n = 0;
+    while (l && l[n])
+        n++;
+    if (!n)
+        return NULL;
+    char **out = calloc(n + 1, sizeof(*out));
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *pool = cfg ? s2r_config_map(cfg->partitions,
+                                                cfg->n_partitions, l[i])
+                               : NULL;
+        if (pool && !*pool) {
+            s2r_diags_add(d, S2R_SEV_NOTE, file, line, NULL,
+                          "partition '%s' maps to no node pool in the "
+                          "configuration", l[i]);
+            continue;
+        }
+        out[o++] = strdup(pool ? pool : l[i]);
+    }
+    if (o == 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static const s2r_directive *directive(const s2r_job *job, const char *name)
+{
+    for (size_t i = 0; i < job->n_directives; i++)
+        if (strcmp(job->directives[i].name, name) == 0)
+            return &job->directives[i];
+    return NULL;
+}
+
+static char *default_name(const char *file)
+{
+    if (!file || !strcmp(file, "-"))
+        return strdup("sbatch");
+    const char *b = strrchr(file, '/');
+    b = b ? b + 1 : file;
+    char *n = strdup(b);
+    if (!n)
+        return NULL;
+    char *dot = strrchr(n, '.');
+    if (dot && dot != n)
+        *dot = '\0';
+    return n;
+}
+
+static void warn_options(const s2r_job *job, const s2r_config *cfg,
+                         s2r_workload *wl, s2r_diags *d)
+{
+    for (size_t i = 0; i < job->n_directives; i++) {
+        const s2r_directive *dv = &job->directives[i];
+        const option_rule *r = rule_for(dv->name);
+        const char *val = dv->value ? dv->value : "";
+        if (!strcmp(dv->name, "gres")) {
+            /* GPU entries are carried; anything else has no equivalent */
+            if (strstr(val, "shard") || strstr(val, "mps") ||
+                (strncmp(val, "gpu", 3) && strcmp(val, "none")) ||
+                strstr(val, ",") != NULL)
+                s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line, "gres",
+                              "--gres=%s: only GPU entries have a Run:ai "
+                              "equivalent (nvidia.com/gpu)", val);
+            continue;
+        }
+        if (r && r->fate == F_CARRIED)
+            continue;
+        if (r && r->fate == F_MAPPED) {
+            if (!strcmp(dv->name, "output") || !strcmp(dv->name, "error"))
+                s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
+                              "--%s=%s: Run:ai keeps the container log; read "
+                              "it with 'runai %s logs %s'",
+                              dv->name, val,
+                              wl->kind == S2R_WL_WORKSPACE   ? "workspace"
+                              : wl->kind == S2R_WL_INFERENCE ? "inference"
+                                                             : "training",
+                              wl->name);
+            else if (!strcmp(dv->name, "account"))
+                s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
+                              "--account=%s: the Run:ai project is %s", val,
+                              wl->project ? wl->project
+                                          : "taken from $RUNAI_PROJECT");
+            else if (!strcmp(dv->name, "partition") && wl->node_pools)
+                s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
+                              "--partition=%s: node pools %s%s", val,
+                              wl->node_pools[0],
+                              wl->node_pools[1] ? " (and more, in order)" : "");
+            continue;
+        }
+        if (!strcmp(dv->name, "constraint")) {
+            const char *nt = cfg ? s2r_config_map(cfg->constraints,
+                                                  cfg->n_constraints, val)
+                                 : NULL;
+            if (nt && *nt)
+                s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line,
+                              "constraint",
+                              "--constraint=%s is approximated by node type "
+                              "'%s' (from the configuration)", val, nt);
+            else
+                s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line,
+                              "constraint",
+                              "--constraint=%s has no Run:ai equivalent (map "
+                              "it to a node type in [constraints])", val);
+            continue;
+        }
+        if (dv->value)
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line, dv->name,
+                          "--%s=%s has no Run:ai equivalent (%s)", dv->name,
+                          val, r && r->why ? r->why : "ignored");
+        else
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line, dv->name,
+                          "--%s has no Run:ai equivalent (%s)", dv->name,
+                          r && r->why ? r->why : "ignored");
+    }
+}
+
+/* GPU requests Run:ai cannot express exactly (types, MIG slices, an
+ * uneven --gpus total) are said, not dropped */
+static void warn_gpu_shape(const s2r_job *job, s2r_diags *d)
+{
+    static const char *const gpu_opts[] = {"gres", "gpus", "gpus-per-node",
+                                           "gpus-per-task", NULL};
+    const s2r_directive *src = NULL;
+    for (size_t i = 0; gpu_opts[i] && job->gpu_type; i++) {
+        const s2r_directive *dv = directive(job, gpu_opts[i]);
+        if (dv && dv->value && strstr(dv->value, job->gpu_type)) {
+            src = dv;
+            break;
+        }
+    }
+    if (job->gpu_type && src) {
+        const char *t = job->gpu_type;
+        bool numeric = strspn(t, "0123456789.") == strlen(t);
+        if (numeric)
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, src->line, src->name,
+                          "--%s=%s: to SLURM '%s' is a GPU type, not a "
+                          "fraction (slurmctld refuses it); whole GPUs are "
+                          "requested; Run:ai shares a GPU with "
+                          "--gpu-portion-request", src->name, src->value, t);
+        else if (strchr(t, '.') || strstr(t, "mig"))
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, src->line, src->name,
+                          "--%s=%s: MIG slice '%s' is requested as %lld whole "
+                          "GPU(s); Run:ai shares GPUs with "
+                          "--gpu-memory-request or --gpu-portion-request",
+                          src->name, src->value, t,
+                          (long long)job->gpus_per_node);
+        else
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, src->line, src->name,
+                          "--%s=%s: Run:ai requests GPUs by count; the type "
+                          "'%s' is not part of the request (choose it with a "
+                          "node pool, [partitions], or a node type, "
+                          "[constraints])", src->name, src->value, t);
+    }
+    const s2r_directive *g = directive(job, "gpus");
+    if (g && g->value && job->nodes > 1) {
+        const char *c = strrchr(g->value, ':');
+        long long total = strtoll(c ? c + 1 : g->value, NULL, 10);
+        if (total > 0 && total % job->nodes != 0)
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, g->line, "gpus",
+                          "--gpus=%s over %lld nodes: Run:ai requests GPUs per "
+                          "pod, so each of the %lld pods gets %lld (%lld in "
+                          "all)", g->value, (long long)job->nodes,
+                          (long long)job->nodes, (long long)job->gpus_per_node,
+                          (long long)(job->gpus_per_node * job->nodes));
+    }
+}
+
+int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
+                      const s2r_config *cfg, s2r_diags *d)
+{
+    memset(wl, 0, sizeof(*wl));
+    if (!job->valid)
+        return S2R_EINVAL;
+    const char *file = job->file;
+
+    char *base = job->job_name ? strdup(job->job_name) : default_name(file);
+    if (!base)
+        return S2R_ENOMEM;
+    wl->name = s2r_dns_label(base);
+    free(base);
+    if (file && !(wl->source = strdup(file)))
+        return S2R_ENOMEM;
+    if (cfg && cfg->project)
+        wl->project = strdup(cfg->project);
+
+    wl->kind = job->distributed == S2R_DIST_PYTORCH && job->nodes > 1
+                   ? S2R_WL_PYTORCH
+               : job->distributed == S2R_DIST_MPI ? S2R_WL_MPI
+               : job->server && !job->array
+                   ? (job->serving ? S2R_WL_INFERENCE : S2R_WL_WORKSPACE)
+                   : S2R_WL_STANDARD;
+    if (job->server && !job->array) {
+        wl->port = job->server_port;
+        if (!(wl->server = strdup(job->server)))
+            return S2R_ENOMEM;
+    }
+    if (job->array && wl->kind != S2R_WL_STANDARD) {
+        s2r_diags_add(d, S2R_SEV_WARNING, file, 0, "array",
+                      "--array with a %s launch: Run:ai runs arrays only as "
+                      "standard training; each array task becomes a "
+                      "separate distributed workload you submit yourself",
+                      wl->kind == S2R_WL_MPI ? "MPI" : "PyTorch");
+    }
+    wl->pods = job->nodes;
+    if ((wl->kind == S2R_WL_STANDARD || wl->kind == S2R_WL_WORKSPACE ||
+         wl->kind == S2R_WL_INFERENCE) && job->nodes > 1) {
+        s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, "nodes",
+                      "--nodes=%lld but the script starts no parallel step "
+                      "(srun, mpirun, torchrun): SLURM ran it on the first "
+                      "node only, and so does this one-pod workload",
+                      (long long)job->nodes);
+        wl->pods = 1;
+    }
+    wl->workers = wl->kind == S2R_WL_PYTORCH ? job->nodes - 1
+                  : wl->kind == S2R_WL_MPI    ? job->nodes
+                                              : 0;
+    wl->slots_per_worker = job->tasks_per_node > 0 ? job->tasks_per_node : 1;
+    wl->gpus = job->gpus_per_node;
+    wl->cpus = job->cpus_per_node > 0 ? job->cpus_per_node : 1;
+    if (job->mem_per_node_mib > 0) {
+        wl->memory_mib = job->mem_per_node_mib;
+    } else if (job->mem_per_node_mib == S2R_MEM_ALL) {
+        const s2r_directive *m = directive(job, "mem");
+        s2r_diags_add(d, S2R_SEV_WARNING, file, m ? m->line : 0, "mem",
+                      "--mem=0 (all of each node's memory) has no Run:ai "
+                      "equivalent: no memory request is set");
+    }
+
+    if (job->image) {
+        wl->image = strdup(job->image);
+    } else {
+        const char *img = cfg && cfg->default_image
+                              ? cfg->default_image
+                              : "nvcr.io/nvidia/pytorch:24.05-py3";
+        wl->image = strdup(img);
+        s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, NULL,
+                      "the script names no container image: using '%s' "
+                      "([runai] default_image); it must provide the "
+                      "software the script loads", img);
+    }
+    if (job->workdir)
+        wl->workdir = strdup(job->workdir);
+    for (size_t i = 0; i < job->env.n; i++)
+        if (s2r_envv_set(&wl->env, job->env.v[i].name, job->env.v[i].value))
+            return S2R_ENOMEM;
+    for (size_t i = 0; i < job->slurm_env.n; i++)
+        if (!s2r_envv_get(&wl->env, job->slurm_env.v[i].name) &&
+            s2r_envv_set(&wl->env, job->slurm_env.v[i].name,
+                         job->slurm_env.v[i].value))
+            return S2R_ENOMEM;
+
+    s2r_strv *cmd = wl->kind == S2R_WL_MPI ? &wl->launcher_command
+                                           : &wl->command;
+    if (job->run_argv.n) {
+        for (size_t i = 0; i < job->run_argv.n; i++)
+            if (s2r_strv_push(cmd, job->run_argv.v[i]))
+                return S2R_ENOMEM;
+    } else if (job->run_shell) {
+        if (s2r_strv_push(cmd, "bash") || s2r_strv_push(cmd, "-c") ||
+            s2r_strv_push(cmd, job->run_shell ? job->run_shell : ""))
+            return S2R_ENOMEM;
+    }
+
+    wl->command_is_args = job->run_args_only;
+    wl->array_index_used = job->array && job->uses_array_index;
+    const s2r_directive *part = directive(job, "partition");
+    wl->node_pools = strlist_dup(job->partitions, cfg, d, file,
+                                 part ? part->line : 0);
+    const s2r_directive *cons = directive(job, "constraint");
+    if (cons && cons->value && cfg) {
+        const char *nt = s2r_config_map(cfg->constraints, cfg->n_constraints,
+                                        cons->value);
+        if (nt && *nt)
+            wl->node_type = strdup(nt);
+    }
+    if (cfg && cfg->priority)
+        wl->priority = strdup(cfg->priority);
+    if (cfg && cfg->preemptibility)
+        wl->preemptibility = strdup(cfg->preemptibility);
+    wl->backoff_limit = 0;
+
+    if (job->array && wl->kind == S2R_WL_STANDARD) {
+        const s2r_array *a = job->array;
+        wl->completions = (int64_t)a->count;
+        wl->parallelism = a->max_parallel > 0 &&
+                                  (size_t)a->max_parallel < a->count
+                              ? a->max_parallel
+                              : (int64_t)a->count;
+        wl->array_indices = malloc(a->count * sizeof(int32_t));
+        if (!wl->array_indices)
+            return S2R_ENOMEM;
+        memcpy(wl->array_indices, a->indices, a->count * sizeof(int32_t));
+        wl->n_array_indices = a->count;
+    }
+    wl->time_limit_s = job->time_limit_s > 0 ? job->time_limit_s : 0;
+
+    warn_options(job, cfg, wl, d);
+    warn_gpu_shape(job, d);
+    if (job->run_shell && strlen(job->run_shell) > 96 * 1024)
+        s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, NULL,
+                      "the script body is %zu KiB: one command-line argument "
+                      "is limited to 128 KiB (Linux MAX_ARG_STRLEN) and a "
+                      "Kubernetes object to about 1.5 MiB; keep the body in "
+                      "a file on a data source and run that",
+                      strlen(job->run_shell) / 1024);
+    if (!wl->name || !wl->image)
+        return S2R_ENOMEM;
+    return S2R_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The same conversion as a provider: the built-in "rules" plugin       */
+/* ------------------------------------------------------------------ */
+
+#include <json-c/json.h>
+
+#include "runai.h"
+
+static int rules_create(void **instance_out, const s2r_host *host,
+                        const s2r_instance_ctx *ctx, const void *config,
+                        s2r_error *err)
+{
+    (void)host;
+    (void)ctx;
+    (void)config;
+    (void)err;
+    *instance_out = NULL;
+    return S2R_OK;
+}
+
+static void rules_destroy(void *instance)
+{
+    (void)instance;
+}
+
+/* Answers {"workload": {...}}: the workload the core converted with the
+ * site configuration (req->rules), or, without one, a conversion of the
+ * script on the built-in defaults. Stateless and thread-safe. */
+static int rules_provider_convert(void *instance,
+                                  const s2r_provider_request *req,
+                                  json_object **answer_out, s2r_error *err)
+{
+    (void)instance;
+    if (req->rules) {
+        /* the core already converted with the site configuration */
+        json_object *a = json_object_new_object();
+        if (!a)
+            return S2R_ENOMEM;
+        json_object_object_add(a, "workload", json_object_get(req->rules));
+        *answer_out = a;
+        return S2R_OK;
+    }
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    s2r_diags d = {0};
+    s2r_job job;
+    s2r_workload wl;
+    memset(&wl, 0, sizeof(wl));
+    int rc = s2r_job_parse(&job, req->file, req->script, req->script_len,
+                           &cfg, &d);
+    if (rc == S2R_OK)
+        rc = s2r_rules_convert(&wl, &job, &cfg, &d);
+    if (rc == S2R_OK) {
+        json_object *a = json_object_new_object();
+        json_object *w = s2r_workload_to_json(&wl);
+        json_object *warnings = json_object_new_array();
+        if (!a || !w || !warnings) {
+            json_object_put(a);
+            json_object_put(w);
+            json_object_put(warnings);
+            rc = S2R_ENOMEM;
+        } else {
+            for (size_t i = 0; i < d.n; i++)
+                if (d.v[i].severity == S2R_SEV_WARNING)
+                    json_object_array_add(warnings,
+                        json_object_new_string(d.v[i].message));
+            json_object_object_add(a, "workload", w);
+            json_object_object_add(a, "warnings", warnings);
+            *answer_out = a;
+        }
+    } else if (err) {
+        err->code = rc;
+        snprintf(err->message, sizeof(err->message), "%s",
+                 d.n ? d.v[0].message : "the script cannot be converted");
+    }
+    s2r_workload_free(&wl);
+    s2r_job_free(&job);
+    s2r_diags_clear(&d);
+    s2r_config_free(&cfg);
+    return rc;
+}
+
+static const s2r_provider_ops rules_ops = {
+    .struct_size = sizeof(s2r_provider_ops),
+    .convert = rules_provider_convert};
+
+const s2r_plugin s2r_rules_plugin = {
+    S2R_PLUGIN_HEADER,
+    .kind = S2R_KIND_PROVIDER,
+    .flags = S2R_PLUGIN_F_THREADSAFE,
+    .name = "rules",
+    .version = S2R_VERSION,
+    .description = "Built-in deterministic conversion (sbatch semantics, "
+                   "Run:ai mapping); no network, no model.",
+    .options = NULL,
+    .config_size = 0,
+    .create = rules_create,
+    .destroy = rules_destroy,
+    .ops = &rules_ops};

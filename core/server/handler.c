@@ -1,0 +1,802 @@
+/* handler.c: the s2r HTTP request handler (see handler.h). */
+#include "handler.h"
+#include "llm/llm.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* settings                                                            */
+/* ------------------------------------------------------------------ */
+
+static const s2r_option handler_options[] = {
+    {"auth", S2R_OPT_STRING, 0, NULL, 0, 0, NULL,
+     S2R_OPT_OFFSET(s2r_handler_settings, auth),
+     "The [auth.<id>] instance that verifies requests, or none; default: "
+     "the only [auth.*] section."},
+    {"ratelimit", S2R_OPT_STRING, 0, NULL, 0, 0, NULL,
+     S2R_OPT_OFFSET(s2r_handler_settings, ratelimit),
+     "The [ratelimit.<id>] instance that admits requests, or none; "
+     "default: the only [ratelimit.*] section, else none."},
+    {"provider", S2R_OPT_STRING, 0, NULL, 0, 0, NULL,
+     S2R_OPT_OFFSET(s2r_handler_settings, provider),
+     "The provider that converts; default: [core] provider, else rules."},
+    {"max_body", S2R_OPT_SIZE, 0, "50K", 1, INT64_C(64) << 20, NULL,
+     S2R_OPT_OFFSET(s2r_handler_settings, max_body),
+     "Largest script accepted; a longer body is answered 413."},
+    {"request_timeout", S2R_OPT_DURATION, 0, "60s", 100, 3600000, NULL,
+     S2R_OPT_OFFSET(s2r_handler_settings, request_timeout_ms),
+     "Time a provider may take for one request."},
+    {"log_requests", S2R_OPT_BOOL, 0, "true", 0, 0, NULL,
+     S2R_OPT_OFFSET(s2r_handler_settings, log_requests),
+     "Write one JSON log line per request to standard error."},
+    S2R_OPTION_END};
+
+const s2r_option *s2r_handler_option_table(void)
+{
+    return handler_options;
+}
+
+void s2r_handler_settings_defaults(s2r_handler_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->max_body = S2R_HANDLER_MAX_BODY_DEFAULT;
+    s->request_timeout_ms = S2R_HANDLER_TIMEOUT_DEFAULT_MS;
+    s->log_requests = 1;
+}
+
+int s2r_handler_settings_read(s2r_handler_settings *out,
+                              s2r_binding **binding_out, const s2r_ini *ini,
+                              const char *section,
+                              const char *const *transport_keys,
+                              s2r_diags *diags)
+{
+    *binding_out = NULL;
+    s2r_handler_settings_defaults(out);
+    const s2r_ini_section *sec =
+        ini ? s2r_ini_section_find(ini, section) : NULL;
+    char owner[64];
+    snprintf(owner, sizeof(owner), "[%s]", section);
+    s2r_binding *b = NULL;
+    int rc = s2r_options_apply(handler_options, sizeof(s2r_handler_settings),
+                               sec, ini ? ini->path : NULL, owner,
+                               transport_keys, diags, &b);
+    if (rc != S2R_OK)
+        return rc;
+    memcpy(out, b->config, sizeof(*out));
+    *binding_out = b;
+    return S2R_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* logging                                                             */
+/* ------------------------------------------------------------------ */
+
+static void iso_time(char *buf, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+}
+
+/* One line to stderr in a single write(2), so lines of concurrent
+ * threads and processes never interleave. */
+static void write_line(const char *text, size_t len)
+{
+    char stackbuf[1024];
+    char *buf = len + 1 <= sizeof(stackbuf) ? stackbuf : malloc(len + 1);
+    if (!buf)
+        return;
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    size_t off = 0;
+    while (off < len + 1) {
+        ssize_t w = write(STDERR_FILENO, buf + off, len + 1 - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (buf != stackbuf)
+        free(buf);
+}
+
+static json_object *log_head(const char *level, const char *event)
+{
+    char now[40];
+    iso_time(now, sizeof(now));
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    json_object_object_add(o, "time", json_object_new_string(now));
+    json_object_object_add(o, "level", json_object_new_string(level));
+    json_object_object_add(o, "event", json_object_new_string(event));
+    return o;
+}
+
+static void emit_object(json_object *o, s2r_handler_log_fn fn,
+                        void *payload)
+{
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (s) {
+        if (fn)
+            fn(payload, s, len);
+        else
+            write_line(s, len);
+    }
+}
+
+void s2r_handler_log_event(const char *level, const char *event,
+                           const char *message, const char *const *fields,
+                           size_t n)
+{
+    json_object *o = log_head(level, event);
+    if (!o)
+        return;
+    if (message)
+        json_object_object_add(o, "message", json_object_new_string(message));
+    for (size_t i = 0; fields && i < n; i++)
+        if (fields[2 * i] && fields[2 * i + 1])
+            json_object_object_add(o, fields[2 * i],
+                                   json_object_new_string(fields[2 * i + 1]));
+    emit_object(o, NULL, NULL);
+    json_object_put(o);
+}
+
+void s2r_handler_plugin_log(void *payload, int32_t level, const char *line)
+{
+    (void)payload;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    s2r_handler_log_event(names[level < 0 ? 0 : level > 3 ? 3 : level],
+                          "plugin", line, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* the handler                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct prov_wrap {
+    s2r_registry *reg;
+    const char *id;
+} prov_wrap;
+
+struct s2r_handler {
+    const char *section; /* "server" or "lambda", for messages */
+    const s2r_config *cfg;
+    s2r_registry *reg;
+    s2r_handler_settings s;
+    char *auth_id;     /* NULL: no authentication */
+    char *rl_id;       /* NULL: no rate limit */
+    char *prov_id;
+    int32_t prov_is_rules;
+    s2r_format default_format;
+    prov_wrap wrap;
+    s2r_provider_ops wrap_ops;
+    s2r_handler_log_fn log_fn;
+    void *log_payload;
+    char id_prefix[17];           /* random hex, see make_request_id() */
+    unsigned long long id_counter; /* atomic */
+};
+
+/* The provider through the registry, which serializes calls per instance
+ * for plugins that are not thread-safe. */
+static int wrapped_convert(void *instance, const s2r_provider_request *req,
+                           json_object **answer_out, s2r_error *err)
+{
+    prov_wrap *w = instance;
+    return s2r_registry_convert(w->reg, w->id, req, answer_out, err);
+}
+
+/* The only instance of @p kind, or NULL (none, or several: *n_out). */
+static const char *only_instance(s2r_registry *reg, uint32_t kind,
+                                 size_t *n_out)
+{
+    const char *found = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < s2r_registry_count(reg); i++) {
+        uint32_t k;
+        const char *id;
+        if (s2r_registry_at(reg, i, &k, &id, NULL) == S2R_OK && k == kind) {
+            found = id;
+            n++;
+        }
+    }
+    *n_out = n;
+    return n == 1 ? found : NULL;
+}
+
+static int pick(s2r_handler *h, uint32_t kind, const char *want,
+                const char *key, int required, char **out, s2r_diags *diags)
+{
+    const char *section = h->section;
+    *out = NULL;
+    if (want && strcmp(want, "none") == 0)
+        return S2R_OK;
+    const char *id = want;
+    if (!id) {
+        size_t n = 0;
+        id = only_instance(h->reg, kind, &n);
+        if (!id && n > 1) {
+            s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, key,
+                          "several [%s.*] sections: say which one with "
+                          "'%s = <id>' in [%s]",
+                          s2r_kind_name(kind), key, section);
+            return S2R_EINVAL;
+        }
+        if (!id) {
+            if (!required)
+                return S2R_OK;
+            s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, key,
+                          "no [%s.*] section: requests would not be "
+                          "authenticated; add one (plugin = auth-hmac) or "
+                          "say '%s = none' in [%s]", s2r_kind_name(kind),
+                          key, section);
+            return S2R_EINVAL;
+        }
+    }
+    const s2r_plugin *desc = NULL;
+    if (s2r_registry_find(h->reg, kind, id, &desc, NULL) != S2R_OK) {
+        s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, key,
+                      "%s = %s: no [%s.%s] section", key, id,
+                      s2r_kind_name(kind), id);
+        return S2R_EINVAL;
+    }
+    if (kind == S2R_KIND_AUTH &&
+        !((const s2r_auth_ops *)desc->ops)->verify) {
+        s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, key,
+                      "[auth.%s]: plugin %s cannot verify requests", id,
+                      desc->name);
+        return S2R_EINVAL;
+    }
+    *out = strdup(id);
+    return *out ? S2R_OK : S2R_ENOMEM;
+}
+
+int s2r_handler_new(s2r_handler **out, const s2r_handler_options *opts,
+                    s2r_diags *diags)
+{
+    *out = NULL;
+    s2r_handler *h = calloc(1, sizeof(*h));
+    if (!h)
+        return S2R_ENOMEM;
+    h->section = opts->section ? opts->section : "server";
+    h->cfg = opts->cfg;
+    h->reg = opts->reg;
+    h->s = opts->settings;
+    if (h->s.max_body <= 0)
+        h->s.max_body = S2R_HANDLER_MAX_BODY_DEFAULT;
+    if (h->s.request_timeout_ms <= 0)
+        h->s.request_timeout_ms = S2R_HANDLER_TIMEOUT_DEFAULT_MS;
+    h->log_fn = opts->log_fn;
+    h->log_payload = opts->log_payload;
+    h->default_format = S2R_FMT_CLI;
+    if (h->cfg && h->cfg->format && s2r_format_from_name(h->cfg->format) >= 0)
+        h->default_format = (s2r_format)s2r_format_from_name(h->cfg->format);
+    int rc = pick(h, S2R_KIND_AUTH, h->s.auth, "auth", 1, &h->auth_id, diags);
+    if (rc == S2R_OK)
+        rc = pick(h, S2R_KIND_RATELIMIT, h->s.ratelimit, "ratelimit", 0,
+                  &h->rl_id, diags);
+    if (rc == S2R_OK) {
+        const char *pid = h->s.provider ? h->s.provider
+                                        : s2r_registry_default_provider(h->reg);
+        const s2r_plugin *desc = NULL;
+        if (!pid)
+            pid = "rules";
+        if (s2r_registry_provider(h->reg, pid, &desc, NULL) == S2R_OK &&
+            strcmp(desc->name, "rules") != 0) {
+            h->prov_is_rules = 0;
+        } else if (strcmp(pid, "rules") == 0) {
+            h->prov_is_rules = 1; /* the pipeline's own rules */
+        } else {
+            s2r_diags_add(diags, S2R_SEV_ERROR, NULL, 0, "provider",
+                          "provider %s: no [provider.%s] section", pid, pid);
+            rc = S2R_EINVAL;
+        }
+        if (rc == S2R_OK && !(h->prov_id = strdup(pid)))
+            rc = S2R_ENOMEM;
+    }
+    if (rc != S2R_OK) {
+        s2r_handler_free(h);
+        return rc;
+    }
+    uint8_t rnd[8];
+    s2r_error rerr;
+    if (s2r_host_table()->random_bytes(rnd, sizeof(rnd), &rerr) != S2R_OK) {
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        memcpy(rnd, &t, sizeof(rnd));
+    }
+    s2r_host_table()->hex_encode(rnd, sizeof(rnd), h->id_prefix);
+    h->wrap.reg = h->reg;
+    h->wrap.id = h->prov_id;
+    h->wrap_ops.struct_size = sizeof(h->wrap_ops);
+    h->wrap_ops.convert = wrapped_convert;
+    *out = h;
+    return S2R_OK;
+}
+
+void s2r_handler_free(s2r_handler *h)
+{
+    if (!h)
+        return;
+    free(h->auth_id);
+    free(h->rl_id);
+    free(h->prov_id);
+    free(h);
+}
+
+const char *s2r_handler_auth_id(const s2r_handler *h)
+{
+    return h->auth_id ? h->auth_id : "none";
+}
+
+const char *s2r_handler_ratelimit_id(const s2r_handler *h)
+{
+    return h->rl_id ? h->rl_id : "none";
+}
+
+const char *s2r_handler_provider_id(const s2r_handler *h)
+{
+    return h->prov_id;
+}
+
+size_t s2r_handler_max_body(const s2r_handler *h)
+{
+    return (size_t)h->s.max_body;
+}
+
+/* ------------------------------------------------------------------ */
+/* answers                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Per-request state for the log line. */
+typedef struct req_state {
+    const char *error;   /* refusal reason for the log (no script text) */
+    char error_buf[S2R_ERROR_MSG_MAX + 160];
+    const char *format;  /* format name when converted */
+} req_state;
+
+static void add_header(s2r_handler_response *r, const char *name,
+                       const char *fmt, ...) S2R_PRINTF(3, 4);
+static void add_header(s2r_handler_response *r, const char *name,
+                       const char *fmt, ...)
+{
+    if (r->n_headers >= S2R_HANDLER_MAX_HEADERS)
+        return;
+    s2r_handler_header *hd = &r->headers[r->n_headers++];
+    snprintf(hd->name, sizeof(hd->name), "%s", name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(hd->value, sizeof(hd->value), fmt, ap);
+    va_end(ap);
+}
+
+/* Serialize @p o (consumed) as the answer. Returns S2R_OK or
+ * S2R_ENOMEM. */
+static int set_json(s2r_handler_response *r, int status, json_object *o)
+{
+    r->status = status;
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    if (!o)
+        return S2R_ENOMEM;
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (s && (r->body = malloc(len + 1))) {
+        memcpy(r->body, s, len + 1);
+        r->body_len = len;
+    }
+    json_object_put(o);
+    return r->body ? S2R_OK : S2R_ENOMEM;
+}
+
+/* {"error": message}; the log gets @p log_reason (NULL: the message). */
+static int set_error(s2r_handler_response *r, req_state *st, int status,
+                     const char *log_reason, const char *fmt, ...)
+    S2R_PRINTF(5, 6);
+static int set_error(s2r_handler_response *r, req_state *st, int status,
+                     const char *log_reason, const char *fmt, ...)
+{
+    char msg[S2R_ERROR_MSG_MAX + 128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(st->error_buf, sizeof(st->error_buf), "%s",
+             log_reason ? log_reason : msg);
+    st->error = st->error_buf;
+    json_object *o = json_object_new_object();
+    if (o)
+        json_object_object_add(o, "error", json_object_new_string(msg));
+    return set_json(r, status, o);
+}
+
+/* The diagnostics of severity @p sev as "file:line: warning: msg". */
+static json_object *diag_array(const s2r_diags *d, s2r_severity sev)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; a && i < d->n; i++) {
+        if (d->v[i].severity != sev)
+            continue;
+        char *line = s2r_diag_format(&d->v[i]);
+        if (line) {
+            json_object_array_add(a, json_object_new_string(line));
+            free(line);
+        }
+    }
+    return a;
+}
+
+/* X-S2R-Filename, when it is a plain base name; else "-". */
+static const char *file_name_of(const char *v)
+{
+    if (!v || !*v || strlen(v) > 255 || strcmp(v, ".") == 0 ||
+        strcmp(v, "..") == 0)
+        return "-";
+    for (const char *p = v; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
+            return "-";
+    }
+    return v;
+}
+
+static int truthy(const char *v)
+{
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
+                 strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0);
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Request ids: a random 64-bit prefix per handler (process start) and a
+ * counter, "3f9c0a7e1b2d4c55-42": unique across restarts and processes,
+ * and cheap (no random bytes per request). */
+static void make_request_id(s2r_handler *h, char *buf, size_t cap)
+{
+    unsigned long long n =
+        __atomic_add_fetch(&h->id_counter, 1, __ATOMIC_RELAXED);
+    snprintf(buf, cap, "%s-%llu", h->id_prefix, n);
+}
+
+/* POST /: auth, size, rate limit, pipeline. */
+static int convert(s2r_handler *h, const s2r_handler_request *req,
+                   s2r_handler_response *r, req_state *st)
+{
+    if (req->body_truncated)
+        return set_error(r, st, 413, NULL,
+                         "Payload too large (max %lld bytes)",
+                         (long long)h->s.max_body);
+    int64_t now = (int64_t)time(NULL);
+    s2r_error err = {0};
+    char principal[S2R_PRINCIPAL_MAX] = "";
+
+    /* authentication */
+    if (h->auth_id) {
+        s2r_auth_request ar = {
+            .struct_size = sizeof(ar),
+            .method = req->method,
+            .path = req->path,
+            .query = req->query ? req->query : "",
+            .header = req->header,
+            .header_payload = req->header_payload,
+            .body = req->body,
+            .body_len = req->body_len,
+            .client_ip = req->client_ip,
+            .now_unix_s = now};
+        s2r_auth_result res = {.struct_size = sizeof(res)};
+        int rc = s2r_registry_auth_verify(h->reg, h->auth_id, &ar, &res,
+                                          &err);
+        if (rc == S2R_EAUTH)
+            return set_error(r, st, 401, NULL, "Unauthorized: %s",
+                             err.message[0] ? err.message
+                                            : "invalid signature");
+        if (rc == S2R_EUPSTREAM) {
+            add_header(r, "Retry-After", "1");
+            return set_error(r, st, 503, err.message,
+                             "Authentication unavailable, retry later");
+        }
+        if (rc != S2R_OK)
+            return set_error(r, st, 500, err.message, "Internal error");
+        res.principal[sizeof(res.principal) - 1] = '\0';
+        memcpy(principal, res.principal, sizeof(principal));
+    }
+
+    /* size */
+    if (req->body_len > (size_t)h->s.max_body)
+        return set_error(r, st, 413, NULL,
+                         "Payload too large (max %lld bytes)",
+                         (long long)h->s.max_body);
+
+    /* rate limit */
+    if (h->rl_id) {
+        const char *key = principal[0] ? principal
+                          : req->client_ip ? req->client_ip
+                                           : "unknown";
+        s2r_ratelimit_result rr = {.struct_size = sizeof(rr)};
+        int rc = s2r_registry_ratelimit_check(h->reg, h->rl_id, key, now,
+                                              &rr, &err);
+        if (rc != S2R_OK) {
+            add_header(r, "Retry-After", "1");
+            return set_error(r, st, 503, err.message,
+                             "Rate limiter unavailable, retry later");
+        }
+        add_header(r, "X-RateLimit-Limit", "%lld", (long long)rr.limit);
+        add_header(r, "X-RateLimit-Remaining", "%lld",
+                   (long long)rr.remaining);
+        if (!rr.allowed) {
+            add_header(r, "Retry-After", "%lld",
+                       (long long)(rr.retry_after_s > 0 ? rr.retry_after_s
+                                                        : 1));
+            return set_error(r, st, 429, NULL,
+                             "Rate limit exceeded: %lld requests per day",
+                             (long long)rr.limit);
+        }
+    }
+
+    /* what to do */
+    const char *fmt_name = req->param ? req->param(req->param_payload,
+                                                   "format")
+                                      : NULL;
+    s2r_format fmt = h->default_format;
+    if (fmt_name && *fmt_name) {
+        int f = s2r_format_from_name(fmt_name);
+        if (f < 0)
+            return set_error(r, st, 400, NULL,
+                             "unknown format '%.20s' (cli, yaml or json)",
+                             fmt_name);
+        fmt = (s2r_format)f;
+    }
+    static const char *const fmt_names[] = {"cli", "yaml", "json"};
+    st->format = fmt_names[fmt];
+    int dry = req->param &&
+              truthy(req->param(req->param_payload, "dry_run"));
+    const char *model = req->header ? req->header(req->header_payload,
+                                                  "X-S2R-Model")
+                                    : NULL;
+    const char *file = file_name_of(
+        req->header ? req->header(req->header_payload, "X-S2R-Filename")
+                    : NULL);
+
+    /* the pipeline gets a NUL-terminated copy of the script */
+    char *script = malloc(req->body_len + 1);
+    if (!script)
+        return set_error(r, st, 500, "out of memory", "Internal error");
+    if (req->body_len)
+        memcpy(script, req->body, req->body_len);
+    script[req->body_len] = '\0';
+    s2r_provider_ref pref = {
+        .id = h->prov_id,
+        .ops = h->prov_is_rules ? NULL : &h->wrap_ops,
+        .instance = &h->wrap};
+    s2r_pipeline_request preq = {
+        .file = file,
+        .script = script,
+        .len = req->body_len,
+        .format = fmt,
+        .model = model && *model ? model : NULL,
+        .prompt_only = dry != 0,
+        .client_ip = req->client_ip,
+        .timeout_ms = (uint32_t)h->s.request_timeout_ms};
+    s2r_pipeline_result res;
+    int rc = s2r_pipeline_run(h->cfg, &pref, &preq, &res);
+    free(script);
+    int out_rc;
+    if (rc == S2R_OK && res.output) {
+        json_object *o = json_object_new_object();
+        if (o) {
+            json_object_object_add(o, dry ? "prompt" : "runai_config",
+                                   json_object_new_string(res.output));
+            json_object_object_add(o, "warnings",
+                                   diag_array(&res.diags, S2R_SEV_WARNING));
+            json_object_object_add(o, "format",
+                                   json_object_new_string(st->format));
+        }
+        out_rc = set_json(r, 200, o);
+    } else if (rc == S2R_EINVAL) {
+        char first[S2R_ERROR_MSG_MAX] = "the script was refused";
+        for (size_t i = 0; i < res.diags.n; i++) {
+            if (res.diags.v[i].severity == S2R_SEV_ERROR) {
+                char *line = s2r_diag_format(&res.diags.v[i]);
+                if (line) {
+                    snprintf(first, sizeof(first), "%s", line);
+                    free(line);
+                }
+                break;
+            }
+        }
+        snprintf(st->error_buf, sizeof(st->error_buf),
+                 "script refused (%zu errors)",
+                 s2r_diags_count(&res.diags, S2R_SEV_ERROR));
+        st->error = st->error_buf;
+        json_object *o = json_object_new_object();
+        if (o) {
+            json_object_object_add(o, "error", json_object_new_string(first));
+            json_object_object_add(o, "errors",
+                                   diag_array(&res.diags, S2R_SEV_ERROR));
+            json_object_object_add(o, "warnings",
+                                   diag_array(&res.diags, S2R_SEV_WARNING));
+        }
+        out_rc = set_json(r, 400, o);
+    } else {
+        const char *m = res.err.message[0] ? res.err.message
+                                            : "conversion failed";
+        switch (rc) {
+        case S2R_ELIMITED:
+            out_rc = set_error(r, st, 429, m, "Provider rate limited: %s", m);
+            break;
+        case S2R_ETOOBIG:
+            out_rc = set_error(r, st, 413, m, "Provider refused the size: %s",
+                               m);
+            break;
+        case S2R_EAUTH:
+            out_rc = set_error(r, st, 502, m,
+                               "Provider refused authentication: %s", m);
+            break;
+        case S2R_ETIMEOUT:
+            out_rc = set_error(r, st, 504, m, "Provider timed out: %s", m);
+            break;
+        case S2R_EUPSTREAM:
+            out_rc = set_error(r, st, 502, m, "Provider failed: %s", m);
+            break;
+        default:
+            out_rc = set_error(r, st, 500, m, "Internal error");
+            break;
+        }
+    }
+    s2r_pipeline_result_free(&res);
+    return out_rc;
+}
+
+static void log_request(s2r_handler *h, const s2r_handler_request *req,
+                        const s2r_handler_response *r, const req_state *st,
+                        int64_t t0)
+{
+    if (!h->s.log_requests)
+        return;
+    double ms = (double)(mono_us() - t0) / 1000.0;
+    const char *level = r->status >= 500 ? "error"
+                        : r->status >= 400 ? "warn"
+                                           : "info";
+    json_object *o = log_head(level, "request");
+    if (!o)
+        return;
+    char msbuf[32];
+    snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
+    json_object_object_add(o, "id", json_object_new_string(r->request_id));
+    json_object_object_add(o, "client_ip",
+                           json_object_new_string(req->client_ip
+                                                      ? req->client_ip
+                                                      : ""));
+    json_object_object_add(o, "method",
+                           json_object_new_string(req->method ? req->method
+                                                              : ""));
+    /* the path is client-chosen text: at most 128 bytes of it */
+    json_object_object_add(
+        o, "path",
+        json_object_new_string_len(req->path ? req->path : "",
+                                   req->path ? (int)strnlen(req->path, 128)
+                                             : 0));
+    json_object_object_add(o, "status", json_object_new_int(r->status));
+    json_object_object_add(o, "duration_ms",
+                           json_object_new_double_s(ms, msbuf));
+    json_object_object_add(o, "bytes_in",
+                           json_object_new_int64((int64_t)req->body_len));
+    json_object_object_add(o, "bytes_out",
+                           json_object_new_int64((int64_t)r->body_len));
+    if (st->format && r->status == 200)
+        json_object_object_add(o, "format",
+                               json_object_new_string(st->format));
+    if (st->error)
+        json_object_object_add(o, "error", json_object_new_string(st->error));
+    emit_object(o, h->log_fn, h->log_payload);
+    json_object_put(o);
+}
+
+int s2r_handler_handle(s2r_handler *h, const s2r_handler_request *req,
+                       s2r_handler_response *r)
+{
+    int64_t t0 = mono_us();
+    memset(r, 0, sizeof(*r));
+    r->content_type = "application/json";
+    req_state st;
+    memset(&st, 0, sizeof(st));
+    if (req->request_id && *req->request_id)
+        snprintf(r->request_id, sizeof(r->request_id), "%s",
+                 req->request_id);
+    else
+        make_request_id(h, r->request_id, sizeof(r->request_id));
+    add_header(r, "X-Request-Id", "%s", r->request_id);
+
+    const char *method = req->method ? req->method : "";
+    const char *path = req->path && *req->path ? req->path : "/";
+    int rc;
+    if (strcmp(path, "/healthz") == 0) {
+        if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+            json_object *o = json_object_new_object();
+            if (o)
+                json_object_object_add(o, "status",
+                                       json_object_new_string("ok"));
+            rc = set_json(r, 200, o);
+        } else {
+            add_header(r, "Allow", "GET, HEAD");
+            rc = set_error(r, &st, 405, NULL, "Method not allowed");
+        }
+    } else if (strcmp(path, "/") == 0) {
+        if (strcmp(method, "POST") == 0) {
+            rc = convert(h, req, r, &st);
+        } else {
+            add_header(r, "Allow", "POST");
+            rc = set_error(r, &st, 405, NULL, "Method not allowed");
+        }
+    } else {
+        rc = set_error(r, &st, 404, NULL, "Not found");
+    }
+    if (rc != S2R_OK) {
+        r->status = 500;
+        st.error = "out of memory";
+    }
+    log_request(h, req, r, &st, t0);
+    return rc;
+}
+
+void s2r_handler_response_free(s2r_handler_response *resp)
+{
+    if (!resp)
+        return;
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+}
+
+int s2r_handler_stack_open(s2r_handler_stack *out, s2r_config *cfg,
+                           const s2r_ini *ini, const char *section,
+                           const char *const *transport_keys,
+                           const char *plugin_dir, s2r_diags *diags)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = s2r_config_apply(cfg, ini, diags);
+    s2r_handler_settings hs;
+    if (rc == S2R_OK)
+        rc = s2r_handler_settings_read(&hs, &out->binding, ini, section,
+                                       transport_keys, diags);
+    if (rc == S2R_OK) {
+        s2r_registry_options ro = S2R_REGISTRY_OPTIONS_INIT;
+        ro.ini = ini;
+        ro.plugin_dir = plugin_dir;
+        ro.log_fn = s2r_handler_plugin_log;
+        rc = s2r_registry_open(&out->reg, &ro, diags);
+    }
+    if (rc == S2R_OK) {
+        s2r_handler_options ho = {
+            .section = section, .cfg = cfg, .reg = out->reg, .settings = hs};
+        rc = s2r_handler_new(&out->handler, &ho, diags);
+    }
+    if (rc != S2R_OK)
+        s2r_handler_stack_close(out);
+    return rc;
+}
+
+void s2r_handler_stack_close(s2r_handler_stack *st)
+{
+    s2r_handler_free(st->handler);
+    s2r_registry_close(st->reg);
+    s2r_binding_free(st->binding);
+    memset(st, 0, sizeof(*st));
+}
