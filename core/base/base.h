@@ -1,11 +1,49 @@
-/* secrets.h: secret references (env:NAME, file:PATH) and redaction
- * (private). */
-#ifndef S2R_SECRETS_H
-#define S2R_SECRETS_H
+/* base.h: core/base, layer 1: what every other folder builds on.
+ * Owns: the byte buffer, diagnostics, string/env vectors, errors, secrets.
+ * Uses: include/s2r only (libc; no other library).
+ *
+ * Diagnostics (s2r_diags) and the small containers (s2r_strv, s2r_envv)
+ * are public and declared in <s2r/s2r.h>, which this header includes; the
+ * rest is private to the core. */
+#ifndef S2R_BASE_H
+#define S2R_BASE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <s2r/plugin.h>
+#include <s2r/s2r.h>
+
+/* ------------------------------------------------------------------ */
+/* Growable text buffer with a sticky out-of-memory flag (buf.c)       */
+/* ------------------------------------------------------------------ */
+
+/** A NUL-terminated growable string. Zero-initialise before use. Every
+ *  append after an allocation failure is a no-op; check @c oom (or the
+ *  result of s2r_buf_finish()) once at the end. Sizes are in bytes. */
+typedef struct s2r_buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} s2r_buf;
+
+/** Append @p n bytes of @p s. */
+void s2r_buf_putn(s2r_buf *b, const char *s, size_t n);
+/** Append the NUL-terminated string @p s. */
+void s2r_buf_puts(s2r_buf *b, const char *s);
+/** Append a printf-formatted string. */
+void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** Hand over the text (malloc'd, the caller frees; never NULL on success,
+ *  "" when nothing was appended). On an earlier allocation failure frees
+ *  everything and returns NULL. The buffer is reset either way. */
+char *s2r_buf_finish(s2r_buf *b);
+/** Release the buffer without handing it over. */
+void s2r_buf_free(s2r_buf *b);
+
+/* ------------------------------------------------------------------ */
+/* Secret references (env:NAME, file:PATH) and redaction (secrets.c)   */
+/* ------------------------------------------------------------------ */
 
 /** Text shown instead of a secret value. */
 #define S2R_REDACTED "<redacted>"

@@ -7,39 +7,12 @@
 
 #include <s2r/s2r.h>
 
+#include "base/base.h"
+#include "shell/shell.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* ------------------------------------------------------------------ */
-/* Growable text buffer with a sticky out-of-memory flag               */
-/* ------------------------------------------------------------------ */
-
-/** A NUL-terminated growable string. Zero-initialise before use. Every
- *  append after an allocation failure is a no-op; check @c oom (or the
- *  result of s2r_emit__buf_finish()) once at the end. */
-typedef struct s2r_emit__buf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} s2r_emit__buf;
-
-/** Append @p n bytes of @p s. */
-void s2r_emit__buf_putn(s2r_emit__buf *b, const char *s, size_t n);
-/** Append the NUL-terminated string @p s. */
-void s2r_emit__buf_puts(s2r_emit__buf *b, const char *s);
-/** Append a printf-formatted string. */
-void s2r_emit__buf_printf(s2r_emit__buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/** Append @p s quoted for a POSIX shell, exactly as s2r_shell_quote()
- *  would return it (implemented in shell_quote.c). */
-void s2r_emit__buf_put_shq(s2r_emit__buf *b, const char *s);
-/** Hand over the text (never NULL on success; "" when nothing was
- *  appended). On an earlier allocation failure frees everything and
- *  returns NULL. The buffer is reset either way. */
-char *s2r_emit__buf_finish(s2r_emit__buf *b);
-/** Release the buffer without handing it over. */
-void s2r_emit__buf_free(s2r_emit__buf *b);
 
 /* ------------------------------------------------------------------ */
 /* Values                                                              */

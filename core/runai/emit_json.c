@@ -80,15 +80,15 @@ static void command_args(jb *j, json_object *spec, const s2r_strv *cmd,
     size_t n = s2r_emit__argv_count(&argv);
     if (n == 0)
         return;
-    s2r_emit__buf b = {0};
+    s2r_buf b = {0};
     if (args_only) {
         /* arguments for the image's own entrypoint */
         for (size_t i = 0; i < n; i++) {
             if (i)
-                s2r_emit__buf_putn(&b, " ", 1);
-            s2r_emit__buf_put_shq(&b, s2r_emit__argv_get(&argv, i));
+                s2r_buf_putn(&b, " ", 1);
+            s2r_shell_put_quoted(&b, s2r_emit__argv_get(&argv, i));
         }
-        char *a = s2r_emit__buf_finish(&b);
+        char *a = s2r_buf_finish(&b);
         if (!a) {
             j->oom = true;
             return;
@@ -97,8 +97,8 @@ static void command_args(jb *j, json_object *spec, const s2r_strv *cmd,
         free(a);
         return;
     }
-    s2r_emit__buf_put_shq(&b, s2r_emit__argv_get(&argv, 0));
-    char *s = s2r_emit__buf_finish(&b);
+    s2r_shell_put_quoted(&b, s2r_emit__argv_get(&argv, 0));
+    char *s = s2r_buf_finish(&b);
     if (!s) {
         j->oom = true;
         return;
@@ -109,10 +109,10 @@ static void command_args(jb *j, json_object *spec, const s2r_strv *cmd,
         return;
     for (size_t i = 1; i < n; i++) {
         if (i > 1)
-            s2r_emit__buf_putn(&b, " ", 1);
-        s2r_emit__buf_put_shq(&b, s2r_emit__argv_get(&argv, i));
+            s2r_buf_putn(&b, " ", 1);
+        s2r_shell_put_quoted(&b, s2r_emit__argv_get(&argv, i));
     }
-    s = s2r_emit__buf_finish(&b);
+    s = s2r_buf_finish(&b);
     if (!s) {
         j->oom = true;
         return;

@@ -15,14 +15,14 @@
  * call is a no-op. */
 typedef struct ye {
     yaml_emitter_t em;
-    s2r_emit__buf *buf;
+    s2r_buf *buf;
     bool failed;
 } ye;
 
 static int write_handler(void *data, unsigned char *buffer, size_t size)
 {
-    s2r_emit__buf *b = data;
-    s2r_emit__buf_putn(b, (const char *)buffer, size);
+    s2r_buf *b = data;
+    s2r_buf_putn(b, (const char *)buffer, size);
     return b->oom ? 0 : 1;
 }
 
@@ -168,7 +168,7 @@ static void run_policy(ye *y, const s2r_workload *wl, const char *clean)
 }
 
 /* bash -c body mapping JOB_COMPLETION_INDEX to the SLURM array index */
-static void array_script(s2r_emit__buf *b, const s2r_workload *wl)
+static void array_script(s2r_buf *b, const s2r_workload *wl)
 {
     int64_t n = s2r_emit__completions(wl);
     const int32_t *ix = wl->array_indices;
@@ -182,32 +182,32 @@ static void array_script(s2r_emit__buf *b, const s2r_workload *wl)
             contiguous = ix[i] == ix[0] + i;
     }
     if (contiguous && lo == 0) {
-        s2r_emit__buf_puts(b, "export SLURM_ARRAY_TASK_ID="
-                              "\"$JOB_COMPLETION_INDEX\"");
+        s2r_buf_puts(b, "export SLURM_ARRAY_TASK_ID="
+                        "\"$JOB_COMPLETION_INDEX\"");
     } else if (contiguous) {
-        s2r_emit__buf_printf(b,
-                             "export SLURM_ARRAY_TASK_ID="
-                             "$((JOB_COMPLETION_INDEX + %" PRId64 "))",
-                             lo);
+        s2r_buf_printf(b,
+                       "export SLURM_ARRAY_TASK_ID="
+                       "$((JOB_COMPLETION_INDEX + %" PRId64 "))",
+                       lo);
     } else {
-        s2r_emit__buf_puts(b, "ids=(");
+        s2r_buf_puts(b, "ids=(");
         for (int64_t i = 0; i < n; i++)
-            s2r_emit__buf_printf(b, i ? " %d" : "%d", (int)ix[i]);
-        s2r_emit__buf_puts(b, ")\nexport SLURM_ARRAY_TASK_ID="
-                              "\"${ids[JOB_COMPLETION_INDEX]}\"");
+            s2r_buf_printf(b, i ? " %d" : "%d", (int)ix[i]);
+        s2r_buf_puts(b, ")\nexport SLURM_ARRAY_TASK_ID="
+                        "\"${ids[JOB_COMPLETION_INDEX]}\"");
     }
-    s2r_emit__buf_printf(b,
-                         "\nexport SLURM_ARRAY_TASK_MIN=%" PRId64
-                         " SLURM_ARRAY_TASK_MAX=%" PRId64
-                         " SLURM_ARRAY_TASK_COUNT=%" PRId64
-                         "\nexec \"$@\"",
-                         lo, hi, n);
+    s2r_buf_printf(b,
+                   "\nexport SLURM_ARRAY_TASK_MIN=%" PRId64
+                   " SLURM_ARRAY_TASK_MAX=%" PRId64
+                   " SLURM_ARRAY_TASK_COUNT=%" PRId64
+                   "\nexec \"$@\"",
+                   lo, hi, n);
 }
 
 /* command: the whole argv; for an array Job wrapped so that the pod
  * exports SLURM_ARRAY_TASK_ID first */
 static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd,
-                    s2r_emit__buf *tmp)
+                    s2r_buf *tmp)
 {
     if (cmd->n == 0)
         return;
@@ -314,7 +314,7 @@ static bool per_task_deadline(const s2r_workload *wl)
 }
 
 static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
-                         role r, bool restart_never, s2r_emit__buf *tmp)
+                         role r, bool restart_never, s2r_buf *tmp)
 {
     lit(y, "template");
     map_start(y);
@@ -366,7 +366,7 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
 
 static void replica(ye *y, const s2r_workload *wl, const char *group,
                     int64_t replicas, const char *cname, role r,
-                    s2r_emit__buf *tmp)
+                    s2r_buf *tmp)
 {
     str(y, group);
     map_start(y);
@@ -376,7 +376,7 @@ static void replica(ye *y, const s2r_workload *wl, const char *group,
     map_end(y);
 }
 
-static void job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
+static void job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
 {
     kv_str(y, "apiVersion", "batch/v1");
     kv_str(y, "kind", "Job");
@@ -395,7 +395,7 @@ static void job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
     map_end(y);
 }
 
-static void pytorch_job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
+static void pytorch_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
 {
     kv_str(y, "apiVersion", "kubeflow.org/v1");
     kv_str(y, "kind", "PyTorchJob");
@@ -412,7 +412,7 @@ static void pytorch_job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
     map_end(y);
 }
 
-static void mpi_job(ye *y, const s2r_workload *wl, s2r_emit__buf *tmp)
+static void mpi_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
 {
     kv_str(y, "apiVersion", "kubeflow.org/v2beta1");
     kv_str(y, "kind", "MPIJob");
@@ -475,7 +475,7 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
     if (rc)
         return rc;
 
-    s2r_emit__buf b = {0}, tmp = {0};
+    s2r_buf b = {0}, tmp = {0};
     ye y = {.buf = &b};
     if (!yaml_emitter_initialize(&y.em))
         return S2R_ENOMEM;
@@ -510,9 +510,9 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
     bool oom = b.oom || tmp.oom || y.em.error == YAML_MEMORY_ERROR;
     bool failed = y.failed;
     yaml_emitter_delete(&y.em);
-    s2r_emit__buf_free(&tmp);
+    s2r_buf_free(&tmp);
     if (failed) {
-        s2r_emit__buf_free(&b);
+        s2r_buf_free(&b);
         if (oom)
             return S2R_ENOMEM;
         rc = s2r_diags_add(diags, S2R_SEV_ERROR, wl->source, 0, NULL,
@@ -520,9 +520,9 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
         return rc ? rc : S2R_ERROR;
     }
     if ((rc = yaml_diags(wl, diags))) {
-        s2r_emit__buf_free(&b);
+        s2r_buf_free(&b);
         return rc;
     }
-    *out = s2r_emit__buf_finish(&b);
+    *out = s2r_buf_finish(&b);
     return *out ? S2R_OK : S2R_ENOMEM;
 }

@@ -1,5 +1,5 @@
 /* shell_quote.c: quoting words for a POSIX shell. */
-#include "runai/emit_common.h"
+#include "shell.h"
 
 #include <string.h>
 
@@ -18,7 +18,7 @@ static bool safe_char(unsigned char c)
     }
 }
 
-void s2r_emit__buf_put_shq(s2r_emit__buf *b, const char *s)
+void s2r_shell_put_quoted(s2r_buf *b, const char *s)
 {
     if (!s)
         s = "";
@@ -27,26 +27,26 @@ void s2r_emit__buf_put_shq(s2r_emit__buf *b, const char *s)
     for (; *p && safe; p++)
         safe = safe_char(*p);
     if (safe) {
-        s2r_emit__buf_puts(b, s);
+        s2r_buf_puts(b, s);
         return;
     }
     /* '...' keeps every byte literally; a ' is written as '\'' */
-    s2r_emit__buf_putn(b, "'", 1);
+    s2r_buf_putn(b, "'", 1);
     const char *run = s;
     for (const char *q = s; *q; q++) {
         if (*q == '\'') {
-            s2r_emit__buf_putn(b, run, (size_t)(q - run));
-            s2r_emit__buf_putn(b, "'\\''", 4);
+            s2r_buf_putn(b, run, (size_t)(q - run));
+            s2r_buf_putn(b, "'\\''", 4);
             run = q + 1;
         }
     }
-    s2r_emit__buf_puts(b, run);
-    s2r_emit__buf_putn(b, "'", 1);
+    s2r_buf_puts(b, run);
+    s2r_buf_putn(b, "'", 1);
 }
 
 char *s2r_shell_quote(const char *s)
 {
-    s2r_emit__buf b = {0};
-    s2r_emit__buf_put_shq(&b, s);
-    return s2r_emit__buf_finish(&b);
+    s2r_buf b = {0};
+    s2r_shell_put_quoted(&b, s);
+    return s2r_buf_finish(&b);
 }

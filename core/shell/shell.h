@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/base.h"
+
 typedef enum sh_seg_type {
     SH_SEG_LIT = 0, /* literal: single quotes, escapes, plain text */
     SH_SEG_UNQ = 1, /* unquoted text with $, `, globs or ~: raw */
@@ -80,5 +82,9 @@ size_t sh_cmd_first_arg(const sh_cmd *c);
 
 /** True when @p w is NAME=value (valid shell name before '='). */
 bool sh_word_is_assignment(const sh_word *w);
+
+/** Append @p s to @p b quoted for a POSIX shell, exactly as
+ *  s2r_shell_quote() returns it (quote.c). */
+void s2r_shell_put_quoted(s2r_buf *b, const char *s);
 
 #endif

@@ -1,0 +1,89 @@
+/* buf.c: the growable text buffer (see base.h). */
+#include "base.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool buf_reserve(s2r_buf *b, size_t more)
+{
+    if (b->oom)
+        return false;
+    if (b->len + more + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void s2r_buf_putn(s2r_buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void s2r_buf_puts(s2r_buf *b, const char *s)
+{
+    s2r_buf_putn(b, s, strlen(s));
+}
+
+void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
+{
+    char small[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
+    if ((size_t)n < sizeof(small)) {
+        s2r_buf_putn(b, small, (size_t)n);
+        return;
+    }
+    if (!buf_reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *s2r_buf_finish(s2r_buf *b)
+{
+    if (!b->oom && !b->p)
+        buf_reserve(b, 0);
+    if (b->oom) {
+        s2r_buf_free(b);
+        return NULL;
+    }
+    b->p[b->len] = '\0';
+    char *p = b->p;
+    memset(b, 0, sizeof(*b));
+    return p;
+}
+
+void s2r_buf_free(s2r_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof(*b));
+}
