@@ -42,6 +42,14 @@ char *s2r_buf_finish(s2r_buf *b);
 void s2r_buf_free(s2r_buf *b);
 
 /* ------------------------------------------------------------------ */
+/* Containers (vectors.c; s2r_strv and s2r_envv are in <s2r/s2r.h>)   */
+/* ------------------------------------------------------------------ */
+
+/** Free a NULL-terminated list of malloc'd strings and the list itself
+ *  (s2r_job.partitions, s2r_workload.node_pools); NULL is fine. */
+void s2r_strlist_free(char **l);
+
+/* ------------------------------------------------------------------ */
 /* Secret references (env:NAME, file:PATH) and redaction (secrets.c)   */
 /* ------------------------------------------------------------------ */
 

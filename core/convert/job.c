@@ -1,5 +1,8 @@
-/* job.c: s2r_job_parse(): directives (slurm_*.c) then the body (body.c). */
+/* job.c: s2r_job_parse(): directives (core/slurm) then the body
+ * (core/body); s2r_job_free(). */
 #include <s2r/s2r.h>
+
+#include "base/base.h"
 #include "body/body.h"
 #include "slurm/slurm.h"
 
@@ -25,4 +28,39 @@ int s2r_job_parse(s2r_job *job, const char *file, const char *buf, size_t len,
         return rc;
     }
     return S2R_OK;
+}
+
+void s2r_job_free(s2r_job *job)
+{
+    if (!job)
+        return;
+    free(job->file);
+    free(job->job_name);
+    free(job->gpu_type);
+    if (job->array) {
+        free(job->array->indices);
+        free(job->array);
+    }
+    free(job->chdir);
+    s2r_strlist_free(job->partitions);
+    free(job->account);
+    s2r_envv_clear(&job->export_env);
+    free(job->export_mode);
+    free(job->container_image);
+    for (size_t i = 0; i < job->n_directives; i++) {
+        free(job->directives[i].name);
+        free(job->directives[i].value);
+    }
+    free(job->directives);
+    free(job->image);
+    free(job->workdir);
+    s2r_envv_clear(&job->env);
+    s2r_strv_clear(&job->command_tokens);
+    s2r_strv_clear(&job->run_argv);
+    free(job->run_shell);
+    s2r_strv_clear(&job->launcher_argv);
+    s2r_envv_clear(&job->slurm_env);
+    free(job->shebang_shell);
+    free(job->server);
+    memset(job, 0, sizeof(*job));
 }

@@ -1,0 +1,88 @@
+/* vectors.c: string and environment vectors, NULL-terminated string
+ * lists (see <s2r/s2r.h> and base.h). */
+#include "base.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int s2r_strv_push(s2r_strv *sv, const char *s)
+{
+    if (sv->n + 1 >= sv->cap) {
+        size_t cap = sv->cap ? sv->cap * 2 : 8;
+        char **v = realloc(sv->v, cap * sizeof(*v));
+        if (!v)
+            return S2R_ENOMEM;
+        sv->v = v;
+        sv->cap = cap;
+    }
+    char *c = strdup(s);
+    if (!c)
+        return S2R_ENOMEM;
+    sv->v[sv->n++] = c;
+    sv->v[sv->n] = NULL;
+    return S2R_OK;
+}
+
+void s2r_strv_clear(s2r_strv *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        free(sv->v[i]);
+    free(sv->v);
+    memset(sv, 0, sizeof(*sv));
+}
+
+int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
+{
+    for (size_t i = 0; i < ev->n; i++) {
+        if (strcmp(ev->v[i].name, name) == 0) {
+            char *c = strdup(value);
+            if (!c)
+                return S2R_ENOMEM;
+            free(ev->v[i].value);
+            ev->v[i].value = c;
+            return S2R_OK;
+        }
+    }
+    if (ev->n == ev->cap) {
+        size_t cap = ev->cap ? ev->cap * 2 : 8;
+        s2r_env *v = realloc(ev->v, cap * sizeof(*v));
+        if (!v)
+            return S2R_ENOMEM;
+        ev->v = v;
+        ev->cap = cap;
+    }
+    ev->v[ev->n].name = strdup(name);
+    ev->v[ev->n].value = strdup(value);
+    if (!ev->v[ev->n].name || !ev->v[ev->n].value) {
+        free(ev->v[ev->n].name);
+        free(ev->v[ev->n].value);
+        return S2R_ENOMEM;
+    }
+    ev->n++;
+    return S2R_OK;
+}
+
+const char *s2r_envv_get(const s2r_envv *ev, const char *name)
+{
+    for (size_t i = 0; i < ev->n; i++)
+        if (strcmp(ev->v[i].name, name) == 0)
+            return ev->v[i].value;
+    return NULL;
+}
+
+void s2r_envv_clear(s2r_envv *ev)
+{
+    for (size_t i = 0; i < ev->n; i++) {
+        free(ev->v[i].name);
+        free(ev->v[i].value);
+    }
+    free(ev->v);
+    memset(ev, 0, sizeof(*ev));
+}
+
+void s2r_strlist_free(char **l)
+{
+    for (size_t i = 0; l && l[i]; i++)
+        free(l[i]);
+    free(l);
+}
