@@ -1,6 +1,6 @@
-/* shell_lex.c: lexer for batch-script bodies, per the POSIX shell grammar
+/* lex.c: lexer for batch-script bodies, per the POSIX shell grammar
  * (XCU 2.3 token recognition, 2.2 quoting, 2.7.4 here-documents) and bash's
- * $'...' quoting. See shell_lex.h. */
+ * $'...' quoting. See shell.h. */
 #include "shell.h"
 
 #include <ctype.h>
@@ -8,52 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- growable byte buffer ---- */
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-} buf;
-
-static void buf_putn(buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 32;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void buf_putc(buf *b, char c)
-{
-    buf_putn(b, &c, 1);
-}
-
-static char *buf_take(buf *b)
-{
-    if (b->oom) {
-        free(b->p);
-        return NULL;
-    }
-    if (!b->p)
-        return strdup("");
-    char *p = b->p;
-    memset(b, 0, sizeof(*b));
-    return p;
-}
 
 /* ---- skipping quoted and expansion constructs ---- */
 
@@ -164,6 +118,14 @@ typedef struct heredoc {
     bool strip_tabs;
 } heredoc;
 
+/* The statement and the simple command being built. */
+typedef struct stmt_builder {
+    sh_stmt st;
+    bool open;
+    sh_cmd cur;
+    bool cur_open;
+} stmt_builder;
+
 typedef struct lexer {
     const char *s;
     size_t len, p;
@@ -173,7 +135,13 @@ typedef struct lexer {
     heredoc pend[8];
     int npend;
     bool oom;
-    buf scratch; /* reused for decoded text inside scan_word */
+    s2r_buf scratch; /* reused for decoded text inside scan_word */
+    /* statement structure (sh_lex) */
+    sh_body *out;
+    stmt_builder sb;
+    int kw_depth, paren_depth; /* open compound keywords, ( */
+    bool cmd_pos;              /* the next word is in command position */
+    bool continuation;         /* after | && ||: the statement goes on */
 } lexer;
 
 static int line_of(lexer *L, size_t off)
@@ -238,128 +206,154 @@ static void seg_push(sh_word *w, sh_seg_type t, const char *text, size_t n,
     w->nsegs++;
 }
 
+static void put_char(s2r_buf *b, char c)
+{
+    s2r_buf_putn(b, &c, 1);
+}
+
+/* One word being scanned: its value so far and where the scan is. */
+typedef struct word_scan {
+    sh_word *w;
+    s2r_buf val; /* quotes removed, nothing expanded */
+    size_t i;    /* next source byte */
+} word_scan;
+
+/* 'text': a literal piece. */
+static void scan_squoted(lexer *L, word_scan *ws)
+{
+    const char *s = L->s;
+    size_t i = ws->i, e = skip_squote(s, L->len, i);
+    size_t inner_end = (e > i + 1 && s[e - 1] == '\'') ? e - 1 : e;
+    s2r_buf_putn(&ws->val, s + i + 1, inner_end - i - 1);
+    seg_push(ws->w, SH_SEG_LIT, s + i + 1, inner_end - i - 1, &L->oom);
+    ws->i = e;
+}
+
+/* "text": literal unless it holds $ or `, then kept raw (DQ). */
+static void scan_dquoted(lexer *L, word_scan *ws)
+{
+    const char *s = L->s;
+    size_t i = ws->i, e = skip_dquote(s, L->len, i);
+    size_t inner_end = (e > i + 1 && s[e - 1] == '"') ? e - 1 : e;
+    bool expands = false;
+    s2r_buf dec = L->scratch;
+    dec.len = 0;
+    for (size_t k = i + 1; k < inner_end; k++) {
+        if (s[k] == '\\' && k + 1 < inner_end &&
+            strchr("$`\"\\\n", s[k + 1])) {
+            if (s[k + 1] != '\n')
+                put_char(&dec, s[k + 1]);
+            k++;
+            continue;
+        }
+        if (s[k] == '$' || s[k] == '`')
+            expands = true;
+        put_char(&dec, s[k]);
+    }
+    if (dec.oom)
+        L->oom = true;
+    s2r_buf_putn(&ws->val, dec.p ? dec.p : "", dec.len);
+    if (expands)
+        seg_push(ws->w, SH_SEG_DQ, s + i + 1, inner_end - i - 1, &L->oom);
+    else
+        seg_push(ws->w, SH_SEG_LIT, dec.p ? dec.p : "", dec.len, &L->oom);
+    L->scratch = dec;
+    ws->i = e;
+}
+
+/* An unquoted run: up to a quote or the end of the word; a literal
+ * prefix (NAME= of an assignment) stays a LIT piece, the rest from the
+ * first expansion or glob on is kept raw (UNQ). */
+static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
+{
+    const char *s = L->s;
+    size_t len = L->len, r = ws->i, unq_from = ws->i;
+    bool special = at_start && s[r] == '~';
+    s2r_buf dec = L->scratch;
+    dec.len = 0;
+    while (r < len && !is_meta(s[r]) && s[r] != '\'' && s[r] != '"' &&
+           !(s[r] == '$' && r + 1 < len && s[r + 1] == '\'')) {
+        bool sp = s[r] == '$' || s[r] == '`' || unq_special(s[r]);
+        if (sp && !special) {
+            /* flush the literal prefix */
+            s2r_buf_putn(&ws->val, dec.p ? dec.p : "", dec.len);
+            seg_push(ws->w, SH_SEG_LIT, dec.p ? dec.p : "", dec.len, &L->oom);
+            dec.len = 0;
+            special = true;
+            unq_from = r;
+        }
+        if (s[r] == '\\' && r + 1 < len) {
+            if (s[r + 1] != '\n')
+                put_char(&dec, s[r + 1]);
+            r += 2;
+            continue;
+        }
+        size_t e = s[r] == '$'   ? skip_dollar(s, len, r)
+                   : s[r] == '`' ? skip_backtick(s, len, r)
+                                 : r + 1;
+        s2r_buf_putn(&dec, s + r, e - r);
+        r = e;
+    }
+    s2r_buf_putn(&ws->val, dec.p ? dec.p : "", dec.len);
+    if (special)
+        seg_push(ws->w, SH_SEG_UNQ, s + unq_from, r - unq_from, &L->oom);
+    else
+        seg_push(ws->w, SH_SEG_LIT, dec.p ? dec.p : "", dec.len, &L->oom);
+    if (dec.oom)
+        L->oom = true;
+    L->scratch = dec;
+    ws->i = r;
+}
+
+/* A piece kept raw as an UNQ segment: bash's $'...' (ANSI-C quoting, not
+ * expanded here) or the (list) of an array assignment NAME=(a b c). */
+static void scan_raw(lexer *L, word_scan *ws, size_t end)
+{
+    s2r_buf_putn(&ws->val, L->s + ws->i, end - ws->i);
+    seg_push(ws->w, SH_SEG_UNQ, L->s + ws->i, end - ws->i, &L->oom);
+    ws->i = end;
+}
+
 /* Scan one word starting at L->p. */
 static void scan_word(lexer *L, sh_word *w)
 {
     const char *s = L->s;
-    size_t len = L->len, i = L->p;
-    buf val = {0};
+    size_t len = L->len;
+    word_scan ws = {.w = w, .i = L->p};
     memset(w, 0, sizeof(*w));
-    w->start = i;
-    w->line = line_of(L, i);
+    w->start = ws.i;
+    w->line = line_of(L, ws.i);
     bool at_start = true;
     for (;;) {
-        if (i < len && s[i] == '(' && val.n > 0 && val.p[val.n - 1] == '=' &&
-            w->nsegs == 1 && w->segs[0].type == SH_SEG_LIT) {
+        size_t i = ws.i;
+        if (i < len && s[i] == '(' && ws.val.len > 0 &&
+            ws.val.p[ws.val.len - 1] == '=' && w->nsegs == 1 &&
+            w->segs[0].type == SH_SEG_LIT) {
             /* bash array assignment NAME=(a b c): one word, kept raw */
-            size_t e = skip_group(s, len, i, '(', ')');
-            buf_putn(&val, s + i, e - i);
-            seg_push(w, SH_SEG_UNQ, s + i, e - i, &L->oom);
-            i = e;
+            scan_raw(L, &ws, skip_group(s, len, i, '(', ')'));
             continue;
         }
         if (!(i < len && !is_meta(s[i])))
             break;
-        char c = s[i];
-        if (c == '\'') {
-            size_t e = skip_squote(s, len, i);
-            size_t inner_end = (e > i + 1 && s[e - 1] == '\'') ? e - 1 : e;
-            buf_putn(&val, s + i + 1, inner_end - i - 1);
-            seg_push(w, SH_SEG_LIT, s + i + 1, inner_end - i - 1, &L->oom);
-            i = e;
-        } else if (c == '$' && i + 1 < len && s[i + 1] == '\'') {
-            /* bash ANSI-C quoting: keep the raw form, not expanded here */
-            size_t e = skip_squote(s, len, i + 1);
-            buf_putn(&val, s + i, e - i);
-            seg_push(w, SH_SEG_UNQ, s + i, e - i, &L->oom);
-            i = e;
-        } else if (c == '"') {
-            size_t e = skip_dquote(s, len, i);
-            size_t inner_end = (e > i + 1 && s[e - 1] == '"') ? e - 1 : e;
-            bool expands = false;
-            buf dec = L->scratch;
-            dec.n = 0;
-            for (size_t k = i + 1; k < inner_end; k++) {
-                if (s[k] == '\\' && k + 1 < inner_end &&
-                    strchr("$`\"\\\n", s[k + 1])) {
-                    if (s[k + 1] != '\n')
-                        buf_putc(&dec, s[k + 1]);
-                    k++;
-                    continue;
-                }
-                if (s[k] == '$' || s[k] == '`')
-                    expands = true;
-                buf_putc(&dec, s[k]);
-            }
-            if (dec.oom)
-                L->oom = true;
-            buf_putn(&val, dec.p ? dec.p : "", dec.n);
-            if (expands)
-                seg_push(w, SH_SEG_DQ, s + i + 1, inner_end - i - 1, &L->oom);
-            else
-                seg_push(w, SH_SEG_LIT, dec.p ? dec.p : "", dec.n, &L->oom);
-            L->scratch = dec;
-            i = e;
-        } else {
-            /* an unquoted run: up to a quote or the end of the word; a
-             * literal prefix (NAME= of an assignment) stays a LIT piece */
-            size_t r = i, unq_from = i;
-            bool special = at_start && c == '~';
-            buf dec = L->scratch;
-            dec.n = 0;
-            while (r < len && !is_meta(s[r]) && s[r] != '\'' && s[r] != '"' &&
-                   !(s[r] == '$' && r + 1 < len && s[r + 1] == '\'')) {
-                bool sp = s[r] == '$' || s[r] == '`' || unq_special(s[r]);
-                if (sp && !special) {
-                    /* flush the literal prefix */
-                    buf_putn(&val, dec.p ? dec.p : "", dec.n);
-                    seg_push(w, SH_SEG_LIT, dec.p ? dec.p : "", dec.n, &L->oom);
-                    dec.n = 0;
-                    special = true;
-                    unq_from = r;
-                }
-                if (s[r] == '\\' && r + 1 < len) {
-                    if (s[r + 1] != '\n')
-                        buf_putc(&dec, s[r + 1]);
-                    r += 2;
-                    continue;
-                }
-                if (s[r] == '$') {
-                    size_t e = skip_dollar(s, len, r);
-                    buf_putn(&dec, s + r, e - r);
-                    r = e;
-                    continue;
-                }
-                if (s[r] == '`') {
-                    size_t e = skip_backtick(s, len, r);
-                    buf_putn(&dec, s + r, e - r);
-                    r = e;
-                    continue;
-                }
-                buf_putc(&dec, s[r]);
-                r++;
-            }
-            buf_putn(&val, dec.p ? dec.p : "", dec.n);
-            if (special)
-                seg_push(w, SH_SEG_UNQ, s + unq_from, r - unq_from, &L->oom);
-            else
-                seg_push(w, SH_SEG_LIT, dec.p ? dec.p : "", dec.n, &L->oom);
-            if (dec.oom)
-                L->oom = true;
-            L->scratch = dec;
-            i = r;
-        }
+        if (s[i] == '\'')
+            scan_squoted(L, &ws);
+        else if (s[i] == '$' && i + 1 < len && s[i + 1] == '\'')
+            scan_raw(L, &ws, skip_squote(s, len, i + 1));
+        else if (s[i] == '"')
+            scan_dquoted(L, &ws);
+        else
+            scan_unquoted(L, &ws, at_start);
         at_start = false;
     }
-    w->end = i;
-    w->value = buf_take(&val);
+    w->end = ws.i;
+    w->value = s2r_buf_finish(&ws.val);
     if (!w->value)
         L->oom = true;
     w->literal = true;
     for (size_t k = 0; k < w->nsegs; k++)
         if (w->segs[k].type != SH_SEG_LIT)
             w->literal = false;
-    L->p = i;
+    L->p = ws.i;
 }
 
 static void word_free(sh_word *w)
@@ -425,13 +419,6 @@ static bool in_list(const char *w, const char *const *l)
     return false;
 }
 
-typedef struct stmt_builder {
-    sh_stmt st;
-    bool open;
-    sh_cmd cur;
-    bool cur_open;
-} stmt_builder;
-
 static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
 {
     if (!sb->cur_open) {
@@ -494,6 +481,251 @@ static void stmt_close(lexer *L, stmt_builder *sb, sh_body *b)
     sb->open = false;
 }
 
+/* A newline: pending here-documents follow; the statement ends unless a
+ * compound command, ( or an operator keeps it open. */
+static void lex_newline(lexer *L)
+{
+    stmt_builder *sb = &L->sb;
+    L->p++;
+    if (L->npend) {
+        read_heredocs(L);
+        if (sb->open)
+            sb->st.end = L->p > 0 && L->s[L->p - 1] == '\n' ? L->p - 1 : L->p;
+    }
+    if (L->kw_depth > 0 || L->paren_depth > 0 || L->continuation) {
+        cmd_close(L, sb);
+        L->cmd_pos = true;
+        return;
+    }
+    stmt_close(L, sb, L->out);
+    L->cmd_pos = true;
+}
+
+/* ; or ;; */
+static void lex_semicolon(lexer *L)
+{
+    stmt_builder *sb = &L->sb;
+    size_t n = (L->p + 1 < L->len && L->s[L->p + 1] == ';') ? 2 : 1;
+    stmt_touch(L, sb, L->p, L->p + n);
+    L->p += n;
+    cmd_close(L, sb);
+    L->cmd_pos = true;
+    L->continuation = false;
+    if (L->kw_depth == 0 && L->paren_depth == 0) {
+        if (sb->open)
+            sb->st.end = L->p - n; /* the ; is a separator */
+        stmt_close(L, sb, L->out);
+    }
+}
+
+/* & (background) or && */
+static void lex_ampersand(lexer *L)
+{
+    stmt_builder *sb = &L->sb;
+    if (L->p + 1 < L->len && L->s[L->p + 1] == '&') {
+        stmt_touch(L, sb, L->p, L->p + 2);
+        L->p += 2;
+        cmd_close(L, sb);
+        L->cmd_pos = L->continuation = true;
+        return;
+    }
+    stmt_touch(L, sb, L->p, L->p + 1);
+    L->p++;
+    cmd_close(L, sb);
+    L->cmd_pos = true;
+    L->continuation = false;
+    if (L->kw_depth == 0 && L->paren_depth == 0) {
+        sb->st.background = true;
+        stmt_close(L, sb, L->out);
+    }
+}
+
+/* | || |& */
+static void lex_pipe(lexer *L)
+{
+    stmt_builder *sb = &L->sb;
+    const char *src = L->s;
+    size_t n = 1;
+    if (L->p + 1 < L->len && (src[L->p + 1] == '|' || src[L->p + 1] == '&'))
+        n = 2;
+    stmt_touch(L, sb, L->p, L->p + n);
+    if (n == 1 || src[L->p + 1] == '&')
+        sb->st.pipeline = true;
+    L->p += n;
+    cmd_close(L, sb);
+    L->cmd_pos = L->continuation = true;
+}
+
+/* ( : a subshell, or name() of a function definition */
+static void lex_open_paren(lexer *L)
+{
+    stmt_builder *sb = &L->sb;
+    const char *src = L->s;
+    stmt_touch(L, sb, L->p, L->p + 1);
+    if (sb->cur_open && sb->cur.nwords == 1) {
+        size_t q = L->p + 1;
+        while (q < L->len && (src[q] == ' ' || src[q] == '\t'))
+            q++;
+        if (q < L->len && src[q] == ')') {
+            sb->st.compound = true;
+            L->p = q + 1;
+            stmt_touch(L, sb, L->p - 1, L->p);
+            L->cmd_pos = true;
+            return;
+        }
+    }
+    if (sb->st.ncmds == 0 && !sb->cur_open)
+        sb->st.compound = true;
+    L->paren_depth++;
+    L->p++;
+    L->cmd_pos = true;
+}
+
+static void lex_close_paren(lexer *L)
+{
+    stmt_touch(L, &L->sb, L->p, L->p + 1);
+    if (L->paren_depth > 0)
+        L->paren_depth--;
+    L->p++;
+    cmd_close(L, &L->sb);
+    L->cmd_pos = true;
+}
+
+/* End of a redirection operator at L->p ([n]< > >> << <<- <<< <& >& <>
+ * >| &> &>>), or 0 when there is none; *is_heredoc and *strip tell << and
+ * <<-. */
+static size_t redirection_end(const lexer *L, bool *is_heredoc, bool *strip)
+{
+    const char *src = L->s;
+    size_t len = L->len, q = L->p;
+    *is_heredoc = *strip = false;
+    while (q < len && isdigit((unsigned char)src[q]))
+        q++;
+    if (!(q < len && (src[q] == '<' || src[q] == '>' ||
+                      (q == L->p && src[q] == '&' && q + 1 < len &&
+                       src[q + 1] == '>'))))
+        return 0;
+    if (src[q] == '&')
+        q++;
+    if (src[q] == '<' && q + 1 < len && src[q + 1] == '<') {
+        if (q + 2 < len && src[q + 2] == '<')
+            return q + 3; /* here-string */
+        *is_heredoc = true;
+        q += 2;
+        if (q < len && src[q] == '-') {
+            *strip = true;
+            q++;
+        }
+        return q;
+    }
+    q++;
+    if (q < len && (src[q] == '>' || src[q] == '&' || src[q] == '|'))
+        q++;
+    return q;
+}
+
+/* A redirection and its target word, part of the current command; a
+ * here-document's delimiter is queued for the next newline. */
+static void lex_redirection(lexer *L, size_t op_end, bool is_heredoc, bool strip)
+{
+    stmt_builder *sb = &L->sb;
+    stmt_touch(L, sb, L->p, op_end);
+    if (!sb->cur_open) {
+        memset(&sb->cur, 0, sizeof(sb->cur));
+        sb->cur.start = L->p;
+        sb->cur.line = line_of(L, L->p);
+        sb->cur_open = true;
+    }
+    sb->cur.has_redir = true;
+    L->p = op_end;
+    while (L->p < L->len && (L->s[L->p] == ' ' || L->s[L->p] == '\t'))
+        L->p++;
+    if (L->p < L->len && !is_meta(L->s[L->p])) {
+        sh_word target;
+        scan_word(L, &target);
+        stmt_touch(L, sb, target.start, target.end);
+        sb->cur.end = target.end;
+        if (is_heredoc && L->npend < 8) {
+            L->pend[L->npend].delim = strdup(target.value ? target.value : "");
+            L->pend[L->npend].strip_tabs = strip;
+            L->npend++;
+            sb->cur.has_heredoc = true;
+        }
+        word_free(&target);
+    }
+}
+
+/* A reserved word in command position opens, closes or continues a
+ * compound command; returns false for any other word. */
+static bool lex_keyword(lexer *L, const sh_word *w)
+{
+    stmt_builder *sb = &L->sb;
+    if (!(L->cmd_pos && w->value && w->literal))
+        return false;
+    if (in_list(w->value, kw_open)) {
+        if (!sb->cur_open && sb->st.ncmds == 0)
+            sb->st.compound = true;
+        L->kw_depth++;
+        L->cmd_pos = true;
+    } else if (in_list(w->value, kw_close)) {
+        if (L->kw_depth > 0)
+            L->kw_depth--;
+        L->cmd_pos = false;
+    } else if (in_list(w->value, kw_other)) {
+        if (strcmp(w->value, "function") == 0 && !sb->cur_open &&
+            sb->st.ncmds == 0)
+            sb->st.compound = true;
+        L->cmd_pos = true;
+    } else {
+        return false;
+    }
+    cmd_close(L, sb);
+    return true;
+}
+
+/* A word: a reserved word, or one more word of the current command. */
+static void lex_word(lexer *L)
+{
+    sh_word w;
+    scan_word(L, &w);
+    if (w.end == w.start) { /* cannot happen, but never loop forever */
+        word_free(&w);
+        L->p++;
+        return;
+    }
+    stmt_touch(L, &L->sb, w.start, w.end);
+    L->continuation = false;
+    if (lex_keyword(L, &w)) {
+        word_free(&w);
+        return;
+    }
+    bool assign = sh_word_is_assignment(&w);
+    cmd_add_word(L, &L->sb, &w);
+    L->cmd_pos = assign && L->cmd_pos;
+}
+
+/* Blanks, escaped newlines and comments between tokens: true when one was
+ * skipped. */
+static bool lex_skip(lexer *L)
+{
+    const char *src = L->s;
+    char c = src[L->p];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+        L->p++;
+        return true;
+    }
+    if (c == '\\' && L->p + 1 < L->len && src[L->p + 1] == '\n') {
+        L->p += 2;
+        return true;
+    }
+    if (c == '#') {
+        const char *nl = memchr(src + L->p, '\n', L->len - L->p);
+        L->p = nl ? (size_t)(nl - src) : L->len;
+        return true;
+    }
+    return false;
+}
+
 int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
 {
     memset(out, 0, sizeof(*out));
@@ -501,218 +733,34 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     out->len = len;
     out->first_line = first_line;
     lexer L = {.s = src, .len = len, .first_line = first_line,
-               .line_at = first_line};
-    stmt_builder sb = {0};
-    int kw_depth = 0, paren_depth = 0;
-    bool cmd_pos = true, continuation = false;
+               .line_at = first_line, .out = out, .cmd_pos = true};
 
     while (L.p < len && !L.oom) {
         char c = src[L.p];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-            L.p++;
+        bool is_heredoc, strip;
+        size_t op_end;
+        if (lex_skip(&L))
             continue;
-        }
-        if (c == '\\' && L.p + 1 < len && src[L.p + 1] == '\n') {
-            L.p += 2;
-            continue;
-        }
-        if (c == '#') {
-            const char *nl = memchr(src + L.p, '\n', len - L.p);
-            L.p = nl ? (size_t)(nl - src) : len;
-            continue;
-        }
-        if (c == '\n') {
-            L.p++;
-            if (L.npend) {
-                read_heredocs(&L);
-                if (sb.open)
-                    sb.st.end = L.p > 0 && src[L.p - 1] == '\n' ? L.p - 1 : L.p;
-            }
-            if (kw_depth > 0 || paren_depth > 0 || continuation) {
-                cmd_close(&L, &sb);
-                cmd_pos = true;
-                continue;
-            }
-            stmt_close(&L, &sb, out);
-            cmd_pos = true;
-            continue;
-        }
-        if (c == ';') {
-            size_t n = (L.p + 1 < len && src[L.p + 1] == ';') ? 2 : 1;
-            stmt_touch(&L, &sb, L.p, L.p + n);
-            L.p += n;
-            cmd_close(&L, &sb);
-            cmd_pos = true;
-            continuation = false;
-            if (kw_depth == 0 && paren_depth == 0) {
-                if (sb.open)
-                    sb.st.end = L.p - n; /* the ; is a separator */
-                stmt_close(&L, &sb, out);
-            }
-            continue;
-        }
-        if (c == '&' && !(L.p + 1 < len && src[L.p + 1] == '>')) {
-            if (L.p + 1 < len && src[L.p + 1] == '&') {
-                stmt_touch(&L, &sb, L.p, L.p + 2);
-                L.p += 2;
-                cmd_close(&L, &sb);
-                cmd_pos = continuation = true;
-                continue;
-            }
-            stmt_touch(&L, &sb, L.p, L.p + 1);
-            L.p++;
-            cmd_close(&L, &sb);
-            cmd_pos = true;
-            continuation = false;
-            if (kw_depth == 0 && paren_depth == 0) {
-                sb.st.background = true;
-                stmt_close(&L, &sb, out);
-            }
-            continue;
-        }
-        if (c == '|') {
-            size_t n = 1;
-            if (L.p + 1 < len && (src[L.p + 1] == '|' || src[L.p + 1] == '&'))
-                n = 2;
-            stmt_touch(&L, &sb, L.p, L.p + n);
-            if (n == 1 || src[L.p + 1] == '&')
-                sb.st.pipeline = true;
-            L.p += n;
-            cmd_close(&L, &sb);
-            cmd_pos = continuation = true;
-            continue;
-        }
-        if (c == '(') {
-            stmt_touch(&L, &sb, L.p, L.p + 1);
-            if (sb.cur_open && sb.cur.nwords == 1) {
-                /* name() function definition */
-                size_t q = L.p + 1;
-                while (q < len && (src[q] == ' ' || src[q] == '\t'))
-                    q++;
-                if (q < len && src[q] == ')') {
-                    sb.st.compound = true;
-                    L.p = q + 1;
-                    stmt_touch(&L, &sb, L.p - 1, L.p);
-                    cmd_pos = true;
-                    continue;
-                }
-            }
-            if (sb.st.ncmds == 0 && !sb.cur_open)
-                sb.st.compound = true;
-            paren_depth++;
-            L.p++;
-            cmd_pos = true;
-            continue;
-        }
-        if (c == ')') {
-            stmt_touch(&L, &sb, L.p, L.p + 1);
-            if (paren_depth > 0)
-                paren_depth--;
-            L.p++;
-            cmd_close(&L, &sb);
-            cmd_pos = true;
-            continue;
-        }
-        /* redirection: [n]< > >> << <<- <<< <& >& <> >| &> &>> */
-        size_t q = L.p;
-        while (q < len && isdigit((unsigned char)src[q]))
-            q++;
-        if (q < len && (src[q] == '<' || src[q] == '>' ||
-                        (q == L.p && src[q] == '&' && q + 1 < len &&
-                         src[q + 1] == '>'))) {
-            size_t op = q;
-            bool heredoc_op = false, strip = false;
-            if (src[q] == '&')
-                q++;
-            if (src[q] == '<' && q + 1 < len && src[q + 1] == '<') {
-                if (q + 2 < len && src[q + 2] == '<') {
-                    q += 3; /* here-string */
-                } else {
-                    heredoc_op = true;
-                    q += 2;
-                    if (q < len && src[q] == '-') {
-                        strip = true;
-                        q++;
-                    }
-                }
-            } else {
-                q++;
-                if (q < len && (src[q] == '>' || src[q] == '&' ||
-                                src[q] == '|'))
-                    q++;
-            }
-            (void)op;
-            stmt_touch(&L, &sb, L.p, q);
-            if (!sb.cur_open) {
-                memset(&sb.cur, 0, sizeof(sb.cur));
-                sb.cur.start = L.p;
-                sb.cur.line = line_of(&L, L.p);
-                sb.cur_open = true;
-            }
-            sb.cur.has_redir = true;
-            L.p = q;
-            while (L.p < len && (src[L.p] == ' ' || src[L.p] == '\t'))
-                L.p++;
-            if (L.p < len && !is_meta(src[L.p])) {
-                sh_word target;
-                scan_word(&L, &target);
-                stmt_touch(&L, &sb, target.start, target.end);
-                sb.cur.end = target.end;
-                if (heredoc_op && L.npend < 8) {
-                    L.pend[L.npend].delim = strdup(target.value ? target.value : "");
-                    L.pend[L.npend].strip_tabs = strip;
-                    L.npend++;
-                    sb.cur.has_heredoc = true;
-                }
-                word_free(&target);
-            }
-            continue;
-        }
-        /* a word */
-        sh_word w;
-        scan_word(&L, &w);
-        if (w.end == w.start) { /* cannot happen, but never loop forever */
-            word_free(&w);
-            L.p++;
-            continue;
-        }
-        stmt_touch(&L, &sb, w.start, w.end);
-        continuation = false;
-        if (cmd_pos && w.value && w.literal) {
-            if (in_list(w.value, kw_open)) {
-                if (!sb.cur_open && sb.st.ncmds == 0)
-                    sb.st.compound = true;
-                kw_depth++;
-                cmd_close(&L, &sb);
-                word_free(&w);
-                cmd_pos = true;
-                continue;
-            }
-            if (in_list(w.value, kw_close)) {
-                if (kw_depth > 0)
-                    kw_depth--;
-                cmd_close(&L, &sb);
-                word_free(&w);
-                cmd_pos = false;
-                continue;
-            }
-            if (in_list(w.value, kw_other)) {
-                if (strcmp(w.value, "function") == 0 && !sb.cur_open &&
-                    sb.st.ncmds == 0)
-                    sb.st.compound = true;
-                cmd_close(&L, &sb);
-                word_free(&w);
-                cmd_pos = true;
-                continue;
-            }
-        }
-        bool assign = sh_word_is_assignment(&w);
-        cmd_add_word(&L, &sb, &w);
-        cmd_pos = assign && cmd_pos;
+        if (c == '\n')
+            lex_newline(&L);
+        else if (c == ';')
+            lex_semicolon(&L);
+        else if (c == '&' && !(L.p + 1 < len && src[L.p + 1] == '>'))
+            lex_ampersand(&L);
+        else if (c == '|')
+            lex_pipe(&L);
+        else if (c == '(')
+            lex_open_paren(&L);
+        else if (c == ')')
+            lex_close_paren(&L);
+        else if ((op_end = redirection_end(&L, &is_heredoc, &strip)) != 0)
+            lex_redirection(&L, op_end, is_heredoc, strip);
+        else
+            lex_word(&L);
     }
     if (L.npend)
         read_heredocs(&L);
-    stmt_close(&L, &sb, out);
+    stmt_close(&L, &L.sb, out);
     free(L.scratch.p);
     if (L.oom) {
         sh_body_free(out);
@@ -747,159 +795,4 @@ size_t sh_cmd_first_arg(const sh_cmd *c)
     while (i < c->nwords && sh_word_is_assignment(&c->words[i]))
         i++;
     return i;
-}
-
-/* characters that never need quoting */
-static bool safe_char(unsigned char c)
-{
-    return isalnum(c) || strchr("_@%+=:,./-", c) != NULL;
-}
-
-/* characters that are literal inside double quotes */
-static bool dq_safe(const char *t)
-{
-    for (; *t; t++)
-        if (*t == '"' || *t == '\\' || *t == '$' || *t == '`' || *t == '!')
-            return false;
-    return true;
-}
-
-static void put_squoted(buf *b, const char *t)
-{
-    bool plain = *t != '\0';
-    for (const char *p = t; *p; p++)
-        if (!safe_char((unsigned char)*p))
-            plain = false;
-    if (plain) {
-        buf_putn(b, t, strlen(t));
-        return;
-    }
-    buf_putc(b, '\'');
-    for (const char *p = t; *p; p++) {
-        if (*p == '\'')
-            buf_putn(b, "'\\''", 4);
-        else
-            buf_putc(b, *p);
-    }
-    buf_putc(b, '\'');
-}
-
-/* "$(cat <<'DELIM' ... DELIM)": @p t as the body of a here-document in a
- * command substitution; quoted: taken as is; unquoted: expanded like
- * double quotes. @p t must not end with a newline (the substitution drops
- * trailing newlines). */
-static void put_heredoc(buf *b, const char *t, bool quoted)
-{
-    size_t n = strlen(t);
-    char delim[32];
-    for (unsigned k = 0;; k++) {
-        snprintf(delim, sizeof(delim), k ? "S2R_ARG_%u" : "S2R_ARG", k);
-        size_t dl = strlen(delim);
-        bool clash = false;
-        for (const char *p = t; p && *p;) {
-            const char *nl = strchr(p, '\n');
-            size_t ll = nl ? (size_t)(nl - p) : strlen(p);
-            if (ll == dl && !memcmp(p, delim, dl))
-                clash = true;
-            p = nl ? nl + 1 : NULL;
-        }
-        if (!clash)
-            break;
-    }
-    buf_putn(b, "\"$(cat <<", 9);
-    if (quoted)
-        buf_putc(b, '\'');
-    buf_putn(b, delim, strlen(delim));
-    if (quoted)
-        buf_putc(b, '\'');
-    buf_putc(b, '\n');
-    buf_putn(b, t, n);
-    buf_putc(b, '\n');
-    buf_putn(b, delim, strlen(delim));
-    buf_putn(b, "\n)\"", 3);
-}
-
-/* A literal word, written so that its exact bytes also stand verbatim in
- * the script text (readers and reviewers see the argument as the program
- * gets it): single quotes; double quotes when it holds a single quote and
- * nothing double quotes would expand; else a quoted here-document in a
- * command substitution (bash: its body is taken as is; only trailing
- * newlines would be lost, so those words fall back to '\'' quoting). */
-static void put_literal(buf *b, const char *t)
-{
-    if (!strchr(t, '\'')) {
-        put_squoted(b, t);
-        return;
-    }
-    size_t n = strlen(t);
-    if (!strpbrk(t, "\"$`\\!")) {
-        buf_putc(b, '"');
-        buf_putn(b, t, n);
-        buf_putc(b, '"');
-        return;
-    }
-    if (n == 0 || t[n - 1] == '\n') {
-        put_squoted(b, t);
-        return;
-    }
-    put_heredoc(b, t, true);
-}
-
-char *sh_word_render(const sh_word *w)
-{
-    buf b = {0};
-    if (w->literal) {
-        put_literal(&b, w->value ? w->value : "");
-        return buf_take(&b);
-    }
-    /* fold literal pieces that mean the same inside double quotes into the
-     * neighbouring double-quoted piece: --ip="$node" -> "--ip=$node" */
-    size_t i = 0;
-    while (i < w->nsegs) {
-        const sh_seg *g = &w->segs[i];
-        if (g->type == SH_SEG_UNQ) {
-            buf_putn(&b, g->text, strlen(g->text));
-            i++;
-            continue;
-        }
-        /* a run of DQ and dq-safe LIT pieces containing at least one DQ */
-        size_t j = i;
-        bool has_dq = false;
-        while (j < w->nsegs &&
-               (w->segs[j].type == SH_SEG_DQ ||
-                (w->segs[j].type == SH_SEG_LIT && dq_safe(w->segs[j].text)))) {
-            if (w->segs[j].type == SH_SEG_DQ)
-                has_dq = true;
-            j++;
-        }
-        if (has_dq) {
-            buf in = {0};
-            for (size_t k = i; k < j; k++)
-                buf_putn(&in, w->segs[k].text, strlen(w->segs[k].text));
-            const char *t = in.p ? in.p : "";
-            if (strstr(t, "\\\"") && in.n && t[in.n - 1] != '\n') {
-                /* "..\"$x\".." as an unquoted here-document, which expands
-                 * like double quotes but takes " as it is: the word's value
-                 * then stands verbatim in the text */
-                buf doc = {0};
-                for (const char *p = t; *p; p++) {
-                    if (p[0] == '\\' && p[1] == '"')
-                        continue;
-                    buf_putc(&doc, *p);
-                }
-                put_heredoc(&b, doc.p ? doc.p : "", false);
-                free(doc.p);
-            } else {
-                buf_putc(&b, '"');
-                buf_putn(&b, t, in.n);
-                buf_putc(&b, '"');
-            }
-            free(in.p);
-            i = j;
-            continue;
-        }
-        put_squoted(&b, g->text);
-        i++;
-    }
-    return buf_take(&b);
 }
