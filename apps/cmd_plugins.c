@@ -5,7 +5,6 @@
 #include "config/config.h"
 #include "server/handler.h"
 #include "plugin/loader.h"
-#include "config/options.h"
 #include "llm/llm.h"
 #include "plugin/registry.h"
 #include "base/base.h"

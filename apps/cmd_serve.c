@@ -14,7 +14,6 @@
 #include "commands.h"
 #include "config/config.h"
 #include "server/handler.h"
-#include "config/options.h"
 #include "plugin/registry.h"
 #include "server/server.h"
 

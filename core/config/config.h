@@ -1,6 +1,8 @@
-/* config.h: reading the site configuration s2r.ini (private).
+/* config.h: core/config, layer 2: s2r.ini and option tables.
+ * Owns: the INI reader, section kinds, option tables, the site config.
+ * Uses: core/base and include/s2r; inih.
  *
- * Sections:
+ * Sections of s2r.ini:
  *   [core]          provider, format, plugin_dir, log_level
  *   [runai]         project, default_image, priority, preemptibility,
  *                   time_limit
@@ -13,16 +15,26 @@
  *
  * Two layers: s2r_ini_read() reads the file with inih into sections and
  * keys (reporting syntax errors, over-long lines, duplicate sections and
- * keys, all together); s2r_config_apply() validates the core sections and
- * fills s2r_config. s2r_config_load() does both.
+ * keys, all together; ini.c); s2r_config_apply() validates the core
+ * sections and fills s2r_config (site.c). s2r_config_load() does both.
+ * Option tables (options.c) validate a section and bind its values for a
+ * plugin or a core section; sections.c says what a section name is.
  */
 #ifndef S2R_CONFIG_H
 #define S2R_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include <s2r/plugin.h>
 #include <s2r/s2r.h>
+
+#include "base/base.h"
+
+/* ------------------------------------------------------------------ */
+/* INI reader (ini.c)                                                  */
+/* ------------------------------------------------------------------ */
 
 typedef struct s2r_ini_entry {
     char *key;
@@ -68,6 +80,10 @@ const s2r_ini_entry *s2r_ini_entry_find(const s2r_ini_section *sec,
 const char *s2r_ini_get(const s2r_ini *ini, const char *section,
                         const char *key);
 
+/* ------------------------------------------------------------------ */
+/* Section kinds (sections.c)                                          */
+/* ------------------------------------------------------------------ */
+
 /** Plugin section kinds. */
 #define S2R_SECTION_CORE 0
 #define S2R_SECTION_PLUGIN 1  /**< [provider.x] [ratelimit.x] [auth.x] */
@@ -81,6 +97,10 @@ int s2r_config_section_kind(const char *name, uint32_t *kind_out,
                             const char **id_out);
 /** "provider" | "ratelimit" | "auth" | "?" */
 const char *s2r_kind_name(uint32_t kind);
+
+/* ------------------------------------------------------------------ */
+/* Site configuration (site.c; s2r_config is in <s2r/s2r.h>)           */
+/* ------------------------------------------------------------------ */
 
 /**
  * Validate the core sections of @p ini ([core], [runai], [partitions],
@@ -102,5 +122,72 @@ int s2r_config_load(s2r_config *cfg, const char *path, s2r_diags *diags);
 /** Option tables of the core sections (for check-config and help). NULL
  *  for free-key sections and unknown names. */
 const s2r_option *s2r_config_core_options(const char *section);
+
+/* ------------------------------------------------------------------ */
+/* Option tables: well-formedness, validation of an INI section,       */
+/* binding into a plugin's config struct, help (options.c)             */
+/* ------------------------------------------------------------------ */
+
+/** Values bound for one instance; owns every string the config points to. */
+typedef struct s2r_binding {
+    void *config;          /**< config_size zeroed bytes, or NULL */
+    char **owned;          /**< strings and arrays to free */
+    size_t n_owned, cap_owned;
+    const char **secrets;  /**< resolved secret values (in owned) */
+    size_t n_secrets;
+} s2r_binding;
+
+/** A parsed value. */
+typedef struct s2r_optval {
+    int64_t i;     /**< INT, BOOL, SIZE (bytes), DURATION (ms) */
+    double d;      /**< DOUBLE */
+    const char *s; /**< STRING (the text), ENUM (the enum_values entry) */
+} s2r_optval;
+
+/** Name of an option type ("string", "int", ...), "?" when unknown. */
+const char *s2r_option_type_name(uint32_t type);
+/** Option @p name of table @p opts, or NULL. */
+const s2r_option *s2r_options_find(const s2r_option *opts, const char *name);
+
+/**
+ * Parse @p text as a value of option @p o (type, bounds, enum values).
+ * Lists are checked only (s2r_options_apply splits them). On failure
+ * writes a reason to @p msg (never the value of a SECRET option).
+ * @return S2R_OK or S2R_EINVAL.
+ */
+int s2r_option_parse(const s2r_option *o, const char *text, s2r_optval *out,
+                     char *msg, size_t cap);
+
+/**
+ * Check a plugin's option table: names (non-empty, lower_snake_case,
+ * unique, not "plugin"), types, flags, ENUM values, bounds, defaults that
+ * parse, offsets inside @p config_size and aligned for the bound type,
+ * descriptions. On failure @p msg names the option index and name.
+ * @return S2R_OK or S2R_EINVAL.
+ */
+int s2r_options_check_table(const s2r_option *opts, uint32_t config_size,
+                            char *msg, size_t cap);
+
+/**
+ * Validate INI section @p sec against @p opts and, when @p out is not NULL
+ * and nothing was wrong, bind the values (defaults for absent keys,
+ * secrets resolved) into a new binding. Every problem becomes an error in
+ * @p diags with @p file, line, "[section] key:" and, for an unknown key,
+ * the list of valid keys. @p owner names the plugin in messages. Keys in
+ * @p reserved (NULL-terminated, may be NULL) are skipped.
+ * @return S2R_OK; S2R_EINVAL (reported); S2R_ENOMEM.
+ */
+int s2r_options_apply(const s2r_option *opts, uint32_t config_size,
+                      const s2r_ini_section *sec, const char *file,
+                      const char *owner, const char *const *reserved,
+                      s2r_diags *diags, s2r_binding **out);
+void s2r_binding_free(s2r_binding *b);
+
+/** The text to show for @p value of option @p o: the value itself, the
+ *  reference of a SECRET (env:NAME, file:PATH) or S2R_REDACTED. */
+const char *s2r_options_display_value(const s2r_option *o, const char *value);
+
+/** Print the option table as help text (secret defaults never shown). */
+void s2r_options_help(FILE *f, const s2r_option *opts);
 
 #endif

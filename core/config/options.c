@@ -1,5 +1,5 @@
-/* options.c: option tables: validate, bind, help. */
-#include "options.h"
+/* options.c: option tables: validate, bind, help (see config.h). */
+#include "config.h"
 #include "base/base.h"
 
 #include <ctype.h>
@@ -73,112 +73,120 @@ static int mul_ok(int64_t v, int64_t m, int64_t *out)
     return 0;
 }
 
-int s2r_option_parse(const s2r_option *o, const char *text, s2r_optval *out,
-                     char *msg, size_t cap)
+/* ENUM: one of o->enum_values; out->s is the table's own string. */
+static int parse_enum(const s2r_option *o, const char *text,
+                      const char *shown, s2r_optval *out, char *msg,
+                      size_t cap)
 {
-    memset(out, 0, sizeof(*out));
-    const int secret = (o->flags & S2R_OPT_F_SECRET) != 0;
-    const char *shown = secret ? S2R_REDACTED : text;
+    for (size_t i = 0; o->enum_values && o->enum_values[i]; i++)
+        if (strcmp(text, o->enum_values[i]) == 0) {
+            out->s = o->enum_values[i];
+            return S2R_OK;
+        }
+    char list[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; o->enum_values && o->enum_values[i]; i++) {
+        int n = snprintf(list + used, sizeof(list) - used, "%s%s",
+                         i ? ", " : "", o->enum_values[i]);
+        if (n < 0 || (size_t)n >= sizeof(list) - used)
+            break;
+        used += (size_t)n;
+    }
+    return fail(msg, cap, "'%s' is not one of: %s", shown, list);
+}
+
+/* BOOL: true/false, yes/no, on/off (any case), 1/0. */
+static int parse_bool(const char *text, const char *shown, s2r_optval *out,
+                      char *msg, size_t cap)
+{
+    if (!strcasecmp(text, "true") || !strcasecmp(text, "yes") ||
+        !strcasecmp(text, "on") || !strcmp(text, "1"))
+        out->i = 1;
+    else if (!strcasecmp(text, "false") || !strcasecmp(text, "no") ||
+             !strcasecmp(text, "off") || !strcmp(text, "0"))
+        out->i = 0;
+    else
+        return fail(msg, cap, "'%s' is not a boolean (true/false, "
+                    "yes/no, on/off, 1/0)", shown);
+    return S2R_OK;
+}
+
+/* DOUBLE: a finite number (strtod), within the bounds. */
+static int parse_double(const s2r_option *o, const char *text,
+                        const char *shown, s2r_optval *out, char *msg,
+                        size_t cap)
+{
+    errno = 0;
+    char *e = NULL;
+    double d = strtod(text, &e);
+    if (e == text || *e || errno == ERANGE || !isfinite(d))
+        return fail(msg, cap, "'%s' is not a number", shown);
+    if (bounded(o) && (d < (double)o->min || d > (double)o->max))
+        return fail(msg, cap, "%s is outside %lld..%lld", shown,
+                    (long long)o->min, (long long)o->max);
+    out->d = d;
+    return S2R_OK;
+}
+
+/* Bytes per unit of a SIZE suffix ("", b, k/kb/kib, m.., g.., t.., any
+ * case); 0 when the suffix is unknown. */
+static int64_t size_unit(const char *end)
+{
+    if (!*end || !strcasecmp(end, "b"))
+        return 1;
+    if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") ||
+        !strcasecmp(end, "kib"))
+        return (int64_t)1 << 10;
+    if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") ||
+        !strcasecmp(end, "mib"))
+        return (int64_t)1 << 20;
+    if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") ||
+        !strcasecmp(end, "gib"))
+        return (int64_t)1 << 30;
+    if (!strcasecmp(end, "t") || !strcasecmp(end, "tb") ||
+        !strcasecmp(end, "tib"))
+        return (int64_t)1 << 40;
+    return 0;
+}
+
+/* Milliseconds per unit of a DURATION suffix ("", ms, s, m/min, h, d);
+ * 0 when the suffix is unknown. */
+static int64_t duration_unit(const char *end)
+{
+    if (!*end || !strcmp(end, "ms"))
+        return 1;
+    if (!strcmp(end, "s"))
+        return 1000;
+    if (!strcmp(end, "m") || !strcmp(end, "min"))
+        return 60000;
+    if (!strcmp(end, "h"))
+        return 3600000;
+    if (!strcmp(end, "d"))
+        return 86400000;
+    return 0;
+}
+
+/* INT, SIZE (bytes) and DURATION (ms): a whole number, with the type's
+ * unit suffix, within the bounds. */
+static int parse_integer(const s2r_option *o, const char *text,
+                         const char *shown, s2r_optval *out, char *msg,
+                         size_t cap)
+{
     const char *end = NULL;
     int64_t v = 0, m = 1;
-    switch (o->type) {
-    case S2R_OPT_STRING:
-        out->s = text;
-        return S2R_OK;
-    case S2R_OPT_LIST:
-        out->s = text;
-        return S2R_OK;
-    case S2R_OPT_ENUM:
-        for (size_t i = 0; o->enum_values && o->enum_values[i]; i++)
-            if (strcmp(text, o->enum_values[i]) == 0) {
-                out->s = o->enum_values[i];
-                return S2R_OK;
-            }
-        {
-            char list[256] = "";
-            size_t used = 0;
-            for (size_t i = 0; o->enum_values && o->enum_values[i]; i++) {
-                int n = snprintf(list + used, sizeof(list) - used, "%s%s",
-                                 i ? ", " : "", o->enum_values[i]);
-                if (n < 0 || (size_t)n >= sizeof(list) - used)
-                    break;
-                used += (size_t)n;
-            }
-            return fail(msg, cap, "'%s' is not one of: %s", shown, list);
-        }
-    case S2R_OPT_BOOL:
-        if (!strcasecmp(text, "true") || !strcasecmp(text, "yes") ||
-            !strcasecmp(text, "on") || !strcmp(text, "1"))
-            out->i = 1;
-        else if (!strcasecmp(text, "false") || !strcasecmp(text, "no") ||
-                 !strcasecmp(text, "off") || !strcmp(text, "0"))
-            out->i = 0;
-        else
-            return fail(msg, cap, "'%s' is not a boolean (true/false, "
-                        "yes/no, on/off, 1/0)", shown);
-        return S2R_OK;
-    case S2R_OPT_DOUBLE: {
-        errno = 0;
-        char *e = NULL;
-        double d = strtod(text, &e);
-        if (e == text || *e || errno == ERANGE || !isfinite(d))
-            return fail(msg, cap, "'%s' is not a number", shown);
-        if (bounded(o) && (d < (double)o->min || d > (double)o->max))
-            return fail(msg, cap, "%s is outside %lld..%lld", shown,
-                        (long long)o->min, (long long)o->max);
-        out->d = d;
-        return S2R_OK;
-    }
-    case S2R_OPT_INT:
+    if (o->type == S2R_OPT_INT) {
         if (parse_i64(text, &v, &end) || *end)
             return fail(msg, cap, "'%s' is not an integer", shown);
-        break;
-    case S2R_OPT_SIZE:
-        if (parse_i64(text, &v, &end))
-            return fail(msg, cap, "'%s' is not a size (512, 10K, 4M, 1G)",
-                        shown);
-        if (!*end || !strcasecmp(end, "b"))
-            m = 1;
-        else if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") ||
-                 !strcasecmp(end, "kib"))
-            m = (int64_t)1 << 10;
-        else if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") ||
-                 !strcasecmp(end, "mib"))
-            m = (int64_t)1 << 20;
-        else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") ||
-                 !strcasecmp(end, "gib"))
-            m = (int64_t)1 << 30;
-        else if (!strcasecmp(end, "t") || !strcasecmp(end, "tb") ||
-                 !strcasecmp(end, "tib"))
-            m = (int64_t)1 << 40;
-        else
-            return fail(msg, cap, "'%s' is not a size (512, 10K, 4M, 1G)",
+    } else {
+        bool size = o->type == S2R_OPT_SIZE;
+        if (parse_i64(text, &v, &end) ||
+            !(m = size ? size_unit(end) : duration_unit(end)))
+            return fail(msg, cap,
+                        size ? "'%s' is not a size (512, 10K, 4M, 1G)"
+                             : "'%s' is not a duration (1500ms, 2s, 5m, 1h)",
                         shown);
         if (mul_ok(v, m, &v))
             return fail(msg, cap, "'%s' is too large", shown);
-        break;
-    case S2R_OPT_DURATION:
-        if (parse_i64(text, &v, &end))
-            return fail(msg, cap,
-                        "'%s' is not a duration (1500ms, 2s, 5m, 1h)", shown);
-        if (!*end || !strcmp(end, "ms"))
-            m = 1;
-        else if (!strcmp(end, "s"))
-            m = 1000;
-        else if (!strcmp(end, "m") || !strcmp(end, "min"))
-            m = 60000;
-        else if (!strcmp(end, "h"))
-            m = 3600000;
-        else if (!strcmp(end, "d"))
-            m = 86400000;
-        else
-            return fail(msg, cap,
-                        "'%s' is not a duration (1500ms, 2s, 5m, 1h)", shown);
-        if (mul_ok(v, m, &v))
-            return fail(msg, cap, "'%s' is too large", shown);
-        break;
-    default:
-        return fail(msg, cap, "unknown option type %u", o->type);
     }
     if (bounded(o) && (v < o->min || v > o->max))
         return fail(msg, cap, "%s is outside %lld..%lld%s", shown,
@@ -188,6 +196,32 @@ int s2r_option_parse(const s2r_option *o, const char *text, s2r_optval *out,
                                                   : "");
     out->i = v;
     return S2R_OK;
+}
+
+int s2r_option_parse(const s2r_option *o, const char *text, s2r_optval *out,
+                     char *msg, size_t cap)
+{
+    memset(out, 0, sizeof(*out));
+    const int secret = (o->flags & S2R_OPT_F_SECRET) != 0;
+    const char *shown = secret ? S2R_REDACTED : text;
+    switch (o->type) {
+    case S2R_OPT_STRING:
+    case S2R_OPT_LIST:
+        out->s = text;
+        return S2R_OK;
+    case S2R_OPT_ENUM:
+        return parse_enum(o, text, shown, out, msg, cap);
+    case S2R_OPT_BOOL:
+        return parse_bool(text, shown, out, msg, cap);
+    case S2R_OPT_DOUBLE:
+        return parse_double(o, text, shown, out, msg, cap);
+    case S2R_OPT_INT:
+    case S2R_OPT_SIZE:
+    case S2R_OPT_DURATION:
+        return parse_integer(o, text, shown, out, msg, cap);
+    default:
+        return fail(msg, cap, "unknown option type %u", o->type);
+    }
 }
 
 /* size and alignment of the C type bound for an option type */
@@ -420,27 +454,28 @@ static int reserved_key(const char *const *reserved, const char *k)
     return 0;
 }
 
-int s2r_options_apply(const s2r_option *opts, uint32_t config_size,
-                      const s2r_ini_section *sec, const char *file,
-                      const char *owner, const char *const *reserved,
-                      s2r_diags *diags, s2r_binding **out)
+/* A new binding owning config_size zeroed bytes. */
+static int binding_new(uint32_t config_size, s2r_binding **out)
 {
-    const size_t errors_before = s2r_diags_count(diags, S2R_SEV_ERROR);
-    s2r_binding *b = NULL;
-    int rc = S2R_OK;
-    if (out) {
-        *out = NULL;
-        b = calloc(1, sizeof(*b));
-        if (!b)
-            return S2R_ENOMEM;
-        if (config_size && !(b->config = calloc(1, config_size))) {
-            free(b);
-            return S2R_ENOMEM;
-        }
+    s2r_binding *b = calloc(1, sizeof(*b));
+    if (!b)
+        return S2R_ENOMEM;
+    if (config_size && !(b->config = calloc(1, config_size))) {
+        free(b);
+        return S2R_ENOMEM;
     }
-    char why[300];
+    *out = b;
+    return S2R_OK;
+}
+
+/* An error for every key of @p sec that no option of @p opts names. */
+static void report_unknown_keys(const s2r_option *opts,
+                                const s2r_ini_section *sec, const char *file,
+                                const char *owner,
+                                const char *const *reserved,
+                                s2r_diags *diags)
+{
     const char *sname = sec ? sec->name : "?";
-    /* keys present in the section */
     for (size_t i = 0; sec && i < sec->n; i++) {
         const s2r_ini_entry *e = &sec->v[i];
         if (reserved_key(reserved, e->key))
@@ -454,91 +489,127 @@ int s2r_options_apply(const s2r_option *opts, uint32_t config_size,
                           keys);
         }
     }
-    /* every option of the table */
-    for (size_t i = 0; opts && opts[i].name; i++) {
-        const s2r_option *o = &opts[i];
-        const s2r_ini_entry *e = sec ? s2r_ini_entry_find(sec, o->name) : NULL;
-        const char *text = e ? e->value : o->default_value;
-        int line = e ? e->line : (sec ? sec->line : 0);
-        if (e && (o->flags & S2R_OPT_F_DEPRECATED))
-            s2r_diags_add(diags, S2R_SEV_WARNING, file, line, o->name,
-                          "[%s] %s: deprecated: %s", sname, o->name,
-                          o->description);
-        if (!text) {
-            if (o->flags & S2R_OPT_F_REQUIRED)
-                s2r_diags_add(diags, S2R_SEV_ERROR, file, line, o->name,
-                              "[%s] missing required key '%s' (%s)", sname,
-                              o->name, o->description);
-            continue;
-        }
-        char *value = NULL;
-        if (o->flags & S2R_OPT_F_SECRET) {
-            if (s2r_secret_is_ref(text)) {
-                s2r_error err = {0};
-                int src = s2r_secret_resolve(text, &value, &err);
-                if (src == S2R_ENOMEM) {
-                    rc = S2R_ENOMEM;
-                    goto done;
-                }
-                if (src != S2R_OK) {
-                    s2r_diags_add(diags, S2R_SEV_ERROR, file, line, o->name,
-                                  "[%s] %s: %s", sname, o->name,
-                                  err.message);
-                    continue;
-                }
-            } else {
-                s2r_diags_add(diags, S2R_SEV_WARNING, file, line, o->name,
-                              "[%s] %s: secret written in the file; prefer "
-                              "env:NAME or file:PATH", sname, o->name);
-                value = strdup(text);
-            }
-        } else {
-            value = strdup(text);
-        }
-        if (!value) {
-            rc = S2R_ENOMEM;
-            goto done;
-        }
-        s2r_optval v;
-        if (s2r_option_parse(o, value, &v, why, sizeof(why)) != S2R_OK) {
+}
+
+/* Release a value of option @p o (a secret is wiped first). */
+static void value_free(const s2r_option *o, char *value)
+{
+    if (o->flags & S2R_OPT_F_SECRET)
+        s2r_secret_free(value);
+    else
+        free(value);
+}
+
+/* The value option @p o gets from @p text: a SECRET reference resolved
+ * (a secret written in the file is kept, with a warning), anything else
+ * copied. @return S2R_OK (*value_out malloc'd), S2R_EINVAL (reported),
+ * S2R_ENOMEM. */
+static int option_value(const s2r_option *o, const char *text,
+                        const char *sname, const char *file, int line,
+                        s2r_diags *diags, char **value_out)
+{
+    char *value = NULL;
+    *value_out = NULL;
+    if ((o->flags & S2R_OPT_F_SECRET) && s2r_secret_is_ref(text)) {
+        s2r_error err = {0};
+        int src = s2r_secret_resolve(text, &value, &err);
+        if (src == S2R_ENOMEM)
+            return S2R_ENOMEM;
+        if (src != S2R_OK) {
             s2r_diags_add(diags, S2R_SEV_ERROR, file, line, o->name,
-                          "[%s] %s: %s%s", sname, o->name, why,
-                          e ? "" : " (the plugin's default)");
-            if (o->flags & S2R_OPT_F_SECRET)
-                s2r_secret_free(value);
-            else
-                free(value);
-            continue;
+                          "[%s] %s: %s", sname, o->name, err.message);
+            return S2R_EINVAL;
         }
-        if (!b) {
-            if (o->flags & S2R_OPT_F_SECRET)
-                s2r_secret_free(value);
-            else
-                free(value);
-            continue;
-        }
-        if (own(b, value)) {
-            rc = S2R_ENOMEM;
-            goto done;
-        }
-        if (o->flags & S2R_OPT_F_SECRET) {
-            const char **ns = realloc(b->secrets,
-                                      (b->n_secrets + 1) * sizeof(*ns));
-            if (!ns) {
-                rc = S2R_ENOMEM;
-                goto done;
-            }
-            b->secrets = ns;
-            b->secrets[b->n_secrets++] = value;
-        }
-        if (bind_one(b, o, value, &v)) {
-            rc = S2R_ENOMEM;
-            goto done;
-        }
+    } else {
+        if (o->flags & S2R_OPT_F_SECRET)
+            s2r_diags_add(diags, S2R_SEV_WARNING, file, line, o->name,
+                          "[%s] %s: secret written in the file; prefer "
+                          "env:NAME or file:PATH", sname, o->name);
+        value = strdup(text);
     }
-    if (s2r_diags_count(diags, S2R_SEV_ERROR) > errors_before)
+    if (!value)
+        return S2R_ENOMEM;
+    *value_out = value;
+    return S2R_OK;
+}
+
+/* Keep @p value in @p b (owned; a SECRET also in the redaction list) and
+ * bind it into the config struct. @return S2R_OK or S2R_ENOMEM. */
+static int binding_keep(s2r_binding *b, const s2r_option *o, char *value,
+                        const s2r_optval *v)
+{
+    if (own(b, value))
+        return S2R_ENOMEM;
+    if (o->flags & S2R_OPT_F_SECRET) {
+        const char **ns = realloc(b->secrets,
+                                  (b->n_secrets + 1) * sizeof(*ns));
+        if (!ns)
+            return S2R_ENOMEM;
+        b->secrets = ns;
+        b->secrets[b->n_secrets++] = value;
+    }
+    return bind_one(b, o, value, v) ? S2R_ENOMEM : S2R_OK;
+}
+
+/* Validate option @p o of the table against @p sec (its key, else its
+ * default) and bind it into @p b (may be NULL: validate only). Problems
+ * go to @p diags. @return S2R_OK or S2R_ENOMEM. */
+static int apply_option(const s2r_option *o, const s2r_ini_section *sec,
+                        const char *file, s2r_binding *b, s2r_diags *diags)
+{
+    const char *sname = sec ? sec->name : "?";
+    const s2r_ini_entry *e = sec ? s2r_ini_entry_find(sec, o->name) : NULL;
+    const char *text = e ? e->value : o->default_value;
+    int line = e ? e->line : (sec ? sec->line : 0);
+    if (e && (o->flags & S2R_OPT_F_DEPRECATED))
+        s2r_diags_add(diags, S2R_SEV_WARNING, file, line, o->name,
+                      "[%s] %s: deprecated: %s", sname, o->name,
+                      o->description);
+    if (!text) {
+        if (o->flags & S2R_OPT_F_REQUIRED)
+            s2r_diags_add(diags, S2R_SEV_ERROR, file, line, o->name,
+                          "[%s] missing required key '%s' (%s)", sname,
+                          o->name, o->description);
+        return S2R_OK;
+    }
+    char *value = NULL;
+    int rc = option_value(o, text, sname, file, line, diags, &value);
+    if (rc != S2R_OK)
+        return rc == S2R_ENOMEM ? rc : S2R_OK;
+    s2r_optval v;
+    char why[300];
+    if (s2r_option_parse(o, value, &v, why, sizeof(why)) != S2R_OK) {
+        s2r_diags_add(diags, S2R_SEV_ERROR, file, line, o->name,
+                      "[%s] %s: %s%s", sname, o->name, why,
+                      e ? "" : " (the plugin's default)");
+        value_free(o, value);
+        return S2R_OK;
+    }
+    if (!b) {
+        value_free(o, value);
+        return S2R_OK;
+    }
+    return binding_keep(b, o, value, &v);
+}
+
+int s2r_options_apply(const s2r_option *opts, uint32_t config_size,
+                      const s2r_ini_section *sec, const char *file,
+                      const char *owner, const char *const *reserved,
+                      s2r_diags *diags, s2r_binding **out)
+{
+    const size_t errors_before = s2r_diags_count(diags, S2R_SEV_ERROR);
+    s2r_binding *b = NULL;
+    if (out) {
+        *out = NULL;
+        if (binding_new(config_size, &b) != S2R_OK)
+            return S2R_ENOMEM;
+    }
+    report_unknown_keys(opts, sec, file, owner, reserved, diags);
+    int rc = S2R_OK;
+    for (size_t i = 0; opts && opts[i].name && rc == S2R_OK; i++)
+        rc = apply_option(&opts[i], sec, file, b, diags);
+    if (rc == S2R_OK && s2r_diags_count(diags, S2R_SEV_ERROR) > errors_before)
         rc = S2R_EINVAL;
-done:
     if (rc == S2R_OK && out)
         *out = b;
     else

@@ -2,7 +2,7 @@
  * host table's SHA-256 makes the key. */
 #include "cache.h"
 #include "plugin/host.h"
-#include "config/options.h"
+#include "config/config.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * configured directories and the checks of plugin.h's descriptor. */
 #include "loader.h"
 #include "host.h"
-#include "config/options.h"
+#include "config/config.h"
 
 #include <dirent.h>
 #include <dlfcn.h>

@@ -1,7 +1,7 @@
 /* registry.c: plugin instances from s2r.ini: validate all sections, then
  * create instances; lookups and serialized op calls. */
 #include "registry.h"
-#include "config/options.h"
+#include "config/config.h"
 #include "base/base.h"
 
 #include <pthread.h>

@@ -49,7 +49,6 @@
 #include <s2r/s2r.h>
 #include "config/config.h"
 #include "plugin/host.h"
-#include "config/options.h"
 #include "plugin/registry.h"
 
 /** Defaults. */

@@ -36,7 +36,6 @@
 #include <s2r/s2r.h>
 #include "config/config.h"
 #include "handler.h"
-#include "config/options.h"
 
 typedef struct s2r_server s2r_server;
 

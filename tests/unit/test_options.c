@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/options.h"
+#include "config/config.h"
 
 #define assert_has(hay, needle)                                          \
     do {                                                                 \
