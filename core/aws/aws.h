@@ -1,9 +1,12 @@
-/* sigv4.h: AWS Signature Version 4 and AWS credentials (private).
+/* aws.h: core/aws, layer 2: AWS request signing, no network.
+ * Owns: the SigV4 algorithm (sigv4.c), the AWS credential chain.
+ * Uses: core/base and include/s2r; OpenSSL, inih.
  *
- * The signer behind the host table slot s2r_host.aws_sigv4_sign (see
- * s2r_sigv4_sign() in host.h), used by the bedrock and ratelimit-dynamodb
- * plugins. Crypto is OpenSSL (SHA-256, HMAC-SHA256); URLs are split by
- * libcurl's URL API; nothing here talks to the network.
+ * The signer behind the host table slot s2r_host.aws_sigv4_sign (that slot,
+ * s2r_sigv4_sign(), lives with the host table in core/plugin), used by the
+ * bedrock and ratelimit-dynamodb plugins. Crypto is OpenSSL (SHA-256,
+ * HMAC-SHA256); credentials.c reads the shared files with inih; nothing
+ * here talks to the network.
  *
  * The algorithm, as AWS documents it ("Create a signed AWS API request")
  * and as the AWS SigV4 test suite checks it:
@@ -53,13 +56,15 @@
  *
  * Thread-safety: every function is reentrant (no global state).
  */
-#ifndef S2R_SIGV4_H
-#define S2R_SIGV4_H
+#ifndef S2R_AWS_H
+#define S2R_AWS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <s2r/plugin.h>
+
+#include "base/base.h"
 
 /** The one algorithm name of SigV4. */
 #define S2R_SIGV4_ALGORITHM "AWS4-HMAC-SHA256"

@@ -1,12 +1,7 @@
-/* sigv4.c: AWS Signature Version 4 on OpenSSL, AWS credentials from the
- * environment and the shared files, and the host table's aws_sigv4_sign
- * slot. See sigv4.h for the algorithm and the rules. */
+/* sigv4.c: AWS Signature Version 4 on OpenSSL. See aws.h for the
+ * algorithm and the rules. */
 #include "aws.h"
-#include <s2r/s2r.h>
-#include "plugin/host.h"
 
-#include <curl/curl.h>
-#include <ini.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -474,12 +469,12 @@ static int signing_key(const s2r_sigv4_options *opt, const char *date8,
     return ok;
 }
 
-int s2r_sigv4_compute(const s2r_sigv4_request *req,
-                      const s2r_sigv4_options *opt, s2r_sigv4_result *out,
-                      s2r_error *err)
+/* The request and options are complete and well-formed (per the SigV4
+ * signing rules: region, service and key id become scope fields). */
+static int check_request(const s2r_sigv4_request *req,
+                         const s2r_sigv4_options *opt,
+                         const s2r_sigv4_result *out, s2r_error *err)
 {
-    if (out)
-        memset(out, 0, sizeof(*out));
     if (!req || !opt || !out || !req->method || !*req->method)
         return s2r_error_set(err, S2R_EINVAL, "SigV4: no request or method");
     if (!opt->region || !*opt->region || !opt->service || !*opt->service)
@@ -500,523 +495,224 @@ int s2r_sigv4_compute(const s2r_sigv4_request *req,
     if (opt->presign && (opt->expires_s < 1 || opt->expires_s > 604800))
         return s2r_error_set(err, S2R_EINVAL,
                        "SigV4: X-Amz-Expires must be 1..604800 seconds");
+    return S2R_OK;
+}
 
-    /* time */
+/* What one signing builds on the way (freed by work_free()). */
+typedef struct sigv4_work {
+    hlist hl;
+    qlist ql;
+    char *curi, *cquery, *chdrs, *scope;
+    char date8[9];
+    uint8_t key[32];
+    int have_key;
+    int with_token; /* the session token is signed */
+} sigv4_work;
+
+static void work_free(sigv4_work *w)
+{
+    if (w->have_key)
+        OPENSSL_cleanse(w->key, sizeof(w->key));
+    hlist_free(&w->hl);
+    qlist_free(&w->ql);
+    free(w->curi);
+    free(w->cquery);
+    free(w->chdrs);
+    free(w->scope);
+}
+
+/* X-Amz-Date, the date of the scope and the payload hash. */
+static int stamp(sigv4_work *w, const s2r_sigv4_request *req,
+                 const s2r_sigv4_options *opt, s2r_sigv4_result *out,
+                 s2r_error *err)
+{
     time_t t = (time_t)opt->now_unix_s;
     struct tm tm;
     if (!gmtime_r(&t, &tm) ||
         strftime(out->amz_date, sizeof(out->amz_date), "%Y%m%dT%H%M%SZ",
                  &tm) != 16)
         return s2r_error_set(err, S2R_EINVAL, "SigV4: signing time out of range");
-    char date8[9];
-    memcpy(date8, out->amz_date, 8);
-    date8[8] = '\0';
-
-    /* payload */
+    memcpy(w->date8, out->amz_date, 8);
+    w->date8[8] = '\0';
     uint8_t digest[32];
     static const uint8_t empty = 0;
     SHA256(req->body ? req->body : (const void *)&empty,
            req->body ? req->body_len : 0, digest);
     hex_lower(digest, 32, out->payload_hash);
+    return S2R_OK;
+}
 
-    int rc = S2R_ENOMEM;
-    hlist hl = {0};
-    qlist ql = {0};
-    char *curi = NULL, *cquery = NULL, *chdrs = NULL, *scope = NULL;
-    uint8_t key[32];
-    int have_key = 0;
-
+/* The credential scope DATE/REGION/SERVICE/aws4_request and the
+ * Credential value KEYID/scope; 0 on out of memory. */
+static int scope_and_credential(sigv4_work *w, const s2r_sigv4_options *opt,
+                                s2r_sigv4_result *out)
+{
     size_t scope_len = 8 + strlen(opt->region) + strlen(opt->service) + 16;
-    scope = malloc(scope_len + 1);
-    if (!scope)
-        goto fail;
-    snprintf(scope, scope_len + 1, "%s/%s/%s/aws4_request", date8,
+    w->scope = malloc(scope_len + 1);
+    if (!w->scope)
+        return 0;
+    snprintf(w->scope, scope_len + 1, "%s/%s/%s/aws4_request", w->date8,
              opt->region, opt->service);
     size_t cred_len = strlen(opt->access_key_id) + 1 + scope_len;
     out->credential = malloc(cred_len + 1);
     if (!out->credential)
-        goto fail;
+        return 0;
     snprintf(out->credential, cred_len + 1, "%s/%s", opt->access_key_id,
-             scope);
+             w->scope);
+    return 1;
+}
 
-    /* headers to sign */
+/* The headers to sign (the caller's, then x-amz-date, the token and the
+ * payload hash unless presigning), rendered canonically. @return S2R_OK,
+ * S2R_EINVAL (a header name is no HTTP token; err set), S2R_ENOMEM. */
+static int signed_headers(sigv4_work *w, const s2r_sigv4_request *req,
+                          const s2r_sigv4_options *opt,
+                          s2r_sigv4_result *out, s2r_error *err)
+{
     for (size_t i = 0; i < req->n_headers; i++) {
-        int r = hlist_push(&hl, req->headers[i].name,
+        int r = hlist_push(&w->hl, req->headers[i].name,
                            req->headers[i].value);
-        if (r < 0) {
-            rc = s2r_error_set(err, S2R_EINVAL,
+        if (r < 0)
+            return s2r_error_set(err, S2R_EINVAL,
                          "SigV4: header name '%.64s' is not an HTTP token",
                          req->headers[i].name);
-            goto fail;
-        }
         if (r == 0)
-            goto fail;
+            return S2R_ENOMEM;
     }
-    int with_token = opt->session_token && *opt->session_token &&
-                     !opt->omit_session_token;
     if (!opt->presign) {
-        if (hlist_push(&hl, "x-amz-date", out->amz_date) != 1)
-            goto fail;
-        if (with_token &&
-            hlist_push(&hl, "x-amz-security-token", opt->session_token) != 1)
-            goto fail;
+        if (hlist_push(&w->hl, "x-amz-date", out->amz_date) != 1)
+            return S2R_ENOMEM;
+        if (w->with_token &&
+            hlist_push(&w->hl, "x-amz-security-token", opt->session_token) != 1)
+            return S2R_ENOMEM;
         if (opt->sign_content_sha256 &&
-            hlist_push(&hl, "x-amz-content-sha256", out->payload_hash) != 1)
-            goto fail;
+            hlist_push(&w->hl, "x-amz-content-sha256", out->payload_hash) != 1)
+            return S2R_ENOMEM;
     }
-    if (!hlist_render(&hl, &chdrs, &out->signed_headers))
-        goto fail;
+    if (!hlist_render(&w->hl, &w->chdrs, &out->signed_headers))
+        return S2R_ENOMEM;
+    return S2R_OK;
+}
 
-    /* query */
-    if (req->query && !qlist_parse(&ql, req->query))
-        goto fail;
+/* The canonical query (the caller's, plus the X-Amz-* parameters when
+ * presigning) and the canonical URI; 0 on out of memory. */
+static int canonical_query(sigv4_work *w, const s2r_sigv4_request *req,
+                           const s2r_sigv4_options *opt,
+                           s2r_sigv4_result *out)
+{
+    if (req->query && !qlist_parse(&w->ql, req->query))
+        return 0;
     if (opt->presign) {
         char expires[24];
         snprintf(expires, sizeof(expires), "%lld",
                  (long long)opt->expires_s);
-        if (!qlist_push_raw(&ql, "X-Amz-Algorithm", S2R_SIGV4_ALGORITHM) ||
-            !qlist_push_raw(&ql, "X-Amz-Credential", out->credential) ||
-            !qlist_push_raw(&ql, "X-Amz-Date", out->amz_date) ||
-            !qlist_push_raw(&ql, "X-Amz-Expires", expires) ||
-            !qlist_push_raw(&ql, "X-Amz-SignedHeaders", out->signed_headers))
-            goto fail;
-        if (with_token &&
-            !qlist_push_raw(&ql, "X-Amz-Security-Token", opt->session_token))
-            goto fail;
+        if (!qlist_push_raw(&w->ql, "X-Amz-Algorithm", S2R_SIGV4_ALGORITHM) ||
+            !qlist_push_raw(&w->ql, "X-Amz-Credential", out->credential) ||
+            !qlist_push_raw(&w->ql, "X-Amz-Date", out->amz_date) ||
+            !qlist_push_raw(&w->ql, "X-Amz-Expires", expires) ||
+            !qlist_push_raw(&w->ql, "X-Amz-SignedHeaders",
+                            out->signed_headers))
+            return 0;
+        if (w->with_token &&
+            !qlist_push_raw(&w->ql, "X-Amz-Security-Token",
+                            opt->session_token))
+            return 0;
     }
-    cquery = qlist_join(&ql);
-    curi = canonical_uri(req->path, opt->normalize_path);
-    if (!cquery || !curi)
-        goto fail;
+    w->cquery = qlist_join(&w->ql);
+    w->curi = canonical_uri(req->path, opt->normalize_path);
+    return w->cquery && w->curi;
+}
 
-    /* canonical request, string to sign, signature */
+/* Canonical request, string to sign and signature. @return S2R_OK,
+ * S2R_ENOMEM, S2R_ERROR (OpenSSL failed; err set). */
+static int sign(sigv4_work *w, const s2r_sigv4_request *req,
+                const s2r_sigv4_options *opt, s2r_sigv4_result *out,
+                s2r_error *err)
+{
     sbuf b;
     if (!sb_open(&b))
-        goto fail;
-    fprintf(b.f, "%s\n%s\n%s\n%s\n%s\n%s", req->method, curi, cquery, chdrs,
-            out->signed_headers, out->payload_hash);
+        return S2R_ENOMEM;
+    fprintf(b.f, "%s\n%s\n%s\n%s\n%s\n%s", req->method, w->curi, w->cquery,
+            w->chdrs, out->signed_headers, out->payload_hash);
     out->canonical_request = sb_take(&b);
     if (!out->canonical_request)
-        goto fail;
+        return S2R_ENOMEM;
+    uint8_t digest[32];
     SHA256((const uint8_t *)out->canonical_request,
            strlen(out->canonical_request), digest);
     char crhash[65];
     hex_lower(digest, 32, crhash);
     if (!sb_open(&b))
-        goto fail;
-    fprintf(b.f, "%s\n%s\n%s\n%s", S2R_SIGV4_ALGORITHM, out->amz_date, scope,
-            crhash);
+        return S2R_ENOMEM;
+    fprintf(b.f, "%s\n%s\n%s\n%s", S2R_SIGV4_ALGORITHM, out->amz_date,
+            w->scope, crhash);
     out->string_to_sign = sb_take(&b);
     if (!out->string_to_sign)
-        goto fail;
-    if (!signing_key(opt, date8, key))
-        goto crypto;
-    have_key = 1;
+        return S2R_ENOMEM;
     uint8_t sig[32];
-    if (!hmac256(key, 32, out->string_to_sign, strlen(out->string_to_sign),
+    if (!signing_key(opt, w->date8, w->key))
+        goto crypto;
+    w->have_key = 1;
+    if (!hmac256(w->key, 32, out->string_to_sign, strlen(out->string_to_sign),
                  sig))
         goto crypto;
     hex_lower(sig, 32, out->signature);
-
-    if (!sb_open(&b))
-        goto fail;
-    if (opt->presign) {
-        fprintf(b.f, "%s%sX-Amz-Signature=%s", cquery, *cquery ? "&" : "",
-                out->signature);
-        out->query = sb_take(&b);
-        if (!out->query)
-            goto fail;
-    } else {
-        fprintf(b.f, "%s Credential=%s, SignedHeaders=%s, Signature=%s",
-                S2R_SIGV4_ALGORITHM, out->credential, out->signed_headers,
-                out->signature);
-        out->authorization = sb_take(&b);
-        if (!out->authorization)
-            goto fail;
-    }
-    rc = S2R_OK;
-    goto done;
-
+    return S2R_OK;
 crypto:
-    rc = s2r_error_set(err, S2R_ERROR, "SigV4: OpenSSL HMAC-SHA256 failed");
-    goto done;
+    return s2r_error_set(err, S2R_ERROR, "SigV4: OpenSSL HMAC-SHA256 failed");
+}
+
+/* The Authorization value, or the presigned query; 0 on out of memory. */
+static int finish(const sigv4_work *w, const s2r_sigv4_options *opt,
+                  s2r_sigv4_result *out)
+{
+    sbuf b;
+    if (!sb_open(&b))
+        return 0;
+    if (opt->presign) {
+        fprintf(b.f, "%s%sX-Amz-Signature=%s", w->cquery,
+                *w->cquery ? "&" : "", out->signature);
+        out->query = sb_take(&b);
+        return out->query != NULL;
+    }
+    fprintf(b.f, "%s Credential=%s, SignedHeaders=%s, Signature=%s",
+            S2R_SIGV4_ALGORITHM, out->credential, out->signed_headers,
+            out->signature);
+    out->authorization = sb_take(&b);
+    return out->authorization != NULL;
+}
+
+int s2r_sigv4_compute(const s2r_sigv4_request *req,
+                      const s2r_sigv4_options *opt, s2r_sigv4_result *out,
+                      s2r_error *err)
+{
+    if (out)
+        memset(out, 0, sizeof(*out));
+    int rc = check_request(req, opt, out, err);
+    if (rc != S2R_OK)
+        return rc;
+    sigv4_work w = {0};
+    w.with_token = opt->session_token && *opt->session_token &&
+                   !opt->omit_session_token;
+    rc = stamp(&w, req, opt, out, err);
+    if (rc != S2R_OK)
+        return rc;
+    rc = S2R_ENOMEM;
+    if (!scope_and_credential(&w, opt, out))
+        goto fail;
+    if ((rc = signed_headers(&w, req, opt, out, err)) != S2R_OK)
+        goto fail;
+    rc = S2R_ENOMEM;
+    if (!canonical_query(&w, req, opt, out))
+        goto fail;
+    if ((rc = sign(&w, req, opt, out, err)) != S2R_OK)
+        goto fail;
+    rc = finish(&w, opt, out) ? S2R_OK : S2R_ENOMEM;
 fail:
     if (rc == S2R_ENOMEM)
         s2r_error_set(err, S2R_ENOMEM, "SigV4: out of memory");
-done:
-    if (have_key)
-        OPENSSL_cleanse(key, sizeof(key));
     if (rc != S2R_OK)
         s2r_sigv4_result_free(out);
-    hlist_free(&hl);
-    qlist_free(&ql);
-    free(curi);
-    free(cquery);
-    free(chdrs);
-    free(scope);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* credentials                                                         */
-/* ------------------------------------------------------------------ */
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        free(s);
-    }
-}
-
-void s2r_aws_credentials_free(s2r_aws_credentials *c)
-{
-    if (!c)
-        return;
-    wipe_free(c->access_key_id);
-    wipe_free(c->secret_access_key);
-    wipe_free(c->session_token);
-    memset(c, 0, sizeof(*c));
-}
-
-static const char *nonempty_env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-struct ini_find {
-    const char *section;
-    s2r_aws_credentials *out;
-    int seen;   /* the section exists */
-    int oom;
-};
-
-static int dup_into(char **dst, const char *v)
-{
-    wipe_free(*dst);
-    *dst = strdup(v);
-    return *dst != NULL;
-}
-
-static int on_ini(void *user, const char *section, const char *name,
-                  const char *value)
-{
-    struct ini_find *f = user;
-    if (strcmp(section, f->section) != 0)
-        return 1;
-    f->seen = 1;
-    if (!name)
-        return 1; /* section header (INI_CALL_HANDLER_ON_NEW_SECTION) */
-    char **dst = NULL;
-    if (strcasecmp(name, "aws_access_key_id") == 0)
-        dst = &f->out->access_key_id;
-    else if (strcasecmp(name, "aws_secret_access_key") == 0)
-        dst = &f->out->secret_access_key;
-    else if (strcasecmp(name, "aws_session_token") == 0 ||
-             (strcasecmp(name, "aws_security_token") == 0 &&
-              !f->out->session_token))
-        dst = &f->out->session_token;
-    if (dst && *value && !dup_into(dst, value))
-        f->oom = 1;
-    return 1;
-}
-
-/* Read @p section of @p path. 1 found (both keys), 0 not there, -1 error
- * (err set). */
-static int creds_from_file(const char *path, const char *section,
-                           const char *label, s2r_aws_credentials *out,
-                           s2r_error *err)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return 0;
-    s2r_aws_credentials c = {0};
-    struct ini_find f = {section, &c, 0, 0};
-    int r = ini_parse_file(fp, on_ini, &f);
-    fclose(fp);
-    if (f.oom) {
-        s2r_aws_credentials_free(&c);
-        s2r_error_set(err, S2R_ENOMEM, "out of memory reading %s", path);
-        return -1;
-    }
-    if (r != 0 && !c.access_key_id) {
-        s2r_aws_credentials_free(&c);
-        s2r_error_set(err, S2R_EINVAL, "%s: line %d: not an INI line", path, r);
-        return -1;
-    }
-    if (!c.access_key_id && !c.secret_access_key) {
-        s2r_aws_credentials_free(&c);
-        return 0;
-    }
-    if (!c.access_key_id || !c.secret_access_key) {
-        s2r_aws_credentials_free(&c);
-        s2r_error_set(err, S2R_EINVAL,
-                "%s: profile [%s] has %s but not %s", path, label,
-                c.access_key_id ? "aws_access_key_id"
-                                : "aws_secret_access_key",
-                c.access_key_id ? "aws_secret_access_key"
-                                : "aws_access_key_id");
-        return -1;
-    }
-    *out = c;
-    snprintf(out->source, sizeof(out->source), "%s [%s]", path, label);
-    return 1;
-}
-
-int s2r_aws_credentials_load(s2r_aws_credentials *out, const char *profile,
-                             s2r_error *err)
-{
-    if (!out)
-        return s2r_error_set(err, S2R_EINVAL, "no output for AWS credentials");
-    memset(out, 0, sizeof(*out));
-    int explicit_profile = profile && *profile;
-    if (!explicit_profile) {
-        const char *ak = nonempty_env("AWS_ACCESS_KEY_ID");
-        const char *sk = nonempty_env("AWS_SECRET_ACCESS_KEY");
-        const char *tok = nonempty_env("AWS_SESSION_TOKEN");
-        if (!tok)
-            tok = nonempty_env("AWS_SECURITY_TOKEN");
-        if (ak && sk) {
-            out->access_key_id = strdup(ak);
-            out->secret_access_key = strdup(sk);
-            out->session_token = tok ? strdup(tok) : NULL;
-            if (!out->access_key_id || !out->secret_access_key ||
-                (tok && !out->session_token)) {
-                s2r_aws_credentials_free(out);
-                return s2r_error_set(err, S2R_ENOMEM, "out of memory");
-            }
-            snprintf(out->source, sizeof(out->source), "environment");
-            return S2R_OK;
-        }
-        if (ak || sk)
-            return s2r_error_set(err, S2R_EINVAL,
-                           "%s is set but %s is not",
-                           ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                           ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
-        profile = nonempty_env("AWS_PROFILE");
-        if (!profile)
-            profile = nonempty_env("AWS_DEFAULT_PROFILE");
-        if (!profile)
-            profile = "default";
-    }
-    const char *home = nonempty_env("HOME");
-    char cred_path[1024], conf_path[1024];
-    const char *p = nonempty_env("AWS_SHARED_CREDENTIALS_FILE");
-    if (p)
-        snprintf(cred_path, sizeof(cred_path), "%s", p);
-    else
-        snprintf(cred_path, sizeof(cred_path), "%s/.aws/credentials",
-                 home ? home : "");
-    p = nonempty_env("AWS_CONFIG_FILE");
-    if (p)
-        snprintf(conf_path, sizeof(conf_path), "%s", p);
-    else
-        snprintf(conf_path, sizeof(conf_path), "%s/.aws/config",
-                 home ? home : "");
-
-    int r = creds_from_file(cred_path, profile, profile, out, err);
-    if (r != 0)
-        return r > 0 ? S2R_OK : err ? err->code : S2R_EINVAL;
-    char section[256];
-    if (strcmp(profile, "default") == 0)
-        snprintf(section, sizeof(section), "default");
-    else
-        snprintf(section, sizeof(section), "profile %s", profile);
-    r = creds_from_file(conf_path, section, profile, out, err);
-    if (r != 0)
-        return r > 0 ? S2R_OK : err ? err->code : S2R_EINVAL;
-    return s2r_error_set(err, S2R_ENOTFOUND,
-                   "no AWS credentials: set AWS_ACCESS_KEY_ID and "
-                   "AWS_SECRET_ACCESS_KEY, or add profile [%s] to %s "
-                   "(AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)",
-                   profile, cred_path);
-}
-
-/* ------------------------------------------------------------------ */
-/* the host table slot                                                 */
-/* ------------------------------------------------------------------ */
-
-/* headers never signed: hop-by-hop or rewritten on the way, or ours */
-static int skip_header(const char *name)
-{
-    static const char *const skip[] = {
-        "authorization", "user-agent", "expect", "x-amzn-trace-id",
-        "content-length", "transfer-encoding", "connection",
-        "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", NULL};
-    for (size_t i = 0; skip[i]; i++)
-        if (strcasecmp(name, skip[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static int put_header(s2r_header_out *h, uint32_t max, uint32_t *n,
-                      const char *name, const char *value)
-{
-    if (*n >= max || strlen(name) >= S2R_HEADER_NAME_MAX ||
-        strlen(value) >= S2R_HEADER_VALUE_MAX)
-        return 0;
-    snprintf(h[*n].name, sizeof(h[*n].name), "%s", name);
-    snprintf(h[*n].value, sizeof(h[*n].value), "%s", value);
-    (*n)++;
-    return 1;
-}
-
-/* Split @p url with libcurl's URL parser (what the transfer will use):
- * Host header value (default port dropped), path as sent, query. */
-static int split_url(const char *url, char **host_out, char **path_out,
-                     char **query_out, s2r_error *err)
-{
-    *host_out = *path_out = *query_out = NULL;
-    CURLU *u = curl_url();
-    if (!u)
-        return s2r_error_set(err, S2R_ENOMEM, "out of memory");
-    char *scheme = NULL, *host = NULL, *port = NULL;
-    int rc = S2R_OK;
-    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
-    if (uc != CURLUE_OK) {
-        rc = s2r_error_set(err, S2R_EINVAL, "SigV4: cannot parse the URL: %s",
-                     curl_url_strerror(uc));
-        goto out;
-    }
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = s2r_error_set(err, S2R_EINVAL, "SigV4: the URL has no host");
-        goto out;
-    }
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
-        port = NULL; /* none given */
-    if (port && ((strcasecmp(scheme, "http") == 0 && strcmp(port, "80") == 0) ||
-                 (strcasecmp(scheme, "https") == 0 &&
-                  strcmp(port, "443") == 0))) {
-        curl_free(port);
-        port = NULL;
-    }
-    size_t hl = strlen(host) + (port ? strlen(port) + 1 : 0) + 1;
-    *host_out = malloc(hl);
-    char *path = NULL, *query = NULL;
-    if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
-        path = NULL;
-    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
-        query = NULL;
-    *path_out = strdup(path ? path : "/");
-    *query_out = query ? strdup(query) : NULL;
-    curl_free(path);
-    curl_free(query);
-    if (!*host_out || !*path_out || (query && !*query_out)) {
-        free(*host_out);
-        free(*path_out);
-        free(*query_out);
-        *host_out = *path_out = *query_out = NULL;
-        rc = s2r_error_set(err, S2R_ENOMEM, "out of memory");
-        goto out;
-    }
-    snprintf(*host_out, hl, "%s%s%s", host, port ? ":" : "",
-             port ? port : "");
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    return rc;
-}
-
-int s2r_sigv4_sign(const s2r_instance_ctx *ctx, const s2r_sigv4_params *params,
-                   const s2r_http_request *req, s2r_header_out *headers_out,
-                   uint32_t max_headers, uint32_t *n_out, s2r_error *err)
-{
-    (void)ctx;
-    if (n_out)
-        *n_out = 0;
-    if (!params || !req || !n_out || (!headers_out && max_headers) ||
-        params->struct_size < offsetof(s2r_sigv4_params, now_unix_s) +
-                                  sizeof(params->now_unix_s) ||
-        req->struct_size < offsetof(s2r_http_request, body_len) +
-                               sizeof(req->body_len) || !req->url)
-        return s2r_error_set(err, S2R_EINVAL,
-                       "aws_sigv4_sign: missing parameters, request or URL");
-    s2r_aws_credentials creds = {0};
-    const char *ak = params->access_key_id, *sk = params->secret_access_key;
-    const char *tok = params->session_token;
-    if (!ak || !*ak) {
-        /* no key given: the default chain (environment, shared files) */
-        int rc = s2r_aws_credentials_load(&creds, NULL, err);
-        if (rc != S2R_OK)
-            return rc;
-        ak = creds.access_key_id;
-        sk = creds.secret_access_key;
-        tok = creds.session_token;
-    }
-    char *host = NULL, *path = NULL, *query = NULL;
-    s2r_header *hv = NULL;
-    s2r_sigv4_result res = {0};
-    int rc = split_url(req->url, &host, &path, &query, err);
-    if (rc != S2R_OK)
-        goto out;
-    hv = calloc((size_t)req->n_headers + 1, sizeof(*hv));
-    if (!hv) {
-        rc = s2r_error_set(err, S2R_ENOMEM, "out of memory");
-        goto out;
-    }
-    size_t nh = 0;
-    int have_host = 0;
-    for (uint32_t i = 0; i < req->n_headers && req->headers; i++) {
-        const s2r_header *h = &req->headers[i];
-        if (!h->name || skip_header(h->name))
-            continue;
-        if (strcasecmp(h->name, "host") == 0)
-            have_host = 1;
-        hv[nh].name = h->name;
-        hv[nh].value = h->value ? h->value : "";
-        nh++;
-    }
-    if (!have_host) {
-        hv[nh].name = "host";
-        hv[nh].value = host;
-        nh++;
-    }
-    const char *method = req->method ? req->method
-                                     : (req->body ? "POST" : "GET");
-    s2r_sigv4_request sr = {method, path, query, hv, nh, req->body,
-                            req->body ? req->body_len : 0};
-    s2r_sigv4_options so = {0};
-    so.region = params->region;
-    so.service = params->service;
-    so.access_key_id = ak;
-    so.secret_access_key = sk;
-    so.session_token = tok;
-    so.now_unix_s = params->now_unix_s ? params->now_unix_s
-                                       : (int64_t)time(NULL);
-    so.normalize_path = strcmp(params->service ? params->service : "",
-                               "s3") != 0;
-    so.sign_content_sha256 = 1;
-    rc = s2r_sigv4_compute(&sr, &so, &res, err);
-    if (rc != S2R_OK)
-        goto out;
-    uint32_t n = 0;
-    if (!put_header(headers_out, max_headers, &n, "X-Amz-Date",
-                    res.amz_date) ||
-        !put_header(headers_out, max_headers, &n, "X-Amz-Content-Sha256",
-                    res.payload_hash) ||
-        (tok && *tok &&
-         !put_header(headers_out, max_headers, &n, "X-Amz-Security-Token",
-                     tok)) ||
-        !put_header(headers_out, max_headers, &n, "Authorization",
-                    res.authorization)) {
-        if (headers_out && max_headers)
-            OPENSSL_cleanse(headers_out, sizeof(*headers_out) * max_headers);
-        rc = s2r_error_set(err, S2R_ETOOBIG,
-                     "aws_sigv4_sign: %u header slots are not enough "
-                     "(need %d)", max_headers, tok && *tok ? 4 : 3);
-        goto out;
-    }
-    *n_out = n;
-out:
-    s2r_sigv4_result_free(&res);
-    free(hv);
-    free(host);
-    free(path);
-    free(query);
-    s2r_aws_credentials_free(&creds);
+    work_free(&w);
     return rc;
 }

@@ -458,22 +458,6 @@ static void h_hex_encode(const void *data, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-#ifndef S2R_HAVE_SIGV4
-int s2r_sigv4_sign(const s2r_instance_ctx *ctx, const s2r_sigv4_params *params,
-                   const s2r_http_request *req, s2r_header_out *headers_out,
-                   uint32_t max_headers, uint32_t *n_out, s2r_error *err)
-{
-    (void)params;
-    (void)req;
-    (void)headers_out;
-    (void)max_headers;
-    if (n_out)
-        *n_out = 0;
-    return h_error_set(ctx, err, S2R_EUNSUPPORTED,
-                       "this s2r build has no AWS SigV4 signer");
-}
-#endif
-
 /* ------------------------------------------------------------------ */
 /* JSON, clocks, secrets, instance                                     */
 /* ------------------------------------------------------------------ */

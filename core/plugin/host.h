@@ -39,10 +39,14 @@ void s2r_host_logf(const s2r_instance_ctx *ctx, int32_t level,
 int32_t s2r_log_level_from_name(const char *name);
 
 /**
- * SigV4 signing, implemented in core/src/sigv4.c (AWS issue). When that
- * file exists CMake defines S2R_HAVE_SIGV4 for host.c and the host table
- * slot aws_sigv4_sign calls this function; until then the slot returns
- * S2R_EUNSUPPORTED. Same contract as s2r_host.aws_sigv4_sign.
+ * The host table slot aws_sigv4_sign (host_sigv4.c): @p req signed with
+ * AWS SigV4 (core/aws) for params->region and params->service; the keys
+ * are the params' or, when params->access_key_id is empty, the AWS
+ * default chain's. Same contract as s2r_host.aws_sigv4_sign in plugin.h:
+ * X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token (temporary keys)
+ * and Authorization into @p headers_out (@p max_headers slots, the count
+ * in *@p n_out). @return S2R_OK, S2R_EINVAL, S2R_ENOTFOUND (no
+ * credentials), S2R_ETOOBIG (too few slots), S2R_ENOMEM.
  */
 int s2r_sigv4_sign(const s2r_instance_ctx *ctx, const s2r_sigv4_params *params,
                    const s2r_http_request *req, s2r_header_out *headers_out,
