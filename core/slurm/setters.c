@@ -1,0 +1,395 @@
+/* setters.c: what each sbatch option does with its value in a batch
+ * script (per sbatch(1) and src/common/slurm_opt.c): strict value checks,
+ * last occurrence wins, the effective directive list. See parse_state.h. */
+#include "slurm.h"
+#include "parse_state.h"
+
+#include "base/base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A positive integer value (per sbatch's parse_int): true and *n set, or
+ * false after reporting "Invalid numeric value" for the option. */
+static bool posint(s2r_slurm__state *st, int line, const char *name,
+                   const char *v, int64_t *n)
+{
+    if (s2r_slurm__parse_int(v, true, n) == 0)
+        return true;
+    s2r_slurm__perr(st, line, name, v, "Invalid numeric value \"%s\" for --%s",
+                    v, name);
+    return false;
+}
+
+/* Record an effective option: last occurrence wins, first-seen order. */
+static int record(s2r_slurm__state *st, const char *name, const char *value,
+                  int line)
+{
+    s2r_job *job = st->job;
+    for (size_t i = 0; i < job->n_directives; i++) {
+        s2r_directive *dv = &job->directives[i];
+        if (strcmp(dv->name, name) == 0) {
+            char *v = value ? strdup(value) : NULL;
+            if (value && !v)
+                return S2R_ENOMEM;
+            free(dv->value);
+            dv->value = v;
+            dv->line = line;
+            return 0;
+        }
+    }
+    if ((job->n_directives & (job->n_directives - 1)) == 0) {
+        size_t cap = job->n_directives ? job->n_directives * 2 : 8;
+        if (cap < 8)
+            cap = 8;
+        s2r_directive *nv = realloc(job->directives, cap * sizeof(*nv));
+        if (!nv)
+            return S2R_ENOMEM;
+        job->directives = nv;
+    }
+    s2r_directive *dv = &job->directives[job->n_directives];
+    dv->name = strdup(name);
+    dv->value = value ? strdup(value) : NULL;
+    dv->line = line;
+    if (!dv->name || (value && !dv->value)) {
+        free(dv->name);
+        free(dv->value);
+        return S2R_ENOMEM;
+    }
+    job->n_directives++;
+    return 0;
+}
+
+static int set_str(char **field, const char *value)
+{
+    char *v = strdup(value);
+    if (!v)
+        return S2R_ENOMEM;
+    free(*field);
+    *field = v;
+    return 0;
+}
+
+static void set_gpu_req(s2r_slurm__state *st, gpu_req *g, const char *opt,
+                        const char *v, int line, bool gres)
+{
+    int64_t n;
+    const char *t;
+    size_t tl;
+    int rc = gres ? s2r_slurm__parse_gres(v, &n, &t, &tl)
+                  : s2r_slurm__parse_gpu_spec(v, &n, &t, &tl);
+    if (rc != 0) {
+        s2r_slurm__perr(st, line, opt, v,
+                        gres ? "Invalid --gres specification '%s': expected "
+                        "name[:type][:count][,...], e.g. gpu:a100:2"
+                        : "Invalid --%s specification '%s': expected "
+                        "[type:]count[,...], e.g. a100:2",
+                        gres ? v : opt, gres ? "" : v);
+        return;
+    }
+    g->set = true;
+    g->line = line;
+    g->count = n;
+    g->type = t;
+    g->type_len = tl;
+}
+
+/* --container-image (pyxis): the enroot reference as an OCI one. */
+static int set_container_image(s2r_job *job, const char *v)
+{
+    char *img = s2r_slurm__image_to_oci(v);
+    if (!img)
+        return S2R_ENOMEM;
+    free(job->container_image);
+    job->container_image = img;
+    return 0;
+}
+
+/* -a/--array: the index list replaces an earlier one. */
+static int set_array(s2r_slurm__state *st, const char *name, const char *v,
+                     int line)
+{
+    s2r_job *job = st->job;
+    s2r_array a;
+    int rc = s2r_slurm__parse_array(v, &a);
+    if (rc == S2R_ENOMEM)
+        return rc;
+    if (rc != 0) {
+        s2r_slurm__perr(st, line, name, v,
+             "Invalid job array specification '%s': expected N, N-M or "
+             "N-M:S (0 <= N <= M < %d, S >= 1), comma-separated, with "
+             "an optional %%K throttle",
+             v, S2R_SLURM_MAX_ARRAY_SIZE);
+        return 0;
+    }
+    s2r_array *pa = job->array ? job->array : malloc(sizeof(*pa));
+    if (!pa) {
+        free(a.indices);
+        return S2R_ENOMEM;
+    }
+    if (job->array)
+        free(job->array->indices);
+    *pa = a;
+    job->array = pa;
+    return 0;
+}
+
+/* -c/--cpus-per-task and --cpus-per-gpu: positive counts (cores). */
+static void set_cpus(s2r_slurm__state *st, const s2r_slurm_option *o,
+                     const char *v, int line)
+{
+    int64_t n;
+    if (o->kind == S2R_SLURM_K_CPUS_PER_GPU) {
+        if (!posint(st, line, o->name, v, &n))
+            return;
+        st->job->cpus_per_gpu = n;
+        st->cpg_set = true;
+        st->cpg_line = line;
+        return;
+    }
+    if (s2r_slurm__parse_int(v, true, &n) != 0) {
+        s2r_slurm__perr(st, line, o->name, v,
+                        "invalid number of cpus per task (-c %s): a positive "
+                        "integer is required", v);
+        return;
+    }
+    st->job->cpus_per_task = n;
+    st->cpt_set = true;
+    st->cpt_line = line;
+}
+
+/* --exclusive[=user|mcs|topo] and -s/--oversubscribe (exclusive of each
+ * other, see checks.c). */
+static void set_sharing(s2r_slurm__state *st, const s2r_slurm_option *o,
+                        const char *v, int line)
+{
+    if (o->kind == S2R_SLURM_K_OVERSUBSCRIBE) {
+        st->oversub_set = true;
+        st->oversub_line = line;
+        return;
+    }
+    if (v && strcmp(v, "user") != 0 && strcmp(v, "mcs") != 0 &&
+        strcmp(v, "topo") != 0 && strcmp(v, "exclusive") != 0 &&
+        strcmp(v, "oversubscribe") != 0 && strcmp(v, "allocation") != 0)
+        s2r_slurm__perr(st, line, o->name, v,
+             "Invalid --exclusive specification '%s': expected user, "
+             "mcs or topo", v);
+    st->exclusive_set = true;
+    st->exclusive_line = line;
+}
+
+/* --mem, --mem-per-cpu, --mem-per-gpu (MiB) and --tmp (checked only). */
+static void set_mem(s2r_slurm__state *st, const s2r_slurm_option *o,
+                    const char *v, int line)
+{
+    int64_t n;
+    if (s2r_slurm__parse_mem(v, &n) != 0) {
+        s2r_slurm__perr(st, line, o->name, v,
+             "Invalid --%s specification '%s': expected a whole number "
+             "with an optional K, M, G or T suffix (default M)", o->name, v);
+        return;
+    }
+    if (o->kind == S2R_SLURM_K_MEM) {
+        st->mem_set = true;
+        st->mem = n;
+        st->mem_line = line;
+    } else if (o->kind == S2R_SLURM_K_MEM_PER_CPU) {
+        st->mpc_set = true;
+        st->mpc = n;
+        st->mpc_line = line;
+    } else if (o->kind == S2R_SLURM_K_MEM_PER_GPU) {
+        st->mpg_set = true;
+        st->mpg = n;
+        st->mpg_line = line;
+    }
+}
+
+/* --nice[=adjustment]: an integer within +-2147483645. */
+static void check_nice(s2r_slurm__state *st, const char *name, const char *v,
+                       int line)
+{
+    int64_t n;
+    if (!v)
+        return;
+    const char *p = v;
+    bool neg = (*p == '-');
+    if (neg)
+        p++;
+    if (s2r_slurm__parse_int(p, false, &n) != 0 || n > 2147483645LL)
+        s2r_slurm__perr(st, line, name, v,
+                        "Invalid --nice value '%s': an integer between "
+                        "-2147483645 and 2147483645 is required", v);
+}
+
+/* -N/--nodes: N, MIN-MAX or a size list. */
+static void set_nodes(s2r_slurm__state *st, const char *name, const char *v,
+                      int line)
+{
+    int64_t lo, hi;
+    if (s2r_slurm__parse_nodes(v, &lo, &hi) != 0) {
+        s2r_slurm__perr(st, line, name, v,
+                        "Invalid node count specification '%s': expected N, "
+                        "MIN-MAX or a size list", v);
+        return;
+    }
+    st->job->nodes = lo;
+    st->job->nodes_max = hi ? hi : lo;
+    st->nodes_set = true;
+    st->nodes_line = line;
+}
+
+/* -n/--ntasks, --ntasks-per-node, --ntasks-per-gpu: positive counts. */
+static void set_ntasks(s2r_slurm__state *st, const s2r_slurm_option *o,
+                       const char *v, int line)
+{
+    int64_t n;
+    bool ok = posint(st, line, o->name, v, &n);
+    if (o->kind == S2R_SLURM_K_NTASKS_PER_GPU) {
+        st->ntasks_per_gpu_set = true;
+        st->ntpg_line = line;
+    } else if (!ok) {
+        return;
+    } else if (o->kind == S2R_SLURM_K_NTASKS) {
+        st->job->ntasks = n;
+        st->ntasks_set = true;
+    } else {
+        st->job->ntasks_per_node = n;
+        st->ntpn_set = true;
+        st->ntpn_line = line;
+    }
+}
+
+/* -p/--partition: the list replaces an earlier one. */
+static int set_partition(s2r_slurm__state *st, const char *name,
+                         const char *v, int line)
+{
+    s2r_job *job = st->job;
+    char **parts;
+    int rc = s2r_slurm__parse_partitions(v, &parts);
+    if (rc == S2R_ENOMEM)
+        return rc;
+    if (rc != 0) {
+        s2r_slurm__perr(st, line, name, v,
+                        "Invalid --partition specification '%s'", v);
+        return 0;
+    }
+    s2r_strlist_free(job->partitions);
+    job->partitions = parts;
+    return 0;
+}
+
+/* -t/--time (seconds) and --time-min (checked only). */
+static void set_time(s2r_slurm__state *st, const s2r_slurm_option *o,
+                     const char *v, int line)
+{
+    int64_t n;
+    if (s2r_slurm__parse_time(v, &n) != 0) {
+        s2r_slurm__perr(st, line, o->name, v,
+             "Invalid --%s specification '%s': expected minutes, M:S, "
+             "H:M:S, D-H, D-H:M, D-H:M:S or UNLIMITED", o->name, v);
+        return;
+    }
+    if (o->kind == S2R_SLURM_K_TIME) {
+        st->time_set = true;
+        st->time = n;
+    }
+}
+
+/* The setter of option kind o->kind. @return 0 or S2R_ENOMEM. */
+static int set_value(s2r_slurm__state *st, const s2r_slurm_option *o,
+                     const char *v, int line)
+{
+    s2r_job *job = st->job;
+    int64_t n;
+    switch ((s2r_slurm_kind)o->kind) {
+    case S2R_SLURM_K_STRING:
+    case S2R_SLURM_K_IGNORED:
+        return 0;
+    case S2R_SLURM_K_POSINT:
+        posint(st, line, o->name, v, &n);
+        return 0;
+    case S2R_SLURM_K_ACCOUNT:
+        return set_str(&job->account, v);
+    case S2R_SLURM_K_CHDIR:
+        return set_str(&job->chdir, v);
+    case S2R_SLURM_K_JOB_NAME:
+        return set_str(&job->job_name, v);
+    case S2R_SLURM_K_CONTAINER_IMAGE:
+        return set_container_image(job, v);
+    case S2R_SLURM_K_ARRAY:
+        return set_array(st, o->name, v, line);
+    case S2R_SLURM_K_CPUS_PER_GPU:
+    case S2R_SLURM_K_CPUS_PER_TASK:
+        set_cpus(st, o, v, line);
+        return 0;
+    case S2R_SLURM_K_EXCLUSIVE:
+    case S2R_SLURM_K_OVERSUBSCRIBE:
+        set_sharing(st, o, v, line);
+        return 0;
+    case S2R_SLURM_K_EXPORT:
+        return s2r_slurm__parse_export(v, job);
+    case S2R_SLURM_K_GPUS:
+        set_gpu_req(st, &st->gpus, o->name, v, line, false);
+        return 0;
+    case S2R_SLURM_K_GPUS_PER_NODE:
+        set_gpu_req(st, &st->gpn, o->name, v, line, false);
+        return 0;
+    case S2R_SLURM_K_GPUS_PER_TASK:
+        set_gpu_req(st, &st->gpt, o->name, v, line, false);
+        return 0;
+    case S2R_SLURM_K_GRES:
+        set_gpu_req(st, &st->gres, o->name, v, line, true);
+        return 0;
+    case S2R_SLURM_K_MEM:
+    case S2R_SLURM_K_MEM_PER_CPU:
+    case S2R_SLURM_K_MEM_PER_GPU:
+    case S2R_SLURM_K_TMP:
+        set_mem(st, o, v, line);
+        return 0;
+    case S2R_SLURM_K_NICE:
+        check_nice(st, o->name, v, line);
+        return 0;
+    case S2R_SLURM_K_NODES:
+        set_nodes(st, o->name, v, line);
+        return 0;
+    case S2R_SLURM_K_NTASKS:
+    case S2R_SLURM_K_NTASKS_PER_NODE:
+    case S2R_SLURM_K_NTASKS_PER_GPU:
+        set_ntasks(st, o, v, line);
+        return 0;
+    case S2R_SLURM_K_OPEN_MODE:
+        if (v[0] != 'a' && v[0] != 'A' && v[0] != 't' && v[0] != 'T')
+            s2r_slurm__perr(st, line, o->name, v,
+                 "Invalid --open-mode specification '%s': expected append "
+                 "or truncate", v);
+        return 0;
+    case S2R_SLURM_K_PARTITION:
+        return set_partition(st, o->name, v, line);
+    case S2R_SLURM_K_TIME:
+    case S2R_SLURM_K_TIME_MIN:
+        set_time(st, o, v, line);
+        return 0;
+    case S2R_SLURM_K_TRES_PER_TASK:
+        st->tres_per_task_set = true;
+        st->tpt_line = line;
+        return 0;
+    }
+    return 0;
+}
+
+int s2r_slurm__apply(s2r_slurm__state *st, const s2r_slurm_option *o,
+                     const char *v, int line)
+{
+    if (o->kind == S2R_SLURM_K_IGNORED) {
+        if (s2r_diags_add(st->d, S2R_SEV_NOTE, st->file, line, NULL,
+                          "ignored: --%s has no effect in a batch script "
+                          "(sbatch honours it only on the command line)",
+                          o->name) != 0)
+            return S2R_ENOMEM;
+        return 0;
+    }
+    if (record(st, o->name, v, line) != 0)
+        return S2R_ENOMEM;
+    return set_value(st, o, v, line);
+}
