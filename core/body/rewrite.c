@@ -1,0 +1,246 @@
+/* rewrite.c: the main command's words as the pod runs them. Launcher
+ * options the Run:ai workload supplies are removed: torchrun's rendezvous
+ * (a PyTorchJob sets PET_*, per the Kubeflow training operator),
+ * accelerate's machine options, deepspeed's ssh fan-out, mpirun's process
+ * placement (an MPIJob provides the hostfile). See analysis.h. */
+#include "analysis.h"
+#include "launchers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the output word list ---- */
+
+void s2r_body__ow_push(owords *o, const sh_word *w, const char *txt, bool raw)
+{
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        oword *nv = realloc(o->v, cap * sizeof(*nv));
+        if (!nv) {
+            o->oom = true;
+            return;
+        }
+        o->v = nv;
+        o->cap = cap;
+    }
+    o->v[o->n].w = w;
+    o->v[o->n].txt = txt ? strdup(txt) : NULL;
+    o->v[o->n].raw = raw;
+    if (txt && !o->v[o->n].txt)
+        o->oom = true;
+    o->n++;
+}
+
+/* source words [from, to) as they are */
+static void ow_push_range(owords *o, const sh_word *w, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        s2r_body__ow_push(o, &w[i], NULL, false);
+}
+
+void s2r_body__ow_free(owords *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        free(o->v[i].txt);
+    free(o->v);
+    memset(o, 0, sizeof(*o));
+}
+
+bool s2r_body__ow_literal(const oword *w)
+{
+    return w->w ? w->w->literal : !w->raw;
+}
+
+const char *s2r_body__ow_value(const oword *w)
+{
+    return w->w ? w->w->value : w->txt;
+}
+
+void s2r_body__ow_render(s2r_buf *t, const owords *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        if (i)
+            s2r_buf_putn(t, " ", 1);
+        const oword *w = &o->v[i];
+        if (w->w) {
+            char *r = sh_word_render(w->w);
+            if (!r) {
+                t->oom = true;
+                return;
+            }
+            s2r_buf_puts(t, r);
+            free(r);
+        } else if (w->raw) {
+            s2r_buf_puts(t, w->txt);
+        } else {
+            char *q = s2r_shell_quote(w->txt);
+            if (!q) {
+                t->oom = true;
+                return;
+            }
+            s2r_buf_puts(t, q);
+            free(q);
+        }
+    }
+}
+
+int64_t s2r_body__total_tasks(const s2r_job *j)
+{
+    if (j->ntasks > 0)
+        return j->ntasks;
+    return j->tasks_per_node * j->nodes;
+}
+
+/* ---- one rewrite per launcher ---- */
+
+/* torchrun: on more than one node its rendezvous options go. */
+static void rewrite_torchrun(ctx *c, analysis *a, bool top, bool multi_node)
+{
+    const unwrap *u = &a->u;
+    owords *o = &a->ow;
+    const sh_word *w = u->words;
+    ow_push_range(o, w, u->launch_at, u->launch_opts);
+    for (size_t i = u->launch_opts; i < u->script;) {
+        size_t nx = s2r_launch__skip_option(s2r_launch_torchrun, w, u->n, i);
+        if (nx == i)
+            nx = i + 1;
+        const char *opt = w[i].value ? w[i].value : "";
+        if (multi_node && s2r_launch__torchrun_is_rendezvous(opt)) {
+            i = nx; /* the PyTorchJob supplies PET_* */
+            continue;
+        }
+        ow_push_range(o, w, i, nx);
+        i = nx;
+    }
+    ow_push_range(o, w, u->script, u->n);
+    if (multi_node && top)
+        s2r_body__note(c, w[u->launch_at].line,
+             "torchrun rendezvous options replaced: the PyTorchJob sets "
+             "PET_NNODES, PET_NODE_RANK, PET_MASTER_ADDR and PET_MASTER_PORT");
+}
+
+/* accelerate launch: on more than one node the machine options read the
+ * PyTorchJob's environment ("$RANK" ...) and the node count. */
+static void rewrite_accelerate(ctx *c, analysis *a, bool multi_node)
+{
+    const unwrap *u = &a->u;
+    owords *o = &a->ow;
+    const sh_word *w = u->words;
+    ow_push_range(o, w, u->launch_at, u->launch_opts);
+    for (size_t i = u->launch_opts; i < u->script;) {
+        size_t nx = s2r_launch__skip_option(s2r_launch_accelerate, w, u->n, i);
+        if (nx == i)
+            nx = i + 1;
+        const char *opt = w[i].value ? w[i].value : "";
+        const char *repl = multi_node ? s2r_launch__accelerate_rewrite(opt)
+                                      : NULL;
+        if (repl) {
+            char *name = strndup(opt, strcspn(opt, "="));
+            if (!name) {
+                o->oom = true;
+                return;
+            }
+            s2r_body__ow_push(o, NULL, name, false);
+            if (!strcmp(repl, "NODES")) {
+                char nb[32];
+                snprintf(nb, sizeof(nb), "%lld", (long long)c->job->nodes);
+                s2r_body__ow_push(o, NULL, nb, false);
+            } else {
+                s2r_body__ow_push(o, NULL, repl, true);
+            }
+            free(name);
+        } else {
+            ow_push_range(o, w, i, nx);
+        }
+        i = nx;
+    }
+    ow_push_range(o, w, u->script, u->n);
+}
+
+/* deepspeed on more than one node: pdsh/ssh fan-out has no place in a
+ * pod: one torchrun per pod. */
+static void rewrite_deepspeed(ctx *c, analysis *a, bool top)
+{
+    s2r_job *job = c->job;
+    const unwrap *u = &a->u;
+    const sh_word *w = u->words;
+    char np[48];
+    snprintf(np, sizeof(np), "--nproc_per_node=%lld",
+             (long long)(job->gpus_per_node > 0 ? job->gpus_per_node : 1));
+    s2r_body__ow_push(&a->ow, NULL, "torchrun", false);
+    s2r_body__ow_push(&a->ow, NULL, np, false);
+    ow_push_range(&a->ow, w, u->script, u->n);
+    if (top)
+        s2r_body__warn(c, w[u->launch_at].line, NULL,
+             "deepspeed's multi-node launcher (hostfile, pdsh/ssh) has no "
+             "place in a pod: each PyTorchJob pod runs torchrun "
+             "--nproc_per_node=%lld; deepspeed.init_distributed() reads "
+             "its environment", (long long)job->gpus_per_node);
+}
+
+/* An MPI job: mpirun -np N (N from the directives unless the user gave
+ * mpirun a literal count), its options less placement, the program. */
+static void rewrite_mpi(ctx *c, analysis *a)
+{
+    const unwrap *u = &a->u;
+    owords *o = &a->ow;
+    const sh_word *w = u->words;
+    char nb[32];
+    int64_t np = s2r_body__total_tasks(c->job);
+    /* a literal rank count the user gave to mpirun is kept */
+    for (size_t i = u->mpi ? u->mpi_opts : u->n; i + 1 < u->mpi_prog; i++) {
+        const char *opt = w[i].value ? w[i].value : "";
+        if ((!strcmp(opt, "-np") || !strcmp(opt, "-n") ||
+             !strcmp(opt, "--np") || !strcmp(opt, "-c")) &&
+            w[i + 1].literal && w[i + 1].value &&
+            strspn(w[i + 1].value, "0123456789") == strlen(w[i + 1].value) &&
+            w[i + 1].value[0])
+            np = strtoll(w[i + 1].value, NULL, 10);
+    }
+    snprintf(nb, sizeof(nb), "%lld", (long long)np);
+    s2r_body__ow_push(o, NULL, "mpirun", false);
+    s2r_body__ow_push(o, NULL, "-np", false);
+    s2r_body__ow_push(o, NULL, nb, false);
+    if (u->mpi) {
+        for (size_t i = u->mpi_opts; i < u->mpi_prog;) {
+            size_t nx = s2r_launch__skip_option(s2r_launch_mpirun, w, u->n, i);
+            if (nx == i)
+                nx = i + 1;
+            const char *opt = w[i].value ? w[i].value : "";
+            if (!s2r_launch__mpirun_is_placement(opt))
+                ow_push_range(o, w, i, nx);
+            i = nx;
+        }
+    }
+    ow_push_range(o, w, u->prog, u->n);
+}
+
+void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
+{
+    s2r_job *job = c->job;
+    unwrap *u = &a->u;
+    owords *o = &a->ow;
+    const sh_word *w = u->words;
+    ow_push_range(o, w, 0, u->prefix_end);
+    /* time / exec / nohup stay in front of the program */
+    if (job->distributed != S2R_DIST_MPI)
+        ow_push_range(o, w, u->kw_from, u->kw_to);
+
+    bool multi_node = job->nodes > 1;
+    if (u->lk == L_TORCHRUN)
+        rewrite_torchrun(c, a, top, multi_node);
+    else if (u->lk == L_ACCELERATE)
+        rewrite_accelerate(c, a, multi_node);
+    else if (u->lk == L_DEEPSPEED && multi_node)
+        rewrite_deepspeed(c, a, top);
+    else if (u->lk != L_NONE)
+        ow_push_range(o, w, u->launch_at, u->n);
+    else if (job->distributed == S2R_DIST_MPI)
+        rewrite_mpi(c, a);
+    else if (u->mpi)
+        /* mpirun in a one-task allocation: keep it as written */
+        ow_push_range(o, w, u->mpi_at, u->n);
+    else
+        ow_push_range(o, w, u->prog, u->n);
+}

@@ -1,0 +1,292 @@
+/* slurm_env.c: SLURM stand-ins. The values of SLURM_* variables the
+ * directives fix (per sbatch(1) "OUTPUT ENVIRONMENT VARIABLES"), words
+ * resolved from them at conversion time, and the prelude that gives a pod
+ * the per-task ones. See analysis.h and body.h. */
+#include "body.h"
+#include "analysis.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* SLURM variables the directives fix                                   */
+/* ------------------------------------------------------------------ */
+
+static int ret_num(char **out, int64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%lld", (long long)v);
+    *out = strdup(b);
+    return *out ? 1 : -1;
+}
+
+static int ret_str(char **out, const char *s)
+{
+    *out = strdup(s);
+    return *out ? 1 : -1;
+}
+
+int s2r_body__slurm_var(const s2r_job *job, const char *name, char **out)
+{
+    *out = NULL;
+    if (!strcmp(name, "SLURM_CPUS_PER_TASK"))
+        return job->cpus_per_task > 0 ? ret_num(out, job->cpus_per_task) : 0;
+    if (!strcmp(name, "SLURM_NNODES") || !strcmp(name, "SLURM_JOB_NUM_NODES"))
+        return job->nodes == job->nodes_max || job->nodes_max == 0
+                   ? ret_num(out, job->nodes) : -1;
+    if (!strcmp(name, "SLURM_NTASKS") || !strcmp(name, "SLURM_NPROCS")) {
+        if (job->ntasks > 0)
+            return ret_num(out, job->ntasks);
+        if (job->ntasks_per_node > 0)
+            return ret_num(out, job->ntasks_per_node * job->nodes);
+        return 0;
+    }
+    if (!strcmp(name, "SLURM_NTASKS_PER_NODE"))
+        return job->ntasks_per_node > 0 ? ret_num(out, job->ntasks_per_node)
+                                        : 0;
+    if (!strcmp(name, "SLURM_JOB_NAME"))
+        return ret_str(out, job->job_name ? job->job_name
+                       : strcmp(job->file, "-") == 0 ? "sbatch"
+                       : s2r_body__base_name(job->file));
+    if (!strcmp(name, "SLURM_CPUS_ON_NODE") ||
+        !strcmp(name, "SLURM_JOB_CPUS_PER_NODE"))
+        return ret_num(out, job->cpus_per_node);
+    if (!strcmp(name, "SLURM_GPUS_ON_NODE"))
+        return job->gpus_per_node > 0 ? ret_num(out, job->gpus_per_node) : 0;
+    if (!strcmp(name, "SLURM_MEM_PER_NODE"))
+        return job->mem_per_node_mib > 0 ? ret_num(out, job->mem_per_node_mib)
+                                         : 0;
+    if (job->array) {
+        const s2r_array *a = job->array;
+        if (!strcmp(name, "SLURM_ARRAY_TASK_COUNT"))
+            return ret_num(out, (int64_t)a->count);
+        if (!strcmp(name, "SLURM_ARRAY_TASK_MIN"))
+            return ret_num(out, a->indices[0]);
+        if (!strcmp(name, "SLURM_ARRAY_TASK_MAX"))
+            return ret_num(out, a->indices[a->count - 1]);
+    }
+    if (!strcmp(name, "SLURM_JOB_PARTITION") || !strcmp(name, "SLURM_PARTITION"))
+        return job->partitions && job->partitions[0]
+                   ? ret_str(out, job->partitions[0]) : -1;
+    if (!strcmp(name, "SLURM_JOB_ACCOUNT"))
+        return job->account ? ret_str(out, job->account) : -1;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* static resolution of a word (export K=V values)                      */
+/* ------------------------------------------------------------------ */
+
+/* One $NAME, ${NAME}, ${NAME-def} or ${NAME:-def} reference at raw[i]
+ * (raw[i] == '$'): its name, its default (into @p raw, or NULL) and the
+ * index after it. Returns false for any other form ($1, $(...), ${#x}). */
+typedef struct var_ref {
+    char name[128];
+    size_t nl;
+    const char *def;
+    size_t deflen;
+    size_t next;
+} var_ref;
+
+static size_t scan_name(const char *raw, size_t j, var_ref *r)
+{
+    while (raw[j] && (isalnum((unsigned char)raw[j]) || raw[j] == '_') &&
+           r->nl < sizeof(r->name) - 1)
+        r->name[r->nl++] = raw[j++];
+    r->name[r->nl] = '\0';
+    return j;
+}
+
+static bool parse_ref(const char *raw, size_t i, var_ref *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (raw[i + 1] == '{') {
+        size_t j = scan_name(raw, i + 2, r);
+        if (raw[j] == '}') {
+            r->next = j + 1;
+        } else if ((raw[j] == ':' && raw[j + 1] == '-') || raw[j] == '-') {
+            j += raw[j] == ':' ? 2 : 1;
+            r->def = raw + j;
+            while (raw[j] && raw[j] != '}' && raw[j] != '$')
+                j++;
+            if (raw[j] != '}')
+                return false;
+            r->deflen = (size_t)(raw + j - r->def);
+            r->next = j + 1;
+        } else {
+            return false;
+        }
+    } else if (isalpha((unsigned char)raw[i + 1]) || raw[i + 1] == '_') {
+        r->next = scan_name(raw, i + 1, r);
+    } else {
+        return false;
+    }
+    return r->nl > 0;
+}
+
+/* The value of reference @p r into @p out: the job environment's, else a
+ * SLURM_* value the directives fix (unset: the default, or nothing).
+ * Returns false when only the running job knows it. */
+static bool expand_ref(const s2r_job *job, const s2r_envv *env,
+                       const var_ref *r, s2r_buf *out)
+{
+    const char *known = s2r_envv_get(env, r->name);
+    if (known) {
+        s2r_buf_puts(out, known);
+        return true;
+    }
+    if (strncmp(r->name, "SLURM_", 6) != 0)
+        return false;
+    char *v = NULL;
+    int st = s2r_body__slurm_var(job, r->name, &v);
+    if (st == 1) {
+        s2r_buf_puts(out, v);
+        free(v);
+        return true;
+    }
+    if (st == 0 && r->def)
+        s2r_buf_putn(out, r->def, r->deflen);
+    /* st == 0 without a default: unset, expands to nothing */
+    return st == 0;
+}
+
+bool s2r_body__resolve_raw(const s2r_job *job, const s2r_envv *env,
+                           const char *raw, bool in_dq, s2r_buf *out)
+{
+    for (size_t i = 0; raw[i];) {
+        char c = raw[i];
+        if (c == '\\' && raw[i + 1]) {
+            if (in_dq && !strchr("$`\"\\", raw[i + 1]))
+                s2r_buf_putn(out, raw + i, 1);
+            s2r_buf_putn(out, raw + i + 1, 1);
+            i += 2;
+            continue;
+        }
+        if (c == '`')
+            return false;
+        if (!in_dq && (c == '*' || c == '?' || c == '[' || c == '~'))
+            return false;
+        if (c != '$') {
+            s2r_buf_putn(out, raw + i, 1);
+            i++;
+            continue;
+        }
+        var_ref r;
+        if (!parse_ref(raw, i, &r) || !expand_ref(job, env, &r, out))
+            return false;
+        i = r.next;
+    }
+    return true;
+}
+
+char *s2r_body__resolve_assignment(const s2r_job *job, const s2r_envv *env,
+                                   const sh_word *w, char **name_out)
+{
+    s2r_buf out = {0};
+    bool in_value = false;
+    *name_out = NULL;
+    for (size_t k = 0; k < w->nsegs; k++) {
+        const sh_seg *g = &w->segs[k];
+        const char *t = g->text;
+        if (!in_value) {
+            const char *eq = strchr(t, '=');
+            if (!eq || g->type != SH_SEG_LIT)
+                break;
+            *name_out = strndup(t, (size_t)(eq - t));
+            in_value = true;
+            s2r_buf_puts(&out, eq + 1);
+            continue;
+        }
+        if (g->type == SH_SEG_LIT) {
+            s2r_buf_puts(&out, t);
+        } else if (!s2r_body__resolve_raw(job, env, t, g->type == SH_SEG_DQ,
+                                          &out)) {
+            free(out.p);
+            free(*name_out);
+            *name_out = NULL;
+            return NULL;
+        }
+    }
+    if (!in_value || out.oom) {
+        free(out.p);
+        free(*name_out);
+        *name_out = NULL;
+        return NULL;
+    }
+    return out.p ? out.p : strdup("");
+}
+
+/* ------------------------------------------------------------------ */
+/* SLURM stand-ins: constants as env, per-pod values in a prelude       */
+/* ------------------------------------------------------------------ */
+
+bool s2r_body__mentions(const char *s, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = s; (p = strstr(p, name)); p += n) {
+        char after = p[n];
+        char before = p > s ? p[-1] : ' ';
+        if ((isalnum((unsigned char)after) || after == '_') ||
+            isalnum((unsigned char)before) || before == '_')
+            continue;
+        return true;
+    }
+    return false;
+}
+
+static const char *const slurm_consts[] = {
+    "SLURM_CPUS_PER_TASK", "SLURM_NNODES", "SLURM_JOB_NUM_NODES",
+    "SLURM_NTASKS", "SLURM_NPROCS", "SLURM_NTASKS_PER_NODE",
+    "SLURM_JOB_NAME", "SLURM_CPUS_ON_NODE", "SLURM_JOB_CPUS_PER_NODE",
+    "SLURM_GPUS_ON_NODE", "SLURM_MEM_PER_NODE", "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_JOB_PARTITION",
+    "SLURM_JOB_ACCOUNT", NULL};
+
+void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
+{
+    s2r_job *job = c->job;
+    if (!strstr(body, "SLURM_"))
+        return;
+    for (size_t i = 0; slurm_consts[i]; i++) {
+        if (!s2r_body__mentions(body, slurm_consts[i]))
+            continue;
+        char *v = NULL;
+        if (s2r_body__slurm_var(job, slurm_consts[i], &v) == 1 &&
+            s2r_envv_set(&job->slurm_env, slurm_consts[i], v))
+            c->oom = true;
+        free(v);
+    }
+    /* SLURM_ARRAY_TASK_ID itself comes from the workload's index list
+     * (the YAML Indexed Job maps JOB_COMPLETION_INDEX to it) */
+    if (job->array && s2r_body__mentions(body, "SLURM_ARRAY_JOB_ID"))
+        s2r_buf_puts(pre, "export SLURM_ARRAY_JOB_ID="
+                          "\"${RUNAI_JOB_NAME:-0}\"\n");
+    if (s2r_body__mentions(body, "SLURM_JOB_ID") ||
+        s2r_body__mentions(body, "SLURM_JOBID"))
+        s2r_buf_puts(pre, "export "
+                          "SLURM_JOB_ID=\"${RUNAI_JOB_UUID:-${HOSTNAME:-0}}\" "
+                          "SLURM_JOBID=\"${RUNAI_JOB_UUID:-${HOSTNAME:-0}}\""
+                          "\n");
+    if (s2r_body__mentions(body, "SLURM_NODEID"))
+        s2r_buf_puts(pre, "export SLURM_NODEID="
+                          "\"${PET_NODE_RANK:-${RANK:-0}}\"\n");
+    if (s2r_body__mentions(body, "SLURM_PROCID"))
+        s2r_buf_puts(pre, "export SLURM_PROCID="
+                          "\"${RANK:-${OMPI_COMM_WORLD_RANK:-0}}\"\n");
+    if (s2r_body__mentions(body, "SLURM_LOCALID"))
+        s2r_buf_puts(pre, "export SLURM_LOCALID=\"${LOCAL_RANK:-"
+                          "${OMPI_COMM_WORLD_LOCAL_RANK:-0}}\"\n");
+    if (s2r_body__mentions(body, "SLURM_SUBMIT_DIR"))
+        s2r_buf_puts(pre, "export SLURM_SUBMIT_DIR=\"$PWD\"\n");
+    if (s2r_body__mentions(body, "SLURM_TMPDIR"))
+        s2r_buf_puts(pre, "export SLURM_TMPDIR=\"${TMPDIR:-/tmp}\"\n");
+    if (s2r_body__mentions(body, "SLURM_RESTART_COUNT"))
+        s2r_buf_puts(pre, "export SLURM_RESTART_COUNT=0\n");
+    if (s2r_body__mentions(body, "SLURM_JOB_NODELIST") ||
+        s2r_body__mentions(body, "SLURM_NODELIST"))
+        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_NODELIST: "
+                       "SLURM host lists have no Run:ai equivalent (use "
+                       "MASTER_ADDR or the MPI hostfile)");
+}

@@ -1,0 +1,226 @@
+/* statements.c: what one statement or command of a body is: set-up
+ * (environment modules, conda, venv), a helper command (echo, mkdir ...),
+ * a SLURM client command, or a candidate for the main computation (per
+ * the corpus rules, corpus/README.md "The main command"); the words and
+ * messages helpers of the analysis. See analysis.h. */
+#include "analysis.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *s2r_body__base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static const char *const aux_cmds[] = {
+    ".", ":", "[", "alias", "awk", "basename",
+    "cat", "cd", "chmod", "chown", "cmake", "command",
+    "conda", "cp", "curl", "cut", "date", "declare",
+    "df", "dirname", "du", "echo", "env", "eval",
+    "exit", "export", "false", "find", "free", "gcc",
+    "git", "grep", "gunzip", "hash", "head", "hostname",
+    "id", "jobs", "ldd", "let", "ln", "local",
+    "logger", "ls", "lsb_release", "lscpu", "mail", "make",
+    "mamba", "micromamba", "mkdir", "mktemp", "ml", "module",
+    "module_load", "mv", "nproc", "nvcc", "nvidia-smi", "pip",
+    "pip3", "popd", "printenv", "printf", "pushd", "pwd",
+    "read", "readlink", "readonly", "realpath", "return", "rm",
+    "rocm-smi", "rsync", "sacct", "sbatch", "scancel", "scontrol",
+    "sed", "seff", "sendmail", "seq", "set", "shopt",
+    "shuf", "sinfo", "sleep", "sort", "source", "spack",
+    "squeue", "srun_check", "sstat", "sync", "tail", "tar",
+    "tee", "test", "touch", "tr", "trap", "true",
+    "type", "ulimit", "umask", "unalias", "uname", "uniq",
+    "unset", "unzip", "uv", "wait", "wc", "wget",
+    "which", "whoami", "xargs"};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_aux(const char *v)
+{
+    return bsearch(&v, aux_cmds, sizeof(aux_cmds) / sizeof(aux_cmds[0]),
+                   sizeof(aux_cmds[0]), cmp_str) != NULL;
+}
+
+static const char *const slurm_client_cmds[] = {"scontrol", "squeue",
+    "sinfo", "sacct", "sstat", "sbatch", "scancel", "seff", NULL};
+
+bool s2r_body__is_slurm_client(const char *name)
+{
+    return s2r_body__list_has(slurm_client_cmds, name);
+}
+
+bool s2r_body__word_is(const sh_word *w, const char *s)
+{
+    return w->literal && w->value && strcmp(w->value, s) == 0;
+}
+
+bool s2r_body__list_has(const char *const *l, const char *s)
+{
+    for (size_t i = 0; l[i]; i++)
+        if (strcmp(l[i], s) == 0)
+            return true;
+    return false;
+}
+
+bool s2r_body__stmt_text_has(const sh_body *b, const sh_stmt *st,
+                             const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = st->start; i + n <= st->end; i++)
+        if (memcmp(b->src + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+const sh_word *s2r_body__cmd_word(const sh_cmd *c)
+{
+    size_t i = sh_cmd_first_arg(c);
+    return i < c->nwords ? &c->words[i] : NULL;
+}
+
+setup_kind s2r_body__setup_of(const sh_cmd *c)
+{
+    const sh_word *w = s2r_body__cmd_word(c);
+    if (!w || !w->value)
+        return SU_NONE;
+    size_t i = (size_t)(w - c->words);
+    const char *v = w->value;
+    if (!strcmp(v, "module") || !strcmp(v, "ml") ||
+        (!strcmp(v, "spack") && i + 1 < c->nwords &&
+         (s2r_body__word_is(&c->words[i + 1], "load") ||
+          s2r_body__word_is(&c->words[i + 1], "env"))))
+        return SU_MODULE;
+    if ((!strcmp(v, "conda") || !strcmp(v, "mamba") ||
+         !strcmp(v, "micromamba")) &&
+        !(i + 1 < c->nwords && s2r_body__word_is(&c->words[i + 1], "run")))
+        return SU_CONDA;
+    if ((!strcmp(v, "source") || !strcmp(v, ".")) && i + 1 < c->nwords) {
+        const char *arg = c->words[i + 1].value ? c->words[i + 1].value : "";
+        size_t al = strlen(arg);
+        if (strstr(arg, "conda.sh") || strstr(arg, "mamba.sh") ||
+            !strcmp(arg, "activate") ||
+            (al >= 8 && !strcmp(arg + al - 8, "activate") &&
+             (strstr(arg, "conda") || strstr(arg, "mamba") ||
+              strstr(arg, "miniforge") || strstr(arg, "anaconda"))))
+            return SU_CONDA;
+        if (al >= 12 && !strcmp(arg + al - 12, "bin/activate"))
+            return SU_VENV;
+        if (strstr(arg, "modules.sh") || strstr(arg, "lmod"))
+            return SU_MODULE;
+    }
+    if (!strcmp(v, "eval") && i + 1 < c->nwords && c->words[i + 1].value &&
+        (strstr(c->words[i + 1].value, "conda shell") ||
+         strstr(c->words[i + 1].value, "shell hook") ||
+         strstr(c->words[i + 1].value, "conda.sh")))
+        return SU_CONDA;
+    return SU_NONE;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* messages                                                             */
+/* ------------------------------------------------------------------ */
+
+void s2r_body__warn(ctx *c, int line, const char *opt, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (s2r_diags_add(c->d, S2R_SEV_WARNING, c->file, line, opt, "%s", msg))
+        c->oom = true;
+}
+
+void s2r_body__note(ctx *c, int line, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (s2r_diags_add(c->d, S2R_SEV_NOTE, c->file, line, NULL, "%s", msg))
+        c->oom = true;
+}
+
+/* the statement's source text on one line, shortened for messages */
+void s2r_body__stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
+                            size_t cap)
+{
+    size_t o = 0;
+    bool space = false;
+    for (size_t i = st->start; i < st->end && o + 4 < cap; i++) {
+        char ch = b->src[i];
+        if (ch == '\\' && i + 1 < st->end && b->src[i + 1] == '\n') {
+            i++;
+            space = true;
+            continue;
+        }
+        if (isspace((unsigned char)ch)) {
+            space = true;
+            continue;
+        }
+        if (space && o)
+            out[o++] = ' ';
+        space = false;
+        out[o++] = ch;
+    }
+    if (o + 4 >= cap && st->end - st->start > o) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+static bool cmd_is_candidate(const sh_cmd *c)
+{
+    const sh_word *w = s2r_body__cmd_word(c);
+    if (!w || !w->value)
+        return false; /* assignments only */
+    const char *v = s2r_body__base_name(w->value);
+    size_t i = (size_t)(w - c->words);
+    /* time/exec/nohup prefixes: look at what follows */
+    while ((!strcmp(v, "time") || !strcmp(v, "exec") || !strcmp(v, "nohup")) &&
+           i + 1 < c->nwords) {
+        w = &c->words[++i];
+        v = s2r_body__base_name(w->value ? w->value : "");
+    }
+    /* `conda run -n ENV prog` runs prog */
+    if ((!strcmp(v, "conda") || !strcmp(v, "mamba") ||
+         !strcmp(v, "micromamba")) &&
+        i + 1 < c->nwords && s2r_body__word_is(&c->words[i + 1], "run"))
+        return true;
+    if (is_aux(v))
+        return false;
+    /* python -m pip / -m venv is set-up */
+    if (!strncmp(v, "python", 6) && i + 2 < c->nwords &&
+        s2r_body__word_is(&c->words[i + 1], "-m") &&
+        (s2r_body__word_is(&c->words[i + 2], "pip") ||
+         s2r_body__word_is(&c->words[i + 2], "venv")))
+        return false;
+    return true;
+}
+
+/* Index of the main command inside @p st, or -1. A pipeline's main command
+ * is its first stage; in an && / || list it is the first command that is
+ * not set-up (`module load x && python train.py`). */
+int s2r_body__main_candidate(const sh_stmt *st)
+{
+    if (st->compound || st->ncmds == 0)
+        return -1;
+    if (st->pipeline)
+        return cmd_is_candidate(&st->cmds[0]) ? 0 : -1;
+    for (size_t k = 0; k < st->ncmds; k++)
+        if (cmd_is_candidate(&st->cmds[k]))
+            return (int)k;
+    return -1;
+}
