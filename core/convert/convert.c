@@ -1,5 +1,5 @@
 /* convert.c: parse -> rules -> emit in one call. */
-#include <s2r/s2r.h>
+#include "convert.h"
 
 #include <stdlib.h>
 #include <string.h>

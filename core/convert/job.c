@@ -1,6 +1,6 @@
 /* job.c: s2r_job_parse(): directives (core/slurm) then the body
  * (core/body); s2r_job_free(). */
-#include <s2r/s2r.h>
+#include "convert.h"
 
 #include "base/base.h"
 #include "body/body.h"

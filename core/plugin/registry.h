@@ -129,7 +129,7 @@ int s2r_registry_auth_sign(s2r_registry *reg, const char *id,
                            s2r_header_out *headers_out, uint32_t max_headers,
                            uint32_t *n_out, s2r_error *err);
 
-/** The built-in rules provider (core/src/rules.c). */
+/** The built-in rules provider (rules_provider.c). */
 extern const s2r_plugin s2r_rules_plugin;
 
 #endif

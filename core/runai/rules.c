@@ -1,6 +1,9 @@
-/* rules.c: the built-in rules provider, s2r_job -> s2r_workload, per the
- * design README §2 and runai-formats.md §1.6 and §4. */
+/* rules.c: the mapping rules, s2r_job -> s2r_workload (what the built-in
+ * rules provider answers), per the design README §2 and runai-formats.md
+ * §1.6 and §4. */
 #include <s2r/s2r.h>
+
+#include "runai.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,20 +259,18 @@ static void warn_gpu_shape(const s2r_job *job, s2r_diags *d)
     }
 }
 
-int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
-                      const s2r_config *cfg, s2r_diags *d)
+/* Name (DNS-1123 label of the job name), source, project and kind; a
+ * server's port. @return S2R_OK or S2R_ENOMEM. */
+static int set_identity(s2r_workload *wl, const s2r_job *job,
+                        const s2r_config *cfg)
 {
-    memset(wl, 0, sizeof(*wl));
-    if (!job->valid)
-        return S2R_EINVAL;
-    const char *file = job->file;
-
-    char *base = job->job_name ? strdup(job->job_name) : default_name(file);
+    char *base = job->job_name ? strdup(job->job_name)
+                               : default_name(job->file);
     if (!base)
         return S2R_ENOMEM;
     wl->name = s2r_dns_label(base);
     free(base);
-    if (file && !(wl->source = strdup(file)))
+    if (job->file && !(wl->source = strdup(job->file)))
         return S2R_ENOMEM;
     if (cfg && cfg->project)
         wl->project = strdup(cfg->project);
@@ -285,6 +286,14 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
         if (!(wl->server = strdup(job->server)))
             return S2R_ENOMEM;
     }
+    return S2R_OK;
+}
+
+/* Pods, workers and the resources of each pod (GPUs, cores, MiB). */
+static void set_resources(s2r_workload *wl, const s2r_job *job,
+                          s2r_diags *d)
+{
+    const char *file = job->file;
     if (job->array && wl->kind != S2R_WL_STANDARD) {
         s2r_diags_add(d, S2R_SEV_WARNING, file, 0, "array",
                       "--array with a %s launch: Run:ai runs arrays only as "
@@ -316,7 +325,13 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
                       "--mem=0 (all of each node's memory) has no Run:ai "
                       "equivalent: no memory request is set");
     }
+}
 
+/* Image, working directory, environment and command of the container.
+ * @return S2R_OK or S2R_ENOMEM. */
+static int set_container(s2r_workload *wl, const s2r_job *job,
+                         const s2r_config *cfg, s2r_diags *d)
+{
     if (job->image) {
         wl->image = strdup(job->image);
     } else {
@@ -324,7 +339,7 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
                               ? cfg->default_image
                               : "nvcr.io/nvidia/pytorch:24.05-py3";
         wl->image = strdup(img);
-        s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, NULL,
+        s2r_diags_add(d, S2R_SEV_WARNING, job->file, job->main_line, NULL,
                       "the script names no container image: using '%s' "
                       "([runai] default_image); it must provide the "
                       "software the script loads", img);
@@ -351,11 +366,18 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
             s2r_strv_push(cmd, job->run_shell ? job->run_shell : ""))
             return S2R_ENOMEM;
     }
-
     wl->command_is_args = job->run_args_only;
     wl->array_index_used = job->array && job->uses_array_index;
+    return S2R_OK;
+}
+
+/* Node pools (--partition through [partitions]), node type (--constraint
+ * through [constraints]), priority and preemptibility of the site. */
+static void set_placement(s2r_workload *wl, const s2r_job *job,
+                          const s2r_config *cfg, s2r_diags *d)
+{
     const s2r_directive *part = directive(job, "partition");
-    wl->node_pools = strlist_dup(job->partitions, cfg, d, file,
+    wl->node_pools = strlist_dup(job->partitions, cfg, d, job->file,
                                  part ? part->line : 0);
     const s2r_directive *cons = directive(job, "constraint");
     if (cons && cons->value && cfg) {
@@ -369,26 +391,49 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
     if (cfg && cfg->preemptibility)
         wl->preemptibility = strdup(cfg->preemptibility);
     wl->backoff_limit = 0;
+}
 
-    if (job->array && wl->kind == S2R_WL_STANDARD) {
-        const s2r_array *a = job->array;
-        wl->completions = (int64_t)a->count;
-        wl->parallelism = a->max_parallel > 0 &&
-                                  (size_t)a->max_parallel < a->count
-                              ? a->max_parallel
-                              : (int64_t)a->count;
-        wl->array_indices = malloc(a->count * sizeof(int32_t));
-        if (!wl->array_indices)
-            return S2R_ENOMEM;
-        memcpy(wl->array_indices, a->indices, a->count * sizeof(int32_t));
-        wl->n_array_indices = a->count;
-    }
+/* An array of a standard workload: completions, parallelism (the %N
+ * throttle) and the SLURM index of each completion. @return S2R_OK or
+ * S2R_ENOMEM. */
+static int set_array(s2r_workload *wl, const s2r_job *job)
+{
+    if (!job->array || wl->kind != S2R_WL_STANDARD)
+        return S2R_OK;
+    const s2r_array *a = job->array;
+    wl->completions = (int64_t)a->count;
+    wl->parallelism = a->max_parallel > 0 &&
+                              (size_t)a->max_parallel < a->count
+                          ? a->max_parallel
+                          : (int64_t)a->count;
+    wl->array_indices = malloc(a->count * sizeof(int32_t));
+    if (!wl->array_indices)
+        return S2R_ENOMEM;
+    memcpy(wl->array_indices, a->indices, a->count * sizeof(int32_t));
+    wl->n_array_indices = a->count;
+    return S2R_OK;
+}
+
+int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
+                      const s2r_config *cfg, s2r_diags *d)
+{
+    memset(wl, 0, sizeof(*wl));
+    if (!job->valid)
+        return S2R_EINVAL;
+    if (set_identity(wl, job, cfg) != S2R_OK)
+        return S2R_ENOMEM;
+    set_resources(wl, job, d);
+    if (set_container(wl, job, cfg, d) != S2R_OK)
+        return S2R_ENOMEM;
+    set_placement(wl, job, cfg, d);
+    if (set_array(wl, job) != S2R_OK)
+        return S2R_ENOMEM;
     wl->time_limit_s = job->time_limit_s > 0 ? job->time_limit_s : 0;
 
     warn_options(job, cfg, wl, d);
     warn_gpu_shape(job, d);
     if (job->run_shell && strlen(job->run_shell) > 96 * 1024)
-        s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, NULL,
+        s2r_diags_add(d, S2R_SEV_WARNING, job->file, job->main_line, NULL,
                       "the script body is %zu KiB: one command-line argument "
                       "is limited to 128 KiB (Linux MAX_ARG_STRLEN) and a "
                       "Kubernetes object to about 1.5 MiB; keep the body in "
@@ -398,103 +443,3 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
         return S2R_ENOMEM;
     return S2R_OK;
 }
-
-/* ------------------------------------------------------------------ */
-/* The same conversion as a provider: the built-in "rules" plugin       */
-/* ------------------------------------------------------------------ */
-
-#include <json-c/json.h>
-
-#include "runai.h"
-
-static int rules_create(void **instance_out, const s2r_host *host,
-                        const s2r_instance_ctx *ctx, const void *config,
-                        s2r_error *err)
-{
-    (void)host;
-    (void)ctx;
-    (void)config;
-    (void)err;
-    *instance_out = NULL;
-    return S2R_OK;
-}
-
-static void rules_destroy(void *instance)
-{
-    (void)instance;
-}
-
-/* Answers {"workload": {...}}: the workload the core converted with the
- * site configuration (req->rules), or, without one, a conversion of the
- * script on the built-in defaults. Stateless and thread-safe. */
-static int rules_provider_convert(void *instance,
-                                  const s2r_provider_request *req,
-                                  json_object **answer_out, s2r_error *err)
-{
-    (void)instance;
-    if (req->rules) {
-        /* the core already converted with the site configuration */
-        json_object *a = json_object_new_object();
-        if (!a)
-            return S2R_ENOMEM;
-        json_object_object_add(a, "workload", json_object_get(req->rules));
-        *answer_out = a;
-        return S2R_OK;
-    }
-    s2r_config cfg;
-    s2r_config_defaults(&cfg);
-    s2r_diags d = {0};
-    s2r_job job;
-    s2r_workload wl;
-    memset(&wl, 0, sizeof(wl));
-    int rc = s2r_job_parse(&job, req->file, req->script, req->script_len,
-                           &cfg, &d);
-    if (rc == S2R_OK)
-        rc = s2r_rules_convert(&wl, &job, &cfg, &d);
-    if (rc == S2R_OK) {
-        json_object *a = json_object_new_object();
-        json_object *w = s2r_workload_to_json(&wl);
-        json_object *warnings = json_object_new_array();
-        if (!a || !w || !warnings) {
-            json_object_put(a);
-            json_object_put(w);
-            json_object_put(warnings);
-            rc = S2R_ENOMEM;
-        } else {
-            for (size_t i = 0; i < d.n; i++)
-                if (d.v[i].severity == S2R_SEV_WARNING)
-                    json_object_array_add(warnings,
-                        json_object_new_string(d.v[i].message));
-            json_object_object_add(a, "workload", w);
-            json_object_object_add(a, "warnings", warnings);
-            *answer_out = a;
-        }
-    } else if (err) {
-        err->code = rc;
-        snprintf(err->message, sizeof(err->message), "%s",
-                 d.n ? d.v[0].message : "the script cannot be converted");
-    }
-    s2r_workload_free(&wl);
-    s2r_job_free(&job);
-    s2r_diags_clear(&d);
-    s2r_config_free(&cfg);
-    return rc;
-}
-
-static const s2r_provider_ops rules_ops = {
-    .struct_size = sizeof(s2r_provider_ops),
-    .convert = rules_provider_convert};
-
-const s2r_plugin s2r_rules_plugin = {
-    S2R_PLUGIN_HEADER,
-    .kind = S2R_KIND_PROVIDER,
-    .flags = S2R_PLUGIN_F_THREADSAFE,
-    .name = "rules",
-    .version = S2R_VERSION,
-    .description = "Built-in deterministic conversion (sbatch semantics, "
-                   "Run:ai mapping); no network, no model.",
-    .options = NULL,
-    .config_size = 0,
-    .create = rules_create,
-    .destroy = rules_destroy,
-    .ops = &rules_ops};
