@@ -180,6 +180,7 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     if (submit_dir && !(cfg.submit_dir = strdup(submit_dir)))
         return S2R_ENOMEM;
     s2r_registry *reg = NULL;
+    s2r_llm_cache *cache = NULL;
     int rc;
     int have_ini = 0;
     const char *ep = getenv("S2R_API_ENDPOINT");
@@ -254,10 +255,18 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     client_wrap wrap = {.reg = reg, .id = pid, .finished = NULL};
     s2r_provider_ops wrap_ops = {.struct_size = sizeof(wrap_ops),
                                  .convert = client_convert};
+    /* the answer cache of [provider.<pid>], from the INI read above */
+    const char *cache_model = NULL;
+    rc = s2r_llm_cache_from_ini(&cache, &cache_model,
+                                have_ini ? &ini : NULL, pid, diags);
+    if (rc != S2R_OK)
+        goto done;
     /* the built-in rules provider runs through its ops like any other */
     s2r_provider_ref pref = {.id = pid,
                              .ops = is_rules && desc ? desc->ops : &wrap_ops,
-                             .instance = is_rules ? pinst : &wrap};
+                             .instance = is_rules ? pinst : &wrap,
+                             .cache = cache,
+                             .cache_model = cache_model};
     s2r_pipeline_request preq = {.file = file,
                                   .script = buf,
                                   .len = len,
@@ -295,6 +304,7 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     }
     s2r_pipeline_result_free(&res);
 done:
+    s2r_llm_cache_close(cache);
     s2r_registry_close(reg);
     free(view.v);
     s2r_config_free(&cfg);

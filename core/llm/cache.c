@@ -1,10 +1,9 @@
-/* llm_cache.c: see llm_cache.h. SQLite stores, json-c (de)serializes, the
- * host table's SHA-256 makes the key. */
+/* cache.c: see cache.h. SQLite stores, json-c (de)serializes, the host
+ * table's SHA-256 makes the key. */
 #include "cache.h"
 #include "plugin/host.h"
 #include "config/config.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,75 +222,4 @@ int s2r_llm_cache_from_ini(s2r_llm_cache **out, const char **model_out,
                       "[%s] %s: answers are not cached", section,
                       err.message);
     return S2R_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Shared caches, one per (config file, provider id)                    */
-/* ------------------------------------------------------------------ */
-
-typedef struct shared_entry {
-    char *config_path;
-    char *provider_id;
-    s2r_ini ini;          /* owns the model string */
-    s2r_llm_cache *cache; /* NULL: none configured */
-    const char *model;
-    struct shared_entry *next;
-} shared_entry;
-
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static shared_entry *shared_head;
-
-void s2r_llm_cache_shared(const char *config_path, const char *provider_id,
-                          s2r_llm_cache **out, const char **model_out)
-{
-    *out = NULL;
-    if (model_out)
-        *model_out = NULL;
-    if (!config_path || !provider_id)
-        return;
-    pthread_mutex_lock(&shared_lock);
-    shared_entry *e = shared_head;
-    while (e && (strcmp(e->config_path, config_path) ||
-                 strcmp(e->provider_id, provider_id)))
-        e = e->next;
-    if (!e && (e = calloc(1, sizeof(*e))) != NULL) {
-        e->config_path = strdup(config_path);
-        e->provider_id = strdup(provider_id);
-        s2r_diags d = {0};
-        if (e->config_path && e->provider_id &&
-            s2r_ini_read(&e->ini, config_path, &d) == S2R_OK &&
-            s2r_llm_cache_from_ini(&e->cache, &e->model, &e->ini,
-                                   provider_id, &d) == S2R_OK) {
-            for (size_t i = 0; i < d.n; i++) {
-                char *line = s2r_diag_format(&d.v[i]);
-                if (line)
-                    fprintf(stderr, "%s\n", line);
-                free(line);
-            }
-        }
-        s2r_diags_clear(&d);
-        e->next = shared_head;
-        shared_head = e;
-    }
-    if (e) {
-        *out = e->cache;
-        if (model_out)
-            *model_out = e->model;
-    }
-    pthread_mutex_unlock(&shared_lock);
-}
-
-void s2r_llm_cache_shared_release(void)
-{
-    pthread_mutex_lock(&shared_lock);
-    while (shared_head) {
-        shared_entry *e = shared_head;
-        shared_head = e->next;
-        s2r_llm_cache_close(e->cache);
-        s2r_ini_free(&e->ini);
-        free(e->config_path);
-        free(e->provider_id);
-        free(e);
-    }
-    pthread_mutex_unlock(&shared_lock);
 }

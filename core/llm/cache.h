@@ -1,4 +1,4 @@
-/* llm_cache.h: model answers cached in SQLite (private).
+/* cache.h: model answers cached in SQLite (core/llm; included by llm.h).
  *
  * A core service of the pipeline, for every model provider alike: before
  * calling a provider the pipeline looks the prompt up; after the guard
@@ -18,6 +18,12 @@
  *     cache_max_age = 720h                 ; 0: answers never expire
  *     model = qwen2.5-coder:7b             ; part of the key
  *
+ * Who opens it: the pipeline's caller (the request handler of `s2r serve`
+ * and `s2r lambda`, the command line), once, from the INI it has already
+ * read (s2r_llm_cache_from_ini()); the pipeline borrows it through
+ * s2r_provider_ref.cache. Problems are diagnostics of that call; nothing
+ * here reads the INI again or prints.
+ *
  * Threads: one connection in SQLite's serialized mode; get/put are safe
  * from any thread. Several processes may share the file (WAL, a busy
  * timeout of 5 s).
@@ -30,6 +36,7 @@
 #include <json-c/json.h>
 
 #include <s2r/s2r.h>
+
 #include "config/config.h"
 
 typedef struct s2r_llm_cache s2r_llm_cache;
@@ -81,21 +88,5 @@ int64_t s2r_llm_cache_count(s2r_llm_cache *c);
 int s2r_llm_cache_from_ini(s2r_llm_cache **out, const char **model_out,
                            const s2r_ini *ini, const char *provider_id,
                            s2r_diags *diags);
-
-/**
- * The cache of provider @p provider_id configured in the INI file
- * @p config_path, opened on first use and shared by every later call in
- * this process (server threads included) until
- * s2r_llm_cache_shared_release(). For the pipeline, which knows the
- * config file (s2r_config.config_file) and the provider id but not the
- * parsed INI. *@p out is NULL without a config, section or cache key;
- * *@p model_out (may be NULL) receives the section's model (valid until
- * release). Problems opening the cache are logged once to stderr and
- * mean no cache. Thread-safe.
- */
-void s2r_llm_cache_shared(const char *config_path, const char *provider_id,
-                          s2r_llm_cache **out, const char **model_out);
-/** Close every shared cache (tests, leak checkers). */
-void s2r_llm_cache_shared_release(void);
 
 #endif

@@ -1,5 +1,9 @@
-/* pipeline.h: one conversion request through the chosen provider (private;
- * used by the CLI, the HTTP server and the Lambda runtime).
+/* llm.h: core/llm, layer 7: a conversion through a provider.
+ * Owns: the pipeline, the prompt, the guard, the answer cache (cache.h).
+ * Uses: core/plugin, core/convert, core/runai, core/shell and below; SQLite.
+ *
+ * One conversion request through the chosen provider (used by the CLI,
+ * the HTTP server and the Lambda runtime):
  *
  *   parse (sbatch semantics) -> rules workload -> [provider plugin ->
  *   guard] -> emit
@@ -8,19 +12,27 @@
  * provider plugin is configured, the input a plugin receives, and the
  * fallback when a model fails.
  */
-#ifndef S2R_PIPELINE_H
-#define S2R_PIPELINE_H
+#ifndef S2R_LLM_H
+#define S2R_LLM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <s2r/plugin.h>
 #include <s2r/s2r.h>
+
+#include "cache.h"
 
 /** A provider instance; ops == NULL means the built-in rules provider. */
 typedef struct s2r_provider_ref {
     const char *id;               /**< section id for messages, e.g. "llm" */
     const s2r_provider_ops *ops;  /**< NULL: rules */
     void *instance;               /**< from the plugin's create() */
+    s2r_llm_cache *cache;         /**< answer cache of this provider
+                                       (borrowed; the caller opens it with
+                                       s2r_llm_cache_from_ini()), or NULL */
+    const char *cache_model;      /**< the section's model, part of the
+                                       cache key (borrowed), or NULL */
 } s2r_provider_ref;
 
 typedef struct s2r_pipeline_request {

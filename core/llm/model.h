@@ -1,6 +1,6 @@
-/* llm.h: the model side of the pipeline (private): the prompt every model
- * provider sends, and the guard that checks a provider's answer against
- * what sbatch made of the script.
+/* model.h: the model side of the pipeline (private to core/llm): the
+ * prompt every model provider sends (prompt.c), and the guard that checks
+ * a provider's answer against what sbatch made of the script (guard*.c).
  *
  * Contract for model providers (local-llm, bedrock, ...):
  *   input   s2r_provider_request: the script, the parsed job (req->job),
@@ -25,8 +25,8 @@
  * script one by one (a launcher process count, an env value), each time
  * with a warning that names both values.
  */
-#ifndef S2R_LLM_H
-#define S2R_LLM_H
+#ifndef S2R_LLM_MODEL_H
+#define S2R_LLM_MODEL_H
 
 #include <stddef.h>
 

@@ -179,6 +179,8 @@ struct s2r_handler {
     char *rl_id;       /* NULL: no rate limit */
     char *prov_id;
     int32_t prov_is_rules;
+    s2r_llm_cache *cache;    /* the provider's answer cache, or NULL */
+    const char *cache_model; /* its model (INI-owned), or NULL */
     s2r_format default_format;
     prov_wrap wrap;
     s2r_provider_ops wrap_ops;
@@ -304,6 +306,9 @@ int s2r_handler_new(s2r_handler **out, const s2r_handler_options *opts,
         }
         if (rc == S2R_OK && !(h->prov_id = strdup(pid)))
             rc = S2R_ENOMEM;
+        if (rc == S2R_OK && !h->prov_is_rules)
+            rc = s2r_llm_cache_from_ini(&h->cache, &h->cache_model,
+                                        s2r_registry_ini(h->reg), pid, diags);
     }
     if (rc != S2R_OK) {
         s2r_handler_free(h);
@@ -331,6 +336,7 @@ void s2r_handler_free(s2r_handler *h)
     free(h->auth_id);
     free(h->rl_id);
     free(h->prov_id);
+    s2r_llm_cache_close(h->cache);
     free(h);
 }
 
@@ -584,7 +590,9 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
     s2r_provider_ref pref = {
         .id = h->prov_id,
         .ops = h->prov_is_rules ? NULL : &h->wrap_ops,
-        .instance = &h->wrap};
+        .instance = &h->wrap,
+        .cache = h->cache,
+        .cache_model = h->cache_model};
     s2r_pipeline_request preq = {
         .file = file,
         .script = script,

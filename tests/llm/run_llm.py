@@ -403,8 +403,8 @@ def t_corpus_resources(env):
 
 
 def t_serve(env):
-    """`s2r serve` with local-llm: per-request model (X-S2R-Model) among
-    `models`, ?dry_run=1 answers the prompt,
+    """`s2r serve` with local-llm: the answer cache, per-request model
+    (X-S2R-Model) among `models`, ?dry_run=1 answers the prompt,
     a refused model falls back with a warning."""
     import signal
     import select
@@ -451,8 +451,12 @@ def t_serve(env):
         a = post("?format=yaml")
         check(llm_peer.PEER_IMAGE in a.get("runai_config", ""),
               "serve: the model's answer is used (%r)" % a)
-        # (the answer cache in `s2r serve` needs s2r_config.config_file,
-        # which cmd_serve.c does not set yet: see docs/llm.md, Cache)
+        n0 = len(env.peer.requests)
+        a2 = post("?format=yaml")
+        check(len(env.peer.requests) == n0 and
+              llm_peer.PEER_IMAGE in a2.get("runai_config", ""),
+              "serve: the same request is answered from the cache")
+        # another model is another cache key: that model is asked
         post("?format=yaml", model="fence")
         check(env.peer.requests[-1]["model"] == "fence",
               "serve: X-S2R-Model picks an offered model")

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "llm/cache.h"
+#include "llm/llm.h"
 
 static char dir[256];
 
@@ -159,7 +159,22 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-static void test_cache__from_ini_and_shared(void **state)
+static int provider_calls;
+
+/* A provider that counts its calls and proposes a note (an answer the
+ * guard applies, so the pipeline stores it). */
+static int counting_convert(void *instance, const s2r_provider_request *req,
+                            json_object **answer_out, s2r_error *err)
+{
+    (void)instance;
+    (void)req;
+    (void)err;
+    provider_calls++;
+    *answer_out = json_tokener_parse("{\"notes\": [\"from the model\"]}");
+    return *answer_out ? S2R_OK : S2R_ENOMEM;
+}
+
+static void test_cache__from_ini_and_pipeline(void **state)
 {
     (void)state;
     char ini_path[400], db[400], text[1200];
@@ -202,19 +217,36 @@ static void test_cache__from_ini_and_shared(void **state)
     s2r_diags_clear(&d);
     s2r_ini_free(&ini);
 
-    /* shared: opened once, the same object for every caller */
-    s2r_llm_cache *s1 = NULL, *s2 = NULL;
-    const char *m1 = NULL;
-    s2r_llm_cache_shared(ini_path, "llm", &s1, &m1);
-    s2r_llm_cache_shared(ini_path, "llm", &s2, NULL);
-    assert_non_null(s1);
-    assert_ptr_equal(s1, s2);
-    assert_string_equal(m1, "qwen2.5");
-    s2r_llm_cache_shared(ini_path, "nocache", &s2, NULL);
-    assert_null(s2);
-    s2r_llm_cache_shared(NULL, "llm", &s2, NULL);
-    assert_null(s2);
-    s2r_llm_cache_shared_release();
+    /* the pipeline answers from the cache its caller opened: the second
+     * conversion of the same script asks no model */
+    assert_int_equal(s2r_ini_read(&ini, ini_path, &d), S2R_OK);
+    assert_int_equal(s2r_llm_cache_from_ini(&c, &model, &ini, "llm", &d),
+                     S2R_OK);
+    assert_non_null(c);
+    s2r_provider_ops ops = {.struct_size = sizeof(ops),
+                            .convert = counting_convert};
+    s2r_provider_ref pref = {.id = "llm", .ops = &ops, .cache = c,
+                             .cache_model = model};
+    static const char script[] = "#!/bin/bash\n#SBATCH --job-name=cached\n"
+                                 "python train.py\n";
+    s2r_pipeline_request preq = {.file = "job.sbatch", .script = script,
+                                  .len = strlen(script),
+                                  .format = S2R_FMT_YAML};
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    provider_calls = 0;
+    for (int i = 0; i < 2; i++) {
+        s2r_pipeline_result res;
+        assert_int_equal(s2r_pipeline_run(&cfg, &pref, &preq, &res), S2R_OK);
+        assert_non_null(res.output);
+        s2r_pipeline_result_free(&res);
+    }
+    assert_int_equal(provider_calls, 1);
+    assert_int_equal(s2r_llm_cache_count(c), 1);
+    s2r_config_free(&cfg);
+    s2r_llm_cache_close(c);
+    s2r_diags_clear(&d);
+    s2r_ini_free(&ini);
 }
 
 int main(void)
@@ -224,7 +256,7 @@ int main(void)
         cmocka_unit_test(test_cache__put_get),
         cmocka_unit_test(test_cache__expiry_and_damage),
         cmocka_unit_test(test_cache__open_failure),
-        cmocka_unit_test(test_cache__from_ini_and_shared),
+        cmocka_unit_test(test_cache__from_ini_and_pipeline),
     };
     return cmocka_run_group_tests_name("llm_cache", tests, setup, teardown);
 }
