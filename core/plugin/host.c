@@ -287,36 +287,20 @@ static void h_http_response_free(s2r_http_response *resp)
     resp->body_len = 0;
 }
 
-static int h_http_request(const s2r_instance_ctx *ctx,
-                          const s2r_http_request *req, s2r_http_response *resp,
-                          s2r_error *err)
+/* The request's headers as a libcurl list; "Name;" sends an empty
+ * header ("Name:" would remove it). Each line is wiped after copying (it
+ * may carry a signature). @return S2R_OK or S2R_ENOMEM (err set). */
+static int header_list(const s2r_instance_ctx *ctx,
+                       const s2r_http_request *req, struct curl_slist **out,
+                       s2r_error *err)
 {
-    if (!req || !resp || !req->url ||
-        req->struct_size < offsetof(s2r_http_request, insecure))
-        return h_error_set(ctx, err, S2R_EINVAL,
-                           "http_request: missing request, response or URL");
-    if (strncmp(req->url, "http://", 7) != 0 &&
-        strncmp(req->url, "https://", 8) != 0)
-        return h_error_set(ctx, err, S2R_EINVAL,
-                           "http_request: only http:// and https:// URLs");
-    if (s2r_host_global_init() != S2R_OK)
-        return h_error_set(ctx, err, S2R_ERROR, "libcurl failed to initialize");
-    memset(resp, 0, sizeof(*resp));
-    CURL *c = curl_easy_init();
-    if (!c)
-        return h_error_set(ctx, err, S2R_ENOMEM, "curl_easy_init failed");
-    struct http_sink sink = {0};
-    sink.max = req->max_response_bytes ? req->max_response_bytes
-                                        : S2R_HTTP_DEFAULT_MAX;
     struct curl_slist *hl = NULL;
-    int rc = S2R_OK;
     for (uint32_t i = 0; i < req->n_headers && req->headers; i++) {
         const s2r_header *h = &req->headers[i];
         size_t len = strlen(h->name) + strlen(h->value) + 3;
         char *line = malloc(len);
         struct curl_slist *nl = NULL;
         if (line) {
-            /* "Name;" sends an empty header; "Name:" would remove it */
             if (*h->value)
                 snprintf(line, len, "%s: %s", h->name, h->value);
             else
@@ -326,11 +310,20 @@ static int h_http_request(const s2r_instance_ctx *ctx,
             free(line);
         }
         if (!nl) {
-            rc = h_error_set(ctx, err, S2R_ENOMEM, "out of memory");
-            goto out;
+            curl_slist_free_all(hl);
+            return h_error_set(ctx, err, S2R_ENOMEM, "out of memory");
         }
         hl = nl;
     }
+    *out = hl;
+    return S2R_OK;
+}
+
+/* URL, timeouts, CA file, proxy, method and body, headers and the sink
+ * of one transfer. */
+static void set_transfer(CURL *c, const s2r_http_request *req,
+                         struct curl_slist *hl, struct http_sink *sink)
+{
     const char *method = req->method ? req->method
                                      : (req->body ? "POST" : "GET");
     curl_easy_setopt(c, CURLOPT_URL, req->url);
@@ -370,44 +363,77 @@ static int h_http_request(const s2r_instance_ctx *ctx,
     if (hl)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
-    CURLcode cc = curl_easy_perform(c);
-    if (sink.oom) {
-        rc = h_error_set(ctx, err, S2R_ENOMEM, "out of memory reading %s",
-                         req->url);
-    } else if (sink.too_big) {
-        rc = h_error_set(ctx, err, S2R_ETOOBIG,
-                         "answer of %s larger than %llu bytes", req->url,
-                         (unsigned long long)sink.max);
-    } else if (cc == CURLE_OPERATION_TIMEDOUT) {
-        rc = h_error_set(ctx, err, S2R_ETIMEOUT, "%s: %s", req->url,
-                         curl_easy_strerror(cc));
-    } else if (cc != CURLE_OK) {
-        rc = h_error_set(ctx, err, S2R_EUPSTREAM, "%s: %s", req->url,
-                         curl_easy_strerror(cc));
-    } else {
-        long status = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (!sink.body) {
-            sink.body = calloc(1, 1);
-            if (!sink.body) {
-                rc = h_error_set(ctx, err, S2R_ENOMEM, "out of memory");
-                goto out;
-            }
-        }
-        resp->struct_size = sizeof(*resp);
-        resp->status = (int32_t)status;
-        resp->headers = sink.headers;
-        resp->n_headers = sink.n_headers;
-        resp->body = sink.body;
-        resp->body_len = sink.len;
-        sink.headers = NULL;
-        sink.n_headers = 0;
-        sink.body = NULL;
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, sink);
+}
+
+/* The outcome of a transfer: an error (out of memory, too big, timeout,
+ * the network), or the status, headers and body handed to @p resp. */
+static int take_response(const s2r_instance_ctx *ctx, CURL *c, CURLcode cc,
+                         const s2r_http_request *req, struct http_sink *sink,
+                         s2r_http_response *resp, s2r_error *err)
+{
+    if (sink->oom)
+        return h_error_set(ctx, err, S2R_ENOMEM, "out of memory reading %s",
+                           req->url);
+    if (sink->too_big)
+        return h_error_set(ctx, err, S2R_ETOOBIG,
+                           "answer of %s larger than %llu bytes", req->url,
+                           (unsigned long long)sink->max);
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        return h_error_set(ctx, err, S2R_ETIMEOUT, "%s: %s", req->url,
+                           curl_easy_strerror(cc));
+    if (cc != CURLE_OK)
+        return h_error_set(ctx, err, S2R_EUPSTREAM, "%s: %s", req->url,
+                           curl_easy_strerror(cc));
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (!sink->body) {
+        sink->body = calloc(1, 1);
+        if (!sink->body)
+            return h_error_set(ctx, err, S2R_ENOMEM, "out of memory");
     }
-out:
+    resp->struct_size = sizeof(*resp);
+    resp->status = (int32_t)status;
+    resp->headers = sink->headers;
+    resp->n_headers = sink->n_headers;
+    resp->body = sink->body;
+    resp->body_len = sink->len;
+    sink->headers = NULL;
+    sink->n_headers = 0;
+    sink->body = NULL;
+    return S2R_OK;
+}
+
+static int h_http_request(const s2r_instance_ctx *ctx,
+                          const s2r_http_request *req, s2r_http_response *resp,
+                          s2r_error *err)
+{
+    if (!req || !resp || !req->url ||
+        req->struct_size < offsetof(s2r_http_request, insecure))
+        return h_error_set(ctx, err, S2R_EINVAL,
+                           "http_request: missing request, response or URL");
+    if (strncmp(req->url, "http://", 7) != 0 &&
+        strncmp(req->url, "https://", 8) != 0)
+        return h_error_set(ctx, err, S2R_EINVAL,
+                           "http_request: only http:// and https:// URLs");
+    if (s2r_host_global_init() != S2R_OK)
+        return h_error_set(ctx, err, S2R_ERROR, "libcurl failed to initialize");
+    memset(resp, 0, sizeof(*resp));
+    CURL *c = curl_easy_init();
+    if (!c)
+        return h_error_set(ctx, err, S2R_ENOMEM, "curl_easy_init failed");
+    struct http_sink sink = {0};
+    sink.max = req->max_response_bytes ? req->max_response_bytes
+                                        : S2R_HTTP_DEFAULT_MAX;
+    struct curl_slist *hl = NULL;
+    int rc = header_list(ctx, req, &hl, err);
+    if (rc == S2R_OK) {
+        set_transfer(c, req, hl, &sink);
+        CURLcode cc = curl_easy_perform(c);
+        rc = take_response(ctx, c, cc, req, &sink, resp, err);
+    }
     free_headers(sink.headers, sink.n_headers);
     free(sink.body);
     curl_slist_free_all(hl);

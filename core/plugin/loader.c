@@ -178,13 +178,15 @@ static int valid_name(const char *n)
     return n[0] != '-' && n[strlen(n) - 1] != '-';
 }
 
-/* Check @p d (from @p file, entry symbol context) and fill @p out. */
-static int check_descriptor(s2r_loader *l, const s2r_plugin *d,
-                            const char *file, const char *expected_name,
-                            s2r_loaded *out, s2r_error *err)
+/* A refusal naming the file, the entry symbol and what was expected. */
+#define REFUSE(code, ...) \
+    return s2r_host_table()->error_set(NULL, err, code, __VA_ARGS__)
+
+/* The ABI major and the descriptor size; what both sides know of @p d is
+ * copied into @p out (zeroed first). */
+static int check_abi(const s2r_plugin *d, const char *file, s2r_loaded *out,
+                     s2r_error *err)
 {
-    const s2r_host *h = s2r_host_table();
-#define REFUSE(code, ...) return h->error_set(NULL, err, code, __VA_ARGS__)
     const char *sym = S2R_PLUGIN_ENTRY_NAME;
     uint32_t major = S2R_PLUGIN_ABI_MAJOR_OF(d->abi);
     uint32_t minor = S2R_PLUGIN_ABI_MINOR_OF(d->abi);
@@ -202,7 +204,16 @@ static int check_descriptor(s2r_loader *l, const s2r_plugin *d,
     size_t n = d->struct_size < sizeof(s2r_plugin) ? d->struct_size
                                                    : sizeof(s2r_plugin);
     memcpy(&out->desc, d, n);
-    s2r_plugin *c = &out->desc;
+    return S2R_OK;
+}
+
+/* Kind, name (lower-kebab-case, the file's, not known yet), create and
+ * destroy. */
+static int check_identity(s2r_loader *l, const s2r_plugin *c,
+                          const char *file, const char *expected_name,
+                          s2r_error *err)
+{
+    const char *sym = S2R_PLUGIN_ENTRY_NAME;
     if (c->kind < S2R_KIND_PROVIDER || c->kind > S2R_KIND_AUTH)
         REFUSE(S2R_EINVAL, "%s: %s: descriptor kind %u, expected 1 "
                "(provider), 2 (ratelimit) or 3 (auth)", file, sym, c->kind);
@@ -224,6 +235,16 @@ static int check_descriptor(s2r_loader *l, const s2r_plugin *d,
     if (!c->destroy)
         REFUSE(S2R_EINVAL, "%s: %s: descriptor destroy is NULL, expected a "
                "function", file, sym);
+    return S2R_OK;
+}
+
+/* The ops table of the kind: present, its struct_size at least that of
+ * ABI x.0, its required callbacks; copied into out->ops, which the
+ * descriptor copy then points at. */
+static int check_ops(s2r_loaded *out, const char *file, s2r_error *err)
+{
+    const char *sym = S2R_PLUGIN_ENTRY_NAME;
+    s2r_plugin *c = &out->desc;
     if (!c->ops)
         REFUSE(S2R_EINVAL, "%s: %s: descriptor ops is NULL, expected "
                "s2r_%s_ops", file, sym, s2r_kind_name(c->kind));
@@ -248,18 +269,35 @@ static int check_descriptor(s2r_loader *l, const s2r_plugin *d,
         !out->ops.auth.sign)
         REFUSE(S2R_EINVAL, "%s: %s: auth ops verify and sign are both NULL, "
                "expected at least one", file, sym);
+    return S2R_OK;
+}
+
+/* Check @p d (from @p file, entry symbol context) and fill @p out. */
+static int check_descriptor(s2r_loader *l, const s2r_plugin *d,
+                            const char *file, const char *expected_name,
+                            s2r_loaded *out, s2r_error *err)
+{
+    int rc = check_abi(d, file, out, err);
+    if (rc == S2R_OK)
+        rc = check_identity(l, &out->desc, file, expected_name, err);
+    if (rc == S2R_OK)
+        rc = check_ops(out, file, err);
+    if (rc != S2R_OK)
+        return rc;
+    s2r_plugin *c = &out->desc;
     char why[200];
     if (s2r_options_check_table(c->options, c->config_size, why,
                                 sizeof(why)) != S2R_OK)
-        REFUSE(S2R_EINVAL, "%s: %s: option table of '%s': %s", file, sym,
-               c->name, why);
+        REFUSE(S2R_EINVAL, "%s: %s: option table of '%s': %s", file,
+               S2R_PLUGIN_ENTRY_NAME, c->name, why);
     if (!c->version)
         c->version = "?";
     if (!c->description)
         c->description = "";
-#undef REFUSE
     return S2R_OK;
 }
+
+#undef REFUSE
 
 static int append(s2r_loader *l, s2r_loaded *p)
 {
@@ -306,30 +344,20 @@ static char *name_from_file(const char *path)
     return strndup(base + 4, n - 7);
 }
 
-int s2r_loader_open(s2r_loader *l, const char *path, const s2r_loaded **out,
-                    s2r_error *err)
+/* dlopen @p path (RTLD_NOW | RTLD_LOCAL) once it is a file nobody else
+ * may write; a path without '/' is opened as "./path" (dlopen would
+ * search the library path). *@p full_out: the path opened (malloc'd). */
+static int open_object(const char *path, void **dh_out, char **full_out,
+                       s2r_error *err)
 {
     const s2r_host *h = s2r_host_table();
-    const char *sym = S2R_PLUGIN_ENTRY_NAME;
-    if (out)
-        *out = NULL;
-    char *expected = name_from_file(path);
-    if (!expected)
-        return h->error_set(NULL, err, S2R_EINVAL,
-                            "%s: not a plugin file name, expected "
-                            "s2r-<name>.so", path);
     struct stat st;
-    if (stat(path, &st) != 0) {
-        free(expected);
+    if (stat(path, &st) != 0)
         return h->error_set(NULL, err, S2R_ENOTFOUND, "%s: no such file",
                             path);
-    }
-    if (st.st_mode & S_IWOTH) {
-        free(expected);
+    if (st.st_mode & S_IWOTH)
         return h->error_set(NULL, err, S2R_EINVAL, "%s: refused: the file is "
                             "world-writable", path);
-    }
-    /* a path without '/' would make dlopen search the library path */
     char *full = NULL;
     if (!strchr(path, '/')) {
         size_t len = strlen(path) + 3;
@@ -339,50 +367,73 @@ int s2r_loader_open(s2r_loader *l, const char *path, const s2r_loaded **out,
     } else {
         full = strdup(path);
     }
-    if (!full) {
-        free(expected);
+    if (!full)
         return S2R_ENOMEM;
-    }
     dlerror();
     void *dh = dlopen(full, RTLD_NOW | RTLD_LOCAL);
     if (!dh) {
         const char *why = dlerror();
-        int rc = h->error_set(NULL, err, S2R_ENOTFOUND,
-                              "%s: dlopen failed: %s (a missing library? "
-                              "check with ldd)", path, why ? why : "?");
-        free(expected);
         free(full);
-        return rc;
+        return h->error_set(NULL, err, S2R_ENOTFOUND,
+                            "%s: dlopen failed: %s (a missing library? "
+                            "check with ldd)", path, why ? why : "?");
     }
+    *dh_out = dh;
+    *full_out = full;
+    return S2R_OK;
+}
+
+/* The descriptor the entry symbol of @p dh returns for the host ABI.
+ * @return S2R_OK, S2R_ENOTFOUND (no entry symbol), S2R_EABI (declined). */
+static int entry_descriptor(void *dh, const char *path,
+                            const s2r_plugin **d_out, s2r_error *err)
+{
+    const s2r_host *h = s2r_host_table();
+    const char *sym = S2R_PLUGIN_ENTRY_NAME;
     dlerror();
     s2r_plugin_entry_fn entry;
     void *fp = dlsym(dh, sym);
     memcpy(&entry, &fp, sizeof(entry));
-    if (!fp) {
-        int rc = h->error_set(NULL, err, S2R_ENOTFOUND,
-                              "%s: no symbol %s, expected the entry point "
-                              "of an s2r plugin (S2R_PLUGIN_DECLARE, ABI "
-                              "%u.%u)", path, sym, S2R_PLUGIN_ABI_MAJOR,
-                              S2R_PLUGIN_ABI_MINOR);
-        dlclose(dh);
+    if (!fp)
+        return h->error_set(NULL, err, S2R_ENOTFOUND,
+                            "%s: no symbol %s, expected the entry point "
+                            "of an s2r plugin (S2R_PLUGIN_DECLARE, ABI "
+                            "%u.%u)", path, sym, S2R_PLUGIN_ABI_MAJOR,
+                            S2R_PLUGIN_ABI_MINOR);
+    *d_out = entry(S2R_PLUGIN_ABI);
+    if (!*d_out)
+        return h->error_set(NULL, err, S2R_EABI,
+                            "%s: %s(0x%08x) returned NULL: the plugin "
+                            "declined host ABI %u.%u", path, sym,
+                            S2R_PLUGIN_ABI, S2R_PLUGIN_ABI_MAJOR,
+                            S2R_PLUGIN_ABI_MINOR);
+    return S2R_OK;
+}
+
+int s2r_loader_open(s2r_loader *l, const char *path, const s2r_loaded **out,
+                    s2r_error *err)
+{
+    if (out)
+        *out = NULL;
+    char *expected = name_from_file(path);
+    if (!expected)
+        return s2r_host_table()->error_set(NULL, err, S2R_EINVAL,
+                                           "%s: not a plugin file name, "
+                                           "expected s2r-<name>.so", path);
+    void *dh = NULL;
+    char *full = NULL;
+    int rc = open_object(path, &dh, &full, err);
+    if (rc != S2R_OK) {
         free(expected);
-        free(full);
         return rc;
     }
-    const s2r_plugin *d = entry(S2R_PLUGIN_ABI);
-    int rc;
-    s2r_loaded *p = calloc(1, sizeof(*p));
-    if (!p) {
+    const s2r_plugin *d = NULL;
+    s2r_loaded *p = NULL;
+    rc = entry_descriptor(dh, path, &d, err);
+    if (rc == S2R_OK && !(p = calloc(1, sizeof(*p))))
         rc = S2R_ENOMEM;
-    } else if (!d) {
-        rc = h->error_set(NULL, err, S2R_EABI,
-                          "%s: %s(0x%08x) returned NULL: the plugin "
-                          "declined host ABI %u.%u", path, sym,
-                          S2R_PLUGIN_ABI, S2R_PLUGIN_ABI_MAJOR,
-                          S2R_PLUGIN_ABI_MINOR);
-    } else {
+    if (rc == S2R_OK)
         rc = check_descriptor(l, d, path, expected, p, err);
-    }
     if (rc == S2R_OK) {
         p->path = full;
         full = NULL;
