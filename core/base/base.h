@@ -42,6 +42,15 @@ char *s2r_buf_finish(s2r_buf *b);
 void s2r_buf_free(s2r_buf *b);
 
 /* ------------------------------------------------------------------ */
+/* Errors (diags.c; s2r_error and the S2R_E* codes are in plugin.h)    */
+/* ------------------------------------------------------------------ */
+
+/** Fill a caller-owned error: code, http_status 0, the formatted message
+ * (truncated to S2R_ERROR_MSG_MAX). @p err may be NULL. Returns @p code. */
+int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------ */
 /* Containers (vectors.c; s2r_strv and s2r_envv are in <s2r/s2r.h>)   */
 /* ------------------------------------------------------------------ */
 

@@ -25,6 +25,7 @@
  */
 #include "guard.h"
 #include "runai/runai.h"
+#include "shell/shell.h"
 
 #include <stdarg.h>
 #include <stdio.h>

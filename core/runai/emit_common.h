@@ -1,5 +1,5 @@
 /* emit_common.h: helpers shared by the CLI, YAML and JSON emitters
- * (private to core/src; the public entry points are in s2r.h).
+ * (private to core/runai; the entry points are in runai.h and s2r.h).
  *
  * Everything here is reentrant: no globals, no static buffers. */
 #ifndef S2R_EMIT_COMMON_H
@@ -7,6 +7,7 @@
 
 #include <s2r/s2r.h>
 
+#include "runai.h"
 #include "base/base.h"
 #include "shell/shell.h"
 

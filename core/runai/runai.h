@@ -1,17 +1,26 @@
-/* model_json.h: s2r_job and s2r_workload as JSON (private).
+/* runai.h: core/runai, layer 4: the Run:ai side of a conversion.
+ * Owns: the workload model, the mapping rules, model JSON, the emitters.
+ * Uses: core/slurm, core/body (the s2r_job they fill), core/shell,
+ *       core/config, core/base, include/s2r; json-c, libyaml.
  *
+ * The public entry points (s2r_rules_convert, s2r_emit,
+ * s2r_format_from_name, s2r_workload_free) are in <s2r/s2r.h>; this header
+ * adds what the core's upper layers and the tests use.
+ *
+ * ---- model JSON (model_json.c) ----
  * The job uses the corpus facts schema (../shared/corpus/README.md): the
  * keys job_name, nodes, tasks_per_node, gpus_per_node, gpu_type,
  * cpus_per_node, mem_per_node_mib ("all" for --mem=0), time_limit_s, array
  * {indices, max_parallel}, image, workdir, env, command_tokens,
  * distributed, plus "directives" [{name, value, line}].
  * The workload uses s2r_workload's field names (kind "standard" | "pytorch"
- * | "mpi" | "workspace" | "inference", command and launcher_command as argv arrays, env as an object).
+ * | "mpi" | "workspace" | "inference", command and launcher_command as
+ * argv arrays, env as an object).
  * These are what provider plugins receive (s2r_provider_request.job/rules)
  * and what a {"workload": ...} answer must follow.
  */
-#ifndef S2R_MODEL_JSON_H
-#define S2R_MODEL_JSON_H
+#ifndef S2R_RUNAI_H
+#define S2R_RUNAI_H
 
 #include <json-c/json.h>
 
@@ -32,5 +41,27 @@ int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
                            size_t why_len);
 /** Deep copy. @return 0 or S2R_ENOMEM. */
 int s2r_workload_copy(s2r_workload *dst, const s2r_workload *src);
+
+/* ---- the workload model (workload.c) ---- */
+
+/** DNS-1123 label (<= 63, [a-z0-9-], starts with a letter) from a job
+ *  name, per Kubernetes object names: malloc'd, NULL on ENOMEM. */
+char *s2r_dns_label(const char *name);
+
+/* ---- emitters (emit_cli.c, emit_yaml.c, emit_json.c; s2r_emit() picks
+ * one) ---- */
+
+/** A bash script calling `runai training|workspace|inference ... submit`
+ *  (Run:ai CLI v2). Same contract as s2r_emit(). */
+int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
+                 s2r_diags *diags);
+/** Kubernetes YAML for `runai workload submit -f` (batch/v1 Job,
+ *  PyTorchJob, MPIJob v2beta1 ...). Same contract as s2r_emit(). */
+int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
+                  s2r_diags *diags);
+/** The body of POST /api/v1/workloads/... of the Run:ai REST API. Same
+ *  contract as s2r_emit(). */
+int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
+                  s2r_diags *diags);
 
 #endif

@@ -2,6 +2,7 @@
  * DNS-1123 label, per Kubernetes object names). */
 #include <s2r/s2r.h>
 
+#include "runai.h"
 #include "base/base.h"
 
 #include <stdio.h>

@@ -83,6 +83,13 @@ size_t sh_cmd_first_arg(const sh_cmd *c);
 /** True when @p w is NAME=value (valid shell name before '='). */
 bool sh_word_is_assignment(const sh_word *w);
 
+/**
+ * Quote @p s for a POSIX shell (quote.c): single quotes, with ' written
+ * as '\''. Words made only of [A-Za-z0-9_@%+=:,./-] are returned
+ * unquoted. Returns malloc'd text, NULL on ENOMEM.
+ */
+char *s2r_shell_quote(const char *s);
+
 /** Append @p s to @p b quoted for a POSIX shell, exactly as
  *  s2r_shell_quote() returns it (quote.c). */
 void s2r_shell_put_quoted(s2r_buf *b, const char *s);

@@ -70,11 +70,6 @@ bool s2r_diags_has_option(const s2r_diags *d, const char *option);
 char *s2r_diag_format(const s2r_diag *dg);
 void s2r_diags_clear(s2r_diags *d);
 
-/** Fill a caller-owned error: code, http_status 0, the formatted message
- * (truncated to S2R_ERROR_MSG_MAX). @p err may be NULL. Returns @p code. */
-int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* ------------------------------------------------------------------ */
 /* Small containers                                                    */
 /* ------------------------------------------------------------------ */
@@ -349,12 +344,6 @@ int s2r_format_from_name(const char *name);
  */
 int s2r_emit(char **out, const s2r_workload *wl, s2r_format fmt,
              const s2r_config *cfg, s2r_diags *diags);
-int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
-                 s2r_diags *diags);
-int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
-                  s2r_diags *diags);
-int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
-                  s2r_diags *diags);
 
 /**
  * The whole rules conversion: parse @p buf as sbatch would, convert with the
@@ -366,16 +355,6 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
 int s2r_convert_buffer(char **out, const char *file, const char *buf,
                        size_t len, s2r_format fmt, const s2r_config *cfg,
                        s2r_diags *diags);
-
-/**
- * Quote @p s for a POSIX shell: single quotes, with ' written as '\''.
- * Words made only of [A-Za-z0-9_@%+=:,./-] are returned unquoted.
- * Returns malloc'd text, NULL on ENOMEM.
- */
-char *s2r_shell_quote(const char *s);
-
-/** DNS-1123 label (<= 63, [a-z0-9-], starts with a letter) from a job name. */
-char *s2r_dns_label(const char *name);
 
 #ifdef __cplusplus
 }

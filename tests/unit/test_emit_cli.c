@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <s2r/s2r.h>
+#include "runai/runai.h"
 #include "emit_fixtures.h"
 
 /* ---- helpers ------------------------------------------------------ */

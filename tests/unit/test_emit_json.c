@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include <s2r/s2r.h>
+#include "runai/runai.h"
 #include "emit_fixtures.h"
 
 /* ---- helpers ------------------------------------------------------ */

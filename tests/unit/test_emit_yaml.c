@@ -15,6 +15,8 @@
 #include <yaml.h>
 
 #include <s2r/s2r.h>
+#include "shell/shell.h"
+#include "runai/runai.h"
 #include "emit_fixtures.h"
 
 /* ---- helpers ------------------------------------------------------ */

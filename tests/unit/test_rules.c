@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <s2r/s2r.h>
+#include "runai/runai.h"
 
 static s2r_job J;
 static s2r_workload W;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <s2r/s2r.h>
+#include "shell/shell.h"
 
 static void expect_quote(const char *in, const char *want)
 {
