@@ -4,7 +4,6 @@
 #include "commands.h"
 #include "config/config.h"
 #include "server/handler.h"
-#include "plugin/loader.h"
 #include "llm/llm.h"
 #include "plugin/registry.h"
 #include "base/base.h"

@@ -1,6 +1,8 @@
-/* body.h: what a batch script's body runs (private).
+/* body.h: core/body, layer 3: what a batch script's body runs.
+ * Owns: statements, words, launchers, servers, the rewritten body.
+ * Uses: core/shell, core/base and include/s2r.
  *
- * Reads the statements after the directive block (see shell_lex.h) and
+ * Reads the statements after the directive block (see shell.h) and
  * finds the main computation, per the corpus rules (corpus/README.md
  * "The main command"): set-up (module, conda, venv, mkdir, echo ...) is not
  * it; launchers and wrappers in front are removed (srun, mpirun/mpiexec,

@@ -1,7 +1,7 @@
 /* cache.c: see cache.h. SQLite stores, json-c (de)serializes, the host
  * table's SHA-256 makes the key. */
 #include "cache.h"
-#include "plugin/host.h"
+#include "plugin/registry.h"
 #include "config/config.h"
 
 #include <stdio.h>

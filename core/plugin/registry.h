@@ -1,4 +1,8 @@
-/* registry.h: plugin instances configured by s2r.ini (private).
+/* registry.h: core/plugin, layer 6: the plugin host.
+ * Owns: host table (host.h), loader (loader.h), registry, rules provider.
+ * Uses: core/convert, runai, aws, config, base, include/s2r; curl, OpenSSL.
+ *
+ * Plugin instances configured by s2r.ini.
  *
  * How the rest of s2r uses it (the pipeline, the server):
  *

@@ -1,7 +1,6 @@
 /* runai.h: core/runai, layer 4: the Run:ai side of a conversion.
  * Owns: the workload model, the mapping rules, model JSON, the emitters.
- * Uses: core/slurm, core/body (the s2r_job they fill), core/shell,
- *       core/config, core/base, include/s2r; json-c, libyaml.
+ * Uses: core/shell, core/config, core/base, include/s2r; json-c, libyaml.
  *
  * The public entry points (s2r_rules_convert, s2r_emit,
  * s2r_format_from_name, s2r_workload_free) are in <s2r/s2r.h>; this header

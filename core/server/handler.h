@@ -1,6 +1,9 @@
-/* handler.h: the s2r HTTP request handler, shared by the standalone server
- * (`s2r serve`, server.c) and the AWS Lambda runtime (`s2r lambda`)
- * (private).
+/* handler.h: core/server, layer 8: s2r as a service.
+ * Owns: the request handler, the HTTP server (server.h), Lambda (lambda.h).
+ * Uses: core/llm, core/plugin, core/config, core/base; libmicrohttpd.
+ *
+ * The s2r HTTP request handler, shared by the standalone server
+ * (`s2r serve`, server.c) and the AWS Lambda runtime (`s2r lambda`).
  *
  * Transport-neutral: the transport hands over method, path, a query
  * parameter lookup, a header lookup, the body and the client address, and
@@ -48,7 +51,6 @@
 
 #include <s2r/s2r.h>
 #include "config/config.h"
-#include "plugin/host.h"
 #include "plugin/registry.h"
 
 /** Defaults. */

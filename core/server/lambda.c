@@ -1,7 +1,7 @@
 /* lambda.c: the AWS Lambda custom runtime loop; see lambda.h. */
 #include "lambda.h"
 #include <s2r/s2r.h>
-#include "plugin/host.h"
+#include "plugin/registry.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>

@@ -1,6 +1,8 @@
-/* shell_lex.h: a POSIX/bash lexer for batch-script bodies (private).
+/* shell.h: core/shell, layer 2: shell text in and out.
+ * Owns: the POSIX/bash lexer (lex.c), word rendering, shell quoting.
+ * Uses: core/base and include/s2r only.
  *
- * It splits a body into top-level statements, each a list of simple
+ * The lexer splits a body into top-level statements, each a list of simple
  * commands, each a list of words, keeping byte ranges into the source so a
  * converter can drop or rewrite one statement and copy the rest verbatim.
  * It never expands anything: a word's value is the text with quotes
@@ -8,8 +10,8 @@
  * Heredoc bodies, comments and compound commands (if/for/while/case,
  * functions, { }, ( )) are kept whole.
  */
-#ifndef S2R_SHELL_LEX_H
-#define S2R_SHELL_LEX_H
+#ifndef S2R_SHELL_H
+#define S2R_SHELL_H
 
 #include <stdbool.h>
 #include <stddef.h>

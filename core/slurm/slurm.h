@@ -1,6 +1,8 @@
-/**
- * @file slurm.h
- * @brief Private: the sbatch-exact "#SBATCH" directive parser.
+/* slurm.h: core/slurm, layer 3: what sbatch makes of the directives.
+ * Owns: the #SBATCH scan, the sbatch option table and setters, values.
+ * Uses: core/base and include/s2r only.
+ *
+ * The sbatch-exact "#SBATCH" directive parser.
  *
  * This reads the directive part of a batch script the way sbatch(1) does
  * (src/sbatch/sbatch.c, src/sbatch/opt.c, src/common/slurm_opt.c,
@@ -8,12 +10,13 @@
  * fields of an s2r_job. The script body is not analysed here.
  *
  * Files:
- *   slurm_script.c   whole-script checks, directive scan, tokenizer, driver
- *   slurm_options.c  the sbatch option table, getopt_long("+") over the
- *                    directive argv, per-option setters, cross-option
- *                    checks and the derived facts
- *   slurm_values.c   strict value parsers (time, memory, counts, GRES, GPU
- *                    specs, arrays, node counts, --export, images)
+ *   script.c    whole-script checks, directive scan, tokenizer, driver
+ *   options.c   the sbatch option table, getopt_long("+") over the
+ *               directive argv
+ *   setters.c   per-option setters (parse_state.h: the parse's state)
+ *   checks.c    cross-option checks and the derived facts
+ *   values.c    strict value parsers (time, memory, counts, GRES, GPU
+ *               specs, arrays, node counts, --export, images)
  *
  * Thread safety: no mutable global state; every function only touches its
  * arguments. Value parsers never allocate except where stated.

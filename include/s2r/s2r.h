@@ -1,3 +1,6 @@
+/* s2r.h: include/s2r, layer 0: the public API (with plugin.h, the SDK).
+ * Owns: job, workload, diagnostics, containers, config, parse and emit.
+ * Uses: nothing of the core; libc (plugin.h: json-c's json_object). */
 /**
  * @file s2r.h
  * @brief s2r core library: read a SLURM batch script the way sbatch does and
