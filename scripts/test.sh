@@ -1,11 +1,12 @@
 #!/bin/sh
-# The whole test suite: install, build with warnings as errors, run the
-# cmocka/ctest suite and the shared corpus checkers.
+# The whole test suite: install, build with warnings as errors, check the
+# folder layers, run the cmocka/ctest suite and the shared corpus checkers.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 [ -x scripts/install-test-peers.sh ] && ./scripts/install-test-peers.sh
 ./scripts/build.sh -DS2R_WERROR=ON
+./scripts/layering-check --objects build
 ctest --test-dir build --output-on-failure -j 2
 shared="${S2R_SHARED_DIR:-../shared}"
 if [ -d "$shared/tools" ]; then
