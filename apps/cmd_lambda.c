@@ -6,7 +6,7 @@
  * [ratelimit.*] [provider.*] plugin sections, and [lambda] for the
  * request handler: auth, ratelimit, provider, max_body, request_timeout,
  * log_requests), then loops on the Lambda Runtime API at
- * $AWS_LAMBDA_RUNTIME_API (core/src/lambda.c) feeding Function URL events
+ * $AWS_LAMBDA_RUNTIME_API (core/server/lambda.c) feeding Function URL events
  * to the same request handler as `s2r serve`.
  *
  * Defaults for a deployment: --config $S2R_CONFIG, else
@@ -15,6 +15,9 @@
  * failure is reported to /runtime/init/error (so it shows in the
  * invocation's error and in CloudWatch) and exits 1. Logs are JSON lines
  * on standard error (CloudWatch Logs).
+ *
+ * s2r_cmd_lambda() is about 110 lines on purpose: options, configuration,
+ * the start-up report and the event loop in the order they happen.
  */
 #include <s2r/s2r.h>
 #include "commands.h"

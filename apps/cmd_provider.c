@@ -12,6 +12,10 @@
  * secrets and databases belong to the server). When a remote server
  * answered, its warnings replace the local ones, so the user sees what the
  * server's conversion said.
+ *
+ * s2r_cmd_convert_with_provider() is about 150 lines on purpose: the
+ * configuration, the registry, the answer cache and the pipeline of one
+ * conversion in order, with one clean-up at its end.
  */
 #include <s2r/s2r.h>
 #include "commands.h"

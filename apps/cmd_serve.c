@@ -9,6 +9,10 @@
  * accepting, lets requests in flight finish (drain_timeout) and exits 0.
  * Logs are JSON lines on standard error: one per request, plus start,
  * stop and plugin messages.
+ *
+ * s2r_cmd_serve() is about 180 lines on purpose: the subcommand's whole
+ * life (options, configuration, start-up line, signals, drain, exit
+ * status) in the order it happens, each step reporting its own error.
  */
 #include <s2r/s2r.h>
 #include "commands.h"

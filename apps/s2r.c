@@ -1,6 +1,9 @@
 /* s2r.c: the s2r program: convert a SLURM batch script into a Run:ai
  * workload, or run one of the subcommands (plugins, help, check-config,
- * serve, lambda). */
+ * serve, lambda).
+ *
+ * s2r_cmd_convert() is about 120 lines on purpose: the converter's option
+ * parsing, input and output in the order of its man page. */
 #include <s2r/s2r.h>
 #include "commands.h"
 #include "config/config.h"

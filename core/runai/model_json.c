@@ -1,4 +1,4 @@
-/* model_json.c: see model_json.h. json-c does all the JSON. */
+/* model_json.c: see runai.h. json-c does all the JSON. */
 #include "runai.h"
 
 #include <stdio.h>

@@ -1,4 +1,10 @@
-/* handler.c: the s2r HTTP request handler (see handler.h). */
+/* handler.c: the s2r HTTP request handler (see handler.h).
+ *
+ * About 800 lines in one file: the routes share the request state and its
+ * helpers. convert() (POST /, about 190 lines) is one function on purpose:
+ * the route's contract read top to bottom (format, model, dry_run, the
+ * pipeline, the answer and every error status), each branch filling the
+ * same response. */
 #include "handler.h"
 #include "llm/llm.h"
 

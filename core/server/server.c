@@ -1,4 +1,8 @@
-/* server.c: `s2r serve` on libmicrohttpd (see server.h). */
+/* server.c: `s2r serve` on libmicrohttpd (see server.h).
+ *
+ * s2r_server_start() is about 110 lines on purpose: it undoes every step
+ * taken (address, listener, workers, acceptor) when a later one fails,
+ * which reads best in one place. */
 #include "server.h"
 
 #include <arpa/inet.h>

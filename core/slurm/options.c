@@ -1,5 +1,5 @@
 /**
- * @file slurm_options.c
+ * @file options.c
  * @brief The sbatch option table, getopt_long("+") over the directive argv,
  *        option setters, cross-option checks and derived facts.
  *

@@ -1,8 +1,13 @@
 /**
- * @file slurm_script.c
+ * @file script.c
  * @brief Whole-script checks, the #SBATCH directive scan and the directive
  *        tokenizer, as sbatch does them (sbatch.c, opt.c: get_argument(),
  *        _opt_batch_script()); then hands the argv to s2r_slurm__parse_argv().
+ *
+ * s2r_slurm__parse_directives() is about 140 lines on purpose: sbatch's
+ * passes over the script (checks, the scan to the first command, the
+ * tokenizer, #SBATCH after it, #PBS/#BSUB) in sbatch's order, sharing the
+ * line count and the argv arena.
  */
 #include "slurm.h"
 

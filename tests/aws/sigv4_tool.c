@@ -1,5 +1,5 @@
 /* sigv4_tool.c: sign one HTTP request with the host table's aws_sigv4_sign
- * slot (core/src/sigv4.c) and print the headers it adds, one "Name: value"
+ * slot (core/plugin/host_sigv4.c over core/aws) and print the headers it adds, one "Name: value"
  * per line. Test helper for test_sigv4_botocore.py, which checks them with
  * botocore.
  *

@@ -1,4 +1,4 @@
-/* test_llm_cache.c: the SQLite answer cache (core/src/llm_cache.c). */
+/* test_llm_cache.c: the SQLite answer cache (core/llm/cache.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_llm_guard.c: the guard (core/src/guard.c) against answers of every
+/* test_llm_guard.c: the guard (core/llm/guard*.c) against answers of every
  * kind, on scripts parsed and converted by the real core. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_llm_prompt.c: the prompt builder (core/src/prompt.c): content,
+/* test_llm_prompt.c: the prompt builder (core/llm/prompt.c): content,
  * determinism, size against the original s2r's template, long inputs. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* Unit tests for the #SBATCH scan, tokenizer and option pass
- * (core/src/slurm_script.c, core/src/slurm_options.c). */
+ * (core/slurm/script.c, options.c, setters.c, checks.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the sbatch value parsers (core/src/slurm_values.c). */
+/* Unit tests for the sbatch value parsers (core/slurm/values.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
