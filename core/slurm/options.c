@@ -1,7 +1,8 @@
 /**
  * @file options.c
- * @brief The sbatch option table, getopt_long("+") over the directive argv,
- *        option setters, cross-option checks and derived facts.
+ * @brief The sbatch option table and getopt_long("+") over the directive
+ *        argv; each option's setter is in setters.c, the cross-option
+ *        checks and derived facts in checks.c.
  *
  * Option names, short letters and argument kinds follow sbatch(1) (Slurm
  * 24.x-26.x) and pyxis' SPANK options; rules follow getopt_long(3) and

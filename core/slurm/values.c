@@ -1,5 +1,5 @@
 /**
- * @file slurm_values.c
+ * @file values.c
  * @brief Strict sbatch value parsers (see slurm.h for each contract).
  *
  * Written from sbatch(1) and the behaviour of Slurm's parse_time.c,
