@@ -94,68 +94,62 @@ int64_t s2r_body__total_tasks(const s2r_job *j)
 
 /* ---- one rewrite per launcher ---- */
 
-/* torchrun: on more than one node its rendezvous options go. */
-static void rewrite_torchrun(ctx *c, analysis *a, bool top, bool multi_node)
+/* What a launcher's option becomes on more than one node: 1 when it was
+ * dropped or replaced in @p o, 0 to keep it as written. */
+typedef int (*option_rewrite)(ctx *c, owords *o, const char *opt);
+
+/* The launcher's words, each option group of grammar @p g kept or given
+ * to @p fn (on more than one node), then the script and its arguments. */
+static void rewrite_launcher(ctx *c, analysis *a,
+                             const s2r_launch_grammar *g, bool multi_node,
+                             option_rewrite fn)
 {
     const unwrap *u = &a->u;
     owords *o = &a->ow;
     const sh_word *w = u->words;
     ow_push_range(o, w, u->launch_at, u->launch_opts);
     for (size_t i = u->launch_opts; i < u->script;) {
-        size_t nx = s2r_launch__skip_option(s2r_launch_torchrun, w, u->n, i);
+        size_t nx = s2r_launch__skip_option(g, w, u->n, i);
         if (nx == i)
             nx = i + 1;
         const char *opt = w[i].value ? w[i].value : "";
-        if (multi_node && s2r_launch__torchrun_is_rendezvous(opt)) {
-            i = nx; /* the PyTorchJob supplies PET_* */
-            continue;
-        }
-        ow_push_range(o, w, i, nx);
+        if (!multi_node || !fn(c, o, opt))
+            ow_push_range(o, w, i, nx);
         i = nx;
     }
     ow_push_range(o, w, u->script, u->n);
-    if (multi_node && top)
-        s2r_body__note(c, w[u->launch_at].line,
-             "torchrun rendezvous options replaced: the PyTorchJob sets "
-             "PET_NNODES, PET_NODE_RANK, PET_MASTER_ADDR and PET_MASTER_PORT");
 }
 
-/* accelerate launch: on more than one node the machine options read the
- * PyTorchJob's environment ("$RANK" ...) and the node count. */
-static void rewrite_accelerate(ctx *c, analysis *a, bool multi_node)
+/* torchrun: the rendezvous options go (the PyTorchJob supplies PET_*). */
+static int torchrun_option(ctx *c, owords *o, const char *opt)
 {
-    const unwrap *u = &a->u;
-    owords *o = &a->ow;
-    const sh_word *w = u->words;
-    ow_push_range(o, w, u->launch_at, u->launch_opts);
-    for (size_t i = u->launch_opts; i < u->script;) {
-        size_t nx = s2r_launch__skip_option(s2r_launch_accelerate, w, u->n, i);
-        if (nx == i)
-            nx = i + 1;
-        const char *opt = w[i].value ? w[i].value : "";
-        const char *repl = multi_node ? s2r_launch__accelerate_rewrite(opt)
-                                      : NULL;
-        if (repl) {
-            char *name = strndup(opt, strcspn(opt, "="));
-            if (!name) {
-                o->oom = true;
-                return;
-            }
-            s2r_body__ow_push(o, NULL, name, false);
-            if (!strcmp(repl, "NODES")) {
-                char nb[32];
-                snprintf(nb, sizeof(nb), "%lld", (long long)c->job->nodes);
-                s2r_body__ow_push(o, NULL, nb, false);
-            } else {
-                s2r_body__ow_push(o, NULL, repl, true);
-            }
-            free(name);
-        } else {
-            ow_push_range(o, w, i, nx);
-        }
-        i = nx;
+    (void)c;
+    (void)o;
+    return s2r_launch__torchrun_is_rendezvous(opt);
+}
+
+/* accelerate launch: the machine options read the PyTorchJob's
+ * environment ("$RANK" ...) or the node count. */
+static int accelerate_option(ctx *c, owords *o, const char *opt)
+{
+    const char *repl = s2r_launch__accelerate_rewrite(opt);
+    if (!repl)
+        return 0;
+    char *name = strndup(opt, strcspn(opt, "="));
+    if (!name) {
+        o->oom = true;
+        return 1;
     }
-    ow_push_range(o, w, u->script, u->n);
+    s2r_body__ow_push(o, NULL, name, false);
+    if (!strcmp(repl, "NODES")) {
+        char nb[32];
+        snprintf(nb, sizeof(nb), "%lld", (long long)c->job->nodes);
+        s2r_body__ow_push(o, NULL, nb, false);
+    } else {
+        s2r_body__ow_push(o, NULL, repl, true);
+    }
+    free(name);
+    return 1;
 }
 
 /* deepspeed on more than one node: pdsh/ssh fan-out has no place in a
@@ -228,19 +222,27 @@ void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
         ow_push_range(o, w, u->kw_from, u->kw_to);
 
     bool multi_node = job->nodes > 1;
-    if (u->lk == L_TORCHRUN)
-        rewrite_torchrun(c, a, top, multi_node);
-    else if (u->lk == L_ACCELERATE)
-        rewrite_accelerate(c, a, multi_node);
-    else if (u->lk == L_DEEPSPEED && multi_node)
+    if (u->lk == L_TORCHRUN) {
+        rewrite_launcher(c, a, s2r_launch_torchrun, multi_node,
+                         torchrun_option);
+        if (multi_node && top)
+            s2r_body__note(c, w[u->launch_at].line,
+                 "torchrun rendezvous options replaced: the PyTorchJob sets "
+                 "PET_NNODES, PET_NODE_RANK, PET_MASTER_ADDR and "
+                 "PET_MASTER_PORT");
+    } else if (u->lk == L_ACCELERATE) {
+        rewrite_launcher(c, a, s2r_launch_accelerate, multi_node,
+                         accelerate_option);
+    } else if (u->lk == L_DEEPSPEED && multi_node) {
         rewrite_deepspeed(c, a, top);
-    else if (u->lk != L_NONE)
+    } else if (u->lk != L_NONE) {
         ow_push_range(o, w, u->launch_at, u->n);
-    else if (job->distributed == S2R_DIST_MPI)
+    } else if (job->distributed == S2R_DIST_MPI) {
         rewrite_mpi(c, a);
-    else if (u->mpi)
+    } else if (u->mpi) {
         /* mpirun in a one-task allocation: keep it as written */
         ow_push_range(o, w, u->mpi_at, u->n);
-    else
+    } else {
         ow_push_range(o, w, u->prog, u->n);
+    }
 }
