@@ -1,0 +1,27 @@
+# S2RSharedLibrary.cmake: libs2r.so, the converter (s2r_convert) as a
+# shared library for language bindings and C programs. It exports the
+# public API of core/s2r.h only (cmake/libs2r.map) and links json-c,
+# libyaml and inih, like the plain `s2r job.sh` path.
+#
+# Installed: <libdir>/libs2r.so.<major> (+ the libs2r.so link) and the
+# public headers as <s2r/s2r.h> (with <s2r/plugin.h>, which it includes).
+include_guard(GLOBAL)
+
+set(S2R_LIBRARY_MAP ${CMAKE_SOURCE_DIR}/cmake/libs2r.map)
+add_library(s2r_shared SHARED ${CMAKE_SOURCE_DIR}/core/src/api_json.c)
+target_link_libraries(s2r_shared PRIVATE
+  -Wl,--whole-archive s2r_convert -Wl,--no-whole-archive
+  PkgConfig::JSONC PkgConfig::YAML PkgConfig::INIH m)
+target_include_directories(s2r_shared PRIVATE ${CMAKE_SOURCE_DIR}/core
+                                              ${CMAKE_SOURCE_DIR}/core/src)
+target_link_options(s2r_shared PRIVATE
+  "LINKER:--version-script=${S2R_LIBRARY_MAP}" "LINKER:--no-undefined")
+set_target_properties(s2r_shared PROPERTIES
+  OUTPUT_NAME s2r
+  VERSION ${PROJECT_VERSION}
+  SOVERSION ${PROJECT_VERSION_MAJOR}
+  LINK_DEPENDS ${S2R_LIBRARY_MAP}
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+install(TARGETS s2r_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/core/s2r.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/s2r)
