@@ -11,25 +11,47 @@ did; both raise ConversionError (a ValueError) for a script sbatch
 refuses. Conversions use the built-in rules provider only: no network,
 no model. Both functions are thread-safe and release the GIL while
 converting.
+
+The names below load on first use (PEP 562), so that `import s2r`, and
+the `s2r` command that starts with it, stay fast.
 """
-from ._convert import convert, convert_slurm_to_runai
-from ._types import (ArrayFacts, Conversion, ConversionError,
-                     ConversionWarning, Diagnostic, Directive, Format, Job)
+import importlib
 
 try:
     from ._version import __version__  # written by setup.py
 except ImportError:  # a source tree, never built
     __version__ = "0+unknown"
 
-__all__ = [
-    "ArrayFacts",
-    "Conversion",
-    "ConversionError",
-    "ConversionWarning",
-    "Diagnostic",
-    "Directive",
-    "Format",
-    "Job",
-    "convert",
-    "convert_slurm_to_runai",
-]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what type checkers see
+    from ._convert import convert, convert_slurm_to_runai
+    from ._types import (ArrayFacts, Conversion, ConversionError,
+                         ConversionWarning, Diagnostic, Directive, Format, Job)
+
+_MODULE_OF = {
+    "convert": "_convert",
+    "convert_slurm_to_runai": "_convert",
+    "ArrayFacts": "_types",
+    "Conversion": "_types",
+    "ConversionError": "_types",
+    "ConversionWarning": "_types",
+    "Diagnostic": "_types",
+    "Directive": "_types",
+    "Format": "_types",
+    "Job": "_types",
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_MODULE_OF))

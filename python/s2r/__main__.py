@@ -1,14 +1,18 @@
 """``s2r`` and ``python -m s2r``: the s2r program installed with this
 package (_native/bin/s2r). The process becomes that C program, so its
-options, output, messages and exit status are the program's own."""
+options, output, messages and exit status are the program's own. Only
+os and sys are imported on the way, to start fast."""
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import NoReturn
 
-PROGRAM = Path(__file__).resolve().parent / "_native" / "bin" / "s2r"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+PROGRAM = os.path.join(os.path.dirname(os.path.realpath(__file__)),
+                       "_native", "bin", "s2r")
 
 
 def main() -> NoReturn:
