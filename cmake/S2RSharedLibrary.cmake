@@ -3,8 +3,9 @@
 # public API of core/s2r.h only (cmake/libs2r.map) and links json-c,
 # libyaml and inih, like the plain `s2r job.sh` path.
 #
-# Installed: <libdir>/libs2r.so.<major> (+ the libs2r.so link) and the
-# public headers as <s2r/s2r.h> (with <s2r/plugin.h>, which it includes).
+# Installed: <libdir>/libs2r.so.<major> (+ the libs2r.so link), the
+# public header as <s2r/s2r.h> (beside <s2r/plugin.h>, which it includes)
+# and <libdir>/pkgconfig/s2r.pc.
 include_guard(GLOBAL)
 
 set(S2R_LIBRARY_MAP ${CMAKE_SOURCE_DIR}/cmake/libs2r.map)
@@ -25,3 +26,7 @@ set_target_properties(s2r_shared PROPERTIES
 install(TARGETS s2r_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${CMAKE_SOURCE_DIR}/core/s2r.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/s2r)
+configure_file(${CMAKE_SOURCE_DIR}/cmake/s2r.pc.in ${CMAKE_BINARY_DIR}/s2r.pc
+               @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/s2r.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

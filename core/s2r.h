@@ -413,6 +413,10 @@ typedef struct s2r_convert_request {
  * Run:ai workload. No network, no model, no plugin: a configuration whose
  * [core] provider is not the rules provider is refused
  * (S2R_EUNSUPPORTED); the environment (S2R_API_ENDPOINT...) is not read.
+ * The configuration's core sections are read and checked as the program
+ * does (s2r_config_apply() in config.h); plugin sections ([provider.*],
+ * [auth.*], [ratelimit.*]) are not opened, so a plugin they name need not
+ * be installed, where the program's registry would refuse one missing.
  *
  * Thread safety: any number of threads may call it at once. The
  * conversion path keeps no global or static mutable state, and each call
