@@ -131,6 +131,10 @@ class ConversionError(ValueError):
         super().__init__("\n".join(e.text for e in self.errors)
                          or self.message)
 
+    def __reduce__(self):
+        # pickled with its diagnostics (multiprocessing, process pools)
+        return (type(self), (self.diagnostics,))
+
 
 class ConversionWarning(UserWarning):
     """A warning of convert_slurm_to_runai(), which returns only text."""

@@ -4,6 +4,7 @@ network for the rules provider."""
 from __future__ import annotations
 
 import inspect
+import pickle
 import re
 import subprocess
 import warnings
@@ -67,6 +68,7 @@ def test_conversion_contents(s2r, tmp_path):
     assert all(n.severity == "note" for n in c.notes)
     with pytest.raises(Exception):
         c.output = ""  # frozen
+    assert pickle.loads(pickle.dumps(c)) == c
 
 
 def test_same_as_cli_for_arguments(s2r, tmp_path):
@@ -98,6 +100,9 @@ def test_refused_script(s2r):
         ("bad.sh", 3, "time", "time")
     assert e.message.startswith("Invalid --time specification 'abc'")
     assert str(e) == f"bad.sh:3: error: {e.message}"
+    again = pickle.loads(pickle.dumps(e))  # as process pools send it
+    assert (again.file, again.line, again.option, str(again)) == \
+        (e.file, e.line, e.option, str(e))
     with pytest.raises(s2r.ConversionError, match="DOS line breaks"):
         s2r.convert(b"#!/bin/bash\r\ntrue\r\n")
     with pytest.raises(ValueError, match="unknown format 'toml'"):
