@@ -359,6 +359,128 @@ int s2r_convert_buffer(char **out, const char *file, const char *buf,
                        size_t len, s2r_format fmt, const s2r_config *cfg,
                        s2r_diags *diags);
 
+/* ------------------------------------------------------------------ */
+/* One call for language bindings (libs2r.so)                          */
+/* ------------------------------------------------------------------ */
+
+/** Largest script accepted, in bytes: 4 MiB, slurmctld's default
+ *  max_script_size (per slurm.conf(5) MaxScriptSize), as the s2r program. */
+#define S2R_MAX_SCRIPT_BYTES (4u << 20)
+
+/** What s2r_convert_json() converts. Zero it, set struct_size to
+ *  sizeof(s2r_convert_request), then the fields; later versions only add
+ *  fields at the end. The library keeps no pointer after the call. */
+typedef struct s2r_convert_request {
+    size_t struct_size;      /**< sizeof(s2r_convert_request) */
+    const char *file;        /**< script name for messages and the default
+                                  job name (as `s2r FILE`); NULL = "-" */
+    const char *script;      /**< the script bytes (need not be
+                                  NUL-terminated); NULL only with len 0 */
+    size_t script_len;       /**< bytes in @c script, at most
+                                  S2R_MAX_SCRIPT_BYTES */
+    const char *format;      /**< "cli" | "yaml" | "json"; NULL = the
+                                  configuration's [core] format, else "cli"
+                                  (as `s2r --format`) */
+    const char *config_path; /**< s2r.ini to read (as `s2r --config`), or
+                                  NULL for the defaults */
+    const char *submit_dir;  /**< SLURM_SUBMIT_DIR, an absolute path (as
+                                  `s2r --submit-dir`), or NULL */
+} s2r_convert_request;
+
+/**
+ * Convert one script with the built-in rules provider and describe all
+ * that the conversion says in one JSON document: the same output, bytes
+ * and diagnostics as `s2r [--config F] [--format X] [--submit-dir D] FILE`
+ * with the rules provider, plus what sbatch makes of the script and the
+ * Run:ai workload. No network, no model, no plugin: a configuration whose
+ * [core] provider is not the rules provider is refused
+ * (S2R_EUNSUPPORTED); the environment (S2R_API_ENDPOINT...) is not read.
+ * The configuration's core sections are read and checked as the program
+ * does (s2r_config_apply() in config.h); plugin sections ([provider.*],
+ * [auth.*], [ratelimit.*]) are not opened, so a plugin they name need not
+ * be installed, where the program's registry would refuse one missing.
+ *
+ * Thread safety: any number of threads may call it at once. The
+ * conversion path keeps no global or static mutable state, and each call
+ * runs in the "C" locale of its own thread (uselocale(3)), so the
+ * caller's locale (LC_NUMERIC, LC_CTYPE) changes nothing.
+ *
+ * The document (UTF-8 JSON object; script bytes that are not UTF-8 pass
+ * through unchanged inside strings):
+ *
+ *   {
+ *     "format": "cli" | "yaml" | "json",       the format used
+ *     "output": string | null,                 the rendered workload, null
+ *                                              unless the call returned 0
+ *     "diagnostics": [                         in the order they arose
+ *       { "severity": "error" | "warning" | "note",
+ *         "file": string | null,   script or configuration name
+ *         "line": int,             1-based, 0 = not tied to a line
+ *         "option": string | null, sbatch long option without dashes
+ *                                  ("mail-type") or configuration key
+ *         "category": string,      see below
+ *         "message": string,       one sentence, never a secret
+ *         "text": string }         "file:line: warning: message", as the
+ *                                  s2r program prints it (s2r_diag_format)
+ *     ],
+ *     "job": object | null,        what sbatch makes of the script, in the
+ *                                  corpus facts schema (s2r_job: job_name,
+ *                                  nodes, tasks_per_node, gpus_per_node,
+ *                                  gpu_type, cpus_per_node (cores),
+ *                                  mem_per_node_mib (MiB, "all" for
+ *                                  --mem=0, null), time_limit_s (seconds,
+ *                                  null = none), array {indices,
+ *                                  max_parallel}, image, workdir, env,
+ *                                  command_tokens, distributed, directives
+ *                                  [{name, value, line}], id, valid); null
+ *                                  when sbatch refuses the script
+ *     "workload": object | null    the Run:ai side (s2r_workload's field
+ *                                  names: kind, name, pods, gpus, cpus,
+ *                                  memory_mib, image, command, ...); null
+ *                                  when there is none
+ *   }
+ *
+ * "category" sorts the diagnostics for a reader. It is derived in one
+ * place (api_json.c) from the diagnostic, the stage that raised it and the
+ * script line it names; the first rule that applies wins:
+ *   1. "usage"     the request itself (unknown format, no script)
+ *   2. "config"    reading the configuration file, or its provider
+ *   3. by the option the diagnostic names or, when it names none, the
+ *      effective #SBATCH option on its line: "time" (--time, --time-min),
+ *      "array" (--array), "image" (--container-image), else "option" (no
+ *      Run:ai equivalent, approximated, or refused)
+ *   4. "format"    what the chosen output format cannot carry, or what to
+ *                  do with it (REST placeholders, a server as a YAML Job)
+ *   5. "directive" a '#' line after line 1, blanks before it allowed
+ *                  (#SBATCH after the first command, "# SBATCH", #PBS,
+ *                  hetjob components)
+ *   6. "script"    an error about the script as a whole (no #! line, DOS
+ *                  line breaks, larger than S2R_MAX_SCRIPT_BYTES)
+ *   7. "image"     the body names no OCI image, or a local image file
+ *   8. "storage"   mounts and bind paths the workload does not carry
+ *   9. "body"      anything else about what the script runs (set-up lines
+ *                  dropped, launchers rewritten, server ports)
+ *
+ * @param json_out  receives the malloc'd, NUL-terminated document, to be
+ *                  released with s2r_free(); NULL only when the call
+ *                  returns S2R_ENOMEM or @p json_out / @p req is NULL
+ * @param req       what to convert (see s2r_convert_request)
+ * @return 0 converted ("output" set); S2R_EINVAL: the script is refused as
+ *         sbatch would refuse it, the configuration is invalid, or the
+ *         request is (unknown format, relative submit_dir, struct_size too
+ *         small); S2R_ENOTFOUND: @c config_path cannot be opened;
+ *         S2R_EUNSUPPORTED: the configuration names a provider other than
+ *         the rules provider; S2R_ETOOBIG: the script is larger than
+ *         S2R_MAX_SCRIPT_BYTES; S2R_ENOMEM. Every error but S2R_ENOMEM
+ *         comes with a document holding at least one "error" diagnostic.
+ */
+int s2r_convert_json(char **json_out, const s2r_convert_request *req);
+
+/** Release memory the library allocated for the caller (the document of
+ *  s2r_convert_json(), texts of s2r_emit() ...), so a
+ *  binding need not share the C library's malloc. NULL is ignored. */
+void s2r_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif
