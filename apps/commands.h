@@ -10,5 +10,7 @@ int s2r_cmd_help_plugin(int argc, char **argv);  /* s2r help PLUGIN */
 int s2r_cmd_check_config(int argc, char **argv); /* s2r check-config */
 int s2r_cmd_serve(int argc, char **argv);        /* s2r serve */
 int s2r_cmd_lambda(int argc, char **argv);       /* s2r lambda */
+int s2r_cmd_migrate(int argc, char **argv);      /* s2r migrate */
+int s2r_cmd_init(int argc, char **argv);         /* s2r init */
 
 #endif
