@@ -13,4 +13,19 @@ int s2r_cmd_lambda(int argc, char **argv);       /* s2r lambda */
 int s2r_cmd_migrate(int argc, char **argv);      /* s2r migrate */
 int s2r_cmd_init(int argc, char **argv);         /* s2r init */
 
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "s2r.h"
+
+/* The conversion of one script through the provider the site file names
+ * (apps/cmd_provider.c); see s2r_provider_glue in conversion.h. */
+int s2r_cmd_convert_with_provider(const char *file, const char *buf,
+                                  size_t len, const char *format,
+                                  const char *config_path,
+                                  const char *plugin_dir,
+                                  const char *submit_dir, bool prompt_only,
+                                  char **out, s2r_diags *diags);
+
 #endif
