@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -127,30 +128,33 @@ int mg_outdir_open(mg_run *run, char **err)
 static int open_folder(mg_run *run, const char *rel, bool create)
 {
     int cur = dup(run->out_fd);
-    char *copy = strdup(rel), *save = NULL;
-    if (!copy) {
-        close(cur);
-        errno = ENOMEM;
-        return -1;
-    }
-    for (char *c = strtok_r(copy, "/", &save); c && cur >= 0;
-         c = strtok_r(NULL, "/", &save)) {
-        if (create && mkdirat(cur, c, 0755) != 0 && errno != EEXIST)
-            break;
-        int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+    char name[NAME_MAX + 1];
+    for (const char *p = rel; cur >= 0 && *p;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > NAME_MAX) {
+            close(cur);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(name, p, n);
+        name[n] = '\0';
+        p += n + (e ? 1 : 0);
+        if (!n)
+            continue;
+        if (create && mkdirat(cur, name, 0755) != 0 && errno != EEXIST) {
+            int err = errno;
+            close(cur);
+            errno = err;
+            return -1;
+        }
+        int next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                           O_CLOEXEC);
-        int e = errno;
+        int err = errno == ELOOP ? ENOTDIR : errno;
         close(cur);
         cur = next;
-        errno = e == ELOOP ? ENOTDIR : e;
+        errno = err;
     }
-    int e = errno;
-    free(copy);
-    if (cur >= 0 && save && *save) {
-        close(cur);
-        cur = -1;
-    }
-    errno = e;
     return cur;
 }
 
