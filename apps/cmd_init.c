@@ -182,8 +182,11 @@ static void storage_section(FILE *f, const found *d)
         const init_datasource *ds = datasource_at(d, m->path);
         fprintf(f, "; from %s: %s %s mounted at %s%s\n", d->mountinfo,
                 m->fstype, m->source, m->path, m->ro ? " (read-only)" : "");
-        if (ds)
-            continue; /* the data source line below */
+        if (ds) {
+            fprintf(f, "; (the Run:ai data source %s below mounts it)\n",
+                    ds->name);
+            continue;
+        }
         if (m->value)
             fprintf(f, "%s = %s\n", m->path, m->value);
         else
