@@ -56,6 +56,28 @@ void mg_map_free(mg_map *m);
  *  pointers into @p m, NULL when empty or on ENOMEM. */
 mg_count **mg_map_sorted(const mg_map *m);
 
+/* ---- text buffers (migrate_buf.c) ------------------------------------- */
+
+typedef struct mg_buf {
+    char *s;
+    size_t n, cap;
+    bool oom;            /* an append failed: mg_buf_take() gives NULL */
+} mg_buf;
+
+void mg_buf_put(mg_buf *b, const char *s, size_t n);
+void mg_buf_puts(mg_buf *b, const char *s);
+void mg_buf_printf(mg_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** @p s as a JSON string ("null" for NULL). */
+void mg_buf_json(mg_buf *b, const char *s);
+/** @p s with & < > " ' as HTML entities. */
+void mg_buf_html(mg_buf *b, const char *s);
+/** @p s as a Markdown table cell ('|' escaped, line breaks as spaces). */
+void mg_buf_md(mg_buf *b, const char *s);
+/** The text (malloc'd; "" when empty), NULL after a failed append; the
+ *  buffer is empty again. */
+char *mg_buf_take(mg_buf *b);
+
 /* ---- one script's row -------------------------------------------------- */
 
 typedef enum mg_status {
@@ -205,8 +227,9 @@ void mg_result_free(mg_result *res);
 
 /* migrate_facts.c */
 const char *mg_category(const s2r_diag *d);
-/** Fill r->paths, r->uses_home and r->software from the script bytes and
- *  its diagnostics. Returns 0 or S2R_ENOMEM. */
+/** Fill r->paths, r->uses_home and r->software from the script bytes,
+ *  its parsed job (@p conv) and its warnings (r->w, categorised). Returns
+ *  0 or S2R_ENOMEM. */
 int mg_facts(mg_row *r, const char *buf, size_t len, const s2r_config *cfg,
              const s2r_conversion *conv);
 
@@ -231,8 +254,6 @@ int mg_skip_format(mg_result *res, const char *path, const char *reason,
 int mg_report_write(mg_run *run, char **err);
 /** Copy a spool (rewound) to @p to. Returns 0 or an errno. */
 int mg_spool_copy(FILE *spool, FILE *to);
-/** JSON-escape into a malloc'd quoted string. */
-char *mg_json_str(const char *s);
 
 /* migrate_html.c */
 char *mg_html_row(const mg_row *r);

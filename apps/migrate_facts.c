@@ -274,13 +274,16 @@ static int software_of(mg_row *r, const sh_cmd *c)
     return S2R_OK;
 }
 
-static int software(mg_row *r, const char *buf, size_t len,
-                    const s2r_conversion *conv)
+/* The commands of the statements whose dropping a "software" warning
+ * reported (the warning names the statement's first line). */
+static int software(mg_row *r, const char *buf, size_t len)
 {
-    bool any = false;
-    for (size_t i = 0; i < conv->diags.n && !any; i++)
-        any = !strcmp(mg_category(&conv->diags.v[i]), "software");
-    if (!any)
+    int lines[64];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nw && n < 64; i++)
+        if (!r->w[i].error && !strcmp(r->w[i].category, "software"))
+            lines[n++] = r->w[i].line;
+    if (!n)
         return S2R_OK;
     sh_body b;
     if (sh_lex(&b, buf, len, 1) != 0)
@@ -289,9 +292,8 @@ static int software(mg_row *r, const char *buf, size_t len,
     for (size_t s = 0; s < b.n && rc == S2R_OK; s++) {
         const sh_stmt *st = &b.stmts[s];
         bool dropped = false;
-        for (size_t i = 0; i < conv->diags.n && !dropped; i++)
-            dropped = conv->diags.v[i].line == st->line &&
-                      !strcmp(mg_category(&conv->diags.v[i]), "software");
+        for (size_t i = 0; i < n && !dropped; i++)
+            dropped = lines[i] == st->line;
         for (size_t k = 0; dropped && k < st->ncmds && rc == S2R_OK; k++)
             rc = software_of(r, &st->cmds[k]);
     }
@@ -325,5 +327,5 @@ int mg_facts(mg_row *r, const char *buf, size_t len, const s2r_config *cfg,
     } else if (home) {
         r->uses_home = true;
     }
-    return software(r, buf, len, conv);
+    return software(r, buf, len);
 }

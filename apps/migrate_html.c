@@ -11,122 +11,83 @@
 
 char *mg_html_escape(const char *s)
 {
-    if (!s)
-        return strdup("");
-    size_t n = 0;
-    for (const char *p = s; *p; p++)
-        n += strchr("&<>\"'", *p) ? 6 : 1;
-    char *out = malloc(n + 1), *o = out;
-    for (; out && *s; s++) {
-        switch (*s) {
-        case '&': o += sprintf(o, "&amp;"); break;
-        case '<': o += sprintf(o, "&lt;"); break;
-        case '>': o += sprintf(o, "&gt;"); break;
-        case '"': o += sprintf(o, "&quot;"); break;
-        case '\'': o += sprintf(o, "&#39;"); break;
-        default: *o++ = *s;
-        }
-    }
-    if (out)
-        *o = '\0';
-    return out;
+    mg_buf b = {0};
+    mg_buf_html(&b, s);
+    return mg_buf_take(&b);
 }
 
 /* The warnings and errors of a row, as a <details> list. */
-static char *warnings_cell(const mg_row *r)
+static void warnings_cell(mg_buf *b, const mg_row *r)
 {
-    size_t cap = 256, len = 0, count = 0;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
-    out[0] = '\0';
+    size_t count = 0;
+    for (size_t i = 0; i < r->nw; i++)
+        count += !r->w[i].error;
+    mg_buf_printf(b, "<td data-v=\"%zu\">", count);
+    if (!r->nw) {
+        mg_buf_puts(b, "0</td>");
+        return;
+    }
+    mg_buf_printf(b, "<details><summary>%zu</summary><ul>", count);
     for (size_t i = 0; i < r->nw; i++) {
         const mg_warning *w = &r->w[i];
-        count += !w->error;
-        char *msg = mg_html_escape(w->message), *item = NULL;
-        char at[32] = "";
+        mg_buf_puts(b, w->error ? "<li class=\"error\">" : "<li>");
         if (w->line > 0)
-            snprintf(at, sizeof(at), "line %d ", w->line);
-        int n = msg ? asprintf(&item, "<li%s>%s[%s] %s</li>",
-                               w->error ? " class=\"error\"" : "", at,
-                               w->category, msg) : -1;
-        free(msg);
-        if (n < 0) {
-            free(out);
-            return NULL;
-        }
-        n = (int)strlen(item);
-        if (len + (size_t)n + 1 > cap) {
-            char *no = realloc(out, cap = (len + (size_t)n + 1) * 2);
-            if (!no) {
-                free(item);
-                free(out);
-                return NULL;
-            }
-            out = no;
-        }
-        memcpy(out + len, item, (size_t)n + 1);
-        len += (size_t)n;
-        free(item);
+            mg_buf_printf(b, "line %d ", w->line);
+        mg_buf_printf(b, "[%s] ", w->category);
+        mg_buf_html(b, w->message);
+        mg_buf_puts(b, "</li>");
     }
-    char *cell = NULL;
-    if (r->nw == 0) {
-        free(out);
-        return strdup("<td data-v=\"0\">0</td>");
-    }
-    if (asprintf(&cell, "<td data-v=\"%zu\"><details><summary>%zu</summary>"
-                 "<ul>%s</ul></details></td>", count, count, out) < 0)
-        cell = NULL;
-    free(out);
-    return cell;
+    mg_buf_puts(b, "</ul></details></td>");
 }
 
-static char *num_cell(long v, const char *unit)
+/* A number cell: data-v sorts; empty when @p shown is false. */
+static void num_cell(mg_buf *b, long v, const char *unit, bool shown)
 {
-    char *out = NULL;
-    if (v <= 0 && unit)
-        return strdup("<td data-v=\"0\"></td>");
-    if (asprintf(&out, "<td data-v=\"%ld\">%ld%s</td>", v, v,
-                 unit ? unit : "") < 0)
-        return NULL;
-    return out;
+    if (!shown)
+        mg_buf_puts(b, "<td data-v=\"0\"></td>");
+    else
+        mg_buf_printf(b, "<td data-v=\"%ld\">%ld%s</td>", v, v, unit);
+}
+
+static void text_cell(mg_buf *b, const char *s)
+{
+    mg_buf_puts(b, "<td>");
+    mg_buf_html(b, s);
+    mg_buf_puts(b, "</td>");
 }
 
 char *mg_html_row(const mg_row *r)
 {
-    char *path = mg_html_escape(r->path), *kind = mg_html_escape(r->kind);
-    char *part = mg_html_escape(r->partition);
-    char *acct = mg_html_escape(r->account), *img = mg_html_escape(r->image);
-    char *pods = num_cell(r->pods, NULL), *gpus = num_cell(r->gpus, NULL);
-    char *cpus = num_cell(r->cpus_per_pod, NULL);
-    char *mem = num_cell(r->memory_mib, " MiB");
-    char *tl = num_cell(r->time_limit_s, " s");
-    char *arr = num_cell(r->array_size, "");
-    char *warn = warnings_cell(r), *out = NULL;
-    if (path && kind && part && acct && img && pods && gpus && cpus && mem &&
-        tl && arr && warn &&
-        asprintf(&out, "<tr class=\"%s\"><td>%s</td><td>%s</td><td>%s</td>"
-                 "%s%s%s%s%s%s<td>%s</td><td>%s</td><td>%s</td>%s</tr>\n",
-                 mg_status_name(r->status), path, mg_status_name(r->status),
-                 kind, pods, gpus, cpus, mem, tl, arr, part, acct, img,
-                 warn) < 0)
-        out = NULL;
-    char *all[] = {path, kind, part, acct, img, pods, gpus, cpus, mem, tl,
-                   arr, warn};
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        free(all[i]);
-    return out;
+    mg_buf b = {0};
+    bool conv = r->kind != NULL;
+    const char *status = mg_status_name(r->status);
+    mg_buf_printf(&b, "<tr class=\"%s\">", status);
+    text_cell(&b, r->path);
+    text_cell(&b, status);
+    text_cell(&b, r->kind);
+    num_cell(&b, r->pods, "", conv);
+    num_cell(&b, r->gpus, "", conv);
+    num_cell(&b, r->cpus_per_pod, "", conv);
+    num_cell(&b, r->memory_mib, " MiB", r->memory_mib > 0);
+    num_cell(&b, r->time_limit_s, " s", r->time_limit_s > 0);
+    num_cell(&b, r->array_size, "", r->array_size > 0);
+    text_cell(&b, r->partition);
+    text_cell(&b, r->account);
+    text_cell(&b, r->image);
+    warnings_cell(&b, r);
+    mg_buf_puts(&b, "</tr>\n");
+    return mg_buf_take(&b);
 }
 
 char *mg_html_skip(const char *path, const char *reason, const char *message)
 {
-    char *p = mg_html_escape(path), *m = mg_html_escape(message), *out = NULL;
-    if (p && m && asprintf(&out, "<li><code>%s</code> %s: %s</li>\n", p,
-                           reason, m) < 0)
-        out = NULL;
-    free(p);
-    free(m);
-    return out;
+    mg_buf b = {0};
+    mg_buf_puts(&b, "<li><code>");
+    mg_buf_html(&b, path);
+    mg_buf_printf(&b, "</code> %s: ", reason);
+    mg_buf_html(&b, message);
+    mg_buf_puts(&b, "</li>\n");
+    return mg_buf_take(&b);
 }
 
 static const char style[] =

@@ -18,11 +18,6 @@ static json_object *str_or_null(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
-static json_object *positive_or_null(long v)
-{
-    return v > 0 ? json_object_new_int64(v) : NULL;
-}
-
 static json_object *formats_array(unsigned bits)
 {
     json_object *a = json_object_new_array();
@@ -33,134 +28,153 @@ static json_object *formats_array(unsigned bits)
     return a;
 }
 
-static json_object *entries(const mg_row *r, bool errors)
+/* "key": value pairs of a row (the schema's order). */
+static void key(mg_buf *b, const char *k)
 {
-    json_object *a = json_object_new_array();
-    for (size_t i = 0; a && i < r->nw; i++) {
+    mg_buf_printf(b, ",\"%s\":", k);
+}
+
+static void num(mg_buf *b, const char *k, long v, bool present)
+{
+    key(b, k);
+    if (present)
+        mg_buf_printf(b, "%ld", v);
+    else
+        mg_buf_puts(b, "null");
+}
+
+static void str(mg_buf *b, const char *k, const char *v)
+{
+    key(b, k);
+    mg_buf_json(b, v);
+}
+
+static void entries(mg_buf *b, const mg_row *r, bool errors)
+{
+    mg_buf_puts(b, "[");
+    bool first = true;
+    for (size_t i = 0; i < r->nw; i++) {
         const mg_warning *w = &r->w[i];
         if (w->error != errors)
             continue;
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "line", w->line > 0
-                               ? json_object_new_int(w->line) : NULL);
-        json_object_object_add(o, "category",
-                               json_object_new_string(w->category));
-        json_object_object_add(o, "option", str_or_null(w->option));
-        json_object_object_add(o, "message",
-                               json_object_new_string(w->message));
-        if (!errors)
-            json_object_object_add(o, "formats", formats_array(w->formats));
-        json_object_array_add(a, o);
+        mg_buf_puts(b, first ? "{\"line\":" : ",{\"line\":");
+        first = false;
+        if (w->line > 0)
+            mg_buf_printf(b, "%d", w->line);
+        else
+            mg_buf_puts(b, "null");
+        str(b, "category", w->category);
+        str(b, "option", w->option);
+        str(b, "message", w->message);
+        if (!errors) {
+            key(b, "formats");
+            mg_buf_puts(b, "[");
+            for (int f = 0, n = 0; f < S2R_N_FORMATS; f++)
+                if (w->formats & S2R_FORMAT_BIT(f))
+                    mg_buf_printf(b, "%s\"%s\"", n++ ? "," : "",
+                                  s2r_format_name((s2r_format)f));
+            mg_buf_puts(b, "]");
+        }
+        mg_buf_puts(b, "}");
     }
-    return a;
+    mg_buf_puts(b, "]");
 }
 
-static json_object *needs(const mg_row *r)
+static void needs(mg_buf *b, const mg_row *r)
 {
-    json_object *o = json_object_new_object(), *paths = json_object_new_array();
-    json_object *sw = json_object_new_array();
-    for (size_t i = 0; i < r->paths.n; i++)
-        json_object_array_add(paths, json_object_new_string(r->paths.v[i]));
+    mg_buf_puts(b, "{\"storage\":[");
+    for (size_t i = 0; i < r->paths.n; i++) {
+        if (i)
+            mg_buf_puts(b, ",");
+        mg_buf_json(b, r->paths.v[i]);
+    }
+    mg_buf_puts(b, "],\"software\":[");
     for (size_t i = 0; i < r->software.n; i++) {
-        const char *tab = strchr(r->software.v[i], '\t');
-        json_object *s = json_object_new_object();
-        json_object_object_add(s, "kind", json_object_new_string_len(
-                               r->software.v[i], (int)(tab - r->software.v[i])));
-        json_object_object_add(s, "name", json_object_new_string(tab + 1));
-        json_object_array_add(sw, s);
+        const char *v = r->software.v[i], *tab = strchr(v, '\t');
+        mg_buf_printf(b, "%s{\"kind\":\"%.*s\",\"name\":", i ? "," : "",
+                      (int)(tab - v), v);
+        mg_buf_json(b, tab + 1);
+        mg_buf_puts(b, "}");
     }
-    json_object_object_add(o, "storage", paths);
-    json_object_object_add(o, "software", sw);
-    json_object_object_add(o, "home", json_object_new_boolean(r->uses_home));
-    return o;
+    mg_buf_printf(b, "],\"home\":%s}", r->uses_home ? "true" : "false");
 }
 
-static json_object *row_json(const mg_row *r)
+static char *row_json(const mg_row *r)
 {
-    json_object *o = json_object_new_object(), *out = json_object_new_object();
-    bool conv = r->status == MG_CONVERTED || r->status == MG_WARNINGS ||
-                r->kind;
-    json_object_object_add(o, "path", json_object_new_string(r->path));
-    json_object_object_add(o, "status",
-                           json_object_new_string(mg_status_name(r->status)));
-    json_object_object_add(o, "job_name", str_or_null(r->job_name));
-    json_object_object_add(o, "workload", str_or_null(r->workload));
-    json_object_object_add(o, "kind", str_or_null(r->kind));
-    json_object_object_add(o, "pods", conv ? json_object_new_int64(r->pods)
-                                           : NULL);
-    json_object_object_add(o, "gpus_per_pod",
-                           conv ? json_object_new_int64(r->gpus_per_pod) : NULL);
-    json_object_object_add(o, "cpus_per_pod",
-                           conv ? json_object_new_int64(r->cpus_per_pod) : NULL);
-    json_object_object_add(o, "memory_mib_per_pod",
-                           positive_or_null(r->memory_mib));
-    json_object_object_add(o, "time_limit_s",
-                           positive_or_null(r->time_limit_s));
-    json_object_object_add(o, "array_size", positive_or_null(r->array_size));
-    json_object_object_add(o, "array_parallelism",
-                           positive_or_null(r->array_parallel));
-    json_object_object_add(o, "gpus", json_object_new_int64(r->gpus));
-    json_object_object_add(o, "pods_total",
-                           json_object_new_int64(r->pods_total));
-    json_object_object_add(o, "image", str_or_null(r->image));
-    json_object_object_add(o, "image_is_default",
-                           json_object_new_boolean(conv && r->image_default));
-    json_object_object_add(o, "partition", str_or_null(r->partition));
-    json_object_object_add(o, "account", str_or_null(r->account));
-    json_object_object_add(o, "qos", str_or_null(r->qos));
-    json_object_object_add(o, "constraint", str_or_null(r->constraint));
-    json_object_object_add(o, "gpu_type", str_or_null(r->gpu_type));
-    for (int f = 0; f < S2R_N_FORMATS; f++)
-        if (r->outputs[f])
-            json_object_object_add(out, s2r_format_name((s2r_format)f),
-                                   json_object_new_string(r->outputs[f]));
-    json_object_object_add(o, "outputs", out);
-    json_object_object_add(o, "warnings", entries(r, false));
-    json_object_object_add(o, "errors", entries(r, true));
-    json_object_object_add(o, "needs", needs(r));
-    return o;
-}
-
-/* A Markdown table cell: '|' escaped, line breaks as spaces. */
-static char *md_cell(const char *s)
-{
-    if (!s)
-        return strdup("");
-    char *out = malloc(strlen(s) * 2 + 1), *o = out;
-    for (; out && *s; s++) {
-        if (*s == '|' || *s == '\\' || *s == '`' || *s == '<')
-            *o++ = '\\';
-        *o++ = *s == '\n' || *s == '\r' ? ' ' : *s;
+    mg_buf b = {0};
+    bool conv = r->kind != NULL;
+    mg_buf_puts(&b, "    {\"path\":");
+    mg_buf_json(&b, r->path);
+    str(&b, "status", mg_status_name(r->status));
+    str(&b, "job_name", r->job_name);
+    str(&b, "workload", r->workload);
+    str(&b, "kind", r->kind);
+    num(&b, "pods", r->pods, conv);
+    num(&b, "gpus_per_pod", r->gpus_per_pod, conv);
+    num(&b, "cpus_per_pod", r->cpus_per_pod, conv);
+    num(&b, "memory_mib_per_pod", r->memory_mib, r->memory_mib > 0);
+    num(&b, "time_limit_s", r->time_limit_s, r->time_limit_s > 0);
+    num(&b, "array_size", r->array_size, r->array_size > 0);
+    num(&b, "array_parallelism", r->array_parallel, r->array_parallel > 0);
+    num(&b, "gpus", r->gpus, true);
+    num(&b, "pods_total", r->pods_total, true);
+    str(&b, "image", r->image);
+    key(&b, "image_is_default");
+    mg_buf_puts(&b, conv && r->image_default ? "true" : "false");
+    str(&b, "partition", r->partition);
+    str(&b, "account", r->account);
+    str(&b, "qos", r->qos);
+    str(&b, "constraint", r->constraint);
+    str(&b, "gpu_type", r->gpu_type);
+    key(&b, "outputs");
+    mg_buf_puts(&b, "{");
+    for (int f = 0, n = 0; f < S2R_N_FORMATS; f++) {
+        if (!r->outputs[f])
+            continue;
+        mg_buf_printf(&b, "%s\"%s\":", n++ ? "," : "",
+                      s2r_format_name((s2r_format)f));
+        mg_buf_json(&b, r->outputs[f]);
     }
-    if (out)
-        *o = '\0';
-    return out;
+    mg_buf_puts(&b, "}");
+    key(&b, "warnings");
+    entries(&b, r, false);
+    key(&b, "errors");
+    entries(&b, r, true);
+    key(&b, "needs");
+    needs(&b, r);
+    mg_buf_puts(&b, "}");
+    return mg_buf_take(&b);
 }
 
 static char *md_row(const mg_row *r)
 {
-    char *path = md_cell(r->path), *image = md_cell(r->image);
-    char *part = md_cell(r->partition), *out = NULL;
+    mg_buf b = {0};
     size_t nwarn = 0;
     for (size_t i = 0; i < r->nw; i++)
         nwarn += !r->w[i].error;
-    char mem[32] = "", time_s[32] = "", arr[32] = "";
+    mg_buf_puts(&b, "| ");
+    mg_buf_md(&b, r->path);
+    mg_buf_printf(&b, " | %s | %s | ", mg_status_name(r->status),
+                  r->kind ? r->kind : "");
+    if (r->kind)
+        mg_buf_printf(&b, "%ld | %ld | %ld | ", r->pods, r->gpus,
+                      r->cpus_per_pod);
+    else
+        mg_buf_puts(&b, " |  |  | ");
     if (r->memory_mib > 0)
-        snprintf(mem, sizeof(mem), "%ld MiB", r->memory_mib);
+        mg_buf_printf(&b, "%ld MiB", r->memory_mib);
+    mg_buf_puts(&b, " | ");
     if (r->time_limit_s > 0)
-        snprintf(time_s, sizeof(time_s), "%ld s", r->time_limit_s);
+        mg_buf_printf(&b, "%ld s", r->time_limit_s);
+    mg_buf_puts(&b, " | ");
     if (r->array_size > 0)
-        snprintf(arr, sizeof(arr), "%ld", r->array_size);
-    if (path && image && part &&
-        asprintf(&out, "| %s | %s | %s | %ld | %ld | %ld | %s | %s | %s | %s "
-                 "| %s | %zu |\n", path, mg_status_name(r->status),
-                 r->kind ? r->kind : "", r->pods, r->gpus, r->cpus_per_pod,
-                 mem, time_s, arr, part, image, nwarn) < 0)
-        out = NULL;
-    free(path);
-    free(image);
-    free(part);
-    return out;
+        mg_buf_printf(&b, "%ld", r->array_size);
+    mg_buf_puts(&b, " | ");
+    mg_buf_md(&b, r->partition);
+    mg_buf_puts(&b, " | ");
+    mg_buf_md(&b, r->image);
+    mg_buf_printf(&b, " | %zu |\n", nwarn);
+    return mg_buf_take(&b);
 }
 
 static char *md_problem(const mg_row *r)
@@ -168,15 +182,15 @@ static char *md_problem(const mg_row *r)
     for (size_t i = 0; i < r->nw; i++) {
         if (!r->w[i].error)
             continue;
-        char *msg = md_cell(r->w[i].message), *out = NULL;
-        char line[32] = "";
+        mg_buf b = {0};
+        mg_buf_puts(&b, "- `");
+        mg_buf_md(&b, r->path);
         if (r->w[i].line > 0)
-            snprintf(line, sizeof(line), ":%d", r->w[i].line);
-        if (msg && asprintf(&out, "- `%s%s` %s: %s\n", r->path, line,
-                            mg_status_name(r->status), msg) < 0)
-            out = NULL;
-        free(msg);
-        return out;
+            mg_buf_printf(&b, ":%d", r->w[i].line);
+        mg_buf_printf(&b, "` %s: ", mg_status_name(r->status));
+        mg_buf_md(&b, r->w[i].message);
+        mg_buf_puts(&b, "\n");
+        return mg_buf_take(&b);
     }
     return NULL;
 }
@@ -184,10 +198,7 @@ static char *md_problem(const mg_row *r)
 int mg_row_format(const mg_run *run, mg_result *res)
 {
     (void)run;
-    json_object *o = row_json(&res->row);
-    const char *text = o ? json_object_to_json_string_ext(o, JSON_FLAGS) : NULL;
-    res->json = text ? strdup(text) : NULL;
-    json_object_put(o);
+    res->json = row_json(&res->row);
     res->md = md_row(&res->row);
     res->html = mg_html_row(&res->row);
     if (res->row.status >= MG_REFUSED)
@@ -198,30 +209,22 @@ int mg_row_format(const mg_run *run, mg_result *res)
 int mg_skip_format(mg_result *res, const char *path, const char *reason,
                    const char *message)
 {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "path", json_object_new_string(path));
-    json_object_object_add(o, "reason", json_object_new_string(reason));
-    json_object_object_add(o, "message", json_object_new_string(message));
-    const char *text = json_object_to_json_string_ext(o, JSON_FLAGS);
-    res->skip_json = text ? strdup(text) : NULL;
-    json_object_put(o);
-    char *p = md_cell(path), *m = md_cell(message);
-    if (p && m && asprintf(&res->skip_md, "- `%s` %s: %s\n", p, reason, m) < 0)
-        res->skip_md = NULL;
-    free(p);
-    free(m);
+    mg_buf b = {0};
+    mg_buf_puts(&b, "    {\"path\":");
+    mg_buf_json(&b, path);
+    str(&b, "reason", reason);
+    str(&b, "message", message);
+    mg_buf_puts(&b, "}");
+    res->skip_json = mg_buf_take(&b);
+    mg_buf_puts(&b, "- `");
+    mg_buf_md(&b, path);
+    mg_buf_printf(&b, "` %s: ", reason);
+    mg_buf_md(&b, message);
+    mg_buf_puts(&b, "\n");
+    res->skip_md = mg_buf_take(&b);
     res->skip_html = mg_html_skip(path, reason, message);
     return res->skip_json && res->skip_md && res->skip_html ? S2R_OK
                                                             : S2R_ENOMEM;
-}
-
-char *mg_json_str(const char *s)
-{
-    json_object *o = json_object_new_string(s ? s : "");
-    const char *t = o ? json_object_to_json_string_ext(o, JSON_FLAGS) : NULL;
-    char *out = t ? strdup(t) : NULL;
-    json_object_put(o);
-    return out;
 }
 
 int mg_spool_copy(FILE *spool, FILE *to)
@@ -331,6 +334,13 @@ static int write_json(mg_run *run, FILE *f)
 }
 
 /* ---- report.md --------------------------------------------------------- */
+
+static char *md_cell(const char *s)
+{
+    mg_buf b = {0};
+    mg_buf_md(&b, s);
+    return mg_buf_take(&b);
+}
 
 static void md_chart(FILE *f, const mg_map *m, const char *what)
 {
