@@ -320,6 +320,7 @@ static void draw_progress(mg_run *run)
 static void wait_with_progress(mg_run *run, pthread_t *workers, int n)
 {
     if (run->progress) {
+        draw_progress(run); /* at once: even a short run shows its line */
         pthread_mutex_lock(&run->lock);
         for (;;) {
             bool done = run->walk_done && !run->qlen &&
