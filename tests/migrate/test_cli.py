@@ -163,6 +163,32 @@ def provider_paths(s2r, work, corpus):
     check(any("libs2r-runtime" in l for l in libs), "a plugin provider loads the runtime (the probe works)")
 
 
+SUBCOMMANDS = ("migrate", "init", "parse", "check-config", "plugins", "help", "serve", "lambda")
+
+
+def docs(s2r, source):
+    """--help and the man page cover every subcommand; the page renders."""
+    text = subprocess.run([s2r, "--help"], capture_output=True, text=True).stdout
+    for c in SUBCOMMANDS:
+        check(("s2r " + c) in text, "--help names s2r %s" % c)
+    check("SCRIPT" in text and "OUTPUT" in text, "--help shows the conversion")
+    page = os.path.join(source, "man/s2r.1")
+    if not check(os.path.isfile(page), "man/s2r.1 exists"):
+        return
+    src = open(page).read()
+    for c in SUBCOMMANDS + ("convert",):
+        check(re.search(r"^\.B %s\b" % re.escape(c.replace("-", "\\-")), src, re.M),
+              "the man page has a section on %s" % c)
+    if shutil.which("man"):
+        p = subprocess.run(["man", "--warnings", "-l", page], capture_output=True, text=True,
+                           env=dict(os.environ, MANWIDTH="80", MANPAGER="cat", PAGER="cat"))
+        check(p.returncode == 0 and "s2r migrate" in p.stdout and not p.stderr.strip(),
+              "man ./s2r.1 renders without warnings: %s" % p.stderr[:300])
+    for c in ("migrate", "init", "check-config"):
+        p = subprocess.run([s2r, "help", c], capture_output=True, text=True)
+        check(p.returncode == 0 and "usage" in p.stdout, "s2r help %s" % c)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -173,6 +199,7 @@ def main():
     script = os.path.abspath(os.path.join(a.source, "examples/train-resnet.sbatch"))
     work = tempfile.mkdtemp(prefix="s2r-cli-")
     try:
+        docs(s2r, a.source)
         lookup(s2r, work, script)
         classic(s2r, work, script)
         if os.path.isdir(a.corpus):
