@@ -387,8 +387,14 @@ static int configure(mg_run *run, const mg_args *a)
         return 2;
     if (a->submit_dir && !(run->submit_dir = absolute(a->submit_dir)))
         return 1;
-    if (run->cfg.provider && strcmp(run->cfg.provider, "rules") != 0)
-        run->provider = s2r_cmd_convert_with_provider;
+    if (run->cfg.provider && strcmp(run->cfg.provider, "rules") != 0 &&
+        !(run->provider = (s2r_provider_glue)s2r_runtime_symbol(
+              "s2r_cmd_convert_with_provider"))) {
+        fprintf(stderr, "s2r migrate: [core] provider = %s needs the "
+                        "provider plugins (libs2r-runtime.so)\n",
+                run->cfg.provider);
+        return 1;
+    }
     return -1;
 }
 

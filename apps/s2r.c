@@ -70,12 +70,17 @@ static void *runtime_sym(const char *sym)
     return h ? dlsym(h, sym) : NULL;
 }
 
+void *s2r_runtime_symbol(const char *name)
+{
+    return runtime_sym(name);
+}
+
 #define S2R_MAX_SCRIPT (4u << 20) /* slurmctld's default max_script_size */
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: s2r [options] SCRIPT|- [OUTPUT]     convert one batch script\n"
+        "usage: s2r [convert] [options] SCRIPT|- [OUTPUT]   convert one script\n"
         "       s2r migrate [options] PATH...         convert a tree, with reports\n"
         "       s2r init [-o FILE] [--force]          write a starting site file\n"
         "       s2r parse SCRIPT                      the parsed job as JSON\n"
@@ -487,23 +492,27 @@ done:
     return status;
 }
 
+/* The subcommands: in the program (fn), or in libs2r-runtime.so (symbol). */
 static const struct {
     const char *name;
+    cmd_fn fn;
     const char *symbol;
-} commands[] = {{"plugins", "s2r_cmd_plugins"},
-                {"help", "s2r_cmd_help_plugin"},
-                {"check-config", "s2r_cmd_check_config"},
-                {"serve", "s2r_cmd_serve"},
-                {"lambda", "s2r_cmd_lambda"},
-                {"migrate", "s2r_cmd_migrate"},
-                {"init", "s2r_cmd_init"},
-                {"parse", "s2r_cmd_parse"}};
+} commands[] = {{"convert", s2r_cmd_convert, NULL},
+                {"migrate", s2r_cmd_migrate, NULL},
+                {"init", s2r_cmd_init, NULL},
+                {"plugins", NULL, "s2r_cmd_plugins"},
+                {"help", NULL, "s2r_cmd_help_plugin"},
+                {"check-config", NULL, "s2r_cmd_check_config"},
+                {"serve", NULL, "s2r_cmd_serve"},
+                {"lambda", NULL, "s2r_cmd_lambda"},
+                {"parse", NULL, "s2r_cmd_parse"}};
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-/* Run subcommand @p i of libs2r-runtime.so with argv[0] its name. */
+/* Run subcommand @p i with argv[0] its name. */
 static int run_command(size_t i, int argc, char **argv)
 {
-    cmd_fn fn = (cmd_fn)runtime_sym(commands[i].symbol);
+    cmd_fn fn = commands[i].fn ? commands[i].fn
+                               : (cmd_fn)runtime_sym(commands[i].symbol);
     if (!fn) {
         fprintf(stderr, "s2r: '%s' is not available in this build\n",
                 commands[i].name);
@@ -516,8 +525,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "help")) {
         /* `s2r help`, `s2r help COMMAND` (its --help), `s2r help PLUGIN` */
-        if (argc < 3 || !strcmp(argv[2], "convert") ||
-            !strcmp(argv[2], "help")) {
+        if (argc < 3 || !strcmp(argv[2], "help")) {
             usage(stdout);
             return 0;
         }

@@ -292,6 +292,26 @@ def check_jobs(s2r, work, cfg):
         r["output_dir"] = "-"
         texts.append(json.dumps(r, sort_keys=True))
     check(texts[0] == texts[1], "-j 1 and -j 4 give the same report")
+    # a provider plugin ([provider.r] plugin = rules): the registry path,
+    # from every worker; the same outputs and rows
+    plugin = os.path.join(work, "plugin.ini")
+    with open(cfg) as fh, open(plugin, "w") as out:
+        out.write(fh.read() + "[core]\nprovider = r\n[provider.r]\nplugin = rules\n")
+    p = run([s2r, "migrate", "-q", "--config", plugin, "-j", "2", "-o", "jp", "tree"], cwd=work)
+    with open(os.path.join(work, "jp", "report.json")) as fh:
+        r = json.load(fh)
+    with open(os.path.join(work, "j1", "report.json")) as fh:
+        r1 = json.load(fh)
+    check(r["scripts"] == r1["scripts"] and r["totals"] == r1["totals"],
+          "through the provider plugin: the same rows")
+    for d, _, files in os.walk(os.path.join(work, "j1")):
+        for f in files:
+            rel = os.path.relpath(os.path.join(d, f), os.path.join(work, "j1"))
+            if rel.startswith(("report", ".", "suggested-site")):
+                continue
+            other = os.path.join(work, "jp", rel)
+            same = os.path.exists(other) and open(other, "rb").read() == open(os.path.join(d, f), "rb").read()
+            check(same, "through the provider plugin: %s the same" % rel)
 
 
 def check_cli(s2r, work, cfg, corpus):
