@@ -1,6 +1,6 @@
 /* s2r.c: the s2r program: convert a SLURM batch script into a Run:ai
- * workload, or run one of the subcommands (plugins, help, check-config,
- * serve, lambda). */
+ * workload, or run one of the subcommands (migrate, init, parse, plugins,
+ * help, check-config, serve, lambda). */
 #include "s2r.h"
 #include "commands.h"
 #include "config.h"
@@ -17,9 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The subcommands and the provider path live in libs2r-runtime.so (libcurl,
- * OpenSSL, libmicrohttpd, SQLite, the plugin loader). The plain conversion
- * does not load it, so it starts in about a millisecond. */
+/* Most subcommands and the provider path live in libs2r-runtime.so
+ * (libcurl, OpenSSL, libmicrohttpd, SQLite, the plugin loader). A
+ * conversion with the rules provider, with or without a site file, and
+ * `s2r migrate` / `s2r init` with it, do not load it: a conversion starts
+ * in about a millisecond. */
 typedef int (*cmd_fn)(int, char **);
 
 /* Where libs2r-runtime.so is: $S2R_RUNTIME_LIB, beside the program (build
