@@ -348,24 +348,20 @@ static void wait_with_progress(mg_run *run, pthread_t *workers, int n)
 
 /* ---- set-up and the end ------------------------------------------------ */
 
-/* --submit-dir as an absolute path (it names a folder of the SLURM
- * cluster: it need not exist here). */
-static char *absolute(const char *dir)
-{
-    char *out = NULL, cwd[4096];
-    if (dir[0] == '/')
-        return strdup(dir);
-    if (!getcwd(cwd, sizeof(cwd)) || asprintf(&out, "%s/%s", cwd, dir) < 0)
-        return NULL;
-    return out;
-}
-
 /* The site file, the formats and the provider. Returns -1 or a status. */
 static int configure(mg_run *run, const mg_args *a)
 {
     s2r_diags diags = {0};
     if (s2r_config_path_find(&run->choice, a->config, a->no_config))
         return 1;
+    /* as `s2r SCRIPT`: S2R_API_ENDPOINT beats the files found by looking */
+    const char *ep = getenv("S2R_API_ENDPOINT");
+    bool remote = ep && *ep && !s2r_config_origin_explicit(run->choice.origin);
+    if (remote) {
+        free(run->choice.path);
+        run->choice.path = NULL;
+        run->choice.origin = S2R_CONFIG_NONE;
+    }
     if (run->choice.path &&
         s2r_config_load(&run->cfg, run->choice.path, &diags) != S2R_OK) {
         for (size_t i = 0; i < diags.n; i++) {
@@ -385,14 +381,18 @@ static int configure(mg_run *run, const mg_args *a)
                       : run->cfg.format ? run->cfg.format : "cli";
     if (parse_formats(fmt, &run->formats))
         return 2;
-    if (a->submit_dir && !(run->submit_dir = absolute(a->submit_dir)))
-        return 1;
-    if (run->cfg.provider && strcmp(run->cfg.provider, "rules") != 0 &&
+    if (a->submit_dir && !(run->submit_dir = s2r_submit_dir_path(a->submit_dir))) {
+        fprintf(stderr, "s2r migrate: --submit-dir %s: %s\n", a->submit_dir,
+                strerror(errno));
+        return 2;
+    }
+    if ((remote || (run->cfg.provider &&
+                    strcmp(run->cfg.provider, "rules") != 0)) &&
         !(run->provider = (s2r_provider_glue)s2r_runtime_symbol(
               "s2r_cmd_convert_with_provider"))) {
-        fprintf(stderr, "s2r migrate: [core] provider = %s needs the "
-                        "provider plugins (libs2r-runtime.so)\n",
-                run->cfg.provider);
+        fprintf(stderr, "s2r migrate: the provider %s needs the provider "
+                        "plugins (libs2r-runtime.so)\n",
+                remote ? "S2R_API_ENDPOINT names" : run->cfg.provider);
         return 1;
     }
     return -1;

@@ -19,6 +19,12 @@ int s2r_cmd_init(int argc, char **argv);         /* s2r init (in s2r) */
 
 #include "s2r.h"
 
+/* --submit-dir as an absolute path, "//", "/./" and "/../" folded without
+ * touching the file system (it names a folder of the SLURM cluster, which
+ * need not exist here; per sbatch(1), SLURM_SUBMIT_DIR is the folder sbatch
+ * ran in). malloc'd; NULL with errno (EINVAL for ""). (s2r.c) */
+char *s2r_submit_dir_path(const char *dir);
+
 /* A symbol of libs2r-runtime.so, which the program loads on first use
  * (s2r.c); NULL when the library or the symbol is missing. */
 void *s2r_runtime_symbol(const char *name);

@@ -175,9 +175,7 @@ static int read_all(const char *path, char **buf, size_t *len)
     return 0;
 }
 
-/* --submit-dir as an absolute, normalised path (it need not exist here:
- * it names a directory of the SLURM cluster). malloc'd; NULL with errno. */
-static char *submit_dir_path(const char *dir)
+char *s2r_submit_dir_path(const char *dir)
 {
     if (!*dir) {
         errno = EINVAL;
@@ -435,11 +433,19 @@ int s2r_cmd_convert(int argc, char **argv)
         fprintf(stderr, "s2r: out of memory\n");
         goto done;
     }
+    const char *ep = getenv("S2R_API_ENDPOINT");
+    if (ep && *ep && !s2r_config_origin_explicit(choice.origin)) {
+        /* the environment names the remote server: it beats the files
+         * found by looking (./s2r.ini, XDG, /etc) */
+        free(choice.path);
+        choice.path = NULL;
+        choice.origin = S2R_CONFIG_NONE;
+    }
     if (load_site(&choice, &cfg, &diags)) {
         print_diags(&diags, 1);
         goto done;
     }
-    if (o.submit_dir && !(cfg.submit_dir = submit_dir_path(o.submit_dir))) {
+    if (o.submit_dir && !(cfg.submit_dir = s2r_submit_dir_path(o.submit_dir))) {
         fprintf(stderr, "s2r: --submit-dir %s: %s\n", o.submit_dir,
                 strerror(errno));
         status = 2;
