@@ -16,11 +16,20 @@ printf '[core]\nprovider = r\n[runai]\nproject = team-a\n[provider.r]\nplugin = 
     > "$work/plugin.ini"
 export S2R_CONFIG=
 if command -v hyperfine >/dev/null 2>&1; then
-    hyperfine -N --warmup 30 --runs 500 /bin/true \
+    hyperfine -N --warmup 30 --runs 500 --export-json "$work/h.json" /bin/true \
         "./build/s2r -q $job" \
         "./build/s2r -q --config $work/rules.ini $job" \
-        "./build/s2r -q --config $work/plugin.ini $job" 2>/dev/null |
-        grep -E 'Benchmark|Time|faster'
+        "./build/s2r -q --config $work/plugin.ini $job" >/dev/null 2>&1
+    # medians: the machine is shared, means carry its outliers
+    python3 - "$work/h.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+base = r[0]["median"]
+for x in r:
+    print("%8.2f ms median (%5.2f ms mean)  %4.1fx /bin/true  %s" % (
+        x["median"] * 1e3, x["mean"] * 1e3, x["median"] / base,
+        x["command"].replace(sys.argv[1].rsplit("/", 1)[0] + "/", "")))
+PY
 else
     echo "hyperfine missing: ./scripts/install-deps.sh installs it"
 fi
