@@ -8,6 +8,7 @@
  * (sinfo), and the Run:ai project, node pools and data sources (a
  * logged-in runai CLI), comments every guess with where it came from, and
  * says on standard error what it found. */
+#include "strv_has.h"
 #include "commands.h"
 #include "config_path.h"
 #include "init.h"
@@ -47,14 +48,6 @@ typedef struct found {
     init_slurm slurm;
     init_runai runai;
 } found;
-
-static bool strv_has(const s2r_strv *sv, const char *s)
-{
-    for (size_t i = 0; sv && i < sv->n; i++)
-        if (!strcmp(sv->v[i], s))
-            return true;
-    return false;
-}
 
 static void list(FILE *f, const s2r_strv *sv)
 {
@@ -106,7 +99,7 @@ static void site_section(FILE *f)
 
 static bool is_pool(const found *d, const char *name)
 {
-    return strv_has(&d->runai.nodepools, name);
+    return s2r_strv_has(&d->runai.nodepools, name);
 }
 
 static void partitions_section(FILE *f, const found *d)
@@ -151,7 +144,7 @@ static void constraints_section(FILE *f, const found *d)
         for (int l = 0; l < 2; l++)
             for (size_t k = 0; k < lists[l]->n; k++) {
                 const char *v = lists[l]->v[k];
-                if (strv_has(&seen, v) || s2r_strv_push(&seen, v))
+                if (s2r_strv_has(&seen, v) || s2r_strv_push(&seen, v))
                     continue;
                 fprintf(f, "; from sinfo: %s %s of partition %s\n;%s = \n",
                         l ? "node feature" : "GPU type", v, p->name, v);

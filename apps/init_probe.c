@@ -2,6 +2,7 @@
  * clusters, for `s2r init`. Each command runs with no input, a time limit
  * and its own output only; a command that is missing, fails or answers
  * garbage is said, never fatal. */
+#include "strv_has.h"
 #include "init.h"
 
 #include <errno.h>
@@ -158,14 +159,6 @@ static bool on_path(const char *name)
 
 /* ---- sinfo ------------------------------------------------------------- */
 
-static bool strv_has(const s2r_strv *sv, const char *s)
-{
-    for (size_t i = 0; i < sv->n; i++)
-        if (!strcmp(sv->v[i], s))
-            return true;
-    return false;
-}
-
 static init_partition *partition(init_slurm *s, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)
@@ -195,7 +188,7 @@ static int gres_types(init_partition *p, char *gres)
         char *a = strchr(g, ':'), *b = a ? strchr(a + 1, ':') : NULL;
         long count = strtol(b ? b + 1 : a ? a + 1 : "0", NULL, 10);
         p->gpus = count > p->gpus ? count : p->gpus;
-        if (b && (*b = '\0', a[1]) && !strv_has(&p->gpu_types, a + 1) &&
+        if (b && (*b = '\0', a[1]) && !s2r_strv_has(&p->gpu_types, a + 1) &&
             s2r_strv_push(&p->gpu_types, a + 1))
             return ENOMEM;
     }
@@ -218,7 +211,7 @@ static int sinfo_line(init_slurm *s, char *line)
     char *save = NULL;
     for (char *t = strtok_r(f[2], ",", &save); t && strcmp(t, "(null)");
          t = strtok_r(NULL, ",", &save))
-        if (!strv_has(&p->features, t) && s2r_strv_push(&p->features, t))
+        if (!s2r_strv_has(&p->features, t) && s2r_strv_push(&p->features, t))
             return ENOMEM;
     return 0;
 }

@@ -2,6 +2,7 @@
  * and suggested-site.ini: the category of each warning, the absolute paths
  * it uses that no [storage] entry covers, ~/$HOME use, and the software
  * its dropped `module load`, conda and venv lines asked for. */
+#include "strv_has.h"
 #include "migrate.h"
 #include "shell_lex.h"
 
@@ -94,14 +95,6 @@ static bool mapped(const char *path, const s2r_config *cfg)
     return false;
 }
 
-static bool strv_has(const s2r_strv *sv, const char *s)
-{
-    for (size_t i = 0; i < sv->n; i++)
-        if (!strcmp(sv->v[i], s))
-            return true;
-    return false;
-}
-
 static int add_path(mg_row *r, const char *p, size_t n, const s2r_config *cfg)
 {
     while (n > 1 && (p[n - 1] == '/' || p[n - 1] == '.'))
@@ -111,7 +104,7 @@ static int add_path(mg_row *r, const char *p, size_t n, const s2r_config *cfg)
         return S2R_ENOMEM;
     int rc = S2R_OK;
     if (n > 1 && path[1] != '/' && !system_path(path) &&
-        !mapped(path, cfg) && !strv_has(&r->paths, path))
+        !mapped(path, cfg) && !s2r_strv_has(&r->paths, path))
         rc = s2r_strv_push(&r->paths, path);
     free(path);
     return rc;
@@ -204,7 +197,7 @@ static int add_software(mg_row *r, const char *kind, const char *name)
     char *key = NULL;
     if (!name || !*name || asprintf(&key, "%s\t%s", kind, name) < 0)
         return key || !name || !*name ? S2R_OK : S2R_ENOMEM;
-    int rc = strv_has(&r->software, key) ? S2R_OK
+    int rc = s2r_strv_has(&r->software, key) ? S2R_OK
                                           : s2r_strv_push(&r->software, key);
     free(key);
     return rc;
