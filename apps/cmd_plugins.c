@@ -81,8 +81,8 @@ static int make_loader(const struct common_opts *o, s2r_loader **out,
         return S2R_ENOMEM;
     if (choice.path) {
         int rc = s2r_ini_read(&ini, choice.path, diags);
-        s2r_config_choice_free(&choice);
         if (rc == S2R_ENOTFOUND || rc == S2R_ENOMEM) {
+            s2r_config_choice_free(&choice);
             s2r_ini_free(&ini);
             return rc;
         }
