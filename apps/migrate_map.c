@@ -30,17 +30,22 @@ static int grow_slots(mg_map *m)
     return 0;
 }
 
+/* The slot of @p key, or the empty slot where it would go. */
+static size_t probe(const mg_map *m, const char *key)
+{
+    size_t k = hash(key) & (m->nslots - 1);
+    while (m->slots[k] && strcmp(m->v[m->slots[k] - 1].key, key))
+        k = (k + 1) & (m->nslots - 1);
+    return k;
+}
+
 mg_count *mg_map_get(mg_map *m, const char *key)
 {
     if ((m->n + 1) * 2 > m->nslots && grow_slots(m))
         return NULL;
-    size_t k = hash(key) & (m->nslots - 1);
-    while (m->slots[k]) {
-        mg_count *c = &m->v[m->slots[k] - 1];
-        if (!strcmp(c->key, key))
-            return c;
-        k = (k + 1) & (m->nslots - 1);
-    }
+    size_t k = probe(m, key);
+    if (m->slots[k])
+        return &m->v[m->slots[k] - 1];
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
         mg_count *v = realloc(m->v, cap * sizeof(*v));
@@ -61,14 +66,8 @@ mg_count *mg_map_find(const mg_map *m, const char *key)
 {
     if (!m->nslots)
         return NULL;
-    size_t k = hash(key) & (m->nslots - 1);
-    while (m->slots[k]) {
-        mg_count *c = &m->v[m->slots[k] - 1];
-        if (!strcmp(c->key, key))
-            return c;
-        k = (k + 1) & (m->nslots - 1);
-    }
-    return NULL;
+    size_t k = probe(m, key);
+    return m->slots[k] ? &m->v[m->slots[k] - 1] : NULL;
 }
 
 void mg_map_free(mg_map *m)
