@@ -115,8 +115,9 @@ typedef struct mg_row {
     bool uses_home;      /* ~ or $HOME with no [site] home */
 } mg_row;
 
+/** Free what @p r holds and zero it. */
 void mg_row_free(mg_row *r);
-/** "converted", "converted-with-warnings", "refused", "failed". */
+/** "converted", "converted-with-warnings", "refused", "failed" (static). */
 const char *mg_status_name(mg_status s);
 
 /* ---- the run ----------------------------------------------------------- */
@@ -214,56 +215,100 @@ typedef struct mg_run {
     bool progress_shown;
 } mg_run;
 
-/* migrate_walk.c: walk every root, pushing items; marks walk_done. */
+/* ---- migrate_walk.c ---------------------------------------------------- */
+
+/** Thread body: walk run->roots in order, mg_push() one item per regular
+ *  file and per walk problem, then set run->walk_done. @p run is the
+ *  mg_run; returns NULL. */
 void *mg_walk_main(void *run);
+/** Drop one reference to @p d (NULL is fine); the last one closes its
+ *  descriptors, frees it and releases its parent. Any thread. */
 void mg_dir_release(mg_dir *d);
-/* cmd_migrate.c: hand an item to the workers (blocks while full). */
+
+/* ---- cmd_migrate.c ----------------------------------------------------- */
+
+/** Give @p it (owned by the queue from now on) its walk number and queue
+ *  it; blocks while the queue is full or the walk is run->ring_cap items
+ *  ahead of the emitted rows. */
 void mg_push(mg_run *run, mg_item *it);
+/** Free an item and release its folder. */
 void mg_item_free(mg_item *it);
 
-/* migrate_script.c: one item -> its result (any thread). */
+/* ---- migrate_script.c -------------------------------------------------- */
+
+/** One item into @p res (zeroed here; the caller owns it and frees it with
+ *  mg_result_free()). Never fails: what goes wrong is the result (a
+ *  skipped row, a refused or failed script). Any thread. */
 void mg_process(mg_run *run, mg_item *it, mg_result *res);
 void mg_result_free(mg_result *res);
 
-/* migrate_facts.c */
+/* ---- migrate_facts.c --------------------------------------------------- */
+
+/** The category of a warning or error (docs/migrate.md): by its sbatch
+ *  option when it names one, else by its message. Static text. */
 const char *mg_category(const s2r_diag *d);
 /** Fill r->paths, r->uses_home and r->software from the script bytes,
- *  its parsed job (@p conv) and its warnings (r->w, categorised). Returns
- *  0 or S2R_ENOMEM. */
+ *  its parsed job (@p conv) and its warnings (r->w, categorised); @p cfg
+ *  gives [storage] and [site] home. Returns 0 or S2R_ENOMEM. */
 int mg_facts(mg_row *r, const char *buf, size_t len, const s2r_config *cfg,
              const s2r_conversion *conv);
 
-/* migrate_output.c */
+/* ---- migrate_output.c -------------------------------------------------- */
+
+/** Make and open run->outdir (mkdir -p, 0755), read its manifest, open it
+ *  for appending. Returns 0, or an errno with *@p err a malloc'd reason. */
 int mg_outdir_open(mg_run *run, char **err);
-/** Write @p text as @p name in @p dir's OUTDIR folder. Returns 0, or an
- *  errno with *@p err a malloc'd reason. */
+/** Write @p text as @p name in @p dir's OUTDIR folder (made on first use)
+ *  and record @p rel, its path under OUTDIR, in the manifest. Returns 0,
+ *  or an errno (EEXIST: a file s2r did not write) with *@p err a malloc'd
+ *  reason. Any thread. */
 int mg_output_write(mg_run *run, mg_dir *dir, const char *rel,
                     const char *name, const char *text, char **err);
-/** Remove outputs an earlier run wrote for a script now refused. */
+/** Remove @p rel when the manifest says an earlier run wrote it (the
+ *  output of a script now refused). Errors are ignored. */
 void mg_output_remove_stale(mg_run *run, mg_dir *dir, const char *rel,
                             const char *name);
-/** A top-level report file (report.json ...), written under OUTDIR with
- *  the same rules. Returns an open FILE or NULL with *@p err. */
+/** Open the OUTDIR file @p name (report.json ...) for writing, by the
+ *  same rules. Returns a FILE the caller closes, or NULL with *@p err a
+ *  malloc'd reason. */
 FILE *mg_report_open(mg_run *run, const char *name, char **err);
+/** Flush and close the manifest. Returns 0 or an errno. */
 int mg_manifest_close(mg_run *run);
 
-/* migrate_report.c */
+/* ---- migrate_report.c -------------------------------------------------- */
+
+/** Format res->row as its report.json element, report.md line(s) and
+ *  report.html row (malloc'd, in @p res). Returns 0 or S2R_ENOMEM. */
 int mg_row_format(const mg_run *run, mg_result *res);
+/** The same for a skipped file. Returns 0 or S2R_ENOMEM. */
 int mg_skip_format(mg_result *res, const char *path, const char *reason,
                    const char *message);
+/** Write report.json and report.md from the spools and tallies. Returns 0,
+ *  or 1 with *@p err a malloc'd reason. */
 int mg_report_write(mg_run *run, char **err);
-/** Copy a spool (rewound) to @p to. Returns 0 or an errno. */
+/** Copy all of @p spool (rewound first) to @p to. Returns 0 or an errno. */
 int mg_spool_copy(FILE *spool, FILE *to);
 
-/* migrate_html.c */
+/* ---- migrate_html.c ---------------------------------------------------- */
+
+/** The report.html table row of @p r; malloc'd, NULL on ENOMEM. */
 char *mg_html_row(const mg_row *r);
+/** The report.html list item of a skipped file; malloc'd, NULL on ENOMEM. */
 char *mg_html_skip(const char *path, const char *reason, const char *message);
-/** @p s with & < > " ' as entities; malloc'd. */
+/** @p s with & < > " ' as entities; malloc'd, NULL on ENOMEM. */
 char *mg_html_escape(const char *s);
+/** Write report.html. Returns 0, or 1 with *@p err a malloc'd reason. */
 int mg_html_write(mg_run *run, char **err);
 
-/* migrate_site.c */
+/* ---- migrate_site.c ---------------------------------------------------- */
+
+/** Tally one row: its warning categories, and for a converted script its
+ *  kind, GPUs and pods by partition and account, and what @p cfg does not
+ *  map (partitions, accounts, QoS, constraints, storage prefixes), its GPU
+ *  type and software. Returns 0 or S2R_ENOMEM. */
 int mg_site_add(mg_site *s, const mg_row *r, const s2r_config *cfg);
+/** Write suggested-site.ini. Returns 0, or 1 with *@p err a malloc'd
+ *  reason. */
 int mg_site_write(mg_run *run, char **err);
 void mg_site_free(mg_site *s);
 
