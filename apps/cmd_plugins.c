@@ -3,6 +3,7 @@
 #include <s2r/s2r.h>
 #include "commands.h"
 #include "config/config.h"
+#include "config_path.h"
 #include "server/handler.h"
 #include "llm/llm.h"
 #include "plugin/registry.h"
@@ -73,14 +74,19 @@ static int make_loader(const struct common_opts *o, s2r_loader **out,
 {
     s2r_ini ini = {0};
     const char *core_dir = NULL;
-    if (o->config) {
-        int rc = s2r_ini_read(&ini, o->config, diags);
+    s2r_config_choice choice;
+    if (s2r_config_path_find(&choice, o->config, false))
+        return S2R_ENOMEM;
+    if (choice.path) {
+        int rc = s2r_ini_read(&ini, choice.path, diags);
         if (rc == S2R_ENOTFOUND || rc == S2R_ENOMEM) {
+            s2r_config_choice_free(&choice);
             s2r_ini_free(&ini);
             return rc;
         }
         core_dir = s2r_ini_get(&ini, "core", "plugin_dir");
     }
+    s2r_config_choice_free(&choice);
     s2r_strv dirs = {0};
     int rc = s2r_loader_search_path(&dirs, o->plugin_dir,
                                     core_dir && *core_dir ? core_dir : NULL);
@@ -235,7 +241,11 @@ static const s2r_option *transport_option(const char *name, const char *key)
 int s2r_cmd_check_config(int argc, char **argv)
 {
     struct common_opts o;
-    const char *usage = "s2r check-config --config FILE [--plugin-dir DIR]";
+    const char *usage =
+        "s2r check-config [--config FILE | FILE] [--plugin-dir DIR]\n"
+        "Checks the site file (with no FILE: the one s2r would read, looked\n"
+        "up as --config, $S2R_CONFIG, ./s2r.ini, $XDG_CONFIG_HOME/s2r/s2r.ini,\n"
+        "/etc/s2r/s2r.ini) and says which file it is.";
     int st = parse_common(argc, argv, &o, usage);
     if (st >= 0)
         return st;
@@ -245,10 +255,23 @@ int s2r_cmd_check_config(int argc, char **argv)
         fprintf(stderr, "usage: %s\n", usage);
         return 2;
     }
-    if (!o.config) {
-        fprintf(stderr, "usage: %s\n", usage);
-        return 2;
+    s2r_config_choice choice;
+    if (s2r_config_path_find(&choice, o.config, false)) {
+        fprintf(stderr, "s2r: out of memory\n");
+        return 1;
     }
+    if (!choice.path) {
+        printf("no site file: s2r uses its built-in defaults (%s)\n",
+               choice.origin == S2R_CONFIG_DISABLED
+                   ? "S2R_CONFIG is set and empty"
+                   : "none of ./s2r.ini, $XDG_CONFIG_HOME/s2r/s2r.ini, "
+                     S2R_CONFIG_SYSTEM_FILE " exists");
+        return 0;
+    }
+    if (choice.origin != S2R_CONFIG_OPTION)
+        printf("site file: %s (%s)\n", choice.path,
+               s2r_config_origin_text(choice.origin));
+    o.config = choice.path;
     s2r_diags diags = {0};
     s2r_ini ini = {0};
     s2r_config cfg;
@@ -303,5 +326,6 @@ int s2r_cmd_check_config(int argc, char **argv)
     s2r_config_free(&cfg);
     s2r_ini_free(&ini);
     s2r_diags_clear(&diags);
+    s2r_config_choice_free(&choice);
     return errors ? 1 : 0;
 }

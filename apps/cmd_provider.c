@@ -29,16 +29,6 @@
 #include <string.h>
 
 
-/* Weak while apps/cmd_plugins.c still carries an interim copy of this
- * function: the strong one links, and this one takes over once that copy
- * is removed. */
-int s2r_cmd_convert_with_provider(const char *file, const char *buf,
-                                  size_t len, const char *format,
-                                  const char *config_path,
-                                  const char *plugin_dir,
-                                  const char *submit_dir, bool prompt_only,
-                                  char **out, s2r_diags *diags);
-
 /* The provider called through the registry; keeps a finished answer (a
  * remote server's {"output", "warnings"}) to tell afterwards whether the
  * pipeline printed it. */

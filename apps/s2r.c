@@ -1,12 +1,15 @@
 /* s2r.c: the s2r program: convert a SLURM batch script into a Run:ai
- * workload, or run one of the subcommands (plugins, help, check-config,
- * serve, lambda).
+ * workload, or run one of the subcommands (migrate, init, parse, plugins,
+ * help, check-config, serve, lambda).
  *
  * s2r_cmd_convert() is about 120 lines on purpose: the converter's option
  * parsing, input and output in the order of its man page. */
 #include <s2r/s2r.h>
 #include "commands.h"
 #include "config/config.h"
+#include "config_path.h"
+#include "conversion.h"
+#include "script_detect.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -17,14 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The subcommands and the provider path live in libs2r-runtime.so (libcurl,
- * OpenSSL, libmicrohttpd, SQLite, the plugin loader). The plain conversion
- * does not load it, so it starts in about a millisecond. */
+/* Most subcommands and the provider path live in libs2r-runtime.so
+ * (libcurl, OpenSSL, libmicrohttpd, SQLite, the plugin loader). A
+ * conversion with the rules provider, with or without a site file, and
+ * `s2r migrate` / `s2r init` with it, do not load it: a conversion starts
+ * in about a millisecond. */
 typedef int (*cmd_fn)(int, char **);
-typedef int (*provider_fn)(const char *file, const char *buf, size_t len,
-                           const char *format, const char *config_path,
-                           const char *plugin_dir, const char *submit_dir,
-                           bool prompt_only, char **out, s2r_diags *diags);
 
 /* Where libs2r-runtime.so is: $S2R_RUNTIME_LIB, beside the program (build
  * tree), <prefix>/<libdir>/s2r relative to it or as configured, else the
@@ -74,23 +75,36 @@ static void *runtime_sym(const char *sym)
     return h ? dlsym(h, sym) : NULL;
 }
 
+void *s2r_runtime_symbol(const char *name)
+{
+    return runtime_sym(name);
+}
+
 #define S2R_MAX_SCRIPT (4u << 20) /* slurmctld's default max_script_size */
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: s2r [--config FILE] [--format cli|yaml|json] [-o FILE] [-q|-v]\n"
-        "           [--submit-dir DIR] [--plugin-dir DIR] [--prompt] SCRIPT|-\n"
-        "       s2r plugins | help PLUGIN | check-config --config FILE\n"
-        "       s2r serve [--listen ADDR:PORT] --config FILE\n"
-        "       s2r lambda --config FILE\n"
+        "usage: s2r [convert] [options] SCRIPT|- [OUTPUT]   convert one script\n"
+        "       s2r migrate [options] PATH...         convert a tree, with reports\n"
+        "       s2r init [-o FILE] [--force]          write a starting site file\n"
+        "       s2r parse SCRIPT                      the parsed job as JSON\n"
+        "       s2r check-config [FILE]               check the site file\n"
+        "       s2r plugins | help PLUGIN|COMMAND     plugins and their options\n"
+        "       s2r serve [--listen ADDR:PORT]        the conversion service\n"
+        "       s2r lambda                            the AWS Lambda runtime\n"
         "\n"
         "Reads a SLURM batch script the way sbatch does and prints the Run:ai\n"
         "workload: a bash script calling 'runai training ... submit' (cli, the\n"
         "default), a Kubernetes manifest for 'runai workload submit --file'\n"
-        "(yaml), or the body of POST /api/v1/workloads/... (json).\n"
+        "(yaml), or the body of POST /api/v1/workloads/... (json). With OUTPUT,\n"
+        "writes there, in the format its extension names (.sh or none: cli,\n"
+        ".yaml/.yml: yaml, .json: json).\n"
         "\n"
-        "  -c, --config FILE     site configuration (see s2r.ini.example)\n"
+        "  -c, --config FILE     site configuration (see s2r.ini.example); else\n"
+        "                        $S2R_CONFIG, ./s2r.ini, $XDG_CONFIG_HOME/s2r/\n"
+        "                        s2r.ini, /etc/s2r/s2r.ini, built-in defaults\n"
+        "      --no-config       the built-in defaults (as S2R_CONFIG=\"\")\n"
         "  -f, --format FMT      cli | yaml | json\n"
         "  -o, --output FILE     write the result to FILE instead of stdout\n"
         "      --submit-dir DIR  the directory sbatch would run in\n"
@@ -99,11 +113,11 @@ static void usage(FILE *f)
         "  -v, --verbose         print notes too\n"
         "      --plugin-dir DIR  look for plugins in DIR first\n"
         "      --prompt          print the model prompt, call no model\n"
-        "  -h, --help            this text\n"
+        "  -h, --help            this text ('s2r help COMMAND' for a command's)\n"
         "  -V, --version         the version\n"
         "\n"
         "Exit status: 0 converted, 1 the script or the conversion failed,\n"
-        "2 usage error.\n");
+        "2 usage error. See s2r(1).\n");
 }
 
 /* Read all of @p path ("-" = stdin). Returns 0, or an errno. */
@@ -164,9 +178,7 @@ static int read_all(const char *path, char **buf, size_t *len)
     return 0;
 }
 
-/* --submit-dir as an absolute, normalised path (it need not exist here:
- * it names a directory of the SLURM cluster). malloc'd; NULL with errno. */
-static char *submit_dir_path(const char *dir)
+char *s2r_submit_dir_path(const char *dir)
 {
     if (!*dir) {
         errno = EINVAL;
@@ -244,10 +256,51 @@ static int write_out(const char *path, const char *text)
     return 0;
 }
 
-int s2r_cmd_convert(int argc, char **argv)
+/* The format an OUTPUT file's name implies: .yaml/.yml yaml, .json json,
+ * .sh or no extension cli; -1 for any other extension. */
+static int format_of_output(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return S2R_FMT_CLI;
+    if (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml"))
+        return S2R_FMT_YAML;
+    if (!strcmp(dot, ".json"))
+        return S2R_FMT_JSON;
+    if (!strcmp(dot, ".sh"))
+        return S2R_FMT_CLI;
+    return -1;
+}
+
+/* True when @p path exists and holds #SBATCH directives: a batch script
+ * that an OUTPUT argument must not overwrite. */
+static bool is_batch_script(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    char head[8192];
+    size_t n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    return s2r_script_has_directives(head, n);
+}
+
+typedef struct convert_opts {
+    const char *config, *format, *output, *plugin_dir, *submit_dir;
+    const char *script;
+    int verbosity;
+    bool prompt_only, no_config;
+} convert_opts;
+
+/* getopt and the positional arguments: SCRIPT [OUTPUT]. Returns -1 to go
+ * on, else the exit status. */
+static int parse_convert_args(int argc, char **argv, convert_opts *o)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
+        {"no-config", no_argument, NULL, 'n'},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
@@ -258,55 +311,150 @@ int s2r_cmd_convert(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
-    const char *config_path = NULL, *format = NULL, *output = NULL;
-    const char *plugin_dir = NULL, *submit_dir = NULL;
-    int verbosity = 1;
-    bool prompt_only = false;
+    memset(o, 0, sizeof(*o));
+    o->verbosity = 1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:f:o:qvhV", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': config_path = optarg; break;
-        case 'f': format = optarg; break;
-        case 'o': output = optarg; break;
-        case 'q': verbosity = 0; break;
-        case 'v': verbosity = 2; break;
-        case 'P': plugin_dir = optarg; break;
-        case 'S': submit_dir = optarg; break;
-        case 'p': prompt_only = true; break;
+        case 'c': o->config = optarg; break;
+        case 'n': o->no_config = true; break;
+        case 'f': o->format = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'q': o->verbosity = 0; break;
+        case 'v': o->verbosity = 2; break;
+        case 'P': o->plugin_dir = optarg; break;
+        case 'S': o->submit_dir = optarg; break;
+        case 'p': o->prompt_only = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("s2r %s\n", S2R_VERSION); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "s2r: %s\n", optind >= argc
-                ? "no script given (use - for standard input)"
-                : "one script at a time");
+    int npos = argc - optind;
+    if (npos < 1) {
+        fprintf(stderr, "s2r: no script given (use - for standard input)\n");
         usage(stderr);
         return 2;
     }
-    const char *script = argv[optind];
+    if (npos > 2) {
+        fprintf(stderr, "s2r: %d arguments: s2r converts one script "
+                        "(s2r SCRIPT [OUTPUT]); for many, use 's2r migrate "
+                        "PATH...'\n", npos);
+        return 2;
+    }
+    o->script = argv[optind];
+    return npos == 2 ? -2 : -1;
+}
 
+/* The classic form `s2r SCRIPT OUTPUT`: the format from OUTPUT's name. */
+static int classic_output(convert_opts *o, const char *output)
+{
+    if (o->output) {
+        fprintf(stderr, "s2r: both -o %s and an OUTPUT argument (%s)\n",
+                o->output, output);
+        return 2;
+    }
+    int fmt = format_of_output(output);
+    if (fmt < 0) {
+        fprintf(stderr, "s2r: %s: the output's extension names no format "
+                        "(.sh or none: cli, .yaml/.yml: yaml, .json: json); "
+                        "to convert several scripts, use 's2r migrate "
+                        "PATH...'\n", output);
+        return 2;
+    }
+    const char *named = s2r_format_name((s2r_format)fmt);
+    if (o->format && s2r_format_from_name(o->format) != fmt) {
+        fprintf(stderr, "s2r: --format %s contradicts %s, whose name asks "
+                        "for %s\n", o->format, output, named);
+        return 2;
+    }
+    if (is_batch_script(output)) {
+        fprintf(stderr, "s2r: %s is a batch script itself and stays as it "
+                        "is; to convert several scripts, use 's2r migrate "
+                        "PATH...'\n", output);
+        return 2;
+    }
+    o->format = named;
+    o->output = output;
+    return -1;
+}
+
+/* Load the site file the lookup chose into @p cfg. Returns 0 or 1. */
+static int load_site(const s2r_config_choice *choice, s2r_config *cfg,
+                     s2r_diags *diags)
+{
+    if (!choice->path)
+        return 0;
+    int rc = s2r_config_load(cfg, choice->path, diags);
+    if (rc == S2R_ENOTFOUND && !s2r_diags_count(diags, S2R_SEV_ERROR))
+        s2r_diags_add(diags, S2R_SEV_ERROR, choice->path, 0, NULL,
+                      "cannot open configuration file (%s)",
+                      s2r_config_origin_text(choice->origin));
+    return rc == S2R_OK ? 0 : 1;
+}
+
+/* The provider glue when the rules do not convert in this process:
+ * --prompt, a [core] provider other than rules, or S2R_API_ENDPOINT with no
+ * site file. *@p glue stays NULL for the in-process rules. Returns 0 or 1. */
+static int choose_provider(const convert_opts *o,
+                           const s2r_config_choice *choice,
+                           const s2r_config *cfg, s2r_provider_glue *glue)
+{
+    *glue = NULL;
+    const char *ep = getenv("S2R_API_ENDPOINT");
+    bool remote = !choice->path && ep && *ep;
+    bool plugin = cfg->provider && strcmp(cfg->provider, "rules") != 0;
+    if (!o->prompt_only && !remote && !plugin)
+        return 0;
+    *glue = (s2r_provider_glue)runtime_sym("s2r_cmd_convert_with_provider");
+    if (*glue)
+        return 0;
+    fprintf(stderr, "s2r: the provider plugins are not available "
+                    "(libs2r-runtime.so)\n");
+    return 1;
+}
+
+int s2r_cmd_convert(int argc, char **argv)
+{
+    convert_opts o;
+    int st = parse_convert_args(argc, argv, &o);
+    if (st == -2)
+        st = classic_output(&o, argv[argc - 1]);
+    if (st >= 0)
+        return st;
     s2r_config cfg;
     s2r_config_defaults(&cfg);
+    s2r_config_choice choice;
     s2r_diags diags = {0};
+    s2r_conversion res;
+    memset(&res, 0, sizeof(res));
     int status = 1;
-    char *buf = NULL, *out = NULL;
+    char *buf = NULL;
     size_t len = 0;
-
-    if (config_path && s2r_config_load(&cfg, config_path, &diags) != S2R_OK) {
+    if (s2r_config_path_find(&choice, o.config, o.no_config)) {
+        fprintf(stderr, "s2r: out of memory\n");
+        goto done;
+    }
+    const char *ep = getenv("S2R_API_ENDPOINT");
+    if (ep && *ep && !s2r_config_origin_explicit(choice.origin)) {
+        /* the environment names the remote server: it beats the files
+         * found by looking (./s2r.ini, XDG, /etc) */
+        free(choice.path);
+        choice.path = NULL;
+        choice.origin = S2R_CONFIG_NONE;
+    }
+    if (load_site(&choice, &cfg, &diags)) {
         print_diags(&diags, 1);
         goto done;
     }
-    if (submit_dir && !(cfg.submit_dir = submit_dir_path(submit_dir))) {
-        fprintf(stderr, "s2r: --submit-dir %s: %s\n", submit_dir,
+    if (o.submit_dir && !(cfg.submit_dir = s2r_submit_dir_path(o.submit_dir))) {
+        fprintf(stderr, "s2r: --submit-dir %s: %s\n", o.submit_dir,
                 strerror(errno));
         status = 2;
         goto done;
     }
-    if (!format)
-        format = cfg.format ? cfg.format : "cli";
+    const char *format = o.format ? o.format : cfg.format ? cfg.format : "cli";
     int fmt = s2r_format_from_name(format);
     if (fmt < 0) {
         fprintf(stderr, "s2r: unknown format '%s' (cli, yaml or json)\n",
@@ -314,79 +462,93 @@ int s2r_cmd_convert(int argc, char **argv)
         status = 2;
         goto done;
     }
-    if (output && strcmp(output, "-") && strcmp(script, "-")) {
+    if (o.output && strcmp(o.output, "-") && strcmp(o.script, "-")) {
         struct stat in_st, out_st;
-        if (stat(script, &in_st) == 0 && stat(output, &out_st) == 0 &&
+        if (stat(o.script, &in_st) == 0 && stat(o.output, &out_st) == 0 &&
             in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
             fprintf(stderr, "s2r: -o %s would overwrite the script itself\n",
-                    output);
+                    o.output);
             status = 2;
             goto done;
         }
     }
-    int err = read_all(script, &buf, &len);
+    int err = read_all(o.script, &buf, &len);
     if (err) {
-        fprintf(stderr, "s2r: %s: %s\n", script,
+        fprintf(stderr, "s2r: %s: %s\n", o.script,
                 err == EFBIG ? "larger than 4 MiB, slurmctld's default "
                                "max_script_size" : strerror(err));
         goto done;
     }
-    int rc;
-    /* with a configuration, the provider it names (rules by default)
-     * runs through the plugin registry like any other */
-    bool use_provider = prompt_only || config_path ||
-                        getenv("S2R_API_ENDPOINT");
-    provider_fn with_provider =
-        use_provider ? (provider_fn)runtime_sym("s2r_cmd_convert_with_provider")
-                     : NULL;
-    if (with_provider) {
-        rc = with_provider(script, buf, len, format, config_path, plugin_dir,
-                           cfg.submit_dir, prompt_only, &out, &diags);
-    } else if (use_provider) {
-        fprintf(stderr, "s2r: the provider plugins are not available "
-                        "(libs2r-runtime.so)\n");
+    s2r_conversion_request req = {
+        .file = o.script, .script = buf, .len = len,
+        .formats = S2R_FORMAT_BIT(fmt), .cfg = &cfg,
+        .config_path = choice.path, .plugin_dir = o.plugin_dir,
+        .prompt_only = o.prompt_only};
+    if (choose_provider(&o, &choice, &cfg, &req.provider))
         goto done;
-    } else {
-        rc = s2r_convert_buffer(&out, script, buf, len, (s2r_format)fmt, &cfg,
-                                &diags);
-    }
-    print_diags(&diags, verbosity);
-    if (rc == S2R_OK && out)
-        status = write_out(output, out);
+    int rc = s2r_conversion_run(&res, &req);
+    print_diags(&res.diags, o.verbosity);
+    if (rc == S2R_OK && res.output[fmt])
+        status = write_out(o.output, res.output[fmt]);
     else if (rc == S2R_ENOMEM)
         fprintf(stderr, "s2r: out of memory\n");
-    else if (s2r_diags_count(&diags, S2R_SEV_ERROR) == 0)
-        fprintf(stderr, "s2r: %s: conversion failed\n", script);
+    else if (s2r_diags_count(&res.diags, S2R_SEV_ERROR) == 0)
+        fprintf(stderr, "s2r: %s: conversion failed\n", o.script);
 done:
-    free(out);
+    s2r_conversion_free(&res);
     free(buf);
     s2r_diags_clear(&diags);
     s2r_config_free(&cfg);
+    s2r_config_choice_free(&choice);
     return status;
+}
+
+/* The subcommands: in the program (fn), or in libs2r-runtime.so (symbol). */
+static const struct {
+    const char *name;
+    cmd_fn fn;
+    const char *symbol;
+} commands[] = {{"convert", s2r_cmd_convert, NULL},
+                {"migrate", s2r_cmd_migrate, NULL},
+                {"init", s2r_cmd_init, NULL},
+                {"plugins", NULL, "s2r_cmd_plugins"},
+                {"help", NULL, "s2r_cmd_help_plugin"},
+                {"check-config", NULL, "s2r_cmd_check_config"},
+                {"serve", NULL, "s2r_cmd_serve"},
+                {"lambda", NULL, "s2r_cmd_lambda"},
+                {"parse", NULL, "s2r_cmd_parse"}};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Run subcommand @p i with argv[0] its name. */
+static int run_command(size_t i, int argc, char **argv)
+{
+    cmd_fn fn = commands[i].fn ? commands[i].fn
+                               : (cmd_fn)runtime_sym(commands[i].symbol);
+    if (!fn) {
+        fprintf(stderr, "s2r: '%s' is not available in this build\n",
+                commands[i].name);
+        return 2;
+    }
+    return fn(argc, argv);
 }
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        const char *symbol;
-    } cmds[] = {{"plugins", "s2r_cmd_plugins"},
-                {"help", "s2r_cmd_help_plugin"},
-                {"check-config", "s2r_cmd_check_config"},
-                {"serve", "s2r_cmd_serve"},
-                {"lambda", "s2r_cmd_lambda"}};
-    if (argc > 1) {
-        for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-            if (strcmp(argv[1], cmds[i].name) != 0)
+    if (argc > 1 && !strcmp(argv[1], "help")) {
+        /* `s2r help`, `s2r help COMMAND` (its --help), `s2r help PLUGIN` */
+        if (argc < 3 || !strcmp(argv[2], "help")) {
+            usage(stdout);
+            return 0;
+        }
+        for (size_t i = 0; i < N_COMMANDS; i++) {
+            if (strcmp(argv[2], commands[i].name) != 0)
                 continue;
-            cmd_fn fn = (cmd_fn)runtime_sym(cmds[i].symbol);
-            if (!fn) {
-                fprintf(stderr, "s2r: '%s' is not available in this build\n",
-                        cmds[i].name);
-                return 2;
-            }
-            return fn(argc - 1, argv + 1);
+            char *hargv[] = {argv[2], (char *)"--help", NULL};
+            return run_command(i, 2, hargv);
         }
     }
+    for (size_t i = 0; argc > 1 && i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return run_command(i, argc - 1, argv + 1);
     return s2r_cmd_convert(argc, argv);
 }

@@ -1,7 +1,10 @@
 /* bench_convert.c: conversions per second, in process, over a folder of
  * batch scripts (default ../shared/corpus). One thread = one core.
- * Usage: bench_convert [DIR] [SECONDS] [cli|yaml|json] */
+ * Usage: bench_convert [DIR] [SECONDS] [cli|yaml|json|LIST]
+ * A comma-separated LIST (cli,yaml,json) converts each script once into
+ * every format with s2r_conversion_run(), the code `s2r migrate` runs. */
 #include <s2r/s2r.h>
+#include "conversion.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -26,11 +29,21 @@ int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "../shared/corpus";
     double seconds = argc > 2 ? atof(argv[2]) : 3.0;
-    int fmt = s2r_format_from_name(argc > 3 ? argv[3] : "cli");
-    if (fmt < 0) {
-        fprintf(stderr, "bench_convert: unknown format\n");
-        return 2;
+    const char *fmt_arg = argc > 3 ? argv[3] : "cli";
+    unsigned formats = 0;
+    char fl[64];
+    snprintf(fl, sizeof(fl), "%s", fmt_arg);
+    for (char *save = NULL, *t = strtok_r(fl, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
+        int f = s2r_format_from_name(t);
+        if (f < 0) {
+            fprintf(stderr, "bench_convert: unknown format %s\n", t);
+            return 2;
+        }
+        formats |= S2R_FORMAT_BIT(f);
     }
+    bool many = strchr(fmt_arg, ',') != NULL;
+    int fmt = s2r_format_from_name(many ? "cli" : fmt_arg);
     DIR *d = opendir(dir);
     if (!d) {
         perror(dir);
@@ -67,9 +80,19 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             s2r_diags diags = {0};
             char *out = NULL;
-            if (s2r_convert_buffer(&out, s[i].name, s[i].buf, s[i].len,
-                                   (s2r_format)fmt, &cfg, &diags) != S2R_OK)
+            if (many) {
+                s2r_conversion_request req = {
+                    .file = s[i].name, .script = s[i].buf, .len = s[i].len,
+                    .formats = formats, .cfg = &cfg, .keep_workload = true};
+                s2r_conversion res;
+                if (s2r_conversion_run(&res, &req) != S2R_OK)
+                    refused++;
+                s2r_conversion_free(&res);
+            } else if (s2r_convert_buffer(&out, s[i].name, s[i].buf, s[i].len,
+                                          (s2r_format)fmt, &cfg,
+                                          &diags) != S2R_OK) {
                 refused++;
+            }
             free(out);
             s2r_diags_clear(&diags);
             conversions++;
@@ -79,7 +102,7 @@ int main(int argc, char **argv)
     printf("bench_convert: %zu scripts, %zu conversions (%zu refused, as "
            "sbatch would) in %.2f s: %.0f conversions/s on one core "
            "(format %s)\n", n, conversions, refused, t, conversions / t,
-           argc > 3 ? argv[3] : "cli");
+           fmt_arg);
     for (size_t i = 0; i < n; i++) {
         free(s[i].buf);
         free(s[i].name);

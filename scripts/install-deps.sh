@@ -8,7 +8,7 @@ PKGS="build-essential cmake pkg-config libcmocka-dev libjson-c-dev libyaml-dev
 libinih-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libsqlite3-dev
 python3 python3-yaml python3-jsonschema python3-botocore wrk hyperfine
 ca-certificates python3-setuptools python3-wheel python3-build python3-venv
-python3-pytest"
+python3-pytest chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -3,6 +3,8 @@
 # folder layers, run the cmocka/ctest suite and the shared corpus checkers.
 set -eu
 cd "$(dirname "$0")/.."
+# the built-in defaults: no stray ./s2r.ini or ~/.config/s2r/s2r.ini
+export S2R_CONFIG=
 ./scripts/install-deps.sh
 [ -x scripts/install-test-peers.sh ] && ./scripts/install-test-peers.sh
 ./scripts/build.sh -DS2R_WERROR=ON

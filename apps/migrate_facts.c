@@ -1,0 +1,324 @@
+/* migrate_facts.c: what one script needs from the site, for the report
+ * and suggested-site.ini: the category of each warning, the absolute paths
+ * it uses that no [storage] entry covers, ~/$HOME use, and the software
+ * its dropped `module load`, conda and venv lines asked for. */
+#include "strv_has.h"
+#include "migrate.h"
+#include "shell/shell.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- warning categories ------------------------------------------------ */
+
+static const struct {
+    const char *needle;
+    const char *category;
+} by_message[] = {
+    {"environment modules", "software"},
+    {"conda environment", "software"},
+    {"virtual environment", "software"},
+    {"container image", "image"},
+    {"host lists", "slurm-command"},
+    {"SLURM commands", "slurm-command"},
+    {"SLURM_JOB_NODELIST", "slurm-command"},
+    {"mounts and host variables", "storage"},
+    {"#SBATCH after the first command", "directive"},
+    {"#SLURM to #SBATCH", "directive"},
+    {"heterogeneous job", "directive"},
+    {"launcher", "launcher"},
+    {"srun dropped", "launcher"},
+    {"rendezvous", "launcher"},
+    {"working directory", "workdir"},
+    {"YAML takes one node pool", "format"},
+    {"a manifest for 'runai workload submit'", "format"},
+    {"script body is", "size"},
+    {NULL, NULL}};
+
+const char *mg_category(const s2r_diag *d)
+{
+    static const char *const gpu[] = {"gres", "gpus", "gpus-per-node",
+                                      "gpus-per-task", NULL};
+    static const char *const resources[] = {"mem", "nodes", "array",
+                                            "mem-per-cpu", "mem-per-gpu",
+                                            NULL};
+    const char *o = d->option;
+    if (o && !strcmp(o, "time"))
+        return "time-limit";
+    for (size_t i = 0; o && gpu[i]; i++)
+        if (!strcmp(o, gpu[i]))
+            return "gpu";
+    for (size_t i = 0; o && resources[i]; i++)
+        if (!strcmp(o, resources[i]))
+            return "resources";
+    if (o && (!strcmp(o, "constraint") || !strcmp(o, "partition")))
+        return "scheduling";
+    if (o)
+        return "option";
+    for (size_t i = 0; by_message[i].needle; i++)
+        if (strstr(d->message, by_message[i].needle))
+            return by_message[i].category;
+    return "other";
+}
+
+/* ---- absolute paths ---------------------------------------------------- */
+
+/* Folders every image has: not site storage. */
+static bool system_path(const char *p)
+{
+    static const char *const sys[] = {"/bin", "/boot", "/dev", "/etc",
+        "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin",
+        "/sys", "/tmp", "/usr", "/var", NULL};
+    for (size_t i = 0; sys[i]; i++) {
+        size_t n = strlen(sys[i]);
+        if (!strncmp(p, sys[i], n) && (p[n] == '/' || !p[n]))
+            return true;
+    }
+    return !p[1];
+}
+
+static bool under(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    while (n > 1 && prefix[n - 1] == '/')
+        n--;
+    if (n == 1 && prefix[0] == '/')
+        return true;
+    return !strncmp(path, prefix, n) && (path[n] == '/' || !path[n]);
+}
+
+static bool mapped(const char *path, const s2r_config *cfg)
+{
+    for (size_t i = 0; cfg && i < cfg->n_storage; i++)
+        if (under(path, cfg->storage[i].key))
+            return true;
+    return false;
+}
+
+static int add_path(mg_row *r, const char *p, size_t n, const s2r_config *cfg)
+{
+    while (n > 1 && (p[n - 1] == '/' || p[n - 1] == '.'))
+        n--;
+    char *path = strndup(p, n);
+    if (!path)
+        return S2R_ENOMEM;
+    int rc = S2R_OK;
+    if (n > 1 && path[1] != '/' && !system_path(path) &&
+        !mapped(path, cfg) && !s2r_strv_has(&r->paths, path))
+        rc = s2r_strv_push(&r->paths, path);
+    free(path);
+    return rc;
+}
+
+static bool path_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || strchr("_.+@%-/", c);
+}
+
+/* Absolute paths in one body line: a '/' where a word, a value (=) or a
+ * quoted string starts. */
+static int scan_line(mg_row *r, const char *p, const char *e,
+                     const s2r_config *cfg)
+{
+    for (const char *q = p; q < e; q++) {
+        if (*q != '/' || (q > p && !strchr(" \t\"'=(,;|&<>`", q[-1])))
+            continue;
+        const char *s = q;
+        while (q < e && path_char(*q))
+            q++;
+        if (add_path(r, s, (size_t)(q - s), cfg))
+            return S2R_ENOMEM;
+        if (q > s)
+            q--;
+    }
+    return S2R_OK;
+}
+
+static bool uses_home(const char *p, const char *e)
+{
+    for (const char *q = p; q < e; q++) {
+        if (*q == '~' && (q == p || strchr(" \t\"'=:", q[-1])) &&
+            (q + 1 == e || q[1] == '/' || q[1] == ' ' || q[1] == '"'))
+            return true;
+        if (*q == '$' && ((size_t)(e - q) >= 5 && !strncmp(q, "$HOME", 5)))
+            return true;
+        if (*q == '$' && ((size_t)(e - q) >= 7 && !strncmp(q, "${HOME}", 7)))
+            return true;
+    }
+    return false;
+}
+
+/* [site] home "/home/%u" -> "/home": the folder all homes are in. */
+static char *home_root(const char *home)
+{
+    const char *u = strstr(home, "%u");
+    size_t n = u ? (size_t)(u - home) : strlen(home);
+    while (n > 1 && home[n - 1] != '/' && u)
+        n--;
+    while (n > 1 && home[n - 1] == '/')
+        n--;
+    return strndup(home, n);
+}
+
+static bool comment_or_module(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    return p == e || *p == '#' ||
+           ((size_t)(e - p) > 7 && !strncmp(p, "module ", 7)) ||
+           ((size_t)(e - p) > 3 && !strncmp(p, "ml ", 3));
+}
+
+static int body_paths(mg_row *r, const char *buf, size_t len,
+                      const s2r_config *cfg, bool *home)
+{
+    const char *p = buf, *end = buf + len;
+    bool body = false;
+    for (; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        if (!body && !comment_or_module(p, e))
+            body = true;
+        if (body && !comment_or_module(p, e)) {
+            if (scan_line(r, p, e, cfg))
+                return S2R_ENOMEM;
+            *home = *home || uses_home(p, e);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return S2R_OK;
+}
+
+/* ---- software ---------------------------------------------------------- */
+
+static int add_software(mg_row *r, const char *kind, const char *name)
+{
+    char *key = NULL;
+    if (!name || !*name || asprintf(&key, "%s\t%s", kind, name) < 0)
+        return key || !name || !*name ? S2R_OK : S2R_ENOMEM;
+    int rc = s2r_strv_has(&r->software, key) ? S2R_OK
+                                          : s2r_strv_push(&r->software, key);
+    free(key);
+    return rc;
+}
+
+static const char *word(const sh_cmd *c, size_t i)
+{
+    return i < c->nwords && c->words[i].value ? c->words[i].value : NULL;
+}
+
+static int module_names(mg_row *r, const sh_cmd *c, size_t i, bool ml)
+{
+    static const char *const loads[] = {"load", "add", "try-load",
+                                        "try-add", "load-any", NULL};
+    static const char *const other[] = {"purge", "unload", "rm", "del",
+        "list", "avail", "av", "spider", "use", "unuse", "save", "restore",
+        "reset", "show", "help", "swap", "sw", "switch", NULL};
+    const char *sub = word(c, i);
+    bool load = false;
+    for (size_t k = 0; sub && loads[k]; k++)
+        load = load || !strcmp(sub, loads[k]);
+    for (size_t k = 0; ml && sub && !load && other[k]; k++)
+        if (!strcmp(sub, other[k]))
+            return S2R_OK;
+    if (!load && !ml)
+        return S2R_OK;
+    for (size_t k = load ? i + 1 : i; k < c->nwords; k++) {
+        const char *n = word(c, k);
+        if (n && *n != '-' && add_software(r, "module", n))
+            return S2R_ENOMEM;
+    }
+    return S2R_OK;
+}
+
+static int software_of(mg_row *r, const sh_cmd *c)
+{
+    size_t i = sh_cmd_first_arg(c);
+    const char *v = word(c, i), *a = word(c, i + 1);
+    if (!v)
+        return S2R_OK;
+    if (!strcmp(v, "module"))
+        return module_names(r, c, i + 1, false);
+    if (!strcmp(v, "ml"))
+        return module_names(r, c, i + 1, true);
+    if (!strcmp(v, "spack") && a && !strcmp(a, "load"))
+        return module_names(r, c, i + 1, false);
+    bool conda = !strcmp(v, "conda") || !strcmp(v, "mamba") ||
+                 !strcmp(v, "micromamba");
+    if ((conda && a && !strcmp(a, "activate")) ||
+        ((!strcmp(v, "source") || !strcmp(v, ".")) && a &&
+         !strcmp(a, "activate"))) {
+        const char *env = NULL;
+        for (size_t k = i + 2; k < c->nwords && !env; k++)
+            if (word(c, k) && word(c, k)[0] != '-')
+                env = word(c, k);
+        return add_software(r, "conda", env ? env : "base");
+    }
+    size_t al = a ? strlen(a) : 0;
+    if ((!strcmp(v, "source") || !strcmp(v, ".")) && al >= 12 &&
+        !strcmp(a + al - 12, "bin/activate")) {
+        char *dir = strndup(a, al > 13 ? al - 13 : 1);
+        int rc = dir ? add_software(r, "venv", al > 13 ? dir : ".")
+                     : S2R_ENOMEM;
+        free(dir);
+        return rc;
+    }
+    return S2R_OK;
+}
+
+/* The commands of the statements whose dropping a "software" warning
+ * reported (the warning names the statement's first line). */
+static int software(mg_row *r, const char *buf, size_t len)
+{
+    int lines[64];
+    size_t n = 0;
+    for (size_t i = 0; i < r->nw && n < 64; i++)
+        if (!r->w[i].error && !strcmp(r->w[i].category, "software"))
+            lines[n++] = r->w[i].line;
+    if (!n)
+        return S2R_OK;
+    sh_body b;
+    if (sh_lex(&b, buf, len, 1) != 0)
+        return S2R_ENOMEM;
+    int rc = S2R_OK;
+    for (size_t s = 0; s < b.n && rc == S2R_OK; s++) {
+        const sh_stmt *st = &b.stmts[s];
+        bool dropped = false;
+        for (size_t i = 0; i < n && !dropped; i++)
+            dropped = lines[i] == st->line;
+        for (size_t k = 0; dropped && k < st->ncmds && rc == S2R_OK; k++)
+            rc = software_of(r, &st->cmds[k]);
+    }
+    sh_body_free(&b);
+    return rc;
+}
+
+int mg_facts(mg_row *r, const char *buf, size_t len, const s2r_config *cfg,
+             const s2r_conversion *conv)
+{
+    static const char *const path_opts[] = {"chdir", "output", "error",
+                                            "input", NULL};
+    const s2r_job *job = &conv->job;
+    for (size_t i = 0; conv->have_workload && i < job->n_directives; i++) {
+        const s2r_directive *d = &job->directives[i];
+        for (size_t k = 0; path_opts[k]; k++)
+            if (!strcmp(d->name, path_opts[k]) && d->value &&
+                d->value[0] == '/' &&
+                scan_line(r, d->value, d->value + strlen(d->value), cfg))
+                return S2R_ENOMEM;
+    }
+    bool home = false;
+    if (body_paths(r, buf, len, cfg, &home))
+        return S2R_ENOMEM;
+    if (home && cfg && cfg->home) {
+        char *root = home_root(cfg->home);
+        int rc = root ? add_path(r, root, strlen(root), cfg) : S2R_ENOMEM;
+        free(root);
+        if (rc)
+            return rc;
+    } else if (home) {
+        r->uses_home = true;
+    }
+    return software(r, buf, len);
+}
