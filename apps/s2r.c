@@ -1,9 +1,11 @@
 /* s2r.c: the s2r program: convert a SLURM batch script into a Run:ai
- * workload, or run one of the subcommands (plugins, help, check-config,
- * serve, lambda). */
+ * workload, print what s2r reads in a script (parse), or run one of the
+ * subcommands of the runtime library (plugins, help, check-config, serve,
+ * lambda). */
 #include "s2r.h"
 #include "commands.h"
 #include "config.h"
+#include "model_json.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -78,6 +80,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: s2r [--config FILE] [--format cli|yaml|json] [-o FILE] [-q|-v]\n"
         "           [--submit-dir DIR] [--plugin-dir DIR] [--prompt] SCRIPT|-\n"
+        "       s2r parse [--submit-dir DIR] SCRIPT|-\n"
         "       s2r plugins | help PLUGIN | check-config --config FILE\n"
         "       s2r serve [--listen ADDR:PORT] --config FILE\n"
         "       s2r lambda --config FILE\n"
@@ -86,6 +89,10 @@ static void usage(FILE *f)
         "workload: a bash script calling 'runai training ... submit' (cli, the\n"
         "default), a Kubernetes manifest for 'runai workload submit --file'\n"
         "(yaml), or the body of POST /api/v1/workloads/... (json).\n"
+        "'s2r parse' prints what s2r reads in the script instead, as JSON\n"
+        "(the job facts: nodes, tasks, GPUs, CPUs and memory per node, time\n"
+        "limit, array, every directive); it exits 1 when sbatch would refuse\n"
+        "the script.\n"
         "\n"
         "  -c, --config FILE     site configuration (see s2r.ini.example)\n"
         "  -f, --format FMT      cli | yaml | json\n"
@@ -99,8 +106,8 @@ static void usage(FILE *f)
         "  -h, --help            this text\n"
         "  -V, --version         the version\n"
         "\n"
-        "Exit status: 0 converted, 1 the script or the conversion failed,\n"
-        "2 usage error.\n");
+        "Exit status: 0 converted (parse: sbatch accepts the script), 1 the\n"
+        "script or the conversion failed, 2 usage error.\n");
 }
 
 /* Read all of @p path ("-" = stdin). Returns 0, or an errno. */
@@ -362,6 +369,74 @@ done:
     return status;
 }
 
+/* s2r parse [--submit-dir DIR] SCRIPT|-: the s2r_job of the script as
+ * JSON on stdout (model_json.h's facts schema, "valid" false when sbatch
+ * would refuse it), diagnostics on stderr. In-process: no runtime library.
+ * Exit 0 when sbatch would accept the script, 1 when it would refuse it or
+ * the script cannot be read, 2 on a usage error. */
+static int cmd_parse(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"submit-dir", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *submit_dir = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'S': submit_dir = optarg; break;
+        case 'h':
+            printf("usage: s2r parse [--submit-dir DIR] SCRIPT|-\n"
+                   "Prints what s2r reads in a SLURM batch script as JSON; "
+                   "exit 1 when sbatch\nwould refuse it.\n");
+            return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "s2r parse: one script (or - for standard input)\n");
+        return 2;
+    }
+    const char *script = argv[optind];
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    if (submit_dir && !(cfg.submit_dir = submit_dir_path(submit_dir))) {
+        fprintf(stderr, "s2r: --submit-dir %s: %s\n", submit_dir,
+                strerror(errno));
+        s2r_config_free(&cfg);
+        return 2;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    int err = read_all(script, &buf, &len);
+    if (err) {
+        fprintf(stderr, "s2r: %s: %s\n", script, strerror(err));
+        s2r_config_free(&cfg);
+        return 1;
+    }
+    s2r_job job;
+    memset(&job, 0, sizeof(job));
+    s2r_diags diags = {0};
+    int rc = s2r_job_parse(&job, script, buf, len, &cfg, &diags);
+    print_diags(&diags, 1);
+    int status = 1;
+    json_object *o = rc == S2R_ENOMEM ? NULL : s2r_job_to_json(&job);
+    if (o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        status = fflush(stdout) == 0 && rc == S2R_OK ? 0 : 1;
+    } else {
+        fprintf(stderr, "s2r: out of memory\n");
+    }
+    s2r_job_free(&job);
+    s2r_diags_clear(&diags);
+    free(buf);
+    s2r_config_free(&cfg);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -372,6 +447,8 @@ int main(int argc, char **argv)
                 {"check-config", "s2r_cmd_check_config"},
                 {"serve", "s2r_cmd_serve"},
                 {"lambda", "s2r_cmd_lambda"}};
+    if (argc > 1 && strcmp(argv[1], "parse") == 0)
+        return cmd_parse(argc - 1, argv + 1);
     if (argc > 1) {
         for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
             if (strcmp(argv[1], cmds[i].name) != 0)
