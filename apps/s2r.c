@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "config_path.h"
 #include "conversion.h"
+#include "runai/runai.h"
 #include "script_detect.h"
 
 #include <dlfcn.h>
@@ -88,7 +89,7 @@ static void usage(FILE *f)
         "usage: s2r [convert] [options] SCRIPT|- [OUTPUT]   convert one script\n"
         "       s2r migrate [options] PATH...         convert a tree, with reports\n"
         "       s2r init [-o FILE] [--force]          write a starting site file\n"
-        "       s2r parse SCRIPT                      the parsed job as JSON\n"
+        "       s2r parse [--submit-dir DIR] SCRIPT   what sbatch makes of it, JSON\n"
         "       s2r check-config [FILE]               check the site file\n"
         "       s2r plugins | help PLUGIN|COMMAND     plugins and their options\n"
         "       s2r serve [--listen ADDR:PORT]        the conversion service\n"
@@ -116,8 +117,8 @@ static void usage(FILE *f)
         "  -h, --help            this text ('s2r help COMMAND' for a command's)\n"
         "  -V, --version         the version\n"
         "\n"
-        "Exit status: 0 converted, 1 the script or the conversion failed,\n"
-        "2 usage error. See s2r(1).\n");
+        "Exit status: 0 converted (parse: sbatch accepts the script), 1 the\n"
+        "script or the conversion failed, 2 usage error. See s2r(1).\n");
 }
 
 /* Read all of @p path ("-" = stdin). Returns 0, or an errno. */
@@ -503,6 +504,74 @@ done:
     return status;
 }
 
+/* s2r parse [--submit-dir DIR] SCRIPT|-: the s2r_job of the script as
+ * JSON on stdout (model_json.h's facts schema, "valid" false when sbatch
+ * would refuse it), diagnostics on stderr. In-process: no runtime library.
+ * Exit 0 when sbatch would accept the script, 1 when it would refuse it or
+ * the script cannot be read, 2 on a usage error. */
+static int cmd_parse(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"submit-dir", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *submit_dir = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'S': submit_dir = optarg; break;
+        case 'h':
+            printf("usage: s2r parse [--submit-dir DIR] SCRIPT|-\n"
+                   "Prints what s2r reads in a SLURM batch script as JSON; "
+                   "exit 1 when sbatch\nwould refuse it.\n");
+            return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "s2r parse: one script (or - for standard input)\n");
+        return 2;
+    }
+    const char *script = argv[optind];
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    if (submit_dir && !(cfg.submit_dir = s2r_submit_dir_path(submit_dir))) {
+        fprintf(stderr, "s2r: --submit-dir %s: %s\n", submit_dir,
+                strerror(errno));
+        s2r_config_free(&cfg);
+        return 2;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    int err = read_all(script, &buf, &len);
+    if (err) {
+        fprintf(stderr, "s2r: %s: %s\n", script, strerror(err));
+        s2r_config_free(&cfg);
+        return 1;
+    }
+    s2r_job job;
+    memset(&job, 0, sizeof(job));
+    s2r_diags diags = {0};
+    int rc = s2r_job_parse(&job, script, buf, len, &cfg, &diags);
+    print_diags(&diags, 1);
+    int status = 1;
+    json_object *o = rc == S2R_ENOMEM ? NULL : s2r_job_to_json(&job);
+    if (o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        status = fflush(stdout) == 0 && rc == S2R_OK ? 0 : 1;
+    } else {
+        fprintf(stderr, "s2r: out of memory\n");
+    }
+    s2r_job_free(&job);
+    s2r_diags_clear(&diags);
+    free(buf);
+    s2r_config_free(&cfg);
+    return status;
+}
+
 /* The subcommands: in the program (fn), or in libs2r-runtime.so (symbol). */
 static const struct {
     const char *name;
@@ -516,7 +585,7 @@ static const struct {
                 {"check-config", NULL, "s2r_cmd_check_config"},
                 {"serve", NULL, "s2r_cmd_serve"},
                 {"lambda", NULL, "s2r_cmd_lambda"},
-                {"parse", NULL, "s2r_cmd_parse"}};
+                {"parse", cmd_parse, NULL}};
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 /* Run subcommand @p i with argv[0] its name. */

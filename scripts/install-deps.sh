@@ -21,3 +21,5 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
+# Slurm 22.05 (slurmctld, slurm-client, munge) for the sbatch comparison
+"$(dirname "$0")/install-slurm.sh"

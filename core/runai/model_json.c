@@ -46,6 +46,14 @@ json_object *s2r_job_to_json(const s2r_job *job)
     json_object_object_add(o, "valid", json_object_new_boolean(job->valid));
     json_object_object_add(o, "job_name", jstr(job->job_name));
     json_object_object_add(o, "nodes", json_object_new_int64(job->nodes));
+    json_object_object_add(o, "nodes_max", json_object_new_int64(job->nodes_max));
+    json_object_object_add(o, "ntasks", json_object_new_int64(job->ntasks));
+    json_object_object_add(o, "ntasks_per_node",
+                           json_object_new_int64(job->ntasks_per_node));
+    json_object_object_add(o, "cpus_per_task",
+                           json_object_new_int64(job->cpus_per_task));
+    json_object_object_add(o, "cpus_per_gpu",
+                           json_object_new_int64(job->cpus_per_gpu));
     json_object_object_add(o, "tasks_per_node",
                            json_object_new_int64(job->tasks_per_node));
     json_object_object_add(o, "gpus_per_node",
@@ -72,6 +80,8 @@ json_object *s2r_job_to_json(const s2r_job *job)
     } else {
         json_object_object_add(o, "array", NULL);
     }
+    json_object_object_add(o, "partitions", jlist(job->partitions));
+    json_object_object_add(o, "account", jstr(job->account));
     json_object_object_add(o, "image", jstr(job->image));
     json_object_object_add(o, "workdir", jstr(job->workdir));
     json_object_object_add(o, "env", jenv(&job->env));

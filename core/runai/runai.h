@@ -11,7 +11,11 @@
  * keys job_name, nodes, tasks_per_node, gpus_per_node, gpu_type,
  * cpus_per_node, mem_per_node_mib ("all" for --mem=0), time_limit_s, array
  * {indices, max_parallel}, image, workdir, env, command_tokens,
- * distributed, plus "directives" [{name, value, line}].
+ * distributed, plus "directives" [{name, value, line}] and the option
+ * values the facts derive from, as sbatch(1) names them: nodes_max (upper
+ * end of --nodes), ntasks, ntasks_per_node, cpus_per_task, cpus_per_gpu
+ * (0 when not given), partitions (the --partition list, or null) and
+ * account (--account, or null).
  * The workload uses s2r_workload's field names (kind "standard" | "pytorch"
  * | "mpi" | "workspace" | "inference", command and launcher_command as
  * argv arrays, env as an object).
