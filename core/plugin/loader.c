@@ -80,20 +80,18 @@ int s2r_loader_search_path(s2r_strv *out, const char *cli_dir,
             push_dirs(out, built))
             return S2R_ENOMEM;
     }
-    if (push_dirs(out, S2R_DEFAULT_PLUGINDIR))
-        return S2R_ENOMEM;
-    if (n > 0) {
-        if (slash) {
-            *slash = '\0';
-            char rel[PATH_MAX + 64];
-            snprintf(rel, sizeof(rel), "%s/../%s", exe,
-                     S2R_RELATIVE_PLUGINDIR);
-            char real[PATH_MAX];
-            if (realpath(rel, real) && push_dirs(out, real))
-                return S2R_ENOMEM;
-        }
+    if (slash) {
+        /* the program's own installation (a relocated prefix, the Python
+         * package) before the compiled-in one: an s2r never loads another
+         * installation's plugins when its own has them */
+        *slash = '\0';
+        char rel[PATH_MAX + 64];
+        snprintf(rel, sizeof(rel), "%s/../%s", exe, S2R_RELATIVE_PLUGINDIR);
+        char real[PATH_MAX];
+        if (realpath(rel, real) && push_dirs(out, real))
+            return S2R_ENOMEM;
     }
-    return S2R_OK;
+    return push_dirs(out, S2R_DEFAULT_PLUGINDIR);
 }
 
 int s2r_loader_new(s2r_loader **out, const s2r_strv *dirs)
