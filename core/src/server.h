@@ -73,6 +73,14 @@ int s2r_server_settings_read(s2r_server_settings *out,
 const char **s2r_server_skip_keys(const s2r_ini *ini);
 
 /**
+ * Split a listen address "HOST:PORT", "[V6]:PORT" or ":PORT" into
+ * @p host (may become empty) and @p port (digits, 0 to 65535).
+ * @return 0, or -1 when malformed or too long for the buffers.
+ */
+int s2r_server_split_listen(const char *listen, char *host, size_t hcap,
+                            char *port, size_t pcap);
+
+/**
  * Check the form of a listen address ("ADDR:PORT", "[V6]:PORT",
  * ":PORT"; port 0 to 65535). On failure writes the reason to @p msg.
  * @return S2R_OK or S2R_EINVAL.
