@@ -169,6 +169,9 @@ int s2r_cmd_serve(int argc, char **argv)
         .connection_timeout_s =
             (uint32_t)((sc->connection_timeout_ms + 999) / 1000),
         .max_connections = (uint32_t)sc->max_connections,
+        .max_connections_per_client =
+            (uint32_t)sc->max_connections_per_client,
+        .receive_timeout_ms = (uint32_t)sc->receive_timeout_ms,
         .handler = handler};
     s2r_error err = {0};
     if (s2r_server_start(&server, &so, &err) != S2R_OK) {

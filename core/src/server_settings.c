@@ -54,6 +54,15 @@ static const s2r_option server_options[] = {
     {"drain_timeout", S2R_OPT_DURATION, 0, "10s", 0, 600000, NULL,
      S2R_OPT_OFFSET(s2r_server_settings, drain_timeout_ms),
      "On SIGTERM, how long requests in flight may take to finish."},
+    {"receive_timeout", S2R_OPT_DURATION, 0, "10s", 1000, 3600000, NULL,
+     S2R_OPT_OFFSET(s2r_server_settings, receive_timeout_ms),
+     "A request must arrive whole (headers and body) within this time of "
+     "its first byte, however slowly its bytes trickle; else 408 and "
+     "close."},
+    {"max_connections_per_client", S2R_OPT_INT, 0, "64", 0, 1000000, NULL,
+     S2R_OPT_OFFSET(s2r_server_settings, max_connections_per_client),
+     "Open connections at most from one client address (IPv6: one /64); "
+     "more are answered 503 and closed; 0: no cap."},
     S2R_OPTION_END};
 
 const s2r_option *s2r_server_option_table(void)
