@@ -19,6 +19,7 @@
 #include "server.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,6 +113,13 @@ int s2r_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Freed memory stays with the process for the next request. By
+     * default glibc hands the top of a heap back to the kernel whenever
+     * 128 KiB are free there (each SQLite transaction frees a 64 KiB
+     * statement journal), and every hand-back costs a TLB flush on all
+     * CPUs: a third of a rate-limit check. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 16 << 20);
 
     int status = 1;
     s2r_diags diags = {0};
