@@ -1,5 +1,6 @@
 /* handler.c: the s2r HTTP request handler (see handler.h). */
 #include "handler.h"
+#include "handler_log.h"
 #include "pipeline.h"
 
 #include <json-c/json.h>
@@ -72,93 +73,6 @@ int s2r_handler_settings_read(s2r_handler_settings *out,
     memcpy(out, b->config, sizeof(*out));
     *binding_out = b;
     return S2R_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* logging                                                             */
-/* ------------------------------------------------------------------ */
-
-static void iso_time(char *buf, size_t cap)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000L);
-}
-
-/* One line to stderr in a single write(2), so lines of concurrent
- * threads and processes never interleave. */
-static void write_line(const char *text, size_t len)
-{
-    char stackbuf[1024];
-    char *buf = len + 1 <= sizeof(stackbuf) ? stackbuf : malloc(len + 1);
-    if (!buf)
-        return;
-    memcpy(buf, text, len);
-    buf[len] = '\n';
-    size_t off = 0;
-    while (off < len + 1) {
-        ssize_t w = write(STDERR_FILENO, buf + off, len + 1 - off);
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    if (buf != stackbuf)
-        free(buf);
-}
-
-static json_object *log_head(const char *level, const char *event)
-{
-    char now[40];
-    iso_time(now, sizeof(now));
-    json_object *o = json_object_new_object();
-    if (!o)
-        return NULL;
-    json_object_object_add(o, "time", json_object_new_string(now));
-    json_object_object_add(o, "level", json_object_new_string(level));
-    json_object_object_add(o, "event", json_object_new_string(event));
-    return o;
-}
-
-static void emit_object(json_object *o, s2r_handler_log_fn fn,
-                        void *payload)
-{
-    size_t len = 0;
-    const char *s = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    if (s) {
-        if (fn)
-            fn(payload, s, len);
-        else
-            write_line(s, len);
-    }
-}
-
-void s2r_handler_log_event(const char *level, const char *event,
-                           const char *message, const char *const *fields,
-                           size_t n)
-{
-    json_object *o = log_head(level, event);
-    if (!o)
-        return;
-    if (message)
-        json_object_object_add(o, "message", json_object_new_string(message));
-    for (size_t i = 0; fields && i < n; i++)
-        if (fields[2 * i] && fields[2 * i + 1])
-            json_object_object_add(o, fields[2 * i],
-                                   json_object_new_string(fields[2 * i + 1]));
-    emit_object(o, NULL, NULL);
-    json_object_put(o);
-}
-
-void s2r_handler_plugin_log(void *payload, int32_t level, const char *line)
-{
-    (void)payload;
-    static const char *const names[] = {"error", "warn", "info", "debug"};
-    s2r_handler_log_event(names[level < 0 ? 0 : level > 3 ? 3 : level],
-                          "plugin", line, NULL, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -674,7 +588,7 @@ static void log_request(s2r_handler *h, const s2r_handler_request *req,
     const char *level = r->status >= 500 ? "error"
                         : r->status >= 400 ? "warn"
                                            : "info";
-    json_object *o = log_head(level, "request");
+    json_object *o = s2r_handler__log_head(level, "request");
     if (!o)
         return;
     char msbuf[32];
@@ -705,7 +619,7 @@ static void log_request(s2r_handler *h, const s2r_handler_request *req,
                                json_object_new_string(st->format));
     if (st->error)
         json_object_object_add(o, "error", json_object_new_string(st->error));
-    emit_object(o, h->log_fn, h->log_payload);
+    s2r_handler__log_emit(o, h->log_fn, h->log_payload);
     json_object_put(o);
 }
 

@@ -1,0 +1,95 @@
+/* handler_log.c: the JSON log lines of the request handler and of the
+ * transports (see handler.h, handler_log.h). */
+#include "handler.h"
+#include "handler_log.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void iso_time(char *buf, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+}
+
+/* One line to stderr in a single write(2), so lines of concurrent
+ * threads and processes never interleave. */
+static void write_line(const char *text, size_t len)
+{
+    char stackbuf[1024];
+    char *buf = len + 1 <= sizeof(stackbuf) ? stackbuf : malloc(len + 1);
+    if (!buf)
+        return;
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    size_t off = 0;
+    while (off < len + 1) {
+        ssize_t w = write(STDERR_FILENO, buf + off, len + 1 - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (buf != stackbuf)
+        free(buf);
+}
+
+json_object *s2r_handler__log_head(const char *level, const char *event)
+{
+    char now[40];
+    iso_time(now, sizeof(now));
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    json_object_object_add(o, "time", json_object_new_string(now));
+    json_object_object_add(o, "level", json_object_new_string(level));
+    json_object_object_add(o, "event", json_object_new_string(event));
+    return o;
+}
+
+void s2r_handler__log_emit(json_object *o, s2r_handler_log_fn fn,
+                           void *payload)
+{
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (s) {
+        if (fn)
+            fn(payload, s, len);
+        else
+            write_line(s, len);
+    }
+}
+
+void s2r_handler_log_event(const char *level, const char *event,
+                           const char *message, const char *const *fields,
+                           size_t n)
+{
+    json_object *o = s2r_handler__log_head(level, event);
+    if (!o)
+        return;
+    if (message)
+        json_object_object_add(o, "message", json_object_new_string(message));
+    for (size_t i = 0; fields && i < n; i++)
+        if (fields[2 * i] && fields[2 * i + 1])
+            json_object_object_add(o, fields[2 * i],
+                                   json_object_new_string(fields[2 * i + 1]));
+    s2r_handler__log_emit(o, NULL, NULL);
+    json_object_put(o);
+}
+
+void s2r_handler_plugin_log(void *payload, int32_t level, const char *line)
+{
+    (void)payload;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    s2r_handler_log_event(names[level < 0 ? 0 : level > 3 ? 3 : level],
+                          "plugin", line, NULL, 0);
+}
+
