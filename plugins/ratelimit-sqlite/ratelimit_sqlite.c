@@ -142,6 +142,7 @@ static void rl_free(rl *r)
     pthread_mutex_destroy(&r->lock);
     pthread_mutex_destroy(&r->bg_lock);
     pthread_cond_destroy(&r->bg_cond);
+    pthread_cond_destroy(&r->first_done);
     r->host->free(r);
 }
 
@@ -225,7 +226,8 @@ static int rl_create(void **out, const s2r_host *host,
     r->bg_ms = c->checkpoint_ms > 0 ? c->checkpoint_ms : 500;
     if (pthread_mutex_init(&r->lock, NULL) != 0 ||
         pthread_mutex_init(&r->bg_lock, NULL) != 0 ||
-        pthread_cond_init(&r->bg_cond, NULL) != 0) {
+        pthread_cond_init(&r->bg_cond, NULL) != 0 ||
+        pthread_cond_init(&r->first_done, NULL) != 0) {
         host->free(r);
         return host->error_set(ctx, err, S2R_ERROR, "mutex init failed");
     }
@@ -360,6 +362,7 @@ static int rl_check(void *instance, const char *client_key,
     if (r->limit > 0) {
         int64_t now_ms = r->host->monotonic_ms();
         rl_held h;
+        rl_bg_let_first(r);
         pthread_mutex_lock(&r->lock);
         if (r->held && rl_reserve_take(r->held, client_key, day, now_ms, &h)) {
             used = h.db_count - h.unused;

@@ -17,9 +17,13 @@
 
 #include "rl_reserve.h"
 
-/* A checkpoint is due once the log holds this many frames (pages): about
- * 2 MiB with 4 KiB pages. */
+/* A checkpoint that starts the log over is due once the log holds this
+ * many frames (pages): 2 MiB with 4 KiB pages. The background thread
+ * runs it; should the log reach RL_CKPT_FRAMES_MAX first (the thread is
+ * busy or not scheduled), the write that gets there runs it itself, as
+ * SQLite's automatic checkpoint would (at 1000 frames). */
 #define RL_CKPT_FRAMES 512
+#define RL_CKPT_FRAMES_MAX 1000
 
 /* The log file is cut back to this size when it restarts. */
 #define RL_JOURNAL_SIZE_LIMIT (4 * 1024 * 1024)
@@ -46,10 +50,12 @@ typedef struct rl {
     int32_t bg_running;
     int32_t bg_stop;          /* guarded by bg_lock */
     int32_t ckpt_wanted;      /* atomic: the log passed RL_CKPT_FRAMES */
-    int32_t pad;
+    int32_t ckpt_first;       /* atomic, set under bg_lock: the checkpoint
+                                 takes `lock` next; checks wait */
     int64_t bg_ms;            /* period */
     pthread_mutex_t bg_lock;
     pthread_cond_t bg_cond;
+    pthread_cond_t first_done; /* ckpt_first went back to 0 */
 } rl;
 
 /**
@@ -59,6 +65,11 @@ typedef struct rl {
  * @return S2R_OK or an error status with @p err filled.
  */
 RL_HIDDEN int rl_bg_start(rl *r, const char *path, s2r_error *err);
+/** Wait while the checkpoint goes first (before taking r->lock): the
+ *  instance's mutex is not fair, and writers that take it back to back
+ *  would keep the checkpoint out. */
+RL_HIDDEN void rl_bg_let_first(rl *r);
+
 /** Stop and join the thread, close its connection. */
 RL_HIDDEN void rl_bg_stop(rl *r);
 

@@ -9,13 +9,15 @@
  *     SQLite 3.40 answers a checkpoint on a connection that has never
  *     read the database with SQLITE_OK and does nothing, so the log grew
  *     by a page per request for ever;
- *   - the log only starts over at a write that finds it wholly copied.
- *     Under a steady stream of writes a checkpoint never catches up (each
- *     write lands while it syncs), so when the log is still past
- *     RL_CKPT_FRAMES after a checkpoint, a second one runs while this
- *     process's writers wait on the instance's mutex: it has only the
- *     pages written meanwhile to copy. Writers of other processes may
- *     still keep it from finishing; the next period tries again.
+ *   - the log only starts over at a write that begins when it is wholly
+ *     copied. Under a steady stream of writes that never happens by
+ *     itself (a write is always under way while a checkpoint syncs), so
+ *     once the log is past RL_CKPT_FRAMES, a second checkpoint runs while
+ *     this process's writers wait on the instance's mutex: it has only
+ *     the pages written meanwhile to copy, but its two fsyncs are a pause
+ *     for the requests, once every RL_CKPT_FRAMES transactions (rare with
+ *     reservations). Writers of other processes may still keep the log
+ *     from starting over; the next period tries again.
  */
 #include "rl.h"
 
@@ -49,17 +51,46 @@ static int checkpoint(rl *r, int *log_out, int *done_out)
     return rc;
 }
 
-static void run_checkpoints(rl *r)
+/* A checkpoint while this process's writers wait, so that the next write
+ * finds the log wholly copied and starts it over. */
+static void checkpoint_first(rl *r)
 {
-    __atomic_store_n(&r->ckpt_wanted, 0, __ATOMIC_SEQ_CST);
     int log = 0, done = 0;
-    if (checkpoint(r, &log, &done) != SQLITE_OK || done >= log ||
-        log < RL_CKPT_FRAMES)
-        return;
-    /* still behind: once more, with this process's writers waiting */
+    pthread_mutex_lock(&r->bg_lock);
+    __atomic_store_n(&r->ckpt_first, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&r->bg_lock);
     pthread_mutex_lock(&r->lock);
     checkpoint(r, &log, &done);
     pthread_mutex_unlock(&r->lock);
+    pthread_mutex_lock(&r->bg_lock);
+    __atomic_store_n(&r->ckpt_first, 0, __ATOMIC_SEQ_CST);
+    pthread_cond_broadcast(&r->first_done);
+    pthread_mutex_unlock(&r->bg_lock);
+}
+
+/* Every period, a checkpoint that lets the writers go on; once the log
+ * is past RL_CKPT_FRAMES (the period's checkpoint could not start it
+ * over: a write is always under way while it syncs), one that makes
+ * them wait. */
+static void run_checkpoints(rl *r)
+{
+    if (__atomic_exchange_n(&r->ckpt_wanted, 0, __ATOMIC_SEQ_CST)) {
+        checkpoint_first(r);
+        return;
+    }
+    int log = 0, done = 0;
+    if (checkpoint(r, &log, &done) == SQLITE_OK && log >= RL_CKPT_FRAMES)
+        checkpoint_first(r);
+}
+
+void rl_bg_let_first(rl *r)
+{
+    if (!__atomic_load_n(&r->ckpt_first, __ATOMIC_SEQ_CST))
+        return;
+    pthread_mutex_lock(&r->bg_lock);
+    while (r->ckpt_first)
+        pthread_cond_wait(&r->first_done, &r->bg_lock);
+    pthread_mutex_unlock(&r->bg_lock);
 }
 
 /* Give back the reservations idle for RL_IDLE_GIVE_BACK_MS or of an
@@ -111,13 +142,18 @@ static void *bg_main(void *arg)
 }
 
 /* Called by SQLite after each commit on the request connection, with
- * r->lock held: wake the thread once the log is long. */
+ * r->lock held: wake the thread once the log is long; past
+ * RL_CKPT_FRAMES_MAX, checkpoint here (no write of this process is under
+ * way, so the next one starts the log over). */
 static int on_wal_commit(void *payload, sqlite3 *db, const char *name,
                          int frames)
 {
-    (void)db;
-    (void)name;
     rl *r = payload;
+    if (frames >= RL_CKPT_FRAMES_MAX) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                  NULL);
+        return SQLITE_OK;
+    }
     if (frames >= RL_CKPT_FRAMES &&
         !__atomic_exchange_n(&r->ckpt_wanted, 1, __ATOMIC_SEQ_CST)) {
         pthread_mutex_lock(&r->bg_lock);
