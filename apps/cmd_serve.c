@@ -206,6 +206,9 @@ int s2r_cmd_serve(int argc, char **argv)
         "version", S2R_VERSION};
     s2r_handler_log_event("info", "listening", "s2r serve is ready", fields,
                           sizeof(fields) / sizeof(fields[0]) / 2);
+    /* from now on log lines reach stderr a few times a second, together
+     * (the server's sweep flushes them) */
+    s2r_handler_log_buffer(1);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0)
@@ -217,6 +220,7 @@ int s2r_cmd_serve(int argc, char **argv)
     uint32_t left =
         s2r_server_stop(server, (uint32_t)sc->drain_timeout_ms, &rep);
     server = NULL;
+    s2r_handler_log_buffer(0);
     char nleft[16], nconn[16];
     snprintf(nleft, sizeof(nleft), "%u", left);
     snprintf(nconn, sizeof(nconn), "%u", rep.connections);

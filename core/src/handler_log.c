@@ -4,6 +4,7 @@
 #include "handler_log.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,23 +21,89 @@ static void iso_time(char *buf, size_t cap)
     snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000L);
 }
 
+/* Write all of @p buf to stderr. */
+static void write_all(const char *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(STDERR_FILENO, buf + off, len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+/* Buffered mode (s2r_handler_log_buffer): whole lines gather here and
+ * reach stderr together. */
+#define PENDING_MAX (64 * 1024)
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static int32_t buffering; /* atomic */
+static char *pending;
+static size_t pending_len, pending_cap;
+
+/* Keep a line for the next flush. Returns 0, or -1 when there is no
+ * room (out of memory): the caller writes it now. */
+static int keep_line(const char *text, size_t len)
+{
+    int rc = 0;
+    pthread_mutex_lock(&pending_lock);
+    if (pending_len + len + 1 > pending_cap) {
+        size_t cap = pending_cap ? pending_cap : 16384;
+        while (cap < pending_len + len + 1)
+            cap *= 2;
+        char *n = realloc(pending, cap);
+        if (!n) {
+            rc = -1;
+            goto out;
+        }
+        pending = n;
+        pending_cap = cap;
+    }
+    memcpy(pending + pending_len, text, len);
+    pending[pending_len + len] = '\n';
+    pending_len += len + 1;
+    if (pending_len >= PENDING_MAX) {
+        write_all(pending, pending_len);
+        pending_len = 0;
+    }
+out:
+    pthread_mutex_unlock(&pending_lock);
+    return rc;
+}
+
+void s2r_handler_log_flush(void)
+{
+    pthread_mutex_lock(&pending_lock);
+    if (pending_len)
+        write_all(pending, pending_len);
+    pending_len = 0;
+    pthread_mutex_unlock(&pending_lock);
+}
+
+void s2r_handler_log_buffer(int on)
+{
+    if (!on)
+        s2r_handler_log_flush();
+    __atomic_store_n(&buffering, on ? 1 : 0, __ATOMIC_SEQ_CST);
+    if (!on)
+        s2r_handler_log_flush(); /* lines kept meanwhile */
+}
+
 /* One line to stderr in a single write(2), so lines of concurrent
- * threads and processes never interleave. */
+ * threads and processes never interleave; in buffered mode, with the
+ * other lines of the next flush. */
 static void write_line(const char *text, size_t len)
 {
+    if (__atomic_load_n(&buffering, __ATOMIC_RELAXED) &&
+        keep_line(text, len) == 0)
+        return;
     char stackbuf[1024];
     char *buf = len + 1 <= sizeof(stackbuf) ? stackbuf : malloc(len + 1);
     if (!buf)
         return;
     memcpy(buf, text, len);
     buf[len] = '\n';
-    size_t off = 0;
-    while (off < len + 1) {
-        ssize_t w = write(STDERR_FILENO, buf + off, len + 1 - off);
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
+    write_all(buf, len + 1);
     if (buf != stackbuf)
         free(buf);
 }

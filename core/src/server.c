@@ -413,12 +413,14 @@ static int hand_over(void *payload, int fd, const struct sockaddr *sa,
     return MHD_add_connection(w->d, fd, sa, len) == MHD_YES ? 0 : -1;
 }
 
-/* Every SWEEP_MS on the gate's thread: requests past receive_timeout. */
+/* Every SWEEP_MS on the gate's thread: requests past receive_timeout;
+ * the log lines kept meanwhile (s2r_handler_log_buffer). */
 static void sweep(void *payload, int64_t now_ms)
 {
     s2r_server *s = payload;
     for (uint32_t i = 0; i < s->n; i++)
         s2r_server_conns_sweep(s->w[i].conns, now_ms);
+    s2r_handler_log_flush();
 }
 
 /* Bind and listen on @p ai. Returns the socket or -1 (errno set). */
