@@ -6,15 +6,16 @@ measured in the same run, floor and s2r taking turns, so that other work
 on the machine weighs on both alike.
 
     bench/bench-serve.py [--build DIR] [--duration S] [--rounds N]
-                         [--only hot,stall,wal,replay] [--smoke]
+                         [--only hot,stall,modes,wal,replay] [--smoke]
 
 Measures (one summary line each at the end):
   hot     requests/s and p99 latency at 16 and 64 connections, for
           auth-hmac + ratelimit-sqlite, ratelimit-sqlite alone, and the
           conversion alone, against the floor answering the same requests
   stall   requests/s at 255, 256, 257 and 1024 connections (2 server
-          threads) against the floor; and libmicrohttpd's epoll loop alone
-          (the floor in epoll mode) against the floor
+          threads) against the floor
+  modes   bare libmicrohttpd (the floor) with epoll and with a thread per
+          connection, against poll(), at 16, 256 and 1024 connections
   wal     the ratelimit-sqlite write-ahead log after the auth + limiter
           runs, against the database file (what a folded log leaves)
   replay  the auth-hmac replay cache at the best auth + limiter rate of
@@ -387,28 +388,47 @@ def measure_stall(answers):
         check_answers('stall', pairs)
         ratios.append(min(b['rps'] / a['rps'] for a, b in pairs if a['rps']))
         RESULTS.setdefault('full_rps', []).extend(b['rps'] for _, b in pairs)
-    # libmicrohttpd alone: the floor in epoll mode against the floor in poll
-    log('stall: libmicrohttpd epoll loop alone, 256 connections')
-    lua = write_lua('convert', ARGS.duration)
-    ep = []
-    for i in range(ARGS.rounds):
-        runs = {}
-        for mode in (('poll', 'epoll') if i % 2 == 0 else ('epoll', 'poll')):
-            fl = Floor(answers['convert'], mode)
-            try:
-                runs[mode] = wrk(fl.port, 256, ARGS.duration, lua)
-            finally:
-                fl.close()
-            log(fmt_run('floor (%s)' % mode, 256, runs[mode]))
-        ep.append(runs['epoll']['rps'] / runs['poll']['rps']
-                  if runs['poll']['rps'] else float('nan'))
     SUMMARY.append(
-        'stall, auth + limiter: lowest throughput at %s connections %s of '
-        'the floor (lowest %.2f); libmicrohttpd\'s epoll loop alone at 256 '
-        'connections: %.2f of the floor (poll)' % (
+        'stall, auth + limiter: throughput at %s connections %s of the '
+        'floor (lowest of the rounds; lowest %.2f)' % (
             '/'.join(str(c) for c in counts),
-            '/'.join('%.2f' % r for r in ratios), min(ratios),
-            statistics.median(ep)))
+            '/'.join('%.2f' % r for r in ratios), min(ratios)))
+
+
+def measure_modes(answers):
+    """Bare libmicrohttpd in each event-loop mode, against poll()."""
+    counts = [256] if ARGS.smoke else [16, 256, 1024]
+    lua = write_lua('convert', ARGS.duration)
+    parts = []
+    for conns in counts:
+        log('modes: bare libmicrohttpd, %d connections' % conns)
+        ratios = {'epoll': [], 'thread': []}
+        errors = {'epoll': 0, 'thread': 0}
+        for i in range(ARGS.rounds):
+            runs = {}
+            modes = ['poll', 'epoll', 'thread']
+            if i % 2:
+                modes.reverse()
+            for mode in modes:
+                fl = Floor(answers['convert'], mode)
+                try:
+                    runs[mode] = wrk(fl.port, conns, ARGS.duration, lua)
+                finally:
+                    fl.close()
+                log(fmt_run('floor (%s)' % mode, conns, runs[mode]))
+            for mode in ratios:
+                if runs['poll']['rps']:
+                    ratios[mode].append(runs[mode]['rps'] /
+                                        runs['poll']['rps'])
+                errors[mode] += 1 if runs[mode]['errors'] else 0
+        parts.append('%d: epoll %.2f, thread per connection %.2f%s' % (
+            conns, statistics.median(ratios['epoll']),
+            statistics.median(ratios['thread']),
+            ' (socket errors in %d of %d runs)' % (errors['thread'],
+                                                   ARGS.rounds)
+            if errors['thread'] else ''))
+    SUMMARY.append('modes, bare libmicrohttpd (2 threads), requests/s '
+                   'against poll() at ' + '; '.join(parts))
 
 
 def measure_wal(answers):
@@ -450,10 +470,11 @@ def measure_replay(answers):
     if int(m.group(5)):
         PROBLEMS.append('replay: %s replays accepted' % m.group(5))
     SUMMARY.append(
-        'replay: at %.0f signed requests/s (this run\'s best), every '
-        'signature held %s s of the %d s window (%s); %s refused with 503, '
-        '%s of %s replays accepted' % (
-            rate, m.group(1), window, m.group(2), m.group(4), m.group(5),
+        'replay: at %.0f signed requests/s (%s), every signature held %s s '
+        'of the %d s window (%s); %s refused with 503, %s of %s replays '
+        'accepted' % (
+            rate, 'smoke' if ARGS.smoke else 'this run\'s best',
+            m.group(1), window, m.group(2), m.group(4), m.group(5),
             m.group(6)))
 
 
@@ -483,7 +504,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--wrk-threads', type=int, default=1)
-    ap.add_argument('--only', default='hot,stall,wal,replay')
+    ap.add_argument('--only', default='hot,stall,modes,wal,replay')
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--keep', action='store_true')
     ARGS = ap.parse_args()
@@ -510,7 +531,8 @@ def main():
         answers = {cfg: answer_of(cfg) for cfg in CONFIGS}
         only = ARGS.only.split(',')
         for name, fn in (('hot', measure_hot), ('stall', measure_stall),
-                         ('wal', measure_wal), ('replay', measure_replay)):
+                         ('modes', measure_modes), ('wal', measure_wal),
+                         ('replay', measure_replay)):
             if name in only:
                 fn(answers)
     finally:

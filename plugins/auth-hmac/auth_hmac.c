@@ -306,7 +306,7 @@ static const s2r_plugin auth_hmac_plugin = {
     .kind = S2R_KIND_AUTH,
     .flags = S2R_PLUGIN_F_THREADSAFE,
     .name = "auth-hmac",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "Shared-secret HMAC-SHA256 request signatures "
                    "(X-S2R-Timestamp, X-S2R-Signature) with a replay cache.",
     .options = auth_hmac_options,

@@ -400,7 +400,7 @@ static const s2r_plugin rl_plugin = {
     .kind = S2R_KIND_RATELIMIT,
     .flags = S2R_PLUGIN_F_THREADSAFE,
     .name = "ratelimit-sqlite",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "Requests per client per UTC day, counted in a SQLite "
                    "file shared by threads and processes.",
     .options = rl_options,
