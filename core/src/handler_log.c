@@ -33,19 +33,48 @@ static void write_all(const char *buf, size_t len)
     }
 }
 
-/* Buffered mode (s2r_handler_log_buffer): whole lines gather here and
- * reach stderr together. */
-#define PENDING_MAX (64 * 1024)
+/* Buffered mode (s2r_handler_log_buffer): whole lines gather in
+ * `pending` and reach stderr together. A flush swaps in the spare buffer
+ * and writes outside `pending_lock`, so a slow write (a busy disk) never
+ * holds up the threads that log; `flush_lock` keeps flushes, and so the
+ * lines, in order. */
+#define PENDING_FLUSH (64 * 1024)      /* a logging thread flushes */
+#define PENDING_WAIT (4 * 1024 * 1024) /* it waits for the flush */
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t flush_lock = PTHREAD_MUTEX_INITIALIZER;
 static int32_t buffering; /* atomic */
-static char *pending;
-static size_t pending_len, pending_cap;
+static char *pending, *spare;
+static size_t pending_len, pending_cap, spare_cap;
+
+void s2r_handler_log_flush(void)
+{
+    pthread_mutex_lock(&flush_lock);
+    pthread_mutex_lock(&pending_lock);
+    char *buf = pending;
+    size_t len = pending_len, cap = pending_cap;
+    pending = spare;
+    pending_cap = spare_cap;
+    pending_len = 0;
+    spare = NULL;
+    spare_cap = 0;
+    pthread_mutex_unlock(&pending_lock);
+    if (len)
+        write_all(buf, len);
+    pthread_mutex_lock(&pending_lock);
+    if (!spare) {
+        spare = buf;
+        spare_cap = cap;
+        buf = NULL;
+    }
+    pthread_mutex_unlock(&pending_lock);
+    free(buf);
+    pthread_mutex_unlock(&flush_lock);
+}
 
 /* Keep a line for the next flush. Returns 0, or -1 when there is no
  * room (out of memory): the caller writes it now. */
 static int keep_line(const char *text, size_t len)
 {
-    int rc = 0;
     pthread_mutex_lock(&pending_lock);
     if (pending_len + len + 1 > pending_cap) {
         size_t cap = pending_cap ? pending_cap : 16384;
@@ -53,8 +82,8 @@ static int keep_line(const char *text, size_t len)
             cap *= 2;
         char *n = realloc(pending, cap);
         if (!n) {
-            rc = -1;
-            goto out;
+            pthread_mutex_unlock(&pending_lock);
+            return -1;
         }
         pending = n;
         pending_cap = cap;
@@ -62,22 +91,15 @@ static int keep_line(const char *text, size_t len)
     memcpy(pending + pending_len, text, len);
     pending[pending_len + len] = '\n';
     pending_len += len + 1;
-    if (pending_len >= PENDING_MAX) {
-        write_all(pending, pending_len);
-        pending_len = 0;
+    size_t now = pending_len;
+    pthread_mutex_unlock(&pending_lock);
+    if (now >= PENDING_WAIT)
+        s2r_handler_log_flush(); /* waits for a slow flush: back-pressure */
+    else if (now >= PENDING_FLUSH && pthread_mutex_trylock(&flush_lock) == 0) {
+        pthread_mutex_unlock(&flush_lock);
+        s2r_handler_log_flush();
     }
-out:
-    pthread_mutex_unlock(&pending_lock);
-    return rc;
-}
-
-void s2r_handler_log_flush(void)
-{
-    pthread_mutex_lock(&pending_lock);
-    if (pending_len)
-        write_all(pending, pending_len);
-    pending_len = 0;
-    pthread_mutex_unlock(&pending_lock);
+    return 0;
 }
 
 void s2r_handler_log_buffer(int on)
