@@ -6,6 +6,8 @@
  * pipeline, the answer and every error status), each branch filling the
  * same response. */
 #include "handler.h"
+#include "handler_log.h"
+#include "handler_text.h"
 #include "llm/llm.h"
 
 #include <json-c/json.h>
@@ -78,93 +80,6 @@ int s2r_handler_settings_read(s2r_handler_settings *out,
     memcpy(out, b->config, sizeof(*out));
     *binding_out = b;
     return S2R_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* logging                                                             */
-/* ------------------------------------------------------------------ */
-
-static void iso_time(char *buf, size_t cap)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000L);
-}
-
-/* One line to stderr in a single write(2), so lines of concurrent
- * threads and processes never interleave. */
-static void write_line(const char *text, size_t len)
-{
-    char stackbuf[1024];
-    char *buf = len + 1 <= sizeof(stackbuf) ? stackbuf : malloc(len + 1);
-    if (!buf)
-        return;
-    memcpy(buf, text, len);
-    buf[len] = '\n';
-    size_t off = 0;
-    while (off < len + 1) {
-        ssize_t w = write(STDERR_FILENO, buf + off, len + 1 - off);
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    if (buf != stackbuf)
-        free(buf);
-}
-
-static json_object *log_head(const char *level, const char *event)
-{
-    char now[40];
-    iso_time(now, sizeof(now));
-    json_object *o = json_object_new_object();
-    if (!o)
-        return NULL;
-    json_object_object_add(o, "time", json_object_new_string(now));
-    json_object_object_add(o, "level", json_object_new_string(level));
-    json_object_object_add(o, "event", json_object_new_string(event));
-    return o;
-}
-
-static void emit_object(json_object *o, s2r_handler_log_fn fn,
-                        void *payload)
-{
-    size_t len = 0;
-    const char *s = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    if (s) {
-        if (fn)
-            fn(payload, s, len);
-        else
-            write_line(s, len);
-    }
-}
-
-void s2r_handler_log_event(const char *level, const char *event,
-                           const char *message, const char *const *fields,
-                           size_t n)
-{
-    json_object *o = log_head(level, event);
-    if (!o)
-        return;
-    if (message)
-        json_object_object_add(o, "message", json_object_new_string(message));
-    for (size_t i = 0; fields && i < n; i++)
-        if (fields[2 * i] && fields[2 * i + 1])
-            json_object_object_add(o, fields[2 * i],
-                                   json_object_new_string(fields[2 * i + 1]));
-    emit_object(o, NULL, NULL);
-    json_object_put(o);
-}
-
-void s2r_handler_plugin_log(void *payload, int32_t level, const char *line)
-{
-    (void)payload;
-    static const char *const names[] = {"error", "warn", "info", "debug"};
-    s2r_handler_log_event(names[level < 0 ? 0 : level > 3 ? 3 : level],
-                          "plugin", line, NULL, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -405,6 +320,16 @@ static int set_json(s2r_handler_response *r, int status, json_object *o)
     size_t len = 0;
     const char *s = json_object_to_json_string_length(
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (s && s2r_utf8_invalid_at((const uint8_t *)s, len) < len) {
+        /* never an answer that is not UTF-8 (RFC 8259 section 8.1): the
+         * script was checked, so the bytes came from elsewhere (the
+         * configuration, a model's answer) */
+        static const char bad[] =
+            "{\"error\":\"Internal error: the answer is not valid UTF-8\"}";
+        s = bad;
+        len = sizeof(bad) - 1;
+        r->status = 500;
+    }
     if (s && (r->body = malloc(len + 1))) {
         memcpy(r->body, s, len + 1);
         r->body_len = len;
@@ -461,7 +386,8 @@ static const char *file_name_of(const char *v)
         if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
             return "-";
     }
-    return v;
+    size_t n = strlen(v);
+    return s2r_utf8_invalid_at((const uint8_t *)v, n) < n ? "-" : v;
 }
 
 static int truthy(const char *v)
@@ -485,6 +411,56 @@ static void make_request_id(s2r_handler *h, char *buf, size_t cap)
     unsigned long long n =
         __atomic_add_fetch(&h->id_counter, 1, __ATOMIC_RELAXED);
     snprintf(buf, cap, "%s-%llu", h->id_prefix, n);
+}
+
+/* 400 for a script sbatch would refuse: the first error, every error
+ * and the warnings, as the CLI prints them; the log says how many. */
+static int answer_refused(s2r_handler_response *r, req_state *st,
+                          const s2r_diags *diags)
+{
+    char first[S2R_ERROR_MSG_MAX] = "the script was refused";
+    for (size_t i = 0; i < diags->n; i++) {
+        if (diags->v[i].severity == S2R_SEV_ERROR) {
+            char *line = s2r_diag_format(&diags->v[i]);
+            if (line) {
+                snprintf(first, sizeof(first), "%s", line);
+                free(line);
+            }
+            break;
+        }
+    }
+    snprintf(st->error_buf, sizeof(st->error_buf),
+             "script refused (%zu errors)",
+             s2r_diags_count(diags, S2R_SEV_ERROR));
+    st->error = st->error_buf;
+    json_object *o = json_object_new_object();
+    if (o) {
+        json_object_object_add(o, "error", json_object_new_string(first));
+        json_object_object_add(o, "errors",
+                               diag_array(diags, S2R_SEV_ERROR));
+        json_object_object_add(o, "warnings",
+                               diag_array(diags, S2R_SEV_WARNING));
+    }
+    return set_json(r, 400, o);
+}
+
+/* 400 for a script that is not UTF-8, in every format: where the first
+ * bad byte is (see handler_text.h). */
+static int answer_not_utf8(s2r_handler_response *r, req_state *st,
+                           const char *file, const uint8_t *body,
+                           size_t at)
+{
+    size_t line, col;
+    s2r_text_position(body, at, &line, &col);
+    s2r_diags d = {0};
+    s2r_diags_add(&d, S2R_SEV_ERROR, file, (int)line, NULL,
+                  "byte 0x%02X (column %zu) is not UTF-8: the server reads "
+                  "scripts as UTF-8, in every format; convert the file "
+                  "(e.g. iconv -f latin1 -t utf-8)",
+                  body[at], col);
+    int rc = answer_refused(r, st, &d);
+    s2r_diags_clear(&d);
+    return rc;
 }
 
 /* POST /: auth, size, rate limit, pipeline. */
@@ -569,10 +545,13 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
     s2r_format fmt = h->default_format;
     if (fmt_name && *fmt_name) {
         int f = s2r_format_from_name(fmt_name);
-        if (f < 0)
+        if (f < 0) {
+            char shown[24];
+            s2r_text_printable(shown, sizeof(shown), fmt_name, 20);
             return set_error(r, st, 400, NULL,
-                             "unknown format '%.20s' (cli, yaml or json)",
-                             fmt_name);
+                             "unknown format '%s' (cli, yaml or json)",
+                             shown);
+        }
         fmt = (s2r_format)f;
     }
     static const char *const fmt_names[] = {"cli", "yaml", "json"};
@@ -585,6 +564,11 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
     const char *file = file_name_of(
         req->header ? req->header(req->header_payload, "X-S2R-Filename")
                     : NULL);
+
+    size_t bad = req->body ? s2r_utf8_invalid_at(req->body, req->body_len)
+                           : req->body_len;
+    if (bad < req->body_len)
+        return answer_not_utf8(r, st, file, req->body, bad);
 
     /* the pipeline gets a NUL-terminated copy of the script */
     char *script = malloc(req->body_len + 1);
@@ -624,30 +608,7 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
         }
         out_rc = set_json(r, 200, o);
     } else if (rc == S2R_EINVAL) {
-        char first[S2R_ERROR_MSG_MAX] = "the script was refused";
-        for (size_t i = 0; i < res.diags.n; i++) {
-            if (res.diags.v[i].severity == S2R_SEV_ERROR) {
-                char *line = s2r_diag_format(&res.diags.v[i]);
-                if (line) {
-                    snprintf(first, sizeof(first), "%s", line);
-                    free(line);
-                }
-                break;
-            }
-        }
-        snprintf(st->error_buf, sizeof(st->error_buf),
-                 "script refused (%zu errors)",
-                 s2r_diags_count(&res.diags, S2R_SEV_ERROR));
-        st->error = st->error_buf;
-        json_object *o = json_object_new_object();
-        if (o) {
-            json_object_object_add(o, "error", json_object_new_string(first));
-            json_object_object_add(o, "errors",
-                                   diag_array(&res.diags, S2R_SEV_ERROR));
-            json_object_object_add(o, "warnings",
-                                   diag_array(&res.diags, S2R_SEV_WARNING));
-        }
-        out_rc = set_json(r, 400, o);
+        out_rc = answer_refused(r, st, &res.diags);
     } else {
         const char *m = res.err.message[0] ? res.err.message
                                             : "conversion failed";
@@ -688,7 +649,7 @@ static void log_request(s2r_handler *h, const s2r_handler_request *req,
     const char *level = r->status >= 500 ? "error"
                         : r->status >= 400 ? "warn"
                                            : "info";
-    json_object *o = log_head(level, "request");
+    json_object *o = s2r_handler__log_head(level, "request");
     if (!o)
         return;
     char msbuf[32];
@@ -698,15 +659,13 @@ static void log_request(s2r_handler *h, const s2r_handler_request *req,
                            json_object_new_string(req->client_ip
                                                       ? req->client_ip
                                                       : ""));
-    json_object_object_add(o, "method",
-                           json_object_new_string(req->method ? req->method
-                                                              : ""));
-    /* the path is client-chosen text: at most 128 bytes of it */
-    json_object_object_add(
-        o, "path",
-        json_object_new_string_len(req->path ? req->path : "",
-                                   req->path ? (int)strnlen(req->path, 128)
-                                             : 0));
+    /* method and path are client-chosen text: printable ASCII, at most
+     * 16 and 128 bytes of them */
+    char method[17], path[129];
+    s2r_text_printable(method, sizeof(method), req->method, 16);
+    s2r_text_printable(path, sizeof(path), req->path, 128);
+    json_object_object_add(o, "method", json_object_new_string(method));
+    json_object_object_add(o, "path", json_object_new_string(path));
     json_object_object_add(o, "status", json_object_new_int(r->status));
     json_object_object_add(o, "duration_ms",
                            json_object_new_double_s(ms, msbuf));
@@ -719,7 +678,7 @@ static void log_request(s2r_handler *h, const s2r_handler_request *req,
                                json_object_new_string(st->format));
     if (st->error)
         json_object_object_add(o, "error", json_object_new_string(st->error));
-    emit_object(o, h->log_fn, h->log_payload);
+    s2r_handler__log_emit(o, h->log_fn, h->log_payload);
     json_object_put(o);
 }
 

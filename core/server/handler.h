@@ -216,4 +216,18 @@ void s2r_handler_log_event(const char *level, const char *event,
                            const char *message, const char *const *fields,
                            size_t n);
 
+/**
+ * Buffered log lines (s2r serve, where a write(2) per request costs as
+ * much as a tenth of the request): with @p on, every log line of the
+ * process (the handler's and s2r_handler_log_event()'s, in order) is
+ * kept in memory and reaches stderr, whole lines in one write(2), at the
+ * next s2r_handler_log_flush() or once 64 KiB are pending. Turning it
+ * off flushes. Thread-safe. A process that dies loses the pending lines:
+ * call s2r_handler_log_flush() a few times a second.
+ */
+void s2r_handler_log_buffer(int on);
+
+/** Write the pending log lines now (see s2r_handler_log_buffer). */
+void s2r_handler_log_flush(void);
+
 #endif

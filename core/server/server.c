@@ -4,12 +4,14 @@
  * taken (address, listener, workers, acceptor) when a later one fails,
  * which reads best in one place. */
 #include "server.h"
+#include "server_conns.h"
+#include "server_gate.h"
+#include "server_request.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,26 +26,31 @@
  * closed instead of answered. */
 #define DISCARD_FACTOR 16
 
-/* One listening socket, read by an acceptor thread that hands the
- * connections round-robin to N libmicrohttpd daemons, each running one
- * event-loop thread (a thread pool of one daemon lets the first thread
- * accept nearly every connection, leaving the others idle). */
+/* One listening socket, read by the gate's thread (server_gate.h), which
+ * hands the connections round-robin to N libmicrohttpd daemons, each
+ * running one poll() event loop on its own thread. (A thread pool of one
+ * daemon lets the first thread accept nearly every connection, leaving
+ * the others idle; the epoll loop of libmicrohttpd 0.9.75 stalls when a
+ * daemon holds exactly 128 busy connections: after a batch of 128 events
+ * it waits again, up to the next connection timeout, before handling
+ * them.) */
 #define MAX_WORKERS 1024
 
 /* The daemons' own connection limit is max_connections plus this: the
- * acceptor never hands a daemon more than max_connections, so MHD's limit
+ * gate never hands a daemon more than max_connections, so MHD's limit
  * (whose refusal path deadlocks in 0.9.75 for connections added with
  * MHD_add_connection) is never reached. The margin covers a connection
  * whose "closed" notification came before MHD's own count went down. */
 #define MHD_LIMIT_MARGIN 64
 
-/* At most one "connection limit" log line per this many seconds. */
-#define LIMIT_LOG_INTERVAL_S 1
+/* How often the gate's thread looks for requests past receive_timeout. */
+#define SWEEP_MS 250
 
 /* One libmicrohttpd daemon and its thread. */
 typedef struct worker {
     s2r_server *s;
     struct MHD_Daemon *d;
+    s2r_server_conns *conns; /* its connections and their deadlines */
     int32_t busy; /* atomic: inside s2r_handler_handle() */
     int32_t left; /* still running after the stop (busy at the deadline) */
 } worker;
@@ -51,21 +58,21 @@ typedef struct worker {
 struct s2r_server {
     worker *w;
     uint32_t n;
+    uint32_t next;  /* gate's thread only: the next worker to get one */
     int listen_fd;
-    pthread_t acceptor;
-    int32_t acceptor_running;
+    s2r_server_gate *gate;
     int32_t stopping; /* atomic: no new request; answers close */
     int32_t closing;  /* atomic: drain over; no handler call starts */
     s2r_handler *handler;
     size_t max_body;
     uint32_t inflight;    /* atomic: requests received, answer not sent */
-    uint32_t open;        /* atomic: connections handed over, not closed */
-    uint32_t max_conns;
+    uint32_t n_first;     /* entries of first_byte */
+    int64_t *first_byte;  /* by socket: first byte's time (gate to worker) */
     uint16_t port;
     char address[INET6_ADDRSTRLEN + 16];
 };
 
-/* Per-request state (MHD's con_cls). */
+/* Per-request state (MHD's con_cls, made by the URI log callback). */
 typedef struct req_buf {
     char *body;
     size_t len, cap;
@@ -73,6 +80,8 @@ typedef struct req_buf {
     int32_t truncated; /* more than max_body arrived */
     int32_t counted;   /* in s2r_server.inflight */
     int32_t answered;  /* answered without the handler: drop the body */
+    int32_t cut_query; /* more than S2R_SERVER_MAX_PARAMS parameters */
+    int32_t started;   /* the handler saw its headers */
     int32_t pad;
 } req_buf;
 
@@ -145,23 +154,32 @@ static int is_set(const int32_t *flag)
     return __atomic_load_n(flag, __ATOMIC_SEQ_CST) != 0;
 }
 
-/* The answer to a request that starts while the server stops. */
-static enum MHD_Result answer_stopping(struct MHD_Connection *c)
+/* A static JSON answer that closes the connection: to a request that
+ * starts while the server stops (503, Retry-After), or to one refused
+ * before the handler (400). */
+static enum MHD_Result answer_close(struct MHD_Connection *c,
+                                   unsigned int status, const char *body)
 {
-    static const char body[] =
-        "{\"error\":\"the server is shutting down\"}";
     struct MHD_Response *resp = MHD_create_response_from_buffer(
-        sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+        strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ret =
-        MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+    enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* The connection's record (server_conns.h), or NULL. */
+static s2r_server_conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
 }
 
 static enum MHD_Result run_handler(worker *w, struct MHD_Connection *c,
@@ -169,6 +187,7 @@ static enum MHD_Result run_handler(worker *w, struct MHD_Connection *c,
                                    req_buf *rb)
 {
     s2r_server *s = w->s;
+    s2r_server_conns_received(w->conns, conn_of(c));
     /* in flight from here (request received) until its answer is sent or
      * the connection dies: the drain on stop waits for these. A request
      * still uploading is not waited for: its client may be gone. */
@@ -207,6 +226,74 @@ static enum MHD_Result run_handler(worker *w, struct MHD_Connection *c,
     return ret;
 }
 
+/* The request's headers are in: answer now what needs no body. Returns
+ * MHD_YES to go on reading the body. */
+static enum MHD_Result on_headers(worker *w, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  req_buf *rb)
+{
+    s2r_server *s = w->s;
+    s2r_server_conns_headers(w->conns, conn_of(c));
+    if (is_set(&s->stopping)) { /* a request that starts now */
+        rb->answered = 1;
+        return answer_close(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            "{\"error\":\"the server is shutting down\"}");
+    }
+    if (rb->cut_query) {
+        rb->answered = 1;
+        return answer_close(c, MHD_HTTP_BAD_REQUEST,
+                            "{\"error\":\"Bad request: more than 64 query "
+                            "parameters\"}");
+    }
+    int framing = s2r_server_check_framing(c);
+    if (framing != S2R_FRAMING_OK) {
+        rb->answered = 1;
+        return answer_close(c, MHD_HTTP_BAD_REQUEST,
+                            s2r_server_framing_error(framing));
+    }
+    /* only POST has a body to wait for: answer anything else now */
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return run_handler(w, c, url, method, rb);
+    /* refuse a declared oversized body before reading it */
+    const char *cl = MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end = NULL;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end != cl && n > s->max_body) {
+            rb->truncated = 1;
+            return run_handler(w, c, url, method, rb);
+        }
+    }
+    return MHD_YES;
+}
+
+/* Keep a piece of the body (up to max_body; past it, count and drop). */
+static enum MHD_Result on_body(s2r_server *s, req_buf *rb,
+                               const char *data, size_t n)
+{
+    rb->seen += n;
+    if (rb->truncated || rb->len + n > s->max_body) {
+        rb->truncated = 1;
+        /* discard; close connections that do not stop */
+        return rb->seen > DISCARD_FACTOR * s->max_body ? MHD_NO : MHD_YES;
+    }
+    if (rb->len + n + 1 > rb->cap) {
+        size_t cap = rb->cap ? rb->cap : 4096;
+        while (cap < rb->len + n + 1)
+            cap *= 2;
+        char *nb = realloc(rb->body, cap);
+        if (!nb)
+            return MHD_NO;
+        rb->body = nb;
+        rb->cap = cap;
+    }
+    memcpy(rb->body + rb->len, data, n);
+    rb->len += n;
+    rb->body[rb->len] = '\0';
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version,
@@ -215,71 +302,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
     (void)version;
     worker *w = cls;
-    s2r_server *s = w->s;
     req_buf *rb = *con_cls;
-    if (!rb) {
-        rb = calloc(1, sizeof(*rb));
-        if (!rb)
-            return MHD_NO;
-        *con_cls = rb;
-        if (is_set(&s->stopping)) { /* a request that starts now */
-            rb->answered = 1;
-            return answer_stopping(c);
-        }
-        /* only POST has a body to wait for: answer anything else now */
-        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-            return run_handler(w, c, url, method, rb);
-        /* refuse a declared oversized body before reading it */
-        const char *cl = MHD_lookup_connection_value(
-            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
-            char *end = NULL;
-            unsigned long long n = strtoull(cl, &end, 10);
-            if (end != cl && n > s->max_body) {
-                rb->truncated = 1;
-                return run_handler(w, c, url, method, rb);
-            }
-        }
-        return MHD_YES;
+    if (!rb) { /* the URI log callback failed to allocate */
+        return MHD_NO;
     }
-    if (rb->answered) { /* refused while stopping: drop what comes */
+    if (!rb->started) {
+        rb->started = 1;
+        return on_headers(w, c, url, method, rb);
+    }
+    if (rb->answered) { /* refused before its body: drop what comes */
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        rb->seen += n;
-        if (rb->truncated || rb->len + n > s->max_body) {
-            rb->truncated = 1;
-            /* discard; close connections that do not stop */
-            return rb->seen > DISCARD_FACTOR * s->max_body ? MHD_NO
-                                                           : MHD_YES;
-        }
-        if (rb->len + n + 1 > rb->cap) {
-            size_t cap = rb->cap ? rb->cap : 4096;
-            while (cap < rb->len + n + 1)
-                cap *= 2;
-            char *nb = realloc(rb->body, cap);
-            if (!nb)
-                return MHD_NO;
-            rb->body = nb;
-            rb->cap = cap;
-        }
-        memcpy(rb->body + rb->len, upload_data, n);
-        rb->len += n;
-        rb->body[rb->len] = '\0';
-        return MHD_YES;
+        return on_body(w->s, rb, upload_data, n);
     }
     return run_handler(w, c, url, method, rb);
+}
+
+/* libmicrohttpd's URI log callback: called once the request line is
+ * read, before the query is parsed; its answer becomes the request's
+ * con_cls. Too many query parameters are cut here (server_request.h). */
+static void *on_request_line(void *cls, const char *uri,
+                             struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    int cut = s2r_server_cut_query((char *)uri);
+    req_buf *rb = calloc(1, sizeof(*rb));
+    if (rb)
+        rb->cut_query = cut;
+    return rb;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
-    s2r_server *s = ((worker *)cls)->s;
+    worker *w = cls;
+    s2r_server *s = w->s;
+    s2r_server_conns_done(w->conns, conn_of(c));
     req_buf *rb = *con_cls;
     if (!rb)
         return;
@@ -290,16 +354,31 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-/* The acceptor's count of open connections goes down here. */
+/* A connection starts (its record, for receive_timeout) or closes (the
+ * gate's counts of open connections go down). */
 static void on_connection(void *cls, struct MHD_Connection *c,
                           void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)c;
-    (void)socket_context;
-    s2r_server *s = ((worker *)cls)->s;
-    if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-        __atomic_sub_fetch(&s->open, 1, __ATOMIC_SEQ_CST);
+    worker *w = cls;
+    s2r_server *s = w->s;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int fd = ci ? ci->connect_fd : -1;
+        int64_t first = fd >= 0 && (uint32_t)fd < s->n_first
+                            ? __atomic_load_n(&s->first_byte[fd],
+                                              __ATOMIC_ACQUIRE)
+                            : 0;
+        *socket_context = fd >= 0 ? s2r_server_conns_open(w->conns, fd, first)
+                                  : NULL;
+        return;
+    }
+    s2r_server_conns_close(w->conns, *socket_context);
+    *socket_context = NULL;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    s2r_server_gate_closed(s->gate, ci ? ci->client_addr : NULL);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -317,61 +396,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* start and stop                                                      */
 /* ------------------------------------------------------------------ */
 
-/* Split "HOST:PORT" / "[V6]:PORT" / ":PORT" into @p host (may become
- * empty) and @p port. Returns 0 or -1. */
-static int split_listen(const char *listen, char *host, size_t hcap,
-                        char *port, size_t pcap)
-{
-    const char *colon;
-    if (listen[0] == '[') {
-        const char *close = strchr(listen, ']');
-        if (!close || close[1] != ':')
-            return -1;
-        if ((size_t)(close - listen - 1) >= hcap)
-            return -1;
-        memcpy(host, listen + 1, (size_t)(close - listen - 1));
-        host[close - listen - 1] = '\0';
-        colon = close + 1;
-    } else {
-        colon = strrchr(listen, ':');
-        if (!colon || (size_t)(colon - listen) >= hcap)
-            return -1;
-        memcpy(host, listen, (size_t)(colon - listen));
-        host[colon - listen] = '\0';
-        if (strchr(host, ':'))
-            return -1; /* bare IPv6 needs brackets */
-    }
-    const char *p = colon + 1;
-    if (!*p || strlen(p) >= pcap || strspn(p, "0123456789") != strlen(p))
-        return -1;
-    snprintf(port, pcap, "%s", p);
-    return atoi(port) <= 65535 ? 0 : -1;
-}
-
-/* Answer a connection over the limit ourselves and close it. */
-static void refuse_connection(int fd)
-{
-    static const char answer[] =
-        "HTTP/1.1 503 Service Unavailable\r\n"
-        "Content-Type: application/json\r\n"
-        "Content-Length: 37\r\n"
-        "Retry-After: 1\r\n"
-        "Connection: close\r\n"
-        "\r\n"
-        "{\"error\":\"too many open connections\"}";
-    ssize_t w = send(fd, answer, sizeof(answer) - 1,
-                     MSG_NOSIGNAL | MSG_DONTWAIT);
-    (void)w;
-    /* read what already came (non-blocking), so that close() sends FIN
-     * rather than a reset that could destroy the answer */
-    char sink[4096];
-    for (int i = 0; i < 16; i++)
-        if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
-            break;
-    shutdown(fd, SHUT_WR);
-    close(fd);
-}
-
 static int64_t monotonic_ms(void)
 {
     struct timespec ts;
@@ -379,64 +403,28 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Accept connections and deal them out to the daemons in turn, at most
- * max_conns open at once (counted here, uncounted by on_connection). */
-static void *acceptor_main(void *arg)
+/* The gate hands a connection over: deal it to the next worker. */
+static int hand_over(void *payload, int fd, const struct sockaddr *sa,
+                     socklen_t len, int64_t first_byte_ms)
 {
-    s2r_server *s = arg;
-    uint32_t next = 0;
-    uint64_t refused = 0;
-    int64_t last_log = 0;
-    for (;;) {
-        struct sockaddr_storage sa;
-        socklen_t len = sizeof(sa);
-        int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (is_set(&s->stopping)) {
-            if (fd >= 0)
-                close(fd);
-            break;
-        }
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-                errno == ENOMEM) {
-                struct timespec ts = {0, 10 * 1000000L};
-                nanosleep(&ts, NULL); /* out of descriptors: let some close */
-            } else if (errno == EBADF || errno == EINVAL ||
-                       errno == ENOTSOCK) {
-                break; /* the socket is gone */
-            }
-            continue; /* EINTR, ECONNABORTED, ... */
-        }
-        uint32_t open = __atomic_add_fetch(&s->open, 1, __ATOMIC_SEQ_CST);
-        if (open > s->max_conns) {
-            __atomic_sub_fetch(&s->open, 1, __ATOMIC_SEQ_CST);
-            refuse_connection(fd);
-            refused++;
-            int64_t now = monotonic_ms();
-            if (now - last_log >= LIMIT_LOG_INTERVAL_S * 1000) {
-                char nmax[16], nref[24];
-                snprintf(nmax, sizeof(nmax), "%u", s->max_conns);
-                snprintf(nref, sizeof(nref), "%llu",
-                         (unsigned long long)refused);
-                const char *f[] = {"max_connections", nmax, "refused",
-                                   nref};
-                s2r_handler_log_event(
-                    "warn", "connection_limit",
-                    "max_connections open: new connections answered 503",
-                    f, 2);
-                last_log = now;
-                refused = 0;
-            }
-            continue;
-        }
-        /* on failure MHD closes the socket (no "closed" notification) */
-        if (MHD_add_connection(s->w[next].d, fd, (const struct sockaddr *)&sa,
-                               len) != MHD_YES)
-            __atomic_sub_fetch(&s->open, 1, __ATOMIC_SEQ_CST);
-        next = (next + 1) % s->n;
-    }
-    return NULL;
+    s2r_server *s = payload;
+    if (fd >= 0 && (uint32_t)fd < s->n_first)
+        __atomic_store_n(&s->first_byte[fd], first_byte_ms,
+                         __ATOMIC_RELEASE);
+    worker *w = &s->w[s->next];
+    s->next = (s->next + 1) % s->n;
+    /* on failure MHD closes the socket (no "closed" notification) */
+    return MHD_add_connection(w->d, fd, sa, len) == MHD_YES ? 0 : -1;
+}
+
+/* Every SWEEP_MS on the gate's thread: requests past receive_timeout;
+ * the log lines kept meanwhile (s2r_handler_log_buffer). */
+static void sweep(void *payload, int64_t now_ms)
+{
+    s2r_server *s = payload;
+    for (uint32_t i = 0; i < s->n; i++)
+        s2r_server_conns_sweep(s->w[i].conns, now_ms);
+    s2r_handler_log_flush();
 }
 
 /* Bind and listen on @p ai. Returns the socket or -1 (errno set). */
@@ -466,19 +454,126 @@ static void stop_daemons(s2r_server *s)
         }
 }
 
-/* Let the process open max_conns sockets and some more. */
-static void raise_fd_limit(uint32_t max_conns)
+/* Free what start made (the workers stopped, the gate too). */
+static void free_server(s2r_server *s)
+{
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    s2r_server_gate_free(s->gate);
+    for (uint32_t i = 0; s->w && i < s->n; i++)
+        s2r_server_conns_free(s->w[i].conns);
+    free(s->first_byte);
+    free(s->w);
+    free(s);
+}
+
+/* Let the process open max_conns sockets and some more; returns the
+ * soft limit now (descriptors are below it). */
+static uint32_t raise_fd_limit(uint32_t max_conns)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
+        return 0;
     rlim_t want = (rlim_t)max_conns + 256;
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
                           ? want
                           : rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
     }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20)
+               ? 1u << 20
+               : (uint32_t)rl.rlim_cur;
+}
+
+/* Start the n libmicrohttpd daemons (poll loops, no listening socket of
+ * their own). Returns S2R_OK or S2R_ERROR/S2R_ENOMEM with @p err. */
+static int start_workers(s2r_server *s, uint32_t n, int family,
+                         const s2r_server_options *opts, s2r_error *err)
+{
+    unsigned int timeout = opts->connection_timeout_s
+                               ? opts->connection_timeout_s
+                               : 30;
+    unsigned int maxconn = opts->max_connections ? opts->max_connections
+                                                 : 1024;
+    uint32_t rx_ms = opts->receive_timeout_ms ? opts->receive_timeout_ms
+                                              : 10000;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                         MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
+                         MHD_USE_ERROR_LOG;
+    if (family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    for (uint32_t i = 0; i < n; i++) {
+        worker *w = &s->w[i];
+        w->s = s;
+        if (!(w->conns = s2r_server_conns_new(rx_ms)))
+            return err->code = S2R_ENOMEM;
+        s->n = i + 1;
+        w->d = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, w,
+            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+            MHD_OPTION_CONNECTION_LIMIT, maxconn + MHD_LIMIT_MARGIN,
+            MHD_OPTION_URI_LOG_CALLBACK, on_request_line, w,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+            MHD_OPTION_END);
+        if (!w->d) {
+            snprintf(err->message, sizeof(err->message),
+                     "cannot start HTTP worker %u of %u", i + 1, n);
+            return err->code = S2R_ERROR;
+        }
+    }
+    return S2R_OK;
+}
+
+/* The bound address as text, and its port. */
+static void note_address(s2r_server *s, int family)
+{
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+    char numeric[INET6_ADDRSTRLEN] = "?";
+    if (getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen) == 0) {
+        if (bound.ss_family == AF_INET) {
+            struct sockaddr_in *b4 = (struct sockaddr_in *)&bound;
+            inet_ntop(AF_INET, &b4->sin_addr, numeric, sizeof(numeric));
+            s->port = ntohs(b4->sin_port);
+        } else {
+            struct sockaddr_in6 *b6 = (struct sockaddr_in6 *)&bound;
+            inet_ntop(AF_INET6, &b6->sin6_addr, numeric, sizeof(numeric));
+            s->port = ntohs(b6->sin6_port);
+        }
+    }
+    snprintf(s->address, sizeof(s->address),
+             family == AF_INET6 ? "[%s]:%u" : "%s:%u", numeric,
+             (unsigned)s->port);
+}
+
+/* Start the gate on the listening socket. */
+static int start_gate(s2r_server *s, const s2r_server_options *opts,
+                      s2r_error *err)
+{
+    s2r_server_gate_options go = {
+        .listen_fd = s->listen_fd,
+        .max_connections = opts->max_connections ? opts->max_connections
+                                                 : 1024,
+        .max_per_client = opts->max_connections_per_client,
+        .receive_timeout_ms = opts->receive_timeout_ms
+                                  ? opts->receive_timeout_ms
+                                  : 10000,
+        .idle_timeout_ms = (opts->connection_timeout_s
+                                ? opts->connection_timeout_s
+                                : 30) * 1000u,
+        .tick_ms = SWEEP_MS,
+        .handoff = hand_over,
+        .tick = sweep,
+        .payload = s};
+    int rc = s2r_server_gate_start(&s->gate, &go);
+    if (rc != S2R_OK)
+        snprintf(err->message, sizeof(err->message),
+                 "cannot start the accepting thread");
+    return err->code = rc;
 }
 
 int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
@@ -487,7 +582,8 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
     *out = NULL;
     const char *listen = opts->listen ? opts->listen : "127.0.0.1:8080";
     char host[256], port[8];
-    if (split_listen(listen, host, sizeof(host), port, sizeof(port)) != 0) {
+    if (s2r_server_split_listen(listen, host, sizeof(host), port,
+                                sizeof(port)) != 0) {
         s2r_server_check_listen(listen, err->message, sizeof(err->message));
         return err->code = S2R_EINVAL;
     }
@@ -508,87 +604,36 @@ int s2r_server_start(s2r_server **out, const s2r_server_options *opts,
                                : (uint32_t)(ncpu > 0 ? ncpu : 1);
     if (n > MAX_WORKERS)
         n = MAX_WORKERS;
-    if (!s || !(s->w = calloc(n, sizeof(*s->w)))) {
+    uint32_t nfd = raise_fd_limit(opts->max_connections
+                                      ? opts->max_connections
+                                      : 1024);
+    if (!s || !(s->w = calloc(n, sizeof(*s->w))) ||
+        !(s->first_byte = calloc(nfd ? nfd : 1, sizeof(int64_t)))) {
+        if (s)
+            free(s->w);
         free(s);
         freeaddrinfo(ai);
         return err->code = S2R_ENOMEM;
     }
-    s->listen_fd = -1;
+    s->n_first = nfd;
     s->handler = opts->handler;
     s->max_body = s2r_handler_max_body(opts->handler);
-    unsigned int timeout = opts->connection_timeout_s
-                               ? opts->connection_timeout_s
-                               : 30;
-    unsigned int maxconn = opts->max_connections ? opts->max_connections
-                                                 : 1024;
-    s->max_conns = maxconn;
-    raise_fd_limit(maxconn);
-
     s->listen_fd = open_listener(ai);
     int family = ai->ai_family;
     freeaddrinfo(ai);
     if (s->listen_fd < 0) {
         snprintf(err->message, sizeof(err->message), "cannot listen on %s: %s",
                  listen, strerror(errno));
-        free(s->w);
-        free(s);
+        free_server(s);
         return err->code = S2R_ERROR;
     }
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                         MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
-                         MHD_USE_ERROR_LOG;
-    if (family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    for (uint32_t i = 0; i < n; i++) {
-        worker *w = &s->w[i];
-        w->s = s;
-        w->d = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, w,
-            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-            MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-            MHD_OPTION_CONNECTION_LIMIT, maxconn + MHD_LIMIT_MARGIN,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
-            MHD_OPTION_END);
-        if (!w->d) {
-            snprintf(err->message, sizeof(err->message),
-                     "cannot start HTTP worker %u of %u", i + 1, n);
-            s->n = i;
-            stop_daemons(s);
-            close(s->listen_fd);
-            free(s->w);
-            free(s);
-            return err->code = S2R_ERROR;
-        }
-        s->n = i + 1;
-    }
-    struct sockaddr_storage bound;
-    socklen_t blen = sizeof(bound);
-    char numeric[INET6_ADDRSTRLEN] = "?";
-    if (getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen) == 0) {
-        if (bound.ss_family == AF_INET) {
-            struct sockaddr_in *b4 = (struct sockaddr_in *)&bound;
-            inet_ntop(AF_INET, &b4->sin_addr, numeric, sizeof(numeric));
-            s->port = ntohs(b4->sin_port);
-        } else {
-            struct sockaddr_in6 *b6 = (struct sockaddr_in6 *)&bound;
-            inet_ntop(AF_INET6, &b6->sin6_addr, numeric, sizeof(numeric));
-            s->port = ntohs(b6->sin6_port);
-        }
-    }
-    snprintf(s->address, sizeof(s->address),
-             family == AF_INET6 ? "[%s]:%u" : "%s:%u", numeric,
-             (unsigned)s->port);
-    if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
-        snprintf(err->message, sizeof(err->message),
-                 "cannot start the accepting thread");
+    if (start_workers(s, n, family, opts, err) != S2R_OK ||
+        start_gate(s, opts, err) != S2R_OK) {
         stop_daemons(s);
-        close(s->listen_fd);
-        free(s->w);
-        free(s);
-        return err->code = S2R_ERROR;
+        free_server(s);
+        return err->code;
     }
-    s->acceptor_running = 1;
+    note_address(s, family);
     *out = s;
     return S2R_OK;
 }
@@ -610,7 +655,7 @@ uint32_t s2r_server_inflight(const s2r_server *s)
 
 uint32_t s2r_server_connections(const s2r_server *s)
 {
-    return __atomic_load_n(&s->open, __ATOMIC_SEQ_CST);
+    return s2r_server_gate_open(s->gate);
 }
 
 uint32_t s2r_server_stop(s2r_server *s, uint32_t drain_ms,
@@ -622,15 +667,11 @@ uint32_t s2r_server_stop(s2r_server *s, uint32_t drain_ms,
             *report = rep;
         return 0;
     }
-    /* 1. stop accepting: wake the acceptor and close the socket (new
+    /* 1. stop accepting: stop the gate and close the socket (new
      *    connections are refused by the kernel from now on); requests
      *    that start from now on are answered 503 */
     __atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
-    if (s->acceptor_running) {
-        shutdown(s->listen_fd, SHUT_RDWR);
-        pthread_join(s->acceptor, NULL);
-        s->acceptor_running = 0;
-    }
+    s2r_server_gate_stop(s->gate);
     close(s->listen_fd);
     s->listen_fd = -1;
     /* 2. let the requests in flight finish, at most drain_ms */
@@ -657,139 +698,6 @@ uint32_t s2r_server_stop(s2r_server *s, uint32_t drain_ms,
         *report = rep;
     if (rep.busy)
         return left; /* still in use by the busy workers: not freed */
-    free(s->w);
-    free(s);
+    free_server(s);
     return left;
-}
-
-/* ------------------------------------------------------------------ */
-/* [server] settings                                                   */
-/* ------------------------------------------------------------------ */
-
-static const s2r_option server_options[] = {
-    {"listen", S2R_OPT_STRING, 0, "127.0.0.1:8080", 0, 0, NULL,
-     S2R_OPT_OFFSET(s2r_server_settings, listen),
-     "Address and port to listen on (ADDR:PORT, [V6ADDR]:PORT); --listen "
-     "wins."},
-    {"threads", S2R_OPT_INT, 0, "0", 0, 1024, NULL,
-     S2R_OPT_OFFSET(s2r_server_settings, threads),
-     "Worker threads; 0: one per CPU; --threads wins."},
-    {"connection_timeout", S2R_OPT_DURATION, 0, "30s", 1000, 3600000, NULL,
-     S2R_OPT_OFFSET(s2r_server_settings, connection_timeout_ms),
-     "Idle or slow connections are closed after this long."},
-    {"max_connections", S2R_OPT_INT, 0, "1024", 1, 1000000, NULL,
-     S2R_OPT_OFFSET(s2r_server_settings, max_connections),
-     "Open connections at most; more are answered 503 and closed."},
-    {"drain_timeout", S2R_OPT_DURATION, 0, "10s", 0, 600000, NULL,
-     S2R_OPT_OFFSET(s2r_server_settings, drain_timeout_ms),
-     "On SIGTERM, how long requests in flight may take to finish."},
-    S2R_OPTION_END};
-
-const s2r_option *s2r_server_option_table(void)
-{
-    return server_options;
-}
-
-int s2r_server_check_listen(const char *listen, char *msg, size_t cap)
-{
-    char host[256], port[8];
-    if (listen && split_listen(listen, host, sizeof(host), port,
-                               sizeof(port)) == 0)
-        return S2R_OK;
-    snprintf(msg, cap,
-             "%s: ADDR:PORT expected, port 0 to 65535 (e.g. "
-             "127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080)",
-             listen ? listen : "(none)");
-    return S2R_EINVAL;
-}
-
-static int known_key(const char *key)
-{
-    return s2r_options_find(server_options, key) ||
-           s2r_options_find(s2r_handler_option_table(), key);
-}
-
-int s2r_server_settings_read(s2r_server_settings *out,
-                             s2r_binding **binding_out, const s2r_ini *ini,
-                             s2r_diags *diags)
-{
-    *binding_out = NULL;
-    memset(out, 0, sizeof(*out));
-    const s2r_ini_section *sec =
-        ini ? s2r_ini_section_find(ini, "server") : NULL;
-    const char *file = ini ? ini->path : NULL;
-    /* unknown keys are reported here with every valid key of [server];
-     * the table pass skips them and the handler's keys */
-    const s2r_option *h = s2r_handler_option_table();
-    size_t nh = 0;
-    while (h[nh].name)
-        nh++;
-    const char **skip = calloc(nh + (sec ? sec->n : 0) + 1, sizeof(*skip));
-    if (!skip)
-        return S2R_ENOMEM;
-    size_t k = 0;
-    for (size_t i = 0; i < nh; i++)
-        skip[k++] = h[i].name;
-    int bad = 0;
-    for (size_t i = 0; sec && i < sec->n; i++) {
-        const s2r_ini_entry *e = &sec->v[i];
-        if (known_key(e->key))
-            continue;
-        skip[k++] = e->key;
-        char keys[600];
-        size_t off = 0;
-        keys[0] = '\0';
-        const s2r_option *tabs[] = {server_options, h};
-        for (size_t t = 0; t < 2; t++)
-            for (size_t j = 0; tabs[t][j].name && off < sizeof(keys); j++)
-                off += (size_t)snprintf(keys + off, sizeof(keys) - off,
-                                        "%s%s", off ? ", " : "",
-                                        tabs[t][j].name);
-        s2r_diags_add(diags, S2R_SEV_ERROR, file, e->line, e->key,
-                      "[server] %s: unknown key; valid keys: %s", e->key,
-                      keys);
-        bad = 1;
-    }
-    const s2r_ini_entry *le = sec ? s2r_ini_entry_find(sec, "listen") : NULL;
-    char why[300];
-    if (le && s2r_server_check_listen(le->value, why, sizeof(why)) != S2R_OK) {
-        s2r_diags_add(diags, S2R_SEV_ERROR, file, le->line, "listen",
-                      "[server] listen: %s", why);
-        bad = 1;
-    }
-    s2r_binding *b = NULL;
-    int rc = s2r_options_apply(server_options, sizeof(s2r_server_settings),
-                               sec, file, "[server]", skip, diags, &b);
-    free(skip);
-    if (rc != S2R_OK)
-        return rc;
-    memcpy(out, b->config, sizeof(*out));
-    if (bad) {
-        s2r_binding_free(b);
-        memset(out, 0, sizeof(*out));
-        return S2R_EINVAL;
-    }
-    *binding_out = b;
-    return S2R_OK;
-}
-
-const char **s2r_server_skip_keys(const s2r_ini *ini)
-{
-    const s2r_ini_section *sec =
-        ini ? s2r_ini_section_find(ini, "server") : NULL;
-    size_t n = sizeof(server_options) / sizeof(server_options[0]);
-    size_t extra = sec ? sec->n : 0;
-    const char **keys = calloc(n + extra + 1, sizeof(*keys));
-    if (!keys)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; server_options[i].name; i++)
-        keys[k++] = server_options[i].name;
-    for (size_t i = 0; i < extra; i++) {
-        const char *key = sec->v[i].key;
-        if (!known_key(key))
-            keys[k++] = key; /* unknown: reported by the transport pass */
-    }
-    keys[k] = NULL;
-    return keys;
 }

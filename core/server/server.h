@@ -2,18 +2,32 @@
  * (private).
  *
  * One listening socket (bound here, SO_REUSEADDR only, so a second server
- * on the same port fails with "address in use"); an acceptor thread deals
- * the connections round-robin to N libmicrohttpd daemons, each one event
- * loop (epoll) on its own thread. (libmicrohttpd's own thread pool lets
- * one thread accept nearly every connection and leaves the others idle.)
+ * on the same port fails with "address in use"); the gate's thread
+ * (server_gate.h) accepts, screens the first bytes of each connection and
+ * deals the connections round-robin to N libmicrohttpd daemons, each one
+ * poll() event loop on its own thread. (libmicrohttpd's own thread pool
+ * lets one thread accept nearly every connection and leaves the others
+ * idle; its epoll loop, in 0.9.75, stalls a daemon that holds exactly 128
+ * busy connections: after a batch of 128 events it waits again, up to the
+ * next connection timeout, before handling them. poll() has no batch.)
  *
- * The connection limit is kept by the acceptor, not by libmicrohttpd: it
+ * The connection limits are kept by the gate, not by libmicrohttpd: it
  * counts the connections it hands over and libmicrohttpd's "closed"
- * notifications, and answers a connection over max_connections itself
- * (503 JSON, then close) without handing it over. The daemons' own limit
- * is set above anything they can receive: libmicrohttpd 0.9.75 leaves a
- * mutex locked when its limit refuses a connection added with
- * MHD_add_connection(), which hangs the worker for good.
+ * notifications, and answers a connection over max_connections, or over
+ * max_connections_per_client from one address, itself (503 JSON, then
+ * close) without handing it over. The daemons' own limit is set above
+ * anything they can receive: libmicrohttpd 0.9.75 leaves a mutex locked
+ * when its limit refuses a connection added with MHD_add_connection(),
+ * which hangs the worker for good.
+ *
+ * Deadlines: connection_timeout is libmicrohttpd's idle timeout (every
+ * byte resets it); receive_timeout is absolute: a request must be
+ * received whole within it of its first byte, else 408 and close
+ * (server_conns.h). Requests libmicrohttpd would leave unanswered are
+ * answered by s2r: a request line that does not start with a method
+ * (400, by the gate), more than 64 query parameters (400), Content-Length
+ * values that differ or come with Transfer-Encoding (400, RFC 9112)
+ * (server_request.h).
  *
  * A worker buffers each request body up to the handler's max_body and
  * calls s2r_handler_handle() on its thread.
@@ -46,6 +60,8 @@ typedef struct s2r_server_settings {
     int64_t connection_timeout_ms; /**< default 30 s */
     int64_t max_connections;       /**< default 1024 */
     int64_t drain_timeout_ms;      /**< default 10 s */
+    int64_t receive_timeout_ms;    /**< default 10 s */
+    int64_t max_connections_per_client; /**< default 64; 0: no cap */
 } s2r_server_settings;
 
 /** The option table of those keys (for help and check-config). */
@@ -72,6 +88,14 @@ int s2r_server_settings_read(s2r_server_settings *out,
 const char **s2r_server_skip_keys(const s2r_ini *ini);
 
 /**
+ * Split a listen address "HOST:PORT", "[V6]:PORT" or ":PORT" into
+ * @p host (may become empty) and @p port (digits, 0 to 65535).
+ * @return 0, or -1 when malformed or too long for the buffers.
+ */
+int s2r_server_split_listen(const char *listen, char *host, size_t hcap,
+                            char *port, size_t pcap);
+
+/**
  * Check the form of a listen address ("ADDR:PORT", "[V6]:PORT",
  * ":PORT"; port 0 to 65535). On failure writes the reason to @p msg.
  * @return S2R_OK or S2R_EINVAL.
@@ -88,6 +112,10 @@ typedef struct s2r_server_options {
                                         0: 30 s */
     uint32_t max_connections;      /**< open connections, shared out over
                                         the workers; 0: 1024 */
+    uint32_t max_connections_per_client; /**< per client address (IPv6:
+                                        per /64); 0: no cap */
+    uint32_t receive_timeout_ms;   /**< a whole request, from its first
+                                        byte; 0: 10 s */
     uint32_t reserved;
     s2r_handler *handler;          /**< borrowed; outlives the server */
 } s2r_server_options;

@@ -30,7 +30,8 @@
 typedef struct auth_hmac_conf {
     const char *secret;       /* resolved from env:NAME or file:PATH */
     int64_t window_ms;        /* accepted clock difference */
-    int64_t replay_cache_max; /* live signatures remembered at most */
+    int64_t replay_cache_max; /* live signatures at most; 0: no count cap */
+    int64_t replay_cache_memory; /* bytes of the cache's table at most */
     int32_t replay_check;     /* 1: refuse replays */
     int32_t pad;
 } auth_hmac_conf;
@@ -46,10 +47,18 @@ static const s2r_option auth_hmac_options[] = {
     {"replay_check", S2R_OPT_BOOL, 0, "true", 0, 0, NULL,
      S2R_OPT_OFFSET(auth_hmac_conf, replay_check),
      "Refuse a signature already accepted inside its window (server side)."},
-    {"replay_cache_max", S2R_OPT_INT, 0, "1000000", 1, 100000000, NULL,
+    {"replay_cache_memory", S2R_OPT_SIZE, 0, "256M", 64 * 1024,
+     INT64_C(64) << 30, NULL,
+     S2R_OPT_OFFSET(auth_hmac_conf, replay_cache_memory),
+     "Memory the replay cache may use (20 bytes a signature, up to 2.7 "
+     "times that with the table's free slots); at the cap new signatures "
+     "are refused (HTTP 503) until old ones expire, never accepted "
+     "unchecked. The default holds the window at about 20,000 signed "
+     "requests per second."},
+    {"replay_cache_max", S2R_OPT_INT, 0, "0", 0, INT64_C(1000000000), NULL,
      S2R_OPT_OFFSET(auth_hmac_conf, replay_cache_max),
-     "Most signatures remembered at once; when full, requests are refused "
-     "(HTTP 503) until old ones expire."},
+     "Most unexpired signatures remembered at once, besides the memory "
+     "cap; 0: no cap on the count. Over it, requests get HTTP 503."},
     S2R_OPTION_END};
 
 typedef struct auth_hmac {
@@ -166,7 +175,8 @@ static int auth_hmac_create(void **out, const s2r_host *host,
     a->secret_len = strlen(c->secret);
     a->window_ms = c->window_ms;
     if (c->replay_check) {
-        a->replay = auth_hmac_replay_new((size_t)c->replay_cache_max);
+        a->replay = auth_hmac_replay_new((size_t)c->replay_cache_memory,
+                                         (size_t)c->replay_cache_max);
         if (!a->replay) {
             host->free(a);
             return host->error_set(ctx, err, S2R_ENOMEM, "out of memory");
@@ -296,7 +306,7 @@ static const s2r_plugin auth_hmac_plugin = {
     .kind = S2R_KIND_AUTH,
     .flags = S2R_PLUGIN_F_THREADSAFE,
     .name = "auth-hmac",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "Shared-secret HMAC-SHA256 request signatures "
                    "(X-S2R-Timestamp, X-S2R-Signature) with a replay cache.",
     .options = auth_hmac_options,

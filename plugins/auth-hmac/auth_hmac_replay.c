@@ -5,32 +5,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 16 bytes of the signature and the second it expires (0: empty). */
 typedef struct slot {
-    uint8_t sig[32];
-    int64_t expires; /* 0: empty slot */
+    uint32_t k[4];
+    uint32_t expires;
 } slot;
+
+_Static_assert(sizeof(slot) == AUTH_HMAC_REPLAY_SLOT_BYTES, "slot size");
 
 struct auth_hmac_replay {
     pthread_mutex_t lock;
     slot *v;
-    size_t cap;  /* power of two */
-    size_t used; /* non-empty slots, expired ones included */
-    size_t max_entries;
-    int64_t full_at; /* second of the last rebuild that found it full */
+    size_t cap;    /* power of two */
+    size_t used;   /* non-empty slots, expired ones included */
+    size_t cursor; /* where the incremental sweep goes on */
+    size_t max_bytes;
+    size_t max_entries; /* 0: no cap on the count */
+    int64_t purged_at;  /* second of the last whole-table purge */
 };
 
 #define MIN_CAP ((size_t)1024)
+#define SWEEP_STEPS 4 /* slots looked at per insertion */
 
-static size_t hash_of(const uint8_t sig[32])
+static size_t hash_of(const uint32_t k[4])
 {
-    /* the key is an HMAC output: its bytes are already uniform */
+    /* the key is an HMAC output: its bits are already uniform */
     uint64_t h;
-    memcpy(&h, sig, sizeof(h));
+    memcpy(&h, k, sizeof(h));
     return (size_t)h;
 }
 
-auth_hmac_replay *auth_hmac_replay_new(size_t max_entries)
+auth_hmac_replay *auth_hmac_replay_new(size_t max_bytes, size_t max_entries)
 {
+    if (max_bytes < 64 * 1024)
+        return NULL;
     auth_hmac_replay *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
@@ -41,7 +49,9 @@ auth_hmac_replay *auth_hmac_replay_new(size_t max_entries)
         free(r);
         return NULL;
     }
-    r->max_entries = max_entries ? max_entries : 1;
+    r->max_bytes = max_bytes;
+    r->max_entries = max_entries;
+    r->purged_at = -1;
     return r;
 }
 
@@ -54,88 +64,143 @@ void auth_hmac_replay_free(auth_hmac_replay *r)
     free(r);
 }
 
+/* Empty slot @p i and shift back the entries that probed past it. */
+static void delete_at(auth_hmac_replay *r, size_t i)
+{
+    size_t mask = r->cap - 1;
+    r->v[i].expires = 0;
+    for (size_t j = (i + 1) & mask; r->v[j].expires; j = (j + 1) & mask) {
+        size_t home = hash_of(r->v[j].k) & mask;
+        int between = i <= j ? (home > i && home <= j)
+                             : (home > i || home <= j);
+        if (!between) {
+            r->v[i] = r->v[j];
+            r->v[j].expires = 0;
+            i = j;
+        }
+    }
+    r->used--;
+}
+
 /* Put @p s into table @p v of @p cap slots (no duplicate check). */
 static void place(slot *v, size_t cap, const slot *s)
 {
-    size_t i = hash_of(s->sig) & (cap - 1);
+    size_t i = hash_of(s->k) & (cap - 1);
     while (v[i].expires != 0)
         i = (i + 1) & (cap - 1);
     v[i] = *s;
 }
 
-/* Drop expired entries and size the table for the live ones plus room to
- * grow. Returns 0 or -1 (out of memory: the old table stays). */
-static int rebuild(auth_hmac_replay *r, int64_t now)
+/* Move the live entries into a table of @p cap slots. Returns 0, or -1
+ * (over max_bytes or out of memory: the old table stays). */
+static int rebuild(auth_hmac_replay *r, size_t cap, int64_t now)
 {
-    size_t live = 0;
-    for (size_t i = 0; i < r->cap; i++)
-        if (r->v[i].expires > now)
-            live++;
-    size_t cap = MIN_CAP;
-    while (cap < 2 * (live + 1))
-        cap *= 2;
+    if ((cap + r->cap) * sizeof(slot) > r->max_bytes)
+        return -1;
     slot *nv = calloc(cap, sizeof(slot));
     if (!nv)
         return -1;
+    size_t live = 0;
     for (size_t i = 0; i < r->cap; i++)
-        if (r->v[i].expires > now)
+        if ((int64_t)r->v[i].expires > now) {
             place(nv, cap, &r->v[i]);
+            live++;
+        }
     free(r->v);
     r->v = nv;
     r->cap = cap;
     r->used = live;
+    r->cursor = 0;
     return 0;
+}
+
+/* Slots needed for @p live entries at half load. */
+static size_t cap_for(size_t live)
+{
+    size_t cap = MIN_CAP;
+    while (cap < 2 * (live + 1))
+        cap *= 2;
+    return cap;
+}
+
+/* Look at the next @p steps slots and drop the expired entries; after a
+ * whole round, shrink a table that is mostly empty. */
+static void sweep(auth_hmac_replay *r, int64_t now, int steps)
+{
+    for (int n = 0; n < steps && r->used; n++) {
+        slot *s = &r->v[r->cursor];
+        if (s->expires && (int64_t)s->expires <= now) {
+            delete_at(r, r->cursor); /* the slot may refill: look again */
+            continue;
+        }
+        r->cursor = (r->cursor + 1) & (r->cap - 1);
+        if (r->cursor == 0 && r->cap > MIN_CAP && r->used < r->cap / 8)
+            rebuild(r, cap_for(r->used), now);
+    }
+}
+
+/* Drop every expired entry, in place (a walk over the whole table). */
+static void purge(auth_hmac_replay *r, int64_t now)
+{
+    for (size_t i = 0; i < r->cap;) {
+        if (r->v[i].expires && (int64_t)r->v[i].expires <= now)
+            delete_at(r, i); /* the slot may refill: look again */
+        else
+            i++;
+    }
+}
+
+/* Room for one more entry: grow when 3/4 full; when the memory cap
+ * forbids it, fill up to 7/8, dropping every expired entry first (at most
+ * once a second). Returns 0 or AUTH_HMAC_REPLAY_FULL. */
+static int make_room(auth_hmac_replay *r, int64_t now)
+{
+    int counted_out = r->max_entries && r->used >= r->max_entries;
+    if (!counted_out) {
+        if ((r->used + 1) * 4 <= r->cap * 3)
+            return 0;
+        if (rebuild(r, cap_for(r->used), now) == 0) /* at half load */
+            return 0;
+        if ((r->used + 1) * 8 <= r->cap * 7)
+            return 0;
+    }
+    if (r->purged_at != now) {
+        r->purged_at = now;
+        purge(r, now);
+    }
+    if (r->max_entries && r->used >= r->max_entries)
+        return AUTH_HMAC_REPLAY_FULL;
+    return (r->used + 1) * 8 <= r->cap * 7 ? 0 : AUTH_HMAC_REPLAY_FULL;
 }
 
 int auth_hmac_replay_insert(auth_hmac_replay *r, const uint8_t sig[32],
                             int64_t expires_unix_s, int64_t now_unix_s)
 {
-    int rc = AUTH_HMAC_REPLAY_NEW;
+    slot s;
+    memcpy(s.k, sig, sizeof(s.k));
+    s.expires = expires_unix_s < 1            ? 1
+                : expires_unix_s > UINT32_MAX ? UINT32_MAX
+                                              : (uint32_t)expires_unix_s;
     pthread_mutex_lock(&r->lock);
-    size_t i = hash_of(sig) & (r->cap - 1);
-    for (;;) {
-        slot *s = &r->v[i];
-        if (s->expires == 0)
-            break;
-        if (memcmp(s->sig, sig, 32) == 0) {
-            if (s->expires > now_unix_s) {
-                rc = AUTH_HMAC_REPLAY_SEEN;
-            } else {
-                s->expires = expires_unix_s; /* re-arm the old slot */
+    sweep(r, now_unix_s, SWEEP_STEPS);
+    size_t mask = r->cap - 1;
+    for (size_t i = hash_of(s.k) & mask; r->v[i].expires;
+         i = (i + 1) & mask) {
+        if (memcmp(r->v[i].k, s.k, sizeof(s.k)) == 0) {
+            int rc = AUTH_HMAC_REPLAY_SEEN;
+            if ((int64_t)r->v[i].expires <= now_unix_s) {
+                r->v[i].expires = s.expires; /* re-arm the old slot */
+                rc = AUTH_HMAC_REPLAY_NEW;
             }
             pthread_mutex_unlock(&r->lock);
             return rc;
         }
-        i = (i + 1) & (r->cap - 1);
     }
-    if (r->used + 1 > r->cap / 4 * 3) {
-        if (rebuild(r, now_unix_s) != 0) {
-            pthread_mutex_unlock(&r->lock);
-            return AUTH_HMAC_REPLAY_NOMEM;
-        }
+    int rc = make_room(r, now_unix_s);
+    if (rc == 0) {
+        place(r->v, r->cap, &s);
+        r->used++;
     }
-    if (r->used >= r->max_entries) {
-        /* used counts expired slots too: look closer before refusing, at
-         * most once a second (a rebuild walks the whole table) */
-        if (r->full_at == now_unix_s) {
-            pthread_mutex_unlock(&r->lock);
-            return AUTH_HMAC_REPLAY_FULL;
-        }
-        if (rebuild(r, now_unix_s) != 0) {
-            pthread_mutex_unlock(&r->lock);
-            return AUTH_HMAC_REPLAY_NOMEM;
-        }
-        if (r->used >= r->max_entries) {
-            r->full_at = now_unix_s;
-            pthread_mutex_unlock(&r->lock);
-            return AUTH_HMAC_REPLAY_FULL;
-        }
-    }
-    slot s;
-    memcpy(s.sig, sig, 32);
-    s.expires = expires_unix_s > 0 ? expires_unix_s : 1;
-    place(r->v, r->cap, &s);
-    r->used++;
     pthread_mutex_unlock(&r->lock);
     return rc;
 }
@@ -145,8 +210,16 @@ size_t auth_hmac_replay_live(auth_hmac_replay *r, int64_t now_unix_s)
     size_t live = 0;
     pthread_mutex_lock(&r->lock);
     for (size_t i = 0; i < r->cap; i++)
-        if (r->v[i].expires > now_unix_s)
+        if ((int64_t)r->v[i].expires > now_unix_s)
             live++;
     pthread_mutex_unlock(&r->lock);
     return live;
+}
+
+size_t auth_hmac_replay_bytes(auth_hmac_replay *r)
+{
+    pthread_mutex_lock(&r->lock);
+    size_t n = r->cap * sizeof(slot);
+    pthread_mutex_unlock(&r->lock);
+    return n;
 }

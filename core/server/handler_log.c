@@ -1,0 +1,184 @@
+/* handler_log.c: the JSON log lines of the request handler and of the
+ * transports (see handler.h, handler_log.h). */
+#include "handler.h"
+#include "handler_log.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void iso_time(char *buf, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+}
+
+/* Write all of @p buf to stderr. */
+static void write_all(const char *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(STDERR_FILENO, buf + off, len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+/* Buffered mode (s2r_handler_log_buffer): whole lines gather in
+ * `pending` and reach stderr together. A flush swaps in the spare buffer
+ * and writes outside `pending_lock`, so a slow write (a busy disk) never
+ * holds up the threads that log; `flush_lock` keeps flushes, and so the
+ * lines, in order. */
+#define PENDING_FLUSH (64 * 1024)      /* a logging thread flushes */
+#define PENDING_WAIT (4 * 1024 * 1024) /* it waits for the flush */
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t flush_lock = PTHREAD_MUTEX_INITIALIZER;
+static int32_t buffering; /* atomic */
+static char *pending, *spare;
+static size_t pending_len, pending_cap, spare_cap;
+
+void s2r_handler_log_flush(void)
+{
+    pthread_mutex_lock(&flush_lock);
+    pthread_mutex_lock(&pending_lock);
+    char *buf = pending;
+    size_t len = pending_len, cap = pending_cap;
+    pending = spare;
+    pending_cap = spare_cap;
+    pending_len = 0;
+    spare = NULL;
+    spare_cap = 0;
+    pthread_mutex_unlock(&pending_lock);
+    if (len)
+        write_all(buf, len);
+    pthread_mutex_lock(&pending_lock);
+    if (!spare) {
+        spare = buf;
+        spare_cap = cap;
+        buf = NULL;
+    }
+    pthread_mutex_unlock(&pending_lock);
+    free(buf);
+    pthread_mutex_unlock(&flush_lock);
+}
+
+/* Keep a line for the next flush. Returns 0, or -1 when there is no
+ * room (out of memory): the caller writes it now. */
+static int keep_line(const char *text, size_t len)
+{
+    pthread_mutex_lock(&pending_lock);
+    if (pending_len + len + 1 > pending_cap) {
+        size_t cap = pending_cap ? pending_cap : 16384;
+        while (cap < pending_len + len + 1)
+            cap *= 2;
+        char *n = realloc(pending, cap);
+        if (!n) {
+            pthread_mutex_unlock(&pending_lock);
+            return -1;
+        }
+        pending = n;
+        pending_cap = cap;
+    }
+    memcpy(pending + pending_len, text, len);
+    pending[pending_len + len] = '\n';
+    pending_len += len + 1;
+    size_t now = pending_len;
+    pthread_mutex_unlock(&pending_lock);
+    if (now >= PENDING_WAIT)
+        s2r_handler_log_flush(); /* waits for a slow flush: back-pressure */
+    else if (now >= PENDING_FLUSH && pthread_mutex_trylock(&flush_lock) == 0) {
+        pthread_mutex_unlock(&flush_lock);
+        s2r_handler_log_flush();
+    }
+    return 0;
+}
+
+void s2r_handler_log_buffer(int on)
+{
+    if (!on)
+        s2r_handler_log_flush();
+    __atomic_store_n(&buffering, on ? 1 : 0, __ATOMIC_SEQ_CST);
+    if (!on)
+        s2r_handler_log_flush(); /* lines kept meanwhile */
+}
+
+/* One line to stderr in a single write(2), so lines of concurrent
+ * threads and processes never interleave; in buffered mode, with the
+ * other lines of the next flush. */
+static void write_line(const char *text, size_t len)
+{
+    if (__atomic_load_n(&buffering, __ATOMIC_RELAXED) &&
+        keep_line(text, len) == 0)
+        return;
+    char stackbuf[1024];
+    char *buf = len + 1 <= sizeof(stackbuf) ? stackbuf : malloc(len + 1);
+    if (!buf)
+        return;
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    write_all(buf, len + 1);
+    if (buf != stackbuf)
+        free(buf);
+}
+
+json_object *s2r_handler__log_head(const char *level, const char *event)
+{
+    char now[40];
+    iso_time(now, sizeof(now));
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    json_object_object_add(o, "time", json_object_new_string(now));
+    json_object_object_add(o, "level", json_object_new_string(level));
+    json_object_object_add(o, "event", json_object_new_string(event));
+    return o;
+}
+
+void s2r_handler__log_emit(json_object *o, s2r_handler_log_fn fn,
+                           void *payload)
+{
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (s) {
+        if (fn)
+            fn(payload, s, len);
+        else
+            write_line(s, len);
+    }
+}
+
+void s2r_handler_log_event(const char *level, const char *event,
+                           const char *message, const char *const *fields,
+                           size_t n)
+{
+    json_object *o = s2r_handler__log_head(level, event);
+    if (!o)
+        return;
+    if (message)
+        json_object_object_add(o, "message", json_object_new_string(message));
+    for (size_t i = 0; fields && i < n; i++)
+        if (fields[2 * i] && fields[2 * i + 1])
+            json_object_object_add(o, fields[2 * i],
+                                   json_object_new_string(fields[2 * i + 1]));
+    s2r_handler__log_emit(o, NULL, NULL);
+    json_object_put(o);
+}
+
+void s2r_handler_plugin_log(void *payload, int32_t level, const char *line)
+{
+    (void)payload;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    s2r_handler_log_event(names[level < 0 ? 0 : level > 3 ? 3 : level],
+                          "plugin", line, NULL, 0);
+}
+

@@ -1,0 +1,52 @@
+/* server_request.h: checks of `s2r serve` on a request's framing and size
+ * that libmicrohttpd 0.9.75 does not make, or makes without answering
+ * (private).
+ *
+ *   - Query parameters: libmicrohttpd stores each one in the connection's
+ *     memory (32 KiB); when they do not fit (about 600 of them) it queues
+ *     a 431 answer and then goes on waiting for header lines, so the
+ *     client gets nothing until the connection times out. s2r looks at the
+ *     raw target first (libmicrohttpd's URI log callback, called before
+ *     it parses the query), and a target with more than
+ *     S2R_SERVER_MAX_PARAMS parameters has its query cut (libmicrohttpd
+ *     then parses an empty one) and is answered 400.
+ *   - Content-Length (RFC 9112 section 6.3): several Content-Length
+ *     header lines, or a list of values, that do not all say the same
+ *     number are an unrecoverable framing error: 400 and close.
+ *     libmicrohttpd uses the first one. A request with both
+ *     Transfer-Encoding and Content-Length is refused likewise (RFC 9112
+ *     section 6.1 allows it and asks to close the connection).
+ */
+#ifndef S2R_SERVER_REQUEST_H
+#define S2R_SERVER_REQUEST_H
+
+#include <microhttpd.h>
+#include <stddef.h>
+
+/** Most query parameters accepted (s2r reads two: format, dry_run). */
+#define S2R_SERVER_MAX_PARAMS 64
+
+/**
+ * Count the parameters of the query of @p target (the text after the
+ * first '?', '&'-separated; an empty query has none). When there are
+ * more than S2R_SERVER_MAX_PARAMS, cut the query in place to an empty
+ * one (the '?' stays) so that libmicrohttpd does not parse it.
+ * @p target is libmicrohttpd's own buffer, handed to the URI log callback.
+ * @return 1 when the query was cut (answer 400), else 0.
+ */
+int s2r_server_cut_query(char *target);
+
+/** Framing verdicts of s2r_server_check_framing(). */
+#define S2R_FRAMING_OK 0
+#define S2R_FRAMING_CONFLICTING_LENGTH 1 /**< Content-Length values differ */
+#define S2R_FRAMING_LENGTH_AND_CHUNKED 2 /**< Transfer-Encoding and
+                                              Content-Length together */
+
+/** Look at the Content-Length and Transfer-Encoding header lines of
+ *  @p c (all of them, not only the first). */
+int s2r_server_check_framing(struct MHD_Connection *c);
+
+/** The JSON text of the 400 answer for a framing verdict (static). */
+const char *s2r_server_framing_error(int verdict);
+
+#endif

@@ -1,0 +1,475 @@
+#!/usr/bin/env python3
+"""test_hostile.py: `s2r serve` against hostile clients, on loopback, with
+raw sockets (Python 3 standard library only).
+
+  - slow clients: a request that trickles one byte a second is closed at
+    receive_timeout after its first byte (408), whatever the trickle,
+    before and after a first request on the connection; 1,100 trickling
+    connections from one address get 503 past max_connections_per_client
+    and never lock the other clients out;
+  - requests libmicrohttpd 0.9.75 left unanswered: 600 query parameters
+    (400 at once), request lines of binary junk or a TLS handshake (400
+    and close at once); over-long headers, many headers, many cookies
+    (431 at once);
+  - framing: Content-Length values that differ (two header lines, or a
+    list) and Content-Length with Transfer-Encoding get 400 and close
+    (RFC 9112); the same value twice is accepted;
+  - a script that is not UTF-8 gets the same 400 in every format, naming
+    its line and column, and every answer body is UTF-8.
+
+Every wait is bounded; "at once" means well before connection_timeout
+(30 s here): a silent server fails the test by a 10 s read timeout.
+
+    test_hostile.py --bin build/s2r
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ARGS = None
+WORK = None
+RUNAI = '[runai]\ndefault_image = nvcr.io/nvidia/pytorch:24.05-py3\n'
+SCRIPT = (b'#!/bin/bash\n#SBATCH --nodes=1\n#SBATCH --gres=gpu:1\n'
+          b'srun python train.py\n')
+STARTED = []
+AT_ONCE = 10  # seconds: "at once", against connection_timeout = 30 s
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+class Server:
+    """One `s2r serve` on an ephemeral port (auth = none)."""
+
+    def __init__(self, name, server_keys=''):
+        self.name = name
+        ini = os.path.join(WORK, name + '.ini')
+        with open(ini, 'w') as f:
+            f.write(RUNAI + '[server]\nlisten = 127.0.0.1:0\nauth = none\n'
+                    'threads = 2\nconnection_timeout = 30s\n' + server_keys)
+        self.logpath = os.path.join(WORK, name + '.log')
+        self.log = open(self.logpath, 'wb')
+        self.proc = subprocess.Popen([ARGS.bin, 'serve', '--config', ini],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.log)
+        STARTED.append(self.proc)
+        self.port = None
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not self.port:
+            for line in self.lines():
+                if line.get('event') == 'listening':
+                    self.port = int(line['address'].rsplit(':', 1)[1])
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not self.port:
+            self.stop()
+            raise AssertionError('%s did not start: %s' % (name, self.text()))
+
+    def text(self):
+        with open(self.logpath, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
+    def lines(self):
+        out = []
+        for raw in self.text().splitlines():
+            try:
+                out.append(json.loads(raw))
+            except ValueError:
+                out.append({'unparsed': raw})
+        return out
+
+    def stop(self):
+        if self.log.closed:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+def connect(port, source='127.0.0.1', timeout=AT_ONCE):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((source, 0))
+    s.connect(('127.0.0.1', port))
+    return s
+
+
+def read_all(s):
+    """Everything until the server closes; raises socket.timeout when it
+    stays silent."""
+    data = b''
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def exchange(port, raw, timeout=AT_ONCE):
+    """Send @p raw, read until close: (status, head, body). A silent
+    server fails."""
+    s = connect(port, timeout=timeout)
+    try:
+        s.sendall(raw)
+        try:
+            data = read_all(s)
+        except socket.timeout:
+            raise AssertionError('no answer within %d s to %r'
+                                 % (timeout, raw[:60]))
+    finally:
+        s.close()
+    return parse(data)
+
+
+def parse(data):
+    head, _, body = data.partition(b'\r\n\r\n')
+    try:
+        status = int(head.split(b' ', 2)[1])
+    except (IndexError, ValueError):
+        raise AssertionError('not an HTTP answer: %r' % data[:80])
+    return status, head.decode('latin-1'), body
+
+
+def read_one(s):
+    """One answer with a Content-Length on open socket @p s."""
+    data = b''
+    while b'\r\n\r\n' not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise AssertionError('closed before an answer: %r' % data)
+        data += chunk
+    head, _, body = data.partition(b'\r\n\r\n')
+    n = 0
+    for line in head.split(b'\r\n')[1:]:
+        k, _, v = line.partition(b':')
+        if k.strip().lower() == b'content-length':
+            n = int(v)
+    while len(body) < n:
+        body += s.recv(65536)
+    return int(head.split(b' ', 2)[1]), head.decode('latin-1'), body
+
+
+def post(port, body, query='format=cli', headers=b'', source='127.0.0.1'):
+    s = connect(port, source=source)
+    try:
+        s.sendall(b'POST /?%s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n'
+                  b'Content-Type: text/plain\r\n%sContent-Length: %d\r\n\r\n'
+                  % (query.encode(), headers, len(body)) + body)
+        return parse(read_all(s))
+    finally:
+        s.close()
+
+
+def closes_while_trickling(s, first, step, bound):
+    """Send @p first, then one byte of @p step a second: the time until
+    the server ends the connection (it must, within @p bound s), and what
+    it said."""
+    t0 = time.monotonic()
+    s.settimeout(1.0)
+    s.sendall(first)
+    got = b''
+    i = 0
+    while time.monotonic() - t0 < bound:
+        try:
+            chunk = s.recv(4096)
+            if not chunk:
+                return time.monotonic() - t0, got
+            got += chunk
+            continue
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            return time.monotonic() - t0, got
+        try:
+            s.sendall(step[i % len(step):i % len(step) + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            return time.monotonic() - t0, got
+        i += 1
+    raise AssertionError('still open after %d s of trickling' % bound)
+
+
+# ------------------------------------------------------------------ tests
+
+def test_trickle_closed_at_receive_timeout():
+    srv = Server('trickle', 'receive_timeout = 3s\n')
+    try:
+        results = []
+
+        def one(first, step, keep_alive_first=False):
+            s = connect(srv.port)
+            try:
+                if keep_alive_first:
+                    s.sendall(b'POST /nowhere HTTP/1.1\r\nHost: t\r\n'
+                              b'Content-Length: 2\r\n\r\nhi')
+                    st, _, _ = read_one(s)
+                    check(st == 404, 'first answer %s' % st)
+                results.append(closes_while_trickling(s, first, step, 15))
+            finally:
+                s.close()
+        header = b'X-Slow: ' + b'a' * 200
+        cases = [
+            # headers, one byte a second (each byte resets the idle timer)
+            (b'POST / HTTP/1.1\r\nHost: t\r\n', header, False),
+            # the request line itself, in the gate
+            (b'P', b'OST / HTTP/1.1\r\nHost: t\r\n' + header, False),
+            # a body that never ends
+            (b'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 40000\r\n\r\n',
+             b'#' * 1000, False),
+            # the next request on a keep-alive connection
+            (b'POST / HTTP/1.1\r\nHost: t\r\n', header, True),
+        ]
+        ts = [threading.Thread(target=one, args=c) for c in cases]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        check(len(results) == len(cases), 'a trickle did not end: %s'
+              % results)
+        for took, said in results:
+            check(b'408' in said.split(b'\r\n', 1)[0] or said == b'',
+                  'answer: %r' % said[:80])
+        return 'closed after %s s (receive_timeout 3 s)' % ', '.join(
+            '%.1f' % r[0] for r in results)
+    finally:
+        srv.stop()
+
+
+def test_trickling_crowd_does_not_lock_others_out():
+    """1,100 connections from 127.0.0.2 trickle; 127.0.0.1 is served."""
+    srv = Server('crowd', 'receive_timeout = 4s\n')
+    crowd = []
+    refused = 0
+    try:
+        for _ in range(1100):
+            try:
+                s = connect(srv.port, source='127.0.0.2', timeout=5)
+                s.sendall(b'POST / HTTP/1.1\r\nHost: t\r\n')
+                crowd.append(s)
+            except OSError:
+                refused += 1
+        time.sleep(0.5)
+        # the connections over the per-client cap were answered 503
+        over = 0
+        for s in crowd:
+            s.setblocking(False)
+            try:
+                data = s.recv(4096)
+                if b' 503 ' in data.split(b'\r\n', 1)[0]:
+                    over += 1
+                    check(b'this address' in data, 'answer: %r' % data)
+            except (BlockingIOError, ConnectionResetError):
+                pass
+        check(over >= 1100 - 64 - refused,
+              'only %d of 1,100 answered 503 (per-client cap 64)' % over)
+        # while the others trickle, another client is served
+        statuses = []
+        for i in range(40):
+            for s in crowd[:64]:
+                try:
+                    s.send(b'x')
+                except OSError:
+                    pass
+            st, _, body = post(srv.port, SCRIPT)
+            statuses.append(st)
+            if i % 10 == 0:
+                time.sleep(0.2)
+        check(statuses == [200] * 40, 'legitimate requests: %s' % statuses)
+    finally:
+        for s in crowd:
+            s.close()
+        srv.stop()
+    check(any(l.get('event') == 'client_limit' for l in srv.lines()),
+          'no client_limit log line')
+    return '%d answered 503 over the cap, 40 of 40 served' % over
+
+
+def test_too_many_query_parameters():
+    srv = Server('params')
+    try:
+        q = '&'.join('p%d=%d' % (i, i) for i in range(600)).encode()
+        for raw in (b'GET /healthz?' + q + b' HTTP/1.1\r\nHost: t\r\n\r\n',
+                    b'POST /?' + q + b' HTTP/1.1\r\nHost: t\r\n'
+                    b'Content-Length: 2\r\n\r\nhi'):
+            st, head, body = exchange(srv.port, raw)
+            check(st == 400, 'status %s' % st)
+            check('query parameters' in json.loads(body)['error'], body)
+        # 64 are still fine
+        q = '&'.join('p%d=%d' % (i, i) for i in range(63)).encode()
+        st, _, _ = exchange(srv.port, b'GET /healthz?format=cli&' + q +
+                            b' HTTP/1.1\r\nHost: t\r\nConnection: close'
+                            b'\r\n\r\n')
+        check(st == 200, 'status %s' % st)
+        # and the server still answers
+        check(post(srv.port, SCRIPT)[0] == 200, 'no answer after')
+    finally:
+        srv.stop()
+
+
+def test_junk_request_lines():
+    srv = Server('junk')
+    try:
+        for raw in (bytes(range(256)) + b'\r\n\r\n',
+                    bytes(range(1, 256)) * 4,
+                    b'\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' +
+                    os.urandom(40),                      # TLS ClientHello
+                    b'\x00' * 10,
+                    b'G' * 100 + b'\r\n\r\n',            # no space
+                    b' GET / HTTP/1.1\r\n\r\n'):         # no method
+            st, head, body = exchange(srv.port, raw)
+            check(st == 400, 'status %s for %r' % (st, raw[:20]))
+            check('close' in head.lower(), 'no Connection: close: %s' % head)
+            check('malformed request line' in json.loads(body)['error'],
+                  body)
+        check(post(srv.port, SCRIPT)[0] == 200, 'no answer after')
+    finally:
+        srv.stop()
+    # log lines reach the log a few times a second: all of them by now
+    check(any(l.get('event') == 'malformed_request' for l in srv.lines()),
+          'no malformed_request log line')
+
+
+def test_oversized_headers():
+    srv = Server('headers')
+    try:
+        for raw in (b'GET /healthz HTTP/1.1\r\nHost: t\r\nX-A: ' +
+                    b'a' * 40000 + b'\r\n\r\n',
+                    b'GET /healthz HTTP/1.1\r\nHost: t\r\n' +
+                    b''.join(b'X-%d: v\r\n' % i for i in range(2000)) +
+                    b'\r\n',
+                    b'GET /healthz HTTP/1.1\r\nHost: t\r\nCookie: ' +
+                    b'; '.join(b'c%d=v' % i for i in range(2500)) +
+                    b'\r\n\r\n'):
+            st, head, _ = exchange(srv.port, raw)
+            check(st == 431, 'status %s' % st)
+        check(post(srv.port, SCRIPT)[0] == 200, 'no answer after')
+    finally:
+        srv.stop()
+
+
+def test_content_length_conflicts():
+    srv = Server('framing')
+    try:
+        for raw in (b'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n'
+                    b'Content-Length: 5\r\n\r\nhello',
+                    b'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 2'
+                    b'\r\n\r\nhello',
+                    b'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n'
+                    b'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n'):
+            st, head, body = exchange(srv.port, raw)
+            check(st == 400, 'status %s for %r' % (st, raw[:60]))
+            check('close' in head.lower(), 'no Connection: close: %s' % head)
+        # the same length twice is one length (RFC 9112 section 6.3)
+        n = len(SCRIPT)
+        st, _, body = exchange(srv.port, b'POST /?format=cli HTTP/1.1\r\n'
+                               b'Host: t\r\nConnection: close\r\n'
+                               b'Content-Length: %d\r\nContent-Length: %d'
+                               b'\r\n\r\n' % (n, n) + SCRIPT)
+        check(st == 200, 'status %s: %s' % (st, body))
+    finally:
+        srv.stop()
+
+
+def test_non_utf8_script_in_every_format():
+    srv = Server('utf8')
+    try:
+        latin1 = (b'#!/bin/bash\n#SBATCH --nodes=1\n# R\xe9seau\n'
+                  b'srun python train.py --name "caf\xe9"\n')
+        errors = set()
+        for fmt in ('cli', 'yaml', 'json'):
+            st, _, body = post(srv.port, latin1, 'format=' + fmt,
+                               b'X-S2R-Filename: job.sh\r\n')
+            check(st == 400, '%s: status %s' % (fmt, st))
+            text = body.decode('utf-8')  # strict: raises when not UTF-8
+            err = json.loads(text)['error']
+            check('job.sh:3:' in err and '0xE9' in err and 'column 4' in err,
+                  err)
+            errors.add(err)
+        check(len(errors) == 1, 'formats differ: %s' % errors)
+        # client text never makes an answer that is not UTF-8
+        for query, hdr in (('format=%FF%FE', b''),
+                           ('format=cli', b'X-S2R-Filename: caf\xe9.sh\r\n')):
+            st, _, body = post(srv.port, SCRIPT, query, hdr)
+            body.decode('utf-8')
+        # a UTF-8 script converts in every format
+        utf8 = latin1.decode('latin-1').encode('utf-8')
+        for fmt in ('cli', 'yaml', 'json'):
+            st, _, body = post(srv.port, utf8, 'format=' + fmt)
+            check(st == 200, '%s: %s %s' % (fmt, st, body))
+            check('café' in json.loads(body.decode('utf-8'))['runai_config'],
+                  body)
+    finally:
+        srv.stop()
+    for line in srv.lines():  # the log is UTF-8 JSON too
+        check('unparsed' not in line, 'log line: %r' % line)
+
+
+def main():
+    global ARGS, WORK
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--bin', required=True)
+    ARGS = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    WORK = tempfile.mkdtemp(prefix='serve-hostile-')
+    tests = [test_too_many_query_parameters,
+             test_junk_request_lines,
+             test_oversized_headers,
+             test_content_length_conflicts,
+             test_non_utf8_script_in_every_format,
+             test_trickle_closed_at_receive_timeout,
+             test_trickling_crowd_does_not_lock_others_out]
+    passed = failed = 0
+    try:
+        for t in tests:
+            t0 = time.monotonic()
+            try:
+                note = t()
+                passed += 1
+                print('ok    %s (%.2fs)%s' % (t.__name__,
+                                             time.monotonic() - t0,
+                                             ': ' + note if note else ''))
+            except Exception:  # noqa: BLE001 - every failure is reported
+                failed += 1
+                print('FAIL  %s' % t.__name__)
+                traceback.print_exc(file=sys.stdout)
+            sys.stdout.flush()
+    finally:
+        for p in STARTED:
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+        if failed == 0 and not os.environ.get('S2R_E2E_KEEP'):
+            shutil.rmtree(WORK, ignore_errors=True)
+        else:
+            print('work directory kept: ' + WORK)
+    print('%d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
