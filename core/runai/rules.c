@@ -433,6 +433,28 @@ static int set_array(s2r_workload *wl, const s2r_job *job)
     return S2R_OK;
 }
 
+/* Jupyter behind a Run:ai external URL: the Run:ai CLI reference's own
+ * Jupyter example passes --NotebookApp.base_url='/${RUNAI_PROJECT}/
+ * ${RUNAI_JOB_NAME}' for clusters that route workspace URLs by path.
+ * s2r does not add it (with routing by host name it would break the
+ * URL): a note says when to. */
+static void note_base_url(const s2r_workload *wl, const s2r_job *job,
+                          s2r_diags *d)
+{
+    if (wl->kind != S2R_WL_WORKSPACE || !wl->server ||
+        !strstr(wl->server, "jupyter"))
+        return;
+    for (size_t i = 0; i < job->command_tokens.n; i++)
+        if (strstr(job->command_tokens.v[i], "base_url"))
+            return;
+    s2r_diags_add(d, S2R_SEV_NOTE, job->file, job->main_line, NULL,
+                  "if the cluster routes workspace URLs by path, give "
+                  "jupyter --ServerApp.base_url=\"/${RUNAI_PROJECT}/"
+                  "${RUNAI_JOB_NAME}\" (as the Run:ai CLI reference's "
+                  "Jupyter example does); s2r leaves it out, as routing by "
+                  "host name needs none");
+}
+
 int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
                       const s2r_config *cfg, s2r_diags *d)
 {
@@ -455,6 +477,7 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
         return S2R_ENOMEM;
 
     warn_options(job, cfg, wl, d);
+    note_base_url(wl, job, d);
     warn_gpu_shape(job, d);
     if (job->run_shell && strlen(job->run_shell) > 96 * 1024)
         s2r_diags_add(d, S2R_SEV_WARNING, job->file, job->main_line, NULL,
