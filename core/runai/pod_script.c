@@ -12,7 +12,8 @@
  *      wl->workdir), so the script does not cd.
  *   3. the log redirection: stdout and stderr copied (tee) to the files
  *      of -o and -e (logs.c), so they stay in the container log that
- *      `runai ... logs` shows; stdin from -i.
+ *      `runai ... logs` shows; stdin from -i. A comment line gives the
+ *      patterns as sbatch read them.
  *   4. the srun stand-in: a slot for the shell function that runs `srun`
  *      steps inside the pod (empty here: srun_standin()).
  *   5. the body: the script's own command, a bash body, or "$@" for one
@@ -81,6 +82,16 @@ static void body_with_files(s2r_buf *b, const s2r_workload *wl,
     const char *out = wl->stdout_file, *err = wl->stderr_file;
     if (err && out && !strcmp(err, out))
         err = NULL;
+    /* the patterns as sbatch read them, for the reader of the script */
+    s2r_buf_puts(b, "# sbatch");
+    const char *names[] = {" -o ", " -e ", " -i "};
+    const char *pats[] = {out, err, wl->stdin_file};
+    for (int i = 0; i < 3; i++)
+        if (pats[i] && !strchr(pats[i], '\n')) {
+            s2r_buf_puts(b, names[i]);
+            s2r_buf_puts(b, pats[i]);
+        }
+    s2r_buf_puts(b, "\n");
     s2r_buf_puts(b, err ? "{ { " : "{ ");
     put_body(b, cmd, shell);
     s2r_buf_puts(b, "}");

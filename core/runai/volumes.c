@@ -225,6 +225,18 @@ static void home(mounts *m)
     free(h);
 }
 
+/* @p path lies inside a container's bind target (/refs of `--bind
+ * /work/refs:/refs`): the image's, mounted when an entry covers it but
+ * never warned about. */
+static bool in_container(const s2r_job *job, const char *path)
+{
+    for (size_t i = 0; i < job->n_paths; i++)
+        if (job->paths[i].in_image &&
+            s2r_path_under(path, job->paths[i].path))
+            return true;
+    return false;
+}
+
 int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
                        const s2r_config *cfg, s2r_diags *d)
 {
@@ -234,7 +246,8 @@ int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
     for (size_t i = 0; i < job->n_paths; i++) {
         const s2r_path_use *u = &job->paths[i];
         if (!u->in_image)
-            use(&m, u->path, u->line, u->written, u->mention);
+            use(&m, u->path, u->line, u->written,
+                u->mention || in_container(job, u->path));
     }
     home(&m);
     warn_unmapped(&m);
