@@ -556,7 +556,9 @@ typedef struct s2r_convert_request {
  *                                  null = none), array {indices,
  *                                  max_parallel}, image, workdir, env,
  *                                  command_tokens, distributed, directives
- *                                  [{name, value, line}], id, valid); null
+ *                                  [{name, value, line}], id, valid,
+ *                                  submit_dir, paths, modules, conda_envs,
+ *                                  venvs); null
  *                                  when sbatch refuses the script
  *     "workload": object | null    the Run:ai side (s2r_workload's field
  *                                  names: kind, name, pods, gpus, cpus,
