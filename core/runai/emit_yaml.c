@@ -411,7 +411,7 @@ static void volume_mounts(ye *y, const s2r_workload *wl)
 }
 
 static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
-                         role r, bool restart_never, s2r_buf *tmp)
+                         role r, bool restart_never)
 {
     lit(y, "template");
     map_start(y);
@@ -461,24 +461,22 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
     seq_end(y);
     volumes(y, wl, r == ROLE_MPI_LAUNCHER ? S2R_EMIT__LAUNCHER_MEM_MIB
                                           : wl->memory_mib);
-    (void)tmp;
     map_end(y); /* spec */
     map_end(y); /* template */
 }
 
 static void replica(ye *y, const s2r_workload *wl, const char *group,
-                    int64_t replicas, const char *cname, role r,
-                    s2r_buf *tmp)
+                    int64_t replicas, const char *cname, role r)
 {
     str(y, group);
     map_start(y);
     kv_int(y, "replicas", replicas);
     kv_str(y, "restartPolicy", "Never");
-    pod_template(y, wl, cname, r, false, tmp);
+    pod_template(y, wl, cname, r, false);
     map_end(y);
 }
 
-static void job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
+static void job(ye *y, const s2r_workload *wl)
 {
     kv_str(y, "apiVersion", "batch/v1");
     kv_str(y, "kind", "Job");
@@ -493,11 +491,11 @@ static void job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
         kv_int(y, "completions", s2r_emit__completions(wl));
         kv_int(y, "parallelism", s2r_emit__parallelism(wl));
     }
-    pod_template(y, wl, "main", ROLE_MAIN, true, tmp);
+    pod_template(y, wl, "main", ROLE_MAIN, true);
     map_end(y);
 }
 
-static void pytorch_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
+static void pytorch_job(ye *y, const s2r_workload *wl)
 {
     kv_str(y, "apiVersion", "kubeflow.org/v1");
     kv_str(y, "kind", "PyTorchJob");
@@ -507,14 +505,14 @@ static void pytorch_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
     run_policy(y, wl, "None");
     lit(y, "pytorchReplicaSpecs");
     map_start(y);
-    replica(y, wl, "Master", 1, "pytorch", ROLE_MAIN, tmp);
+    replica(y, wl, "Master", 1, "pytorch", ROLE_MAIN);
     if (wl->workers > 0)
-        replica(y, wl, "Worker", wl->workers, "pytorch", ROLE_MAIN, tmp);
+        replica(y, wl, "Worker", wl->workers, "pytorch", ROLE_MAIN);
     map_end(y);
     map_end(y);
 }
 
-static void mpi_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
+static void mpi_job(ye *y, const s2r_workload *wl)
 {
     kv_str(y, "apiVersion", "kubeflow.org/v2beta1");
     kv_str(y, "kind", "MPIJob");
@@ -528,8 +526,8 @@ static void mpi_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
     kv_str(y, "launcherCreationPolicy", "WaitForWorkersReady");
     lit(y, "mpiReplicaSpecs");
     map_start(y);
-    replica(y, wl, "Launcher", 1, "launcher", ROLE_MPI_LAUNCHER, tmp);
-    replica(y, wl, "Worker", wl->workers, "worker", ROLE_MPI_WORKER, tmp);
+    replica(y, wl, "Launcher", 1, "launcher", ROLE_MPI_LAUNCHER);
+    replica(y, wl, "Worker", wl->workers, "worker", ROLE_MPI_WORKER);
     map_end(y);
     map_end(y);
 }
@@ -584,7 +582,7 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
     if (rc)
         return rc;
 
-    s2r_buf b = {0}, tmp = {0};
+    s2r_buf b = {0};
     ye y = {.buf = &b};
     if (!yaml_emitter_initialize(&y.em))
         return S2R_ENOMEM;
@@ -601,14 +599,14 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
     map_start(&y);
     switch (wl->kind) {
     case S2R_WL_PYTORCH:
-        pytorch_job(&y, wl, &tmp);
+        pytorch_job(&y, wl);
         break;
     case S2R_WL_MPI:
-        mpi_job(&y, wl, &tmp);
+        mpi_job(&y, wl);
         break;
     case S2R_WL_STANDARD:
     default:
-        job(&y, wl, &tmp);
+        job(&y, wl);
         break;
     }
     map_end(&y);
@@ -616,10 +614,9 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
     emit(&y, &ev, yaml_stream_end_event_initialize(&ev));
     if (!y.failed && !yaml_emitter_flush(&y.em))
         y.failed = true;
-    bool oom = b.oom || tmp.oom || y.em.error == YAML_MEMORY_ERROR;
+    bool oom = b.oom || y.em.error == YAML_MEMORY_ERROR;
     bool failed = y.failed;
     yaml_emitter_delete(&y.em);
-    s2r_buf_free(&tmp);
     if (failed) {
         s2r_buf_free(&b);
         if (oom)
