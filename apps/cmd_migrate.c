@@ -377,6 +377,12 @@ static int configure(mg_run *run, const mg_args *a)
         return 1;
     }
     s2r_diags_clear(&diags);
+    /* the local user submits: their identity (each script's folder is
+     * its submit directory) */
+    if (s2r_config_local_defaults(&run->cfg)) {
+        fprintf(stderr, "s2r migrate: out of memory\n");
+        return 1;
+    }
     const char *fmt = a->format ? a->format
                       : run->cfg.format ? run->cfg.format : "cli";
     if (parse_formats(fmt, &run->formats))

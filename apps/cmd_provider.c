@@ -193,6 +193,8 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
     } else {
         rc = S2R_OK; /* built-in rules only (e.g. --prompt) */
     }
+    if (rc == S2R_OK)
+        rc = s2r_config_local_defaults(&cfg); /* the local user submits */
     if (rc != S2R_OK)
         goto done;
     int f = s2r_format_from_name(format ? format : "cli");

@@ -1,10 +1,10 @@
 /* migrate_facts.c: what one script needs from the site, for the report
  * and suggested-site.ini: the category of each warning, the absolute paths
  * it uses that no [storage] entry covers, ~/$HOME use, and the software
- * its dropped `module load`, conda and venv lines asked for. */
+ * it loads (the parsed job's modules, conda environments and venvs) that
+ * the pod will not have. */
 #include "strv_has.h"
 #include "migrate.h"
-#include "shell/shell.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +23,14 @@ static const struct {
     {"SLURM commands", "slurm-command"},
     {"SLURM_JOB_NODELIST", "slurm-command"},
     {"mounts and host variables", "storage"},
+    {"storage the pod mounts", "storage"},
+    {"[storage]", "storage"},
+    {"data source", "storage"},
+    {"image's user", "storage"},
+    {"kept '", "software"},
+    {"resolve to two images", "image"},
+    {"locates its own file", "workdir"},
+    {"submit directory", "workdir"},
     {"#SBATCH after the first command", "directive"},
     {"#SLURM to #SBATCH", "directive"},
     {"heterogeneous job", "directive"},
@@ -203,94 +211,46 @@ static int add_software(mg_row *r, const char *kind, const char *name)
     return rc;
 }
 
-static const char *word(const sh_cmd *c, size_t i)
+/* A module [modules] maps to an image (NAME/VERSION, else NAME). */
+static bool module_mapped(const char *m, const s2r_config *cfg)
 {
-    return i < c->nwords && c->words[i].value ? c->words[i].value : NULL;
+    if (!cfg)
+        return false;
+    const char *img = s2r_config_map(cfg->modules, cfg->n_modules, m);
+    const char *slash = strchr(m, '/');
+    if (!img && slash) {
+        char *name = strndup(m, (size_t)(slash - m));
+        img = name ? s2r_config_map(cfg->modules, cfg->n_modules, name) : NULL;
+        free(name);
+    }
+    return img && *img;
 }
 
-static int module_names(mg_row *r, const sh_cmd *c, size_t i, bool ml)
+/* A dropped set-up of this kind was reported (its warning names it). */
+static bool dropped(const mg_row *r, const char *what)
 {
-    static const char *const loads[] = {"load", "add", "try-load",
-                                        "try-add", "load-any", NULL};
-    static const char *const other[] = {"purge", "unload", "rm", "del",
-        "list", "avail", "av", "spider", "use", "unuse", "save", "restore",
-        "reset", "show", "help", "swap", "sw", "switch", NULL};
-    const char *sub = word(c, i);
-    bool load = false;
-    for (size_t k = 0; sub && loads[k]; k++)
-        load = load || !strcmp(sub, loads[k]);
-    for (size_t k = 0; ml && sub && !load && other[k]; k++)
-        if (!strcmp(sub, other[k]))
-            return S2R_OK;
-    if (!load && !ml)
-        return S2R_OK;
-    for (size_t k = load ? i + 1 : i; k < c->nwords; k++) {
-        const char *n = word(c, k);
-        if (n && *n != '-' && add_software(r, "module", n))
-            return S2R_ENOMEM;
-    }
-    return S2R_OK;
+    for (size_t i = 0; i < r->nw; i++)
+        if (!r->w[i].error && strstr(r->w[i].message, "dropped") &&
+            strstr(r->w[i].message, what))
+            return true;
+    return false;
 }
 
-static int software_of(mg_row *r, const sh_cmd *c)
+/* The software the job loads (s2r_job.modules, conda_envs, venvs) that
+ * the pod does not have: modules [modules] maps to no image, conda
+ * environments and venvs whose set-up was dropped. */
+static int software(mg_row *r, const s2r_job *job, const s2r_config *cfg)
 {
-    size_t i = sh_cmd_first_arg(c);
-    const char *v = word(c, i), *a = word(c, i + 1);
-    if (!v)
-        return S2R_OK;
-    if (!strcmp(v, "module"))
-        return module_names(r, c, i + 1, false);
-    if (!strcmp(v, "ml"))
-        return module_names(r, c, i + 1, true);
-    if (!strcmp(v, "spack") && a && !strcmp(a, "load"))
-        return module_names(r, c, i + 1, false);
-    bool conda = !strcmp(v, "conda") || !strcmp(v, "mamba") ||
-                 !strcmp(v, "micromamba");
-    if ((conda && a && !strcmp(a, "activate")) ||
-        ((!strcmp(v, "source") || !strcmp(v, ".")) && a &&
-         !strcmp(a, "activate"))) {
-        const char *env = NULL;
-        for (size_t k = i + 2; k < c->nwords && !env; k++)
-            if (word(c, k) && word(c, k)[0] != '-')
-                env = word(c, k);
-        return add_software(r, "conda", env ? env : "base");
-    }
-    size_t al = a ? strlen(a) : 0;
-    if ((!strcmp(v, "source") || !strcmp(v, ".")) && al >= 12 &&
-        !strcmp(a + al - 12, "bin/activate")) {
-        char *dir = strndup(a, al > 13 ? al - 13 : 1);
-        int rc = dir ? add_software(r, "venv", al > 13 ? dir : ".")
-                     : S2R_ENOMEM;
-        free(dir);
-        return rc;
-    }
-    return S2R_OK;
-}
-
-/* The commands of the statements whose dropping a "software" warning
- * reported (the warning names the statement's first line). */
-static int software(mg_row *r, const char *buf, size_t len)
-{
-    int lines[64];
-    size_t n = 0;
-    for (size_t i = 0; i < r->nw && n < 64; i++)
-        if (!r->w[i].error && !strcmp(r->w[i].category, "software"))
-            lines[n++] = r->w[i].line;
-    if (!n)
-        return S2R_OK;
-    sh_body b;
-    if (sh_lex(&b, buf, len, 1) != 0)
-        return S2R_ENOMEM;
     int rc = S2R_OK;
-    for (size_t s = 0; s < b.n && rc == S2R_OK; s++) {
-        const sh_stmt *st = &b.stmts[s];
-        bool dropped = false;
-        for (size_t i = 0; i < n && !dropped; i++)
-            dropped = lines[i] == st->line;
-        for (size_t k = 0; dropped && k < st->ncmds && rc == S2R_OK; k++)
-            rc = software_of(r, &st->cmds[k]);
-    }
-    sh_body_free(&b);
+    for (size_t i = 0; rc == S2R_OK && i < job->modules.n; i++)
+        if (!module_mapped(job->modules.v[i], cfg))
+            rc = add_software(r, "module", job->modules.v[i]);
+    bool conda = dropped(r, "conda");
+    for (size_t i = 0; conda && rc == S2R_OK && i < job->conda_envs.n; i++)
+        rc = add_software(r, "conda", job->conda_envs.v[i]);
+    bool venv = dropped(r, "virtual environment") || dropped(r, "venv");
+    for (size_t i = 0; venv && rc == S2R_OK && i < job->venvs.n; i++)
+        rc = add_software(r, "venv", job->venvs.v[i]);
     return rc;
 }
 
@@ -320,5 +280,5 @@ int mg_facts(mg_row *r, const char *buf, size_t len, const s2r_config *cfg,
     } else if (home) {
         r->uses_home = true;
     }
-    return software(r, buf, len);
+    return software(r, job, cfg);
 }

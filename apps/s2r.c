@@ -109,7 +109,8 @@ static void usage(FILE *f)
         "  -f, --format FMT      cli | yaml | json\n"
         "  -o, --output FILE     write the result to FILE instead of stdout\n"
         "      --submit-dir DIR  the directory sbatch would run in\n"
-        "                        (SLURM_SUBMIT_DIR; default: this one)\n"
+        "                        (SLURM_SUBMIT_DIR; default: this one; '':\n"
+        "                        unknown, the pod gets no working directory)\n"
         "  -q, --quiet           print errors only\n"
         "  -v, --verbose         print notes too\n"
         "      --plugin-dir DIR  look for plugins in DIR first\n"
@@ -449,10 +450,18 @@ int s2r_cmd_convert(int argc, char **argv)
         print_diags(&diags, 1);
         goto done;
     }
-    if (o.submit_dir && !(cfg.submit_dir = s2r_submit_dir_path(o.submit_dir))) {
+    if (o.submit_dir && !*o.submit_dir) {
+        cfg.submit_dir = strdup(""); /* unknown: not the current one */
+    } else if (o.submit_dir &&
+               !(cfg.submit_dir = s2r_submit_dir_path(o.submit_dir))) {
         fprintf(stderr, "s2r: --submit-dir %s: %s\n", o.submit_dir,
                 strerror(errno));
         status = 2;
+        goto done;
+    }
+    /* the local user submits: sbatch's submit directory and identity */
+    if (s2r_config_local_defaults(&cfg)) {
+        fprintf(stderr, "s2r: out of memory\n");
         goto done;
     }
     const char *format = o.format ? o.format : cfg.format ? cfg.format : "cli";
@@ -541,6 +550,11 @@ static int cmd_parse(int argc, char **argv)
                 strerror(errno));
         s2r_config_free(&cfg);
         return 2;
+    }
+    if (s2r_config_local_defaults(&cfg)) {
+        fprintf(stderr, "s2r: out of memory\n");
+        s2r_config_free(&cfg);
+        return 1;
     }
     char *buf = NULL;
     size_t len = 0;

@@ -12,13 +12,22 @@ export S2R_CONFIG=
 ctest --test-dir build --output-on-failure -j 2
 shared="${S2R_SHARED_DIR:-../shared}"
 if [ -d "$shared/tools" ]; then
+    site="$shared/tools/site-example.ini"
     "$shared/tools/check-corpus" --bin build/s2r
     "$shared/tools/check-cli" --bin build/s2r
-    out=$(mktemp -d)
-    for f in "$shared"/corpus/*.sbatch; do
-        ./build/s2r -q --format yaml "$f" > "$out/$(basename "$f" .sbatch).yaml" 2>/dev/null || rm -f "$out/$(basename "$f" .sbatch).yaml"
+    "$shared/tools/check-corpus" --bin build/s2r --config "$site"
+    "$shared/tools/check-cli" --bin build/s2r --config "$site"
+    # the workloads run where the jobs ran: the corpus and scripts of our own
+    "$shared/tools/check-runnable" --bin build/s2r
+    "$shared/tools/check-runnable" --bin build/s2r tests/runnable
+    for config in "" "--config $site"; do
+        out=$(mktemp -d)
+        for f in "$shared"/corpus/*.sbatch tests/runnable/*.sbatch; do
+            # shellcheck disable=SC2086 # $config is empty or two words
+            ./build/s2r -q $config --format yaml "$f" > "$out/$(basename "$f" .sbatch).yaml" 2>/dev/null || rm -f "$out/$(basename "$f" .sbatch).yaml"
+        done
+        "$shared/tools/validate-k8s" "$out"/*.yaml
+        echo "validate-k8s${config:+ ($config)}: $(ls "$out" | wc -l) workloads valid"
+        rm -rf "$out"
     done
-    "$shared/tools/validate-k8s" "$out"/*.yaml
-    echo "validate-k8s: $(ls "$out" | wc -l) workloads valid"
-    rm -rf "$out"
 fi

@@ -1,5 +1,6 @@
 /* base.h: core/base, layer 1: what every other folder builds on.
- * Owns: the byte buffer, diagnostics, string/env vectors, errors, secrets.
+ * Owns: the byte buffer, diagnostics, string/env vectors, errors, secrets,
+ *       path text and the s2r_volume list.
  * Uses: include/s2r only (libc; no other library).
  *
  * Diagnostics (s2r_diags) and the small containers (s2r_strv, s2r_envv)
@@ -57,6 +58,32 @@ int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)
 /** Free a NULL-terminated list of malloc'd strings and the list itself
  *  (s2r_job.partitions, s2r_workload.node_pools); NULL is fine. */
 void s2r_strlist_free(char **l);
+
+/* ------------------------------------------------------------------ */
+/* Path text and volumes (paths.c; s2r_volume is in <s2r/s2r.h>)       */
+/* ------------------------------------------------------------------ */
+
+/** @p path with "//", "/./" and "/../" folded and no trailing '/', as
+ *  text only (the file system is not read). An absolute @p path stays
+ *  absolute ("/.." is "/"); malloc'd, NULL on ENOMEM. */
+char *s2r_path_fold(const char *path);
+/** True when absolute @p path is @p prefix or lies below it (per path
+ *  components: /data/x is under /data, /database is not). */
+bool s2r_path_under(const char *path, const char *prefix);
+/** The volume of @p v (@p n entries) whose path covers @p path, the
+ *  longest one when several do; NULL when none. */
+const s2r_volume *s2r_volume_for(const s2r_volume *v, size_t n,
+                                 const char *path);
+/** Deep copy of @p src into @p dst. @return S2R_OK or S2R_ENOMEM (dst is
+ *  then cleared). */
+int s2r_volume_copy(s2r_volume *dst, const s2r_volume *src);
+/** Free the strings of @p v and zero it. */
+void s2r_volume_clear(s2r_volume *v);
+/** Clear @p n volumes and free the array; NULL is fine. */
+void s2r_volumes_free(s2r_volume *v, size_t n);
+/** Append a deep copy of @p v to the array *@p arr of *@p n entries.
+ *  @return S2R_OK or S2R_ENOMEM (the array is unchanged). */
+int s2r_volumes_push(s2r_volume **arr, size_t *n, const s2r_volume *v);
 
 /* ------------------------------------------------------------------ */
 /* Secret references (env:NAME, file:PATH) and redaction (secrets.c)   */

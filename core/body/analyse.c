@@ -126,6 +126,8 @@ static bool drop_setup(ctx *c, analysis *a, size_t i)
         return false;
     char snip[160];
     s2r_body__stmt_snippet(b, st, snip, sizeof(snip));
+    if (s2r_body__setup_kept(c, st, sk, snip))
+        return false; /* on mounted storage: kept, as a command */
     a->kind[i] = ST_DROP;
     s2r_body__warn(c, st->line, NULL,
          sk == SU_MODULE
@@ -500,20 +502,31 @@ static int start_from_directives(ctx *c)
         if (s2r_envv_set(&job->env, job->export_env.v[i].name,
                          job->export_env.v[i].value))
             return S2R_ENOMEM;
+    const char *sd = c->cfg ? c->cfg->submit_dir : NULL;
+    if (sd && sd[0] == '/' && !(job->submit_dir = s2r_path_fold(sd)))
+        return S2R_ENOMEM;
     if (job->chdir && job->chdir[0] == '/') {
-        job->workdir = strdup(job->chdir);
+        job->workdir = s2r_path_fold(job->chdir);
+        if (!job->workdir)
+            return S2R_ENOMEM;
+    } else if (job->chdir && job->submit_dir) {
+        /* per sbatch(1) --chdir: relative to the submit directory */
+        char *j = NULL;
+        if (asprintf(&j, "%s/%s", job->submit_dir, job->chdir) < 0)
+            return S2R_ENOMEM;
+        job->workdir = s2r_path_fold(j);
+        free(j);
         if (!job->workdir)
             return S2R_ENOMEM;
     } else if (job->chdir) {
-        /* relative to the directory sbatch ran in, which a pod lacks */
         int cl = 0;
         for (size_t k = 0; k < job->n_directives; k++)
             if (!strcmp(job->directives[k].name, "chdir"))
                 cl = job->directives[k].line;
         s2r_body__warn(c, cl, "chdir", "--chdir=%s is relative to the "
-                       "directory sbatch was run in, which a Run:ai pod does "
-                       "not have: no working directory is set (give an "
-                       "absolute path)", job->chdir);
+                       "submit directory, which is not known here: no "
+                       "working directory is set (pass --submit-dir or give "
+                       "an absolute path)", job->chdir);
     }
     if (job->container_image &&
         s2r_body__is_local_image(job->container_image)) {
@@ -615,12 +628,19 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         return S2R_ENOMEM;
     if (start_from_directives(&c) != S2R_OK)
         return S2R_ENOMEM;
-    if (!is_shell(job->shebang_shell))
-        return run_as_program(&c, buf, len);
+    if (!is_shell(job->shebang_shell)) {
+        s2r_body__find_paths(&c, buf + body_off, len - body_off, body_line);
+        return c.oom ? S2R_ENOMEM : run_as_program(&c, buf, len);
+    }
 
     analysis a = {0};
     int rc = analyse_text(&c, &a, buf + body_off, len - body_off, body_line,
                           true);
+    if (rc == S2R_OK) {
+        s2r_body__software(&c, &a.body);
+        s2r_body__relative_files(&c, &a.body);
+        s2r_body__find_paths(&c, buf + body_off, len - body_off, body_line);
+    }
     if (rc == S2R_OK) {
         decide_distributed(&c, &a);
         build_ow(&c, &a, true);
@@ -632,5 +652,6 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
     if (rc == S2R_OK)
         rc = finish(&c, &a, body_line);
     analysis_free(&a);
+    free(c.conda_root);
     return rc;
 }

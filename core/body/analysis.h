@@ -9,6 +9,8 @@
  *   render.c    the bash body: kept statements, the rewritten command
  *   slurm_env.c SLURM_* stand-ins and static resolution of words
  *   serving.c   a main command that is a server: port and listen address
+ *   paths.c     the absolute paths and relative files the script uses
+ *   software.c  modules, conda and venvs loaded; set-up kept on storage
  *
  * Everything works on one s2r_job (borrowed through ctx) and reports to its
  * diagnostics; an allocation failure sets ctx.oom (or a buffer's oom) and
@@ -41,6 +43,8 @@ typedef struct ctx {
     s2r_diags *d;
     const char *file;
     bool oom;
+    char *conda_root;   /* a conda installation on mounted storage whose
+                           conda.sh the body sources (software.c), owned */
 } ctx;
 
 /* ---- the output word list of the rewritten main command ---- */
@@ -214,6 +218,32 @@ bool s2r_body__mentions(const char *s, const char *name);
  *  (SLURM_JOB_ID, SLURM_PROCID ...) as exports into @p pre, for the
  *  variables @p body reads. */
 void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body);
+
+/* ---- files the script uses (paths.c) ---- */
+
+/** [site] home with %u the user (cfg->user), or the folder the homes are
+ *  in when the user is not known; NULL without [site] home. malloc'd. */
+char *s2r_body__home(const s2r_config *cfg);
+/** Every absolute path of the directives and of @p body (@p len bytes
+ *  from line @p first_line) into job->paths, with job->uses_home and
+ *  job->self_line (warned about: $0 is a spool copy under SLURM). */
+void s2r_body__find_paths(ctx *c, const char *body, size_t len,
+                          int first_line);
+/** The relative files the simple commands of @p b name, into
+ *  job->relative_files (at most 64). */
+void s2r_body__relative_files(ctx *c, const sh_body *b);
+
+/* ---- software (software.c) ---- */
+
+/** Record the modules, conda environments and venvs the top-level
+ *  set-up commands of @p b load into job->modules, conda_envs, venvs. */
+void s2r_body__software(ctx *c, const sh_body *b);
+/** True when set-up statement @p st (of kind @p sk, quoted as @p snip in
+ *  messages) can stay in the pod: a conda installation or venv on storage
+ *  the site maps ([storage]); says so (a venv: a warning that its base
+ *  interpreter must be in the image). False for modules. */
+bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
+                          const char *snip);
 
 /* ---- servers (serving.c) ---- */
 

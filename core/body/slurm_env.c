@@ -28,6 +28,29 @@ static int ret_str(char **out, const char *s)
     return *out ? 1 : -1;
 }
 
+static bool has_directive(const s2r_job *job, const char *name)
+{
+    for (size_t i = 0; i < job->n_directives; i++)
+        if (!strcmp(job->directives[i].name, name))
+            return true;
+    return false;
+}
+
+/* SLURM_ARRAY_TASK_STEP: the number after the first ':' of --array, else
+ * 1, as slurmctld sets it (job_mgr.c _create_job_array), also for a list
+ * such as 1,3,5-7,10-20:5 (5). */
+static int64_t array_step(const s2r_job *job)
+{
+    for (size_t i = 0; i < job->n_directives; i++) {
+        const s2r_directive *d = &job->directives[i];
+        const char *c = strcmp(d->name, "array") || !d->value
+                            ? NULL : strchr(d->value, ':');
+        if (c)
+            return strtoll(c + 1, NULL, 10);
+    }
+    return 1;
+}
+
 int s2r_body__slurm_var(const s2r_job *job, const char *name, char **out)
 {
     *out = NULL;
@@ -56,8 +79,10 @@ int s2r_body__slurm_var(const s2r_job *job, const char *name, char **out)
     if (!strcmp(name, "SLURM_GPUS_ON_NODE"))
         return job->gpus_per_node > 0 ? ret_num(out, job->gpus_per_node) : 0;
     if (!strcmp(name, "SLURM_MEM_PER_NODE"))
-        return job->mem_per_node_mib > 0 ? ret_num(out, job->mem_per_node_mib)
-                                         : 0;
+        return job->mem_per_node_mib > 0 && has_directive(job, "mem")
+                   ? ret_num(out, job->mem_per_node_mib) : 0;
+    if (!strcmp(name, "SLURM_SUBMIT_DIR"))
+        return job->submit_dir ? ret_str(out, job->submit_dir) : -1;
     if (job->array) {
         const s2r_array *a = job->array;
         if (!strcmp(name, "SLURM_ARRAY_TASK_COUNT"))
@@ -66,6 +91,8 @@ int s2r_body__slurm_var(const s2r_job *job, const char *name, char **out)
             return ret_num(out, a->indices[0]);
         if (!strcmp(name, "SLURM_ARRAY_TASK_MAX"))
             return ret_num(out, a->indices[a->count - 1]);
+        if (!strcmp(name, "SLURM_ARRAY_TASK_STEP"))
+            return ret_num(out, array_step(job));
     }
     if (!strcmp(name, "SLURM_JOB_PARTITION") || !strcmp(name, "SLURM_PARTITION"))
         return job->partitions && job->partitions[0]
@@ -236,50 +263,42 @@ bool s2r_body__mentions(const char *s, const char *name)
     return false;
 }
 
+/* set in every pod, as sbatch(1) "OUTPUT ENVIRONMENT VARIABLES" says,
+ * when the directives fix them (kjob's slurm mode sets the same list) */
+static const char *const slurm_always[] = {
+    "SLURM_JOB_NAME", "SLURM_SUBMIT_DIR", "SLURM_NNODES", "SLURM_NTASKS",
+    "SLURM_CPUS_PER_TASK", "SLURM_MEM_PER_NODE", "SLURM_GPUS_ON_NODE",
+    "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
+    "SLURM_ARRAY_TASK_STEP", NULL};
+/* set when the body reads them */
 static const char *const slurm_consts[] = {
-    "SLURM_CPUS_PER_TASK", "SLURM_NNODES", "SLURM_JOB_NUM_NODES",
-    "SLURM_NTASKS", "SLURM_NPROCS", "SLURM_NTASKS_PER_NODE",
-    "SLURM_JOB_NAME", "SLURM_CPUS_ON_NODE", "SLURM_JOB_CPUS_PER_NODE",
-    "SLURM_GPUS_ON_NODE", "SLURM_MEM_PER_NODE", "SLURM_ARRAY_TASK_COUNT",
-    "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_JOB_PARTITION",
+    "SLURM_JOB_NUM_NODES", "SLURM_NPROCS", "SLURM_NTASKS_PER_NODE",
+    "SLURM_CPUS_ON_NODE", "SLURM_JOB_CPUS_PER_NODE", "SLURM_JOB_PARTITION",
     "SLURM_JOB_ACCOUNT", NULL};
+
+static void add_const(ctx *c, const char *name)
+{
+    char *v = NULL;
+    if (s2r_body__slurm_var(c->job, name, &v) == 1 &&
+        s2r_envv_set(&c->job->slurm_env, name, v))
+        c->oom = true;
+    free(v);
+}
 
 void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
 {
-    s2r_job *job = c->job;
+    for (size_t i = 0; slurm_always[i]; i++)
+        add_const(c, slurm_always[i]);
     if (!strstr(body, "SLURM_"))
         return;
-    for (size_t i = 0; slurm_consts[i]; i++) {
-        if (!s2r_body__mentions(body, slurm_consts[i]))
-            continue;
-        char *v = NULL;
-        if (s2r_body__slurm_var(job, slurm_consts[i], &v) == 1 &&
-            s2r_envv_set(&job->slurm_env, slurm_consts[i], v))
-            c->oom = true;
-        free(v);
-    }
-    /* SLURM_ARRAY_TASK_ID itself comes from the workload's index list
-     * (the YAML Indexed Job maps JOB_COMPLETION_INDEX to it) */
-    if (job->array && s2r_body__mentions(body, "SLURM_ARRAY_JOB_ID"))
-        s2r_buf_puts(pre, "export SLURM_ARRAY_JOB_ID="
-                          "\"${RUNAI_JOB_NAME:-0}\"\n");
-    if (s2r_body__mentions(body, "SLURM_JOB_ID") ||
-        s2r_body__mentions(body, "SLURM_JOBID"))
-        s2r_buf_puts(pre, "export "
-                          "SLURM_JOB_ID=\"${RUNAI_JOB_UUID:-${HOSTNAME:-0}}\" "
-                          "SLURM_JOBID=\"${RUNAI_JOB_UUID:-${HOSTNAME:-0}}\""
-                          "\n");
-    if (s2r_body__mentions(body, "SLURM_NODEID"))
-        s2r_buf_puts(pre, "export SLURM_NODEID="
-                          "\"${PET_NODE_RANK:-${RANK:-0}}\"\n");
-    if (s2r_body__mentions(body, "SLURM_PROCID"))
-        s2r_buf_puts(pre, "export SLURM_PROCID="
-                          "\"${RANK:-${OMPI_COMM_WORLD_RANK:-0}}\"\n");
+    for (size_t i = 0; slurm_consts[i]; i++)
+        if (s2r_body__mentions(body, slurm_consts[i]))
+            add_const(c, slurm_consts[i]);
+    /* SLURM_JOB_ID, SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_NODEID
+     * and SLURM_PROCID: every pod computes them (core/runai pod script) */
     if (s2r_body__mentions(body, "SLURM_LOCALID"))
         s2r_buf_puts(pre, "export SLURM_LOCALID=\"${LOCAL_RANK:-"
                           "${OMPI_COMM_WORLD_LOCAL_RANK:-0}}\"\n");
-    if (s2r_body__mentions(body, "SLURM_SUBMIT_DIR"))
-        s2r_buf_puts(pre, "export SLURM_SUBMIT_DIR=\"$PWD\"\n");
     if (s2r_body__mentions(body, "SLURM_TMPDIR"))
         s2r_buf_puts(pre, "export SLURM_TMPDIR=\"${TMPDIR:-/tmp}\"\n");
     if (s2r_body__mentions(body, "SLURM_RESTART_COUNT"))

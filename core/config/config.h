@@ -6,8 +6,15 @@
  *   [core]          provider, format, plugin_dir, log_level
  *   [runai]         project, default_image, priority, preemptibility,
  *                   time_limit
+ *   [site]          home, run_as, user, uid, gid, groups, slurm_log
  *   [partitions]    <partition> = <node pool>   (free keys)
  *   [constraints]   <feature> = <node type>     (free keys)
+ *   [storage]       <path> = pvc:CLAIM | nfs:SERVER:EXPORT |
+ *                   hostpath:PATH | datasource:[TYPE:]NAME, [,ro]
+ *                   (storage.c)
+ *   [accounts]      <--account> = <Run:ai project>   (free keys)
+ *   [qos]           <--qos> = <Run:ai priority class> (checked)
+ *   [modules]       <module>[/<version>] = <image>    (free keys)
  *   [server], [lambda]  free keys, read with s2r_ini_get() by their owners
  *   [provider.<id>], [ratelimit.<id>], [auth.<id>]
  *                   plugin = <name> plus that plugin's options; validated by
@@ -122,6 +129,29 @@ int s2r_config_load(s2r_config *cfg, const char *path, s2r_diags *diags);
 /** Option tables of the core sections (for check-config and help). NULL
  *  for free-key sections and unknown names. */
 const s2r_option *s2r_config_core_options(const char *section);
+
+/**
+ * Parse the entries of [storage] @p sec into cfg->volumes (storage.c):
+ * each key an absolute path, each value pvc:CLAIM, nfs:SERVER:EXPORT,
+ * hostpath:PATH or datasource:[TYPE:]NAME with an optional ",ro", per the
+ * storage flags of the Run:ai 2.25 CLI. Every entry that does not parse
+ * is an error in @p diags naming @p file, its line and key; the others
+ * are kept. @return S2R_OK or S2R_ENOMEM.
+ */
+int s2r_config__storage(s2r_config *cfg, const s2r_ini_section *sec,
+                        const char *file, s2r_diags *diags);
+
+/**
+ * What the s2r program and s2r_convert_json() know that a server must not
+ * assume (local.c): the current directory as cfg->submit_dir when it is
+ * NULL (sbatch's SLURM_SUBMIT_DIR), and the local user's name, UID, GID
+ * and supplementary groups where [site] user, uid, gid and groups left
+ * them unset. `s2r serve` and `s2r lambda` never call it: their pods run
+ * as the site file or the request says, never as the server's user.
+ * @return S2R_OK or S2R_ENOMEM (a directory that cannot be read leaves
+ *         submit_dir NULL).
+ */
+int s2r_config_local_defaults(s2r_config *cfg);
 
 /* ------------------------------------------------------------------ */
 /* Option tables: well-formedness, validation of an INI section,       */

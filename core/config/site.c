@@ -1,7 +1,7 @@
 /* site.c: the site configuration s2r_config: defaults, the core
  * sections' option tables ([core], [runai], [site]) and the maps
  * ([partitions], [constraints], [storage], [accounts], [qos], [modules]),
- * filled from an INI (see config.h). */
+ * filled from an INI (see config.h); [storage] is parsed in storage.c. */
 #include "config.h"
 
 #include <stdio.h>
@@ -15,6 +15,8 @@ void s2r_config_defaults(s2r_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->default_image = strdup(S2R_DEFAULT_IMAGE);
     cfg->time_limit = strdup("warn");
+    cfg->uid = -1;
+    cfg->gid = -1;
 }
 
 static void free_map(s2r_map_entry *m, size_t n)
@@ -46,6 +48,10 @@ void s2r_config_free(s2r_config *cfg)
     free_map(cfg->modules, cfg->n_modules);
     free(cfg->home);
     free(cfg->submit_dir);
+    s2r_volumes_free(cfg->volumes, cfg->n_volumes);
+    free(cfg->run_as);
+    free(cfg->user);
+    free(cfg->groups);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -95,10 +101,31 @@ static const s2r_option runai_options[] = {
      "command in timeout."},
     S2R_OPTION_END};
 
+static const char *const run_as_values[] = {"user", "image", NULL};
+
 static const s2r_option site_options[] = {
     {"home", S2R_OPT_STRING, 0, NULL, 0, 0, NULL, S2R_OPT_NO_BIND,
      "Where users' home folders are on the SLURM cluster (%u = the user "
      "name): what ~ and $HOME mean in a script."},
+    {"run_as", S2R_OPT_ENUM, 0, NULL, 0, 0, run_as_values, S2R_OPT_NO_BIND,
+     "Who the pods run as: user (the script owner's UID, GID and groups, "
+     "as SLURM runs jobs) or image (the image's user). Default: user when "
+     "[storage] maps a shared file system, else image."},
+    {"user", S2R_OPT_STRING, 0, NULL, 0, 0, NULL, S2R_OPT_NO_BIND,
+     "The script owner's user name (%u, HOME). Default: the local user; "
+     "s2r serve and s2r lambda never use their own."},
+    {"uid", S2R_OPT_INT, 0, NULL, 0, 2147483647, NULL, S2R_OPT_NO_BIND,
+     "The script owner's UID. Default: the local user's; s2r serve and s2r "
+     "lambda never use their own."},
+    {"gid", S2R_OPT_INT, 0, NULL, 0, 2147483647, NULL, S2R_OPT_NO_BIND,
+     "The script owner's primary GID. Default: the local user's."},
+    {"groups", S2R_OPT_STRING, 0, NULL, 0, 0, NULL, S2R_OPT_NO_BIND,
+     "The script owner's supplementary group ids, comma-separated "
+     "(1000,1001). Default: the local user's."},
+    {"slurm_log", S2R_OPT_BOOL, 0, "true", 0, 0, NULL, S2R_OPT_NO_BIND,
+     "Without -o and -e, write slurm-%j.out (slurm-%A_%a.out for an "
+     "array) in the working directory, as sbatch does; false: the "
+     "container log only."},
     S2R_OPTION_END};
 
 const s2r_option *s2r_config_core_options(const char *section)
@@ -201,6 +228,82 @@ static int set_core_key(s2r_config *cfg, bool is_runai, const char *key,
     return S2R_OK;
 }
 
+/* True when @p v is no Run:ai priority class. */
+static bool not_a_priority(const char *v)
+{
+    for (size_t p = 0; priorities[p]; p++)
+        if (!strcmp(v, priorities[p]))
+            return false;
+    return true;
+}
+
+/* A comma-separated list of group ids ("1000,1001"). */
+static bool group_list_ok(const char *v)
+{
+    if (!*v)
+        return true;
+    for (const char *p = v;; p++) {
+        size_t n = strspn(p, "0123456789");
+        if (n == 0 || n > 10)
+            return false;
+        p += n;
+        if (!*p)
+            return true;
+        if (*p != ',')
+            return false;
+    }
+}
+
+/* One key of [site] whose value parsed (check_section reports the
+ * others). @return S2R_OK or S2R_ENOMEM. */
+static int set_site_key(s2r_config *cfg, const char *key, const char *val)
+{
+    s2r_optval v = {0};
+    const s2r_option *o = s2r_options_find(site_options, key);
+    if (!o || (*val && s2r_option_parse(o, val, &v, NULL, 0)))
+        return S2R_OK;
+    if (!strcmp(key, "home"))
+        return set_str(&cfg->home, val);
+    if (!strcmp(key, "run_as"))
+        return set_str(&cfg->run_as, val);
+    if (!strcmp(key, "user"))
+        return set_str(&cfg->user, val);
+    if (!strcmp(key, "uid"))
+        cfg->uid = *val ? v.i : -1;
+    else if (!strcmp(key, "gid"))
+        cfg->gid = *val ? v.i : -1;
+    else if (!strcmp(key, "groups") && group_list_ok(val))
+        return set_str(&cfg->groups, val);
+    else if (!strcmp(key, "slurm_log"))
+        cfg->no_slurm_log = *val && !v.i;
+    return S2R_OK;
+}
+
+/* [site] groups and [qos] values that do not parse: errors with file and
+ * line. @return S2R_OK or S2R_ENOMEM. */
+static int check_values(const s2r_ini_section *sec, const char *file,
+                        s2r_diags *diags)
+{
+    bool qos = !strcmp(sec->name, "qos");
+    bool site = !strcmp(sec->name, "site");
+    for (size_t k = 0; (qos || site) && k < sec->n; k++) {
+        const s2r_ini_entry *e = &sec->v[k];
+        if (qos && *e->value && not_a_priority(e->value) &&
+            s2r_diags_add(diags, S2R_SEV_ERROR, file, e->line, e->key,
+                          "[qos] %s = %s: the value is a Run:ai priority "
+                          "class: very-low, low, medium-low, medium, "
+                          "medium-high, high or very-high",
+                          e->key, e->value))
+            return S2R_ENOMEM;
+        if (site && !strcmp(e->key, "groups") && !group_list_ok(e->value) &&
+            s2r_diags_add(diags, S2R_SEV_ERROR, file, e->line, e->key,
+                          "[site] groups = %s: write the group ids "
+                          "comma-separated (1000,1001)", e->value))
+            return S2R_ENOMEM;
+    }
+    return S2R_OK;
+}
+
 /* Check a core section against its table and fill @p cfg from it.
  * @return S2R_OK or S2R_ENOMEM (problems are in @p diags). */
 static int apply_core_section(s2r_config *cfg, const s2r_ini_section *sec,
@@ -209,19 +312,27 @@ static int apply_core_section(s2r_config *cfg, const s2r_ini_section *sec,
     const s2r_option *opts = s2r_config_core_options(sec->name);
     if (opts && check_section(sec, opts, file, diags) == S2R_ENOMEM)
         return S2R_ENOMEM;
+    if (check_values(sec, file, diags) == S2R_ENOMEM)
+        return S2R_ENOMEM;
+    if (!strcmp(sec->name, "storage") &&
+        s2r_config__storage(cfg, sec, file, diags) == S2R_ENOMEM)
+        return S2R_ENOMEM;
     s2r_map_entry **map = NULL;
     size_t *nmap = NULL;
     bool is_map = section_map(cfg, sec->name, &map, &nmap);
     bool is_site = strcmp(sec->name, "site") == 0;
+    bool is_qos = strcmp(sec->name, "qos") == 0;
     bool is_runai = strcmp(sec->name, "runai") == 0;
     bool is_core = strcmp(sec->name, "core") == 0;
     for (size_t k = 0; k < sec->n; k++) {
         const char *key = sec->v[k].key, *val = sec->v[k].value;
         int rc = S2R_OK;
+        if (is_qos && *val && not_a_priority(val))
+            continue; /* reported by check_values */
         if (is_map) {
             rc = map_put(map, nmap, key, val);
-        } else if (is_site && !strcmp(key, "home")) {
-            rc = set_str(&cfg->home, val);
+        } else if (is_site) {
+            rc = set_site_key(cfg, key, val);
         } else if (is_runai || is_core) {
             const s2r_option *o = s2r_options_find(opts, key);
             s2r_optval v;

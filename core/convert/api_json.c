@@ -133,7 +133,7 @@ static const char *category_of(const run *r, size_t i)
         return "script";
     if (strstr(d->message, "container image"))
         return "image";
-    if (strstr(d->message, "data source"))
+    if (strstr(d->message, "data source") || strstr(d->message, "storage"))
         return "storage";
     return "body";
 }
@@ -328,6 +328,9 @@ static int convert(char **json_out, const s2r_convert_request *req)
     if (rc == S2R_OK && req->submit_dir &&
         !(r.cfg.submit_dir = strdup(req->submit_dir)))
         rc = S2R_ENOMEM;
+    /* as the s2r program: the current directory and the caller's identity */
+    if (rc == S2R_OK)
+        rc = s2r_config_local_defaults(&r.cfg);
     if (rc == S2R_OK)
         rc = resolve_format(&r, &fmt);
     if (rc == S2R_OK)

@@ -62,5 +62,13 @@ void s2r_job_free(s2r_job *job)
     s2r_envv_clear(&job->slurm_env);
     free(job->shebang_shell);
     free(job->server);
+    free(job->submit_dir);
+    for (size_t i = 0; i < job->n_paths; i++)
+        free(job->paths[i].path);
+    free(job->paths);
+    s2r_strv_clear(&job->relative_files);
+    s2r_strv_clear(&job->modules);
+    s2r_strv_clear(&job->conda_envs);
+    s2r_strv_clear(&job->venvs);
     memset(job, 0, sizeof(*job));
 }

@@ -2,6 +2,7 @@
  * CLI v2 (runai-formats.md §1). Every value is shell-quoted, so the argv
  * that reaches `runai` is byte for byte the argv of the workload. */
 #include "emit_common.h"
+#include "pod.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -181,6 +182,75 @@ static void scheduling_flags(s2r_buf *b, const s2r_workload *wl)
                  wl->backoff_limit > 0 ? wl->backoff_limit : 0);
 }
 
+/* One [storage] volume as its Run:ai CLI flag (per the 2.25 CLI
+ * reference): --existing-pvc, --nfs, --host-path or --datasource. */
+static int volume_flag(s2r_buf *b, s2r_buf *tmp, const s2r_workload *wl,
+                       const s2r_volume *v, s2r_diags *diags)
+{
+    tmp->len = 0;
+    const char *rw = v->read_only ? "" : ",readwrite";
+    switch (v->kind) {
+    case S2R_VOL_PVC:
+        s2r_buf_printf(tmp, "claimname=%s,path=%s", v->source, v->path);
+        flag_str(b, "--existing-pvc", tmp->p);
+        if (v->read_only)
+            return s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, NULL,
+                                 "[storage] %s is read-only, but the Run:ai "
+                                 "CLI's --existing-pvc has no read-only "
+                                 "form: the claim is mounted read-write "
+                                 "(--format yaml mounts it read-only)",
+                                 v->path);
+        return S2R_OK;
+    case S2R_VOL_NFS:
+        s2r_buf_printf(tmp, "path=%s,server=%s,mountpath=%s%s", v->source,
+                       v->server, v->path, rw);
+        flag_str(b, "--nfs", tmp->p);
+        return S2R_OK;
+    case S2R_VOL_HOSTPATH:
+        s2r_buf_printf(tmp, "path=%s,mount=%s%s", v->source, v->path, rw);
+        flag_str(b, "--host-path", tmp->p);
+        return S2R_OK;
+    case S2R_VOL_DATASOURCE:
+    default:
+        if (wl->kind == S2R_WL_WORKSPACE)
+            return s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, NULL,
+                                 "[storage] %s is the Run:ai data source "
+                                 "%s, but `runai workspace submit` takes no "
+                                 "--datasource: it is not mounted", v->path,
+                                 v->source);
+        if (v->server)
+            s2r_buf_printf(tmp, "type=%s,name=%s", v->server, v->source);
+        else
+            s2r_buf_printf(tmp, "name=%s", v->source);
+        flag_str(b, "--datasource", tmp->p);
+        return s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
+                             "the data source %s is mounted where Run:ai "
+                             "registered it, which must be %s ([storage])",
+                             v->source, v->path);
+    }
+}
+
+/* Storage, /dev/shm and the user the pods run as. */
+static int pod_flags(s2r_buf *b, s2r_buf *tmp, const s2r_workload *wl,
+                     s2r_diags *diags)
+{
+    for (size_t i = 0; i < wl->n_volumes; i++) {
+        int rc = volume_flag(b, tmp, wl, &wl->volumes[i], diags);
+        if (rc)
+            return rc;
+    }
+    if (wl->large_shm)
+        s2r_buf_puts(b, CONT "--large-shm");
+    if (wl->run_as_user) {
+        flag_int(b, "--run-as-uid", wl->run_as_uid);
+        if (wl->run_as_gid >= 0)
+            flag_int(b, "--run-as-gid", wl->run_as_gid);
+        if (wl->supplemental_groups && *wl->supplemental_groups)
+            flag_str(b, "--supplemental-groups", wl->supplemental_groups);
+    }
+    return tmp->oom ? S2R_ENOMEM : S2R_OK;
+}
+
 int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
                  s2r_diags *diags)
 {
@@ -224,11 +294,21 @@ int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
         put_env(&b, &tmp, env_flag(wl->kind), &wl->env.v[i]);
     if (wl->workdir && *wl->workdir)
         flag_str(&b, "--working-dir", wl->workdir);
+    if ((rc = pod_flags(&b, &tmp, wl, diags))) {
+        s2r_buf_free(&b);
+        s2r_buf_free(&tmp);
+        return rc;
+    }
     scheduling_flags(&b, wl);
 
+    s2r_strv pod = {0};
+    if (s2r_pod_argv(&pod, wl, s2r_emit__main_command(wl))) {
+        s2r_buf_free(&b);
+        s2r_buf_free(&tmp);
+        return S2R_ENOMEM;
+    }
     s2r_emit__argv argv;
-    s2r_emit__argv_init(&argv, s2r_emit__main_command(wl),
-                        s2r_emit__timeout_wrap(wl, cfg));
+    s2r_emit__argv_init(&argv, &pod, s2r_emit__timeout_wrap(wl, cfg));
     size_t n = s2r_emit__argv_count(&argv);
     if (n > 0) {
         /* without --command the words are arguments for the image's
@@ -242,6 +322,7 @@ int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
     }
     s2r_buf_putn(&b, "\n", 1);
     s2r_buf_free(&tmp);
+    s2r_strv_clear(&pod);
 
     if ((rc = s2r_emit__time_diag(wl, cfg, "Run:ai CLI", diags))) {
         s2r_buf_free(&b);

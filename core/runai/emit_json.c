@@ -1,7 +1,10 @@
-/* emit_json.c: the body of POST /api/v1/workloads/trainings (standard) or
- * /api/v1/workloads/distributed (PyTorch, MPI), per runai-formats.md §3,
+/* emit_json.c: the body of POST /api/v1/workloads/trainings (standard),
+ * /api/v1/workloads/distributed (PyTorch) or /api/v1/workloads/workspaces
+ * (servers), per runai-formats.md §3; an array or an MPIJob goes as its
+ * manifest through POST /api/v2/workloads,
  * built with json-c. */
 #include "emit_common.h"
+#include "pod.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +73,27 @@ static void add_bool(jb *j, json_object *o, const char *k, bool v)
     add(j, o, k, json_object_new_boolean(v));
 }
 
+static void command_words(jb *j, json_object *spec, const s2r_strv *cmd,
+                          int64_t timeout_s, bool args_only);
+
 /* "command": first word, "args": the other words, each shell-quoted,
- * joined by spaces: Run:ai shell-splits both strings. */
-static void command_args(jb *j, json_object *spec, const s2r_strv *cmd,
-                         int64_t timeout_s, bool args_only)
+ * joined by spaces: Run:ai shell-splits both strings. The pod script
+ * (pod.h) wraps @p cmd. */
+static void command_args(jb *j, json_object *spec, const s2r_workload *wl,
+                         const s2r_strv *cmd, int64_t timeout_s,
+                         bool args_only)
+{
+    s2r_strv pod = {0};
+    if (s2r_pod_argv(&pod, wl, cmd)) {
+        j->oom = true;
+        return;
+    }
+    command_words(j, spec, &pod, timeout_s, args_only);
+    s2r_strv_clear(&pod);
+}
+
+static void command_words(jb *j, json_object *spec, const s2r_strv *cmd,
+                          int64_t timeout_s, bool args_only)
 {
     s2r_emit__argv argv;
     s2r_emit__argv_init(&argv, cmd, timeout_s);
@@ -136,11 +156,13 @@ static void env_vars(jb *j, json_object *spec, const s2r_workload *wl)
 }
 
 static void compute(jb *j, json_object *spec, int64_t gpus, int64_t cpus,
-                    int64_t mib, bool mem_limit)
+                    int64_t mib, bool mem_limit, bool large_shm)
 {
-    if (gpus <= 0 && cpus <= 0 && mib <= 0)
+    if (gpus <= 0 && cpus <= 0 && mib <= 0 && !large_shm)
         return;
     json_object *c = obj(j);
+    if (large_shm)
+        add_bool(j, c, "largeShmRequest", true);
     if (gpus > 0)
         add_int(j, c, "gpuDevicesRequest", gpus);
     if (cpus > 0)
@@ -166,6 +188,62 @@ static void placement(jb *j, json_object *spec, const s2r_workload *wl)
     }
     if (wl->node_type && *wl->node_type)
         add_str(j, spec, "nodeType", wl->node_type);
+}
+
+/* spec.storage: {pvc[{claimName, existingPvc, path, readOnly}],
+ * nfs[{server, path, mountPath, readOnly}], hostPath[{path, mountPath,
+ * readOnly}]} per the Run:ai REST API */
+static void storage(jb *j, json_object *spec, const s2r_workload *wl)
+{
+    json_object *pvc = NULL, *nfs = NULL, *host = NULL;
+    for (size_t i = 0; i < wl->n_volumes; i++) {
+        const s2r_volume *v = &wl->volumes[i];
+        json_object **list = v->kind == S2R_VOL_PVC   ? &pvc
+                             : v->kind == S2R_VOL_NFS ? &nfs
+                             : v->kind == S2R_VOL_HOSTPATH ? &host : NULL;
+        if (!list)
+            continue;
+        if (!*list)
+            *list = arr(j);
+        json_object *e = obj(j);
+        if (v->kind == S2R_VOL_PVC) {
+            add_str(j, e, "claimName", v->source);
+            add_bool(j, e, "existingPvc", true);
+            add_str(j, e, "path", v->path);
+        } else {
+            if (v->kind == S2R_VOL_NFS)
+                add_str(j, e, "server", v->server);
+            add_str(j, e, "path", v->source);
+            add_str(j, e, "mountPath", v->path);
+        }
+        add_bool(j, e, "readOnly", v->read_only);
+        push(j, *list, e);
+    }
+    if (!pvc && !nfs && !host)
+        return;
+    json_object *st = obj(j);
+    if (pvc)
+        add(j, st, "pvc", pvc);
+    if (nfs)
+        add(j, st, "nfs", nfs);
+    if (host)
+        add(j, st, "hostPath", host);
+    add(j, spec, "storage", st);
+}
+
+/* spec.security: the script owner's UID, GID and groups */
+static void security(jb *j, json_object *spec, const s2r_workload *wl)
+{
+    if (!wl->run_as_user)
+        return;
+    json_object *s = obj(j);
+    add_str(j, s, "uidGidSource", "custom");
+    add_int(j, s, "runAsUid", wl->run_as_uid);
+    if (wl->run_as_gid >= 0)
+        add_int(j, s, "runAsGid", wl->run_as_gid);
+    if (wl->supplemental_groups && *wl->supplemental_groups)
+        add_str(j, s, "supplementalGroups", wl->supplemental_groups);
+    add(j, spec, "security", s);
 }
 
 static bool is_server(const s2r_workload *wl)
@@ -207,23 +285,17 @@ static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
         add_bool(j, root, "masterSpecSameAsWorker", true);
         add_str(j, spec, "distributedFramework", "PyTorch");
         add_int(j, spec, "numWorkers", wl->workers);
-    } else if (wl->kind == S2R_WL_MPI) {
-        add_bool(j, root, "masterSpecSameAsWorker", false);
-        add_str(j, spec, "distributedFramework", "MPI");
-        add_int(j, spec, "numWorkers", wl->workers);
-        if (wl->slots_per_worker > 0)
-            add_int(j, spec, "slotsPerWorker", wl->slots_per_worker);
-        add_str(j, spec, "sshAuthMountPath", "/root/.ssh");
-        add_str(j, spec, "mpiLauncherCreationPolicy", "WaitForWorkersReady");
     }
 
     add_str(j, spec, "image", wl->image);
-    if (wl->kind != S2R_WL_MPI)
-        command_args(j, spec, &wl->command, timeout_s, wl->command_is_args && wl->kind != S2R_WL_MPI);
+    command_args(j, spec, wl, &wl->command, timeout_s, wl->command_is_args);
     if (wl->workdir && *wl->workdir)
         add_str(j, spec, "workingDir", wl->workdir);
     env_vars(j, spec, wl);
-    compute(j, spec, wl->gpus, wl->cpus, wl->memory_mib, true);
+    compute(j, spec, wl->gpus, wl->cpus, wl->memory_mib, true,
+            wl->large_shm);
+    storage(j, spec, wl);
+    security(j, spec, wl);
     placement(j, spec, wl);
     common_tail(j, spec, wl);
     exposed_urls(j, spec, wl);
@@ -232,28 +304,12 @@ static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
         add_int(j, spec, "completions", s2r_emit__completions(wl));
     } else if (wl->kind == S2R_WL_PYTORCH) {
         add_str(j, spec, "cleanPodPolicy", "None");
-    } else if (wl->kind == S2R_WL_MPI) {
-        add_str(j, spec, "cleanPodPolicy", "Running");
     }
     add(j, root, "spec", spec);
-
-    if (wl->kind == S2R_WL_MPI) {
-        /* the launcher: runs mpirun, needs little */
-        json_object *m = obj(j);
-        add_str(j, m, "image", wl->image);
-        command_args(j, m, s2r_emit__main_command(wl), timeout_s, wl->command_is_args && wl->kind != S2R_WL_MPI);
-        if (wl->workdir && *wl->workdir)
-            add_str(j, m, "workingDir", wl->workdir);
-        env_vars(j, m, wl);
-        compute(j, m, 0, S2R_EMIT__LAUNCHER_CPU, S2R_EMIT__LAUNCHER_MEM_MIB,
-                false);
-        placement(j, m, wl);
-        add(j, root, "masterSpec", m);
-    }
     return root;
 }
 
-/* ---- an array: the Indexed Job through POST /api/v2/workloads ---- */
+/* ---- a manifest through POST /api/v2/workloads ---- */
 
 static bool plain_int(const yaml_node_t *n)
 {
@@ -343,17 +399,37 @@ static bool is_array(const s2r_workload *wl)
     return wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0;
 }
 
+/* A manifest through POST /api/v2/workloads: an array (an Indexed Job,
+ * so that each task gets its own SLURM_ARRAY_TASK_ID) or an MPIJob (its
+ * launcher runs the script, its workers sshd: the v1 distributed body
+ * does not say which pods run `command`). */
+static bool v2(const s2r_workload *wl)
+{
+    return is_array(wl) || wl->kind == S2R_WL_MPI;
+}
+
 static int json_diags(const s2r_workload *wl, const s2r_config *cfg,
                       s2r_diags *diags)
 {
     int rc;
-    if (is_array(wl))
+    for (size_t i = 0; !v2(wl) && i < wl->n_volumes; i++)
+        if (wl->volumes[i].kind == S2R_VOL_DATASOURCE &&
+            (rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, NULL,
+                                "[storage] %s is the Run:ai data source %s, "
+                                "which the REST body names by its id: it is "
+                                "not mounted; --format cli mounts it",
+                                wl->volumes[i].path, wl->volumes[i].source)))
+            return rc;
+    if (v2(wl))
         return s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
-                             "POST the body to /api/v2/workloads (an Indexed "
-                             "Job, so that each array task gets its own "
-                             "SLURM_ARRAY_TASK_ID) after replacing projectId "
-                             "\"%s\" with the project's id (GET "
-                             "/api/v1/org-unit/projects)",
+                             "POST the body to /api/v2/workloads (%s) after "
+                             "replacing projectId \"%s\" with the project's "
+                             "id (GET /api/v1/org-unit/projects)",
+                             is_array(wl)
+                                 ? "an Indexed Job, so that each array task "
+                                   "gets its own SLURM_ARRAY_TASK_ID"
+                                 : "an MPIJob: its launcher runs the script, "
+                                   "its workers sshd",
                              wl->project && *wl->project ? wl->project
                                                         : S2R_EMIT__PROJECT_ID);
     if (wl->kind == S2R_WL_INFERENCE &&
@@ -398,7 +474,7 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
 
     jb j = {0};
     json_object *root;
-    if (is_array(wl)) {
+    if (v2(wl)) {
         char *manifest = NULL;
         if ((rc = s2r_emit_yaml(&manifest, wl, cfg, diags)))
             return rc;

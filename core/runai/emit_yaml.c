@@ -3,6 +3,7 @@
  * kubeflow.org/v2beta1 MPIJob. Written with libyaml's emitter; every
  * string that YAML could read as another type is quoted. */
 #include "emit_common.h"
+#include "pod.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -141,6 +142,13 @@ static void kv_int(ye *y, const char *k, int64_t v)
     int64(y, v);
 }
 
+/* a boolean value (plain true/false, so it reads back as a bool) */
+static void kv_bool(ye *y, const char *k, bool v)
+{
+    lit(y, k);
+    lit(y, v ? "true" : "false");
+}
+
 /* ---- the pieces of a workload ------------------------------------ */
 
 static void metadata(ye *y, const s2r_workload *wl)
@@ -167,76 +175,24 @@ static void run_policy(ye *y, const s2r_workload *wl, const char *clean)
     map_end(y);
 }
 
-/* bash -c body mapping JOB_COMPLETION_INDEX to the SLURM array index */
-static void array_script(s2r_buf *b, const s2r_workload *wl)
-{
-    int64_t n = s2r_emit__completions(wl);
-    const int32_t *ix = wl->array_indices;
-    bool table = ix && (int64_t)wl->n_array_indices >= n;
-    int64_t lo = 0, hi = n - 1;
-    bool contiguous = true;
-    if (table) {
-        lo = ix[0];
-        hi = ix[n - 1];
-        for (int64_t i = 1; i < n && contiguous; i++)
-            contiguous = ix[i] == ix[0] + i;
-    }
-    if (contiguous && lo == 0) {
-        s2r_buf_puts(b, "export SLURM_ARRAY_TASK_ID="
-                        "\"$JOB_COMPLETION_INDEX\"");
-    } else if (contiguous) {
-        s2r_buf_printf(b,
-                       "export SLURM_ARRAY_TASK_ID="
-                       "$((JOB_COMPLETION_INDEX + %" PRId64 "))",
-                       lo);
-    } else {
-        s2r_buf_puts(b, "ids=(");
-        for (int64_t i = 0; i < n; i++)
-            s2r_buf_printf(b, i ? " %d" : "%d", (int)ix[i]);
-        s2r_buf_puts(b, ")\nexport SLURM_ARRAY_TASK_ID="
-                        "\"${ids[JOB_COMPLETION_INDEX]}\"");
-    }
-    s2r_buf_printf(b,
-                   "\nexport SLURM_ARRAY_TASK_MIN=%" PRId64
-                   " SLURM_ARRAY_TASK_MAX=%" PRId64
-                   " SLURM_ARRAY_TASK_COUNT=%" PRId64
-                   "\nexec \"$@\"",
-                   lo, hi, n);
-}
-
-/* command: the whole argv; for an array Job wrapped so that the pod
- * exports SLURM_ARRAY_TASK_ID first */
-static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd,
-                    s2r_buf *tmp)
+/* command: the argv the pod script wraps around @p cmd (pod.h); args
+ * when the words are arguments for the image's own entrypoint */
+static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd)
 {
     if (cmd->n == 0)
         return;
-    if (wl->command_is_args && wl->kind != S2R_WL_MPI) {
-        /* arguments for the image's own entrypoint */
-        lit(y, "args");
-        seq_start(y);
-        for (size_t i = 0; i < cmd->n; i++)
-            str(y, cmd->v[i]);
-        seq_end(y);
+    s2r_strv pod = {0};
+    if (s2r_pod_argv(&pod, wl, cmd)) {
+        y->failed = true;
         return;
     }
-    lit(y, "command");
+    lit(y, wl->command_is_args && wl->kind != S2R_WL_MPI ? "args"
+                                                         : "command");
     seq_start(y);
-    if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0) {
-        tmp->len = 0;
-        array_script(tmp, wl);
-        if (tmp->oom) {
-            y->failed = true;
-            return;
-        }
-        lit(y, "bash");
-        str(y, "-c");
-        str(y, tmp->p);
-        lit(y, "s2r-array-task");
-    }
-    for (size_t i = 0; i < cmd->n; i++)
-        str(y, cmd->v[i]);
+    for (size_t i = 0; i < pod.n; i++)
+        str(y, pod.v[i]);
     seq_end(y);
+    s2r_strv_clear(&pod);
 }
 
 static void env(ye *y, const s2r_workload *wl)
@@ -313,8 +269,149 @@ static bool per_task_deadline(const s2r_workload *wl)
            wl->time_limit_s > 0;
 }
 
+/* ---- storage, /dev/shm and identity on every pod ----------------- */
+
+/* The name of volume @p i: a DNS-1123 label made from its mount path,
+ * made unique among the workload's volumes (malloc'd). */
+static char *volume_name(const s2r_workload *wl, size_t i)
+{
+    char *base = s2r_dns_label(wl->volumes[i].path);
+    if (!base)
+        return NULL;
+    if (strlen(base) > 50)
+        base[50] = '\0';
+    for (size_t k = 0; k < i; k++) {
+        char *other = s2r_dns_label(wl->volumes[k].path);
+        bool same = other && !strncmp(other, base, 50);
+        free(other);
+        if (same || !strcmp(base, "dshm")) {
+            char *n = NULL;
+            if (asprintf(&n, "%s-%zu", base, i) < 0)
+                n = NULL;
+            free(base);
+            return n;
+        }
+    }
+    return base;
+}
+
+static bool yaml_volume(const s2r_volume *v)
+{
+    return v->kind != S2R_VOL_DATASOURCE;
+}
+
+/* securityContext: the script owner's UID, GID and groups */
+static void security_context(ye *y, const s2r_workload *wl)
+{
+    if (!wl->run_as_user)
+        return;
+    lit(y, "securityContext");
+    map_start(y);
+    kv_int(y, "runAsUser", wl->run_as_uid);
+    if (wl->run_as_gid >= 0)
+        kv_int(y, "runAsGroup", wl->run_as_gid);
+    const char *g = wl->supplemental_groups;
+    if (g && *g) {
+        lit(y, "supplementalGroups");
+        seq_start(y);
+        for (const char *p = g; *p;) {
+            int64(y, strtoll(p, NULL, 10));
+            p += strcspn(p, ",");
+            p += *p == ',';
+        }
+        seq_end(y);
+    }
+    map_end(y);
+}
+
+/* volumes: the [storage] entries and a Memory emptyDir for /dev/shm
+ * (sizeLimit the pod's memory, @p mib, when known) */
+static void volumes(ye *y, const s2r_workload *wl, int64_t mib)
+{
+    bool any = wl->large_shm;
+    for (size_t i = 0; i < wl->n_volumes; i++)
+        any = any || yaml_volume(&wl->volumes[i]);
+    if (!any)
+        return;
+    lit(y, "volumes");
+    seq_start(y);
+    for (size_t i = 0; i < wl->n_volumes; i++) {
+        const s2r_volume *v = &wl->volumes[i];
+        char *name = yaml_volume(v) ? volume_name(wl, i) : NULL;
+        if (!name) {
+            y->failed = y->failed || yaml_volume(v);
+            continue;
+        }
+        map_start(y);
+        kv_str(y, "name", name);
+        free(name);
+        lit(y, v->kind == S2R_VOL_PVC   ? "persistentVolumeClaim"
+               : v->kind == S2R_VOL_NFS ? "nfs"
+                                        : "hostPath");
+        map_start(y);
+        if (v->kind == S2R_VOL_PVC) {
+            kv_str(y, "claimName", v->source);
+        } else {
+            if (v->kind == S2R_VOL_NFS)
+                kv_str(y, "server", v->server);
+            kv_str(y, "path", v->source);
+        }
+        if (v->read_only && v->kind != S2R_VOL_HOSTPATH)
+            kv_bool(y, "readOnly", true);
+        map_end(y);
+        map_end(y);
+    }
+    if (wl->large_shm) {
+        map_start(y);
+        kv_str(y, "name", "dshm");
+        lit(y, "emptyDir");
+        map_start(y);
+        kv_str(y, "medium", "Memory");
+        if (mib > 0) {
+            char q[S2R_EMIT__QTY_MAX];
+            s2r_emit__quantity(q, mib);
+            kv_str(y, "sizeLimit", q);
+        }
+        map_end(y);
+        map_end(y);
+    }
+    seq_end(y);
+}
+
+/* volumeMounts of the container, as volumes() names them */
+static void volume_mounts(ye *y, const s2r_workload *wl)
+{
+    bool any = wl->large_shm;
+    for (size_t i = 0; i < wl->n_volumes; i++)
+        any = any || yaml_volume(&wl->volumes[i]);
+    if (!any)
+        return;
+    lit(y, "volumeMounts");
+    seq_start(y);
+    for (size_t i = 0; i < wl->n_volumes; i++) {
+        const s2r_volume *v = &wl->volumes[i];
+        char *name = yaml_volume(v) ? volume_name(wl, i) : NULL;
+        if (!name)
+            continue;
+        map_start(y);
+        kv_str(y, "name", name);
+        kv_str(y, "mountPath", v->path);
+        if (v->read_only)
+            kv_bool(y, "readOnly", true);
+        map_end(y);
+        free(name);
+    }
+    if (wl->large_shm) {
+        map_start(y);
+        kv_str(y, "name", "dshm");
+        kv_str(y, "mountPath", "/dev/shm");
+        map_end(y);
+    }
+    seq_end(y);
+}
+
 static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
-                         role r, bool restart_never, s2r_buf *tmp)
+                         role r, bool restart_never)
 {
     lit(y, "template");
     map_start(y);
@@ -339,15 +436,16 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
         kv_str(y, "run.ai/type", wl->node_type);
         map_end(y);
     }
+    security_context(y, wl);
     lit(y, "containers");
     seq_start(y);
     map_start(y);
     kv_str(y, "name", cname);
     kv_str(y, "image", wl->image);
     if (r == ROLE_MPI_LAUNCHER)
-        command(y, wl, s2r_emit__main_command(wl), tmp);
+        command(y, wl, s2r_emit__main_command(wl));
     else if (r == ROLE_MAIN)
-        command(y, wl, &wl->command, tmp);
+        command(y, wl, &wl->command);
     if (wl->workdir && *wl->workdir)
         kv_str(y, "workingDir", wl->workdir);
     env(y, wl);
@@ -358,25 +456,27 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
                   false);
     else
         resources(y, wl->cpus, wl->memory_mib, wl->gpus, true);
+    volume_mounts(y, wl);
     map_end(y);
     seq_end(y);
+    volumes(y, wl, r == ROLE_MPI_LAUNCHER ? S2R_EMIT__LAUNCHER_MEM_MIB
+                                          : wl->memory_mib);
     map_end(y); /* spec */
     map_end(y); /* template */
 }
 
 static void replica(ye *y, const s2r_workload *wl, const char *group,
-                    int64_t replicas, const char *cname, role r,
-                    s2r_buf *tmp)
+                    int64_t replicas, const char *cname, role r)
 {
     str(y, group);
     map_start(y);
     kv_int(y, "replicas", replicas);
     kv_str(y, "restartPolicy", "Never");
-    pod_template(y, wl, cname, r, false, tmp);
+    pod_template(y, wl, cname, r, false);
     map_end(y);
 }
 
-static void job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
+static void job(ye *y, const s2r_workload *wl)
 {
     kv_str(y, "apiVersion", "batch/v1");
     kv_str(y, "kind", "Job");
@@ -391,11 +491,11 @@ static void job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
         kv_int(y, "completions", s2r_emit__completions(wl));
         kv_int(y, "parallelism", s2r_emit__parallelism(wl));
     }
-    pod_template(y, wl, "main", ROLE_MAIN, true, tmp);
+    pod_template(y, wl, "main", ROLE_MAIN, true);
     map_end(y);
 }
 
-static void pytorch_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
+static void pytorch_job(ye *y, const s2r_workload *wl)
 {
     kv_str(y, "apiVersion", "kubeflow.org/v1");
     kv_str(y, "kind", "PyTorchJob");
@@ -405,14 +505,14 @@ static void pytorch_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
     run_policy(y, wl, "None");
     lit(y, "pytorchReplicaSpecs");
     map_start(y);
-    replica(y, wl, "Master", 1, "pytorch", ROLE_MAIN, tmp);
+    replica(y, wl, "Master", 1, "pytorch", ROLE_MAIN);
     if (wl->workers > 0)
-        replica(y, wl, "Worker", wl->workers, "pytorch", ROLE_MAIN, tmp);
+        replica(y, wl, "Worker", wl->workers, "pytorch", ROLE_MAIN);
     map_end(y);
     map_end(y);
 }
 
-static void mpi_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
+static void mpi_job(ye *y, const s2r_workload *wl)
 {
     kv_str(y, "apiVersion", "kubeflow.org/v2beta1");
     kv_str(y, "kind", "MPIJob");
@@ -426,8 +526,8 @@ static void mpi_job(ye *y, const s2r_workload *wl, s2r_buf *tmp)
     kv_str(y, "launcherCreationPolicy", "WaitForWorkersReady");
     lit(y, "mpiReplicaSpecs");
     map_start(y);
-    replica(y, wl, "Launcher", 1, "launcher", ROLE_MPI_LAUNCHER, tmp);
-    replica(y, wl, "Worker", wl->workers, "worker", ROLE_MPI_WORKER, tmp);
+    replica(y, wl, "Launcher", 1, "launcher", ROLE_MPI_LAUNCHER);
+    replica(y, wl, "Worker", wl->workers, "worker", ROLE_MPI_WORKER);
     map_end(y);
     map_end(y);
 }
@@ -456,6 +556,13 @@ static int yaml_diags(const s2r_workload *wl, s2r_diags *diags)
                            wl->port,
                            wl->kind == S2R_WL_WORKSPACE ? "workspace"
                                                         : "inference workload");
+    for (size_t i = 0; !rc && i < wl->n_volumes; i++)
+        if (wl->volumes[i].kind == S2R_VOL_DATASOURCE)
+            rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, NULL,
+                               "[storage] %s is the Run:ai data source %s, "
+                               "which a manifest cannot name: it is not "
+                               "mounted; --format cli mounts it",
+                               wl->volumes[i].path, wl->volumes[i].source);
     if (!rc && wl->kind == S2R_WL_STANDARD &&
         s2r_emit__completions(wl) > 0 && wl->command.n == 0)
         rc = s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, "array",
@@ -475,7 +582,7 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
     if (rc)
         return rc;
 
-    s2r_buf b = {0}, tmp = {0};
+    s2r_buf b = {0};
     ye y = {.buf = &b};
     if (!yaml_emitter_initialize(&y.em))
         return S2R_ENOMEM;
@@ -492,14 +599,14 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
     map_start(&y);
     switch (wl->kind) {
     case S2R_WL_PYTORCH:
-        pytorch_job(&y, wl, &tmp);
+        pytorch_job(&y, wl);
         break;
     case S2R_WL_MPI:
-        mpi_job(&y, wl, &tmp);
+        mpi_job(&y, wl);
         break;
     case S2R_WL_STANDARD:
     default:
-        job(&y, wl, &tmp);
+        job(&y, wl);
         break;
     }
     map_end(&y);
@@ -507,10 +614,9 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
     emit(&y, &ev, yaml_stream_end_event_initialize(&ev));
     if (!y.failed && !yaml_emitter_flush(&y.em))
         y.failed = true;
-    bool oom = b.oom || tmp.oom || y.em.error == YAML_MEMORY_ERROR;
+    bool oom = b.oom || y.em.error == YAML_MEMORY_ERROR;
     bool failed = y.failed;
     yaml_emitter_delete(&y.em);
-    s2r_buf_free(&tmp);
     if (failed) {
         s2r_buf_free(&b);
         if (oom)

@@ -100,6 +100,20 @@ json_object *s2r_job_to_json(const s2r_job *job)
         json_object_array_add(dirs, d);
     }
     json_object_object_add(o, "directives", dirs);
+    json_object_object_add(o, "submit_dir", jstr(job->submit_dir));
+    json_object *paths = json_object_new_array();
+    for (size_t i = 0; paths && i < job->n_paths; i++) {
+        json_object *p = json_object_new_object();
+        json_object_object_add(p, "path", jstr(job->paths[i].path));
+        json_object_object_add(p, "line", json_object_new_int(job->paths[i].line));
+        json_object_object_add(p, "written",
+                               json_object_new_boolean(job->paths[i].written));
+        json_object_array_add(paths, p);
+    }
+    json_object_object_add(o, "paths", paths);
+    json_object_object_add(o, "modules", jstrv(&job->modules));
+    json_object_object_add(o, "conda_envs", jstrv(&job->conda_envs));
+    json_object_object_add(o, "venvs", jstrv(&job->venvs));
     return o;
 }
 
@@ -107,6 +121,47 @@ static const char *const kind_names[] = {
     [S2R_WL_STANDARD] = "standard", [S2R_WL_PYTORCH] = "pytorch",
     [S2R_WL_MPI] = "mpi", [S2R_WL_WORKSPACE] = "workspace",
     [S2R_WL_INFERENCE] = "inference"};
+
+static const char *const volume_kinds[] = {
+    [S2R_VOL_PVC] = "pvc", [S2R_VOL_NFS] = "nfs",
+    [S2R_VOL_HOSTPATH] = "hostpath", [S2R_VOL_DATASOURCE] = "datasource"};
+
+/* volumes, /dev/shm, identity and the -o/-e/-i files */
+static void pod_to_json(json_object *o, const s2r_workload *wl)
+{
+    json_object *vols = json_object_new_array();
+    for (size_t i = 0; vols && i < wl->n_volumes; i++) {
+        const s2r_volume *v = &wl->volumes[i];
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "kind", json_object_new_string(
+            volume_kinds[v->kind <= S2R_VOL_DATASOURCE ? v->kind : 0]));
+        json_object_object_add(e, "path", jstr(v->path));
+        json_object_object_add(e, "source", jstr(v->source));
+        json_object_object_add(e, "server", jstr(v->server));
+        json_object_object_add(e, "read_only",
+                               json_object_new_boolean(v->read_only));
+        json_object_array_add(vols, e);
+    }
+    json_object_object_add(o, "volumes", vols);
+    json_object_object_add(o, "large_shm",
+                           json_object_new_boolean(wl->large_shm));
+    json_object_object_add(o, "run_as_user",
+                           json_object_new_boolean(wl->run_as_user));
+    if (wl->run_as_user) {
+        json_object_object_add(o, "run_as_uid",
+                               json_object_new_int64(wl->run_as_uid));
+        json_object_object_add(o, "run_as_gid",
+                               json_object_new_int64(wl->run_as_gid));
+    }
+    json_object_object_add(o, "supplemental_groups",
+                           jstr(wl->supplemental_groups));
+    json_object_object_add(o, "stdout_file", jstr(wl->stdout_file));
+    json_object_object_add(o, "stderr_file", jstr(wl->stderr_file));
+    json_object_object_add(o, "stdin_file", jstr(wl->stdin_file));
+    json_object_object_add(o, "log_append",
+                           json_object_new_boolean(wl->log_append));
+    json_object_object_add(o, "user", jstr(wl->user));
+}
 
 const char *s2r_workload_kind_name(s2r_workload_kind k)
 {
@@ -156,6 +211,7 @@ json_object *s2r_workload_to_json(const s2r_workload *wl)
         json_object_object_add(o, "port", json_object_new_int(wl->port));
     if (wl->server)
         json_object_object_add(o, "server", jstr(wl->server));
+    pod_to_json(o, wl);
     return o;
 }
 
@@ -240,6 +296,57 @@ static void get_env(rd *r, json_object *o, const char *key, s2r_envv *out)
     }
 }
 
+/* One volume of "volumes" into @p v (zeroed). */
+static void get_volume(rd *r, json_object *e, s2r_volume *v)
+{
+    char *kind = NULL;
+    if (!json_object_is_type(e, json_type_object))
+        return bad(r, "volumes", "an array of objects");
+    get_str(r, e, "kind", &kind);
+    size_t k = 0;
+    while (kind && k < sizeof(volume_kinds) / sizeof(volume_kinds[0]) &&
+           strcmp(kind, volume_kinds[k]))
+        k++;
+    if (!kind || k == sizeof(volume_kinds) / sizeof(volume_kinds[0]))
+        bad(r, "volumes", "objects of kind pvc, nfs, hostpath or datasource");
+    v->kind = (s2r_volume_kind)k;
+    free(kind);
+    get_str(r, e, "path", &v->path);
+    get_str(r, e, "source", &v->source);
+    get_str(r, e, "server", &v->server);
+    get_bool(r, e, "read_only", &v->read_only);
+    if (r->rc == S2R_OK && (!v->path || v->path[0] != '/' || !v->source))
+        bad(r, "volumes", "objects with an absolute \"path\" and a \"source\"");
+}
+
+static void pod_from_json(rd *r, json_object *o, s2r_workload *wl)
+{
+    json_object *vols;
+    if (json_object_object_get_ex(o, "volumes", &vols) && vols) {
+        if (!json_object_is_type(vols, json_type_array))
+            return bad(r, "volumes", "an array of objects");
+        size_t n = json_object_array_length(vols);
+        wl->volumes = n ? calloc(n, sizeof(*wl->volumes)) : NULL;
+        if (n && !wl->volumes)
+            r->rc = S2R_ENOMEM;
+        for (size_t i = 0; wl->volumes && i < n && r->rc == S2R_OK; i++) {
+            wl->n_volumes = i + 1;
+            get_volume(r, json_object_array_get_idx(vols, i), &wl->volumes[i]);
+        }
+    }
+    get_bool(r, o, "large_shm", &wl->large_shm);
+    get_bool(r, o, "run_as_user", &wl->run_as_user);
+    wl->run_as_gid = -1;
+    get_int(r, o, "run_as_uid", &wl->run_as_uid);
+    get_int(r, o, "run_as_gid", &wl->run_as_gid);
+    get_str(r, o, "supplemental_groups", &wl->supplemental_groups);
+    get_str(r, o, "stdout_file", &wl->stdout_file);
+    get_str(r, o, "stderr_file", &wl->stderr_file);
+    get_str(r, o, "stdin_file", &wl->stdin_file);
+    get_bool(r, o, "log_append", &wl->log_append);
+    get_str(r, o, "user", &wl->user);
+}
+
 int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
                            size_t why_len)
 {
@@ -306,6 +413,7 @@ int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
     get_int(&r, o, "port", &port);
     wl->port = port > 0 && port < 65536 ? (int)port : 0;
     get_str(&r, o, "server", &wl->server);
+    pod_from_json(&r, o, wl);
     if (r.rc == S2R_OK && (!wl->name || !wl->image)) {
         snprintf(why, why_len, "a workload needs \"name\" and \"image\"");
         r.rc = S2R_EINVAL;

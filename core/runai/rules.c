@@ -4,6 +4,7 @@
 #include <s2r/s2r.h>
 
 #include "runai.h"
+#include "site_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,11 +41,15 @@ static const option_rule rules_table[] = {
     {"chdir", F_CARRIED, NULL},
     {"export", F_CARRIED, NULL},
     {"container-image", F_CARRIED, NULL},
-    {"partition", F_MAPPED, NULL},
-    {"account", F_MAPPED, NULL},
-    {"output", F_MAPPED, NULL},
+    /* mapped, each changing the output (or warned about where it is
+     * mapped, with the INI line that would map it) */
+    {"partition", F_MAPPED, NULL},    /* node pools, [partitions] */
+    {"account", F_MAPPED, NULL},      /* the project, [accounts] */
+    {"qos", F_MAPPED, NULL},          /* the priority class, [qos] */
+    {"output", F_MAPPED, NULL},       /* the pod script's tee */
     {"error", F_MAPPED, NULL},
-    {"open-mode", F_MAPPED, NULL},
+    {"input", F_MAPPED, NULL},        /* the pod script's stdin */
+    {"open-mode", F_MAPPED, NULL},    /* tee -a */
     {"mail-type", F_WARN, "Run:ai sends no mail; follow the workload with "
                           "'runai training describe'"},
     {"mail-user", F_WARN, "Run:ai sends no mail"},
@@ -61,11 +66,10 @@ static const option_rule rules_table[] = {
     {"licenses", F_WARN, "Run:ai does not count licenses"},
     {"begin", F_WARN, "Run:ai starts workloads when they are submitted; "
                       "submit later instead"},
-    {"qos", F_WARN, "use [runai] priority / preemptibility instead"},
     {"requeue", F_WARN, "the workload is not retried (backoffLimit 0); "
                         "preemptible Run:ai workloads are resumed by the "
                         "scheduler"},
-    {"no-requeue", F_MAPPED, NULL},
+    {"no-requeue", F_CARRIED, NULL},  /* backoffLimit 0 */
     {"signal", F_WARN, "Run:ai stops pods with SIGTERM after a grace "
                        "period; a trap on another signal never fires"},
     {"hint", F_WARN, "CPU placement hints have no Run:ai equivalent"},
@@ -162,16 +166,18 @@ static void warn_options(const s2r_job *job, const s2r_config *cfg,
         if (r && r->fate == F_MAPPED) {
             if (!strcmp(dv->name, "output") || !strcmp(dv->name, "error"))
                 s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
-                              "--%s=%s: Run:ai keeps the container log; read "
-                              "it with 'runai %s logs %s'",
+                              "--%s=%s: the pod copies its output there and "
+                              "to the container log ('runai %s logs %s')",
                               dv->name, val,
                               wl->kind == S2R_WL_WORKSPACE   ? "workspace"
                               : wl->kind == S2R_WL_INFERENCE ? "inference"
                                                              : "training",
                               wl->name);
-            else if (!strcmp(dv->name, "account"))
+            else if (!strcmp(dv->name, "account") && cfg &&
+                     s2r_config_map(cfg->accounts, cfg->n_accounts, val))
                 s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
-                              "--account=%s: the Run:ai project is %s", val,
+                              "--account=%s: the Run:ai project is %s "
+                              "([accounts])", val,
                               wl->project ? wl->project
                                           : "taken from $RUNAI_PROJECT");
             else if (!strcmp(dv->name, "partition") && wl->node_pools)
@@ -332,8 +338,18 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
 static int set_container(s2r_workload *wl, const s2r_job *job,
                          const s2r_config *cfg, s2r_diags *d)
 {
+    bool oom = false;
+    char *from_modules = job->image ? NULL
+                         : s2r_rules__module_image(job, cfg, d, &oom);
+    if (oom)
+        return S2R_ENOMEM;
     if (job->image) {
         wl->image = strdup(job->image);
+    } else if (from_modules) {
+        wl->image = from_modules;
+        s2r_diags_add(d, S2R_SEV_NOTE, job->file, job->main_line, NULL,
+                      "the image is '%s', which [modules] names for the "
+                      "modules the script loads", from_modules);
     } else {
         const char *img = cfg && cfg->default_image
                               ? cfg->default_image
@@ -344,8 +360,11 @@ static int set_container(s2r_workload *wl, const s2r_job *job,
                       "([runai] default_image); it must provide the "
                       "software the script loads", img);
     }
-    if (job->workdir)
-        wl->workdir = strdup(job->workdir);
+    /* the pod starts where sbatch starts the job: --chdir (or a lifted
+     * cd), else the submit directory */
+    const char *wd = job->workdir ? job->workdir : job->submit_dir;
+    if (wd && !(wl->workdir = strdup(wd)))
+        return S2R_ENOMEM;
     for (size_t i = 0; i < job->env.n; i++)
         if (s2r_envv_set(&wl->env, job->env.v[i].name, job->env.v[i].value))
             return S2R_ENOMEM;
@@ -414,6 +433,28 @@ static int set_array(s2r_workload *wl, const s2r_job *job)
     return S2R_OK;
 }
 
+/* Jupyter behind a Run:ai external URL: the Run:ai CLI reference's own
+ * Jupyter example passes --NotebookApp.base_url='/${RUNAI_PROJECT}/
+ * ${RUNAI_JOB_NAME}' for clusters that route workspace URLs by path.
+ * s2r does not add it (with routing by host name it would break the
+ * URL): a note says when to. */
+static void note_base_url(const s2r_workload *wl, const s2r_job *job,
+                          s2r_diags *d)
+{
+    if (wl->kind != S2R_WL_WORKSPACE || !wl->server ||
+        !strstr(wl->server, "jupyter"))
+        return;
+    for (size_t i = 0; i < job->command_tokens.n; i++)
+        if (strstr(job->command_tokens.v[i], "base_url"))
+            return;
+    s2r_diags_add(d, S2R_SEV_NOTE, job->file, job->main_line, NULL,
+                  "if the cluster routes workspace URLs by path, give "
+                  "jupyter --ServerApp.base_url=\"/${RUNAI_PROJECT}/"
+                  "${RUNAI_JOB_NAME}\" (as the Run:ai CLI reference's "
+                  "Jupyter example does); s2r leaves it out, as routing by "
+                  "host name needs none");
+}
+
 int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
                       const s2r_config *cfg, s2r_diags *d)
 {
@@ -429,8 +470,14 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
     if (set_array(wl, job) != S2R_OK)
         return S2R_ENOMEM;
     wl->time_limit_s = job->time_limit_s > 0 ? job->time_limit_s : 0;
+    if (s2r_rules__accounts(wl, job, cfg, d) ||
+        s2r_rules__logs(wl, job, cfg, d) ||
+        s2r_rules__storage(wl, job, cfg, d) ||
+        s2r_rules__identity(wl, job, cfg, d))
+        return S2R_ENOMEM;
 
     warn_options(job, cfg, wl, d);
+    note_base_url(wl, job, d);
     warn_gpu_shape(job, d);
     if (job->run_shell && strlen(job->run_shell) > 96 * 1024)
         s2r_diags_add(d, S2R_SEV_WARNING, job->file, job->main_line, NULL,

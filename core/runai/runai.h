@@ -15,10 +15,14 @@
  * values the facts derive from, as sbatch(1) names them: nodes_max (upper
  * end of --nodes), ntasks, ntasks_per_node, cpus_per_task, cpus_per_gpu
  * (0 when not given), partitions (the --partition list, or null) and
- * account (--account, or null).
+ * account (--account, or null); and what the script uses: submit_dir,
+ * paths [{path, line, written}], modules, conda_envs and venvs.
  * The workload uses s2r_workload's field names (kind "standard" | "pytorch"
  * | "mpi" | "workspace" | "inference", command and launcher_command as
- * argv arrays, env as an object).
+ * argv arrays, env as an object, volumes [{kind "pvc" | "nfs" |
+ * "hostpath" | "datasource", path, source, server, read_only}], large_shm,
+ * run_as_user with run_as_uid and run_as_gid, supplemental_groups,
+ * stdout_file, stderr_file, stdin_file, log_append, user).
  * These are what provider plugins receive (s2r_provider_request.job/rules)
  * and what a {"workload": ...} answer must follow.
  */

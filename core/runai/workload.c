@@ -27,6 +27,12 @@ void s2r_workload_free(s2r_workload *wl)
     free(wl->preemptibility);
     free(wl->array_indices);
     free(wl->server);
+    s2r_volumes_free(wl->volumes, wl->n_volumes);
+    free(wl->supplemental_groups);
+    free(wl->stdout_file);
+    free(wl->stderr_file);
+    free(wl->stdin_file);
+    free(wl->user);
     memset(wl, 0, sizeof(*wl));
 }
 

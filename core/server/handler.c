@@ -8,6 +8,7 @@
 #include "handler.h"
 #include "handler_log.h"
 #include "handler_text.h"
+#include "request_site.h"
 #include "llm/llm.h"
 
 #include <json-c/json.h>
@@ -593,8 +594,17 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
         .client_ip = req->client_ip,
         .timeout_ms = (uint32_t)h->s.request_timeout_ms};
     s2r_pipeline_result res;
-    int rc = s2r_pipeline_run(h->cfg, &pref, &preq, &res);
+    memset(&res, 0, sizeof(res));
+    s2r_request_site site; /* the submit dir and owner the request gives */
+    const char *bad = NULL;
+    int rc = s2r_request_site_fill(&site, h->cfg, req->param,
+                                   req->param_payload, &bad);
+    if (rc == S2R_OK)
+        rc = s2r_pipeline_run(&site.cfg, &pref, &preq, &res);
+    s2r_request_site_free(&site);
     free(script);
+    if (bad)
+        return set_error(r, st, 400, NULL, "bad query parameter %s", bad);
     int out_rc;
     if (rc == S2R_OK && res.output) {
         json_object *o = json_object_new_object();

@@ -101,6 +101,61 @@ const char *s2r_envv_get(const s2r_envv *ev, const char *name);
 void s2r_envv_clear(s2r_envv *ev);
 
 /* ------------------------------------------------------------------ */
+/* Storage: the site's shared file systems as Run:ai volumes           */
+/* ------------------------------------------------------------------ */
+
+/** What a [storage] entry mounts, per the Run:ai 2.25 CLI reference
+ *  (`runai training standard submit`) and REST spec.storage. */
+typedef enum s2r_volume_kind {
+    S2R_VOL_PVC = 0,       /**< an existing PersistentVolumeClaim: CLI
+                                `--existing-pvc claimname=CLAIM,path=PATH`,
+                                REST storage.pvc[], YAML
+                                persistentVolumeClaim */
+    S2R_VOL_NFS = 1,       /**< an NFS export: CLI `--nfs path=EXPORT,
+                                server=SERVER,mountpath=PATH`, REST
+                                storage.nfs[], YAML nfs */
+    S2R_VOL_HOSTPATH = 2,  /**< a folder of the node: CLI `--host-path
+                                path=HOSTPATH,mount=PATH`, REST
+                                storage.hostPath[], YAML hostPath */
+    S2R_VOL_DATASOURCE = 3 /**< a data source registered in Run:ai (its
+                                own mount path is fixed there): CLI
+                                `--datasource type=TYPE,name=NAME`
+                                (training and inference only) */
+} s2r_volume_kind;
+
+/** One mount: a [storage] entry of the site (s2r_config.volumes) or a
+ *  volume of a workload (s2r_workload.volumes). */
+typedef struct s2r_volume {
+    s2r_volume_kind kind;
+    char *path;    /**< where the pod sees it: the [storage] key, the
+                        path as scripts see it on the SLURM cluster; no
+                        trailing '/' (except "/" itself) */
+    char *source;  /**< PVC claim name, NFS export path, host path, or the
+                        data source name */
+    char *server;  /**< NFS server; for a data source its type ("pvc",
+                        "nfs", "hostPath", "s3", "git", "configMap",
+                        "secretVolume") or NULL; else NULL */
+    bool read_only;/**< ",ro": mounted read-only */
+    int line;      /**< line of the entry in the site file, 0 if none */
+} s2r_volume;
+
+/** An absolute path a script uses (core/body paths.c): in a directive
+ *  (--chdir, -o, -e, -i, --export), a word of the body (quoted strings and
+ *  here-documents included), an exported value or a `cd` target; `~` and
+ *  $HOME through [site] home. */
+typedef struct s2r_path_use {
+    char *path;     /**< absolute, "." and ".." folded, no trailing '/' */
+    int line;       /**< script line of the first use */
+    bool written;   /**< the script writes there (>, >>, tee, mkdir,
+                         cp/mv targets, -o, --output-dir, --out ...) */
+    bool mention;   /**< only in a trailing comment: mounted when an
+                         entry covers it, never warned about */
+    bool in_image;  /**< a path inside a container (a bind mount's target
+                         such as /data of `--bind /x:/data`): no site
+                         storage, never warned about */
+} s2r_path_use;
+
+/* ------------------------------------------------------------------ */
 /* s2r_job: what sbatch makes of a script                              */
 /* ------------------------------------------------------------------ */
 
@@ -187,6 +242,28 @@ typedef struct s2r_job {
                                   or NULL */
     bool serving;            /**< the server is a model server (inference) */
     int server_port;         /**< the port it listens on in the pod */
+
+    /* ---- files and software (core/body paths.c and software.c) ---- */
+    char *submit_dir;        /**< SLURM_SUBMIT_DIR (s2r_config.submit_dir),
+                                  or NULL when unknown */
+    s2r_path_use *paths;     /**< absolute paths the script uses, first
+                                  use first, each path once */
+    size_t n_paths;
+    s2r_strv relative_files; /**< relative files the body names (train.py,
+                                  ./config.sh, configs/a.yaml), once each:
+                                  they are looked up in the working
+                                  directory */
+    bool uses_home;          /**< the body reads `~` or $HOME */
+    int self_line;           /**< line where the body locates its own file
+                                  ($0, BASH_SOURCE), 0 when it does not */
+    s2r_strv modules;        /**< environment modules the body loads
+                                  (`module load NAME[/VERSION]`, `ml`),
+                                  in order, each once */
+    s2r_strv conda_envs;     /**< conda environments it activates (a name,
+                                  "base", or a path), in order */
+    s2r_strv venvs;          /**< virtual environments whose bin/activate
+                                  it sources (the folder, "." for
+                                  `source bin/activate`), in order */
 } s2r_job;
 
 /**
@@ -268,6 +345,31 @@ typedef struct s2r_workload {
                                 (--external-url container= /
                                 --serving-port), 0 = none */
     char *server;          /**< the server program ("jupyter lab"), or NULL */
+
+    /* what the pods need to run as the job ran on SLURM */
+    s2r_volume *volumes;   /**< site storage mounted on every pod (MPI
+                                launcher, PyTorch master and workers) */
+    size_t n_volumes;
+    bool large_shm;        /**< a large /dev/shm: CLI --large-shm, YAML a
+                                Memory emptyDir at /dev/shm, REST
+                                compute.largeShmRequest */
+    bool run_as_user;      /**< run as run_as_uid/run_as_gid (CLI
+                                --run-as-uid/--run-as-gid, YAML
+                                securityContext, REST spec.security);
+                                false: the image's user */
+    int64_t run_as_uid;    /**< user id, when run_as_user */
+    int64_t run_as_gid;    /**< group id, when run_as_user; -1: none */
+    char *supplemental_groups; /**< "1000,1001" (CLI --supplemental-groups),
+                                    or NULL */
+    char *stdout_file;     /**< sbatch -o filename pattern (sbatch(1)
+                                "filename pattern", relative to the working
+                                directory), or NULL: stdout only in the
+                                container log */
+    char *stderr_file;     /**< -e pattern, or NULL: stderr goes where
+                                stdout goes */
+    char *stdin_file;      /**< -i pattern, or NULL */
+    bool log_append;       /**< --open-mode=append (default truncate) */
+    char *user;            /**< user name for %u in the patterns, or NULL */
 } s2r_workload;
 
 void s2r_workload_free(s2r_workload *wl);
@@ -309,11 +411,33 @@ typedef struct s2r_config {
     char *home;              /**< [site] home: users' home folders, %u =
                                   the user name ("/home/%u"), or NULL */
     char *submit_dir;        /**< SLURM_SUBMIT_DIR, the directory sbatch
-                                  ran in (--submit-dir); NULL = the current
-                                  directory, as with sbatch */
+                                  ran in (--submit-dir), absolute. NULL or
+                                  "": unknown, so the pod gets no working
+                                  directory and a warning says so; the s2r
+                                  program and s2r_convert_json() fill in
+                                  the current directory, as sbatch does */
+    s2r_volume *volumes;     /**< [storage] parsed and checked, in file
+                                  order */
+    size_t n_volumes;
+    char *run_as;            /**< [site] run_as: "user" (the script
+                                  owner's UID, GID and groups, as SLURM
+                                  runs jobs) or "image" (the image's user);
+                                  NULL: "user" when [storage] maps a shared
+                                  file system, else "image" */
+    char *user;              /**< [site] user, else the local user's name
+                                  (the s2r program); NULL = unknown */
+    int64_t uid, gid;        /**< [site] uid / gid, else the local user's
+                                  (the s2r program); -1 = unknown */
+    char *groups;            /**< [site] groups ("1000,1001"), else the
+                                  local user's supplementary groups; NULL =
+                                  none known */
+    bool no_slurm_log;       /**< [site] slurm_log = false: no default
+                                  slurm-%j.out when -o and -e are not
+                                  given */
 } s2r_config;
 
-/** Defaults: image nvcr.io/nvidia/pytorch:24.05-py3, time_limit warn. */
+/** Defaults: image nvcr.io/nvidia/pytorch:24.05-py3, time_limit warn,
+ *  uid and gid -1 (unknown), everything else unset. */
 void s2r_config_defaults(s2r_config *cfg);
 void s2r_config_free(s2r_config *cfg);
 /** Look up @p key in a map; NULL when absent. */
@@ -432,7 +556,9 @@ typedef struct s2r_convert_request {
  *                                  null = none), array {indices,
  *                                  max_parallel}, image, workdir, env,
  *                                  command_tokens, distributed, directives
- *                                  [{name, value, line}], id, valid); null
+ *                                  [{name, value, line}], id, valid,
+ *                                  submit_dir, paths, modules, conda_envs,
+ *                                  venvs); null
  *                                  when sbatch refuses the script
  *     "workload": object | null    the Run:ai side (s2r_workload's field
  *                                  names: kind, name, pods, gpus, cpus,
@@ -457,7 +583,8 @@ typedef struct s2r_convert_request {
  *   6. "script"    an error about the script as a whole (no #! line, DOS
  *                  line breaks, larger than S2R_MAX_SCRIPT_BYTES)
  *   7. "image"     the body names no OCI image, or a local image file
- *   8. "storage"   mounts and bind paths the workload does not carry
+ *   8. "storage"   mounts: [storage] entries, paths on no mounted
+ *                  storage, bind paths the workload does not carry
  *   9. "body"      anything else about what the script runs (set-up lines
  *                  dropped, launchers rewritten, server ports)
  *

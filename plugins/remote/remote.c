@@ -4,7 +4,13 @@
  * convert() POSTs the raw script to the endpoint, the same wire protocol
  * as the original s2r client:
  *
- *     POST <endpoint>?format=<cli|yaml|json>
+ *     POST <endpoint>?format=<cli|yaml|json>&submit_dir=<dir>
+ *          &user=<name>&uid=<n>&gid=<n>&groups=<n,n...>
+ *                                          (the submit directory of the job
+ *                                          and the local user, who owns the
+ *                                          script: the server runs the pods
+ *                                          as them unless its site file
+ *                                          says otherwise)
  *     Content-Type: text/plain; charset=utf-8
  *     X-S2R-Timestamp: <Unix seconds>      } when a secret is configured:
  *     X-S2R-Signature: <hex HMAC-SHA256>   } HMAC(secret, ts ":" body)
@@ -22,11 +28,14 @@
  */
 #include <s2r/plugin.h>
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct remote_conf {
     const char *endpoint;
@@ -270,6 +279,61 @@ static int answer_ok(remote *r, json_object *ans, const char *want_format,
     return S2R_OK;
 }
 
+/* &NAME=VALUE, VALUE percent-encoded (RFC 3986 unreserved and '/' kept),
+ * appended at @p o of @p url (room checked by the caller). */
+static size_t put_param(char *url, size_t o, const char *name,
+                        const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    o += (size_t)sprintf(url + o, "&%s=", name);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
+            url[o++] = (char)*p;
+        } else {
+            url[o++] = '%';
+            url[o++] = hex[*p >> 4];
+            url[o++] = hex[*p & 15];
+        }
+    }
+    url[o] = '\0';
+    return o;
+}
+
+/* The job's submit directory (the parsed job's "submit_dir"), or NULL. */
+static const char *submit_dir_of(const s2r_provider_request *req)
+{
+    json_object *v = NULL;
+    if (req->job && json_object_object_get_ex(req->job, "submit_dir", &v) &&
+        json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return NULL;
+}
+
+/* The local user, who submits: name, UID, GID and up to 64 supplementary
+ * groups, as query parameters from @p o on. */
+static size_t put_identity(char *url, size_t o)
+{
+    char buf[4096], num[24];
+    struct passwd pw, *res = NULL;
+    if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res &&
+        res->pw_name && strlen(res->pw_name) <= 64)
+        o = put_param(url, o, "user", res->pw_name);
+    snprintf(num, sizeof(num), "%u", (unsigned)getuid());
+    o = put_param(url, o, "uid", num);
+    snprintf(num, sizeof(num), "%u", (unsigned)getgid());
+    o = put_param(url, o, "gid", num);
+    gid_t g[64];
+    int n = getgroups(64, g);
+    char list[64 * 12] = "";
+    size_t l = 0;
+    for (int i = 0; i < n; i++)
+        if (g[i] != getgid())
+            l += (size_t)snprintf(list + l, sizeof(list) - l, l ? ",%u" : "%u",
+                                  (unsigned)g[i]);
+    return l ? put_param(url, o, "groups", list) : o;
+}
+
 static int remote_convert(void *instance, const s2r_provider_request *req,
                           json_object **answer_out, s2r_error *err)
 {
@@ -278,13 +342,19 @@ static int remote_convert(void *instance, const s2r_provider_request *req,
     const remote_conf *c = r->conf;
     const char *format = req->format ? req->format : "cli";
 
-    /* URL: the endpoint plus ?format= (or &format=) */
-    size_t ul = strlen(c->endpoint) + 32;
+    /* URL: the endpoint plus ?format= (or &format=), the submit
+     * directory and the user */
+    const char *sd = submit_dir_of(req);
+    size_t ul = strlen(c->endpoint) + 32 + (sd ? 3 * strlen(sd) + 16 : 0) +
+                2048;
     char *url = h->alloc(ul);
     if (!url)
         return h->error_set(r->ctx, err, S2R_ENOMEM, "out of memory");
-    snprintf(url, ul, "%s%cformat=%.8s", c->endpoint,
-             strchr(c->endpoint, '?') ? '&' : '?', format);
+    size_t o = (size_t)snprintf(url, ul, "%s%cformat=%.8s", c->endpoint,
+                                strchr(c->endpoint, '?') ? '&' : '?', format);
+    if (sd && sd[0] == '/')
+        o = put_param(url, o, "submit_dir", sd);
+    put_identity(url, o);
 
     s2r_header_out sig[2];
     s2r_header hdr[MAX_HEADERS];

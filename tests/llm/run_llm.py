@@ -468,7 +468,8 @@ def t_serve(env):
               "serve: ... to the rules conversion")
         n = len(env.peer.requests)
         d = post("?dry_run=1")
-        rc, prompt, _ = env.run(None, extra=["--prompt"])
+        # the request names no submit directory or user: neither is known
+        rc, prompt, _ = env.run(None, extra=["--submit-dir", "", "--prompt"])
         check(d.get("prompt") == prompt.replace(os.path.basename(env.job), "job.sbatch"),
               "serve: ?dry_run=1 answers the prompt `s2r --prompt` prints")
         check(len(env.peer.requests) == n, "serve: dry_run calls no model")

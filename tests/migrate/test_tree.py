@@ -234,6 +234,11 @@ def check_site(s2r, work, out, cfg):
     filled = filled.replace(";home = /home/%u", "home = /home/%u")
     filled = filled.replace("[storage]\n", "[storage]\n/home = pvc:home\n", 1)
     filled = filled.replace("[partitions]\n", "[partitions]\nh100 = dgx\n", 1)
+    # a [qos] value is a Run:ai priority class
+    qos = filled.index("[qos]\n")
+    end = filled.find("\n[", qos + 1)
+    end = len(filled) if end < 0 else end
+    filled = filled[:qos] + filled[qos:end].replace(" = x\n", " = medium\n") + filled[end:]
     site = os.path.join(work, "filled.ini")
     with open(site, "w") as fh:
         fh.write(filled)

@@ -140,7 +140,8 @@ def test_other_providers_are_refused_not_called(s2r, tmp_path, monkeypatch):
     ref = subprocess.run([str(CLI), "job.sh"], cwd=tmp_path,
                          capture_output=True, check=True).stdout
     monkeypatch.setenv("S2R_API_ENDPOINT", "http://127.0.0.1:9/")
-    assert s2r.convert(SCRIPT).output.encode() == ref
+    # the program ran in tmp_path: its submit directory
+    assert s2r.convert(SCRIPT, submit_dir=tmp_path).output.encode() == ref
 
 
 def public_functions() -> set:

@@ -250,7 +250,8 @@ def test_original_client_protocol(srv):
     check(st == 200, 'status %s: %s' % (st, ans))
     check(h['content-type'] == 'application/json', 'content type')
     site = write('site.ini', RUNAI)
-    rc, local, _ = s2r('--config', site, '-', stdin=body)
+    # the original client sends no submit directory: none is known
+    rc, local, _ = s2r('--config', site, '--submit-dir', '', '-', stdin=body)
     check(ans['runai_config'] == local, 'stdin conversion differs')
     check(ans['format'] == 'cli' and isinstance(ans['warnings'], list),
           'answer shape: %s' % ans)

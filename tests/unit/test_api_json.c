@@ -100,6 +100,7 @@ static void test_api_json__converts_and_describes(void **state)
     char *expected = NULL;
     s2r_config cfg;
     s2r_config_defaults(&cfg);
+    cfg.submit_dir = strdup("/home/user1");
     s2r_diags d = {0};
     assert_int_equal(s2r_convert_buffer(&expected, "job.sh", SCRIPT,
                                         strlen(SCRIPT), S2R_FMT_YAML, &cfg,

@@ -115,7 +115,8 @@ static void test_body__exports_resolve_slurm_values(void **state)
     /* only the running job knows its id: the line stays in the body */
     assert_null(s2r_envv_get(&F.job.env, "TMPDIR"));
     assert_non_null(strstr(F.job.run_shell, "export TMPDIR=/tmp/job-"));
-    assert_non_null(strstr(F.job.run_shell, "SLURM_JOB_ID="));
+    /* every pod computes SLURM_JOB_ID (core/runai pod script) */
+    assert_null(strstr(F.job.run_shell, "SLURM_JOB_ID="));
 }
 
 static void test_body__cd_sets_the_working_directory(void **state)
@@ -366,7 +367,8 @@ static void test_body__slurm_constants_become_env(void **state)
                            "$SLURM_JOB_NAME --rank $SLURM_PROCID\n"), 0);
     assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_CPUS_PER_TASK"), "8");
     assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_NAME"), "myjob");
-    assert_non_null(strstr(F.job.run_shell, "export SLURM_PROCID="));
+    /* the rank: every pod exports it (core/runai pod script) */
+    assert_null(strstr(F.job.run_shell, "export SLURM_PROCID="));
 }
 
 static void test_body__python_shebang_runs_the_program(void **state)

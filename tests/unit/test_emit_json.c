@@ -138,8 +138,9 @@ static void test_emit_json__training_body(void **state)
     assert_null(jget(o, "masterSpecSameAsWorker", NULL));
     json_object *s = jget(o, "spec", NULL);
     assert_jstr(jget(s, "image", NULL), "nvcr.io/nvidia/pytorch:24.05-py3");
-    assert_jstr(jget(s, "command", NULL), "python");
-    assert_jstr(jget(s, "args", NULL), "train.py --epochs 10");
+    const char *argv[] = {"bash", "-c", POD_SCRIPT_TRAIN_RESNET, "s2r-job",
+                          "python", "train.py", "--epochs", "10", NULL};
+    assert_split(s, argv);
     assert_jstr(jget(s, "workingDir", NULL), "/scratch/lab-a/run");
     assert_jstr(jget(s, "environmentVariables", "0", "name", NULL),
                 "OMP_NUM_THREADS");
@@ -233,8 +234,10 @@ static void test_emit_json__args_split_back_to_argv(void **state)
     const char *cmd[] = {"my prog", "-c", nasty, "", "--x=1", NULL};
     push_all(&wl.command, cmd);
     json_object *o = emit_parse(&wl, NULL, NULL, NULL);
-    assert_jstr(jget(o, "spec", "command", NULL), "'my prog'");
-    assert_split(jget(o, "spec", NULL), cmd);
+    assert_jstr(jget(o, "spec", "command", NULL), "bash");
+    const char *want[] = {"bash", "-c", POD_SCRIPT_TRAIN_RESNET, "s2r-job",
+                          "my prog", "-c", nasty, "", "--x=1", NULL};
+    assert_split(jget(o, "spec", NULL), want);
     json_object_put(o);
     s2r_workload_free(&wl);
 }
@@ -248,7 +251,7 @@ static void test_emit_json__time_limit(void **state)
     s2r_diags d = {0};
     json_object *o = emit_parse(&wl, NULL, &d, NULL);
     assert_true(s2r_diags_has_option(&d, "time"));
-    assert_jstr(jget(o, "spec", "command", NULL), "python");
+    assert_jstr(jget(o, "spec", "command", NULL), "bash");
     json_object_put(o);
     s2r_diags_clear(&d);
 
@@ -256,9 +259,10 @@ static void test_emit_json__time_limit(void **state)
     cfg.time_limit = "timeout";
     o = emit_parse(&wl, &cfg, &d, NULL);
     assert_false(s2r_diags_has_option(&d, "time"));
-    assert_jstr(jget(o, "spec", "command", NULL), "timeout");
-    assert_jstr(jget(o, "spec", "args", NULL), "5400 python train.py "
-                                               "--epochs 10");
+    const char *want[] = {"timeout", "5400", "bash", "-c",
+                          POD_SCRIPT_TRAIN_RESNET, "s2r-job", "python",
+                          "train.py", "--epochs", "10", NULL};
+    assert_split(jget(o, "spec", NULL), want);
     json_object_put(o);
     s2r_diags_clear(&d);
     s2r_workload_free(&wl);
@@ -281,7 +285,10 @@ static void test_emit_json__pytorch_body(void **state)
     json_object *s = jget(o, "spec", NULL);
     assert_jstr(jget(s, "distributedFramework", NULL), "PyTorch");
     assert_jint(jget(s, "numWorkers", NULL), 2);
-    assert_jstr(jget(s, "command", NULL), "python");
+    assert_jstr(jget(s, "command", NULL), "bash");
+    /* each pod takes its rank from the PyTorchJob */
+    assert_non_null(strstr(json_object_get_string(jget(s, "args", NULL)),
+                           "SLURM_NODEID=\"${PET_NODE_RANK:-${RANK:-0}}\""));
     assert_jint(jget(s, "compute", "gpuDevicesRequest", NULL), 2);
     assert_jstr(jget(s, "cleanPodPolicy", NULL), "None");
     assert_null(jget(s, "completions", NULL));
@@ -291,7 +298,9 @@ static void test_emit_json__pytorch_body(void **state)
     s2r_workload_free(&wl);
 }
 
-static void test_emit_json__mpi_body_with_launcher(void **state)
+/* an MPIJob goes as its manifest (POST /api/v2/workloads): the launcher
+ * runs the script, the workers run sshd */
+static void test_emit_json__mpi_is_a_v2_mpijob(void **state)
 {
     (void)state;
     s2r_workload wl;
@@ -302,30 +311,77 @@ static void test_emit_json__mpi_body_with_launcher(void **state)
     wl.time_limit_s = 60;
     const char *l[] = {"mpirun", "--bind-to", "none", "./bin/solver", NULL};
     push_all(&wl.launcher_command, l);
-    s2r_config cfg = {0};
-    cfg.time_limit = "timeout";
-    json_object *o = emit_parse(&wl, &cfg, NULL, NULL);
-    assert_false(json_object_get_boolean(jget(o, "masterSpecSameAsWorker",
-                                              NULL)));
-    json_object *s = jget(o, "spec", NULL);
-    assert_jstr(jget(s, "distributedFramework", NULL), "MPI");
-    assert_jint(jget(s, "numWorkers", NULL), 4);
-    assert_jint(jget(s, "slotsPerWorker", NULL), 32);
-    assert_jstr(jget(s, "sshAuthMountPath", NULL), "/root/.ssh");
-    assert_jstr(jget(s, "cleanPodPolicy", NULL), "Running");
-    assert_null(jget(s, "command", NULL)); /* workers run sshd */
-    assert_jint(jget(s, "compute", "cpuCoreRequest", NULL), 16);
-    json_object *m = jget(o, "masterSpec", NULL);
-    assert_jstr(jget(m, "image", NULL), "nvcr.io/nvidia/pytorch:24.05-py3");
-    assert_jstr(jget(m, "command", NULL), "timeout");
-    const char *want[] = {"timeout", "60", "mpirun", "--bind-to", "none",
-                          "./bin/solver", NULL};
-    assert_split(m, want);
-    assert_jint(jget(m, "compute", "cpuCoreRequest", NULL), 1);
-    assert_jstr(jget(m, "compute", "cpuMemoryRequest", NULL), "2Gi");
-    assert_null(jget(m, "compute", "gpuDevicesRequest", NULL));
-    assert_jstr(jget(m, "environmentVariables", "0", "value", NULL), "8");
+    s2r_diags d = {0};
+    json_object *o = emit_parse(&wl, NULL, &d, NULL);
+    assert_null(jget(o, "spec", NULL));
+    assert_jstr(jget(o, "metadata", "projectId", NULL), "<PROJECT-ID>");
+    json_object *m = jget(o, "manifest", NULL);
+    assert_jstr(jget(m, "kind", NULL), "MPIJob");
+    assert_jint(jget(m, "spec", "slotsPerWorker", NULL), 32);
+    assert_jint(jget(m, "spec", "runPolicy", "activeDeadlineSeconds", NULL),
+                60);
+    json_object *rs = jget(m, "spec", "mpiReplicaSpecs", NULL);
+    json_object *lc = jget(rs, "Launcher", "template", "spec", "containers",
+                           "0", NULL);
+    json_object *cmd = jget(lc, "command", NULL);
+    size_t n = json_object_array_length(cmd);
+    assert_true(n >= 8);
+    assert_jstr(jget(cmd, "3", NULL), "s2r-job");
+    assert_jstr(jget(cmd, "4", NULL), "mpirun");
+    assert_jstr(json_object_array_get_idx(cmd, n - 1), "./bin/solver");
+    assert_jint(jget(rs, "Worker", "replicas", NULL), 4);
+    assert_null(jget(rs, "Worker", "template", "spec", "containers", "0",
+                     "command", NULL)); /* workers run sshd */
+    assert_non_null(strstr(d.v[0].message, "/api/v2/workloads"));
+    assert_non_null(strstr(d.v[0].message, "MPIJob"));
+    assert_false(s2r_diags_has_option(&d, "time"));
     json_object_put(o);
+    s2r_diags_clear(&d);
+    s2r_workload_free(&wl);
+}
+
+/* storage, /dev/shm and the user: spec.storage, compute.largeShmRequest,
+ * spec.security (Run:ai REST API) */
+static void test_emit_json__storage_shm_and_security(void **state)
+{
+    (void)state;
+    s2r_workload wl;
+    base_workload(&wl, S2R_WL_STANDARD);
+    add_volumes(&wl);
+    wl.large_shm = true;
+    wl.run_as_user = true;
+    wl.run_as_uid = 1000;
+    wl.run_as_gid = 100;
+    wl.supplemental_groups = strdup("2000,2001");
+    s2r_diags d = {0};
+    json_object *o = emit_parse(&wl, NULL, &d, NULL);
+    json_object *s = jget(o, "spec", NULL);
+    assert_true(json_object_get_boolean(jget(s, "compute", "largeShmRequest",
+                                             NULL)));
+    json_object *st = jget(s, "storage", NULL);
+    assert_jstr(jget(st, "pvc", "0", "claimName", NULL), "project");
+    assert_true(json_object_get_boolean(jget(st, "pvc", "0", "existingPvc",
+                                             NULL)));
+    assert_jstr(jget(st, "pvc", "0", "path", NULL), "/project");
+    assert_false(json_object_get_boolean(jget(st, "pvc", "0", "readOnly",
+                                              NULL)));
+    assert_jstr(jget(st, "nfs", "0", "server", NULL), "nfs.example.org");
+    assert_jstr(jget(st, "nfs", "0", "path", NULL), "/export/home");
+    assert_jstr(jget(st, "nfs", "0", "mountPath", NULL), "/home");
+    assert_jstr(jget(st, "hostPath", "0", "path", NULL), "/mnt/datasets");
+    assert_jstr(jget(st, "hostPath", "0", "mountPath", NULL), "/datasets");
+    assert_true(json_object_get_boolean(jget(st, "hostPath", "0", "readOnly",
+                                             NULL)));
+    assert_null(jget(st, "dataVolume", NULL));
+    assert_jstr(jget(s, "security", "uidGidSource", NULL), "custom");
+    assert_jint(jget(s, "security", "runAsUid", NULL), 1000);
+    assert_jint(jget(s, "security", "runAsGid", NULL), 100);
+    assert_jstr(jget(s, "security", "supplementalGroups", NULL), "2000,2001");
+    /* the data source cannot go in the body: said */
+    assert_int_equal(s2r_diags_count(&d, S2R_SEV_WARNING), 1);
+    assert_non_null(strstr(d.v[0].message, "weights"));
+    json_object_put(o);
+    s2r_diags_clear(&d);
     s2r_workload_free(&wl);
 }
 
@@ -355,7 +411,8 @@ int main(void)
         cmocka_unit_test(test_emit_json__args_split_back_to_argv),
         cmocka_unit_test(test_emit_json__time_limit),
         cmocka_unit_test(test_emit_json__pytorch_body),
-        cmocka_unit_test(test_emit_json__mpi_body_with_launcher),
+        cmocka_unit_test(test_emit_json__mpi_is_a_v2_mpijob),
+        cmocka_unit_test(test_emit_json__storage_shm_and_security),
         cmocka_unit_test(test_emit_json__invalid_utf8_is_an_error),
     };
     return cmocka_run_group_tests_name("emit_json", tests, NULL, NULL);

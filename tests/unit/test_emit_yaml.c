@@ -52,11 +52,8 @@ static void parse_one(yaml_document_t *doc, const char *text)
 
 /* Follow keys (or "N" indexes in sequences) from the root; NULL when a
  * step is missing. The path ends with NULL. */
-static yaml_node_t *get(yaml_document_t *doc, ...)
+static yaml_node_t *vget(yaml_document_t *doc, yaml_node_t *n, va_list ap)
 {
-    va_list ap;
-    va_start(ap, doc);
-    yaml_node_t *n = yaml_document_get_root_node(doc);
     const char *k;
     while (n && (k = va_arg(ap, const char *))) {
         yaml_node_t *found = NULL;
@@ -76,6 +73,24 @@ static yaml_node_t *get(yaml_document_t *doc, ...)
         }
         n = found;
     }
+    return n;
+}
+
+static yaml_node_t *get(yaml_document_t *doc, ...)
+{
+    va_list ap;
+    va_start(ap, doc);
+    yaml_node_t *n = vget(doc, yaml_document_get_root_node(doc), ap);
+    va_end(ap);
+    return n;
+}
+
+/* the same from node @p from */
+static yaml_node_t *sub(yaml_document_t *doc, yaml_node_t *from, ...)
+{
+    va_list ap;
+    va_start(ap, from);
+    yaml_node_t *n = vget(doc, from, ap);
     va_end(ap);
     return n;
 }
@@ -212,11 +227,16 @@ static void test_emit_yaml__job_fields(void **state)
     assert_string_equal(sval(C("name")), "main");
     assert_string_equal(sval(C("image")),
                         "nvcr.io/nvidia/pytorch:24.05-py3");
-    assert_int_equal(nitems(C("command")), 4);
-    assert_string_equal(sval(C("command", "0")), "python");
-    assert_string_equal(sval(C("command", "1")), "train.py");
-    assert_string_equal(sval(C("command", "2")), "--epochs");
-    assert_quoted(C("command", "3"), "10");
+    /* the pod script runs the command given after it */
+    assert_int_equal(nitems(C("command")), 8);
+    assert_string_equal(sval(C("command", "0")), "bash");
+    assert_string_equal(sval(C("command", "1")), "-c");
+    assert_string_equal(sval(C("command", "2")), POD_SCRIPT_TRAIN_RESNET);
+    assert_string_equal(sval(C("command", "3")), "s2r-job");
+    assert_string_equal(sval(C("command", "4")), "python");
+    assert_string_equal(sval(C("command", "5")), "train.py");
+    assert_string_equal(sval(C("command", "6")), "--epochs");
+    assert_quoted(C("command", "7"), "10");
     assert_null(C("args"));
     assert_string_equal(sval(C("workingDir")), "/scratch/lab-a/run");
     assert_string_equal(sval(C("env", "0", "name")), "OMP_NUM_THREADS");
@@ -405,7 +425,7 @@ static void test_emit_yaml__pytorchjob_master_and_workers(void **state)
 #define C(...) get(&doc, "spec", "pytorchReplicaSpecs", roles[r], "template", \
                    "spec", "containers", "0", __VA_ARGS__, NULL)
         assert_string_equal(sval(C("name")), "pytorch");
-        assert_string_equal(sval(C("command", "1")), "train.py");
+        assert_string_equal(sval(C("command", "5")), "train.py");
         assert_quoted(C("resources", "limits", "nvidia.com/gpu"), "2");
         assert_string_equal(sval(C("env", "0", "name")), "OMP_NUM_THREADS");
 #undef C
@@ -464,9 +484,10 @@ static void test_emit_yaml__mpijob_launcher_and_workers(void **state)
         get(&doc, "spec", "mpiReplicaSpecs", "Launcher", "replicas", NULL),
         "1");
     assert_string_equal(sval(L("name")), "launcher");
-    assert_int_equal(nitems(L("command")), 4);
-    assert_string_equal(sval(L("command", "0")), "mpirun");
-    assert_string_equal(sval(L("command", "3")), "./bin/solver");
+    assert_int_equal(nitems(L("command")), 8);
+    assert_string_equal(sval(L("command", "0")), "bash");
+    assert_string_equal(sval(L("command", "4")), "mpirun");
+    assert_string_equal(sval(L("command", "7")), "./bin/solver");
     assert_quoted(L("resources", "requests", "cpu"), "1");
     assert_quoted(L("resources", "requests", "memory"), "2Gi");
     assert_string_equal(sval(L("image")), "nvcr.io/nvidia/pytorch:24.05-py3");
@@ -487,6 +508,94 @@ static void test_emit_yaml__mpijob_launcher_and_workers(void **state)
     assert_true(validate_k8s(out));
     free(out);
     s2r_workload_free(&wl);
+}
+
+/* ---- storage, /dev/shm, identity: on every pod ---------------------- */
+
+/* The volumes and mounts of the pod spec at @p spec ... (NULL-ended
+ * path to it): the [storage] entries, /dev/shm, the securityContext. */
+static void assert_pod_storage(yaml_document_t *doc, yaml_node_t *spec,
+                               const char *shm_limit)
+{
+    (void)doc;
+#define P(...) sub(doc, spec, __VA_ARGS__, NULL)
+    assert_int_node(P("securityContext", "runAsUser"), "1000");
+    assert_int_node(P("securityContext", "runAsGroup"), "100");
+    assert_int_node(P("securityContext", "supplementalGroups", "1"), "2001");
+    /* three [storage] volumes (a data source has no manifest form) */
+    assert_int_equal(nitems(P("volumes")), 4);
+    assert_string_equal(sval(P("volumes", "0", "name")), "project");
+    assert_string_equal(sval(P("volumes", "0", "persistentVolumeClaim",
+                               "claimName")), "project");
+    assert_string_equal(sval(P("volumes", "1", "nfs", "server")),
+                        "nfs.example.org");
+    assert_string_equal(sval(P("volumes", "1", "nfs", "path")),
+                        "/export/home");
+    assert_string_equal(sval(P("volumes", "2", "hostPath", "path")),
+                        "/mnt/datasets");
+    assert_string_equal(sval(P("volumes", "3", "name")), "dshm");
+    assert_string_equal(sval(P("volumes", "3", "emptyDir", "medium")),
+                        "Memory");
+    assert_quoted(P("volumes", "3", "emptyDir", "sizeLimit"), shm_limit);
+#define M(...) P("containers", "0", "volumeMounts", __VA_ARGS__)
+    assert_int_equal(nitems(M(NULL)), 4);
+    assert_string_equal(sval(M("0", "mountPath")), "/project");
+    assert_string_equal(sval(M("1", "mountPath")), "/home");
+    assert_string_equal(sval(M("2", "mountPath")), "/datasets");
+    assert_string_equal(sval(M("2", "readOnly")), "true");
+    assert_string_equal(sval(M("3", "mountPath")), "/dev/shm");
+    assert_string_equal(sval(M("3", "name")), "dshm");
+#undef M
+#undef P
+}
+
+static void test_emit_yaml__storage_shm_identity_on_every_pod(void **state)
+{
+    (void)state;
+    for (int k = S2R_WL_STANDARD; k <= S2R_WL_MPI; k++) {
+        s2r_workload wl;
+        base_workload(&wl, (s2r_workload_kind)k);
+        add_volumes(&wl);
+        wl.large_shm = true;
+        wl.run_as_user = true;
+        wl.run_as_uid = 1000;
+        wl.run_as_gid = 100;
+        wl.supplemental_groups = strdup("2000,2001");
+        wl.workers = 2;
+        if (k == S2R_WL_MPI) {
+            const char *l[] = {"mpirun", "app", NULL};
+            push_all(&wl.launcher_command, l);
+        }
+        s2r_diags d = {0};
+        char *out = emit_ok(&wl, &d);
+        /* the data source is said, not dropped */
+        assert_int_equal(s2r_diags_count(&d, S2R_SEV_WARNING), 1);
+        assert_non_null(strstr(d.v[0].message, "weights"));
+        yaml_document_t doc;
+        parse_one(&doc, out);
+        static const char *const groups[][2] = {
+            {"Master", "Worker"}, {"Launcher", "Worker"}};
+        if (k == S2R_WL_STANDARD) {
+            assert_pod_storage(&doc, get(&doc, "spec", "template", "spec",
+                                         NULL), "32Gi");
+        } else {
+            const char *key = k == S2R_WL_PYTORCH ? "pytorchReplicaSpecs"
+                                                  : "mpiReplicaSpecs";
+            for (int g = 0; g < 2; g++) {
+                const char *role = groups[k - S2R_WL_PYTORCH][g];
+                bool launcher = !strcmp(role, "Launcher");
+                assert_pod_storage(&doc,
+                                   get(&doc, "spec", key, role, "template",
+                                       "spec", NULL),
+                                   launcher ? "2Gi" : "32Gi");
+            }
+        }
+        yaml_document_delete(&doc);
+        assert_true(validate_k8s(out));
+        free(out);
+        s2r_diags_clear(&d);
+        s2r_workload_free(&wl);
+    }
 }
 
 /* ---- quoting ------------------------------------------------------ */
@@ -515,12 +624,13 @@ static void test_emit_yaml__ambiguous_strings_are_quoted(void **state)
     yaml_document_t doc;
     parse_one(&doc, out);
     for (size_t i = 0; vals[i]; i++) {
-        char ix[16];
+        char ix[16], cx[16];
         snprintf(ix, sizeof(ix), "%zu", i);
+        snprintf(cx, sizeof(cx), "%zu", i + 4); /* after the pod script */
         yaml_node_t *v = get(&doc, "spec", "template", "spec", "containers",
                              "0", "env", ix, "value", NULL);
         yaml_node_t *c = get(&doc, "spec", "template", "spec", "containers",
-                             "0", "command", ix, NULL);
+                             "0", "command", cx, NULL);
         assert_string_equal(sval(v), vals[i]);
         assert_string_equal(sval(c), vals[i]);
         /* these read back as the same string even when plain; all the
@@ -553,8 +663,9 @@ static void test_emit_yaml__multiline_body_is_a_literal_block(void **state)
                          "module load cuda\ncd /data\npython train.py", NULL};
     push_all(&wl.command, cmd);
     char *out = emit_ok(&wl, NULL);
-    assert_non_null(strstr(out, "        - |-\n"
-                                "          module load cuda\n"
+    assert_non_null(strstr(out, "        - |\n"
+                                "          s2r_id="));
+    assert_non_null(strstr(out, "\n          module load cuda\n"
                                 "          cd /data\n"
                                 "          python train.py\n"));
     free(out);
@@ -602,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_emit_yaml__array_time_limit_is_per_task),
         cmocka_unit_test(test_emit_yaml__pytorchjob_master_and_workers),
         cmocka_unit_test(test_emit_yaml__mpijob_launcher_and_workers),
+        cmocka_unit_test(test_emit_yaml__storage_shm_identity_on_every_pod),
         cmocka_unit_test(test_emit_yaml__ambiguous_strings_are_quoted),
         cmocka_unit_test(test_emit_yaml__multiline_body_is_a_literal_block),
         cmocka_unit_test(test_emit_yaml__extra_node_pools_warn),

@@ -1,0 +1,473 @@
+/* paths.c: the files a script uses (see body.h): every absolute path in
+ * its directives (--chdir, -o, -e, -i, --export values) and body (words,
+ * quoted strings, here-documents, exported values, cd targets), with `~`
+ * and $HOME read through [site] home and $SLURM_SUBMIT_DIR through the
+ * submit directory; whether the script writes there; the relative files
+ * its commands name; and whether it locates its own file ($0).
+ *
+ * The body is read as text, line by line, as a reader of the script
+ * would: a path starts with '/' at the start of a word, after '=', ':',
+ * ',', a quote, a redirection or an opening parenthesis, or as the
+ * default of ${NAME:-/x}. A '#' that starts a word outside quotes starts
+ * a comment: whole-line comments are skipped, paths in a trailing comment
+ * are only mentions. */
+#include "body.h"
+#include "analysis.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* what the scan knows about the job */
+typedef struct scan {
+    ctx *c;
+    char *home;       /* [site] home of the user, or its root; or NULL */
+    const char *line; /* the current line and its end */
+    const char *end;
+    int lineno;
+} scan;
+
+static bool path_char(char ch)
+{
+    return isalnum((unsigned char)ch) || strchr("_.+@%-/", ch) != NULL;
+}
+
+static bool name_char(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '_';
+}
+
+/* ---- recording ---------------------------------------------------- */
+
+/* Record @p path (absolute, folded here) used at @p line. */
+static void add_use(ctx *c, const char *path, int line, bool written,
+                    bool mention, bool in_image)
+{
+    s2r_job *job = c->job;
+    char *p = s2r_path_fold(path);
+    if (!p) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < job->n_paths; i++) {
+        s2r_path_use *u = &job->paths[i];
+        if (strcmp(u->path, p))
+            continue;
+        u->written = u->written || written;
+        u->mention = u->mention && mention;
+        u->in_image = u->in_image && in_image;
+        free(p);
+        return;
+    }
+    s2r_path_use *nv = realloc(job->paths, (job->n_paths + 1) * sizeof(*nv));
+    if (!nv) {
+        free(p);
+        c->oom = true;
+        return;
+    }
+    job->paths = nv;
+    nv[job->n_paths++] = (s2r_path_use){p, line, written, mention, in_image};
+}
+
+/* ---- what a word around a path says ---------------------------------- */
+
+static const char *const writing_opts[] = {
+    "-o", "--out", "--output", "--outdir", "--out-dir", "--out_dir",
+    "--output-dir", "--output_dir", "--output-directory", "--save-dir",
+    "--save_dir", "--savedir", "--ckpt-dir", "--ckpt_dir",
+    "--checkpoint-dir", "--checkpoint_dir", "--log-dir", "--log_dir",
+    "--logdir", "--results-dir", "--work-dir", "--work_dir", NULL};
+static const char *const writing_cmds[] = {"mkdir", "tee", "touch", "rm",
+    "truncate", NULL};
+static const char *const copying_cmds[] = {"cp", "mv", "rsync", "ln",
+    "install", NULL};
+static const char *const bind_opts[] = {"--bind", "-B", "--mount",
+    "--container-mounts", "-v", "--volume", NULL};
+
+/* The word [*ws, *we) around @p at (split at blanks) and the one before. */
+static void word_around(const scan *s, const char *at, const char **ws,
+                        const char **we)
+{
+    const char *a = at, *b = at;
+    while (a > s->line && !isspace((unsigned char)a[-1]))
+        a--;
+    while (b < s->end && !isspace((unsigned char)*b))
+        b++;
+    *ws = a;
+    *we = b;
+}
+
+/* @p w (n bytes) without quotes, compared with the list @p l. */
+static bool word_in(const char *w, size_t n, const char *const *l)
+{
+    char buf[48];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < sizeof(buf); i++)
+        if (w[i] != '"' && w[i] != '\'')
+            buf[o++] = w[i];
+    buf[o] = '\0';
+    return o > 0 && s2r_body__list_has(l, buf);
+}
+
+/* The word before [ws...) on the line: *pw, length returned (0: none). */
+static size_t prev_word(const scan *s, const char *ws, const char **pw)
+{
+    const char *e = ws;
+    while (e > s->line && isspace((unsigned char)e[-1]))
+        e--;
+    const char *b = e;
+    while (b > s->line && !isspace((unsigned char)b[-1]))
+        b--;
+    *pw = b;
+    return (size_t)(e - b);
+}
+
+/* First word of the command segment holding @p ws (after ; | & ( `). */
+static size_t segment_cmd(const scan *s, const char *ws, const char **cw,
+                          bool *last)
+{
+    const char *b = ws;
+    while (b > s->line && !strchr(";|&(`", b[-1]))
+        b--;
+    while (b < ws && isspace((unsigned char)*b))
+        b++;
+    const char *e = b;
+    while (e < s->end && !isspace((unsigned char)*e) && !strchr(";|&)", *e))
+        e++;
+    *cw = b;
+    const char *r = ws;
+    while (r < s->end && !isspace((unsigned char)*r) && !strchr(";|&)", *r))
+        r++;
+    while (r < s->end && isspace((unsigned char)*r))
+        r++;
+    *last = r >= s->end || strchr(";|&)#", *r);
+    return (size_t)(e - b);
+}
+
+/* Does the script write at the path starting at @p at? */
+static bool writes_at(const scan *s, const char *at, const char *ws,
+                      const char *we)
+{
+    const char *b = ws;
+    while (b > s->line && isspace((unsigned char)b[-1]))
+        b--;
+    if ((b > s->line && b[-1] == '>') || memchr(ws, '>', (size_t)(at - ws)))
+        return true;
+    const char *eq = memchr(ws, '=', (size_t)(at - ws));
+    if (eq && word_in(ws, (size_t)(eq - ws), writing_opts))
+        return true;
+    const char *pw;
+    size_t pn = prev_word(s, ws, &pw);
+    if (!eq && pn && word_in(pw, pn, writing_opts))
+        return true;
+    const char *cw;
+    bool last = false;
+    size_t cn = segment_cmd(s, ws, &cw, &last);
+    if (cn && cw != ws && word_in(cw, cn, writing_cmds))
+        return true;
+    (void)we;
+    return cn && cw != ws && last && word_in(cw, cn, copying_cmds);
+}
+
+/* The target of a bind (SRC:DST) is a path inside the container. */
+static bool bind_target(const scan *s, const char *at, const char *ws)
+{
+    if (at == s->line || at[-1] != ':' || at - 1 == ws)
+        return false;
+    const char *eq = memchr(ws, '=', (size_t)(at - ws));
+    if (eq && word_in(ws, (size_t)(eq - ws), bind_opts))
+        return true;
+    const char *pw;
+    size_t pn = prev_word(s, ws, &pw);
+    return pn && word_in(pw, pn, bind_opts);
+}
+
+/* ---- where a path starts --------------------------------------------- */
+
+/* A '/' at @p p may start a path. */
+static bool path_start(const scan *s, const char *p)
+{
+    if (p == s->line)
+        return true;
+    char b = p[-1];
+    if (isspace((unsigned char)b) || strchr("'\"=(,;|&<>`:", b))
+        return b != ':' || p - 1 == s->line || p[-2] != '/';
+    /* ${NAME:-/x}, ${NAME-/x}, ${NAME:=/x} */
+    if (b == '-' || b == '=' || b == '+') {
+        const char *q = p - 1;
+        if (q > s->line && q[-1] == ':')
+            q--;
+        while (q > s->line && name_char(q[-1]))
+            q--;
+        return q - 2 >= s->line && q[-1] == '{' && q[-2] == '$';
+    }
+    return false;
+}
+
+/* A name reference $NAME / ${NAME} at @p p: its name into @p name, the
+ * byte after it returned, or NULL when there is none. */
+static const char *var_ref(const scan *s, const char *p, char *name,
+                           size_t cap)
+{
+    if (*p != '$' || p + 1 >= s->end)
+        return NULL;
+    bool brace = p[1] == '{';
+    const char *q = p + 1 + brace, *e = q;
+    while (e < s->end && name_char(*e))
+        e++;
+    if (e == q || (size_t)(e - q) >= cap || isdigit((unsigned char)*q))
+        return NULL;
+    if (brace && (e >= s->end || *e != '}'))
+        return NULL;
+    memcpy(name, q, (size_t)(e - q));
+    name[e - q] = '\0';
+    return e + brace;
+}
+
+/* The folder a prefix at @p p stands for (~, $HOME, $SLURM_SUBMIT_DIR, an
+ * exported absolute value), and the byte after the prefix in *@p after;
+ * NULL when @p p starts none. */
+static const char *prefix_at(scan *s, const char *p, const char **after)
+{
+    s2r_job *job = s->c->job;
+    if (*p == '~' && (p == s->line || strchr(" \t\"'=:", p[-1])) &&
+        (p + 1 >= s->end || p[1] == '/' || isspace((unsigned char)p[1]) ||
+         strchr("\"';", p[1]))) {
+        *after = p + 1;
+        job->uses_home = true;
+        return s->home;
+    }
+    char name[128];
+    const char *e = var_ref(s, p, name, sizeof(name));
+    if (!e || (e < s->end && (path_char(*e) && *e != '/')))
+        return NULL;
+    *after = e;
+    if (!strcmp(name, "HOME")) {
+        job->uses_home = true;
+        return s->home;
+    }
+    if (!strcmp(name, "SLURM_SUBMIT_DIR"))
+        return job->submit_dir;
+    const char *v = s2r_envv_get(&job->env, name);
+    return v && v[0] == '/' ? v : NULL;
+}
+
+/* One path candidate at @p p (a '/' or a prefix): record it; returns the
+ * byte after it. */
+static const char *take_path(scan *s, const char *p, bool mention)
+{
+    const char *after = NULL, *base = NULL;
+    if (*p != '/') {
+        base = prefix_at(s, p, &after);
+        if (!after)
+            return p + 1;
+        if (!base)
+            return after;
+        p = after;
+        if (p < s->end && *p != '/' && path_char(*p))
+            return p;
+    }
+    const char *q = p;
+    while (q < s->end && path_char(*q) && *q != '%')
+        q++;
+    size_t n = (size_t)(q - p);
+    while (n > 1 && (p[n - 1] == '.' || p[n - 1] == '/'))
+        n--;
+    if (!base && (n < 2 || p[1] == '/'))
+        return q > p ? q : p + 1;
+    char *full = NULL;
+    if (asprintf(&full, "%s%.*s", base ? base : "", (int)(*p == '/' ? n : 0),
+                 p) < 0) {
+        s->c->oom = true;
+        return q;
+    }
+    const char *ws, *we;
+    word_around(s, base ? after - 1 : p, &ws, &we);
+    bool image = !base && bind_target(s, p, ws);
+    add_use(s->c, full, s->lineno, !mention && writes_at(s, p, ws, we),
+            mention, image);
+    free(full);
+    return q > p ? q : p + 1;
+}
+
+/* ---- lines ------------------------------------------------------------- */
+
+/* Where a comment starts on the line ('#' that starts a word outside
+ * quotes), or the end. */
+static const char *comment_at(const scan *s)
+{
+    char quote = 0;
+    for (const char *p = s->line; p < s->end; p++) {
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+            else if (*p == '\\' && quote == '"' && p + 1 < s->end)
+                p++;
+        } else if (*p == '\\' && p + 1 < s->end) {
+            p++;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+        } else if (*p == '#' &&
+                   (p == s->line || isspace((unsigned char)p[-1]))) {
+            return p;
+        }
+    }
+    return s->end;
+}
+
+/* $0, ${0} or BASH_SOURCE outside comments: the script finds itself. */
+static bool locates_itself(const char *p, const char *e)
+{
+    for (const char *q = p; q < e; q++) {
+        if (*q == '$' && q + 1 < e &&
+            ((q[1] == '0' && (q + 2 >= e || !isdigit((unsigned char)q[2]))) ||
+             (q + 3 < e && !strncmp(q + 1, "{0}", 3))))
+            return true;
+        if ((size_t)(e - q) >= 11 && !strncmp(q, "BASH_SOURCE", 11))
+            return true;
+    }
+    return false;
+}
+
+static void scan_line(scan *s)
+{
+    const char *p = s->line;
+    while (p < s->end && isspace((unsigned char)*p))
+        p++;
+    if (p >= s->end || *p == '#')
+        return;
+    const char *cmt = comment_at(s);
+    if (!s->c->job->self_line && locates_itself(s->line, cmt))
+        s->c->job->self_line = s->lineno;
+    for (p = s->line; p < s->end;) {
+        bool mention = p >= cmt;
+        if ((*p == '/' && path_start(s, p)) || *p == '~' || *p == '$')
+            p = take_path(s, p, mention);
+        else
+            p++;
+    }
+}
+
+/* ---- relative files ----------------------------------------------------- */
+
+/* A word that names a file relative to the working directory: it holds a
+ * '/' (./run.sh, configs/a.yaml) or ends in a file extension (train.py). */
+static bool relative_file(const char *v)
+{
+    static const char *const ext[] = {"py", "sh", "bash", "R", "r", "jl",
+        "m", "pl", "rb", "lua", "ipynb", "yaml", "yml", "json", "toml",
+        "cfg", "conf", "ini", "txt", "csv", "tsv", "parquet", "nml", "in",
+        "fa", "fasta", "fq", "gz", "sif", "h5", "pt", "pth", "ckpt", "npz",
+        "npy", "tar", "zip", NULL};
+    if (!*v || (strchr("-/~$.=", v[0]) && strncmp(v, "./", 2) &&
+                strncmp(v, "../", 3)))
+        return false;
+    if (strstr(v, "://") || strpbrk(v, " \t*?[=:,@$`'\"(){}<>|;&"))
+        return false;
+    if (strchr(v, '/'))
+        return true;
+    const char *dot = strrchr(v, '.');
+    return dot && dot != v && s2r_body__list_has(ext, dot + 1);
+}
+
+void s2r_body__relative_files(ctx *c, const sh_body *b)
+{
+    s2r_strv *out = &c->job->relative_files;
+    for (size_t i = 0; i < b->n && out->n < 64; i++) {
+        const sh_stmt *st = &b->stmts[i];
+        for (size_t k = 0; !st->compound && k < st->ncmds; k++) {
+            const sh_cmd *cm = &st->cmds[k];
+            for (size_t w = sh_cmd_first_arg(cm); w < cm->nwords; w++) {
+                const sh_word *wd = &cm->words[w];
+                const char *v = wd->literal && wd->value ? wd->value : "";
+                const char *eq = !strncmp(v, "--", 2) ? strchr(v, '=') : NULL;
+                v = eq ? eq + 1 : v;
+                bool seen = false;
+                for (size_t q = 0; q < out->n && !seen; q++)
+                    seen = !strcmp(out->v[q], v);
+                if (!seen && relative_file(v) && s2r_strv_push(out, v))
+                    c->oom = true;
+            }
+        }
+    }
+}
+
+/* ---- directives --------------------------------------------------------- */
+
+static int directive_line(const s2r_job *job, const char *name)
+{
+    for (size_t i = 0; i < job->n_directives; i++)
+        if (!strcmp(job->directives[i].name, name))
+            return job->directives[i].line;
+    return 0;
+}
+
+/* Absolute paths of --chdir, -o, -e, -i and --export values. */
+static void directive_paths(ctx *c)
+{
+    static const char *const opts[] = {"chdir", "output", "error", "input",
+                                       NULL};
+    s2r_job *job = c->job;
+    for (size_t i = 0; i < job->n_directives; i++) {
+        const s2r_directive *d = &job->directives[i];
+        if (!d->value || d->value[0] != '/' ||
+            !s2r_body__list_has(opts, d->name) ||
+            !strncmp(d->value, "/dev/", 5))
+            continue;
+        bool log = !strcmp(d->name, "output") || !strcmp(d->name, "error");
+        add_use(c, d->value, d->line, log, false, false);
+    }
+    int el = directive_line(job, "export");
+    for (size_t i = 0; i < job->export_env.n; i++) {
+        const char *v = job->export_env.v[i].value;
+        if (v && v[0] == '/')
+            add_use(c, v, el, false, false, false);
+    }
+}
+
+/* [site] home for the user (%u), or the folder the homes are in when
+ * the user is not known; NULL without [site] home. */
+char *s2r_body__home(const s2r_config *cfg)
+{
+    if (!cfg || !cfg->home || cfg->home[0] != '/')
+        return NULL;
+    const char *u = strstr(cfg->home, "%u");
+    char *out = NULL;
+    if (!u)
+        return s2r_path_fold(cfg->home);
+    if (cfg->user && *cfg->user) {
+        if (asprintf(&out, "%.*s%s%s", (int)(u - cfg->home), cfg->home,
+                     cfg->user, u + 2) < 0)
+            return NULL;
+    } else if (!(out = strndup(cfg->home, (size_t)(u - cfg->home)))) {
+        return NULL;
+    }
+    char *f = s2r_path_fold(out);
+    free(out);
+    return f;
+}
+
+void s2r_body__find_paths(ctx *c, const char *body, size_t len,
+                          int first_line)
+{
+    scan s = {.c = c, .home = s2r_body__home(c->cfg)};
+    directive_paths(c);
+    const char *p = body, *end = body + len;
+    for (int ln = first_line; p < end; ln++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        s.line = p;
+        s.end = nl ? nl : end;
+        s.lineno = ln;
+        scan_line(&s);
+        p = nl ? nl + 1 : end;
+    }
+    free(s.home);
+    if (c->job->self_line)
+        s2r_body__warn(c, c->job->self_line, NULL,
+             "the script locates its own file ($0, BASH_SOURCE): under "
+             "SLURM $0 is slurmd's spool copy of it, and the files next to "
+             "the script are in the submit directory%s%s; in the pod $0 is "
+             "bash", c->job->submit_dir ? " " : "",
+             c->job->submit_dir ? c->job->submit_dir : "");
+}

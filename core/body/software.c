@@ -1,0 +1,207 @@
+/* software.c: the software a body loads (see analysis.h): the
+ * environment modules, conda environments and virtual environments of
+ * its set-up statements, recorded in the job (s2r_job.modules,
+ * conda_envs, venvs), and whether a conda or venv set-up can stay in the
+ * pod because it lies on storage the site maps ([storage]). */
+#include "analysis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *word(const sh_cmd *c, size_t i)
+{
+    return i < c->nwords && c->words[i].value ? c->words[i].value : NULL;
+}
+
+static void push_once(ctx *c, s2r_strv *sv, const char *v)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (!strcmp(sv->v[i], v))
+            return;
+    if (s2r_strv_push(sv, v))
+        c->oom = true;
+}
+
+/* `module load A B/1`, `ml A`, `spack load A`: the names loaded. */
+static void module_names(ctx *c, const sh_cmd *cm, size_t i, bool ml)
+{
+    static const char *const loads[] = {"load", "add", "try-load",
+                                        "try-add", "load-any", NULL};
+    static const char *const other[] = {"purge", "unload", "rm", "del",
+        "list", "avail", "av", "spider", "use", "unuse", "save", "restore",
+        "reset", "show", "help", "swap", "sw", "switch", "env", NULL};
+    const char *sub = word(cm, i);
+    bool load = sub && s2r_body__list_has(loads, sub);
+    if (!sub || (!load && (!ml || s2r_body__list_has(other, sub))))
+        return;
+    for (size_t k = load ? i + 1 : i; k < cm->nwords; k++) {
+        const char *n = word(cm, k);
+        if (n && *n && *n != '-')
+            push_once(c, &c->job->modules, n);
+    }
+}
+
+/* The environment `conda activate ENV` / `source activate ENV` names. */
+static const char *conda_env(const sh_cmd *cm, size_t from)
+{
+    for (size_t k = from; k < cm->nwords; k++)
+        if (word(cm, k) && word(cm, k)[0] != '-')
+            return word(cm, k);
+    return "base";
+}
+
+static void record_software(ctx *c, const sh_cmd *cm)
+{
+    size_t i = sh_cmd_first_arg(cm);
+    const char *v = word(cm, i), *a = word(cm, i + 1);
+    if (!v)
+        return;
+    if (!strcmp(v, "module") || (!strcmp(v, "spack") && a &&
+                                 !strcmp(a, "load")))
+        return module_names(c, cm, i + 1, false);
+    if (!strcmp(v, "ml"))
+        return module_names(c, cm, i + 1, true);
+    bool conda = !strcmp(v, "conda") || !strcmp(v, "mamba") ||
+                 !strcmp(v, "micromamba");
+    bool src = !strcmp(v, "source") || !strcmp(v, ".");
+    if ((conda || src) && a && !strcmp(a, "activate"))
+        return push_once(c, &c->job->conda_envs, conda_env(cm, i + 2));
+    size_t al = a ? strlen(a) : 0;
+    if (src && al >= 12 && !strcmp(a + al - 12, "bin/activate") &&
+        !strstr(a, "conda") && !strstr(a, "mamba")) {
+        char *dir = al > 13 ? strndup(a, al - 13) : strdup(".");
+        if (!dir)
+            c->oom = true;
+        else
+            push_once(c, &c->job->venvs, dir);
+        free(dir);
+    }
+}
+
+void s2r_body__software(ctx *c, const sh_body *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        for (size_t k = 0; !b->stmts[i].compound && k < b->stmts[i].ncmds;
+             k++)
+            if (s2r_body__setup_of(&b->stmts[i].cmds[k]) != SU_NONE)
+                record_software(c, &b->stmts[i].cmds[k]);
+}
+
+/* ---- set-up that stays: on mapped storage --------------------------- */
+
+/* @p w as an absolute path: ~ and $HOME through [site] home, a relative
+ * path under the working directory; NULL when it depends on run time. */
+static char *resolve_word(ctx *c, const char *w)
+{
+    const s2r_job *job = c->job;
+    const char *base = NULL, *rest = w;
+    char *home = NULL, *out = NULL;
+    if (w[0] == '~' && (w[1] == '/' || !w[1])) {
+        base = home = s2r_body__home(c->cfg);
+        rest = w + 1;
+    } else if (!strncmp(w, "$HOME", 5) || !strncmp(w, "${HOME}", 7)) {
+        base = home = s2r_body__home(c->cfg);
+        rest = w + (w[1] == '{' ? 7 : 5);
+    } else if (w[0] != '/' && !strchr(w, '$')) {
+        base = job->workdir ? job->workdir : job->submit_dir;
+        if (base && base[0] == '/' && asprintf(&out, "%s/%s", base, w) < 0)
+            out = NULL;
+        return out;
+    }
+    if (strchr(rest, '$') || (base == NULL && w[0] != '/')) {
+        free(home);
+        return NULL;
+    }
+    if (asprintf(&out, "%s%s", base ? base : "", rest) < 0)
+        out = NULL;
+    free(home);
+    return out;
+}
+
+/* The [storage] entry that covers the path @p w names, or NULL. */
+static const s2r_volume *on_storage(ctx *c, const char *w)
+{
+    if (!c->cfg || !w)
+        return NULL;
+    char *p = resolve_word(c, w);
+    char *f = p ? s2r_path_fold(p) : NULL;
+    const s2r_volume *v = f ? s2r_volume_for(c->cfg->volumes,
+                                             c->cfg->n_volumes, f)
+                            : NULL;
+    free(p);
+    free(f);
+    return v && v->kind != S2R_VOL_DATASOURCE ? v : NULL;
+}
+
+/* The installation a kept conda.sh or bin/activate of conda belongs to
+ * (the text before /etc/profile.d/ or /bin/activate), remembered in
+ * c->conda_root: `conda activate NAME` then finds NAME there. */
+static void remember_conda_root(ctx *c, const char *a)
+{
+    char *r = resolve_word(c, a);
+    char *cut = r ? strstr(r, "/etc/profile.d/") : NULL;
+    if (!cut && r)
+        cut = strstr(r, "/bin/activate");
+    if (!r || !cut) {
+        c->oom = c->oom || !r;
+        free(r);
+        return;
+    }
+    *cut = '\0';
+    free(c->conda_root);
+    c->conda_root = r;
+}
+
+/* One conda or venv set-up command: the storage it lives on, or NULL
+ * when it cannot run in the pod. */
+static const s2r_volume *setup_storage(ctx *c, const sh_cmd *cm,
+                                       setup_kind sk)
+{
+    size_t i = sh_cmd_first_arg(cm);
+    const char *v = word(cm, i), *a = word(cm, i + 1);
+    if (!v)
+        return NULL;
+    bool src = !strcmp(v, "source") || !strcmp(v, ".");
+    if (src && a && strcmp(a, "activate")) {
+        /* conda.sh of an installation, or DIR/bin/activate */
+        const s2r_volume *s = on_storage(c, a);
+        if (s && sk == SU_CONDA)
+            remember_conda_root(c, a);
+        return s;
+    }
+    /* conda activate ENV, source activate ENV, conda shell hooks */
+    const char *env = a && !strcmp(a, "activate") ? conda_env(cm, i + 2)
+                                                  : NULL;
+    if (env && (env[0] == '/' || env[0] == '~' || env[0] == '$'))
+        return on_storage(c, env);
+    return c->conda_root ? on_storage(c, c->conda_root) : NULL;
+}
+
+bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
+                          const char *snip)
+{
+    if (sk == SU_MODULE || st->compound || !c->cfg || !c->cfg->n_volumes)
+        return false;
+    const s2r_volume *vol = NULL;
+    for (size_t k = 0; k < st->ncmds; k++) {
+        setup_kind one = s2r_body__setup_of(&st->cmds[k]);
+        const s2r_volume *s = one == SU_NONE ? NULL
+                              : setup_storage(c, &st->cmds[k], one);
+        if (!s)
+            return false;
+        vol = s;
+    }
+    if (!vol)
+        return false;
+    if (sk == SU_VENV)
+        s2r_body__warn(c, st->line, NULL,
+             "kept '%s': the virtual environment is on mounted storage "
+             "(%s); its base interpreter, the python it was made with, must "
+             "be in the image at the same path", snip, vol->path);
+    else
+        s2r_body__note(c, st->line,
+             "kept '%s': the conda installation is on mounted storage (%s) "
+             "and carries its own interpreter", snip, vol->path);
+    return true;
+}

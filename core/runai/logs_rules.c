@@ -1,0 +1,61 @@
+/* logs_rules.c: which files the pods write and read as sbatch's -o, -e
+ * and -i (see site_rules.h); logs.c renders them for the pod script. */
+#include "site_rules.h"
+#include "pod.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int s2r_rules__directive_line(const s2r_job *job, const char *name)
+{
+    for (size_t i = 0; i < job->n_directives; i++)
+        if (!strcmp(job->directives[i].name, name))
+            return job->directives[i].line;
+    return 0;
+}
+
+const char *s2r_rules__directive_value(const s2r_job *job, const char *name)
+{
+    for (size_t i = 0; i < job->n_directives; i++)
+        if (!strcmp(job->directives[i].name, name))
+            return job->directives[i].value;
+    return NULL;
+}
+
+static int set(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = v ? strdup(v) : NULL;
+    return v && !*slot ? S2R_ENOMEM : S2R_OK;
+}
+
+int s2r_rules__logs(s2r_workload *wl, const s2r_job *job,
+                    const s2r_config *cfg, s2r_diags *d)
+{
+    const char *out = s2r_rules__directive_value(job, "output");
+    const char *err = s2r_rules__directive_value(job, "error");
+    const char *in = s2r_rules__directive_value(job, "input");
+    const char *mode = s2r_rules__directive_value(job, "open-mode");
+    /* per sbatch(1) --output: stdout (and stderr, without -e) goes to
+     * slurm-%j.out, or slurm-%A_%a.out for an array */
+    if (!out && !(cfg && cfg->no_slurm_log))
+        out = job->array ? "slurm-%A_%a.out" : "slurm-%j.out";
+    if (set(&wl->stdout_file, out) || set(&wl->stderr_file, err) ||
+        set(&wl->stdin_file, in))
+        return S2R_ENOMEM;
+    wl->log_append = mode && !strcmp(mode, "append");
+    const s2r_strv *cmd = wl->kind == S2R_WL_MPI && wl->launcher_command.n
+                              ? &wl->launcher_command : &wl->command;
+    if (s2r_pod_wraps(wl, cmd))
+        return S2R_OK;
+    const char *opt = s2r_rules__directive_value(job, "output") ? "output"
+                      : err ? "error" : in ? "input" : NULL;
+    if (!opt)
+        return S2R_OK;
+    return s2r_diags_add(d, S2R_SEV_WARNING, job->file,
+                         s2r_rules__directive_line(job, opt), opt,
+                         "--%s: the pod runs the image's own entrypoint, so "
+                         "nothing can copy its output to the file or read "
+                         "its input; the container log keeps the output",
+                         opt);
+}

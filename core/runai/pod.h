@@ -1,0 +1,50 @@
+/* pod.h: what every pod of a workload runs around the script's own
+ * command (private to core/runai; emitters and rules use it).
+ *
+ *   pod_script.c  the container's argv: one bash script assembled in one
+ *                 place, in a fixed order (see the top of that file)
+ *   pod_env.c     the SLURM variables each pod computes when it starts
+ *   logs.c        sbatch's -o/-e/-i filename patterns as shell words, and
+ *                 the folder they need mounted
+ */
+#ifndef S2R_RUNAI_POD_H
+#define S2R_RUNAI_POD_H
+
+#include <s2r/s2r.h>
+
+#include "base/base.h"
+
+/**
+ * The argv of the container that runs @p cmd (wl->command, or the MPI
+ * launcher's command) as the job's batch script ran on SLURM: `bash -c
+ * SCRIPT` (a shell body) or `bash -c SCRIPT s2r-job ARGV...` (one
+ * command), SCRIPT setting the SLURM environment and copying the output
+ * to the -o/-e files. An empty @p cmd, or arguments for the image's own
+ * entrypoint (wl->command_is_args), are copied unchanged: nothing can run
+ * before the entrypoint. @p out is cleared first.
+ * @return S2R_OK or S2R_ENOMEM.
+ */
+int s2r_pod_argv(s2r_strv *out, const s2r_workload *wl, const s2r_strv *cmd);
+
+/** True when the pods compute SLURM variables or copy output, i.e. when
+ *  s2r_pod_argv() wraps @p cmd at all. */
+bool s2r_pod_wraps(const s2r_workload *wl, const s2r_strv *cmd);
+
+/** The exports of the SLURM variables only the running pod knows
+ *  (SLURM_JOB_ID, SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_NODEID,
+ *  SLURM_PROCID), one per line, into @p b (pod_env.c). */
+void s2r_pod__slurm_env(s2r_buf *b, const s2r_workload *wl);
+
+/** @p pattern (sbatch(1) "filename pattern") as one double-quoted shell
+ *  word into @p b, the replacement symbols read from the SLURM variables
+ *  s2r_pod__slurm_env() exports (logs.c). */
+void s2r_pod__file_word(s2r_buf *b, const char *pattern,
+                        const s2r_workload *wl);
+
+/** The folder the file of @p pattern lies in, absolute (relative to
+ *  @p workdir), cut before the first folder holding a replacement symbol;
+ *  NULL for /dev/ files, when @p workdir is needed and unknown, or on
+ *  ENOMEM. malloc'd. */
+char *s2r_pod__file_folder(const char *pattern, const char *workdir);
+
+#endif

@@ -1,0 +1,155 @@
+/* pod_script.c: the one place that assembles what a pod's container runs
+ * (see pod.h). Every emitter (CLI, YAML, REST JSON) and every pod of a
+ * workload (PyTorch master and workers, the MPI launcher) gets the same
+ * script, `bash -c SCRIPT [s2r-job ARGV...]`, built in this order:
+ *
+ *   1. the SLURM environment: the variables only the running pod knows
+ *      (SLURM_JOB_ID, SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID,
+ *      SLURM_NODEID, SLURM_PROCID; pod_env.c). The ones the directives
+ *      fix are container variables already.
+ *   2. the working directory: the container starts in it (CLI
+ *      --working-dir, YAML and REST workingDir, set by every emitter from
+ *      wl->workdir), so the script does not cd.
+ *   3. the log redirection: stdout and stderr copied (tee) to the files
+ *      of -o and -e (logs.c), so they stay in the container log that
+ *      `runai ... logs` shows; stdin from -i. A comment line gives the
+ *      patterns as sbatch read them.
+ *   4. the srun stand-in: a slot for the shell function that runs `srun`
+ *      steps inside the pod (empty here: srun_standin()).
+ *   5. the body: the script's own command, a bash body, or "$@" for one
+ *      command given as arguments after the script (so every argv string
+ *      reaches the program byte for byte).
+ *
+ * With output files, the body runs in a brace group at the head of a
+ * pipeline into tee, and the script exits with the body's status
+ * (${PIPESTATUS[0]}): bash waits for the tee, so the file is complete
+ * when the pod ends. Without them, one command is exec'ed. */
+#include "pod.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "shell/shell.h"
+
+/* The name $0 has in the script for one command. */
+#define ARGV0 "s2r-job"
+
+/* 4. The srun stand-in: shell text defining `srun` for the body, or
+ * nothing. */
+static void srun_standin(s2r_buf *b, const s2r_workload *wl)
+{
+    (void)b;
+    (void)wl;
+}
+
+static bool has_logs(const s2r_workload *wl)
+{
+    return wl->stdout_file || wl->stderr_file || wl->stdin_file;
+}
+
+bool s2r_pod_wraps(const s2r_workload *wl, const s2r_strv *cmd)
+{
+    return cmd->n > 0 && !(wl->command_is_args && wl->kind != S2R_WL_MPI);
+}
+
+/* The body: the bash text of `bash -c BODY`, or "$@" for an argv. */
+static void put_body(s2r_buf *b, const s2r_strv *cmd, bool shell)
+{
+    if (shell) {
+        s2r_buf_puts(b, cmd->v[2]);
+        if (b->len && b->p[b->len - 1] != '\n')
+            s2r_buf_putn(b, "\n", 1);
+    } else {
+        s2r_buf_puts(b, "\"$@\"\n");
+    }
+}
+
+/* tee [-a] -- "FILE" */
+static void tee(s2r_buf *b, const s2r_workload *wl, const char *pattern,
+                bool multi)
+{
+    s2r_buf_puts(b, wl->log_append || multi ? "tee -a -- " : "tee -- ");
+    s2r_pod__file_word(b, pattern, wl);
+}
+
+/* 3 and 5: the body, its input and its output files. The error file
+ * takes fd 2 through a pipe while fd 3 carries stdout on. */
+static void body_with_files(s2r_buf *b, const s2r_workload *wl,
+                            const s2r_strv *cmd, bool shell)
+{
+    /* several pods write the batch output: each appends */
+    bool multi = wl->kind == S2R_WL_PYTORCH;
+    const char *out = wl->stdout_file, *err = wl->stderr_file;
+    if (err && out && !strcmp(err, out))
+        err = NULL;
+    /* the patterns as sbatch read them, for the reader of the script */
+    s2r_buf_puts(b, "# sbatch");
+    const char *names[] = {" -o ", " -e ", " -i "};
+    const char *pats[] = {out, err, wl->stdin_file};
+    for (int i = 0; i < 3; i++)
+        if (pats[i] && !strchr(pats[i], '\n')) {
+            s2r_buf_puts(b, names[i]);
+            s2r_buf_puts(b, pats[i]);
+        }
+    s2r_buf_puts(b, "\n");
+    s2r_buf_puts(b, err ? "{ { " : "{ ");
+    put_body(b, cmd, shell);
+    s2r_buf_puts(b, "}");
+    if (wl->stdin_file) {
+        s2r_buf_puts(b, " < ");
+        s2r_pod__file_word(b, wl->stdin_file, wl);
+    }
+    if (err) {
+        s2r_buf_puts(b, " 2>&1 1>&3 3>&- | ");
+        tee(b, wl, err, multi);
+        s2r_buf_puts(b, " >&2 3>&-; exit \"${PIPESTATUS[0]}\"; } 3>&1");
+    }
+    if (out) {
+        s2r_buf_puts(b, err ? " | " : " 2>&1 | ");
+        tee(b, wl, out, multi);
+    }
+    s2r_buf_puts(b, "\nexit \"${PIPESTATUS[0]}\"\n");
+}
+
+/* The SCRIPT of bash -c. */
+static char *script_text(const s2r_workload *wl, const s2r_strv *cmd,
+                         bool shell)
+{
+    s2r_buf b = {0};
+    s2r_pod__slurm_env(&b, wl);  /* 1 (2: the container's workingDir) */
+    srun_standin(&b, wl);        /* 4 */
+    if (has_logs(wl))
+        body_with_files(&b, wl, cmd, shell); /* 3 and 5 */
+    else if (shell)
+        put_body(&b, cmd, true);              /* 5 */
+    else
+        s2r_buf_puts(&b, "exec \"$@\"\n");    /* 5 */
+    return s2r_buf_finish(&b);
+}
+
+int s2r_pod_argv(s2r_strv *out, const s2r_workload *wl, const s2r_strv *cmd)
+{
+    s2r_strv_clear(out);
+    if (!s2r_pod_wraps(wl, cmd)) {
+        for (size_t i = 0; i < cmd->n; i++)
+            if (s2r_strv_push(out, cmd->v[i]))
+                return S2R_ENOMEM;
+        return S2R_OK;
+    }
+    /* a bash body (bash -c BODY) is run in place, anything else as "$@" */
+    bool shell = cmd->n == 3 && !strcmp(cmd->v[0], "bash") &&
+                 !strcmp(cmd->v[1], "-c");
+    char *script = script_text(wl, cmd, shell);
+    if (!script || s2r_strv_push(out, "bash") || s2r_strv_push(out, "-c") ||
+        s2r_strv_push(out, script)) {
+        free(script);
+        return S2R_ENOMEM;
+    }
+    free(script);
+    if (!shell && s2r_strv_push(out, ARGV0))
+        return S2R_ENOMEM;
+    for (size_t i = 0; !shell && i < cmd->n; i++)
+        if (s2r_strv_push(out, cmd->v[i]))
+            return S2R_ENOMEM;
+    return S2R_OK;
+}

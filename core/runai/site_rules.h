@@ -1,0 +1,61 @@
+/* site_rules.h: the parts of the mapping rules (rules.c) that read the
+ * site file (private to core/runai):
+ *
+ *   volumes.c    which [storage] entries every pod mounts, /dev/shm, HOME
+ *   logs_rules.c which -o/-e/-i files the pods write and read
+ *   identity.c   who the pods run as ([site] run_as, uid, gid, groups)
+ *   site_maps.c  the project ([accounts]), the priority ([qos]) and the
+ *                image of the loaded modules ([modules])
+ *
+ * Each takes the job, the workload filled so far and the configuration
+ * (NULL: the built-in defaults), adds to the workload, and reports in
+ * @p d what the workload cannot carry, with the INI line that would.
+ * Each returns S2R_OK or S2R_ENOMEM.
+ */
+#ifndef S2R_RUNAI_SITE_RULES_H
+#define S2R_RUNAI_SITE_RULES_H
+
+#include <s2r/s2r.h>
+
+/** The working directory (--chdir or the submit directory), the -o/-e
+ *  folders, the script's absolute paths and its home: the [storage]
+ *  entries that cover them into wl->volumes, once each; warnings for
+ *  used paths under no entry (with the [storage] line to add), for writes
+ *  to a read-only entry and for a working directory on no storage (the
+ *  relative files that will not be found); wl->large_shm for GPU pods
+ *  and pods of several tasks; HOME when the script reads ~ or $HOME. */
+int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
+                       const s2r_config *cfg, s2r_diags *d);
+
+/** -o, -e, -i and --open-mode into wl->stdout_file, stderr_file,
+ *  stdin_file and log_append; without -o and -e, slurm-%j.out (an array:
+ *  slurm-%A_%a.out) unless [site] slurm_log = false, as sbatch(1) --output
+ *  says. Needs wl->workdir and the command already set. */
+int s2r_rules__logs(s2r_workload *wl, const s2r_job *job,
+                    const s2r_config *cfg, s2r_diags *d);
+
+/** [site] run_as: the script owner's UID, GID and groups into
+ *  wl->run_as_user, run_as_uid, run_as_gid and supplemental_groups, or
+ *  the image's user; wl->user for %u. */
+int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
+                        const s2r_config *cfg, s2r_diags *d);
+
+/** --account through [accounts] into wl->project, --qos through [qos]
+ *  into wl->priority; named warnings with the INI line to add when
+ *  unmapped. */
+int s2r_rules__accounts(s2r_workload *wl, const s2r_job *job,
+                        const s2r_config *cfg, s2r_diags *d);
+
+/** The image the loaded modules resolve to through [modules]
+ *  (NAME/VERSION, else NAME), for a script that names no container:
+ *  malloc'd, or NULL (none, or a conflict, which is warned about); a
+ *  malloc failure sets *@p oom. */
+char *s2r_rules__module_image(const s2r_job *job, const s2r_config *cfg,
+                              s2r_diags *d, bool *oom);
+
+/** Line of the effective directive @p name, or 0. */
+int s2r_rules__directive_line(const s2r_job *job, const char *name);
+/** Value of the effective directive @p name, or NULL. */
+const char *s2r_rules__directive_value(const s2r_job *job, const char *name);
+
+#endif

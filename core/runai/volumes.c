@@ -1,0 +1,259 @@
+/* volumes.c: which [storage] entries the pods mount (see site_rules.h).
+ *
+ * On SLURM every node mounts the site's shared file systems and a job
+ * starts in its submit directory on one of them; a pod sees only what it
+ * mounts. Every path the job uses (the working directory, the folders of
+ * its -o/-e files, the absolute paths of its directives and body, its
+ * home when it reads ~ or $HOME) is looked up in [storage], and each entry
+ * that covers one is mounted once, at its own path.
+ *
+ * Folders every image has are no site storage and never warned about:
+ * /bin /boot /dev /etc /lib* /proc /root /run /sbin /sys /tmp /usr /var,
+ * and /opt, where images install their own software (/opt/conda,
+ * /opt/nvidia); a [storage] entry covering one of them is mounted all
+ * the same. */
+#include "site_rules.h"
+#include "runai.h"
+#include "base/base.h"
+
+#include "pod.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool image_folder(const char *p)
+{
+    static const char *const sys[] = {"/bin", "/boot", "/dev", "/etc",
+        "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/proc", "/root",
+        "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", NULL};
+    for (size_t i = 0; sys[i]; i++)
+        if (s2r_path_under(p, sys[i]))
+            return true;
+    return !p[1];
+}
+
+/* the state of one decision */
+typedef struct mounts {
+    s2r_workload *wl;
+    const s2r_job *job;
+    const s2r_config *cfg;
+    s2r_diags *d;
+    s2r_strv unmapped;  /* "TOP\tPATH\tLINE" of used paths under no entry */
+    int rc;
+} mounts;
+
+/* Mount the entry @p v once. */
+static void mount(mounts *m, const s2r_volume *v)
+{
+    for (size_t i = 0; i < m->wl->n_volumes; i++)
+        if (!strcmp(m->wl->volumes[i].path, v->path))
+            return;
+    if (s2r_volumes_push(&m->wl->volumes, &m->wl->n_volumes, v))
+        m->rc = S2R_ENOMEM;
+}
+
+/* A warning at @p line of the script, naming option @p opt (or NULL). */
+static void say(mounts *m, int line, const char *opt, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void say(mounts *m, int line, const char *opt, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (n < 0 || s2r_diags_add(m->d, S2R_SEV_WARNING, m->job->file, line,
+                               opt, "%s", msg))
+        m->rc = S2R_ENOMEM;
+    free(msg);
+}
+
+/* One used path: mounted when an entry covers it, else remembered for
+ * the warning. @return the entry, or NULL. */
+static const s2r_volume *use(mounts *m, const char *path, int line,
+                             bool written, bool quiet)
+{
+    const s2r_volume *v = m->cfg ? s2r_volume_for(m->cfg->volumes,
+                                                  m->cfg->n_volumes, path)
+                                 : NULL;
+    if (v) {
+        mount(m, v);
+        if (written && v->read_only)
+            say(m, line, NULL, "the script writes to %s, but [storage] %s "
+                "is read-only (,ro): the pod cannot write there", path,
+                v->path);
+        return v;
+    }
+    if (quiet || image_folder(path))
+        return NULL;
+    const char *slash = strchr(path + 1, '/');
+    char *row = NULL;
+    if (asprintf(&row, "%.*s\t%s\t%d",
+                 (int)(slash ? (size_t)(slash - path) : strlen(path)), path,
+                 path, line) < 0 || s2r_strv_push(&m->unmapped, row))
+        m->rc = S2R_ENOMEM;
+    free(row);
+    return NULL;
+}
+
+/* One warning per top folder of the unmapped paths: the paths (up to
+ * three, with lines) and the [storage] line that would mount them. */
+static void warn_unmapped(mounts *m)
+{
+    for (size_t i = 0; i < m->unmapped.n; i++) {
+        const char *top = m->unmapped.v[i];
+        size_t tl = strcspn(top, "\t");
+        bool first = true;
+        for (size_t k = 0; k < i && first; k++)
+            first = strncmp(m->unmapped.v[k], top, tl + 1) != 0;
+        if (!first)
+            continue;
+        s2r_buf list = {0};
+        size_t n = 0;
+        int line = 0;
+        for (size_t k = i; k < m->unmapped.n; k++) {
+            const char *r = m->unmapped.v[k];
+            if (strncmp(r, top, tl + 1))
+                continue;
+            const char *p = r + tl + 1, *t = strchr(p, '\t');
+            int ln = atoi(t + 1);
+            line = line ? line : ln;
+            if (n++ < 3)
+                s2r_buf_printf(&list, "%s%.*s%s%.0d%s", n > 1 ? ", " : "",
+                               (int)(t - p), p, ln ? " (line " : "", ln,
+                               ln ? ")" : "");
+        }
+        if (n > 3)
+            s2r_buf_printf(&list, " and %zu more", n - 3);
+        char *l = s2r_buf_finish(&list);
+        if (!l) {
+            m->rc = S2R_ENOMEM;
+            return;
+        }
+        if (s2r_diags_add(m->d, S2R_SEV_WARNING, m->job->file, line, NULL,
+                          "%s %s on no storage the pod mounts: add to "
+                          "[storage]: %.*s = pvc:CLAIM (or nfs:SERVER:EXPORT, "
+                          "hostpath:PATH)", l, n > 1 ? "are" : "is",
+                          (int)tl, top))
+            m->rc = S2R_ENOMEM;
+        free(l);
+    }
+}
+
+/* "/top" of an absolute path (malloc'd). */
+static char *top_of(const char *path)
+{
+    const char *slash = strchr(path + 1, '/');
+    return strndup(path, slash ? (size_t)(slash - path) : strlen(path));
+}
+
+/* The working directory: mounted, or a warning naming the relative files
+ * that will not be found there. */
+static void workdir(mounts *m)
+{
+    const s2r_workload *wl = m->wl;
+    const s2r_job *job = m->job;
+    int line = s2r_rules__directive_line(job, "chdir");
+    if (!wl->workdir) {
+        say(m, line, NULL, "the submit directory is not known, so the pod "
+            "starts in the image's working directory: pass --submit-dir");
+        return;
+    }
+    if (use(m, wl->workdir, line, false, true))
+        return;
+    s2r_buf files = {0};
+    for (size_t i = 0; i < job->relative_files.n && i < 4; i++)
+        s2r_buf_printf(&files, "%s%s", i ? ", " : "",
+                       job->relative_files.v[i]);
+    if (job->relative_files.n > 4)
+        s2r_buf_printf(&files, " and %zu more", job->relative_files.n - 4);
+    char *f = s2r_buf_finish(&files);
+    char *top = top_of(wl->workdir);
+    if (!f || !top)
+        m->rc = S2R_ENOMEM;
+    else
+        say(m, line, NULL, "the working directory %s is on no storage the "
+            "pod mounts: %s will not be found there; add to [storage]: %s "
+            "= pvc:CLAIM (or nfs:SERVER:EXPORT, hostpath:PATH)", wl->workdir,
+            *f ? f : "the files the script reads from it", top);
+    free(f);
+    free(top);
+}
+
+/* The folders of -o/-e: mounted, or a warning that the file stays in the
+ * pod. */
+static void log_folders(mounts *m)
+{
+    const char *files[] = {m->wl->stdout_file, m->wl->stderr_file};
+    const char *opts[] = {"output", "error"};
+    for (int i = 0; i < 2; i++) {
+        char *dir = files[i] ? s2r_pod__file_folder(files[i], m->wl->workdir)
+                             : NULL;
+        if (!dir)
+            continue;
+        int line = s2r_rules__directive_line(m->job, opts[i]);
+        if (!use(m, dir, line, true, true) && !image_folder(dir))
+            say(m, line, opts[i], "the %s file %s is written to %s, which "
+                "is on no storage the pod mounts: it stays in the pod (the "
+                "container log keeps the text); map the folder in [storage]",
+                opts[i], files[i], dir);
+        free(dir);
+    }
+}
+
+/* HOME in the pod when the script reads ~ or $HOME and the site says
+ * where the user's home is. */
+static void home(mounts *m)
+{
+    const s2r_config *cfg = m->cfg;
+    if (!m->job->uses_home || !cfg || !cfg->home || !cfg->user ||
+        s2r_envv_get(&m->wl->env, "HOME"))
+        return;
+    const char *u = strstr(cfg->home, "%u");
+    char *h = NULL;
+    if ((u ? asprintf(&h, "%.*s%s%s", (int)(u - cfg->home), cfg->home,
+                      cfg->user, u + 2)
+           : asprintf(&h, "%s", cfg->home)) < 0) {
+        m->rc = S2R_ENOMEM;
+        return;
+    }
+    use(m, h, 0, false, false);
+    if (s2r_envv_set(&m->wl->env, "HOME", h))
+        m->rc = S2R_ENOMEM;
+    free(h);
+}
+
+/* @p path lies inside a container's bind target (/refs of `--bind
+ * /work/refs:/refs`): the image's, mounted when an entry covers it but
+ * never warned about. */
+static bool in_container(const s2r_job *job, const char *path)
+{
+    for (size_t i = 0; i < job->n_paths; i++)
+        if (job->paths[i].in_image &&
+            s2r_path_under(path, job->paths[i].path))
+            return true;
+    return false;
+}
+
+int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
+                       const s2r_config *cfg, s2r_diags *d)
+{
+    mounts m = {wl, job, cfg, d, {0}, S2R_OK};
+    workdir(&m);
+    log_folders(&m);
+    for (size_t i = 0; i < job->n_paths; i++) {
+        const s2r_path_use *u = &job->paths[i];
+        if (!u->in_image)
+            use(&m, u->path, u->line, u->written,
+                u->mention || in_container(job, u->path));
+    }
+    home(&m);
+    warn_unmapped(&m);
+    s2r_strv_clear(&m.unmapped);
+    /* DataLoader workers and NCCL need more than a pod's 64 MiB /dev/shm;
+     * a SLURM job sees the node's */
+    wl->large_shm = wl->gpus > 0 || job->tasks_per_node > 1;
+    return m.rc;
+}

@@ -1,0 +1,279 @@
+/* test_body_paths.c: the files and software a script uses (core/body
+ * paths.c, software.c): absolute paths in directives, words, quoted
+ * strings, ${VAR:-/x} defaults and here-documents, but not in comments;
+ * ~ and $HOME through [site] home; what the script writes; bind targets;
+ * relative files; $0; modules, conda and venvs, and the set-up on mapped
+ * storage that stays. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <s2r/s2r.h>
+
+#include "base/base.h"
+
+typedef struct fixture {
+    s2r_job job;
+    s2r_diags d;
+    s2r_config cfg;
+} fixture;
+
+static fixture F;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&F, 0, sizeof(F));
+    s2r_config_defaults(&F.cfg);
+    F.cfg.submit_dir = strdup("/project/lab/exp1");
+    F.cfg.home = strdup("/home/%u");
+    F.cfg.user = strdup("user1");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    s2r_config_free(&F.cfg);
+    return 0;
+}
+
+static int parse(const char *script)
+{
+    return s2r_job_parse(&F.job, "job.sh", script, strlen(script), &F.cfg,
+                         &F.d);
+}
+
+static const s2r_path_use *use_of(const char *path)
+{
+    for (size_t i = 0; i < F.job.n_paths; i++)
+        if (!strcmp(F.job.paths[i].path, path))
+            return &F.job.paths[i];
+    return NULL;
+}
+
+static const s2r_path_use *must(const char *path)
+{
+    const s2r_path_use *u = use_of(path);
+    if (!u) {
+        for (size_t i = 0; i < F.job.n_paths; i++)
+            print_message("  found %s\n", F.job.paths[i].path);
+        fail_msg("%s was not found", path);
+    }
+    return u;
+}
+
+static bool strv_has(const s2r_strv *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (!strcmp(sv->v[i], s))
+            return true;
+    return false;
+}
+
+static void test_paths__words_quotes_defaults_heredocs(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "#SBATCH -o /scratch/logs/%j.out\n"
+        "#SBATCH --chdir=/project/lab-a/run\n"
+        "#SBATCH --export=ALL,REF=/refs/hg38\n"
+        "DATA=${DATA:-/datasets/imagenet}\n"
+        "export CKPT=/scratch/ckpt\n"
+        "cat <<EOF > cfg.yaml\n"
+        "train: /gpfs/corpus/train\n"
+        "EOF\n"
+        "python train.py --data '/datasets/coco/' --ckpt \"$CKPT/run1\" "
+        "--cfg=/work/cfg.yaml\n"), 0);
+    assert_true(must("/scratch/logs/%j.out")->written);
+    assert_int_equal(must("/scratch/logs/%j.out")->line, 2);
+    assert_int_equal(must("/project/lab-a/run")->line, 3);
+    must("/refs/hg38");
+    assert_int_equal(must("/datasets/imagenet")->line, 5);
+    must("/scratch/ckpt");
+    must("/scratch/ckpt/run1");
+    assert_int_equal(must("/gpfs/corpus/train")->line, 8);
+    must("/datasets/coco");
+    must("/work/cfg.yaml");
+    assert_false(must("/work/cfg.yaml")->mention);
+}
+
+static void test_paths__comments_urls_and_not_paths(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "# the old data lived in /old/data\n"
+        "   # /indented/comment\n"
+        "wget https://example.org/files/x.tar  # from /mirror/x\n"
+        "echo \"a # b /quoted/hash\"\n"
+        "sed 's/foo/bar/' in.txt > out.txt\n"
+        "x=$((a/2)); ls //net/share\n"
+        "python run.py\n"), 0);
+    assert_null(use_of("/old/data"));
+    assert_null(use_of("/indented/comment"));
+    assert_null(use_of("/files/x.tar"));
+    assert_null(use_of("/foo/bar"));
+    assert_null(use_of("//net/share"));
+    /* a trailing comment only mentions */
+    assert_true(must("/mirror/x")->mention);
+    /* '#' inside quotes starts no comment */
+    assert_false(must("/quoted/hash")->mention);
+}
+
+static void test_paths__home_submit_dir_and_exports(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "source ~/miniforge3/etc/profile.d/conda.sh\n"
+        "cp $HOME/.netrc \"${HOME}/keys\" .\n"
+        "ls $SLURM_SUBMIT_DIR/inputs ~\n"
+        "export OUT=/scratch/u1\n"
+        "python run.py --out ${OUT}/a\n"), 0);
+    assert_true(F.job.uses_home);
+    must("/home/user1/miniforge3/etc/profile.d/conda.sh");
+    must("/home/user1/.netrc");
+    must("/home/user1/keys");
+    must("/home/user1");
+    must("/project/lab/exp1/inputs");
+    assert_true(must("/scratch/u1/a")->written);
+    assert_string_equal(F.job.submit_dir, "/project/lab/exp1");
+}
+
+static void test_paths__what_the_script_writes(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "mkdir -p /scratch/out\n"
+        "echo x >> /scratch/log.txt\n"
+        "date | tee -a /scratch/tee.txt\n"
+        "cp /project/in.csv /scratch/copy.csv\n"
+        "rsync -a /project/src/ /scratch/dst\n"
+        "fastqc --outdir /scratch/qc -t 4 /project/r.fq\n"
+        "tool --output-dir=/scratch/o1 -o /scratch/o2 --in /project/x\n"
+        "python run.py 2>/scratch/err.txt\n"), 0);
+    const char *wrote[] = {"/scratch/out", "/scratch/log.txt",
+                           "/scratch/tee.txt", "/scratch/copy.csv",
+                           "/scratch/dst", "/scratch/qc", "/scratch/o1",
+                           "/scratch/o2", "/scratch/err.txt", NULL};
+    for (size_t i = 0; wrote[i]; i++)
+        if (!must(wrote[i])->written)
+            fail_msg("%s: not seen as written", wrote[i]);
+    const char *read[] = {"/project/in.csv", "/project/src",
+                          "/project/r.fq", "/project/x", NULL};
+    for (size_t i = 0; read[i]; i++)
+        if (must(read[i])->written)
+            fail_msg("%s: seen as written", read[i]);
+}
+
+static void test_paths__bind_targets_are_in_the_image(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "singularity exec --bind /scratch/vol:/data:ro,/project/code:/code "
+        "docker://nvcr.io/nvidia/pytorch:23.10-py3 python /code/t.py\n"
+        "export PYTHONPATH=/shared/lib:/project/lib\n"), 0);
+    assert_true(must("/data")->in_image);
+    assert_true(must("/code")->in_image);
+    assert_false(must("/scratch/vol")->in_image);
+    assert_false(must("/project/code")->in_image);
+    /* a path list is no bind */
+    assert_false(must("/project/lib")->in_image);
+}
+
+static void test_paths__relative_files_and_self(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "source ./env.sh\n"
+        "cd \"$(dirname \"$0\")\"\n"
+        "python train.py --config=configs/a.yaml --lr 1e-3 out/\n"), 0);
+    assert_true(strv_has(&F.job.relative_files, "./env.sh"));
+    assert_true(strv_has(&F.job.relative_files, "train.py"));
+    assert_true(strv_has(&F.job.relative_files, "configs/a.yaml"));
+    assert_true(strv_has(&F.job.relative_files, "out/"));
+    assert_false(strv_has(&F.job.relative_files, "1e-3"));
+    assert_int_equal(F.job.self_line, 3);
+    bool warned = false;
+    for (size_t i = 0; i < F.d.n; i++)
+        warned |= F.d.v[i].line == 3 &&
+                  strstr(F.d.v[i].message, "spool copy") != NULL;
+    assert_true(warned);
+}
+
+static void test_software__lists_and_storage(void **state)
+{
+    (void)state;
+    F.cfg.volumes = calloc(2, sizeof(s2r_volume));
+    F.cfg.volumes[0] = (s2r_volume){S2R_VOL_NFS, strdup("/shared"),
+                                    strdup("/export/shared"),
+                                    strdup("nfs"), false, 1};
+    F.cfg.volumes[1] = (s2r_volume){S2R_VOL_NFS, strdup("/home"),
+                                    strdup("/export/home"), strdup("nfs"),
+                                    false, 2};
+    F.cfg.n_volumes = 2;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "module purge\n"
+        "module load cuda/12.1 cudnn/8.9\n"
+        "ml gcc\n"
+        "source /shared/miniforge3/etc/profile.d/conda.sh\n"
+        "conda activate detect\n"
+        "source ~/venvs/tools/bin/activate\n"
+        "source /opt/venv/bin/activate\n"
+        "python detect.py\n"), 0);
+    const char *mods[] = {"cuda/12.1", "cudnn/8.9", "gcc", NULL};
+    for (size_t i = 0; mods[i]; i++)
+        assert_true(strv_has(&F.job.modules, mods[i]));
+    assert_int_equal(F.job.modules.n, 3);
+    assert_true(strv_has(&F.job.conda_envs, "detect"));
+    assert_true(strv_has(&F.job.venvs, "~/venvs/tools"));
+    assert_true(strv_has(&F.job.venvs, "/opt/venv"));
+    /* on mapped storage: kept; elsewhere: dropped */
+    const char *body = F.job.run_shell;
+    assert_non_null(body);
+    assert_non_null(strstr(body, "source /shared/miniforge3/etc/profile.d/"
+                                 "conda.sh\n"));
+    assert_non_null(strstr(body, "conda activate detect\n"));
+    assert_non_null(strstr(body, "source ~/venvs/tools/bin/activate\n"));
+    assert_null(strstr(body, "/opt/venv"));
+    assert_null(strstr(body, "module"));
+    bool venv_warned = false;
+    for (size_t i = 0; i < F.d.n; i++)
+        venv_warned |= F.d.v[i].line == 7 &&
+                       strstr(F.d.v[i].message, "base interpreter") != NULL;
+    assert_true(venv_warned);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_paths__words_quotes_defaults_heredocs, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__comments_urls_and_not_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__home_submit_dir_and_exports, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__what_the_script_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__bind_targets_are_in_the_image, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__relative_files_and_self, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_software__lists_and_storage, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("body_paths", tests, NULL, NULL);
+}

@@ -1,0 +1,278 @@
+/* test_site_rules.c: a script through a site file into each format (CLI,
+ * YAML, REST JSON): the [storage] entries the job uses mounted once, the
+ * working directory, the -o/-e files, /dev/shm, the owner's identity,
+ * [accounts], [qos] and [modules]; and the warnings that name the INI
+ * line to add. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <s2r/s2r.h>
+
+#include "config/config.h"
+
+#define SITE                                                              \
+    "[site]\nhome = /home/%u\nuser = user1\nuid = 1001\ngid = 100\n"      \
+    "groups = 2000\n"                                                     \
+    "[storage]\n/home = nfs:nfs.example.org:/export/home\n"               \
+    "/project = pvc:project\n/scratch = pvc:scratch\n"                    \
+    "/datasets = hostpath:/mnt/datasets,ro\n/refs = pvc:refs,ro\n"        \
+    "[accounts]\nlab-a = team-a\n[qos]\nlow-prio = very-low\n"            \
+    "[modules]\ncuda/12.1 = nvcr.io/nvidia/cuda:12.1.1-devel-ubuntu22.04\n" \
+    "cudnn = nvcr.io/nvidia/cuda:12.1.1-devel-ubuntu22.04\n"              \
+    "gromacs = registry.example.org/gromacs:2023\n"
+
+#define SCRIPT                                                            \
+    "#!/bin/bash\n"                                                       \
+    "#SBATCH --job-name=train\n"                                          \
+    "#SBATCH --account=lab-a\n"                                           \
+    "#SBATCH --qos=low-prio\n"                                            \
+    "#SBATCH --gres=gpu:2\n"                                              \
+    "#SBATCH --mem=64G\n"                                                 \
+    "#SBATCH -o logs/%x-%j.out\n"                                         \
+    "#SBATCH -e logs/%x-%j.err\n"                                         \
+    "module load cuda/12.1 cudnn/8.9\n"                                   \
+    "source ~/venvs/vision/bin/activate\n"                                \
+    "python train.py --data /datasets/imagenet --ckpt /scratch/u1/ckpt \\\n" \
+    "    --refs /refs/hg38 --cache /lustre/cache/x > /refs/out.txt\n"
+
+typedef struct conv {
+    s2r_config cfg;
+    s2r_diags d;
+    s2r_job job;
+    s2r_workload wl;
+    char *out[3];
+} conv;
+
+static void convert(conv *c, const char *site, const char *script,
+                    const char *submit_dir)
+{
+    memset(c, 0, sizeof(*c));
+    s2r_config_defaults(&c->cfg);
+    if (site) {
+        s2r_ini ini = {0};
+        assert_int_equal(s2r_ini_read_string(&ini, "site.ini", site, &c->d),
+                         S2R_OK);
+        assert_int_equal(s2r_config_apply(&c->cfg, &ini, &c->d), S2R_OK);
+        s2r_ini_free(&ini);
+    }
+    if (submit_dir)
+        c->cfg.submit_dir = strdup(submit_dir);
+    assert_int_equal(s2r_job_parse(&c->job, "job.sh", script, strlen(script),
+                                   &c->cfg, &c->d), S2R_OK);
+    assert_int_equal(s2r_rules_convert(&c->wl, &c->job, &c->cfg, &c->d),
+                     S2R_OK);
+    for (int f = 0; f < 3; f++)
+        assert_int_equal(s2r_emit(&c->out[f], &c->wl, (s2r_format)f, &c->cfg,
+                                  &c->d), S2R_OK);
+}
+
+static void conv_free(conv *c)
+{
+    for (int f = 0; f < 3; f++)
+        free(c->out[f]);
+    s2r_workload_free(&c->wl);
+    s2r_job_free(&c->job);
+    s2r_diags_clear(&c->d);
+    s2r_config_free(&c->cfg);
+}
+
+static const s2r_diag *said(const conv *c, const char *needle)
+{
+    for (size_t i = 0; i < c->d.n; i++)
+        if (strstr(c->d.v[i].message, needle))
+            return &c->d.v[i];
+    return NULL;
+}
+
+#define assert_has(hay, needle)                                           \
+    do {                                                                  \
+        if (!strstr((hay), (needle)))                                     \
+            fail_msg("'%s' not found in:\n%s", (needle), (hay));          \
+    } while (0)
+
+static void test_site_rules__the_workload(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, SITE, SCRIPT, "/project/lab/exp1");
+    const s2r_workload *wl = &c.wl;
+    assert_string_equal(wl->workdir, "/project/lab/exp1");
+    assert_string_equal(wl->project, "team-a");
+    assert_string_equal(wl->priority, "very-low");
+    assert_string_equal(wl->image, "nvcr.io/nvidia/cuda:12.1.1-devel-ubuntu22.04");
+    /* project (workdir, logs), home (venv), datasets, scratch, refs */
+    const char *mounted[] = {"/project", "/home", "/datasets", "/scratch",
+                             "/refs", NULL};
+    size_t n = 0;
+    for (; mounted[n]; n++) {
+        bool found = false;
+        for (size_t i = 0; i < wl->n_volumes; i++)
+            found |= !strcmp(wl->volumes[i].path, mounted[n]);
+        if (!found)
+            fail_msg("%s is not mounted", mounted[n]);
+    }
+    assert_int_equal(wl->n_volumes, n);
+    assert_true(wl->large_shm);
+    assert_true(wl->run_as_user);
+    assert_int_equal(wl->run_as_uid, 1001);
+    assert_int_equal(wl->run_as_gid, 100);
+    assert_string_equal(wl->supplemental_groups, "2000");
+    assert_string_equal(s2r_envv_get(&wl->env, "HOME"), "/home/user1");
+    assert_string_equal(s2r_envv_get(&wl->env, "SLURM_SUBMIT_DIR"),
+                        "/project/lab/exp1");
+    assert_string_equal(s2r_envv_get(&wl->env, "SLURM_JOB_NAME"), "train");
+    assert_string_equal(s2r_envv_get(&wl->env, "SLURM_MEM_PER_NODE"), "65536");
+    assert_string_equal(wl->stdout_file, "logs/%x-%j.out");
+    assert_string_equal(wl->stderr_file, "logs/%x-%j.err");
+    /* what is not carried, with the INI line that would */
+    const s2r_diag *lustre = said(&c, "/lustre/cache/x");
+    assert_non_null(lustre);
+    assert_int_equal(lustre->line, 12);
+    assert_has(lustre->message, "add to [storage]: /lustre = pvc:CLAIM");
+    assert_non_null(said(&c, "writes to /refs/out.txt, but [storage] /refs "
+                             "is read-only"));
+    /* the CLI cannot mount a PVC read-only */
+    assert_non_null(said(&c, "--existing-pvc has no read-only form"));
+    assert_non_null(said(&c, "base interpreter"));
+    for (size_t i = 0; i < c.d.n; i++)
+        if (c.d.v[i].severity == S2R_SEV_WARNING &&
+            (strstr(c.d.v[i].message, "--account") ||
+             strstr(c.d.v[i].message, "--qos")))
+            fail_msg("mapped, but: %s", c.d.v[i].message);
+    conv_free(&c);
+}
+
+static void test_site_rules__each_format(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, SITE, SCRIPT, "/project/lab/exp1");
+    const char *cli = c.out[S2R_FMT_CLI];
+    assert_has(cli, "-p team-a");
+    assert_has(cli, "--priority very-low");
+    assert_has(cli, "--working-dir /project/lab/exp1");
+    assert_has(cli, "--existing-pvc claimname=project,path=/project");
+    assert_has(cli, "--nfs path=/export/home,server=nfs.example.org,"
+                    "mountpath=/home,readwrite");
+    assert_has(cli, "--host-path path=/mnt/datasets,mount=/datasets \\\n");
+    assert_has(cli, "--large-shm");
+    assert_has(cli, "--run-as-uid 1001 \\\n    --run-as-gid 100 \\\n"
+                    "    --supplemental-groups 2000");
+    assert_has(cli, "tee -- \"logs/${SLURM_JOB_NAME}-${SLURM_JOB_ID}.err\"");
+    assert_has(cli, "tee -- \"logs/${SLURM_JOB_NAME}-${SLURM_JOB_ID}.out\"");
+    const char *yaml = c.out[S2R_FMT_YAML];
+    assert_has(yaml, "      securityContext:\n        runAsUser: 1001\n"
+                     "        runAsGroup: 100\n        supplementalGroups:\n"
+                     "        - 2000\n");
+    assert_has(yaml, "        workingDir: /project/lab/exp1\n");
+    assert_has(yaml, "        - name: refs\n          mountPath: /refs\n"
+                     "          readOnly: true\n");
+    assert_has(yaml, "      - name: refs\n        persistentVolumeClaim:\n"
+                     "          claimName: refs\n          readOnly: true\n");
+    assert_has(yaml, "      - name: dshm\n        emptyDir:\n"
+                     "          medium: Memory\n          sizeLimit: \"64Gi\"\n");
+    const char *json = c.out[S2R_FMT_JSON];
+    assert_has(json, "\"largeShmRequest\": true");
+    assert_has(json, "\"claimName\": \"scratch\"");
+    assert_has(json, "\"mountPath\": \"/home\"");
+    assert_has(json, "\"runAsUid\": 1001");
+    assert_has(json, "\"supplementalGroups\": \"2000\"");
+    assert_has(json, "\"uidGidSource\": \"custom\"");
+    assert_has(json, "\"workingDir\": \"/project/lab/exp1\"");
+    conv_free(&c);
+}
+
+/* no site file: nothing is mounted, the pod still starts in the submit
+ * directory, and the warnings say what will not be found */
+static void test_site_rules__no_site_file(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, NULL, SCRIPT, "/project/lab/exp1");
+    assert_int_equal(c.wl.n_volumes, 0);
+    assert_false(c.wl.run_as_user);
+    assert_string_equal(c.wl.workdir, "/project/lab/exp1");
+    const s2r_diag *wd = said(&c, "the working directory /project/lab/exp1");
+    assert_non_null(wd);
+    assert_has(wd->message, "train.py will not be found there");
+    assert_has(wd->message, "add to [storage]: /project = pvc:CLAIM");
+    assert_non_null(said(&c, "--account=lab-a maps to no Run:ai project"));
+    assert_non_null(said(&c, "add to [accounts]: lab-a = PROJECT"));
+    assert_non_null(said(&c, "add to [qos]: low-prio = PRIORITY"));
+    assert_non_null(said(&c, "add to [storage]: /datasets = pvc:CLAIM"));
+    assert_has(c.out[S2R_FMT_YAML], "workingDir: /project/lab/exp1");
+    conv_free(&c);
+
+    /* an unknown submit directory (a server request that names none) */
+    convert(&c, NULL, "#!/bin/bash\npython t.py\n", "");
+    assert_null(c.wl.workdir);
+    assert_non_null(said(&c, "the submit directory is not known"));
+    conv_free(&c);
+}
+
+static void test_site_rules__logs_default_and_off(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, NULL, "#!/bin/bash\n#SBATCH -a 1-3\npython t.py\n", "/w");
+    assert_string_equal(c.wl.stdout_file, "slurm-%A_%a.out");
+    assert_null(c.wl.stderr_file);
+    conv_free(&c);
+    convert(&c, NULL, "#!/bin/bash\n#SBATCH --open-mode=append\npython t.py\n",
+            "/w");
+    assert_string_equal(c.wl.stdout_file, "slurm-%j.out");
+    assert_true(c.wl.log_append);
+    assert_has(c.out[S2R_FMT_CLI], "tee -a -- \"slurm-${SLURM_JOB_ID}.out\"");
+    conv_free(&c);
+    convert(&c, "[site]\nslurm_log = false\n", "#!/bin/bash\npython t.py\n",
+            "/w");
+    assert_null(c.wl.stdout_file);
+    assert_has(c.out[S2R_FMT_CLI], "exec \"$@\"");
+    conv_free(&c);
+}
+
+static void test_site_rules__identity_and_modules(void **state)
+{
+    (void)state;
+    conv c;
+    /* run_as = user with no uid (a server's site file): said */
+    convert(&c, "[site]\nrun_as = user\n", "#!/bin/bash\npython t.py\n",
+            "/w");
+    assert_false(c.wl.run_as_user);
+    assert_non_null(said(&c, "the script owner's UID is not known"));
+    conv_free(&c);
+    /* run_as = image keeps the image's user though storage is mapped */
+    convert(&c, "[site]\nrun_as = image\nuid = 5\n"
+                "[storage]\n/project = pvc:project\n",
+            "#!/bin/bash\npython t.py\n", "/project/x");
+    assert_false(c.wl.run_as_user);
+    assert_null(strstr(c.out[S2R_FMT_YAML], "securityContext"));
+    conv_free(&c);
+    /* two modules, two images: neither, and the conflict named */
+    convert(&c, SITE, "#!/bin/bash\nmodule load cuda/12.1 gromacs/2023\n"
+                      "gmx mdrun\n", "/project/x");
+    assert_string_equal(c.wl.image, "nvcr.io/nvidia/pytorch:24.05-py3");
+    const s2r_diag *w = said(&c, "resolve to two images");
+    assert_non_null(w);
+    assert_has(w->message, "cuda/12.1 and gromacs/2023");
+    conv_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_site_rules__the_workload),
+        cmocka_unit_test(test_site_rules__each_format),
+        cmocka_unit_test(test_site_rules__no_site_file),
+        cmocka_unit_test(test_site_rules__logs_default_and_off),
+        cmocka_unit_test(test_site_rules__identity_and_modules),
+    };
+    return cmocka_run_group_tests_name("site_rules", tests, NULL, NULL);
+}
