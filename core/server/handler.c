@@ -566,10 +566,10 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
         req->header ? req->header(req->header_payload, "X-S2R-Filename")
                     : NULL);
 
-    size_t bad = req->body ? s2r_utf8_invalid_at(req->body, req->body_len)
-                           : req->body_len;
-    if (bad < req->body_len)
-        return answer_not_utf8(r, st, file, req->body, bad);
+    size_t bad_at = req->body ? s2r_utf8_invalid_at(req->body, req->body_len)
+                              : req->body_len;
+    if (bad_at < req->body_len)
+        return answer_not_utf8(r, st, file, req->body, bad_at);
 
     /* the pipeline gets a NUL-terminated copy of the script */
     char *script = malloc(req->body_len + 1);
