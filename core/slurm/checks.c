@@ -5,6 +5,7 @@
 #include "slurm.h"
 #include "parse_state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,8 +44,43 @@ static void check_array(s2r_slurm__state *st)
     job->array = pa;
 }
 
+/* --time=02:00 is two minutes (M:SS), which a script rarely means: say
+ * so, and how to write hours. @return 0 or S2R_ENOMEM. */
+static int check_time_minutes(s2r_slurm__state *st)
+{
+    const char *v = st->time_value;
+    if (!st->time_set || !v)
+        return 0;
+    size_t a = strspn(v, "0123456789");
+    if (a < 1 || a > 2 || v[a] != ':' || strspn(v + a + 1, "0123456789") != 2 ||
+        v[a + 3] != '\0')
+        return 0;
+    int m = atoi(v), sec = atoi(v + a + 1);
+    char is[64], meant[64];
+    if (sec)
+        snprintf(is, sizeof(is), "%d minute%s %d second%s", m,
+                 m == 1 ? "" : "s", sec, sec == 1 ? "" : "s");
+    else
+        snprintf(is, sizeof(is), "%d minute%s", m, m == 1 ? "" : "s");
+    if (sec)
+        snprintf(meant, sizeof(meant), "%d hour%s %d minute%s", m,
+                 m == 1 ? "" : "s", sec, sec == 1 ? "" : "s");
+    else
+        snprintf(meant, sizeof(meant), "%d hour%s", m, m == 1 ? "" : "s");
+    if (s2r_diags_add(st->d, S2R_SEV_WARNING, st->file, st->time_line, "time",
+                      "--time=%s is %s (sbatch reads M:SS as minutes and "
+                      "seconds); if you meant %s, write --time=%d:%02d:00",
+                      v, is, meant, m, sec) != 0)
+        return S2R_ENOMEM;
+    return 0;
+}
+
 void s2r_slurm__cross_checks(s2r_slurm__state *st)
 {
+    if (check_time_minutes(st) != 0) {
+        st->rc = S2R_ENOMEM;
+        return;
+    }
     /* _validate_memory_options() */
     if (st->mem_set + st->mpc_set + st->mpg_set > 1) {
         int l = max_line(st->mem_line, max_line(st->mpc_line, st->mpg_line));

@@ -38,7 +38,9 @@ typedef struct s2r_slurm__state {
     int64_t nodes_min, nodes_max; /* as given; nodes_max 0 = no maximum */
     int nodes_line;
     bool time_set;
-    int64_t time;
+    int64_t time; /* seconds */
+    int time_line;
+    const char *time_value; /* into the argv arena */
     bool exclusive_set, oversub_set, ntasks_per_gpu_set, tres_per_task_set;
     int exclusive_line, oversub_line, ntpg_line, tpt_line;
 } s2r_slurm__state;

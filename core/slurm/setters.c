@@ -290,6 +290,8 @@ static void set_time(s2r_slurm__state *st, const s2r_slurm_option *o,
     if (o->kind == S2R_SLURM_K_TIME) {
         st->time_set = true;
         st->time = n;
+        st->time_line = line;
+        st->time_value = v;
     }
 }
 

@@ -86,6 +86,21 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
                                 size_t *body_offset_out, int *body_line_out);
 
 /**
+ * Where the script holds option @p option (long name, "array") in a line
+ * sbatch does not read as a directive: a comment that looks like one
+ * ("##SBATCH --array=1-9", "# SBATCH -a 1-9", "#sbatch ..."), or an
+ * "#SBATCH" line at or after the first command (@p body_off, as
+ * s2r_slurm__parse_directives() gives it). The option may be a unique
+ * prefix (--arr) or the short letter (-a).
+ * @param after_body  set true for an #SBATCH line after the first
+ *                    command, false for a comment; may be NULL
+ * @return the 1-based line of the first such line, 0 if none.
+ */
+int s2r_slurm__disabled_directive(const char *buf, size_t len,
+                                  size_t body_off, const char *option,
+                                  bool *after_body);
+
+/**
  * The option pass of sbatch's _opt_batch_script()/_set_options() over an
  * argv of directive tokens (no argv[0]): getopt_long with "+" and the
  * sbatch option table, each option's setter (strict values, last occurrence
