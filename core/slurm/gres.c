@@ -370,8 +370,10 @@ int64_t s2r_slurm__gpus_per_node(const s2r_slurm__gpus *g, int64_t nodes,
                                  const s2r_slurm__gpu **type_out)
 {
     int64_t total = 0;
-    for (size_t i = 0; i < g->n; i++)
-        total += on_node(&g->v[i], nodes, tasks_per_node);
+    for (size_t i = 0; i < g->n; i++) {
+        int64_t n = on_node(&g->v[i], nodes, tasks_per_node);
+        total = n > INT64_MAX - total ? INT64_MAX : total + n;
+    }
     /* the type: TresPerNode's records first, then TresPerJob's, then
      * TresPerTask's, each list in the order of its last entries */
     const s2r_slurm__gpu *best = NULL;

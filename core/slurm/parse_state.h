@@ -130,9 +130,8 @@ int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
  * GPUs per node as the facts count them (shared/corpus/README.md, and
  * slurmctld's records): per record the per-node count, else the job
  * count spread over @p nodes (rounded up), else the per-task count times
- * @p tasks_per_node; summed over the records (at most
- * S2R_SLURM_MAX_GPU_TYPES x S2R_SLURM_MAX_COUNT x S2R_SLURM_MAX_COUNT,
- * no overflow). *@p type_out is the first type with GPUs in the order
+ * @p tasks_per_node (counts up to S2R_SLURM_MAX_COUNT); summed over the
+ * records, INT64_MAX when the sum would not fit. *@p type_out is the first type with GPUs in the order
  * TresPerNode, TresPerJob, TresPerTask list them (into the argv arena,
  * or NULL) (gres.c).
  */

@@ -282,6 +282,9 @@ static void test_slurm_layout__no_overflow(void **state)
     refused(SH "#SBATCH --mem=9999999999999999999999\n", "mem",
             "more than a node holds");
     refused(SH "#SBATCH -n 2147483648\n", "ntasks", "Invalid numeric value");
+    /* three types of 2^62 GPUs per node each: past INT64_MAX summed */
+    refused(SH "#SBATCH -n 2147483647 --gpus-per-task=a:2147483647,"
+               "b:2147483647,c:2147483647\n", NULL, "more than a node holds");
     /* the largest plain counts still parse */
     fx *f = ok(SH "#SBATCH --gpus=2147483647\n");
     assert_int_equal(f->job.gpus_per_node, 2147483647);
