@@ -293,7 +293,8 @@ static int qparam_cmp(const void *a, const void *b)
 
 static char *qlist_join(qlist *q)
 {
-    qsort(q->v, q->n, sizeof(*q->v), qparam_cmp);
+    if (q->n > 1) /* qsort() takes no NULL, even for no elements */
+        qsort(q->v, q->n, sizeof(*q->v), qparam_cmp);
     sbuf b;
     if (!sb_open(&b))
         return NULL;
@@ -399,7 +400,8 @@ static int chdr_cmp(const void *a, const void *b)
  * @p signed_out. */
 static int hlist_render(hlist *h, char **canon, char **signed_out)
 {
-    qsort(h->v, h->n, sizeof(*h->v), chdr_cmp);
+    if (h->n > 1) /* qsort() takes no NULL, even for no elements */
+        qsort(h->v, h->n, sizeof(*h->v), chdr_cmp);
     sbuf c, s;
     if (!sb_open(&c))
         return 0;

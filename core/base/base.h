@@ -59,6 +59,18 @@ int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)
  *  (s2r_job.partitions, s2r_workload.node_pools); NULL is fine. */
 void s2r_strlist_free(char **l);
 
+/**
+ * Make room for element @p n (the n+1-th) of an array of @p size-byte
+ * elements that keeps no capacity of its own: *@p v grows to 4, 8, 16 ...
+ * elements when @p n is 0 or a power of two from 4 on, so that appending
+ * n elements one at a time costs O(n) copying, not O(n^2). Every
+ * allocation of *@p v must come from this function (or be NULL).
+ * @param v  in/out: the array (unchanged on failure, still owned by the
+ *           caller)
+ * @return S2R_OK, or S2R_ENOMEM (out of memory or the size overflows).
+ */
+int s2r_grow(void **v, size_t n, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* Path text and volumes (paths.c; s2r_volume is in <s2r/s2r.h>)       */
 /* ------------------------------------------------------------------ */

@@ -2,8 +2,29 @@
  * lists (see <s2r/s2r.h> and base.h). */
 #include "base.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+int s2r_grow(void **v, size_t n, size_t size)
+{
+    size_t cap;
+    if (n == 0)
+        cap = 4;
+    else if (n >= 4 && (n & (n - 1)) == 0)
+        cap = n * 2;
+    else if (*v)
+        return S2R_OK; /* room left: the capacity is the next power of 2 */
+    else
+        cap = n < 4 ? 4 : n * 2; /* not grown here before: be generous */
+    if (size && cap > SIZE_MAX / size)
+        return S2R_ENOMEM;
+    void *nv = realloc(*v, cap * size);
+    if (!nv)
+        return S2R_ENOMEM;
+    *v = nv;
+    return S2R_OK;
+}
 
 int s2r_strv_push(s2r_strv *sv, const char *s)
 {

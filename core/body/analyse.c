@@ -311,10 +311,9 @@ static int drop_srun_steps(ctx *c, analysis *a, bool top)
                                                 cm->nwords, idx + 1);
             if (j >= cm->nwords)
                 continue;
-            body_edit *ne = realloc(a->edits, (a->nedits + 1) * sizeof(*ne));
-            if (!ne)
+            if (s2r_grow((void **)&a->edits, a->nedits, sizeof(*a->edits)))
                 return S2R_ENOMEM;
-            a->edits = ne;
+            body_edit *ne = a->edits;
             ne[a->nedits].start = w->start;
             ne[a->nedits].end = cm->words[j].start;
             ne[a->nedits].repl = NULL;

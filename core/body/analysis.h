@@ -154,8 +154,9 @@ const sh_word *s2r_body__cmd_word(const sh_cmd *c);
 /** True when the statement's source text contains @p needle. */
 bool s2r_body__stmt_text_has(const sh_body *b, const sh_stmt *st,
                              const char *needle);
-/** The statement's source on one line, shortened to @p cap bytes with
- *  "..." (messages). */
+/** The statement's source on one line (blanks and backslash-newlines
+ *  folded to one blank) into @p out, NUL-terminated within @p cap bytes,
+ *  ending in "..." when shortened (messages). */
 void s2r_body__stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
                             size_t cap);
 

@@ -22,17 +22,23 @@ static int cmp_edit(const void *x, const void *y)
 static void add_edit(ctx *c, analysis *a, size_t start, size_t end,
                      const char *repl)
 {
-    body_edit *ne = realloc(a->edits, (a->nedits + 1) * sizeof(*ne));
     char *r = repl ? strdup(repl) : NULL;
-    if (!ne || (repl && !r)) {
-        free(ne == a->edits ? NULL : ne);
+    if ((repl && !r) ||
+        s2r_grow((void **)&a->edits, a->nedits, sizeof(*a->edits))) {
         free(r);
         c->oom = true;
         return;
     }
-    a->edits = ne;
-    ne[a->nedits++] = (body_edit){start, end, r};
-    qsort(a->edits, a->nedits, sizeof(*a->edits), cmp_edit);
+    /* kept in order of start: placed from the end (most edits come in
+     * order), not sorted again */
+    size_t k = a->nedits;
+    body_edit e = {start, end, r};
+    while (k > 0 && cmp_edit(&a->edits[k - 1], &e) > 0) {
+        a->edits[k] = a->edits[k - 1];
+        k--;
+    }
+    a->edits[k] = e;
+    a->nedits++;
 }
 
 /* a rewritten word of the main command now reads @p txt (literal) */

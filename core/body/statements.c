@@ -152,13 +152,17 @@ void s2r_body__note(ctx *c, int line, const char *fmt, ...)
         c->oom = true;
 }
 
-/* the statement's source text on one line, shortened for messages */
+/* the statement's source text on one line, shortened for messages: the
+ * text never takes more than cap - 4 bytes, which leaves room for "..."
+ * and the NUL (a blank and a character are written together) */
 void s2r_body__stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
                             size_t cap)
 {
-    size_t o = 0;
-    bool space = false;
-    for (size_t i = st->start; i < st->end && o + 4 < cap; i++) {
+    if (cap == 0)
+        return;
+    size_t o = 0, keep = cap > 4 ? cap - 4 : 0;
+    bool space = false, cut = false;
+    for (size_t i = st->start; i < st->end; i++) {
         char ch = b->src[i];
         if (ch == '\\' && i + 1 < st->end && b->src[i + 1] == '\n') {
             i++;
@@ -169,12 +173,17 @@ void s2r_body__stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
             space = true;
             continue;
         }
+        size_t need = (space && o) ? 2 : 1;
+        if (o + need > keep) {
+            cut = true;
+            break;
+        }
         if (space && o)
             out[o++] = ' ';
         space = false;
         out[o++] = ch;
     }
-    if (o + 4 >= cap && st->end - st->start > o) {
+    if (cut && cap >= 4) {
         memcpy(out + o, "...", 3);
         o += 3;
     }

@@ -151,10 +151,9 @@ static int set_str(char **slot, const char *v)
 
 static int map_put(s2r_map_entry **m, size_t *n, const char *k, const char *v)
 {
-    s2r_map_entry *nm = realloc(*m, (*n + 1) * sizeof(**m));
-    if (!nm)
+    if (s2r_grow((void **)m, *n, sizeof(**m)))
         return S2R_ENOMEM;
-    *m = nm;
+    s2r_map_entry *nm = *m;
     nm[*n].key = strdup(k);
     nm[*n].value = strdup(v);
     if (!nm[*n].key || !nm[*n].value) {

@@ -1,6 +1,7 @@
-/* job.c: s2r_job_parse(): directives (core/slurm) then the body
- * (core/body); s2r_job_free(). */
+/* job.c: s2r_job_parse(): directives (core/slurm), the body (core/body),
+ * then the likely mistakes only both show (mistakes.c); s2r_job_free(). */
 #include "convert.h"
+#include "mistakes.h"
 
 #include "base/base.h"
 #include "body/body.h"
@@ -23,6 +24,8 @@ int s2r_job_parse(s2r_job *job, const char *file, const char *buf, size_t len,
     if (rc)
         return rc;
     rc = s2r_body__analyse(job, buf, len, body_off, body_line, cfg, diags);
+    if (!rc)
+        rc = s2r_convert__warn_mistakes(job, buf, len, body_off, diags);
     if (rc) {
         job->valid = false;
         return rc;

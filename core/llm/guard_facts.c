@@ -1,12 +1,15 @@
 /* guard_facts.c: what an answer may not change: any resource, node,
- * array or time value it states is compared with the rules workload (the
+ * array or time value it states (memory also as "memory" or "mem", a
+ * number or a quantity) is compared with the rules workload (the
  * directives' values); a difference is a warning naming both, and the
  * directives' value is kept. See guard.h. */
 #include "guard.h"
 #include "runai/runai.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ------------------------------------------------------------------ */
 /* Fixed facts                                                         */
@@ -39,6 +42,79 @@ static void check_int(gctx *g, const char *prefix, const char *key,
     s2r_guard__excerpt(got, sizeof(got),
             v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
               : "null");
+    s2r_guard__say(g, S2R_SEV_WARNING,
+        "the model's %s%s = %s differs from the directives (%s): %s is kept",
+        prefix, key, got, want_text, want_text);
+}
+
+/* Bytes a memory quantity means, each way it may be read: "32Gi" (one
+ * way), "32G" (32 x 10^9 as Kubernetes reads it, 32 GiB as SLURM does),
+ * a bare number (MiB as memory_mib, bytes as Kubernetes). @return how
+ * many readings went to @p out (0: not a quantity). */
+static int mem_readings(const char *s, double out[2])
+{
+    static const char *const bin[] = {"Ki", "Mi", "Gi", "Ti", "Pi"};
+    static const char *const dec[] = {"K", "M", "G", "T", "P"};
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s || x < 0)
+        return 0;
+    while (*end == ' ')
+        end++;
+    if (!*end) {
+        out[0] = x * 1048576.0;
+        out[1] = x;
+        return 2;
+    }
+    double b = 1024.0, d = 1000.0;
+    for (int i = 0; i < 5; i++, b *= 1024.0, d *= 1000.0) {
+        size_t n = strlen(bin[i]);
+        if (!strncmp(end, bin[i], n) && (!end[n] || !strcmp(end + n, "B"))) {
+            out[0] = x * b;
+            return 1;
+        }
+        if ((end[0] == dec[i][0] || end[0] == dec[i][0] + 32) &&
+            (!end[1] || !strcasecmp(end + 1, "B"))) {
+            out[0] = x * d;
+            out[1] = x * b;
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* A memory the model states under another name ("memory", "mem",
+ * "resources.memory"), as a number or a quantity: the same as the
+ * directives' @p want MiB (0: none) when any reading of it is. */
+static void check_memory(gctx *g, const char *prefix, const char *key,
+                         json_object *v, int64_t want, const char *want_text)
+{
+    double r[2];
+    int n = 0;
+    if (json_object_is_type(v, json_type_int) ||
+        json_object_is_type(v, json_type_double)) {
+        r[0] = json_object_get_double(v) * 1048576.0;
+        r[1] = json_object_get_double(v);
+        n = 2;
+    } else if (json_object_is_type(v, json_type_string)) {
+        n = mem_readings(json_object_get_string(v), r);
+    }
+    for (int i = 0; i < n; i++)
+        if ((int64_t)(r[i] / 1048576.0 + 0.5) == want)
+            return;
+    char wbuf[48];
+    if (!want_text) {
+        snprintf(wbuf, sizeof(wbuf), "%lld MiB", (long long)want);
+        want_text = wbuf;
+    }
+    if (!v || json_object_is_type(v, json_type_null) ||
+        (json_object_is_type(v, json_type_string) &&
+         !strcmp(json_object_get_string(v), want_text)))
+        return;
+    char got[96];
+    s2r_guard__excerpt(got, sizeof(got),
+                       json_object_to_json_string_ext(v,
+                                                      JSON_C_TO_STRING_PLAIN));
     s2r_guard__say(g, S2R_SEV_WARNING,
         "the model's %s%s = %s differs from the directives (%s): %s is kept",
         prefix, key, got, want_text, want_text);
@@ -109,6 +185,8 @@ void s2r_guard__check_fixed_keys(gctx *g, json_object *o,
         else if (!strcmp(key, "memory_mib") ||
                  !strcmp(key, "mem_per_node_mib"))
             check_int(g, prefix, key, v, wl->memory_mib, mem_text);
+        else if (!strcmp(key, "memory") || !strcmp(key, "mem"))
+            check_memory(g, prefix, key, v, wl->memory_mib, mem_text);
         else if (!strcmp(key, "nodes") || !strcmp(key, "num_nodes"))
             check_int(g, prefix, key, v, job->nodes, NULL);
         else if (!strcmp(key, "pods"))

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* What each effective sbatch option becomes. */
 typedef enum fate {
@@ -41,6 +42,8 @@ static const option_rule rules_table[] = {
     {"chdir", F_CARRIED, NULL},
     {"export", F_CARRIED, NULL},
     {"container-image", F_CARRIED, NULL},
+    {"image", F_CARRIED, NULL}, /* Shifter's; other types warned in slurm */
+    {"mincpus", F_CARRIED, NULL},
     /* mapped, each changing the output (or warned about where it is
      * mapped, with the INI line that would map it) */
     {"partition", F_MAPPED, NULL},    /* node pools, [partitions] */
@@ -80,6 +83,10 @@ static const option_rule rules_table[] = {
     {"container-mounts", F_WARN, "mounts need a Run:ai data source (PVC, "
                                  "NFS or host path)"},
     {"container-workdir", F_WARN, "set --working-dir instead"},
+    {"volume", F_WARN, "Shifter's mounts need a Run:ai data source (PVC, "
+                       "NFS or host path)"},
+    {"ccm", F_WARN, "Cray's cluster compatibility mode has no Run:ai "
+                    "equivalent"},
     {NULL, F_WARN, NULL}};
 
 static const option_rule *rule_for(const char *name)
@@ -144,6 +151,26 @@ static char *default_name(const char *file)
     return n;
 }
 
+/* True when every entry of a --gres value is a GPU one ("gpu",
+ * "gpu:N", "gpu:TYPE[:N]", "gres/gpu...") or the value is "none". */
+static bool gres_only_gpus(const char *v)
+{
+    if (!strcasecmp(v, "none"))
+        return true;
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *e = p;
+        if (n >= 5 && !strncasecmp(e, "gres/", 5))
+            e += 5;
+        size_t rest = n - (size_t)(e - p);
+        if (rest && !(rest >= 3 && !strncmp(e, "gpu", 3) &&
+                      (rest == 3 || e[3] == ':')))
+            return false;
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
 static void warn_options(const s2r_job *job, const s2r_config *cfg,
                          s2r_workload *wl, s2r_diags *d)
 {
@@ -153,9 +180,7 @@ static void warn_options(const s2r_job *job, const s2r_config *cfg,
         const char *val = dv->value ? dv->value : "";
         if (!strcmp(dv->name, "gres")) {
             /* GPU entries are carried; anything else has no equivalent */
-            if (strstr(val, "shard") || strstr(val, "mps") ||
-                (strncmp(val, "gpu", 3) && strcmp(val, "none")) ||
-                strstr(val, ",") != NULL)
+            if (!gres_only_gpus(val))
                 s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line, "gres",
                               "--gres=%s: only GPU entries have a Run:ai "
                               "equivalent (nvidia.com/gpu)", val);
@@ -214,6 +239,77 @@ static void warn_options(const s2r_job *job, const s2r_config *cfg,
     }
 }
 
+/* The GPU type of one entry of a GPU option value [p, p+n) into t (empty
+ * when it names none); false when it requests no GPU. */
+static bool entry_type(const char *p, size_t n, bool gres, char *t,
+                       size_t cap)
+{
+    if (gres) {
+        if (n >= 5 && !strncasecmp(p, "gres/", 5)) {
+            p += 5;
+            n -= 5;
+        }
+        if (n < 3 || strncmp(p, "gpu", 3) || (n > 3 && p[3] != ':'))
+            return false;
+        p += n > 3 ? 4 : 3;
+        n -= n > 3 ? 4 : 3;
+    }
+    const char *c = NULL;
+    for (size_t i = n; i > 0; i--)
+        if (p[i - 1] == ':') {
+            c = p + i - 1;
+            break;
+        }
+    const char *cnt = c ? c + 1 : p;
+    size_t cl = n - (size_t)(cnt - p);
+    bool digits = cl > 0 && strspn(cnt, "0123456789") >= cl;
+    if (digits && strtoll(cnt, NULL, 10) == 0)
+        return false;
+    size_t tl = digits ? (c ? (size_t)(c - p) : 0) : n;
+    snprintf(t, cap, "%.*s", (int)tl, p);
+    return true;
+}
+
+/* GPUs of several types on a node (--gres=gpu:a40:1,gpu:h100:2, or
+ * --gpus=h100:1 --gpus-per-node=a40:1): SLURM gives each of them; a
+ * Run:ai pod requests one count of GPUs of no type. */
+static void warn_gpu_types(const s2r_job *job, s2r_diags *d)
+{
+    static const char *const opts[] = {"gpus-per-node", "gres", "gpus",
+                                       "gpus-per-task", NULL};
+    char types[4][64];
+    size_t nt = 0;
+    const s2r_directive *last = NULL;
+    for (size_t i = 0; opts[i]; i++) {
+        const s2r_directive *dv = directive(job, opts[i]);
+        for (const char *p = dv && dv->value ? dv->value : ""; *p;) {
+            size_t n = strcspn(p, ",");
+            char t[64];
+            if (entry_type(p, n, i == 1, t, sizeof(t)) && t[0]) {
+                size_t k = 0;
+                while (k < nt && k < 4 && strcmp(types[k], t))
+                    k++;
+                if (k == nt && nt < 4)
+                    snprintf(types[nt], sizeof(types[nt]), "%s", t);
+                if (k == nt) {
+                    nt++;
+                    if (!last || dv->line > last->line)
+                        last = dv;
+                }
+            }
+            p += n + (p[n] == ',');
+        }
+    }
+    if (nt < 2)
+        return;
+    s2r_diags_add(d, S2R_SEV_WARNING, job->file, last->line, last->name,
+                  "GPUs of several types per node (%s, %s%s): SLURM "
+                  "allocates each type; a Run:ai pod requests %lld GPUs of "
+                  "whatever kind its node has (choose the node with a node "
+                  "pool or node type)", types[0], types[1],
+                  nt > 2 ? ", ..." : "", (long long)job->gpus_per_node);
+}
+
 /* GPU requests Run:ai cannot express exactly (types, MIG slices, an
  * uneven --gpus total) are said, not dropped */
 static void warn_gpu_shape(const s2r_job *job, s2r_diags *d)
@@ -251,8 +347,9 @@ static void warn_gpu_shape(const s2r_job *job, s2r_diags *d)
                           "node pool, [partitions], or a node type, "
                           "[constraints])", src->name, src->value, t);
     }
+    warn_gpu_types(job, d);
     const s2r_directive *g = directive(job, "gpus");
-    if (g && g->value && job->nodes > 1) {
+    if (g && g->value && !strchr(g->value, ',') && job->nodes > 1) {
         const char *c = strrchr(g->value, ':');
         long long total = strtoll(c ? c + 1 : g->value, NULL, 10);
         if (total > 0 && total % job->nodes != 0)
@@ -300,6 +397,7 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
                           s2r_diags *d)
 {
     const char *file = job->file;
+    const s2r_directive *m0;
     if (job->array && wl->kind != S2R_WL_STANDARD) {
         s2r_diags_add(d, S2R_SEV_WARNING, file, 0, "array",
                       "--array with a %s launch: Run:ai runs arrays only as "
@@ -307,7 +405,16 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
                       "separate distributed workload you submit yourself",
                       wl->kind == S2R_WL_MPI ? "MPI" : "PyTorch");
     }
-    wl->pods = job->nodes;
+    int64_t nodes = job->nodes;
+    if (nodes == 0) {
+        const s2r_directive *n = directive(job, "nodes");
+        s2r_diags_add(d, S2R_SEV_WARNING, file, n ? n->line : 0, "nodes",
+                      "--nodes=%s sets no minimum node count: the batch script "
+                      "runs on a node of the allocation, and the workload has "
+                      "one pod", n && n->value ? n->value : "0");
+        nodes = 1;
+    }
+    wl->pods = nodes;
     if ((wl->kind == S2R_WL_STANDARD || wl->kind == S2R_WL_WORKSPACE ||
          wl->kind == S2R_WL_INFERENCE) && job->nodes > 1) {
         s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, "nodes",
@@ -317,8 +424,8 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
                       (long long)job->nodes);
         wl->pods = 1;
     }
-    wl->workers = wl->kind == S2R_WL_PYTORCH ? job->nodes - 1
-                  : wl->kind == S2R_WL_MPI    ? job->nodes
+    wl->workers = wl->kind == S2R_WL_PYTORCH ? nodes - 1
+                  : wl->kind == S2R_WL_MPI    ? nodes
                                               : 0;
     wl->slots_per_worker = job->tasks_per_node > 0 ? job->tasks_per_node : 1;
     wl->gpus = job->gpus_per_node;
@@ -327,9 +434,22 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
         wl->memory_mib = job->mem_per_node_mib;
     } else if (job->mem_per_node_mib == S2R_MEM_ALL) {
         const s2r_directive *m = directive(job, "mem");
-        s2r_diags_add(d, S2R_SEV_WARNING, file, m ? m->line : 0, "mem",
-                      "--mem=0 (all of each node's memory) has no Run:ai "
-                      "equivalent: no memory request is set");
+        if (!m)
+            m = directive(job, "mem-per-cpu");
+        s2r_diags_add(d, S2R_SEV_WARNING, file, m ? m->line : 0,
+                      m ? m->name : "mem",
+                      "--%s=0 (all of each node's memory) has no Run:ai "
+                      "equivalent: no memory request is set",
+                      m ? m->name : "mem");
+    } else if ((m0 = directive(job, "mem-per-gpu")) && m0->value &&
+               strspn(m0->value, "0") == strcspn(m0->value, "kKmMgGtTbB")) {
+        /* slurmctld keeps no memory per GPU for 0: the site's default
+         * (DefMemPerGPU, else DefMemPerNode) applies, not the node's all */
+        s2r_diags_add(d, S2R_SEV_WARNING, file, m0->line, "mem-per-gpu",
+                      "--mem-per-gpu=%s asks no memory per GPU: SLURM gives "
+                      "the job the partition's default memory, not all of "
+                      "the node's (that is --mem=0); no memory request is "
+                      "set", m0->value);
     }
 }
 

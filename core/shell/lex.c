@@ -188,12 +188,11 @@ static void seg_push(sh_word *w, sh_seg_type t, const char *text, size_t n,
         g->text = np;
         return;
     }
-    sh_seg *ns = realloc(w->segs, (w->nsegs + 1) * sizeof(*ns));
-    if (!ns) {
+    if (s2r_grow((void **)&w->segs, w->nsegs, sizeof(*w->segs))) {
         *oom = true;
         return;
     }
-    w->segs = ns;
+    sh_seg *ns = w->segs;
     char *t2 = malloc(n + 1);
     if (!t2) {
         *oom = true;
@@ -427,14 +426,13 @@ static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
         sb->cur.line = w->line;
         sb->cur_open = true;
     }
-    sh_word *nw = realloc(sb->cur.words, (sb->cur.nwords + 1) * sizeof(*nw));
-    if (!nw) {
+    if (s2r_grow((void **)&sb->cur.words, sb->cur.nwords,
+                 sizeof(*sb->cur.words))) {
         L->oom = true;
         word_free(w);
         return;
     }
-    sb->cur.words = nw;
-    nw[sb->cur.nwords++] = *w;
+    sb->cur.words[sb->cur.nwords++] = *w;
     sb->cur.end = w->end;
 }
 
@@ -442,13 +440,11 @@ static void cmd_close(lexer *L, stmt_builder *sb)
 {
     if (!sb->cur_open)
         return;
-    sh_cmd *nc = realloc(sb->st.cmds, (sb->st.ncmds + 1) * sizeof(*nc));
-    if (!nc) {
+    if (s2r_grow((void **)&sb->st.cmds, sb->st.ncmds, sizeof(*sb->st.cmds))) {
         L->oom = true;
         cmd_free(&sb->cur);
     } else {
-        sb->st.cmds = nc;
-        nc[sb->st.ncmds++] = sb->cur;
+        sb->st.cmds[sb->st.ncmds++] = sb->cur;
     }
     sb->cur_open = false;
 }
@@ -471,12 +467,10 @@ static void stmt_close(lexer *L, stmt_builder *sb, sh_body *b)
     if (!sb->open)
         return;
     sb->st.end_line = line_of(L, sb->st.end ? sb->st.end - 1 : 0);
-    sh_stmt *ns = realloc(b->stmts, (b->n + 1) * sizeof(*ns));
-    if (!ns) {
+    if (s2r_grow((void **)&b->stmts, b->n, sizeof(*b->stmts))) {
         L->oom = true;
     } else {
-        b->stmts = ns;
-        ns[b->n++] = sb->st;
+        b->stmts[b->n++] = sb->st;
     }
     sb->open = false;
 }

@@ -1,6 +1,7 @@
 /* parse_state.h: the state of one directive parse, shared by the option
- * pass (options.c), the option setters (setters.c) and the cross-option
- * checks (checks.c); private to core/slurm. */
+ * pass (options.c), the option setters (setters.c), the cross-option
+ * checks (checks.c), the GPU requests (gres.c) and the task layout
+ * (layout.c); private to core/slurm. */
 #ifndef S2R_SLURM_PARSE_STATE_H
 #define S2R_SLURM_PARSE_STATE_H
 
@@ -10,15 +11,15 @@
 
 #include "slurm.h"
 
-/* A GPU request as one option gave it (--gres, --gpus, --gpus-per-node,
- * --gpus-per-task): count, type and the line of the last occurrence. */
-typedef struct gpu_req {
+/* The last occurrence of an option sbatch keeps as a string and checks
+ * once, after the option pass (--gres, --gpus, --gpus-per-node,
+ * --gpus-per-task in gres_job_state_validate(), --array in
+ * _opt_verify()): its value (into the argv arena) and line. */
+typedef struct last_opt {
     bool set;
     int line;
-    int64_t count;
-    const char *type; /* into the argv arena */
-    size_t type_len;
-} gpu_req;
+    const char *value;
+} last_opt;
 
 typedef struct s2r_slurm__state {
     s2r_job *job;
@@ -27,18 +28,55 @@ typedef struct s2r_slurm__state {
     int rc; /* first error status */
 
     bool mem_set, mpc_set, mpg_set;
-    int64_t mem, mpc, mpg;
+    int64_t mem, mpc, mpg; /* MiB */
     int mem_line, mpc_line, mpg_line;
-    gpu_req gres, gpus, gpn, gpt;
-    bool ntasks_set, ntpn_set, cpt_set, cpg_set;
-    int cpt_line, cpg_line, ntpn_line;
+    last_opt gres, gpus, gpn, gpt, array;
+    bool ntasks_set, ntpn_set, cpt_set, cpg_set, mincpus_set;
+    int64_t mincpus; /* cores */
+    int ntasks_line, cpt_line, cpg_line, ntpn_line, mincpus_line;
     bool nodes_set;
+    int64_t nodes_min, nodes_max; /* as given; nodes_max 0 = no maximum */
     int nodes_line;
     bool time_set;
-    int64_t time;
+    int64_t time; /* seconds */
+    int time_line;
+    const char *time_value; /* into the argv arena */
     bool exclusive_set, oversub_set, ntasks_per_gpu_set, tres_per_task_set;
     int exclusive_line, oversub_line, ntpg_line, tpt_line;
 } s2r_slurm__state;
+
+/* The task and node counts of the job description sbatch sends and
+ * slurmctld adjusts (job_desc_msg_t); -1 stands for Slurm's NO_VAL (not
+ * given). Counts of tasks, nodes and cores. */
+typedef struct s2r_slurm__layout {
+    int64_t num_tasks;       /* -n, or as sbatch/slurmctld derive it */
+    int64_t min_nodes;       /* -N minimum */
+    int64_t max_nodes;       /* -N maximum */
+    int64_t ntasks_per_node; /* --ntasks-per-node (a maximum) */
+    int64_t cpus_per_task;   /* -c */
+} s2r_slurm__layout;
+
+/* One GPU record, as gres_job_state_validate() keeps one per GPU type
+ * (or none): the counts each option asks of it (GPUs; 0 = not asked) and
+ * the per-GPU CPUs (cores) and memory (MiB). */
+typedef struct s2r_slurm__gpu {
+    const char *type; /* into the argv arena; NULL: no type */
+    size_t type_len;
+    int64_t per_job;  /* -G/--gpus */
+    int64_t per_node; /* --gpus-per-node, --gres=gpu */
+    int64_t per_task; /* --gpus-per-task */
+    int64_t cpus;     /* --cpus-per-gpu (on the record without a type) */
+    int64_t mem;      /* --mem-per-gpu (idem) */
+    /* where its last entry sits in TresPerNode, TresPerJob and
+     * TresPerTask (the order the facts take types in); -1: absent */
+    int seq_node, seq_job, seq_task;
+} s2r_slurm__gpu;
+
+typedef struct s2r_slurm__gpus {
+    s2r_slurm__gpu v[S2R_SLURM_MAX_GPU_TYPES + 1];
+    size_t n;
+    bool requested; /* a GPU count > 0 in --gres, --gpus or --gpus-per-* */
+} s2r_slurm__gpus;
 
 /**
  * Report a refusal: one S2R_SEV_ERROR naming @p option (long name without
@@ -64,9 +102,48 @@ int s2r_slurm__apply(s2r_slurm__state *st, const s2r_slurm_option *o,
  *  reported through s2r_slurm__perr() (checks.c). */
 void s2r_slurm__cross_checks(s2r_slurm__state *st);
 
+/**
+ * The last --gres, --gpus, --gpus-per-node and --gpus-per-task values and
+ * --cpus-per-gpu/--mem-per-gpu as GPU records, in the order slurmctld
+ * makes them (per-GPU CPUs, per job, per node: --gpus-per-node before
+ * --gres, per task, per-GPU memory); entries with count 0 make none, a
+ * later entry of a type replaces the count of an earlier one (gres.c).
+ * Bad values are refused through s2r_slurm__perr().
+ * @return 0 or S2R_EINVAL.
+ */
+int s2r_slurm__gpus_read(s2r_slurm__state *st, s2r_slurm__gpus *g);
+
+/**
+ * gres_job_state_validate() over the records: a --mem-per-gpu without a
+ * GPU, then per record _test_gres_cnt() (which may set the task count,
+ * the node counts, the tasks per node and the CPUs per task in @p l),
+ * then a type named in one request and none in another (gres.c). The
+ * first failure is refused through s2r_slurm__perr() with sbatch's
+ * message. @p in_slurmctld skips the check only sbatch makes
+ * (--cpus-per-gpu with -c).
+ * @return 0 or S2R_EINVAL.
+ */
+int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
+                             s2r_slurm__layout *l, bool in_slurmctld);
+
+/**
+ * GPUs per node as the facts count them (shared/corpus/README.md, and
+ * slurmctld's records): per record the per-node count, else the job
+ * count spread over @p nodes (rounded up), else the per-task count times
+ * @p tasks_per_node (counts up to S2R_SLURM_MAX_COUNT); summed over the
+ * records, INT64_MAX when the sum would not fit. *@p type_out is the first type with GPUs in the order
+ * TresPerNode, TresPerJob, TresPerTask list them (into the argv arena,
+ * or NULL) (gres.c).
+ */
+int64_t s2r_slurm__gpus_per_node(const s2r_slurm__gpus *g, int64_t nodes,
+                                 int64_t tasks_per_node,
+                                 const s2r_slurm__gpu **type_out);
+
 /** The derived facts of shared/corpus/README.md (nodes, tasks_per_node,
  *  gpus_per_node, cpus_per_node, mem_per_node_mib in MiB, time_limit_s in
- *  seconds) into st->job (checks.c). @return 0 or S2R_ENOMEM. */
+ *  seconds) into st->job, after sbatch's and slurmctld's own adjustments
+ *  of the task layout and their refusals (layout.c).
+ *  @return 0 or S2R_ENOMEM. */
 int s2r_slurm__derive(s2r_slurm__state *st);
 
 #endif

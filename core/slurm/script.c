@@ -69,8 +69,9 @@ static bool is_command(const char *p, const char *e)
 }
 
 /* A comment that looks like a directive someone meant: "# SBATCH",
- * "##SBATCH", "#sbatch", "   #SBATCH", "#S BATCH". */
-static bool near_miss(const char *p, const char *e)
+ * "##SBATCH", "#sbatch", "   #SBATCH", "#S BATCH"; *@p rest (may be
+ * NULL) is set to what follows the word. */
+static bool near_miss_at(const char *p, const char *e, const char **rest)
 {
     while (p < e && is_space(*p))
         p++;
@@ -90,7 +91,66 @@ static bool near_miss(const char *p, const char *e)
         }
         p++;
     }
+    if (rest)
+        *rest = p;
     return i == 6;
+}
+
+static bool near_miss(const char *p, const char *e)
+{
+    return near_miss_at(p, e, NULL);
+}
+
+/* Does the text [p, e) hold option @p option ("array") as a word: --NAME,
+ * --NAME=..., a unique prefix of it, or its short letter? */
+static bool names_option(const char *p, const char *e, const char *option)
+{
+    while (p < e) {
+        while (p < e && is_space(*p))
+            p++;
+        const char *w = p;
+        while (p < e && !is_space(*p))
+            p++;
+        const s2r_slurm_option *o = NULL;
+        int st;
+        if (p - w > 2 && w[0] == '-' && w[1] == '-') {
+            const char *eq = memchr(w, '=', (size_t)(p - w));
+            o = s2r_slurm__find_long(w + 2,
+                                     (size_t)((eq ? eq : p) - w - 2), &st);
+        } else if (p - w >= 2 && w[0] == '-' && w[1] != '-') {
+            o = s2r_slurm__find_short(w[1]);
+        }
+        if (o && !strcmp(o->alias_of ? o->alias_of : o->name, option))
+            return true;
+    }
+    return false;
+}
+
+int s2r_slurm__disabled_directive(const char *buf, size_t len,
+                                  size_t body_off, const char *option,
+                                  bool *after_body)
+{
+    const char *p = buf, *end = buf + len;
+    int line = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        const char *rest = NULL;
+        line++;
+        bool late = (size_t)(p - buf) >= body_off;
+        if (late && (size_t)(e - p) >= MAGIC1_LEN &&
+            memcmp(p, MAGIC1, MAGIC1_LEN) == 0)
+            rest = p + MAGIC1_LEN;
+        else if (!magic_len(p, e) && line > 1)
+            near_miss_at(p, e, &rest);
+        if (rest && names_option(rest, e, option)) {
+            if (after_body)
+                *after_body = late && rest == p + MAGIC1_LEN;
+            return line;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
 }
 
 static int script_error(s2r_diags *d, const char *file, int line,

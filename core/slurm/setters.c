@@ -71,28 +71,13 @@ static int set_str(char **field, const char *value)
     return 0;
 }
 
-static void set_gpu_req(s2r_slurm__state *st, gpu_req *g, const char *opt,
-                        const char *v, int line, bool gres)
+/* An option sbatch keeps as a string and checks once, on its last
+ * value (the GPU options, --array): see checks.c and gres.c. */
+static void set_last(last_opt *o, const char *v, int line)
 {
-    int64_t n;
-    const char *t;
-    size_t tl;
-    int rc = gres ? s2r_slurm__parse_gres(v, &n, &t, &tl)
-                  : s2r_slurm__parse_gpu_spec(v, &n, &t, &tl);
-    if (rc != 0) {
-        s2r_slurm__perr(st, line, opt, v,
-                        gres ? "Invalid --gres specification '%s': expected "
-                        "name[:type][:count][,...], e.g. gpu:a100:2"
-                        : "Invalid --%s specification '%s': expected "
-                        "[type:]count[,...], e.g. a100:2",
-                        gres ? v : opt, gres ? "" : v);
-        return;
-    }
-    g->set = true;
-    g->line = line;
-    g->count = n;
-    g->type = t;
-    g->type_len = tl;
+    o->set = true;
+    o->line = line;
+    o->value = v;
 }
 
 /* --container-image (pyxis): the enroot reference as an OCI one. */
@@ -106,32 +91,35 @@ static int set_container_image(s2r_job *job, const char *v)
     return 0;
 }
 
-/* -a/--array: the index list replaces an earlier one. */
-static int set_array(s2r_slurm__state *st, const char *name, const char *v,
-                     int line)
+/* Shifter's --image=TYPE:IMAGE, as its SPANK plugin takes it (TYPE of
+ * letters, IMAGE of letters, digits and ":_-./"): a "docker" image is the
+ * OCI reference the job runs in; an "id" or "local" one has none. */
+static int set_shifter_image(s2r_slurm__state *st, const char *name,
+                             const char *v, int line)
 {
-    s2r_job *job = st->job;
-    s2r_array a;
-    int rc = s2r_slurm__parse_array(v, &a);
-    if (rc == S2R_ENOMEM)
-        return rc;
-    if (rc != 0) {
+    const char *colon = strchr(v, ':');
+    bool ok = colon && colon > v && colon[1];
+    for (const char *p = v; ok && p < colon; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
+    for (const char *p = colon ? colon + 1 : v; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+             (*p >= '0' && *p <= '9') || strchr(":_-./", *p);
+    if (!ok) {
         s2r_slurm__perr(st, line, name, v,
-             "Invalid job array specification '%s': expected N, N-M or "
-             "N-M:S (0 <= N <= M < %d, S >= 1), comma-separated, with "
-             "an optional %%K throttle",
-             v, S2R_SLURM_MAX_ARRAY_SIZE);
+                        "Invalid --image '%s': Shifter's --image takes "
+                        "TYPE:IMAGE (e.g. docker:ubuntu:22.04; letters, "
+                        "digits and ':_-./' only)", v);
         return 0;
     }
-    s2r_array *pa = job->array ? job->array : malloc(sizeof(*pa));
-    if (!pa) {
-        free(a.indices);
+    free(st->job->container_image);
+    st->job->container_image = NULL;
+    if (colon - v == 6 && !strncmp(v, "docker", 6))
+        return set_str(&st->job->container_image, colon + 1);
+    if (s2r_diags_add(st->d, S2R_SEV_WARNING, st->file, line, name,
+                      "--image=%s: a Shifter '%.*s' image has no OCI "
+                      "reference a Run:ai workload can pull; the configured "
+                      "default image is used", v, (int)(colon - v), v) != 0)
         return S2R_ENOMEM;
-    }
-    if (job->array)
-        free(job->array->indices);
-    *pa = a;
-    job->array = pa;
     return 0;
 }
 
@@ -184,7 +172,15 @@ static void set_mem(s2r_slurm__state *st, const s2r_slurm_option *o,
                     const char *v, int line)
 {
     int64_t n;
-    if (s2r_slurm__parse_mem(v, &n) != 0) {
+    int rc = s2r_slurm__parse_mem(v, &n);
+    if (rc == S2R_ETOOBIG) {
+        s2r_slurm__perr(st, line, o->name, NULL,
+             "Invalid --%s specification '%s': more than %lld MiB, more "
+             "than a node holds (slurmctld refuses the job)", o->name, v,
+             (long long)S2R_SLURM_MAX_MEM_MIB);
+        return;
+    }
+    if (rc != 0) {
         s2r_slurm__perr(st, line, o->name, v,
              "Invalid --%s specification '%s': expected a whole number "
              "with an optional K, M, G or T suffix (default M)", o->name, v);
@@ -233,8 +229,8 @@ static void set_nodes(s2r_slurm__state *st, const char *name, const char *v,
                         "MIN-MAX or a size list", v);
         return;
     }
-    st->job->nodes = lo;
-    st->job->nodes_max = hi ? hi : lo;
+    st->nodes_min = lo;
+    st->nodes_max = hi;
     st->nodes_set = true;
     st->nodes_line = line;
 }
@@ -253,6 +249,7 @@ static void set_ntasks(s2r_slurm__state *st, const s2r_slurm_option *o,
     } else if (o->kind == S2R_SLURM_K_NTASKS) {
         st->job->ntasks = n;
         st->ntasks_set = true;
+        st->ntasks_line = line;
     } else {
         st->job->ntasks_per_node = n;
         st->ntpn_set = true;
@@ -293,6 +290,8 @@ static void set_time(s2r_slurm__state *st, const s2r_slurm_option *o,
     if (o->kind == S2R_SLURM_K_TIME) {
         st->time_set = true;
         st->time = n;
+        st->time_line = line;
+        st->time_value = v;
     }
 }
 
@@ -309,6 +308,13 @@ static int set_value(s2r_slurm__state *st, const s2r_slurm_option *o,
     case S2R_SLURM_K_POSINT:
         posint(st, line, o->name, v, &n);
         return 0;
+    case S2R_SLURM_K_MINCPUS:
+        if (posint(st, line, o->name, v, &n)) {
+            st->mincpus = n;
+            st->mincpus_set = true;
+            st->mincpus_line = line;
+        }
+        return 0;
     case S2R_SLURM_K_ACCOUNT:
         return set_str(&job->account, v);
     case S2R_SLURM_K_CHDIR:
@@ -317,8 +323,11 @@ static int set_value(s2r_slurm__state *st, const s2r_slurm_option *o,
         return set_str(&job->job_name, v);
     case S2R_SLURM_K_CONTAINER_IMAGE:
         return set_container_image(job, v);
+    case S2R_SLURM_K_SHIFTER_IMAGE:
+        return set_shifter_image(st, o->name, v, line);
     case S2R_SLURM_K_ARRAY:
-        return set_array(st, o->name, v, line);
+        set_last(&st->array, v, line);
+        return 0;
     case S2R_SLURM_K_CPUS_PER_GPU:
     case S2R_SLURM_K_CPUS_PER_TASK:
         set_cpus(st, o, v, line);
@@ -330,16 +339,16 @@ static int set_value(s2r_slurm__state *st, const s2r_slurm_option *o,
     case S2R_SLURM_K_EXPORT:
         return s2r_slurm__parse_export(v, job);
     case S2R_SLURM_K_GPUS:
-        set_gpu_req(st, &st->gpus, o->name, v, line, false);
+        set_last(&st->gpus, v, line);
         return 0;
     case S2R_SLURM_K_GPUS_PER_NODE:
-        set_gpu_req(st, &st->gpn, o->name, v, line, false);
+        set_last(&st->gpn, v, line);
         return 0;
     case S2R_SLURM_K_GPUS_PER_TASK:
-        set_gpu_req(st, &st->gpt, o->name, v, line, false);
+        set_last(&st->gpt, v, line);
         return 0;
     case S2R_SLURM_K_GRES:
-        set_gpu_req(st, &st->gres, o->name, v, line, true);
+        set_last(&st->gres, v, line);
         return 0;
     case S2R_SLURM_K_MEM:
     case S2R_SLURM_K_MEM_PER_CPU:
@@ -389,7 +398,7 @@ int s2r_slurm__apply(s2r_slurm__state *st, const s2r_slurm_option *o,
             return S2R_ENOMEM;
         return 0;
     }
-    if (record(st, o->name, v, line) != 0)
+    if (record(st, o->alias_of ? o->alias_of : o->name, v, line) != 0)
         return S2R_ENOMEM;
     return set_value(st, o, v, line);
 }

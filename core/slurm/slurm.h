@@ -15,8 +15,9 @@
  *               directive argv
  *   setters.c   per-option setters (parse_state.h: the parse's state)
  *   checks.c    cross-option checks and the derived facts
- *   values.c    strict value parsers (time, memory, counts, GRES, GPU
- *               specs, arrays, node counts, --export, images)
+ *   values.c    strict value parsers (time, memory, counts, arrays, node
+ *               counts, --export, images)
+ *   tres.c      GRES and GPU list values (--gres, --gpus, --gpus-per-*)
  *
  * Thread safety: no mutable global state; every function only touches its
  * arguments. Value parsers never allocate except where stated.
@@ -85,6 +86,21 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
                                 size_t *body_offset_out, int *body_line_out);
 
 /**
+ * Where the script holds option @p option (long name, "array") in a line
+ * sbatch does not read as a directive: a comment that looks like one
+ * ("##SBATCH --array=1-9", "# SBATCH -a 1-9", "#sbatch ..."), or an
+ * "#SBATCH" line at or after the first command (@p body_off, as
+ * s2r_slurm__parse_directives() gives it). The option may be a unique
+ * prefix (--arr) or the short letter (-a).
+ * @param after_body  set true for an #SBATCH line after the first
+ *                    command, false for a comment; may be NULL
+ * @return the 1-based line of the first such line, 0 if none.
+ */
+int s2r_slurm__disabled_directive(const char *buf, size_t len,
+                                  size_t body_off, const char *option,
+                                  bool *after_body);
+
+/**
  * The option pass of sbatch's _opt_batch_script()/_set_options() over an
  * argv of directive tokens (no argv[0]): getopt_long with "+" and the
  * sbatch option table, each option's setter (strict values, last occurrence
@@ -114,6 +130,8 @@ typedef enum s2r_slurm_kind {
     S2R_SLURM_K_STRING = 0,  /**< kept verbatim in job->directives only */
     S2R_SLURM_K_IGNORED,     /**< accepted, ignored in a script (note) */
     S2R_SLURM_K_POSINT,      /**< positive int (parse_int(.., true)) */
+    S2R_SLURM_K_MINCPUS,     /**< --mincpus: a positive int (cores) */
+    S2R_SLURM_K_SHIFTER_IMAGE, /**< Shifter --image=TYPE:IMAGE */
     S2R_SLURM_K_ACCOUNT,
     S2R_SLURM_K_ARRAY,
     S2R_SLURM_K_CHDIR,
@@ -144,13 +162,17 @@ typedef enum s2r_slurm_kind {
     S2R_SLURM_K_TRES_PER_TASK
 } s2r_slurm_kind;
 
-/** One sbatch option (sbatch(1) for Slurm 24.x-26.x, plus pyxis). */
+/** One sbatch option (sbatch(1) for Slurm 24.x-26.x, plus the SPANK
+ *  options of pyxis and Shifter). */
 typedef struct s2r_slurm_option {
-    const char *name; /**< canonical long name without dashes */
-    char short_name;  /**< short letter, 0 if none */
-    uint8_t has_arg;  /**< S2R_SLURM_ARG_* */
-    uint8_t kind;     /**< s2r_slurm_kind */
-    bool pyxis;       /**< a pyxis SPANK option */
+    const char *name;     /**< long name without dashes */
+    char short_name;      /**< short letter, 0 if none */
+    uint8_t has_arg;      /**< S2R_SLURM_ARG_* */
+    uint8_t kind;         /**< s2r_slurm_kind */
+    const char *plugin;   /**< the site plugin that adds it to sbatch
+                               ("pyxis", "shifter"), NULL for sbatch's */
+    const char *alias_of; /**< the option it is another spelling of
+                               (recorded under that name), or NULL */
 } s2r_slurm_option;
 
 /** The whole table, sorted by name (strcmp). */
@@ -187,12 +209,19 @@ const s2r_slurm_option *s2r_slurm__find_short(char c);
  */
 int s2r_slurm__parse_time(const char *s, int64_t *secs_out);
 
+/** Largest memory s2r takes, in MiB (2^40 MiB = 1 EiB, per node or per
+ *  CPU or GPU, and per node after the arithmetic). sbatch reads larger
+ *  values (or wraps them) and slurmctld refuses the job, as no node
+ *  holds them; s2r refuses them at once. */
+#define S2R_SLURM_MAX_MEM_MIB ((int64_t)1 << 40)
+
 /**
  * --mem, --mem-per-cpu, --mem-per-gpu, --tmp, per str_to_mbytes():
  * a non-negative integer with optional K|M|G|T suffix (any case) and an
  * optional B/b after the suffix; default unit MiB; K rounds up to a whole
  * MiB; G = 1024 MiB. No decimals, no spaces, no "Gi", no "P".
  * @param mib_out MiB (0 stays 0: the caller maps --mem=0 to S2R_MEM_ALL).
+ * @return 0, S2R_EINVAL, or S2R_ETOOBIG (above S2R_SLURM_MAX_MEM_MIB).
  */
 int s2r_slurm__parse_mem(const char *s, int64_t *mib_out);
 
@@ -203,33 +232,72 @@ int s2r_slurm__parse_mem(const char *s, int64_t *mib_out);
  */
 int s2r_slurm__parse_int(const char *s, bool positive, int64_t *out);
 
+/** Largest count s2r takes in a GRES or GPU value (and per node after
+ *  the arithmetic): 2^31-1. sbatch reads larger counts (up to 2^64-1, or
+ *  as a type name when the digits overflow) and slurmctld then refuses
+ *  the job, as no node holds them; s2r refuses them at once. */
+#define S2R_SLURM_MAX_COUNT INT32_MAX
+
+/** Most GPU types one job may name across all its GPU options (no
+ *  cluster has more; it bounds the per-type bookkeeping). */
+#define S2R_SLURM_MAX_GPU_TYPES 64
+
 /**
- * A GRES count, per slurm_get_next_tres(): decimal digits with an optional
- * k|m|g|t|p multiplier (any case, x1024 each step). Must start with a digit.
+ * A GRES count, per _is_valid_number() and suffix_mult(): decimal digits
+ * with an optional multiplier k|kib (1024), kb (1000), m|mib, mb, g|gib,
+ * gb, t|tib, tb, p|pib, pb (any case). Must start with a digit.
+ * @return 0, S2R_EINVAL (not a count) or S2R_ETOOBIG (a count above
+ *         S2R_SLURM_MAX_COUNT).
  */
 int s2r_slurm__parse_gres_count(const char *s, size_t len, int64_t *out);
 
+/** One entry of a GRES or GPU list (pointers into the value). */
+typedef struct s2r_slurm_tres {
+    const char *name; /**< "gpu", "shard", ... (not NUL-terminated) */
+    size_t name_len;
+    const char *type; /**< "a100", or NULL when the entry names none */
+    size_t type_len;
+    int64_t count;    /**< >= 0; 0 means sbatch drops the entry */
+} s2r_slurm_tres;
+
 /**
- * --gres=LIST, per sbatch(1) --gres and slurm_get_next_tres(): comma list
- * of "name", "name:count", "name:type", "name:type:count" (a leading
- * "gres/" is allowed). The last ':' field is a count only if it is a valid
- * count (s2r_slurm__parse_gres_count()), otherwise it is part of the type
- * with count 1 ("gpu:a100" = 1, "gpu:0.5" = type "0.5"). An empty field
- * ("gpu:", "gpu::1", ",") is invalid. Count 0 drops the entry. "none"
- * (any case) requests nothing.
- * @param gpus_out   sum of the counts of the "gpu" entries (per node)
+ * The next entry of a comma list, per slurm_get_next_tres(): with
+ * @p gres "name", "name:count", "name:type", "name:type:count" (a leading
+ * "gres/" or "gres:" is dropped, as newer sbatch folds it), otherwise
+ * "[type:]count" or "type" with the name "gpu" (-G/--gpus, --gpus-per-*).
+ * The last ':' field is a count when it is one, else the type with count
+ * 1 ("gpu:a100" = 1, "gpu:0.5" = type "0.5"); with another ':' before it
+ * it must be a count ("gpu:a100:x" is invalid). Empty entries are skipped
+ * (sbatch ignores them); an empty field ("gpu:", "gpu::1") is invalid.
+ * @param cursor  in: where to read (a NUL-terminated value); out: after
+ *                the entry
+ * @return 1 (an entry in @p t), 0 (no more), S2R_EINVAL (malformed) or
+ *         S2R_ETOOBIG (a count above S2R_SLURM_MAX_COUNT, or digits too
+ *         many to be a count).
+ */
+int s2r_slurm__next_tres(const char **cursor, bool gres, s2r_slurm_tres *t);
+
+/**
+ * --gres=LIST, per sbatch(1) --gres: the list of s2r_slurm__next_tres()
+ * with @p gres, or "none" (any case), which requests nothing.
+ * @param gpus_out   GPUs per node the "gpu" entries request: per GPU
+ *                   type (or none) the last count wins, as slurmctld
+ *                   keeps one record per type; summed over the types
  * @param type_out   the first type named on a "gpu" entry, pointing into
  *                   @p s (not NUL-terminated), or NULL; may be NULL
  * @param type_len   its length; may be NULL
+ * @return 0, S2R_EINVAL, or S2R_ETOOBIG (a count too large, or more than
+ *         S2R_SLURM_MAX_GPU_TYPES types)
  */
 int s2r_slurm__parse_gres(const char *s, int64_t *gpus_out,
                           const char **type_out, size_t *type_len);
 
 /**
- * -G/--gpus, --gpus-per-node, --gpus-per-task, --gpus-per-socket, per
- * sbatch(1): "[type:]N[,[type:]N...]" (a type alone counts 1, as in GRES).
- * @param count_out  sum of the counts
+ * -G/--gpus, --gpus-per-node, --gpus-per-task, per sbatch(1):
+ * "[type:]N[,[type:]N...]" (a type alone counts 1, as in GRES).
+ * @param count_out  GPUs requested: per type the last count wins, summed
  * @param type_out,type_len  first type named (into @p s), or NULL
+ * @return as s2r_slurm__parse_gres()
  */
 int s2r_slurm__parse_gpu_spec(const char *s, int64_t *count_out,
                               const char **type_out, size_t *type_len);
@@ -240,8 +308,9 @@ int s2r_slurm__parse_gpu_spec(const char *s, int64_t *count_out,
 /**
  * -a/--array, per sbatch(1) --array and slurm_parse_array_tok(): comma list
  * of "N", "N-M", "N-M:S", each optionally inside "[ ]", one optional "%K"
- * throttle at the end (K >= 1). 0 <= N <= M < 1001, S >= 1; duplicates and
- * any order are fine.
+ * throttle at the end (K >= 0; %0 is no limit, as slurmctld stores no
+ * throttle for it). 0 <= N <= M < 1001, S >= 1; duplicates and any order
+ * are fine.
  * @param out  filled with a malloc'd, ascending, duplicate-free index list
  *             and max_parallel (0 without "%K"); on failure left empty.
  * @return 0, S2R_EINVAL or S2R_ENOMEM.

@@ -146,21 +146,26 @@ int s2r_slurm__parse_mem(const char *s, int64_t *mib_out)
         return S2R_EINVAL;
     const char *p = s, *end = s + strlen(s);
     int64_t v;
-    /* cap well below overflow of the T multiplier */
-    if (!read_uint(&p, end, INT64_MAX >> 21, &v))
+    if (p == end || !is_digit(*p))
         return S2R_EINVAL;
+    /* digits past the cap are still read: the value is then too big */
+    if (!read_uint(&p, end, S2R_SLURM_MAX_MEM_MIB << 10, &v)) {
+        while (p < end && is_digit(*p))
+            p++;
+        v = INT64_MAX;
+    }
     if (p < end) {
         switch (lower(*p)) {
         case 'k':
-            v = (v + 1023) / 1024;
+            v = v / 1024 + (v % 1024 != 0);
             break;
         case 'm':
             break;
         case 'g':
-            v *= 1024;
+            v = v > S2R_SLURM_MAX_MEM_MIB ? v : v * 1024;
             break;
         case 't':
-            v *= 1024 * 1024;
+            v = v > S2R_SLURM_MAX_MEM_MIB ? v : v * 1024 * 1024;
             break;
         default:
             return S2R_EINVAL;
@@ -171,6 +176,8 @@ int s2r_slurm__parse_mem(const char *s, int64_t *mib_out)
         if (p != end)
             return S2R_EINVAL;
     }
+    if (v > S2R_SLURM_MAX_MEM_MIB)
+        return S2R_ETOOBIG;
     *mib_out = v;
     return 0;
 }
@@ -193,172 +200,6 @@ int s2r_slurm__parse_int(const char *s, bool positive, int64_t *out)
         return S2R_EINVAL;
     *out = v;
     return 0;
-}
-
-int s2r_slurm__parse_gres_count(const char *s, size_t len, int64_t *out)
-{
-    const char *p = s, *end = s + len;
-    int64_t v;
-    if (!read_uint(&p, end, INT64_MAX, &v))
-        return S2R_EINVAL;
-    if (p < end) {
-        int shift;
-        switch (lower(*p)) {
-        case 'k': shift = 10; break;
-        case 'm': shift = 20; break;
-        case 'g': shift = 30; break;
-        case 't': shift = 40; break;
-        case 'p': shift = 50; break;
-        default: return S2R_EINVAL;
-        }
-        if (p + 1 != end || v > (INT64_MAX >> shift))
-            return S2R_EINVAL;
-        v <<= shift;
-    }
-    *out = v;
-    return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* GRES and GPU specs                                                  */
-/* ------------------------------------------------------------------ */
-
-/* One "name[:type][:count]" entry [s, e). With @p implicit_name the entry
- * has no name field ("[type:]count", as in --gpus). */
-static int parse_tres_entry(const char *s, const char *e, bool implicit_name,
-                            const char **name, size_t *name_len,
-                            const char **type, size_t *type_len,
-                            int64_t *count)
-{
-    if (s == e)
-        return S2R_EINVAL;
-    const char *first_colon = memchr(s, ':', (size_t)(e - s));
-    const char *last_colon = NULL;
-    for (const char *p = e; p > s; p--)
-        if (p[-1] == ':') {
-            last_colon = p - 1;
-            break;
-        }
-    const char *rest;
-    if (implicit_name) {
-        *name = "gpu";
-        *name_len = 3;
-        rest = s;
-    } else {
-        if (!first_colon) {
-            *name = s;
-            *name_len = (size_t)(e - s);
-            *type = NULL;
-            *type_len = 0;
-            *count = 1;
-            return 0;
-        }
-        *name = s;
-        *name_len = (size_t)(first_colon - s);
-        if (*name_len == 0)
-            return S2R_EINVAL;
-        rest = first_colon + 1;
-    }
-    /* rest = [type:]count | type | count */
-    if (rest == e)
-        return S2R_EINVAL; /* "gpu:" */
-    const char *cnt = rest;
-    if (last_colon && last_colon >= rest)
-        cnt = last_colon + 1;
-    if (cnt == e)
-        return S2R_EINVAL; /* "gpu:a100:" */
-    int64_t v;
-    if (s2r_slurm__parse_gres_count(cnt, (size_t)(e - cnt), &v) == 0) {
-        *count = v;
-        if (cnt == rest) {
-            *type = NULL;
-            *type_len = 0;
-        } else {
-            *type = rest;
-            *type_len = (size_t)(cnt - 1 - rest);
-        }
-    } else {
-        /* not a count: the whole rest is a type, count 1 */
-        *count = 1;
-        *type = rest;
-        *type_len = (size_t)(e - rest);
-    }
-    if (*type) {
-        if (*type_len == 0)
-            return S2R_EINVAL; /* "gpu::1" */
-        /* an empty field inside the type ("a::b") is malformed */
-        for (size_t i = 0; i + 1 < *type_len; i++)
-            if ((*type)[i] == ':' && (*type)[i + 1] == ':')
-                return S2R_EINVAL;
-        if ((*type)[*type_len - 1] == ':' || (*type)[0] == ':')
-            return S2R_EINVAL;
-    }
-    return 0;
-}
-
-static int parse_tres_list(const char *s, bool implicit_name,
-                           int64_t *gpus_out, const char **type_out,
-                           size_t *type_len_out)
-{
-    int64_t total = 0;
-    const char *first_type = NULL;
-    size_t first_type_len = 0;
-    if (!s || !*s)
-        return S2R_EINVAL;
-    const char *p = s;
-    for (;;) {
-        const char *e = strchr(p, ',');
-        if (!e)
-            e = p + strlen(p);
-        const char *es = p;
-        if (!implicit_name && (size_t)(e - es) > 5 &&
-            eq_nocase_n(es, 5, "gres/"))
-            es += 5;
-        const char *name, *type;
-        size_t name_len, type_len;
-        int64_t count;
-        if (parse_tres_entry(es, e, implicit_name, &name, &name_len, &type,
-                             &type_len, &count) != 0)
-            return S2R_EINVAL;
-        if (name_len == 3 && memcmp(name, "gpu", 3) == 0 && count > 0) {
-            if (total > INT64_MAX - count)
-                return S2R_EINVAL;
-            total += count;
-            if (type && !first_type) {
-                first_type = type;
-                first_type_len = type_len;
-            }
-        }
-        if (*e == '\0')
-            break;
-        p = e + 1;
-    }
-    *gpus_out = total;
-    if (type_out)
-        *type_out = first_type;
-    if (type_len_out)
-        *type_len_out = first_type_len;
-    return 0;
-}
-
-int s2r_slurm__parse_gres(const char *s, int64_t *gpus_out,
-                          const char **type_out, size_t *type_len)
-{
-    if (s && eq_nocase(s, "none")) {
-        *gpus_out = 0;
-        if (type_out)
-            *type_out = NULL;
-        if (type_len)
-            *type_len = 0;
-        return 0;
-    }
-    return parse_tres_list(s, false, gpus_out, type_out, type_len);
-}
-
-int s2r_slurm__parse_gpu_spec(const char *s, int64_t *count_out,
-                              const char **type_out, size_t *type_len)
-{
-    return parse_tres_list(s, true, count_out, type_out, type_len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -422,7 +263,7 @@ int s2r_slurm__parse_array(const char *s, s2r_array *out)
     if (pct) {
         const char *p = pct + 1;
         int64_t k;
-        if (!read_uint(&p, end, INT32_MAX, &k) || p != end || k < 1)
+        if (!read_uint(&p, end, INT32_MAX, &k) || p != end)
             return S2R_EINVAL;
         throttle = (int32_t)k;
         end = pct;

@@ -192,20 +192,31 @@ typedef struct s2r_job {
     char *file;     /**< script name as given ("-" for stdin) */
     bool valid;     /**< false when sbatch would refuse the script */
 
-    /* ---- directives (the facts of ../shared/corpus/README.md) ---- */
+    /* ---- directives (the facts of ../shared/corpus/README.md), counted
+     * as slurmctld stores the job: sbatch and slurmctld adjust the
+     * counts given (--ntasks-per-node is a maximum, --gpus over a
+     * per-node count sets the nodes, --gpus-per-task sets the tasks) ---- */
     char *job_name;          /**< --job-name verbatim, or NULL */
-    int64_t nodes;           /**< --nodes minimum (range a-b gives a); 1 */
-    int64_t nodes_max;       /**< --nodes maximum; == nodes for one number */
-    bool nodes_set;
-    int64_t ntasks;          /**< --ntasks, 0 when not given */
-    int64_t ntasks_per_node; /**< --ntasks-per-node, 0 when not given */
+    int64_t nodes;           /**< minimum node count (range a-b gives a,
+                                  0-N gives 0); 1 when not given */
+    int64_t nodes_max;       /**< maximum node count; == nodes for one */
+    bool nodes_set;          /**< --nodes was given */
+    int64_t ntasks;          /**< task count (--ntasks, or as sbatch and
+                                  slurmctld set it), 0 when none is set */
+    int64_t ntasks_per_node; /**< tasks per node at most (--ntasks-per-node
+                                  or set from GPUs per task), 0 = none */
     int64_t tasks_per_node;  /**< derived: ntasks-per-node, else
-                                  ceil(ntasks/nodes), else 1 */
-    int64_t cpus_per_task;   /**< --cpus-per-task, 0 when not given */
+                                  ceil(ntasks/nodes), else 1 (0 with 0
+                                  nodes) */
+    int64_t cpus_per_task;   /**< CPUs per task (--cpus-per-task, or
+                                  --cpus-per-gpu x --gpus-per-task), 0 when
+                                  not set */
     int64_t cpus_per_gpu;    /**< --cpus-per-gpu, 0 when not given */
-    int64_t gpus_per_node;   /**< derived from --gres/--gpus*, 0 = none */
-    char *gpu_type;          /**< "a100" etc. or NULL */
-    int64_t cpus_per_node;   /**< derived (cores) */
+    int64_t gpus_per_node;   /**< derived from --gres/--gpus*, summed over
+                                  the GPU types, 0 = none */
+    char *gpu_type;          /**< "a100" etc. (the first of several), or
+                                  NULL */
+    int64_t cpus_per_node;   /**< derived (cores; at least --mincpus) */
     int64_t mem_per_node_mib;/**< derived: MiB, S2R_MEM_ALL or S2R_MEM_UNSET */
     int64_t time_limit_s;    /**< seconds, or S2R_TIME_UNSET / _UNLIMITED */
     s2r_array *array;        /**< NULL when no --array */

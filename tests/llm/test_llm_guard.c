@@ -256,6 +256,32 @@ static void test_guard__resources_never_change(void **state)
     fx_free(&f);
 }
 
+/* Memory stated under another name (docs/llm.md): a number or a
+ * quantity that means the directives' 32768 MiB is no warning. */
+static void test_guard__memory_under_other_names(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, job_simple);
+    assert_int_equal(apply(&f, "{\"memory\":\"64Gi\",\"mem\":1024,"
+                               "\"resources\":{\"memory\":\"16G\"},"
+                               "\"notes\":[\"x\"]}"),
+                     S2R_GUARD_APPLIED);
+    HAS(&f, S2R_SEV_WARNING, "the model's memory = \"64Gi\" differs from "
+                             "the directives (32768 MiB): 32768 MiB is kept");
+    HAS(&f, S2R_SEV_WARNING, "mem = 1024 differs from the directives");
+    HAS(&f, S2R_SEV_WARNING, "resources.memory = \"16G\" differs");
+    assert_fixed(&f);
+    fx_free(&f);
+    fx_init(&f, job_simple);
+    assert_int_equal(apply(&f, "{\"memory\":\"32Gi\",\"mem\":32768,"
+                               "\"resources\":{\"memory\":\"32G\"},"
+                               "\"notes\":[\"x\"]}"),
+                     S2R_GUARD_APPLIED);
+    assert_int_equal(s2r_diags_count(&f.d, S2R_SEV_WARNING), 0);
+    fx_free(&f);
+}
+
 static void test_guard__same_values_are_no_warning(void **state)
 {
     (void)state;
@@ -913,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_guard__good_proposal_is_used),
         cmocka_unit_test(test_guard__script_body_is_used),
         cmocka_unit_test(test_guard__resources_never_change),
+        cmocka_unit_test(test_guard__memory_under_other_names),
         cmocka_unit_test(test_guard__same_values_are_no_warning),
         cmocka_unit_test(test_guard__workload_answer),
         cmocka_unit_test(test_guard__malformed_and_empty_fall_back),

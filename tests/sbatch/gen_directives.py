@@ -10,7 +10,7 @@ What varies: option spellings (long, `--opt value`, unique prefixes, short
 options with attached or separate values), units and their case, quoting,
 trailing comments, repeated and conflicting options, --gres/--gpus*/
 --ntasks*/--mem*/--time/--array/--nodes values and ranges, the aliases
---tasks-per-node and --tasks, and the combinations s2r is known to read
+--tasks-per-node and --tasks, and the combinations s2r once read
 differently. Values stay within the test cluster (cluster.py): a request
 no node can hold says nothing about s2r.
 """
@@ -129,7 +129,7 @@ OPTIONS = {
 SHORT = {"nodes": "N", "ntasks": "n", "cpus-per-task": "c", "gpus": "G",
          "time": "t", "array": "a", "job-name": "J", "partition": "p",
          "account": "A", "licenses": "L", "output": "o"}
-# known differences: always in the mix, so every run sees them
+# cases s2r once read differently (DIFFERENCES.md): always in the mix
 COMBOS = [
     ["--mem-per-gpu=10G"],
     ["--ntasks=8", "--ntasks-per-node=2", "-N 2"],
@@ -144,6 +144,14 @@ COMBOS = [
     ["--tasks=3"],
     ["--mem-per-cpu=0"],
     ["--image=docker:nvcr.io/nvidia/pytorch:24.01-py3"],
+    ["--gres=gpu,gpu"],
+    ["--gpus=h100:1", "--gpus-per-node=a40:1"],
+    ["--gpus-per-node=4", "--gpus-per-task=2", "-n 16"],
+    ["--array=31-8", "--array=2-9"],
+    ["-n 2", "--mincpus=8"],
+    ["--mem-per-gpu=0"],
+    ["-N 4", "--gpus=a40"],
+    ["--gpus=99999999999999999999"],
 ]
 
 

@@ -173,7 +173,8 @@ def time_s(v):
 def tres_list(v):
     """'gres:gpu:a100:2,gres:gpu:4' -> {type or None: count} of GPUs, in
     the order given; one entry per GRES key, the last count of a key wins
-    (gres_job_state_validate() in gres.c)."""
+    (gres_job_state_validate() in gres.c); an entry of count 0 is dropped,
+    as _get_next_gres() drops it (it neither makes nor changes a key)."""
     out = {}
     for e in (v or "").split(","):
         f = e.split(":")
@@ -189,6 +190,8 @@ def tres_list(v):
                 typ = f[1]
         elif len(f) >= 3:
             typ, cnt = ":".join(f[1:-1]), int(f[-1])
+        if cnt == 0:
+            continue
         out.pop(typ, None)
         out[typ] = cnt
     return out
@@ -262,8 +265,10 @@ def facts(rec, options, default_partition="gpu"):
     else:
         cpn = max(cpt * tpn, int(rec.get("MinCPUsNode", "1") or 1))
 
-    given_mem = any(k in options for k in ("mem", "mem-per-cpu",
-                                           "mem-per-gpu"))
+    # MemPerTres=gres:gpu:0 (--mem-per-gpu=0) asks no memory per GPU:
+    # slurmctld keeps no mem_per_gres and the node default applies
+    # (gres_select_util.c), as with no memory option at all
+    given_mem = any(k in options for k in ("mem", "mem-per-cpu"))
     mem = None
     mpt = list(tres_list(rec.get("MemPerTres")).values())
     if mpt:

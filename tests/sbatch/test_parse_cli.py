@@ -36,7 +36,8 @@ class ParseTest(unittest.TestCase):
         job = json.loads(out)
         self.assertTrue(job["valid"])
         want = {"job_name": "train", "nodes": 2, "nodes_max": 4,
-                "ntasks": 0, "ntasks_per_node": 4, "tasks_per_node": 4,
+                # slurmctld sets the tasks: 4 per node on the 2 nodes
+                "ntasks": 8, "ntasks_per_node": 4, "tasks_per_node": 4,
                 "cpus_per_task": 8, "cpus_per_gpu": 0, "gpus_per_node": 4,
                 "gpu_type": "a100", "cpus_per_node": 32,
                 "mem_per_node_mib": 65536, "time_limit_s": 120,

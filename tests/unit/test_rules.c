@@ -175,6 +175,54 @@ static void test_rules__mem_zero_warns(void **state)
     assert_true(s2r_diags_has_option(&D, "mem"));
 }
 
+static void test_rules__zero_memory_per_cpu_and_gpu(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --mem-per-cpu=0\n"
+                                     "./x\n"), 0);
+    assert_int_equal(W.memory_mib, 0);
+    assert_true(s2r_diags_has_option(&D, "mem-per-cpu"));
+    teardown(state);
+    setup(state);
+    /* not all memory (slurmctld keeps no memory per GPU): said as such */
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --gres=gpu:1 "
+                                     "--mem-per-gpu=0\n./x\n"), 0);
+    assert_int_equal(W.memory_mib, 0);
+    bool said = false;
+    for (size_t i = 0; i < D.n; i++)
+        said = said || (D.v[i].option &&
+                        !strcmp(D.v[i].option, "mem-per-gpu") &&
+                        strstr(D.v[i].message, "default memory"));
+    assert_true(said);
+}
+
+static void test_rules__zero_node_minimum_is_one_pod(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --nodes=0-2\n"
+                                     "./x\n"), 0);
+    assert_int_equal(W.pods, 1);
+    assert_true(s2r_diags_has_option(&D, "nodes"));
+}
+
+static void test_rules__gres_warning_only_for_other_gres(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --gres=gpu,gpu\n"
+                                     "./x\n"), 0);
+    assert_int_equal(W.gpus, 1);
+    assert_false(s2r_diags_has_option(&D, "gres"));
+    teardown(state);
+    setup(state);
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --gres=gpu:a40:1,"
+                                     "gpu:h100:2\n./x\n"), 0);
+    assert_int_equal(W.gpus, 3);
+    bool said = false;
+    for (size_t i = 0; i < D.n; i++)
+        said = said || strstr(D.v[i].message, "types per node (a40, h100)");
+    assert_true(said);
+}
+
 static void test_rules__invalid_job_is_refused(void **state)
 {
     (void)state;
@@ -198,6 +246,9 @@ int main(void)
         T(test_rules__name_from_file_when_no_job_name),
         T(test_rules__dns_label_limits),
         T(test_rules__mem_zero_warns),
+        T(test_rules__zero_memory_per_cpu_and_gpu),
+        T(test_rules__zero_node_minimum_is_one_pod),
+        T(test_rules__gres_warning_only_for_other_gres),
         T(test_rules__invalid_job_is_refused),
 #undef T
     };

@@ -645,9 +645,12 @@ static void test_slurm_directives__mem_options_exclusive(void **state)
 static void test_slurm_directives__gres_gpu_with_gpus_per_node(void **state)
 {
     (void)state;
-    refused(SH "#SBATCH --gres=gpu:2 --gpus-per-node=2\n", "gpus-per-node",
-            "--gres=gpu");
-    fx *f = ok(SH "#SBATCH --gres=mps:50 --gpus-per-node=2\n");
+    /* both land in TresPerNode; per GPU type the last count wins, and
+     * --gres comes after --gpus-per-node there whatever the order given */
+    fx *f = ok(SH "#SBATCH --gres=gpu:2 --gpus-per-node=4\n");
+    assert_int_equal(f->job.gpus_per_node, 2);
+    done(f);
+    f = ok(SH "#SBATCH --gres=mps:50 --gpus-per-node=2\n");
     assert_int_equal(f->job.gpus_per_node, 2);
     done(f);
 }
@@ -655,10 +658,16 @@ static void test_slurm_directives__gres_gpu_with_gpus_per_node(void **state)
 static void test_slurm_directives__gpus_per_task_needs_tasks(void **state)
 {
     (void)state;
-    refused(SH "#SBATCH --gpus-per-task=1\n", "gpus-per-task", "task count");
-    refused(SH "#SBATCH -N 2 --gpus-per-task=1\n", "gpus-per-task",
-            "task count");
-    fx *f = ok(SH "#SBATCH -n 2 --gpus-per-task=1\n");
+    refused(SH "#SBATCH --gpus-per-task=1\n", "gpus-per-task",
+            "without either --gpus or -n/--ntasks");
+    refused(SH "#SBATCH -N 2 -c 4 --gpus-per-task=1\n", "gpus-per-task",
+            "without either --gpus or -n/--ntasks");
+    /* a fixed node count without -c sets one task per node */
+    fx *f = ok(SH "#SBATCH -N 2 --gpus-per-task=1\n");
+    assert_int_equal(f->job.ntasks, 2);
+    assert_int_equal(f->job.gpus_per_node, 1);
+    done(f);
+    f = ok(SH "#SBATCH -n 2 --gpus-per-task=1\n");
     assert_int_equal(f->job.gpus_per_node, 2);
     done(f);
     f = ok(SH "#SBATCH -N 2 --ntasks-per-node=8 --gpus-per-task=1\n");

@@ -148,6 +148,24 @@ static void test_slurm_values__mem_invalid(void **state)
     bad_mem("32GBB");
 }
 
+static void test_slurm_values__mem_too_big(void **state)
+{
+    (void)state;
+    int64_t v;
+    /* 2^40 MiB (1 EiB) is the most s2r takes; beyond, no node holds it,
+     * and no spelling wraps around to a small number */
+    assert_int_equal(mib("1048576T"), (int64_t)1 << 40);
+    assert_int_equal(s2r_slurm__parse_mem("1048577T", &v), S2R_ETOOBIG);
+    assert_int_equal(s2r_slurm__parse_mem("9223372036854775807", &v),
+                     S2R_ETOOBIG);
+    assert_int_equal(s2r_slurm__parse_mem("99999999999999999999999G", &v),
+                     S2R_ETOOBIG);
+    assert_int_equal(s2r_slurm__parse_mem("18014398509481984T", &v),
+                     S2R_ETOOBIG);
+    assert_int_equal(s2r_slurm__parse_mem("99999999999999999999999K", &v),
+                     S2R_ETOOBIG);
+}
+
 /* ---- integers and GRES counts ---- */
 
 static void test_slurm_values__int(void **state)
@@ -177,8 +195,19 @@ static void test_slurm_values__gres_count_multipliers(void **state)
     assert_int_equal(v, 2048);
     assert_int_equal(s2r_slurm__parse_gres_count("1M", 2, &v), 0);
     assert_int_equal(v, 1048576);
-    assert_int_equal(s2r_slurm__parse_gres_count("1p", 2, &v), 0);
-    assert_int_equal(v, (int64_t)1 << 50);
+    assert_int_equal(s2r_slurm__parse_gres_count("2kb", 3, &v), 0);
+    assert_int_equal(v, 2000);
+    assert_int_equal(s2r_slurm__parse_gres_count("1KiB", 4, &v), 0);
+    assert_int_equal(v, 1024);
+    /* past 2^31-1 (no node holds it): refused, not wrapped */
+    assert_int_equal(s2r_slurm__parse_gres_count("1p", 2, &v), S2R_ETOOBIG);
+    assert_int_equal(s2r_slurm__parse_gres_count("2147483648", 10, &v),
+                     S2R_ETOOBIG);
+    assert_int_equal(s2r_slurm__parse_gres_count("2147483647", 10, &v), 0);
+    assert_int_equal(v, 2147483647);
+    assert_int_equal(
+        s2r_slurm__parse_gres_count("99999999999999999999", 20, &v),
+        S2R_ETOOBIG);
     assert_int_equal(s2r_slurm__parse_gres_count("0.5", 3, &v), S2R_EINVAL);
     assert_int_equal(s2r_slurm__parse_gres_count("2x", 2, &v), S2R_EINVAL);
     assert_int_equal(s2r_slurm__parse_gres_count("a1", 2, &v), S2R_EINVAL);
@@ -261,9 +290,40 @@ static void test_slurm_values__gres_invalid(void **state)
     assert_int_equal(s2r_slurm__parse_gres("gpu::1", &n, NULL, NULL),
                      S2R_EINVAL);
     assert_int_equal(s2r_slurm__parse_gres(":1", &n, NULL, NULL), S2R_EINVAL);
-    assert_int_equal(s2r_slurm__parse_gres("gpu:1,", &n, NULL, NULL),
+    /* with two ':' the last field must be a count */
+    assert_int_equal(s2r_slurm__parse_gres("gpu:a100:x", &n, NULL, NULL),
                      S2R_EINVAL);
-    assert_int_equal(s2r_slurm__parse_gres("", &n, NULL, NULL), S2R_EINVAL);
+    /* a count too large for any node, even one sbatch would read as a
+     * type name because its digits overflow */
+    assert_int_equal(s2r_slurm__parse_gres("gpu:99999999999999999999", &n,
+                                           NULL, NULL), S2R_ETOOBIG);
+    assert_int_equal(s2r_slurm__parse_gres("gpu:a100:4g", &n, NULL, NULL),
+                     S2R_ETOOBIG);
+}
+
+static void test_slurm_values__gres_empty_entries_skipped(void **state)
+{
+    (void)state;
+    char t[64];
+    /* sbatch skips empty entries, and an empty value requests nothing */
+    assert_int_equal(gres("gpu:1,", t, sizeof t), 1);
+    assert_int_equal(gres(",gpu:2", t, sizeof t), 2);
+    assert_int_equal(gres("", t, sizeof t), 0);
+}
+
+static void test_slurm_values__gres_last_count_per_type_wins(void **state)
+{
+    (void)state;
+    char t[64];
+    /* one record per GPU type: a later count replaces an earlier one */
+    assert_int_equal(gres("gpu,gpu", t, sizeof t), 1);
+    assert_int_equal(gres("gpu:1,gpu:1", t, sizeof t), 1);
+    assert_int_equal(gres("gpu:a100:1,gpu:a100:2", t, sizeof t), 2);
+    assert_string_equal(t, "a100");
+    assert_int_equal(gres("gpu:a100:1,gpu:h100:1,gpu:a100:2", t, sizeof t),
+                     3);
+    /* a count of 0 drops the entry: it does not replace the earlier one */
+    assert_int_equal(gres("gpu:a100:2,gpu:a100:0", t, sizeof t), 2);
 }
 
 /* ---- --gpus / --gpus-per-* ---- */
@@ -287,9 +347,20 @@ static void test_slurm_values__gpu_spec(void **state)
     assert_memory_equal(t, "a100", 4);
     assert_int_equal(s2r_slurm__parse_gpu_spec("a100", &n, &t, &tl), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(s2r_slurm__parse_gpu_spec("", &n, &t, &tl), S2R_EINVAL);
+    assert_int_equal(s2r_slurm__parse_gpu_spec("", &n, &t, &tl), 0);
+    assert_int_equal(n, 0);
     assert_int_equal(s2r_slurm__parse_gpu_spec("a100:", &n, &t, &tl),
                      S2R_EINVAL);
+    assert_int_equal(s2r_slurm__parse_gpu_spec("a100:2,a100:4", &n, &t, &tl),
+                     0);
+    assert_int_equal(n, 4);
+    /* a 20-digit count is out of range, not 0 GPUs or a type */
+    assert_int_equal(
+        s2r_slurm__parse_gpu_spec("99999999999999999999", &n, &t, &tl),
+        S2R_ETOOBIG);
+    assert_int_equal(
+        s2r_slurm__parse_gpu_spec("9223372036854775807", &n, &t, &tl),
+        S2R_ETOOBIG);
 }
 
 /* ---- --array ---- */
@@ -341,6 +412,9 @@ static void test_slurm_values__array_throttle(void **state)
     assert_int_equal(a.indices[29], 29);
     assert_int_equal(a.max_parallel, 6);
     free(a.indices);
+    /* %0 is no limit: slurmctld stores no throttle */
+    const int32_t w4[] = {1, 2, 3, 4, 5};
+    expect_array("1-5%0", w4, 5, 0);
 }
 
 static void test_slurm_values__array_unsorted_duplicates(void **state)
@@ -365,7 +439,6 @@ static void test_slurm_values__array_invalid(void **state)
     bad_array("-1");
     bad_array("a-b");
     bad_array("1-3%");
-    bad_array("1-3%0");
     bad_array("1-3%2%3");
     bad_array("1-3x");
     bad_array("1.5");
@@ -499,8 +572,11 @@ int main(void)
         cmocka_unit_test(test_slurm_values__mem_units),
         cmocka_unit_test(test_slurm_values__mem_kib_rounds_up),
         cmocka_unit_test(test_slurm_values__mem_invalid),
+        cmocka_unit_test(test_slurm_values__mem_too_big),
         cmocka_unit_test(test_slurm_values__int),
         cmocka_unit_test(test_slurm_values__gres_count_multipliers),
+        cmocka_unit_test(test_slurm_values__gres_empty_entries_skipped),
+        cmocka_unit_test(test_slurm_values__gres_last_count_per_type_wins),
         cmocka_unit_test(test_slurm_values__gres_forms),
         cmocka_unit_test(test_slurm_values__gres_mig_and_fraction_are_types),
         cmocka_unit_test(test_slurm_values__gres_lists_sum_gpus),

@@ -1,0 +1,396 @@
+/* gres.c: the GPU requests of a job as slurmctld keeps them, one record
+ * per GPU type (or none), and the checks of gres_job_state_validate() and
+ * _test_gres_cnt() (src/common/gres.c, Slurm 22.05 and later), which may
+ * also set the task count, node counts, tasks per node and CPUs per task.
+ * Written from their behaviour; no Slurm code is copied. See
+ * parse_state.h. */
+#include "slurm.h"
+#include "parse_state.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* sbatch names the GPU GRES "gpu" in its messages: "--gpus", "--gres=gpu" */
+#define NO_VAL (-1)
+
+static bool same_type(const s2r_slurm__gpu *r, const char *t, size_t n)
+{
+    if (!r->type || !t)
+        return !r->type && !t;
+    return r->type_len == n && memcmp(r->type, t, n) == 0;
+}
+
+/* The record of type [t, t+n) (NULL: none), made at the end if new;
+ * NULL when the job names more than S2R_SLURM_MAX_GPU_TYPES types. */
+static s2r_slurm__gpu *record(s2r_slurm__gpus *g, const char *t, size_t n)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (same_type(&g->v[i], t, n))
+            return &g->v[i];
+    if (g->n > S2R_SLURM_MAX_GPU_TYPES)
+        return NULL;
+    s2r_slurm__gpu *r = &g->v[g->n++];
+    memset(r, 0, sizeof(*r));
+    r->type = t;
+    r->type_len = t ? n : 0;
+    r->seq_node = r->seq_job = r->seq_task = -1;
+    return r;
+}
+
+enum list { L_JOB, L_NODE, L_TASK };
+
+/* The GPU entries of one option value into the records (per type the
+ * last count wins). @p seq numbers the entries of the TRES list the
+ * value lands in. @return 0 or S2R_EINVAL (refused). */
+static int read_value(s2r_slurm__state *st, s2r_slurm__gpus *g,
+                      const char *opt, const last_opt *o, bool gres,
+                      enum list which, int *seq)
+{
+    if (!o->set || (gres && !strcasecmp(o->value, "none")))
+        return 0;
+    const char *cur = o->value;
+    s2r_slurm_tres t;
+    int rc;
+    while ((rc = s2r_slurm__next_tres(&cur, gres, &t)) == 1) {
+        if (t.name_len != 3 || memcmp(t.name, "gpu", 3) != 0)
+            continue; /* another GRES (shard, mps, ...): the site's */
+        (*seq)++;
+        if (t.count == 0)
+            continue; /* sbatch drops "gpu:0" entries */
+        s2r_slurm__gpu *r = record(g, t.type, t.type_len);
+        if (!r) {
+            rc = S2R_ETOOBIG;
+            break;
+        }
+        g->requested = true;
+        if (which == L_JOB) {
+            r->per_job = t.count;
+            r->seq_job = *seq;
+        } else if (which == L_NODE) {
+            r->per_node = t.count;
+            r->seq_node = *seq;
+        } else {
+            r->per_task = t.count;
+            r->seq_task = *seq;
+        }
+    }
+    if (rc == 0)
+        return 0;
+    if (rc == S2R_ETOOBIG)
+        s2r_slurm__perr(st, o->line, opt, NULL,
+                        "Invalid --%s specification '%s': a GPU count above "
+                        "%d, or more than %d GPU types (no node holds it; "
+                        "slurmctld refuses the job)",
+                        opt, o->value, S2R_SLURM_MAX_COUNT,
+                        S2R_SLURM_MAX_GPU_TYPES);
+    else if (gres)
+        s2r_slurm__perr(st, o->line, opt, o->value,
+                        "Invalid --gres specification '%s': expected "
+                        "name[:type][:count][,...], e.g. gpu:a100:2",
+                        o->value);
+    else
+        s2r_slurm__perr(st, o->line, opt, o->value,
+                        "Invalid --%s specification '%s': expected "
+                        "[type:]count[,...], e.g. a100:2", opt, o->value);
+    return S2R_EINVAL;
+}
+
+int s2r_slurm__gpus_read(s2r_slurm__state *st, s2r_slurm__gpus *g)
+{
+    memset(g, 0, sizeof(*g));
+    int seq_job = 0, seq_node = 0, seq_task = 0;
+    if (st->cpg_set) /* CpusPerTres=gres:gpu:N, no type */
+        record(g, NULL, 0)->cpus = st->job->cpus_per_gpu;
+    if (read_value(st, g, "gpus", &st->gpus, false, L_JOB, &seq_job) ||
+        read_value(st, g, "gpus-per-node", &st->gpn, false, L_NODE,
+                   &seq_node) ||
+        read_value(st, g, "gres", &st->gres, true, L_NODE, &seq_node) ||
+        read_value(st, g, "gpus-per-task", &st->gpt, false, L_TASK,
+                   &seq_task))
+        return S2R_EINVAL;
+    if (st->mpg_set && st->mpg > 0) { /* MemPerTres=gres:gpu:N */
+        s2r_slurm__gpu *r = record(g, NULL, 0);
+        if (r)
+            r->mem = st->mpg;
+    }
+    return 0;
+}
+
+static const char *type_or_gpu(const s2r_slurm__gpu *r, char *buf,
+                               size_t cap)
+{
+    if (!r->type)
+        return "GPU";
+    snprintf(buf, cap, "%.*s", (int)r->type_len, r->type);
+    return buf;
+}
+
+/* The job total against the per-node and per-task counts and the node
+ * counts (the first half of _test_gres_cnt()). @return 0 or S2R_EINVAL. */
+static int test_job_total(s2r_slurm__state *st, const s2r_slurm__gpu *r,
+                          s2r_slurm__layout *l, const char *what)
+{
+    int line = st->gpus.line;
+    if (r->per_job && ((r->per_node && r->per_node > r->per_job) ||
+                       (r->per_task && r->per_task > r->per_job))) {
+        s2r_slurm__perr(st, line, "gpus", NULL,
+                        "Failed to ensure --gpus >= --gres=gpu/--gpus-per-"
+                        "node >= --gpus-per-socket: %lld %s in all is less "
+                        "than the %lld per %s", (long long)r->per_job, what,
+                        (long long)(r->per_node ? r->per_node : r->per_task),
+                        r->per_node ? "node" : "task");
+        return S2R_EINVAL;
+    }
+    if (r->per_node && r->per_task && r->per_task > r->per_node) {
+        s2r_slurm__perr(st, st->gpt.line, "gpus-per-task", NULL,
+                        "Failed to ensure --gpus >= --gpus-per-task: %lld %s "
+                        "per task is more than the %lld per node",
+                        (long long)r->per_task, what,
+                        (long long)r->per_node);
+        return S2R_EINVAL;
+    }
+    if (r->per_job && r->per_node) {
+        int64_t req = r->per_job / r->per_node;
+        if (r->per_job % r->per_node) {
+            s2r_slurm__perr(st, line, "gpus", NULL,
+                            "Failed to validate job spec, --gpus is not "
+                            "multiple of --gres=gpu/--gpus-per-node (%lld "
+                            "%s in all, %lld per node)",
+                            (long long)r->per_job, what,
+                            (long long)r->per_node);
+            return S2R_EINVAL;
+        }
+        if ((l->min_nodes != NO_VAL && req < l->min_nodes) ||
+            (l->max_nodes != NO_VAL && req > l->max_nodes)) {
+            s2r_slurm__perr(st, line, "gpus", NULL,
+                            "Failed to validate job spec. Based on --gpus and "
+                            "--gres=gpu/--gpus-per-node required nodes (%lld) "
+                            "doesn't fall between min_nodes (%lld) and "
+                            "max_nodes (%lld) boundaries.", (long long)req,
+                            (long long)l->min_nodes,
+                            (long long)(l->max_nodes == NO_VAL
+                                            ? l->min_nodes : l->max_nodes));
+            return S2R_EINVAL;
+        }
+        l->min_nodes = l->max_nodes = req;
+    }
+    return 0;
+}
+
+/* Set a layout count to @p want unless given, else it must agree. */
+static bool agree(int64_t *have, int64_t want)
+{
+    if (*have == NO_VAL || *have == 0) {
+        *have = want;
+        return true;
+    }
+    return *have == want;
+}
+
+/* The per-task count against the job total, the task count, the tasks
+ * per node and the CPUs per task (the second half of _test_gres_cnt()).
+ * @param per_job  the job total, set here from the task count when
+ *                 --gpus is not given. @return 0 or S2R_EINVAL. */
+static int test_per_task(s2r_slurm__state *st, const s2r_slurm__gpu *r,
+                         s2r_slurm__layout *l, int64_t *per_job,
+                         const char *what)
+{
+    int line = st->gpt.line;
+    const char *o = "gpus-per-task";
+    if (*per_job) {
+        if (*per_job % r->per_task) {
+            s2r_slurm__perr(st, line, o, NULL,
+                            "Failed to validate job spec, --gpus not multiple "
+                            "of --gpus-per-task (%lld %s in all, %lld per "
+                            "task)", (long long)*per_job, what,
+                            (long long)r->per_task);
+            return S2R_EINVAL;
+        }
+        int64_t req = *per_job / r->per_task;
+        if (l->num_tasks == NO_VAL) {
+            l->num_tasks = req;
+        } else if (l->num_tasks != req) {
+            s2r_slurm__perr(st, line, o, NULL,
+                            "Failed to validate job spec. Based on --gpus and "
+                            "--gpus-per-task number of requested tasks (%lld) "
+                            "differ from -n/--ntasks (%lld).", (long long)req,
+                            (long long)l->num_tasks);
+            return S2R_EINVAL;
+        }
+    } else if (l->num_tasks != NO_VAL) {
+        *per_job = l->num_tasks * r->per_task;
+    } else {
+        s2r_slurm__perr(st, line, o, NULL,
+                        "Failed to validate job spec. --gpus-per-task used "
+                        "without either --gpus or -n/--ntasks is not "
+                        "allowed (add --ntasks, or --nodes with one count)");
+        return S2R_EINVAL;
+    }
+    if (r->per_node) {
+        if (r->per_node % r->per_task) {
+            s2r_slurm__perr(st, line, o, NULL,
+                            "Failed to validate job spec, --gres=gpu/--gpus-"
+                            "per-node not multiple of --gpus-per-task (%lld "
+                            "%s per node, %lld per task).",
+                            (long long)r->per_node, what,
+                            (long long)r->per_task);
+            return S2R_EINVAL;
+        }
+        if (!agree(&l->ntasks_per_node, r->per_node / r->per_task)) {
+            s2r_slurm__perr(st, line, o, NULL,
+                            "Failed to validate job spec. Based on --gres=gpu/"
+                            "--gpus-per-node and --gpus-per-task requested "
+                            "number of tasks per node (%lld) differ from "
+                            "--ntasks-per-node (%lld).",
+                            (long long)(r->per_node / r->per_task),
+                            (long long)l->ntasks_per_node);
+            return S2R_EINVAL;
+        }
+    }
+    if (r->cpus && !agree(&l->cpus_per_task, r->cpus * r->per_task)) {
+        s2r_slurm__perr(st, line, o, NULL,
+                        "Failed to validate job spec. Based on --cpus-per-gpu "
+                        "and --gpus-per-task requested number of cpus (%lld) "
+                        "differ from -c/--cpus-per-task (%lld).",
+                        (long long)(r->cpus * r->per_task),
+                        (long long)l->cpus_per_task);
+        return S2R_EINVAL;
+    }
+    return 0;
+}
+
+/* _test_gres_cnt() of one record. @return 0 or S2R_EINVAL. */
+static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
+                    s2r_slurm__layout *l, bool in_slurmctld)
+{
+    char tb[80];
+    char what[100];
+    snprintf(what, sizeof(what), "%s%s", type_or_gpu(r, tb, sizeof(tb)),
+             r->type ? " GPUs" : "s");
+    if (test_job_total(st, r, l, what))
+        return S2R_EINVAL;
+    if (!in_slurmctld && r->cpus && l->cpus_per_task != NO_VAL) {
+        s2r_slurm__perr(st, st->cpg_line, "cpus-per-gpu", NULL,
+                        "--cpus-per-gpu is mutually exclusive with "
+                        "--cpus-per-task");
+        return S2R_EINVAL;
+    }
+    int64_t per_job = r->per_job;
+    if (r->per_task && test_per_task(st, r, l, &per_job, what))
+        return S2R_EINVAL;
+    if (per_job) {
+        if (l->min_nodes != NO_VAL && per_job < l->min_nodes) {
+            s2r_slurm__perr(st, st->gpus.set ? st->gpus.line : st->gpt.line,
+                            st->gpus.set ? "gpus" : "gpus-per-task", NULL,
+                            "Failed to validate job spec, --gpus < -N: %lld "
+                            "%s for %lld nodes (every node needs one)",
+                            (long long)per_job, what,
+                            (long long)l->min_nodes);
+            return S2R_EINVAL;
+        }
+        if (l->max_nodes != NO_VAL && per_job < l->max_nodes)
+            l->max_nodes = per_job;
+    }
+    return 0;
+}
+
+/* The GPU option given last (for a message about them all). */
+static const last_opt *latest(s2r_slurm__state *st, const char **name)
+{
+    const last_opt *o[] = {&st->gres, &st->gpus, &st->gpn, &st->gpt};
+    const char *n[] = {"gres", "gpus", "gpus-per-node", "gpus-per-task"};
+    const last_opt *best = NULL;
+    for (int i = 0; i < 4; i++)
+        if (o[i]->set && (!best || o[i]->line >= best->line)) {
+            best = o[i];
+            *name = n[i];
+        }
+    return best;
+}
+
+int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
+                             s2r_slurm__layout *l, bool in_slurmctld)
+{
+    /* a task count implied by a fixed node count (per task GPUs) */
+    if (st->gpt.set && l->num_tasks == NO_VAL && l->min_nodes != NO_VAL &&
+        l->min_nodes == l->max_nodes) {
+        if (l->ntasks_per_node != NO_VAL)
+            l->num_tasks = l->min_nodes * l->ntasks_per_node;
+        else if (l->cpus_per_task == NO_VAL)
+            l->num_tasks = l->min_nodes;
+    }
+    if (g->n == 0)
+        return 0;
+    if (st->mpg_set && !g->requested) {
+        s2r_slurm__perr(st, st->mpg_line, "mem-per-gpu", NULL,
+                        "Requested mem_per_tres=gres:gpu:%lld but did not "
+                        "request any GPU (add --gpus, --gres=gpu or "
+                        "--gpus-per-node)", (long long)st->mpg);
+        return S2R_EINVAL;
+    }
+    bool typed = false;
+    const s2r_slurm__gpu *untyped = NULL;
+    for (size_t i = 0; i < g->n; i++) {
+        const s2r_slurm__gpu *r = &g->v[i];
+        if (test_cnt(st, r, l, in_slurmctld))
+            return S2R_EINVAL;
+        if (r->type)
+            typed = true;
+        else
+            untyped = r;
+    }
+    /* a request without a type beside one with a type: only the per-GPU
+     * CPUs and memory may come without one (_merge_generic_data()) */
+    if (typed && untyped &&
+        (untyped->per_job || untyped->per_node || untyped->per_task)) {
+        const char *name = "gres";
+        const last_opt *o = latest(st, &name);
+        s2r_slurm__perr(st, o ? o->line : 0, name, NULL,
+                        "Invalid GRES specification (with and without type "
+                        "identification): name a GPU type in every GPU "
+                        "request, or in none");
+        return S2R_EINVAL;
+    }
+    return 0;
+}
+
+/* The count of one record on a node (the facts' rule). */
+static int64_t on_node(const s2r_slurm__gpu *r, int64_t nodes, int64_t tpn)
+{
+    if (r->per_node)
+        return r->per_node;
+    if (r->per_job)
+        return nodes > 0 ? (r->per_job + nodes - 1) / nodes : r->per_job;
+    return r->per_task * tpn;
+}
+
+int64_t s2r_slurm__gpus_per_node(const s2r_slurm__gpus *g, int64_t nodes,
+                                 int64_t tasks_per_node,
+                                 const s2r_slurm__gpu **type_out)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        int64_t n = on_node(&g->v[i], nodes, tasks_per_node);
+        total = n > INT64_MAX - total ? INT64_MAX : total + n;
+    }
+    /* the type: TresPerNode's records first, then TresPerJob's, then
+     * TresPerTask's, each list in the order of its last entries */
+    const s2r_slurm__gpu *best = NULL;
+    int best_list = 3, best_seq = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        const s2r_slurm__gpu *r = &g->v[i];
+        if (!r->type || on_node(r, nodes, tasks_per_node) <= 0)
+            continue;
+        int list = r->seq_node >= 0 ? 0 : r->seq_job >= 0 ? 1 : 2;
+        int seq = list == 0 ? r->seq_node : list == 1 ? r->seq_job
+                                                      : r->seq_task;
+        if (list < best_list || (list == best_list && seq < best_seq)) {
+            best = r;
+            best_list = list;
+            best_seq = seq;
+        }
+    }
+    *type_out = best;
+    return total;
+}

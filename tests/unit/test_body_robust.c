@@ -1,0 +1,124 @@
+/* Robustness of the body analysis (core/body, core/shell): long lines in
+ * messages, and long bodies. Run under AddressSanitizer too (a build with
+ * -fsanitize=address,undefined): a one-byte overrun of a message buffer
+ * or a quadratic regrowth shows there. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <s2r/s2r.h>
+#include "base/base.h"
+
+/* A dropped `module load` line of @p words one-letter words: the warning
+ * quotes it shortened, never past its buffer. */
+static void dropped_line(size_t words)
+{
+    s2r_buf b = {0};
+    s2r_buf_puts(&b, "#!/bin/bash\nmodule load");
+    for (size_t i = 0; i < words; i++)
+        s2r_buf_puts(&b, " a");
+    s2r_buf_puts(&b, "\npython train.py\n");
+    assert_false(b.oom);
+    s2r_job job;
+    s2r_diags d = {0};
+    assert_int_equal(s2r_job_parse(&job, "t.sbatch", b.p, b.len, NULL, &d),
+                     0);
+    const s2r_diag *g = NULL;
+    for (size_t i = 0; i < d.n; i++)
+        if (strstr(d.v[i].message, "dropped 'module load"))
+            g = &d.v[i];
+    assert_non_null(g);
+    assert_int_equal(g->line, 2);
+    const char *q = strchr(g->message, '\'');
+    const char *e = strchr(q + 1, '\'');
+    assert_non_null(e);
+    size_t quoted = (size_t)(e - q - 1);
+    assert_true(quoted < 160);
+    if (11 + 2 * words > 156) /* shortened: 156 bytes of text, "..." */
+        assert_memory_equal(e - 3, "...", 3);
+    else
+        assert_int_equal(quoted, 11 + 2 * words);
+    s2r_job_free(&job);
+    s2r_diags_clear(&d);
+    free(b.p);
+}
+
+static void test_body_robust__long_dropped_line(void **state)
+{
+    (void)state;
+    /* every length around the end of the 160-byte snippet buffer (a
+     * blank and a letter are written together), and far past it */
+    for (size_t w = 60; w < 90; w++)
+        dropped_line(w);
+    dropped_line(5000);
+}
+
+static void test_body_robust__eight_thousand_lines(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    s2r_buf b = {0};
+    s2r_buf_puts(&b, "#!/bin/bash\n#SBATCH -n 2\n");
+    for (int i = 0; i < N; i++) {
+        char l[64];
+        snprintf(l, sizeof(l), "export V%d=%d\n", i, i);
+        s2r_buf_puts(&b, l);
+    }
+    for (int i = 0; i < N; i++) {
+        char l[64];
+        snprintf(l, sizeof(l), "echo step %d >> log.txt\n", i);
+        s2r_buf_puts(&b, l);
+    }
+    s2r_buf_puts(&b, "srun python train.py --epochs \"$V3999\"\n");
+    assert_false(b.oom);
+    s2r_job job;
+    s2r_diags d = {0};
+    assert_int_equal(s2r_job_parse(&job, "t.sbatch", b.p, b.len, NULL, &d),
+                     0);
+    /* every export lifted, in order, with its value */
+    assert_int_equal(job.env.n, N);
+    assert_string_equal(job.env.v[0].name, "V0");
+    assert_string_equal(s2r_envv_get(&job.env, "V3999"), "3999");
+    /* the main command is the last line; every echo is kept */
+    assert_int_equal(job.main_line, 2 + 2 * N + 1);
+    assert_string_equal(job.command_tokens.v[1], "train.py");
+    assert_non_null(job.run_shell);
+    assert_non_null(strstr(job.run_shell, "echo step 0 >> log.txt"));
+    assert_non_null(strstr(job.run_shell, "echo step 3999 >> log.txt"));
+    s2r_job_free(&job);
+    s2r_diags_clear(&d);
+    free(b.p);
+}
+
+/* s2r_grow(): room for one more element, geometric growth. */
+static void test_body_robust__grow(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    for (size_t n = 0; n < 100000; n++) {
+        assert_int_equal(s2r_grow((void **)&v, n, sizeof(*v)), 0);
+        v[n] = (int)n;
+    }
+    for (size_t n = 0; n < 100000; n++)
+        assert_int_equal(v[n], (int)n);
+    free(v);
+    void *p = NULL;
+    assert_int_equal(s2r_grow(&p, (size_t)1 << 62, 8), S2R_ENOMEM);
+    assert_null(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_body_robust__long_dropped_line),
+        cmocka_unit_test(test_body_robust__eight_thousand_lines),
+        cmocka_unit_test(test_body_robust__grow),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

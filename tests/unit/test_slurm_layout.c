@@ -1,0 +1,337 @@
+/* Unit tests for the GPU records (core/slurm/gres.c) and the task layout
+ * (core/slurm/layout.c): what sbatch and slurmctld 22.05 make of the
+ * directives, each case as tests/sbatch found it against a real
+ * controller (tests/sbatch/DIFFERENCES.md). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <s2r/s2r.h>
+#include "slurm/slurm.h"
+
+#define SH "#!/bin/bash\n"
+
+typedef struct fx {
+    s2r_job job;
+    s2r_diags d;
+    int rc;
+} fx;
+
+static fx *parse(const char *script)
+{
+    fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->rc = s2r_slurm__parse_directives(&f->job, "t.sbatch", script,
+                                        strlen(script), &f->d, NULL, NULL);
+    return f;
+}
+
+static void done(fx *f)
+{
+    s2r_job_free(&f->job);
+    s2r_diags_clear(&f->d);
+    free(f);
+}
+
+static fx *ok(const char *script)
+{
+    fx *f = parse(script);
+    for (size_t i = 0; f->rc != 0 && i < f->d.n; i++)
+        print_error("diag: %s\n", f->d.v[i].message);
+    assert_int_equal(f->rc, 0);
+    return f;
+}
+
+/* refused with an error for @p opt (NULL: any) whose message has @p text */
+static void refused(const char *script, const char *opt, const char *text)
+{
+    fx *f = parse(script);
+    assert_int_equal(f->rc, S2R_EINVAL);
+    bool found = false;
+    for (size_t i = 0; i < f->d.n; i++) {
+        const s2r_diag *g = &f->d.v[i];
+        if (g->severity == S2R_SEV_ERROR && strstr(g->message, text) &&
+            (!opt || (g->option && !strcmp(g->option, opt))))
+            found = true;
+    }
+    if (!found)
+        for (size_t i = 0; i < f->d.n; i++)
+            print_error("diag: %s\n", f->d.v[i].message);
+    assert_true(found);
+    done(f);
+}
+
+/* nodes, ntasks (0 = not set), tasks per node, GPUs and cores per node */
+static void layout(const char *script, int64_t nodes, int64_t ntasks,
+                   int64_t tpn, int64_t gpn, int64_t cpn)
+{
+    fx *f = ok(script);
+    assert_int_equal(f->job.nodes, nodes);
+    assert_int_equal(f->job.ntasks, ntasks);
+    assert_int_equal(f->job.tasks_per_node, tpn);
+    assert_int_equal(f->job.gpus_per_node, gpn);
+    assert_int_equal(f->job.cpus_per_node, cpn);
+    done(f);
+}
+
+static void test_slurm_layout__mem_per_gpu_needs_a_gpu(void **state)
+{
+    (void)state;
+    refused(SH "#SBATCH --mem-per-gpu=10G\n", "mem-per-gpu",
+            "did not request any GPU");
+    refused(SH "#SBATCH --mem-per-gpu=0 --cpus-per-gpu=2\n", "mem-per-gpu",
+            "did not request any GPU");
+    /* no GPU record at all: slurmctld does not look */
+    fx *f = ok(SH "#SBATCH --mem-per-gpu=0\n");
+    assert_int_equal(f->job.mem_per_node_mib, S2R_MEM_UNSET);
+    done(f);
+}
+
+static void test_slurm_layout__typed_untyped_mix(void **state)
+{
+    (void)state;
+    refused(SH "#SBATCH -G h100:4 --gpus-per-task=1 -n 4\n", NULL,
+            "with and without type identification");
+    refused(SH "#SBATCH --gres=gpu,gpu:a100:8\n", "gres",
+            "with and without type identification");
+    refused(SH "#SBATCH --gpus=4 --gres=gpu:a100:2\n", NULL,
+            "with and without type identification");
+    /* --cpus-per-gpu and --mem-per-gpu carry no type and may */
+    fx *f = ok(SH "#SBATCH --cpus-per-gpu=4 --gpus=a100:2\n");
+    assert_int_equal(f->job.cpus_per_node, 8);
+    assert_string_equal(f->job.gpu_type, "a100");
+    done(f);
+    f = ok(SH "#SBATCH --mem-per-gpu=1G --gpus=a100:2\n");
+    assert_int_equal(f->job.mem_per_node_mib, 2048);
+    done(f);
+}
+
+static void test_slurm_layout__last_count_per_type(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH --gpus-per-node=2 --gres=gpu:4\n", 1, 0, 1, 4, 1);
+    layout(SH "#SBATCH --gres=gpu,gpu\n", 1, 0, 1, 1, 1);
+    fx *f = ok(SH "#SBATCH --gpus-per-node=a100:2 --gres=gpu:a100:4\n");
+    assert_int_equal(f->job.gpus_per_node, 4);
+    assert_string_equal(f->job.gpu_type, "a100");
+    done(f);
+    /* only the last --gres counts, and a bad earlier one is no error */
+    layout(SH "#SBATCH --gres=gpu:: --gres=gpu:2\n", 1, 0, 1, 2, 1);
+}
+
+static void test_slurm_layout__gpu_types_add_up(void **state)
+{
+    (void)state;
+    fx *f = ok(SH "#SBATCH --gpus=h100:1 --gpus-per-node=a40:1\n");
+    assert_int_equal(f->job.gpus_per_node, 2);
+    assert_string_equal(f->job.gpu_type, "a40");
+    done(f);
+    layout(SH "#SBATCH --gres=gpu:a40:8 -N 8 --gpus=v100:8\n", 8, 0, 1, 9, 1);
+}
+
+static void test_slurm_layout__job_total_over_per_node(void **state)
+{
+    (void)state;
+    /* 4 GPUs at 2 per node: slurmctld sets 2 nodes */
+    layout(SH "#SBATCH --gres=gpu:2 --gpus=4\n", 2, 0, 1, 2, 1);
+    layout(SH "#SBATCH --gres=gpu:2 --gpus=4 -n 3\n", 2, 3, 2, 2, 2);
+    refused(SH "#SBATCH --gres=gpu:2 --gpus=3\n", "gpus", "not multiple");
+    refused(SH "#SBATCH --gres=gpu:2 --gpus=4 -N 3\n", "gpus",
+            "required nodes (2)");
+    refused(SH "#SBATCH --gpus=h100 --gres=gpu:h100:8\n", "gpus",
+            "Failed to ensure --gpus >=");
+    refused(SH "#SBATCH -N 4 --gpus=a40\n", "gpus", "--gpus < -N");
+    /* a job total below the node maximum lowers it */
+    fx *f = ok(SH "#SBATCH --gpus=3 -N 2-4\n");
+    assert_int_equal(f->job.nodes, 2);
+    assert_int_equal(f->job.nodes_max, 3);
+    assert_int_equal(f->job.gpus_per_node, 2);
+    done(f);
+}
+
+static void test_slurm_layout__ntasks_per_node_is_a_maximum(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH --ntasks=4 --ntasks-per-node=3\n", 2, 4, 3, 0, 3);
+    layout(SH "#SBATCH -G2 -n 16 --ntasks-per-node 2\n", 8, 16, 2, 1, 2);
+    layout(SH "#SBATCH --ntasks=8 --ntasks-per-node=2 -N 2-4\n", 4, 8, 2, 0,
+           2);
+    refused(SH "#SBATCH --ntasks=8 --ntasks-per-node=2 -N 2\n",
+            "ntasks-per-node", "Requested node configuration is not "
+            "available");
+}
+
+static void test_slurm_layout__tasks_per_node_alias(void **state)
+{
+    (void)state;
+    const char *s[] = {SH "#SBATCH --tasks-per-node=3\n",
+                       SH "#SBATCH --tasks=3\n", SH "#SBATCH --tas=3\n"};
+    for (size_t i = 0; i < 3; i++) {
+        fx *f = ok(s[i]);
+        assert_int_equal(f->job.ntasks_per_node, 3);
+        assert_int_equal(f->job.ntasks, 3);
+        assert_int_equal(f->job.n_directives, 1);
+        assert_string_equal(f->job.directives[0].name, "ntasks-per-node");
+        done(f);
+    }
+    /* one option under two spellings: the last wins */
+    fx *f = ok(SH "#SBATCH --ntasks-per-node=2 --tasks-per-node=4\n");
+    assert_int_equal(f->job.tasks_per_node, 4);
+    assert_int_equal(f->job.n_directives, 1);
+    done(f);
+}
+
+static void test_slurm_layout__zero_nodes(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH --nodes=0-2\n", 0, 0, 0, 0, 1);
+    layout(SH "#SBATCH --nodes=0-2 -n 4\n", 1, 4, 4, 0, 4);
+    layout(SH "#SBATCH -N0\n#SBATCH -N 2\n", 2, 0, 1, 0, 1);
+    refused(SH "#SBATCH --nodes=0\n", "nodes", "Node count specification");
+    refused(SH "#SBATCH --nodes=0 -n 3\n", "nodes",
+            "Node count specification");
+    refused(SH "#SBATCH --nodes=0-2 --array=1-3\n", "nodes",
+            "Node count specification");
+}
+
+static void test_slurm_layout__zero_memory(void **state)
+{
+    (void)state;
+    fx *f = ok(SH "#SBATCH --mem-per-cpu=0\n");
+    assert_int_equal(f->job.mem_per_node_mib, S2R_MEM_ALL);
+    done(f);
+    /* no memory per GPU: the site's default applies, not all of it */
+    f = ok(SH "#SBATCH --gres=gpu:2 --mem-per-gpu=0\n");
+    assert_int_equal(f->job.mem_per_node_mib, S2R_MEM_UNSET);
+    done(f);
+}
+
+static void test_slurm_layout__gpus_per_task_sets_tasks(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH --gpus-per-node=4 --gpus-per-task=2 -n 16\n", 8, 16,
+           2, 4, 2);
+    fx *f = ok(SH "#SBATCH --gpus-per-tas=1\n#SBATCH -n2 --cpus-per-gpu 8\n"
+                  "#SBATCH --gres=gpu\n");
+    assert_int_equal(f->job.nodes, 2);
+    assert_int_equal(f->job.tasks_per_node, 1);
+    assert_int_equal(f->job.cpus_per_task, 8);
+    assert_int_equal(f->job.cpus_per_node, 8);
+    done(f);
+    layout(SH "#SBATCH --gpus-per-task=1 --gres=gpu:2 --gpus=4\n", 2, 4, 2, 2,
+           2);
+}
+
+static void test_slurm_layout__gpus_per_task_conflicts(void **state)
+{
+    (void)state;
+    refused(SH "#SBATCH --gpus-per-node=8 --gpus-per-task=1 "
+               "--ntasks-per-node=1\n", "gpus-per-task",
+            "number of tasks per node (8) differ");
+    refused(SH "#SBATCH --gpus=0 --gpus-per-task=2\n", "gpus-per-task",
+            "without either --gpus or -n/--ntasks");
+    refused(SH "#SBATCH -G4 --gpus-per-task=1 -n 3\n", "gpus-per-task",
+            "number of requested tasks (4) differ");
+    refused(SH "#SBATCH -n 2 --ntasks-per-node=3 --gpus-per-task=1\n",
+            "gpus-per-task", "Requested node configuration");
+}
+
+static void test_slurm_layout__only_last_array_checked(void **state)
+{
+    (void)state;
+    fx *f = ok(SH "#SBATCH --array=31-8\n#SBATCH -a 14-40\n");
+    assert_int_equal(f->job.array->count, 27);
+    assert_int_equal(f->job.array->indices[0], 14);
+    done(f);
+    f = ok(SH "#SBATCH --array=1-5%0\n");
+    assert_int_equal(f->job.array->count, 5);
+    assert_int_equal(f->job.array->max_parallel, 0);
+    done(f);
+    refused(SH "#SBATCH -a 1-3\n#SBATCH --array=31-8\n", "array",
+            "Invalid job array specification '31-8'");
+}
+
+static void test_slurm_layout__mincpus(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH -n 2 --mincpus=8\n", 1, 2, 2, 0, 8);
+    layout(SH "#SBATCH -n 2 -c 4 --mincpus=6\n", 1, 2, 2, 0, 8);
+    refused(SH "#SBATCH --mincpus=0\n", "mincpus", "Invalid numeric value");
+}
+
+/* Counts past what any node holds are refused, never wrapped around into
+ * a small or negative request (a workload with no GPU). */
+static void test_slurm_layout__no_overflow(void **state)
+{
+    (void)state;
+    refused(SH "#SBATCH --gpus=99999999999999999999\n", "gpus",
+            "GPU count above 2147483647");
+    refused(SH "#SBATCH --gres=gpu:9223372036854775807\n", "gres",
+            "GPU count above");
+    refused(SH "#SBATCH --gpus-per-task=2147483647 -n 2147483647\n", NULL,
+            "more than a node holds");
+    refused(SH "#SBATCH --gres=gpu:2147483647 --cpus-per-gpu=2147483647\n",
+            NULL, "more than a node holds");
+    refused(SH "#SBATCH -c 2147483647 --mem-per-cpu=1T\n", "mem-per-cpu",
+            "more than a node holds");
+    refused(SH "#SBATCH --mem=9999999999999999999999\n", "mem",
+            "more than a node holds");
+    refused(SH "#SBATCH -n 2147483648\n", "ntasks", "Invalid numeric value");
+    /* three types of 2^62 GPUs per node each: past INT64_MAX summed */
+    refused(SH "#SBATCH -n 2147483647 --gpus-per-task=a:2147483647,"
+               "b:2147483647,c:2147483647\n", NULL, "more than a node holds");
+    /* the largest plain counts still parse */
+    fx *f = ok(SH "#SBATCH --gpus=2147483647\n");
+    assert_int_equal(f->job.gpus_per_node, 2147483647);
+    done(f);
+}
+
+static void test_slurm_layout__shifter_image(void **state)
+{
+    (void)state;
+    fx *f = ok(SH "#SBATCH --image=docker:nvcr.io/nvidia/pytorch:24.01-py3\n");
+    assert_string_equal(f->job.container_image,
+                        "nvcr.io/nvidia/pytorch:24.01-py3");
+    assert_string_equal(f->job.directives[0].name, "image");
+    done(f);
+    f = ok(SH "#SBATCH --image=id:4c2a1b --volume=/scratch:/data --ccm\n");
+    assert_null(f->job.container_image);
+    assert_int_equal(f->job.n_directives, 3);
+    bool warned = false;
+    for (size_t i = 0; i < f->d.n; i++)
+        warned = warned || (f->d.v[i].severity == S2R_SEV_WARNING &&
+                            f->d.v[i].option &&
+                            !strcmp(f->d.v[i].option, "image"));
+    assert_true(warned);
+    done(f);
+    refused(SH "#SBATCH --image=ubuntu\n", "image", "TYPE:IMAGE");
+    refused(SH "#SBATCH --image=docker:ubuntu@sha256:ab\n", "image",
+            "TYPE:IMAGE");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slurm_layout__mem_per_gpu_needs_a_gpu),
+        cmocka_unit_test(test_slurm_layout__typed_untyped_mix),
+        cmocka_unit_test(test_slurm_layout__last_count_per_type),
+        cmocka_unit_test(test_slurm_layout__gpu_types_add_up),
+        cmocka_unit_test(test_slurm_layout__job_total_over_per_node),
+        cmocka_unit_test(test_slurm_layout__ntasks_per_node_is_a_maximum),
+        cmocka_unit_test(test_slurm_layout__tasks_per_node_alias),
+        cmocka_unit_test(test_slurm_layout__zero_nodes),
+        cmocka_unit_test(test_slurm_layout__zero_memory),
+        cmocka_unit_test(test_slurm_layout__gpus_per_task_sets_tasks),
+        cmocka_unit_test(test_slurm_layout__gpus_per_task_conflicts),
+        cmocka_unit_test(test_slurm_layout__only_last_array_checked),
+        cmocka_unit_test(test_slurm_layout__mincpus),
+        cmocka_unit_test(test_slurm_layout__no_overflow),
+        cmocka_unit_test(test_slurm_layout__shifter_image),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
