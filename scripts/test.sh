@@ -1,6 +1,8 @@
 #!/bin/sh
 # The whole test suite: install, build with warnings as errors, check the
-# folder layers, run the cmocka/ctest suite and the shared corpus checkers.
+# folder layers, run the cmocka/ctest suite and the shared corpus checkers,
+# then the same suite under ASan and UBSan and every fuzz harness for 60 s
+# (scripts/test-sanitizers.sh; S2R_TEST_SANITIZERS=0 skips that part).
 set -eu
 cd "$(dirname "$0")/.."
 # the built-in defaults: no stray ./s2r.ini or ~/.config/s2r/s2r.ini
@@ -30,4 +32,7 @@ if [ -d "$shared/tools" ]; then
         echo "validate-k8s${config:+ ($config)}: $(ls "$out" | wc -l) workloads valid"
         rm -rf "$out"
     done
+fi
+if [ "${S2R_TEST_SANITIZERS:-1}" != 0 ]; then
+    ./scripts/test-sanitizers.sh
 fi

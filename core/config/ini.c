@@ -298,6 +298,29 @@ int s2r_ini_read_string(s2r_ini *out, const char *name, const char *text,
                                                                  : S2R_OK;
 }
 
+/* Read all of @p f, at most @p max + 1 bytes, into a NUL-terminated
+ * buffer that grows with the file (a site file is a few KiB: no 1 MiB
+ * buffer per read). @return the buffer (malloc'd, *@p n_out bytes), or
+ * NULL on ENOMEM. */
+static char *read_all(FILE *f, size_t max, size_t *n_out)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || n > max)
+            break;
+        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+        char *nb = realloc(buf, ncap + 1);
+        if (!nb)
+            free(buf);
+        buf = nb;
+        cap = ncap;
+    }
+    *n_out = n;
+    return buf;
+}
+
 int s2r_ini_read(s2r_ini *out, const char *path, s2r_diags *diags)
 {
     FILE *f = fopen(path, "rb");
@@ -306,13 +329,11 @@ int s2r_ini_read(s2r_ini *out, const char *path, s2r_diags *diags)
                       "cannot open configuration file");
         return S2R_ENOTFOUND;
     }
-    char *buf = malloc(S2R_INI_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        return S2R_ENOMEM;
-    }
-    size_t n = fread(buf, 1, S2R_INI_FILE_MAX + 1, f);
+    size_t n = 0;
+    char *buf = read_all(f, S2R_INI_FILE_MAX, &n);
     fclose(f);
+    if (!buf)
+        return S2R_ENOMEM;
     if (n > S2R_INI_FILE_MAX) {
         free(buf);
         s2r_diags_add(diags, S2R_SEV_ERROR, path, 0, NULL,

@@ -76,7 +76,8 @@ static stage stage_of(const run *r, size_t i)
 /* The first byte of 1-based line @p line of the script, or NULL. */
 static const char *script_line(const run *r, int line)
 {
-    const char *p = r->req->script, *end = p + r->req->script_len;
+    const char *p = r->req->script;
+    const char *end = p ? p + r->req->script_len : NULL;
     for (int l = 1; p && p < end; l++) {
         if (l == line)
             return p;
@@ -124,7 +125,8 @@ static const char *category_of(const run *r, size_t i)
     if (s == STAGE_OUTPUT)
         return "format";
     const char *text = d->line > 1 ? script_line(r, d->line) : NULL;
-    const char *end = r->req->script + r->req->script_len;
+    /* no script (NULL, 0 bytes): no end pointer either */
+    const char *end = text ? r->req->script + r->req->script_len : NULL;
     while (text && text < end && (*text == ' ' || *text == '\t'))
         text++;
     if (text && text < end && *text == '#')

@@ -5,7 +5,8 @@
  * constraints or not used at all:
  *   1. shape: a JSON object; {"output"} (remote s2r), {"workload"} (a
  *      complete workload) or a proposal {image, command|script, env,
- *      notes}; wrong types -> malformed -> fallback
+ *      notes}; wrong types, or text that is not UTF-8 (YAML and JSON
+ *      could not carry it) -> malformed -> fallback
  *   2. fixed facts: any resource, node, array or time value the answer
  *      states is compared with the rules workload; a difference is a
  *      warning naming both values and changes nothing
@@ -454,6 +455,37 @@ static void fallback(gctx *g, s2r_guard_outcome *outcome, const char *fmt,
     *outcome = S2R_GUARD_FALLBACK;
 }
 
+static int strv_utf8(const s2r_strv *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (!s2r_emit_utf8_valid(sv->v[i]))
+            return 0;
+    return 1;
+}
+
+/* The part of @p p that is not UTF-8, or NULL. YAML and JSON carry
+ * nothing else (s2r_emit_utf8_valid), so such an answer could only make a
+ * valid script fail in those formats: it is malformed, whatever the
+ * format asked for. */
+static const char *proposal_not_utf8(const proposal *p)
+{
+    if (p->image && !s2r_emit_utf8_valid(p->image))
+        return "image";
+    if (!strv_utf8(&p->command))
+        return "command";
+    if (p->script && !s2r_emit_utf8_valid(p->script))
+        return "script";
+    for (size_t i = 0; i < p->env.n; i++)
+        if (!s2r_emit_utf8_valid(p->env.v[i].name) ||
+            !s2r_emit_utf8_valid(p->env.v[i].value))
+            return "env";
+    if (!strv_utf8(&p->notes))
+        return "notes";
+    if (!strv_utf8(&p->warnings))
+        return "warnings";
+    return NULL;
+}
+
 static int has_any(json_object *o, const char *const *keys)
 {
     json_object *v;
@@ -641,8 +673,12 @@ int s2r_guard_apply_ex(s2r_workload *wl, const s2r_job *job,
                  ? read_workload(&g, answer, v, &p, &model, &have_model,
                                  outcome)
                  : read_proposal(&g, answer, &p, outcome);
+    const char *not_utf8 = rc == 0 ? proposal_not_utf8(&p) : NULL;
     if (rc == S2R_ENOMEM)
         g.rc = rc;
+    else if (not_utf8)
+        fallback(&g, outcome, "the answer is malformed (its %s is not "
+                 "valid UTF-8)", not_utf8, NULL);
     else if (rc == 0)
         check_and_merge(&g, &p, outcome);
     s2r_guard__proposal_free(&p);

@@ -81,6 +81,11 @@ bool s2r_emit__utf8_valid(const char *str)
     return true;
 }
 
+bool s2r_emit_utf8_valid(const char *s)
+{
+    return s2r_emit__utf8_valid(s);
+}
+
 static int utf8_check(const s2r_workload *wl, const char *s,
                       const char *what, s2r_diags *diags)
 {

@@ -71,4 +71,10 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
 int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
                   s2r_diags *diags);
 
+/** True when @p s (NUL-terminated) is well-formed UTF-8 (RFC 3629: no
+ *  overlongs, surrogates or code points above U+10FFFF): what the YAML
+ *  and JSON emitters can carry; they refuse a workload holding anything
+ *  else (the CLI script carries any byte). */
+bool s2r_emit_utf8_valid(const char *s);
+
 #endif

@@ -370,6 +370,46 @@ static void test_guard__malformed_and_empty_fall_back(void **state)
     fx_free(&f);
 }
 
+/* Text that is not UTF-8 (found by tests/fuzz/fuzz_answer): YAML and
+ * JSON cannot carry it, so the answer used to make a valid script fail
+ * in those formats; it is malformed and the rules result stands. */
+static void test_guard__answer_not_utf8_falls_back(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *answer, *part;
+    } cases[] = {
+        {"{\"image\":\"nvcr.io/nvidia/pytorch:24.05-py3\xff\"}", "image"},
+        {"{\"command\":[\"python\",\"train.py\",\"--tag\",\"\xc3\"]}",
+         "command"},
+        {"{\"script\":\"python train.py --arch resnet50 \xed\xa0\x80\"}",
+         "script"},
+        {"{\"env\":{\"NCCL_DEBUG\":\"WAR\xfe\"}}", "env"},
+        {"{\"env\":{\"NCCL_\xc0\xaf\":\"WARN\"}}", "env"},
+        {"{\"notes\":[\"caf\xe9\"]}", "notes"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fx f;
+        fx_init(&f, job_simple);
+        if (apply(&f, cases[i].answer) != S2R_GUARD_FALLBACK)
+            fail_msg("answer %zu was used", i);
+        char why[64];
+        snprintf(why, sizeof(why), "its %s is not valid UTF-8",
+                 cases[i].part);
+        HAS(&f, S2R_SEV_WARNING, why);
+        HAS(&f, S2R_SEV_WARNING, "the rules conversion is used");
+        assert_unchanged(&f);
+        for (int fmt = S2R_FMT_CLI; fmt <= S2R_FMT_JSON; fmt++) {
+            char *out = NULL;
+            assert_int_equal(s2r_emit(&out, &f.wl, (s2r_format)fmt, NULL,
+                                      &f.d),
+                             S2R_OK);
+            free(out);
+        }
+        fx_free(&f);
+    }
+}
+
 static void test_guard__unsafe_answers_fall_back(void **state)
 {
     (void)state;
@@ -954,6 +994,7 @@ int main(void)
         cmocka_unit_test(test_guard__launcher_process_counts),
         cmocka_unit_test(test_guard__structure),
         cmocka_unit_test(test_guard__remote_output),
+        cmocka_unit_test(test_guard__answer_not_utf8_falls_back),
         cmocka_unit_test(test_guard__unsafe_patterns),
         cmocka_unit_test(test_guard__image_references),
         cmocka_unit_test(test_guard__corpus_has_no_false_positives),
