@@ -19,12 +19,15 @@ if [ -d "$shared/tools" ]; then
     "$shared/tools/check-cli" --bin build/s2r
     "$shared/tools/check-corpus" --bin build/s2r --config "$site"
     "$shared/tools/check-cli" --bin build/s2r --config "$site"
+    # the launcher cases of tests/corpus, in the same schema
+    "$shared/tools/check-corpus" --bin build/s2r tests/corpus
+    "$shared/tools/check-cli" --bin build/s2r tests/corpus
     # the workloads run where the jobs ran: the corpus and scripts of our own
     "$shared/tools/check-runnable" --bin build/s2r
     "$shared/tools/check-runnable" --bin build/s2r tests/runnable
     for config in "" "--config $site"; do
         out=$(mktemp -d)
-        for f in "$shared"/corpus/*.sbatch tests/runnable/*.sbatch; do
+        for f in "$shared"/corpus/*.sbatch tests/runnable/*.sbatch tests/corpus/*.sbatch; do
             # shellcheck disable=SC2086 # $config is empty or two words
             ./build/s2r -q $config --format yaml "$f" > "$out/$(basename "$f" .sbatch).yaml" 2>/dev/null || rm -f "$out/$(basename "$f" .sbatch).yaml"
         done

@@ -60,7 +60,7 @@ static void take_main(ctx *c, analysis *a, size_t i, int mk, bool top)
     const sh_stmt *st = &b->stmts[i];
     a->main = i;
     a->main_cmd = (size_t)mk;
-    if (mk > 0 && top) {
+    if (mk > 0 && top && !st->compound) {
         bool setup_only = true;
         for (int k = 0; k < mk; k++)
             if (s2r_body__setup_of(&st->cmds[k]) == SU_NONE)
@@ -87,24 +87,6 @@ static bool is_slurm_command(const sh_body *b, const sh_stmt *st,
     return s2r_body__stmt_text_has(b, st, "scontrol show hostname") ||
            (w && w->value &&
             s2r_body__is_slurm_client(s2r_body__base_name(w->value)));
-}
-
-static void drop_slurm_command(ctx *c, analysis *a, size_t i)
-{
-    const sh_body *b = &a->body;
-    const sh_stmt *st = &b->stmts[i];
-    char snip[160];
-    s2r_body__stmt_snippet(b, st, snip, sizeof(snip));
-    a->kind[i] = ST_DROP;
-    if (s2r_body__stmt_text_has(b, st, "scontrol show hostname"))
-        s2r_body__warn(c, st->line, NULL,
-             "dropped '%s': host lists come from SLURM; in Run:ai the "
-             "PyTorchJob/MPIJob provides MASTER_ADDR, MASTER_PORT and "
-             "the MPI hostfile", snip);
-    else
-        s2r_body__warn(c, st->line, NULL,
-             "dropped '%s': SLURM commands do not exist in a Run:ai "
-             "pod", snip);
 }
 
 /* A statement before the main command made of environment modules,
@@ -140,6 +122,15 @@ static bool drop_setup(ctx *c, analysis *a, size_t i)
                "the image (or a mounted volume)",
          snip);
     return true;
+}
+
+/* Statement @p i leaves the body: it is now @p what (a note says so). */
+static void lifted(ctx *c, analysis *a, size_t i, const char *what)
+{
+    char snip[160];
+    s2r_body__stmt_snippet(&a->body, &a->body.stmts[i], snip, sizeof(snip));
+    a->kind[i] = ST_LIFTED;
+    s2r_body__note(c, a->body.stmts[i].line, "'%s' becomes %s", snip, what);
 }
 
 /* `export K=V ...` before the main command whose values the job fixes:
@@ -185,7 +176,7 @@ static void lift_export(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
         free(name);
         free(val);
     }
-    a->kind[i] = ST_LIFTED;
+    lifted(c, a, i, "the workload's environment");
 }
 
 /* `cd DIR` before the main command: an absolute (or, under an absolute
@@ -207,7 +198,7 @@ static void lift_cd(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
         !strcmp(dv, "${SLURM_SUBMIT_DIR}")) {
         /* where sbatch starts anyway */
         if (!*cwd_sensitive)
-            a->kind[i] = ST_LIFTED;
+            lifted(c, a, i, "the working directory");
         return;
     }
     s2r_buf r = {0};
@@ -229,7 +220,7 @@ static void lift_cd(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
         free(job->workdir);
         job->workdir = strdup(r.p);
         if (!*cwd_sensitive)
-            a->kind[i] = ST_LIFTED;
+            lifted(c, a, i, "the working directory");
     } else if (ok && r.p && r.p[0] && r.p[0] != '~' && r.p[0] != '-' &&
                base && base[0] == '/') {
         char *j = NULL;
@@ -239,7 +230,7 @@ static void lift_cd(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
         free(job->workdir);
         job->workdir = j;
         if (!*cwd_sensitive)
-            a->kind[i] = ST_LIFTED;
+            lifted(c, a, i, "the working directory");
     } else {
         *cwd_sensitive = true;
     }
@@ -255,16 +246,48 @@ static bool cwd_neutral(const char *v)
     return s2r_body__list_has(neutral, v);
 }
 
+/* The main statement and command: the launch (launch.c), else the first
+ * candidate that is no srun of a cluster daemon (ray start ...) or of
+ * helpers only; (size_t)-1 when none. */
+static void find_main(ctx *c, analysis *a, size_t *mi, int *mk)
+{
+    size_t cmd = 0;
+    *mi = (size_t)-1;
+    *mk = -1;
+    if (s2r_body__pick_launch(c, a, mi, &cmd)) {
+        *mk = (int)cmd;
+        return;
+    }
+    for (size_t i = 0; i < a->body.n; i++) {
+        int k = s2r_body__main_candidate(&a->body.stmts[i]);
+        if (k < 0)
+            continue;
+        unwrap u;
+        const sh_cmd *cm = &a->body.stmts[i].cmds[k];
+        s2r_body__unwrap(cm, &u, &c->pulled);
+        /* srun of a daemon or of helpers only is no computation */
+        bool skip = u.srun && s2r_body__launch_score(c, cm) == 0;
+        s2r_body__unwrap_free(&u);
+        if (!skip) {
+            *mi = i;
+            *mk = k;
+            return;
+        }
+    }
+}
+
 /* What each top-level statement is: the main command, a SLURM command
  * or set-up to drop, an export or cd to lift, or kept. */
 static void classify(ctx *c, analysis *a, bool top)
 {
     sh_body *b = &a->body;
     bool cwd_sensitive_seen = false;
+    size_t mi;
+    int mk;
+    find_main(c, a, &mi, &mk);
     for (size_t i = 0; i < b->n; i++) {
         sh_stmt *st = &b->stmts[i];
-        int mk = a->main == (size_t)-1 ? s2r_body__main_candidate(st) : -1;
-        if (mk >= 0) {
+        if (i == mi) {
             take_main(c, a, i, mk, top);
             continue;
         }
@@ -274,14 +297,16 @@ static void classify(ctx *c, analysis *a, bool top)
         const sh_word *w = s2r_body__cmd_word(cm);
         if (is_slurm_command(b, st, w)) {
             if (top)
-                drop_slurm_command(c, a, i);
+                s2r_body__slurm_command(c, a, i);
             continue;
         }
-        if (!top || drop_setup(c, a, i))
+        bool before = mi == (size_t)-1 || i < mi;
+        if (!top || !before || drop_setup(c, a, i) ||
+            s2r_body__image_setup(c, a, i))
             continue;
         if (!w || !w->value)
             continue; /* plain assignments: kept */
-        bool lone = a->main == (size_t)-1 && st->ncmds == 1;
+        bool lone = st->ncmds == 1;
         if (lone && !cm->has_redir && !strcmp(w->value, "export"))
             lift_export(c, a, i, cm, w);
         else if (lone && !st->background && !strcmp(w->value, "cd"))
@@ -289,42 +314,6 @@ static void classify(ctx *c, analysis *a, bool top)
         else if (!cwd_neutral(s2r_body__base_name(w->value)))
             cwd_sensitive_seen = true;
     }
-}
-
-/* srun in front of other steps: the pod has no srun, the step runs once
- * in it (an edit removes `srun OPTIONS`). */
-static int drop_srun_steps(ctx *c, analysis *a, bool top)
-{
-    const sh_body *b = &a->body;
-    for (size_t i = 0; i < b->n; i++) {
-        if (i == a->main || a->kind[i] != ST_KEEP)
-            continue;
-        const sh_stmt *st = &b->stmts[i];
-        for (size_t k = 0; k < st->ncmds; k++) {
-            const sh_cmd *cm = &st->cmds[k];
-            const sh_word *w = s2r_body__cmd_word(cm);
-            if (!w || !w->value ||
-                strcmp(s2r_body__base_name(w->value), "srun"))
-                continue;
-            size_t idx = (size_t)(w - cm->words);
-            size_t j = s2r_launch__skip_options(s2r_launch_srun, cm->words,
-                                                cm->nwords, idx + 1);
-            if (j >= cm->nwords)
-                continue;
-            if (s2r_grow((void **)&a->edits, a->nedits, sizeof(*a->edits)))
-                return S2R_ENOMEM;
-            body_edit *ne = a->edits;
-            ne[a->nedits].start = w->start;
-            ne[a->nedits].end = cm->words[j].start;
-            ne[a->nedits].repl = NULL;
-            a->nedits++;
-            if (top)
-                s2r_body__warn(c, cm->line, NULL,
-                     "srun dropped from the step at line %d: it runs once, "
-                     "in the pod", cm->line);
-        }
-    }
-    return S2R_OK;
 }
 
 /* What the wrappers of the main command say about the job: its image,
@@ -336,7 +325,7 @@ static void apply_unwrap(ctx *c, const analysis *a, const sh_stmt *ms,
     s2r_job *job = c->job;
     const unwrap *u = &a->u;
     if (top)
-        job->main_line = ms->line;
+        job->main_line = ms->compound ? ms->cmds[a->main_cmd].line : ms->line;
     if (u->image && !job->image)
         job->image = strdup(u->image);
     else if (u->image) {
@@ -361,8 +350,10 @@ static void apply_unwrap(ctx *c, const analysis *a, const sh_stmt *ms,
              "image (or a mounted volume)");
     if (u->dropped[0] && top)
         s2r_body__warn(c, ms->line, NULL,
-             "%s: mounts and host variables need a Run:ai data source or "
-             "-e; not carried", u->dropped);
+             "%s: container options with no Run:ai equivalent; not carried",
+             u->dropped);
+    if (top)
+        s2r_body__apply_binds(c, u);
     if (u->local_image && top)
         s2r_body__warn(c, ms->line, NULL,
              "'%s' is a local container image with no OCI equivalent: the "
@@ -375,7 +366,7 @@ static void apply_unwrap(ctx *c, const analysis *a, const sh_stmt *ms,
 static int analyse_main(ctx *c, analysis *a, bool top)
 {
     const sh_stmt *ms = &a->body.stmts[a->main];
-    s2r_body__unwrap(&ms->cmds[a->main_cmd], &a->u);
+    s2r_body__unwrap(&ms->cmds[a->main_cmd], &a->u, &c->pulled);
     apply_unwrap(c, a, ms, top);
     if (a->u.shell_string) {
         /* srun bash -c '...': the command is inside the string */
@@ -405,15 +396,12 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
     if (!a->kind)
         return S2R_ENOMEM;
     classify(c, a, top);
-    if (drop_srun_steps(c, a, top) != S2R_OK)
-        return S2R_ENOMEM;
     if (a->main == (size_t)-1)
         return c->oom ? S2R_ENOMEM : S2R_OK;
     return analyse_main(c, a, top);
 }
 
-/* decide distributed from the (innermost) unwrapped main command */
-static const unwrap *main_unwrap(const analysis *a)
+const unwrap *s2r_body__main_unwrap(const analysis *a)
 {
     const unwrap *u = &a->u;
     while (a->inner && a->inner->main != (size_t)-1) {
@@ -423,36 +411,15 @@ static const unwrap *main_unwrap(const analysis *a)
     return u;
 }
 
-static void decide_distributed(ctx *c, const analysis *a)
-{
-    s2r_job *job = c->job;
-    if (a->main == (size_t)-1)
-        return;
-    const unwrap *u = main_unwrap(a);
-    bool srun = a->u.srun || u->srun;
-    int64_t tasks = s2r_body__total_tasks(job);
-    if (a->u.srun_tasks > 0)
-        tasks = a->u.srun_tasks;
-    if ((u->lk != L_NONE || u->opaque_torch) && job->nodes > 1) {
-        job->distributed = S2R_DIST_PYTORCH;
-        if (u->opaque_torch)
-            s2r_body__warn(c, job->main_line, NULL,
-                 "the torch launcher sits in a bash -c string built at run "
-                 "time: it is kept as written; make its rendezvous use "
-                 "$MASTER_ADDR, $MASTER_PORT and $RANK, which the PyTorchJob "
-                 "sets");
-    }
-    else if (u->lk != L_NONE)
-        job->distributed = S2R_DIST_NONE;
-    else if ((u->mpi || srun) && (job->nodes > 1 || tasks > 1))
-        job->distributed = S2R_DIST_MPI;
-}
-
 static void build_ow(ctx *c, analysis *a, bool top)
 {
     if (a->main == (size_t)-1)
         return;
-    if (a->inner) {
+    if (a->inner && a->mode != MM_STANDIN) {
+        if (a->mode == MM_MPIRUN) {
+            a->inner->mode = MM_MPIRUN;
+            a->inner->mpi_np = a->mpi_np;
+        }
         build_ow(c, a->inner, false);
         return;
     }
@@ -571,10 +538,16 @@ static void set_run(ctx *c, const analysis *a, const char *tidied,
         /* e.g. `apptainer run docker://img`: the image's own command */
         s2r_body__note(c, job->main_line, "the script runs the image's "
                        "default command (its entrypoint)");
-    } else if (s2r_body__reduces_to_argv(a) && pre->len == 0) {
+    } else if (s2r_body__reduces_to_argv(a) && pre->len == 0 &&
+               !job->srun_standin) {
         for (size_t i = 0; i < a->ow.n; i++)
             if (s2r_strv_push(&job->run_argv, s2r_body__ow_value(&a->ow.v[i])))
                 c->oom = true;
+        for (size_t i = 0; i < a->body.n; i++)
+            if (a->kind[i] == ST_KEEP && s2r_body__is_set(&a->body.stmts[i]))
+                s2r_body__note(c, a->body.stmts[i].line, "'set' options "
+                               "change nothing for the one command the pod "
+                               "runs: left out");
         job->run_args_only = a->u.run_args;
     } else {
         if (a->u.run_args)
@@ -608,6 +581,9 @@ static int finish(ctx *c, analysis *a, int body_line)
         free(tidied);
         return S2R_ENOMEM;
     }
+    job->srun_standin = s2r_body__runs_srun(tidied);
+    s2r_body__note_standin(c, a);
+    s2r_body__worker_setup(c, a);
     s2r_buf pre = {0};
     s2r_body__add_prelude(c, &pre, tidied);
     job->uses_array_index = s2r_body__mentions(tidied, "SLURM_ARRAY_TASK_ID");
@@ -641,8 +617,11 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         s2r_body__find_paths(&c, buf + body_off, len - body_off, body_line);
     }
     if (rc == S2R_OK) {
-        decide_distributed(&c, &a);
+        s2r_body__decide(&c, &a);
+        s2r_body__foreign(&c, &a);
+        s2r_body__plan_steps(&c, &a);
         build_ow(&c, &a, true);
+        s2r_body__other_launches(&c, &a);
         if (job->distributed == S2R_DIST_NONE && !job->array)
             s2r_body__setup_server(&c, &a);
         if (a.ow.oom || c.oom)
@@ -652,5 +631,6 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         rc = finish(&c, &a, body_line);
     analysis_free(&a);
     free(c.conda_root);
+    s2r_envv_clear(&c.pulled);
     return rc;
 }

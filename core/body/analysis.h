@@ -33,7 +33,9 @@ typedef enum st_kind {
     ST_KEEP = 0,  /* copied verbatim */
     ST_DROP,      /* removed, with a warning */
     ST_LIFTED,    /* removed: now env or working directory */
-    ST_MAIN       /* the main computation, rewritten */
+    ST_MAIN,      /* the main computation, rewritten */
+    ST_HOSTLIST   /* `scontrol show hostnames`: settled once the workload
+                     kind is known (foreign.c) */
 } st_kind;
 
 /* The job being analysed and where messages go. */
@@ -42,6 +44,9 @@ typedef struct ctx {
     const s2r_config *cfg;
     s2r_diags *d;
     const char *file;
+    s2r_envv pulled;    /* an image file or container name -> the OCI image
+                           it came from (`enroot import`, `enroot create`,
+                           `singularity|apptainer pull` lines) */
     bool oom;
     char *conda_root;   /* a conda installation on mounted storage whose
                            conda.sh the body sources (software.c), owned */
@@ -70,6 +75,29 @@ typedef enum launcher {
     L_DEEPSPEED   /* deepspeed */
 } launcher;
 
+/* One srun command's options (steps.c), per srun(1). Sizes are 0 when
+ * not given. */
+typedef struct srun_step {
+    int64_t ntasks, nodes, ntasks_per_node, cpus_per_task;
+    int64_t gpus_per_task, gpus_per_node, gpus; /* GPUs; -1: not given */
+    bool runtime;        /* options that act in the pod: -o/-e/-i,
+                            --label, -K, --multi-prog, -D, --export K=V,
+                            --open-mode */
+    char runtime_opts[96]; /* those of them mpirun does not apply */
+    char refused[96];    /* options the srun stand-in refuses */
+    const char *image;   /* --container-image value (borrowed), or NULL */
+    size_t end;          /* index of the first word after the options */
+} srun_step;
+
+/* What becomes of the main command's srun (launch.c). */
+typedef enum main_mode {
+    MM_PLAIN = 0,   /* no srun in front */
+    MM_STRIP,       /* srun removed: one task, or the per-pod launcher of a
+                       distributed workload */
+    MM_STANDIN,     /* srun kept: the srun stand-in starts its tasks */
+    MM_MPIRUN       /* srun becomes mpirun -np TASKS */
+} main_mode;
+
 typedef struct unwrap {
     const sh_word *words; /* the command's words */
     size_t n;
@@ -81,9 +109,12 @@ typedef struct unwrap {
     size_t launch_opts;   /* first option word of the launcher */
     size_t script;        /* launcher's script word (facts start here) */
     bool srun;
+    size_t srun_at;       /* the srun word */
+    srun_step step;       /* its options */
     bool mpi;             /* mpirun/mpiexec seen */
+    bool horovod;         /* horovodrun (mpi_* describe it) */
     size_t mpi_at, mpi_opts, mpi_prog;
-    int64_t srun_tasks;   /* srun -n, 0 when not given */
+    const s2r_envv *pulled; /* images the script pulled (ctx.pulled) */
     char *image;          /* from docker:// or --container-image, owned */
     bool local_image;     /* a local image file (.sif, .sqsh, a path) */
     char *local_image_name;
@@ -91,6 +122,8 @@ typedef struct unwrap {
     bool conda_run;       /* `conda run -n ENV` was in front */
     char *c_workdir;      /* --container-workdir / --pwd */
     s2r_envv c_env;       /* singularity --env, srun --export K=V */
+    s2r_bind *binds;      /* container binds (s2r_job.binds), owned */
+    size_t n_binds;
     char dropped[256];    /* container options with no equivalent */
     bool opaque_torch;    /* bash -c "..." built at run time around a torch
                              launcher: PyTorch, but not rewritable */
@@ -121,6 +154,8 @@ typedef struct analysis {
     size_t nedits;
     bool main_literal;  /* the rewritten command is one literal argv */
     owords ow;          /* the rewritten command words */
+    main_mode mode;     /* what becomes of the main command's srun */
+    int64_t mpi_np;     /* MM_MPIRUN: the step's tasks */
 } analysis;
 
 /* ---- statements, words and messages (statements.c) ---- */
@@ -135,6 +170,8 @@ setup_kind s2r_body__setup_of(const sh_cmd *c);
  *  stage, else the first command of an && / || list that is no set-up or
  *  helper. */
 int s2r_body__main_candidate(const sh_stmt *st);
+/** True for a set-up or helper command (echo, mkdir, cat, module ...). */
+bool s2r_body__is_aux(const char *name);
 /** True for scontrol, squeue, sinfo, sacct, sstat, sbatch, scancel, seff. */
 bool s2r_body__is_slurm_client(const char *name);
 /** True when the NULL-terminated list @p l holds @p s. */
@@ -163,14 +200,115 @@ void s2r_body__stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
 /* ---- unwrapping (unwrap.c) ---- */
 
 /** Find the program behind the wrappers of @p cmd (srun, mpirun,
- *  conda run, singularity/apptainer exec|run, time/exec/nohup, bash -c)
- *  and its launcher (torchrun, accelerate launch, deepspeed) into @p u
- *  (zeroed first; free with s2r_body__unwrap_free()). */
-void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u);
+ *  horovodrun, conda run, singularity/apptainer exec|run, podman-hpc run,
+ *  enroot start, time/exec/nohup, a computed prefix word, bash -c) and its
+ *  launcher (torchrun, accelerate launch, deepspeed) into @p u (zeroed
+ *  first; free with s2r_body__unwrap_free()). @p pulled: the image files
+ *  and enroot names the script made (may be NULL). */
+void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled);
 void s2r_body__unwrap_free(unwrap *u);
+/** Add container option @p opt to the list of those not carried. */
+void s2r_body__note_dropped(unwrap *u, const char *opt);
+
+/* ---- container runtimes (containers.c) ---- */
+
 /** An image file on the cluster (.sif, .sqsh, a path) rather than an OCI
  *  reference. */
 bool s2r_body__is_local_image(const char *v);
+/** [USER@][REGISTRY#]IMAGE[:TAG] (enroot, pyxis) as an OCI reference
+ *  REGISTRY/IMAGE[:TAG] (malloc'd, NULL on ENOMEM). */
+char *s2r_body__enroot_ref(const char *v);
+/** The image of @p u: @p v, a local file, or (@p enroot) an enroot/pyxis
+ *  reference. */
+void s2r_body__set_image(unwrap *u, const char *v, bool enroot);
+/** srun's --container-* and --export options from word @p j into @p u;
+ *  the index after the options. */
+size_t s2r_body__unwrap_srun_container(unwrap *u, size_t j);
+/** The container runtime at word @p i (singularity|apptainer exec|run,
+ *  podman-hpc|podman|docker run, enroot start): image, binds, env and
+ *  working directory into @p u; the index of the program after it, or
+ *  @p i when word @p i is none. */
+size_t s2r_body__unwrap_container(unwrap *u, size_t i);
+/** Statement @p i is `enroot import URI`, `enroot create FILE` or
+ *  `singularity|apptainer pull [FILE] docker://URI`, which a later
+ *  container command uses: it is left out with a note and the name
+ *  recorded in c->pulled (true). */
+bool s2r_body__image_setup(ctx *c, analysis *a, size_t i);
+
+/* ---- job steps (steps.c) ---- */
+
+/** srun's options from word @p i into @p s (per srun(1)). */
+void s2r_body__srun_parse(const sh_word *w, size_t n, size_t i,
+                          srun_step *s);
+/** Nodes and tasks of step @p s in @p job, per srun(1): -N, else as many
+ *  nodes as -n tasks need at the job's tasks per node; -n, else
+ *  --ntasks-per-node x nodes, else the job's tasks. */
+int64_t s2r_body__step_nodes(const s2r_job *job, const srun_step *s);
+int64_t s2r_body__step_tasks(const s2r_job *job, const srun_step *s);
+/** True when shell text @p text runs srun outside comments. */
+bool s2r_body__runs_srun(const char *text);
+/** The srun steps besides the launch: an MPI program's step with several
+ *  tasks becomes `mpirun -np N` (an edit, with a note); warnings about the
+ *  steps the pod runs through the srun stand-in (refused options, GPUs the
+ *  pod lacks, another image, the MPIJob's launcher pod). Before
+ *  rendering. */
+void s2r_body__plan_steps(ctx *c, analysis *a);
+/** The note that the pod's command carries the srun stand-in (after
+ *  rendering, once job->srun_standin is known). */
+void s2r_body__note_standin(ctx *c, const analysis *a);
+
+/* ---- MPIJob workers (mpi_workers.c) ---- */
+
+/** job->worker_setup: the set-up lines before the launch that make files
+ *  the ranks read, for the workers of an MPIJob (a note says which). */
+void s2r_body__worker_setup(ctx *c, const analysis *a);
+/** Copy @p u's container binds into the job with a warning each (the pod
+ *  sees a cluster path only on a Run:ai data source). */
+void s2r_body__apply_binds(ctx *c, const unwrap *u);
+
+/* ---- the launch and the workload kind (launch.c) ---- */
+
+/** How much command @p cm looks like the job's launch: 3 a framework
+ *  launcher, 2 an srun step over the whole allocation, 1 a smaller srun
+ *  step, 0 none (no launcher; srun of a helper, a SLURM client, a cluster
+ *  daemon, or a bash -c string of helpers only). */
+int s2r_body__launch_score(ctx *c, const sh_cmd *cm);
+/** The command of @p a that launches the job's parallel work: a framework
+ *  launcher first, else an srun step over the whole allocation, else any
+ *  srun step (not of a helper or `ray start`), in statements and inside
+ *  compound ones. False when there is none. */
+bool s2r_body__pick_launch(ctx *c, const analysis *a, size_t *stmt,
+                           size_t *cmd);
+/** The distributed kind of the job (job->distributed) and a->mode, from
+ *  the (innermost) main command. */
+void s2r_body__decide(ctx *c, analysis *a);
+/** Other commands that launch like the main one (the same framework
+ *  launcher or mpirun, say in the other branch of an if block) get the
+ *  same rewrite, as edits with a note. */
+void s2r_body__other_launches(ctx *c, analysis *a);
+/** The unwrapped main command, inside `srun bash -c '...'` when there. */
+const unwrap *s2r_body__main_unwrap(const analysis *a);
+/** True when srun @p u (@p inner: the main command inside its bash -c
+ *  string, or NULL) starts an MPI program: not a helper, a SLURM client
+ *  or `ray start`, not Python or a shell script on a GPU job (SLURM-aware
+ *  frameworks), not
+ *  a shell script on one node or in a step besides the launch (@p
+ *  side). */
+bool s2r_body__srun_runs_mpi(ctx *c, const unwrap *u, const unwrap *inner,
+                             bool side);
+/** The cluster daemon u->prog starts ("Ray" for ray start|stop, "Spark
+ *  standalone" for start-master.sh ..., "Dask" for dask-scheduler ...),
+ *  or NULL. */
+const char *s2r_body__cluster_daemon(const unwrap *u);
+
+/* ---- SLURM itself and foreign work (foreign.c) ---- */
+
+/** Top-level statement @p i runs a SLURM client: dropped with a warning
+ *  saying what to use instead; host lists wait for the workload kind. */
+void s2r_body__slurm_command(ctx *c, analysis *a, size_t i);
+/** Once the kind is known: host-list lines, SLURM clients in functions
+ *  and handlers, Ray clusters and workflow managers (warnings). */
+void s2r_body__foreign(ctx *c, analysis *a);
 
 /* ---- the rewritten command (rewrite.c) ---- */
 
@@ -193,9 +331,16 @@ void s2r_body__rewrite_main(ctx *c, analysis *a, bool top);
 
 /* ---- the body text (render.c) ---- */
 
+/** Replace source bytes [start, end) of a kept statement of @p a by
+ *  @p repl (copied; NULL deletes them); edits stay sorted. */
+void s2r_body__add_edit(ctx *c, analysis *a, size_t start, size_t end,
+                        const char *repl);
+
 /** The statements of @p a into @p t: dropped and lifted ones removed, the
  *  main one rewritten, the rest verbatim (with a's edits). */
 void s2r_body__render(ctx *c, analysis *a, s2r_buf *t, bool top);
+/** True for a lone `set ...` statement (shell options). */
+bool s2r_body__is_set(const sh_stmt *st);
 /** True when what is left is one simple literal command (an argv). */
 bool s2r_body__reduces_to_argv(const analysis *a);
 /** @p s with blank lines trimmed at both ends and runs squeezed

@@ -7,6 +7,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int cmp_edit(const void *x, const void *y)
+{
+    const body_edit *a = x, *b = y;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+void s2r_body__add_edit(ctx *c, analysis *a, size_t start, size_t end,
+                        const char *repl)
+{
+    char *r = repl ? strdup(repl) : NULL;
+    if ((repl && !r) ||
+        s2r_grow((void **)&a->edits, a->nedits, sizeof(*a->edits))) {
+        free(r);
+        c->oom = true;
+        return;
+    }
+    /* kept in order of start: placed from the end (most edits come in
+     * order), not sorted again */
+    size_t k = a->nedits;
+    body_edit e = {start, end, r};
+    while (k > 0 && cmp_edit(&a->edits[k - 1], &e) > 0) {
+        a->edits[k] = a->edits[k - 1];
+        k--;
+    }
+    a->edits[k] = e;
+    a->nedits++;
+}
+
 /* copy src[from, to) without the deleted ranges */
 static void copy_edited(s2r_buf *t, const analysis *a, size_t from, size_t to)
 {
@@ -51,12 +79,9 @@ void s2r_body__render(ctx *c, analysis *a, s2r_buf *t, bool top)
         }
         const sh_cmd *cm = &st->cmds[a->main_cmd];
         size_t ws = cm->words[0].start, we = cm->words[cm->nwords - 1].end;
-        if (a->drop_prefix) {
-            s2r_buf_putn(t, b->src + prev, st->start - prev);
-        } else {
-            s2r_buf_putn(t, b->src + prev, ws - prev);
-        }
-        if (a->inner && a->inner->main != (size_t)-1) {
+        copy_edited(t, a, prev, a->drop_prefix ? st->start : ws);
+        if (a->inner && a->inner->main != (size_t)-1 &&
+            a->mode != MM_STANDIN) {
             /* prefix assignments, then the string's commands in place */
             for (size_t k = 0; k < a->u.prefix_end; k++) {
                 char *r = sh_word_render(&cm->words[k]);
@@ -76,17 +101,26 @@ void s2r_body__render(ctx *c, analysis *a, s2r_buf *t, bool top)
         } else {
             s2r_body__ow_render(t, &a->ow);
         }
-        s2r_buf_putn(t, b->src + we, st->end - we);
+        copy_edited(t, a, we, st->end);
         prev = st->end;
     }
     s2r_buf_putn(t, b->src + prev, b->len - prev);
     (void)top;
 }
 
+bool s2r_body__is_set(const sh_stmt *st)
+{
+    if (st->compound || st->ncmds != 1 || st->cmds[0].has_redir)
+        return false;
+    const sh_word *w = s2r_body__cmd_word(&st->cmds[0]);
+    return w && w->value && !strcmp(w->value, "set");
+}
+
 /* the only thing left is one simple literal command */
 bool s2r_body__reduces_to_argv(const analysis *a)
 {
-    if (a->main == (size_t)-1 || a->inner || a->nedits)
+    if (a->main == (size_t)-1 || a->inner || a->nedits ||
+        a->mode == MM_STANDIN)
         return false;
     /* VAR=x prefixes, exec and time need a shell */
     if (a->u.prefix_end > 0 || a->u.kw_to > a->u.kw_from)
@@ -97,14 +131,13 @@ bool s2r_body__reduces_to_argv(const analysis *a)
             continue;
         const sh_stmt *st = &b->stmts[i];
         /* `set -e` etc. mean nothing for a single command */
-        if (!st->compound && st->ncmds == 1 && !st->cmds[0].has_redir) {
-            const sh_word *w = s2r_body__cmd_word(&st->cmds[0]);
-            if (w && w->value && !strcmp(w->value, "set"))
-                continue;
-        }
+        if (s2r_body__is_set(st))
+            continue;
         return false;
     }
     const sh_stmt *ms = &b->stmts[a->main];
+    if (ms->compound)
+        return false;
     size_t left = ms->ncmds - (a->drop_prefix ? a->main_cmd : 0);
     if (left != 1 || ms->background || ms->cmds[a->main_cmd].has_redir ||
         ms->pipeline)

@@ -96,7 +96,8 @@ int64_t s2r_body__total_tasks(const s2r_job *j)
 
 /* What a launcher's option becomes on more than one node: 1 when it was
  * dropped or replaced in @p o, 0 to keep it as written. */
-typedef int (*option_rewrite)(ctx *c, owords *o, const char *opt);
+typedef int (*option_rewrite)(ctx *c, owords *o, const char *opt,
+                              s2r_launch_role role);
 
 /* The launcher's words, each option group of grammar @p g kept or given
  * to @p fn (on more than one node), then the script and its arguments. */
@@ -113,7 +114,8 @@ static void rewrite_launcher(ctx *c, analysis *a,
         if (nx == i)
             nx = i + 1;
         const char *opt = w[i].value ? w[i].value : "";
-        if (!multi_node || !fn(c, o, opt))
+        s2r_launch_role role = s2r_launch__role(g, w, u->n, i);
+        if (!multi_node || !fn(c, o, opt, role))
             ow_push_range(o, w, i, nx);
         i = nx;
     }
@@ -121,19 +123,25 @@ static void rewrite_launcher(ctx *c, analysis *a,
 }
 
 /* torchrun: the rendezvous options go (the PyTorchJob supplies PET_*). */
-static int torchrun_option(ctx *c, owords *o, const char *opt)
+static int torchrun_option(ctx *c, owords *o, const char *opt,
+                           s2r_launch_role role)
 {
     (void)c;
     (void)o;
-    return s2r_launch__torchrun_is_rendezvous(opt);
+    (void)opt;
+    return role == S2R_LR_RENDEZVOUS;
 }
 
 /* accelerate launch: the machine options read the PyTorchJob's
  * environment ("$RANK" ...) or the node count. */
-static int accelerate_option(ctx *c, owords *o, const char *opt)
+static int accelerate_option(ctx *c, owords *o, const char *opt,
+                             s2r_launch_role role)
 {
-    const char *repl = s2r_launch__accelerate_rewrite(opt);
-    if (!repl)
+    const char *repl = role == S2R_LR_MACHINE_RANK ? "\"$RANK\""
+                       : role == S2R_LR_MAIN_IP    ? "\"$MASTER_ADDR\""
+                       : role == S2R_LR_MAIN_PORT  ? "\"$MASTER_PORT\""
+                                                   : NULL;
+    if (!repl && role != S2R_LR_NUM_MACHINES)
         return 0;
     char *name = strndup(opt, strcspn(opt, "="));
     if (!name) {
@@ -141,7 +149,7 @@ static int accelerate_option(ctx *c, owords *o, const char *opt)
         return 1;
     }
     s2r_body__ow_push(o, NULL, name, false);
-    if (!strcmp(repl, "NODES")) {
+    if (!repl) {
         char nb[32];
         snprintf(nb, sizeof(nb), "%lld", (long long)c->job->nodes);
         s2r_body__ow_push(o, NULL, nb, false);
@@ -173,41 +181,60 @@ static void rewrite_deepspeed(ctx *c, analysis *a, bool top)
              "its environment", (long long)job->gpus_per_node);
 }
 
-/* An MPI job: mpirun -np N (N from the directives unless the user gave
- * mpirun a literal count), its options less placement, the program. */
+/* An MPI job: mpirun -np N (N: the srun step's tasks, a literal count
+ * the user gave mpirun, else the job's tasks), its options less
+ * placement, the program. horovodrun over several pods reads the MPIJob's
+ * hostfile. */
 static void rewrite_mpi(ctx *c, analysis *a)
 {
     const unwrap *u = &a->u;
     owords *o = &a->ow;
     const sh_word *w = u->words;
+    const s2r_launch_grammar *g = u->horovod ? &s2r_launch_horovodrun
+                                             : &s2r_launch_mpirun;
     char nb[32];
-    int64_t np = s2r_body__total_tasks(c->job);
+    int64_t np = a->mode == MM_MPIRUN ? a->mpi_np
+                                      : s2r_body__total_tasks(c->job);
     /* a literal rank count the user gave to mpirun is kept */
     for (size_t i = u->mpi ? u->mpi_opts : u->n; i + 1 < u->mpi_prog; i++) {
         const char *opt = w[i].value ? w[i].value : "";
         if ((!strcmp(opt, "-np") || !strcmp(opt, "-n") ||
-             !strcmp(opt, "--np") || !strcmp(opt, "-c")) &&
+             !strcmp(opt, "--np") || !strcmp(opt, "-c") ||
+             !strcmp(opt, "--num-proc")) &&
             w[i + 1].literal && w[i + 1].value &&
             strspn(w[i + 1].value, "0123456789") == strlen(w[i + 1].value) &&
             w[i + 1].value[0])
             np = strtoll(w[i + 1].value, NULL, 10);
     }
     snprintf(nb, sizeof(nb), "%lld", (long long)np);
-    s2r_body__ow_push(o, NULL, "mpirun", false);
+    s2r_body__ow_push(o, NULL, u->horovod ? "horovodrun" : "mpirun", false);
     s2r_body__ow_push(o, NULL, "-np", false);
     s2r_body__ow_push(o, NULL, nb, false);
+    if (u->horovod && c->job->nodes > 1) {
+        s2r_body__ow_push(o, NULL, "--hostfile", false);
+        s2r_body__ow_push(o, NULL, "/etc/mpi/hostfile", false);
+    }
     if (u->mpi) {
         for (size_t i = u->mpi_opts; i < u->mpi_prog;) {
-            size_t nx = s2r_launch__skip_option(s2r_launch_mpirun, w, u->n, i);
+            size_t nx = s2r_launch__skip_option(g, w, u->n, i);
             if (nx == i)
                 nx = i + 1;
-            const char *opt = w[i].value ? w[i].value : "";
-            if (!s2r_launch__mpirun_is_placement(opt))
+            if (s2r_launch__role(g, w, u->n, i) != S2R_LR_PLACEMENT)
                 ow_push_range(o, w, i, nx);
             i = nx;
         }
     }
     ow_push_range(o, w, u->prog, u->n);
+}
+
+/* srun kept for the srun stand-in: srun and its options, then the program
+ * (a container runtime between them is the pod's image now) */
+static void keep_srun(analysis *a)
+{
+    const unwrap *u = &a->u;
+    ow_push_range(&a->ow, u->words, u->srun_at, u->step.end);
+    ow_push_range(&a->ow, u->words, u->prog,
+                  u->n);
 }
 
 void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
@@ -218,12 +245,16 @@ void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
     const sh_word *w = u->words;
     ow_push_range(o, w, 0, u->prefix_end);
     /* time / exec / nohup stay in front of the program */
-    if (job->distributed != S2R_DIST_MPI)
+    if (job->distributed != S2R_DIST_MPI || a->mode == MM_STANDIN)
         ow_push_range(o, w, u->kw_from, u->kw_to);
 
     bool multi_node = job->nodes > 1;
-    if (u->lk == L_TORCHRUN) {
-        rewrite_launcher(c, a, s2r_launch_torchrun, multi_node,
+    if (a->mode == MM_STANDIN) {
+        keep_srun(a);
+    } else if (a->mode == MM_MPIRUN) {
+        rewrite_mpi(c, a);
+    } else if (u->lk == L_TORCHRUN) {
+        rewrite_launcher(c, a, &s2r_launch_torchrun, multi_node,
                          torchrun_option);
         if (multi_node && top)
             s2r_body__note(c, w[u->launch_at].line,
@@ -231,7 +262,7 @@ void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
                  "PET_NNODES, PET_NODE_RANK, PET_MASTER_ADDR and "
                  "PET_MASTER_PORT");
     } else if (u->lk == L_ACCELERATE) {
-        rewrite_launcher(c, a, s2r_launch_accelerate, multi_node,
+        rewrite_launcher(c, a, &s2r_launch_accelerate, multi_node,
                          accelerate_option);
     } else if (u->lk == L_DEEPSPEED && multi_node) {
         rewrite_deepspeed(c, a, top);

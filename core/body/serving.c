@@ -12,35 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_edit(const void *x, const void *y)
-{
-    const body_edit *a = x, *b = y;
-    return a->start < b->start ? -1 : a->start > b->start;
-}
-
-/* replace source bytes [start, end) of a kept statement by @p repl */
-static void add_edit(ctx *c, analysis *a, size_t start, size_t end,
-                     const char *repl)
-{
-    char *r = repl ? strdup(repl) : NULL;
-    if ((repl && !r) ||
-        s2r_grow((void **)&a->edits, a->nedits, sizeof(*a->edits))) {
-        free(r);
-        c->oom = true;
-        return;
-    }
-    /* kept in order of start: placed from the end (most edits come in
-     * order), not sorted again */
-    size_t k = a->nedits;
-    body_edit e = {start, end, r};
-    while (k > 0 && cmp_edit(&a->edits[k - 1], &e) > 0) {
-        a->edits[k] = a->edits[k - 1];
-        k--;
-    }
-    a->edits[k] = e;
-    a->nedits++;
-}
-
 /* a rewritten word of the main command now reads @p txt (literal) */
 static void ow_override(ctx *c, owords *o, const sh_word *src,
                         const char *txt)
@@ -150,7 +121,7 @@ static int fix_port_var(ctx *c, analysis *x, const sh_word *opt,
     if (lit)
         return lit;
     snprintf(buf, sizeof(buf), "%s=%d", name, port);
-    add_edit(c, x, as->start, as->end, buf);
+    s2r_body__add_edit(c, x, as->start, as->end, buf);
     s2r_body__note(c, as->line,
          "'%s' picks a port for an ssh tunnel; in the pod it "
          "is %s, which the workload exposes", as->value ? as->value : name,

@@ -44,7 +44,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static bool is_aux(const char *v)
+bool s2r_body__is_aux(const char *v)
 {
     return bsearch(&v, aux_cmds, sizeof(aux_cmds) / sizeof(aux_cmds[0]),
                    sizeof(aux_cmds[0]), cmp_str) != NULL;
@@ -208,7 +208,18 @@ static bool cmd_is_candidate(const sh_cmd *c)
          !strcmp(v, "micromamba")) &&
         i + 1 < c->nwords && s2r_body__word_is(&c->words[i + 1], "run"))
         return true;
-    if (is_aux(v))
+    if (s2r_body__is_aux(v))
+        return false;
+    /* container images fetched or built: set-up, not the computation */
+    if (i + 1 < c->nwords && c->words[i + 1].value &&
+        ((!strcmp(v, "enroot") && strcmp(c->words[i + 1].value, "start")) ||
+         ((!strcmp(v, "singularity") || !strcmp(v, "apptainer")) &&
+          (!strcmp(c->words[i + 1].value, "pull") ||
+           !strcmp(c->words[i + 1].value, "build"))) ||
+         ((!strcmp(v, "podman-hpc") || !strcmp(v, "podman")) &&
+          (!strcmp(c->words[i + 1].value, "pull") ||
+           !strcmp(c->words[i + 1].value, "migrate") ||
+           !strcmp(c->words[i + 1].value, "build")))))
         return false;
     /* python -m pip / -m venv is set-up */
     if (!strncmp(v, "python", 6) && i + 2 < c->nwords &&

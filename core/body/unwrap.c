@@ -1,22 +1,15 @@
 /* unwrap.c: the wrappers and launchers in front of the main program
- * (srun, mpirun/mpiexec, conda run, singularity/apptainer exec|run,
- * time/exec/nohup/command, bash -c '...', torchrun, accelerate launch,
- * deepspeed), read with the launchers' own option grammars (launchers.h).
- * See analysis.h. */
+ * (srun, mpirun/mpiexec, horovodrun, conda run, container runtimes
+ * (containers.c), time/exec/nohup/command, a computed prefix word such as
+ * ${CMD_PREFIX}, bash -c '...', torchrun, accelerate launch, deepspeed),
+ * read with the launchers' own option grammars (launchers.c). See
+ * analysis.h. */
 #include "analysis.h"
 #include "launchers.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool is_python(const char *v)
-{
-    const char *b = s2r_body__base_name(v);
-    return !strncmp(b, "python", 6) &&
-           (b[6] == '\0' || isdigit((unsigned char)b[6]));
-}
 
 void s2r_body__unwrap_free(unwrap *u)
 {
@@ -24,50 +17,14 @@ void s2r_body__unwrap_free(unwrap *u)
     free(u->local_image_name);
     free(u->c_workdir);
     s2r_envv_clear(&u->c_env);
-}
-
-static bool ends_with(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
-bool s2r_body__is_local_image(const char *v)
-{
-    return v[0] == '/' || v[0] == '.' || v[0] == '~' || v[0] == '$' ||
-           ends_with(v, ".sif") || ends_with(v, ".sqsh") ||
-           ends_with(v, ".squashfs") || ends_with(v, ".simg") ||
-           ends_with(v, ".img");
-}
-
-static char *pyxis_image(const char *v)
-{
-    /* [USER@][REGISTRY#]IMAGE[:TAG] -> REGISTRY/IMAGE[:TAG] */
-    const char *at = strchr(v, '@');
-    const char *hash = strchr(v, '#');
-    if (at && (!hash || at < hash))
-        v = at + 1;
-    char *out = strdup(v);
-    if (out && (hash = strchr(out, '#')))
-        out[hash - out] = '/';
-    return out;
-}
-
-static void set_image(unwrap *u, const char *v, bool pyxis)
-{
-    free(u->image);
-    u->image = NULL;
-    if (s2r_body__is_local_image(v)) {
-        u->local_image = true;
-        free(u->local_image_name);
-        u->local_image_name = strdup(v);
-        return;
+    for (size_t i = 0; i < u->n_binds; i++) {
+        free(u->binds[i].source);
+        free(u->binds[i].target);
     }
-    u->local_image = false;
-    u->image = pyxis ? pyxis_image(v) : strdup(v);
+    free(u->binds);
 }
 
-static void note_dropped(unwrap *u, const char *opt)
+void s2r_body__note_dropped(unwrap *u, const char *opt)
 {
     size_t l = strlen(u->dropped);
     if (strstr(u->dropped, opt))
@@ -76,113 +33,45 @@ static void note_dropped(unwrap *u, const char *opt)
              opt);
 }
 
-/* "--opt=value" or "--opt value": the value of option @p name at word j */
-static const char *opt_value(const unwrap *u, size_t j, const char *name,
-                             const char *shrt)
-{
-    const char *o = u->words[j].value ? u->words[j].value : "";
-    size_t nl = strlen(name);
-    if (!strncmp(o, name, nl) && o[nl] == '=')
-        return o + nl + 1;
-    if ((!strcmp(o, name) || (shrt && !strcmp(o, shrt))) && j + 1 < u->n)
-        return u->words[j + 1].value ? u->words[j + 1].value : "";
-    return NULL;
-}
-
-/* K=V entries of a comma list (srun --export, singularity --env) */
-static void add_env_list(unwrap *u, const char *list)
-{
-    char *dup = strdup(list), *save = NULL;
-    for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t;
-         t = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(t, '=');
-        if (!eq || eq == t)
-            continue;
-        *eq = '\0';
-        s2r_envv_set(&u->c_env, t, eq + 1);
-    }
-    free(dup);
-}
-
-/* srun's options from word @p j (pyxis --container-*, --export, -n):
- * the index of the first word after them. */
-static size_t unwrap_srun(unwrap *u, size_t j)
+/* srun at word @p i: its options (the step, pyxis --container-*,
+ * --export K=V); the index of the first word after them. */
+static size_t unwrap_srun(unwrap *u, size_t i)
 {
     u->srun = true;
-    while (j < u->n) {
-        const char *o = u->words[j].value ? u->words[j].value : "";
-        const char *val;
-        if ((val = opt_value(u, j, "--container-image", NULL))) {
-            set_image(u, val, true);
-        } else if ((val = opt_value(u, j, "--container-workdir", NULL))) {
-            free(u->c_workdir);
-            u->c_workdir = strdup(val);
-        } else if (opt_value(u, j, "--container-mounts", NULL)) {
-            note_dropped(u, "srun --container-mounts");
-        } else if (opt_value(u, j, "--container-env", NULL)) {
-            note_dropped(u, "srun --container-env");
-        } else if ((val = opt_value(u, j, "--export", NULL))) {
-            add_env_list(u, val);
-        } else if ((val = opt_value(u, j, "--ntasks", "-n"))) {
-            u->srun_tasks = strtoll(val, NULL, 10);
-        } else if (!strncmp(o, "-n", 2) && isdigit((unsigned char)o[2])) {
-            u->srun_tasks = strtoll(o + 2, NULL, 10);
-        }
-        size_t nj = s2r_launch__skip_option(s2r_launch_srun, u->words, u->n,
-                                            j);
-        if (nj == j)
-            break;
-        j = nj;
-    }
-    return j;
+    u->srun_at = i;
+    s2r_body__srun_parse(u->words, u->n, i + 1, &u->step);
+    s2r_body__unwrap_srun_container(u, i + 1);
+    return u->step.end;
 }
 
-/* singularity/apptainer exec|run from word @p j (its options, then the
- * image): the index of the first word after the image. */
-static size_t unwrap_container(unwrap *u, size_t j, bool run)
+/* mpirun/mpiexec or horovodrun at word @p i */
+static size_t unwrap_mpi(unwrap *u, size_t i, const s2r_launch_grammar *g)
 {
-    while (j < u->n) {
-        const char *val;
-        if ((val = opt_value(u, j, "--pwd", NULL))) {
-            free(u->c_workdir);
-            u->c_workdir = strdup(val);
-        } else if ((val = opt_value(u, j, "--env", NULL))) {
-            add_env_list(u, val);
-        } else if (opt_value(u, j, "--bind", "-B") ||
-                   opt_value(u, j, "--mount", NULL)) {
-            note_dropped(u, "--bind");
-        } else if (opt_value(u, j, "--env-file", NULL)) {
-            note_dropped(u, "--env-file");
-        } else if (opt_value(u, j, "--overlay", "-o")) {
-            note_dropped(u, "--overlay");
-        }
-        size_t nj = s2r_launch__skip_option(s2r_launch_singularity, u->words,
-                                            u->n, j);
-        if (nj == j)
-            break;
-        j = nj;
-    }
-    if (j < u->n) {
-        const char *img = u->words[j].value ? u->words[j].value : "";
-        if (!strncmp(img, "docker://", 9)) {
-            set_image(u, img + 9, false);
-        } else {
-            free(u->image);
-            u->image = NULL;
-            u->local_image = true;
-            free(u->local_image_name);
-            u->local_image_name = strdup(img);
-        }
-        j++;
-    }
-    /* `run` starts the image's runscript with these arguments */
-    u->run_args = run;
-    return j;
+    u->mpi = true;
+    u->horovod = g->kind == S2R_LK_HOROVODRUN;
+    u->mpi_at = i;
+    u->mpi_opts = i + 1;
+    u->mpi_prog = s2r_launch__skip_options(g, u->words, u->n, i + 1);
+    return u->mpi_prog;
 }
 
-/* The wrapper at word @p i (time/exec/nohup/command, srun, mpirun,
- * conda run, singularity exec|run): the index after it and its options,
- * or @p i when word @p i is no wrapper. */
+/* A word computed at run time in front of a launcher (`${CMD_PREFIX}
+ * srun ...`, `$LAUNCH torchrun ...`): true when the next word is one. */
+static bool computed_prefix(const unwrap *u, size_t i)
+{
+    if (u->words[i].literal || i + 1 >= u->n || !u->words[i + 1].value)
+        return false;
+    const char *argv[8];
+    size_t k = 0;
+    for (; k < 8 && i + 1 + k < u->n; k++)
+        argv[k] = u->words[i + 1 + k].value ? u->words[i + 1 + k].value : "";
+    size_t at;
+    return s2r_launch_identify(argv, k, &at) != NULL;
+}
+
+/* The wrapper at word @p i (time/exec/nohup/command, a computed prefix,
+ * srun, mpirun, horovodrun, conda run, a container runtime): the index
+ * after it and its options, or @p i when word @p i is no wrapper. */
 static size_t skip_wrapper(unwrap *u, size_t i)
 {
     const char *v = u->words[i].value ? u->words[i].value : "";
@@ -193,32 +82,27 @@ static size_t skip_wrapper(unwrap *u, size_t i)
             u->kw_to = i + 1;
         return i + 1;
     }
-    if (!strcmp(b, "srun"))
-        return unwrap_srun(u, i + 1);
-    if (!strcmp(b, "mpirun") || !strcmp(b, "mpiexec") ||
-        !strcmp(b, "orterun") || !strcmp(b, "mpiexec.hydra")) {
-        u->mpi = true;
-        u->mpi_at = i;
-        u->mpi_opts = i + 1;
-        u->mpi_prog = s2r_launch__skip_options(s2r_launch_mpirun, u->words,
-                                               u->n, i + 1);
-        return u->mpi_prog;
+    if (computed_prefix(u, i)) {
+        if (u->kw_to == i)
+            u->kw_to = i + 1;
+        return i + 1;
     }
+    if (!strcmp(b, "srun"))
+        return unwrap_srun(u, i);
+    const char *argv[1] = {v};
+    size_t at;
+    const s2r_launch_grammar *g = s2r_launch_identify(argv, 1, &at);
+    if (g && (g->kind == S2R_LK_MPIRUN || g->kind == S2R_LK_HOROVODRUN))
+        return unwrap_mpi(u, i, g);
     if ((!strcmp(b, "conda") || !strcmp(b, "mamba") ||
          !strcmp(b, "micromamba")) &&
         i + 1 < u->n && s2r_body__word_is(&u->words[i + 1], "run")) {
         /* the environment must be part of the image */
         u->conda_run = true;
-        return s2r_launch__skip_options(s2r_launch_conda_run, u->words, u->n,
+        return s2r_launch__skip_options(&s2r_launch_conda_run, u->words, u->n,
                                         i + 2);
     }
-    if ((!strcmp(b, "singularity") || !strcmp(b, "apptainer")) &&
-        i + 1 < u->n &&
-        (s2r_body__word_is(&u->words[i + 1], "exec") ||
-         s2r_body__word_is(&u->words[i + 1], "run")))
-        return unwrap_container(u, i + 2,
-                                s2r_body__word_is(&u->words[i + 1], "run"));
-    return i;
+    return s2r_body__unwrap_container(u, i);
 }
 
 /* bash -c / sh -c at word @p i: a literal string is analysed as a body
@@ -249,38 +133,38 @@ static bool shell_string(unwrap *u, size_t i)
  * torch.distributed.run|launch), accelerate launch, deepspeed. */
 static void find_launcher(unwrap *u, size_t i)
 {
-    const char *v = u->words[i].value ? u->words[i].value : "";
-    const char *b = s2r_body__base_name(v);
-    const s2r_launch_grammar *g = NULL;
-    if (!strcmp(b, "torchrun") ||
-        (is_python(v) && i + 2 < u->n &&
-         s2r_body__word_is(&u->words[i + 1], "-m") &&
-         (s2r_body__word_is(&u->words[i + 2], "torch.distributed.run") ||
-          s2r_body__word_is(&u->words[i + 2], "torch.distributed.launch")))) {
+    const char *argv[16];
+    size_t k = 0;
+    for (; k < 16 && i + k < u->n; k++)
+        argv[k] = u->words[i + k].value ? u->words[i + k].value : "";
+    size_t at = 1;
+    const s2r_launch_grammar *g = s2r_launch_identify(argv, k, &at);
+    if (!g)
+        return;
+    switch (g->kind) {
+    case S2R_LK_TORCHRUN:
         u->lk = L_TORCHRUN;
-        u->launch_opts = !strcmp(b, "torchrun") ? i + 1 : i + 3;
-        g = s2r_launch_torchrun;
-    } else if (!strcmp(b, "accelerate") && i + 1 < u->n &&
-               s2r_body__word_is(&u->words[i + 1], "launch")) {
+        break;
+    case S2R_LK_ACCELERATE:
         u->lk = L_ACCELERATE;
-        u->launch_opts = i + 2;
-        g = s2r_launch_accelerate;
-    } else if (!strcmp(b, "deepspeed")) {
+        break;
+    case S2R_LK_DEEPSPEED:
         u->lk = L_DEEPSPEED;
-        u->launch_opts = i + 1;
-        g = s2r_launch_deepspeed;
-    } else {
+        break;
+    default:
         return;
     }
     u->launch_at = i;
+    u->launch_opts = i + at;
     u->script = s2r_launch__skip_options(g, u->words, u->n, u->launch_opts);
 }
 
-void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u)
+void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled)
 {
     memset(u, 0, sizeof(*u));
     u->words = cmd->words;
     u->n = cmd->nwords;
+    u->pulled = pulled;
     size_t i = sh_cmd_first_arg(cmd);
     u->prefix_end = i;
     u->kw_from = u->kw_to = i;

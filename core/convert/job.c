@@ -73,5 +73,11 @@ void s2r_job_free(s2r_job *job)
     s2r_strv_clear(&job->modules);
     s2r_strv_clear(&job->conda_envs);
     s2r_strv_clear(&job->venvs);
+    free(job->worker_setup);
+    for (size_t i = 0; i < job->n_binds; i++) {
+        free(job->binds[i].source);
+        free(job->binds[i].target);
+    }
+    free(job->binds);
     memset(job, 0, sizeof(*job));
 }

@@ -4,6 +4,7 @@
  * lexed with core/shell (sh_lex). The guard as a whole is in guard_apply.c.
  */
 #include "guard.h"
+#include "body/body.h"
 #include "shell/shell.h"
 
 #include <stdio.h>
@@ -174,45 +175,26 @@ static void par_add(swalk *w, const char *family, const char *key,
     free(e);
 }
 
-/* Skip the options of a launcher or wrapper from word @p i; records the
- * parallelism keys of @p fam (may be NULL). Returns the index of the
- * first operand (the program or script), n when none. A word that is not
- * literal stops nothing: its text is compared like a literal. */
+/* Skip the options of a launcher or wrapper (grammar @p g, body.h) from
+ * word @p i; records the size keys of the launcher family @p fam (may be
+ * NULL). Returns the index of the first operand (the program or script),
+ * n when none. A word that is not literal stops nothing: its text is
+ * compared like a literal. */
 static size_t skip_options(swalk *w, const wtok *t, size_t i, size_t n,
-                           const s2r_guard__optspec *opts,
-                           int unknown_takes_value, const char *fam)
+                           const s2r_launch_grammar *g, const char *fam)
 {
     while (i < n) {
-        const char *a = t[i].v;
-        if (!strcmp(a, "--"))
-            return i + 1;
-        if (a[0] != '-' || !a[1])
+        s2r_launch_matched m;
+        size_t span = s2r_launch_match(g, t[i].v, i + 1 < n ? t[i + 1].v
+                                                            : NULL, &m);
+        if (span == 0)
             return i;
-        const char *eq = strchr(a, '=');
-        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-        const s2r_guard__optspec *o = s2r_guard__opt_find(opts, a, nl);
-        const char *val = eq ? eq + 1 : NULL;
-        int nvals = o ? o->nvals : unknown_takes_value;
-        if (!o && a[1] != '-' && nl > 2 && !eq) {
-            /* -n8, -np8: a short option with its value attached */
-            for (size_t k = nl - 1; k >= 2 && !o; k--) {
-                const s2r_guard__optspec *p = s2r_guard__opt_find(opts, a, k);
-                if (p && p->nvals == 1 && p->key) {
-                    o = p;
-                    val = a + k;
-                    nvals = 1;
-                }
-            }
-        }
-        if (val) {
-            if (o && o->key && fam)
-                par_add(w, fam, o->key, val);
-            i++;
-            continue;
-        }
-        if (o && o->key && fam && i + 1 < n && nvals)
-            par_add(w, fam, o->key, t[i + 1].v);
-        i += 1 + (size_t)nvals;
+        const char *key = s2r_launch_key(m.opt);
+        if (key && fam && m.value)
+            par_add(w, fam, key, m.value);
+        i = i + span < n ? i + span : n;
+        if (m.end)
+            return i;
     }
     return n;
 }
@@ -381,11 +363,11 @@ static int wrapper(swalk *w, const wtok *t, size_t i, size_t n,
     if (!strcmp(b, "exec") || !strcmp(b, "command") ||
         !strcmp(b, "builtin") || !strcmp(b, "nohup") ||
         !strcmp(b, "time") || !strcmp(b, "setsid")) {
-        *next = skip_options(w, t, i + 1, n, s2r_guard__no_opts, 0, NULL);
+        *next = skip_options(w, t, i + 1, n, &s2r_launch_none, NULL);
         return W_NEXT;
     }
     if (!strcmp(b, "env")) {
-        i = skip_options(w, t, i + 1, n, s2r_guard__env_opts, 0, NULL);
+        i = skip_options(w, t, i + 1, n, &s2r_launch_env, NULL);
         while (i < n && strchr(t[i].v, '=') && t[i].v[0] != '=' &&
                t[i].v[0] != '/') {
             see_assignment(w, t[i].v);
@@ -395,15 +377,14 @@ static int wrapper(swalk *w, const wtok *t, size_t i, size_t n,
         return W_NEXT;
     }
     if (!strcmp(b, "timeout")) {
-        *next = skip_options(w, t, i + 1, n, s2r_guard__timeout_opts, 0,
-                             NULL) + 1;
+        *next = skip_options(w, t, i + 1, n, &s2r_launch_timeout, NULL) + 1;
         return W_NEXT;
     }
     if (!strcmp(b, "nice") || !strcmp(b, "stdbuf")) {
         *next = skip_options(w, t, i + 1, n,
-                             b[0] == 'n' ? s2r_guard__nice_opts
-                                         : s2r_guard__stdbuf_opts,
-                             0, NULL);
+                             b[0] == 'n' ? &s2r_launch_nice
+                                         : &s2r_launch_stdbuf,
+                             NULL);
         return W_NEXT;
     }
     if (in_strs(b, shells) && shell_dash_c(w, t, i, n))
@@ -421,57 +402,35 @@ static int wrapper(swalk *w, const wtok *t, size_t i, size_t n,
     return W_NONE;
 }
 
-/* The launcher program t[i] is (torchrun, python -m
- * torch.distributed.run|launch, accelerate launch, deepspeed, mpirun,
- * srun), or NULL; *from: its first option word. */
-static const s2r_guard__launcher *launcher_of(const wtok *t, size_t i,
-                                              size_t n, const char *b,
-                                              size_t *from)
+/* The launcher t[i] starts (s2r_launch_identify(), body.h), or NULL;
+ * *from: its first option word. */
+static const s2r_launch_grammar *launcher_of(const wtok *t, size_t i,
+                                             size_t n, size_t *from)
 {
-    *from = i + 1;
-    if (!strcmp(b, "torchrun"))
-        return &s2r_guard__torchrun;
-    if (!strcmp(b, "deepspeed"))
-        return &s2r_guard__deepspeed;
-    if (!strcmp(b, "mpirun") || !strcmp(b, "mpiexec") ||
-        !strcmp(b, "mpiexec.hydra") || !strcmp(b, "orterun"))
-        return &s2r_guard__mpirun;
-    if (!strcmp(b, "srun"))
-        return &s2r_guard__srun;
-    if (!strcmp(b, "accelerate") && i + 1 < n &&
-        !strcmp(t[i + 1].v, "launch")) {
-        *from = i + 2;
-        return &s2r_guard__accelerate;
-    }
-    if (!strncmp(b, "python", 6)) {
-        /* python [-u ...] -m torch.distributed.run|launch */
-        size_t j = i + 1;
-        while (j < n && t[j].v[0] == '-' && strcmp(t[j].v, "-m"))
-            j++;
-        if (j + 1 < n && !strcmp(t[j].v, "-m") &&
-            (!strcmp(t[j + 1].v, "torch.distributed.run") ||
-             !strcmp(t[j + 1].v, "torch.distributed.launch"))) {
-            *from = j + 2;
-            return &s2r_guard__torchrun;
-        }
-    }
-    return NULL;
+    const char *argv[16];
+    size_t k = 0;
+    for (; k < sizeof(argv) / sizeof(argv[0]) && i + k < n; k++)
+        argv[k] = t[i + k].v;
+    size_t at = 1;
+    const s2r_launch_grammar *g = s2r_launch_identify(argv, k, &at);
+    *from = i + at;
+    return g;
 }
 
 /* A launcher's options (recording its process counts): mpirun, srun and
  * --no-python launchers go on to the program they start (W_NEXT); the
  * others run a Python script, so the script runs python (W_DONE). */
 static int launcher(swalk *w, const wtok *t, size_t n,
-                    const s2r_guard__launcher *L, size_t from, size_t *next)
+                    const s2r_launch_grammar *L, size_t from, size_t *next)
 {
     int no_python = 0;
     par_add(w, L->family, "", ""); /* it runs this launcher */
-    size_t j = skip_options(w, t, from, n, L->opts, L->unknown_takes_value,
-                            L->family);
+    size_t j = skip_options(w, t, from, n, L, L->family);
     for (size_t k = from; k < j && k < n; k++)
         if (!strcmp(t[k].v, "--no-python") || !strcmp(t[k].v, "--no_python"))
             no_python = 1;
-    if (L == &s2r_guard__mpirun || L == &s2r_guard__srun || no_python) {
+    if (L->kind == S2R_LK_MPIRUN || L->kind == S2R_LK_SRUN ||
+        L->kind == S2R_LK_HOROVODRUN || no_python) {
         *next = j; /* the program it starts */
         return W_NEXT;
     }
@@ -489,15 +448,15 @@ static int runs_further(swalk *w, const wtok *t, size_t i, size_t n,
                         const char *b, size_t *next)
 {
     size_t from;
-    const s2r_guard__launcher *L = launcher_of(t, i, n, b, &from);
+    const s2r_launch_grammar *L = launcher_of(t, i, n, &from);
     if (L)
         return launcher(w, t, n, L, from, next);
     if (!strcmp(b, "taskset") || !strcmp(b, "numactl") ||
         !strcmp(b, "chrt") || !strcmp(b, "ionice")) {
         size_t j = skip_options(w, t, i + 1, n,
-                                b[0] == 't' ? s2r_guard__taskset_opts
-                                            : s2r_guard__no_opts,
-                                0, NULL);
+                                b[0] == 't' ? &s2r_launch_taskset
+                                            : &s2r_launch_none,
+                                NULL);
         int has_c = 0;
         for (size_t k = i + 1; k < j; k++)
             if (!strcmp(t[k].v, "-c") || !strncmp(t[k].v, "--cpu", 5))
@@ -509,7 +468,7 @@ static int runs_further(swalk *w, const wtok *t, size_t i, size_t n,
     }
     if ((!strcmp(b, "singularity") || !strcmp(b, "apptainer")) &&
         i + 1 < n && !strcmp(t[i + 1].v, "exec")) {
-        *next = skip_options(w, t, i + 2, n, s2r_guard__container_opts, 0,
+        *next = skip_options(w, t, i + 2, n, &s2r_launch_singularity,
                              NULL) + 1;
         return W_NEXT;
     }

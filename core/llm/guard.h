@@ -9,7 +9,6 @@
  *   guard_patterns.c  dangerous patterns, OCI references
  *   guard.c           what a command or body runs (programs, assignments,
  *                     launcher process counts), lexed with core/shell
- *   guard_launch.c    option tables of the launchers and wrappers it reads
  *
  * Messages name the provider and never quote more than a short excerpt.
  */
@@ -121,39 +120,7 @@ int s2r_guard__parallelism_changed(const s2r_strv *model,
                                    const s2r_strv *rules, char *out,
                                    size_t cap);
 
-/* ---- launcher and wrapper options (guard_launch.c) ---- */
-
-typedef struct s2r_guard__optspec {
-    const char *name;
-    int nvals;       /* words it takes when not written --name=value */
-    const char *key; /* parallelism key it sets, or NULL */
-} s2r_guard__optspec;
-
-typedef struct s2r_guard__launcher {
-    const char *family;
-    const s2r_guard__optspec *opts;
-    int unknown_takes_value; /* options not in opts: 1 word of value? */
-} s2r_guard__launcher;
-
-/* Launchers whose options set how many processes run, per torchrun(1),
- * accelerate launch --help, deepspeed --help, mpirun(1), srun(1). */
-extern const s2r_guard__launcher s2r_guard__torchrun;
-extern const s2r_guard__launcher s2r_guard__accelerate;
-extern const s2r_guard__launcher s2r_guard__deepspeed;
-extern const s2r_guard__launcher s2r_guard__mpirun;
-extern const s2r_guard__launcher s2r_guard__srun;
-/* Wrappers that run a further program: env(1), timeout(1), nice(1),
- * stdbuf(1), taskset(1), singularity/apptainer exec; none: no options. */
-extern const s2r_guard__optspec s2r_guard__env_opts[];
-extern const s2r_guard__optspec s2r_guard__timeout_opts[];
-extern const s2r_guard__optspec s2r_guard__nice_opts[];
-extern const s2r_guard__optspec s2r_guard__stdbuf_opts[];
-extern const s2r_guard__optspec s2r_guard__taskset_opts[];
-extern const s2r_guard__optspec s2r_guard__container_opts[];
-extern const s2r_guard__optspec s2r_guard__no_opts[];
-
-/** Option @p w (its first @p nl bytes) of table @p o, or NULL. */
-const s2r_guard__optspec *s2r_guard__opt_find(const s2r_guard__optspec *o,
-                                              const char *w, size_t nl);
+/* The launcher and wrapper option grammars are core/body's (body.h):
+ * the converter and the guard read a command with the same tables. */
 
 #endif

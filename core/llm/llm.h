@@ -1,6 +1,7 @@
 /* llm.h: core/llm, layer 7: a conversion through a provider.
  * Owns: the pipeline, the prompt, the guard, the answer cache (cache.h).
- * Uses: core/plugin, core/convert, core/runai, core/shell and below; SQLite.
+ * Uses: core/plugin, core/convert, core/runai, core/body (the launcher
+ *       grammars), core/shell and below; SQLite.
  *
  * One conversion request through the chosen provider (used by the CLI,
  * the HTTP server and the Lambda runtime):

@@ -324,6 +324,16 @@ int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
     s2r_buf_free(&tmp);
     s2r_strv_clear(&pod);
 
+    if (wl->kind == S2R_WL_MPI &&
+        (rc = s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
+                            "`runai training mpi submit` sets the launcher's "
+                            "command only: the workers run the image's own "
+                            "command, which must start sshd (mpi-operator "
+                            "v2); --format yaml and json start sshd on the "
+                            "workers themselves"))) {
+        s2r_buf_free(&b);
+        return rc;
+    }
     if ((rc = s2r_emit__time_diag(wl, cfg, "Run:ai CLI", diags))) {
         s2r_buf_free(&b);
         return rc;

@@ -195,6 +195,20 @@ static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd)
     s2r_strv_clear(&pod);
 }
 
+/* an MPIJob worker's own command (s2r_mpi_worker_command(): the ranks'
+ * set-up, then sshd), as it is: the pod script's SLURM environment and
+ * log copies belong to the launcher, which runs the batch script */
+static void worker_command(ye *y, const s2r_strv *cmd)
+{
+    if (cmd->n == 0)
+        return;
+    lit(y, "command");
+    seq_start(y);
+    for (size_t i = 0; i < cmd->n; i++)
+        str(y, cmd->v[i]);
+    seq_end(y);
+}
+
 static void env(ye *y, const s2r_workload *wl)
 {
     if (wl->env.n == 0)
@@ -246,6 +260,21 @@ static void resources(ye *y, int64_t cpus, int64_t mib, int64_t gpus,
 }
 
 typedef enum role { ROLE_MAIN, ROLE_MPI_LAUNCHER, ROLE_MPI_WORKER } role;
+
+/* an MPI worker is ready when its sshd listens (port 22), so that the
+ * launcher (launcherCreationPolicy WaitForWorkersReady) starts mpirun
+ * only then */
+static void sshd_ready(ye *y)
+{
+    lit(y, "readinessProbe");
+    map_start(y);
+    lit(y, "tcpSocket");
+    map_start(y);
+    kv_int(y, "port", 22);
+    map_end(y);
+    kv_int(y, "periodSeconds", 2);
+    map_end(y);
+}
 
 /* template: {metadata: {labels: node pool}, spec: {...one container}} */
 /* ports: [{containerPort: N}] for a server */
@@ -446,11 +475,15 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
         command(y, wl, s2r_emit__main_command(wl));
     else if (r == ROLE_MAIN)
         command(y, wl, &wl->command);
+    else
+        worker_command(y, &wl->worker_command);
     if (wl->workdir && *wl->workdir)
         kv_str(y, "workingDir", wl->workdir);
     env(y, wl);
     if (r == ROLE_MAIN)
         ports(y, wl);
+    if (r == ROLE_MPI_WORKER && wl->worker_command.n)
+        sshd_ready(y);
     if (r == ROLE_MPI_LAUNCHER)
         resources(y, S2R_EMIT__LAUNCHER_CPU, S2R_EMIT__LAUNCHER_MEM_MIB, 0,
                   false);

@@ -194,6 +194,9 @@ json_object *s2r_workload_to_json(const s2r_workload *wl)
     json_object_object_add(o, "array_index_used",
                            json_object_new_boolean(wl->array_index_used));
     json_object_object_add(o, "launcher_command", jstrv(&wl->launcher_command));
+    if (wl->worker_command.n)
+        json_object_object_add(o, "worker_command",
+                               jstrv(&wl->worker_command));
     json_object_object_add(o, "node_pools", jlist(wl->node_pools));
     json_object_object_add(o, "node_type", jstr(wl->node_type));
     json_object_object_add(o, "priority", jstr(wl->priority));
@@ -383,6 +386,7 @@ int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
     get_env(&r, o, "env", &wl->env);
     get_strv(&r, o, "command", &wl->command);
     get_strv(&r, o, "launcher_command", &wl->launcher_command);
+    get_strv(&r, o, "worker_command", &wl->worker_command);
     get_bool(&r, o, "command_is_args", &wl->command_is_args);
     get_bool(&r, o, "array_index_used", &wl->array_index_used);
     s2r_strv pools = {0};

@@ -14,8 +14,9 @@
  *      of -o and -e (logs.c), so they stay in the container log that
  *      `runai ... logs` shows; stdin from -i. A comment line gives the
  *      patterns as sbatch read them.
- *   4. the srun stand-in: a slot for the shell function that runs `srun`
- *      steps inside the pod (empty here: srun_standin()).
+ *   4. the srun stand-in: not added here. A body that runs srun steps
+ *      starts with it already (rules' set_command puts s2r_srun_standin()
+ *      in front of the bash body), so it is part of 5.
  *   5. the body: the script's own command, a bash body, or "$@" for one
  *      command given as arguments after the script (so every argv string
  *      reaches the program byte for byte).
@@ -33,14 +34,6 @@
 
 /* The name $0 has in the script for one command. */
 #define ARGV0 "s2r-job"
-
-/* 4. The srun stand-in: shell text defining `srun` for the body, or
- * nothing. */
-static void srun_standin(s2r_buf *b, const s2r_workload *wl)
-{
-    (void)b;
-    (void)wl;
-}
 
 static bool has_logs(const s2r_workload *wl)
 {
@@ -117,7 +110,6 @@ static char *script_text(const s2r_workload *wl, const s2r_strv *cmd,
 {
     s2r_buf b = {0};
     s2r_pod__slurm_env(&b, wl);  /* 1 (2: the container's workingDir) */
-    srun_standin(&b, wl);        /* 4 */
     if (has_logs(wl))
         body_with_files(&b, wl, cmd, shell); /* 3 and 5 */
     else if (shell)

@@ -5,6 +5,8 @@
 
 #include "runai.h"
 #include "site_rules.h"
+#include "base/base.h"
+#include "shell/shell.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,7 +382,8 @@ static int set_identity(s2r_workload *wl, const s2r_job *job,
 
     wl->kind = job->distributed == S2R_DIST_PYTORCH && job->nodes > 1
                    ? S2R_WL_PYTORCH
-               : job->distributed == S2R_DIST_MPI ? S2R_WL_MPI
+               : job->distributed == S2R_DIST_MPI && job->nodes > 1
+                   ? S2R_WL_MPI
                : job->server && !job->array
                    ? (job->serving ? S2R_WL_INFERENCE : S2R_WL_WORKSPACE)
                    : S2R_WL_STANDARD;
@@ -418,14 +421,21 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
     if ((wl->kind == S2R_WL_STANDARD || wl->kind == S2R_WL_WORKSPACE ||
          wl->kind == S2R_WL_INFERENCE) && job->nodes > 1) {
         s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, "nodes",
-                      "--nodes=%lld but the script starts no parallel step "
-                      "(srun, mpirun, torchrun): SLURM ran it on the first "
-                      "node only, and so does this one-pod workload",
+                      "--nodes=%lld, but the script launches nothing that "
+                      "Run:ai can spread over several pods (torchrun, "
+                      "accelerate, deepspeed, mpirun, horovodrun, srun of an "
+                      "MPI or SLURM-aware program): the workload is one pod, "
+                      "where srun steps run all their tasks",
                       (long long)job->nodes);
         wl->pods = 1;
     }
+    if (job->distributed == S2R_DIST_MPI && job->nodes == 1)
+        s2r_diags_add(d, S2R_SEV_NOTE, file, job->main_line, NULL,
+                      "one node: the MPI ranks start with mpirun inside one "
+                      "pod (standard training), which needs no MPIJob and no "
+                      "ssh between pods");
     wl->workers = wl->kind == S2R_WL_PYTORCH ? nodes - 1
-                  : wl->kind == S2R_WL_MPI    ? nodes
+                  : wl->kind == S2R_WL_MPI    ? job->nodes
                                               : 0;
     wl->slots_per_worker = job->tasks_per_node > 0 ? job->tasks_per_node : 1;
     wl->gpus = job->gpus_per_node;
@@ -452,6 +462,8 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
                       "set", m0->value);
     }
 }
+
+static int set_command(s2r_strv *cmd, const s2r_job *job);
 
 /* Image, working directory, environment and command of the container.
  * @return S2R_OK or S2R_ENOMEM. */
@@ -494,19 +506,50 @@ static int set_container(s2r_workload *wl, const s2r_job *job,
                          job->slurm_env.v[i].value))
             return S2R_ENOMEM;
 
+    if ((job->distributed == S2R_DIST_MPI || job->uses_mpirun) &&
+        (s2r_envv_set(&wl->env, "OMPI_ALLOW_RUN_AS_ROOT", "1") ||
+         s2r_envv_set(&wl->env, "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")))
+        return S2R_ENOMEM;
+    if (wl->kind == S2R_WL_MPI &&
+        s2r_mpi_worker_command(job, &wl->worker_command) != S2R_OK)
+        return S2R_ENOMEM;
+    wl->command_is_args = job->run_args_only && !job->srun_standin;
+    wl->array_index_used = job->array && job->uses_array_index;
     s2r_strv *cmd = wl->kind == S2R_WL_MPI ? &wl->launcher_command
                                            : &wl->command;
-    if (job->run_argv.n) {
+    return set_command(cmd, job);
+}
+
+/* The pod's command: the body's argv, or `bash -c` with the srun stand-in
+ * (s2r_srun_standin()) in front of the body. @return S2R_OK, S2R_ENOMEM. */
+static int set_command(s2r_strv *cmd, const s2r_job *job)
+{
+    char *standin = NULL;
+    if (s2r_srun_standin(job, &standin) != S2R_OK)
+        return S2R_ENOMEM;
+    if (job->run_argv.n && !standin) {
         for (size_t i = 0; i < job->run_argv.n; i++)
             if (s2r_strv_push(cmd, job->run_argv.v[i]))
                 return S2R_ENOMEM;
-    } else if (job->run_shell) {
-        if (s2r_strv_push(cmd, "bash") || s2r_strv_push(cmd, "-c") ||
-            s2r_strv_push(cmd, job->run_shell ? job->run_shell : ""))
+    } else if (job->run_shell || standin) {
+        s2r_buf b = {0};
+        if (standin)
+            s2r_buf_puts(&b, standin);
+        free(standin);
+        if (job->run_shell)
+            s2r_buf_puts(&b, job->run_shell);
+        for (size_t i = 0; !job->run_shell && i < job->run_argv.n; i++) {
+            s2r_buf_puts(&b, i ? " " : "exec ");
+            s2r_shell_put_quoted(&b, job->run_argv.v[i]);
+        }
+        char *text = s2r_buf_finish(&b);
+        if (!text || s2r_strv_push(cmd, "bash") || s2r_strv_push(cmd, "-c") ||
+            s2r_strv_push(cmd, text)) {
+            free(text);
             return S2R_ENOMEM;
+        }
+        free(text);
     }
-    wl->command_is_args = job->run_args_only;
-    wl->array_index_used = job->array && job->uses_array_index;
     return S2R_OK;
 }
 
@@ -575,6 +618,50 @@ static void note_base_url(const s2r_workload *wl, const s2r_job *job,
                   "host name needs none");
 }
 
+/* Linux passes one argument of at most MAX_ARG_STRLEN (32 pages, 128 KiB
+ * with its NUL; per execve(2)) to a program: a longer `bash -c` body
+ * cannot start, so it is refused; one close to it gets a warning. */
+#define ARG_MAX_BYTES (128u * 1024u - 1u)
+#define ARG_WARN_BYTES (96u * 1024u)
+
+static size_t longest(const s2r_strv *sv)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < sv->n; i++)
+        if (strlen(sv->v[i]) > m)
+            m = strlen(sv->v[i]);
+    return m;
+}
+
+static int check_size(const s2r_workload *wl, const s2r_job *job,
+                      s2r_diags *d)
+{
+    size_t n = longest(&wl->command);
+    if (longest(&wl->launcher_command) > n)
+        n = longest(&wl->launcher_command);
+    if (longest(&wl->worker_command) > n)
+        n = longest(&wl->worker_command);
+    if (n > ARG_MAX_BYTES) {
+        int rc = s2r_diags_add(d, S2R_SEV_ERROR, job->file, job->main_line,
+                      NULL, "the pod's command is %zu KiB%s, but Linux "
+                      "passes one argument of at most 128 KiB (execve(2) "
+                      "MAX_ARG_STRLEN), so the pod could not start it: keep "
+                      "the long part of the body (here-documents, inline "
+                      "data) in a file on a data source and run that file",
+                      (n + 1023) / 1024, job->srun_standin
+                          ? " with the srun stand-in" : "");
+        return rc ? rc : S2R_EINVAL;
+    }
+    if (n > ARG_WARN_BYTES)
+        return s2r_diags_add(d, S2R_SEV_WARNING, job->file, job->main_line,
+                      NULL, "the pod's command is %zu KiB: Linux passes one "
+                      "argument of at most 128 KiB (execve(2) "
+                      "MAX_ARG_STRLEN); a longer body would not start, so "
+                      "keep large parts in a file on a data source",
+                      (n + 1023) / 1024);
+    return S2R_OK;
+}
+
 int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
                       const s2r_config *cfg, s2r_diags *d)
 {
@@ -599,14 +686,7 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
     warn_options(job, cfg, wl, d);
     note_base_url(wl, job, d);
     warn_gpu_shape(job, d);
-    if (job->run_shell && strlen(job->run_shell) > 96 * 1024)
-        s2r_diags_add(d, S2R_SEV_WARNING, job->file, job->main_line, NULL,
-                      "the script body is %zu KiB: one command-line argument "
-                      "is limited to 128 KiB (Linux MAX_ARG_STRLEN) and a "
-                      "Kubernetes object to about 1.5 MiB; keep the body in "
-                      "a file on a data source and run that",
-                      strlen(job->run_shell) / 1024);
     if (!wl->name || !wl->image)
         return S2R_ENOMEM;
-    return S2R_OK;
+    return check_size(wl, job, d);
 }

@@ -1,5 +1,5 @@
 /* runai.h: core/runai, layer 4: the Run:ai side of a conversion.
- * Owns: the workload model, the mapping rules, model JSON, the emitters.
+ * Owns: the workload model, mapping rules, model JSON, emitters, srun stand-in.
  * Uses: core/shell, core/config, core/base, include/s2r; json-c, libyaml.
  *
  * The public entry points (s2r_rules_convert, s2r_emit,
@@ -22,7 +22,8 @@
  * argv arrays, env as an object, volumes [{kind "pvc" | "nfs" |
  * "hostpath" | "datasource", path, source, server, read_only}], large_shm,
  * run_as_user with run_as_uid and run_as_gid, supplemental_groups,
- * stdout_file, stderr_file, stdin_file, log_append, user).
+ * stdout_file, stderr_file, stdin_file, log_append, user, and
+ * worker_command (MPI, when set) as an argv array).
  * These are what provider plugins receive (s2r_provider_request.job/rules)
  * and what a {"workload": ...} answer must follow.
  */
@@ -76,5 +77,33 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
  *  and JSON emitters can carry; they refuse a workload holding anything
  *  else (the CLI script carries any byte). */
 bool s2r_emit_utf8_valid(const char *s);
+/* ---- the srun stand-in (srun_standin.c, srun_standin.sh) ---- */
+
+/**
+ * The srun stand-in of @p job's pod command: bash lines that write
+ * srun(1)'s stand-in (srun_standin.sh, with the job's nodes, CPUs and GPUs
+ * per node, tasks and --cpus-per-task in front) to a new folder under
+ * $TMPDIR and put it first on PATH, so that every srun of the body starts
+ * its tasks in the pod (per srun(1): -n, -N, --ntasks-per-node, -c, GPUs
+ * per step and task, --exclusive, --label, -o/-e patterns,
+ * --kill-on-bad-exit, --multi-prog). The lines go before the body, after
+ * the SLURM environment.
+ * @param out  receives the malloc'd text (caller frees), or NULL when the
+ *             body runs no srun step (job->srun_standin is false)
+ * @return S2R_OK or S2R_ENOMEM.
+ */
+int s2r_srun_standin(const s2r_job *job, char **out);
+
+/* ---- MPIJob workers (mpi_workers.c) ---- */
+
+/**
+ * The argv of an MPIJob's worker pods into @p out (appended): `bash -c`
+ * with job->worker_setup, then sshd in the foreground (-De), which the
+ * mpi-operator v2 launcher reaches the ranks through (per mpi-operator
+ * v0.6 newWorker: /usr/sbin/sshd -De); an image without sshd stops with a
+ * message saying so.
+ * @return S2R_OK or S2R_ENOMEM.
+ */
+int s2r_mpi_worker_command(const s2r_job *job, s2r_strv *out);
 
 #endif

@@ -21,6 +21,7 @@ void s2r_workload_free(s2r_workload *wl)
     s2r_envv_clear(&wl->env);
     s2r_strv_clear(&wl->command);
     s2r_strv_clear(&wl->launcher_command);
+    s2r_strv_clear(&wl->worker_command);
     s2r_strlist_free(wl->node_pools);
     free(wl->node_type);
     free(wl->priority);

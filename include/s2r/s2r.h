@@ -166,6 +166,19 @@ typedef struct s2r_directive {
     int line;    /**< line of the (last) occurrence */
 } s2r_directive;
 
+/** A bind of a container runtime: `singularity|apptainer -B SRC[:DST[:ro]]`,
+ *  `podman-hpc run -v SRC:DST[:ro]`, `enroot start --mount SRC:DST`, pyxis
+ *  `srun --container-mounts=SRC:DST[:ro]`. The pod sees SRC only where the
+ *  site storage map ([storage] of s2r.ini) mounts it. */
+typedef struct s2r_bind {
+    char *source;    /**< the path on the SLURM node, as written (may hold
+                          $VARS) */
+    char *target;    /**< the path inside the container (= source when the
+                          bind names one path) */
+    bool read_only;  /**< :ro */
+    int line;        /**< script line of the command that binds it */
+} s2r_bind;
+
 /** --array, per sbatch(1) --array and slurm_parse_array_tok(). */
 typedef struct s2r_array {
     int32_t *indices;     /**< every index, ascending, no duplicates */
@@ -275,6 +288,19 @@ typedef struct s2r_job {
     s2r_strv venvs;          /**< virtual environments whose bin/activate
                                   it sources (the folder, "." for
                                   `source bin/activate`), in order */
+    /* ---- job steps and container runtimes (filled by body analysis) ---- */
+    bool srun_standin;       /**< the pod's command runs srun steps: it
+                                  carries the srun stand-in
+                                  (s2r_srun_standin() in core/runai) */
+    bool uses_mpirun;        /**< the body starts MPI ranks with mpirun
+                                  (a launch or an srun step made mpirun) */
+    char *worker_setup;      /**< MPIJob (distributed MPI over more than
+                                  one node): bash lines the worker pods run
+                                  before sshd, the set-up that makes files
+                                  the ranks read; NULL when none */
+    s2r_bind *binds;         /**< container runtime binds of the main
+                                  command, in script order */
+    size_t n_binds;
 } s2r_job;
 
 /**
@@ -335,6 +361,10 @@ typedef struct s2r_workload {
                                 CLI `-- ARGS` without --command, YAML args */
     bool array_index_used; /**< the command reads SLURM_ARRAY_TASK_ID */
     s2r_strv launcher_command; /**< MPI launcher argv */
+    s2r_strv worker_command;   /**< MPI worker argv: the set-up the ranks
+                                    need, then sshd, which mpi-operator v2
+                                    reaches the workers through; empty
+                                    for the other kinds */
 
     char **node_pools;     /**< NULL-terminated, or NULL */
     char *node_type;       /**< run.ai/type, or NULL */

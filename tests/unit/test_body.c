@@ -428,17 +428,21 @@ static void test_body__array_assignment_kept(void **state)
     assert_tokens(want);
 }
 
-static void test_body__srun_dropped_from_every_step(void **state)
+static void test_body__srun_steps_run_through_the_standin(void **state)
 {
     (void)state;
     assert_int_equal(parse("#!/bin/bash\n#SBATCH -n 2\n"
                            "srun -n1 --exact python w.py --shard 0 &\n"
                            "srun -n1 --exact python w.py --shard 1 &\n"
                            "for i in 1 2; do srun -n 1 ./post $i; done\nwait\n"), 0);
-    assert_null(strstr(F.job.run_shell, "srun"));
-    assert_non_null(strstr(F.job.run_shell, "python w.py --shard 1 &"));
-    assert_non_null(strstr(F.job.run_shell, "do ./post $i; done"));
-    assert_true(has_warning("srun dropped"));
+    assert_true(F.job.srun_standin);
+    assert_non_null(strstr(F.job.run_shell,
+                           "srun -n1 --exact python w.py --shard 0 &\n"));
+    assert_non_null(strstr(F.job.run_shell,
+                           "srun -n1 --exact python w.py --shard 1 &"));
+    assert_non_null(strstr(F.job.run_shell, "do srun -n 1 ./post $i; done"));
+    assert_false(has_warning("srun dropped"));
+    assert_int_equal(F.job.distributed, S2R_DIST_NONE);
 }
 
 static void test_body__container_options(void **state)
@@ -452,7 +456,8 @@ static void test_body__container_options(void **state)
     assert_string_equal(F.job.image, "nvcr.io/nvidia/nemo:24.07");
     assert_string_equal(F.job.workdir, "/workspace/nemo");
     assert_string_equal(s2r_envv_get(&F.job.env, "OMP_NUM_THREADS"), "4");
-    assert_true(has_warning("--container-mounts"));
+    assert_true(has_warning("container bind /a -> /a"));
+    assert_int_equal(F.job.n_binds, 1);
 }
 
 static void test_body__singularity_run_args_for_entrypoint(void **state)
@@ -466,7 +471,9 @@ static void test_body__singularity_run_args_for_entrypoint(void **state)
     assert_string_equal(F.job.run_argv.v[0], "--input");
     assert_string_equal(F.job.workdir, "/opt");
     assert_string_equal(s2r_envv_get(&F.job.env, "A"), "1");
-    assert_true(has_warning("--bind"));
+    assert_true(has_warning("container bind /d -> /d"));
+    assert_int_equal(F.job.n_binds, 1);
+    assert_string_equal(F.job.binds[0].target, "/d");
 }
 
 static void test_body__local_pyxis_image(void **state)
@@ -600,7 +607,7 @@ int main(void)
         T(test_body__cd_and_chain_is_kept),
         T(test_body__image_default_command),
         T(test_body__array_assignment_kept),
-        T(test_body__srun_dropped_from_every_step),
+        T(test_body__srun_steps_run_through_the_standin),
         T(test_body__container_options),
         T(test_body__singularity_run_args_for_entrypoint),
         T(test_body__local_pyxis_image),

@@ -1,0 +1,382 @@
+/* containers.c: container runtimes in front of the main program, read
+ * with their grammars (launchers.c): singularity/apptainer exec|run,
+ * podman-hpc run (and podman/docker run), enroot start (with the images
+ * `enroot import` and `enroot create` made earlier in the script), and
+ * pyxis' srun --container-* options. What they say becomes the image,
+ * the binds (s2r_job.binds), the environment and the working directory.
+ * See analysis.h. */
+#include "analysis.h"
+#include "launchers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+bool s2r_body__is_local_image(const char *v)
+{
+    return v[0] == '/' || v[0] == '.' || v[0] == '~' || v[0] == '$' ||
+           ends_with(v, ".sif") || ends_with(v, ".sqsh") ||
+           ends_with(v, ".squashfs") || ends_with(v, ".simg") ||
+           ends_with(v, ".img");
+}
+
+/* [USER@][REGISTRY#]IMAGE[:TAG] (enroot and pyxis) -> REGISTRY/IMAGE[:TAG] */
+char *s2r_body__enroot_ref(const char *v)
+{
+    if (!strncmp(v, "docker://", 9))
+        v += 9;
+    const char *at = strchr(v, '@');
+    const char *hash = strchr(v, '#');
+    if (at && (!hash || at < hash))
+        v = at + 1;
+    char *out = strdup(v);
+    if (out && (hash = strchr(out, '#')))
+        out[hash - out] = '/';
+    return out;
+}
+
+void s2r_body__set_image(unwrap *u, const char *v, bool enroot)
+{
+    free(u->image);
+    u->image = NULL;
+    if (s2r_body__is_local_image(v)) {
+        u->local_image = true;
+        free(u->local_image_name);
+        u->local_image_name = strdup(v);
+        return;
+    }
+    u->local_image = false;
+    u->image = enroot ? s2r_body__enroot_ref(v) : strdup(v);
+}
+
+/* K=V entries of a comma list (srun --export, singularity --env); one
+ * entry with @p one (podman -e K=V) */
+static void add_env(unwrap *u, const char *list, bool one)
+{
+    char *dup = strdup(list), *save = NULL;
+    for (char *t = dup ? (one ? dup : strtok_r(dup, ",", &save)) : NULL; t;
+         t = one ? NULL : strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq || eq == t)
+            continue;
+        *eq = '\0';
+        s2r_envv_set(&u->c_env, t, eq + 1);
+    }
+    free(dup);
+}
+
+/* SRC[:DST[:OPTS]] binds, comma separated (@p list), at @p line */
+static void add_binds(unwrap *u, const char *list, int line)
+{
+    char *dup = strdup(list), *save = NULL;
+    for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t;
+         t = strtok_r(NULL, ",", &save)) {
+        char *c1 = strchr(t, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c1)
+            *c1 = '\0';
+        if (c2)
+            *c2 = '\0';
+        if (!*t)
+            continue;
+        s2r_bind *nb = realloc(u->binds, (u->n_binds + 1) * sizeof(*nb));
+        if (!nb)
+            break;
+        u->binds = nb;
+        nb[u->n_binds].source = strdup(t);
+        nb[u->n_binds].target = strdup(c1 && c1[1] ? c1 + 1 : t);
+        nb[u->n_binds].read_only = c2 && strstr(c2 + 1, "ro") != NULL;
+        nb[u->n_binds].line = line;
+        u->n_binds++;
+    }
+    free(dup);
+}
+
+static void set_workdir(unwrap *u, const char *v)
+{
+    free(u->c_workdir);
+    u->c_workdir = strdup(v);
+}
+
+/* The options of grammar @p g from word @p j, each given to what the
+ * runtime's option @p key means; the index after them. */
+static size_t read_options(unwrap *u, size_t j, const s2r_launch_grammar *g)
+{
+    while (j < u->n) {
+        const char *v = u->words[j].value ? u->words[j].value : "";
+        const char *next = j + 1 < u->n ? u->words[j + 1].value : NULL;
+        s2r_launch_matched m;
+        size_t span = s2r_launch_match(g, v, next, &m);
+        if (span == 0)
+            break;
+        const char *k = m.opt ? m.opt->key : NULL;
+        const char *val = m.value ? m.value : "";
+        int line = u->words[j].line;
+        if (!k) {
+        } else if (!strcmp(k, "bind") || !strcmp(k, "volume") ||
+                   !strcmp(k, "mount") || !strcmp(k, "container-mounts")) {
+            add_binds(u, val, line);
+        } else if (!strcmp(k, "env") || !strcmp(k, "export")) {
+            add_env(u, val, g != &s2r_launch_singularity &&
+                                g != &s2r_launch_srun);
+        } else if (!strcmp(k, "pwd") || !strcmp(k, "workdir") ||
+                   !strcmp(k, "container-workdir")) {
+            set_workdir(u, val);
+        } else if (!strcmp(k, "container-image")) {
+            s2r_body__set_image(u, val, true);
+        } else if (!strcmp(k, "env-file") || !strcmp(k, "overlay") ||
+                   !strcmp(k, "container-env") || !strcmp(k, "entrypoint")) {
+            s2r_body__note_dropped(u, m.opt->name);
+        }
+        j = j + span < u->n ? j + span : u->n;
+        if (m.end)
+            break;
+    }
+    return j;
+}
+
+size_t s2r_body__unwrap_srun_container(unwrap *u, size_t j)
+{
+    return read_options(u, j, &s2r_launch_srun);
+}
+
+/* the image word at @p j of singularity/apptainer: docker:// gives an OCI
+ * reference, anything else is a local image */
+static size_t singularity_image(unwrap *u, size_t j)
+{
+    if (j >= u->n)
+        return j;
+    const char *img = u->words[j].value ? u->words[j].value : "";
+    const char *ref = u->pulled ? s2r_envv_get(u->pulled, img) : NULL;
+    if (ref) {
+        free(u->image);
+        u->image = strdup(ref);
+        u->local_image = false;
+    } else if (!strncmp(img, "docker://", 9)) {
+        s2r_body__set_image(u, img + 9, false);
+    } else {
+        free(u->image);
+        u->image = NULL;
+        u->local_image = true;
+        free(u->local_image_name);
+        u->local_image_name = strdup(img);
+    }
+    return j + 1;
+}
+
+/* enroot start NAME: the image `enroot create` made NAME from, or a
+ * registry reference */
+static size_t enroot_image(unwrap *u, size_t j)
+{
+    if (j >= u->n)
+        return j;
+    const char *name = u->words[j].value ? u->words[j].value : "";
+    const char *ref = u->pulled ? s2r_envv_get(u->pulled, name) : NULL;
+    if (ref) {
+        free(u->image);
+        u->image = strdup(ref);
+        u->local_image = false;
+    } else {
+        s2r_body__set_image(u, name, true);
+        if (!u->image && !u->local_image_name)
+            u->local_image = true;
+        if (u->image && !strchr(name, '#') && !strchr(name, '/')) {
+            /* a container name the script did not create */
+            free(u->image);
+            u->image = NULL;
+            u->local_image = true;
+            free(u->local_image_name);
+            u->local_image_name = strdup(name);
+        }
+    }
+    return j + 1;
+}
+
+size_t s2r_body__unwrap_container(unwrap *u, size_t i)
+{
+    const char *v = u->words[i].value ? u->words[i].value : "";
+    const char *b = s2r_body__base_name(v);
+    const char *sub = i + 1 < u->n && u->words[i + 1].value
+                          ? u->words[i + 1].value : "";
+    if ((!strcmp(b, "singularity") || !strcmp(b, "apptainer")) &&
+        (!strcmp(sub, "exec") || !strcmp(sub, "run"))) {
+        size_t j = read_options(u, i + 2, &s2r_launch_singularity);
+        j = singularity_image(u, j);
+        /* `run` starts the image's runscript with these arguments */
+        u->run_args = !strcmp(sub, "run");
+        return j;
+    }
+    if ((!strcmp(b, "podman-hpc") || !strcmp(b, "podman") ||
+         !strcmp(b, "docker")) && !strcmp(sub, "run")) {
+        size_t j = read_options(u, i + 2, &s2r_launch_podman);
+        if (j < u->n && u->words[j].value) {
+            s2r_body__set_image(u, u->words[j].value, false);
+            j++;
+        }
+        return j;
+    }
+    if (!strcmp(b, "enroot") && !strcmp(sub, "start")) {
+        size_t j = read_options(u, i + 2, &s2r_launch_enroot_start);
+        return enroot_image(u, j);
+    }
+    return i;
+}
+
+/* ------------------------------------------------------------------ */
+/* enroot import / enroot create earlier in the script                  */
+/* ------------------------------------------------------------------ */
+
+/* `enroot import [-o FILE] URI`: FILE (default: the image name with '/'
+ * and ':' as '+', per enroot(1)) -> the OCI reference */
+static bool enroot_import(ctx *c, const sh_cmd *cm, size_t i)
+{
+    const char *out = NULL, *uri = NULL;
+    for (size_t k = i + 2; k < cm->nwords; k++) {
+        const char *v = cm->words[k].value ? cm->words[k].value : "";
+        if ((!strcmp(v, "-o") || !strcmp(v, "--output")) && k + 1 < cm->nwords)
+            out = cm->words[++k].value;
+        else if (!strncmp(v, "--output=", 9))
+            out = v + 9;
+        else if (!strncmp(v, "docker://", 9) || !strncmp(v, "dockerd://", 10))
+            uri = v + (v[6] == 'd' ? 10 : 9);
+    }
+    if (!uri)
+        return false;
+    char *ref = s2r_body__enroot_ref(uri);
+    char *file = out ? strdup(out) : NULL;
+    if (!file && ref) {
+        const char *slash = strrchr(ref, '/');
+        const char *from = strchr(uri, '#') ? strchr(uri, '#') + 1
+                           : slash ? slash + 1 : ref;
+        if (asprintf(&file, "%s.sqsh", from) < 0)
+            file = NULL;
+        for (char *p = file; p && *p; p++)
+            if (*p == '/' || *p == ':')
+                *p = '+';
+    }
+    bool ok = ref && file && !s2r_envv_set(&c->pulled, file, ref);
+    free(ref);
+    free(file);
+    return ok;
+}
+
+/* `enroot create [-n NAME] FILE`: NAME (default: FILE's name without
+ * .sqsh) -> the reference FILE was imported from */
+static bool enroot_create(ctx *c, const sh_cmd *cm, size_t i)
+{
+    const char *name = NULL, *file = NULL;
+    for (size_t k = i + 2; k < cm->nwords; k++) {
+        const char *v = cm->words[k].value ? cm->words[k].value : "";
+        if ((!strcmp(v, "-n") || !strcmp(v, "--name")) && k + 1 < cm->nwords)
+            name = cm->words[++k].value;
+        else if (!strncmp(v, "--name=", 7))
+            name = v + 7;
+        else if (v[0] != '-')
+            file = v;
+    }
+    const char *ref = file ? s2r_envv_get(&c->pulled, file) : NULL;
+    if (!ref && file && !s2r_body__is_local_image(file))
+        return false;
+    char *dflt = NULL;
+    if (!name && file) {
+        const char *b = s2r_body__base_name(file);
+        dflt = strndup(b, ends_with(b, ".sqsh") ? strlen(b) - 5 : strlen(b));
+        name = dflt;
+    }
+    bool ok = name && ref && !s2r_envv_set(&c->pulled, name, ref);
+    free(dflt);
+    return ok;
+}
+
+/* `singularity|apptainer pull [--force ...] [FILE] docker://URI`: FILE
+ * (default: the image name and tag, '_' for ':', with .sif, per
+ * singularity pull) -> URI */
+static bool singularity_pull(ctx *c, const sh_cmd *cm, size_t i)
+{
+    const char *file = NULL, *uri = NULL;
+    for (size_t k = i + 2; k < cm->nwords; k++) {
+        const char *v = cm->words[k].value ? cm->words[k].value : "";
+        if (!strncmp(v, "docker://", 9))
+            uri = v + 9;
+        else if (v[0] != '-')
+            file = v;
+        else if (!strcmp(v, "--name") && k + 1 < cm->nwords)
+            file = cm->words[++k].value;
+    }
+    if (!uri)
+        return false;
+    char *dflt = NULL;
+    if (!file) {
+        const char *b = s2r_body__base_name(uri);
+        if (asprintf(&dflt, "%s%s.sif", b, strchr(b, ':') ? "" : "_latest") < 0)
+            return false;
+        for (char *p = dflt; *p; p++)
+            if (*p == ':')
+                *p = '_';
+        file = dflt;
+    }
+    bool ok = !s2r_envv_set(&c->pulled, file, uri);
+    free(dflt);
+    return ok;
+}
+
+bool s2r_body__image_setup(ctx *c, analysis *a, size_t i)
+{
+    const sh_stmt *st = &a->body.stmts[i];
+    if (st->compound || st->ncmds != 1)
+        return false;
+    const sh_cmd *cm = &st->cmds[0];
+    const sh_word *w = s2r_body__cmd_word(cm);
+    size_t k = w ? (size_t)(w - cm->words) : 0;
+    if (!w || !w->value || k + 1 >= cm->nwords)
+        return false;
+    const char *p = s2r_body__base_name(w->value);
+    const sh_word *sub = &cm->words[k + 1];
+    bool ok = false;
+    if (!strcmp(p, "enroot") && s2r_body__word_is(sub, "import"))
+        ok = enroot_import(c, cm, k);
+    else if (!strcmp(p, "enroot") && s2r_body__word_is(sub, "create"))
+        ok = enroot_create(c, cm, k);
+    else if ((!strcmp(p, "singularity") || !strcmp(p, "apptainer")) &&
+             s2r_body__word_is(sub, "pull"))
+        ok = singularity_pull(c, cm, k);
+    if (!ok)
+        return false;
+    char snip[160];
+    s2r_body__stmt_snippet(&a->body, st, snip, sizeof(snip));
+    a->kind[i] = ST_LIFTED;
+    s2r_body__note(c, st->line, "'%s' left out: Run:ai pulls the image "
+                   "itself (the workload's image)", snip);
+    return true;
+}
+
+void s2r_body__apply_binds(ctx *c, const unwrap *u)
+{
+    s2r_job *job = c->job;
+    for (size_t i = 0; i < u->n_binds; i++) {
+        const s2r_bind *b = &u->binds[i];
+        s2r_bind *nb = realloc(job->binds, (job->n_binds + 1) * sizeof(*nb));
+        if (!nb) {
+            c->oom = true;
+            return;
+        }
+        job->binds = nb;
+        nb[job->n_binds] = (s2r_bind){strdup(b->source ? b->source : ""),
+                                      strdup(b->target ? b->target : ""),
+                                      b->read_only, b->line};
+        if (!nb[job->n_binds].source || !nb[job->n_binds].target)
+            c->oom = true;
+        job->n_binds++;
+        s2r_body__warn(c, b->line, NULL, "container bind %s -> %s%s is not "
+                       "carried by itself: the pod sees a cluster path only "
+                       "on a Run:ai data source (PVC, NFS or host path)",
+                       b->source, b->target, b->read_only ? " (read-only)"
+                                                          : "");
+    }
+}

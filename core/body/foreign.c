@@ -1,0 +1,234 @@
+/* foreign.c: what a body asks of SLURM itself, and work that is no Run:ai
+ * workload: SLURM client commands (sbatch, scontrol, scancel, squeue ...)
+ * at the top level, in functions and in trap handlers; host lists from
+ * `scontrol show hostnames`; Ray, Spark or Dask clusters started across
+ * the job's nodes;
+ * workflow managers that submit their own SLURM jobs (Nextflow,
+ * Snakemake, Cromwell). Each gets a warning that names it, its line and
+ * what to use instead. See analysis.h. */
+#include "analysis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* SLURM client commands                                                */
+/* ------------------------------------------------------------------ */
+
+/* what to do instead of SLURM command @p name (@p sub: its first
+ * argument) */
+static const char *instead(const char *name, const char *sub)
+{
+    if (!strcmp(name, "sbatch"))
+        return "a Run:ai pod cannot submit SLURM jobs; submit the next "
+               "workload yourself once this one ends (runai workload "
+               "submit), and for a job that resubmits itself rely on "
+               "Run:ai's retry (backoffLimit) and checkpoints";
+    if (!strcmp(name, "scancel") ||
+        (!strcmp(name, "scontrol") && sub &&
+         (!strcmp(sub, "requeue") || !strcmp(sub, "requeuehold") ||
+          !strcmp(sub, "update") || !strcmp(sub, "hold") ||
+          !strcmp(sub, "release"))))
+        return "a Run:ai pod has no SLURM controller; Run:ai retries a "
+               "failed workload per its backoffLimit and resumes preempted "
+               "ones (runai training suspend/resume)";
+    return "SLURM's queue and accounting commands do not exist in a Run:ai "
+           "pod (see runai workload describe and runai training logs)";
+}
+
+/* the SLURM client a command runs and its first argument */
+static const char *client_of(const sh_cmd *cm, const char **sub)
+{
+    const sh_word *w = s2r_body__cmd_word(cm);
+    *sub = NULL;
+    if (!w || !w->value ||
+        !s2r_body__is_slurm_client(s2r_body__base_name(w->value)))
+        return NULL;
+    size_t k = (size_t)(w - cm->words);
+    if (k + 1 < cm->nwords)
+        *sub = cm->words[k + 1].value;
+    return s2r_body__base_name(w->value);
+}
+
+void s2r_body__slurm_command(ctx *c, analysis *a, size_t i)
+{
+    const sh_body *b = &a->body;
+    const sh_stmt *st = &b->stmts[i];
+    if (s2r_body__stmt_text_has(b, st, "scontrol show hostname")) {
+        a->kind[i] = ST_HOSTLIST;
+        return;
+    }
+    const char *sub;
+    const char *name = client_of(&st->cmds[0], &sub);
+    char snip[160];
+    s2r_body__stmt_snippet(b, st, snip, sizeof(snip));
+    a->kind[i] = ST_DROP;
+    s2r_body__warn(c, st->line, NULL, "dropped '%s': %s", snip,
+                   instead(name ? name : "", sub));
+}
+
+/* a SLURM client run inside a compound statement (a function, a loop, an
+ * if block) or named in a string (trap handlers, eval, bash -c) */
+static void nested_clients(ctx *c, const analysis *a, size_t i)
+{
+    const sh_stmt *st = &a->body.stmts[i];
+    static const char *const names[] = {"sbatch", "scontrol", "scancel",
+                                        "squeue", "sacct", "sinfo", NULL};
+    for (size_t k = 0; k < st->ncmds; k++) {
+        const sh_cmd *cm = &st->cmds[k];
+        const char *sub, *name = st->compound ? client_of(cm, &sub) : NULL;
+        const sh_word *cw = s2r_body__cmd_word(cm);
+        const char *p = cw && cw->value ? s2r_body__base_name(cw->value) : "";
+        bool strings = !strcmp(p, "trap") || !strcmp(p, "eval") ||
+                       !strcmp(p, "bash") || !strcmp(p, "sh") ||
+                       !strcmp(p, "srun");
+        for (size_t j = 0; !name && strings && j < cm->nwords; j++)
+            for (size_t q = 0; names[q] && !name; q++)
+                if (cm->words[j].value &&
+                    s2r_body__mentions(cm->words[j].value, names[q]) &&
+                    !s2r_body__word_is(&cm->words[j], names[q])) {
+                    name = names[q];
+                    sub = strstr(cm->words[j].value, "scontrol requeue")
+                              ? "requeue" : NULL;
+                }
+        if (!name)
+            continue;
+        s2r_body__warn(c, cm->line, NULL,
+             "line %d runs %s%s%s when it is reached, and it fails there: %s",
+             cm->line, name, sub ? " " : "", sub ? sub : "",
+             instead(name, sub));
+        return;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* host lists                                                           */
+/* ------------------------------------------------------------------ */
+
+/* `scontrol show hostnames ...` in statement @p st becomes `hostname`:
+ * an edit from "scontrol" to the end of that command */
+static void hostname_edit(ctx *c, analysis *a, const sh_stmt *st)
+{
+    const char *src = a->body.src;
+    for (size_t p = st->start; p + 22 <= st->end; p++) {
+        if (memcmp(src + p, "scontrol show hostname", 22))
+            continue;
+        size_t e = p + 22;
+        while (e < st->end && !strchr("|)`;&\n", src[e]))
+            e++;
+        s2r_body__add_edit(c, a, p, e, "hostname ");
+        p = e;
+    }
+}
+
+/* host-list statements: one pod names itself; several drop the line */
+static void settle_hostlists(ctx *c, analysis *a)
+{
+    const s2r_job *job = c->job;
+    bool pods = job->nodes > 1 && job->distributed != S2R_DIST_NONE;
+    for (size_t i = 0; i < a->body.n; i++) {
+        if (a->kind[i] != ST_HOSTLIST)
+            continue;
+        const sh_stmt *st = &a->body.stmts[i];
+        char snip[160];
+        s2r_body__stmt_snippet(&a->body, st, snip, sizeof(snip));
+        if (!pods) {
+            a->kind[i] = ST_KEEP;
+            hostname_edit(c, a, st);
+            s2r_body__note(c, st->line, "'scontrol show hostnames' becomes "
+                           "'hostname': the job runs in one pod");
+        } else if (job->distributed == S2R_DIST_PYTORCH) {
+            a->kind[i] = ST_DROP;
+            s2r_body__warn(c, st->line, NULL, "dropped '%s': host lists come "
+                 "from SLURM; the PyTorchJob sets MASTER_ADDR, MASTER_PORT, "
+                 "WORLD_SIZE and RANK in every pod", snip);
+        } else {
+            a->kind[i] = ST_DROP;
+            s2r_body__warn(c, st->line, NULL, "dropped '%s': host lists come "
+                 "from SLURM; the MPIJob's launcher reaches the workers "
+                 "through its hostfile (/etc/mpi/hostfile), and nothing sets "
+                 "what this line assigned", snip);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Ray and workflow managers                                            */
+/* ------------------------------------------------------------------ */
+
+static bool cmd_has(const sh_cmd *cm, size_t from, const char *needle)
+{
+    for (size_t j = from; j < cm->nwords; j++)
+        if (cm->words[j].value && strstr(cm->words[j].value, needle))
+            return true;
+    return false;
+}
+
+/* a workflow manager that submits SLURM jobs itself: its name, or NULL */
+static const char *submits_jobs(const sh_cmd *cm)
+{
+    const sh_word *w = s2r_body__cmd_word(cm);
+    if (!w || !w->value)
+        return NULL;
+    const char *p = s2r_body__base_name(w->value);
+    size_t k = (size_t)(w - cm->words) + 1;
+    if (!strcmp(p, "nextflow") && (cmd_has(cm, k, "slurm") ||
+                                   cmd_has(cm, k, "SLURM")))
+        return "Nextflow (its slurm executor)";
+    if (!strcmp(p, "snakemake") &&
+        (cmd_has(cm, k, "--slurm") || cmd_has(cm, k, "slurm") ||
+         cmd_has(cm, k, "sbatch")))
+        return "Snakemake (its slurm executor or --cluster sbatch)";
+    if ((!strcmp(p, "cromwell") || cmd_has(cm, k - 1, "cromwell")) &&
+        (cmd_has(cm, k, "slurm") || cmd_has(cm, k, "SLURM")))
+        return "Cromwell (its SLURM backend)";
+    return NULL;
+}
+
+static void daemons_and_workflows(ctx *c, analysis *a)
+{
+    s2r_job *job = c->job;
+    bool warned = false;
+    for (size_t i = 0; i < a->body.n; i++) {
+        const sh_stmt *st = &a->body.stmts[i];
+        if (a->kind[i] == ST_DROP || a->kind[i] == ST_LIFTED)
+            continue;
+        for (size_t k = 0; k < st->ncmds; k++) {
+            const sh_cmd *cm = &st->cmds[k];
+            const char *wf = submits_jobs(cm);
+            if (wf)
+                s2r_body__warn(c, cm->line, NULL, "line %d runs %s, which "
+                     "submits its own SLURM jobs: a Run:ai pod has no "
+                     "sbatch; run the workflow with its Kubernetes executor "
+                     "(Nextflow -profile k8s / process.executor = 'k8s', "
+                     "Snakemake --executor kubernetes, Cromwell's TES or "
+                     "Kubernetes backend) instead of converting it",
+                     cm->line, wf);
+            unwrap u;
+            s2r_body__unwrap(cm, &u, &c->pulled);
+            const char *d = u.srun ? s2r_body__cluster_daemon(&u) : NULL;
+            s2r_body__unwrap_free(&u);
+            if (d && !warned && job->nodes > 1) {
+                warned = true;
+                job->distributed = S2R_DIST_NONE;
+                s2r_body__warn(c, cm->line, "nodes", "line %d starts a %s "
+                     "cluster across the job's %lld nodes (srun of its "
+                     "daemons): Run:ai runs such clusters with their own "
+                     "operators (RayCluster/RayJob for Ray, the Spark or Dask "
+                     "operator), which s2r does not write; this workload runs "
+                     "the script in one pod, where every daemon starts", cm->line,
+                     d, (long long)job->nodes);
+            }
+        }
+    }
+}
+
+void s2r_body__foreign(ctx *c, analysis *a)
+{
+    daemons_and_workflows(c, a);
+    settle_hostlists(c, a);
+    for (size_t i = 0; i < a->body.n; i++)
+        if (a->kind[i] == ST_KEEP || a->kind[i] == ST_MAIN)
+            nested_clients(c, a, i);
+}

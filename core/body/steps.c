@@ -1,0 +1,305 @@
+/* steps.c: srun commands as job steps: their options (the step's tasks,
+ * nodes, CPUs and GPUs, per srun(1)), where a body runs srun at all, and
+ * the warnings about steps the srun stand-in (core/runai/srun_standin.sh)
+ * cannot run as SLURM would. See analysis.h. */
+#include "analysis.h"
+#include "launchers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* a whole number, or -1 */
+static int64_t number(const char *v)
+{
+    if (!v || !*v || strspn(v, "0123456789") != strlen(v))
+        return -1;
+    return strtoll(v, NULL, 10);
+}
+
+/* the GPU count of a --gres/--gpus value ("gpu:2", "gpu:a100:2", "a100:4",
+ * "8"); only gpu entries count for --gres (@p gres); -1 when none */
+static int64_t gpu_count(const char *v, bool gres)
+{
+    int64_t n = -1;
+    char *dup = strdup(v ? v : ""), *save = NULL;
+    for (char *e = dup ? strtok_r(dup, ",", &save) : NULL; e;
+         e = strtok_r(NULL, ",", &save)) {
+        bool is_gpu = !strncmp(e, "gpu", 3) && (e[3] == '\0' || e[3] == ':');
+        if (gres && !is_gpu)
+            continue;
+        const char *c = strrchr(e, ':');
+        int64_t k = number(c ? c + 1 : e);
+        if (k < 0)
+            k = is_gpu ? 1 : 0;
+        n = (n < 0 ? 0 : n) + k;
+    }
+    free(dup);
+    return n;
+}
+
+static void add_to(char *list, size_t cap, const char *what)
+{
+    size_t l = strlen(list);
+    if (!strstr(list, what))
+        snprintf(list + l, cap - l, "%s%s", l ? ", " : "", what);
+}
+
+static void add_refused(srun_step *s, const char *what)
+{
+    add_to(s->refused, sizeof(s->refused), what);
+}
+
+/* an option with an effect in the pod, named as written */
+static void add_runtime(srun_step *s, const char *name)
+{
+    s->runtime = true;
+    if (strcmp(name, "--export"))
+        add_to(s->runtime_opts, sizeof(s->runtime_opts), name);
+}
+
+/* one option of srun (its key, per launchers.c, and value) */
+static void step_option(srun_step *s, const s2r_launch_matched *m,
+                        const char *word)
+{
+    const char *k = m->opt ? m->opt->key : NULL;
+    const char *v = m->value;
+    const char *n = m->opt ? m->opt->name : word;
+    if (!k) {
+        if (!strcmp(n, "--pty"))
+            add_refused(s, "--pty");
+        else if (!strcmp(n, "-l") || !strcmp(n, "--label") ||
+                 !strcmp(n, "-K") || !strcmp(n, "--kill-on-bad-exit") ||
+                 !strcmp(n, "--multi-prog"))
+            add_runtime(s, n);
+        return;
+    }
+    if (!strcmp(k, "ntasks"))
+        s->ntasks = number(v) > 0 ? number(v) : 0;
+    else if (!strcmp(k, "nodes"))
+        s->nodes = v ? (number(v) > 0 ? number(v) : atoll(v)) : 0;
+    else if (!strcmp(k, "ntasks-per-node"))
+        s->ntasks_per_node = number(v) > 0 ? number(v) : 0;
+    else if (!strcmp(k, "cpus-per-task"))
+        s->cpus_per_task = number(v) > 0 ? number(v) : 0;
+    else if (!strcmp(k, "gpus-per-task"))
+        s->gpus_per_task = gpu_count(v, false);
+    else if (!strcmp(k, "gpus-per-node"))
+        s->gpus_per_node = gpu_count(v, false);
+    else if (!strcmp(k, "gres"))
+        s->gpus_per_node = gpu_count(v, true);
+    else if (!strcmp(k, "gpus"))
+        s->gpus = gpu_count(v, false);
+    else if (!strcmp(k, "container-image"))
+        s->image = v;
+    else if (!strcmp(k, "export") && v && strstr(v, "NONE"))
+        add_refused(s, "--export=NONE");
+    else if (!strcmp(k, "het-group") || !strcmp(k, "jobid") ||
+             !strcmp(k, "prolog") || !strcmp(k, "epilog") ||
+             !strcmp(k, "task-prolog") || !strcmp(k, "task-epilog")) {
+        char o[32];
+        snprintf(o, sizeof(o), "--%s", k);
+        add_refused(s, o);
+    } else if (!strcmp(k, "output") || !strcmp(k, "error") ||
+               !strcmp(k, "input") || !strcmp(k, "chdir") ||
+               !strcmp(k, "open-mode") ||
+               (!strcmp(k, "export") && v && strchr(v, '=')))
+        add_runtime(s, n);
+}
+
+void s2r_body__srun_parse(const sh_word *w, size_t n, size_t i, srun_step *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->gpus_per_task = s->gpus_per_node = s->gpus = -1;
+    while (i < n) {
+        const char *v = w[i].value ? w[i].value : "";
+        const char *next = i + 1 < n && w[i + 1].value ? w[i + 1].value
+                                                       : NULL;
+        s2r_launch_matched m;
+        size_t span = s2r_launch_match(&s2r_launch_srun, v, next, &m);
+        if (span == 0)
+            break;
+        step_option(s, &m, v);
+        i = i + span < n ? i + span : n;
+        if (m.end)
+            break;
+    }
+    s->end = i;
+    /* heterogeneous steps: `srun A : B` */
+    for (size_t k = i; k + 1 < n; k++)
+        if (s2r_body__word_is(&w[k], ":") && w[k + 1].value &&
+            w[k + 1].value[0] == '-')
+            add_refused(s, "heterogeneous steps (':')");
+}
+
+int64_t s2r_body__step_nodes(const s2r_job *job, const srun_step *s)
+{
+    if (s->nodes > 0)
+        return s->nodes;
+    if (s->ntasks > 0 && s->ntasks_per_node <= 0) {
+        int64_t tpn = job->tasks_per_node > 0 ? job->tasks_per_node : 1;
+        int64_t m = (s->ntasks + tpn - 1) / tpn;
+        return m < job->nodes ? m : job->nodes;
+    }
+    return job->nodes;
+}
+
+int64_t s2r_body__step_tasks(const s2r_job *job, const srun_step *s)
+{
+    int64_t m = s2r_body__step_nodes(job, s);
+    if (s->ntasks > 0)
+        return s->ntasks;
+    if (s->ntasks_per_node > 0)
+        return s->ntasks_per_node * m;
+    if (s->nodes <= 0 && job->ntasks > 0)
+        return job->ntasks;
+    return (job->tasks_per_node > 0 ? job->tasks_per_node : 1) * m;
+}
+
+/* ------------------------------------------------------------------ */
+/* where the body runs srun                                             */
+/* ------------------------------------------------------------------ */
+
+bool s2r_body__runs_srun(const char *text)
+{
+    for (const char *p = text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+        size_t i = strspn(p, " \t");
+        if (i < ll && p[i] != '#') {
+            char *line = strndup(p, ll);
+            bool hit = line && s2r_body__mentions(line, "srun");
+            free(line);
+            if (hit)
+                return true;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* steps the srun stand-in runs                                         */
+/* ------------------------------------------------------------------ */
+
+/* GPUs step @p s asks for on one node, -1 when it names none */
+static int64_t step_gpus(const s2r_job *job, const srun_step *s)
+{
+    int64_t m = s2r_body__step_nodes(job, s);
+    if (s->gpus_per_task >= 0) {
+        int64_t t = s2r_body__step_tasks(job, s);
+        return s->gpus_per_task * ((t + m - 1) / (m > 0 ? m : 1));
+    }
+    if (s->gpus_per_node >= 0)
+        return s->gpus_per_node;
+    if (s->gpus >= 0)
+        return (s->gpus + m - 1) / (m > 0 ? m : 1);
+    return -1;
+}
+
+/* the step names an image other than the pod's */
+static bool other_image(const s2r_job *job, const srun_step *s)
+{
+    if (!s->image || !job->image)
+        return false;
+    char *ref = s2r_body__enroot_ref(s->image);
+    bool other = ref && strcmp(ref, job->image);
+    free(ref);
+    return other;
+}
+
+/* the warnings about one srun step at @p line */
+static void check_step(ctx *c, const unwrap *u, int line, bool launcher_pod)
+{
+    const s2r_job *job = c->job;
+    const srun_step *s = &u->step;
+    int64_t pod_gpus = launcher_pod ? 0 : job->gpus_per_node;
+    int64_t g = step_gpus(job, s);
+    if (s->refused[0])
+        s2r_body__warn(c, line, NULL, "line %d: srun %s has no equivalent in "
+                       "a Run:ai pod: the srun stand-in refuses the step, which "
+                       "fails there", line, s->refused);
+    else if (g > pod_gpus)
+        s2r_body__warn(c, line, NULL, "line %d: the srun step asks for %lld "
+                       "GPU(s) on a node, and the pod that runs it has %lld: "
+                       "the srun stand-in refuses it", line, (long long)g,
+                       (long long)pod_gpus);
+    if (other_image(job, s)) {
+        char *ref = s2r_body__enroot_ref(s->image);
+        s2r_body__warn(c, line, NULL, "line %d: the srun step names image "
+                       "%s, but the pod runs %s: the srun stand-in refuses "
+                       "the step", line, ref ? ref : s->image, job->image);
+        free(ref);
+    }
+    if (launcher_pod && !s->refused[0] && g <= 0)
+        s2r_body__warn(c, line, NULL, "line %d: this srun step runs on the "
+                       "MPIJob's launcher pod (1 CPU, no GPU), not on the "
+                       "workers", line);
+}
+
+/* srun OPTIONS of a side step of an MPI program becomes `mpirun -np N`
+ * (one pod, or an MPIJob's launcher, whose mpirun reaches the workers):
+ * true when it did */
+static bool side_mpirun(ctx *c, analysis *a, const sh_cmd *cm,
+                        const unwrap *u)
+{
+    const s2r_job *job = c->job;
+    if (job->distributed == S2R_DIST_PYTORCH && job->nodes > 1)
+        return false;
+    int64_t tasks = s2r_body__step_tasks(job, &u->step);
+    if (tasks <= 1 || u->step.refused[0] || u->step.runtime ||
+        other_image(job, &u->step) ||
+        !s2r_body__srun_runs_mpi(c, u, NULL, true))
+        return false;
+    char repl[48];
+    snprintf(repl, sizeof(repl), "mpirun -np %lld ", (long long)tasks);
+    size_t end = u->step.end < u->n ? u->words[u->step.end].start
+                                    : cm->end;
+    s2r_body__add_edit(c, a, u->words[u->srun_at].start, end, repl);
+    s2r_body__note(c, cm->line, "line %d: this srun step of an MPI program "
+                   "becomes 'mpirun -np %lld'", cm->line, (long long)tasks);
+    c->job->uses_mpirun = true;
+    return true;
+}
+
+/* the srun steps of statement @p i (its main command only when the
+ * stand-in runs it): warnings, MPI steps made mpirun */
+static void stmt_steps(ctx *c, analysis *a, size_t i)
+{
+    const sh_stmt *st = &a->body.stmts[i];
+    bool launcher_pod = c->job->distributed == S2R_DIST_MPI &&
+                        c->job->nodes > 1;
+    for (size_t k = 0; k < st->ncmds; k++) {
+        bool main = i == a->main && k == a->main_cmd;
+        if (main && a->mode != MM_STANDIN)
+            continue;
+        unwrap u;
+        s2r_body__unwrap(&st->cmds[k], &u, &c->pulled);
+        if (u.srun && (main || !side_mpirun(c, a, &st->cmds[k], &u)))
+            check_step(c, &u, st->cmds[k].line, launcher_pod);
+        s2r_body__unwrap_free(&u);
+    }
+}
+
+void s2r_body__plan_steps(ctx *c, analysis *a)
+{
+    for (size_t i = 0; i < a->body.n; i++)
+        if (a->kind[i] == ST_KEEP || a->kind[i] == ST_MAIN)
+            stmt_steps(c, a, i);
+}
+
+void s2r_body__note_standin(ctx *c, const analysis *a)
+{
+    if (!c->job->srun_standin)
+        return;
+    if (c->job->distributed == S2R_DIST_PYTORCH && a->mode == MM_STANDIN)
+        s2r_body__note(c, c->job->main_line, "every PyTorchJob pod runs its "
+                       "node's tasks of the srun step at line %d through the "
+                       "srun stand-in, each with SLURM_PROCID, SLURM_LOCALID, "
+                       "SLURM_NODEID, RANK, LOCAL_RANK and WORLD_SIZE",
+                       c->job->main_line);
+    else
+        s2r_body__note(c, c->job->main_line, "the pod's command carries the "
+                       "srun stand-in: srun starts its tasks in the pod (see "
+                       "'srun in the pod' in README.md)");
+}

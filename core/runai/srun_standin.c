@@ -1,0 +1,84 @@
+/* srun_standin.c: the srun stand-in a pod's command carries when its body
+ * runs srun steps (runai.h): srun_standin.sh, embedded at build time
+ * (cmake/S2REmbedText.cmake), with the job's node, CPU, GPU and task
+ * counts in front, written by the command itself to a new folder under
+ * $TMPDIR that goes first on PATH. Comments and indentation of the bash
+ * source are left out of the command, which Linux limits to 128 KiB per
+ * argument (MAX_ARG_STRLEN). */
+#include "runai.h"
+
+#include "base/base.h"
+#include "shell/shell.h"
+#include "srun_standin_sh.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* the here-document delimiter; no line of srun_standin.sh reads so */
+#define DELIM "S2R_SRUN_STANDIN"
+
+/* srun_standin.sh without comment lines, blank lines and indentation */
+static void put_stripped(s2r_buf *b)
+{
+    const char *p = srun_standin_sh;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+        size_t i = 0;
+        while (i < ll && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        if (i < ll && p[i] != '#') {
+            s2r_buf_putn(b, p + i, ll - i);
+            s2r_buf_putn(b, "\n", 1);
+        }
+        p += ll + (nl ? 1 : 0);
+    }
+}
+
+/* The sizes srun_standin.sh reads (its header comment lists them). */
+static void put_settings(s2r_buf *b, const s2r_job *job)
+{
+    bool pytorch = job->distributed == S2R_DIST_PYTORCH && job->nodes > 1;
+    bool mpi_pods = job->distributed == S2R_DIST_MPI && job->nodes > 1;
+    s2r_buf_printf(b,
+                   "s2r_nnodes=%lld s2r_node_cpus=%lld s2r_node_gpus=%lld "
+                   "s2r_job_ntasks=%lld s2r_job_tpn=%lld s2r_job_cpt=%lld "
+                   "s2r_rank_vars=%d s2r_image=",
+                   (long long)(pytorch ? job->nodes : 1),
+                   (long long)(job->cpus_per_node > 0 ? job->cpus_per_node
+                                                      : 1),
+                   (long long)(mpi_pods ? 0 : job->gpus_per_node),
+                   (long long)job->ntasks,
+                   (long long)(job->tasks_per_node > 0 ? job->tasks_per_node
+                                                       : 1),
+                   (long long)job->cpus_per_task, pytorch ? 1 : 0);
+    s2r_shell_put_quoted(b, job->image ? job->image : "");
+    s2r_buf_putn(b, "\n", 1);
+}
+
+int s2r_srun_standin(const s2r_job *job, char **out)
+{
+    *out = NULL;
+    if (!job->srun_standin)
+        return S2R_OK;
+    s2r_buf b = {0};
+    s2r_buf_puts(&b,
+        "s2r_srun_dir=$(mktemp -d \"${TMPDIR:-/tmp}/s2r-srun.XXXXXX\") || "
+        "{ echo 's2r: no folder for the srun stand-in under "
+        "${TMPDIR:-/tmp}' >&2; exit 1; }\n"
+        "mkdir \"$s2r_srun_dir/state\"\n"
+        "cat >\"$s2r_srun_dir/srun\" <<'" DELIM "'\n"
+        "#!/usr/bin/env bash\n");
+    put_settings(&b, job);
+    put_stripped(&b);
+    s2r_buf_puts(&b, DELIM "\n"
+        "chmod +x \"$s2r_srun_dir/srun\"\n"
+        "export PATH=\"$s2r_srun_dir:$PATH\" "
+        "S2R_SRUN_STATE=\"$s2r_srun_dir/state\"\n");
+    if (b.oom) {
+        s2r_buf_free(&b);
+        return S2R_ENOMEM;
+    }
+    *out = s2r_buf_finish(&b);
+    return *out ? S2R_OK : S2R_ENOMEM;
+}
