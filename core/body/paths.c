@@ -276,8 +276,11 @@ static const char *take_path(scan *s, const char *p, bool mention)
         n--;
     if (!base && (n < 2 || p[1] == '/'))
         return q > p ? q : p + 1;
+    /* after a prefix at the end of the text ("$HOME" as its last bytes)
+     * p is the end: no path follows */
+    bool slash = p < s->end && *p == '/';
     char *full = NULL;
-    if (asprintf(&full, "%s%.*s", base ? base : "", (int)(*p == '/' ? n : 0),
+    if (asprintf(&full, "%s%.*s", base ? base : "", (int)(slash ? n : 0),
                  p) < 0) {
         s->c->oom = true;
         return q;

@@ -149,6 +149,22 @@ static void test_paths__home_submit_dir_and_exports(void **state)
     assert_string_equal(F.job.submit_dir, "/project/lab/exp1");
 }
 
+/* a prefix as the last bytes of a text that has no NUL after it: nothing
+ * is read past the end (a fuzz finding: fuzz_script/home-at-end-of-text) */
+static void test_paths__home_at_the_end_of_the_text(void **state)
+{
+    (void)state;
+    static const char text[] = "#!/bin/bash\nls $HOME";
+    size_t len = sizeof(text) - 1;
+    char *exact = malloc(len);
+    assert_non_null(exact);
+    memcpy(exact, text, len);
+    assert_int_equal(s2r_job_parse(&F.job, "job.sh", exact, len, &F.cfg,
+                                   &F.d), 0);
+    free(exact);
+    must("/home/user1");
+}
+
 static void test_paths__what_the_script_writes(void **state)
 {
     (void)state;
@@ -266,6 +282,8 @@ int main(void)
             test_paths__comments_urls_and_not_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__home_submit_dir_and_exports, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__home_at_the_end_of_the_text, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__what_the_script_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(
