@@ -136,8 +136,24 @@ int s2r_emit__check(const s2r_workload *wl, bool need_utf8,
         (rc = utf8_check(wl, wl->preemptibility, "the preemptibility", diags)) ||
         (rc = utf8_check_strv(wl, &wl->command, "the command", diags)) ||
         (rc = utf8_check_strv(wl, &wl->launcher_command,
-                              "the MPI launcher command", diags)))
+                              "the MPI launcher command", diags)) ||
+        (rc = utf8_check_strv(wl, &wl->worker_command,
+                              "the MPI worker command", diags)) ||
+        (rc = utf8_check(wl, wl->server, "the server", diags)) ||
+        (rc = utf8_check(wl, wl->supplemental_groups,
+                         "the supplemental groups", diags)) ||
+        (rc = utf8_check(wl, wl->stdout_file, "the -o file", diags)) ||
+        (rc = utf8_check(wl, wl->stderr_file, "the -e file", diags)) ||
+        (rc = utf8_check(wl, wl->stdin_file, "the -i file", diags)) ||
+        (rc = utf8_check(wl, wl->user, "the user name", diags)))
         return rc;
+    for (size_t i = 0; i < wl->n_volumes; i++) {
+        const s2r_volume *v = &wl->volumes[i];
+        if ((rc = utf8_check(wl, v->path, "a storage path", diags)) ||
+            (rc = utf8_check(wl, v->source, "a storage source", diags)) ||
+            (rc = utf8_check(wl, v->server, "a storage server", diags)))
+            return rc;
+    }
     for (size_t i = 0; i < wl->env.n; i++) {
         if ((rc = utf8_check(wl, wl->env.v[i].name, "an environment variable name",
                              diags)) ||
