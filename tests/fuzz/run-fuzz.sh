@@ -2,9 +2,13 @@
 # run-fuzz.sh: run the libFuzzer harnesses of a build for a while, a few
 # at a time, and fail on any finding (docs/fuzzing.md).
 #
-#   tests/fuzz/run-fuzz.sh [-t SECONDS] [-j PARALLEL] [BUILD_DIR [HARNESS...]]
+#   tests/fuzz/run-fuzz.sh [-t SECONDS | -n RUNS] [-s SEED] [-j PARALLEL]
+#                          [BUILD_DIR [HARNESS...]]
 #
 #   -t SECONDS   time per harness (default 60)
+#   -n RUNS      inputs per harness instead of a time: with -s, the same
+#                inputs on every machine (what CI runs)
+#   -s SEED      libFuzzer's random seed (default: a new one each run)
 #   -j PARALLEL  harnesses at once (default 2)
 #   BUILD_DIR    a build configured with -DS2R_FUZZ=ON (default build-asan)
 #   HARNESS      fuzz_script fuzz_request fuzz_lambda fuzz_ini fuzz_answer
@@ -26,12 +30,16 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 seconds=60
+runs=
+seed=
 parallel=2
-while getopts t:j: opt; do
+while getopts t:n:s:j: opt; do
     case $opt in
     t) seconds=$OPTARG ;;
+    n) runs=$OPTARG ;;
+    s) seed=$OPTARG ;;
     j) parallel=$OPTARG ;;
-    *) sed -n '2,22p' "$0"; exit 2 ;;
+    *) sed -n '2,27p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -75,7 +83,10 @@ run_one() {
     mkdir -p "$corpus"
     [ -d "$src/tests/fuzz/regressions/$h" ] &&
         inputs+=("$src/tests/fuzz/regressions/$h")
-    "$build/tests/fuzz/$h" -max_total_time="$seconds" -timeout=25 \
+    local budget=(-max_total_time="$seconds")
+    [ -n "$runs" ] && budget=(-runs="$runs")
+    [ -n "$seed" ] && budget+=(-seed="$seed")
+    "$build/tests/fuzz/$h" "${budget[@]}" -timeout=25 \
         -max_len="$(max_len "$h")" -rss_limit_mb=2560 -print_final_stats=1 \
         -dict="$fuzz/dicts/$h.dict" -artifact_prefix="$fuzz/findings/$h-" \
         "${inputs[@]}" >"$log" 2>&1
@@ -89,8 +100,11 @@ report() {
     cov=$(grep -aoE '(INITED|DONE|NEW|REDUCE|pulse) +cov: [0-9]+' "$log" |
           tail -n 1 | grep -oE '[0-9]+$')
     corp=$(grep -aoE 'corp: [0-9]+/[0-9]+[a-zA-Z]*' "$log" | tail -n 1)
+    local secs
+    secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
     printf 'run-fuzz: %-13s %s s, %s runs, %s exec/s, cov %s, %s\n' "$h" \
-        "$seconds" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${corp:-?}"
+        "${secs:-$seconds}" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
+        "${corp:-?}"
     local found
     found=$(grep -aoE "Test unit written to [^ ]+|artifact_prefix='[^']*'; Test unit written to [^ ]+" \
             "$log" | sed 's/.*written to //' | tail -n 1)
@@ -121,7 +135,10 @@ report() {
     return 0
 }
 
-echo "run-fuzz: ${#harnesses[@]} harnesses, $seconds s each, $parallel at a time ($build)"
+budget="$seconds s"
+[ -n "$runs" ] && budget="$runs runs"
+echo "run-fuzz: ${#harnesses[@]} harnesses, $budget each${seed:+ from seed $seed}," \
+     "$parallel at a time ($build)"
 failed=0
 running=0
 for h in "${harnesses[@]}"; do
