@@ -1,10 +1,13 @@
 """What Slurm makes of a script: submit it with sbatch, read the stored job.
 
 Each script is submitted twice: `sbatch -v --hold` (the option table sbatch
-parsed, and the job as the controller stores it) and `sbatch` without
---hold (the controller then also tries to place the job at once, which
-runs checks a held job skips, e.g. "Requested node configuration is not
-available"). A script is accepted when both submissions are. The facts
+parsed, and the job as the controller stores it) and `sbatch
+--begin=now+3600` without --hold (the controller then also tests whether
+it could place the job, which runs checks a held job skips, e.g.
+"Requested node configuration is not available"; the later begin time
+keeps it from placing it: slurmctld 22.05 "allocates" a job of
+`--nodes=0-N` on no node and then dies, "JobId=N has no job_resrcs
+info"). A script is accepted when both submissions are. The facts
 come from the held job as `scontrol show job -d -o` prints it (the request
 as stored; a pending job's record changes once the scheduler looks at
 it), derived with the rules of the corpus facts schema
@@ -50,7 +53,8 @@ def submit(c, path, hold, cwd):
     if not c.alive():
         return {"job_id": None, "rc": None, "options": None,
                 "error": "slurmctld is down"}
-    argv = [c.sbatch] + (["-v", "--hold"] if hold else []) + [path]
+    argv = ([c.sbatch] + (["-v", "--hold"] if hold else ["--begin=now+3600"])
+            + [path])
     r = c.run(argv, cwd=cwd, timeout=120)
     m = SUBMITTED.search(r.stdout)
     return {"job_id": int(m.group(1)) if m else None,
