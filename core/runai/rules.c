@@ -4,6 +4,7 @@
 #include <s2r/s2r.h>
 
 #include "runai.h"
+#include "pod.h"
 #include "site_rules.h"
 #include "base/base.h"
 #include "shell/shell.h"
@@ -633,12 +634,23 @@ static size_t longest(const s2r_strv *sv)
     return m;
 }
 
+/* the longest argument of @p cmd as the pod runs it: inside the pod
+ * script (pod.h) with its SLURM environment and log redirection */
+static size_t longest_in_pod(const s2r_workload *wl, const s2r_strv *cmd)
+{
+    s2r_strv argv = {0};
+    size_t m = s2r_pod_argv(&argv, wl, cmd) == S2R_OK ? longest(&argv)
+                                                      : longest(cmd);
+    s2r_strv_clear(&argv);
+    return m;
+}
+
 static int check_size(const s2r_workload *wl, const s2r_job *job,
                       s2r_diags *d)
 {
-    size_t n = longest(&wl->command);
-    if (longest(&wl->launcher_command) > n)
-        n = longest(&wl->launcher_command);
+    size_t n = longest_in_pod(wl, &wl->command);
+    if (longest_in_pod(wl, &wl->launcher_command) > n)
+        n = longest_in_pod(wl, &wl->launcher_command);
     if (longest(&wl->worker_command) > n)
         n = longest(&wl->worker_command);
     if (n > ARG_MAX_BYTES) {
