@@ -153,6 +153,13 @@ int s2r_config__storage(s2r_config *cfg, const s2r_ini_section *sec,
  */
 int s2r_config_local_defaults(s2r_config *cfg);
 
+/** A list of supplementary groups as `[site] groups` and the `groups`
+ *  request parameter take it: decimal group ids of at most 10 digits
+ *  separated by ',' ("1000,1001"), as the Run:ai CLI's
+ *  `--supplemental-groups` reads them; "" is the empty list.
+ *  @return true when @p v is such a list. */
+bool s2r_config_groups_ok(const char *v);
+
 /* ------------------------------------------------------------------ */
 /* Option tables: well-formedness, validation of an INI section,       */
 /* binding into a plugin's config struct, help (options.c)             */

@@ -237,7 +237,7 @@ static bool not_a_priority(const char *v)
 }
 
 /* A comma-separated list of group ids ("1000,1001"). */
-static bool group_list_ok(const char *v)
+bool s2r_config_groups_ok(const char *v)
 {
     if (!*v)
         return true;
@@ -271,7 +271,7 @@ static int set_site_key(s2r_config *cfg, const char *key, const char *val)
         cfg->uid = *val ? v.i : -1;
     else if (!strcmp(key, "gid"))
         cfg->gid = *val ? v.i : -1;
-    else if (!strcmp(key, "groups") && group_list_ok(val))
+    else if (!strcmp(key, "groups") && s2r_config_groups_ok(val))
         return set_str(&cfg->groups, val);
     else if (!strcmp(key, "slurm_log"))
         cfg->no_slurm_log = *val && !v.i;
@@ -294,7 +294,7 @@ static int check_values(const s2r_ini_section *sec, const char *file,
                           "medium-high, high or very-high",
                           e->key, e->value))
             return S2R_ENOMEM;
-        if (site && !strcmp(e->key, "groups") && !group_list_ok(e->value) &&
+        if (site && !strcmp(e->key, "groups") && !s2r_config_groups_ok(e->value) &&
             s2r_diags_add(diags, S2R_SEV_ERROR, file, e->line, e->key,
                           "[site] groups = %s: write the group ids "
                           "comma-separated (1000,1001)", e->value))

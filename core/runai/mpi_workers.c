@@ -7,6 +7,7 @@
 #include "runai.h"
 
 #include "base/base.h"
+#include "shell/shell.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +30,5 @@ int s2r_mpi_worker_command(const s2r_job *job, s2r_strv *out)
     if (job->worker_setup)
         s2r_buf_puts(&b, job->worker_setup);
     s2r_buf_puts(&b, sshd_start);
-    char *text = s2r_buf_finish(&b);
-    if (!text || s2r_strv_push(out, "bash") || s2r_strv_push(out, "-c") ||
-        s2r_strv_push(out, text)) {
-        free(text);
-        return S2R_ENOMEM;
-    }
-    free(text);
-    return S2R_OK;
+    return s2r_shell_bash_c(out, &b);
 }

@@ -543,13 +543,7 @@ static int set_command(s2r_strv *cmd, const s2r_job *job)
             s2r_buf_puts(&b, i ? " " : "exec ");
             s2r_shell_put_quoted(&b, job->run_argv.v[i]);
         }
-        char *text = s2r_buf_finish(&b);
-        if (!text || s2r_strv_push(cmd, "bash") || s2r_strv_push(cmd, "-c") ||
-            s2r_strv_push(cmd, text)) {
-            free(text);
-            return S2R_ENOMEM;
-        }
-        free(text);
+        return s2r_shell_bash_c(cmd, &b);
     }
     return S2R_OK;
 }

@@ -6,6 +6,7 @@
 #include "request_site.h"
 
 #include "base/base.h"
+#include "config/config.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +26,6 @@ static bool id_of(const char *v, int64_t *out)
         return false;
     *out = strtoll(v, NULL, 10);
     return *out <= 2147483647;
-}
-
-static bool groups_ok(const char *v)
-{
-    for (const char *p = v;; p++) {
-        size_t n = strspn(p, "0123456789");
-        if (n == 0 || n > 10)
-            return false;
-        p += n;
-        if (!*p)
-            return true;
-        if (*p != ',')
-            return false;
-    }
 }
 
 /* A user name: printable ASCII, no '/' or blank, at most 64 bytes. */
@@ -69,7 +56,7 @@ static int identity(s2r_request_site *rs, s2r_header_lookup_fn param,
     if (gid && rs->cfg.gid < 0 && !id_of(gid, &rs->cfg.gid))
         return *bad = "gid", S2R_EINVAL;
     if (groups && !rs->cfg.groups) {
-        if (!groups_ok(groups))
+        if (!s2r_config_groups_ok(groups))
             return *bad = "groups", S2R_EINVAL;
         if (!(rs->cfg.groups = rs->groups = strdup(groups)))
             return S2R_ENOMEM;

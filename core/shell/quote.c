@@ -1,6 +1,8 @@
-/* shell_quote.c: quoting words for a POSIX shell. */
+/* quote.c: quoting words for a POSIX shell, and the argv that runs a
+ * bash script. */
 #include "shell.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Characters that never need quoting in any word position of bash. */
@@ -49,4 +51,15 @@ char *s2r_shell_quote(const char *s)
     s2r_buf b = {0};
     s2r_shell_put_quoted(&b, s);
     return s2r_buf_finish(&b);
+}
+
+int s2r_shell_bash_c(s2r_strv *argv, s2r_buf *script)
+{
+    char *text = s2r_buf_finish(script);
+    int rc = !text || s2r_strv_push(argv, "bash") ||
+             s2r_strv_push(argv, "-c") || s2r_strv_push(argv, text)
+                 ? S2R_ENOMEM
+                 : S2R_OK;
+    free(text);
+    return rc;
 }

@@ -96,4 +96,10 @@ char *s2r_shell_quote(const char *s);
  *  s2r_shell_quote() returns it (quote.c). */
 void s2r_shell_put_quoted(s2r_buf *b, const char *s);
 
+/** Append `bash -c SCRIPT` to @p argv (three strings), SCRIPT being the
+ *  text of @p script, which this finishes and frees in every case
+ *  (quote.c). @return S2R_OK; S2R_ENOMEM (also when @p script ran out of
+ *  memory), after which @p argv may hold part of the three. */
+int s2r_shell_bash_c(s2r_strv *argv, s2r_buf *script);
+
 #endif
