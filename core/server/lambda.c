@@ -182,6 +182,24 @@ static const char *lookup_param(void *payload, const char *name)
     return member_str(payload, name);
 }
 
+void s2r_lambda_event_request(const s2r_lambda_event *ev,
+                              const char *request_id,
+                              s2r_handler_request *out)
+{
+    *out = (s2r_handler_request){
+        .method = ev->method,
+        .path = ev->path,
+        .query = ev->query,
+        .param = ev->params ? lookup_param : NULL,
+        .param_payload = ev->params,
+        .header = lookup_ci,
+        .header_payload = ev->headers,
+        .body = ev->body,
+        .body_len = ev->body_len,
+        .client_ip = ev->source_ip,
+        .request_id = request_id};
+}
+
 char *s2r_lambda_response_json(const s2r_handler_response *resp,
                                size_t *len_out)
 {
@@ -422,18 +440,8 @@ static int invoke(CURL *c, const s2r_lambda_options *o, rt_buf *b,
                                        : "S2R.InvalidEvent";
         answer = error_body(error_type, perr.message, &len);
     } else {
-        s2r_handler_request req = {
-            .method = ev.method,
-            .path = ev.path,
-            .query = ev.query,
-            .param = ev.params ? lookup_param : NULL,
-            .param_payload = ev.params,
-            .header = lookup_ci,
-            .header_payload = ev.headers,
-            .body = ev.body,
-            .body_len = ev.body_len,
-            .client_ip = ev.source_ip,
-            .request_id = *id ? id : NULL};
+        s2r_handler_request req;
+        s2r_lambda_event_request(&ev, *id ? id : NULL, &req);
         s2r_handler_response resp;
         memset(&resp, 0, sizeof(resp));
         int hrc = s2r_handler_handle(o->handler, &req, &resp);

@@ -88,6 +88,16 @@ int s2r_lambda_event_parse(s2r_lambda_event *out, const char *json,
 void s2r_lambda_event_free(s2r_lambda_event *ev);
 
 /**
+ * The handler's request for an event: method, path, query, body and
+ * client address point into @p ev (which must outlive it); headers are
+ * looked up in any case, query parameters by name, string values only.
+ * @p request_id (the Lambda-Runtime-Aws-Request-Id) may be NULL.
+ */
+void s2r_lambda_event_request(const s2r_lambda_event *ev,
+                              const char *request_id,
+                              s2r_handler_request *out);
+
+/**
  * The handler's answer in the Function URL response shape. @return
  * malloc'd JSON text (*@p len_out bytes), NULL on ENOMEM.
  */

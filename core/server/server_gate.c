@@ -89,8 +89,8 @@ static void log_refusal(s2r_server_gate *g, int kind, int64_t now)
         "receive_timeout"};
     static const char *const messages[R_KINDS] = {
         "max_connections open: new connections answered 503",
-        "max_connections_per_client open from one address: new "
-        "connections from it answered 503",
+        ("max_connections_per_client open from one address: new "
+         "connections from it answered 503"),
         "request lines that do not start with a method answered 400",
         "requests not received within receive_timeout answered 408"};
     char nref[24], nmax[16];

@@ -18,38 +18,11 @@
 #include "fuzz_handler.h"
 
 #include <string.h>
-#include <strings.h>
 #include <stdlib.h>
 
 #include <json-c/json.h>
 
 #include "server/lambda.h"
-
-/* The lookups of the invocation loop (lambda.c): headers by any case,
- * parameters by name, string values only. */
-static const char *header_get(void *payload, const char *name)
-{
-    json_object *o = payload;
-    if (!o || !name)
-        return NULL;
-    json_object_object_foreach(o, k, v)
-    {
-        if (strcasecmp(k, name) == 0)
-            return json_object_is_type(v, json_type_string)
-                       ? json_object_get_string(v)
-                       : NULL;
-    }
-    return NULL;
-}
-
-static const char *param_get(void *payload, const char *name)
-{
-    json_object *v = NULL;
-    if (!payload || !json_object_object_get_ex(payload, name, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -73,16 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ev.method || !*ev.method || !ev.path || !*ev.path || !ev.body ||
         ev.body[ev.body_len] != '\0')
         fuzz_fail("a parsed event without method, path or body");
-    s2r_handler_request req = {.method = ev.method,
-                               .path = ev.path,
-                               .query = ev.query,
-                               .param = ev.params ? param_get : NULL,
-                               .param_payload = ev.params,
-                               .header = header_get,
-                               .header_payload = ev.headers,
-                               .body = ev.body,
-                               .body_len = ev.body_len,
-                               .client_ip = ev.source_ip};
+    s2r_handler_request req;
+    s2r_lambda_event_request(&ev, NULL, &req);
     s2r_handler_response resp;
     rc = s2r_handler_handle(fuzz_handler_open(), &req, &resp);
     if (rc != S2R_OK)
