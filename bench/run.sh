@@ -2,7 +2,8 @@
 # Benchmarks (not tests): in-process conversions/s over the corpus, and the
 # whole-process time of one `s2r` call. Build first (scripts/build.sh).
 # Also: bench-startup.sh (a site file costs nothing with provider = rules),
-# bench-migrate.sh (s2r migrate against the in-process rate).
+# bench-migrate.sh (s2r migrate against the in-process rate), bench-scale.py
+# (µs per KB of a script from 1 KB to 1,000 KB: linear or not).
 set -eu
 cd "$(dirname "$0")/.."
 corpus="${1:-../shared/corpus}"
