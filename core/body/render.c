@@ -35,13 +35,21 @@ void s2r_body__add_edit(ctx *c, analysis *a, size_t start, size_t end,
     a->nedits++;
 }
 
-/* copy src[from, to) without the deleted ranges */
-static void copy_edited(s2r_buf *t, const analysis *a, size_t from, size_t to)
+/* copy src[from, to) without the deleted ranges. The calls of one
+ * rendering come in source order (@p from never goes back), so *@p next,
+ * the first edit that may still reach past @p from, only moves forward:
+ * the whole body costs one walk over the edits, not one per statement. */
+static void copy_edited(s2r_buf *t, const analysis *a, size_t *next,
+                        size_t from, size_t to)
 {
     const char *src = a->body.src;
-    for (size_t k = 0; k < a->nedits && from < to; k++) {
+    while (*next < a->nedits && a->edits[*next].end <= from)
+        (*next)++;
+    for (size_t k = *next; k < a->nedits && from < to; k++) {
         const body_edit *e = &a->edits[k];
-        if (e->end <= from || e->start >= to)
+        if (e->start >= to)
+            break; /* edits are kept in order of start */
+        if (e->end <= from)
             continue;
         if (e->start > from)
             s2r_buf_putn(t, src + from, e->start - from);
@@ -57,7 +65,7 @@ static void copy_edited(s2r_buf *t, const analysis *a, size_t from, size_t to)
 void s2r_body__render(ctx *c, analysis *a, s2r_buf *t, bool top)
 {
     const sh_body *b = &a->body;
-    size_t prev = 0;
+    size_t prev = 0, next = 0;
     for (size_t i = 0; i < b->n; i++) {
         const sh_stmt *st = &b->stmts[i];
         if (a->kind[i] == ST_DROP || a->kind[i] == ST_LIFTED) {
@@ -73,13 +81,13 @@ void s2r_body__render(ctx *c, analysis *a, s2r_buf *t, bool top)
             continue;
         }
         if (a->kind[i] != ST_MAIN) {
-            copy_edited(t, a, prev, st->end);
+            copy_edited(t, a, &next, prev, st->end);
             prev = st->end;
             continue;
         }
         const sh_cmd *cm = &st->cmds[a->main_cmd];
         size_t ws = cm->words[0].start, we = cm->words[cm->nwords - 1].end;
-        copy_edited(t, a, prev, a->drop_prefix ? st->start : ws);
+        copy_edited(t, a, &next, prev, a->drop_prefix ? st->start : ws);
         if (a->inner && a->inner->main != (size_t)-1 &&
             a->mode != MM_STANDIN) {
             /* prefix assignments, then the string's commands in place */
@@ -101,7 +109,7 @@ void s2r_body__render(ctx *c, analysis *a, s2r_buf *t, bool top)
         } else {
             s2r_body__ow_render(t, &a->ow);
         }
-        copy_edited(t, a, we, st->end);
+        copy_edited(t, a, &next, we, st->end);
         prev = st->end;
     }
     s2r_buf_putn(t, b->src + prev, b->len - prev);
