@@ -50,6 +50,9 @@ typedef struct ctx {
     bool oom;
     char *conda_root;   /* a conda installation on mounted storage whose
                            conda.sh the body sources (software.c), owned */
+    struct path_index *paths_seen; /* job->paths by path while
+                                      s2r_body__find_paths() runs
+                                      (paths.c), else NULL */
 } ctx;
 
 /* ---- the output word list of the rewritten main command ---- */

@@ -41,6 +41,66 @@ static bool name_char(char ch)
 /* ---- recording ---------------------------------------------------- */
 
 /* Record @p path (absolute, folded here) used at @p line. */
+/* ---- job->paths, each path once ---------------------------------------- */
+
+/* An open-addressing table of indices into job->paths (+1; 0 is a free
+ * slot), so that a script naming n paths costs n lookups, not n^2/2
+ * comparisons. Its size is a power of 2, at most half full. */
+struct path_index {
+    size_t *slot;
+    size_t cap;
+};
+
+static size_t path_hash(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* the slot of @p path: its entry, or the free slot where it goes */
+static size_t *path_slot(struct path_index *ix, const s2r_job *job,
+                         const char *path)
+{
+    size_t m = ix->cap - 1;
+    for (size_t i = path_hash(path) & m;; i = (i + 1) & m)
+        if (!ix->slot[i] || !strcmp(job->paths[ix->slot[i] - 1].path, path))
+            return &ix->slot[i];
+}
+
+/* room for one more entry; @return false when out of memory */
+static bool path_index_room(struct path_index *ix, const s2r_job *job)
+{
+    if ((job->n_paths + 1) * 2 <= ix->cap)
+        return true;
+    struct path_index bigger = {calloc(ix->cap ? ix->cap * 2 : 64,
+                                       sizeof(size_t)),
+                                ix->cap ? ix->cap * 2 : 64};
+    if (!bigger.slot)
+        return false;
+    for (size_t i = 0; i < job->n_paths; i++)
+        *path_slot(&bigger, job, job->paths[i].path) = i + 1;
+    free(ix->slot);
+    *ix = bigger;
+    return true;
+}
+
+/* the use of @p path (folded) already recorded, or NULL */
+static s2r_path_use *known_use(ctx *c, const char *path)
+{
+    s2r_job *job = c->job;
+    if (c->paths_seen) {
+        size_t k = c->paths_seen->cap ? *path_slot(c->paths_seen, job, path)
+                                      : 0;
+        return k ? &job->paths[k - 1] : NULL;
+    }
+    for (size_t i = 0; i < job->n_paths; i++)
+        if (!strcmp(job->paths[i].path, path))
+            return &job->paths[i];
+    return NULL;
+}
+
 static void add_use(ctx *c, const char *path, int line, bool written,
                     bool mention, bool in_image)
 {
@@ -50,24 +110,24 @@ static void add_use(ctx *c, const char *path, int line, bool written,
         c->oom = true;
         return;
     }
-    for (size_t i = 0; i < job->n_paths; i++) {
-        s2r_path_use *u = &job->paths[i];
-        if (strcmp(u->path, p))
-            continue;
+    s2r_path_use *u = known_use(c, p);
+    if (u) {
         u->written = u->written || written;
         u->mention = u->mention && mention;
         u->in_image = u->in_image && in_image;
         free(p);
         return;
     }
-    s2r_path_use *nv = realloc(job->paths, (job->n_paths + 1) * sizeof(*nv));
-    if (!nv) {
+    if ((c->paths_seen && !path_index_room(c->paths_seen, job)) ||
+        s2r_grow((void **)&job->paths, job->n_paths, sizeof(*job->paths))) {
         free(p);
         c->oom = true;
         return;
     }
-    job->paths = nv;
-    nv[job->n_paths++] = (s2r_path_use){p, line, written, mention, in_image};
+    job->paths[job->n_paths++] =
+        (s2r_path_use){p, line, written, mention, in_image};
+    if (c->paths_seen)
+        *path_slot(c->paths_seen, job, p) = job->n_paths;
 }
 
 /* ---- what a word around a path says ---------------------------------- */
@@ -455,6 +515,8 @@ void s2r_body__find_paths(ctx *c, const char *body, size_t len,
                           int first_line)
 {
     scan s = {.c = c, .home = s2r_body__home(c->cfg)};
+    struct path_index seen = {0};
+    c->paths_seen = &seen;
     directive_paths(c);
     const char *p = body, *end = body + len;
     for (int ln = first_line; p < end; ln++) {
@@ -466,6 +528,8 @@ void s2r_body__find_paths(ctx *c, const char *body, size_t len,
         p = nl ? nl + 1 : end;
     }
     free(s.home);
+    free(seen.slot);
+    c->paths_seen = NULL;
     if (c->job->self_line)
         s2r_body__warn(c, c->job->self_line, NULL,
              "the script locates its own file ($0, BASH_SOURCE): under "

@@ -226,13 +226,12 @@ static void home(mounts *m)
 }
 
 /* @p path lies inside a container's bind target (/refs of `--bind
- * /work/refs:/refs`): the image's, mounted when an entry covers it but
- * never warned about. */
-static bool in_container(const s2r_job *job, const char *path)
+ * /work/refs:/refs`, one of @p targets): the image's, mounted when an
+ * entry covers it but never warned about. */
+static bool in_container(const s2r_strv *targets, const char *path)
 {
-    for (size_t i = 0; i < job->n_paths; i++)
-        if (job->paths[i].in_image &&
-            s2r_path_under(path, job->paths[i].path))
+    for (size_t i = 0; i < targets->n; i++)
+        if (s2r_path_under(path, targets->v[i]))
             return true;
     return false;
 }
@@ -243,12 +242,19 @@ int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
     mounts m = {wl, job, cfg, d, {0}, S2R_OK};
     workdir(&m);
     log_folders(&m);
+    /* the bind targets, a few, looked at for every path */
+    s2r_strv targets = {0};
+    for (size_t i = 0; i < job->n_paths; i++)
+        if (job->paths[i].in_image &&
+            s2r_strv_push(&targets, job->paths[i].path))
+            m.rc = S2R_ENOMEM;
     for (size_t i = 0; i < job->n_paths; i++) {
         const s2r_path_use *u = &job->paths[i];
         if (!u->in_image)
             use(&m, u->path, u->line, u->written,
-                u->mention || in_container(job, u->path));
+                u->mention || in_container(&targets, u->path));
     }
+    s2r_strv_clear(&targets);
     home(&m);
     warn_unmapped(&m);
     s2r_strv_clear(&m.unmapped);
