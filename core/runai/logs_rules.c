@@ -3,6 +3,7 @@
 #include "site_rules.h"
 #include "pod.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,42 @@ static int set(char **slot, const char *v)
     return v && !*slot ? S2R_ENOMEM : S2R_OK;
 }
 
+/* The folder the job starts in on SLURM: --chdir (relative to the submit
+ * directory) or the submit directory; malloc'd, or NULL when unknown. */
+static char *start_dir(const s2r_job *job)
+{
+    if (job->chdir && job->chdir[0] == '/')
+        return s2r_path_fold(job->chdir);
+    if (!job->submit_dir)
+        return NULL;
+    if (!job->chdir)
+        return strdup(job->submit_dir);
+    char *j = NULL, *f = NULL;
+    if (asprintf(&j, "%s/%s", job->submit_dir, job->chdir) >= 0)
+        f = s2r_path_fold(j);
+    free(j);
+    return f;
+}
+
+/* A relative -o/-e/-i pattern is relative to the folder the job starts
+ * in (sbatch(1) "filename pattern"), not to a later `cd` that became the
+ * pod's working directory: then it is set under that folder (with no
+ * pattern character in it, so the text stays a pattern of the same
+ * meaning). @return S2R_OK or S2R_ENOMEM. */
+static int anchor(char **pattern, const char *start, const char *workdir)
+{
+    if (!*pattern || (*pattern)[0] == '/' || !start || !workdir ||
+        !strcmp(start, workdir) || strpbrk(start, "%\\"))
+        return S2R_OK;
+    char *a = NULL;
+    if (asprintf(&a, "%s%s%s", start, strcmp(start, "/") ? "/" : "",
+                 *pattern) < 0)
+        return S2R_ENOMEM;
+    free(*pattern);
+    *pattern = a;
+    return S2R_OK;
+}
+
 int s2r_rules__logs(s2r_workload *wl, const s2r_job *job,
                     const s2r_config *cfg, s2r_diags *d)
 {
@@ -43,6 +80,15 @@ int s2r_rules__logs(s2r_workload *wl, const s2r_job *job,
     if (set(&wl->stdout_file, out) || set(&wl->stderr_file, err) ||
         set(&wl->stdin_file, in))
         return S2R_ENOMEM;
+    char *start = start_dir(job);
+    int rc = anchor(&wl->stdout_file, start, wl->workdir);
+    if (!rc)
+        rc = anchor(&wl->stderr_file, start, wl->workdir);
+    if (!rc)
+        rc = anchor(&wl->stdin_file, start, wl->workdir);
+    free(start);
+    if (rc)
+        return rc;
     wl->log_append = mode && !strcmp(mode, "append");
     const s2r_strv *cmd = wl->kind == S2R_WL_MPI && wl->launcher_command.n
                               ? &wl->launcher_command : &wl->command;
