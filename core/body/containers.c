@@ -356,6 +356,38 @@ bool s2r_body__image_setup(ctx *c, analysis *a, size_t i)
     return true;
 }
 
+/* What becomes of a bind: the site's storage map mounts its source at
+ * the same path (a note), at its own path but not at the bind's target,
+ * or not at all (warnings). */
+static void say_bind(ctx *c, const s2r_bind *b)
+{
+    const s2r_volume *v =
+        c->cfg && b->source && b->source[0] == '/'
+            ? s2r_volume_for(c->cfg->volumes, c->cfg->n_volumes, b->source)
+            : NULL;
+    char *src = v ? s2r_path_fold(b->source) : NULL;
+    char *dst = v && b->target ? s2r_path_fold(b->target) : NULL;
+    if (v && (!src || !dst))
+        c->oom = true;
+    else if (v && !strcmp(src, dst))
+        s2r_body__note(c, b->line, "container bind %s -> %s: [storage] %s "
+                       "mounts it in the pod at the same path", b->source,
+                       b->target, v->path);
+    else if (v)
+        s2r_body__warn(c, b->line, NULL, "container bind %s -> %s: [storage] "
+                       "%s mounts %s in the pod at its own path, not at %s; "
+                       "the program must read %s instead", b->source,
+                       b->target, v->path, b->source, b->target, src);
+    else
+        s2r_body__warn(c, b->line, NULL, "container bind %s -> %s%s is not "
+                       "carried by itself: the pod sees a cluster path only "
+                       "on a Run:ai data source (PVC, NFS or host path)",
+                       b->source, b->target, b->read_only ? " (read-only)"
+                                                          : "");
+    free(src);
+    free(dst);
+}
+
 void s2r_body__apply_binds(ctx *c, const unwrap *u)
 {
     s2r_job *job = c->job;
@@ -373,10 +405,6 @@ void s2r_body__apply_binds(ctx *c, const unwrap *u)
         if (!nb[job->n_binds].source || !nb[job->n_binds].target)
             c->oom = true;
         job->n_binds++;
-        s2r_body__warn(c, b->line, NULL, "container bind %s -> %s%s is not "
-                       "carried by itself: the pod sees a cluster path only "
-                       "on a Run:ai data source (PVC, NFS or host path)",
-                       b->source, b->target, b->read_only ? " (read-only)"
-                                                          : "");
+        say_bind(c, b);
     }
 }
