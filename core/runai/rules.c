@@ -396,6 +396,12 @@ static int set_identity(s2r_workload *wl, const s2r_job *job,
     return S2R_OK;
 }
 
+bool s2r_rules_one_pod_for_nodes(const s2r_job *job)
+{
+    return job->nodes > 1 && job->distributed != S2R_DIST_PYTORCH &&
+           job->distributed != S2R_DIST_MPI;
+}
+
 /* Pods, workers and the resources of each pod (GPUs, cores, MiB). */
 static void set_resources(s2r_workload *wl, const s2r_job *job,
                           s2r_diags *d)
@@ -419,14 +425,18 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
         nodes = 1;
     }
     wl->pods = nodes;
-    if ((wl->kind == S2R_WL_STANDARD || wl->kind == S2R_WL_WORKSPACE ||
-         wl->kind == S2R_WL_INFERENCE) && job->nodes > 1) {
+    /* one pod holds all the nodes: what srun steps run on them runs there */
+    int64_t per_pod = 1;
+    if (s2r_rules_one_pod_for_nodes(job)) {
+        per_pod = job->nodes;
         s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, "nodes",
                       "--nodes=%lld, but the script launches nothing that "
                       "Run:ai can spread over several pods (torchrun, "
                       "accelerate, deepspeed, mpirun, horovodrun, srun of an "
-                      "MPI or SLURM-aware program): the workload is one pod, "
-                      "where srun steps run all their tasks",
+                      "MPI or SLURM-aware program): the workload is one pod "
+                      "with the CPUs, memory and GPUs of all %lld nodes, "
+                      "where srun steps run all their tasks; it needs a node "
+                      "that large", (long long)job->nodes,
                       (long long)job->nodes);
         wl->pods = 1;
     }
@@ -439,10 +449,10 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
                   : wl->kind == S2R_WL_MPI    ? job->nodes
                                               : 0;
     wl->slots_per_worker = job->tasks_per_node > 0 ? job->tasks_per_node : 1;
-    wl->gpus = job->gpus_per_node;
-    wl->cpus = job->cpus_per_node > 0 ? job->cpus_per_node : 1;
+    wl->gpus = job->gpus_per_node * per_pod;
+    wl->cpus = (job->cpus_per_node > 0 ? job->cpus_per_node : 1) * per_pod;
     if (job->mem_per_node_mib > 0) {
-        wl->memory_mib = job->mem_per_node_mib;
+        wl->memory_mib = job->mem_per_node_mib * per_pod;
     } else if (job->mem_per_node_mib == S2R_MEM_ALL) {
         const s2r_directive *m = directive(job, "mem");
         if (!m)

@@ -40,17 +40,19 @@ static void put_settings(s2r_buf *b, const s2r_job *job)
 {
     bool pytorch = job->distributed == S2R_DIST_PYTORCH && job->nodes > 1;
     bool mpi_pods = job->distributed == S2R_DIST_MPI && job->nodes > 1;
+    /* one pod for several nodes: it is all of them (rules.c) */
+    int64_t per_pod = s2r_rules_one_pod_for_nodes(job) ? job->nodes : 1;
     s2r_buf_printf(b,
                    "s2r_nnodes=%lld s2r_node_cpus=%lld s2r_node_gpus=%lld "
                    "s2r_job_ntasks=%lld s2r_job_tpn=%lld s2r_job_cpt=%lld "
                    "s2r_rank_vars=%d s2r_image=",
                    (long long)(pytorch ? job->nodes : 1),
-                   (long long)(job->cpus_per_node > 0 ? job->cpus_per_node
-                                                      : 1),
-                   (long long)(mpi_pods ? 0 : job->gpus_per_node),
+                   (long long)((job->cpus_per_node > 0 ? job->cpus_per_node
+                                                       : 1) * per_pod),
+                   (long long)(mpi_pods ? 0 : job->gpus_per_node * per_pod),
                    (long long)job->ntasks,
-                   (long long)(job->tasks_per_node > 0 ? job->tasks_per_node
-                                                       : 1),
+                   (long long)((job->tasks_per_node > 0 ? job->tasks_per_node
+                                                        : 1) * per_pod),
                    (long long)job->cpus_per_task, pytorch ? 1 : 0);
     s2r_shell_put_quoted(b, job->image ? job->image : "");
     s2r_buf_putn(b, "\n", 1);

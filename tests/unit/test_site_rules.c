@@ -238,6 +238,60 @@ static void test_site_rules__logs_default_and_off(void **state)
     conv_free(&c);
 }
 
+/* -o is relative to the folder the job starts in (the submit directory),
+ * not to a later `cd` that became the pod's working directory */
+static void test_site_rules__logs_under_the_start_dir(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, SITE, "#!/bin/bash\n#SBATCH -o logs/%j.out\n"
+                      "cd /scratch/u1/cfd\n./solver\n", "/project/lab/exp1");
+    assert_string_equal(c.wl.workdir, "/scratch/u1/cfd");
+    assert_string_equal(c.wl.stdout_file, "/project/lab/exp1/logs/%j.out");
+    assert_has(c.out[S2R_FMT_CLI], "--existing-pvc claimname=project,"
+                                   "path=/project");
+    assert_has(c.out[S2R_FMT_CLI], "/project/lab/exp1/logs/");
+    conv_free(&c);
+}
+
+/* a bind whose source the storage map mounts: at the same path a note, at
+ * another a warning that says where the files are */
+static void test_site_rules__binds_on_storage(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, SITE, "#!/bin/bash\napptainer exec -B /project/d:/project/d"
+                      ",/scratch/ds:/mnt/ds docker://ghcr.io/a/b:1 "
+                      "python t.py\n", "/project/lab/exp1");
+    const s2r_diag *same = said(&c, "container bind /project/d -> /project/d:"
+                                    " [storage] /project mounts it");
+    assert_non_null(same);
+    assert_int_equal(same->severity, S2R_SEV_NOTE);
+    const s2r_diag *other = said(&c, "[storage] /scratch mounts /scratch/ds "
+                                     "in the pod at its own path, not at "
+                                     "/mnt/ds");
+    assert_non_null(other);
+    assert_int_equal(other->severity, S2R_SEV_WARNING);
+    assert_null(said(&c, "is not carried"));
+    conv_free(&c);
+}
+
+/* nodes with no launch to spread them: one pod with all their resources */
+static void test_site_rules__nodes_in_one_pod(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, NULL, "#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=4 -c 2 "
+                      "--mem=8G --gres=gpu:2\nsrun hostname\n", NULL);
+    assert_int_equal(c.wl.pods, 1);
+    assert_int_equal(c.wl.cpus, 16);
+    assert_int_equal(c.wl.gpus, 4);
+    assert_int_equal(c.wl.memory_mib, 16 * 1024);
+    assert_non_null(said(&c, "one pod with the CPUs, memory and GPUs of all "
+                             "2 nodes"));
+    conv_free(&c);
+}
+
 static void test_site_rules__identity_and_modules(void **state)
 {
     (void)state;
@@ -273,6 +327,9 @@ int main(void)
         cmocka_unit_test(test_site_rules__no_site_file),
         cmocka_unit_test(test_site_rules__logs_default_and_off),
         cmocka_unit_test(test_site_rules__identity_and_modules),
+        cmocka_unit_test(test_site_rules__logs_under_the_start_dir),
+        cmocka_unit_test(test_site_rules__binds_on_storage),
+        cmocka_unit_test(test_site_rules__nodes_in_one_pod),
     };
     return cmocka_run_group_tests_name("site_rules", tests, NULL, NULL);
 }
