@@ -583,6 +583,7 @@ static int finish(ctx *c, analysis *a, int body_line)
     }
     job->srun_standin = s2r_body__runs_srun(tidied);
     s2r_body__note_standin(c, a);
+    s2r_body__warn_every_pod(c, a);
     s2r_body__worker_setup(c, a);
     s2r_buf pre = {0};
     s2r_body__add_prelude(c, &pre, tidied);

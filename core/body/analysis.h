@@ -259,6 +259,10 @@ void s2r_body__plan_steps(ctx *c, analysis *a);
 /** The note that the pod's command carries the srun stand-in (after
  *  rendering, once job->srun_standin is known). */
 void s2r_body__note_standin(ctx *c, const analysis *a);
+/** A PyTorchJob of several pods runs the batch script on each: a warning
+ *  naming the kept lines outside the launch that run programs (up to
+ *  three), which SLURM runs once, on the first node. */
+void s2r_body__warn_every_pod(ctx *c, const analysis *a);
 
 /* ---- MPIJob workers (mpi_workers.c) ---- */
 

@@ -208,6 +208,12 @@ static bool other_image(const s2r_job *job, const srun_step *s)
     return other;
 }
 
+/* a PyTorchJob of several pods: each pod runs the whole batch script */
+static bool every_pod_runs_script(const s2r_job *job)
+{
+    return job->distributed == S2R_DIST_PYTORCH && job->nodes > 1;
+}
+
 /* the warnings about one srun step at @p line */
 static void check_step(ctx *c, const unwrap *u, int line, bool launcher_pod)
 {
@@ -235,6 +241,14 @@ static void check_step(ctx *c, const unwrap *u, int line, bool launcher_pod)
         s2r_body__warn(c, line, NULL, "line %d: this srun step runs on the "
                        "MPIJob's launcher pod (1 CPU, no GPU), not on the "
                        "workers", line);
+    int64_t m = s2r_body__step_nodes(job, s);
+    if (every_pod_runs_script(job) && m > 0 && m < job->nodes)
+        s2r_body__warn(c, line, NULL, "line %d: the srun step runs on %lld "
+                       "of the PyTorchJob's %lld pods; the other pods do not "
+                       "wait for it and go on with the next line at once (a "
+                       "PyTorchJob's pods are not kept in step as one batch "
+                       "script is)", line, (long long)m,
+                       (long long)job->nodes);
 }
 
 /* srun OPTIONS of a side step of an MPI program becomes `mpirun -np N`
@@ -286,6 +300,55 @@ void s2r_body__plan_steps(ctx *c, analysis *a)
     for (size_t i = 0; i < a->body.n; i++)
         if (a->kind[i] == ST_KEEP || a->kind[i] == ST_MAIN)
             stmt_steps(c, a, i);
+}
+
+/* Commands that do the same on every pod, or only shape the shell: not
+ * named when the script runs once per pod. */
+static bool same_on_every_pod(const sh_cmd *cm)
+{
+    static const char *const cmds[] = {
+        "echo", "printf", "set", "export", "cd", "pwd", "wait", "sleep",
+        "true", "false", ":", "source", ".", "mkdir", "date", "hostname",
+        "nvidia-smi", "env", "printenv", "ulimit", "trap", "exit", "return",
+        "declare", "local", "unset", "shift", "test", "[", "[[", "module",
+        "ml", "conda", "umask", "srun", "scontrol", "id", "whoami", "uname",
+        "nproc", "free", "df", "ls", "cat", "which", "type", "command", NULL};
+    const sh_word *w = s2r_body__cmd_word(cm);
+    return !w || !w->literal || !w->value ||
+           s2r_body__list_has(cmds, w->value);
+}
+
+void s2r_body__warn_every_pod(ctx *c, const analysis *a)
+{
+    if (!every_pod_runs_script(c->job))
+        return;
+    char list[400] = "";
+    int first = 0, n = 0;
+    for (size_t i = 0; i < a->body.n; i++) {
+        const sh_stmt *st = &a->body.stmts[i];
+        bool runs = false;
+        for (size_t k = 0; !st->compound && k < st->ncmds && !runs; k++)
+            runs = !same_on_every_pod(&st->cmds[k]);
+        if (i == a->main || a->kind[i] != ST_KEEP || !runs)
+            continue;
+        if (n++ < 3) {
+            char snip[80];
+            s2r_body__stmt_snippet(&a->body, st, snip, sizeof(snip));
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof(list) - l, "%sline %d '%s'",
+                     l ? ", " : "", st->line, snip);
+            first = first ? first : st->line;
+        }
+    }
+    if (n)
+        s2r_body__warn(c, first, NULL, "each of the PyTorchJob's %lld pods "
+                       "runs the batch script, so what it runs outside the "
+                       "launch runs %lld times, where SLURM runs it once on "
+                       "the first node: %s%s; run it only on the first pod "
+                       "with `if [ \"${PET_NODE_RANK:-0}\" = 0 ]; then ...; "
+                       "fi`", (long long)c->job->nodes,
+                       (long long)c->job->nodes, list,
+                       n > 3 ? " and more" : "");
 }
 
 void s2r_body__note_standin(ctx *c, const analysis *a)

@@ -494,15 +494,32 @@ class Warnings(unittest.TestCase):
                                 "srun -N2 --ntasks-per-node=1 bash -c "
                                 "'mkdir -p stage && cp in.dat stage/'\n"
                                 "python main.py\n")
-            self.assertIn("the workload is one pod, where srun steps run all "
+            self.assertIn("the workload is one pod with the CPUs, memory "
+                          "and GPUs of all 2 nodes, where srun steps run all "
                           "their tasks", err)
             self.assertEqual(doc["kind"], "Job")
+            res = containers(doc)[0][1]["resources"]
+            self.assertEqual(res["requests"]["cpu"], "2")
             r = pod.run(containers(doc)[0][1])
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(len(pod.tasks("stage")), 2)
             self.assertEqual(len(pod.tasks("main.py")), 1)
         finally:
             pod.close()
+
+    def test_pytorchjob_lines_outside_the_launch_are_named(self):
+        doc, err = manifest("#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=2 "
+                            "--gpus-per-node=2\n"
+                            "srun -N1 -n1 python prep.py\n"
+                            "srun python train.py\n"
+                            "python evaluate.py > results.txt\n"
+                            "echo done\n")
+        self.assertEqual(doc["kind"], "PyTorchJob")
+        self.assertIn("line 3: the srun step runs on 1 of the PyTorchJob's 2 "
+                      "pods; the other pods do not wait for it", err)
+        self.assertIn("runs 2 times, where SLURM runs it once on the first "
+                      "node: line 5 'python evaluate.py > results.txt';", err)
+        self.assertNotIn("'echo done'", err)
 
     def test_long_body_is_warned(self):
         body = "cat > d.txt <<'EOF'\n" + ("y" * 99 + "\n") * 1100 + "EOF\nz\n"
