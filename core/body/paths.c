@@ -434,6 +434,17 @@ static bool relative_file(const char *v)
     return dot && dot != v && s2r_body__list_has(ext, dot + 1);
 }
 
+/* Commands whose arguments name software, not files: `module load
+ * cuda/12.1`, `spack load gcc@12`, `conda activate envs/x`. */
+static bool names_software(const sh_cmd *cm)
+{
+    static const char *const cmds[] = {"module", "ml", "spack", "conda",
+                                       "mamba", "micromamba", NULL};
+    const sh_word *w = s2r_body__cmd_word(cm);
+    return w && w->literal && w->value &&
+           s2r_body__list_has(cmds, w->value);
+}
+
 void s2r_body__relative_files(ctx *c, const sh_body *b)
 {
     s2r_strv *out = &c->job->relative_files;
@@ -441,6 +452,8 @@ void s2r_body__relative_files(ctx *c, const sh_body *b)
         const sh_stmt *st = &b->stmts[i];
         for (size_t k = 0; !st->compound && k < st->ncmds; k++) {
             const sh_cmd *cm = &st->cmds[k];
+            if (names_software(cm))
+                continue;
             for (size_t w = sh_cmd_first_arg(cm); w < cm->nwords; w++) {
                 const sh_word *wd = &cm->words[w];
                 const char *v = wd->literal && wd->value ? wd->value : "";
