@@ -6,10 +6,12 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* inih truncates section and key names to 50 bytes (MAX_SECTION/MAX_NAME) */
 #define S2R_INI_NAME_MAX 49
@@ -326,14 +328,30 @@ int s2r_ini_read(s2r_ini *out, const char *path, s2r_diags *diags)
     FILE *f = fopen(path, "rb");
     if (!f) {
         s2r_diags_add(diags, S2R_SEV_ERROR, path, 0, NULL,
-                      "cannot open configuration file");
+                      "cannot open configuration file: %s", strerror(errno));
         return S2R_ENOTFOUND;
+    }
+    /* fopen() opens a folder too; reading it then fails with EISDIR */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        s2r_diags_add(diags, S2R_SEV_ERROR, path, 0, NULL,
+                      "is a directory, not a configuration file");
+        return S2R_EINVAL;
     }
     size_t n = 0;
     char *buf = read_all(f, S2R_INI_FILE_MAX, &n);
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
     if (!buf)
         return S2R_ENOMEM;
+    if (read_errno) {
+        free(buf);
+        s2r_diags_add(diags, S2R_SEV_ERROR, path, 0, NULL,
+                      "cannot read configuration file: %s",
+                      strerror(read_errno));
+        return S2R_EINVAL;
+    }
     if (n > S2R_INI_FILE_MAX) {
         free(buf);
         s2r_diags_add(diags, S2R_SEV_ERROR, path, 0, NULL,

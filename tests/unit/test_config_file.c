@@ -127,12 +127,28 @@ static void test_config_file__empty_and_nul(void **state)
     unlink(path);
 }
 
+/* fopen() opens a folder: it is refused, not read as an empty file */
+static void test_config_file__a_directory_is_refused(void **state)
+{
+    (void)state;
+    s2r_ini ini;
+    memset(&ini, 0, sizeof(ini));
+    s2r_diags d = {0};
+    assert_int_equal(s2r_ini_read(&ini, "/", &d), S2R_EINVAL);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.v[0].file, "/");
+    assert_non_null(strstr(d.v[0].message, "is a directory"));
+    s2r_ini_free(&ini);
+    s2r_diags_clear(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_file__every_size_reads_whole),
         cmocka_unit_test(test_config_file__past_the_limit_is_refused),
         cmocka_unit_test(test_config_file__empty_and_nul),
+        cmocka_unit_test(test_config_file__a_directory_is_refused),
     };
     return cmocka_run_group_tests_name("config_file", tests, NULL, NULL);
 }
