@@ -291,8 +291,20 @@ static int tokenize_line(const char *file, int line, const char *p,
         *arena = o;
         if (argv_push(a, tok, line) != 0)
             return S2R_ENOMEM;
-        if (p < e && *p == '#')
+        if (p < e && *p == '#') {
+            /* a '#' glued to a word is seldom meant as a comment: a pyxis
+             * image (nvcr.io#nvidia/pytorch) loses its path */
+            const char *ce = p;
+            while (ce < e && !is_space(*ce))
+                ce++;
+            if (s2r_diags_add(d, S2R_SEV_WARNING, file, line, NULL,
+                              "the unquoted '#' in '%s%.*s' ends the "
+                              "directive, as in sbatch: '%s' is read and the "
+                              "rest is a comment; quote the value to keep "
+                              "the '#'", tok, (int)(ce - p), p, tok) != 0)
+                return S2R_ENOMEM;
             return 0;
+        }
     }
 }
 

@@ -206,6 +206,20 @@ static void test_slurm_directives__blank_and_comments_continue(void **state)
     done(f);
 }
 
+/* an unquoted '#' ends the directive as in sbatch; glued to a word it is
+ * said, since a pyxis image (nvcr.io#nvidia/...) loses its path */
+static void test_slurm_directives__glued_hash_is_warned(void **state)
+{
+    (void)state;
+    fx *f = ok(SH "#SBATCH --container-image=nvcr.io#nvidia/pytorch:24.05\n"
+                  "#SBATCH -J run # a comment\n");
+    assert_true(has(f, S2R_SEV_WARNING, NULL,
+                    "the unquoted '#' in '--container-image=nvcr.io#nvidia/"
+                    "pytorch:24.05' ends the directive"));
+    assert_int_equal(f->d.n, 1); /* a comment after a blank is not said */
+    done(f);
+}
+
 static void test_slurm_directives__near_misses_are_comments(void **state)
 {
     (void)state;
@@ -841,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_slurm_directives__even_colon_is_a_command),
         cmocka_unit_test(test_slurm_directives__blank_and_comments_continue),
         cmocka_unit_test(test_slurm_directives__near_misses_are_comments),
+        cmocka_unit_test(test_slurm_directives__glued_hash_is_warned),
         cmocka_unit_test(test_slurm_directives__legacy_slurm_prefix),
         cmocka_unit_test(test_slurm_directives__no_separator_after_magic),
         cmocka_unit_test(test_slurm_directives__case_sensitive_magic),
