@@ -2,12 +2,12 @@
 # The sanitizer half of the test suite (scripts/test.sh runs it last;
 # docs/fuzzing.md): build everything with clang, ASan, UBSan and
 # libFuzzer's instrumentation into build-asan, run the whole ctest suite
-# there, then every fuzz harness, two at a time (tests/fuzz/run-fuzz.sh):
-# S2R_FUZZ_RUNS inputs each (default 30000) from seed S2R_FUZZ_SEED
-# (default 1), so every machine runs the same inputs and a red run is
-# the code's, not the dice's; S2R_FUZZ_SECONDS=N fuzzes N seconds each
-# from a new seed instead. Any sanitizer report, leak or fuzz finding
-# fails the run.
+# there, then every fuzz harness for S2R_FUZZ_SECONDS (default 60), two
+# at a time (tests/fuzz/run-fuzz.sh), from seed S2R_FUZZ_SEED (default 1):
+# every machine walks the same inputs, a slower one fewer of them, so a
+# red run is the code's, not the dice's (S2R_FUZZ_SEED=new draws a new
+# seed; S2R_FUZZ_RUNS=N runs N inputs each instead of a time). Any
+# sanitizer report, leak or fuzz finding fails the run.
 #
 # Not run under the sanitizers: python.package, which builds its own,
 # uninstrumented copy of the project from the sources (python/setup.py)
@@ -43,12 +43,10 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 ctest --test-dir build-asan --output-on-failure -j 2 -E '^python\.package$'
 t2=$(now)
 
-if [ -n "${S2R_FUZZ_SECONDS:-}" ]; then
-    tests/fuzz/run-fuzz.sh -t "$S2R_FUZZ_SECONDS" -j 2 build-asan
-else
-    tests/fuzz/run-fuzz.sh -n "${S2R_FUZZ_RUNS:-30000}" \
-        -s "${S2R_FUZZ_SEED:-1}" -j 2 build-asan
-fi
+set -- -t "${S2R_FUZZ_SECONDS:-60}"
+[ -n "${S2R_FUZZ_RUNS:-}" ] && set -- -n "$S2R_FUZZ_RUNS"
+[ "${S2R_FUZZ_SEED:-1}" != new ] && set -- "$@" -s "${S2R_FUZZ_SEED:-1}"
+tests/fuzz/run-fuzz.sh "$@" -j 2 build-asan
 t3=$(now)
 echo "test-sanitizers: build $((t1 - t0)) s, ctest under ASan+UBSan" \
      "$((t2 - t1)) s, fuzzing $((t3 - t2)) s"

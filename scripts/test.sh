@@ -1,8 +1,8 @@
 #!/bin/sh
 # The whole test suite: install, build with warnings as errors, check the
 # folder layers, run the cmocka/ctest suite and the shared corpus checkers,
-# then the same suite under ASan and UBSan and 30,000 inputs of every fuzz
-# harness from a fixed seed
+# then the same suite under ASan and UBSan and every fuzz harness for 60 s
+# from a fixed seed
 # (scripts/test-sanitizers.sh; S2R_TEST_SANITIZERS=0 skips that part).
 set -eu
 cd "$(dirname "$0")/.."

@@ -6,9 +6,11 @@
 #                          [BUILD_DIR [HARNESS...]]
 #
 #   -t SECONDS   time per harness (default 60)
-#   -n RUNS      inputs per harness instead of a time: with -s, the same
-#                inputs on every machine (what CI runs)
-#   -s SEED      libFuzzer's random seed (default: a new one each run)
+#   -n RUNS      inputs per harness instead of a time
+#   -s SEED      libFuzzer's random seed (default: a new one each run); with
+#                a seed, every machine walks the same inputs from a clean
+#                corpus, a slower one fewer of them in the same time (CI
+#                runs seed 1)
 #   -j PARALLEL  harnesses at once (default 2)
 #   BUILD_DIR    a build configured with -DS2R_FUZZ=ON (default build-asan)
 #   HARNESS      fuzz_script fuzz_request fuzz_lambda fuzz_ini fuzz_answer
