@@ -10,6 +10,7 @@
 #include "body.h"
 #include "launchers.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define V(n) {n, 1, NULL, S2R_LR_NONE}
@@ -426,6 +427,29 @@ static bool is_python(const char *v)
            (b[6] == '\0' || (b[6] >= '0' && b[6] <= '9'));
 }
 
+/* The launchers a command's own name identifies, sorted (strcmp) for
+ * bsearch(): every command of a body is looked up, and few are launchers. */
+typedef struct launcher_name {
+    const char *name;
+    const s2r_launch_grammar *grammar;
+} launcher_name;
+static const launcher_name launcher_names[] = {
+    {"deepspeed", &s2r_launch_deepspeed},
+    {"horovodrun", &s2r_launch_horovodrun},
+    {"mpiexec", &s2r_launch_mpirun},
+    {"mpiexec.hydra", &s2r_launch_mpirun},
+    {"mpirun", &s2r_launch_mpirun},
+    {"orterun", &s2r_launch_mpirun},
+    {"prterun", &s2r_launch_mpirun},
+    {"srun", &s2r_launch_srun},
+    {"torchrun", &s2r_launch_torchrun},
+};
+
+static int launcher_name_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const launcher_name *)elem)->name);
+}
+
 const s2r_launch_grammar *s2r_launch_identify(const char *const *argv,
                                               size_t n, size_t *opts_at)
 {
@@ -433,18 +457,12 @@ const s2r_launch_grammar *s2r_launch_identify(const char *const *argv,
     if (n == 0 || !argv[0])
         return NULL;
     const char *b = base(argv[0]);
-    if (!strcmp(b, "torchrun"))
-        return &s2r_launch_torchrun;
-    if (!strcmp(b, "deepspeed"))
-        return &s2r_launch_deepspeed;
-    if (!strcmp(b, "horovodrun"))
-        return &s2r_launch_horovodrun;
-    if (!strcmp(b, "mpirun") || !strcmp(b, "mpiexec") ||
-        !strcmp(b, "orterun") || !strcmp(b, "mpiexec.hydra") ||
-        !strcmp(b, "prterun"))
-        return &s2r_launch_mpirun;
-    if (!strcmp(b, "srun"))
-        return &s2r_launch_srun;
+    const launcher_name *named =
+        bsearch(b, launcher_names,
+                sizeof(launcher_names) / sizeof(launcher_names[0]),
+                sizeof(launcher_names[0]), launcher_name_cmp);
+    if (named)
+        return named->grammar;
     if (!strcmp(b, "accelerate") && n > 1 && argv[1] &&
         !strcmp(argv[1], "launch")) {
         *opts_at = 2;

@@ -17,8 +17,9 @@ int s2r_rules__directive_line(const s2r_job *job, const char *name)
 
 const char *s2r_rules__directive_value(const s2r_job *job, const char *name)
 {
-    for (size_t i = 0; i < job->n_directives; i++)
-        if (!strcmp(job->directives[i].name, name))
+    for (size_t i = 0; i < job->n_directives; i++) /* first char inline */
+        if (job->directives[i].name[0] == name[0] &&
+            !strcmp(job->directives[i].name, name))
             return job->directives[i].value;
     return NULL;
 }

@@ -92,10 +92,13 @@ static const option_rule rules_table[] = {
                     "equivalent"},
     {NULL, F_WARN, NULL}};
 
+/* Every directive of a script is looked up here: the first characters
+ * are compared inline, so only a likely entry costs a strcmp(). */
 static const option_rule *rule_for(const char *name)
 {
     for (size_t i = 0; rules_table[i].name; i++)
-        if (strcmp(rules_table[i].name, name) == 0)
+        if (rules_table[i].name[0] == name[0] &&
+            strcmp(rules_table[i].name, name) == 0)
             return &rules_table[i];
     return NULL;
 }

@@ -11,16 +11,25 @@
 #include "shell/shell.h"
 #include "srun_standin_sh.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* the here-document delimiter; no line of srun_standin.sh reads so */
 #define DELIM "S2R_SRUN_STANDIN"
 
-/* srun_standin.sh without comment lines, blank lines and indentation */
-static void put_stripped(s2r_buf *b)
+/* srun_standin.sh without comment lines, blank lines and indentation:
+ * the same text for every job, so it is made once, on first use
+ * (pthread_once: the library converts from several server threads at
+ * once), into room the size of the whole source. */
+static char stripped[sizeof(srun_standin_sh)];
+static size_t stripped_len;
+static pthread_once_t stripped_once = PTHREAD_ONCE_INIT;
+
+static void strip_standin(void)
 {
     const char *p = srun_standin_sh;
+    size_t o = 0;
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t ll = nl ? (size_t)(nl - p) : strlen(p);
@@ -28,11 +37,19 @@ static void put_stripped(s2r_buf *b)
         while (i < ll && (p[i] == ' ' || p[i] == '\t'))
             i++;
         if (i < ll && p[i] != '#') {
-            s2r_buf_putn(b, p + i, ll - i);
-            s2r_buf_putn(b, "\n", 1);
+            memcpy(stripped + o, p + i, ll - i);
+            o += ll - i;
+            stripped[o++] = '\n';
         }
         p += ll + (nl ? 1 : 0);
     }
+    stripped_len = o;
+}
+
+static void put_stripped(s2r_buf *b)
+{
+    pthread_once(&stripped_once, strip_standin);
+    s2r_buf_putn(b, stripped, stripped_len);
 }
 
 /* The sizes srun_standin.sh reads (its header comment lists them). */

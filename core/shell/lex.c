@@ -237,17 +237,22 @@ static void scan_dquoted(lexer *L, word_scan *ws)
     bool expands = false;
     s2r_buf dec = L->scratch;
     dec.len = 0;
-    for (size_t k = i + 1; k < inner_end; k++) {
+    for (size_t k = i + 1; k < inner_end;) {
         if (s[k] == '\\' && k + 1 < inner_end &&
             strchr("$`\"\\\n", s[k + 1])) {
             if (s[k + 1] != '\n')
                 put_char(&dec, s[k + 1]);
-            k++;
+            k += 2;
             continue;
         }
-        if (s[k] == '$' || s[k] == '`')
-            expands = true;
-        put_char(&dec, s[k]);
+        /* up to the next backslash the text is as written: one append */
+        size_t run = k + 1;
+        while (run < inner_end && s[run] != '\\')
+            run++;
+        for (size_t c = k; c < run && !expands; c++)
+            expands = s[c] == '$' || s[c] == '`';
+        s2r_buf_putn(&dec, s + k, run - k);
+        k = run;
     }
     if (dec.oom)
         L->oom = true;
@@ -258,6 +263,15 @@ static void scan_dquoted(lexer *L, word_scan *ws)
         seg_push(ws->w, SH_SEG_LIT, dec.p ? dec.p : "", dec.len, &L->oom);
     L->scratch = dec;
     ws->i = e;
+}
+
+/* A character an unquoted run takes as it is: no word end, quote,
+ * backslash or expansion, and no glob before the first expansion or glob
+ * (@p special), where the literal prefix ends. */
+static bool plain_char(char c, bool special)
+{
+    return !is_meta(c) && c != '\'' && c != '"' && c != '\\' && c != '$' &&
+           c != '`' && (special || !unq_special(c));
 }
 
 /* An unquoted run: up to a quote or the end of the word; a literal
@@ -287,9 +301,14 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
             r += 2;
             continue;
         }
-        size_t e = s[r] == '$'   ? skip_dollar(s, len, r)
-                   : s[r] == '`' ? skip_backtick(s, len, r)
-                                 : r + 1;
+        size_t e;
+        if (s[r] == '$')
+            e = skip_dollar(s, len, r);
+        else if (s[r] == '`')
+            e = skip_backtick(s, len, r);
+        else /* a run of plain characters: one append, not one each */
+            for (e = r + 1; e < len && plain_char(s[e], special); e++)
+                ;
         s2r_buf_putn(&dec, s + r, e - r);
         r = e;
     }
@@ -404,18 +423,33 @@ static void read_heredocs(lexer *L)
     L->npend = 0;
 }
 
-static const char *const kw_open[] = {"if", "case", "for", "while", "until",
-                                      "select", "{", NULL};
-static const char *const kw_close[] = {"fi", "esac", "done", "}", NULL};
-static const char *const kw_other[] = {"then", "else", "elif", "do", "in",
-                                       "!", "function", "[[", NULL};
+/* The reserved words the statement structure needs, sorted (strcmp) for
+ * bsearch(): most words of a script are none of them, and a binary
+ * search says so in a few comparisons. */
+typedef enum kw_kind { KW_OPEN, KW_CLOSE, KW_OTHER } kw_kind;
+typedef struct keyword {
+    const char *word;
+    kw_kind kind;
+} keyword;
+static const keyword keywords[] = {
+    {"!", KW_OTHER},      {"[[", KW_OTHER},    {"case", KW_OPEN},
+    {"do", KW_OTHER},     {"done", KW_CLOSE},  {"elif", KW_OTHER},
+    {"else", KW_OTHER},   {"esac", KW_CLOSE},  {"fi", KW_CLOSE},
+    {"for", KW_OPEN},     {"function", KW_OTHER}, {"if", KW_OPEN},
+    {"in", KW_OTHER},     {"select", KW_OPEN}, {"then", KW_OTHER},
+    {"until", KW_OPEN},   {"while", KW_OPEN},  {"{", KW_OPEN},
+    {"}", KW_CLOSE},
+};
 
-static bool in_list(const char *w, const char *const *l)
+static int keyword_cmp(const void *key, const void *elem)
 {
-    for (size_t i = 0; l[i]; i++)
-        if (strcmp(w, l[i]) == 0)
-            return true;
-    return false;
+    return strcmp(key, ((const keyword *)elem)->word);
+}
+
+static const keyword *keyword_of(const char *w)
+{
+    return bsearch(w, keywords, sizeof(keywords) / sizeof(keywords[0]),
+                   sizeof(keywords[0]), keyword_cmp);
 }
 
 static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
@@ -656,22 +690,23 @@ static bool lex_keyword(lexer *L, const sh_word *w)
     stmt_builder *sb = &L->sb;
     if (!(L->cmd_pos && w->value && w->literal))
         return false;
-    if (in_list(w->value, kw_open)) {
+    const keyword *kw = keyword_of(w->value);
+    if (!kw)
+        return false;
+    if (kw->kind == KW_OPEN) {
         if (!sb->cur_open && sb->st.ncmds == 0)
             sb->st.compound = true;
         L->kw_depth++;
         L->cmd_pos = true;
-    } else if (in_list(w->value, kw_close)) {
+    } else if (kw->kind == KW_CLOSE) {
         if (L->kw_depth > 0)
             L->kw_depth--;
         L->cmd_pos = false;
-    } else if (in_list(w->value, kw_other)) {
+    } else {
         if (strcmp(w->value, "function") == 0 && !sb->cur_open &&
             sb->st.ncmds == 0)
             sb->st.compound = true;
         L->cmd_pos = true;
-    } else {
-        return false;
     }
     cmd_close(L, sb);
     return true;
