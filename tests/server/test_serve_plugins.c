@@ -124,7 +124,8 @@ static void py_sign(const char *secret, const char *ts, const char *body,
                     char hex[65])
 {
     char msg[4096];
-    snprintf(msg, sizeof(msg), "%s:%s", ts, body);
+    int n = snprintf(msg, sizeof(msg), "%s:%s", ts, body);
+    assert_true(n > 0 && (size_t)n < sizeof(msg));
     uint8_t mac[32];
     s2r_host_table()->hmac_sha256(secret, strlen(secret), msg, strlen(msg),
                                   mac);
