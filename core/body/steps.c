@@ -5,16 +5,33 @@
 #include "analysis.h"
 #include "launchers.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* a whole number, or -1 */
+/* Counts past this are read as this: no step has more tasks, nodes or
+ * GPUs, and the products of counts stay far inside int64_t. */
+#define COUNT_MAX ((int64_t)1 << 24)
+
+/* the whole number @p v starts with (its leading digits), at most
+ * COUNT_MAX; -1 when it starts with none */
+static int64_t leading_number(const char *v)
+{
+    if (!v || !isdigit((unsigned char)*v))
+        return -1;
+    int64_t n = 0;
+    for (; isdigit((unsigned char)*v); v++)
+        n = n >= COUNT_MAX ? COUNT_MAX : n * 10 + (*v - '0');
+    return n > COUNT_MAX ? COUNT_MAX : n;
+}
+
+/* a whole number (at most COUNT_MAX), or -1 */
 static int64_t number(const char *v)
 {
     if (!v || !*v || strspn(v, "0123456789") != strlen(v))
         return -1;
-    return strtoll(v, NULL, 10);
+    return leading_number(v);
 }
 
 /* the GPU count of a --gres/--gpus value ("gpu:2", "gpu:a100:2", "a100:4",
@@ -77,7 +94,8 @@ static void step_option(srun_step *s, const s2r_launch_matched *m,
     if (!strcmp(k, "ntasks"))
         s->ntasks = number(v) > 0 ? number(v) : 0;
     else if (!strcmp(k, "nodes"))
-        s->nodes = v ? (number(v) > 0 ? number(v) : atoll(v)) : 0;
+        /* a range (2-4) starts with its minimum */
+        s->nodes = leading_number(v) > 0 ? leading_number(v) : 0;
     else if (!strcmp(k, "ntasks-per-node"))
         s->ntasks_per_node = number(v) > 0 ? number(v) : 0;
     else if (!strcmp(k, "cpus-per-task"))

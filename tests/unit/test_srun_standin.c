@@ -80,6 +80,20 @@ static bool maps_short(const char *t, char c, const char *name)
     return strstr(t, pat) != NULL;
 }
 
+/* step counts past int64_t are read as a large count, not overflowed
+ * (a fuzz finding: fuzz_request/srun-ntasks-past-int64) */
+static void test_srun_standin__huge_step_counts(void **state)
+{
+    (void)state;
+    s2r_job job;
+    char *t = standin_of("#!/bin/bash\n#SBATCH -n 5\n"
+                         "srun -n 28888888888888888888888888 --label bash\n"
+                         "srun -N 99999999999999999999-3 hostname\n", &job);
+    assert_non_null(t);
+    free(t);
+    s2r_job_free(&job);
+}
+
 static void test_srun_standin__same_srun_grammar(void **state)
 {
     (void)state;
@@ -132,6 +146,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srun_standin__none_without_srun),
         cmocka_unit_test(test_srun_standin__sizes_and_bash),
+        cmocka_unit_test(test_srun_standin__huge_step_counts),
         cmocka_unit_test(test_srun_standin__same_srun_grammar),
     };
     return cmocka_run_group_tests_name("srun_standin", tests, NULL, NULL);
