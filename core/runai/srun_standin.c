@@ -52,6 +52,24 @@ static void put_stripped(s2r_buf *b)
     s2r_buf_putn(b, stripped, stripped_len);
 }
 
+/* The job's --gpus-per-task ("2", "a100:2"), the last one given, or 0:
+ * sbatch exports it (SLURM_GPUS_PER_TASK) and srun(1) takes it for a
+ * step that names no GPUs of its own. */
+static long long job_gpus_per_task(const s2r_job *job)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < job->n_directives; i++)
+        if (!strcmp(job->directives[i].name, "gpus-per-task"))
+            v = job->directives[i].value;
+    if (!v)
+        return 0;
+    const char *c = strrchr(v, ':');
+    c = c ? c + 1 : v;
+    if (!*c || strspn(c, "0123456789") != strlen(c) || strlen(c) > 6)
+        return 0;
+    return strtoll(c, NULL, 10);
+}
+
 /* The sizes srun_standin.sh reads (its header comment lists them). */
 static void put_settings(s2r_buf *b, const s2r_job *job)
 {
@@ -62,7 +80,7 @@ static void put_settings(s2r_buf *b, const s2r_job *job)
     s2r_buf_printf(b,
                    "s2r_nnodes=%lld s2r_node_cpus=%lld s2r_node_gpus=%lld "
                    "s2r_job_ntasks=%lld s2r_job_tpn=%lld s2r_job_cpt=%lld "
-                   "s2r_rank_vars=%d s2r_image=",
+                   "s2r_rank_vars=%d s2r_job_gpt=%lld s2r_image=",
                    (long long)(pytorch ? job->nodes : 1),
                    (long long)((job->cpus_per_node > 0 ? job->cpus_per_node
                                                        : 1) * per_pod),
@@ -70,7 +88,8 @@ static void put_settings(s2r_buf *b, const s2r_job *job)
                    (long long)job->ntasks,
                    (long long)((job->tasks_per_node > 0 ? job->tasks_per_node
                                                         : 1) * per_pod),
-                   (long long)job->cpus_per_task, pytorch ? 1 : 0);
+                   (long long)job->cpus_per_task, pytorch ? 1 : 0,
+                   job_gpus_per_task(job));
     s2r_shell_put_quoted(b, job->image ? job->image : "");
     s2r_buf_putn(b, "\n", 1);
 }

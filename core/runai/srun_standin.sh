@@ -15,6 +15,9 @@
 #   s2r_job_cpt     --cpus-per-task of the job, 0 when not given
 #   s2r_rank_vars   1: tasks also get RANK, WORLD_SIZE, LOCAL_RANK and
 #                   LOCAL_WORLD_SIZE (frameworks of a PyTorchJob)
+#   s2r_job_gpt     --gpus-per-task of the job, 0 when not given: a step
+#                   that names no GPUs takes it, as srun(1) takes
+#                   SLURM_GPUS_PER_TASK
 #   s2r_image       the pod's image (a step's --container-image must name
 #                   it)
 #
@@ -479,6 +482,9 @@ s2r_cptset=0 s2r_cptv=${s2r_cpt:-$s2r_job_cpt}
 [ -n "$s2r_cpt" ] || [ "$s2r_job_cpt" -gt 0 ] && s2r_cptset=1
 [ "$s2r_cptv" -gt 0 ] || s2r_cptv=1
 s2r_gtotal=$(s2r_pod_gpus)
+# a step that names no GPUs takes the job's --gpus-per-task
+[ -z "$s2r_gpt$s2r_gpn$s2r_gtot" ] && [ -z "${S2R_SRUN_TASK:-}" ] &&
+    [ "${s2r_job_gpt:-0}" -gt 0 ] && s2r_gpt=$s2r_job_gpt
 if [ -n "$s2r_gpt" ]; then
     s2r_ngpu=$((s2r_gpt * s2r_tl))
 elif [ -n "$s2r_gpn" ]; then

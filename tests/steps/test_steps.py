@@ -181,7 +181,10 @@ class Steps(unittest.TestCase):
         self.assertEqual({x["SLURM_NTASKS"] for x in t}, {"4"})
         self.assertEqual([x["args"] for x in t],
                          ["--rank %d" % i for i in range(4)])
-        # --gpus-per-task=1 for the job: a step of 4 tasks with all 4 GPUs
+        # the job's --gpus-per-task=1 (SLURM_GPUS_PER_TASK): a step that
+        # names no GPUs gives each task its own, as srun(1) does
+        self.assertEqual(sorted(x["CUDA_VISIBLE_DEVICES"] for x in t),
+                         ["0", "1", "2", "3"])
         self.assertEqual(self.doc["kind"], "Job")
 
     def test_two_steps_keep_their_own_size(self):
