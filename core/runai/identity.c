@@ -29,6 +29,10 @@ int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
 {
     if (cfg && cfg->user && !(wl->user = strdup(cfg->user)))
         return S2R_ENOMEM;
+    /* sbatch passes the submitting shell's environment, USER with it */
+    if (cfg && cfg->user && !s2r_envv_get(&wl->env, "USER") &&
+        s2r_envv_set(&wl->env, "USER", cfg->user))
+        return S2R_ENOMEM;
     bool user = cfg && cfg->run_as ? !strcmp(cfg->run_as, "user")
                                    : maps_shared_storage(cfg);
     if (!user)
@@ -44,5 +48,14 @@ int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
     if (cfg->groups && *cfg->groups &&
         !(wl->supplemental_groups = strdup(cfg->groups)))
         return S2R_ENOMEM;
+    if (wl->kind == S2R_WL_MPI && wl->run_as_uid != 0)
+        return s2r_diags_add(d, S2R_SEV_WARNING, job->file, job->main_line,
+                             NULL, "the MPIJob's workers run sshd for "
+                             "mpirun, which needs root, but the pods run as "
+                             "UID %lld ([site] run_as = user): the workers "
+                             "never get ready and the launcher never starts; "
+                             "set [site] run_as = image for this script, or "
+                             "use an image whose sshd runs as that user",
+                             (long long)wl->run_as_uid);
     return S2R_OK;
 }

@@ -14,6 +14,8 @@
 
 #include <s2r/s2r.h>
 
+#include "config/config.h"
+
 static const char *SCRIPT =
     "#!/bin/bash\n"
     "#SBATCH --job-name=train\n"
@@ -101,6 +103,8 @@ static void test_api_json__converts_and_describes(void **state)
     s2r_config cfg;
     s2r_config_defaults(&cfg);
     cfg.submit_dir = strdup("/home/user1");
+    /* the local user submits, as s2r_convert_json() says */
+    assert_int_equal(s2r_config_local_defaults(&cfg), S2R_OK);
     s2r_diags d = {0};
     assert_int_equal(s2r_convert_buffer(&expected, "job.sh", SCRIPT,
                                         strlen(SCRIPT), S2R_FMT_YAML, &cfg,
