@@ -520,6 +520,11 @@ static int set_container(s2r_workload *wl, const s2r_job *job,
                          job->slurm_env.v[i].value))
             return S2R_ENOMEM;
 
+    /* slurmstepd gives a job a TMPDIR (at least /tmp); a pod has none */
+    if (job->run_shell && strstr(job->run_shell, "TMPDIR") &&
+        !s2r_envv_get(&wl->env, "TMPDIR") &&
+        s2r_envv_set(&wl->env, "TMPDIR", "/tmp"))
+        return S2R_ENOMEM;
     if ((job->distributed == S2R_DIST_MPI || job->uses_mpirun) &&
         (s2r_envv_set(&wl->env, "OMPI_ALLOW_RUN_AS_ROOT", "1") ||
          s2r_envv_set(&wl->env, "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")))
