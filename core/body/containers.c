@@ -373,11 +373,19 @@ static void say_bind(ctx *c, const s2r_bind *b)
         s2r_body__note(c, b->line, "container bind %s -> %s: [storage] %s "
                        "mounts it in the pod at the same path", b->source,
                        b->target, v->path);
-    else if (v)
+    else if (v) {
+        /* the target may be a [storage] entry of its own: other files */
+        const s2r_volume *t = dst ? s2r_volume_for(c->cfg->volumes,
+                                                   c->cfg->n_volumes, dst)
+                                  : NULL;
         s2r_body__warn(c, b->line, NULL, "container bind %s -> %s: [storage] "
                        "%s mounts %s in the pod at its own path, not at %s; "
-                       "the program must read %s instead", b->source,
-                       b->target, v->path, b->source, b->target, src);
+                       "the program must read %s instead%s%s%s", b->source,
+                       b->target, v->path, b->source, b->target, src,
+                       t ? " (at " : "", t ? dst : "",
+                       t ? " the pod sees the site's own storage, not "
+                           "the bind's files)" : "");
+    }
     else
         s2r_body__warn(c, b->line, NULL, "container bind %s -> %s%s is not "
                        "carried by itself: the pod sees a cluster path only "
