@@ -57,12 +57,32 @@ static void put_body(s2r_buf *b, const s2r_strv *cmd, bool shell)
     }
 }
 
-/* tee [-a] -- "FILE" */
+/* tee [-a] -- "FILE", deaf to SIGTERM so that it writes what the job
+ * prints while it stops */
 static void tee(s2r_buf *b, const s2r_workload *wl, const char *pattern,
                 bool multi)
 {
-    s2r_buf_puts(b, wl->log_append || multi ? "tee -a -- " : "tee -- ");
+    s2r_buf_puts(b, wl->log_append || multi ? "{ trap '' TERM; exec tee -a -- "
+                                            : "{ trap '' TERM; exec tee -- ");
     s2r_pod__file_word(b, pattern, wl);
+    s2r_buf_puts(b, "; }");
+}
+
+/* The job runs in the background of the pod's first process, which
+ * Kubernetes stops with SIGTERM: that process passes it on to every
+ * process of the job, as scancel(1) signals them all (a bash in the
+ * foreground of a pipeline would not run its trap before the pipeline
+ * ends), then waits for the job and exits with its status. */
+static void pass_on_sigterm(s2r_buf *b)
+{
+    s2r_buf_puts(b, ") &\n"
+                    "s2r_job=$!\n"
+                    "trap 's2r_term=1; trap \"\" TERM; kill -TERM 0 "
+                    "2>/dev/null' TERM\n"
+                    "wait \"$s2r_job\"; s2r_rc=$?\n"
+                    "[ -z \"${s2r_term:-}\" ] || { wait \"$s2r_job\"; "
+                    "s2r_rc=$?; }\n"
+                    "exit \"$s2r_rc\"\n");
 }
 
 /* 3 and 5: the body, its input and its output files. The error file
@@ -84,8 +104,10 @@ static void body_with_files(s2r_buf *b, const s2r_workload *wl,
             s2r_buf_puts(b, names[i]);
             s2r_buf_puts(b, pats[i]);
         }
-    s2r_buf_puts(b, "\n");
-    s2r_buf_puts(b, err ? "{ { " : "{ ");
+    /* the wrappers outlive SIGTERM (a no-op trap, which the body's own
+     * subshell does not inherit) so that the body finishes its trap */
+    s2r_buf_puts(b, "\n(\ntrap : TERM\n");
+    s2r_buf_puts(b, err ? "{ trap : TERM; { " : "{ ");
     put_body(b, cmd, shell);
     s2r_buf_puts(b, "}");
     if (wl->stdin_file) {
@@ -102,6 +124,7 @@ static void body_with_files(s2r_buf *b, const s2r_workload *wl,
         tee(b, wl, out, multi);
     }
     s2r_buf_puts(b, "\nexit \"${PIPESTATUS[0]}\"\n");
+    pass_on_sigterm(b);
 }
 
 /* The SCRIPT of bash -c. */

@@ -13,9 +13,11 @@ usage: test_steps.py --bin S2R
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import yaml
@@ -120,15 +122,29 @@ class Pod:
             fh.write(text)
         os.chmod(p, 0o755)
 
-    def run(self, container, **env):
+    def env_of(self, container, **env):
         e = {"PATH": self.bin + ":/usr/bin:/bin", "HOME": self.dir,
              "TMPDIR": self.dir, "REC": self.rec}
         for c in container.get("env") or []:
             e[c["name"]] = str(c["value"])
         e.update({k: str(v) for k, v in env.items()})
+        return e
+
+    def run(self, container, **env):
         argv = container["command"] + (container.get("args") or [])
-        return subprocess.run(argv, cwd=self.dir, env=e, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(argv, cwd=self.dir,
+                              env=self.env_of(container, **env),
+                              capture_output=True, text=True, timeout=120)
+
+    def start(self, container):
+        """the command as a container's first process: a session of its
+        own, as the container runtime starts it"""
+        argv = container["command"] + (container.get("args") or [])
+        return subprocess.Popen(argv, cwd=self.dir,
+                                env=self.env_of(container),
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
 
     def tasks(self, name=None):
         out = []
@@ -523,6 +539,33 @@ class Warnings(unittest.TestCase):
         self.assertIn("runs 2 times, where SLURM runs it once on the first "
                       "node: line 5 'python evaluate.py > results.txt';", err)
         self.assertNotIn("'echo done'", err)
+
+    def test_sigterm_reaches_the_body_and_the_logs_keep_its_output(self):
+        # Kubernetes stops a pod with SIGTERM to its first process; SLURM
+        # signals every process of the job: the body's trap runs, and
+        # what it prints reaches the -o and -e files
+        doc, _ = manifest("#!/bin/bash\n#SBATCH -o out.log -e err.log\n"
+                          "save() { echo saving; echo saved >&2; exit 3; }\n"
+                          "trap save TERM\n"
+                          "touch started\nsleep 60 &\nwait\n")
+        pod = Pod()
+        try:
+            p = pod.start(containers(doc)[0][1])
+            started = os.path.join(pod.dir, "started")
+            for _ in range(600):
+                if os.path.exists(started):
+                    break
+                time.sleep(0.05)
+            self.assertTrue(os.path.exists(started))
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 3, err)
+            with open(os.path.join(pod.dir, "out.log")) as fh:
+                self.assertEqual(fh.read(), "saving\n")
+            with open(os.path.join(pod.dir, "err.log")) as fh:
+                self.assertEqual(fh.read(), "saved\n")
+        finally:
+            pod.close()
 
     def test_long_body_is_warned(self):
         body = "cat > d.txt <<'EOF'\n" + ("y" * 99 + "\n") * 1100 + "EOF\nz\n"
