@@ -292,6 +292,22 @@ static void test_site_rules__nodes_in_one_pod(void **state)
     conv_free(&c);
 }
 
+/* $USER and $TMPDIR, which sbatch and slurmstepd give every job */
+static void test_site_rules__user_and_tmpdir(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, SITE, "#!/bin/bash\nmkdir -p $TMPDIR/x /scratch/$USER\n"
+                      "python t.py\n", "/project/lab/exp1");
+    assert_string_equal(s2r_envv_get(&c.wl.env, "USER"), "user1");
+    assert_string_equal(s2r_envv_get(&c.wl.env, "TMPDIR"), "/tmp");
+    conv_free(&c);
+    convert(&c, SITE, "#!/bin/bash\npython t.py\n", "/project/lab/exp1");
+    assert_null(s2r_envv_get(&c.wl.env, "USER"));
+    assert_null(s2r_envv_get(&c.wl.env, "TMPDIR"));
+    conv_free(&c);
+}
+
 static void test_site_rules__identity_and_modules(void **state)
 {
     (void)state;
@@ -330,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_site_rules__logs_under_the_start_dir),
         cmocka_unit_test(test_site_rules__binds_on_storage),
         cmocka_unit_test(test_site_rules__nodes_in_one_pod),
+        cmocka_unit_test(test_site_rules__user_and_tmpdir),
     };
     return cmocka_run_group_tests_name("site_rules", tests, NULL, NULL);
 }
