@@ -45,7 +45,9 @@ static void check_array(s2r_slurm__state *st)
 }
 
 /* --time=02:00 is two minutes (M:SS), which a script rarely means: say
- * so, and how to write hours. @return 0 or S2R_ENOMEM. */
+ * so, and how to write hours. Past 24 (--time=30:00) the minutes are
+ * meant: nobody writes a day and more as H:MM. @return 0 or
+ * S2R_ENOMEM. */
 static int check_time_minutes(s2r_slurm__state *st)
 {
     const char *v = st->time_value;
@@ -56,6 +58,8 @@ static int check_time_minutes(s2r_slurm__state *st)
         v[a + 3] != '\0')
         return 0;
     int m = atoi(v), sec = atoi(v + a + 1);
+    if (m > 24)
+        return 0;
     char is[64], meant[64];
     if (sec)
         snprintf(is, sizeof(is), "%d minute%s %d second%s", m,

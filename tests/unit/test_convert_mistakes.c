@@ -60,6 +60,9 @@ static void test_convert_mistakes__time_in_minutes(void **state)
     assert_null(warning("time", "minutes"));
     parse("#!/bin/bash\n#SBATCH -t 120\npython x.py\n");
     assert_null(warning("time", "minutes"));
+    /* past 24 the minutes are meant */
+    parse("#!/bin/bash\n#SBATCH -t 30:00\npython x.py\n");
+    assert_null(warning("time", "minutes"));
 }
 
 static void test_convert_mistakes__array_index_without_array(void **state)
