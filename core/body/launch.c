@@ -216,6 +216,18 @@ void s2r_body__decide(ctx *c, analysis *a)
     if (per_node) {
         a->mode = srun ? MM_STRIP : MM_PLAIN;
         job->distributed = job->nodes > 1 ? S2R_DIST_PYTORCH : S2R_DIST_NONE;
+        /* torchrun and accelerate start processes on their own node
+         * only: without srun, SLURM runs them once, on the first node */
+        if (!srun && job->nodes > 1 &&
+            (u->lk == L_TORCHRUN || u->lk == L_ACCELERATE))
+            s2r_body__warn(c, job->main_line, NULL,
+                 "line %d: the launcher is not started by srun, so under "
+                 "SLURM it runs on the first of the %lld nodes only; the "
+                 "PyTorchJob starts it on each of its %lld pods, with "
+                 "%lld times the processes: start it with srun to mean "
+                 "that, or ask for one node", job->main_line,
+                 (long long)job->nodes, (long long)job->nodes,
+                 (long long)job->nodes);
         if (u->opaque_torch && job->nodes > 1)
             s2r_body__warn(c, job->main_line, NULL,
                  "the torch launcher sits in a bash -c string built at run "

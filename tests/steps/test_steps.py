@@ -567,6 +567,18 @@ class Warnings(unittest.TestCase):
         finally:
             pod.close()
 
+    def test_torchrun_without_srun_on_several_nodes_is_said(self):
+        doc, err = manifest("#!/bin/bash\n#SBATCH --nodes=2 "
+                            "--gpus-per-node=4\n"
+                            "torchrun --nproc_per_node=4 train.py\n")
+        self.assertEqual(doc["kind"], "PyTorchJob")
+        self.assertIn("line 3: the launcher is not started by srun, so under "
+                      "SLURM it runs on the first of the 2 nodes only", err)
+        doc, err = manifest("#!/bin/bash\n#SBATCH --nodes=2 "
+                            "--gpus-per-node=4\n"
+                            "srun torchrun --nproc_per_node=4 train.py\n")
+        self.assertNotIn("not started by srun", err)
+
     def test_long_body_is_warned(self):
         body = "cat > d.txt <<'EOF'\n" + ("y" * 99 + "\n") * 1100 + "EOF\nz\n"
         p = convert("#!/bin/bash\n" + body)
