@@ -199,9 +199,15 @@ bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
              "kept '%s': the virtual environment is on mounted storage "
              "(%s); its base interpreter, the python it was made with, must "
              "be in the image at the same path", snip, vol->path);
-    else
+    else if (c->conda_root)
         s2r_body__note(c, st->line,
              "kept '%s': the conda installation is on mounted storage (%s) "
              "and carries its own interpreter", snip, vol->path);
+    else
+        s2r_body__warn(c, st->line, NULL,
+             "kept '%s': the environment is on mounted storage (%s) and "
+             "carries its own interpreter, but the `conda` command must be "
+             "in the image (or source etc/profile.d/conda.sh of an "
+             "installation on mounted storage first)", snip, vol->path);
     return true;
 }

@@ -276,6 +276,30 @@ static void test_software__lists_and_storage(void **state)
         venv_warned |= F.d.v[i].line == 7 &&
                        strstr(F.d.v[i].message, "base interpreter") != NULL;
     assert_true(venv_warned);
+    /* conda.sh on mounted storage: `conda` is there too */
+    for (size_t i = 0; i < F.d.n; i++)
+        assert_null(strstr(F.d.v[i].message, "`conda` command"));
+}
+
+/* an environment on mounted storage activated with no conda.sh from it:
+ * the image must have conda */
+static void test_software__conda_env_needs_conda(void **state)
+{
+    (void)state;
+    F.cfg.volumes = calloc(1, sizeof(s2r_volume));
+    F.cfg.volumes[0] = (s2r_volume){S2R_VOL_NFS, strdup("/shared"),
+                                    strdup("/export/shared"),
+                                    strdup("nfs"), false, 1};
+    F.cfg.n_volumes = 1;
+    assert_int_equal(parse("#!/bin/bash\nconda activate /shared/envs/x\n"
+                           "python t.py\n"), 0);
+    bool warned = false;
+    for (size_t i = 0; i < F.d.n; i++)
+        warned |= F.d.v[i].line == 2 &&
+                  F.d.v[i].severity == S2R_SEV_WARNING &&
+                  strstr(F.d.v[i].message, "`conda` command must be in the "
+                                           "image") != NULL;
+    assert_true(warned);
 }
 
 int main(void)
@@ -297,6 +321,8 @@ int main(void)
             test_paths__relative_files_and_self, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_software__lists_and_storage, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_software__conda_env_needs_conda, setup, teardown),
     };
     return cmocka_run_group_tests_name("body_paths", tests, NULL, NULL);
 }
