@@ -79,6 +79,11 @@ int s2r_grow(void **v, size_t n, size_t size);
  *  text only (the file system is not read). An absolute @p path stays
  *  absolute ("/.." is "/"); malloc'd, NULL on ENOMEM. */
 char *s2r_path_fold(const char *path);
+/** @p path folded, taken under the folder @p dir first when it is
+ *  relative (as sbatch(1) takes --chdir under the submit directory).
+ *  malloc'd; NULL on ENOMEM, or when @p path is relative and @p dir is
+ *  NULL. */
+char *s2r_path_resolve(const char *dir, const char *path);
 /** True when absolute @p path is @p prefix or lies below it (per path
  *  components: /data/x is under /data, /database is not). */
 bool s2r_path_under(const char *path, const char *prefix);

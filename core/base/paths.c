@@ -2,6 +2,7 @@
  * shared by the site configuration and the workload (see base.h). */
 #include "base.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,19 @@ char *s2r_path_fold(const char *path)
     if (o == 0)
         out[o++] = '/';
     out[o] = '\0';
+    return out;
+}
+
+char *s2r_path_resolve(const char *dir, const char *path)
+{
+    if (path[0] == '/')
+        return s2r_path_fold(path);
+    if (!dir)
+        return NULL;
+    char *joined = NULL, *out = NULL;
+    if (asprintf(&joined, "%s/%s", dir, path) >= 0)
+        out = s2r_path_fold(joined);
+    free(joined);
     return out;
 }
 

@@ -471,17 +471,9 @@ static int start_from_directives(ctx *c)
     const char *sd = c->cfg ? c->cfg->submit_dir : NULL;
     if (sd && sd[0] == '/' && !(job->submit_dir = s2r_path_fold(sd)))
         return S2R_ENOMEM;
-    if (job->chdir && job->chdir[0] == '/') {
-        job->workdir = s2r_path_fold(job->chdir);
-        if (!job->workdir)
-            return S2R_ENOMEM;
-    } else if (job->chdir && job->submit_dir) {
+    if (job->chdir && (job->chdir[0] == '/' || job->submit_dir)) {
         /* per sbatch(1) --chdir: relative to the submit directory */
-        char *j = NULL;
-        if (asprintf(&j, "%s/%s", job->submit_dir, job->chdir) < 0)
-            return S2R_ENOMEM;
-        job->workdir = s2r_path_fold(j);
-        free(j);
+        job->workdir = s2r_path_resolve(job->submit_dir, job->chdir);
         if (!job->workdir)
             return S2R_ENOMEM;
     } else if (job->chdir) {

@@ -52,7 +52,8 @@ typedef struct ctx {
                            conda.sh the body sources (software.c), owned */
     struct path_index *paths_seen; /* job->paths by path while
                                       s2r_body__find_paths() runs
-                                      (paths.c), else NULL */
+                                      (paths.c), which alone adds
+                                      paths; else NULL */
 } ctx;
 
 /* ---- the output word list of the rewritten main command ---- */

@@ -391,13 +391,17 @@ size_t s2r_launch_match(const s2r_launch_grammar *g, const char *w,
     return 1;
 }
 
-size_t s2r_launch_skip_options(const s2r_launch_grammar *g,
-                               const char *const *argv, size_t n, size_t i)
+/* The options of @p g from word @p i on, the words read through @p at
+ * (NULL past the end): the index of the first word after them. One loop
+ * for argv strings and lexed words alike. */
+static size_t skip_options(const s2r_launch_grammar *g,
+                           const char *(*at)(const void *, size_t, size_t),
+                           const void *words, size_t n, size_t i)
 {
     while (i < n) {
         s2r_launch_matched m;
-        size_t span = s2r_launch_match(g, argv[i], i + 1 < n ? argv[i + 1]
-                                                             : NULL, &m);
+        size_t span = s2r_launch_match(g, at(words, n, i),
+                                       at(words, n, i + 1), &m);
         if (span == 0)
             return i;
         i = i + span < n ? i + span : n;
@@ -405,6 +409,17 @@ size_t s2r_launch_skip_options(const s2r_launch_grammar *g,
             return i;
     }
     return n;
+}
+
+static const char *argv_at(const void *argv, size_t n, size_t i)
+{
+    return i < n ? ((const char *const *)argv)[i] : NULL;
+}
+
+size_t s2r_launch_skip_options(const s2r_launch_grammar *g,
+                               const char *const *argv, size_t n, size_t i)
+{
+    return skip_options(g, argv_at, argv, n, i);
 }
 
 const char *s2r_launch_key(const s2r_launch_opt *o)
@@ -498,19 +513,15 @@ size_t s2r_launch__skip_option(const s2r_launch_grammar *g, const sh_word *w,
     return i + span < n ? i + span : (span ? n : i);
 }
 
+static const char *word_at(const void *w, size_t n, size_t i)
+{
+    return wv(w, n, i);
+}
+
 size_t s2r_launch__skip_options(const s2r_launch_grammar *g, const sh_word *w,
                                 size_t n, size_t i)
 {
-    while (i < n) {
-        s2r_launch_matched m;
-        size_t span = s2r_launch_match(g, wv(w, n, i), wv(w, n, i + 1), &m);
-        if (span == 0)
-            return i;
-        i = i + span < n ? i + span : n;
-        if (m.end)
-            return i;
-    }
-    return n;
+    return skip_options(g, word_at, w, n, i);
 }
 
 s2r_launch_role s2r_launch__role(const s2r_launch_grammar *g,

@@ -89,16 +89,9 @@ static bool path_index_room(struct path_index *ix, const s2r_job *job)
 /* the use of @p path (folded) already recorded, or NULL */
 static s2r_path_use *known_use(ctx *c, const char *path)
 {
-    s2r_job *job = c->job;
-    if (c->paths_seen) {
-        size_t k = c->paths_seen->cap ? *path_slot(c->paths_seen, job, path)
-                                      : 0;
-        return k ? &job->paths[k - 1] : NULL;
-    }
-    for (size_t i = 0; i < job->n_paths; i++)
-        if (!strcmp(job->paths[i].path, path))
-            return &job->paths[i];
-    return NULL;
+    struct path_index *ix = c->paths_seen;
+    size_t k = ix->cap ? *path_slot(ix, c->job, path) : 0;
+    return k ? &c->job->paths[k - 1] : NULL;
 }
 
 static void add_use(ctx *c, const char *path, int line, bool written,
@@ -118,7 +111,7 @@ static void add_use(ctx *c, const char *path, int line, bool written,
         free(p);
         return;
     }
-    if ((c->paths_seen && !path_index_room(c->paths_seen, job)) ||
+    if (!path_index_room(c->paths_seen, job) ||
         s2r_grow((void **)&job->paths, job->n_paths, sizeof(*job->paths))) {
         free(p);
         c->oom = true;
@@ -126,8 +119,7 @@ static void add_use(ctx *c, const char *path, int line, bool written,
     }
     job->paths[job->n_paths++] =
         (s2r_path_use){p, line, written, mention, in_image};
-    if (c->paths_seen)
-        *path_slot(c->paths_seen, job, p) = job->n_paths;
+    *path_slot(c->paths_seen, job, p) = job->n_paths;
 }
 
 /* ---- what a word around a path says ---------------------------------- */

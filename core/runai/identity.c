@@ -24,20 +24,6 @@ static bool maps_shared_storage(const s2r_config *cfg)
     return false;
 }
 
-/* the pod's command names USER ($USER, ${USER}) */
-static bool reads_user(const s2r_job *job)
-{
-    if (job->run_shell && strstr(job->run_shell, "USER"))
-        return true;
-    for (size_t i = 0; i < job->run_argv.n; i++)
-        if (strstr(job->run_argv.v[i], "USER"))
-            return true;
-    for (size_t i = 0; i < job->launcher_argv.n; i++)
-        if (strstr(job->launcher_argv.v[i], "USER"))
-            return true;
-    return false;
-}
-
 int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
                         const s2r_config *cfg, s2r_diags *d)
 {
@@ -45,7 +31,7 @@ int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
         return S2R_ENOMEM;
     /* sbatch passes the submitting shell's environment, USER with it; a
      * pod has none: given to the scripts that read it */
-    if (cfg && cfg->user && reads_user(job) &&
+    if (cfg && cfg->user && s2r_rules__body_names(job, "USER") &&
         !s2r_envv_get(&wl->env, "USER") &&
         s2r_envv_set(&wl->env, "USER", cfg->user))
         return S2R_ENOMEM;

@@ -24,6 +24,11 @@ const char *s2r_rules__directive_value(const s2r_job *job, const char *name)
     return NULL;
 }
 
+bool s2r_rules__body_names(const s2r_job *job, const char *name)
+{
+    return job->run_shell && strstr(job->run_shell, name);
+}
+
 static int set(char **slot, const char *v)
 {
     free(*slot);
@@ -35,17 +40,9 @@ static int set(char **slot, const char *v)
  * directory) or the submit directory; malloc'd, or NULL when unknown. */
 static char *start_dir(const s2r_job *job)
 {
-    if (job->chdir && job->chdir[0] == '/')
-        return s2r_path_fold(job->chdir);
-    if (!job->submit_dir)
-        return NULL;
-    if (!job->chdir)
-        return strdup(job->submit_dir);
-    char *j = NULL, *f = NULL;
-    if (asprintf(&j, "%s/%s", job->submit_dir, job->chdir) >= 0)
-        f = s2r_path_fold(j);
-    free(j);
-    return f;
+    if (job->chdir)
+        return s2r_path_resolve(job->submit_dir, job->chdir);
+    return job->submit_dir ? strdup(job->submit_dir) : NULL;
 }
 
 /* A relative -o/-e/-i pattern is relative to the folder the job starts

@@ -521,7 +521,7 @@ static int set_container(s2r_workload *wl, const s2r_job *job,
             return S2R_ENOMEM;
 
     /* slurmstepd gives a job a TMPDIR (at least /tmp); a pod has none */
-    if (job->run_shell && strstr(job->run_shell, "TMPDIR") &&
+    if (s2r_rules__body_names(job, "TMPDIR") &&
         !s2r_envv_get(&wl->env, "TMPDIR") &&
         s2r_envv_set(&wl->env, "TMPDIR", "/tmp"))
         return S2R_ENOMEM;

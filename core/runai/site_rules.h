@@ -57,5 +57,9 @@ char *s2r_rules__module_image(const s2r_job *job, const s2r_config *cfg,
 int s2r_rules__directive_line(const s2r_job *job, const char *name);
 /** Value of the effective directive @p name, or NULL. */
 const char *s2r_rules__directive_value(const s2r_job *job, const char *name);
+/** True when the pod's bash body names @p name (USER, TMPDIR): a
+ *  variable a SLURM job has and a pod lacks is given to the scripts that
+ *  read it. */
+bool s2r_rules__body_names(const s2r_job *job, const char *name);
 
 #endif

@@ -6,6 +6,7 @@
  * source are left out of the command, which Linux limits to 128 KiB per
  * argument (MAX_ARG_STRLEN). */
 #include "runai.h"
+#include "site_rules.h"
 
 #include "base/base.h"
 #include "shell/shell.h"
@@ -52,15 +53,12 @@ static void put_stripped(s2r_buf *b)
     s2r_buf_putn(b, stripped, stripped_len);
 }
 
-/* The job's --gpus-per-task ("2", "a100:2"), the last one given, or 0:
+/* The job's --gpus-per-task ("2", "a100:2"), or 0:
  * sbatch exports it (SLURM_GPUS_PER_TASK) and srun(1) takes it for a
  * step that names no GPUs of its own. */
 static long long job_gpus_per_task(const s2r_job *job)
 {
-    const char *v = NULL;
-    for (size_t i = 0; i < job->n_directives; i++)
-        if (!strcmp(job->directives[i].name, "gpus-per-task"))
-            v = job->directives[i].value;
+    const char *v = s2r_rules__directive_value(job, "gpus-per-task");
     if (!v)
         return 0;
     const char *c = strrchr(v, ':');
