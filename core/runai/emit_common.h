@@ -10,6 +10,7 @@
 #include "runai.h"
 #include "base/base.h"
 #include "shell/shell.h"
+#include "yaml_writer.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,6 +97,38 @@ int64_t s2r_emit__parallelism(const s2r_workload *wl);
  *  wl->preemptibility or "preemptible". */
 const char *s2r_emit__priority(const s2r_workload *wl);
 const char *s2r_emit__preemptibility(const s2r_workload *wl);
+
+/* ------------------------------------------------------------------ */
+/* The Kubernetes manifest (emit_yaml.c): YAML text, or the manifest   */
+/* of a POST /api/v2/workloads body                                    */
+/* ------------------------------------------------------------------ */
+
+/** Receives a manifest's serialization events (YAML 1.1 §3.1.2): keys
+ *  and values alternate in a mapping; @p style is the one asked for
+ *  (s2r_yaml_writer may write another; a JSON tree reads plain digits as
+ *  numbers, every other scalar as a string). Errors stay in @p ctx. */
+typedef struct s2r_emit__events {
+    void (*mapping_start)(void *ctx);
+    void (*mapping_end)(void *ctx);
+    void (*sequence_start)(void *ctx);
+    void (*sequence_end)(void *ctx);
+    void (*scalar)(void *ctx, const char *s, s2r_yaml_style style);
+} s2r_emit__events;
+
+/**
+ * Send the events of @p wl's manifest (runai-formats.md §2: a batch/v1
+ * Job, kubeflow.org/v1 PyTorchJob or kubeflow.org/v2beta1 MPIJob) to
+ * @p ev with @p ctx. @p wl must have passed s2r_emit__check() with UTF-8.
+ * @return S2R_OK, or S2R_ERROR when part of it could not be built (the
+ *         events then stop short: the caller drops them).
+ */
+int s2r_emit__manifest(const s2r_emit__events *ev, void *ctx,
+                       const s2r_workload *wl);
+
+/** What a manifest leaves out of @p wl, as warnings in @p diags: node
+ *  pools past the first, a server's exposed port, data sources, an array
+ *  with no command. @return 0 or S2R_ENOMEM. */
+int s2r_emit__manifest_diags(const s2r_workload *wl, s2r_diags *diags);
 
 /** Placeholders in REST bodies. */
 #define S2R_EMIT__PROJECT_ID "<PROJECT-ID>"

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <yaml.h>
 
 /* json-c builder with a sticky out-of-memory flag */
 typedef struct jb {
@@ -311,86 +310,126 @@ static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
 
 /* ---- a manifest through POST /api/v2/workloads ---- */
 
-static bool plain_int(const yaml_node_t *n)
+/* plain digits (an optional '-'): a number, as YAML reads them */
+static bool plain_int(const char *v, s2r_yaml_style style)
 {
-    const char *v = (const char *)n->data.scalar.value;
-    size_t l = n->data.scalar.length;
-    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || l == 0 || l > 18)
+    size_t l = strlen(v);
+    if (style != S2R_YAML_PLAIN || l == 0 || l > 18)
         return false;
     size_t i = v[0] == '-' ? 1 : 0;
     return i < l && strspn(v + i, "0123456789") == l - i;
 }
 
-/* a node of a manifest s2r wrote: plain integers stay numbers, every
- * other scalar is a string (the YAML emitter quotes what is not) */
-static json_object *node_json(jb *j, yaml_document_t *doc, yaml_node_t *n,
-                              int depth)
+/* The manifest's events as a json-c tree: each collection is added to
+ * its parent when it starts, under the key in hand. */
+typedef struct jtree {
+    jb *j;
+    json_object *root;
+    json_object *open[S2R_YAML_MAX_DEPTH];
+    size_t depth;
+    bool key_next[S2R_YAML_MAX_DEPTH];
+    s2r_buf key; /* the key in hand */
+} jtree;
+
+static void place(jtree *t, json_object *v)
 {
-    if (!n || depth > 64) {
-        j->oom = true;
-        return NULL;
+    if (!t->depth) {
+        if (t->root)
+            t->j->oom = true;
+        if (!t->root)
+            t->root = json_object_get(v);
+        json_object_put(v);
+        return;
     }
-    if (n->type == YAML_SCALAR_NODE) {
-        if (plain_int(n))
-            return json_object_new_int64(
-                strtoll((const char *)n->data.scalar.value, NULL, 10));
-        return json_object_new_string_len((const char *)n->data.scalar.value,
-                                          (int)n->data.scalar.length);
+    json_object *top = t->open[t->depth - 1];
+    if (json_object_is_type(top, json_type_array)) {
+        push(t->j, top, v);
+        return;
     }
-    if (n->type == YAML_SEQUENCE_NODE) {
-        json_object *a = arr(j);
-        for (yaml_node_item_t *it = n->data.sequence.items.start;
-             it < n->data.sequence.items.top; it++)
-            push(j, a, node_json(j, doc, yaml_document_get_node(doc, *it),
-                                 depth + 1));
-        return a;
-    }
-    json_object *o = obj(j);
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-         p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        if (!k || k->type != YAML_SCALAR_NODE) {
-            j->oom = true;
-            continue;
-        }
-        add(j, o, (const char *)k->data.scalar.value,
-            node_json(j, doc, yaml_document_get_node(doc, p->value),
-                      depth + 1));
-    }
-    return o;
+    t->key_next[t->depth - 1] = true;
+    add(t->j, top, t->key.p ? t->key.p : "", v);
 }
 
-static json_object *manifest_json(jb *j, const char *text)
+static void open_node(jtree *t, json_object *c)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    json_object *out = NULL;
-    if (!yaml_parser_initialize(&parser)) {
-        j->oom = true;
+    if (!c || t->depth == S2R_YAML_MAX_DEPTH) {
+        t->j->oom = true;
+        json_object_put(c);
+        return;
+    }
+    json_object_get(c); /* held while open; the parent owns the other */
+    place(t, c);
+    t->open[t->depth] = c;
+    t->key_next[t->depth++] = true;
+}
+
+static void close_node(void *ctx)
+{
+    jtree *t = ctx;
+    if (!t->depth) {
+        t->j->oom = true;
+        return;
+    }
+    json_object_put(t->open[--t->depth]);
+}
+
+static void j_mapping_start(void *ctx)
+{
+    jtree *t = ctx;
+    open_node(t, obj(t->j));
+}
+
+static void j_sequence_start(void *ctx)
+{
+    jtree *t = ctx;
+    open_node(t, arr(t->j));
+}
+
+static void j_scalar(void *ctx, const char *s, s2r_yaml_style style)
+{
+    jtree *t = ctx;
+    if (t->depth && t->key_next[t->depth - 1] &&
+        json_object_is_type(t->open[t->depth - 1], json_type_object)) {
+        t->key.len = 0;
+        s2r_buf_puts(&t->key, s);
+        t->key_next[t->depth - 1] = false;
+        t->j->oom |= t->key.oom;
+        return;
+    }
+    place(t, plain_int(s, style)
+                 ? json_object_new_int64(strtoll(s, NULL, 10))
+                 : json_object_new_string(s));
+}
+
+static const s2r_emit__events json_events = {
+    j_mapping_start, close_node, j_sequence_start, close_node, j_scalar};
+
+/* the manifest of @p wl as JSON, NULL when it could not be built
+ * (j->oom, or *rc = S2R_ERROR) */
+static json_object *manifest_json(jb *j, const s2r_workload *wl, int *rc)
+{
+    jtree t = {.j = j};
+    *rc = s2r_emit__manifest(&json_events, &t, wl);
+    while (t.depth)
+        close_node(&t);
+    s2r_buf_free(&t.key);
+    if (*rc || j->oom) {
+        json_object_put(t.root);
         return NULL;
     }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text,
-                                 strlen(text));
-    if (yaml_parser_load(&parser, &doc)) {
-        out = node_json(j, &doc, yaml_document_get_root_node(&doc), 0);
-        yaml_document_delete(&doc);
-    } else {
-        j->oom = true;
-    }
-    yaml_parser_delete(&parser);
-    return out;
+    return t.root;
 }
 
 /* WorkloadV2CreateRequest: {metadata: {name, projectId}, manifest} */
 static json_object *v2_body(jb *j, const s2r_workload *wl,
-                            const char *manifest)
+                            json_object *manifest)
 {
     json_object *root = obj(j), *meta = obj(j);
     add_str(j, meta, "name", wl->name);
     add_str(j, meta, "projectId",
             wl->project && *wl->project ? wl->project : S2R_EMIT__PROJECT_ID);
     add(j, root, "metadata", meta);
-    add(j, root, "manifest", manifest_json(j, manifest));
+    add(j, root, "manifest", manifest);
     return root;
 }
 
@@ -475,11 +514,19 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
     jb j = {0};
     json_object *root;
     if (v2(wl)) {
-        char *manifest = NULL;
-        if ((rc = s2r_emit_yaml(&manifest, wl, cfg, diags)))
+        json_object *manifest = manifest_json(&j, wl, &rc);
+        if (rc) {
+            rc = s2r_diags_add(diags, S2R_SEV_ERROR, wl->source, 0, NULL,
+                               "cannot write the workload's manifest");
+            return rc ? rc : S2R_ERROR;
+        }
+        if (!manifest)
+            return S2R_ENOMEM;
+        if ((rc = s2r_emit__manifest_diags(wl, diags))) {
+            json_object_put(manifest);
             return rc;
+        }
         root = v2_body(&j, wl, manifest);
-        free(manifest);
     } else {
         root = body(&j, wl, s2r_emit__timeout_wrap(wl, cfg));
     }

@@ -1,84 +1,55 @@
 /* emit_yaml.c: one Kubernetes document for `runai workload submit --file`
  * (runai-formats.md §2): batch/v1 Job, kubeflow.org/v1 PyTorchJob or
- * kubeflow.org/v2beta1 MPIJob. Written with libyaml's emitter; every
- * string that YAML could read as another type is quoted. */
+ * kubeflow.org/v2beta1 MPIJob. Written with yaml_writer.c (libyaml's
+ * layout, without its per-event cost); every string that YAML could read
+ * as another type is quoted. */
 #include "emit_common.h"
 #include "pod.h"
+#include "yaml_writer.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include <yaml.h>
-
-/* libyaml emitter plus a sticky error: after the first failure every
- * call is a no-op. */
+/* where the events go (a YAML writer, or the REST body's JSON tree)
+ * plus a sticky error of the manifest's own (a pod argv that could not
+ * be built, a volume with no name) */
 typedef struct ye {
-    yaml_emitter_t em;
-    s2r_buf *buf;
+    const s2r_emit__events *ev;
+    void *ctx;
     bool failed;
 } ye;
 
-static int write_handler(void *data, unsigned char *buffer, size_t size)
-{
-    s2r_buf *b = data;
-    s2r_buf_putn(b, (const char *)buffer, size);
-    return b->oom ? 0 : 1;
-}
-
-static void emit(ye *y, yaml_event_t *ev, int init_ok)
-{
-    if (y->failed || !init_ok) {
-        if (init_ok)
-            yaml_event_delete(ev);
-        y->failed = true;
-        return;
-    }
-    if (!yaml_emitter_emit(&y->em, ev)) /* frees ev either way */
-        y->failed = true;
-}
-
 static void map_start(ye *y)
 {
-    yaml_event_t ev;
-    emit(y, &ev,
-         yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-                                             YAML_BLOCK_MAPPING_STYLE));
+    y->ev->mapping_start(y->ctx);
 }
 
 static void map_end(ye *y)
 {
-    yaml_event_t ev;
-    emit(y, &ev, yaml_mapping_end_event_initialize(&ev));
+    y->ev->mapping_end(y->ctx);
 }
 
 static void seq_start(ye *y)
 {
-    yaml_event_t ev;
-    emit(y, &ev,
-         yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                              YAML_BLOCK_SEQUENCE_STYLE));
+    y->ev->sequence_start(y->ctx);
 }
 
 static void seq_end(ye *y)
 {
-    yaml_event_t ev;
-    emit(y, &ev, yaml_sequence_end_event_initialize(&ev));
+    y->ev->sequence_end(y->ctx);
 }
 
-static void scalar(ye *y, const char *s, yaml_scalar_style_t style)
+static void scalar(ye *y, const char *s, s2r_yaml_style style)
 {
-    yaml_event_t ev;
-    emit(y, &ev,
-         yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
-                                      (int)strlen(s), 1, 1, style));
+    y->ev->scalar(y->ctx, s, style);
 }
 
 /* True when a plain scalar reads back as this same string under both
  * YAML 1.1 and 1.2 resolvers: it starts with a letter or '/', so it
  * cannot be a number, timestamp, .inf/.nan, ~, '<<' or '='; and it is
- * none of the 1.1 booleans or null. libyaml itself still switches to a
+ * none of the 1.1 booleans or null. The writer itself still switches to a
  * quoted style when the text needs it (": ", " #", line breaks ...). */
 static bool plain_safe(const char *s)
 {
@@ -96,15 +67,15 @@ static bool plain_safe(const char *s)
 }
 
 /* a string value: a literal block for several lines (a bash -c body),
- * plain when that is unambiguous, else double-quoted. libyaml falls back
+ * plain when that is unambiguous, else double-quoted. The writer falls back
  * to double quotes when a block or plain scalar cannot hold the text. */
 static void str(ye *y, const char *s)
 {
-    yaml_scalar_style_t style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    s2r_yaml_style style = S2R_YAML_DOUBLE_QUOTED;
     if (strchr(s, '\n'))
-        style = YAML_LITERAL_SCALAR_STYLE;
+        style = S2R_YAML_LITERAL;
     else if (plain_safe(s))
-        style = YAML_PLAIN_SCALAR_STYLE;
+        style = S2R_YAML_PLAIN;
     scalar(y, s, style);
 }
 
@@ -113,7 +84,7 @@ static void int64(ye *y, int64_t v)
 {
     char num[24];
     snprintf(num, sizeof(num), "%" PRId64, v);
-    scalar(y, num, YAML_PLAIN_SCALAR_STYLE);
+    scalar(y, num, S2R_YAML_PLAIN);
 }
 
 /* an integer as a string ("4"), as Kubernetes quantities are written */
@@ -121,13 +92,13 @@ static void int64_str(ye *y, int64_t v)
 {
     char num[24];
     snprintf(num, sizeof(num), "%" PRId64, v);
-    scalar(y, num, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+    scalar(y, num, S2R_YAML_DOUBLE_QUOTED);
 }
 
 /* a fixed key or value that the code knows is plain-safe ASCII */
 static void lit(ye *y, const char *s)
 {
-    scalar(y, s, YAML_PLAIN_SCALAR_STYLE);
+    scalar(y, s, S2R_YAML_PLAIN);
 }
 
 static void kv_str(ye *y, const char *k, const char *v)
@@ -565,7 +536,28 @@ static void mpi_job(ye *y, const s2r_workload *wl)
     map_end(y);
 }
 
-static int yaml_diags(const s2r_workload *wl, s2r_diags *diags)
+int s2r_emit__manifest(const s2r_emit__events *ev, void *ctx,
+                       const s2r_workload *wl)
+{
+    ye y = {.ev = ev, .ctx = ctx, .failed = false};
+    map_start(&y);
+    switch (wl->kind) {
+    case S2R_WL_PYTORCH:
+        pytorch_job(&y, wl);
+        break;
+    case S2R_WL_MPI:
+        mpi_job(&y, wl);
+        break;
+    case S2R_WL_STANDARD:
+    default:
+        job(&y, wl);
+        break;
+    }
+    map_end(&y);
+    return y.failed ? S2R_ERROR : S2R_OK;
+}
+
+int s2r_emit__manifest_diags(const s2r_workload *wl, s2r_diags *diags)
 {
     int rc = S2R_OK;
     size_t pools = s2r_emit__n_pools(wl);
@@ -604,6 +596,35 @@ static int yaml_diags(const s2r_workload *wl, s2r_diags *diags)
     return rc;
 }
 
+static void w_mapping_start(void *w)
+{
+    s2r_yaml_mapping_start(w);
+}
+
+static void w_mapping_end(void *w)
+{
+    s2r_yaml_mapping_end(w);
+}
+
+static void w_sequence_start(void *w)
+{
+    s2r_yaml_sequence_start(w);
+}
+
+static void w_sequence_end(void *w)
+{
+    s2r_yaml_sequence_end(w);
+}
+
+static void w_scalar(void *w, const char *s, s2r_yaml_style style)
+{
+    s2r_yaml_scalar_str(w, s, style);
+}
+
+static const s2r_emit__events yaml_events = {
+    w_mapping_start, w_mapping_end, w_sequence_start, w_sequence_end,
+    w_scalar};
+
 int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
                   s2r_diags *diags)
 {
@@ -616,41 +637,12 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
         return rc;
 
     s2r_buf b = {0};
-    ye y = {.buf = &b};
-    if (!yaml_emitter_initialize(&y.em))
-        return S2R_ENOMEM;
-    yaml_emitter_set_output(&y.em, write_handler, &b);
-    yaml_emitter_set_unicode(&y.em, 1);
-    yaml_emitter_set_indent(&y.em, 2);
-    yaml_emitter_set_width(&y.em, -1); /* never fold long lines */
-    yaml_emitter_set_break(&y.em, YAML_LN_BREAK);
-
-    yaml_event_t ev;
-    emit(&y, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
-    emit(&y, &ev,
-         yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
-    map_start(&y);
-    switch (wl->kind) {
-    case S2R_WL_PYTORCH:
-        pytorch_job(&y, wl);
-        break;
-    case S2R_WL_MPI:
-        mpi_job(&y, wl);
-        break;
-    case S2R_WL_STANDARD:
-    default:
-        job(&y, wl);
-        break;
-    }
-    map_end(&y);
-    emit(&y, &ev, yaml_document_end_event_initialize(&ev, 1));
-    emit(&y, &ev, yaml_stream_end_event_initialize(&ev));
-    if (!y.failed && !yaml_emitter_flush(&y.em))
-        y.failed = true;
-    bool oom = b.oom || y.em.error == YAML_MEMORY_ERROR;
-    bool failed = y.failed;
-    yaml_emitter_delete(&y.em);
-    if (failed) {
+    s2r_yaml_writer w;
+    s2r_yaml_writer_init(&w, &b);
+    bool failed = s2r_emit__manifest(&yaml_events, &w, wl) != S2R_OK;
+    int end = s2r_yaml_writer_end(&w);
+    if (failed || end) {
+        bool oom = b.oom;
         s2r_buf_free(&b);
         if (oom)
             return S2R_ENOMEM;
@@ -658,7 +650,7 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
                            "cannot write the workload as YAML");
         return rc ? rc : S2R_ERROR;
     }
-    if ((rc = yaml_diags(wl, diags))) {
+    if ((rc = s2r_emit__manifest_diags(wl, diags))) {
         s2r_buf_free(&b);
         return rc;
     }

@@ -1,0 +1,575 @@
+/* yaml_writer.c: block-style YAML for the emitters (yaml_writer.h).
+ *
+ * Layout and style choice follow libyaml 0.2.5's emitter with the
+ * settings s2r used it with (indent 2, width -1, LN breaks, unicode), so
+ * that the text is the same; the cost is a scan and a copy per scalar
+ * instead of an allocated, queued and freed event and one call per
+ * character. Character classes are YAML 1.1's (§5.1 printable, §5.4
+ * line breaks) as libyaml tests them on UTF-8 bytes. */
+#include "yaml_writer.h"
+
+#include <string.h>
+
+/* ---- characters (P[0..LEN) is valid UTF-8; past LEN reads as end) -- */
+
+static size_t char_width(unsigned char c)
+{
+    return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                                                                      : 4;
+}
+
+/* a line break: CR, LF, NEL (U+0085), LS (U+2028), PS (U+2029) */
+static bool is_break(const unsigned char *p, size_t left)
+{
+    if (!left)
+        return false;
+    if (p[0] == '\r' || p[0] == '\n')
+        return true;
+    if (p[0] == 0xC2)
+        return left > 1 && p[1] == 0x85;
+    return p[0] == 0xE2 && left > 2 && p[1] == 0x80 &&
+           (p[2] == 0xA8 || p[2] == 0xA9);
+}
+
+/* a blank, a break, or the end */
+static bool is_blankz(const unsigned char *p, size_t left)
+{
+    return !left || p[0] == ' ' || p[0] == '\t' || is_break(p, left);
+}
+
+/* printable as libyaml's emitter counts it: LF, ASCII 0x20-0x7E and the
+ * two- and three-byte characters from U+00A0 but the surrogates, BOM,
+ * U+FFFE and U+FFFF (four-byte characters are escaped) */
+static bool is_printable(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    if (c == 0x0A || (c >= 0x20 && c <= 0x7E))
+        return true;
+    if (c == 0xC2)
+        return p[1] >= 0xA0;
+    if (c > 0xC2 && c < 0xED)
+        return true;
+    if (c == 0xED)
+        return p[1] < 0xA0;
+    if (c == 0xEE)
+        return true;
+    if (c == 0xEF)
+        return !(p[1] == 0xBB && p[2] == 0xBF) &&
+               !(p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF));
+    return false;
+}
+
+/* ---- what a scalar allows ----------------------------------------- */
+
+typedef struct scalar_facts {
+    bool multiline;
+    bool plain_ok; /* block context: flow plain is never needed */
+    bool single_ok;
+    bool block_ok;
+} scalar_facts;
+
+static bool first_indicator(unsigned char c)
+{
+    return strchr("#,[]{}&*!|>'\"%@`", c) != NULL;
+}
+
+/* ASCII bytes that need no look at their neighbours once past the first
+ * character: printable, and neither a blank, a break, ':' nor '#' */
+static bool ordinary(unsigned char c)
+{
+    return c > 0x20 && c < 0x7F && c != ':' && c != '#';
+}
+
+static scalar_facts analyse(const unsigned char *s, size_t len)
+{
+    scalar_facts f = {false, true, true, false};
+    if (!len)
+        return f; /* plain in a block, quoted as a key; never a block */
+    bool indicators = (len >= 3 && ((s[0] == '-' && s[1] == '-' &&
+                                     s[2] == '-') ||
+                                    (s[0] == '.' && s[1] == '.' &&
+                                     s[2] == '.')));
+    bool breaks = false, special = false, lead_space = false,
+         lead_break = false, trail_space = false, trail_break = false,
+         break_space = false, space_break = false;
+    bool prev_space = false, prev_break = false, preceded_ws = true;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        if (i > 0 && ordinary(c)) {
+            do
+                i++;
+            while (i < len && ordinary(s[i]));
+            prev_space = prev_break = preceded_ws = false;
+            continue;
+        }
+        size_t w = char_width(c);
+        bool followed_ws = is_blankz(s + i + w, len - i - w);
+        if (i == 0) {
+            if (first_indicator(c) ||
+                ((c == '?' || c == ':' || c == '-') && followed_ws))
+                indicators = true;
+        } else if ((c == ':' && followed_ws) || (c == '#' && preceded_ws)) {
+            indicators = true;
+        }
+        if (!is_printable(s + i))
+            special = true;
+        bool brk = is_break(s + i, len - i);
+        if (brk)
+            breaks = true;
+        if (c == ' ') {
+            lead_space |= i == 0;
+            trail_space |= i + w == len;
+            break_space |= prev_break;
+            prev_space = true, prev_break = false;
+        } else if (brk) {
+            lead_break |= i == 0;
+            trail_break |= i + w == len;
+            space_break |= prev_space;
+            prev_space = false, prev_break = true;
+        } else {
+            prev_space = prev_break = false;
+        }
+        preceded_ws = c == ' ' || c == '\t' || brk;
+        i += w;
+    }
+    f.multiline = breaks;
+    f.block_ok = true;
+    if (lead_space || lead_break || trail_space || trail_break)
+        f.plain_ok = false;
+    if (trail_space)
+        f.block_ok = false;
+    if (break_space)
+        f.plain_ok = f.single_ok = false;
+    if (space_break || special)
+        f.plain_ok = f.single_ok = f.block_ok = false;
+    if (breaks || indicators)
+        f.plain_ok = false;
+    return f;
+}
+
+static s2r_yaml_style choose(s2r_yaml_style asked, const scalar_facts *f,
+                             size_t len, bool simple_key)
+{
+    s2r_yaml_style style = asked;
+    if (simple_key && f->multiline)
+        style = S2R_YAML_DOUBLE_QUOTED;
+    if (style == S2R_YAML_PLAIN && (!f->plain_ok || (!len && simple_key)))
+        style = S2R_YAML_SINGLE_QUOTED;
+    if (style == S2R_YAML_SINGLE_QUOTED && !f->single_ok)
+        style = S2R_YAML_DOUBLE_QUOTED;
+    if (style == S2R_YAML_LITERAL && (!f->block_ok || simple_key))
+        style = S2R_YAML_DOUBLE_QUOTED;
+    return style;
+}
+
+/* ---- output -------------------------------------------------------- */
+
+/* The column counts characters where it is read: after a break, an
+ * indent or an indicator. Inside a scalar it only grows (by bytes), and
+ * a scalar always leaves the line unfinished or ends with a break. */
+
+static void put(s2r_yaml_writer *w, const char *s, size_t n, size_t chars)
+{
+    s2r_buf_putn(w->out, s, n);
+    w->column += chars;
+}
+
+static void put_break(s2r_yaml_writer *w)
+{
+    s2r_buf_putn(w->out, "\n", 1);
+    w->column = 0;
+}
+
+/* a break character of the text: LF as the writer's break, the others
+ * copied */
+static void put_text_break(s2r_yaml_writer *w, const char *p, size_t n)
+{
+    if (*p == '\n')
+        put_break(w);
+    else
+        put(w, p, n, 0), w->column = 0;
+}
+
+static void write_indent(s2r_yaml_writer *w)
+{
+    size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
+    if (!w->indention || w->column > indent ||
+        (w->column == indent && !w->whitespace))
+        put_break(w);
+    static const char spaces[] = "                                ";
+    while (w->column < indent) {
+        size_t n = indent - w->column;
+        n = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        put(w, spaces, n, n);
+    }
+    w->whitespace = w->indention = true;
+}
+
+static void write_indicator(s2r_yaml_writer *w, const char *ind,
+                            bool need_ws, bool is_ws, bool is_indention)
+{
+    if (need_ws && !w->whitespace)
+        put(w, " ", 1, 1);
+    size_t n = strlen(ind);
+    put(w, ind, n, n);
+    w->whitespace = is_ws;
+    w->indention = w->indention && is_indention;
+}
+
+static void write_plain(s2r_yaml_writer *w, const char *s, size_t len)
+{
+    if (!w->whitespace && len)
+        put(w, " ", 1, 1);
+    put(w, s, len, len); /* no breaks: they are never plain */
+    w->whitespace = w->indention = false;
+}
+
+static void write_single(s2r_yaml_writer *w, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    bool breaks = false;
+    write_indicator(w, "'", true, false, false);
+    for (size_t i = 0; i < len;) {
+        size_t n = char_width(u[i]);
+        if (is_break(u + i, len - i)) {
+            if (!breaks && u[i] == '\n')
+                put_break(w);
+            put_text_break(w, s + i, n);
+            w->indention = breaks = true;
+        } else {
+            if (breaks)
+                write_indent(w);
+            if (u[i] == '\'')
+                put(w, "'", 1, 1);
+            put(w, s + i, n, 1);
+            if (u[i] != ' ')
+                w->indention = false;
+            breaks = false;
+        }
+        i += n;
+    }
+    if (breaks)
+        write_indent(w);
+    write_indicator(w, "'", false, false, false);
+    w->whitespace = w->indention = false;
+}
+
+static unsigned decode(const unsigned char *p, size_t n)
+{
+    unsigned v = n == 1 ? p[0] : n == 2 ? p[0] & 0x1Fu
+                             : n == 3   ? p[0] & 0x0Fu
+                                        : p[0] & 0x07u;
+    for (size_t k = 1; k < n; k++)
+        v = (v << 6) | (p[k] & 0x3Fu);
+    return v;
+}
+
+static void write_escape(s2r_yaml_writer *w, unsigned v)
+{
+    static const struct {
+        unsigned v;
+        char c;
+    } named[] = {{0x00, '0'}, {0x07, 'a'}, {0x08, 'b'},  {0x09, 't'},
+                 {0x0A, 'n'}, {0x0B, 'v'}, {0x0C, 'f'},  {0x0D, 'r'},
+                 {0x1B, 'e'}, {0x22, '"'}, {0x5C, '\\'}, {0x85, 'N'},
+                 {0xA0, '_'}, {0x2028, 'L'}, {0x2029, 'P'}};
+    char e[10] = {'\\'};
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (named[i].v == v) {
+            e[1] = named[i].c;
+            put(w, e, 2, 2);
+            return;
+        }
+    size_t digits = v <= 0xFF ? 2 : v <= 0xFFFF ? 4 : 8;
+    e[1] = digits == 2 ? 'x' : digits == 4 ? 'u' : 'U';
+    for (size_t k = 0; k < digits; k++)
+        e[2 + k] = "0123456789ABCDEF"[(v >> (4 * (digits - 1 - k))) & 0xF];
+    put(w, e, 2 + digits, 2 + digits);
+}
+
+static bool needs_escape(const unsigned char *p, size_t left)
+{
+    /* the BOM is not printable */
+    return !is_printable(p) || is_break(p, left) || p[0] == '"' ||
+           p[0] == '\\';
+}
+
+static void write_double(s2r_yaml_writer *w, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    write_indicator(w, "\"", true, false, false);
+    size_t run = 0; /* start of the bytes copied as they are */
+    for (size_t i = 0; i < len;) {
+        if (u[i] >= 0x20 && u[i] < 0x7F && u[i] != '"' && u[i] != '\\') {
+            i++;
+            continue;
+        }
+        size_t n = char_width(u[i]);
+        if (needs_escape(u + i, len - i)) {
+            put(w, s + run, i - run, i - run);
+            write_escape(w, decode(u + i, n));
+            run = i + n;
+        }
+        i += n;
+    }
+    put(w, s + run, len - run, len - run);
+    write_indicator(w, "\"", false, false, false);
+    w->whitespace = w->indention = false;
+}
+
+/* the start of the character before P[END) */
+static size_t char_before(const unsigned char *p, size_t end)
+{
+    do
+        end--;
+    while (end > 0 && (p[end] & 0xC0) == 0x80);
+    return end;
+}
+
+/* where the line at P[FROM..LEN) ends: its break or LEN. A literal
+ * holds no CR or NEL (not printable), so its breaks are LF, LS and PS,
+ * and the two last start with 0xE2. */
+static size_t line_end(const unsigned char *p, size_t from, size_t len)
+{
+    const unsigned char *nl = memchr(p + from, '\n', len - from);
+    size_t end = nl ? (size_t)(nl - p) : len;
+    const unsigned char *e2 = memchr(p + from, 0xE2, end - from);
+    while (e2 && !is_break(e2, len - (size_t)(e2 - p))) {
+        size_t at = (size_t)(e2 - p) + 1;
+        e2 = memchr(p + at, 0xE2, end - at);
+    }
+    return e2 ? (size_t)(e2 - p) : end;
+}
+
+static void write_literal(s2r_yaml_writer *w, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    write_indicator(w, "|", true, false, false);
+    if (u[0] == ' ' || is_break(u, len))
+        write_indicator(w, "2", false, false, false); /* the indent */
+    w->open_ended = 0;
+    const char *chomp = "-"; /* len > 0: block_ok needs text */
+    size_t last = char_before(u, len);
+    if (is_break(u + last, len - last)) {
+        chomp = NULL;
+        if (last == 0 || is_break(u + char_before(u, last),
+                                  len - char_before(u, last))) {
+            chomp = "+";
+            w->open_ended = 2;
+        }
+    }
+    if (chomp)
+        write_indicator(w, chomp, false, false, false);
+    put_break(w);
+    w->indention = w->whitespace = true;
+    bool breaks = true;
+    for (size_t i = 0; i < len;) {
+        size_t n = char_width(u[i]);
+        if (is_break(u + i, len - i)) {
+            put_text_break(w, s + i, n);
+            w->indention = breaks = true;
+            i += n;
+            continue;
+        }
+        if (breaks)
+            write_indent(w);
+        size_t j = line_end(u, i + n, len); /* the rest in one copy */
+        put(w, s + i, j - i, j - i);
+        w->indention = breaks = false;
+        i = j;
+    }
+}
+
+/* ---- nodes ---------------------------------------------------------- */
+
+static void fail(s2r_yaml_writer *w)
+{
+    w->failed = true;
+}
+
+/* What comes before a node in the open collection: "- " in a sequence,
+ * the indent (and "? " for a complex key) before a key, ":" before a
+ * value. A scalar key's facts decide whether it is simple. */
+static void before_node(s2r_yaml_writer *w, const scalar_facts *key,
+                        size_t key_len)
+{
+    if (!w->depth) {
+        if (w->root_done)
+            fail(w);
+        w->root_done = true;
+        w->in_mapping = w->in_simple_key = false;
+        return;
+    }
+    s2r_yaml_frame *f = &w->stack[w->depth - 1];
+    w->in_mapping = f->mapping;
+    w->in_simple_key = false;
+    if (!f->mapping) {
+        write_indent(w);
+        write_indicator(w, "-", true, false, true);
+        return;
+    }
+    if (f->key_next) {
+        if (!key) { /* a collection as a key: never written */
+            fail(w);
+            return;
+        }
+        write_indent(w);
+        f->simple = !key->multiline && key_len <= 128;
+        if (f->simple)
+            w->in_simple_key = true;
+        else
+            write_indicator(w, "?", true, false, true);
+        return;
+    }
+    if (f->simple) {
+        write_indicator(w, ":", false, false, false);
+    } else {
+        write_indent(w);
+        write_indicator(w, ":", true, false, true);
+    }
+}
+
+/* a node is whole: the mapping in hand expects the other half next */
+static void after_node(s2r_yaml_writer *w)
+{
+    if (w->depth) {
+        s2r_yaml_frame *f = &w->stack[w->depth - 1];
+        if (f->mapping)
+            f->key_next = !f->key_next;
+    }
+}
+
+/* lay out a collection that has a first node: it is a block one */
+static void open_pending(s2r_yaml_writer *w)
+{
+    int kind = w->pending;
+    w->pending = 0;
+    if (w->depth == S2R_YAML_MAX_DEPTH) {
+        fail(w);
+        return;
+    }
+    s2r_yaml_frame *f = &w->stack[w->depth++];
+    f->mapping = kind == 'm';
+    f->key_next = true;
+    f->simple = false;
+    f->indent = w->indent;
+    bool indentless = !f->mapping && w->in_mapping && !w->indention;
+    if (w->indent < 0)
+        w->indent = 0;
+    else if (!indentless)
+        w->indent += 2;
+}
+
+void s2r_yaml_writer_init(s2r_yaml_writer *w, s2r_buf *out)
+{
+    memset(w, 0, sizeof(*w));
+    w->out = out;
+    w->indent = -1;
+    w->whitespace = w->indention = true;
+}
+
+void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
+                     s2r_yaml_style style)
+{
+    if (w->failed)
+        return;
+    if (w->pending)
+        open_pending(w);
+    scalar_facts f = analyse((const unsigned char *)s, len);
+    before_node(w, &f, len);
+    if (w->failed)
+        return;
+    style = choose(style, &f, len, w->in_simple_key);
+    int saved = w->indent;
+    w->indent = w->indent < 0 ? 2 : w->indent + 2;
+    switch (style) {
+    case S2R_YAML_PLAIN:
+        write_plain(w, s, len);
+        break;
+    case S2R_YAML_SINGLE_QUOTED:
+        write_single(w, s, len);
+        break;
+    case S2R_YAML_LITERAL:
+        write_literal(w, s, len);
+        break;
+    case S2R_YAML_DOUBLE_QUOTED:
+    default:
+        write_double(w, s, len);
+        break;
+    }
+    w->indent = saved;
+    after_node(w);
+}
+
+void s2r_yaml_scalar_str(s2r_yaml_writer *w, const char *s,
+                         s2r_yaml_style style)
+{
+    s2r_yaml_scalar(w, s, strlen(s), style);
+}
+
+static void collection_start(s2r_yaml_writer *w, int kind)
+{
+    if (w->failed)
+        return;
+    if (w->pending)
+        open_pending(w);
+    before_node(w, NULL, 0);
+    w->pending = kind;
+}
+
+static void collection_end(s2r_yaml_writer *w, bool mapping)
+{
+    if (w->failed)
+        return;
+    if (w->pending) { /* empty: flow style */
+        if ((w->pending == 'm') != mapping) {
+            fail(w);
+            return;
+        }
+        w->pending = 0;
+        write_indicator(w, mapping ? "{" : "[", true, true, false);
+        write_indicator(w, mapping ? "}" : "]", false, false, false);
+        after_node(w);
+        return;
+    }
+    s2r_yaml_frame *f = w->depth ? &w->stack[w->depth - 1] : NULL;
+    if (!f || f->mapping != mapping || (mapping && !f->key_next)) {
+        fail(w);
+        return;
+    }
+    w->indent = f->indent;
+    w->depth--;
+    after_node(w);
+}
+
+void s2r_yaml_mapping_start(s2r_yaml_writer *w)
+{
+    collection_start(w, 'm');
+}
+
+void s2r_yaml_mapping_end(s2r_yaml_writer *w)
+{
+    collection_end(w, true);
+}
+
+void s2r_yaml_sequence_start(s2r_yaml_writer *w)
+{
+    collection_start(w, 's');
+}
+
+void s2r_yaml_sequence_end(s2r_yaml_writer *w)
+{
+    collection_end(w, false);
+}
+
+int s2r_yaml_writer_end(s2r_yaml_writer *w)
+{
+    if (w->failed || w->pending || w->depth || !w->root_done)
+        return S2R_EINVAL;
+    write_indent(w); /* document end */
+    if (w->open_ended == 2) { /* stream end */
+        write_indicator(w, "...", true, false, false);
+        write_indent(w);
+    }
+    return w->out->oom ? S2R_ENOMEM : S2R_OK;
+}
