@@ -43,6 +43,18 @@ char *s2r_buf_finish(s2r_buf *b);
 void s2r_buf_free(s2r_buf *b);
 
 /* ------------------------------------------------------------------ */
+/* JSON text (json_text.c)                                             */
+/* ------------------------------------------------------------------ */
+
+/** Append @p len bytes of @p s as a JSON string (RFC 8259 §7): in double
+ *  quotes, with '"', '\\', BS, FF, LF, CR and TAB as two-character
+ *  escapes and the other control characters as \u00xx, '/' as it is: the
+ *  bytes json-c writes with JSON_C_TO_STRING_NOSLASHESCAPE, so an answer
+ *  built here reads as one json-c built. @p s must be UTF-8 for the
+ *  result to be JSON; nothing here checks it. */
+void s2r_json_put_string(s2r_buf *b, const char *s, size_t len);
+
+/* ------------------------------------------------------------------ */
 /* Errors (diags.c; s2r_error and the S2R_E* codes are in plugin.h)    */
 /* ------------------------------------------------------------------ */
 

@@ -308,20 +308,18 @@ static void add_header(s2r_handler_response *r, const char *name,
     va_end(ap);
 }
 
-/* Serialize @p o (consumed) as the answer. Returns S2R_OK or
- * S2R_ENOMEM. */
-static int set_json(s2r_handler_response *r, int status, json_object *o)
+/* The answer's body: @p len bytes of @p s, which must be UTF-8 JSON.
+ * Returns S2R_OK or S2R_ENOMEM. */
+static int set_body(s2r_handler_response *r, int status, const char *s,
+                    size_t len)
 {
     r->status = status;
     free(r->body);
     r->body = NULL;
     r->body_len = 0;
-    if (!o)
+    if (!s)
         return S2R_ENOMEM;
-    size_t len = 0;
-    const char *s = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    if (s && s2r_utf8_invalid_at((const uint8_t *)s, len) < len) {
+    if (s2r_utf8_invalid_at((const uint8_t *)s, len) < len) {
         /* never an answer that is not UTF-8 (RFC 8259 section 8.1): the
          * script was checked, so the bytes came from elsewhere (the
          * configuration, a model's answer) */
@@ -331,12 +329,26 @@ static int set_json(s2r_handler_response *r, int status, json_object *o)
         len = sizeof(bad) - 1;
         r->status = 500;
     }
-    if (s && (r->body = malloc(len + 1))) {
-        memcpy(r->body, s, len + 1);
+    if ((r->body = malloc(len + 1))) {
+        memcpy(r->body, s, len);
+        r->body[len] = '\0';
         r->body_len = len;
     }
-    json_object_put(o);
     return r->body ? S2R_OK : S2R_ENOMEM;
+}
+
+/* Serialize @p o (consumed) as the answer. Returns S2R_OK or
+ * S2R_ENOMEM. */
+static int set_json(s2r_handler_response *r, int status, json_object *o)
+{
+    if (!o)
+        return set_body(r, status, NULL, 0);
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    int rc = set_body(r, status, s, len);
+    json_object_put(o);
+    return rc;
 }
 
 /* {"error": message}; the log gets @p log_reason (NULL: the message). */
@@ -374,6 +386,42 @@ static json_object *diag_array(const s2r_diags *d, s2r_severity sev)
         }
     }
     return a;
+}
+
+/* 200: {KEY: the output, "warnings": ["file:line: warning: msg", ...],
+ * "format": NAME}, written as text (json-c's plain layout): on the hot
+ * path a json-c tree cost more than the conversion's output itself. */
+static int answer_converted(s2r_handler_response *r, const req_state *st,
+                            const char *key, const char *output,
+                            const s2r_diags *d)
+{
+    s2r_buf b = {0};
+    s2r_buf_putn(&b, "{", 1);
+    s2r_json_put_string(&b, key, strlen(key));
+    s2r_buf_putn(&b, ":", 1);
+    s2r_json_put_string(&b, output, strlen(output));
+    s2r_buf_puts(&b, ",\"warnings\":[");
+    bool first = true;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->v[i].severity != S2R_SEV_WARNING)
+            continue;
+        char *line = s2r_diag_format(&d->v[i]);
+        if (!line) {
+            b.oom = true;
+            break;
+        }
+        if (!first)
+            s2r_buf_putn(&b, ",", 1);
+        first = false;
+        s2r_json_put_string(&b, line, strlen(line));
+        free(line);
+    }
+    s2r_buf_puts(&b, "],\"format\":");
+    s2r_json_put_string(&b, st->format, strlen(st->format));
+    s2r_buf_putn(&b, "}", 1);
+    int rc = set_body(r, 200, b.oom ? NULL : b.p, b.len);
+    s2r_buf_free(&b);
+    return rc;
 }
 
 /* X-S2R-Filename, when it is a plain base name; else "-". */
@@ -607,16 +655,8 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
         return set_error(r, st, 400, NULL, "bad query parameter %s", bad);
     int out_rc;
     if (rc == S2R_OK && res.output) {
-        json_object *o = json_object_new_object();
-        if (o) {
-            json_object_object_add(o, dry ? "prompt" : "runai_config",
-                                   json_object_new_string(res.output));
-            json_object_object_add(o, "warnings",
-                                   diag_array(&res.diags, S2R_SEV_WARNING));
-            json_object_object_add(o, "format",
-                                   json_object_new_string(st->format));
-        }
-        out_rc = set_json(r, 200, o);
+        out_rc = answer_converted(r, st, dry ? "prompt" : "runai_config",
+                                  res.output, &res.diags);
     } else if (rc == S2R_EINVAL) {
         out_rc = answer_refused(r, st, &res.diags);
     } else {
@@ -659,37 +699,32 @@ static void log_request(s2r_handler *h, const s2r_handler_request *req,
     const char *level = r->status >= 500 ? "error"
                         : r->status >= 400 ? "warn"
                                            : "info";
-    json_object *o = s2r_handler__log_head(level, "request");
-    if (!o)
-        return;
-    char msbuf[32];
-    snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
-    json_object_object_add(o, "id", json_object_new_string(r->request_id));
-    json_object_object_add(o, "client_ip",
-                           json_object_new_string(req->client_ip
-                                                      ? req->client_ip
-                                                      : ""));
+    s2r_buf line = {0};
+    s2r_handler__log_head(&line, level, "request");
+    char num[32];
+    s2r_handler__log_str(&line, "id", r->request_id);
+    s2r_handler__log_str(&line, "client_ip",
+                         req->client_ip ? req->client_ip : "");
     /* method and path are client-chosen text: printable ASCII, at most
      * 16 and 128 bytes of them */
     char method[17], path[129];
     s2r_text_printable(method, sizeof(method), req->method, 16);
     s2r_text_printable(path, sizeof(path), req->path, 128);
-    json_object_object_add(o, "method", json_object_new_string(method));
-    json_object_object_add(o, "path", json_object_new_string(path));
-    json_object_object_add(o, "status", json_object_new_int(r->status));
-    json_object_object_add(o, "duration_ms",
-                           json_object_new_double_s(ms, msbuf));
-    json_object_object_add(o, "bytes_in",
-                           json_object_new_int64((int64_t)req->body_len));
-    json_object_object_add(o, "bytes_out",
-                           json_object_new_int64((int64_t)r->body_len));
+    s2r_handler__log_str(&line, "method", method);
+    s2r_handler__log_str(&line, "path", path);
+    snprintf(num, sizeof(num), "%d", r->status);
+    s2r_handler__log_number(&line, "status", num);
+    snprintf(num, sizeof(num), "%.3f", ms);
+    s2r_handler__log_number(&line, "duration_ms", num);
+    snprintf(num, sizeof(num), "%zu", req->body_len);
+    s2r_handler__log_number(&line, "bytes_in", num);
+    snprintf(num, sizeof(num), "%zu", r->body_len);
+    s2r_handler__log_number(&line, "bytes_out", num);
     if (st->format && r->status == 200)
-        json_object_object_add(o, "format",
-                               json_object_new_string(st->format));
+        s2r_handler__log_str(&line, "format", st->format);
     if (st->error)
-        json_object_object_add(o, "error", json_object_new_string(st->error));
-    s2r_handler__log_emit(o, h->log_fn, h->log_payload);
-    json_object_put(o);
+        s2r_handler__log_str(&line, "error", st->error);
+    s2r_handler__log_emit(&line, h->log_fn, h->log_payload);
 }
 
 int s2r_handler_handle(s2r_handler *h, const s2r_handler_request *req,

@@ -3,7 +3,6 @@
 #include "handler.h"
 #include "handler_log.h"
 
-#include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,48 +129,63 @@ static void write_line(const char *text, size_t len)
         free(buf);
 }
 
-json_object *s2r_handler__log_head(const char *level, const char *event)
+void s2r_handler__log_head(s2r_buf *line, const char *level,
+                           const char *event)
 {
     char now[40];
     iso_time(now, sizeof(now));
-    json_object *o = json_object_new_object();
-    if (!o)
-        return NULL;
-    json_object_object_add(o, "time", json_object_new_string(now));
-    json_object_object_add(o, "level", json_object_new_string(level));
-    json_object_object_add(o, "event", json_object_new_string(event));
-    return o;
+    s2r_buf_putn(line, "{", 1);
+    s2r_handler__log_str(line, "time", now);
+    s2r_handler__log_str(line, "level", level);
+    s2r_handler__log_str(line, "event", event);
 }
 
-void s2r_handler__log_emit(json_object *o, s2r_handler_log_fn fn,
+static void log_key(s2r_buf *line, const char *key)
+{
+    if (line->len > 1)
+        s2r_buf_putn(line, ",", 1);
+    s2r_json_put_string(line, key, strlen(key));
+    s2r_buf_putn(line, ":", 1);
+}
+
+void s2r_handler__log_str(s2r_buf *line, const char *key, const char *value)
+{
+    log_key(line, key);
+    s2r_json_put_string(line, value, strlen(value));
+}
+
+void s2r_handler__log_number(s2r_buf *line, const char *key,
+                             const char *number)
+{
+    log_key(line, key);
+    s2r_buf_puts(line, number);
+}
+
+void s2r_handler__log_emit(s2r_buf *line, s2r_handler_log_fn fn,
                            void *payload)
 {
-    size_t len = 0;
-    const char *s = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    if (s) {
+    s2r_buf_putn(line, "}", 1);
+    if (!line->oom) {
         if (fn)
-            fn(payload, s, len);
+            fn(payload, line->p, line->len);
         else
-            write_line(s, len);
+            write_line(line->p, line->len);
     }
+    s2r_buf_free(line);
 }
 
 void s2r_handler_log_event(const char *level, const char *event,
                            const char *message, const char *const *fields,
                            size_t n)
 {
-    json_object *o = s2r_handler__log_head(level, event);
-    if (!o)
-        return;
+    s2r_buf line = {0};
+    s2r_handler__log_head(&line, level, event);
     if (message)
-        json_object_object_add(o, "message", json_object_new_string(message));
+        s2r_handler__log_str(&line, "message", message);
     for (size_t i = 0; fields && i < n; i++)
         if (fields[2 * i] && fields[2 * i + 1])
-            json_object_object_add(o, fields[2 * i],
-                                   json_object_new_string(fields[2 * i + 1]));
-    s2r_handler__log_emit(o, NULL, NULL);
-    json_object_put(o);
+            s2r_handler__log_str(&line, fields[2 * i], fields[2 * i + 1]);
+    s2r_handler__log_emit(&line, NULL, NULL);
 }
 
 void s2r_handler_plugin_log(void *payload, int32_t level, const char *line)

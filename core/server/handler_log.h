@@ -3,23 +3,34 @@
 #ifndef S2R_HANDLER_LOG_H
 #define S2R_HANDLER_LOG_H
 
-#include <json-c/json.h>
-
+#include "base/base.h"
 #include "handler.h"
 
-/**
- * A new log object {"time": ISO-8601 UTC with milliseconds, "level":
- * @p level, "event": @p event}; the caller adds fields and emits it.
- * @return NULL when out of memory.
- */
-json_object *s2r_handler__log_head(const char *level, const char *event);
+/* A log line is built as text in an s2r_buf, field by field, in the
+ * bytes json-c writes for the same object with JSON_C_TO_STRING_PLAIN:
+ * {"time":...,"level":...,"event":...,...} on one line. */
+
+/** Start @p line (zero-initialised) with {"time": ISO-8601 UTC with
+ *  milliseconds, "level": @p level, "event": @p event. */
+void s2r_handler__log_head(s2r_buf *line, const char *level,
+                           const char *event);
+
+/** Add "key": "value" (@p value escaped as a JSON string). */
+void s2r_handler__log_str(s2r_buf *line, const char *key,
+                          const char *value);
+
+/** Add "key": @p number, written as it is (an integer or decimal the
+ *  caller formatted). */
+void s2r_handler__log_number(s2r_buf *line, const char *key,
+                             const char *number);
 
 /**
- * Write @p o (not consumed) as one line: to @p fn when not NULL, else to
- * standard error in a single write(2), so that the lines of concurrent
- * threads and processes never interleave.
+ * Close @p line and write it as one line: to @p fn when not NULL, else
+ * to standard error in a single write(2), so that the lines of
+ * concurrent threads and processes never interleave. Frees the buffer;
+ * a line that ran out of memory is dropped.
  */
-void s2r_handler__log_emit(json_object *o, s2r_handler_log_fn fn,
+void s2r_handler__log_emit(s2r_buf *line, s2r_handler_log_fn fn,
                            void *payload);
 
 #endif

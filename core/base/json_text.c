@@ -1,0 +1,71 @@
+/* json_text.c: JSON strings written straight into an s2r_buf (base.h),
+ * for answers and log lines on the server's hot path, where a json-c
+ * tree per request cost more than the text itself. */
+#include "base.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* the two-character escape of C, or 0 (RFC 8259 §7) */
+static char short_escape(unsigned char c)
+{
+    switch (c) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '\b':
+        return 'b';
+    case '\f':
+        return 'f';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    default:
+        return 0;
+    }
+}
+
+/* True when none of the 8 bytes of V needs an escape: no byte below
+ * 0x20, no '"', no '\\' (the bit tricks of "Bit Twiddling Hacks":
+ * (x - 0x01..) & ~x & 0x80.. is not 0 exactly when a byte of x is 0,
+ * and with 0x20.. when one is below 0x20). */
+static bool plain8(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+    return !(((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
+             ((bs - ones) & ~bs & highs));
+}
+
+void s2r_json_put_string(s2r_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    s2r_buf_putn(b, "\"", 1);
+    size_t run = 0; /* start of the bytes copied as they are */
+    for (size_t i = 0; i < len; i++) {
+        uint64_t v;
+        while (i + 8 <= len && (memcpy(&v, s + i, 8), plain8(v)))
+            i += 8;
+        if (i == len)
+            break;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        s2r_buf_putn(b, s + run, i - run);
+        char e = short_escape(c);
+        if (e) {
+            char esc[2] = {'\\', e};
+            s2r_buf_putn(b, esc, 2);
+        } else {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+            s2r_buf_putn(b, esc, 6);
+        }
+        run = i + 1;
+    }
+    s2r_buf_putn(b, s + run, len - run);
+    s2r_buf_putn(b, "\"", 1);
+}
