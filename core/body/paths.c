@@ -379,7 +379,7 @@ static bool locates_itself(const char *p, const char *e)
             ((q[1] == '0' && (q + 2 >= e || !isdigit((unsigned char)q[2]))) ||
              (q + 3 < e && !strncmp(q + 1, "{0}", 3))))
             return true;
-        if ((size_t)(e - q) >= 11 && !strncmp(q, "BASH_SOURCE", 11))
+        if (*q == 'B' && (size_t)(e - q) >= 11 && !memcmp(q, "BASH_SOURCE", 11))
             return true;
     }
     return false;
