@@ -333,12 +333,13 @@ typedef struct jtree {
 
 static void place(jtree *t, json_object *v)
 {
-    if (!t->depth) {
-        if (t->root)
+    if (!t->depth) { /* the root: one only */
+        if (t->root) {
             t->j->oom = true;
-        if (!t->root)
-            t->root = json_object_get(v);
-        json_object_put(v);
+            json_object_put(v);
+        } else {
+            t->root = v;
+        }
         return;
     }
     json_object *top = t->open[t->depth - 1];

@@ -372,20 +372,36 @@ static int set_error(s2r_handler_response *r, req_state *st, int status,
     return set_json(r, status, o);
 }
 
-/* The diagnostics of severity @p sev as "file:line: warning: msg". */
-static json_object *diag_array(const s2r_diags *d, s2r_severity sev)
+/* ,"KEY":["file:line: warning: msg",...]: the diagnostics of severity
+ * @p sev (the answer has a member before them) */
+static void put_diag_lines(s2r_buf *b, const char *key, const s2r_diags *d,
+                           s2r_severity sev)
 {
-    json_object *a = json_object_new_array();
-    for (size_t i = 0; a && i < d->n; i++) {
+    s2r_buf_printf(b, ",\"%s\":[", key);
+    bool first = true;
+    for (size_t i = 0; i < d->n; i++) {
         if (d->v[i].severity != sev)
             continue;
         char *line = s2r_diag_format(&d->v[i]);
-        if (line) {
-            json_object_array_add(a, json_object_new_string(line));
-            free(line);
+        if (!line) {
+            b->oom = true;
+            return;
         }
+        if (!first)
+            s2r_buf_putn(b, ",", 1);
+        first = false;
+        s2r_json_put_string(b, line, strlen(line));
+        free(line);
     }
-    return a;
+    s2r_buf_putn(b, "]", 1);
+}
+
+/* The answer built in @p b as the body (and @p b released). */
+static int set_text(s2r_handler_response *r, int status, s2r_buf *b)
+{
+    int rc = set_body(r, status, b->oom ? NULL : b->p, b->len);
+    s2r_buf_free(b);
+    return rc;
 }
 
 /* 200: {KEY: the output, "warnings": ["file:line: warning: msg", ...],
@@ -400,28 +416,11 @@ static int answer_converted(s2r_handler_response *r, const req_state *st,
     s2r_json_put_string(&b, key, strlen(key));
     s2r_buf_putn(&b, ":", 1);
     s2r_json_put_string(&b, output, strlen(output));
-    s2r_buf_puts(&b, ",\"warnings\":[");
-    bool first = true;
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->v[i].severity != S2R_SEV_WARNING)
-            continue;
-        char *line = s2r_diag_format(&d->v[i]);
-        if (!line) {
-            b.oom = true;
-            break;
-        }
-        if (!first)
-            s2r_buf_putn(&b, ",", 1);
-        first = false;
-        s2r_json_put_string(&b, line, strlen(line));
-        free(line);
-    }
-    s2r_buf_puts(&b, "],\"format\":");
+    put_diag_lines(&b, "warnings", d, S2R_SEV_WARNING);
+    s2r_buf_puts(&b, ",\"format\":");
     s2r_json_put_string(&b, st->format, strlen(st->format));
     s2r_buf_putn(&b, "}", 1);
-    int rc = set_body(r, 200, b.oom ? NULL : b.p, b.len);
-    s2r_buf_free(&b);
-    return rc;
+    return set_text(r, 200, &b);
 }
 
 /* X-S2R-Filename, when it is a plain base name; else "-". */
@@ -482,15 +481,13 @@ static int answer_refused(s2r_handler_response *r, req_state *st,
              "script refused (%zu errors)",
              s2r_diags_count(diags, S2R_SEV_ERROR));
     st->error = st->error_buf;
-    json_object *o = json_object_new_object();
-    if (o) {
-        json_object_object_add(o, "error", json_object_new_string(first));
-        json_object_object_add(o, "errors",
-                               diag_array(diags, S2R_SEV_ERROR));
-        json_object_object_add(o, "warnings",
-                               diag_array(diags, S2R_SEV_WARNING));
-    }
-    return set_json(r, 400, o);
+    s2r_buf b = {0};
+    s2r_buf_puts(&b, "{\"error\":");
+    s2r_json_put_string(&b, first, strlen(first));
+    put_diag_lines(&b, "errors", diags, S2R_SEV_ERROR);
+    put_diag_lines(&b, "warnings", diags, S2R_SEV_WARNING);
+    s2r_buf_putn(&b, "}", 1);
+    return set_text(r, 400, &b);
 }
 
 /* 400 for a script that is not UTF-8, in every format: where the first
