@@ -98,7 +98,8 @@ static int read_value(s2r_slurm__state *st, s2r_slurm__gpus *g,
 
 int s2r_slurm__gpus_read(s2r_slurm__state *st, s2r_slurm__gpus *g)
 {
-    memset(g, 0, sizeof(*g));
+    g->n = 0; /* each record is cleared as it is made */
+    g->requested = false;
     int seq_job = 0, seq_node = 0, seq_task = 0;
     if (st->cpg_set) /* CpusPerTres=gres:gpu:N, no type */
         record(g, NULL, 0)->cpus = st->job->cpus_per_gpu;

@@ -213,7 +213,7 @@ int s2r_slurm__derive(s2r_slurm__state *st)
     job->nodes_max = st->nodes_set ? st->nodes_max : 1;
     job->time_limit_s = st->time_set ? st->time : S2R_TIME_UNSET;
     s2r_slurm__layout l;
-    s2r_slurm__gpus *g = calloc(1, sizeof(*g));
+    s2r_slurm__gpus *g = malloc(sizeof(*g)); /* gpus_read sets it */
     if (!g || (st->rc == 0 && sbatch_layout(st, &l) != 0)) {
         free(g);
         return S2R_ENOMEM;
