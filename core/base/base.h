@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <s2r/plugin.h>
 #include <s2r/s2r.h>
@@ -28,8 +30,29 @@ typedef struct s2r_buf {
     bool oom;
 } s2r_buf;
 
-/** Append @p n bytes of @p s. */
-void s2r_buf_putn(s2r_buf *b, const char *s, size_t n);
+/** Append @p n bytes of @p s when they do not fit (grows the buffer);
+ *  s2r_buf_putn's slow path, not for callers. */
+void s2r_buf__putn_grow(s2r_buf *b, const char *s, size_t n);
+/** Append @p n bytes of @p s. Inline: most appends are a few bytes into
+ *  room the buffer already has (after a failure @c cap is 0, so every
+ *  append goes to the slow path, which drops it). */
+static inline void s2r_buf_putn(s2r_buf *b, const char *s, size_t n)
+{
+    if (b->len + n < b->cap) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+        b->p[b->len] = '\0';
+    } else {
+        s2r_buf__putn_grow(b, s, n);
+    }
+}
+/** Mark @p b failed, as an allocation failure would: later appends are
+ *  dropped and s2r_buf_finish() returns NULL. */
+static inline void s2r_buf_fail(s2r_buf *b)
+{
+    b->oom = true;
+    b->cap = 0;
+}
 /** Append the NUL-terminated string @p s. */
 void s2r_buf_puts(s2r_buf *b, const char *s);
 /** Append a printf-formatted string. */

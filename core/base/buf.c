@@ -16,14 +16,14 @@ static bool buf_reserve(s2r_buf *b, size_t more)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + more + 1) {
         if (cap > SIZE_MAX / 2) {
-            b->oom = true;
+            s2r_buf_fail(b);
             return false;
         }
         cap *= 2;
     }
     char *p = realloc(b->p, cap);
     if (!p) {
-        b->oom = true;
+        s2r_buf_fail(b);
         return false;
     }
     b->p = p;
@@ -31,7 +31,7 @@ static bool buf_reserve(s2r_buf *b, size_t more)
     return true;
 }
 
-void s2r_buf_putn(s2r_buf *b, const char *s, size_t n)
+void s2r_buf__putn_grow(s2r_buf *b, const char *s, size_t n)
 {
     if (!buf_reserve(b, n))
         return;
@@ -53,7 +53,7 @@ void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
     int n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
     if (n < 0) {
-        b->oom = true;
+        s2r_buf_fail(b);
         return;
     }
     if ((size_t)n < sizeof(small)) {

@@ -60,7 +60,7 @@ static void put_env(s2r_buf *b, s2r_buf *tmp, const char *flag,
     s2r_buf_putn(tmp, "=", 1);
     s2r_buf_puts(tmp, e->value ? e->value : "");
     if (tmp->oom) {
-        b->oom = true;
+        s2r_buf_fail(b);
         return;
     }
     flag_str(b, flag, tmp->p);

@@ -384,7 +384,7 @@ static void put_diag_lines(s2r_buf *b, const char *key, const s2r_diags *d,
             continue;
         char *line = s2r_diag_format(&d->v[i]);
         if (!line) {
-            b->oom = true;
+            s2r_buf_fail(b);
             return;
         }
         if (!first)
