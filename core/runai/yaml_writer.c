@@ -70,7 +70,14 @@ typedef struct scalar_facts {
 
 static bool first_indicator(unsigned char c)
 {
-    return strchr("#,[]{}&*!|>'\"%@`", c) != NULL;
+    switch (c) {
+    case '#': case ',': case '[': case ']': case '{': case '}': case '&':
+    case '*': case '!': case '|': case '>': case '\'': case '"': case '%':
+    case '@': case '`':
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* ASCII bytes that need no look at their neighbours once past the first
@@ -100,6 +107,23 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
                 i++;
             while (i < len && ordinary(s[i]));
             prev_space = prev_break = preceded_ws = false;
+            continue;
+        }
+        if (i > 0 && c == ' ') { /* what the general case finds, sooner */
+            trail_space |= i + 1 == len;
+            break_space |= prev_break;
+            prev_space = preceded_ws = true;
+            prev_break = false;
+            i++;
+            continue;
+        }
+        if (i > 0 && c == '\n') { /* idem */
+            breaks = true;
+            trail_break |= i + 1 == len;
+            space_break |= prev_space;
+            prev_break = preceded_ws = true;
+            prev_space = false;
+            i++;
             continue;
         }
         size_t w = char_width(c);
