@@ -66,6 +66,28 @@ char *s2r_buf_finish(s2r_buf *b);
 void s2r_buf_free(s2r_buf *b);
 
 /* ------------------------------------------------------------------ */
+/* Arena: many small allocations freed at once (arena.c)               */
+/* ------------------------------------------------------------------ */
+
+typedef struct s2r_arena_block s2r_arena_block;
+/** Blocks from which allocations are carved, all freed together by
+ *  s2r_arena_free(). Zero-initialise before use. Not thread-safe. */
+typedef struct s2r_arena {
+    s2r_arena_block *head; /* the newest block; each points to the last */
+    char *next;            /* free bytes of the newest block */
+    size_t left;
+} s2r_arena;
+
+/** @p n bytes (at least 1), aligned for any object, owned by @p a (never
+ *  freed alone); NULL when memory runs out. */
+void *s2r_arena_alloc(s2r_arena *a, size_t n);
+/** A NUL-terminated copy of @p n bytes of @p s in @p a; NULL when memory
+ *  runs out. */
+char *s2r_arena_strndup(s2r_arena *a, const char *s, size_t n);
+/** Free every block of @p a; @p a is empty and reusable afterwards. */
+void s2r_arena_free(s2r_arena *a);
+
+/* ------------------------------------------------------------------ */
 /* JSON text (json_text.c)                                             */
 /* ------------------------------------------------------------------ */
 

@@ -126,6 +126,13 @@ typedef struct stmt_builder {
     bool cur_open;
 } stmt_builder;
 
+/* A segment of the word being scanned: its text is
+ * segtext[off..off+len). */
+typedef struct seg_span {
+    sh_seg_type type;
+    size_t off, len;
+} seg_span;
+
 typedef struct lexer {
     const char *s;
     size_t len, p;
@@ -136,6 +143,11 @@ typedef struct lexer {
     int npend;
     bool oom;
     s2r_buf scratch; /* reused for decoded text inside scan_word */
+    /* the word being scanned, copied into the body's arena at its end */
+    s2r_buf val;     /* its value so far */
+    s2r_buf segtext; /* its segments' texts, back to back */
+    seg_span *segs;
+    size_t nsegs, segcap;
     /* statement structure (sh_lex) */
     sh_body *out;
     stmt_builder sb;
@@ -169,40 +181,29 @@ static bool unq_special(char c)
            c == '{' || c == '}';
 }
 
-/* push a segment, merging with the previous one of the same type */
-static void seg_push(sh_word *w, sh_seg_type t, const char *text, size_t n,
-                     bool *oom)
+/* push a segment of the word being scanned, merging with the previous
+ * one of the same type */
+static void seg_push(lexer *L, sh_seg_type t, const char *text, size_t n)
 {
     if (n == 0)
         return;
-    if (w->nsegs && w->segs[w->nsegs - 1].type == t) {
-        sh_seg *g = &w->segs[w->nsegs - 1];
-        size_t old = strlen(g->text);
-        char *np = realloc(g->text, old + n + 1);
-        if (!np) {
-            *oom = true;
+    if (L->nsegs && L->segs[L->nsegs - 1].type == t) {
+        L->segs[L->nsegs - 1].len += n;
+        s2r_buf_putn(&L->segtext, text, n);
+        return;
+    }
+    if (L->nsegs == L->segcap) {
+        size_t cap = L->segcap ? L->segcap * 2 : 8;
+        seg_span *v = realloc(L->segs, cap * sizeof(*v));
+        if (!v) {
+            L->oom = true;
             return;
         }
-        memcpy(np + old, text, n);
-        np[old + n] = '\0';
-        g->text = np;
-        return;
+        L->segs = v;
+        L->segcap = cap;
     }
-    if (s2r_grow((void **)&w->segs, w->nsegs, sizeof(*w->segs))) {
-        *oom = true;
-        return;
-    }
-    sh_seg *ns = w->segs;
-    char *t2 = malloc(n + 1);
-    if (!t2) {
-        *oom = true;
-        return;
-    }
-    memcpy(t2, text, n);
-    t2[n] = '\0';
-    ns[w->nsegs].type = t;
-    ns[w->nsegs].text = t2;
-    w->nsegs++;
+    L->segs[L->nsegs++] = (seg_span){t, L->segtext.len, n};
+    s2r_buf_putn(&L->segtext, text, n);
 }
 
 static void put_char(s2r_buf *b, char c)
@@ -210,11 +211,11 @@ static void put_char(s2r_buf *b, char c)
     s2r_buf_putn(b, &c, 1);
 }
 
-/* One word being scanned: its value so far and where the scan is. */
+/* One word being scanned (its value and segments so far are the
+ * lexer's) and where the scan is. */
 typedef struct word_scan {
     sh_word *w;
-    s2r_buf val; /* quotes removed, nothing expanded */
-    size_t i;    /* next source byte */
+    size_t i; /* next source byte */
 } word_scan;
 
 /* 'text': a literal piece. */
@@ -223,8 +224,8 @@ static void scan_squoted(lexer *L, word_scan *ws)
     const char *s = L->s;
     size_t i = ws->i, e = skip_squote(s, L->len, i);
     size_t inner_end = (e > i + 1 && s[e - 1] == '\'') ? e - 1 : e;
-    s2r_buf_putn(&ws->val, s + i + 1, inner_end - i - 1);
-    seg_push(ws->w, SH_SEG_LIT, s + i + 1, inner_end - i - 1, &L->oom);
+    s2r_buf_putn(&L->val, s + i + 1, inner_end - i - 1);
+    seg_push(L, SH_SEG_LIT, s + i + 1, inner_end - i - 1);
     ws->i = e;
 }
 
@@ -256,11 +257,11 @@ static void scan_dquoted(lexer *L, word_scan *ws)
     }
     if (dec.oom)
         L->oom = true;
-    s2r_buf_putn(&ws->val, dec.p ? dec.p : "", dec.len);
+    s2r_buf_putn(&L->val, dec.p ? dec.p : "", dec.len);
     if (expands)
-        seg_push(ws->w, SH_SEG_DQ, s + i + 1, inner_end - i - 1, &L->oom);
+        seg_push(L, SH_SEG_DQ, s + i + 1, inner_end - i - 1);
     else
-        seg_push(ws->w, SH_SEG_LIT, dec.p ? dec.p : "", dec.len, &L->oom);
+        seg_push(L, SH_SEG_LIT, dec.p ? dec.p : "", dec.len);
     L->scratch = dec;
     ws->i = e;
 }
@@ -289,8 +290,8 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
         bool sp = s[r] == '$' || s[r] == '`' || unq_special(s[r]);
         if (sp && !special) {
             /* flush the literal prefix */
-            s2r_buf_putn(&ws->val, dec.p ? dec.p : "", dec.len);
-            seg_push(ws->w, SH_SEG_LIT, dec.p ? dec.p : "", dec.len, &L->oom);
+            s2r_buf_putn(&L->val, dec.p ? dec.p : "", dec.len);
+            seg_push(L, SH_SEG_LIT, dec.p ? dec.p : "", dec.len);
             dec.len = 0;
             special = true;
             unq_from = r;
@@ -312,11 +313,11 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
         s2r_buf_putn(&dec, s + r, e - r);
         r = e;
     }
-    s2r_buf_putn(&ws->val, dec.p ? dec.p : "", dec.len);
+    s2r_buf_putn(&L->val, dec.p ? dec.p : "", dec.len);
     if (special)
-        seg_push(ws->w, SH_SEG_UNQ, s + unq_from, r - unq_from, &L->oom);
+        seg_push(L, SH_SEG_UNQ, s + unq_from, r - unq_from);
     else
-        seg_push(ws->w, SH_SEG_LIT, dec.p ? dec.p : "", dec.len, &L->oom);
+        seg_push(L, SH_SEG_LIT, dec.p ? dec.p : "", dec.len);
     if (dec.oom)
         L->oom = true;
     L->scratch = dec;
@@ -327,9 +328,40 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
  * expanded here) or the (list) of an array assignment NAME=(a b c). */
 static void scan_raw(lexer *L, word_scan *ws, size_t end)
 {
-    s2r_buf_putn(&ws->val, L->s + ws->i, end - ws->i);
-    seg_push(ws->w, SH_SEG_UNQ, L->s + ws->i, end - ws->i, &L->oom);
+    s2r_buf_putn(&L->val, L->s + ws->i, end - ws->i);
+    seg_push(L, SH_SEG_UNQ, L->s + ws->i, end - ws->i);
     ws->i = end;
+}
+
+/* The scanned value and segments into @p w, copied into the body's
+ * arena. */
+static void word_keep(lexer *L, sh_word *w)
+{
+    s2r_arena *a = &L->out->arena;
+    if (L->val.oom || L->segtext.oom) {
+        L->oom = true;
+        return;
+    }
+    w->value = s2r_arena_strndup(a, L->val.p ? L->val.p : "", L->val.len);
+    if (L->nsegs)
+        w->segs = s2r_arena_alloc(a, L->nsegs * sizeof(*w->segs));
+    if (!w->value || (L->nsegs && !w->segs)) {
+        L->oom = true;
+        return;
+    }
+    w->literal = true;
+    for (size_t k = 0; k < L->nsegs; k++) {
+        const seg_span *g = &L->segs[k];
+        w->segs[k].type = g->type;
+        w->segs[k].text = s2r_arena_strndup(a, L->segtext.p + g->off, g->len);
+        if (!w->segs[k].text) {
+            L->oom = true;
+            return;
+        }
+        w->nsegs++;
+        if (g->type != SH_SEG_LIT)
+            w->literal = false;
+    }
 }
 
 /* Scan one word starting at L->p. */
@@ -339,14 +371,15 @@ static void scan_word(lexer *L, sh_word *w)
     size_t len = L->len;
     word_scan ws = {.w = w, .i = L->p};
     memset(w, 0, sizeof(*w));
+    L->val.len = L->segtext.len = L->nsegs = 0;
     w->start = ws.i;
     w->line = line_of(L, ws.i);
     bool at_start = true;
     for (;;) {
         size_t i = ws.i;
-        if (i < len && s[i] == '(' && ws.val.len > 0 &&
-            ws.val.p[ws.val.len - 1] == '=' && w->nsegs == 1 &&
-            w->segs[0].type == SH_SEG_LIT) {
+        if (i < len && s[i] == '(' && L->val.len > 0 &&
+            L->val.p[L->val.len - 1] == '=' && L->nsegs == 1 &&
+            L->segs[0].type == SH_SEG_LIT) {
             /* bash array assignment NAME=(a b c): one word, kept raw */
             scan_raw(L, &ws, skip_group(s, len, i, '(', ')'));
             continue;
@@ -364,29 +397,13 @@ static void scan_word(lexer *L, sh_word *w)
         at_start = false;
     }
     w->end = ws.i;
-    w->value = s2r_buf_finish(&ws.val);
-    if (!w->value)
-        L->oom = true;
-    w->literal = true;
-    for (size_t k = 0; k < w->nsegs; k++)
-        if (w->segs[k].type != SH_SEG_LIT)
-            w->literal = false;
+    word_keep(L, w);
     L->p = ws.i;
-}
-
-static void word_free(sh_word *w)
-{
-    free(w->value);
-    for (size_t k = 0; k < w->nsegs; k++)
-        free(w->segs[k].text);
-    free(w->segs);
 }
 
 static void cmd_free(sh_cmd *c)
 {
-    for (size_t i = 0; i < c->nwords; i++)
-        word_free(&c->words[i]);
-    free(c->words);
+    free(c->words); /* the words' text is the body's arena's */
 }
 
 void sh_body_free(sh_body *b)
@@ -397,6 +414,7 @@ void sh_body_free(sh_body *b)
         free(b->stmts[i].cmds);
     }
     free(b->stmts);
+    s2r_arena_free(&b->arena);
     memset(b, 0, sizeof(*b));
 }
 
@@ -463,7 +481,6 @@ static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
     if (s2r_grow((void **)&sb->cur.words, sb->cur.nwords,
                  sizeof(*sb->cur.words))) {
         L->oom = true;
-        word_free(w);
         return;
     }
     sb->cur.words[sb->cur.nwords++] = *w;
@@ -679,7 +696,6 @@ static void lex_redirection(lexer *L, size_t op_end, bool is_heredoc, bool strip
             L->npend++;
             sb->cur.has_heredoc = true;
         }
-        word_free(&target);
     }
 }
 
@@ -718,16 +734,13 @@ static void lex_word(lexer *L)
     sh_word w;
     scan_word(L, &w);
     if (w.end == w.start) { /* cannot happen, but never loop forever */
-        word_free(&w);
         L->p++;
         return;
     }
     stmt_touch(L, &L->sb, w.start, w.end);
     L->continuation = false;
-    if (lex_keyword(L, &w)) {
-        word_free(&w);
+    if (lex_keyword(L, &w))
         return;
-    }
     bool assign = sh_word_is_assignment(&w);
     cmd_add_word(L, &L->sb, &w);
     L->cmd_pos = assign && L->cmd_pos;
@@ -791,6 +804,9 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
         read_heredocs(&L);
     stmt_close(&L, &L.sb, out);
     free(L.scratch.p);
+    free(L.val.p);
+    free(L.segtext.p);
+    free(L.segs);
     if (L.oom) {
         sh_body_free(out);
         return -1;

@@ -1,0 +1,73 @@
+/* arena.c: allocation by the block for data that lives and dies together
+ * (see base.h), such as every word of one lexed body. */
+#include "base.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+struct s2r_arena_block {
+    s2r_arena_block *prev;
+    size_t size; /* bytes after the header */
+};
+
+/* the header rounded up so that the bytes after it are aligned */
+#define HEADER                                                              \
+    ((sizeof(s2r_arena_block) + _Alignof(max_align_t) - 1) &               \
+     ~(_Alignof(max_align_t) - 1))
+
+enum { FIRST_BLOCK = 4096 - 64, MAX_BLOCK = 1 << 16 };
+
+static size_t round_up(size_t n)
+{
+    size_t a = _Alignof(max_align_t);
+    return n > SIZE_MAX - a ? 0 : (n + a - 1) & ~(a - 1);
+}
+
+void *s2r_arena_alloc(s2r_arena *a, size_t n)
+{
+    size_t need = round_up(n ? n : 1);
+    if (!need)
+        return NULL;
+    if (need > a->left) {
+        size_t size = a->head ? a->head->size * 2 : FIRST_BLOCK;
+        if (size > MAX_BLOCK)
+            size = MAX_BLOCK;
+        if (size < need)
+            size = need;
+        if (size > SIZE_MAX - HEADER)
+            return NULL;
+        s2r_arena_block *b = malloc(HEADER + size);
+        if (!b)
+            return NULL;
+        b->prev = a->head;
+        b->size = size;
+        a->head = b;
+        a->next = (char *)b + HEADER;
+        a->left = size;
+    }
+    void *p = a->next;
+    a->next += need;
+    a->left -= need;
+    return p;
+}
+
+char *s2r_arena_strndup(s2r_arena *a, const char *s, size_t n)
+{
+    char *p = n < SIZE_MAX ? s2r_arena_alloc(a, n + 1) : NULL;
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+void s2r_arena_free(s2r_arena *a)
+{
+    while (a->head) {
+        s2r_arena_block *prev = a->head->prev;
+        free(a->head);
+        a->head = prev;
+    }
+    a->next = NULL;
+    a->left = 0;
+}
