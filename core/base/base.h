@@ -99,6 +99,38 @@ void s2r_arena_free(s2r_arena *a);
  *  result to be JSON; nothing here checks it. */
 void s2r_json_put_string(s2r_buf *b, const char *s, size_t len);
 
+/** Deepest nesting an s2r_json_writer takes (collections in collections). */
+#define S2R_JSON_MAX_DEPTH 48
+
+/** A JSON document written as text, laid out byte for byte as json-c
+ *  0.16 writes a tree with JSON_C_TO_STRING_PRETTY | SPACED |
+ *  NOSLASHESCAPE: a child per line, indented two spaces a level,
+ *  "key": value; an empty one is "{" or "[", a newline, the indent and
+ *  "}" or "]"; no newline at the end. Build
+ *  calls in document order; keys must be distinct (json-c would keep the
+ *  last). Zero-initialise, set @c out. */
+typedef struct s2r_json_writer {
+    s2r_buf *out;
+    size_t depth;
+    bool object[S2R_JSON_MAX_DEPTH]; /* the open collection is an object */
+    bool had[S2R_JSON_MAX_DEPTH];    /* ... and has a child */
+    bool failed; /* too deep, a key out of place, a second root */
+    bool root_done;
+} s2r_json_writer;
+
+/** Open an object or an array as the next value. */
+void s2r_json_begin(s2r_json_writer *w, bool object);
+/** Close the open object or array. */
+void s2r_json_end(s2r_json_writer *w);
+/** The key of the next member of the open object (UTF-8, @p len bytes). */
+void s2r_json_key(s2r_json_writer *w, const char *k, size_t len);
+/** A string value (UTF-8, @p len bytes), escaped as s2r_json_put_string. */
+void s2r_json_string(s2r_json_writer *w, const char *s, size_t len);
+/** An integer value, in decimal as json-c writes an int64. */
+void s2r_json_int(s2r_json_writer *w, int64_t v);
+/** true or false. */
+void s2r_json_bool(s2r_json_writer *w, bool v);
+
 /* ------------------------------------------------------------------ */
 /* Errors (diags.c; s2r_error and the S2R_E* codes are in plugin.h)    */
 /* ------------------------------------------------------------------ */

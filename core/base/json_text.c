@@ -3,7 +3,9 @@
  * tree per request cost more than the text itself. */
 #include "base.h"
 
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* the two-character escape of C, or 0 (RFC 8259 §7) */
@@ -68,4 +70,95 @@ void s2r_json_put_string(s2r_buf *b, const char *s, size_t len)
     }
     s2r_buf_putn(b, s + run, len - run);
     s2r_buf_putn(b, "\"", 1);
+}
+
+/* ---- a whole document, laid out as json-c's pretty printer does ---- */
+
+static void put_indent(s2r_json_writer *w, size_t level)
+{
+    static const char spaces[] = "                                ";
+    size_t n = level * 2;
+    while (n) {
+        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        s2r_buf_putn(w->out, spaces, k);
+        n -= k;
+    }
+}
+
+/* ",\n" or "\n", then the indent of a child of the open collection */
+static void put_child_start(s2r_json_writer *w)
+{
+    size_t top = w->depth - 1;
+    s2r_buf_putn(w->out, ",\n" + !w->had[top], 1 + w->had[top]);
+    w->had[top] = true;
+    put_indent(w, w->depth);
+}
+
+/* what goes before a value: in an array, its line; in an object, nothing
+ * (the key wrote it); at the root, one value only */
+static bool before_value(s2r_json_writer *w)
+{
+    if (!w->depth) {
+        if (w->root_done)
+            w->failed = true;
+        w->root_done = true;
+        return !w->failed;
+    }
+    if (!w->object[w->depth - 1])
+        put_child_start(w);
+    return true;
+}
+
+void s2r_json_begin(s2r_json_writer *w, bool object)
+{
+    if (!before_value(w) || w->depth == S2R_JSON_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    s2r_buf_putn(w->out, object ? "{" : "[", 1);
+    w->object[w->depth] = object;
+    w->had[w->depth++] = false;
+}
+
+void s2r_json_end(s2r_json_writer *w)
+{
+    if (!w->depth) {
+        w->failed = true;
+        return;
+    }
+    size_t top = --w->depth;
+    s2r_buf_putn(w->out, "\n", 1); /* even when empty, as json-c */
+    put_indent(w, w->depth);
+    s2r_buf_putn(w->out, w->object[top] ? "}" : "]", 1);
+}
+
+void s2r_json_key(s2r_json_writer *w, const char *k, size_t len)
+{
+    if (!w->depth || !w->object[w->depth - 1]) {
+        w->failed = true;
+        return;
+    }
+    put_child_start(w);
+    s2r_json_put_string(w->out, k, len);
+    s2r_buf_putn(w->out, ": ", 2);
+}
+
+void s2r_json_string(s2r_json_writer *w, const char *s, size_t len)
+{
+    if (before_value(w))
+        s2r_json_put_string(w->out, s, len);
+}
+
+void s2r_json_int(s2r_json_writer *w, int64_t v)
+{
+    char n[24];
+    int k = snprintf(n, sizeof(n), "%" PRId64, v);
+    if (before_value(w))
+        s2r_buf_putn(w->out, n, (size_t)k);
+}
+
+void s2r_json_bool(s2r_json_writer *w, bool v)
+{
+    if (before_value(w))
+        s2r_buf_putn(w->out, v ? "true" : "false", v ? 4 : 5);
 }

@@ -2,97 +2,81 @@
  * /api/v1/workloads/distributed (PyTorch) or /api/v1/workloads/workspaces
  * (servers), per runai-formats.md §3; an array or an MPIJob goes as its
  * manifest through POST /api/v2/workloads,
- * built with json-c. */
+ * written as text (s2r_json_writer: the layout json-c's pretty printer
+ * gives a tree). */
 #include "emit_common.h"
 #include "pod.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 
-/* json-c builder with a sticky out-of-memory flag */
-typedef struct jb {
-    bool oom;
-} jb;
+typedef s2r_json_writer jw;
 
-static json_object *obj(jb *j)
+static void key(jw *w, const char *k)
 {
-    json_object *o = json_object_new_object();
-    if (!o)
-        j->oom = true;
-    return o;
+    s2r_json_key(w, k, strlen(k));
 }
 
-static json_object *arr(jb *j)
+static void add_str(jw *w, const char *k, const char *v)
 {
-    json_object *o = json_object_new_array();
-    if (!o)
-        j->oom = true;
-    return o;
+    key(w, k);
+    if (!v)
+        w->failed = true;
+    else
+        s2r_json_string(w, v, strlen(v));
 }
 
-/* add @p v (owned) to @p o under @p k; drops v when o is NULL */
-static void add(jb *j, json_object *o, const char *k, json_object *v)
+static void add_int(jw *w, const char *k, int64_t v)
 {
-    if (!v) {
-        j->oom = true;
-        return;
-    }
-    if (!o || json_object_object_add(o, k, v) != 0) {
-        j->oom = true;
-        json_object_put(v);
-    }
+    key(w, k);
+    s2r_json_int(w, v);
 }
 
-static void push(jb *j, json_object *a, json_object *v)
+static void add_bool(jw *w, const char *k, bool v)
 {
-    if (!v) {
-        j->oom = true;
-        return;
-    }
-    if (!a || json_object_array_add(a, v) != 0) {
-        j->oom = true;
-        json_object_put(v);
-    }
+    key(w, k);
+    s2r_json_bool(w, v);
 }
 
-static void add_str(jb *j, json_object *o, const char *k, const char *v)
+/* "K": { or "K": [ */
+static void open_under(jw *w, const char *k, bool object)
 {
-    add(j, o, k, json_object_new_string(v));
+    key(w, k);
+    s2r_json_begin(w, object);
 }
 
-static void add_int(jb *j, json_object *o, const char *k, int64_t v)
-{
-    add(j, o, k, json_object_new_int64(v));
-}
-
-static void add_bool(jb *j, json_object *o, const char *k, bool v)
-{
-    add(j, o, k, json_object_new_boolean(v));
-}
-
-static void command_words(jb *j, json_object *spec, const s2r_strv *cmd,
-                          int64_t timeout_s, bool args_only);
+static void command_words(jw *w, const s2r_strv *cmd, int64_t timeout_s,
+                          bool args_only);
 
 /* "command": first word, "args": the other words, each shell-quoted,
  * joined by spaces: Run:ai shell-splits both strings. The pod script
  * (pod.h) wraps @p cmd. */
-static void command_args(jb *j, json_object *spec, const s2r_workload *wl,
-                         const s2r_strv *cmd, int64_t timeout_s,
-                         bool args_only)
+static void command_args(jw *w, const s2r_workload *wl, const s2r_strv *cmd,
+                         int64_t timeout_s, bool args_only)
 {
     s2r_strv pod = {0};
     if (s2r_pod_argv(&pod, wl, cmd)) {
-        j->oom = true;
+        w->failed = true;
         return;
     }
-    command_words(j, spec, &pod, timeout_s, args_only);
+    command_words(w, &pod, timeout_s, args_only);
     s2r_strv_clear(&pod);
 }
 
-static void command_words(jb *j, json_object *spec, const s2r_strv *cmd,
-                          int64_t timeout_s, bool args_only)
+/* one string value under @p k from @p b (finished here) */
+static void add_buf(jw *w, const char *k, s2r_buf *b)
+{
+    key(w, k);
+    if (b->oom)
+        w->failed = true;
+    else
+        s2r_json_string(w, b->p ? b->p : "", b->len);
+    b->len = 0;
+}
+
+static void command_words(jw *w, const s2r_strv *cmd, int64_t timeout_s,
+                          bool args_only)
 {
     s2r_emit__argv argv;
     s2r_emit__argv_init(&argv, cmd, timeout_s);
@@ -100,149 +84,134 @@ static void command_words(jb *j, json_object *spec, const s2r_strv *cmd,
     if (n == 0)
         return;
     s2r_buf b = {0};
-    if (args_only) {
-        /* arguments for the image's own entrypoint */
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                s2r_buf_putn(&b, " ", 1);
-            s2r_shell_put_quoted(&b, s2r_emit__argv_get(&argv, i));
-        }
-        char *a = s2r_buf_finish(&b);
-        if (!a) {
-            j->oom = true;
-            return;
-        }
-        add_str(j, spec, "args", a);
-        free(a);
-        return;
+    size_t from = 0;
+    if (!args_only) {
+        s2r_shell_put_quoted(&b, s2r_emit__argv_get(&argv, 0));
+        add_buf(w, "command", &b);
+        from = 1;
     }
-    s2r_shell_put_quoted(&b, s2r_emit__argv_get(&argv, 0));
-    char *s = s2r_buf_finish(&b);
-    if (!s) {
-        j->oom = true;
-        return;
-    }
-    add_str(j, spec, "command", s);
-    free(s);
-    if (n == 1)
-        return;
-    for (size_t i = 1; i < n; i++) {
-        if (i > 1)
+    /* args_only: arguments for the image's own entrypoint */
+    for (size_t i = from; i < n; i++) {
+        if (i > from)
             s2r_buf_putn(&b, " ", 1);
         s2r_shell_put_quoted(&b, s2r_emit__argv_get(&argv, i));
     }
-    s = s2r_buf_finish(&b);
-    if (!s) {
-        j->oom = true;
-        return;
-    }
-    add_str(j, spec, "args", s);
-    free(s);
+    if (from < n)
+        add_buf(w, "args", &b);
+    s2r_buf_free(&b);
 }
 
-static void env_vars(jb *j, json_object *spec, const s2r_workload *wl)
+static void env_vars(jw *w, const s2r_workload *wl)
 {
     if (wl->env.n == 0)
         return;
-    json_object *a = arr(j);
+    open_under(w, "environmentVariables", false);
     for (size_t i = 0; i < wl->env.n; i++) {
-        json_object *e = obj(j);
-        add_str(j, e, "name", wl->env.v[i].name);
-        add_str(j, e, "value", wl->env.v[i].value ? wl->env.v[i].value : "");
-        push(j, a, e);
+        s2r_json_begin(w, true);
+        add_str(w, "name", wl->env.v[i].name);
+        add_str(w, "value", wl->env.v[i].value ? wl->env.v[i].value : "");
+        s2r_json_end(w);
     }
-    add(j, spec, "environmentVariables", a);
+    s2r_json_end(w);
 }
 
-static void compute(jb *j, json_object *spec, int64_t gpus, int64_t cpus,
-                    int64_t mib, bool mem_limit, bool large_shm)
+static void compute(jw *w, int64_t gpus, int64_t cpus, int64_t mib,
+                    bool mem_limit, bool large_shm)
 {
     if (gpus <= 0 && cpus <= 0 && mib <= 0 && !large_shm)
         return;
-    json_object *c = obj(j);
+    open_under(w, "compute", true);
     if (large_shm)
-        add_bool(j, c, "largeShmRequest", true);
+        add_bool(w, "largeShmRequest", true);
     if (gpus > 0)
-        add_int(j, c, "gpuDevicesRequest", gpus);
+        add_int(w, "gpuDevicesRequest", gpus);
     if (cpus > 0)
-        add_int(j, c, "cpuCoreRequest", cpus);
+        add_int(w, "cpuCoreRequest", cpus);
     if (mib > 0) {
         char q[S2R_EMIT__QTY_MAX];
         s2r_emit__quantity(q, mib);
-        add_str(j, c, "cpuMemoryRequest", q);
+        add_str(w, "cpuMemoryRequest", q);
         if (mem_limit)
-            add_str(j, c, "cpuMemoryLimit", q);
+            add_str(w, "cpuMemoryLimit", q);
     }
-    add(j, spec, "compute", c);
+    s2r_json_end(w);
 }
 
-static void placement(jb *j, json_object *spec, const s2r_workload *wl)
+static void placement(jw *w, const s2r_workload *wl)
 {
     size_t pools = s2r_emit__n_pools(wl);
     if (pools > 0) {
-        json_object *a = arr(j);
+        open_under(w, "nodePools", false);
         for (size_t i = 0; i < pools; i++)
-            push(j, a, json_object_new_string(wl->node_pools[i]));
-        add(j, spec, "nodePools", a);
+            s2r_json_string(w, wl->node_pools[i], strlen(wl->node_pools[i]));
+        s2r_json_end(w);
     }
     if (wl->node_type && *wl->node_type)
-        add_str(j, spec, "nodeType", wl->node_type);
+        add_str(w, "nodeType", wl->node_type);
+}
+
+/* the volumes of one kind under @p k, when there are any */
+static void storage_list(jw *w, const s2r_workload *wl, s2r_volume_kind kind,
+                         const char *k)
+{
+    bool open = false;
+    for (size_t i = 0; i < wl->n_volumes; i++) {
+        const s2r_volume *v = &wl->volumes[i];
+        if (v->kind != kind)
+            continue;
+        if (!open)
+            open_under(w, k, false);
+        open = true;
+        s2r_json_begin(w, true);
+        if (kind == S2R_VOL_PVC) {
+            add_str(w, "claimName", v->source);
+            add_bool(w, "existingPvc", true);
+            add_str(w, "path", v->path);
+        } else {
+            if (kind == S2R_VOL_NFS)
+                add_str(w, "server", v->server);
+            add_str(w, "path", v->source);
+            add_str(w, "mountPath", v->path);
+        }
+        add_bool(w, "readOnly", v->read_only);
+        s2r_json_end(w);
+    }
+    if (open)
+        s2r_json_end(w);
 }
 
 /* spec.storage: {pvc[{claimName, existingPvc, path, readOnly}],
  * nfs[{server, path, mountPath, readOnly}], hostPath[{path, mountPath,
  * readOnly}]} per the Run:ai REST API */
-static void storage(jb *j, json_object *spec, const s2r_workload *wl)
+static void storage(jw *w, const s2r_workload *wl)
 {
-    json_object *pvc = NULL, *nfs = NULL, *host = NULL;
-    for (size_t i = 0; i < wl->n_volumes; i++) {
-        const s2r_volume *v = &wl->volumes[i];
-        json_object **list = v->kind == S2R_VOL_PVC   ? &pvc
-                             : v->kind == S2R_VOL_NFS ? &nfs
-                             : v->kind == S2R_VOL_HOSTPATH ? &host : NULL;
-        if (!list)
-            continue;
-        if (!*list)
-            *list = arr(j);
-        json_object *e = obj(j);
-        if (v->kind == S2R_VOL_PVC) {
-            add_str(j, e, "claimName", v->source);
-            add_bool(j, e, "existingPvc", true);
-            add_str(j, e, "path", v->path);
-        } else {
-            if (v->kind == S2R_VOL_NFS)
-                add_str(j, e, "server", v->server);
-            add_str(j, e, "path", v->source);
-            add_str(j, e, "mountPath", v->path);
-        }
-        add_bool(j, e, "readOnly", v->read_only);
-        push(j, *list, e);
-    }
-    if (!pvc && !nfs && !host)
+    bool any = false;
+    for (size_t i = 0; i < wl->n_volumes; i++)
+        any |= wl->volumes[i].kind == S2R_VOL_PVC ||
+               wl->volumes[i].kind == S2R_VOL_NFS ||
+               wl->volumes[i].kind == S2R_VOL_HOSTPATH;
+    if (!any)
         return;
-    json_object *st = obj(j);
-    if (pvc)
-        add(j, st, "pvc", pvc);
-    if (nfs)
-        add(j, st, "nfs", nfs);
-    if (host)
-        add(j, st, "hostPath", host);
-    add(j, spec, "storage", st);
+    open_under(w, "storage", true);
+    storage_list(w, wl, S2R_VOL_PVC, "pvc");
+    storage_list(w, wl, S2R_VOL_NFS, "nfs");
+    storage_list(w, wl, S2R_VOL_HOSTPATH, "hostPath");
+    s2r_json_end(w);
 }
 
 /* spec.security: the script owner's UID, GID and groups */
-static void security(jb *j, json_object *spec, const s2r_workload *wl)
+static void security(jw *w, const s2r_workload *wl)
 {
     if (!wl->run_as_user)
         return;
-    json_object *s = obj(j);
-    add_str(j, s, "uidGidSource", "custom");
-    add_int(j, s, "runAsUid", wl->run_as_uid);
+    open_under(w, "security", true);
+    add_str(w, "uidGidSource", "custom");
+    add_int(w, "runAsUid", wl->run_as_uid);
     if (wl->run_as_gid >= 0)
-        add_int(j, s, "runAsGid", wl->run_as_gid);
+        add_int(w, "runAsGid", wl->run_as_gid);
     if (wl->supplemental_groups && *wl->supplemental_groups)
-        add_str(j, s, "supplementalGroups", wl->supplemental_groups);
-    add(j, spec, "security", s);
+        add_str(w, "supplementalGroups", wl->supplemental_groups);
+    s2r_json_end(w);
 }
 
 static bool is_server(const s2r_workload *wl)
@@ -250,62 +219,66 @@ static bool is_server(const s2r_workload *wl)
     return wl->kind == S2R_WL_WORKSPACE || wl->kind == S2R_WL_INFERENCE;
 }
 
-static void common_tail(jb *j, json_object *spec, const s2r_workload *wl)
+static void common_tail(jw *w, const s2r_workload *wl)
 {
     if (wl->priority && *wl->priority)
-        add_str(j, spec, "priorityClass", wl->priority);
+        add_str(w, "priorityClass", wl->priority);
     if (wl->preemptibility && *wl->preemptibility)
-        add_str(j, spec, "preemptibility", wl->preemptibility);
+        add_str(w, "preemptibility", wl->preemptibility);
     if (!is_server(wl))
-        add_int(j, spec, "backoffLimit",
+        add_int(w, "backoffLimit",
                 wl->backoff_limit > 0 ? wl->backoff_limit : 0);
 }
 
 /* a server's port, as WorkspaceCreationRequest spec.exposedUrls */
-static void exposed_urls(jb *j, json_object *spec, const s2r_workload *wl)
+static void exposed_urls(jw *w, const s2r_workload *wl)
 {
     if (!is_server(wl) || wl->port <= 0)
         return;
-    json_object *a = arr(j), *u = obj(j);
-    add_int(j, u, "container", wl->port);
-    push(j, a, u);
-    add(j, spec, "exposedUrls", a);
+    open_under(w, "exposedUrls", false);
+    s2r_json_begin(w, true);
+    add_int(w, "container", wl->port);
+    s2r_json_end(w);
+    s2r_json_end(w);
 }
 
-static json_object *body(jb *j, const s2r_workload *wl, int64_t timeout_s)
+static const char *project_id(const s2r_workload *wl)
 {
-    json_object *root = obj(j), *spec = obj(j);
-    add_str(j, root, "name", wl->name);
-    add_str(j, root, "projectId",
-            wl->project && *wl->project ? wl->project : S2R_EMIT__PROJECT_ID);
-    add_str(j, root, "clusterId", S2R_EMIT__CLUSTER_ID);
+    return wl->project && *wl->project ? wl->project : S2R_EMIT__PROJECT_ID;
+}
 
+static void body(jw *w, const s2r_workload *wl, int64_t timeout_s)
+{
+    s2r_json_begin(w, true);
+    add_str(w, "name", wl->name);
+    add_str(w, "projectId", project_id(wl));
+    add_str(w, "clusterId", S2R_EMIT__CLUSTER_ID);
+    if (wl->kind == S2R_WL_PYTORCH)
+        add_bool(w, "masterSpecSameAsWorker", true);
+    open_under(w, "spec", true);
     if (wl->kind == S2R_WL_PYTORCH) {
-        add_bool(j, root, "masterSpecSameAsWorker", true);
-        add_str(j, spec, "distributedFramework", "PyTorch");
-        add_int(j, spec, "numWorkers", wl->workers);
+        add_str(w, "distributedFramework", "PyTorch");
+        add_int(w, "numWorkers", wl->workers);
     }
-
-    add_str(j, spec, "image", wl->image);
-    command_args(j, spec, wl, &wl->command, timeout_s, wl->command_is_args);
+    add_str(w, "image", wl->image);
+    command_args(w, wl, &wl->command, timeout_s, wl->command_is_args);
     if (wl->workdir && *wl->workdir)
-        add_str(j, spec, "workingDir", wl->workdir);
-    env_vars(j, spec, wl);
-    compute(j, spec, wl->gpus, wl->cpus, wl->memory_mib, true,
-            wl->large_shm);
-    storage(j, spec, wl);
-    security(j, spec, wl);
-    placement(j, spec, wl);
-    common_tail(j, spec, wl);
-    exposed_urls(j, spec, wl);
+        add_str(w, "workingDir", wl->workdir);
+    env_vars(w, wl);
+    compute(w, wl->gpus, wl->cpus, wl->memory_mib, true, wl->large_shm);
+    storage(w, wl);
+    security(w, wl);
+    placement(w, wl);
+    common_tail(w, wl);
+    exposed_urls(w, wl);
     if (wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0) {
-        add_int(j, spec, "parallelism", s2r_emit__parallelism(wl));
-        add_int(j, spec, "completions", s2r_emit__completions(wl));
+        add_int(w, "parallelism", s2r_emit__parallelism(wl));
+        add_int(w, "completions", s2r_emit__completions(wl));
     } else if (wl->kind == S2R_WL_PYTORCH) {
-        add_str(j, spec, "cleanPodPolicy", "None");
+        add_str(w, "cleanPodPolicy", "None");
     }
-    add(j, root, "spec", spec);
-    return root;
+    s2r_json_end(w);
+    s2r_json_end(w);
 }
 
 /* ---- a manifest through POST /api/v2/workloads ---- */
@@ -320,118 +293,91 @@ static bool plain_int(const char *v, s2r_yaml_style style)
     return i < l && strspn(v + i, "0123456789") == l - i;
 }
 
-/* The manifest's events as a json-c tree: each collection is added to
- * its parent when it starts, under the key in hand. */
-typedef struct jtree {
-    jb *j;
-    json_object *root;
-    json_object *open[S2R_YAML_MAX_DEPTH];
-    size_t depth;
-    bool key_next[S2R_YAML_MAX_DEPTH];
-    s2r_buf key; /* the key in hand */
-} jtree;
+/* The manifest's events written as JSON: a scalar is a key where a
+ * mapping waits for one, otherwise a value. */
+typedef struct jevents {
+    jw *w;
+    size_t base;  /* the writer's depth the manifest starts at */
+    bool placed;  /* its root is written */
+    bool key_next[S2R_JSON_MAX_DEPTH];
+} jevents;
 
-static void place(jtree *t, json_object *v)
+/* before a value: the mapping it lands in waits for a key again; the
+ * manifest has one root */
+static void value_placed(jevents *t)
 {
-    if (!t->depth) { /* the root: one only */
-        if (t->root) {
-            t->j->oom = true;
-            json_object_put(v);
-        } else {
-            t->root = v;
-        }
-        return;
+    jw *w = t->w;
+    if (w->depth == t->base) {
+        w->failed |= t->placed;
+        t->placed = true;
+    } else if (w->object[w->depth - 1]) {
+        t->key_next[w->depth - 1] = true;
     }
-    json_object *top = t->open[t->depth - 1];
-    if (json_object_is_type(top, json_type_array)) {
-        push(t->j, top, v);
-        return;
-    }
-    t->key_next[t->depth - 1] = true;
-    add(t->j, top, t->key.p ? t->key.p : "", v);
 }
 
-static void open_node(jtree *t, json_object *c)
+static void open_node(jevents *t, bool object)
 {
-    if (!c || t->depth == S2R_YAML_MAX_DEPTH) {
-        t->j->oom = true;
-        json_object_put(c);
-        return;
-    }
-    json_object_get(c); /* held while open; the parent owns the other */
-    place(t, c);
-    t->open[t->depth] = c;
-    t->key_next[t->depth++] = true;
-}
-
-static void close_node(void *ctx)
-{
-    jtree *t = ctx;
-    if (!t->depth) {
-        t->j->oom = true;
-        return;
-    }
-    json_object_put(t->open[--t->depth]);
+    value_placed(t);
+    s2r_json_begin(t->w, object);
+    if (!t->w->failed)
+        t->key_next[t->w->depth - 1] = true;
 }
 
 static void j_mapping_start(void *ctx)
 {
-    jtree *t = ctx;
-    open_node(t, obj(t->j));
+    open_node(ctx, true);
 }
 
 static void j_sequence_start(void *ctx)
 {
-    jtree *t = ctx;
-    open_node(t, arr(t->j));
+    open_node(ctx, false);
+}
+
+static void close_node(void *ctx)
+{
+    jevents *t = ctx;
+    if (t->w->depth <= t->base)
+        t->w->failed = true;
+    else
+        s2r_json_end(t->w);
 }
 
 static void j_scalar(void *ctx, const char *s, s2r_yaml_style style)
 {
-    jtree *t = ctx;
-    if (t->depth && t->key_next[t->depth - 1] &&
-        json_object_is_type(t->open[t->depth - 1], json_type_object)) {
-        t->key.len = 0;
-        s2r_buf_puts(&t->key, s);
-        t->key_next[t->depth - 1] = false;
-        t->j->oom |= t->key.oom;
+    jevents *t = ctx;
+    jw *w = t->w;
+    size_t top = w->depth - 1;
+    if (w->depth > t->base && w->object[top] && t->key_next[top]) {
+        s2r_json_key(w, s, strlen(s));
+        t->key_next[top] = false;
         return;
     }
-    place(t, plain_int(s, style)
-                 ? json_object_new_int64(strtoll(s, NULL, 10))
-                 : json_object_new_string(s));
+    value_placed(t);
+    if (plain_int(s, style))
+        s2r_json_int(w, strtoll(s, NULL, 10));
+    else
+        s2r_json_string(w, s, strlen(s));
 }
 
 static const s2r_emit__events json_events = {
     j_mapping_start, close_node, j_sequence_start, close_node, j_scalar};
 
-/* the manifest of @p wl as JSON, NULL when it could not be built
- * (j->oom, or *rc = S2R_ERROR) */
-static json_object *manifest_json(jb *j, const s2r_workload *wl, int *rc)
+/* WorkloadV2CreateRequest: {metadata: {name, projectId}, manifest}; the
+ * manifest's own rc (S2R_ERROR: it cannot be written) */
+static int v2_body(jw *w, const s2r_workload *wl)
 {
-    jtree t = {.j = j};
-    *rc = s2r_emit__manifest(&json_events, &t, wl);
-    while (t.depth)
-        close_node(&t);
-    s2r_buf_free(&t.key);
-    if (*rc || j->oom) {
-        json_object_put(t.root);
-        return NULL;
-    }
-    return t.root;
-}
-
-/* WorkloadV2CreateRequest: {metadata: {name, projectId}, manifest} */
-static json_object *v2_body(jb *j, const s2r_workload *wl,
-                            json_object *manifest)
-{
-    json_object *root = obj(j), *meta = obj(j);
-    add_str(j, meta, "name", wl->name);
-    add_str(j, meta, "projectId",
-            wl->project && *wl->project ? wl->project : S2R_EMIT__PROJECT_ID);
-    add(j, root, "metadata", meta);
-    add(j, root, "manifest", manifest);
-    return root;
+    s2r_json_begin(w, true);
+    open_under(w, "metadata", true);
+    add_str(w, "name", wl->name);
+    add_str(w, "projectId", project_id(wl));
+    s2r_json_end(w);
+    key(w, "manifest");
+    jevents t = {.w = w, .base = w->depth};
+    int rc = s2r_emit__manifest(&json_events, &t, wl);
+    if (w->depth != t.base || !t.placed)
+        w->failed = true;
+    s2r_json_end(w);
+    return rc;
 }
 
 static bool is_array(const s2r_workload *wl)
@@ -512,40 +458,26 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
     if (rc)
         return rc;
 
-    jb j = {0};
-    json_object *root;
+    s2r_buf text = {0};
+    jw w = {.out = &text};
     if (v2(wl)) {
-        json_object *manifest = manifest_json(&j, wl, &rc);
-        if (rc) {
+        if (v2_body(&w, wl)) {
+            s2r_buf_free(&text);
             rc = s2r_diags_add(diags, S2R_SEV_ERROR, wl->source, 0, NULL,
                                "cannot write the workload's manifest");
             return rc ? rc : S2R_ERROR;
         }
-        if (!manifest)
-            return S2R_ENOMEM;
-        if ((rc = s2r_emit__manifest_diags(wl, diags))) {
-            json_object_put(manifest);
+        if (!w.failed && (rc = s2r_emit__manifest_diags(wl, diags))) {
+            s2r_buf_free(&text);
             return rc;
         }
-        root = v2_body(&j, wl, manifest);
     } else {
-        root = body(&j, wl, s2r_emit__timeout_wrap(wl, cfg));
+        body(&w, wl, s2r_emit__timeout_wrap(wl, cfg));
     }
-    if (j.oom) {
-        json_object_put(root);
-        return S2R_ENOMEM;
-    }
-    size_t len = 0;
-    const char *text = json_object_to_json_string_length(
-        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                  JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    char *copy = text ? malloc(len + 2) : NULL;
-    if (copy) {
-        memcpy(copy, text, len);
-        copy[len] = '\n';
-        copy[len + 1] = '\0';
-    }
-    json_object_put(root);
+    s2r_buf_putn(&text, "\n", 1);
+    if (w.failed)
+        s2r_buf_fail(&text);
+    char *copy = s2r_buf_finish(&text);
     if (!copy)
         return S2R_ENOMEM;
     if ((rc = json_diags(wl, cfg, diags))) {

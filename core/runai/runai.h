@@ -1,6 +1,7 @@
 /* runai.h: core/runai, layer 4: the Run:ai side of a conversion.
  * Owns: the workload model, mapping rules, model JSON, emitters, srun stand-in.
- * Uses: core/shell, core/config, core/base, include/s2r; json-c, libyaml.
+ * Uses: core/shell, core/config, core/base, include/s2r; json-c (the
+ *       model JSON).
  *
  * The public entry points (s2r_rules_convert, s2r_emit,
  * s2r_format_from_name, s2r_workload_free) are in <s2r/s2r.h>; this header
