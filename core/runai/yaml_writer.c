@@ -8,6 +8,7 @@
  * line breaks) as libyaml tests them on UTF-8 bytes. */
 #include "yaml_writer.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* ---- characters (P[0..LEN) is valid UTF-8; past LEN reads as end) -- */
@@ -87,6 +88,20 @@ static bool ordinary(unsigned char c)
     return c > 0x20 && c < 0x7F && c != ':' && c != '#';
 }
 
+/* True when each of the 8 bytes of V is printable ASCII (0x20-0x7E) and
+ * none is ':' or '#': text whose only effect on the facts is where its
+ * last space falls. (x - n..) & ~x & 0x80.. is not 0 exactly when a byte
+ * of x is below n (n <= 0x80); (x + (0x7F - m)..) | x, masked the same,
+ * when one is above m; a byte equal to c is a zero byte of x ^ c... */
+static bool text8(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t colon = v ^ (ones * ':'), hash = v ^ (ones * '#');
+    return !((((v - ones * 0x20) & ~v) | ((v + ones * (0x7F - 0x7E)) | v) |
+              ((colon - ones) & ~colon) | ((hash - ones) & ~hash)) &
+             highs);
+}
+
 static scalar_facts analyse(const unsigned char *s, size_t len)
 {
     scalar_facts f = {false, true, true, false};
@@ -101,6 +116,18 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
          break_space = false, space_break = false;
     bool prev_space = false, prev_break = false, preceded_ws = true;
     for (size_t i = 0; i < len;) {
+        if (i > 0 && !prev_break) { /* 8 bytes of text at a time */
+            size_t j = i;
+            uint64_t v;
+            while (j + 8 <= len && (memcpy(&v, s + j, 8), text8(v)))
+                j += 8;
+            if (j > i) {
+                i = j;
+                prev_space = preceded_ws = s[i - 1] == ' ';
+                trail_space |= i == len && prev_space;
+                continue;
+            }
+        }
         unsigned char c = s[i];
         if (i > 0 && ordinary(c)) {
             do
