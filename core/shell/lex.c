@@ -211,10 +211,9 @@ static void put_char(s2r_buf *b, char c)
     s2r_buf_putn(b, &c, 1);
 }
 
-/* One word being scanned (its value and segments so far are the
- * lexer's) and where the scan is. */
+/* Where the scan of one word is (its value and segments so far are the
+ * lexer's). */
 typedef struct word_scan {
-    sh_word *w;
     size_t i; /* next source byte */
 } word_scan;
 
@@ -369,7 +368,7 @@ static void scan_word(lexer *L, sh_word *w)
 {
     const char *s = L->s;
     size_t len = L->len;
-    word_scan ws = {.w = w, .i = L->p};
+    word_scan ws = {.i = L->p};
     memset(w, 0, sizeof(*w));
     L->val.len = L->segtext.len = L->nsegs = 0;
     w->start = ws.i;
