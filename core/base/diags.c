@@ -6,9 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *xstrdup(const char *s)
+/* A message of this many bytes or fewer is formatted once, on the stack. */
+enum { SHORT_MESSAGE = 512 };
+
+/* The bytes of @p s and its NUL at @p at; the byte after them. */
+static char *put_str(char *at, const char *s, size_t n)
 {
-    return s ? strdup(s) : NULL;
+    memcpy(at, s, n);
+    at[n] = '\0';
+    return at + n + 1;
 }
 
 int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
@@ -24,19 +30,36 @@ int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
         d->v = v;
         d->cap = cap;
     }
+    char small[SHORT_MESSAGE];
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    int rc = vasprintf(&msg, fmt, ap);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    if (rc < 0)
+    if (n < 0)
         return S2R_ENOMEM;
+    /* one block: the message, then the file and the option it names */
+    size_t fl = file ? strlen(file) + 1 : 0, ol = option ? strlen(option) + 1 : 0;
+    char *msg = malloc((size_t)n + 1 + fl + ol);
+    if (!msg)
+        return S2R_ENOMEM;
+    if ((size_t)n < sizeof(small)) {
+        memcpy(msg, small, (size_t)n + 1);
+    } else {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    char *at = msg + n + 1;
     s2r_diag *dg = &d->v[d->n++];
     dg->severity = sev;
-    dg->file = xstrdup(file);
     dg->line = line;
-    dg->option = xstrdup(option);
     dg->message = msg;
+    dg->file = file ? at : NULL;
+    if (file)
+        at = put_str(at, file, fl - 1);
+    dg->option = option ? at : NULL;
+    if (option)
+        put_str(at, option, ol - 1);
     return S2R_OK;
 }
 
@@ -74,11 +97,8 @@ char *s2r_diag_format(const s2r_diag *dg)
 
 void s2r_diags_clear(s2r_diags *d)
 {
-    for (size_t i = 0; d && i < d->n; i++) {
-        free(d->v[i].file);
-        free(d->v[i].option);
-        free(d->v[i].message);
-    }
+    for (size_t i = 0; d && i < d->n; i++)
+        free(d->v[i].message); /* the file and option with it */
     if (d) {
         free(d->v);
         memset(d, 0, sizeof(*d));

@@ -61,7 +61,10 @@ typedef struct s2r_diags {
     size_t n, cap;
 } s2r_diags;
 
-/** Append a diagnostic. @p option may be NULL. Returns 0 or S2R_ENOMEM. */
+/** Append a diagnostic: copies of @p file and @p option (either may be
+ *  NULL) and the message formatted from @p fmt, in one allocation that
+ *  the list owns (`message` is its start; s2r_diags_clear() frees it).
+ *  Returns 0 or S2R_ENOMEM. */
 int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
                   const char *option, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -71,6 +74,7 @@ size_t s2r_diags_count(const s2r_diags *d, s2r_severity sev);
 bool s2r_diags_has_option(const s2r_diags *d, const char *option);
 /** Format one diagnostic as "file:line: warning: message" (malloc'd). */
 char *s2r_diag_format(const s2r_diag *dg);
+/** Free every diagnostic of @p d and the list itself; @p d is left empty. */
 void s2r_diags_clear(s2r_diags *d);
 
 /* ------------------------------------------------------------------ */
