@@ -169,12 +169,14 @@ const s2r_slurm_option *s2r_slurm__options(size_t *n_out)
  * table name, treating @p name as a NUL-terminated string of length len. */
 static int cmp_name(const char *name, size_t len, const char *tab)
 {
-    size_t tl = strlen(tab);
-    size_t m = len < tl ? len : tl;
-    int c = memcmp(name, tab, m);
-    if (c)
-        return c;
-    return (len > tl) - (len < tl);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)name[i], b = (unsigned char)tab[i];
+        if (a != b)
+            return a < b ? -1 : 1;
+        if (!b) /* both end here: name is longer only with bytes after */
+            return i + 1 < len;
+    }
+    return tab[len] ? -1 : 0;
 }
 
 const s2r_slurm_option *s2r_slurm__find_long(const char *name, size_t len,
