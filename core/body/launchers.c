@@ -329,9 +329,9 @@ static const s2r_launch_opt *find(const s2r_launch_grammar *g, const char *w,
         if (g->single_dash_long) {
             const char *a = undashed(o->name), *b = undashed(w);
             size_t bl = nl - (size_t)(b - w);
-            if (strlen(a) == bl && !strncmp(a, b, bl))
+            if (!strncmp(a, b, bl) && a[bl] == '\0')
                 return o;
-        } else if (strlen(o->name) == nl && !strncmp(o->name, w, nl)) {
+        } else if (!strncmp(o->name, w, nl) && o->name[nl] == '\0') {
             return o;
         }
     }
