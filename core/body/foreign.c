@@ -68,6 +68,16 @@ void s2r_body__slurm_command(ctx *c, analysis *a, size_t i)
                    instead(name ? name : "", sub));
 }
 
+/* False when @p v cannot name any SLURM client below: each is an 's' and
+ * then one of "bcqai" (sbatch scontrol squeue sacct sinfo). */
+static bool may_name_client(const char *v)
+{
+    for (const char *p = v; (p = strchr(p, 's')); p++)
+        if (p[1] && strchr("bcqai", p[1]))
+            return true;
+    return false;
+}
+
 /* a SLURM client run inside a compound statement (a function, a loop, an
  * if block) or named in a string (trap handlers, eval, bash -c) */
 static void nested_clients(ctx *c, const analysis *a, size_t i)
@@ -86,6 +96,7 @@ static void nested_clients(ctx *c, const analysis *a, size_t i)
         for (size_t j = 0; !name && strings && j < cm->nwords; j++)
             for (size_t q = 0; names[q] && !name; q++)
                 if (cm->words[j].value &&
+                    may_name_client(cm->words[j].value) &&
                     s2r_body__mentions(cm->words[j].value, names[q]) &&
                     !s2r_body__word_is(&cm->words[j], names[q])) {
                     name = names[q];
