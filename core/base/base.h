@@ -58,6 +58,11 @@ void s2r_buf_puts(s2r_buf *b, const char *s);
 /** Append a printf-formatted string. */
 void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/** Room for the decimal text of any int64_t, sign and NUL included. */
+#define S2R_I64_TEXT 21
+/** Write @p v in decimal (as printf's "%" PRId64) into @p out, NUL-ended;
+ *  returns the number of digits and sign written. */
+size_t s2r_i64_text(char out[S2R_I64_TEXT], int64_t v);
 /** Hand over the text (malloc'd, the caller frees; never NULL on success,
  *  "" when nothing was appended). On an earlier allocation failure frees
  *  everything and returns NULL. The buffer is reset either way. */

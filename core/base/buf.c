@@ -45,6 +45,24 @@ void s2r_buf_puts(s2r_buf *b, const char *s)
     s2r_buf_putn(b, s, strlen(s));
 }
 
+size_t s2r_i64_text(char out[S2R_I64_TEXT], int64_t v)
+{
+    /* the magnitude as unsigned, so that INT64_MIN has one */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    char rev[S2R_I64_TEXT];
+    size_t n = 0, k = 0;
+    do {
+        rev[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = rev[--n];
+    out[k] = '\0';
+    return k;
+}
+
 void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
 {
     char small[128];

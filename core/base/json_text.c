@@ -3,9 +3,7 @@
  * tree per request cost more than the text itself. */
 #include "base.h"
 
-#include <inttypes.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 /* the two-character escape of C, or 0 (RFC 8259 §7) */
@@ -151,10 +149,10 @@ void s2r_json_string(s2r_json_writer *w, const char *s, size_t len)
 
 void s2r_json_int(s2r_json_writer *w, int64_t v)
 {
-    char n[24];
-    int k = snprintf(n, sizeof(n), "%" PRId64, v);
+    char n[S2R_I64_TEXT];
+    size_t k = s2r_i64_text(n, v);
     if (before_value(w))
-        s2r_buf_putn(w->out, n, (size_t)k);
+        s2r_buf_putn(w->out, n, k);
 }
 
 void s2r_json_bool(s2r_json_writer *w, bool v)
