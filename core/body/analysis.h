@@ -366,6 +366,17 @@ bool s2r_body__resolve_raw(const s2r_job *job, const s2r_envv *env,
  *  its name in *@p name_out (malloc'd); NULL when known only at run time. */
 char *s2r_body__resolve_assignment(const s2r_job *job, const s2r_envv *env,
                                    const sh_word *w, char **name_out);
+/**
+ * The value a SLURM_* variable has in the job, as far as the directives fix
+ * it (per sbatch(1) "OUTPUT ENVIRONMENT VARIABLES").
+ * @return 1 and the value in *@p out, borrowed: a string of @p job, or a
+ *         number written into @p num (S2R_I64_TEXT bytes, the caller's),
+ *         valid while both are; 0 when sbatch leaves it unset (so
+ *         ${X:-default} gives the default); -1 when only the running job
+ *         knows it (job id, host names, task ids).
+ */
+int s2r_body__slurm_var(const s2r_job *job, const char *name,
+                        char num[S2R_I64_TEXT], const char **out);
 /** True when @p s names variable @p name as a whole word. */
 bool s2r_body__mentions(const char *s, const char *name);
 /** SLURM_* values the directives fix into job->slurm_env, per-pod values

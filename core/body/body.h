@@ -133,13 +133,4 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
                       size_t body_off, int body_line, const s2r_config *cfg,
                       s2r_diags *d);
 
-/**
- * The value a SLURM_* variable has in the job, as far as the directives fix
- * it (per sbatch(1) "OUTPUT ENVIRONMENT VARIABLES").
- * @return 1 and a malloc'd value in *out; 0 when sbatch leaves it unset
- *         (so ${X:-default} gives the default); -1 when only the running
- *         job knows it (job id, host names, task ids).
- */
-int s2r_body__slurm_var(const s2r_job *job, const char *name, char **out);
-
 #endif

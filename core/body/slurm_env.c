@@ -14,20 +14,6 @@
 /* SLURM variables the directives fix                                   */
 /* ------------------------------------------------------------------ */
 
-static int ret_num(char **out, int64_t v)
-{
-    char b[32];
-    snprintf(b, sizeof(b), "%lld", (long long)v);
-    *out = strdup(b);
-    return *out ? 1 : -1;
-}
-
-static int ret_str(char **out, const char *s)
-{
-    *out = strdup(s);
-    return *out ? 1 : -1;
-}
-
 static bool has_directive(const s2r_job *job, const char *name)
 {
     for (size_t i = 0; i < job->n_directives; i++)
@@ -51,55 +37,121 @@ static int64_t array_step(const s2r_job *job)
     return 1;
 }
 
-int s2r_body__slurm_var(const s2r_job *job, const char *name, char **out)
+/* The SLURM_* variables the directives can fix, sorted by strcmp. */
+typedef enum slurm_var {
+    V_ARRAY_TASK_COUNT, V_ARRAY_TASK_MAX, V_ARRAY_TASK_MIN, V_ARRAY_TASK_STEP,
+    V_CPUS_ON_NODE, V_CPUS_PER_TASK, V_GPUS_ON_NODE, V_JOB_ACCOUNT,
+    V_JOB_CPUS_PER_NODE, V_JOB_NAME, V_JOB_NUM_NODES, V_JOB_PARTITION,
+    V_MEM_PER_NODE, V_NNODES, V_NPROCS, V_NTASKS, V_NTASKS_PER_NODE,
+    V_PARTITION, V_SUBMIT_DIR
+} slurm_var;
+
+static const char *const k_vars[] = {
+    "ARRAY_TASK_COUNT", "ARRAY_TASK_MAX", "ARRAY_TASK_MIN", "ARRAY_TASK_STEP",
+    "CPUS_ON_NODE", "CPUS_PER_TASK", "GPUS_ON_NODE", "JOB_ACCOUNT",
+    "JOB_CPUS_PER_NODE", "JOB_NAME", "JOB_NUM_NODES", "JOB_PARTITION",
+    "MEM_PER_NODE", "NNODES", "NPROCS", "NTASKS", "NTASKS_PER_NODE",
+    "PARTITION", "SUBMIT_DIR"};
+
+static int cmp_var(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+/* @p name's entry, or -1 when the directives cannot fix it. */
+static int var_of(const char *name)
+{
+    if (strncmp(name, "SLURM_", 6) != 0)
+        return -1;
+    const char *const *hit =
+        bsearch(name + 6, k_vars, sizeof(k_vars) / sizeof(k_vars[0]),
+                sizeof(k_vars[0]), cmp_var);
+    return hit ? (int)(hit - k_vars) : -1;
+}
+
+static int ret_num(char num[S2R_I64_TEXT], const char **out, int64_t v)
+{
+    s2r_i64_text(num, v);
+    *out = num;
+    return 1;
+}
+
+static int ret_str(const char **out, const char *s)
+{
+    *out = s;
+    return 1;
+}
+
+static int array_var(const s2r_job *job, slurm_var v, char num[S2R_I64_TEXT],
+                     const char **out)
+{
+    const s2r_array *a = job->array;
+    if (!a)
+        return -1;
+    switch (v) {
+    case V_ARRAY_TASK_COUNT:
+        return ret_num(num, out, (int64_t)a->count);
+    case V_ARRAY_TASK_MIN:
+        return ret_num(num, out, a->indices[0]);
+    case V_ARRAY_TASK_MAX:
+        return ret_num(num, out, a->indices[a->count - 1]);
+    default:
+        return ret_num(num, out, array_step(job));
+    }
+}
+
+int s2r_body__slurm_var(const s2r_job *job, const char *name,
+                        char num[S2R_I64_TEXT], const char **out)
 {
     *out = NULL;
-    if (!strcmp(name, "SLURM_CPUS_PER_TASK"))
-        return job->cpus_per_task > 0 ? ret_num(out, job->cpus_per_task) : 0;
-    if (!strcmp(name, "SLURM_NNODES") || !strcmp(name, "SLURM_JOB_NUM_NODES"))
+    int v = var_of(name);
+    switch (v) {
+    case V_CPUS_PER_TASK:
+        return job->cpus_per_task > 0
+                   ? ret_num(num, out, job->cpus_per_task) : 0;
+    case V_NNODES:
+    case V_JOB_NUM_NODES:
         return job->nodes == job->nodes_max || job->nodes_max == 0
-                   ? ret_num(out, job->nodes) : -1;
-    if (!strcmp(name, "SLURM_NTASKS") || !strcmp(name, "SLURM_NPROCS")) {
+                   ? ret_num(num, out, job->nodes) : -1;
+    case V_NTASKS:
+    case V_NPROCS:
         if (job->ntasks > 0)
-            return ret_num(out, job->ntasks);
+            return ret_num(num, out, job->ntasks);
         if (job->ntasks_per_node > 0)
-            return ret_num(out, job->ntasks_per_node * job->nodes);
+            return ret_num(num, out, job->ntasks_per_node * job->nodes);
         return 0;
-    }
-    if (!strcmp(name, "SLURM_NTASKS_PER_NODE"))
-        return job->ntasks_per_node > 0 ? ret_num(out, job->ntasks_per_node)
-                                        : 0;
-    if (!strcmp(name, "SLURM_JOB_NAME"))
+    case V_NTASKS_PER_NODE:
+        return job->ntasks_per_node > 0
+                   ? ret_num(num, out, job->ntasks_per_node) : 0;
+    case V_JOB_NAME:
         return ret_str(out, job->job_name ? job->job_name
-                       : strcmp(job->file, "-") == 0 ? "sbatch"
-                       : s2r_body__base_name(job->file));
-    if (!strcmp(name, "SLURM_CPUS_ON_NODE") ||
-        !strcmp(name, "SLURM_JOB_CPUS_PER_NODE"))
-        return ret_num(out, job->cpus_per_node);
-    if (!strcmp(name, "SLURM_GPUS_ON_NODE"))
-        return job->gpus_per_node > 0 ? ret_num(out, job->gpus_per_node) : 0;
-    if (!strcmp(name, "SLURM_MEM_PER_NODE"))
+                            : strcmp(job->file, "-") == 0 ? "sbatch"
+                            : s2r_body__base_name(job->file));
+    case V_CPUS_ON_NODE:
+    case V_JOB_CPUS_PER_NODE:
+        return ret_num(num, out, job->cpus_per_node);
+    case V_GPUS_ON_NODE:
+        return job->gpus_per_node > 0
+                   ? ret_num(num, out, job->gpus_per_node) : 0;
+    case V_MEM_PER_NODE:
         return job->mem_per_node_mib > 0 && has_directive(job, "mem")
-                   ? ret_num(out, job->mem_per_node_mib) : 0;
-    if (!strcmp(name, "SLURM_SUBMIT_DIR"))
+                   ? ret_num(num, out, job->mem_per_node_mib) : 0;
+    case V_SUBMIT_DIR:
         return job->submit_dir ? ret_str(out, job->submit_dir) : -1;
-    if (job->array) {
-        const s2r_array *a = job->array;
-        if (!strcmp(name, "SLURM_ARRAY_TASK_COUNT"))
-            return ret_num(out, (int64_t)a->count);
-        if (!strcmp(name, "SLURM_ARRAY_TASK_MIN"))
-            return ret_num(out, a->indices[0]);
-        if (!strcmp(name, "SLURM_ARRAY_TASK_MAX"))
-            return ret_num(out, a->indices[a->count - 1]);
-        if (!strcmp(name, "SLURM_ARRAY_TASK_STEP"))
-            return ret_num(out, array_step(job));
-    }
-    if (!strcmp(name, "SLURM_JOB_PARTITION") || !strcmp(name, "SLURM_PARTITION"))
+    case V_ARRAY_TASK_COUNT:
+    case V_ARRAY_TASK_MIN:
+    case V_ARRAY_TASK_MAX:
+    case V_ARRAY_TASK_STEP:
+        return array_var(job, (slurm_var)v, num, out);
+    case V_JOB_PARTITION:
+    case V_PARTITION:
         return job->partitions && job->partitions[0]
                    ? ret_str(out, job->partitions[0]) : -1;
-    if (!strcmp(name, "SLURM_JOB_ACCOUNT"))
+    case V_JOB_ACCOUNT:
         return job->account ? ret_str(out, job->account) : -1;
-    return -1;
+    default:
+        return -1;
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -166,11 +218,11 @@ static bool expand_ref(const s2r_job *job, const s2r_envv *env,
     }
     if (strncmp(r->name, "SLURM_", 6) != 0)
         return false;
-    char *v = NULL;
-    int st = s2r_body__slurm_var(job, r->name, &v);
+    char num[S2R_I64_TEXT];
+    const char *v;
+    int st = s2r_body__slurm_var(job, r->name, num, &v);
     if (st == 1) {
         s2r_buf_puts(out, v);
-        free(v);
         return true;
     }
     if (st == 0 && r->def)
@@ -278,11 +330,11 @@ static const char *const slurm_consts[] = {
 
 static void add_const(ctx *c, const char *name)
 {
-    char *v = NULL;
-    if (s2r_body__slurm_var(c->job, name, &v) == 1 &&
+    char num[S2R_I64_TEXT];
+    const char *v;
+    if (s2r_body__slurm_var(c->job, name, num, &v) == 1 &&
         s2r_envv_set(&c->job->slurm_env, name, v))
         c->oom = true;
-    free(v);
 }
 
 void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
