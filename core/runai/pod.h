@@ -26,6 +26,11 @@
  */
 int s2r_pod_argv(s2r_strv *out, const s2r_workload *wl, const s2r_strv *cmd);
 
+/** The length in bytes (its NUL not counted) of the longest argument of
+ *  s2r_pod_argv(@p wl, @p cmd), without building the argv; 0 for an empty
+ *  command, or when memory runs out. */
+size_t s2r_pod_longest_arg(const s2r_workload *wl, const s2r_strv *cmd);
+
 /** True when the pods compute SLURM variables or copy output, i.e. when
  *  s2r_pod_argv() wraps @p cmd at all. */
 bool s2r_pod_wraps(const s2r_workload *wl, const s2r_strv *cmd);

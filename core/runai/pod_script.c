@@ -142,6 +142,38 @@ static char *script_text(const s2r_workload *wl, const s2r_strv *cmd,
     return s2r_buf_finish(&b);
 }
 
+/* a bash body (bash -c BODY) is run in place, anything else as "$@" */
+static bool is_shell_body(const s2r_strv *cmd)
+{
+    return cmd->n == 3 && !strcmp(cmd->v[0], "bash") &&
+           !strcmp(cmd->v[1], "-c");
+}
+
+static size_t longest(const s2r_strv *sv)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < sv->n; i++) {
+        size_t n = strlen(sv->v[i]);
+        m = n > m ? n : m;
+    }
+    return m;
+}
+
+size_t s2r_pod_longest_arg(const s2r_workload *wl, const s2r_strv *cmd)
+{
+    if (!s2r_pod_wraps(wl, cmd))
+        return longest(cmd);
+    bool shell = is_shell_body(cmd);
+    char *script = script_text(wl, cmd, shell);
+    size_t m = script ? strlen(script) : 0;
+    free(script);
+    /* the rest: "bash" and "-c"; for one command, ARGV0 and its words */
+    size_t rest = shell ? strlen("bash") : sizeof(ARGV0) - 1;
+    if (!shell && longest(cmd) > rest)
+        rest = longest(cmd);
+    return m > rest ? m : rest;
+}
+
 int s2r_pod_argv(s2r_strv *out, const s2r_workload *wl, const s2r_strv *cmd)
 {
     s2r_strv_clear(out);
@@ -151,9 +183,7 @@ int s2r_pod_argv(s2r_strv *out, const s2r_workload *wl, const s2r_strv *cmd)
                 return S2R_ENOMEM;
         return S2R_OK;
     }
-    /* a bash body (bash -c BODY) is run in place, anything else as "$@" */
-    bool shell = cmd->n == 3 && !strcmp(cmd->v[0], "bash") &&
-                 !strcmp(cmd->v[1], "-c");
+    bool shell = is_shell_body(cmd);
     char *script = script_text(wl, cmd, shell);
     if (!script || s2r_strv_push(out, "bash") || s2r_strv_push(out, "-c") ||
         s2r_strv_push(out, script)) {

@@ -637,34 +637,16 @@ static void note_base_url(const s2r_workload *wl, const s2r_job *job,
 #define ARG_MAX_BYTES (128u * 1024u - 1u)
 #define ARG_WARN_BYTES (96u * 1024u)
 
-static size_t longest(const s2r_strv *sv)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < sv->n; i++)
-        if (strlen(sv->v[i]) > m)
-            m = strlen(sv->v[i]);
-    return m;
-}
-
-/* the longest argument of @p cmd as the pod runs it: inside the pod
- * script (pod.h) with its SLURM environment and log redirection */
-static size_t longest_in_pod(const s2r_workload *wl, const s2r_strv *cmd)
-{
-    s2r_strv argv = {0};
-    size_t m = s2r_pod_argv(&argv, wl, cmd) == S2R_OK ? longest(&argv)
-                                                      : longest(cmd);
-    s2r_strv_clear(&argv);
-    return m;
-}
-
 static int check_size(const s2r_workload *wl, const s2r_job *job,
                       s2r_diags *d)
 {
-    size_t n = longest_in_pod(wl, &wl->command);
-    if (longest_in_pod(wl, &wl->launcher_command) > n)
-        n = longest_in_pod(wl, &wl->launcher_command);
-    if (longest(&wl->worker_command) > n)
-        n = longest(&wl->worker_command);
+    size_t n = s2r_pod_longest_arg(wl, &wl->command);
+    size_t l = s2r_pod_longest_arg(wl, &wl->launcher_command);
+    n = l > n ? l : n;
+    for (size_t i = 0; i < wl->worker_command.n; i++) {
+        size_t w = strlen(wl->worker_command.v[i]);
+        n = w > n ? w : n;
+    }
     if (n > ARG_MAX_BYTES) {
         int rc = s2r_diags_add(d, S2R_SEV_ERROR, job->file, job->main_line,
                       NULL, "the pod's command is %zu KiB%s, but Linux "
