@@ -51,7 +51,6 @@ void s2r_job_free(s2r_job *job)
     free(job->export_mode);
     free(job->container_image);
     for (size_t i = 0; i < job->n_directives; i++) {
-        free(job->directives[i].name);
         free(job->directives[i].value);
     }
     free(job->directives);

@@ -22,7 +22,8 @@ static bool posint(s2r_slurm__state *st, int line, const char *name,
     return false;
 }
 
-/* Record an effective option: last occurrence wins, first-seen order. */
+/* Record an effective option: last occurrence wins, first-seen order.
+ * @p name is the option table's (static). */
 static int record(s2r_slurm__state *st, const char *name, const char *value,
                   int line)
 {
@@ -39,24 +40,21 @@ static int record(s2r_slurm__state *st, const char *name, const char *value,
             return 0;
         }
     }
-    if ((job->n_directives & (job->n_directives - 1)) == 0) {
-        size_t cap = job->n_directives ? job->n_directives * 2 : 8;
-        if (cap < 8)
-            cap = 8;
-        s2r_directive *nv = realloc(job->directives, cap * sizeof(*nv));
+    /* room for 8, then doubled at each power of two */
+    size_t n = job->n_directives;
+    if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+        s2r_directive *nv =
+            realloc(job->directives, (n ? n * 2 : 8) * sizeof(*nv));
         if (!nv)
             return S2R_ENOMEM;
         job->directives = nv;
     }
-    s2r_directive *dv = &job->directives[job->n_directives];
-    dv->name = strdup(name);
+    s2r_directive *dv = &job->directives[n];
+    dv->name = name;
     dv->value = value ? strdup(value) : NULL;
     dv->line = line;
-    if (!dv->name || (value && !dv->value)) {
-        free(dv->name);
-        free(dv->value);
+    if (value && !dv->value)
         return S2R_ENOMEM;
-    }
     job->n_directives++;
     return 0;
 }

@@ -165,7 +165,8 @@ typedef struct s2r_path_use {
 
 /** One effective directive option after "last occurrence wins". */
 typedef struct s2r_directive {
-    char *name;  /**< canonical long name without dashes ("cpus-per-task") */
+    const char *name; /**< canonical long name without dashes
+                            ("cpus-per-task"); static, s2r's option table */
     char *value; /**< value as sbatch read it (quotes removed), or NULL */
     int line;    /**< line of the (last) occurrence */
 } s2r_directive;
