@@ -213,11 +213,11 @@ int s2r_slurm__derive(s2r_slurm__state *st)
     job->nodes_max = st->nodes_set ? st->nodes_max : 1;
     job->time_limit_s = st->time_set ? st->time : S2R_TIME_UNSET;
     s2r_slurm__layout l;
-    s2r_slurm__gpus *g = malloc(sizeof(*g)); /* gpus_read sets it */
-    if (!g || (st->rc == 0 && sbatch_layout(st, &l) != 0)) {
-        free(g);
+    /* about 5 KiB, on the stack: a heap block this size costs more to
+     * take and give back than the whole of derive; gpus_read sets it */
+    s2r_slurm__gpus gpus, *g = &gpus;
+    if (st->rc == 0 && sbatch_layout(st, &l) != 0)
         return S2R_ENOMEM;
-    }
     if (st->rc == 0 && s2r_slurm__gpus_read(st, g) == 0 &&
         s2r_slurm__gpus_validate(st, g, &l, false) == 0) {
         /* slurmctld: --ntasks-per-node on a node count sets the tasks */
@@ -236,6 +236,5 @@ int s2r_slurm__derive(s2r_slurm__state *st)
     } else if (st->rc != S2R_ENOMEM) {
         plain_facts(job, st);
     }
-    free(g);
     return st->rc == S2R_ENOMEM ? S2R_ENOMEM : rc;
 }
