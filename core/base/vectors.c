@@ -52,15 +52,28 @@ void s2r_strv_clear(s2r_strv *sv)
     memset(sv, 0, sizeof(*sv));
 }
 
+/* NAME, NUL, VALUE, NUL in one block: name points at it, value into it */
+static int env_entry(s2r_env *e, const char *name, const char *value)
+{
+    size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
+    char *b = malloc(nl + vl);
+    if (!b)
+        return S2R_ENOMEM;
+    memcpy(b, name, nl);
+    memcpy(b + nl, value, vl);
+    e->name = b;
+    e->value = b + nl;
+    return S2R_OK;
+}
+
 int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
 {
     for (size_t i = 0; i < ev->n; i++) {
         if (strcmp(ev->v[i].name, name) == 0) {
-            char *c = strdup(value);
-            if (!c)
+            char *old = ev->v[i].name;
+            if (env_entry(&ev->v[i], old, value))
                 return S2R_ENOMEM;
-            free(ev->v[i].value);
-            ev->v[i].value = c;
+            free(old);
             return S2R_OK;
         }
     }
@@ -72,13 +85,8 @@ int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
         ev->v = v;
         ev->cap = cap;
     }
-    ev->v[ev->n].name = strdup(name);
-    ev->v[ev->n].value = strdup(value);
-    if (!ev->v[ev->n].name || !ev->v[ev->n].value) {
-        free(ev->v[ev->n].name);
-        free(ev->v[ev->n].value);
+    if (env_entry(&ev->v[ev->n], name, value))
         return S2R_ENOMEM;
-    }
     ev->n++;
     return S2R_OK;
 }
@@ -93,10 +101,8 @@ const char *s2r_envv_get(const s2r_envv *ev, const char *name)
 
 void s2r_envv_clear(s2r_envv *ev)
 {
-    for (size_t i = 0; i < ev->n; i++) {
-        free(ev->v[i].name);
-        free(ev->v[i].value);
-    }
+    for (size_t i = 0; i < ev->n; i++)
+        free(ev->v[i].name); /* the value is in the same block */
     free(ev->v);
     memset(ev, 0, sizeof(*ev));
 }

@@ -89,6 +89,8 @@ typedef struct s2r_strv {
 int s2r_strv_push(s2r_strv *sv, const char *s);
 void s2r_strv_clear(s2r_strv *sv);
 
+/** One NAME=VALUE of an s2r_envv: both in one block the vector owns,
+ *  @c name at its start (s2r_envv_clear frees it), @c value after. */
 typedef struct s2r_env {
     char *name;
     char *value;
