@@ -31,13 +31,21 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Case-insensitive search of @p needle (lowercase) in [p, e). */
-static bool contains_nocase(const char *p, const char *e, const char *needle)
+/* Whether [p, e) holds "hetjob" or "packjob" in any case (the separator
+ * of a heterogeneous job's components): one pass, each word tried only
+ * where its first letter is. */
+static bool names_het_component(const char *p, const char *e)
 {
-    size_t n = strlen(needle);
-    for (; p + n <= e; p++) {
-        size_t i = 0;
-        while (i < n && lower(p[i]) == needle[i])
+    static const char het[] = "hetjob", pack[] = "packjob";
+    for (; p < e; p++) {
+        char c = lower(*p);
+        const char *w = c == 'h' ? het : c == 'p' ? pack : NULL;
+        if (!w)
+            continue;
+        size_t n = strlen(w), i = 1;
+        if ((size_t)(e - p) < n)
+            continue;
+        while (i < n && lower(p[i]) == w[i])
             i++;
         if (i == n)
             return true;
@@ -369,8 +377,7 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
                                   "in sbatch") != 0)
                     rc = S2R_ENOMEM;
             }
-            if (contains_nocase(p + m, e, "hetjob") ||
-                contains_nocase(p + m, e, "packjob")) {
+            if (names_het_component(p + m, e)) {
                 het = true;
                 if (s2r_diags_add(d, S2R_SEV_WARNING, file, line, NULL,
                                   "heterogeneous job: only the first "
