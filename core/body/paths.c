@@ -406,6 +406,21 @@ static void scan_line(scan *s)
 
 /* ---- relative files ----------------------------------------------------- */
 
+/* Whether @p v holds a blank, a glob or a character a file name in a
+ * script seldom has: one of " \t*?[=:,@$`'\"(){}<>|;&". */
+static bool has_shell_char(const char *v)
+{
+    static const unsigned char k[256] = {
+        [' '] = 1, ['\t'] = 1, ['*'] = 1, ['?'] = 1, ['['] = 1, ['='] = 1,
+        [':'] = 1, [','] = 1, ['@'] = 1, ['$'] = 1, ['`'] = 1, ['\''] = 1,
+        ['"'] = 1, ['('] = 1, [')'] = 1, ['{'] = 1, ['}'] = 1, ['<'] = 1,
+        ['>'] = 1, ['|'] = 1, [';'] = 1, ['&'] = 1};
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (k[*p])
+            return true;
+    return false;
+}
+
 /* A word that names a file relative to the working directory: it holds a
  * '/' (./run.sh, configs/a.yaml) or ends in a file extension (train.py). */
 static bool relative_file(const char *v)
@@ -418,7 +433,7 @@ static bool relative_file(const char *v)
     if (!*v || (strchr("-/~$.=", v[0]) && strncmp(v, "./", 2) &&
                 strncmp(v, "../", 3)))
         return false;
-    if (strstr(v, "://") || strpbrk(v, " \t*?[=:,@$`'\"(){}<>|;&"))
+    if (strstr(v, "://") || has_shell_char(v))
         return false;
     if (strchr(v, '/'))
         return true;

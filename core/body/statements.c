@@ -65,8 +65,8 @@ bool s2r_body__word_is(const sh_word *w, const char *s)
 
 bool s2r_body__list_has(const char *const *l, const char *s)
 {
-    for (size_t i = 0; l[i]; i++)
-        if (strcmp(l[i], s) == 0)
+    for (size_t i = 0; l[i]; i++) /* the first byte before a call */
+        if (l[i][0] == s[0] && strcmp(l[i], s) == 0)
             return true;
     return false;
 }
