@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench-floor.sh: bench_convert side by side with its floor, convert_floor
 # (read the #SBATCH words, copy the output bytes s2r writes), for cli,
-# yaml and json. The ratio s2r/floor moves less with the machine than
-# conversions/s do. Not a test: figures only.
+# yaml and json, from buffers and reading the files. The ratio s2r/floor
+# moves less with the machine than conversions/s do. Not a test: figures
+# only.
 #   bench/bench-floor.sh [CORPUS] [SECONDS]
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,9 +22,13 @@ for fmt in cli yaml json; do
     done
 done
 rate() { sed -n 's/.*: \([0-9]*\) conversions\/s.*/\1/p'; }
+# from buffers (the scripts read once), then reading each script from
+# its file at every conversion, as `s2r job.sh` does
 for fmt in cli yaml json; do
-    floor=$("$build/bench/convert_floor" "$corpus" "$seconds" "$fmt" "$expected" | rate)
-    s2r=$("$build/bench/bench_convert" "$corpus" "$seconds" "$fmt" | rate)
-    awk -v f="$fmt" -v s="$s2r" -v m="$floor" 'BEGIN {
-        printf "bench-floor: %s s2r %d/s, floor %d/s, ratio %.4f\n", f, s, m, s / m }'
+    for how in "" files; do
+        floor=$("$build/bench/convert_floor" "$corpus" "$seconds" "$fmt" "$expected" $how | rate)
+        s2r=$("$build/bench/bench_convert" "$corpus" "$seconds" "$fmt" $how | rate)
+        awk -v f="$fmt${how:+ (reading files)}" -v s="$s2r" -v m="$floor" 'BEGIN {
+            printf "bench-floor: %s s2r %d/s, floor %d/s, ratio %.4f\n", f, s, m, s / m }'
+    done
 done

@@ -1,22 +1,45 @@
 /* bench_convert.c: conversions per second, in process, over a folder of
  * batch scripts (default ../shared/corpus). One thread = one core.
- * Usage: bench_convert [DIR] [SECONDS] [cli|yaml|json|LIST]
+ * Usage: bench_convert [DIR] [SECONDS] [cli|yaml|json|LIST] [files]
  * A comma-separated LIST (cli,yaml,json) converts each script once into
- * every format with s2r_conversion_run(), the code `s2r migrate` runs. */
+ * every format with s2r_conversion_run(), the code `s2r migrate` runs.
+ * SECONDS 0: one pass. "files": each conversion first reads its script
+ * from the file (open(2), read(2), close(2)), as `s2r job.sh` does, where by
+ * default the scripts are read once, before the loop. */
 #include <s2r/s2r.h>
 #include "conversion.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct script {
     char *name;
+    char *path;
     char *buf;
     size_t len;
 } script;
+
+#define MAX_FILE (1 << 20)
+
+/* The whole of @p path into @p buf (room for MAX_FILE bytes); its length,
+ * 0 when it cannot be read. convert_floor reads the same way. */
+static size_t read_into(const char *path, char *buf)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t n = 0;
+    ssize_t r;
+    while (n < MAX_FILE && (r = read(fd, buf + n, MAX_FILE - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    return n;
+}
 
 static double now_s(void)
 {
@@ -30,6 +53,7 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "../shared/corpus";
     double seconds = argc > 2 ? atof(argv[2]) : 3.0;
     const char *fmt_arg = argc > 3 ? argv[3] : "cli";
+    bool from_files = argc > 4 && strcmp(argv[4], "files") == 0;
     unsigned formats = 0;
     char fl[64];
     snprintf(fl, sizeof(fl), "%s", fmt_arg);
@@ -58,13 +82,14 @@ int main(int argc, char **argv)
             continue;
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (!f)
+        s[n].buf = malloc(MAX_FILE);
+        s[n].len = s[n].buf ? read_into(path, s[n].buf) : 0;
+        if (!s[n].len) {
+            free(s[n].buf);
             continue;
-        s[n].buf = malloc(1 << 20);
-        s[n].len = fread(s[n].buf, 1, 1 << 20, f);
+        }
         s[n].name = strdup(e->d_name);
-        fclose(f);
+        s[n].path = strdup(path);
         n++;
     }
     closedir(d);
@@ -80,6 +105,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             s2r_diags diags = {0};
             char *out = NULL;
+            if (from_files)
+                s[i].len = read_into(s[i].path, s[i].buf);
             if (many) {
                 s2r_conversion_request req = {
                     .file = s[i].name, .script = s[i].buf, .len = s[i].len,
@@ -101,11 +128,12 @@ int main(int argc, char **argv)
     } while (t < seconds);
     printf("bench_convert: %zu scripts, %zu conversions (%zu refused, as "
            "sbatch would) in %.2f s: %.0f conversions/s on one core "
-           "(format %s)\n", n, conversions, refused, t, conversions / t,
-           fmt_arg);
+           "(format %s%s)\n", n, conversions, refused, t, conversions / t,
+           fmt_arg, from_files ? ", reading files" : "");
     for (size_t i = 0; i < n; i++) {
         free(s[i].buf);
         free(s[i].name);
+        free(s[i].path);
     }
     s2r_config_free(&cfg);
     return 0;

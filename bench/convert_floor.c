@@ -2,7 +2,7 @@
  * of these scripts must do, so that a conversion rate can be read as a
  * ratio to it rather than as a figure that moves with the machine.
  *
- *   convert_floor DIR SECONDS FORMAT EXPECTED
+ *   convert_floor DIR SECONDS FORMAT EXPECTED [files]
  *
  * For every *.sbatch in DIR, over and over for SECONDS: tokenise its
  * #SBATCH lines into words (split on blanks, single and double quotes
@@ -11,22 +11,28 @@
  * EXPECTED/NAME.FORMAT (bench-floor.sh writes those with
  * `s2r -q --format FORMAT`; no file: s2r refused the script and the floor
  * writes nothing). The scripts are read once, before the loop, as
- * bench_convert reads them: a conversion starts from a buffer.
+ * bench_convert reads them: a conversion starts from a buffer. With
+ * "files", each conversion first reads its script from the file (open,
+ * read, close), as bench_convert ... files and `s2r job.sh` do.
  * Prints its rate in bench_convert's words.
  *
  * Not a test and not part of s2r: libc only, no s2r library.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_SCRIPTS 512
 #define MAX_FILE (1 << 20)
 
 typedef struct script {
     char *name;
+    char *path;
     char *buf;
     size_t len;
     char *out; /* the expected output, NULL when s2r refuses the script */
@@ -54,6 +60,21 @@ static char *read_file(const char *path, size_t *len)
     char *fit = realloc(buf, n ? n : 1);
     *len = n;
     return fit ? fit : buf;
+}
+
+/* The whole of @p path into @p buf (room for MAX_FILE bytes); its length,
+ * 0 when it cannot be read: bench_convert's read. */
+static size_t read_into(const char *path, char *buf)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t n = 0;
+    ssize_t r;
+    while (n < MAX_FILE && (r = read(fd, buf + n, MAX_FILE - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    return n;
 }
 
 /* Keep the compiler from dropping work whose result nobody reads. */
@@ -152,6 +173,8 @@ static size_t load(const char *dir, const char *expected, const char *fmt,
         snprintf(path, sizeof(path), "%s/%s.%s", expected, e->d_name, fmt);
         s[n].out = read_file(path, &s[n].out_len);
         s[n].name = strdup(e->d_name);
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        s[n].path = strdup(path);
         n++;
     }
     closedir(d);
@@ -160,10 +183,12 @@ static size_t load(const char *dir, const char *expected, const char *fmt,
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: convert_floor DIR SECONDS FORMAT EXPECTED\n");
+    if (argc != 5 && !(argc == 6 && strcmp(argv[5], "files") == 0)) {
+        fprintf(stderr,
+                "usage: convert_floor DIR SECONDS FORMAT EXPECTED [files]\n");
         return 2;
     }
+    bool from_files = argc == 6;
     const char *dir = argv[1], *fmt = argv[3], *expected = argv[4];
     double seconds = atof(argv[2]);
     static script s[MAX_SCRIPTS];
@@ -179,13 +204,19 @@ int main(int argc, char **argv)
     }
     /* a word takes at most its bytes and its NUL: 2 bytes per byte */
     char *words = malloc(2 * longest + 1);
-    if (!words)
+    char *file = from_files ? malloc(MAX_FILE) : NULL;
+    if (!words || (from_files && !file))
         return 1;
     size_t conversions = 0, words_seen = 0;
     double t0 = now_s(), t;
     do {
         for (size_t i = 0; i < n; i++) {
-            words_seen += convert(&s[i], words);
+            script one = s[i];
+            if (from_files) {
+                one.buf = file;
+                one.len = read_into(s[i].path, file);
+            }
+            words_seen += convert(&one, words);
             conversions++;
         }
         t = now_s() - t0;
@@ -193,13 +224,15 @@ int main(int argc, char **argv)
     keep(&words_seen);
     printf("convert_floor: %zu scripts, %zu conversions (%zu refused, as "
            "sbatch would) in %.2f s: %.0f conversions/s on one core "
-           "(format %s)\n", n, conversions, refused * (conversions / n), t,
-           conversions / t, fmt);
+           "(format %s%s)\n", n, conversions, refused * (conversions / n), t,
+           conversions / t, fmt, from_files ? ", reading files" : "");
     for (size_t i = 0; i < n; i++) {
         free(s[i].buf);
         free(s[i].out);
         free(s[i].name);
+        free(s[i].path);
     }
     free(words);
+    free(file);
     return 0;
 }
