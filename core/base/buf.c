@@ -65,24 +65,26 @@ size_t s2r_i64_text(char out[S2R_I64_TEXT], int64_t v)
 
 void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
 {
-    char small[128];
+    /* formatted once, in place, when the room at the end holds it (at
+     * least 128 bytes are made there first); else again once there is */
+    if (!buf_reserve(b, 128))
+        return;
+    size_t room = b->cap - b->len;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    int n = vsnprintf(b->p + b->len, room, fmt, ap);
     va_end(ap);
     if (n < 0) {
         s2r_buf_fail(b);
         return;
     }
-    if ((size_t)n < sizeof(small)) {
-        s2r_buf_putn(b, small, (size_t)n);
-        return;
+    if ((size_t)n >= room) {
+        if (!buf_reserve(b, (size_t)n))
+            return;
+        va_start(ap, fmt);
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
     }
-    if (!buf_reserve(b, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     b->len += (size_t)n;
 }
 
