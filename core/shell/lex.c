@@ -162,23 +162,32 @@ static int line_of(lexer *L, size_t off)
         L->line_off = 0;
         L->line_at = L->first_line;
     }
-    for (size_t i = L->line_off; i < off && i < L->len; i++)
-        if (L->s[i] == '\n')
-            L->line_at++;
+    const char *p = L->s + L->line_off;
+    const char *e = L->s + (off < L->len ? off : L->len);
+    while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+        L->line_at++;
+        p++;
+    }
     L->line_off = off;
     return L->line_at;
 }
 
+/* Character classes of the scan, one table lookup each:
+ * META ends an unquoted word (blank, newline, ; & | < > ( )),
+ * UNQ is special unquoted ($ ` * ? [ { }), QUOTE starts a quoting or
+ * expansion (' " \\ $ `). */
+enum { C_META = 1, C_UNQ = 2, C_QUOTE = 4 };
+static const unsigned char k_class[256] = {
+    [' '] = C_META, ['\t'] = C_META, ['\n'] = C_META, [';'] = C_META,
+    ['&'] = C_META, ['|'] = C_META, ['<'] = C_META, ['>'] = C_META,
+    ['('] = C_META, [')'] = C_META,
+    ['$'] = C_UNQ | C_QUOTE, ['`'] = C_UNQ | C_QUOTE, ['*'] = C_UNQ,
+    ['?'] = C_UNQ, ['['] = C_UNQ, ['{'] = C_UNQ, ['}'] = C_UNQ,
+    ['\''] = C_QUOTE, ['"'] = C_QUOTE, ['\\'] = C_QUOTE};
+
 static bool is_meta(char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' ||
-           c == '|' || c == '<' || c == '>' || c == '(' || c == ')';
-}
-
-static bool unq_special(char c)
-{
-    return c == '$' || c == '`' || c == '*' || c == '?' || c == '[' ||
-           c == '{' || c == '}';
+    return k_class[(unsigned char)c] & C_META;
 }
 
 /* push a segment of the word being scanned, merging with the previous
@@ -270,8 +279,8 @@ static void scan_dquoted(lexer *L, word_scan *ws)
  * (@p special), where the literal prefix ends. */
 static bool plain_char(char c, bool special)
 {
-    return !is_meta(c) && c != '\'' && c != '"' && c != '\\' && c != '$' &&
-           c != '`' && (special || !unq_special(c));
+    return !(k_class[(unsigned char)c] &
+             (C_META | C_QUOTE | (special ? 0 : C_UNQ)));
 }
 
 /* An unquoted run: up to a quote or the end of the word; a literal
@@ -286,7 +295,7 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
     dec.len = 0;
     while (r < len && !is_meta(s[r]) && s[r] != '\'' && s[r] != '"' &&
            !(s[r] == '$' && r + 1 < len && s[r + 1] == '\'')) {
-        bool sp = s[r] == '$' || s[r] == '`' || unq_special(s[r]);
+        bool sp = k_class[(unsigned char)s[r]] & C_UNQ;
         if (sp && !special) {
             /* flush the literal prefix */
             s2r_buf_putn(&L->val, dec.p ? dec.p : "", dec.len);
