@@ -53,6 +53,15 @@ static bool names_het_component(const char *p, const char *e)
     return false;
 }
 
+/* A #PBS or #BSUB directive line [p, e), which sbatch translates
+ * (src/sbatch/xlate.c). */
+static bool foreign_directive(const char *p, const char *e)
+{
+    return p[0] == '#' &&
+           ((e - p >= 4 && !memcmp(p, "#PBS", 4)) ||
+            (e - p >= 5 && !memcmp(p, "#BSUB", 5)));
+}
+
 /* Magic word length at the start of [p, e) (7 for #SBATCH, 6 for #SLURM),
  * 0 if the line is not a directive. */
 static size_t magic_len(const char *p, const char *e)
@@ -335,10 +344,12 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
     int line = 0;
     size_t body = len;
     int body_line = 0;
+    bool foreign = false; /* a #PBS or #BSUB line after the first */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;
         line++;
+        foreign = foreign || (line > 1 && foreign_directive(p, e));
         if (!magic_len(p, e) && is_command(p, e)) {
             body = (size_t)(p - buf);
             body_line = line;
@@ -404,6 +415,7 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
         while (p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             const char *e = nl ? nl : end;
+            foreign = foreign || (l > 1 && foreign_directive(p, e));
             if (l > body_line && (size_t)(e - p) >= MAGIC1_LEN &&
                 memcmp(p, MAGIC1, MAGIC1_LEN) == 0) {
                 if (s2r_diags_add(d, S2R_SEV_WARNING, file, l, NULL,
@@ -421,7 +433,7 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
 
     /* #PBS / #BSUB: sbatch translates them after the #SBATCH pass (they
      * override it, src/sbatch/xlate.c) unless --ignore-pbs; s2r does not */
-    if (rc == 0 && (memmem(buf, len, "\n#PBS", 5) || memmem(buf, len, "\n#BSUB", 6))) {
+    if (rc == 0 && foreign) {
         bool ignore = false;
         for (size_t k = 0; k < av.n; k++)
             if (!strcmp(av.v[k], "--ignore-pbs"))
@@ -430,8 +442,7 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
         for (p = buf; p < end && !ignore;) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             const char *e = nl ? nl : end;
-            if ((e - p >= 4 && !memcmp(p, "#PBS", 4)) ||
-                (e - p >= 5 && !memcmp(p, "#BSUB", 5))) {
+            if (foreign_directive(p, e)) {
                 if (s2r_diags_add(d, S2R_SEV_WARNING, file, l, NULL,
                                   "%.*s directives are not converted: sbatch "
                                   "would translate them and let them override "

@@ -842,6 +842,43 @@ static void test_slurm_directives__option_table_sorted(void **state)
     assert_int_equal(st, S2R_SLURM_UNKNOWN);
 }
 
+/* the first #PBS or #BSUB line, before or after the first command, is
+ * named (sbatch would translate them all); --ignore-pbs keeps it quiet;
+ * a heterogeneous job's separator is found in any case */
+static void test_slurm_directives__foreign_and_het(void **state)
+{
+    (void)state;
+    fx *f = ok("#!/bin/bash\n#SBATCH -n 1\n#PBS -l nodes=2\necho hi\n"
+               "#BSUB -n 4\n");
+    size_t n = 0;
+    for (size_t i = 0; i < f->d.n; i++)
+        if (strstr(f->d.v[i].message, "directives are not converted")) {
+            assert_int_equal(f->d.v[i].line, 3);
+            n++;
+        }
+    assert_int_equal(n, 1);
+    assert_true(has(f, S2R_SEV_WARNING, NULL, "#PBS directives"));
+    done(f);
+    f = ok("#!/bin/bash\n#SBATCH -n 1\necho hi\n#BSUB -n 4");
+    assert_true(has(f, S2R_SEV_WARNING, NULL, "#BSUB directives"));
+    done(f);
+    f = ok("#!/bin/bash\n#SBATCH --ignore-pbs\n#PBS -l nodes=2\necho\n");
+    assert_false(has(f, S2R_SEV_WARNING, NULL, "not converted"));
+    done(f);
+    f = ok("#!/bin/bash\n#SBATCH -n 1\necho #PBS\n#PBSX\n");
+    assert_true(has(f, S2R_SEV_WARNING, NULL, "#PBS directives"));
+    done(f);
+    f = ok("#!/bin/bash\n#SBATCH -n 1\necho '\n#PB'\n");
+    assert_false(has(f, S2R_SEV_WARNING, NULL, "not converted"));
+    done(f);
+    f = ok("#!/bin/bash\n#SBATCH -n 2\n#SBATCH PackJob\n#SBATCH -n 9\n");
+    assert_true(has(f, S2R_SEV_WARNING, NULL, "heterogeneous job"));
+    done(f);
+    f = ok("#!/bin/bash\n#SBATCH -J hetjo\n#SBATCH -J p\n");
+    assert_false(has(f, S2R_SEV_WARNING, NULL, "heterogeneous job"));
+    done(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -902,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_slurm_directives__mem_per_node),
         cmocka_unit_test(test_slurm_directives__time_fact),
         cmocka_unit_test(test_slurm_directives__option_table_sorted),
+        cmocka_unit_test(test_slurm_directives__foreign_and_het),
     };
     return cmocka_run_group_tests_name("slurm_directives", tests, NULL, NULL);
 }
