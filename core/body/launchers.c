@@ -321,20 +321,25 @@ static bool ends_with(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
+/* Whether @p name is exactly the @p n bytes of @p w (which holds no NUL
+ * in them): strncmp's answer, most often given at the first byte. */
+static bool is_name(const char *name, const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (name[i] != w[i])
+            return false;
+    return name[n] == '\0';
+}
+
 /* The table entry spelled like the first @p nl bytes of @p w. */
 static const s2r_launch_opt *find(const s2r_launch_grammar *g, const char *w,
                                   size_t nl)
 {
-    for (const s2r_launch_opt *o = g->opts; o->name; o++) {
-        if (g->single_dash_long) {
-            const char *a = undashed(o->name), *b = undashed(w);
-            size_t bl = nl - (size_t)(b - w);
-            if (!strncmp(a, b, bl) && a[bl] == '\0')
-                return o;
-        } else if (!strncmp(o->name, w, nl) && o->name[nl] == '\0') {
+    const char *b = g->single_dash_long ? undashed(w) : w;
+    size_t bl = nl - (size_t)(b - w);
+    for (const s2r_launch_opt *o = g->opts; o->name; o++)
+        if (is_name(g->single_dash_long ? undashed(o->name) : o->name, b, bl))
             return o;
-        }
-    }
     return NULL;
 }
 
