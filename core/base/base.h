@@ -63,6 +63,12 @@ void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
 /** Write @p v in decimal (as printf's "%" PRId64) into @p out, NUL-ended;
  *  returns the number of digits and sign written. */
 size_t s2r_i64_text(char out[S2R_I64_TEXT], int64_t v);
+/** Append @p v in decimal (as "%" PRId64 would), without printf. */
+static inline void s2r_buf_put_i64(s2r_buf *b, int64_t v)
+{
+    char t[S2R_I64_TEXT];
+    s2r_buf_putn(b, t, s2r_i64_text(t, v));
+}
 /** Hand over the text (malloc'd, the caller frees; never NULL on success,
  *  "" when nothing was appended). On an earlier allocation failure frees
  *  everything and returns NULL. The buffer is reset either way. */
