@@ -7,7 +7,6 @@
 #include "pod.h"
 #include "yaml_writer.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -60,6 +59,12 @@ static bool plain_safe(const char *s)
         return false;
     if (strnlen(s, 6) > 5) /* longer than "false" */
         return true;
+    switch (c | 0x20) { /* the first letters of the words, any case */
+    case 'y': case 'n': case 't': case 'f': case 'o':
+        break;
+    default:
+        return true;
+    }
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
         if (strcasecmp(s, words[i]) == 0)
             return false;
@@ -82,16 +87,16 @@ static void str(ye *y, const char *s)
 /* an integer value (plain, so it reads back as an int) */
 static void int64(ye *y, int64_t v)
 {
-    char num[24];
-    snprintf(num, sizeof(num), "%" PRId64, v);
+    char num[S2R_I64_TEXT];
+    s2r_i64_text(num, v);
     scalar(y, num, S2R_YAML_PLAIN);
 }
 
 /* an integer as a string ("4"), as Kubernetes quantities are written */
 static void int64_str(ye *y, int64_t v)
 {
-    char num[24];
-    snprintf(num, sizeof(num), "%" PRId64, v);
+    char num[S2R_I64_TEXT];
+    s2r_i64_text(num, v);
     scalar(y, num, S2R_YAML_DOUBLE_QUOTED);
 }
 
