@@ -143,13 +143,16 @@ void s2r_json_int(s2r_json_writer *w, int64_t v);
 void s2r_json_bool(s2r_json_writer *w, bool v);
 
 /* ------------------------------------------------------------------ */
-/* Errors (diags.c; s2r_error and the S2R_E* codes are in plugin.h)    */
+/* Errors and diagnostics (diags.c; s2r_error is in plugin.h)         */
 /* ------------------------------------------------------------------ */
 
 /** Fill a caller-owned error: code, http_status 0, the formatted message
  * (truncated to S2R_ERROR_MSG_MAX). @p err may be NULL. Returns @p code. */
 int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/** Append @p dg as "file:line: warning: message" (s2r_diag_format's text:
+ *  "s2r" for no file, no ":line" for line 0), without printf. */
+void s2r_diag_put(s2r_buf *b, const s2r_diag *dg);
 
 /* ------------------------------------------------------------------ */
 /* Containers (vectors.c; s2r_strv and s2r_envv are in <s2r/s2r.h>)   */

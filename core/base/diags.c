@@ -80,19 +80,25 @@ bool s2r_diags_has_option(const s2r_diags *d, const char *option)
     return false;
 }
 
-char *s2r_diag_format(const s2r_diag *dg)
+void s2r_diag_put(s2r_buf *b, const s2r_diag *dg)
 {
     static const char *const names[] = {"note", "warning", "error"};
-    char *out = NULL;
-    const char *file = dg->file ? dg->file : "s2r";
-    int rc;
-    if (dg->line > 0)
-        rc = asprintf(&out, "%s:%d: %s: %s", file, dg->line,
-                      names[dg->severity], dg->message);
-    else
-        rc = asprintf(&out, "%s: %s: %s", file, names[dg->severity],
-                      dg->message);
-    return rc < 0 ? NULL : out;
+    s2r_buf_puts(b, dg->file ? dg->file : "s2r");
+    if (dg->line > 0) {
+        s2r_buf_putn(b, ":", 1);
+        s2r_buf_put_i64(b, dg->line);
+    }
+    s2r_buf_putn(b, ": ", 2);
+    s2r_buf_puts(b, names[dg->severity]);
+    s2r_buf_putn(b, ": ", 2);
+    s2r_buf_puts(b, dg->message);
+}
+
+char *s2r_diag_format(const s2r_diag *dg)
+{
+    s2r_buf b = {0};
+    s2r_diag_put(&b, dg);
+    return s2r_buf_finish(&b);
 }
 
 void s2r_diags_clear(s2r_diags *d)

@@ -293,48 +293,75 @@ typedef struct req_state {
     const char *format;  /* format name when converted */
 } req_state;
 
+/* @p src into @p dst of @p cap bytes, cut to fit and NUL-ended (as
+ * snprintf's "%s") */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void add_header(s2r_handler_response *r, const char *name,
-                       const char *fmt, ...) S2R_PRINTF(3, 4);
-static void add_header(s2r_handler_response *r, const char *name,
-                       const char *fmt, ...)
+                       const char *value)
 {
     if (r->n_headers >= S2R_HANDLER_MAX_HEADERS)
         return;
     s2r_handler_header *hd = &r->headers[r->n_headers++];
-    snprintf(hd->name, sizeof(hd->name), "%s", name);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(hd->value, sizeof(hd->value), fmt, ap);
-    va_end(ap);
+    copy_text(hd->name, sizeof(hd->name), name);
+    copy_text(hd->value, sizeof(hd->value), value);
 }
 
-/* The answer's body: @p len bytes of @p s, which must be UTF-8 JSON.
- * Returns S2R_OK or S2R_ENOMEM. */
-static int set_body(s2r_handler_response *r, int status, const char *s,
-                    size_t len)
+static void add_header_int(s2r_handler_response *r, const char *name,
+                           int64_t value)
+{
+    char t[S2R_I64_TEXT];
+    s2r_i64_text(t, value);
+    add_header(r, name, t);
+}
+
+/* The answer's body: @p body, @p len bytes of malloc'd UTF-8 JSON (NULL:
+ * out of memory), which the answer takes over. Returns S2R_OK or
+ * S2R_ENOMEM. */
+static int take_body(s2r_handler_response *r, int status, char *body,
+                     size_t len)
 {
     r->status = status;
     free(r->body);
     r->body = NULL;
     r->body_len = 0;
-    if (!s)
+    if (!body)
         return S2R_ENOMEM;
-    if (s2r_utf8_invalid_at((const uint8_t *)s, len) < len) {
+    if (s2r_utf8_invalid_at((const uint8_t *)body, len) < len) {
         /* never an answer that is not UTF-8 (RFC 8259 section 8.1): the
          * script was checked, so the bytes came from elsewhere (the
          * configuration, a model's answer) */
         static const char bad[] =
             "{\"error\":\"Internal error: the answer is not valid UTF-8\"}";
-        s = bad;
+        free(body);
+        body = strdup(bad);
         len = sizeof(bad) - 1;
         r->status = 500;
+        if (!body)
+            return S2R_ENOMEM;
     }
-    if ((r->body = malloc(len + 1))) {
-        memcpy(r->body, s, len);
-        r->body[len] = '\0';
-        r->body_len = len;
+    r->body = body;
+    r->body_len = len;
+    return S2R_OK;
+}
+
+/* The answer's body: a copy of @p len bytes of @p s (take_body). */
+static int set_body(s2r_handler_response *r, int status, const char *s,
+                    size_t len)
+{
+    char *body = s ? malloc(len + 1) : NULL;
+    if (body) {
+        memcpy(body, s, len);
+        body[len] = '\0';
     }
-    return r->body ? S2R_OK : S2R_ENOMEM;
+    return take_body(r, status, body, len);
 }
 
 /* Serialize @p o (consumed) as the answer. Returns S2R_OK or
@@ -377,31 +404,34 @@ static int set_error(s2r_handler_response *r, req_state *st, int status,
 static void put_diag_lines(s2r_buf *b, const char *key, const s2r_diags *d,
                            s2r_severity sev)
 {
-    s2r_buf_printf(b, ",\"%s\":[", key);
+    s2r_buf_putn(b, ",", 1);
+    s2r_json_put_string(b, key, strlen(key));
+    s2r_buf_putn(b, ":[", 2);
+    s2r_buf line = {0};
     bool first = true;
     for (size_t i = 0; i < d->n; i++) {
         if (d->v[i].severity != sev)
             continue;
-        char *line = s2r_diag_format(&d->v[i]);
-        if (!line) {
+        line.len = 0;
+        s2r_diag_put(&line, &d->v[i]);
+        if (line.oom) {
             s2r_buf_fail(b);
-            return;
+            break;
         }
         if (!first)
             s2r_buf_putn(b, ",", 1);
         first = false;
-        s2r_json_put_string(b, line, strlen(line));
-        free(line);
+        s2r_json_put_string(b, line.p, line.len);
     }
+    s2r_buf_free(&line);
     s2r_buf_putn(b, "]", 1);
 }
 
-/* The answer built in @p b as the body (and @p b released). */
+/* The answer built in @p b as the body (@p b is handed over). */
 static int set_text(s2r_handler_response *r, int status, s2r_buf *b)
 {
-    int rc = set_body(r, status, b->oom ? NULL : b->p, b->len);
-    s2r_buf_free(b);
-    return rc;
+    size_t len = b->len;
+    return take_body(r, status, s2r_buf_finish(b), len);
 }
 
 /* 200: {KEY: the output, "warnings": ["file:line: warning: msg", ...],
@@ -458,7 +488,15 @@ static void make_request_id(s2r_handler *h, char *buf, size_t cap)
 {
     unsigned long long n =
         __atomic_add_fetch(&h->id_counter, 1, __ATOMIC_RELAXED);
-    snprintf(buf, cap, "%s-%llu", h->id_prefix, n);
+    char t[S2R_I64_TEXT];
+    size_t k = strlen(h->id_prefix), m = s2r_i64_text(t, (int64_t)n);
+    if (k + 1 + m < cap) { /* a 16-digit prefix, '-', at most 20 digits */
+        memcpy(buf, h->id_prefix, k);
+        buf[k] = '-';
+        memcpy(buf + k + 1, t, m + 1);
+    } else {
+        copy_text(buf, cap, h->id_prefix);
+    }
 }
 
 /* 400 for a script sbatch would refuse: the first error, every error
@@ -571,13 +609,11 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
             return set_error(r, st, 503, err.message,
                              "Rate limiter unavailable, retry later");
         }
-        add_header(r, "X-RateLimit-Limit", "%lld", (long long)rr.limit);
-        add_header(r, "X-RateLimit-Remaining", "%lld",
-                   (long long)rr.remaining);
+        add_header_int(r, "X-RateLimit-Limit", rr.limit);
+        add_header_int(r, "X-RateLimit-Remaining", rr.remaining);
         if (!rr.allowed) {
-            add_header(r, "Retry-After", "%lld",
-                       (long long)(rr.retry_after_s > 0 ? rr.retry_after_s
-                                                        : 1));
+            add_header_int(r, "Retry-After",
+                           rr.retry_after_s > 0 ? rr.retry_after_s : 1);
             return set_error(r, st, 429, NULL,
                              "Rate limit exceeded: %lld requests per day",
                              (long long)rr.limit);
@@ -692,13 +728,12 @@ static void log_request(s2r_handler *h, const s2r_handler_request *req,
 {
     if (!h->s.log_requests)
         return;
-    double ms = (double)(mono_us() - t0) / 1000.0;
+    int64_t us = mono_us() - t0;
     const char *level = r->status >= 500 ? "error"
                         : r->status >= 400 ? "warn"
                                            : "info";
     s2r_buf line = {0};
     s2r_handler__log_head(&line, level, "request");
-    char num[32];
     s2r_handler__log_str(&line, "id", r->request_id);
     s2r_handler__log_str(&line, "client_ip",
                          req->client_ip ? req->client_ip : "");
@@ -709,14 +744,10 @@ static void log_request(s2r_handler *h, const s2r_handler_request *req,
     s2r_text_printable(path, sizeof(path), req->path, 128);
     s2r_handler__log_str(&line, "method", method);
     s2r_handler__log_str(&line, "path", path);
-    snprintf(num, sizeof(num), "%d", r->status);
-    s2r_handler__log_number(&line, "status", num);
-    snprintf(num, sizeof(num), "%.3f", ms);
-    s2r_handler__log_number(&line, "duration_ms", num);
-    snprintf(num, sizeof(num), "%zu", req->body_len);
-    s2r_handler__log_number(&line, "bytes_in", num);
-    snprintf(num, sizeof(num), "%zu", r->body_len);
-    s2r_handler__log_number(&line, "bytes_out", num);
+    s2r_handler__log_int(&line, "status", r->status);
+    s2r_handler__log_ms(&line, "duration_ms", us);
+    s2r_handler__log_int(&line, "bytes_in", (int64_t)req->body_len);
+    s2r_handler__log_int(&line, "bytes_out", (int64_t)r->body_len);
     if (st->format && r->status == 200)
         s2r_handler__log_str(&line, "format", st->format);
     if (st->error)
@@ -733,11 +764,10 @@ int s2r_handler_handle(s2r_handler *h, const s2r_handler_request *req,
     req_state st;
     memset(&st, 0, sizeof(st));
     if (req->request_id && *req->request_id)
-        snprintf(r->request_id, sizeof(r->request_id), "%s",
-                 req->request_id);
+        copy_text(r->request_id, sizeof(r->request_id), req->request_id);
     else
         make_request_id(h, r->request_id, sizeof(r->request_id));
-    add_header(r, "X-Request-Id", "%s", r->request_id);
+    add_header(r, "X-Request-Id", r->request_id);
 
     const char *method = req->method ? req->method : "";
     const char *path = req->path && *req->path ? req->path : "/";

@@ -10,14 +10,32 @@
 #include <time.h>
 #include <unistd.h>
 
-static void iso_time(char *buf, size_t cap)
+/* The UTC time now as "2026-12-06T01:15:32.123Z" (@p buf holds 40
+ * bytes). Each thread keeps the text of the last second it formatted:
+ * gmtime_r and strftime run once a second, not once a line. */
+static void iso_time(char buf[40])
 {
+    static _Thread_local time_t last_sec = (time_t)-1;
+    static _Thread_local char last_text[32];
+    static _Thread_local size_t last_len;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+    if (ts.tv_sec != last_sec || !last_len) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        last_len = strftime(last_text, sizeof(last_text),
+                            "%Y-%m-%dT%H:%M:%S", &tm);
+        last_sec = ts.tv_sec;
+    }
+    long ms = ts.tv_nsec / 1000000L;
+    memcpy(buf, last_text, last_len);
+    char *at = buf + last_len;
+    *at++ = '.';
+    *at++ = (char)('0' + ms / 100);
+    *at++ = (char)('0' + ms / 10 % 10);
+    *at++ = (char)('0' + ms % 10);
+    *at++ = 'Z';
+    *at = '\0';
 }
 
 /* Write all of @p buf to stderr. */
@@ -133,7 +151,7 @@ void s2r_handler__log_head(s2r_buf *line, const char *level,
                            const char *event)
 {
     char now[40];
-    iso_time(now, sizeof(now));
+    iso_time(now);
     s2r_buf_putn(line, "{", 1);
     s2r_handler__log_str(line, "time", now);
     s2r_handler__log_str(line, "level", level);
@@ -154,11 +172,21 @@ void s2r_handler__log_str(s2r_buf *line, const char *key, const char *value)
     s2r_json_put_string(line, value, strlen(value));
 }
 
-void s2r_handler__log_number(s2r_buf *line, const char *key,
-                             const char *number)
+void s2r_handler__log_int(s2r_buf *line, const char *key, int64_t value)
 {
     log_key(line, key);
-    s2r_buf_puts(line, number);
+    s2r_buf_put_i64(line, value);
+}
+
+void s2r_handler__log_ms(s2r_buf *line, const char *key, int64_t us)
+{
+    log_key(line, key);
+    if (us < 0)
+        us = 0;
+    s2r_buf_put_i64(line, us / 1000);
+    char frac[4] = {'.', (char)('0' + us / 100 % 10),
+                    (char)('0' + us / 10 % 10), (char)('0' + us % 10)};
+    s2r_buf_putn(line, frac, 4);
 }
 
 void s2r_handler__log_emit(s2r_buf *line, s2r_handler_log_fn fn,

@@ -19,10 +19,12 @@ void s2r_handler__log_head(s2r_buf *line, const char *level,
 void s2r_handler__log_str(s2r_buf *line, const char *key,
                           const char *value);
 
-/** Add "key": @p number, written as it is (an integer or decimal the
- *  caller formatted). */
-void s2r_handler__log_number(s2r_buf *line, const char *key,
-                             const char *number);
+/** Add "key": @p value, in decimal. */
+void s2r_handler__log_int(s2r_buf *line, const char *key, int64_t value);
+
+/** Add "key": @p us microseconds as milliseconds with three decimals
+ *  ("%.3f" of us / 1000.0; @p us >= 0). */
+void s2r_handler__log_ms(s2r_buf *line, const char *key, int64_t us);
 
 /**
  * Close @p line and write it as one line: to @p fn when not NULL, else

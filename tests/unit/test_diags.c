@@ -1,0 +1,75 @@
+/* test_diags.c: diagnostics as text (core/base/diags.c): s2r_diag_put and
+ * s2r_diag_format write what "%s:%d: %s: %s" (or, without a line,
+ * "%s: %s: %s") writes. */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/base.h"
+
+static void check(const char *file, int line, s2r_severity sev,
+                  const char *message)
+{
+    static const char *const names[] = {"note", "warning", "error"};
+    s2r_diag dg = {.severity = sev, .line = line, .file = (char *)file,
+                   .message = (char *)message};
+    char want[512];
+    if (line > 0)
+        snprintf(want, sizeof(want), "%s:%d: %s: %s", file ? file : "s2r",
+                 line, names[sev], message);
+    else
+        snprintf(want, sizeof(want), "%s: %s: %s", file ? file : "s2r",
+                 names[sev], message);
+    char *got = s2r_diag_format(&dg);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+    s2r_buf b = {0};
+    s2r_buf_puts(&b, "before ");
+    s2r_diag_put(&b, &dg);
+    assert_string_equal(b.p + 7, want);
+    s2r_buf_free(&b);
+}
+
+static void test_diags__text_as_printf(void **state)
+{
+    (void)state;
+    const int lines[] = {0, -1, 1, 9, 10, 12345, INT_MAX, INT_MIN};
+    const char *files[] = {NULL, "job.sbatch", "", "dir/a b:c.sh"};
+    for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++)
+        for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++)
+            for (int sev = S2R_SEV_NOTE; sev <= S2R_SEV_ERROR; sev++)
+                check(files[f], lines[l], (s2r_severity)sev,
+                      "--mem=64G: 100% of \"x\" %s");
+    check("f", 3, S2R_SEV_WARNING, "");
+}
+
+/* s2r_diags_add keeps the file and option it was given, and the text */
+static void test_diags__add_then_format(void **state)
+{
+    (void)state;
+    s2r_diags d = {0};
+    assert_int_equal(s2r_diags_add(&d, S2R_SEV_WARNING, "job.sh", 4, "--gres",
+                                   "type '%s' of %d", "a100", 2),
+                     S2R_OK);
+    char *got = s2r_diag_format(&d.v[0]);
+    assert_string_equal(got, "job.sh:4: warning: type 'a100' of 2");
+    assert_string_equal(d.v[0].option, "--gres");
+    free(got);
+    s2r_diags_clear(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_diags__text_as_printf),
+        cmocka_unit_test(test_diags__add_then_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
