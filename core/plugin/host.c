@@ -7,7 +7,6 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -450,16 +449,6 @@ static void h_sha256(const void *data, size_t len, uint8_t out[32])
     SHA256(data, len, out);
 }
 
-static void h_hmac_sha256(const void *key, size_t key_len, const void *data,
-                          size_t len, uint8_t out[32])
-{
-    unsigned int olen = 32;
-    static const uint8_t empty = 0;
-    if (!HMAC(EVP_sha256(), key ? key : &empty, (int)key_len,
-              data ? data : &empty, len, out, &olen))
-        memset(out, 0, 32);
-}
-
 static int h_random_bytes(void *buf, size_t len, s2r_error *err)
 {
     if (len > (size_t)0x7fffffff || RAND_bytes(buf, (int)len) != 1)
@@ -577,7 +566,7 @@ static const s2r_host host_table = {
     .http_request = h_http_request,
     .http_response_free = h_http_response_free,
     .sha256 = h_sha256,
-    .hmac_sha256 = h_hmac_sha256,
+    .hmac_sha256 = s2r_host__hmac_sha256,
     .random_bytes = h_random_bytes,
     .ct_equal = h_ct_equal,
     .hex_encode = h_hex_encode,

@@ -38,6 +38,13 @@ void s2r_host_logf(const s2r_instance_ctx *ctx, int32_t level,
 /** Log level from a name (error, warn, info, debug); -1 when unknown. */
 int32_t s2r_log_level_from_name(const char *name);
 
+/** The host table slot hmac_sha256 (host_hmac.c): HMAC-SHA256 of @p len
+ *  bytes at @p data with @p key_len bytes of @p key into @p out (32
+ *  bytes; all zero if OpenSSL fails). Either pointer may be NULL for no
+ *  bytes. Thread-safe; each thread keeps a context for its last key. */
+void s2r_host__hmac_sha256(const void *key, size_t key_len, const void *data,
+                           size_t len, uint8_t out[32]);
+
 /**
  * The host table slot aws_sigv4_sign (host_sigv4.c): @p req signed with
  * AWS SigV4 (core/aws) for params->region and params->service; the keys
