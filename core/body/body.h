@@ -49,6 +49,7 @@ typedef enum s2r_launch_role {
  * "--ntasks", "-np"). */
 typedef struct s2r_launch_opt {
     const char *name;
+    unsigned char len;    /* strlen(name) */
     unsigned char nvals;  /* value words when not written name=value:
                              0 (a flag, or a value only after '='), 1, 2 */
     const char *key;      /* a size the option sets ("ntasks", "nodes",

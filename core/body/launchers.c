@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define V(n) {n, 1, NULL, S2R_LR_NONE}
-#define F(n) {n, 0, NULL, S2R_LR_NONE}
-#define K(n, k) {n, 1, k, S2R_LR_NONE}
-#define R(n, role) {n, 1, NULL, role}
-#define KR(n, k, role) {n, 1, k, role}
-#define END {NULL, 0, NULL, S2R_LR_NONE}
+/* n: the name as a string literal (its length is taken from it) */
+#define V(n) {n, sizeof(n) - 1, 1, NULL, S2R_LR_NONE}
+#define V2(n) {n, sizeof(n) - 1, 2, NULL, S2R_LR_NONE}
+#define F(n) {n, sizeof(n) - 1, 0, NULL, S2R_LR_NONE}
+#define K(n, k) {n, sizeof(n) - 1, 1, k, S2R_LR_NONE}
+#define R(n, role) {n, sizeof(n) - 1, 1, NULL, role}
+#define KR(n, k, role) {n, sizeof(n) - 1, 1, k, role}
+#define END {NULL, 0, 0, NULL, S2R_LR_NONE}
 
 /* srun(1): every option that takes a value; -K, --exclusive and the
  * other options with an optional value take it only after '='. The key
@@ -94,10 +96,10 @@ static const s2r_launch_opt mpirun_opts[] = {
     V("-genvlist"), V("-iface"), V("-bootstrap"), V("-launcher"), V("-rr"),
     V("-configfile"), V("-timeout"), V("-report-bindings-file"),
     V("-personality"), V("-runtime-options"), V("-with-ft"), V("-output"),
-    V("-stream-buffering"), {"-mca", 2, NULL, S2R_LR_NONE},
-    {"-gmca", 2, NULL, S2R_LR_NONE}, {"-genv", 2, NULL, S2R_LR_NONE},
-    {"-env", 2, NULL, S2R_LR_NONE}, {"-pmixmca", 2, NULL, S2R_LR_NONE},
-    {"-prtemca", 2, NULL, S2R_LR_NONE}, F("-tag-output"),
+    V("-stream-buffering"), V2("-mca"),
+    V2("-gmca"), V2("-genv"),
+    V2("-env"), V2("-pmixmca"),
+    V2("-prtemca"), F("-tag-output"),
     F("-allow-run-as-root"), F("-oversubscribe"), F("-display-map"),
     F("-report-bindings"), F("-v"), END};
 
@@ -116,7 +118,7 @@ static const s2r_launch_opt horovodrun_opts[] = {
     V("--fusion-threshold-mb"), V("--cycle-time-ms"), V("--cache-capacity"),
     V("--timeline-filename"), V("--min-np"), V("--max-np"),
     V("--reset-limit"), V("--autotune-log-file"),
-    {"--blacklist-cooldown-range", 2, NULL, S2R_LR_NONE},
+    V2("--blacklist-cooldown-range"),
     F("--mpi"), F("--gloo"), F("--jsrun"), F("--verbose"),
     F("--disable-cache"), F("--check-build"), F("--hierarchical-allreduce"),
     F("--hierarchical-allgather"), F("--autotune"), F("--elastic-timeout"),
@@ -335,10 +337,19 @@ static bool is_name(const char *name, const char *w, size_t n)
 static const s2r_launch_opt *find(const s2r_launch_grammar *g, const char *w,
                                   size_t nl)
 {
-    const char *b = g->single_dash_long ? undashed(w) : w;
+    if (!g->single_dash_long) {
+        for (const s2r_launch_opt *o = g->opts; o->name; o++)
+            if (o->len == nl && is_name(o->name, w, nl))
+                return o;
+        return NULL;
+    }
+    /* -np and --np alike: the names compared without their dashes (one
+     * or two of them in the table) */
+    const char *b = undashed(w);
     size_t bl = nl - (size_t)(b - w);
     for (const s2r_launch_opt *o = g->opts; o->name; o++)
-        if (is_name(g->single_dash_long ? undashed(o->name) : o->name, b, bl))
+        if ((o->len == bl + 1 || o->len == bl + 2) &&
+            is_name(undashed(o->name), b, bl))
             return o;
     return NULL;
 }
