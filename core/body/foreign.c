@@ -216,11 +216,13 @@ static void daemons_and_workflows(ctx *c, analysis *a)
                      "Snakemake --executor kubernetes, Cromwell's TES or "
                      "Kubernetes backend) instead of converting it",
                      cm->line, wf);
+            if (warned || job->nodes <= 1)
+                continue; /* the daemons matter across nodes only */
             unwrap u;
             s2r_body__unwrap(cm, &u, &c->pulled);
             const char *d = u.srun ? s2r_body__cluster_daemon(&u) : NULL;
             s2r_body__unwrap_free(&u);
-            if (d && !warned && job->nodes > 1) {
+            if (d) {
                 warned = true;
                 job->distributed = S2R_DIST_NONE;
                 s2r_body__warn(c, cm->line, "nodes", "line %d starts a %s "
