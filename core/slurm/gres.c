@@ -127,18 +127,30 @@ static const char *type_or_gpu(const s2r_slurm__gpu *r, char *buf,
     return buf;
 }
 
+/* What the counts of record @p r count, for a message: "a100 GPUs", or
+ * "GPUs" for no type (in @p what). */
+static const char *noun(const s2r_slurm__gpu *r, char what[100])
+{
+    char tb[80];
+    snprintf(what, 100, "%s%s", type_or_gpu(r, tb, sizeof(tb)),
+             r->type ? " GPUs" : "s");
+    return what;
+}
+
 /* The job total against the per-node and per-task counts and the node
  * counts (the first half of _test_gres_cnt()). @return 0 or S2R_EINVAL. */
 static int test_job_total(s2r_slurm__state *st, const s2r_slurm__gpu *r,
-                          s2r_slurm__layout *l, const char *what)
+                          s2r_slurm__layout *l)
 {
+    char what[100];
     int line = st->gpus.line;
     if (r->per_job && ((r->per_node && r->per_node > r->per_job) ||
                        (r->per_task && r->per_task > r->per_job))) {
         s2r_slurm__perr(st, line, "gpus", NULL,
                         "Failed to ensure --gpus >= --gres=gpu/--gpus-per-"
                         "node >= --gpus-per-socket: %lld %s in all is less "
-                        "than the %lld per %s", (long long)r->per_job, what,
+                        "than the %lld per %s", (long long)r->per_job,
+                        noun(r, what),
                         (long long)(r->per_node ? r->per_node : r->per_task),
                         r->per_node ? "node" : "task");
         return S2R_EINVAL;
@@ -147,7 +159,7 @@ static int test_job_total(s2r_slurm__state *st, const s2r_slurm__gpu *r,
         s2r_slurm__perr(st, st->gpt.line, "gpus-per-task", NULL,
                         "Failed to ensure --gpus >= --gpus-per-task: %lld %s "
                         "per task is more than the %lld per node",
-                        (long long)r->per_task, what,
+                        (long long)r->per_task, noun(r, what),
                         (long long)r->per_node);
         return S2R_EINVAL;
     }
@@ -158,7 +170,7 @@ static int test_job_total(s2r_slurm__state *st, const s2r_slurm__gpu *r,
                             "Failed to validate job spec, --gpus is not "
                             "multiple of --gres=gpu/--gpus-per-node (%lld "
                             "%s in all, %lld per node)",
-                            (long long)r->per_job, what,
+                            (long long)r->per_job, noun(r, what),
                             (long long)r->per_node);
             return S2R_EINVAL;
         }
@@ -194,9 +206,9 @@ static bool agree(int64_t *have, int64_t want)
  * @param per_job  the job total, set here from the task count when
  *                 --gpus is not given. @return 0 or S2R_EINVAL. */
 static int test_per_task(s2r_slurm__state *st, const s2r_slurm__gpu *r,
-                         s2r_slurm__layout *l, int64_t *per_job,
-                         const char *what)
+                         s2r_slurm__layout *l, int64_t *per_job)
 {
+    char what[100];
     int line = st->gpt.line;
     const char *o = "gpus-per-task";
     if (*per_job) {
@@ -204,7 +216,7 @@ static int test_per_task(s2r_slurm__state *st, const s2r_slurm__gpu *r,
             s2r_slurm__perr(st, line, o, NULL,
                             "Failed to validate job spec, --gpus not multiple "
                             "of --gpus-per-task (%lld %s in all, %lld per "
-                            "task)", (long long)*per_job, what,
+                            "task)", (long long)*per_job, noun(r, what),
                             (long long)r->per_task);
             return S2R_EINVAL;
         }
@@ -234,7 +246,7 @@ static int test_per_task(s2r_slurm__state *st, const s2r_slurm__gpu *r,
                             "Failed to validate job spec, --gres=gpu/--gpus-"
                             "per-node not multiple of --gpus-per-task (%lld "
                             "%s per node, %lld per task).",
-                            (long long)r->per_node, what,
+                            (long long)r->per_node, noun(r, what),
                             (long long)r->per_task);
             return S2R_EINVAL;
         }
@@ -265,11 +277,8 @@ static int test_per_task(s2r_slurm__state *st, const s2r_slurm__gpu *r,
 static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
                     s2r_slurm__layout *l, bool in_slurmctld)
 {
-    char tb[80];
     char what[100];
-    snprintf(what, sizeof(what), "%s%s", type_or_gpu(r, tb, sizeof(tb)),
-             r->type ? " GPUs" : "s");
-    if (test_job_total(st, r, l, what))
+    if (test_job_total(st, r, l))
         return S2R_EINVAL;
     if (!in_slurmctld && r->cpus && l->cpus_per_task != NO_VAL) {
         s2r_slurm__perr(st, st->cpg_line, "cpus-per-gpu", NULL,
@@ -278,7 +287,7 @@ static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
         return S2R_EINVAL;
     }
     int64_t per_job = r->per_job;
-    if (r->per_task && test_per_task(st, r, l, &per_job, what))
+    if (r->per_task && test_per_task(st, r, l, &per_job))
         return S2R_EINVAL;
     if (per_job) {
         if (l->min_nodes != NO_VAL && per_job < l->min_nodes) {
@@ -286,7 +295,7 @@ static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
                             st->gpus.set ? "gpus" : "gpus-per-task", NULL,
                             "Failed to validate job spec, --gpus < -N: %lld "
                             "%s for %lld nodes (every node needs one)",
-                            (long long)per_job, what,
+                            (long long)per_job, noun(r, what),
                             (long long)l->min_nodes);
             return S2R_EINVAL;
         }
