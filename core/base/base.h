@@ -9,6 +9,7 @@
 #ifndef S2R_BASE_H
 #define S2R_BASE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -150,6 +151,13 @@ void s2r_json_bool(s2r_json_writer *w, bool v);
  * (truncated to S2R_ERROR_MSG_MAX). @p err may be NULL. Returns @p code. */
 int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/** s2r_diags_add() with the arguments in @p ap (left unusable, as after
+ *  vsnprintf), and the message cut to its first @p max_len bytes (as
+ *  vsnprintf into max_len + 1 bytes; 0: not cut). Returns S2R_OK or
+ *  S2R_ENOMEM. */
+int s2r_diags_vadd(s2r_diags *d, s2r_severity sev, const char *file,
+                   int line, const char *option, size_t max_len,
+                   const char *fmt, va_list ap);
 /** Append @p dg as "file:line: warning: message" (s2r_diag_format's text:
  *  "s2r" for no file, no ":line" for line 0), without printf. */
 void s2r_diag_put(s2r_buf *b, const s2r_diag *dg);

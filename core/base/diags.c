@@ -17,8 +17,9 @@ static char *put_str(char *at, const char *s, size_t n)
     return at + n + 1;
 }
 
-int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
-                  const char *option, const char *fmt, ...)
+int s2r_diags_vadd(s2r_diags *d, s2r_severity sev, const char *file,
+                   int line, const char *option, size_t max_len,
+                   const char *fmt, va_list ap)
 {
     if (!d)
         return S2R_OK;
@@ -31,24 +32,30 @@ int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
         d->cap = cap;
     }
     char small[SHORT_MESSAGE];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0)
+    va_list again;
+    va_copy(again, ap);
+    int got = vsnprintf(small, sizeof(small), fmt, ap);
+    if (got < 0) {
+        va_end(again);
         return S2R_ENOMEM;
+    }
+    size_t n = (size_t)got;
+    if (max_len && n > max_len)
+        n = max_len; /* as vsnprintf into max_len + 1 bytes */
     /* one block: the message, then the file and the option it names */
     size_t fl = file ? strlen(file) + 1 : 0, ol = option ? strlen(option) + 1 : 0;
-    char *msg = malloc((size_t)n + 1 + fl + ol);
-    if (!msg)
+    char *msg = malloc(n + 1 + fl + ol);
+    if (!msg) {
+        va_end(again);
         return S2R_ENOMEM;
-    if ((size_t)n < sizeof(small)) {
-        memcpy(msg, small, (size_t)n + 1);
-    } else {
-        va_start(ap, fmt);
-        vsnprintf(msg, (size_t)n + 1, fmt, ap);
-        va_end(ap);
     }
+    if (n < sizeof(small)) {
+        memcpy(msg, small, n);
+        msg[n] = '\0';
+    } else {
+        vsnprintf(msg, n + 1, fmt, again);
+    }
+    va_end(again);
     char *at = msg + n + 1;
     s2r_diag *dg = &d->v[d->n++];
     dg->severity = sev;
@@ -61,6 +68,16 @@ int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
     if (option)
         put_str(at, option, ol - 1);
     return S2R_OK;
+}
+
+int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
+                  const char *option, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s2r_diags_vadd(d, sev, file, line, option, 0, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 size_t s2r_diags_count(const s2r_diags *d, s2r_severity sev)

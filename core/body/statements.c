@@ -130,26 +130,27 @@ setup_kind s2r_body__setup_of(const sh_cmd *c)
 /* messages                                                             */
 /* ------------------------------------------------------------------ */
 
+/* a message is cut to this many bytes */
+enum { MESSAGE_MAX = 1023 };
+
 void s2r_body__warn(ctx *c, int line, const char *opt, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (s2r_diags_add(c->d, S2R_SEV_WARNING, c->file, line, opt, "%s", msg))
+    if (s2r_diags_vadd(c->d, S2R_SEV_WARNING, c->file, line, opt,
+                       MESSAGE_MAX, fmt, ap))
         c->oom = true;
+    va_end(ap);
 }
 
 void s2r_body__note(ctx *c, int line, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (s2r_diags_add(c->d, S2R_SEV_NOTE, c->file, line, NULL, "%s", msg))
+    if (s2r_diags_vadd(c->d, S2R_SEV_NOTE, c->file, line, NULL, MESSAGE_MAX,
+                       fmt, ap))
         c->oom = true;
+    va_end(ap);
 }
 
 /* the statement's source text on one line, shortened for messages: the

@@ -60,14 +60,11 @@ static void say(mounts *m, int line, const char *opt, const char *fmt, ...)
 static void say(mounts *m, int line, const char *opt, const char *fmt, ...)
 {
     va_list ap;
-    char *msg = NULL;
     va_start(ap, fmt);
-    int n = vasprintf(&msg, fmt, ap);
-    va_end(ap);
-    if (n < 0 || s2r_diags_add(m->d, S2R_SEV_WARNING, m->job->file, line,
-                               opt, "%s", msg))
+    if (s2r_diags_vadd(m->d, S2R_SEV_WARNING, m->job->file, line, opt, 0,
+                       fmt, ap))
         m->rc = S2R_ENOMEM;
-    free(msg);
+    va_end(ap);
 }
 
 /* One used path: mounted when an entry covers it, else remembered for

@@ -65,11 +65,46 @@ static void test_diags__add_then_format(void **state)
     s2r_diags_clear(&d);
 }
 
+static int vadd(s2r_diags *d, size_t max_len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s2r_diags_vadd(d, S2R_SEV_NOTE, NULL, 0, NULL, max_len, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* s2r_diags_vadd keeps what vsnprintf into max_len + 1 bytes keeps, for
+ * messages shorter and longer than its 512-byte stack buffer */
+static void test_diags__vadd_cut(void **state)
+{
+    (void)state;
+    char arg[3000];
+    for (size_t i = 0; i < sizeof(arg) - 1; i++)
+        arg[i] = (char)('a' + i % 26);
+    arg[sizeof(arg) - 1] = '\0';
+    const size_t lens[] = {0, 1, 500, 511, 512, 513, 1023, 1024, 2999};
+    const size_t caps[] = {0, 1, 10, 511, 512, 1023, 5000};
+    for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+        for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+            s2r_diags d = {0};
+            assert_int_equal(vadd(&d, caps[c], "<%.*s>", (int)lens[l], arg),
+                             S2R_OK);
+            char want[3100];
+            snprintf(want, caps[c] ? caps[c] + 1 : sizeof(want), "<%.*s>",
+                     (int)lens[l], arg);
+            assert_string_equal(d.v[0].message, want);
+            s2r_diags_clear(&d);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diags__text_as_printf),
         cmocka_unit_test(test_diags__add_then_format),
+        cmocka_unit_test(test_diags__vadd_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
