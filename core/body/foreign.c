@@ -73,7 +73,8 @@ void s2r_body__slurm_command(ctx *c, analysis *a, size_t i)
 static bool may_name_client(const char *v)
 {
     for (const char *p = v; (p = strchr(p, 's')); p++)
-        if (p[1] && strchr("bcqai", p[1]))
+        if (p[1] == 'b' || p[1] == 'c' || p[1] == 'q' || p[1] == 'a' ||
+            p[1] == 'i')
             return true;
     return false;
 }
@@ -93,16 +94,17 @@ static void nested_clients(ctx *c, const analysis *a, size_t i)
         bool strings = !strcmp(p, "trap") || !strcmp(p, "eval") ||
                        !strcmp(p, "bash") || !strcmp(p, "sh") ||
                        !strcmp(p, "srun");
-        for (size_t j = 0; !name && strings && j < cm->nwords; j++)
+        for (size_t j = 0; !name && strings && j < cm->nwords; j++) {
+            if (!cm->words[j].value || !may_name_client(cm->words[j].value))
+                continue;
             for (size_t q = 0; names[q] && !name; q++)
-                if (cm->words[j].value &&
-                    may_name_client(cm->words[j].value) &&
-                    s2r_body__mentions(cm->words[j].value, names[q]) &&
+                if (s2r_body__mentions(cm->words[j].value, names[q]) &&
                     !s2r_body__word_is(&cm->words[j], names[q])) {
                     name = names[q];
                     sub = strstr(cm->words[j].value, "scontrol requeue")
                               ? "requeue" : NULL;
                 }
+        }
         if (!name)
             continue;
         s2r_body__warn(c, cm->line, NULL,

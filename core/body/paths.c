@@ -28,9 +28,19 @@ typedef struct scan {
     int lineno;
 } scan;
 
+/* a letter, a digit, one of "_.+@%-/", or the NUL (strchr's answer) */
 static bool path_char(char ch)
 {
-    return isalnum((unsigned char)ch) || strchr("_.+@%-/", ch) != NULL;
+    static const unsigned char k[256] = {
+        [0] = 1, ['_'] = 1, ['.'] = 1, ['+'] = 1, ['@'] = 1, ['%'] = 1,
+        ['-'] = 1, ['/'] = 1};
+    return isalnum((unsigned char)ch) || k[(unsigned char)ch];
+}
+
+/* ';', '|', '&', ')' or the NUL: what ends a command's word */
+static bool ends_cmd_word(char ch)
+{
+    return ch == ';' || ch == '|' || ch == '&' || ch == ')' || ch == '\0';
 }
 
 static bool name_char(char ch)
@@ -180,16 +190,17 @@ static size_t segment_cmd(const scan *s, const char *ws, const char **cw,
                           bool *last)
 {
     const char *b = ws;
-    while (b > s->line && !strchr(";|&(`", b[-1]))
+    while (b > s->line && b[-1] != ';' && b[-1] != '|' && b[-1] != '&' &&
+           b[-1] != '(' && b[-1] != '`' && b[-1] != '\0')
         b--;
     while (b < ws && isspace((unsigned char)*b))
         b++;
     const char *e = b;
-    while (e < s->end && !isspace((unsigned char)*e) && !strchr(";|&)", *e))
+    while (e < s->end && !isspace((unsigned char)*e) && !ends_cmd_word(*e))
         e++;
     *cw = b;
     const char *r = ws;
-    while (r < s->end && !isspace((unsigned char)*r) && !strchr(";|&)", *r))
+    while (r < s->end && !isspace((unsigned char)*r) && !ends_cmd_word(*r))
         r++;
     while (r < s->end && isspace((unsigned char)*r))
         r++;

@@ -51,7 +51,7 @@ static void array_task_id(s2r_buf *b, const s2r_workload *wl)
 static void put_dq(s2r_buf *b, const char *s)
 {
     for (; s && *s; s++) {
-        if (strchr("\\\"$`", *s))
+        if (*s == '\\' || *s == '"' || *s == '$' || *s == '`')
             s2r_buf_putn(b, "\\", 1);
         s2r_buf_putn(b, s, 1);
     }
