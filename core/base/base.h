@@ -54,6 +54,10 @@ static inline void s2r_buf_fail(s2r_buf *b)
     b->oom = true;
     b->cap = 0;
 }
+/** Make room for @p more bytes after the text (and its NUL) in one
+ *  allocation, for a caller that knows the size it is about to write.
+ *  Returns false after an allocation failure (the buffer is failed). */
+bool s2r_buf_reserve(s2r_buf *b, size_t more);
 /** Append the NUL-terminated string @p s. */
 void s2r_buf_puts(s2r_buf *b, const char *s);
 /** Append a printf-formatted string. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool buf_reserve(s2r_buf *b, size_t more)
+bool s2r_buf_reserve(s2r_buf *b, size_t more)
 {
     if (b->oom)
         return false;
@@ -33,7 +33,7 @@ static bool buf_reserve(s2r_buf *b, size_t more)
 
 void s2r_buf__putn_grow(s2r_buf *b, const char *s, size_t n)
 {
-    if (!buf_reserve(b, n))
+    if (!s2r_buf_reserve(b, n))
         return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -67,7 +67,7 @@ void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
 {
     /* formatted once, in place, when the room at the end holds it (at
      * least 128 bytes are made there first); else again once there is */
-    if (!buf_reserve(b, 128))
+    if (!s2r_buf_reserve(b, 128))
         return;
     size_t room = b->cap - b->len;
     va_list ap;
@@ -79,7 +79,7 @@ void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
         return;
     }
     if ((size_t)n >= room) {
-        if (!buf_reserve(b, (size_t)n))
+        if (!s2r_buf_reserve(b, (size_t)n))
             return;
         va_start(ap, fmt);
         vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
@@ -91,7 +91,7 @@ void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
 char *s2r_buf_finish(s2r_buf *b)
 {
     if (!b->oom && !b->p)
-        buf_reserve(b, 0);
+        s2r_buf_reserve(b, 0);
     if (b->oom) {
         s2r_buf_free(b);
         return NULL;

@@ -459,6 +459,7 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
         return rc;
 
     s2r_buf text = {0};
+    s2r_buf_reserve(&text, 8192); /* a request body is 2-6 KB */
     jw w = {.out = &text};
     if (v2(wl)) {
         if (v2_body(&w, wl)) {

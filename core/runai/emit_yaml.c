@@ -642,6 +642,7 @@ int s2r_emit_yaml(char **out, const s2r_workload *wl, const s2r_config *cfg,
         return rc;
 
     s2r_buf b = {0};
+    s2r_buf_reserve(&b, 8192); /* a manifest is 2-6 KB */
     s2r_yaml_writer w;
     s2r_yaml_writer_init(&w, &b);
     bool failed = s2r_emit__manifest(&yaml_events, &w, wl) != S2R_OK;

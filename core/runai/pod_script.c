@@ -132,6 +132,7 @@ static char *script_text(const s2r_workload *wl, const s2r_strv *cmd,
                          bool shell)
 {
     s2r_buf b = {0};
+    s2r_buf_reserve(&b, 2048); /* the SLURM variables alone are 0.5-1 KB */
     s2r_pod__slurm_env(&b, wl);  /* 1 (2: the container's workingDir) */
     if (has_logs(wl))
         body_with_files(&b, wl, cmd, shell); /* 3 and 5 */
