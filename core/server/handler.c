@@ -441,11 +441,14 @@ static int answer_converted(s2r_handler_response *r, const req_state *st,
                             const char *key, const char *output,
                             const s2r_diags *d)
 {
+    size_t out_len = strlen(output);
     s2r_buf b = {0};
+    /* the output, a few escapes, the warnings: one allocation */
+    s2r_buf_reserve(&b, out_len + out_len / 8 + 2048);
     s2r_buf_putn(&b, "{", 1);
     s2r_json_put_string(&b, key, strlen(key));
     s2r_buf_putn(&b, ":", 1);
-    s2r_json_put_string(&b, output, strlen(output));
+    s2r_json_put_string(&b, output, out_len);
     put_diag_lines(&b, "warnings", d, S2R_SEV_WARNING);
     s2r_buf_puts(&b, ",\"format\":");
     s2r_json_put_string(&b, st->format, strlen(st->format));
