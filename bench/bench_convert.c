@@ -9,6 +9,8 @@
 #include <s2r/s2r.h>
 #include "conversion.h"
 
+#include "bench_read.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,23 +25,6 @@ typedef struct script {
     char *buf;
     size_t len;
 } script;
-
-#define MAX_FILE (1 << 20)
-
-/* The whole of @p path into @p buf (room for MAX_FILE bytes); its length,
- * 0 when it cannot be read. convert_floor reads the same way. */
-static size_t read_into(const char *path, char *buf)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    size_t n = 0;
-    ssize_t r;
-    while (n < MAX_FILE && (r = read(fd, buf + n, MAX_FILE - n)) > 0)
-        n += (size_t)r;
-    close(fd);
-    return n;
-}
 
 static double now_s(void)
 {
@@ -83,7 +68,7 @@ int main(int argc, char **argv)
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         s[n].buf = malloc(MAX_FILE);
-        s[n].len = s[n].buf ? read_into(path, s[n].buf) : 0;
+        s[n].len = s[n].buf ? bench_read_into(path, s[n].buf) : 0;
         if (!s[n].len) {
             free(s[n].buf);
             continue;
@@ -106,7 +91,7 @@ int main(int argc, char **argv)
             s2r_diags diags = {0};
             char *out = NULL;
             if (from_files)
-                s[i].len = read_into(s[i].path, s[i].buf);
+                s[i].len = bench_read_into(s[i].path, s[i].buf);
             if (many) {
                 s2r_conversion_request req = {
                     .file = s[i].name, .script = s[i].buf, .len = s[i].len,

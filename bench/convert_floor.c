@@ -18,6 +18,8 @@
  *
  * Not a test and not part of s2r: libc only, no s2r library.
  */
+#include "bench_read.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -28,7 +30,6 @@
 #include <unistd.h>
 
 #define MAX_SCRIPTS 512
-#define MAX_FILE (1 << 20)
 
 typedef struct script {
     char *name;
@@ -60,21 +61,6 @@ static char *read_file(const char *path, size_t *len)
     char *fit = realloc(buf, n ? n : 1);
     *len = n;
     return fit ? fit : buf;
-}
-
-/* The whole of @p path into @p buf (room for MAX_FILE bytes); its length,
- * 0 when it cannot be read: bench_convert's read. */
-static size_t read_into(const char *path, char *buf)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    size_t n = 0;
-    ssize_t r;
-    while (n < MAX_FILE && (r = read(fd, buf + n, MAX_FILE - n)) > 0)
-        n += (size_t)r;
-    close(fd);
-    return n;
 }
 
 /* Keep the compiler from dropping work whose result nobody reads. */
@@ -214,7 +200,7 @@ int main(int argc, char **argv)
             script one = s[i];
             if (from_files) {
                 one.buf = file;
-                one.len = read_into(s[i].path, file);
+                one.len = bench_read_into(s[i].path, file);
             }
             words_seen += convert(&one, words);
             conversions++;
