@@ -859,24 +859,28 @@ static void test_slurm_directives__foreign_and_het(void **state)
     assert_int_equal(n, 1);
     assert_true(has(f, S2R_SEV_WARNING, NULL, "#PBS directives"));
     done(f);
-    f = ok("#!/bin/bash\n#SBATCH -n 1\necho hi\n#BSUB -n 4");
-    assert_true(has(f, S2R_SEV_WARNING, NULL, "#BSUB directives"));
-    done(f);
-    f = ok("#!/bin/bash\n#SBATCH --ignore-pbs\n#PBS -l nodes=2\necho\n");
-    assert_false(has(f, S2R_SEV_WARNING, NULL, "not converted"));
-    done(f);
-    f = ok("#!/bin/bash\n#SBATCH -n 1\necho #PBS\n#PBSX\n");
-    assert_true(has(f, S2R_SEV_WARNING, NULL, "#PBS directives"));
-    done(f);
-    f = ok("#!/bin/bash\n#SBATCH -n 1\necho '\n#PB'\n");
-    assert_false(has(f, S2R_SEV_WARNING, NULL, "not converted"));
-    done(f);
-    f = ok("#!/bin/bash\n#SBATCH -n 2\n#SBATCH PackJob\n#SBATCH -n 9\n");
-    assert_true(has(f, S2R_SEV_WARNING, NULL, "heterogeneous job"));
-    done(f);
-    f = ok("#!/bin/bash\n#SBATCH -J hetjo\n#SBATCH -J p\n");
-    assert_false(has(f, S2R_SEV_WARNING, NULL, "heterogeneous job"));
-    done(f);
+    static const struct {
+        const char *script, *warning;
+        bool warned;
+    } cases[] = {
+        {"#!/bin/bash\n#SBATCH -n 1\necho hi\n#BSUB -n 4", "#BSUB directives",
+         true},
+        {"#!/bin/bash\n#SBATCH --ignore-pbs\n#PBS -l nodes=2\necho\n",
+         "not converted", false},
+        {"#!/bin/bash\n#SBATCH -n 1\necho #PBS\n#PBSX\n", "#PBS directives",
+         true},
+        {"#!/bin/bash\n#SBATCH -n 1\necho '\n#PB'\n", "not converted", false},
+        {"#!/bin/bash\n#SBATCH -n 2\n#SBATCH PackJob\n#SBATCH -n 9\n",
+         "heterogeneous job", true},
+        {"#!/bin/bash\n#SBATCH -J hetjo\n#SBATCH -J p\n", "heterogeneous job",
+         false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        f = ok(cases[i].script);
+        assert_int_equal(has(f, S2R_SEV_WARNING, NULL, cases[i].warning),
+                         cases[i].warned);
+        done(f);
+    }
 }
 
 int main(void)
