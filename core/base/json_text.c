@@ -87,7 +87,7 @@ static void put_indent(s2r_json_writer *w, size_t level)
 static void put_child_start(s2r_json_writer *w)
 {
     size_t top = w->depth - 1;
-    s2r_buf_putn(w->out, ",\n" + !w->had[top], 1 + w->had[top]);
+    s2r_buf_putn(w->out, &",\n"[!w->had[top]], 1 + w->had[top]);
     w->had[top] = true;
     put_indent(w, w->depth);
 }
