@@ -2,6 +2,7 @@
  * (see base.h), such as every word of one lexed body. */
 #include "base.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -16,6 +17,39 @@ struct s2r_arena_block {
      ~(_Alignof(max_align_t) - 1))
 
 enum { FIRST_BLOCK = 4096 - 64, MAX_BLOCK = 1 << 16 };
+
+/* Each thread keeps one first block that an arena let go of, for the
+ * next arena it starts: a conversion lexes a body (and each bash -c
+ * string in it) into an arena, and a 4 KiB malloc and free each time
+ * took the allocator's slow path. Freed when the thread ends. */
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static pthread_key_t spare_key;
+static int spare_ok;
+
+static void spare_init(void)
+{
+    spare_ok = pthread_key_create(&spare_key, free) == 0;
+}
+
+/* The thread's spare first block, taken (NULL when it has none). */
+static s2r_arena_block *spare_take(void)
+{
+    pthread_once(&spare_once, spare_init);
+    if (!spare_ok)
+        return NULL;
+    s2r_arena_block *b = pthread_getspecific(spare_key);
+    if (b)
+        pthread_setspecific(spare_key, NULL);
+    return b;
+}
+
+/* Keep first block @p b as the thread's spare; false when it has one. */
+static bool spare_keep(s2r_arena_block *b)
+{
+    if (!spare_ok || pthread_getspecific(spare_key))
+        return false;
+    return pthread_setspecific(spare_key, b) == 0;
+}
 
 static size_t round_up(size_t n)
 {
@@ -36,8 +70,8 @@ void *s2r_arena_alloc(s2r_arena *a, size_t n)
             size = need;
         if (size > SIZE_MAX - HEADER)
             return NULL;
-        s2r_arena_block *b = malloc(HEADER + size);
-        if (!b)
+        s2r_arena_block *b = size == FIRST_BLOCK ? spare_take() : NULL;
+        if (!b && !(b = malloc(HEADER + size)))
             return NULL;
         b->prev = a->head;
         b->size = size;
@@ -65,7 +99,8 @@ void s2r_arena_free(s2r_arena *a)
 {
     while (a->head) {
         s2r_arena_block *prev = a->head->prev;
-        free(a->head);
+        if (a->head->size != FIRST_BLOCK || !spare_keep(a->head))
+            free(a->head);
         a->head = prev;
     }
     a->next = NULL;

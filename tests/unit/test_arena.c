@@ -1,6 +1,7 @@
 /* test_arena.c: s2r_arena hands out aligned, distinct, writable memory
  * of any size, copies strings whole, and frees everything at once (the
  * ASan run of the suite sees a leak or an overrun here). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,11 +60,54 @@ static void test_arena__many_small(void **state)
     s2r_arena_free(&a);
 }
 
+/* Arenas one after another, and two at once, on several threads: each
+ * thread reuses the first block an arena let go of (freed when the
+ * thread ends), and no arena sees another's bytes. */
+static void *arena_rounds(void *arg)
+{
+    unsigned char tag = (unsigned char)(uintptr_t)arg;
+    for (int round = 0; round < 300; round++) {
+        s2r_arena a = {0}, b = {0};
+        unsigned char *pa[40], *pb[40];
+        for (size_t i = 0; i < 40; i++) {
+            size_t n = (i * 37 + (size_t)round) % 700 + 1;
+            pa[i] = s2r_arena_alloc(&a, n);
+            pb[i] = s2r_arena_alloc(&b, n);
+            if (!pa[i] || !pb[i])
+                return (void *)1;
+            memset(pa[i], tag, n);
+            memset(pb[i], (unsigned char)~tag, n);
+        }
+        for (size_t i = 0; i < 40; i++)
+            if (pa[i][0] != tag || pb[i][0] != (unsigned char)~tag)
+                return (void *)1;
+        s2r_arena_free(&b);
+        s2r_arena_free(&a);
+    }
+    return NULL;
+}
+
+static void test_arena__threads_reuse(void **state)
+{
+    (void)state;
+    assert_null(arena_rounds((void *)(uintptr_t)7));
+    pthread_t t[4];
+    for (uintptr_t i = 0; i < 4; i++)
+        assert_int_equal(
+            pthread_create(&t[i], NULL, arena_rounds, (void *)(i + 1)), 0);
+    for (int i = 0; i < 4; i++) {
+        void *rc = (void *)1;
+        pthread_join(t[i], &rc);
+        assert_null(rc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena__aligned_and_distinct),
         cmocka_unit_test(test_arena__many_small),
+        cmocka_unit_test(test_arena__threads_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
