@@ -100,11 +100,11 @@ static int array_var(const s2r_job *job, slurm_var v, char num[S2R_I64_TEXT],
     }
 }
 
-int s2r_body__slurm_var(const s2r_job *job, const char *name,
-                        char num[S2R_I64_TEXT], const char **out)
+/* s2r_body__slurm_var() of entry @p v (-1: none) */
+static int var_value(const s2r_job *job, int v, char num[S2R_I64_TEXT],
+                     const char **out)
 {
     *out = NULL;
-    int v = var_of(name);
     switch (v) {
     case V_CPUS_PER_TASK:
         return job->cpus_per_task > 0
@@ -152,6 +152,12 @@ int s2r_body__slurm_var(const s2r_job *job, const char *name,
     default:
         return -1;
     }
+}
+
+int s2r_body__slurm_var(const s2r_job *job, const char *name,
+                        char num[S2R_I64_TEXT], const char **out)
+{
+    return var_value(job, var_of(name), num, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -317,35 +323,49 @@ bool s2r_body__mentions(const char *s, const char *name)
 
 /* set in every pod, as sbatch(1) "OUTPUT ENVIRONMENT VARIABLES" says,
  * when the directives fix them (kjob's slurm mode sets the same list) */
-static const char *const slurm_always[] = {
-    "SLURM_JOB_NAME", "SLURM_SUBMIT_DIR", "SLURM_NNODES", "SLURM_NTASKS",
-    "SLURM_CPUS_PER_TASK", "SLURM_MEM_PER_NODE", "SLURM_GPUS_ON_NODE",
-    "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
-    "SLURM_ARRAY_TASK_STEP", NULL};
-/* set when the body reads them */
-static const char *const slurm_consts[] = {
-    "SLURM_JOB_NUM_NODES", "SLURM_NPROCS", "SLURM_NTASKS_PER_NODE",
-    "SLURM_CPUS_ON_NODE", "SLURM_JOB_CPUS_PER_NODE", "SLURM_JOB_PARTITION",
-    "SLURM_JOB_ACCOUNT", NULL};
+typedef struct const_var {
+    slurm_var v;
+    const char *name;
+} const_var;
 
-static void add_const(ctx *c, const char *name)
+#define CV(v, name) {v, "SLURM_" name}
+static const const_var slurm_always[] = {
+    CV(V_JOB_NAME, "JOB_NAME"), CV(V_SUBMIT_DIR, "SUBMIT_DIR"),
+    CV(V_NNODES, "NNODES"), CV(V_NTASKS, "NTASKS"),
+    CV(V_CPUS_PER_TASK, "CPUS_PER_TASK"), CV(V_MEM_PER_NODE, "MEM_PER_NODE"),
+    CV(V_GPUS_ON_NODE, "GPUS_ON_NODE"),
+    CV(V_ARRAY_TASK_COUNT, "ARRAY_TASK_COUNT"),
+    CV(V_ARRAY_TASK_MIN, "ARRAY_TASK_MIN"),
+    CV(V_ARRAY_TASK_MAX, "ARRAY_TASK_MAX"),
+    CV(V_ARRAY_TASK_STEP, "ARRAY_TASK_STEP"), {0, NULL}};
+/* set when the body reads them */
+static const const_var slurm_consts[] = {
+    CV(V_JOB_NUM_NODES, "JOB_NUM_NODES"), CV(V_NPROCS, "NPROCS"),
+    CV(V_NTASKS_PER_NODE, "NTASKS_PER_NODE"),
+    CV(V_CPUS_ON_NODE, "CPUS_ON_NODE"),
+    CV(V_JOB_CPUS_PER_NODE, "JOB_CPUS_PER_NODE"),
+    CV(V_JOB_PARTITION, "JOB_PARTITION"), CV(V_JOB_ACCOUNT, "JOB_ACCOUNT"),
+    {0, NULL}};
+#undef CV
+
+static void add_const(ctx *c, const const_var *k)
 {
     char num[S2R_I64_TEXT];
     const char *v;
-    if (s2r_body__slurm_var(c->job, name, num, &v) == 1 &&
-        s2r_envv_set(&c->job->slurm_env, name, v))
+    if (var_value(c->job, (int)k->v, num, &v) == 1 &&
+        s2r_envv_set(&c->job->slurm_env, k->name, v))
         c->oom = true;
 }
 
 void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
 {
-    for (size_t i = 0; slurm_always[i]; i++)
-        add_const(c, slurm_always[i]);
+    for (size_t i = 0; slurm_always[i].name; i++)
+        add_const(c, &slurm_always[i]);
     if (!strstr(body, "SLURM_"))
         return;
-    for (size_t i = 0; slurm_consts[i]; i++)
-        if (s2r_body__mentions(body, slurm_consts[i]))
-            add_const(c, slurm_consts[i]);
+    for (size_t i = 0; slurm_consts[i].name; i++)
+        if (s2r_body__mentions(body, slurm_consts[i].name))
+            add_const(c, &slurm_consts[i]);
     /* SLURM_JOB_ID, SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_NODEID
      * and SLURM_PROCID: every pod computes them (core/runai pod script) */
     if (s2r_body__mentions(body, "SLURM_LOCALID"))
