@@ -328,24 +328,18 @@ typedef struct const_var {
     const char *name;
 } const_var;
 
-#define CV(v, name) {v, "SLURM_" name}
+/* the entry and its name, from one word: they cannot disagree */
+#define CV(x) {V_##x, "SLURM_" #x}
 static const const_var slurm_always[] = {
-    CV(V_JOB_NAME, "JOB_NAME"), CV(V_SUBMIT_DIR, "SUBMIT_DIR"),
-    CV(V_NNODES, "NNODES"), CV(V_NTASKS, "NTASKS"),
-    CV(V_CPUS_PER_TASK, "CPUS_PER_TASK"), CV(V_MEM_PER_NODE, "MEM_PER_NODE"),
-    CV(V_GPUS_ON_NODE, "GPUS_ON_NODE"),
-    CV(V_ARRAY_TASK_COUNT, "ARRAY_TASK_COUNT"),
-    CV(V_ARRAY_TASK_MIN, "ARRAY_TASK_MIN"),
-    CV(V_ARRAY_TASK_MAX, "ARRAY_TASK_MAX"),
-    CV(V_ARRAY_TASK_STEP, "ARRAY_TASK_STEP"), {0, NULL}};
+    CV(JOB_NAME),         CV(SUBMIT_DIR),     CV(NNODES),
+    CV(NTASKS),           CV(CPUS_PER_TASK),  CV(MEM_PER_NODE),
+    CV(GPUS_ON_NODE),     CV(ARRAY_TASK_COUNT), CV(ARRAY_TASK_MIN),
+    CV(ARRAY_TASK_MAX),   CV(ARRAY_TASK_STEP), {0, NULL}};
 /* set when the body reads them */
 static const const_var slurm_consts[] = {
-    CV(V_JOB_NUM_NODES, "JOB_NUM_NODES"), CV(V_NPROCS, "NPROCS"),
-    CV(V_NTASKS_PER_NODE, "NTASKS_PER_NODE"),
-    CV(V_CPUS_ON_NODE, "CPUS_ON_NODE"),
-    CV(V_JOB_CPUS_PER_NODE, "JOB_CPUS_PER_NODE"),
-    CV(V_JOB_PARTITION, "JOB_PARTITION"), CV(V_JOB_ACCOUNT, "JOB_ACCOUNT"),
-    {0, NULL}};
+    CV(JOB_NUM_NODES), CV(NPROCS),        CV(NTASKS_PER_NODE),
+    CV(CPUS_ON_NODE),  CV(JOB_CPUS_PER_NODE), CV(JOB_PARTITION),
+    CV(JOB_ACCOUNT),   {0, NULL}};
 #undef CV
 
 static void add_const(ctx *c, const const_var *k)
