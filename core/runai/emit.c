@@ -196,13 +196,13 @@ int s2r_emit__time_diag(const s2r_workload *wl, const s2r_config *cfg,
 
 /* ---- argv view --------------------------------------------------- */
 
-void s2r_emit__argv_init(s2r_emit__argv *a, const s2r_strv *cmd,
+void s2r_emit__argv_init(s2r_emit__argv *a, const char *const *v, size_t n,
                          int64_t timeout_s)
 {
     memset(a, 0, sizeof(*a));
-    a->rest = (const char *const *)cmd->v;
-    a->n_rest = cmd->n;
-    if (timeout_s > 0 && cmd->n > 0) {
+    a->rest = v;
+    a->n_rest = n;
+    if (timeout_s > 0 && n > 0) {
         a->n_pre = 2;
         snprintf(a->secs, sizeof(a->secs), "%" PRId64, timeout_s);
     }

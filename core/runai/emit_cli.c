@@ -307,14 +307,14 @@ int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
     }
     scheduling_flags(&b, wl);
 
-    s2r_strv pod = {0};
-    if (s2r_pod_argv(&pod, wl, s2r_emit__main_command(wl))) {
+    s2r_pod_args pod;
+    if (s2r_pod_args_make(&pod, wl, s2r_emit__main_command(wl))) {
         s2r_buf_free(&b);
         s2r_buf_free(&tmp);
         return S2R_ENOMEM;
     }
     s2r_emit__argv argv;
-    s2r_emit__argv_init(&argv, &pod, s2r_emit__timeout_wrap(wl, cfg));
+    s2r_emit__argv_init(&argv, pod.v, pod.n, s2r_emit__timeout_wrap(wl, cfg));
     size_t n = s2r_emit__argv_count(&argv);
     if (n > 0) {
         /* without --command the words are arguments for the image's
@@ -328,7 +328,7 @@ int s2r_emit_cli(char **out, const s2r_workload *wl, const s2r_config *cfg,
     }
     s2r_buf_putn(&b, "\n", 1);
     s2r_buf_free(&tmp);
-    s2r_strv_clear(&pod);
+    s2r_pod_args_free(&pod);
 
     if (wl->kind == S2R_WL_MPI &&
         (rc = s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,

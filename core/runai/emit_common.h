@@ -65,14 +65,15 @@ int s2r_emit__time_diag(const s2r_workload *wl, const s2r_config *cfg,
 /** A view of an argv, optionally prefixed by `timeout SECONDS`. It does
  *  not own @c rest; it stays valid while the workload does. */
 typedef struct s2r_emit__argv {
-    const char *const *rest; /**< the command (wl->command.v etc.) */
+    const char *const *rest; /**< the command (a pod's argv) */
     size_t n_rest;
     size_t n_pre;            /**< 0, or 2 for "timeout" "SECONDS" */
     char secs[24];           /**< SECONDS as text when n_pre == 2 */
 } s2r_emit__argv;
 
-/** Set up @p a over @p cmd; wrap in `timeout` when @p timeout_s > 0. */
-void s2r_emit__argv_init(s2r_emit__argv *a, const s2r_strv *cmd,
+/** Set up @p a over the @p n words of @p v (borrowed); wrap in `timeout`
+ *  when @p timeout_s > 0. */
+void s2r_emit__argv_init(s2r_emit__argv *a, const char *const *v, size_t n,
                          int64_t timeout_s);
 /** Number of words. */
 size_t s2r_emit__argv_count(const s2r_emit__argv *a);

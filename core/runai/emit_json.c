@@ -46,8 +46,8 @@ static void open_under(jw *w, const char *k, bool object)
     s2r_json_begin(w, object);
 }
 
-static void command_words(jw *w, const s2r_strv *cmd, int64_t timeout_s,
-                          bool args_only);
+static void command_words(jw *w, const char *const *v, size_t n,
+                          int64_t timeout_s, bool args_only);
 
 /* "command": first word, "args": the other words, each shell-quoted,
  * joined by spaces: Run:ai shell-splits both strings. The pod script
@@ -55,13 +55,13 @@ static void command_words(jw *w, const s2r_strv *cmd, int64_t timeout_s,
 static void command_args(jw *w, const s2r_workload *wl, const s2r_strv *cmd,
                          int64_t timeout_s, bool args_only)
 {
-    s2r_strv pod = {0};
-    if (s2r_pod_argv(&pod, wl, cmd)) {
+    s2r_pod_args pod;
+    if (s2r_pod_args_make(&pod, wl, cmd)) {
         w->failed = true;
         return;
     }
-    command_words(w, &pod, timeout_s, args_only);
-    s2r_strv_clear(&pod);
+    command_words(w, pod.v, pod.n, timeout_s, args_only);
+    s2r_pod_args_free(&pod);
 }
 
 /* one string value under @p k from @p b (finished here) */
@@ -75,11 +75,11 @@ static void add_buf(jw *w, const char *k, s2r_buf *b)
     b->len = 0;
 }
 
-static void command_words(jw *w, const s2r_strv *cmd, int64_t timeout_s,
-                          bool args_only)
+static void command_words(jw *w, const char *const *v, size_t n_words,
+                          int64_t timeout_s, bool args_only)
 {
     s2r_emit__argv argv;
-    s2r_emit__argv_init(&argv, cmd, timeout_s);
+    s2r_emit__argv_init(&argv, v, n_words, timeout_s);
     size_t n = s2r_emit__argv_count(&argv);
     if (n == 0)
         return;

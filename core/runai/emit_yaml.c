@@ -157,8 +157,8 @@ static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd)
 {
     if (cmd->n == 0)
         return;
-    s2r_strv pod = {0};
-    if (s2r_pod_argv(&pod, wl, cmd)) {
+    s2r_pod_args pod;
+    if (s2r_pod_args_make(&pod, wl, cmd)) {
         y->failed = true;
         return;
     }
@@ -168,7 +168,7 @@ static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd)
     for (size_t i = 0; i < pod.n; i++)
         str(y, pod.v[i]);
     seq_end(y);
-    s2r_strv_clear(&pod);
+    s2r_pod_args_free(&pod);
 }
 
 /* an MPIJob worker's own command (s2r_mpi_worker_command(): the ranks'

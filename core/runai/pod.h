@@ -14,25 +14,37 @@
 
 #include "base/base.h"
 
+/** The argv of a pod (s2r_pod_args_make), as a view. */
+typedef struct s2r_pod_args {
+    const char **v; /**< n words and a NULL: static text, @p cmd's words
+                         (borrowed: valid while @p cmd is) and script */
+    size_t n;
+    char *script;   /**< the bash -c SCRIPT (owned), or NULL */
+} s2r_pod_args;
+
 /**
  * The argv of the container that runs @p cmd (wl->command, or the MPI
  * launcher's command) as the job's batch script ran on SLURM: `bash -c
  * SCRIPT` (a shell body) or `bash -c SCRIPT s2r-job ARGV...` (one
  * command), SCRIPT setting the SLURM environment and copying the output
  * to the -o/-e files. An empty @p cmd, or arguments for the image's own
- * entrypoint (wl->command_is_args), are copied unchanged: nothing can run
- * before the entrypoint. @p out is cleared first.
- * @return S2R_OK or S2R_ENOMEM.
+ * entrypoint (wl->command_is_args), are the words unchanged: nothing can
+ * run before the entrypoint. @p out is overwritten; free it with
+ * s2r_pod_args_free().
+ * @return S2R_OK or S2R_ENOMEM (then @p out holds nothing).
  */
-int s2r_pod_argv(s2r_strv *out, const s2r_workload *wl, const s2r_strv *cmd);
+int s2r_pod_args_make(s2r_pod_args *out, const s2r_workload *wl,
+                      const s2r_strv *cmd);
+/** Release what s2r_pod_args_make() made; @p a is left empty. */
+void s2r_pod_args_free(s2r_pod_args *a);
 
 /** The length in bytes (its NUL not counted) of the longest argument of
- *  s2r_pod_argv(@p wl, @p cmd), without building the argv; 0 for an empty
+ *  s2r_pod_args_make(@p wl, @p cmd), without building them; 0 for an empty
  *  command, or when memory runs out. */
 size_t s2r_pod_longest_arg(const s2r_workload *wl, const s2r_strv *cmd);
 
 /** True when the pods compute SLURM variables or copy output, i.e. when
- *  s2r_pod_argv() wraps @p cmd at all. */
+ *  s2r_pod_args_make() wraps @p cmd at all. */
 bool s2r_pod_wraps(const s2r_workload *wl, const s2r_strv *cmd);
 
 /** The exports of the SLURM variables only the running pod knows

@@ -175,27 +175,37 @@ size_t s2r_pod_longest_arg(const s2r_workload *wl, const s2r_strv *cmd)
     return m > rest ? m : rest;
 }
 
-int s2r_pod_argv(s2r_strv *out, const s2r_workload *wl, const s2r_strv *cmd)
+int s2r_pod_args_make(s2r_pod_args *out, const s2r_workload *wl,
+                      const s2r_strv *cmd)
 {
-    s2r_strv_clear(out);
-    if (!s2r_pod_wraps(wl, cmd)) {
-        for (size_t i = 0; i < cmd->n; i++)
-            if (s2r_strv_push(out, cmd->v[i]))
-                return S2R_ENOMEM;
-        return S2R_OK;
-    }
-    bool shell = is_shell_body(cmd);
-    char *script = script_text(wl, cmd, shell);
-    if (!script || s2r_strv_push(out, "bash") || s2r_strv_push(out, "-c") ||
-        s2r_strv_push(out, script)) {
-        free(script);
+    memset(out, 0, sizeof(*out));
+    bool wraps = s2r_pod_wraps(wl, cmd), shell = wraps && is_shell_body(cmd);
+    /* bash -c SCRIPT [ARGV0 WORDS...], or the words alone; a NULL last */
+    size_t n = !wraps ? cmd->n : shell ? 3 : 4 + cmd->n;
+    if (!(out->v = malloc((n + 1) * sizeof(*out->v))))
         return S2R_ENOMEM;
-    }
-    free(script);
-    if (!shell && s2r_strv_push(out, ARGV0))
-        return S2R_ENOMEM;
-    for (size_t i = 0; !shell && i < cmd->n; i++)
-        if (s2r_strv_push(out, cmd->v[i]))
+    size_t k = 0;
+    if (wraps) {
+        if (!(out->script = script_text(wl, cmd, shell))) {
+            s2r_pod_args_free(out);
             return S2R_ENOMEM;
+        }
+        out->v[k++] = "bash";
+        out->v[k++] = "-c";
+        out->v[k++] = out->script;
+        if (!shell)
+            out->v[k++] = ARGV0;
+    }
+    for (size_t i = 0; !shell && i < cmd->n; i++)
+        out->v[k++] = cmd->v[i];
+    out->v[k] = NULL;
+    out->n = k;
     return S2R_OK;
+}
+
+void s2r_pod_args_free(s2r_pod_args *a)
+{
+    free(a->v);
+    free(a->script);
+    memset(a, 0, sizeof(*a));
 }

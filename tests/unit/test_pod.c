@@ -101,8 +101,8 @@ static void test_pod__file_folders(void **state)
 /* Run @p argv in the folder @p dir (64 bytes; "" makes a fresh one, left
  * there) with @p env ("K=V" NULL-terminated, may be NULL) added; stdout
  * into *@p out (malloc'd). Returns the exit status. */
-static int run_pod(const s2r_strv *argv, const char *const *env, char **out,
-                   char *dir)
+static int run_pod(const s2r_pod_args *argv, const char *const *env,
+                   char **out, char *dir)
 {
     if (!dir[0]) {
         strcpy(dir, "/tmp/s2r-pod-XXXXXX");
@@ -119,7 +119,7 @@ static int run_pod(const s2r_strv *argv, const char *const *env, char **out,
             _exit(126);
         for (size_t i = 0; env && env[i]; i++)
             putenv((char *)env[i]);
-        execvp(argv->v[0], argv->v);
+        execvp(argv->v[0], (char *const *)argv->v);
         _exit(127);
     }
     close(pipefd[1]);
@@ -163,13 +163,14 @@ static void test_pod__one_job_id_for_every_pod(void **state)
     (void)state;
     s2r_workload wl;
     base(&wl);
-    s2r_strv cmd = {0}, argv = {0};
+    s2r_strv cmd = {0};
+    s2r_pod_args argv = {0};
     const char *c[] = {"bash", "-c",
                        "echo \"$SLURM_JOB_ID $SLURM_JOBID $SLURM_NODEID "
                        "$SLURM_PROCID $SLURM_SUBMIT_DIR\"", NULL};
     for (size_t i = 0; c[i]; i++)
         s2r_strv_push(&cmd, c[i]);
-    assert_int_equal(s2r_pod_argv(&argv, &wl, &cmd), S2R_OK);
+    assert_int_equal(s2r_pod_args_make(&argv, &wl, &cmd), S2R_OK);
     const char *env[] = {"RUNAI_JOB_UUID=6f9619ff-8b86-d011-b42d-00cf4fc964ff",
                          NULL};
     char dir[64] = "", *a = NULL, *b = NULL;
@@ -187,7 +188,7 @@ static void test_pod__one_job_id_for_every_pod(void **state)
     free(b);
     rm_rf(dir);
     s2r_strv_clear(&cmd);
-    s2r_strv_clear(&argv);
+    s2r_pod_args_free(&argv);
     s2r_workload_free(&wl);
 }
 
@@ -202,13 +203,14 @@ static void test_pod__array_tasks(void **state)
     wl.array_indices = malloc(sizeof(ix));
     memcpy(wl.array_indices, ix, sizeof(ix));
     wl.n_array_indices = 8;
-    s2r_strv cmd = {0}, argv = {0};
+    s2r_strv cmd = {0};
+    s2r_pod_args argv = {0};
     s2r_strv_push(&cmd, "sh");
     s2r_strv_push(&cmd, "-c");
     s2r_strv_push(&cmd, "echo $SLURM_ARRAY_TASK_ID $SLURM_ARRAY_JOB_ID "
                         "$SLURM_JOB_ID");
     s2r_strv_push(&cmd, "sh");
-    assert_int_equal(s2r_pod_argv(&argv, &wl, &cmd), S2R_OK);
+    assert_int_equal(s2r_pod_args_make(&argv, &wl, &cmd), S2R_OK);
     unsigned long first_job = 0;
     for (int k = 0; k < 8; k++) {
         char idx[40];
@@ -228,7 +230,7 @@ static void test_pod__array_tasks(void **state)
         rm_rf(dir);
     }
     s2r_strv_clear(&cmd);
-    s2r_strv_clear(&argv);
+    s2r_pod_args_free(&argv);
     s2r_workload_free(&wl);
 }
 
@@ -241,12 +243,13 @@ static void test_pod__output_error_input_and_status(void **state)
     wl.stderr_file = strdup("e-%x.err");
     wl.stdin_file = strdup("in.txt");
     s2r_envv_set(&wl.env, "SLURM_JOB_NAME", "my job");
-    s2r_strv cmd = {0}, argv = {0};
+    s2r_strv cmd = {0};
+    s2r_pod_args argv = {0};
     s2r_strv_push(&cmd, "bash");
     s2r_strv_push(&cmd, "-c");
     s2r_strv_push(&cmd, "read -r line\necho \"out:$line\"\n"
                         "echo err >&2\nexit 3");
-    assert_int_equal(s2r_pod_argv(&argv, &wl, &cmd), S2R_OK);
+    assert_int_equal(s2r_pod_args_make(&argv, &wl, &cmd), S2R_OK);
     const char *env[] = {"RUNAI_JOB_UUID=x", "SLURM_JOB_NAME=my job", NULL};
     char dir[64] = "", *out = NULL;
     /* no in.txt: the shell cannot open stdin and the body never runs */
@@ -277,7 +280,7 @@ static void test_pod__output_error_input_and_status(void **state)
     assert_string_equal(buf, "out:hello\n");
     rm_rf(dir);
     s2r_strv_clear(&cmd);
-    s2r_strv_clear(&argv);
+    s2r_pod_args_free(&argv);
     s2r_workload_free(&wl);
 }
 
@@ -289,11 +292,12 @@ static void test_pod__argv_reaches_the_program(void **state)
     s2r_workload wl;
     base(&wl);
     wl.stdout_file = strdup("slurm-%j.out");
-    s2r_strv cmd = {0}, argv = {0};
+    s2r_strv cmd = {0};
+    s2r_pod_args argv = {0};
     const char *c[] = {"printf", "%s|", nasty, "", "-x", NULL};
     for (size_t i = 0; c[i]; i++)
         s2r_strv_push(&cmd, c[i]);
-    assert_int_equal(s2r_pod_argv(&argv, &wl, &cmd), S2R_OK);
+    assert_int_equal(s2r_pod_args_make(&argv, &wl, &cmd), S2R_OK);
     assert_string_equal(argv.v[3], "s2r-job");
     char dir[64] = "", *out = NULL;
     assert_int_equal(run_pod(&argv, NULL, &out, dir), 0);
@@ -311,13 +315,14 @@ static void test_pod__argv_reaches_the_program(void **state)
     assert_int_not_equal(access("pwned", F_OK), 0);
     free(out);
     rm_rf(dir);
+    s2r_pod_args_free(&argv);
     /* entrypoint arguments cannot be wrapped: unchanged */
     wl.command_is_args = true;
-    assert_int_equal(s2r_pod_argv(&argv, &wl, &cmd), S2R_OK);
+    assert_int_equal(s2r_pod_args_make(&argv, &wl, &cmd), S2R_OK);
     assert_int_equal(argv.n, cmd.n);
     assert_string_equal(argv.v[0], "printf");
     s2r_strv_clear(&cmd);
-    s2r_strv_clear(&argv);
+    s2r_pod_args_free(&argv);
     s2r_workload_free(&wl);
 }
 
