@@ -41,30 +41,40 @@ static bool plain8(uint64_t v)
              ((bs - ones) & ~bs & highs));
 }
 
+/* 1 for the bytes a JSON string escapes: below 0x20, '"' and '\\' */
+static const unsigned char k_escaped[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1};
+
 void s2r_json_put_string(s2r_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     s2r_buf_putn(b, "\"", 1);
     size_t run = 0; /* start of the bytes copied as they are */
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
+        /* 8 bytes at a time while none is escaped, then the next 8 (the
+         * escaped one among them) one by one */
         uint64_t v;
         while (i + 8 <= len && (memcpy(&v, s + i, 8), plain8(v)))
             i += 8;
-        if (i == len)
-            break;
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        s2r_buf_putn(b, s + run, i - run);
-        char e = short_escape(c);
-        if (e) {
-            char esc[2] = {'\\', e};
-            s2r_buf_putn(b, esc, 2);
-        } else {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-            s2r_buf_putn(b, esc, 6);
+        size_t stop = len - i > 8 ? i + 8 : len;
+        for (; i < stop; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (!k_escaped[c])
+                continue;
+            s2r_buf_putn(b, s + run, i - run);
+            char e = short_escape(c);
+            if (e) {
+                char esc[2] = {'\\', e};
+                s2r_buf_putn(b, esc, 2);
+            } else {
+                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4],
+                               hex[c & 0xF]};
+                s2r_buf_putn(b, esc, 6);
+            }
+            run = i + 1;
         }
-        run = i + 1;
     }
     s2r_buf_putn(b, s + run, len - run);
     s2r_buf_putn(b, "\"", 1);
