@@ -37,6 +37,13 @@ static bool path_char(char ch)
     return isalnum((unsigned char)ch) || k[(unsigned char)ch];
 }
 
+/* ';', '|', '&', '(', '`' or the NUL: what a command segment starts after */
+static bool starts_cmd_after(char ch)
+{
+    return ch == ';' || ch == '|' || ch == '&' || ch == '(' || ch == '`' ||
+           ch == '\0';
+}
+
 /* ';', '|', '&', ')' or the NUL: what ends a command's word */
 static bool ends_cmd_word(char ch)
 {
@@ -190,8 +197,7 @@ static size_t segment_cmd(const scan *s, const char *ws, const char **cw,
                           bool *last)
 {
     const char *b = ws;
-    while (b > s->line && b[-1] != ';' && b[-1] != '|' && b[-1] != '&' &&
-           b[-1] != '(' && b[-1] != '`' && b[-1] != '\0')
+    while (b > s->line && !starts_cmd_after(b[-1]))
         b--;
     while (b < ws && isspace((unsigned char)*b))
         b++;
