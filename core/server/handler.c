@@ -390,8 +390,8 @@ static int set_error(s2r_handler_response *r, req_state *st, int status,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    snprintf(st->error_buf, sizeof(st->error_buf), "%s",
-             log_reason ? log_reason : msg);
+    copy_text(st->error_buf, sizeof(st->error_buf),
+              log_reason ? log_reason : msg);
     st->error = st->error_buf;
     json_object *o = json_object_new_object();
     if (o)
@@ -512,7 +512,7 @@ static int answer_refused(s2r_handler_response *r, req_state *st,
         if (diags->v[i].severity == S2R_SEV_ERROR) {
             char *line = s2r_diag_format(&diags->v[i]);
             if (line) {
-                snprintf(first, sizeof(first), "%s", line);
+                copy_text(first, sizeof(first), line);
                 free(line);
             }
             break;
