@@ -118,22 +118,14 @@ int s2r_slurm__gpus_read(s2r_slurm__state *st, s2r_slurm__gpus *g)
     return 0;
 }
 
-static const char *type_or_gpu(const s2r_slurm__gpu *r, char *buf,
-                               size_t cap)
-{
-    if (!r->type)
-        return "GPU";
-    snprintf(buf, cap, "%.*s", (int)r->type_len, r->type);
-    return buf;
-}
-
-/* What the counts of record @p r count, for a message: "a100 GPUs", or
- * "GPUs" for no type (in @p what). */
+/* What the counts of record @p r count, for a message: "a100 GPUs" (the
+ * type cut to 79 bytes, in @p what), or "GPUs" for no type. */
 static const char *noun(const s2r_slurm__gpu *r, char what[100])
 {
-    char tb[80];
-    snprintf(what, 100, "%s%s", type_or_gpu(r, tb, sizeof(tb)),
-             r->type ? " GPUs" : "s");
+    if (!r->type)
+        return "GPUs";
+    int n = r->type_len < 79 ? (int)r->type_len : 79;
+    snprintf(what, 100, "%.*s GPUs", n, r->type);
     return what;
 }
 
