@@ -10,6 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* @p v (0-999) as three digits, zero-padded: "%03d" */
+static void put3(char out[3], long v)
+{
+    out[0] = (char)('0' + v / 100 % 10);
+    out[1] = (char)('0' + v / 10 % 10);
+    out[2] = (char)('0' + v % 10);
+}
+
 /* The UTC time now as "2026-12-06T01:15:32.123Z" (@p buf holds 40
  * bytes). Each thread keeps the text of the last second it formatted:
  * gmtime_r and strftime run once a second, not once a line. */
@@ -31,9 +39,8 @@ static void iso_time(char buf[40])
     memcpy(buf, last_text, last_len);
     char *at = buf + last_len;
     *at++ = '.';
-    *at++ = (char)('0' + ms / 100);
-    *at++ = (char)('0' + ms / 10 % 10);
-    *at++ = (char)('0' + ms % 10);
+    put3(at, ms);
+    at += 3;
     *at++ = 'Z';
     *at = '\0';
 }
@@ -184,8 +191,8 @@ void s2r_handler__log_ms(s2r_buf *line, const char *key, int64_t us)
     if (us < 0)
         us = 0;
     s2r_buf_put_i64(line, us / 1000);
-    char frac[4] = {'.', (char)('0' + us / 100 % 10),
-                    (char)('0' + us / 10 % 10), (char)('0' + us % 10)};
+    char frac[4] = {'.'};
+    put3(frac + 1, (long)(us % 1000));
     s2r_buf_putn(line, frac, 4);
 }
 
