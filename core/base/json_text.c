@@ -6,78 +6,114 @@
 #include <stdint.h>
 #include <string.h>
 
-/* the two-character escape of C, or 0 (RFC 8259 §7) */
-static char short_escape(unsigned char c)
+/* The 8 bytes at P as one number, the first the least significant
+ * (whatever the machine's byte order; compilers make it one load). */
+static uint64_t load8(const char *p)
 {
-    switch (c) {
-    case '"':
-        return '"';
-    case '\\':
-        return '\\';
-    case '\b':
-        return 'b';
-    case '\f':
-        return 'f';
-    case '\n':
-        return 'n';
-    case '\r':
-        return 'r';
-    case '\t':
-        return 't';
-    default:
-        return 0;
-    }
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 |
+           (uint64_t)u[3] << 24 | (uint64_t)u[4] << 32 |
+           (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 |
+           (uint64_t)u[7] << 56;
 }
 
-/* True when none of the 8 bytes of V needs an escape: no byte below
- * 0x20, no '"', no '\\' (the bit tricks of "Bit Twiddling Hacks":
- * (x - 0x01..) & ~x & 0x80.. is not 0 exactly when a byte of x is 0,
- * and with 0x20.. when one is below 0x20). */
-static bool plain8(uint64_t v)
+/* The bytes of V (from load8) a JSON string escapes: below 0x20, '"' and
+ * '\\', as the high bit of each; 0 when there are none. With the bit
+ * tricks of "Bit Twiddling Hacks", (x - n..) & ~x & 0x80.. marks the
+ * bytes of x below n (n <= 0x80): the first one exactly, the ones after
+ * it maybe wrongly (a borrow runs up). Flipping bit 1 of every byte keeps
+ * 0x00-0x1F among themselves and makes '"' (0x22) 0x20, so one test below
+ * 0x21 finds both; a byte equal to '\\' is a zero byte (below 1) of
+ * v ^ '\\'... Neither flip touches bit 7, so ~x is ~v in both. */
+static uint64_t escapes8(uint64_t v)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
-    return !(((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
-             ((bs - ones) & ~bs & highs));
+    uint64_t low = (v ^ (ones * 0x02)) - ones * 0x21;
+    uint64_t bs = (v ^ (ones * '\\')) - ones;
+    return (low | bs) & ~v & highs;
 }
 
-/* 1 for the bytes a JSON string escapes: below 0x20, '"' and '\\' */
-static const unsigned char k_escaped[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    ['"'] = 1, ['\\'] = 1};
+/* The index (0-7) of the first byte escapes8() marked in M (not 0): its
+ * lowest mark as 1 << 8k, times bytes 8, 7 .. 1, leaves k + 1 on top. */
+static size_t first_marked(uint64_t m)
+{
+    uint64_t low = (m & (0 - m)) >> 7;
+    return (size_t)((low * 0x0102030405060708u) >> 56) - 1;
+}
+
+/* What a JSON string writes for each byte (RFC 8259 §7): 0 for the byte
+ * itself, the letter of its two-character escape, or 'u' for \u00xx */
+static const char k_escape[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    'u', 'u', 'u', 'u', ['"'] = '"', ['\\'] = '\\'};
+
+/* The escape of C (k_escape[C] is E, not 0) at O; the byte after it. */
+static char *put_escape(char *o, unsigned char c, char e)
+{
+    static const char hex[] = "0123456789abcdef";
+    o[0] = '\\';
+    o[1] = e;
+    if (e != 'u')
+        return o + 2;
+    o[2] = '0';
+    o[3] = '0';
+    o[4] = hex[c >> 4];
+    o[5] = hex[c & 0xF];
+    return o + 6;
+}
 
 void s2r_json_put_string(s2r_buf *b, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    s2r_buf_putn(b, "\"", 1);
-    size_t run = 0; /* start of the bytes copied as they are */
-    for (size_t i = 0; i < len;) {
-        /* 8 bytes at a time while none is escaped, then the next 8 (the
-         * escaped one among them) one by one */
-        uint64_t v;
-        while (i + 8 <= len && (memcpy(&v, s + i, 8), plain8(v)))
-            i += 8;
-        size_t stop = len - i > 8 ? i + 8 : len;
-        for (; i < stop; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (!k_escaped[c])
-                continue;
-            s2r_buf_putn(b, s + run, i - run);
-            char e = short_escape(c);
-            if (e) {
-                char esc[2] = {'\\', e};
-                s2r_buf_putn(b, esc, 2);
-            } else {
-                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4],
-                               hex[c & 0xF]};
-                s2r_buf_putn(b, esc, 6);
-            }
-            run = i + 1;
+    /* room for the quotes and every byte as it is, made once; an escape
+     * makes more only when the bytes left would not fit after it */
+    if (len > SIZE_MAX - 8 || !s2r_buf_reserve(b, len + 2))
+        return;
+    char *o = b->p + b->len, *limit = b->p + b->cap;
+    const char *p = s, *end = s + len;
+    *o++ = '"';
+    for (;;) {
+        /* 8 bytes at a time, copied whole (the room holds the bytes
+         * left) up to the first escaped one: the bytes after it are
+         * copied again after its escape */
+        uint64_t m = 0;
+        while (end - p >= 8) {
+            m = escapes8(load8(p));
+            memcpy(o, p, 8);
+            if (m)
+                break;
+            o += 8;
+            p += 8;
         }
+        size_t k = 0;
+        if (m) {
+            k = first_marked(m);
+        } else { /* fewer than 8 left: one by one up to an escaped one */
+            while (p + k < end && !k_escape[(unsigned char)p[k]]) {
+                o[k] = p[k];
+                k++;
+            }
+            if (p + k == end) {
+                o += k;
+                break;
+            }
+        }
+        o += k;
+        p += k;
+        unsigned char c = (unsigned char)*p++;
+        /* this escape, the bytes after it, the quote and the NUL */
+        if (limit - o < (end - p) + 8) {
+            b->len = (size_t)(o - b->p);
+            if (!s2r_buf_reserve(b, (size_t)(end - p) + 7))
+                return;
+            o = b->p + b->len;
+            limit = b->p + b->cap;
+        }
+        o = put_escape(o, c, k_escape[c]);
     }
-    s2r_buf_putn(b, s + run, len - run);
-    s2r_buf_putn(b, "\"", 1);
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->p);
 }
 
 /* ---- a whole document, laid out as json-c's pretty printer does ---- */

@@ -65,6 +65,37 @@ static void test_json_text__random_strings(void **state)
     }
 }
 
+/* escapes that outgrow the room made for the bytes as they are, after
+ * text already in the buffer: the string lands after it, whole */
+static void test_json_text__escapes_grow_the_buffer(void **state)
+{
+    (void)state;
+    for (size_t len = 0; len < 300; len += 7)
+        for (size_t plain = 0; plain < 3; plain++) {
+            char s[300];
+            for (size_t k = 0; k < len; k++)
+                s[k] = k % 3 < plain ? 'x' : (char)(k % 2 ? 0x01 : '\n');
+            s2r_buf b = {0};
+            s2r_buf_putn(&b, "head:", 5);
+            b.cap = b.len + len + 3; /* as if exactly len + 2 were free */
+            b.p = realloc(b.p, b.cap);
+            assert_non_null(b.p);
+            s2r_json_put_string(&b, s, len);
+            assert_false(b.oom);
+            assert_memory_equal(b.p, "head:", 5);
+            json_object *o = json_object_new_string_len(s, (int)len);
+            size_t want_len = 0;
+            const char *want = json_object_to_json_string_length(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                &want_len);
+            assert_int_equal(b.len, 5 + want_len);
+            assert_memory_equal(b.p + 5, want, want_len);
+            assert_int_equal(b.p[b.len], '\0');
+            json_object_put(o);
+            s2r_buf_free(&b);
+        }
+}
+
 static uint64_t next(uint64_t *rng)
 {
     *rng = *rng * 6364136223846793005u + 1442695040888963407u;
@@ -184,6 +215,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_text__every_byte_everywhere),
         cmocka_unit_test(test_json_text__random_strings),
+        cmocka_unit_test(test_json_text__escapes_grow_the_buffer),
         cmocka_unit_test(test_json_text__writer_random_trees),
         cmocka_unit_test(test_json_text__writer_misuse),
     };
