@@ -32,12 +32,21 @@ static size_t sequence_at(const uint8_t *s, size_t n)
 size_t s2r_utf8_invalid_at(const uint8_t *buf, size_t len)
 {
     size_t i = 0;
+    const uint64_t highs = 0x8080808080808080ULL;
     while (i < len) {
-        /* ASCII runs, eight bytes at a time */
-        while (i + 8 <= len) {
+        /* ASCII runs, 32 bytes at a time (one test of four words), then
+         * eight */
+        while (len - i >= 32) {
+            uint64_t w[4];
+            memcpy(w, buf + i, sizeof(w));
+            if ((w[0] | w[1] | w[2] | w[3]) & highs)
+                break;
+            i += 32;
+        }
+        while (len - i >= 8) {
             uint64_t w;
             memcpy(&w, buf + i, sizeof(w));
-            if (w & 0x8080808080808080ULL)
+            if (w & highs)
                 break;
             i += 8;
         }

@@ -1,0 +1,103 @@
+/* test_handler_text.c: s2r_utf8_invalid_at() finds the byte a plain
+ * decoder of RFC 3629's table of well-formed sequences stops at, for
+ * every ill-formed or non-ASCII byte at every offset of runs longer than
+ * its 32- and 8-byte ASCII steps, and for random strings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "server/handler_text.h"
+
+/* one sequence at a time, each byte checked against the table */
+static size_t reference(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint8_t c = s[i];
+        size_t n;
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (c < 0x80)
+            n = 1;
+        else if (c >= 0xC2 && c <= 0xDF)
+            n = 2;
+        else if (c == 0xE0)
+            n = 3, lo = 0xA0;
+        else if (c == 0xED)
+            n = 3, hi = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF)
+            n = 3;
+        else if (c == 0xF0)
+            n = 4, lo = 0x90;
+        else if (c == 0xF4)
+            n = 4, hi = 0x8F;
+        else if (c >= 0xF1 && c <= 0xF3)
+            n = 4;
+        else
+            return i;
+        if (len - i < n)
+            return i;
+        for (size_t k = 1; k < n; k++) {
+            uint8_t b = s[i + k];
+            if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80)
+                return i;
+        }
+        i += n;
+    }
+    return len;
+}
+
+static void test_handler_text__every_byte_everywhere(void **state)
+{
+    (void)state;
+    uint8_t s[80];
+    for (int c = 0x80; c < 256; c++)
+        for (size_t at = 0; at < 70; at++) {
+            memset(s, 'a', sizeof(s));
+            s[at] = (uint8_t)c;
+            s[at + 1] = 0x80; /* a continuation after it, or not */
+            for (size_t len = at; len <= sizeof(s); len += 9) {
+                assert_int_equal(s2r_utf8_invalid_at(s, len),
+                                 reference(s, len));
+                s[at + 1] = 'a';
+                assert_int_equal(s2r_utf8_invalid_at(s, len),
+                                 reference(s, len));
+                s[at + 1] = 0x80;
+            }
+        }
+    assert_int_equal(s2r_utf8_invalid_at(s, 0), 0);
+}
+
+static void test_handler_text__random_strings(void **state)
+{
+    (void)state;
+    static const uint8_t alphabet[] = {'a', 'b', ' ', '\n', 0x7F, 0x80,
+                                       0xBF, 0xC2, 0xC3, 0xA9, 0xE0, 0xA0,
+                                       0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F,
+                                       0xFF};
+    uint64_t rng = 20261205u;
+    uint8_t s[200];
+    for (int i = 0; i < 20000; i++) {
+        rng = rng * 6364136223846793005u + 1442695040888963407u;
+        size_t len = (size_t)(rng >> 57) + (size_t)(rng >> 62) * 18;
+        /* mostly ASCII, as scripts are: long runs before a rare byte */
+        unsigned rare = (unsigned)(rng >> 40) % 64 + 1;
+        for (size_t k = 0; k < len; k++) {
+            rng = rng * 6364136223846793005u + 1442695040888963407u;
+            unsigned r = (unsigned)(rng >> 33);
+            s[k] = r % rare ? 'x' : alphabet[(r >> 8) % sizeof(alphabet)];
+        }
+        assert_int_equal(s2r_utf8_invalid_at(s, len), reference(s, len));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handler_text__every_byte_everywhere),
+        cmocka_unit_test(test_handler_text__random_strings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
