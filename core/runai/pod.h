@@ -43,6 +43,12 @@ void s2r_pod_args_free(s2r_pod_args *a);
  *  command, or when memory runs out. */
 size_t s2r_pod_longest_arg(const s2r_workload *wl, const s2r_strv *cmd);
 
+/** At least s2r_pod_longest_arg(@p wl, @p cmd), from the lengths of the
+ *  strings that go into the arguments, without building them: for a
+ *  caller that needs the exact length only past a size. */
+size_t s2r_pod_longest_arg_bound(const s2r_workload *wl,
+                                 const s2r_strv *cmd);
+
 /** True when the pods compute SLURM variables or copy output, i.e. when
  *  s2r_pod_args_make() wraps @p cmd at all. */
 bool s2r_pod_wraps(const s2r_workload *wl, const s2r_strv *cmd);

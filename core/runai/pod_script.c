@@ -27,6 +27,7 @@
  * when the pod ends. Without them, one command is exec'ed. */
 #include "pod.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +174,49 @@ size_t s2r_pod_longest_arg(const s2r_workload *wl, const s2r_strv *cmd)
     if (!shell && longest(cmd) > rest)
         rest = longest(cmd);
     return m > rest ? m : rest;
+}
+
+/* Bytes of the script's own text, which holds none of the workload's
+ * strings (the SLURM variables, the log wrappers, the SIGTERM relay): at
+ * most about 1.3 KB, counted here with room to spare. */
+#define SCRIPT_TEXT_MAX 4096
+/* Bytes one character of a filename pattern becomes at most, the user
+ * name of %u aside: a %NX symbol, $(printf %0Nd "...") around the longest
+ * number, or a quoted byte. */
+#define PATTERN_CHAR_MAX 64
+
+/* A + B, or SIZE_MAX when that does not fit. */
+static size_t add_or_max(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/* A pattern's share of the script: in the comment line as it is, and as
+ * a shell word (pod__file_word) once; SIZE_MAX for one too long to
+ * count on. */
+static size_t pattern_bound(const char *pattern, const s2r_workload *wl)
+{
+    if (!pattern)
+        return 0;
+    size_t n = strlen(pattern), user = wl->user ? strlen(wl->user) : 0;
+    if (n > 4096 || user > 4096)
+        return SIZE_MAX;
+    return n * (1 + PATTERN_CHAR_MAX + 2 * user);
+}
+
+size_t s2r_pod_longest_arg_bound(const s2r_workload *wl, const s2r_strv *cmd)
+{
+    size_t words = longest(cmd);
+    if (!s2r_pod_wraps(wl, cmd))
+        return words;
+    size_t m = SCRIPT_TEXT_MAX + 2 * (wl->name ? strlen(wl->name) : 0);
+    m = add_or_max(m, S2R_I64_TEXT * wl->n_array_indices);
+    m = add_or_max(m, pattern_bound(wl->stdout_file, wl));
+    m = add_or_max(m, pattern_bound(wl->stderr_file, wl));
+    m = add_or_max(m, pattern_bound(wl->stdin_file, wl));
+    if (is_shell_body(cmd))
+        return add_or_max(m, words);
+    return m > words ? m : words;
 }
 
 int s2r_pod_args_make(s2r_pod_args *out, const s2r_workload *wl,

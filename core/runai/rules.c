@@ -637,11 +637,20 @@ static void note_base_url(const s2r_workload *wl, const s2r_job *job,
 #define ARG_MAX_BYTES (128u * 1024u - 1u)
 #define ARG_WARN_BYTES (96u * 1024u)
 
+/* The longest argument of the pod's argv: exact when it may pass
+ * ARG_WARN_BYTES, else a bound below that (building the script only to
+ * measure it is the cost of a small body). */
+static size_t pod_arg_length(const s2r_workload *wl, const s2r_strv *cmd)
+{
+    size_t n = s2r_pod_longest_arg_bound(wl, cmd);
+    return n > ARG_WARN_BYTES ? s2r_pod_longest_arg(wl, cmd) : n;
+}
+
 static int check_size(const s2r_workload *wl, const s2r_job *job,
                       s2r_diags *d)
 {
-    size_t n = s2r_pod_longest_arg(wl, &wl->command);
-    size_t l = s2r_pod_longest_arg(wl, &wl->launcher_command);
+    size_t n = pod_arg_length(wl, &wl->command);
+    size_t l = pod_arg_length(wl, &wl->launcher_command);
     n = l > n ? l : n;
     for (size_t i = 0; i < wl->worker_command.n; i++) {
         size_t w = strlen(wl->worker_command.v[i]);

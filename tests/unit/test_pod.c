@@ -234,6 +234,56 @@ static void test_pod__array_tasks(void **state)
     s2r_workload_free(&wl);
 }
 
+/* s2r_pod_longest_arg_bound() is never below the exact length: every
+ * kind, shell bodies and argvs, patterns with every symbol, padding and
+ * a user name to quote, listed arrays, names that need quoting */
+static void test_pod__longest_arg_bound(void **state)
+{
+    (void)state;
+    static const char *const patterns[] = {
+        NULL, "slurm-%j.out", "%10a%10b%10A%10r%10j%10n%10t",
+        "%u%u%u%u/%x.%N.%s.%%\\\"$`", "/dev/null"};
+    static const char *const users[] = {NULL, "al$\"ce`\\"};
+    static const char *const names[] = {"sweep", "a\"b$c`d\\e"};
+    int32_t ix[] = {1, 3, 5, 6, 7, 10, 15, 2000000000};
+    for (int kind = 0; kind <= S2R_WL_INFERENCE; kind++)
+        for (size_t p = 0; p < 5 * 5 * 5; p++)
+            for (int v = 0; v < 8; v++) {
+                s2r_workload wl;
+                base(&wl);
+                wl.kind = (s2r_workload_kind)kind;
+                free(wl.name);
+                wl.name = strdup(names[v & 1]);
+                wl.user = users[(v >> 1) & 1]
+                              ? strdup(users[(v >> 1) & 1]) : NULL;
+                if (v & 4) {
+                    wl.completions = 8;
+                    wl.array_indices = malloc(sizeof(ix));
+                    memcpy(wl.array_indices, ix, sizeof(ix));
+                    wl.n_array_indices = 8;
+                }
+                const char *o = patterns[p % 5], *e = patterns[p / 5 % 5],
+                           *i = patterns[p / 25];
+                wl.stdout_file = o ? strdup(o) : NULL;
+                wl.stderr_file = e ? strdup(e) : NULL;
+                wl.stdin_file = i ? strdup(i) : NULL;
+                wl.log_append = p & 1;
+                s2r_strv shell = {0}, argv = {0};
+                s2r_strv_push(&shell, "bash");
+                s2r_strv_push(&shell, "-c");
+                s2r_strv_push(&shell, "echo one\necho two");
+                s2r_strv_push(&argv, "python");
+                s2r_strv_push(&argv, "train.py --epochs 3");
+                const s2r_strv *cmds[] = {&shell, &argv};
+                for (int c = 0; c < 2; c++)
+                    assert_true(s2r_pod_longest_arg_bound(&wl, cmds[c]) >=
+                                s2r_pod_longest_arg(&wl, cmds[c]));
+                s2r_strv_clear(&shell);
+                s2r_strv_clear(&argv);
+                s2r_workload_free(&wl);
+            }
+}
+
 static void test_pod__output_error_input_and_status(void **state)
 {
     (void)state;
@@ -333,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_pod__file_folders),
         cmocka_unit_test(test_pod__one_job_id_for_every_pod),
         cmocka_unit_test(test_pod__array_tasks),
+        cmocka_unit_test(test_pod__longest_arg_bound),
         cmocka_unit_test(test_pod__output_error_input_and_status),
         cmocka_unit_test(test_pod__argv_reaches_the_program),
     };
