@@ -170,6 +170,10 @@ void s2r_diag_put(s2r_buf *b, const s2r_diag *dg);
 /* Containers (vectors.c; s2r_strv and s2r_envv are in <s2r/s2r.h>)   */
 /* ------------------------------------------------------------------ */
 
+/** Append @p s, a malloc'd string @p sv now owns (as s2r_strv_push()
+ *  would own its copy). @return S2R_OK, or S2R_ENOMEM (@p s is freed). */
+int s2r_strv_take(s2r_strv *sv, char *s);
+
 /** Free a NULL-terminated list of malloc'd strings and the list itself
  *  (s2r_job.partitions, s2r_workload.node_pools); NULL is fine. */
 void s2r_strlist_free(char **l);

@@ -26,22 +26,27 @@ int s2r_grow(void **v, size_t n, size_t size)
     return S2R_OK;
 }
 
-int s2r_strv_push(s2r_strv *sv, const char *s)
+int s2r_strv_take(s2r_strv *sv, char *s)
 {
     if (sv->n + 1 >= sv->cap) {
         size_t cap = sv->cap ? sv->cap * 2 : 8;
         char **v = realloc(sv->v, cap * sizeof(*v));
-        if (!v)
+        if (!v) {
+            free(s);
             return S2R_ENOMEM;
+        }
         sv->v = v;
         sv->cap = cap;
     }
-    char *c = strdup(s);
-    if (!c)
-        return S2R_ENOMEM;
-    sv->v[sv->n++] = c;
+    sv->v[sv->n++] = s;
     sv->v[sv->n] = NULL;
     return S2R_OK;
+}
+
+int s2r_strv_push(s2r_strv *sv, const char *s)
+{
+    char *c = strdup(s);
+    return c ? s2r_strv_take(sv, c) : S2R_ENOMEM;
 }
 
 void s2r_strv_clear(s2r_strv *sv)

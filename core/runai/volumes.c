@@ -25,12 +25,16 @@
 
 static bool image_folder(const char *p)
 {
-    static const char *const sys[] = {"/bin", "/boot", "/dev", "/etc",
-        "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/proc", "/root",
-        "/run", "/sbin", "/sys", "/tmp", "/usr", "/var", NULL};
-    for (size_t i = 0; sys[i]; i++)
-        if (s2r_path_under(p, sys[i]))
-            return true;
+    static const char *const sys[] = {"bin", "boot", "dev", "etc", "lib",
+        "lib32", "lib64", "libx32", "opt", "proc", "root", "run", "sbin",
+        "sys", "tmp", "usr", "var", NULL};
+    /* under /NAME (s2r_path_under): its first component is NAME */
+    if (p[0] == '/') {
+        size_t n = strcspn(p + 1, "/");
+        for (size_t i = 0; n && sys[i]; i++)
+            if (!strncmp(p + 1, sys[i], n) && !sys[i][n])
+                return true;
+    }
     return !p[1];
 }
 
@@ -85,13 +89,18 @@ static const s2r_volume *use(mounts *m, const char *path, int line,
     }
     if (quiet || image_folder(path))
         return NULL;
+    /* "TOP\tPATH\tLINE" */
     const char *slash = strchr(path + 1, '/');
-    char *row = NULL;
-    if (asprintf(&row, "%.*s\t%s\t%d",
-                 (int)(slash ? (size_t)(slash - path) : strlen(path)), path,
-                 path, line) < 0 || s2r_strv_push(&m->unmapped, row))
+    s2r_buf row = {0};
+    s2r_buf_putn(&row, path,
+                 slash ? (size_t)(slash - path) : strlen(path));
+    s2r_buf_putn(&row, "\t", 1);
+    s2r_buf_puts(&row, path);
+    s2r_buf_putn(&row, "\t", 1);
+    s2r_buf_put_i64(&row, line);
+    char *r = s2r_buf_finish(&row);
+    if (!r || s2r_strv_take(&m->unmapped, r))
         m->rc = S2R_ENOMEM;
-    free(row);
     return NULL;
 }
 
@@ -117,13 +126,22 @@ static void warn_unmapped(mounts *m)
             const char *p = r + tl + 1, *t = strchr(p, '\t');
             int ln = atoi(t + 1);
             line = line ? line : ln;
-            if (n++ < 3)
-                s2r_buf_printf(&list, "%s%.*s%s%.0d%s", n > 1 ? ", " : "",
-                               (int)(t - p), p, ln ? " (line " : "", ln,
-                               ln ? ")" : "");
+            if (n++ < 3) {
+                if (n > 1)
+                    s2r_buf_putn(&list, ", ", 2);
+                s2r_buf_putn(&list, p, (size_t)(t - p));
+                if (ln) {
+                    s2r_buf_puts(&list, " (line ");
+                    s2r_buf_put_i64(&list, ln);
+                    s2r_buf_putn(&list, ")", 1);
+                }
+            }
         }
-        if (n > 3)
-            s2r_buf_printf(&list, " and %zu more", n - 3);
+        if (n > 3) {
+            s2r_buf_puts(&list, " and ");
+            s2r_buf_put_i64(&list, (int64_t)(n - 3));
+            s2r_buf_puts(&list, " more");
+        }
         char *l = s2r_buf_finish(&list);
         if (!l) {
             m->rc = S2R_ENOMEM;
@@ -161,11 +179,16 @@ static void workdir(mounts *m)
     if (use(m, wl->workdir, line, false, true))
         return;
     s2r_buf files = {0};
-    for (size_t i = 0; i < job->relative_files.n && i < 4; i++)
-        s2r_buf_printf(&files, "%s%s", i ? ", " : "",
-                       job->relative_files.v[i]);
-    if (job->relative_files.n > 4)
-        s2r_buf_printf(&files, " and %zu more", job->relative_files.n - 4);
+    for (size_t i = 0; i < job->relative_files.n && i < 4; i++) {
+        if (i)
+            s2r_buf_putn(&files, ", ", 2);
+        s2r_buf_puts(&files, job->relative_files.v[i]);
+    }
+    if (job->relative_files.n > 4) {
+        s2r_buf_puts(&files, " and ");
+        s2r_buf_put_i64(&files, (int64_t)(job->relative_files.n - 4));
+        s2r_buf_puts(&files, " more");
+    }
     char *f = s2r_buf_finish(&files);
     char *top = top_of(wl->workdir);
     if (!f || !top)
@@ -223,12 +246,13 @@ static void home(mounts *m)
 }
 
 /* @p path lies inside a container's bind target (/refs of `--bind
- * /work/refs:/refs`, one of @p targets): the image's, mounted when an
- * entry covers it but never warned about. */
-static bool in_container(const s2r_strv *targets, const char *path)
+ * /work/refs:/refs`, a path of @p job in the image): the image's,
+ * mounted when an entry covers it but never warned about. */
+static bool in_container(const s2r_job *job, const char *path)
 {
-    for (size_t i = 0; i < targets->n; i++)
-        if (s2r_path_under(path, targets->v[i]))
+    for (size_t i = 0; i < job->n_paths; i++)
+        if (job->paths[i].in_image &&
+            s2r_path_under(path, job->paths[i].path))
             return true;
     return false;
 }
@@ -239,19 +263,12 @@ int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
     mounts m = {wl, job, cfg, d, {0}, S2R_OK};
     workdir(&m);
     log_folders(&m);
-    /* the bind targets, a few, looked at for every path */
-    s2r_strv targets = {0};
-    for (size_t i = 0; i < job->n_paths; i++)
-        if (job->paths[i].in_image &&
-            s2r_strv_push(&targets, job->paths[i].path))
-            m.rc = S2R_ENOMEM;
     for (size_t i = 0; i < job->n_paths; i++) {
         const s2r_path_use *u = &job->paths[i];
         if (!u->in_image)
             use(&m, u->path, u->line, u->written,
-                u->mention || in_container(&targets, u->path));
+                u->mention || in_container(job, u->path));
     }
-    s2r_strv_clear(&targets);
     home(&m);
     warn_unmapped(&m);
     s2r_strv_clear(&m.unmapped);
