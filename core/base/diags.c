@@ -1,6 +1,7 @@
 /* diags.c: diagnostics and errors (see <s2r/s2r.h> and base.h). */
 #include "base.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,117 @@ static char *put_str(char *at, const char *s, size_t n)
     memcpy(at, s, n);
     at[n] = '\0';
     return at + n + 1;
+}
+
+/* The text a message's format writes, as vsnprintf writes it, for the
+ * conversions messages use: %s, %.*s, %c, %d, %u, %ld, %lu, %lld, %llu,
+ * %zu and %%. Any other (a flag, a width, a precision of its own, a NULL
+ * string) is left to vsnprintf: the format is read first, and a NULL is
+ * met before anything is written. */
+
+/* The bytes of the text so far: up to CAP - 1 kept in OUT, LEN counted. */
+typedef struct msg_text {
+    char *out;
+    size_t cap, len;
+} msg_text;
+
+static void msg_put(msg_text *t, const char *s, size_t n)
+{
+    if (t->len < t->cap - 1) {
+        size_t room = t->cap - 1 - t->len;
+        memcpy(t->out + t->len, s, n < room ? n : room);
+    }
+    t->len += n;
+}
+
+static void msg_unsigned(msg_text *t, unsigned long long u, bool minus)
+{
+    char d[24];
+    size_t k = sizeof(d);
+    do
+        d[--k] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (minus)
+        d[--k] = '-';
+    msg_put(t, d + k, sizeof(d) - k);
+}
+
+static void msg_signed(msg_text *t, long long v)
+{
+    msg_unsigned(t, v < 0 ? 0 - (unsigned long long)v
+                          : (unsigned long long)v, v < 0);
+}
+
+/* The conversion at F (after its '%'): its length in the format, with
+ * its length modifier (0 none, 'l', 'L' for ll, 'z') in *MOD and whether
+ * it takes a precision argument (".*") in *PREC; 0 when it is none of
+ * the plain ones. */
+static size_t plain_conversion(const char *f, int *mod, bool *prec)
+{
+    size_t k = 0;
+    *prec = f[0] == '.' && f[1] == '*';
+    k += *prec ? 2 : 0;
+    *mod = 0;
+    if (f[k] == 'l' && f[k + 1] == 'l')
+        *mod = 'L', k += 2;
+    else if (f[k] == 'l' || f[k] == 'z')
+        *mod = f[k++];
+    char c = f[k];
+    if (c == 's' || c == 'c' || c == '%')
+        return *mod || (*prec && c != 's') ? 0 : k + 1;
+    if (c == 'd' || c == 'u')
+        return *prec || (*mod == 'z' && c == 'd') ? 0 : k + 1;
+    return 0;
+}
+
+/* The format's text into OUT (CAP > 0 bytes, NUL-ended, cut as vsnprintf
+ * cuts): its whole length, or -1 when vsnprintf must write it (then AP
+ * may have been read from). */
+static int plain_format(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    int mod;
+    bool prec;
+    for (const char *f = strchr(fmt, '%'); f; f = strchr(f, '%')) {
+        size_t k = plain_conversion(f + 1, &mod, &prec);
+        if (!k)
+            return -1;
+        f += 1 + k;
+    }
+    msg_text t = {out, cap, 0};
+    for (const char *f = fmt;;) {
+        const char *pc = strchr(f, '%');
+        msg_put(&t, f, pc ? (size_t)(pc - f) : strlen(f));
+        if (!pc)
+            break;
+        size_t k = plain_conversion(pc + 1, &mod, &prec);
+        char c = pc[k];
+        f = pc + 1 + k;
+        if (c == '%') {
+            msg_put(&t, "%", 1);
+        } else if (c == 's') {
+            int p = prec ? va_arg(ap, int) : -1;
+            const char *s = va_arg(ap, const char *);
+            if (!s)
+                return -1;
+            msg_put(&t, s, p < 0 ? strlen(s) : strnlen(s, (size_t)p));
+        } else if (c == 'c') {
+            char ch = (char)va_arg(ap, int);
+            msg_put(&t, &ch, 1);
+        } else if (c == 'd') {
+            msg_signed(&t, mod == 'L'   ? va_arg(ap, long long)
+                           : mod == 'l' ? va_arg(ap, long)
+                                        : va_arg(ap, int));
+        } else {
+            msg_unsigned(&t, mod == 'L'   ? va_arg(ap, unsigned long long)
+                             : mod == 'l' ? va_arg(ap, unsigned long)
+                             : mod == 'z' ? va_arg(ap, size_t)
+                                          : va_arg(ap, unsigned), false);
+        }
+    }
+    if (t.len > INT_MAX)
+        return -1;
+    out[t.len < cap ? t.len : cap - 1] = '\0';
+    return (int)t.len;
 }
 
 int s2r_diags_vadd(s2r_diags *d, s2r_severity sev, const char *file,
@@ -32,9 +144,13 @@ int s2r_diags_vadd(s2r_diags *d, s2r_severity sev, const char *file,
         d->cap = cap;
     }
     char small[SHORT_MESSAGE];
-    va_list again;
+    va_list again, plain;
     va_copy(again, ap);
-    int got = vsnprintf(small, sizeof(small), fmt, ap);
+    va_copy(plain, ap);
+    int got = plain_format(small, sizeof(small), fmt, plain);
+    va_end(plain);
+    if (got < 0)
+        got = vsnprintf(small, sizeof(small), fmt, ap);
     if (got < 0) {
         va_end(again);
         return S2R_ENOMEM;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <inttypes.h>
 #include <cmocka.h>
 
 #include "base/base.h"
@@ -99,12 +101,57 @@ static void test_diags__vadd_cut(void **state)
     }
 }
 
+/* a message reads as snprintf writes it, for every conversion messages
+ * use and for the ones left to vsnprintf */
+#define AS_PRINTF(...)                                                    \
+    do {                                                                  \
+        s2r_diags d = {0};                                                \
+        assert_int_equal(s2r_diags_add(&d, S2R_SEV_NOTE, NULL, 0, NULL,    \
+                                       __VA_ARGS__),                      \
+                         S2R_OK);                                         \
+        char want[4000];                                                  \
+        snprintf(want, sizeof(want), __VA_ARGS__);                        \
+        assert_string_equal(d.v[0].message, want);                        \
+        s2r_diags_clear(&d);                                              \
+    } while (0)
+
+static void test_diags__conversions_as_printf(void **state)
+{
+    (void)state;
+    char *volatile null = NULL; /* glibc writes "(null)" */
+    const long long lls[] = {0, 1, -1, 9, 10, -10, 12345, LLONG_MAX,
+                             LLONG_MIN, INT_MAX, INT_MIN};
+    for (size_t i = 0; i < sizeof(lls) / sizeof(lls[0]); i++) {
+        long long v = lls[i];
+        AS_PRINTF("%d|%u|%ld|%lu|%lld|%llu|%zu", (int)v, (unsigned)v,
+                  (long)v, (unsigned long)v, v, (unsigned long long)v,
+                  (size_t)v);
+        AS_PRINTF("%" PRId64 " s, %%d %c%c", (int64_t)v, 'x', '%');
+    }
+    AS_PRINTF("--%s=%s: '%.*s' %.*s|%.*s", "gres", "gpu:a100:2", 4, "a100x",
+              -1, "whole", 0, "none");
+    AS_PRINTF("%s", "");
+    AS_PRINTF("no conversion, 100%% plain");
+    /* left to vsnprintf */
+    AS_PRINTF("[%s] [%.3s]", null, null);
+    AS_PRINTF("%5d|%-4s|%x|%.2f|%zd|%hd", 42, "ab", 255, 1.5, (ssize_t)-3,
+              (short)7);
+    /* around the stack buffer */
+    char arg[1500];
+    memset(arg, 'q', sizeof(arg) - 1);
+    arg[sizeof(arg) - 1] = '\0';
+    for (size_t n = 500; n < 520; n++)
+        AS_PRINTF("%d:%.*s:%s", 7, (int)n, arg, "end");
+    AS_PRINTF("%s%s", arg, arg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diags__text_as_printf),
         cmocka_unit_test(test_diags__add_then_format),
         cmocka_unit_test(test_diags__vadd_cut),
+        cmocka_unit_test(test_diags__conversions_as_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
