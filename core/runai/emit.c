@@ -43,10 +43,9 @@ int s2r_emit(char **out, const s2r_workload *wl, s2r_format fmt,
 
 void s2r_emit__quantity(char out[S2R_EMIT__QTY_MAX], int64_t mib)
 {
-    if (mib % 1024 == 0)
-        snprintf(out, S2R_EMIT__QTY_MAX, "%" PRId64 "Gi", mib / 1024);
-    else
-        snprintf(out, S2R_EMIT__QTY_MAX, "%" PRId64 "Mi", mib);
+    bool gi = mib % 1024 == 0;
+    size_t n = s2r_i64_text(out, gi ? mib / 1024 : mib);
+    memcpy(out + n, gi ? "Gi" : "Mi", 3);
 }
 
 bool s2r_emit__utf8_valid(const char *str)
@@ -204,7 +203,7 @@ void s2r_emit__argv_init(s2r_emit__argv *a, const char *const *v, size_t n,
     a->n_rest = n;
     if (timeout_s > 0 && n > 0) {
         a->n_pre = 2;
-        snprintf(a->secs, sizeof(a->secs), "%" PRId64, timeout_s);
+        s2r_i64_text(a->secs, timeout_s);
     }
 }
 

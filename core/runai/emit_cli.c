@@ -11,19 +11,23 @@
 #define CONT " \\\n    "
 
 /* " \\\n    FLAG VALUE" with VALUE shell-quoted */
-static void flag_str(s2r_buf *b, const char *flag, const char *value)
+/* " \\\n    FLAG " */
+static void flag_start(s2r_buf *b, const char *flag)
 {
-    s2r_buf_puts(b, CONT);
+    s2r_buf_putn(b, CONT, sizeof(CONT) - 1);
     s2r_buf_puts(b, flag);
     s2r_buf_putn(b, " ", 1);
+}
+
+static void flag_str(s2r_buf *b, const char *flag, const char *value)
+{
+    flag_start(b, flag);
     s2r_shell_put_quoted(b, value);
 }
 
 static void flag_int(s2r_buf *b, const char *flag, int64_t value)
 {
-    s2r_buf_puts(b, CONT);
-    s2r_buf_puts(b, flag);
-    s2r_buf_putn(b, " ", 1);
+    flag_start(b, flag);
     s2r_buf_put_i64(b, value);
 }
 
@@ -134,8 +138,9 @@ static int indexed_job_script(char **out, const s2r_workload *wl,
  * and the port a server listens on */
 static void kind_flags(s2r_buf *b, const s2r_workload *wl)
 {
-    char port[48];
-    snprintf(port, sizeof(port), "container=%d", wl->port);
+    char port[48] = "container=";
+    if (wl->port > 0)
+        s2r_i64_text(port + strlen(port), wl->port);
     switch (wl->kind) {
     case S2R_WL_PYTORCH:
         flag_int(b, "--workers", wl->workers);

@@ -272,7 +272,9 @@ static bool entry_type(const char *p, size_t n, bool gres, char *t,
     if (digits && strtoll(cnt, NULL, 10) == 0)
         return false;
     size_t tl = digits ? (c ? (size_t)(c - p) : 0) : n;
-    snprintf(t, cap, "%.*s", (int)tl, p);
+    tl = tl < cap ? tl : cap - 1; /* as snprintf cuts it */
+    memcpy(t, p, tl);
+    t[tl] = '\0';
     return true;
 }
 
