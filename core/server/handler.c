@@ -477,6 +477,15 @@ static int truthy(const char *v)
                  strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0);
 }
 
+/* The wall clock in milliseconds since the epoch: the auth window is
+ * measured in milliseconds, as client timestamps are. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int64_t mono_us(void)
 {
     struct timespec ts;
@@ -558,7 +567,8 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
         return set_error(r, st, 413, NULL,
                          "Payload too large (max %lld bytes)",
                          (long long)h->s.max_body);
-    int64_t now = (int64_t)time(NULL);
+    int64_t now_ms = wall_ms();
+    int64_t now = now_ms / 1000;
     s2r_error err = {0};
     char principal[S2R_PRINCIPAL_MAX] = "";
 
@@ -574,7 +584,8 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
             .body = req->body,
             .body_len = req->body_len,
             .client_ip = req->client_ip,
-            .now_unix_s = now};
+            .now_unix_s = now,
+            .now_ms = now_ms};
         s2r_auth_result res = {.struct_size = sizeof(res)};
         int rc = s2r_registry_auth_verify(h->reg, h->auth_id, &ar, &res,
                                           &err);

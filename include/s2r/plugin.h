@@ -26,6 +26,8 @@
  *   - A minor version only appends members at the end of structs and of the
  *     host table; a major version may change anything and the loader refuses
  *     a plugin whose major differs from the core's.
+ *   - ABI 1.1 appended s2r_auth_request.now_ms (the server clock in
+ *     milliseconds).
  *   - Fixed-width integers only in structs; no enum-typed, bool, long,
  *     time_t or off_t fields. Constants are plain #defines. Lengths of
  *     in-memory buffers are size_t.
@@ -99,7 +101,7 @@ S2R_BEGIN_DECLS
 /** ABI major: must be equal in plugin and core. */
 #define S2R_PLUGIN_ABI_MAJOR 1
 /** ABI minor: grows when members are appended; either side may be newer. */
-#define S2R_PLUGIN_ABI_MINOR 0
+#define S2R_PLUGIN_ABI_MINOR 1
 /** The ABI word: major in the high 16 bits, minor in the low 16 bits. */
 #define S2R_PLUGIN_ABI \
     ((uint32_t)((S2R_PLUGIN_ABI_MAJOR << 16) | S2R_PLUGIN_ABI_MINOR))
@@ -535,6 +537,12 @@ typedef struct s2r_auth_request {
     size_t body_len;             /**< bytes in body */
     const char *client_ip;       /**< peer address, or NULL */
     int64_t now_unix_s;          /**< server time, seconds since epoch */
+    /* ABI 1.1 */
+    int64_t now_ms;              /**< server time, milliseconds since the
+                                      epoch, the clock a timestamp window
+                                      is measured against; 0, or absent
+                                      (struct_size of ABI 1.0): use
+                                      now_unix_s * 1000 */
 } s2r_auth_request;
 
 /** Who verify() let in; written only on S2R_OK. */

@@ -7,7 +7,8 @@
  *   X-S2R-Signature: lower-case hex HMAC-SHA256(secret, timestamp ":" body)
  *
  * verify() (server): both headers present and well-formed, the timestamp
- * inside +/- window of the server clock, the signature equal in constant
+ * inside +/- window of the server clock (both in milliseconds), the
+ * signature equal in constant
  * time, and not accepted before inside its window (replay cache shared by
  * all worker threads of the process). sign() (client): adds both headers;
  * the timestamp carries a random microsecond fraction so that signing the
@@ -153,6 +154,17 @@ static int compute_mac(const auth_hmac *a, const char *ts,
     return S2R_OK;
 }
 
+/* The server clock in milliseconds: the request's now_ms (ABI 1.1), or
+ * its whole seconds from a core of ABI 1.0. */
+static int64_t server_now_ms(const s2r_auth_request *req)
+{
+    if (req->struct_size >= offsetof(s2r_auth_request, now_ms) +
+                                sizeof(req->now_ms) &&
+        req->now_ms > 0)
+        return req->now_ms;
+    return req->now_unix_s * 1000;
+}
+
 /* ------------------------------------------------------------------ */
 /* lifecycle                                                           */
 /* ------------------------------------------------------------------ */
@@ -219,7 +231,7 @@ static int auth_hmac_verify(void *instance, const s2r_auth_request *req,
     if (strlen(ts) > TS_MAX || parse_timestamp(ts, &ts_ms) != 0)
         return h->error_set(a->ctx, err, S2R_EAUTH,
                             "malformed " TS_HEADER " (Unix seconds expected)");
-    int64_t now_ms = req->now_unix_s * 1000;
+    int64_t now_ms = server_now_ms(req);
     int64_t skew = ts_ms > now_ms ? ts_ms - now_ms : now_ms - ts_ms;
     if (skew > a->window_ms)
         return h->error_set(a->ctx, err, S2R_EAUTH,
@@ -241,7 +253,7 @@ static int auth_hmac_verify(void *instance, const s2r_auth_request *req,
         /* forget it once its timestamp has left the window */
         int64_t expires = (ts_ms + a->window_ms) / 1000 + 1;
         switch (auth_hmac_replay_insert(a->replay, given, expires,
-                                        req->now_unix_s)) {
+                                        now_ms / 1000)) {
         case AUTH_HMAC_REPLAY_NEW:
             break;
         case AUTH_HMAC_REPLAY_SEEN:

@@ -306,6 +306,70 @@ static void test_auth_hmac__window(void **state)
     fx_close(&f);
 }
 
+/* verify() at a server clock of @p now_ms milliseconds (ABI 1.1). */
+static int verify_ms(fx *f, const char *ts, const char *body, int64_t now_ms,
+                     s2r_error *err)
+{
+    char sig[65];
+    py_sign(SECRET, ts, body, sig);
+    hdrs h = {{"X-S2R-Timestamp", "X-S2R-Signature"}, {ts, sig}, 2};
+    s2r_auth_request r = auth_req(&h, body, now_ms / 1000);
+    r.now_ms = now_ms;
+    s2r_auth_result out = {.struct_size = sizeof(out)};
+    memset(err, 0, sizeof(*err));
+    return s2r_registry_auth_verify(f->reg, "hmac", &r, &out, err);
+}
+
+/* The window is measured in milliseconds on both sides: a server clock
+ * half a second into its second accepts exactly +/- 300.000 s around
+ * it, where a whole-second clock moved the window by up to 1 s. */
+static void test_auth_hmac__window_milliseconds(void **state)
+{
+    (void)state;
+    fx f;
+    assert_int_equal(fx_open(&f, AUTH_INI), S2R_OK);
+    const char *body = "hostname\n";
+    const int64_t now_ms = INT64_C(1800000000500);
+    static const struct {
+        const char *ts;
+        int ok;
+    } cases[] = {
+        {"1799999700.499", 0}, /* 300.001 s old */
+        {"1799999700.5", 1},   /* 300.000 s old */
+        {"1799999700.500001", 1},
+        {"1800000000", 1},
+        {"1800000300.5", 1},   /* 300.000 s ahead */
+        {"1800000300.501", 0}, /* 300.001 s ahead */
+        {"1799999700", 0},     /* 300.5 s old: a whole-second clock
+                                  let it in, and refused .5 s ahead */
+    };
+    s2r_error err;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = verify_ms(&f, cases[i].ts, body, now_ms, &err);
+        if (cases[i].ok) {
+            if (rc != S2R_OK)
+                fail_msg("%s refused: %s", cases[i].ts, err.message);
+        } else {
+            assert_int_equal(rc, S2R_EAUTH);
+            assert_has(err.message, "expired timestamp");
+        }
+    }
+    /* the request of an ABI 1.0 core has no now_ms: its whole seconds
+     * are the clock (whatever lies past its struct_size is not read) */
+    char sig[65];
+    const char *ts = "1800000300.5";
+    py_sign(SECRET, ts, body, sig);
+    hdrs h = {{"X-S2R-Timestamp", "X-S2R-Signature"}, {ts, sig}, 2};
+    s2r_auth_request r = auth_req(&h, body, now_ms / 1000);
+    r.struct_size = (uint32_t)offsetof(s2r_auth_request, now_ms);
+    r.now_ms = now_ms;
+    s2r_auth_result out = {.struct_size = sizeof(out)};
+    assert_int_equal(s2r_registry_auth_verify(f.reg, "hmac", &r, &out, &err),
+                     S2R_EAUTH);
+    assert_has(err.message, "expired timestamp");
+    fx_close(&f);
+}
+
 static void test_auth_hmac__replay(void **state)
 {
     (void)state;
@@ -735,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_auth_hmac__original_client_timestamps),
         cmocka_unit_test(test_auth_hmac__forged_and_modified),
         cmocka_unit_test(test_auth_hmac__window),
+        cmocka_unit_test(test_auth_hmac__window_milliseconds),
         cmocka_unit_test(test_auth_hmac__replay),
         cmocka_unit_test(test_auth_hmac__replay_race_across_threads),
         cmocka_unit_test(test_auth_hmac__malformed_headers),

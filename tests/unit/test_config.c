@@ -291,7 +291,7 @@ static void test_config__check_config_output_redacts(void **state)
     snprintf(cmd, sizeof(cmd), "%s help test-echo --plugin-dir %s 2>&1",
              s2r_bin, plugin_dir);
     out = run(cmd);
-    assert_has(out, "test-echo 1.2.3 (provider plugin, ABI 1.0)");
+    assert_has(out, "test-echo 1.2.3 (provider plugin, ABI 1.1)");
     assert_has(out, "[provider.<id>]");
     assert_has(out, "token");
     assert_has(out, "Times to repeat it.");
