@@ -571,6 +571,23 @@ int s2r_registry_auth_verify(s2r_registry *reg, const char *id,
     return rc;
 }
 
+void s2r_registry_auth_forget(s2r_registry *reg, const char *id,
+                              const s2r_auth_request *req)
+{
+    s2r_error err;
+    instance *in = callable(reg, S2R_KIND_AUTH, id, &err);
+    if (!in)
+        return;
+    const s2r_auth_ops *ops = &in->plugin->ops.auth;
+    if (ops->struct_size < offsetof(s2r_auth_ops, forget) +
+                               sizeof(ops->forget) ||
+        !ops->forget)
+        return;
+    LOCK(in);
+    ops->forget(in->instance, req);
+    UNLOCK(in);
+}
+
 int s2r_registry_auth_sign(s2r_registry *reg, const char *id,
                            const s2r_auth_sign_request *req,
                            s2r_header_out *headers_out, uint32_t max_headers,

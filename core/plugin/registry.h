@@ -128,6 +128,12 @@ int s2r_registry_ratelimit_check(s2r_registry *reg, const char *id,
 int s2r_registry_auth_verify(s2r_registry *reg, const char *id,
                              const s2r_auth_request *req,
                              s2r_auth_result *out, s2r_error *err);
+/** auth forget() of [auth.@p id] for @p req, which verify() accepted and
+ *  the server refused with a retryable answer (see s2r_auth_ops). A
+ *  no-op when the plugin has no forget (its ops struct is of ABI 1.0, or
+ *  the member is NULL) or the instance is unknown. */
+void s2r_registry_auth_forget(s2r_registry *reg, const char *id,
+                              const s2r_auth_request *req);
 int s2r_registry_auth_sign(s2r_registry *reg, const char *id,
                            const s2r_auth_sign_request *req,
                            s2r_header_out *headers_out, uint32_t max_headers,

@@ -559,6 +559,16 @@ static int answer_not_utf8(s2r_handler_response *r, req_state *st,
     return rc;
 }
 
+/* The rate limiter refused request @p ar after authentication accepted
+ * it, with an answer that asks for a retry (429, 503): the signature is
+ * not spent, so that the retry of the same signed request can pass (see
+ * s2r_auth_ops.forget). */
+static void retry_later(s2r_handler *h, const s2r_auth_request *ar)
+{
+    if (h->auth_id)
+        s2r_registry_auth_forget(h->reg, h->auth_id, ar);
+}
+
 /* POST /: auth, size, rate limit, pipeline. */
 static int convert(s2r_handler *h, const s2r_handler_request *req,
                    s2r_handler_response *r, req_state *st)
@@ -571,21 +581,21 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
     int64_t now = now_ms / 1000;
     s2r_error err = {0};
     char principal[S2R_PRINCIPAL_MAX] = "";
+    s2r_auth_request ar = {
+        .struct_size = sizeof(ar),
+        .method = req->method,
+        .path = req->path,
+        .query = req->query ? req->query : "",
+        .header = req->header,
+        .header_payload = req->header_payload,
+        .body = req->body,
+        .body_len = req->body_len,
+        .client_ip = req->client_ip,
+        .now_unix_s = now,
+        .now_ms = now_ms};
 
     /* authentication */
     if (h->auth_id) {
-        s2r_auth_request ar = {
-            .struct_size = sizeof(ar),
-            .method = req->method,
-            .path = req->path,
-            .query = req->query ? req->query : "",
-            .header = req->header,
-            .header_payload = req->header_payload,
-            .body = req->body,
-            .body_len = req->body_len,
-            .client_ip = req->client_ip,
-            .now_unix_s = now,
-            .now_ms = now_ms};
         s2r_auth_result res = {.struct_size = sizeof(res)};
         int rc = s2r_registry_auth_verify(h->reg, h->auth_id, &ar, &res,
                                           &err);
@@ -619,6 +629,7 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
         int rc = s2r_registry_ratelimit_check(h->reg, h->rl_id, key, now,
                                               &rr, &err);
         if (rc != S2R_OK) {
+            retry_later(h, &ar);
             add_header(r, "Retry-After", "1");
             return set_error(r, st, 503, err.message,
                              "Rate limiter unavailable, retry later");
@@ -626,6 +637,7 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
         add_header_int(r, "X-RateLimit-Limit", rr.limit);
         add_header_int(r, "X-RateLimit-Remaining", rr.remaining);
         if (!rr.allowed) {
+            retry_later(h, &ar);
             add_header_int(r, "Retry-After",
                            rr.retry_after_s > 0 ? rr.retry_after_s : 1);
             return set_error(r, st, 429, NULL,

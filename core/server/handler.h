@@ -27,7 +27,10 @@
  *   auth -> 401 (503 when the auth store fails)
  *   size: body longer than max_body -> 413
  *   rate limit per principal, else per client IP -> 429 + Retry-After
- *       (503 when the store fails: fail closed)
+ *       (503 when the store fails: fail closed); either refusal tells
+ *       the auth plugin to forget the request's signature (forget(),
+ *       ABI 1.1), so that the retry the answer asks for is not refused
+ *       as a replay
  *   pipeline (parse -> rules -> provider -> guard -> emit)
  *       -> 200 {"runai_config": TEXT, "warnings": [...], "format": "cli"}
  *          200 {"prompt": TEXT, "warnings": [...], "format": ...} (dry run)

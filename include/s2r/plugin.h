@@ -27,7 +27,10 @@
  *     host table; a major version may change anything and the loader refuses
  *     a plugin whose major differs from the core's.
  *   - ABI 1.1 appended s2r_auth_request.now_ms (the server clock in
- *     milliseconds).
+ *     milliseconds) and s2r_auth_ops.forget (a refused request's
+ *     signature may be used again). The core reads an appended member of
+ *     a plugin's struct only when its struct_size holds it, and a plugin
+ *     reads one of the core's likewise.
  *   - Fixed-width integers only in structs; no enum-typed, bool, long,
  *     time_t or off_t fields. Constants are plain #defines. Lengths of
  *     in-memory buffers are size_t.
@@ -580,6 +583,19 @@ typedef struct s2r_auth_sign_request {
  * X-S2R-Signature) into @p headers_out, at most @p max_headers entries, and
  * their number into *@p n_out. @return S2R_OK; S2R_ETOOBIG (not enough
  * entries or a value longer than S2R_HEADER_VALUE_MAX-1); S2R_EINVAL.
+ *
+ * forget() (server side, ABI 1.1, optional): @p req, which verify()
+ * accepted, was then refused with an answer that tells the client to
+ * send it again (the rate limiter's 429 and 503, with Retry-After): undo
+ * what verify() spent on it, such as its entry in a replay cache, so
+ * that the same signed request passes verify() again when it is retried.
+ * The core calls it at most once per accepted request, with the same
+ * @p req, after verify() returned and before the answer is sent; never
+ * for a request that was served or refused for a reason a retry would
+ * not change. It must undo only that request's own mark: while the
+ * request held it, a copy of it was refused as a replay, so at most one
+ * copy is ever served. Cannot fail (at worst the retry is refused as a
+ * replay). Same thread-safety as verify().
  */
 typedef struct s2r_auth_ops {
     uint32_t struct_size; /**< sizeof(s2r_auth_ops) */
@@ -589,6 +605,8 @@ typedef struct s2r_auth_ops {
     int (*sign)(void *instance, const s2r_auth_sign_request *req,
                 s2r_header_out *headers_out, uint32_t max_headers,
                 uint32_t *n_out, s2r_error *err);
+    /* ABI 1.1 */
+    void (*forget)(void *instance, const s2r_auth_request *req);
 } s2r_auth_ops;
 
 /* ================================================================== */

@@ -13,7 +13,9 @@
  * all worker threads of the process). sign() (client): adds both headers;
  * the timestamp carries a random microsecond fraction so that signing the
  * same body twice in one second gives two signatures, which the replay
- * cache then both accepts.
+ * cache then both accepts. forget() (server): a request the server
+ * refused with a retryable answer (the rate limiter's 429 or 503) leaves
+ * the replay cache, so that its retry passes.
  *
  * Crypto, randomness and clocks come from the host table (OpenSSL in the
  * core); the plugin links json-c only.
@@ -273,6 +275,20 @@ static int auth_hmac_verify(void *instance, const s2r_auth_request *req,
     return S2R_OK;
 }
 
+/* The server refused an accepted request with a retryable answer: its
+ * signature becomes new again. Only verify() put it in the cache, and
+ * while it was there every copy was refused as a replay. */
+static void auth_hmac_forget(void *instance, const s2r_auth_request *req)
+{
+    auth_hmac *a = instance;
+    const char *sig = req->header
+                          ? req->header(req->header_payload, SIG_HEADER)
+                          : NULL;
+    uint8_t given[32];
+    if (a->replay && sig && parse_signature(sig, given) == 0)
+        auth_hmac_replay_remove(a->replay, given);
+}
+
 static int auth_hmac_sign(void *instance, const s2r_auth_sign_request *req,
                           s2r_header_out *headers_out, uint32_t max_headers,
                           uint32_t *n_out, s2r_error *err)
@@ -311,6 +327,7 @@ static const s2r_auth_ops auth_hmac_ops = {
     .struct_size = sizeof(s2r_auth_ops),
     .verify = auth_hmac_verify,
     .sign = auth_hmac_sign,
+    .forget = auth_hmac_forget,
 };
 
 static const s2r_plugin auth_hmac_plugin = {
@@ -318,7 +335,7 @@ static const s2r_plugin auth_hmac_plugin = {
     .kind = S2R_KIND_AUTH,
     .flags = S2R_PLUGIN_F_THREADSAFE,
     .name = "auth-hmac",
-    .version = "1.1.0",
+    .version = "1.2.0",
     .description = "Shared-secret HMAC-SHA256 request signatures "
                    "(X-S2R-Timestamp, X-S2R-Signature) with a replay cache.",
     .options = auth_hmac_options,

@@ -205,6 +205,23 @@ int auth_hmac_replay_insert(auth_hmac_replay *r, const uint8_t sig[32],
     return rc;
 }
 
+int auth_hmac_replay_remove(auth_hmac_replay *r, const uint8_t sig[32])
+{
+    uint32_t k[4];
+    memcpy(k, sig, sizeof(k));
+    int found = 0;
+    pthread_mutex_lock(&r->lock);
+    size_t mask = r->cap - 1;
+    for (size_t i = hash_of(k) & mask; r->v[i].expires; i = (i + 1) & mask)
+        if (memcmp(r->v[i].k, k, sizeof(k)) == 0) {
+            delete_at(r, i);
+            found = 1;
+            break;
+        }
+    pthread_mutex_unlock(&r->lock);
+    return found;
+}
+
 size_t auth_hmac_replay_live(auth_hmac_replay *r, int64_t now_unix_s)
 {
     size_t live = 0;

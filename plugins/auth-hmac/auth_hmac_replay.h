@@ -62,6 +62,14 @@ AUTH_HMAC_HIDDEN int auth_hmac_replay_insert(auth_hmac_replay *r,
                                              int64_t expires_unix_s,
                                              int64_t now_unix_s);
 
+/**
+ * Forget @p sig (a signature auth_hmac_replay_insert() took as new),
+ * so that it is new again. Thread-safe.
+ * @return 1 when it was remembered, else 0.
+ */
+AUTH_HMAC_HIDDEN int auth_hmac_replay_remove(auth_hmac_replay *r,
+                                             const uint8_t sig[32]);
+
 /** Number of live (unexpired at @p now_unix_s) entries. Thread-safe;
  *  walks the table (tests and diagnostics only). */
 AUTH_HMAC_HIDDEN size_t auth_hmac_replay_live(auth_hmac_replay *r,

@@ -375,6 +375,44 @@ def test_client_429_says_when_to_retry(_srv):
         check(srv.stop() == 0, 'limit1 exit code')
 
 
+def test_limiter_refusal_does_not_spend_the_signature(_srv):
+    """A request the rate limiter refuses with 503 (its SQLite file locked
+    by another writer) or 429 is retried with the same signature, as
+    Retry-After asks, and is not taken for a replay; once served, it
+    is."""
+    import sqlite3
+    db = os.path.join(WORK, 'locked.db')
+    srv = Server('locked', auth_rl('locked.db', 1)
+                 + 'busy_timeout = 200ms\nreserve = 1\n')
+    try:
+        body = NONAME.encode()
+        h = sign(body)
+        lock = sqlite3.connect(db, isolation_level=None, timeout=10)
+        lock.execute('BEGIN IMMEDIATE')
+        try:
+            for attempt in (1, 2):
+                st, hd, ans = request(srv.port, body, h)
+                check(st == 503 and hd.get('retry-after') == '1',
+                      'locked store, attempt %d: %s %s' % (attempt, st, ans))
+        finally:
+            lock.execute('ROLLBACK')
+            lock.close()
+        st, _, ans = request(srv.port, body, h)
+        check(st == 200, 'retry once the store is back: %s %s' % (st, ans))
+        st, _, ans = request(srv.port, body, h)
+        check(st == 401 and 'replayed' in ans['error'],
+              'served request sent again: %s %s' % (st, ans))
+        # the limit (1) is used: 429, and 429 again for the same request
+        h = sign(body)
+        for attempt in (1, 2):
+            st, hd, ans = request(srv.port, body, h)
+            check(st == 429 and int(hd.get('retry-after', '0')) > 0,
+                  'over the limit, attempt %d: %s %s' % (attempt, st, ans))
+    finally:
+        check(srv.stop() == 0, 'locked exit code')
+    return '503, 503, 200, 401; 429, 429'
+
+
 def fire_64(ports, body):
     """64 concurrent signed requests spread over @p ports."""
     barrier = threading.Barrier(64)
@@ -594,6 +632,7 @@ def main():
              test_size_limit,
              test_client_messages,
              test_client_429_says_when_to_retry,
+             test_limiter_refusal_does_not_spend_the_signature,
              test_exactly_n_of_64_concurrent,
              test_two_servers_share_one_sqlite_file,
              test_hostile_clients_leave_it_serving,

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,17 @@ typedef struct fx {
     logbuf log;
 } fx;
 
+/* A fixture whose [ratelimit.daily] section has @p extra_rl lines. */
+static fx *fx_new_rl(const char *extra_server, int limit,
+                     const char *extra_rl);
+
 static fx *fx_new(const char *extra_server, int limit)
+{
+    return fx_new_rl(extra_server, limit, "");
+}
+
+static fx *fx_new_rl(const char *extra_server, int limit,
+                     const char *extra_rl)
 {
     fx *f = calloc(1, sizeof(*f));
     pthread_mutex_init(&f->log.lock, NULL);
@@ -88,8 +99,8 @@ static fx *fx_new(const char *extra_server, int limit)
              "[server]\n%s"
              "[auth.hmac]\nplugin = auth-hmac\nsecret = env:S2R_TEST_SECRET\n"
              "[ratelimit.daily]\nplugin = ratelimit-sqlite\n"
-             "path = %s/rl.db\nlimit = %d\n",
-             extra_server ? extra_server : "", f->dir, limit);
+             "path = %s/rl.db\nlimit = %d\n%s",
+             extra_server ? extra_server : "", f->dir, limit, extra_rl);
     s2r_config_defaults(&f->cfg);
     assert_int_equal(s2r_ini_read_string(&f->ini, "server.ini", text,
                                          &f->diags),
@@ -435,6 +446,151 @@ static void test_handler__rate_limit(void **state)
     fx_free(f);
 }
 
+/* The rate-limit database held by another writer (another process,
+ * here a connection of the test): the limiter's transaction waits for
+ * busy_timeout and fails. */
+static sqlite3 *lock_db(const fx *f)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/rl.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    return db;
+}
+
+static void unlock_db(sqlite3 *db)
+{
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Send the signed request of @p c again, as a client retries it. */
+static int resend(fx *f, call *c)
+{
+    json_object_put(c->json);
+    s2r_handler_response_free(&c->resp);
+    c->json = NULL;
+    return run(f, c, "POST", "/", script, strlen(script), 0);
+}
+
+/* A request the rate limiter refuses with a retryable answer (503 when
+ * its store is locked, 429 over the limit) has not spent its signature:
+ * the same signed request, retried as Retry-After asks, is not refused
+ * as a replay; once served it is. */
+static void test_handler__refused_by_the_limiter_keeps_the_signature(
+    void **state)
+{
+    (void)state;
+    fx *f = fx_new_rl(NULL, 100, "busy_timeout = 50ms\nreserve = 1\n");
+    call c;
+    memset(&c, 0, sizeof(c));
+    sign(&c, script, strlen(script), 0);
+    sqlite3 *db = lock_db(f);
+    for (int i = 0; i < 2; i++) {
+        int st = i ? resend(f, &c)
+                   : run(f, &c, "POST", "/", script, strlen(script), 0);
+        assert_int_equal(st, 503);
+        assert_string_equal(jstr(&c, "error"),
+                            "Rate limiter unavailable, retry later");
+        assert_string_equal(header(&c, "Retry-After"), "1");
+    }
+    unlock_db(db);
+    assert_int_equal(resend(f, &c), 200);
+    assert_int_equal(resend(f, &c), 401);
+    assert_has(jstr(&c, "error"), "replayed");
+    done(&c);
+    fx_free(f);
+
+    /* over the limit: 429, and 429 again for the same request */
+    f = fx_new(NULL, 1);
+    assert_int_equal(post(f, &c, script, NULL), 200);
+    done(&c);
+    sign(&c, script, strlen(script), 0);
+    assert_int_equal(run(f, &c, "POST", "/", script, strlen(script), 0), 429);
+    assert_int_equal(resend(f, &c), 429);
+    assert_string_equal(jstr(&c, "error"),
+                        "Rate limit exceeded: 1 requests per day");
+    done(&c);
+    fx_free(f);
+}
+
+typedef struct copy_run {
+    fx *f;
+    call c;
+    int status;
+    pthread_barrier_t *go;
+} copy_run;
+
+static void *run_copy(void *arg)
+{
+    copy_run *r = arg;
+    pthread_barrier_wait(r->go);
+    r->status = run(r->f, &r->c, "POST", "/", script, strlen(script), 0);
+    return NULL;
+}
+
+/* Copies of one signed request sent at once: at most one is served,
+ * whether the limiter admits them or refuses them for a while (a copy
+ * refused as a replay while another one held the signature is not let
+ * through later by that one's retry). */
+static void test_handler__copies_at_once_serve_one(void **state)
+{
+    (void)state;
+    fx *f = fx_new_rl(NULL, 100, "busy_timeout = 50ms\nreserve = 1\n");
+    enum { N = 8 };
+    for (int locked = 0; locked < 2; locked++) {
+        call proto;
+        memset(&proto, 0, sizeof(proto));
+        sign(&proto, script, strlen(script), 0);
+        sqlite3 *db = locked ? lock_db(f) : NULL;
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, N);
+        copy_run r[N];
+        pthread_t t[N];
+        for (int i = 0; i < N; i++) {
+            r[i].f = f;
+            r[i].c = proto; /* the same headers, copied */
+            r[i].c.headers.value[0] = r[i].c.ts;
+            r[i].c.headers.value[1] = r[i].c.sig;
+            r[i].go = &go;
+            assert_int_equal(pthread_create(&t[i], NULL, run_copy, &r[i]),
+                             0);
+        }
+        int served = 0, replayed = 0, unavailable = 0;
+        for (int i = 0; i < N; i++) {
+            pthread_join(t[i], NULL);
+            served += r[i].status == 200;
+            replayed += r[i].status == 401;
+            unavailable += r[i].status == 503;
+            done(&r[i].c);
+        }
+        pthread_barrier_destroy(&go);
+        assert_int_equal(served + replayed + unavailable, N);
+        if (!locked) {
+            assert_int_equal(served, 1);
+            continue;
+        }
+        assert_int_equal(served, 0);
+        assert_true(unavailable >= 1);
+        unlock_db(db);
+        /* the retries after the store is back: one is served */
+        int later = 0;
+        for (int i = 0; i < N; i++) {
+            call c = proto;
+            c.headers.value[0] = c.ts;
+            c.headers.value[1] = c.sig;
+            later += run(f, &c, "POST", "/", script, strlen(script), 0) ==
+                     200;
+            done(&c);
+        }
+        assert_int_equal(later, 1);
+    }
+    fx_free(f);
+}
+
 static void test_handler__log_lines(void **state)
 {
     (void)state;
@@ -578,6 +734,8 @@ int main(void)
         cmocka_unit_test(test_handler__dry_run_answers_the_prompt),
         cmocka_unit_test(test_handler__refusals),
         cmocka_unit_test(test_handler__rate_limit),
+        cmocka_unit_test(test_handler__refused_by_the_limiter_keeps_the_signature),
+        cmocka_unit_test(test_handler__copies_at_once_serve_one),
         cmocka_unit_test(test_handler__log_lines),
         cmocka_unit_test(test_handler__settings),
         cmocka_unit_test(test_handler__needs_auth_or_none),

@@ -406,6 +406,114 @@ static void test_auth_hmac__replay(void **state)
     fx_close(&f);
 }
 
+/* forget() (ABI 1.1): a request refused with a retryable answer is new
+ * again; what was not forgotten stays a replay. */
+static void test_auth_hmac__forget(void **state)
+{
+    (void)state;
+    fx f;
+    assert_int_equal(fx_open(&f, AUTH_INI), S2R_OK);
+    const char *body = "hostname\n";
+    int64_t now = time(NULL);
+    char ts[64], sig[65];
+    s2r_error err;
+    snprintf(ts, sizeof(ts), "%lld.515151", (long long)now);
+    py_sign(SECRET, ts, body, sig);
+    hdrs h = {{"X-S2R-Timestamp", "X-S2R-Signature"}, {ts, sig}, 2};
+    s2r_auth_request r = auth_req(&h, body, now);
+    assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
+    s2r_registry_auth_forget(f.reg, "hmac", &r);
+    assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
+    assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_EAUTH);
+    assert_has(err.message, "replayed");
+    /* forgetting one signature leaves the others remembered */
+    char ts2[64], sig2[65];
+    snprintf(ts2, sizeof(ts2), "%lld.616161", (long long)now);
+    py_sign(SECRET, ts2, body, sig2);
+    assert_int_equal(verify(&f, ts2, sig2, body, now, &err), S2R_OK);
+    s2r_registry_auth_forget(f.reg, "hmac", &r);
+    assert_int_equal(verify(&f, ts2, sig2, body, now, &err), S2R_EAUTH);
+    /* a header that is no signature, or none, is ignored */
+    hdrs bad = {{"X-S2R-Signature"}, {"zz"}, 1};
+    s2r_auth_request rb = auth_req(&bad, body, now);
+    s2r_registry_auth_forget(f.reg, "hmac", &rb);
+    hdrs none = {{NULL}, {NULL}, 0};
+    s2r_auth_request rn = auth_req(&none, body, now);
+    s2r_registry_auth_forget(f.reg, "hmac", &rn);
+    s2r_registry_auth_forget(f.reg, "no-such-instance", &r);
+    fx_close(&f);
+}
+
+/* An auth plugin built against ABI 1.0 has an ops struct without forget:
+ * the core never reads past its struct_size. */
+static int forgets_seen;
+static int old_create(void **o, const s2r_host *h, const s2r_instance_ctx *x,
+                      const void *cfg, s2r_error *e)
+{
+    (void)h, (void)x, (void)cfg, (void)e;
+    *o = NULL;
+    return S2R_OK;
+}
+static void old_destroy(void *p)
+{
+    (void)p;
+}
+static int old_verify(void *p, const s2r_auth_request *r, s2r_auth_result *out,
+                      s2r_error *e)
+{
+    (void)p, (void)r, (void)out, (void)e;
+    return S2R_OK;
+}
+static void old_forget(void *p, const s2r_auth_request *r)
+{
+    (void)p, (void)r;
+    forgets_seen++;
+}
+static const s2r_auth_ops old_ops = {
+    .struct_size = (uint32_t)offsetof(s2r_auth_ops, forget),
+    .verify = old_verify,
+    .forget = old_forget}; /* past struct_size: never called */
+static const s2r_auth_ops new_ops = {.struct_size = sizeof(s2r_auth_ops),
+                                     .verify = old_verify,
+                                     .forget = old_forget};
+static const s2r_plugin old_auth = {
+    .abi = (uint32_t)(S2R_PLUGIN_ABI_MAJOR << 16),
+    .struct_size = (uint32_t)S2R_PLUGIN_SIZE_V1_0,
+    .kind = S2R_KIND_AUTH, .name = "test-auth-v1-0", .version = "1",
+    .create = old_create, .destroy = old_destroy, .ops = &old_ops};
+static const s2r_plugin new_auth = {
+    S2R_PLUGIN_HEADER,
+    .kind = S2R_KIND_AUTH, .name = "test-auth-v1-1", .version = "1",
+    .create = old_create, .destroy = old_destroy, .ops = &new_ops};
+
+static void test_auth__forget_only_within_struct_size(void **state)
+{
+    (void)state;
+    fx f;
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(s2r_ini_read_string(&f.ini, "test.ini",
+                                         "[auth.old]\nplugin = test-auth-v1-0\n"
+                                         "[auth.new]\nplugin = test-auth-v1-1\n",
+                                         &f.diags),
+                     S2R_OK);
+    const s2r_plugin *builtins[] = {&old_auth, &new_auth, NULL};
+    s2r_registry_options o = S2R_REGISTRY_OPTIONS_INIT;
+    o.ini = &f.ini;
+    o.builtins = builtins;
+    int rc = s2r_registry_open(&f.reg, &o, &f.diags);
+    if (rc != S2R_OK)
+        print_diags(&f);
+    assert_int_equal(rc, S2R_OK);
+    hdrs none = {{NULL}, {NULL}, 0};
+    s2r_auth_request r = auth_req(&none, "", 1);
+    forgets_seen = 0;
+    s2r_registry_auth_forget(f.reg, "old", &r);
+    assert_int_equal(forgets_seen, 0);
+    s2r_registry_auth_forget(f.reg, "new", &r);
+    assert_int_equal(forgets_seen, 1);
+    fx_close(&f);
+}
+
 typedef struct race {
     fx *f;
     const char *ts, *sig, *body;
@@ -800,6 +908,8 @@ int main(void)
         cmocka_unit_test(test_auth_hmac__forged_and_modified),
         cmocka_unit_test(test_auth_hmac__window),
         cmocka_unit_test(test_auth_hmac__window_milliseconds),
+        cmocka_unit_test(test_auth_hmac__forget),
+        cmocka_unit_test(test_auth__forget_only_within_struct_size),
         cmocka_unit_test(test_auth_hmac__replay),
         cmocka_unit_test(test_auth_hmac__replay_race_across_threads),
         cmocka_unit_test(test_auth_hmac__malformed_headers),
