@@ -748,37 +748,64 @@ static int convert(s2r_handler *h, const s2r_handler_request *req,
     return out_rc;
 }
 
+/* The request log line of @p a, answered with id @p id. */
+static void write_request_line(s2r_handler *h, const char *id,
+                               const s2r_handler_answered *a)
+{
+    const char *level = a->status >= 500 ? "error"
+                        : a->status >= 400 ? "warn"
+                                           : "info";
+    s2r_buf line = {0};
+    s2r_handler__log_head(&line, level, "request");
+    s2r_handler__log_str(&line, "id", id);
+    s2r_handler__log_str(&line, "client_ip",
+                         a->client_ip ? a->client_ip : "");
+    /* method and path are client-chosen text: printable ASCII, at most
+     * 16 and 128 bytes of them */
+    char method[17], path[129];
+    s2r_text_printable(method, sizeof(method), a->method, 16);
+    s2r_text_printable(path, sizeof(path), a->path, 128);
+    s2r_handler__log_str(&line, "method", method);
+    s2r_handler__log_str(&line, "path", path);
+    s2r_handler__log_int(&line, "status", a->status);
+    s2r_handler__log_ms(&line, "duration_ms", a->duration_us);
+    s2r_handler__log_int(&line, "bytes_in", (int64_t)a->bytes_in);
+    s2r_handler__log_int(&line, "bytes_out", (int64_t)a->bytes_out);
+    if (a->format && a->status == 200)
+        s2r_handler__log_str(&line, "format", a->format);
+    if (a->error)
+        s2r_handler__log_str(&line, "error", a->error);
+    s2r_handler__log_emit(&line, h->log_fn, h->log_payload);
+}
+
 static void log_request(s2r_handler *h, const s2r_handler_request *req,
                         const s2r_handler_response *r, const req_state *st,
                         int64_t t0)
 {
     if (!h->s.log_requests)
         return;
-    int64_t us = mono_us() - t0;
-    const char *level = r->status >= 500 ? "error"
-                        : r->status >= 400 ? "warn"
-                                           : "info";
-    s2r_buf line = {0};
-    s2r_handler__log_head(&line, level, "request");
-    s2r_handler__log_str(&line, "id", r->request_id);
-    s2r_handler__log_str(&line, "client_ip",
-                         req->client_ip ? req->client_ip : "");
-    /* method and path are client-chosen text: printable ASCII, at most
-     * 16 and 128 bytes of them */
-    char method[17], path[129];
-    s2r_text_printable(method, sizeof(method), req->method, 16);
-    s2r_text_printable(path, sizeof(path), req->path, 128);
-    s2r_handler__log_str(&line, "method", method);
-    s2r_handler__log_str(&line, "path", path);
-    s2r_handler__log_int(&line, "status", r->status);
-    s2r_handler__log_ms(&line, "duration_ms", us);
-    s2r_handler__log_int(&line, "bytes_in", (int64_t)req->body_len);
-    s2r_handler__log_int(&line, "bytes_out", (int64_t)r->body_len);
-    if (st->format && r->status == 200)
-        s2r_handler__log_str(&line, "format", st->format);
-    if (st->error)
-        s2r_handler__log_str(&line, "error", st->error);
-    s2r_handler__log_emit(&line, h->log_fn, h->log_payload);
+    s2r_handler_answered a = {.method = req->method,
+                              .path = req->path,
+                              .client_ip = req->client_ip,
+                              .status = r->status,
+                              .duration_us = mono_us() - t0,
+                              .bytes_in = req->body_len,
+                              .bytes_out = r->body_len,
+                              .format = st->format,
+                              .error = st->error};
+    write_request_line(h, r->request_id, &a);
+}
+
+void s2r_handler_request_id(s2r_handler *h, char *buf, size_t cap)
+{
+    make_request_id(h, buf, cap);
+}
+
+void s2r_handler_log_answered(s2r_handler *h, const char *request_id,
+                              const s2r_handler_answered *a)
+{
+    if (h->s.log_requests)
+        write_request_line(h, request_id, a);
 }
 
 int s2r_handler_handle(s2r_handler *h, const s2r_handler_request *req,

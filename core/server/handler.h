@@ -205,6 +205,38 @@ int s2r_handler_handle(s2r_handler *h, const s2r_handler_request *req,
 void s2r_handler_response_free(s2r_handler_response *resp);
 
 /**
+ * A new request id ("3f9c0a7e1b2d4c55-42", the kind s2r_handler_handle()
+ * makes) into @p buf of @p cap bytes (S2R_HANDLER_ID_MAX is enough), for
+ * an answer the transport makes itself. Thread-safe.
+ */
+void s2r_handler_request_id(s2r_handler *h, char *buf, size_t cap);
+
+/** An answer the transport sent without s2r_handler_handle() (a request
+ *  refused before the handler could see it): what its log line says.
+ *  Strings are borrowed for the call; NULL ones are logged as "". */
+typedef struct s2r_handler_answered {
+    const char *method;    /**< as received, or NULL when not known */
+    const char *path;      /**< as received, or NULL when not known */
+    const char *client_ip; /**< peer address, or NULL */
+    const char *format;    /**< logged only with status 200; NULL */
+    const char *error;     /**< the refusal, for the log; never the
+                                client's text beyond method and path */
+    int32_t status;        /**< HTTP status sent */
+    int32_t reserved;
+    int64_t duration_us;   /**< time spent on the answer */
+    size_t bytes_in;       /**< body bytes received */
+    size_t bytes_out;      /**< answer body bytes */
+} s2r_handler_answered;
+
+/**
+ * Write the request log line of @p a, answered with X-Request-Id
+ * @p request_id: the same JSON line s2r_handler_handle() writes for its
+ * answers (nothing when log_requests is off). Thread-safe.
+ */
+void s2r_handler_log_answered(s2r_handler *h, const char *request_id,
+                              const s2r_handler_answered *a);
+
+/**
  * An s2r_log_fn for the registry (plugin log lines) that writes one JSON
  * line {"time", "level", "event": "plugin", "message"} to stderr.
  * @p payload is unused.

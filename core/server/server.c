@@ -101,23 +101,9 @@ static const char *lookup_param(void *payload, const char *name)
 
 static void client_ip(struct MHD_Connection *c, char *buf, size_t cap)
 {
-    buf[0] = '\0';
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr)
-        return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
-                  (socklen_t)cap);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-            inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], buf,
-                      (socklen_t)cap);
-        else
-            inet_ntop(AF_INET6, &s6->sin6_addr, buf, (socklen_t)cap);
-    }
+    s2r_server_addr_text(ci ? ci->client_addr : NULL, buf, cap);
 }
 
 static enum MHD_Result send_answer(struct MHD_Connection *c,
@@ -154,23 +140,49 @@ static int is_set(const int32_t *flag)
     return __atomic_load_n(flag, __ATOMIC_SEQ_CST) != 0;
 }
 
-/* A static JSON answer that closes the connection: to a request that
- * starts while the server stops (503, Retry-After), or to one refused
- * before the handler (400). */
-static enum MHD_Result answer_close(struct MHD_Connection *c,
-                                   unsigned int status, const char *body)
+static int64_t mono_us(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A static JSON answer {"error": @p reason} (@p body) that closes the
+ * connection, made here rather than by the handler: to a request that
+ * starts while the server stops (503, Retry-After), or to one refused
+ * before its body (400). Like the handler's answers it carries an
+ * X-Request-Id and writes the request's log line. */
+static enum MHD_Result answer_close(worker *w, struct MHD_Connection *c,
+                                    const char *url, const char *method,
+                                    unsigned int status, const char *body,
+                                    const char *reason)
+{
+    int64_t t0 = mono_us();
+    s2r_handler *h = w->s->handler;
+    char id[S2R_HANDLER_ID_MAX];
+    s2r_handler_request_id(h, id, sizeof(id));
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json");
+    MHD_add_response_header(resp, "X-Request-Id", id);
     if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
+    char ip[INET6_ADDRSTRLEN];
+    client_ip(c, ip, sizeof(ip));
+    s2r_handler_answered a = {.method = method,
+                              .path = url,
+                              .client_ip = ip[0] ? ip : NULL,
+                              .error = reason,
+                              .status = (int32_t)status,
+                              .duration_us = mono_us() - t0,
+                              .bytes_out = strlen(body)};
+    s2r_handler_log_answered(h, id, &a);
     return ret;
 }
 
@@ -233,23 +245,26 @@ static enum MHD_Result on_headers(worker *w, struct MHD_Connection *c,
                                   req_buf *rb)
 {
     s2r_server *s = w->s;
-    s2r_server_conns_headers(w->conns, conn_of(c));
+    s2r_server_conns_headers(w->conns, conn_of(c), method, url);
     if (is_set(&s->stopping)) { /* a request that starts now */
         rb->answered = 1;
-        return answer_close(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                            "{\"error\":\"the server is shutting down\"}");
+        return answer_close(w, c, url, method, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            "{\"error\":\"the server is shutting down\"}",
+                            "the server is shutting down");
     }
     if (rb->cut_query) {
         rb->answered = 1;
-        return answer_close(c, MHD_HTTP_BAD_REQUEST,
+        return answer_close(w, c, url, method, MHD_HTTP_BAD_REQUEST,
                             "{\"error\":\"Bad request: more than 64 query "
-                            "parameters\"}");
+                            "parameters\"}",
+                            "Bad request: more than 64 query parameters");
     }
     int framing = s2r_server_check_framing(c);
     if (framing != S2R_FRAMING_OK) {
         rb->answered = 1;
-        return answer_close(c, MHD_HTTP_BAD_REQUEST,
-                            s2r_server_framing_error(framing));
+        return answer_close(w, c, url, method, MHD_HTTP_BAD_REQUEST,
+                            s2r_server_framing_error(framing),
+                            s2r_server_framing_reason(framing));
     }
     /* only POST has a body to wait for: answer anything else now */
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
@@ -417,14 +432,17 @@ static int hand_over(void *payload, int fd, const struct sockaddr *sa,
     return MHD_add_connection(w->d, fd, sa, len) == MHD_YES ? 0 : -1;
 }
 
-/* Every SWEEP_MS on the gate's thread: requests past receive_timeout;
- * the log lines kept meanwhile (s2r_handler_log_buffer). */
-static void sweep(void *payload, int64_t now_ms)
+/* Every SWEEP_MS on the gate's thread: requests past receive_timeout
+ * (answered 408; their number goes to the gate's receive_timeout
+ * event); the log lines kept meanwhile (s2r_handler_log_buffer). */
+static uint32_t sweep(void *payload, int64_t now_ms)
 {
     s2r_server *s = payload;
+    uint32_t cut = 0;
     for (uint32_t i = 0; i < s->n; i++)
-        s2r_server_conns_sweep(s->w[i].conns, now_ms);
+        cut += s2r_server_conns_sweep(s->w[i].conns, now_ms);
     s2r_handler_log_flush();
+    return cut;
 }
 
 /* Bind and listen on @p ai. Returns the socket or -1 (errno set). */
@@ -507,7 +525,7 @@ static int start_workers(s2r_server *s, uint32_t n, int family,
     for (uint32_t i = 0; i < n; i++) {
         worker *w = &s->w[i];
         w->s = s;
-        if (!(w->conns = s2r_server_conns_new(rx_ms)))
+        if (!(w->conns = s2r_server_conns_new(rx_ms, s->handler)))
             return err->code = S2R_ENOMEM;
         s->n = i + 1;
         w->d = MHD_start_daemon(
@@ -568,7 +586,8 @@ static int start_gate(s2r_server *s, const s2r_server_options *opts,
         .tick_ms = SWEEP_MS,
         .handoff = hand_over,
         .tick = sweep,
-        .payload = s};
+        .payload = s,
+        .handler = s->handler};
     int rc = s2r_server_gate_start(&s->gate, &go);
     if (rc != S2R_OK)
         snprintf(err->message, sizeof(err->message),

@@ -27,7 +27,11 @@
  * answered by s2r: a request line that does not start with a method
  * (400, by the gate), more than 64 query parameters (400), Content-Length
  * values that differ or come with Transfer-Encoding (400, RFC 9112)
- * (server_request.h).
+ * (server_request.h). These answers, the 408s and the 503s while the
+ * server stops carry an X-Request-Id and write a request log line, as
+ * the handler's do (s2r_handler_log_answered); only the answers to a
+ * connection before any request (the gate's 503s, a 408 to silence)
+ * and libmicrohttpd's own have neither.
  *
  * A worker buffers each request body up to the handler's max_body and
  * calls s2r_handler_handle() on its thread.

@@ -2,6 +2,7 @@
  * server_clients.h). */
 #include "server_clients.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,6 +25,24 @@ struct s2r_server_clients {
 };
 
 #define MIN_CAP ((size_t)64)
+
+void s2r_server_addr_text(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+                  (socklen_t)cap);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+            inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], buf,
+                      (socklen_t)cap);
+        else
+            inet_ntop(AF_INET6, &s6->sin6_addr, buf, (socklen_t)cap);
+    }
+}
 
 s2r_client_key s2r_client_key_of(const struct sockaddr *sa)
 {

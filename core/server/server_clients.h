@@ -14,6 +14,7 @@
 #ifndef S2R_SERVER_CLIENTS_H
 #define S2R_SERVER_CLIENTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -30,6 +31,14 @@ typedef struct s2r_client_key {
  * key, one client).
  */
 s2r_client_key s2r_client_key_of(const struct sockaddr *sa);
+
+/**
+ * The client address of @p sa as log text into @p buf of @p cap bytes
+ * (INET6_ADDRSTRLEN is enough): "203.0.113.5" (an IPv4-mapped IPv6
+ * address too), "2001:db8::1"; "" for NULL or another family.
+ */
+void s2r_server_addr_text(const struct sockaddr *sa, char *buf,
+                          size_t cap);
 
 /**
  * New table allowing @p per_client open connections per client

@@ -1,7 +1,10 @@
 /* server_conns.c: connections of one worker and receive_timeout (see
  * server_conns.h). */
 #include "server_conns.h"
+#include "handler_text.h"
+#include "server_clients.h"
 
+#include <arpa/inet.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -30,11 +33,14 @@ struct s2r_server_conn {
     uint64_t mark;     /* C_IDLE: bytes received when first looked at */
     int32_t marked;    /* mark is set */
     int32_t pad;
+    char method[17];   /* the request's, once its headers are in; else "" */
+    char path[129];
 };
 
 struct s2r_server_conns {
     pthread_mutex_t lock;
     s2r_server_conn *head;
+    s2r_handler *handler; /* request ids and log lines; may be NULL */
     uint32_t timeout_ms;
     uint32_t pad;
 };
@@ -46,7 +52,8 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-s2r_server_conns *s2r_server_conns_new(uint32_t receive_timeout_ms)
+s2r_server_conns *s2r_server_conns_new(uint32_t receive_timeout_ms,
+                                       s2r_handler *h)
 {
     s2r_server_conns *t = calloc(1, sizeof(*t));
     if (!t)
@@ -56,6 +63,7 @@ s2r_server_conns *s2r_server_conns_new(uint32_t receive_timeout_ms)
         return NULL;
     }
     t->timeout_ms = receive_timeout_ms;
+    t->handler = h;
     return t;
 }
 
@@ -90,7 +98,8 @@ s2r_server_conn *s2r_server_conns_open(s2r_server_conns *t, int fd,
     return c;
 }
 
-void s2r_server_conns_headers(s2r_server_conns *t, s2r_server_conn *c)
+void s2r_server_conns_headers(s2r_server_conns *t, s2r_server_conn *c,
+                              const char *method, const char *path)
 {
     if (!c)
         return;
@@ -99,6 +108,9 @@ void s2r_server_conns_headers(s2r_server_conns *t, s2r_server_conn *c)
         c->state = C_RECEIVING;
         c->start_ms = mono_ms();
     }
+    s2r_text_printable(c->method, sizeof(c->method), method,
+                       sizeof(c->method) - 1);
+    s2r_text_printable(c->path, sizeof(c->path), path, sizeof(c->path) - 1);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -120,6 +132,7 @@ void s2r_server_conns_done(s2r_server_conns *t, s2r_server_conn *c)
     c->state = C_IDLE;
     c->start_ms = now;
     c->marked = 0;
+    c->method[0] = c->path[0] = '\0';
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -166,24 +179,53 @@ static void look_idle(s2r_server_conn *c, int64_t now)
     }
 }
 
-/* The deadline passed: say so (the worker is not writing: the request
- * is not received yet) and end the connection for the worker. */
-static void cut(s2r_server_conn *c, uint32_t timeout_ms)
+static int64_t mono_us(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The deadline passed: say so (the worker is not writing: the request
+ * is not received yet) and end the connection for the worker. The
+ * answer has its request id and log line, as the handler's have. */
+static void cut(s2r_server_conns *t, s2r_server_conn *c)
+{
+    int64_t t0 = mono_us();
     static const char fmt[] =
         "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
-        "Content-Length: %d\r\nConnection: close\r\n\r\n%s";
-    char body[96], msg[256];
-    int bl = snprintf(body, sizeof(body),
-                      "{\"error\":\"request not received within %u ms\"}",
-                      timeout_ms);
-    int n = snprintf(msg, sizeof(msg), fmt, bl, body);
+        "Content-Length: %d\r\n%s%s%sConnection: close\r\n\r\n%s";
+    char id[S2R_HANDLER_ID_MAX] = "";
+    if (t->handler)
+        s2r_handler_request_id(t->handler, id, sizeof(id));
+    char reason[64], body[96], msg[384];
+    snprintf(reason, sizeof(reason), "request not received within %u ms",
+             t->timeout_ms);
+    int bl = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", reason);
+    int n = snprintf(msg, sizeof(msg), fmt, bl, id[0] ? "X-Request-Id: " : "",
+                     id, id[0] ? "\r\n" : "", body);
+    /* the peer's address, while the socket is still connected */
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (t->handler && getpeername(c->fd, (struct sockaddr *)&sa, &len) == 0)
+        s2r_server_addr_text((struct sockaddr *)&sa, ip, sizeof(ip));
     if (n > 0 && (size_t)n < sizeof(msg)) {
         ssize_t w = send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)w;
     }
     shutdown(c->fd, SHUT_RDWR);
     c->state = C_ANSWERING; /* once */
+    if (!t->handler)
+        return;
+    s2r_handler_answered a = {.method = c->method,
+                              .path = c->path,
+                              .client_ip = ip[0] ? ip : NULL,
+                              .error = reason,
+                              .status = 408,
+                              .duration_us = mono_us() - t0,
+                              .bytes_out = (size_t)(bl > 0 ? bl : 0)};
+    s2r_handler_log_answered(t->handler, id, &a);
 }
 
 uint32_t s2r_server_conns_sweep(s2r_server_conns *t, int64_t now_ms)
@@ -195,7 +237,7 @@ uint32_t s2r_server_conns_sweep(s2r_server_conns *t, int64_t now_ms)
             look_idle(c, now_ms);
         if (c->state == C_RECEIVING &&
             now_ms - c->start_ms >= (int64_t)t->timeout_ms) {
-            cut(c, t->timeout_ms);
+            cut(t, c);
             cut_n++;
         }
     }

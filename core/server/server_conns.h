@@ -11,8 +11,11 @@
  * tcpi_bytes_received) grows after the previous answer, checked after
  * the connection has been idle for a second. A connection past its
  * deadline gets a 408 answer and is shut down; libmicrohttpd then closes
- * it as a client that went away. Idle keep-alive connections (no byte of
- * a next request) are left to connection_timeout.
+ * it as a client that went away. The 408 carries an X-Request-Id and
+ * writes the request's log line, as the handler's answers do (method and
+ * path when its headers had arrived, else ""). Idle keep-alive
+ * connections (no byte of a next request) are left to
+ * connection_timeout.
  *
  * The worker's thread reports each connection's steps; the gate's thread
  * calls s2r_server_conns_sweep() a few times a second. One mutex per
@@ -23,11 +26,16 @@
 
 #include <stdint.h>
 
+#include "handler.h"
+
 typedef struct s2r_server_conns s2r_server_conns;
 typedef struct s2r_server_conn s2r_server_conn;
 
-/** New empty set. @return NULL when out of memory. */
-s2r_server_conns *s2r_server_conns_new(uint32_t receive_timeout_ms);
+/** New empty set; @p h (borrowed, may be NULL: no id, no log line) makes
+ *  the 408 answers' request ids and log lines. @return NULL when out of
+ *  memory. */
+s2r_server_conns *s2r_server_conns_new(uint32_t receive_timeout_ms,
+                                       s2r_handler *h);
 /** Free the set; its connections must all be closed. NULL is fine. */
 void s2r_server_conns_free(s2r_server_conns *t);
 
@@ -40,8 +48,11 @@ void s2r_server_conns_free(s2r_server_conns *t);
 s2r_server_conn *s2r_server_conns_open(s2r_server_conns *t, int fd,
                                        int64_t first_byte_ms);
 
-/** The request's headers are in (first call of the request handler). */
-void s2r_server_conns_headers(s2r_server_conns *t, s2r_server_conn *c);
+/** The request's headers are in (first call of the request handler):
+ *  its @p method and @p path (kept, as printable ASCII, for the log
+ *  line of a 408). */
+void s2r_server_conns_headers(s2r_server_conns *t, s2r_server_conn *c,
+                              const char *method, const char *path);
 
 /** The whole request is in (its body too): no deadline until answered. */
 void s2r_server_conns_received(s2r_server_conns *t, s2r_server_conn *c);

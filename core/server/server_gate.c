@@ -19,6 +19,10 @@
 #define METHOD_MAX 32   /* longest method accepted */
 #define ACCEPT_BURST 64 /* connections accepted per wake-up at most */
 
+/* The messages of the gate's answers to requests. */
+#define MALFORMED "malformed request line: an HTTP method and a space expected"
+#define NOT_IN_TIME "request not received in time"
+
 /* A connection accepted and not yet handed over. */
 typedef struct pending {
     struct pending *prev, *next; /* in accept order */
@@ -79,10 +83,12 @@ void s2r_server_answer_and_close(int fd, const char *status_line,
     close(fd);
 }
 
-static void log_refusal(s2r_server_gate *g, int kind, int64_t now)
+/* Count @p n refusals of @p kind; log them at most once a second. */
+static void log_refusals(s2r_server_gate *g, int kind, uint64_t n,
+                         int64_t now)
 {
-    g->refused[kind]++;
-    if (now - g->logged_ms[kind] < 1000)
+    g->refused[kind] += n;
+    if (!g->refused[kind] || now - g->logged_ms[kind] < 1000)
         return;
     static const char *const events[R_KINDS] = {
         "connection_limit", "client_limit", "malformed_request",
@@ -104,6 +110,43 @@ static void log_refusal(s2r_server_gate *g, int kind, int64_t now)
                           kind <= R_CLIENT ? 2 : 1);
     g->logged_ms[kind] = now;
     g->refused[kind] = 0;
+}
+
+static void log_refusal(s2r_server_gate *g, int kind, int64_t now)
+{
+    log_refusals(g, kind, 1, now);
+}
+
+/* Answer a connection that sent bytes and close it: @p json is
+ * {"error": @p reason}. With a handler, the answer carries an
+ * X-Request-Id and writes a request log line (no request line was read:
+ * method and path ""). */
+static void answer_request(s2r_server_gate *g, const pending *p,
+                           const char *status_line, int status,
+                           const char *json, const char *reason)
+{
+    if (!g->o.handler) {
+        s2r_server_answer_and_close(p->fd, status_line, NULL, json);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t t0 = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    char id[S2R_HANDLER_ID_MAX], header[S2R_HANDLER_ID_MAX + 16];
+    s2r_handler_request_id(g->o.handler, id, sizeof(id));
+    snprintf(header, sizeof(header), "X-Request-Id: %s", id);
+    s2r_server_answer_and_close(p->fd, status_line, header, json);
+    char ip[64];
+    s2r_server_addr_text((const struct sockaddr *)&p->sa, ip, sizeof(ip));
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s2r_handler_answered a = {
+        .client_ip = ip[0] ? ip : NULL,
+        .error = reason,
+        .status = status,
+        .duration_us =
+            (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - t0,
+        .bytes_out = strlen(json)};
+    s2r_handler_log_answered(g->o.handler, id, &a);
 }
 
 /* Close a connection the gate holds or refuses, freeing its places. */
@@ -178,10 +221,8 @@ static void on_readable(s2r_server_gate *g, pending *p, int64_t now)
     unlink_pending(g, p);
     if (verdict == S2R_GATE_BAD) {
         if (n > 0) {
-            s2r_server_answer_and_close(
-                p->fd, "400 Bad Request", NULL,
-                "{\"error\":\"malformed request line: an HTTP method and a "
-                "space expected\"}");
+            answer_request(g, p, "400 Bad Request", 400,
+                           "{\"error\":\"" MALFORMED "\"}", MALFORMED);
             log_refusal(g, R_MALFORMED, now);
         } else {
             close(p->fd); /* closed or reset before a request */
@@ -206,9 +247,14 @@ static void expire(s2r_server_gate *g, int64_t now)
                           : p->accepted_ms + g->o.idle_timeout_ms;
         if (now >= due) {
             unlink_pending(g, p);
-            s2r_server_answer_and_close(
-                p->fd, "408 Request Timeout", NULL,
-                "{\"error\":\"request not received in time\"}");
+            static const char late[] =
+                "{\"error\":\"" NOT_IN_TIME "\"}";
+            if (p->first_byte_ms) /* a request began */
+                answer_request(g, p, "408 Request Timeout", 408, late,
+                               NOT_IN_TIME);
+            else /* nothing came: no request to answer */
+                s2r_server_answer_and_close(p->fd, "408 Request Timeout",
+                                            NULL, late);
             log_refusal(g, R_TIMEOUT, now);
             drop(g, p, 1);
             free(p);
@@ -312,7 +358,8 @@ static void *gate_main(void *arg)
         expire(g, now);
         if (now >= next_tick) {
             if (g->o.tick)
-                g->o.tick(g->o.payload, now);
+                log_refusals(g, R_TIMEOUT, g->o.tick(g->o.payload, now),
+                             now);
             next_tick = now + g->o.tick_ms;
         }
     }

@@ -16,6 +16,13 @@
  *   408  no method within receive_timeout of the connection's first byte,
  *        or no byte within connection_timeout
  *
+ * The 400, and the 408 to a connection that sent a byte, carry an
+ * X-Request-Id and write a request log line (method and path "": no
+ * request line was read), as the handler's answers do. The 503s and the
+ * 408 to a connection that sent nothing answer a connection before any
+ * request: no id, no request line (a flood of them would flood the log);
+ * the once-a-second events below count them.
+ *
  * The same thread calls the server's tick() a few times a second, which
  * enforces receive_timeout on the connections the workers hold (see
  * server_conns.h). Refusals are logged at most once a second per kind.
@@ -26,6 +33,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "handler.h"
 #include "server_clients.h"
 
 typedef struct s2r_server_gate s2r_server_gate;
@@ -41,8 +49,10 @@ typedef int (*s2r_server_gate_handoff_fn)(void *payload, int fd,
                                           const struct sockaddr *sa,
                                           socklen_t len,
                                           int64_t first_byte_ms);
-/** Called every tick_ms on the gate's thread with the monotonic time. */
-typedef void (*s2r_server_gate_tick_fn)(void *payload, int64_t now_ms);
+/** Called every tick_ms on the gate's thread with the monotonic time.
+ *  @return the requests it answered 408 (past receive_timeout), which
+ *  the gate's `receive_timeout` event counts with its own. */
+typedef uint32_t (*s2r_server_gate_tick_fn)(void *payload, int64_t now_ms);
 
 typedef struct s2r_server_gate_options {
     int listen_fd;                /**< borrowed: bound and listening */
@@ -55,6 +65,8 @@ typedef struct s2r_server_gate_options {
     s2r_server_gate_handoff_fn handoff;
     s2r_server_gate_tick_fn tick; /**< may be NULL */
     void *payload;
+    s2r_handler *handler;         /**< request ids and log lines of the
+                                       gate's 400 and 408; may be NULL */
 } s2r_server_gate_options;
 
 /**

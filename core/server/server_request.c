@@ -87,11 +87,20 @@ int s2r_server_check_framing(struct MHD_Connection *c)
     return S2R_FRAMING_OK;
 }
 
+#define LENGTH_AND_CHUNKED \
+    "Bad request: Content-Length and Transfer-Encoding together"
+#define CONFLICTING_LENGTH \
+    "Bad request: Content-Length values that differ or are not numbers"
+
 const char *s2r_server_framing_error(int verdict)
 {
     return verdict == S2R_FRAMING_LENGTH_AND_CHUNKED
-               ? "{\"error\":\"Bad request: Content-Length and "
-                 "Transfer-Encoding together\"}"
-               : "{\"error\":\"Bad request: Content-Length values that "
-                 "differ or are not numbers\"}";
+               ? "{\"error\":\"" LENGTH_AND_CHUNKED "\"}"
+               : "{\"error\":\"" CONFLICTING_LENGTH "\"}";
+}
+
+const char *s2r_server_framing_reason(int verdict)
+{
+    return verdict == S2R_FRAMING_LENGTH_AND_CHUNKED ? LENGTH_AND_CHUNKED
+                                                      : CONFLICTING_LENGTH;
 }

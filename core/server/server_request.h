@@ -46,7 +46,11 @@ int s2r_server_cut_query(char *target);
  *  @p c (all of them, not only the first). */
 int s2r_server_check_framing(struct MHD_Connection *c);
 
-/** The JSON text of the 400 answer for a framing verdict (static). */
+/** The JSON text of the 400 answer for a framing verdict (static):
+ *  {"error": s2r_server_framing_reason(verdict)}. */
 const char *s2r_server_framing_error(int verdict);
+
+/** The message of that answer, for the log line (static). */
+const char *s2r_server_framing_reason(int verdict);
 
 #endif

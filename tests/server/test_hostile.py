@@ -144,6 +144,35 @@ def exchange(port, raw, timeout=AT_ONCE):
     return parse(data)
 
 
+def request_id(head):
+    """The X-Request-Id of the answer head @p head (it must have one)."""
+    for line in head.split('\r\n')[1:]:
+        k, _, v = line.partition(':')
+        if k.strip().lower() == 'x-request-id':
+            return v.strip()
+    raise AssertionError('answer without X-Request-Id: %s' % head)
+
+
+def check_logged(srv, answers):
+    """Each (id, status, method, path) of @p answers has its request log
+    line, in the shape of the handler's (the server stopped: every line
+    is written)."""
+    by_id = {}
+    for line in srv.lines():
+        if line.get('event') == 'request':
+            check(line.get('id') not in by_id, 'id twice: %s' % line)
+            by_id[line.get('id')] = line
+    for rid, status, method, path in answers:
+        line = by_id.get(rid)
+        check(line, 'no request log line for %s (%s)' % (rid, status))
+        for k in ('time', 'level', 'client_ip', 'duration_ms', 'bytes_in',
+                  'bytes_out', 'error'):
+            check(k in line, 'request line without %s: %s' % (k, line))
+        check(line['status'] == status and line['method'] == method and
+              line['path'] == path and line['client_ip'] == '127.0.0.1',
+              'logged %s, expected %s' % (line, (status, method, path)))
+
+
 def parse(data):
     head, _, body = data.partition(b'\r\n\r\n')
     try:
@@ -216,9 +245,9 @@ def closes_while_trickling(s, first, step, bound):
 def test_trickle_closed_at_receive_timeout():
     srv = Server('trickle', 'receive_timeout = 3s\n')
     try:
-        results = []
+        results = {}
 
-        def one(first, step, keep_alive_first=False):
+        def one(i, first, step, keep_alive_first=False):
             s = connect(srv.port)
             try:
                 if keep_alive_first:
@@ -226,7 +255,7 @@ def test_trickle_closed_at_receive_timeout():
                               b'Content-Length: 2\r\n\r\nhi')
                     st, _, _ = read_one(s)
                     check(st == 404, 'first answer %s' % st)
-                results.append(closes_while_trickling(s, first, step, 15))
+                results[i] = closes_while_trickling(s, first, step, 15)
             finally:
                 s.close()
         header = b'X-Slow: ' + b'a' * 200
@@ -241,20 +270,33 @@ def test_trickle_closed_at_receive_timeout():
             # the next request on a keep-alive connection
             (b'POST / HTTP/1.1\r\nHost: t\r\n', header, True),
         ]
-        ts = [threading.Thread(target=one, args=c) for c in cases]
+        # what each 408's log line says: the headers of the body case had
+        # arrived, the others' had not
+        logged_as = [('', ''), ('', ''), ('POST', '/'), ('', '')]
+        ts = [threading.Thread(target=one, args=(i,) + c)
+              for i, c in enumerate(cases)]
         for t in ts:
             t.start()
         for t in ts:
             t.join(30)
         check(len(results) == len(cases), 'a trickle did not end: %s'
               % results)
-        for took, said in results:
+        answers = []
+        results = [results[i] for i in range(len(cases))]
+        for (took, said), (method, path) in zip(results, logged_as):
             check(b'408' in said.split(b'\r\n', 1)[0] or said == b'',
                   'answer: %r' % said[:80])
-        return 'closed after %s s (receive_timeout 3 s)' % ', '.join(
-            '%.1f' % r[0] for r in results)
+            if said:
+                head = said.partition(b'\r\n\r\n')[0].decode('latin-1')
+                answers.append((request_id(head), 408, method, path))
+        check(len(answers) >= 3, 'only %d answers said 408' % len(answers))
     finally:
         srv.stop()
+    check_logged(srv, answers)
+    check(any(l.get('event') == 'receive_timeout' for l in srv.lines()),
+          'no receive_timeout log line')
+    return 'closed after %s s (receive_timeout 3 s)' % ', '.join(
+        '%.1f' % r[0] for r in results)
 
 
 def test_trickling_crowd_does_not_lock_others_out():
@@ -308,6 +350,7 @@ def test_trickling_crowd_does_not_lock_others_out():
 
 def test_too_many_query_parameters():
     srv = Server('params')
+    answers = []
     try:
         q = '&'.join('p%d=%d' % (i, i) for i in range(600)).encode()
         for raw in (b'GET /healthz?' + q + b' HTTP/1.1\r\nHost: t\r\n\r\n',
@@ -316,6 +359,8 @@ def test_too_many_query_parameters():
             st, head, body = exchange(srv.port, raw)
             check(st == 400, 'status %s' % st)
             check('query parameters' in json.loads(body)['error'], body)
+            answers.append((request_id(head), 400, raw.split(b' ')[0].decode(),
+                            raw.split(b' ')[1].split(b'?')[0].decode()))
         # 64 are still fine
         q = '&'.join('p%d=%d' % (i, i) for i in range(63)).encode()
         st, _, _ = exchange(srv.port, b'GET /healthz?format=cli&' + q +
@@ -326,10 +371,12 @@ def test_too_many_query_parameters():
         check(post(srv.port, SCRIPT)[0] == 200, 'no answer after')
     finally:
         srv.stop()
+    check_logged(srv, answers)
 
 
 def test_junk_request_lines():
     srv = Server('junk')
+    answers = []
     try:
         for raw in (bytes(range(256)) + b'\r\n\r\n',
                     bytes(range(1, 256)) * 4,
@@ -343,12 +390,16 @@ def test_junk_request_lines():
             check('close' in head.lower(), 'no Connection: close: %s' % head)
             check('malformed request line' in json.loads(body)['error'],
                   body)
+            answers.append((request_id(head), 400, '', ''))
         check(post(srv.port, SCRIPT)[0] == 200, 'no answer after')
     finally:
         srv.stop()
     # log lines reach the log a few times a second: all of them by now
     check(any(l.get('event') == 'malformed_request' for l in srv.lines()),
           'no malformed_request log line')
+    # each answer has its request line too (no request line was read:
+    # method and path are empty)
+    check_logged(srv, answers)
 
 
 def test_oversized_headers():
@@ -371,6 +422,7 @@ def test_oversized_headers():
 
 def test_content_length_conflicts():
     srv = Server('framing')
+    answers = []
     try:
         for raw in (b'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n'
                     b'Content-Length: 5\r\n\r\nhello',
@@ -381,6 +433,8 @@ def test_content_length_conflicts():
             st, head, body = exchange(srv.port, raw)
             check(st == 400, 'status %s for %r' % (st, raw[:60]))
             check('close' in head.lower(), 'no Connection: close: %s' % head)
+            if b', 2' not in raw:  # a list in one line: libmicrohttpd's
+                answers.append((request_id(head), 400, 'POST', '/'))
         # the same length twice is one length (RFC 9112 section 6.3)
         n = len(SCRIPT)
         st, _, body = exchange(srv.port, b'POST /?format=cli HTTP/1.1\r\n'
@@ -390,6 +444,7 @@ def test_content_length_conflicts():
         check(st == 200, 'status %s: %s' % (st, body))
     finally:
         srv.stop()
+    check_logged(srv, answers)
 
 
 def test_non_utf8_script_in_every_format():

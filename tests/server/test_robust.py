@@ -160,6 +160,15 @@ def post(port, body, timeout=30, conn=None):
             s.close()
 
 
+def header_value(head, name):
+    """The value of header @p name in the answer head @p head, or None."""
+    for line in head.split('\r\n')[1:]:
+        k, _, v = line.partition(':')
+        if k.strip().lower() == name.lower():
+            return v.strip()
+    return None
+
+
 def read_answer(s):
     """One HTTP answer with a Content-Length from socket @p s."""
     data = b''
@@ -388,6 +397,8 @@ def test_sigterm_drains_slow_requests():
         check(late and late[0] == 503, 'request during the drain: %s'
               % (late,))
         check('close' in late[1].lower(), 'no Connection: close: %s' % late[1])
+        late_id = header_value(late[1], 'X-Request-Id')
+        check(late_id, 'no X-Request-Id: %s' % late[1])
         for t in ts:
             t.join(20)
         check([r and r[0] for r in res] == [200, 200],
@@ -403,6 +414,12 @@ def test_sigterm_drains_slow_requests():
         logged = [l for l in srv.events('request') if l.get('status') == 200
                   and l.get('method') == 'POST']
         check(len(logged) == 2, '%d POSTs logged 200' % len(logged))
+        logged = [l for l in srv.events('request') if l.get('id') == late_id]
+        check(len(logged) == 1 and logged[0]['status'] == 503 and
+              logged[0]['method'] == 'GET' and
+              logged[0]['path'] == '/healthz' and
+              logged[0]['error'] == 'the server is shutting down',
+              'the 503 during the drain logged as: %s' % logged)
     finally:
         if keep:
             keep.close()
