@@ -247,6 +247,14 @@ static int argv_push(argv_buf *a, char *s, int line)
     return 0;
 }
 
+/* The bytes the tokenizer treats specially outside quotes: C-locale
+ * whitespace, the quotes, backslash and '#'. */
+static const bool k_token_special[256] = {
+    [' '] = true, ['\t'] = true, ['\n'] = true, ['\v'] = true,
+    ['\f'] = true, ['\r'] = true, ['"'] = true,  ['\''] = true,
+    ['\\'] = true, ['#'] = true,
+};
+
 /* Tokenize the rest of one directive line [p, e) like sbatch's
  * get_argument(): whitespace separates, quotes group and are removed,
  * backslash escapes, an unquoted '#' ends the line (even mid-token), a
@@ -273,7 +281,12 @@ static int tokenize_line(const char *file, int line, const char *p,
         char *o = tok;
         bool quoted = false, escape = false;
         char q = 0;
-        while (p < e && (quoted || !is_space(*p))) {
+        for (;;) {
+            if (!quoted && !escape)
+                while (p < e && !k_token_special[(unsigned char)*p])
+                    *o++ = *p++; /* the plain bytes, copied as they are */
+            if (!(p < e && (quoted || !is_space(*p))))
+                break;
             if (escape) {
                 escape = false;
             } else if (*p == '\\') {
