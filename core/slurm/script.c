@@ -31,23 +31,30 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+/* Whether the @p n bytes at @p p spell the lowercase word @p w in any
+ * case. */
+static bool spells(const char *p, const char *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lower(p[i]) != w[i])
+            return false;
+    return true;
+}
+
 /* Whether [p, e) holds "hetjob" or "packjob" in any case (the separator
- * of a heterogeneous job's components): one pass, each word tried only
- * where its first letter is. */
+ * of a heterogeneous job's components). Both are looked for around their
+ * 'j', a letter few directives hold, which memchr finds. */
 static bool names_het_component(const char *p, const char *e)
 {
-    static const char het[] = "hetjob", pack[] = "packjob";
-    for (; p < e; p++) {
-        char c = lower(*p);
-        const char *w = c == 'h' ? het : c == 'p' ? pack : NULL;
-        if (!w)
-            continue;
-        size_t n = strlen(w), i = 1;
-        if ((size_t)(e - p) < n)
-            continue;
-        while (i < n && lower(p[i]) == w[i])
-            i++;
-        if (i == n)
+    for (const char *j = p; j < e; j++) {
+        const char *lj = memchr(j, 'j', (size_t)(e - j));
+        const char *uj = memchr(j, 'J', (size_t)((lj ? lj : e) - j));
+        j = uj ? uj : lj;
+        if (!j)
+            return false;
+        if (e - j >= 3 && spells(j, "job", 3) &&
+            ((j - p >= 3 && spells(j - 3, "het", 3)) ||
+             (j - p >= 4 && spells(j - 4, "pack", 4))))
             return true;
     }
     return false;
