@@ -4,10 +4,9 @@
  *        tokenizer, as sbatch does them (sbatch.c, opt.c: get_argument(),
  *        _opt_batch_script()); then hands the argv to s2r_slurm__parse_argv().
  *
- * s2r_slurm__parse_directives() is about 140 lines on purpose: sbatch's
- * passes over the script (checks, the scan to the first command, the
- * tokenizer, #SBATCH after it, #PBS/#BSUB) in sbatch's order, sharing the
- * line count and the argv arena.
+ * s2r_slurm__parse_directives() follows sbatch's order: the checks, one
+ * pass to the first command reading the directives before it, #SBATCH
+ * after it, #PBS/#BSUB; the passes share the line count and the argv.
  */
 #include "slurm.h"
 
@@ -228,16 +227,34 @@ static int check_script(const char *file, const char *buf, size_t len,
     return 0;
 }
 
+/* The directive tokens and their lines: ARGV_STACK of each live on the
+ * caller's stack (a script seldom has more), more move to the heap. */
+#define ARGV_STACK 32
+
 typedef struct argv_buf {
     char **v;
     int *lines;
     size_t n, cap;
+    bool heap; /* v and lines were malloc'd */
 } argv_buf;
 
-static int argv_push(argv_buf *a, char *s, int line)
+static int argv_grow(argv_buf *a)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 32;
+    size_t cap = a->cap * 2;
+    if (!a->heap) {
+        char **nv = malloc(cap * sizeof(*nv));
+        int *nl = malloc(cap * sizeof(*nl));
+        if (!nv || !nl) {
+            free(nv);
+            free(nl);
+            return S2R_ENOMEM;
+        }
+        memcpy(nv, a->v, a->n * sizeof(*nv));
+        memcpy(nl, a->lines, a->n * sizeof(*nl));
+        a->v = nv;
+        a->lines = nl;
+        a->heap = true;
+    } else {
         char **nv = realloc(a->v, cap * sizeof(*nv));
         if (!nv)
             return S2R_ENOMEM;
@@ -246,12 +263,27 @@ static int argv_push(argv_buf *a, char *s, int line)
         if (!nl)
             return S2R_ENOMEM;
         a->lines = nl;
-        a->cap = cap;
     }
+    a->cap = cap;
+    return 0;
+}
+
+static int argv_push(argv_buf *a, char *s, int line)
+{
+    if (a->n == a->cap && argv_grow(a) != 0)
+        return S2R_ENOMEM;
     a->v[a->n] = s;
     a->lines[a->n] = line;
     a->n++;
     return 0;
+}
+
+static void argv_free(argv_buf *a)
+{
+    if (a->heap) {
+        free(a->v);
+        free(a->lines);
+    }
 }
 
 /* The bytes the tokenizer treats specially outside quotes: C-locale
@@ -345,6 +377,74 @@ static int tokenize_line(const char *file, int line, const char *p,
     }
 }
 
+/* The directive scan's state: where tokens go, and the warnings given. */
+typedef struct directive_scan {
+    const char *file;
+    s2r_diags *d;
+    char *arena; /* the next token's bytes */
+    argv_buf av;
+    bool slurm_warned; /* the #SLURM warning was given */
+    bool het;          /* a hetjob separator ended the first component */
+} directive_scan;
+
+/* An #SBATCH or #SLURM line [p, e) (@p m: its magic word's length)
+ * before the first command, in the job's first component: its tokens
+ * join the argv, or it separates a heterogeneous job's components.
+ * @return 0, S2R_EINVAL or S2R_ENOMEM. */
+static int read_directive(directive_scan *s, int line, const char *p,
+                          const char *e, size_t m)
+{
+    int rc = 0;
+    if (m == MAGIC2_LEN && !s->slurm_warned) {
+        s->slurm_warned = true;
+        if (s2r_diags_add(s->d, S2R_SEV_WARNING, s->file, line, NULL,
+                          "Change from #SLURM to #SBATCH in your "
+                          "script and verify the options are valid "
+                          "in sbatch") != 0)
+            rc = S2R_ENOMEM;
+    }
+    if (names_het_component(p + m, e)) {
+        s->het = true;
+        if (s2r_diags_add(s->d, S2R_SEV_WARNING, s->file, line, NULL,
+                          "heterogeneous job: only the first "
+                          "component (the directives before line "
+                          "%d) is converted", line) != 0)
+            rc = S2R_ENOMEM;
+    } else if (rc == 0) {
+        rc = tokenize_line(s->file, line, p + m, e, &s->arena, &s->av, s->d);
+    }
+    return rc;
+}
+
+/* #SBATCH lines after the first command (at @p body, line @p body_line)
+ * are shell comments to sbatch: a warning for each. *@p foreign is set
+ * when a #PBS or #BSUB line is among them. @return 0 or S2R_ENOMEM. */
+static int warn_late_directives(const char *file, const char *buf,
+                                size_t len, size_t body, int body_line,
+                                bool *foreign, s2r_diags *d)
+{
+    const char *end = buf + len;
+    int l = body_line;
+    for (const char *p = buf + body; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        *foreign = *foreign || (l > 1 && foreign_directive(p, e));
+        if (l > body_line && (size_t)(e - p) >= MAGIC1_LEN &&
+            memcmp(p, MAGIC1, MAGIC1_LEN) == 0 &&
+            s2r_diags_add(d, S2R_SEV_WARNING, file, l, NULL,
+                          "ignored: #SBATCH after the first command "
+                          "at line %d (sbatch stops reading "
+                          "directives there)", body_line) != 0)
+            return S2R_ENOMEM;
+        l++;
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+/* Token bytes up to this script size live on the stack. */
+#define ARENA_STACK 4096
+
 int s2r_slurm__parse_directives(s2r_job *job, const char *file,
                                 const char *buf, size_t len, s2r_diags *d,
                                 size_t *body_offset_out, int *body_line_out)
@@ -358,7 +458,22 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
     if (rc != 0)
         return rc;
 
-    /* pass 1: where does the scan stop? */
+    /* The tokens of a line take at most its bytes after the magic word
+     * and one NUL: the script's length bounds them all. */
+    char arena_stack[ARENA_STACK];
+    char *argv_stack[ARGV_STACK];
+    int lines_stack[ARGV_STACK];
+    char *arena_heap = NULL;
+    if (len + 2 > sizeof(arena_stack) && !(arena_heap = malloc(len + 2)))
+        rc = S2R_ENOMEM; /* the scan still finds the first command */
+    directive_scan s = {
+        .file = file,
+        .d = d,
+        .arena = arena_heap ? arena_heap : arena_stack,
+        .av = {.v = argv_stack, .lines = lines_stack, .cap = ARGV_STACK},
+    };
+
+    /* one pass to the first command, reading the directives before it */
     const char *end = buf + len;
     const char *p = buf;
     int line = 0;
@@ -369,11 +484,22 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;
         line++;
-        foreign = foreign || (line > 1 && foreign_directive(p, e));
-        if (!magic_len(p, e) && is_command(p, e)) {
+        size_t m = magic_len(p, e);
+        if (m) {
+            if (rc == 0 && !s.het)
+                rc = read_directive(&s, line, p, e, m);
+        } else if (is_command(p, e)) {
             body = (size_t)(p - buf);
             body_line = line;
             break;
+        } else if (line > 1) {
+            foreign = foreign || foreign_directive(p, e);
+            if (rc == 0 && near_miss(p, e) &&
+                s2r_diags_add(d, S2R_SEV_NOTE, file, line, NULL,
+                              "not a directive: sbatch reads only lines "
+                              "starting with exactly '#SBATCH' in column 0; "
+                              "this line is a comment") != 0)
+                rc = S2R_ENOMEM;
         }
         p = nl ? nl + 1 : end;
     }
@@ -384,79 +510,17 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
     if (body_line_out)
         *body_line_out = body_line;
 
-    /* pass 2: tokenize the directive lines before the body */
-    char *arena_base = malloc(body + 2);
-    argv_buf av = {0};
-    if (!arena_base)
-        return S2R_ENOMEM;
-    char *arena = arena_base;
-    bool slurm_warned = false, het = false;
-    p = buf;
-    line = 0;
-    const char *stop = buf + body;
-    while (p < stop && rc == 0) {
-        const char *nl = memchr(p, '\n', (size_t)(stop - p));
-        const char *e = nl ? nl : stop;
-        line++;
-        size_t m = magic_len(p, e);
-        if (m && !het) {
-            if (m == MAGIC2_LEN && !slurm_warned) {
-                slurm_warned = true;
-                if (s2r_diags_add(d, S2R_SEV_WARNING, file, line, NULL,
-                                  "Change from #SLURM to #SBATCH in your "
-                                  "script and verify the options are valid "
-                                  "in sbatch") != 0)
-                    rc = S2R_ENOMEM;
-            }
-            if (names_het_component(p + m, e)) {
-                het = true;
-                if (s2r_diags_add(d, S2R_SEV_WARNING, file, line, NULL,
-                                  "heterogeneous job: only the first "
-                                  "component (the directives before line "
-                                  "%d) is converted", line) != 0)
-                    rc = S2R_ENOMEM;
-            } else if (rc == 0) {
-                rc = tokenize_line(file, line, p + m, e, &arena, &av, d);
-            }
-        } else if (!m && line > 1 && near_miss(p, e)) {
-            if (s2r_diags_add(d, S2R_SEV_NOTE, file, line, NULL,
-                              "not a directive: sbatch reads only lines "
-                              "starting with exactly '#SBATCH' in column 0; "
-                              "this line is a comment") != 0)
-                rc = S2R_ENOMEM;
-        }
-        p = nl ? nl + 1 : stop;
-    }
-
-    /* #SBATCH lines after the first command are shell comments to sbatch */
-    if (rc == 0 && body < len) {
-        int l = body_line;
-        p = buf + body;
-        while (p < end) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            const char *e = nl ? nl : end;
-            foreign = foreign || (l > 1 && foreign_directive(p, e));
-            if (l > body_line && (size_t)(e - p) >= MAGIC1_LEN &&
-                memcmp(p, MAGIC1, MAGIC1_LEN) == 0) {
-                if (s2r_diags_add(d, S2R_SEV_WARNING, file, l, NULL,
-                                  "ignored: #SBATCH after the first command "
-                                  "at line %d (sbatch stops reading "
-                                  "directives there)", body_line) != 0) {
-                    rc = S2R_ENOMEM;
-                    break;
-                }
-            }
-            l++;
-            p = nl ? nl + 1 : end;
-        }
-    }
+    if (rc == 0 && body < len)
+        rc = warn_late_directives(file, buf, len, body, body_line, &foreign,
+                                  d);
 
     /* #PBS / #BSUB: sbatch translates them after the #SBATCH pass (they
      * override it, src/sbatch/xlate.c) unless --ignore-pbs; s2r does not */
+    argv_buf *av = &s.av;
     if (rc == 0 && foreign) {
         bool ignore = false;
-        for (size_t k = 0; k < av.n; k++)
-            if (!strcmp(av.v[k], "--ignore-pbs"))
+        for (size_t k = 0; k < av->n; k++)
+            if (!strcmp(av->v[k], "--ignore-pbs"))
                 ignore = true;
         int l = 1;
         for (p = buf; p < end && !ignore;) {
@@ -477,10 +541,9 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
     }
 
     if (rc == 0)
-        rc = s2r_slurm__parse_argv(job, file, av.v, av.lines, av.n, d);
-    free(av.v);
-    free(av.lines);
-    free(arena_base);
+        rc = s2r_slurm__parse_argv(job, file, av->v, av->lines, av->n, d);
+    argv_free(av);
+    free(arena_heap);
     job->valid = (rc == 0);
     return rc;
 }
