@@ -417,27 +417,34 @@ static int read_directive(directive_scan *s, int line, const char *p,
 }
 
 /* #SBATCH lines after the first command (at @p body, line @p body_line)
- * are shell comments to sbatch: a warning for each. *@p foreign is set
- * when a #PBS or #BSUB line is among them. @return 0 or S2R_ENOMEM. */
+ * are shell comments to sbatch: a warning for each. Only a line starting
+ * with '#' can be one, so lines are found by their '#', and counted only
+ * for a warning. *@p foreign is set when a #PBS or #BSUB line is among
+ * them. @return 0 or S2R_ENOMEM. */
 static int warn_late_directives(const char *file, const char *buf,
                                 size_t len, size_t body, int body_line,
                                 bool *foreign, s2r_diags *d)
 {
-    const char *end = buf + len;
-    int l = body_line;
-    for (const char *p = buf + body; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end;
-        *foreign = *foreign || (l > 1 && foreign_directive(p, e));
-        if (l > body_line && (size_t)(e - p) >= MAGIC1_LEN &&
-            memcmp(p, MAGIC1, MAGIC1_LEN) == 0 &&
-            s2r_diags_add(d, S2R_SEV_WARNING, file, l, NULL,
+    const char *end = buf + len, *first = buf + body;
+    const char *counted = first; /* lines counted up to here ... */
+    int l = body_line;           /* ... where this line starts */
+    for (const char *q = first; q < end; q++) {
+        q = memchr(q, '#', (size_t)(end - q));
+        if (!q)
+            break;
+        if (q == first || q[-1] != '\n')
+            continue; /* not in column 0 (the command's line has none) */
+        *foreign = *foreign || foreign_directive(q, end);
+        if ((size_t)(end - q) < MAGIC1_LEN ||
+            memcmp(q, MAGIC1, MAGIC1_LEN) != 0)
+            continue;
+        for (; counted < q; counted++)
+            l += (*counted == '\n');
+        if (s2r_diags_add(d, S2R_SEV_WARNING, file, l, NULL,
                           "ignored: #SBATCH after the first command "
                           "at line %d (sbatch stops reading "
                           "directives there)", body_line) != 0)
             return S2R_ENOMEM;
-        l++;
-        p = nl ? nl + 1 : end;
     }
     return 0;
 }
