@@ -182,11 +182,17 @@ static int cmp_name(const char *name, size_t len, const char *tab)
 const s2r_slurm_option *s2r_slurm__find_long(const char *name, size_t len,
                                              int *status_out)
 {
-    /* first entry >= name */
+    /* the entry named name, else the first entry > name (no name is
+     * empty: an empty name is never equal) */
     size_t lo = 0, hi = N_OPTIONS;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (cmp_name(name, len, k_options[mid].name) > 0)
+        int c = cmp_name(name, len, k_options[mid].name);
+        if (c == 0) {
+            *status_out = S2R_SLURM_FOUND;
+            return &k_options[mid];
+        }
+        if (c > 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -194,10 +200,6 @@ const s2r_slurm_option *s2r_slurm__find_long(const char *name, size_t len,
     if (len == 0) {
         *status_out = S2R_SLURM_UNKNOWN;
         return NULL;
-    }
-    if (lo < N_OPTIONS && cmp_name(name, len, k_options[lo].name) == 0) {
-        *status_out = S2R_SLURM_FOUND;
-        return &k_options[lo];
     }
     /* entries with this prefix follow contiguously */
     size_t n = 0;

@@ -842,6 +842,66 @@ static void test_slurm_directives__option_table_sorted(void **state)
     assert_int_equal(st, S2R_SLURM_UNKNOWN);
 }
 
+/* getopt_long's lookup, the slow way: an exact name, else the one name
+ * it is a prefix of; two or more are ambiguous */
+static const s2r_slurm_option *find_long_linear(const char *name, size_t len,
+                                                int *status)
+{
+    size_t n;
+    const s2r_slurm_option *o = s2r_slurm__options(&n), *hit = NULL;
+    size_t hits = 0;
+    for (size_t i = 0; i < n && len; i++) {
+        if (strlen(o[i].name) == len && !memcmp(o[i].name, name, len)) {
+            *status = S2R_SLURM_FOUND;
+            return &o[i];
+        }
+        if (strlen(o[i].name) >= len && !memcmp(o[i].name, name, len) &&
+            hits++ == 0)
+            hit = &o[i];
+    }
+    *status = hits == 1   ? S2R_SLURM_FOUND
+              : hits > 1 ? S2R_SLURM_AMBIGUOUS
+                         : S2R_SLURM_UNKNOWN;
+    return hits == 1 ? hit : NULL;
+}
+
+static void expect_find_long(const char *name, size_t len)
+{
+    int st, want_st;
+    const s2r_slurm_option *want = find_long_linear(name, len, &want_st);
+    assert_ptr_equal(s2r_slurm__find_long(name, len, &st), want);
+    assert_int_equal(st, want_st);
+}
+
+/* the bisection finds what a linear scan finds: every name, each of its
+ * prefixes, the name with a byte more or changed (not NUL: a name
+ * holds none), and strangers */
+static void test_slurm_directives__find_long_as_linear(void **state)
+{
+    (void)state;
+    size_t n;
+    const s2r_slurm_option *o = s2r_slurm__options(&n);
+    char buf[64];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(o[i].name);
+        assert_true(len + 2 < sizeof(buf));
+        for (size_t k = 0; k <= len; k++)
+            expect_find_long(o[i].name, k);
+        memcpy(buf, o[i].name, len);
+        for (int c = 1; c < 256; c++) {
+            buf[len] = (char)c; /* one byte more */
+            expect_find_long(buf, len + 1);
+            buf[len - 1] = (char)c; /* the last byte changed */
+            expect_find_long(buf, len);
+            buf[len - 1] = o[i].name[len - 1];
+        }
+    }
+    static const char *const strangers[] = {"", "-", "--", "zzz", "a", "z",
+                                            "Time", "~", "\x7f"};
+    for (size_t i = 0; i < sizeof(strangers) / sizeof(*strangers); i++)
+        expect_find_long(strangers[i], strlen(strangers[i]));
+}
+
 /* the first #PBS or #BSUB line, before or after the first command, is
  * named (sbatch would translate them all); --ignore-pbs keeps it quiet;
  * a heterogeneous job's separator is found in any case */
@@ -943,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_slurm_directives__mem_per_node),
         cmocka_unit_test(test_slurm_directives__time_fact),
         cmocka_unit_test(test_slurm_directives__option_table_sorted),
+        cmocka_unit_test(test_slurm_directives__find_long_as_linear),
         cmocka_unit_test(test_slurm_directives__foreign_and_het),
     };
     return cmocka_run_group_tests_name("slurm_directives", tests, NULL, NULL);
