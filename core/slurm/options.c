@@ -22,6 +22,10 @@
 #define R_ S2R_SLURM_ARG_REQUIRED
 #define O_ S2R_SLURM_ARG_OPTIONAL
 
+/* The name --tasks-per-node is another spelling of: one array for both
+ * entries, as a directive's name is compared by pointer (setters.c). */
+static const char k_ntasks_per_node[] = "ntasks-per-node";
+
 /* Sorted by strcmp(name): s2r_slurm__find_long() bisects it. */
 static const s2r_slurm_option k_options[] = {
     {"account", 'A', R_, S2R_SLURM_K_ACCOUNT, NULL, NULL},
@@ -108,7 +112,7 @@ static const s2r_slurm_option k_options[] = {
     {"ntasks", 'n', R_, S2R_SLURM_K_NTASKS, NULL, NULL},
     {"ntasks-per-core", 0, R_, S2R_SLURM_K_POSINT, NULL, NULL},
     {"ntasks-per-gpu", 0, R_, S2R_SLURM_K_NTASKS_PER_GPU, NULL, NULL},
-    {"ntasks-per-node", 0, R_, S2R_SLURM_K_NTASKS_PER_NODE, NULL, NULL},
+    {k_ntasks_per_node, 0, R_, S2R_SLURM_K_NTASKS_PER_NODE, NULL, NULL},
     {"ntasks-per-socket", 0, R_, S2R_SLURM_K_POSINT, NULL, NULL},
     {"ntasks-per-tres", 0, R_, S2R_SLURM_K_POSINT, NULL, NULL},
     {"oom-kill-step", 0, O_, S2R_SLURM_K_STRING, NULL, NULL},
@@ -136,7 +140,7 @@ static const s2r_slurm_option k_options[] = {
     {"switches", 0, R_, S2R_SLURM_K_STRING, NULL, NULL},
     /* the older spelling of --ntasks-per-node, still in sbatch */
     {"tasks-per-node", 0, R_, S2R_SLURM_K_NTASKS_PER_NODE, NULL,
-     "ntasks-per-node"},
+     k_ntasks_per_node},
     {"test-only", 0, N_, S2R_SLURM_K_STRING, NULL, NULL},
     {"thread-spec", 0, R_, S2R_SLURM_K_STRING, NULL, NULL},
     {"threads-per-core", 0, R_, S2R_SLURM_K_STRING, NULL, NULL},

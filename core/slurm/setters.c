@@ -23,14 +23,15 @@ static bool posint(s2r_slurm__state *st, int line, const char *name,
 }
 
 /* Record an effective option: last occurrence wins, first-seen order.
- * @p name is the option table's (static). */
+ * @p name is the option table's (static), one pointer per name (an
+ * alias's alias_of is its option's name), so names compare as pointers. */
 static int record(s2r_slurm__state *st, const char *name, const char *value,
                   int line)
 {
     s2r_job *job = st->job;
     for (size_t i = 0; i < job->n_directives; i++) {
         s2r_directive *dv = &job->directives[i];
-        if (strcmp(dv->name, name) == 0) {
+        if (dv->name == name) {
             char *v = value ? strdup(value) : NULL;
             if (value && !v)
                 return S2R_ENOMEM;

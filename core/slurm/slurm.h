@@ -172,7 +172,8 @@ typedef struct s2r_slurm_option {
     const char *plugin;   /**< the site plugin that adds it to sbatch
                                ("pyxis", "shifter"), NULL for sbatch's */
     const char *alias_of; /**< the option it is another spelling of
-                               (recorded under that name), or NULL */
+                               (recorded under that name: the very
+                               pointer of that entry's name), or NULL */
 } s2r_slurm_option;
 
 /** The whole table, sorted by name (strcmp). */

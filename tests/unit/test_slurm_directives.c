@@ -842,6 +842,32 @@ static void test_slurm_directives__option_table_sorted(void **state)
     assert_int_equal(st, S2R_SLURM_UNKNOWN);
 }
 
+/* an alias records under its option's name, the very pointer (directive
+ * names are compared by pointer): both spellings make one directive */
+static void test_slurm_directives__alias_is_its_option(void **state)
+{
+    (void)state;
+    size_t n;
+    const s2r_slurm_option *o = s2r_slurm__options(&n);
+    int st;
+    for (size_t i = 0; i < n; i++) {
+        if (!o[i].alias_of)
+            continue;
+        const s2r_slurm_option *t =
+            s2r_slurm__find_long(o[i].alias_of, strlen(o[i].alias_of), &st);
+        assert_non_null(t);
+        assert_ptr_equal(t->name, o[i].alias_of);
+    }
+    fx *f = ok(SH "#SBATCH --ntasks-per-node=2 --nodes=1\n"
+                  "#SBATCH --tasks-per-node=3\n");
+    assert_int_equal(f->job.n_directives, 2);
+    assert_string_equal(f->job.directives[0].name, "ntasks-per-node");
+    assert_string_equal(f->job.directives[0].value, "3");
+    assert_int_equal(f->job.directives[0].line, 3);
+    assert_string_equal(f->job.directives[1].name, "nodes");
+    done(f);
+}
+
 /* getopt_long's lookup, the slow way: an exact name, else the one name
  * it is a prefix of; two or more are ambiguous */
 static const s2r_slurm_option *find_long_linear(const char *name, size_t len,
@@ -1004,6 +1030,7 @@ int main(void)
         cmocka_unit_test(test_slurm_directives__time_fact),
         cmocka_unit_test(test_slurm_directives__option_table_sorted),
         cmocka_unit_test(test_slurm_directives__find_long_as_linear),
+        cmocka_unit_test(test_slurm_directives__alias_is_its_option),
         cmocka_unit_test(test_slurm_directives__foreign_and_het),
     };
     return cmocka_run_group_tests_name("slurm_directives", tests, NULL, NULL);
