@@ -423,6 +423,8 @@ int s2r_slurm__parse_argv(s2r_job *job, const char *file, char *const *argv,
     st.job = job;
     st.file = file;
     st.d = d;
+    st.argc = argc;
+    st.directives_cap = job->n_directives; /* full: the first record grows it */
 
     argv_scan a = {.st = &st, .argv = argv, .lines = lines, .argc = argc};
     while (a.i < argc && !a.stop) {

@@ -26,6 +26,8 @@ typedef struct s2r_slurm__state {
     const char *file;
     s2r_diags *d;
     int rc; /* first error status */
+    size_t argc;           /* directive tokens */
+    size_t directives_cap; /* room in job->directives (setters.c) */
 
     bool mem_set, mpc_set, mpg_set;
     int64_t mem, mpc, mpg; /* MiB */

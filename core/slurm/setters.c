@@ -24,7 +24,9 @@ static bool posint(s2r_slurm__state *st, int line, const char *name,
 
 /* Record an effective option: last occurrence wins, first-seen order.
  * @p name is the option table's (static), one pointer per name (an
- * alias's alias_of is its option's name), so names compare as pointers. */
+ * alias's alias_of is its option's name), so names compare as pointers.
+ * The list grows at once to room for as many options as the argv has
+ * tokens, then doubles. */
 static int record(s2r_slurm__state *st, const char *name, const char *value,
                   int line)
 {
@@ -41,14 +43,15 @@ static int record(s2r_slurm__state *st, const char *name, const char *value,
             return 0;
         }
     }
-    /* room for 8, then doubled at each power of two */
     size_t n = job->n_directives;
-    if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
-        s2r_directive *nv =
-            realloc(job->directives, (n ? n * 2 : 8) * sizeof(*nv));
+    if (n == st->directives_cap) {
+        size_t more = st->argc > n ? st->argc : n;
+        size_t cap = n + (more ? more : 1);
+        s2r_directive *nv = realloc(job->directives, cap * sizeof(*nv));
         if (!nv)
             return S2R_ENOMEM;
         job->directives = nv;
+        st->directives_cap = cap;
     }
     s2r_directive *dv = &job->directives[n];
     dv->name = name;

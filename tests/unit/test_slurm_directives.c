@@ -868,6 +868,22 @@ static void test_slurm_directives__alias_is_its_option(void **state)
     done(f);
 }
 
+/* one token of short letters records an option each: more directives
+ * than tokens */
+static void test_slurm_directives__short_cluster_records_each(void **state)
+{
+    (void)state;
+    fx *f = ok(SH "#SBATCH -HOs\n#SBATCH -HOsk --wait\n");
+    static const char *const names[] = {"hold", "overcommit",
+                                        "oversubscribe", "no-kill", "wait"};
+    assert_int_equal(f->job.n_directives, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(f->job.directives[i].name, names[i]);
+    assert_int_equal(f->job.directives[0].line, 3);
+    assert_int_equal(f->job.directives[3].line, 3);
+    done(f);
+}
+
 /* getopt_long's lookup, the slow way: an exact name, else the one name
  * it is a prefix of; two or more are ambiguous */
 static const s2r_slurm_option *find_long_linear(const char *name, size_t len,
@@ -1031,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_slurm_directives__option_table_sorted),
         cmocka_unit_test(test_slurm_directives__find_long_as_linear),
         cmocka_unit_test(test_slurm_directives__alias_is_its_option),
+        cmocka_unit_test(test_slurm_directives__short_cluster_records_each),
         cmocka_unit_test(test_slurm_directives__foreign_and_het),
     };
     return cmocka_run_group_tests_name("slurm_directives", tests, NULL, NULL);
