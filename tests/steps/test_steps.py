@@ -551,12 +551,16 @@ class Warnings(unittest.TestCase):
         pod = Pod()
         try:
             p = pod.start(containers(doc)[0][1])
-            started = os.path.join(pod.dir, "started")
+            # the body has started and both tee processes have opened
+            # their files (they start beside the body: a SIGTERM in the
+            # instant before a tee ignores it would stop that tee)
+            ready = [os.path.join(pod.dir, f)
+                     for f in ("started", "out.log", "err.log")]
             for _ in range(600):
-                if os.path.exists(started):
+                if all(os.path.exists(f) for f in ready):
                     break
                 time.sleep(0.05)
-            self.assertTrue(os.path.exists(started))
+            self.assertTrue(all(os.path.exists(f) for f in ready))
             p.send_signal(signal.SIGTERM)
             out, err = p.communicate(timeout=60)
             self.assertEqual(p.returncode, 3, err)
