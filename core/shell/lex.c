@@ -136,9 +136,7 @@ typedef struct seg_span {
 typedef struct lexer {
     const char *s;
     size_t len, p;
-    int first_line;
-    size_t line_off; /* cache for line_of() */
-    int line_at;
+    int line;        /* line of s[p]: first_line + the newlines before p */
     heredoc pend[8];
     int npend;
     bool oom;
@@ -156,20 +154,27 @@ typedef struct lexer {
     bool continuation;         /* after | && ||: the statement goes on */
 } lexer;
 
-static int line_of(lexer *L, size_t off)
+/* The newlines in s[from..to). */
+static int newlines(const char *s, size_t from, size_t to)
 {
-    if (off < L->line_off) {
-        L->line_off = 0;
-        L->line_at = L->first_line;
-    }
-    const char *p = L->s + L->line_off;
-    const char *e = L->s + (off < L->len ? off : L->len);
+    int n = 0;
+    const char *p = s + from, *e = s + to;
     while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
-        L->line_at++;
+        n++;
         p++;
     }
-    L->line_off = off;
-    return L->line_at;
+    return n;
+}
+
+/* The line of byte @p off, counted from the line of L->p (statement
+ * ends, a few bytes back). */
+static int line_of(const lexer *L, size_t off)
+{
+    if (off > L->len)
+        off = L->len;
+    if (off < L->p)
+        return L->line - newlines(L->s, off, L->p);
+    return L->line + newlines(L->s, L->p, off);
 }
 
 /* Character classes of the scan, one table lookup each:
@@ -381,7 +386,7 @@ static void scan_word(lexer *L, sh_word *w)
     memset(w, 0, sizeof(*w));
     L->val.len = L->segtext.len = L->nsegs = 0;
     w->start = ws.i;
-    w->line = line_of(L, ws.i);
+    w->line = L->line;
     bool at_start = true;
     for (;;) {
         size_t i = ws.i;
@@ -406,6 +411,7 @@ static void scan_word(lexer *L, sh_word *w)
     }
     w->end = ws.i;
     word_keep(L, w);
+    L->line += newlines(s, w->start, w->end);
     L->p = ws.i;
 }
 
@@ -441,6 +447,7 @@ static void read_heredocs(lexer *L)
                 while (t < le && L->s[t] == '\t')
                     t++;
             L->p = nl ? le + 1 : le;
+            L->line += nl != NULL;
             if (le - t == dl && memcmp(L->s + t, hd->delim, dl) == 0)
                 break;
         }
@@ -508,12 +515,14 @@ static void cmd_close(lexer *L, stmt_builder *sb)
     sb->cur_open = false;
 }
 
-static void stmt_touch(lexer *L, stmt_builder *sb, size_t start, size_t end)
+/* Open the statement at @p start (on line @p line) if none is, and make
+ * it reach @p end. */
+static void stmt_touch(stmt_builder *sb, size_t start, int line, size_t end)
 {
     if (!sb->open) {
         memset(&sb->st, 0, sizeof(sb->st));
         sb->st.start = start;
-        sb->st.line = line_of(L, start);
+        sb->st.line = line;
         sb->open = true;
     }
     if (end > sb->st.end)
@@ -540,6 +549,7 @@ static void lex_newline(lexer *L)
 {
     stmt_builder *sb = &L->sb;
     L->p++;
+    L->line++;
     if (L->npend) {
         read_heredocs(L);
         if (sb->open)
@@ -559,7 +569,7 @@ static void lex_semicolon(lexer *L)
 {
     stmt_builder *sb = &L->sb;
     size_t n = (L->p + 1 < L->len && L->s[L->p + 1] == ';') ? 2 : 1;
-    stmt_touch(L, sb, L->p, L->p + n);
+    stmt_touch(sb, L->p, L->line, L->p + n);
     L->p += n;
     cmd_close(L, sb);
     L->cmd_pos = true;
@@ -576,13 +586,13 @@ static void lex_ampersand(lexer *L)
 {
     stmt_builder *sb = &L->sb;
     if (L->p + 1 < L->len && L->s[L->p + 1] == '&') {
-        stmt_touch(L, sb, L->p, L->p + 2);
+        stmt_touch(sb, L->p, L->line, L->p + 2);
         L->p += 2;
         cmd_close(L, sb);
         L->cmd_pos = L->continuation = true;
         return;
     }
-    stmt_touch(L, sb, L->p, L->p + 1);
+    stmt_touch(sb, L->p, L->line, L->p + 1);
     L->p++;
     cmd_close(L, sb);
     L->cmd_pos = true;
@@ -601,7 +611,7 @@ static void lex_pipe(lexer *L)
     size_t n = 1;
     if (L->p + 1 < L->len && (src[L->p + 1] == '|' || src[L->p + 1] == '&'))
         n = 2;
-    stmt_touch(L, sb, L->p, L->p + n);
+    stmt_touch(sb, L->p, L->line, L->p + n);
     if (n == 1 || src[L->p + 1] == '&')
         sb->st.pipeline = true;
     L->p += n;
@@ -614,7 +624,7 @@ static void lex_open_paren(lexer *L)
 {
     stmt_builder *sb = &L->sb;
     const char *src = L->s;
-    stmt_touch(L, sb, L->p, L->p + 1);
+    stmt_touch(sb, L->p, L->line, L->p + 1);
     if (sb->cur_open && sb->cur.nwords == 1) {
         size_t q = L->p + 1;
         while (q < L->len && (src[q] == ' ' || src[q] == '\t'))
@@ -622,7 +632,7 @@ static void lex_open_paren(lexer *L)
         if (q < L->len && src[q] == ')') {
             sb->st.compound = true;
             L->p = q + 1;
-            stmt_touch(L, sb, L->p - 1, L->p);
+            stmt_touch(sb, L->p - 1, L->line, L->p);
             L->cmd_pos = true;
             return;
         }
@@ -636,7 +646,7 @@ static void lex_open_paren(lexer *L)
 
 static void lex_close_paren(lexer *L)
 {
-    stmt_touch(L, &L->sb, L->p, L->p + 1);
+    stmt_touch(&L->sb, L->p, L->line, L->p + 1);
     if (L->paren_depth > 0)
         L->paren_depth--;
     L->p++;
@@ -682,11 +692,11 @@ static size_t redirection_end(const lexer *L, bool *is_heredoc, bool *strip)
 static void lex_redirection(lexer *L, size_t op_end, bool is_heredoc, bool strip)
 {
     stmt_builder *sb = &L->sb;
-    stmt_touch(L, sb, L->p, op_end);
+    stmt_touch(sb, L->p, L->line, op_end);
     if (!sb->cur_open) {
         memset(&sb->cur, 0, sizeof(sb->cur));
         sb->cur.start = L->p;
-        sb->cur.line = line_of(L, L->p);
+        sb->cur.line = L->line;
         sb->cur_open = true;
     }
     sb->cur.has_redir = true;
@@ -696,7 +706,7 @@ static void lex_redirection(lexer *L, size_t op_end, bool is_heredoc, bool strip
     if (L->p < L->len && !is_meta(L->s[L->p])) {
         sh_word target;
         scan_word(L, &target);
-        stmt_touch(L, sb, target.start, target.end);
+        stmt_touch(sb, target.start, target.line, target.end);
         sb->cur.end = target.end;
         if (is_heredoc && L->npend < 8) {
             L->pend[L->npend].delim = strdup(target.value ? target.value : "");
@@ -742,10 +752,11 @@ static void lex_word(lexer *L)
     sh_word w;
     scan_word(L, &w);
     if (w.end == w.start) { /* cannot happen, but never loop forever */
+        L->line += L->s[L->p] == '\n';
         L->p++;
         return;
     }
-    stmt_touch(L, &L->sb, w.start, w.end);
+    stmt_touch(&L->sb, w.start, w.line, w.end);
     L->continuation = false;
     if (lex_keyword(L, &w))
         return;
@@ -766,6 +777,7 @@ static bool lex_skip(lexer *L)
     }
     if (c == '\\' && L->p + 1 < L->len && src[L->p + 1] == '\n') {
         L->p += 2;
+        L->line++;
         return true;
     }
     if (c == '#') {
@@ -782,8 +794,8 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     out->src = src;
     out->len = len;
     out->first_line = first_line;
-    lexer L = {.s = src, .len = len, .first_line = first_line,
-               .line_at = first_line, .out = out, .cmd_pos = true};
+    lexer L = {.s = src, .len = len,
+               .line = first_line, .out = out, .cmd_pos = true};
 
     while (L.p < len && !L.oom) {
         char c = src[L.p];
