@@ -146,6 +146,12 @@ typedef struct lexer {
     s2r_buf segtext; /* its segments' texts, back to back */
     seg_span *segs;
     size_t nsegs, segcap;
+    /* the words of the open command and the commands of the open
+     * statement, copied into the body's arena when each closes */
+    sh_word *words;
+    size_t wordcap;
+    sh_cmd *cmds;
+    size_t cmdcap;
     /* statement structure (sh_lex) */
     sh_body *out;
     stmt_builder sb;
@@ -175,6 +181,35 @@ static int line_of(const lexer *L, size_t off)
     if (off < L->p)
         return L->line - newlines(L->s, off, L->p);
     return L->line + newlines(L->s, L->p, off);
+}
+
+/* Make room for element @p n of *@p v (capacity *@p cap elements of
+ * @p size bytes), doubling; false when memory runs out. */
+static bool room_for(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *nv = c < SIZE_MAX / size ? realloc(*v, c * size) : NULL;
+    if (!nv)
+        return false;
+    *v = nv;
+    *cap = c;
+    return true;
+}
+
+/* A copy of @p n bytes at @p p in the body's arena (NULL when @p n is 0
+ * or memory runs out, which sets L->oom). */
+static void *arena_copy(lexer *L, const void *p, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    void *c = s2r_arena_alloc(&L->out->arena, n);
+    if (!c) {
+        L->oom = true;
+        return NULL;
+    }
+    return memcpy(c, p, n);
 }
 
 /* Character classes of the scan, one table lookup each:
@@ -415,19 +450,9 @@ static void scan_word(lexer *L, sh_word *w)
     L->p = ws.i;
 }
 
-static void cmd_free(sh_cmd *c)
-{
-    free(c->words); /* the words' text is the body's arena's */
-}
-
 void sh_body_free(sh_body *b)
 {
-    for (size_t i = 0; i < b->n; i++) {
-        for (size_t j = 0; j < b->stmts[i].ncmds; j++)
-            cmd_free(&b->stmts[i].cmds[j]);
-        free(b->stmts[i].cmds);
-    }
-    free(b->stmts);
+    free(b->stmts); /* their commands and words are the arena's */
     s2r_arena_free(&b->arena);
     memset(b, 0, sizeof(*b));
 }
@@ -493,26 +518,30 @@ static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
         sb->cur.line = w->line;
         sb->cur_open = true;
     }
-    if (s2r_grow((void **)&sb->cur.words, sb->cur.nwords,
-                 sizeof(*sb->cur.words))) {
+    if (!room_for((void **)&L->words, &L->wordcap, sb->cur.nwords,
+                  sizeof(*L->words))) {
         L->oom = true;
         return;
     }
-    sb->cur.words[sb->cur.nwords++] = *w;
+    L->words[sb->cur.nwords++] = *w;
     sb->cur.end = w->end;
 }
 
+/* The open command, its words copied into the arena, joins the open
+ * statement's commands. */
 static void cmd_close(lexer *L, stmt_builder *sb)
 {
     if (!sb->cur_open)
         return;
-    if (s2r_grow((void **)&sb->st.cmds, sb->st.ncmds, sizeof(*sb->st.cmds))) {
-        L->oom = true;
-        cmd_free(&sb->cur);
-    } else {
-        sb->st.cmds[sb->st.ncmds++] = sb->cur;
-    }
     sb->cur_open = false;
+    sb->cur.words =
+        arena_copy(L, L->words, sb->cur.nwords * sizeof(*L->words));
+    if (!room_for((void **)&L->cmds, &L->cmdcap, sb->st.ncmds,
+                  sizeof(*L->cmds))) {
+        L->oom = true;
+        return;
+    }
+    L->cmds[sb->st.ncmds++] = sb->cur;
 }
 
 /* Open the statement at @p start (on line @p line) if none is, and make
@@ -529,18 +558,21 @@ static void stmt_touch(stmt_builder *sb, size_t start, int line, size_t end)
         sb->st.end = end;
 }
 
+/* The open statement, its commands copied into the arena, joins the
+ * body. */
 static void stmt_close(lexer *L, stmt_builder *sb, sh_body *b)
 {
     cmd_close(L, sb);
     if (!sb->open)
         return;
+    sb->open = false;
     sb->st.end_line = line_of(L, sb->st.end ? sb->st.end - 1 : 0);
+    sb->st.cmds = arena_copy(L, L->cmds, sb->st.ncmds * sizeof(*L->cmds));
     if (s2r_grow((void **)&b->stmts, b->n, sizeof(*b->stmts))) {
         L->oom = true;
     } else {
         b->stmts[b->n++] = sb->st;
     }
-    sb->open = false;
 }
 
 /* A newline: pending here-documents follow; the statement ends unless a
@@ -827,6 +859,8 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     free(L.val.p);
     free(L.segtext.p);
     free(L.segs);
+    free(L.words);
+    free(L.cmds);
     if (L.oom) {
         sh_body_free(out);
         return -1;
