@@ -381,35 +381,50 @@ static void scan_raw(lexer *L, word_scan *ws, size_t end)
     ws->i = end;
 }
 
-/* The scanned value and segments into @p w, copied into the body's
- * arena. */
+/* The scanned value and segments into @p w, in one block of the body's
+ * arena: the segments, the value, then each segment's text (a lone
+ * segment whose text is the value shares it). */
 static void word_keep(lexer *L, sh_word *w)
 {
-    s2r_arena *a = &L->out->arena;
     if (L->val.oom || L->segtext.oom) {
         L->oom = true;
         return;
     }
-    w->value = s2r_arena_strndup(a, L->val.p ? L->val.p : "", L->val.len);
-    if (L->nsegs)
-        w->segs = s2r_arena_alloc(a, L->nsegs * sizeof(*w->segs));
-    if (!w->value || (L->nsegs && !w->segs)) {
+    size_t vlen = L->val.len, n = L->nsegs;
+    bool shared = n == 1 && L->segs[0].len == vlen &&
+                  memcmp(L->segtext.p, L->val.p, vlen) == 0;
+    size_t size = n * sizeof(sh_seg) + vlen + 1;
+    for (size_t k = 0; k < n && !shared; k++)
+        size += L->segs[k].len + 1;
+    char *m = s2r_arena_alloc(&L->out->arena, size);
+    if (!m) {
         L->oom = true;
         return;
     }
+    sh_seg *segs = n ? (sh_seg *)(void *)m : NULL;
+    char *t = m + n * sizeof(sh_seg);
+    if (vlen)
+        memcpy(t, L->val.p, vlen);
+    t[vlen] = '\0';
+    w->value = t;
+    t += vlen + 1;
     w->literal = true;
-    for (size_t k = 0; k < L->nsegs; k++) {
+    for (size_t k = 0; k < n; k++) {
         const seg_span *g = &L->segs[k];
-        w->segs[k].type = g->type;
-        w->segs[k].text = s2r_arena_strndup(a, L->segtext.p + g->off, g->len);
-        if (!w->segs[k].text) {
-            L->oom = true;
-            return;
+        segs[k].type = g->type;
+        if (shared) {
+            segs[k].text = w->value;
+        } else {
+            memcpy(t, L->segtext.p + g->off, g->len);
+            t[g->len] = '\0';
+            segs[k].text = t;
+            t += g->len + 1;
         }
-        w->nsegs++;
         if (g->type != SH_SEG_LIT)
             w->literal = false;
     }
+    w->segs = segs;
+    w->nsegs = n;
 }
 
 /* Scan one word starting at L->p. */
