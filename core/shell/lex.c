@@ -427,9 +427,48 @@ static void word_keep(lexer *L, sh_word *w)
     w->nsegs = n;
 }
 
+/* The common word, made of plain characters only (no quote, escape,
+ * expansion, glob, leading ~ or NAME=( ), scanned in one pass: its value
+ * and its one LIT segment are its source bytes, sharing one arena block.
+ * False (nothing done) for any other word. */
+static bool scan_plain_word(lexer *L, sh_word *w)
+{
+    const char *s = L->s;
+    size_t len = L->len, i = L->p, e = i;
+    if (s[i] == '~')
+        return false;
+    while (e < len && plain_char(s[e], false))
+        e++;
+    if (e == i ||
+        (e < len && (!is_meta(s[e]) || (s[e] == '(' && s[e - 1] == '='))))
+        return false;
+    memset(w, 0, sizeof(*w));
+    w->start = i;
+    w->end = e;
+    w->line = L->line;
+    L->p = e;
+    size_t n = e - i;
+    sh_seg *seg = s2r_arena_alloc(&L->out->arena, sizeof(*seg) + n + 1);
+    if (!seg) {
+        L->oom = true;
+        return true;
+    }
+    char *t = (char *)(seg + 1);
+    memcpy(t, s + i, n);
+    t[n] = '\0';
+    *seg = (sh_seg){SH_SEG_LIT, t};
+    w->value = t;
+    w->segs = seg;
+    w->nsegs = 1;
+    w->literal = true;
+    return true;
+}
+
 /* Scan one word starting at L->p. */
 static void scan_word(lexer *L, sh_word *w)
 {
+    if (scan_plain_word(L, w))
+        return;
     const char *s = L->s;
     size_t len = L->len;
     word_scan ws = {.i = L->p};
