@@ -535,33 +535,69 @@ static void read_heredocs(lexer *L)
     L->npend = 0;
 }
 
-/* The reserved words the statement structure needs, sorted (strcmp) for
- * bsearch(): most words of a script are none of them, and a binary
- * search says so in a few comparisons. */
-typedef enum kw_kind { KW_OPEN, KW_CLOSE, KW_OTHER } kw_kind;
-typedef struct keyword {
-    const char *word;
-    kw_kind kind;
-} keyword;
-static const keyword keywords[] = {
-    {"!", KW_OTHER},      {"[[", KW_OTHER},    {"case", KW_OPEN},
-    {"do", KW_OTHER},     {"done", KW_CLOSE},  {"elif", KW_OTHER},
-    {"else", KW_OTHER},   {"esac", KW_CLOSE},  {"fi", KW_CLOSE},
-    {"for", KW_OPEN},     {"function", KW_OTHER}, {"if", KW_OPEN},
-    {"in", KW_OTHER},     {"select", KW_OPEN}, {"then", KW_OTHER},
-    {"until", KW_OPEN},   {"while", KW_OPEN},  {"{", KW_OPEN},
-    {"}", KW_CLOSE},
-};
+/* The reserved words the statement structure needs, by what they do to
+ * it: open or close a compound command, or neither (a function keyword
+ * also makes its statement compound). */
+typedef enum kw_kind {
+    KW_NONE,
+    KW_OPEN,
+    KW_CLOSE,
+    KW_FUNCTION,
+    KW_OTHER
+} kw_kind;
 
-static int keyword_cmp(const void *key, const void *elem)
+static bool is_word(const char *w, const char *kw)
 {
-    return strcmp(key, ((const keyword *)elem)->word);
+    while (*kw && *w == *kw) {
+        w++;
+        kw++;
+    }
+    return *w == *kw;
 }
 
-static const keyword *keyword_of(const char *w)
+/* Which reserved word @p w is, told by its first byte and at most three
+ * comparisons after it: most words of a script are none. */
+static kw_kind keyword_of(const char *w)
 {
-    return bsearch(w, keywords, sizeof(keywords) / sizeof(keywords[0]),
-                   sizeof(keywords[0]), keyword_cmp);
+    switch (w[0]) {
+    case '!':
+        return w[1] ? KW_NONE : KW_OTHER;
+    case '{':
+        return w[1] ? KW_NONE : KW_OPEN;
+    case '}':
+        return w[1] ? KW_NONE : KW_CLOSE;
+    case '[':
+        return is_word(w, "[[") ? KW_OTHER : KW_NONE;
+    case 'c':
+        return is_word(w, "case") ? KW_OPEN : KW_NONE;
+    case 'd':
+        return is_word(w, "do")     ? KW_OTHER
+               : is_word(w, "done") ? KW_CLOSE
+                                    : KW_NONE;
+    case 'e':
+        return is_word(w, "elif") || is_word(w, "else") ? KW_OTHER
+               : is_word(w, "esac")                     ? KW_CLOSE
+                                                        : KW_NONE;
+    case 'f':
+        return is_word(w, "fi")         ? KW_CLOSE
+               : is_word(w, "for")      ? KW_OPEN
+               : is_word(w, "function") ? KW_FUNCTION
+                                        : KW_NONE;
+    case 'i':
+        return is_word(w, "if")   ? KW_OPEN
+               : is_word(w, "in") ? KW_OTHER
+                                  : KW_NONE;
+    case 's':
+        return is_word(w, "select") ? KW_OPEN : KW_NONE;
+    case 't':
+        return is_word(w, "then") ? KW_OTHER : KW_NONE;
+    case 'u':
+        return is_word(w, "until") ? KW_OPEN : KW_NONE;
+    case 'w':
+        return is_word(w, "while") ? KW_OPEN : KW_NONE;
+    default:
+        return KW_NONE;
+    }
 }
 
 static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
@@ -810,20 +846,20 @@ static bool lex_keyword(lexer *L, const sh_word *w)
     stmt_builder *sb = &L->sb;
     if (!(L->cmd_pos && w->value && w->literal))
         return false;
-    const keyword *kw = keyword_of(w->value);
-    if (!kw)
+    kw_kind kind = keyword_of(w->value);
+    if (kind == KW_NONE)
         return false;
-    if (kw->kind == KW_OPEN) {
+    if (kind == KW_OPEN) {
         if (!sb->cur_open && sb->st.ncmds == 0)
             sb->st.compound = true;
         L->kw_depth++;
         L->cmd_pos = true;
-    } else if (kw->kind == KW_CLOSE) {
+    } else if (kind == KW_CLOSE) {
         if (L->kw_depth > 0)
             L->kw_depth--;
         L->cmd_pos = false;
     } else {
-        if (strcmp(w->value, "function") == 0 && !sb->cur_open &&
+        if (kind == KW_FUNCTION && !sb->cur_open &&
             sb->st.ncmds == 0)
             sb->st.compound = true;
         L->cmd_pos = true;
