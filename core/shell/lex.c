@@ -882,9 +882,8 @@ static void lex_word(lexer *L)
     L->continuation = false;
     if (lex_keyword(L, &w))
         return;
-    bool assign = sh_word_is_assignment(&w);
     cmd_add_word(L, &L->sb, &w);
-    L->cmd_pos = assign && L->cmd_pos;
+    L->cmd_pos = L->cmd_pos && sh_word_is_assignment(&w);
 }
 
 /* Blanks, escaped newlines and comments between tokens: true when one was
