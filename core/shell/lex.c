@@ -146,12 +146,16 @@ typedef struct lexer {
     s2r_buf segtext; /* its segments' texts, back to back */
     seg_span *segs;
     size_t nsegs, segcap;
-    /* the words of the open command and the commands of the open
-     * statement, copied into the body's arena when each closes */
-    sh_word *words;
+    /* the words of the open command, the commands of the open statement
+     * and the statements so far, copied into the body's arena when each
+     * closes (the statements at the end); each starts in room on
+     * sh_lex's stack */
+    sh_word *words, *word_room;
     size_t wordcap;
-    sh_cmd *cmds;
+    sh_cmd *cmds, *cmd_room;
     size_t cmdcap;
+    sh_stmt *stmts, *stmt_room;
+    size_t stmtcap;
     /* statement structure (sh_lex) */
     sh_body *out;
     stmt_builder sb;
@@ -183,19 +187,33 @@ static int line_of(const lexer *L, size_t off)
     return L->line + newlines(L->s, L->p, off);
 }
 
-/* Make room for element @p n of *@p v (capacity *@p cap elements of
- * @p size bytes), doubling; false when memory runs out. */
-static bool room_for(void **v, size_t *cap, size_t n, size_t size)
+/* Make room for element @p n of the scratch array *@p v (capacity *@p cap
+ * elements of @p size bytes), which starts in @p room, the lexer's own,
+ * and moves to the heap, doubling, once that is full; false when memory
+ * runs out. */
+static bool room_for(void **v, size_t *cap, void *room, size_t n,
+                     size_t size)
 {
     if (n < *cap)
         return true;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *nv = c < SIZE_MAX / size ? realloc(*v, c * size) : NULL;
+    size_t c = *cap * 2;
+    void *nv = NULL;
+    if (c < SIZE_MAX / size)
+        nv = *v == room ? malloc(c * size) : realloc(*v, c * size);
     if (!nv)
         return false;
+    if (*v == room)
+        memcpy(nv, room, n * size);
     *v = nv;
     *cap = c;
     return true;
+}
+
+/* Let go of a scratch array that left its room for the heap. */
+static void room_free(void *v, void *room)
+{
+    if (v != room)
+        free(v);
 }
 
 /* A copy of @p n bytes at @p p in the body's arena (NULL when @p n is 0
@@ -506,7 +524,6 @@ static void scan_word(lexer *L, sh_word *w)
 
 void sh_body_free(sh_body *b)
 {
-    free(b->stmts); /* their commands and words are the arena's */
     s2r_arena_free(&b->arena);
     memset(b, 0, sizeof(*b));
 }
@@ -608,8 +625,8 @@ static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
         sb->cur.line = w->line;
         sb->cur_open = true;
     }
-    if (!room_for((void **)&L->words, &L->wordcap, sb->cur.nwords,
-                  sizeof(*L->words))) {
+    if (!room_for((void **)&L->words, &L->wordcap, L->word_room,
+                  sb->cur.nwords, sizeof(*L->words))) {
         L->oom = true;
         return;
     }
@@ -626,7 +643,7 @@ static void cmd_close(lexer *L, stmt_builder *sb)
     sb->cur_open = false;
     sb->cur.words =
         arena_copy(L, L->words, sb->cur.nwords * sizeof(*L->words));
-    if (!room_for((void **)&L->cmds, &L->cmdcap, sb->st.ncmds,
+    if (!room_for((void **)&L->cmds, &L->cmdcap, L->cmd_room, sb->st.ncmds,
                   sizeof(*L->cmds))) {
         L->oom = true;
         return;
@@ -658,11 +675,12 @@ static void stmt_close(lexer *L, stmt_builder *sb, sh_body *b)
     sb->open = false;
     sb->st.end_line = line_of(L, sb->st.end ? sb->st.end - 1 : 0);
     sb->st.cmds = arena_copy(L, L->cmds, sb->st.ncmds * sizeof(*L->cmds));
-    if (s2r_grow((void **)&b->stmts, b->n, sizeof(*b->stmts))) {
+    if (!room_for((void **)&L->stmts, &L->stmtcap, L->stmt_room, b->n,
+                  sizeof(*L->stmts))) {
         L->oom = true;
-    } else {
-        b->stmts[b->n++] = sb->st;
+        return;
     }
+    L->stmts[b->n++] = sb->st;
 }
 
 /* A newline: pending here-documents follow; the statement ends unless a
@@ -915,8 +933,15 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     out->src = src;
     out->len = len;
     out->first_line = first_line;
-    lexer L = {.s = src, .len = len,
-               .line = first_line, .out = out, .cmd_pos = true};
+    /* the scratch arrays' first room: most bodies need no more */
+    sh_word word_room[32];
+    sh_cmd cmd_room[8];
+    sh_stmt stmt_room[16];
+    lexer L = {.s = src, .len = len, .line = first_line, .out = out,
+               .cmd_pos = true,
+               .words = word_room, .word_room = word_room, .wordcap = 32,
+               .cmds = cmd_room, .cmd_room = cmd_room, .cmdcap = 8,
+               .stmts = stmt_room, .stmt_room = stmt_room, .stmtcap = 16};
 
     while (L.p < len && !L.oom) {
         char c = src[L.p];
@@ -944,12 +969,14 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     if (L.npend)
         read_heredocs(&L);
     stmt_close(&L, &L.sb, out);
+    out->stmts = arena_copy(&L, L.stmts, out->n * sizeof(*L.stmts));
     free(L.scratch.p);
     free(L.val.p);
     free(L.segtext.p);
     free(L.segs);
-    free(L.words);
-    free(L.cmds);
+    room_free(L.words, word_room);
+    room_free(L.cmds, cmd_room);
+    room_free(L.stmts, stmt_room);
     if (L.oom) {
         sh_body_free(out);
         return -1;

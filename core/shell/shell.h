@@ -63,8 +63,9 @@ typedef struct sh_body {
     int first_line;    /* line number of src[0] */
     sh_stmt *stmts;
     size_t n;
-    s2r_arena arena;   /* every command's words and statement's commands,
-                          every word's value, segments and their text */
+    s2r_arena arena;   /* the statements, their commands, the commands'
+                          words, every word's value, segments and their
+                          text */
 } sh_body;
 
 /**
