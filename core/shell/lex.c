@@ -21,21 +21,35 @@ static size_t skip_squote(const char *s, size_t len, size_t i)
     return q ? (size_t)(q - s) + 1 : len;
 }
 
+/* The bytes the skips below must look at, one table lookup each: in
+ * double quotes (DQ) " \\ $ `; in a bracketed group (GROUP) those, ' and
+ * the brackets. Every other byte is passed over as it is. */
+enum { K_DQ = 1, K_GROUP = 2 };
+static const unsigned char k_skip[256] = {
+    ['"'] = K_DQ | K_GROUP, ['\\'] = K_DQ | K_GROUP, ['$'] = K_DQ | K_GROUP,
+    ['`'] = K_DQ | K_GROUP, ['\''] = K_GROUP, ['('] = K_GROUP, [')'] = K_GROUP,
+    ['{'] = K_GROUP, ['}'] = K_GROUP};
+
 /* i at the opening "; returns index after the closing " (or len) */
 static size_t skip_dquote(const char *s, size_t len, size_t i)
 {
     i++;
-    while (i < len && s[i] != '"') {
-        if (s[i] == '\\' && i + 1 < len)
+    while (i < len) {
+        char c = s[i];
+        if (!(k_skip[(unsigned char)c] & K_DQ))
+            i++;
+        else if (c == '"')
+            return i + 1;
+        else if (c == '\\' && i + 1 < len)
             i += 2;
-        else if (s[i] == '$')
+        else if (c == '$')
             i = skip_dollar(s, len, i);
-        else if (s[i] == '`')
+        else if (c == '`')
             i = skip_backtick(s, len, i);
         else
             i++;
     }
-    return i < len ? i + 1 : len;
+    return len;
 }
 
 static size_t skip_backtick(const char *s, size_t len, size_t i)
@@ -53,6 +67,10 @@ static size_t skip_group(const char *s, size_t len, size_t i, char open,
     int depth = 0;
     while (i < len) {
         char c = s[i];
+        if (!(k_skip[(unsigned char)c] & K_GROUP)) {
+            i++;
+            continue;
+        }
         if (c == '\\' && i + 1 < len) {
             i += 2;
             continue;
