@@ -13,10 +13,26 @@ static void put_char(s2r_buf *b, char c)
     s2r_buf_putn(b, &c, 1);
 }
 
-/* characters that never need quoting */
+/* characters that never need quoting: letters, digits and _@%+=:,./-
+ * (a table for ASCII; above it, what the locale calls alphanumeric) */
 static bool safe_char(unsigned char c)
 {
-    return isalnum(c) || strchr("_@%+=:,./-", c) != NULL;
+    static const bool k[128] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+        ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+        ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+        ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+        ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+        ['y'] = 1, ['z'] = 1,
+        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+        ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+        ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+        ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+        ['Y'] = 1, ['Z'] = 1,
+        ['_'] = 1, ['@'] = 1, ['%'] = 1, ['+'] = 1, ['='] = 1, [':'] = 1,
+        [','] = 1, ['.'] = 1, ['/'] = 1, ['-'] = 1};
+    return c < 128 ? k[c] : isalnum(c) != 0;
 }
 
 /* characters that are literal inside double quotes */
@@ -28,23 +44,24 @@ static bool dq_safe(const char *t)
     return true;
 }
 
+/* @p t bare when every byte is safe, else in single quotes with each '
+ * written as '\'' (a run at a time) */
 static void put_squoted(s2r_buf *b, const char *t)
 {
-    bool plain = *t != '\0';
-    for (const char *p = t; *p; p++)
-        if (!safe_char((unsigned char)*p))
-            plain = false;
-    if (plain) {
-        s2r_buf_putn(b, t, strlen(t));
+    const char *p = t;
+    while (safe_char((unsigned char)*p)) /* stops at the NUL */
+        p++;
+    if (*p == '\0' && p != t) {
+        s2r_buf_putn(b, t, (size_t)(p - t));
         return;
     }
     put_char(b, '\'');
-    for (const char *p = t; *p; p++) {
-        if (*p == '\'')
-            s2r_buf_putn(b, "'\\''", 4);
-        else
-            put_char(b, *p);
+    const char *run = t;
+    for (const char *q; (q = strchr(p, '\'')) != NULL; run = p = q + 1) {
+        s2r_buf_putn(b, run, (size_t)(q - run));
+        s2r_buf_putn(b, "'\\''", 4);
     }
+    s2r_buf_putn(b, run, strlen(run));
     put_char(b, '\'');
 }
 
