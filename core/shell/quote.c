@@ -31,12 +31,13 @@ void s2r_shell_put_quoted(s2r_buf *b, const char *s)
 {
     if (!s)
         s = "";
+    /* the safe prefix, which the NUL ends; a word that is all of it goes
+     * bare, its length known */
     const unsigned char *p = (const unsigned char *)s;
-    bool safe = *p != '\0';
-    for (; *p && safe; p++)
-        safe = safe_char(*p);
-    if (safe) {
-        s2r_buf_puts(b, s);
+    while (safe_char(*p))
+        p++;
+    if (*p == '\0' && p != (const unsigned char *)s) {
+        s2r_buf_putn(b, s, (size_t)(p - (const unsigned char *)s));
         return;
     }
     /* '...' keeps every byte literally; a ' is written as '\'' */
