@@ -115,6 +115,31 @@ void s2r_arena_free(s2r_arena *a);
  *  result to be JSON; nothing here checks it. */
 void s2r_json_put_string(s2r_buf *b, const char *s, size_t len);
 
+/* ---- 8 bytes at a time (the JSON string writer, the YAML writer) ---- */
+
+/** The 8 bytes at @p p as one number, the first the least significant
+ *  (whatever the machine's byte order; compilers make it one load). */
+static inline uint64_t s2r_load8(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 |
+           (uint64_t)u[3] << 24 | (uint64_t)u[4] << 32 |
+           (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 |
+           (uint64_t)u[7] << 56;
+}
+
+/** The index (0-7) of the first byte marked in @p m (not 0), a mask of
+ *  bytes of an s2r_load8() value with the high bit of each marked byte
+ *  set, the lowest one exactly (as the bit tricks of "Bit Twiddling
+ *  Hacks" leave it: (x - n..) & ~x & 0x80.. marks the bytes of x below n,
+ *  the first one exactly, the ones after it maybe wrongly). Its lowest
+ *  mark as 1 << 8k, times bytes 8, 7 .. 1, leaves k + 1 on top. */
+static inline size_t s2r_first_marked(uint64_t m)
+{
+    uint64_t low = (m & (0 - m)) >> 7;
+    return (size_t)((low * 0x0102030405060708u) >> 56) - 1;
+}
+
 /** Deepest nesting an s2r_json_writer takes (collections in collections). */
 #define S2R_JSON_MAX_DEPTH 48
 

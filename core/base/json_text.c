@@ -6,19 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The 8 bytes at P as one number, the first the least significant
- * (whatever the machine's byte order; compilers make it one load). */
-static uint64_t load8(const char *p)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 |
-           (uint64_t)u[3] << 24 | (uint64_t)u[4] << 32 |
-           (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 |
-           (uint64_t)u[7] << 56;
-}
-
-/* The bytes of V (from load8) a JSON string escapes: below 0x20, '"' and
- * '\\', as the high bit of each; 0 when there are none. With the bit
+/* The bytes of V (from s2r_load8) a JSON string escapes: below 0x20,
+ * '"' and '\\', as the high bit of each; 0 when there are none. With the bit
  * tricks of "Bit Twiddling Hacks", (x - n..) & ~x & 0x80.. marks the
  * bytes of x below n (n <= 0x80): the first one exactly, the ones after
  * it maybe wrongly (a borrow runs up). Flipping bit 1 of every byte keeps
@@ -31,14 +20,6 @@ static uint64_t escapes8(uint64_t v)
     uint64_t low = (v ^ (ones * 0x02)) - ones * 0x21;
     uint64_t bs = (v ^ (ones * '\\')) - ones;
     return (low | bs) & ~v & highs;
-}
-
-/* The index (0-7) of the first byte escapes8() marked in M (not 0): its
- * lowest mark as 1 << 8k, times bytes 8, 7 .. 1, leaves k + 1 on top. */
-static size_t first_marked(uint64_t m)
-{
-    uint64_t low = (m & (0 - m)) >> 7;
-    return (size_t)((low * 0x0102030405060708u) >> 56) - 1;
 }
 
 /* What a JSON string writes for each byte (RFC 8259 §7): 0 for the byte
@@ -78,7 +59,7 @@ void s2r_json_put_string(s2r_buf *b, const char *s, size_t len)
          * copied again after its escape */
         uint64_t m = 0;
         while (end - p >= 8) {
-            m = escapes8(load8(p));
+            m = escapes8(s2r_load8(p));
             memcpy(o, p, 8);
             if (m)
                 break;
@@ -87,7 +68,7 @@ void s2r_json_put_string(s2r_buf *b, const char *s, size_t len)
         }
         size_t k = 0;
         if (m) {
-            k = first_marked(m);
+            k = s2r_first_marked(m);
         } else { /* fewer than 8 left: one by one up to an escaped one */
             while (p + k < end && !k_escape[(unsigned char)p[k]]) {
                 o[k] = p[k];
