@@ -88,18 +88,53 @@ static bool ordinary(unsigned char c)
     return c > 0x20 && c < 0x7F && c != ':' && c != '#';
 }
 
-/* True when each of the 8 bytes of V is printable ASCII (0x20-0x7E) and
- * none is ':' or '#': text whose only effect on the facts is where its
- * last space falls. (x - n..) & ~x & 0x80.. is not 0 exactly when a byte
- * of x is below n (n <= 0x80); (x + (0x7F - m)..) | x, masked the same,
- * when one is above m; a byte equal to c is a zero byte of x ^ c... */
-static bool text8(uint64_t v)
+/* ASCII text whose only effect on the facts is where its last space
+ * falls: printable (0x20-0x7E), and neither ':' nor '#' */
+static bool text_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7F && c != ':' && c != '#';
+}
+
+/* The bytes of V (from s2r_load8) that are not text_byte()s, as the high
+ * bit of each; 0 when there are none. (x - n..) & ~x & 0x80.. marks the
+ * bytes of x below n (n <= 0x80); (x + (0x7F - m)..) | x, masked the
+ * same, those above m (a carry runs up only out of a marked byte); a byte
+ * equal to c is a zero byte of x ^ c... Each marks its first byte
+ * exactly, so the lowest mark of all is the first byte that stops text. */
+static uint64_t stops8(uint64_t v)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     uint64_t colon = v ^ (ones * ':'), hash = v ^ (ones * '#');
-    return !((((v - ones * 0x20) & ~v) | ((v + ones * (0x7F - 0x7E)) | v) |
-              ((colon - ones) & ~colon) | ((hash - ones) & ~hash)) &
-             highs);
+    return (((v - ones * 0x20) & ~v) | ((v + ones * (0x7F - 0x7E)) | v) |
+            ((colon - ones) & ~colon) | ((hash - ones) & ~hash)) &
+           highs;
+}
+
+/* Where the text_byte()s from P[I) end (I < LEN): 8 bytes at a time up
+ * to the first byte that stops them, the last 8 of P read again with
+ * those before I taken as text; one at a time in a scalar shorter than
+ * 8 bytes */
+static size_t text_end(const unsigned char *p, size_t i, size_t len)
+{
+    if (len < 8) {
+        while (i < len && text_byte(p[i]))
+            i++;
+        return i;
+    }
+    for (;;) {
+        size_t at = i + 8 <= len ? i : len - 8;
+        uint64_t v = s2r_load8((const char *)p + at);
+        if (at < i) {
+            uint64_t before = (UINT64_C(1) << (8 * (i - at))) - 1;
+            v = (v & ~before) | (UINT64_C(0x6161616161616161) & before);
+        }
+        uint64_t m = stops8(v);
+        if (m)
+            return at + s2r_first_marked(m);
+        if (at + 8 == len)
+            return len;
+        i = at + 8;
+    }
 }
 
 static scalar_facts analyse(const unsigned char *s, size_t len)
@@ -116,11 +151,8 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
          break_space = false, space_break = false;
     bool prev_space = false, prev_break = false, preceded_ws = true;
     for (size_t i = 0; i < len;) {
-        if (i > 0 && !prev_break) { /* 8 bytes of text at a time */
-            size_t j = i;
-            uint64_t v;
-            while (j + 8 <= len && (memcpy(&v, s + j, 8), text8(v)))
-                j += 8;
+        if (i > 0 && !prev_break) { /* text up to the byte that stops it */
+            size_t j = text_end(s, i, len);
             if (j > i) {
                 i = j;
                 prev_space = preceded_ws = s[i - 1] == ' ';
@@ -129,10 +161,8 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
             }
         }
         unsigned char c = s[i];
-        if (i > 0 && ordinary(c)) {
-            do
-                i++;
-            while (i < len && ordinary(s[i]));
+        if (i > 0 && ordinary(c)) { /* after a break: text goes on */
+            i++;
             prev_space = prev_break = preceded_ws = false;
             continue;
         }

@@ -252,6 +252,43 @@ static void test_yaml_writer__empty_collections_are_flow(void **state)
     doc_free(&d);
 }
 
+/* ---- a special character at every offset of text ------------------ */
+
+/* The scan takes text 8 bytes at a time up to the first byte that stops
+ * it and reads the last 8 bytes again: a character that matters at each
+ * offset of runs of every length around 8 and 16, the text plain words
+ * or words and spaces, in every style as a key and as a value. */
+static void test_yaml_writer__specials_at_every_offset(void **state)
+{
+    (void)state;
+    static const char *const specials[] = {
+        ":", ": ", "#", " #", " ", "  ", "\n", " \n", "\n ", "\t", "\r",
+        "\x01", "\x7f", "\xc3\xa9", "\xc2\x85", "\xe2\x80\xa8",
+        "\xef\xbb\xbf", "\xf0\x9f\x98\x80", "-", "'", "\"", NULL};
+    static const char *const texts[] = {"abcdefghijklmnopqrstuvwxyz",
+                                        "ab cd ef gh ij kl mn op qr st"};
+    char t[64];
+    for (size_t x = 0; x < 2; x++)
+        for (size_t len = 1; len <= 20; len++)
+            for (size_t k = 0; specials[k]; k++)
+                for (size_t at = 0; at <= len; at++) {
+                    size_t sl = strlen(specials[k]);
+                    memcpy(t, texts[x], at);
+                    memcpy(t + at, specials[k], sl);
+                    memcpy(t + at + sl, texts[x] + at, len - at);
+                    t[len + sl] = '\0';
+                    for (size_t s = 0; s < 4; s++) {
+                        doc d = {.n = 0};
+                        ev(&d, EV_MAP);
+                        sc(&d, t, styles[s]);
+                        sc(&d, t, styles[s]);
+                        ev(&d, EV_MAP_END);
+                        assert_same(&d);
+                        doc_free(&d);
+                    }
+                }
+}
+
 /* ---- random documents ---------------------------------------------- */
 
 static uint64_t rng = 0x5eed2026u;
@@ -368,6 +405,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_yaml_writer__hard_strings_everywhere),
         cmocka_unit_test(test_yaml_writer__empty_collections_are_flow),
+        cmocka_unit_test(test_yaml_writer__specials_at_every_offset),
         cmocka_unit_test(test_yaml_writer__random_documents),
         cmocka_unit_test(test_yaml_writer__unbalanced_events_fail),
     };
