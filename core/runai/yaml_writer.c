@@ -556,7 +556,13 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
         return;
     if (w->pending)
         open_pending(w);
-    scalar_facts f = analyse((const unsigned char *)s, len);
+    /* the facts decide a key's layout and a style other than double
+     * quotes: a double-quoted value is written without them */
+    scalar_facts f = {false, true, true, true};
+    const s2r_yaml_frame *top = w->depth ? &w->stack[w->depth - 1] : NULL;
+    if (style != S2R_YAML_DOUBLE_QUOTED ||
+        (top && top->mapping && top->key_next))
+        f = analyse((const unsigned char *)s, len);
     before_node(w, &f, len);
     if (w->failed)
         return;
