@@ -287,7 +287,8 @@ static void body(jw *w, const s2r_workload *wl, int64_t timeout_s)
 static bool plain_int(const char *v, s2r_yaml_style style)
 {
     size_t l = strlen(v);
-    if (style != S2R_YAML_PLAIN || l == 0 || l > 18)
+    if ((style != S2R_YAML_PLAIN && style != S2R_YAML_WORD) || l == 0 ||
+        l > 18)
         return false;
     size_t i = v[0] == '-' ? 1 : 0;
     return i < l && strspn(v + i, "0123456789") == l - i;

@@ -84,12 +84,13 @@ static void str(ye *y, const char *s)
     scalar(y, s, style);
 }
 
-/* an integer value (plain, so it reads back as an int) */
+/* an integer value (plain, so it reads back as an int; digits and a
+ * sign are a word) */
 static void int64(ye *y, int64_t v)
 {
     char num[S2R_I64_TEXT];
     s2r_i64_text(num, v);
-    scalar(y, num, S2R_YAML_PLAIN);
+    scalar(y, num, S2R_YAML_WORD);
 }
 
 /* an integer as a string ("4"), as Kubernetes quantities are written */
@@ -100,16 +101,25 @@ static void int64_str(ye *y, int64_t v)
     scalar(y, num, S2R_YAML_DOUBLE_QUOTED);
 }
 
-/* a fixed key or value that the code knows is plain-safe ASCII */
+/* a fixed key or value that the code knows is plain-safe ASCII: a word
+ * the writer need not look at (test_emit_yaml.c checks every one) */
 static void lit(ye *y, const char *s)
 {
-    scalar(y, s, S2R_YAML_PLAIN);
+    scalar(y, s, S2R_YAML_WORD);
 }
 
 static void kv_str(ye *y, const char *k, const char *v)
 {
     lit(y, k);
     str(y, v);
+}
+
+/* a fixed key with a fixed string value that reads back as itself
+ * plain (what str() would write plain) */
+static void kv_word(ye *y, const char *k, const char *v)
+{
+    lit(y, k);
+    lit(y, v);
 }
 
 static void kv_int(ye *y, const char *k, int64_t v)
@@ -145,7 +155,7 @@ static void run_policy(ye *y, const s2r_workload *wl, const char *clean)
     lit(y, "runPolicy");
     map_start(y);
     kv_int(y, "backoffLimit", wl->backoff_limit > 0 ? wl->backoff_limit : 0);
-    kv_str(y, "cleanPodPolicy", clean);
+    kv_word(y, "cleanPodPolicy", clean);
     if (wl->time_limit_s > 0)
         kv_int(y, "activeDeadlineSeconds", wl->time_limit_s);
     map_end(y);
@@ -368,10 +378,10 @@ static void volumes(ye *y, const s2r_workload *wl, int64_t mib)
     }
     if (wl->large_shm) {
         map_start(y);
-        kv_str(y, "name", "dshm");
+        kv_word(y, "name", "dshm");
         lit(y, "emptyDir");
         map_start(y);
-        kv_str(y, "medium", "Memory");
+        kv_word(y, "medium", "Memory");
         if (mib > 0) {
             char q[S2R_EMIT__QTY_MAX];
             s2r_emit__quantity(q, mib);
@@ -408,8 +418,8 @@ static void volume_mounts(ye *y, const s2r_workload *wl)
     }
     if (wl->large_shm) {
         map_start(y);
-        kv_str(y, "name", "dshm");
-        kv_str(y, "mountPath", "/dev/shm");
+        kv_word(y, "name", "dshm");
+        kv_word(y, "mountPath", "/dev/shm");
         map_end(y);
     }
     seq_end(y);
@@ -432,7 +442,7 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
     lit(y, "spec");
     map_start(y);
     if (restart_never)
-        kv_str(y, "restartPolicy", "Never");
+        kv_word(y, "restartPolicy", "Never");
     if (r == ROLE_MAIN && per_task_deadline(wl))
         kv_int(y, "activeDeadlineSeconds", wl->time_limit_s);
     if (wl->node_type && *wl->node_type) {
@@ -445,7 +455,7 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
     lit(y, "containers");
     seq_start(y);
     map_start(y);
-    kv_str(y, "name", cname);
+    kv_word(y, "name", cname);
     kv_str(y, "image", wl->image);
     if (r == ROLE_MPI_LAUNCHER)
         command(y, wl, s2r_emit__main_command(wl));
@@ -477,18 +487,18 @@ static void pod_template(ye *y, const s2r_workload *wl, const char *cname,
 static void replica(ye *y, const s2r_workload *wl, const char *group,
                     int64_t replicas, const char *cname, role r)
 {
-    str(y, group);
+    lit(y, group);
     map_start(y);
     kv_int(y, "replicas", replicas);
-    kv_str(y, "restartPolicy", "Never");
+    kv_word(y, "restartPolicy", "Never");
     pod_template(y, wl, cname, r, false);
     map_end(y);
 }
 
 static void job(ye *y, const s2r_workload *wl)
 {
-    kv_str(y, "apiVersion", "batch/v1");
-    kv_str(y, "kind", "Job");
+    kv_word(y, "apiVersion", "batch/v1");
+    kv_word(y, "kind", "Job");
     metadata(y, wl);
     lit(y, "spec");
     map_start(y);
@@ -496,7 +506,7 @@ static void job(ye *y, const s2r_workload *wl)
     if (wl->time_limit_s > 0 && !per_task_deadline(wl))
         kv_int(y, "activeDeadlineSeconds", wl->time_limit_s);
     if (s2r_emit__completions(wl) > 0) {
-        kv_str(y, "completionMode", "Indexed");
+        kv_word(y, "completionMode", "Indexed");
         kv_int(y, "completions", s2r_emit__completions(wl));
         kv_int(y, "parallelism", s2r_emit__parallelism(wl));
     }
@@ -506,8 +516,8 @@ static void job(ye *y, const s2r_workload *wl)
 
 static void pytorch_job(ye *y, const s2r_workload *wl)
 {
-    kv_str(y, "apiVersion", "kubeflow.org/v1");
-    kv_str(y, "kind", "PyTorchJob");
+    kv_word(y, "apiVersion", "kubeflow.org/v1");
+    kv_word(y, "kind", "PyTorchJob");
     metadata(y, wl);
     lit(y, "spec");
     map_start(y);
@@ -523,16 +533,16 @@ static void pytorch_job(ye *y, const s2r_workload *wl)
 
 static void mpi_job(ye *y, const s2r_workload *wl)
 {
-    kv_str(y, "apiVersion", "kubeflow.org/v2beta1");
-    kv_str(y, "kind", "MPIJob");
+    kv_word(y, "apiVersion", "kubeflow.org/v2beta1");
+    kv_word(y, "kind", "MPIJob");
     metadata(y, wl);
     lit(y, "spec");
     map_start(y);
     if (wl->slots_per_worker > 0)
         kv_int(y, "slotsPerWorker", wl->slots_per_worker);
     run_policy(y, wl, "Running");
-    kv_str(y, "sshAuthMountPath", "/root/.ssh");
-    kv_str(y, "launcherCreationPolicy", "WaitForWorkersReady");
+    kv_word(y, "sshAuthMountPath", "/root/.ssh");
+    kv_word(y, "launcherCreationPolicy", "WaitForWorkersReady");
     lit(y, "mpiReplicaSpecs");
     map_start(y);
     replica(y, wl, "Launcher", 1, "launcher", ROLE_MPI_LAUNCHER);

@@ -557,11 +557,14 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
     if (w->pending)
         open_pending(w);
     /* the facts decide a key's layout and a style other than double
-     * quotes: a double-quoted value is written without them */
+     * quotes: a double-quoted value is written without them, a word's
+     * are known */
     scalar_facts f = {false, true, true, true};
     const s2r_yaml_frame *top = w->depth ? &w->stack[w->depth - 1] : NULL;
-    if (style != S2R_YAML_DOUBLE_QUOTED ||
-        (top && top->mapping && top->key_next))
+    if (style == S2R_YAML_WORD)
+        style = S2R_YAML_PLAIN;
+    else if (style != S2R_YAML_DOUBLE_QUOTED ||
+             (top && top->mapping && top->key_next))
         f = analyse((const unsigned char *)s, len);
     before_node(w, &f, len);
     if (w->failed)
@@ -586,6 +589,12 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
     }
     w->indent = saved;
     after_node(w);
+}
+
+bool s2r_yaml_is_word(const char *s, size_t len)
+{
+    scalar_facts f = analyse((const unsigned char *)s, len);
+    return len > 0 && len <= 128 && !f.multiline && f.plain_ok;
 }
 
 void s2r_yaml_scalar_str(s2r_yaml_writer *w, const char *s,

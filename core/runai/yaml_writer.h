@@ -24,7 +24,11 @@ typedef enum s2r_yaml_style {
     S2R_YAML_PLAIN,
     S2R_YAML_SINGLE_QUOTED,
     S2R_YAML_DOUBLE_QUOTED,
-    S2R_YAML_LITERAL
+    S2R_YAML_LITERAL,
+    /** Plain, for a word its caller knows is written plain in any place
+     *  (s2r_yaml_is_word() holds for it: an emitter's fixed keys, an
+     *  integer): the writer does not look at its characters. */
+    S2R_YAML_WORD
 } s2r_yaml_style;
 
 /** Collections nested deeper than this are an error. */
@@ -66,6 +70,10 @@ void s2r_yaml_writer_init(s2r_yaml_writer *w, s2r_buf *out);
  *  first); @p style is the style asked for. */
 void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
                      s2r_yaml_style style);
+/** True when the @p len bytes of @p s are written plain wherever they
+ *  stand, as a simple key or a value, when plain is asked for: what
+ *  S2R_YAML_WORD takes for granted. */
+bool s2r_yaml_is_word(const char *s, size_t len);
 /** A NUL-terminated scalar. */
 void s2r_yaml_scalar_str(s2r_yaml_writer *w, const char *s,
                          s2r_yaml_style style);

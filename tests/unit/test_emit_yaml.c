@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -17,6 +18,7 @@
 #include <s2r/s2r.h>
 #include "shell/shell.h"
 #include "runai/runai.h"
+#include "runai/emit_common.h"
 #include "emit_fixtures.h"
 
 /* ---- helpers ------------------------------------------------------ */
@@ -672,6 +674,83 @@ static void test_emit_yaml__multiline_body_is_a_literal_block(void **state)
     s2r_workload_free(&wl);
 }
 
+/* ---- words: the scalars the writer takes as plain unseen ---------- */
+
+static void no_op(void *ctx)
+{
+    (void)ctx;
+}
+
+/* a word must be one in the writer's eyes, and, unless it is an integer
+ * or a boolean, read back as the string it is (as str() would ask) */
+static void check_word(void *ctx, const char *s, s2r_yaml_style style)
+{
+    if (style != S2R_YAML_WORD)
+        return;
+    ++*(size_t *)ctx;
+    assert_true(s2r_yaml_is_word(s, strlen(s)));
+    size_t i = s[0] == '-';
+    if ((s[i] && strspn(s + i, "0123456789") == strlen(s + i)) ||
+        !strcmp(s, "true") || !strcmp(s, "false"))
+        return;
+    static const char *const other[] = {"y", "n", "yes", "no", "true",
+                                         "false", "on", "off", "null"};
+    bool letter = (s[0] >= 'a' && s[0] <= 'z') ||
+                  (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '/';
+    if (!letter)
+        fail_msg("word '%s' does not start with a letter or '/'", s);
+    for (size_t k = 0; k < sizeof(other) / sizeof(other[0]); k++)
+        if (!strcasecmp(s, other[k]))
+            fail_msg("word '%s' reads as another type", s);
+}
+
+static void test_emit_yaml__every_word_is_plain(void **state)
+{
+    (void)state;
+    static const s2r_emit__events words = {no_op, no_op, no_op, no_op,
+                                           check_word};
+    for (int k = S2R_WL_STANDARD; k <= S2R_WL_INFERENCE; k++)
+        for (int variant = 0; variant < 2; variant++) {
+            s2r_workload wl;
+            base_workload(&wl, (s2r_workload_kind)k);
+            wl.workers = 2;
+            wl.slots_per_worker = 4;
+            wl.time_limit_s = 3600;
+            wl.port = 8888;
+            wl.command_is_args = variant;
+            const char *l[] = {"mpirun", "app", NULL};
+            push_all(&wl.launcher_command, l);
+            const char *wc[] = {"/usr/sbin/sshd", "-D", NULL};
+            push_all(&wl.worker_command, wc);
+            if (variant) {
+                add_volumes(&wl);
+                wl.large_shm = true;
+                wl.run_as_user = true;
+                wl.run_as_uid = 1000;
+                wl.run_as_gid = 100;
+                wl.supplemental_groups = strdup("2000,-1");
+                wl.node_pools = strlist("a", "b");
+                wl.node_type = strdup("dgx");
+                wl.completions = 4;
+                wl.parallelism = 2;
+                wl.backoff_limit = 3;
+            }
+            size_t n = 0;
+            assert_int_equal(s2r_emit__manifest(&words, &n, &wl), S2R_OK);
+            assert_true(n > 20);
+            s2r_workload_free(&wl);
+        }
+    /* integers at their extremes */
+    assert_true(s2r_yaml_is_word("-9223372036854775808", 20));
+    assert_true(s2r_yaml_is_word("9223372036854775807", 19));
+    assert_true(s2r_yaml_is_word("0", 1));
+    /* and what is no word */
+    assert_false(s2r_yaml_is_word("", 0));
+    assert_false(s2r_yaml_is_word("a: b", 4));
+    assert_false(s2r_yaml_is_word("- x", 3));
+    assert_false(s2r_yaml_is_word("x\ny", 3));
+}
+
 /* ---- diagnostics -------------------------------------------------- */
 
 static void test_emit_yaml__extra_node_pools_warn(void **state)
@@ -716,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_emit_yaml__storage_shm_identity_on_every_pod),
         cmocka_unit_test(test_emit_yaml__ambiguous_strings_are_quoted),
         cmocka_unit_test(test_emit_yaml__multiline_body_is_a_literal_block),
+        cmocka_unit_test(test_emit_yaml__every_word_is_plain),
         cmocka_unit_test(test_emit_yaml__extra_node_pools_warn),
         cmocka_unit_test(test_emit_yaml__invalid_utf8_is_an_error),
         cmocka_unit_test(test_emit_yaml__strict_schemas_accept_every_output),

@@ -59,6 +59,7 @@ static yaml_scalar_style_t libyaml_style(s2r_yaml_style s)
 {
     switch (s) {
     case S2R_YAML_PLAIN:
+    case S2R_YAML_WORD:
         return YAML_PLAIN_SCALAR_STYLE;
     case S2R_YAML_SINGLE_QUOTED:
         return YAML_SINGLE_QUOTED_SCALAR_STYLE;
