@@ -95,29 +95,34 @@ static bool text_byte(unsigned char c)
     return c >= 0x20 && c < 0x7F && c != ':' && c != '#';
 }
 
-/* The bytes of V (from s2r_load8) that are not text_byte()s, as the high
- * bit of each; 0 when there are none. (x - n..) & ~x & 0x80.. marks the
- * bytes of x below n (n <= 0x80); (x + (0x7F - m)..) | x, masked the
- * same, those above m (a carry runs up only out of a marked byte); a byte
- * equal to c is a zero byte of x ^ c... Each marks its first byte
- * exactly, so the lowest mark of all is the first byte that stops text. */
-static uint64_t stops8(uint64_t v)
+/* The bytes of V (from s2r_load8) that are not text_byte()s (with
+ * COLON_HASH) or not printable ASCII (without), as the high bit of each;
+ * 0 when there are none. (x - n..) & ~x & 0x80.. marks the bytes of x
+ * below n (n <= 0x80); (x + (0x7F - m)..) | x, masked the same, those
+ * above m (a carry runs up only out of a marked byte); a byte equal to c
+ * is a zero byte of x ^ c... Each marks its first byte exactly, so the
+ * lowest mark of all is the first byte that stops the run. */
+static uint64_t stops8(uint64_t v, bool colon_hash)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t colon = v ^ (ones * ':'), hash = v ^ (ones * '#');
-    return (((v - ones * 0x20) & ~v) | ((v + ones * (0x7F - 0x7E)) | v) |
-            ((colon - ones) & ~colon) | ((hash - ones) & ~hash)) &
-           highs;
+    uint64_t m = ((v - ones * 0x20) & ~v) | ((v + ones * (0x7F - 0x7E)) | v);
+    if (colon_hash) {
+        uint64_t colon = v ^ (ones * ':'), hash = v ^ (ones * '#');
+        m |= ((colon - ones) & ~colon) | ((hash - ones) & ~hash);
+    }
+    return m & highs;
 }
 
-/* Where the text_byte()s from P[I) end (I < LEN): 8 bytes at a time up
- * to the first byte that stops them, the last 8 of P read again with
- * those before I taken as text; one at a time in a scalar shorter than
- * 8 bytes */
-static size_t text_end(const unsigned char *p, size_t i, size_t len)
+/* Where the text_byte()s (with COLON_HASH; else the printable ASCII
+ * bytes) from P[I) end (I < LEN): 8 bytes at a time up to the first byte
+ * that stops them, the last 8 of P read again with those before I taken
+ * as text; one at a time in a scalar shorter than 8 bytes */
+static size_t text_end(const unsigned char *p, size_t i, size_t len,
+                       bool colon_hash)
 {
     if (len < 8) {
-        while (i < len && text_byte(p[i]))
+        while (i < len && p[i] >= 0x20 && p[i] < 0x7F &&
+               (!colon_hash || text_byte(p[i])))
             i++;
         return i;
     }
@@ -128,7 +133,7 @@ static size_t text_end(const unsigned char *p, size_t i, size_t len)
             uint64_t before = (UINT64_C(1) << (8 * (i - at))) - 1;
             v = (v & ~before) | (UINT64_C(0x6161616161616161) & before);
         }
-        uint64_t m = stops8(v);
+        uint64_t m = stops8(v, colon_hash);
         if (m)
             return at + s2r_first_marked(m);
         if (at + 8 == len)
@@ -152,7 +157,7 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
     bool prev_space = false, prev_break = false, preceded_ws = true;
     for (size_t i = 0; i < len;) {
         if (i > 0 && !prev_break) { /* text up to the byte that stops it */
-            size_t j = text_end(s, i, len);
+            size_t j = text_end(s, i, len, true);
             if (j > i) {
                 i = j;
                 prev_space = preceded_ws = s[i - 1] == ' ';
@@ -226,6 +231,25 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
     if (breaks || indicators)
         f.plain_ok = false;
     return f;
+}
+
+/* The one fact a literal value needs, block_ok, for less than
+ * analyse(): the text is not empty, holds printable characters only,
+ * does not end in a space, and no space comes right before a break */
+static bool literal_ok(const unsigned char *s, size_t len)
+{
+    if (!len || s[len - 1] == ' ')
+        return false;
+    size_t i = 0;
+    while (i < len && (i = text_end(s, i, len, false)) < len) {
+        unsigned char c = s[i];
+        if (c != '\n' && (c < 0x80 || !is_printable(s + i)))
+            return false;
+        if (i > 0 && s[i - 1] == ' ' && is_break(s + i, len - i))
+            return false;
+        i += char_width(c);
+    }
+    return true;
 }
 
 static s2r_yaml_style choose(s2r_yaml_style asked, const scalar_facts *f,
@@ -557,15 +581,19 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
     if (w->pending)
         open_pending(w);
     /* the facts decide a key's layout and a style other than double
-     * quotes: a double-quoted value is written without them, a word's
-     * are known */
+     * quotes: a double-quoted value is written without them, a literal
+     * one needs one of them, a word's are known */
     scalar_facts f = {false, true, true, true};
     const s2r_yaml_frame *top = w->depth ? &w->stack[w->depth - 1] : NULL;
+    const unsigned char *u = (const unsigned char *)s;
     if (style == S2R_YAML_WORD)
         style = S2R_YAML_PLAIN;
-    else if (style != S2R_YAML_DOUBLE_QUOTED ||
-             (top && top->mapping && top->key_next))
-        f = analyse((const unsigned char *)s, len);
+    else if (top && top->mapping && top->key_next)
+        f = analyse(u, len);
+    else if (style == S2R_YAML_LITERAL)
+        f.block_ok = literal_ok(u, len);
+    else if (style != S2R_YAML_DOUBLE_QUOTED)
+        f = analyse(u, len);
     before_node(w, &f, len);
     if (w->failed)
         return;
