@@ -310,13 +310,14 @@ static void write_indent(s2r_yaml_writer *w)
     w->whitespace = w->indention = true;
 }
 
-static void write_indicator(s2r_yaml_writer *w, const char *ind,
-                            bool need_ws, bool is_ws, bool is_indention)
+/* an indicator of one character (the stream's end "..." is the only
+ * longer one: its first dot, then the two others) */
+static void write_indicator(s2r_yaml_writer *w, char ind, bool need_ws,
+                            bool is_ws, bool is_indention)
 {
     if (need_ws && !w->whitespace)
         put(w, " ", 1, 1);
-    size_t n = strlen(ind);
-    put(w, ind, n, n);
+    put(w, &ind, 1, 1);
     w->whitespace = is_ws;
     w->indention = w->indention && is_indention;
 }
@@ -333,7 +334,7 @@ static void write_single(s2r_yaml_writer *w, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     bool breaks = false;
-    write_indicator(w, "'", true, false, false);
+    write_indicator(w, '\'', true, false, false);
     for (size_t i = 0; i < len;) {
         size_t n = char_width(u[i]);
         if (is_break(u + i, len - i)) {
@@ -355,7 +356,7 @@ static void write_single(s2r_yaml_writer *w, const char *s, size_t len)
     }
     if (breaks)
         write_indent(w);
-    write_indicator(w, "'", false, false, false);
+    write_indicator(w, '\'', false, false, false);
     w->whitespace = w->indention = false;
 }
 
@@ -402,7 +403,7 @@ static bool needs_escape(const unsigned char *p, size_t left)
 static void write_double(s2r_yaml_writer *w, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
-    write_indicator(w, "\"", true, false, false);
+    write_indicator(w, '"', true, false, false);
     size_t run = 0; /* start of the bytes copied as they are */
     for (size_t i = 0; i < len;) {
         if (u[i] >= 0x20 && u[i] < 0x7F && u[i] != '"' && u[i] != '\\') {
@@ -418,7 +419,7 @@ static void write_double(s2r_yaml_writer *w, const char *s, size_t len)
         i += n;
     }
     put(w, s + run, len - run, len - run);
-    write_indicator(w, "\"", false, false, false);
+    write_indicator(w, '"', false, false, false);
     w->whitespace = w->indention = false;
 }
 
@@ -449,17 +450,17 @@ static size_t line_end(const unsigned char *p, size_t from, size_t len)
 static void write_literal(s2r_yaml_writer *w, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
-    write_indicator(w, "|", true, false, false);
+    write_indicator(w, '|', true, false, false);
     if (u[0] == ' ' || is_break(u, len))
-        write_indicator(w, "2", false, false, false); /* the indent */
+        write_indicator(w, '2', false, false, false); /* the indent */
     w->open_ended = 0;
-    const char *chomp = "-"; /* len > 0: block_ok needs text */
+    char chomp = '-'; /* len > 0: block_ok needs text */
     size_t last = char_before(u, len);
     if (is_break(u + last, len - last)) {
-        chomp = NULL;
+        chomp = 0;
         if (last == 0 || is_break(u + char_before(u, last),
                                   len - char_before(u, last))) {
-            chomp = "+";
+            chomp = '+';
             w->open_ended = 2;
         }
     }
@@ -510,7 +511,7 @@ static void before_node(s2r_yaml_writer *w, const scalar_facts *key,
     w->in_simple_key = false;
     if (!f->mapping) {
         write_indent(w);
-        write_indicator(w, "-", true, false, true);
+        write_indicator(w, '-', true, false, true);
         return;
     }
     if (f->key_next) {
@@ -523,14 +524,14 @@ static void before_node(s2r_yaml_writer *w, const scalar_facts *key,
         if (f->simple)
             w->in_simple_key = true;
         else
-            write_indicator(w, "?", true, false, true);
+            write_indicator(w, '?', true, false, true);
         return;
     }
     if (f->simple) {
-        write_indicator(w, ":", false, false, false);
+        write_indicator(w, ':', false, false, false);
     } else {
         write_indent(w);
-        write_indicator(w, ":", true, false, true);
+        write_indicator(w, ':', true, false, true);
     }
 }
 
@@ -651,8 +652,8 @@ static void collection_end(s2r_yaml_writer *w, bool mapping)
             return;
         }
         w->pending = 0;
-        write_indicator(w, mapping ? "{" : "[", true, true, false);
-        write_indicator(w, mapping ? "}" : "]", false, false, false);
+        write_indicator(w, mapping ? '{' : '[', true, true, false);
+        write_indicator(w, mapping ? '}' : ']', false, false, false);
         after_node(w);
         return;
     }
@@ -692,7 +693,8 @@ int s2r_yaml_writer_end(s2r_yaml_writer *w)
         return S2R_EINVAL;
     write_indent(w); /* document end */
     if (w->open_ended == 2) { /* stream end */
-        write_indicator(w, "...", true, false, false);
+        write_indicator(w, '.', true, false, false);
+        put(w, "..", 2, 2);
         write_indent(w);
     }
     return w->out->oom ? S2R_ENOMEM : S2R_OK;
