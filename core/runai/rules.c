@@ -134,12 +134,43 @@ static char **strlist_dup(char **l, const s2r_config *cfg, s2r_diags *d,
     return out;
 }
 
-static const s2r_directive *directive(const s2r_job *job, const char *name)
+/* The directives the rules look at by name, found in one pass over the
+ * job's (a name is there once: the last occurrence wins) */
+typedef enum ask {
+    ASK_GRES,
+    ASK_GPUS,
+    ASK_GPUS_PER_NODE,
+    ASK_GPUS_PER_TASK,
+    ASK_NODES,
+    ASK_MEM,
+    ASK_MEM_PER_CPU,
+    ASK_MEM_PER_GPU,
+    ASK_PARTITION,
+    ASK_CONSTRAINT,
+    ASK_COUNT
+} ask;
+
+static const char *const asked_names[ASK_COUNT] = {
+    "gres", "gpus", "gpus-per-node", "gpus-per-task", "nodes", "mem",
+    "mem-per-cpu", "mem-per-gpu", "partition", "constraint"};
+
+/* Each directive of @c asked_names, NULL when the job has none. */
+typedef struct asked {
+    const s2r_directive *dv[ASK_COUNT];
+} asked;
+
+static void find_asked(asked *a, const s2r_job *job)
 {
-    for (size_t i = 0; i < job->n_directives; i++)
-        if (strcmp(job->directives[i].name, name) == 0)
-            return &job->directives[i];
-    return NULL;
+    memset(a, 0, sizeof(*a));
+    for (size_t i = 0; i < job->n_directives; i++) {
+        const char *name = job->directives[i].name;
+        for (size_t k = 0; k < ASK_COUNT; k++)
+            if (asked_names[k][0] == name[0] &&
+                !strcmp(asked_names[k], name)) {
+                a->dv[k] = &job->directives[i];
+                break;
+            }
+    }
 }
 
 static char *default_name(const char *file)
@@ -177,14 +208,15 @@ static bool gres_only_gpus(const char *v)
     return true;
 }
 
-static void warn_options(const s2r_job *job, const s2r_config *cfg,
-                         s2r_workload *wl, s2r_diags *d)
+static void warn_options(const s2r_job *job, const asked *a,
+                         const s2r_config *cfg, s2r_workload *wl,
+                         s2r_diags *d)
 {
     for (size_t i = 0; i < job->n_directives; i++) {
         const s2r_directive *dv = &job->directives[i];
         const option_rule *r = rule_for(dv->name);
         const char *val = dv->value ? dv->value : "";
-        if (!strcmp(dv->name, "gres")) {
+        if (dv == a->dv[ASK_GRES]) {
             /* GPU entries are carried; anything else has no equivalent */
             if (!gres_only_gpus(val))
                 s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line, "gres",
@@ -211,14 +243,14 @@ static void warn_options(const s2r_job *job, const s2r_config *cfg,
                               "([accounts])", val,
                               wl->project ? wl->project
                                           : "taken from $RUNAI_PROJECT");
-            else if (!strcmp(dv->name, "partition") && wl->node_pools)
+            else if (dv == a->dv[ASK_PARTITION] && wl->node_pools)
                 s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
                               "--partition=%s: node pools %s%s", val,
                               wl->node_pools[0],
                               wl->node_pools[1] ? " (and more, in order)" : "");
             continue;
         }
-        if (!strcmp(dv->name, "constraint")) {
+        if (dv == a->dv[ASK_CONSTRAINT]) {
             const char *nt = cfg ? s2r_config_map(cfg->constraints,
                                                   cfg->n_constraints, val)
                                  : NULL;
@@ -281,15 +313,16 @@ static bool entry_type(const char *p, size_t n, bool gres, char *t,
 /* GPUs of several types on a node (--gres=gpu:a40:1,gpu:h100:2, or
  * --gpus=h100:1 --gpus-per-node=a40:1): SLURM gives each of them; a
  * Run:ai pod requests one count of GPUs of no type. */
-static void warn_gpu_types(const s2r_job *job, s2r_diags *d)
+static void warn_gpu_types(const s2r_job *job, const asked *a,
+                           s2r_diags *d)
 {
-    static const char *const opts[] = {"gpus-per-node", "gres", "gpus",
-                                       "gpus-per-task", NULL};
+    static const ask opts[] = {ASK_GPUS_PER_NODE, ASK_GRES, ASK_GPUS,
+                               ASK_GPUS_PER_TASK};
     char types[4][64];
     size_t nt = 0;
     const s2r_directive *last = NULL;
-    for (size_t i = 0; opts[i]; i++) {
-        const s2r_directive *dv = directive(job, opts[i]);
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const s2r_directive *dv = a->dv[opts[i]];
         for (const char *p = dv && dv->value ? dv->value : ""; *p;) {
             size_t n = strcspn(p, ",");
             char t[64];
@@ -320,13 +353,15 @@ static void warn_gpu_types(const s2r_job *job, s2r_diags *d)
 
 /* GPU requests Run:ai cannot express exactly (types, MIG slices, an
  * uneven --gpus total) are said, not dropped */
-static void warn_gpu_shape(const s2r_job *job, s2r_diags *d)
+static void warn_gpu_shape(const s2r_job *job, const asked *a,
+                           s2r_diags *d)
 {
-    static const char *const gpu_opts[] = {"gres", "gpus", "gpus-per-node",
-                                           "gpus-per-task", NULL};
+    static const ask gpu_opts[] = {ASK_GRES, ASK_GPUS, ASK_GPUS_PER_NODE,
+                                   ASK_GPUS_PER_TASK};
     const s2r_directive *src = NULL;
-    for (size_t i = 0; gpu_opts[i] && job->gpu_type; i++) {
-        const s2r_directive *dv = directive(job, gpu_opts[i]);
+    for (size_t i = 0;
+         i < sizeof(gpu_opts) / sizeof(gpu_opts[0]) && job->gpu_type; i++) {
+        const s2r_directive *dv = a->dv[gpu_opts[i]];
         if (dv && dv->value && strstr(dv->value, job->gpu_type)) {
             src = dv;
             break;
@@ -355,8 +390,8 @@ static void warn_gpu_shape(const s2r_job *job, s2r_diags *d)
                           "node pool, [partitions], or a node type, "
                           "[constraints])", src->name, src->value, t);
     }
-    warn_gpu_types(job, d);
-    const s2r_directive *g = directive(job, "gpus");
+    warn_gpu_types(job, a, d);
+    const s2r_directive *g = a->dv[ASK_GPUS];
     if (g && g->value && !strchr(g->value, ',') && job->nodes > 1) {
         const char *c = strrchr(g->value, ':');
         long long total = strtoll(c ? c + 1 : g->value, NULL, 10);
@@ -409,7 +444,7 @@ bool s2r_rules_one_pod_for_nodes(const s2r_job *job)
 
 /* Pods, workers and the resources of each pod (GPUs, cores, MiB). */
 static void set_resources(s2r_workload *wl, const s2r_job *job,
-                          s2r_diags *d)
+                          const asked *a, s2r_diags *d)
 {
     const char *file = job->file;
     const s2r_directive *m0;
@@ -422,7 +457,7 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
     }
     int64_t nodes = job->nodes;
     if (nodes == 0) {
-        const s2r_directive *n = directive(job, "nodes");
+        const s2r_directive *n = a->dv[ASK_NODES];
         s2r_diags_add(d, S2R_SEV_WARNING, file, n ? n->line : 0, "nodes",
                       "--nodes=%s sets no minimum node count: the batch script "
                       "runs on a node of the allocation, and the workload has "
@@ -459,15 +494,15 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
     if (job->mem_per_node_mib > 0) {
         wl->memory_mib = job->mem_per_node_mib * per_pod;
     } else if (job->mem_per_node_mib == S2R_MEM_ALL) {
-        const s2r_directive *m = directive(job, "mem");
+        const s2r_directive *m = a->dv[ASK_MEM];
         if (!m)
-            m = directive(job, "mem-per-cpu");
+            m = a->dv[ASK_MEM_PER_CPU];
         s2r_diags_add(d, S2R_SEV_WARNING, file, m ? m->line : 0,
                       m ? m->name : "mem",
                       "--%s=0 (all of each node's memory) has no Run:ai "
                       "equivalent: no memory request is set",
                       m ? m->name : "mem");
-    } else if ((m0 = directive(job, "mem-per-gpu")) && m0->value &&
+    } else if ((m0 = a->dv[ASK_MEM_PER_GPU]) && m0->value &&
                strspn(m0->value, "0") == strcspn(m0->value, "kKmMgGtTbB")) {
         /* slurmctld keeps no memory per GPU for 0: the site's default
          * (DefMemPerGPU, else DefMemPerNode) applies, not the node's all */
@@ -571,12 +606,13 @@ static int set_command(s2r_strv *cmd, const s2r_job *job)
 /* Node pools (--partition through [partitions]), node type (--constraint
  * through [constraints]), priority and preemptibility of the site. */
 static void set_placement(s2r_workload *wl, const s2r_job *job,
-                          const s2r_config *cfg, s2r_diags *d)
+                          const asked *a, const s2r_config *cfg,
+                          s2r_diags *d)
 {
-    const s2r_directive *part = directive(job, "partition");
+    const s2r_directive *part = a->dv[ASK_PARTITION];
     wl->node_pools = strlist_dup(job->partitions, cfg, d, job->file,
                                  part ? part->line : 0);
-    const s2r_directive *cons = directive(job, "constraint");
+    const s2r_directive *cons = a->dv[ASK_CONSTRAINT];
     if (cons && cons->value && cfg) {
         const char *nt = s2r_config_map(cfg->constraints, cfg->n_constraints,
                                         cons->value);
@@ -687,10 +723,12 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
         return S2R_EINVAL;
     if (set_identity(wl, job, cfg) != S2R_OK)
         return S2R_ENOMEM;
-    set_resources(wl, job, d);
+    asked a;
+    find_asked(&a, job);
+    set_resources(wl, job, &a, d);
     if (set_container(wl, job, cfg, d) != S2R_OK)
         return S2R_ENOMEM;
-    set_placement(wl, job, cfg, d);
+    set_placement(wl, job, &a, cfg, d);
     if (set_array(wl, job) != S2R_OK)
         return S2R_ENOMEM;
     wl->time_limit_s = job->time_limit_s > 0 ? job->time_limit_s : 0;
@@ -700,9 +738,9 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
         s2r_rules__identity(wl, job, cfg, d))
         return S2R_ENOMEM;
 
-    warn_options(job, cfg, wl, d);
+    warn_options(job, &a, cfg, wl, d);
     note_base_url(wl, job, d);
-    warn_gpu_shape(job, d);
+    warn_gpu_shape(job, &a, d);
     if (!wl->name || !wl->image)
         return S2R_ENOMEM;
     return check_size(wl, job, d);
