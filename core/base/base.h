@@ -199,6 +199,12 @@ void s2r_diag_put(s2r_buf *b, const s2r_diag *dg);
  *  would own its copy). @return S2R_OK, or S2R_ENOMEM (@p s is freed). */
 int s2r_strv_take(s2r_strv *sv, char *s);
 
+/** Add NAME=VALUE at the end of @p ev without looking for an earlier
+ *  NAME: s2r_envv_set() for a caller that knows @p ev has none (a copy of
+ *  another vector, whose names s2r_envv_set() kept distinct).
+ *  @return S2R_OK or S2R_ENOMEM. */
+int s2r_envv_append(s2r_envv *ev, const char *name, const char *value);
+
 /** Free a NULL-terminated list of malloc'd strings and the list itself
  *  (s2r_job.partitions, s2r_workload.node_pools); NULL is fine. */
 void s2r_strlist_free(char **l);

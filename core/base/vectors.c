@@ -82,6 +82,11 @@ int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
             return S2R_OK;
         }
     }
+    return s2r_envv_append(ev, name, value);
+}
+
+int s2r_envv_append(s2r_envv *ev, const char *name, const char *value)
+{
     if (ev->n == ev->cap) {
         size_t cap = ev->cap ? ev->cap * 2 : 8;
         s2r_env *v = realloc(ev->v, cap * sizeof(*v));

@@ -548,13 +548,16 @@ static int set_container(s2r_workload *wl, const s2r_job *job,
     const char *wd = job->workdir ? job->workdir : job->submit_dir;
     if (wd && !(wl->workdir = strdup(wd)))
         return S2R_ENOMEM;
+    /* the job's variables (distinct names) into the empty list, then the
+     * stand-ins it does not set */
     for (size_t i = 0; i < job->env.n; i++)
-        if (s2r_envv_set(&wl->env, job->env.v[i].name, job->env.v[i].value))
+        if (s2r_envv_append(&wl->env, job->env.v[i].name,
+                            job->env.v[i].value))
             return S2R_ENOMEM;
     for (size_t i = 0; i < job->slurm_env.n; i++)
         if (!s2r_envv_get(&wl->env, job->slurm_env.v[i].name) &&
-            s2r_envv_set(&wl->env, job->slurm_env.v[i].name,
-                         job->slurm_env.v[i].value))
+            s2r_envv_append(&wl->env, job->slurm_env.v[i].name,
+                            job->slurm_env.v[i].value))
             return S2R_ENOMEM;
 
     /* slurmstepd gives a job a TMPDIR (at least /tmp); a pod has none */

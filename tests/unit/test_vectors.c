@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <s2r/s2r.h>
+#include "base/base.h"
 
 /* set adds in first-seen order, a second set replaces in place, a value
  * may be the entry's own (read back with get) */
@@ -37,6 +38,29 @@ static void test_vectors__envv_set_replaces_in_place(void **state)
     assert_null(ev.v);
 }
 
+/* append adds at the end as set does for a new name, across growth */
+static void test_vectors__envv_append_is_set_of_a_new_name(void **state)
+{
+    (void)state;
+    s2r_envv a = {0}, b = {0};
+    char name[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof(name), "V%d", i);
+        assert_int_equal(s2r_envv_append(&a, name, name + 1), 0);
+        assert_int_equal(s2r_envv_set(&b, name, name + 1), 0);
+    }
+    assert_int_equal(a.n, b.n);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_string_equal(a.v[i].name, b.v[i].name);
+        assert_string_equal(a.v[i].value, b.v[i].value);
+    }
+    assert_int_equal(s2r_envv_set(&a, "V7", "x"), 0);
+    assert_int_equal(a.n, 20);
+    assert_string_equal(s2r_envv_get(&a, "V7"), "x");
+    s2r_envv_clear(&a);
+    s2r_envv_clear(&b);
+}
+
 static void test_vectors__strv_push_copies(void **state)
 {
     (void)state;
@@ -55,6 +79,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors__envv_set_replaces_in_place),
+        cmocka_unit_test(test_vectors__envv_append_is_set_of_a_new_name),
         cmocka_unit_test(test_vectors__strv_push_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
