@@ -126,9 +126,12 @@ static int indexed_job_script(char **out, const s2r_workload *wl,
         "runai workload submit ");
     s2r_shell_put_quoted(&b, wl->name);
     project_flag(&b, wl);
-    s2r_buf_printf(&b, CONT "-f - <<'%s'\n", word);
+    s2r_buf_puts(&b, CONT "-f - <<'");
+    s2r_buf_puts(&b, word);
+    s2r_buf_puts(&b, "'\n");
     s2r_buf_puts(&b, manifest);
-    s2r_buf_printf(&b, "%s\n", word);
+    s2r_buf_puts(&b, word);
+    s2r_buf_putn(&b, "\n", 1);
     free(manifest);
     *out = s2r_buf_finish(&b);
     return *out ? S2R_OK : S2R_ENOMEM;
@@ -189,6 +192,14 @@ static void scheduling_flags(s2r_buf *b, const s2r_workload *wl)
                  wl->backoff_limit > 0 ? wl->backoff_limit : 0);
 }
 
+/* the pieces of a flag's value one after another, a NULL as printf's
+ * "%s" writes it */
+static void put_pieces(s2r_buf *b, const char *const *pieces, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        s2r_buf_puts(b, pieces[i] ? pieces[i] : "(null)");
+}
+
 /* One [storage] volume as its Run:ai CLI flag (per the 2.25 CLI
  * reference): --existing-pvc, --nfs, --host-path or --datasource. */
 static int volume_flag(s2r_buf *b, s2r_buf *tmp, const s2r_workload *wl,
@@ -198,7 +209,8 @@ static int volume_flag(s2r_buf *b, s2r_buf *tmp, const s2r_workload *wl,
     const char *rw = v->read_only ? "" : ",readwrite";
     switch (v->kind) {
     case S2R_VOL_PVC:
-        s2r_buf_printf(tmp, "claimname=%s,path=%s", v->source, v->path);
+        put_pieces(tmp, (const char *const[]){"claimname=", v->source,
+                                              ",path=", v->path}, 4);
         flag_str(b, "--existing-pvc", tmp->p);
         if (v->read_only)
             return s2r_diags_add(diags, S2R_SEV_WARNING, wl->source, 0, NULL,
@@ -209,12 +221,15 @@ static int volume_flag(s2r_buf *b, s2r_buf *tmp, const s2r_workload *wl,
                                  v->path);
         return S2R_OK;
     case S2R_VOL_NFS:
-        s2r_buf_printf(tmp, "path=%s,server=%s,mountpath=%s%s", v->source,
-                       v->server, v->path, rw);
+        put_pieces(tmp, (const char *const[]){"path=", v->source,
+                                              ",server=", v->server,
+                                              ",mountpath=", v->path, rw},
+                   7);
         flag_str(b, "--nfs", tmp->p);
         return S2R_OK;
     case S2R_VOL_HOSTPATH:
-        s2r_buf_printf(tmp, "path=%s,mount=%s%s", v->source, v->path, rw);
+        put_pieces(tmp, (const char *const[]){"path=", v->source,
+                                              ",mount=", v->path, rw}, 5);
         flag_str(b, "--host-path", tmp->p);
         return S2R_OK;
     case S2R_VOL_DATASOURCE:
@@ -226,9 +241,10 @@ static int volume_flag(s2r_buf *b, s2r_buf *tmp, const s2r_workload *wl,
                                  "--datasource: it is not mounted", v->path,
                                  v->source);
         if (v->server)
-            s2r_buf_printf(tmp, "type=%s,name=%s", v->server, v->source);
+            put_pieces(tmp, (const char *const[]){"type=", v->server,
+                                                  ",name=", v->source}, 4);
         else
-            s2r_buf_printf(tmp, "name=%s", v->source);
+            put_pieces(tmp, (const char *const[]){"name=", v->source}, 2);
         flag_str(b, "--datasource", tmp->p);
         return s2r_diags_add(diags, S2R_SEV_NOTE, wl->source, 0, NULL,
                              "the data source %s is mounted where Run:ai "

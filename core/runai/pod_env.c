@@ -9,7 +9,6 @@
  * task's id is SLURM_ARRAY_JOB_ID, as Slurm numbers array tasks. */
 #include "pod.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,12 +34,17 @@ static void array_task_id(s2r_buf *b, const s2r_workload *wl)
         s2r_buf_puts(b, "export SLURM_ARRAY_TASK_ID="
                         "\"$JOB_COMPLETION_INDEX\"\n");
     } else if (contiguous) {
-        s2r_buf_printf(b, "export SLURM_ARRAY_TASK_ID="
-                          "$((JOB_COMPLETION_INDEX + %" PRId64 "))\n", lo);
+        s2r_buf_puts(b, "export SLURM_ARRAY_TASK_ID="
+                        "$((JOB_COMPLETION_INDEX + ");
+        s2r_buf_put_i64(b, lo);
+        s2r_buf_puts(b, "))\n");
     } else {
         s2r_buf_puts(b, "s2r_ids=(");
-        for (int64_t i = 0; i < n; i++)
-            s2r_buf_printf(b, i ? " %d" : "%d", (int)ix[i]);
+        for (int64_t i = 0; i < n; i++) {
+            if (i)
+                s2r_buf_putn(b, " ", 1);
+            s2r_buf_put_i64(b, (int)ix[i]);
+        }
         s2r_buf_puts(b, ")\nexport SLURM_ARRAY_TASK_ID="
                         "\"${s2r_ids[JOB_COMPLETION_INDEX]}\"\n");
     }
