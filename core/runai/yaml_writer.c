@@ -297,14 +297,22 @@ static void put_text_break(s2r_yaml_writer *w, const char *p, size_t n)
 
 static void write_indent(s2r_yaml_writer *w)
 {
+    /* a break and the spaces of an indent up to 32 in one append */
+    static const char line[] = "\n                                ";
+    const char *spaces = line + 1;
     size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
     if (!w->indention || w->column > indent ||
-        (w->column == indent && !w->whitespace))
-        put_break(w);
-    static const char spaces[] = "                                ";
+        (w->column == indent && !w->whitespace)) {
+        if (indent < sizeof(line) - 1) {
+            w->column = 0;
+            put(w, line, 1 + indent, indent);
+        } else {
+            put_break(w);
+        }
+    }
     while (w->column < indent) {
         size_t n = indent - w->column;
-        n = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        n = n < sizeof(line) - 2 ? n : sizeof(line) - 2;
         put(w, spaces, n, n);
     }
     w->whitespace = w->indention = true;

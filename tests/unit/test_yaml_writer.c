@@ -253,6 +253,29 @@ static void test_yaml_writer__empty_collections_are_flow(void **state)
     doc_free(&d);
 }
 
+/* ---- indents past the writer's 32 spaces at hand -------------------- */
+
+static void test_yaml_writer__deep_indents(void **state)
+{
+    (void)state;
+    doc d = {.n = 0};
+    for (int i = 0; i < 24; i++) {
+        ev(&d, EV_MAP);
+        sc(&d, "k", S2R_YAML_PLAIN);
+        sc(&d, "v", S2R_YAML_PLAIN);
+        sc(&d, "text", S2R_YAML_PLAIN);
+        sc(&d, "two\nlines", S2R_YAML_LITERAL);
+        sc(&d, "in", S2R_YAML_WORD);
+    }
+    ev(&d, EV_SEQ);
+    sc(&d, "last", S2R_YAML_PLAIN);
+    ev(&d, EV_SEQ_END);
+    for (int i = 0; i < 24; i++)
+        ev(&d, EV_MAP_END);
+    assert_same(&d);
+    doc_free(&d);
+}
+
 /* ---- a special character at every offset of text ------------------ */
 
 /* The scan takes text 8 bytes at a time up to the first byte that stops
@@ -407,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_yaml_writer__hard_strings_everywhere),
         cmocka_unit_test(test_yaml_writer__empty_collections_are_flow),
         cmocka_unit_test(test_yaml_writer__specials_at_every_offset),
+        cmocka_unit_test(test_yaml_writer__deep_indents),
         cmocka_unit_test(test_yaml_writer__random_documents),
         cmocka_unit_test(test_yaml_writer__unbalanced_events_fail),
     };
