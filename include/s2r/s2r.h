@@ -96,6 +96,9 @@ typedef struct s2r_env {
     char *value;
 } s2r_env;
 
+/** NAME=VALUE pairs in the order first set. Names are distinct: fill
+ *  it with s2r_envv_set(), which replaces a name it already holds (the
+ *  rules copy a job's vector on that promise). */
 typedef struct s2r_envv {
     s2r_env *v;
     size_t n, cap;
