@@ -21,9 +21,9 @@ static void analysis_free(analysis *a)
 {
     if (!a)
         return;
+    s2r_body__free_unwraps(a);
     sh_body_free(&a->body);
     free(a->kind);
-    s2r_body__unwrap_free(&a->u);
     if (a->inner) {
         analysis_free(a->inner);
         free(a->inner);
@@ -41,7 +41,7 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
 /* facts command_tokens from the unwrapped command */
 static void set_tokens(ctx *c, const analysis *a)
 {
-    const unwrap *u = &a->u;
+    const unwrap *u = a->u;
     size_t from = u->lk != L_NONE ? u->script : u->prog;
     if (u->mpi && u->lk == L_NONE)
         from = u->mpi_prog > u->prog ? u->mpi_prog : u->prog;
@@ -247,8 +247,8 @@ static bool cwd_neutral(const char *v)
 }
 
 /* The main statement and command: the launch (launch.c), else the first
- * candidate that is no srun of a cluster daemon (ray start ...) or of
- * helpers only; (size_t)-1 when none. */
+ * candidate that is no srun (of a cluster daemon such as ray start, or of
+ * helpers only: with no launch, every srun is one); (size_t)-1 when none. */
 static void find_main(ctx *c, analysis *a, size_t *mi, int *mk)
 {
     size_t cmd = 0;
@@ -262,13 +262,7 @@ static void find_main(ctx *c, analysis *a, size_t *mi, int *mk)
         int k = s2r_body__main_candidate(&a->body.stmts[i]);
         if (k < 0)
             continue;
-        unwrap u;
-        const sh_cmd *cm = &a->body.stmts[i].cmds[k];
-        s2r_body__unwrap(cm, &u, &c->pulled);
-        /* srun of a daemon or of helpers only is no computation */
-        bool skip = u.srun && s2r_body__launch_score(c, cm) == 0;
-        s2r_body__unwrap_free(&u);
-        if (!skip) {
+        if (!s2r_body__unwrapped(c, a, i, (size_t)k)->srun) {
             *mi = i;
             *mk = k;
             return;
@@ -323,7 +317,7 @@ static void apply_unwrap(ctx *c, const analysis *a, const sh_stmt *ms,
                          bool top)
 {
     s2r_job *job = c->job;
-    const unwrap *u = &a->u;
+    const unwrap *u = a->u;
     if (top)
         job->main_line = ms->compound ? ms->cmds[a->main_cmd].line : ms->line;
     if (u->image && !job->image)
@@ -366,11 +360,11 @@ static void apply_unwrap(ctx *c, const analysis *a, const sh_stmt *ms,
 static int analyse_main(ctx *c, analysis *a, bool top)
 {
     const sh_stmt *ms = &a->body.stmts[a->main];
-    s2r_body__unwrap(&ms->cmds[a->main_cmd], &a->u, &c->pulled);
+    a->u = s2r_body__unwrapped(c, a, a->main, a->main_cmd);
     apply_unwrap(c, a, ms, top);
-    if (a->u.shell_string) {
+    if (a->u->shell_string) {
         /* srun bash -c '...': the command is inside the string */
-        const sh_word *sw = a->u.shell_word;
+        const sh_word *sw = a->u->shell_word;
         a->inner = calloc(1, sizeof(*a->inner));
         if (!a->inner)
             return S2R_ENOMEM;
@@ -390,6 +384,7 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
                         int first_line, bool top)
 {
     a->main = (size_t)-1;
+    a->u = &s2r_body__no_unwrap;
     if (sh_lex(&a->body, src, len, first_line))
         return S2R_ENOMEM;
     a->kind = calloc(a->body.n ? a->body.n : 1, sizeof(*a->kind));
@@ -403,10 +398,10 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
 
 const unwrap *s2r_body__main_unwrap(const analysis *a)
 {
-    const unwrap *u = &a->u;
+    const unwrap *u = a->u;
     while (a->inner && a->inner->main != (size_t)-1) {
         a = a->inner;
-        u = &a->u;
+        u = a->u;
     }
     return u;
 }
@@ -540,9 +535,9 @@ static void set_run(ctx *c, const analysis *a, const char *tidied,
                 s2r_body__note(c, a->body.stmts[i].line, "'set' options "
                                "change nothing for the one command the pod "
                                "runs: left out");
-        job->run_args_only = a->u.run_args;
+        job->run_args_only = a->u->run_args;
     } else {
-        if (a->u.run_args)
+        if (a->u->run_args)
             s2r_body__warn(c, job->main_line, NULL,
                  "'singularity run' inside a longer script: the image's "
                  "runscript is not known here, so its arguments run as a "

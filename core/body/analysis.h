@@ -150,7 +150,12 @@ typedef struct analysis {
     size_t main;        /* index of the main statement, or (size_t)-1 */
     size_t main_cmd;    /* the main command inside it */
     bool drop_prefix;   /* set-up commands before it (&&) are dropped */
-    unwrap u;
+    const unwrap *u;    /* the main command unwrapped (one of unwraps), or
+                           an empty unwrap when there is none */
+    /* the commands unwrapped so far, each once (s2r_body__unwrapped) */
+    unwrap *unwraps;    /* by cmd_at[stmt] + cmd, NULL until the first */
+    bool *unwrapped;    /* which entries of unwraps are read */
+    size_t *cmd_at;     /* the index of each statement's first command */
     /* bash -c '...' inside the main command */
     struct analysis *inner;
     char *main_text;    /* the rewritten main statement */
@@ -211,6 +216,20 @@ void s2r_body__stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
  *  and enroot names the script made (may be NULL). */
 void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled);
 void s2r_body__unwrap_free(unwrap *u);
+/** Command @p cmd of statement @p stmt of @p a unwrapped with the images
+ *  the script pulled (c->pulled), read once per analysis: a later call
+ *  for the same command returns the same unwrap. Borrowed from @p a, valid
+ *  until s2r_body__forget_unwraps() or s2r_body__free_unwraps(); an empty
+ *  unwrap (and c->oom set) when out of memory. */
+const unwrap *s2r_body__unwrapped(ctx *c, analysis *a, size_t stmt,
+                                  size_t cmd);
+/** The images the script pulled changed: the unwraps of @p a are read
+ *  again when next asked for. */
+void s2r_body__forget_unwraps(analysis *a);
+/** Free the unwraps of @p a (its analysis ends). */
+void s2r_body__free_unwraps(analysis *a);
+/** The unwrap of no command (every field zero). */
+extern const unwrap s2r_body__no_unwrap;
 /** Add container option @p opt to the list of those not carried. */
 void s2r_body__note_dropped(unwrap *u, const char *opt);
 
@@ -276,17 +295,13 @@ void s2r_body__apply_binds(ctx *c, const unwrap *u);
 
 /* ---- the launch and the workload kind (launch.c) ---- */
 
-/** How much command @p cm looks like the job's launch: 3 a framework
- *  launcher, 2 an srun step over the whole allocation, 1 a smaller srun
- *  step, 0 none (no launcher; srun of a helper, a SLURM client, a cluster
- *  daemon, or a bash -c string of helpers only). */
-int s2r_body__launch_score(ctx *c, const sh_cmd *cm);
 /** The command of @p a that launches the job's parallel work: a framework
  *  launcher first, else an srun step over the whole allocation, else any
- *  srun step (not of a helper or `ray start`), in statements and inside
- *  compound ones. False when there is none. */
-bool s2r_body__pick_launch(ctx *c, const analysis *a, size_t *stmt,
-                           size_t *cmd);
+ *  srun step (not of a helper, a SLURM client, a cluster daemon or a
+ *  bash -c string of helpers only), in statements and inside compound
+ *  ones. False when there is none: then no command of @p a is a launch
+ *  (every srun in it is one of those). */
+bool s2r_body__pick_launch(ctx *c, analysis *a, size_t *stmt, size_t *cmd);
 /** The distributed kind of the job (job->distributed) and a->mode, from
  *  the (innermost) main command. */
 void s2r_body__decide(ctx *c, analysis *a);

@@ -348,6 +348,7 @@ bool s2r_body__image_setup(ctx *c, analysis *a, size_t i)
         ok = singularity_pull(c, cm, k);
     if (!ok)
         return false;
+    s2r_body__forget_unwraps(a); /* they read the images pulled before */
     char snip[160];
     s2r_body__stmt_snippet(&a->body, st, snip, sizeof(snip));
     a->kind[i] = ST_LIFTED;

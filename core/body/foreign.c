@@ -220,10 +220,8 @@ static void daemons_and_workflows(ctx *c, analysis *a)
                      cm->line, wf);
             if (warned || job->nodes <= 1)
                 continue; /* the daemons matter across nodes only */
-            unwrap u;
-            s2r_body__unwrap(cm, &u, &c->pulled);
-            const char *d = u.srun ? s2r_body__cluster_daemon(&u) : NULL;
-            s2r_body__unwrap_free(&u);
+            const unwrap *u = s2r_body__unwrapped(c, a, i, k);
+            const char *d = u->srun ? s2r_body__cluster_daemon(u) : NULL;
             if (d) {
                 warned = true;
                 job->distributed = S2R_DIST_NONE;

@@ -60,36 +60,29 @@ static bool string_runs_program(const char *text)
     return found;
 }
 
-/* How much command @p cm looks like the job's launch: 3 a framework
- * launcher, 2 an srun step over the whole allocation, 1 a smaller srun
- * step, 0 none (no launcher, or srun of a helper or a Ray daemon). */
-int s2r_body__launch_score(ctx *c, const sh_cmd *cm)
+/* How much unwrapped command @p u looks like the job's launch: 3 a
+ * framework launcher, 2 an srun step over the whole allocation, 1 a
+ * smaller srun step, 0 none (no launcher; srun of a helper, a SLURM
+ * client, a cluster daemon, or a bash -c string of helpers only). */
+static int launch_score(ctx *c, const unwrap *u)
 {
     const s2r_job *job = c->job;
-    unwrap u;
-    s2r_body__unwrap(cm, &u, &c->pulled);
-    int score = 0;
-    const char *p = u.prog < u.n && u.words[u.prog].value
-                        ? s2r_body__base_name(u.words[u.prog].value) : "";
-    if (u.lk != L_NONE || u.opaque_torch || u.mpi ||
-        (u.shell_string && text_launches(u.shell_word->value)))
-        score = 3;
-    else if (!u.srun || u.prog >= u.n || s2r_body__cluster_daemon(&u) ||
-             s2r_body__is_aux(p) || s2r_body__is_slurm_client(p) ||
-             (u.shell_string && !string_runs_program(u.shell_word->value)))
-        score = 0;
-    else if (s2r_body__step_tasks(job, &u.step) >=
-                 s2r_body__total_tasks(job) ||
-             s2r_body__step_nodes(job, &u.step) >= job->nodes)
-        score = 2;
-    else
-        score = 1;
-    s2r_body__unwrap_free(&u);
-    return score;
+    const char *p = u->prog < u->n && u->words[u->prog].value
+                        ? s2r_body__base_name(u->words[u->prog].value) : "";
+    if (u->lk != L_NONE || u->opaque_torch || u->mpi ||
+        (u->shell_string && text_launches(u->shell_word->value)))
+        return 3;
+    if (!u->srun || u->prog >= u->n || s2r_body__cluster_daemon(u) ||
+        s2r_body__is_aux(p) || s2r_body__is_slurm_client(p) ||
+        (u->shell_string && !string_runs_program(u->shell_word->value)))
+        return 0;
+    if (s2r_body__step_tasks(job, &u->step) >= s2r_body__total_tasks(job) ||
+        s2r_body__step_nodes(job, &u->step) >= job->nodes)
+        return 2;
+    return 1;
 }
 
-bool s2r_body__pick_launch(ctx *c, const analysis *a, size_t *stmt,
-                           size_t *cmd)
+bool s2r_body__pick_launch(ctx *c, analysis *a, size_t *stmt, size_t *cmd)
 {
     int best = 0;
     const sh_body *b = &a->body;
@@ -98,7 +91,7 @@ bool s2r_body__pick_launch(ctx *c, const analysis *a, size_t *stmt,
         for (size_t k = 0; k < st->ncmds; k++) {
             if (!st->compound && st->pipeline && k > 0)
                 break; /* a pipeline's later stages are no launch */
-            int s = s2r_body__launch_score(c, &st->cmds[k]);
+            int s = launch_score(c, s2r_body__unwrapped(c, a, i, k));
             if (s > best) {
                 best = s;
                 *stmt = i;
@@ -152,16 +145,12 @@ bool s2r_body__srun_runs_mpi(ctx *c, const unwrap *u, const unwrap *inner,
 }
 
 /* srun commands in @p a, in statements and inside compound ones */
-static size_t count_sruns(ctx *c, const analysis *a)
+static size_t count_sruns(ctx *c, analysis *a)
 {
     size_t n = 0;
     for (size_t i = 0; i < a->body.n; i++)
-        for (size_t k = 0; k < a->body.stmts[i].ncmds; k++) {
-            unwrap u;
-            s2r_body__unwrap(&a->body.stmts[i].cmds[k], &u, &c->pulled);
-            n += u.srun;
-            s2r_body__unwrap_free(&u);
-        }
+        for (size_t k = 0; k < a->body.stmts[i].ncmds; k++)
+            n += s2r_body__unwrapped(c, a, i, k)->srun;
     return n;
 }
 
@@ -174,7 +163,7 @@ static void decide_srun(ctx *c, analysis *a, const unwrap *u,
     int64_t nodes = s2r_body__step_nodes(job, &srun->step);
     const unwrap *inner = u->shell_string && a->inner &&
                                   a->inner->main != (size_t)-1
-                              ? &a->inner->u : NULL;
+                              ? a->inner->u : NULL;
     if (s2r_body__cluster_daemon(u)) {
         a->mode = MM_STANDIN;
     } else if (tasks <= 1 && nodes <= 1) {
@@ -210,7 +199,7 @@ void s2r_body__decide(ctx *c, analysis *a)
     if (a->main == (size_t)-1)
         return;
     const unwrap *u = s2r_body__main_unwrap(a);
-    const unwrap *srun = a->u.srun ? &a->u : u->srun ? u : NULL;
+    const unwrap *srun = a->u->srun ? a->u : u->srun ? u : NULL;
     bool per_node = u->lk != L_NONE || u->opaque_torch;
     int64_t tasks = s2r_body__total_tasks(job);
     if (per_node) {
@@ -250,18 +239,20 @@ void s2r_body__decide(ctx *c, analysis *a)
 /* the same launch elsewhere                                            */
 /* ------------------------------------------------------------------ */
 
-/* Command @p cm launches like the main command (the same framework
- * launcher, or mpirun): it gets the same rewrite, as an edit. */
-static void rewrite_like_main(ctx *c, analysis *a, const sh_cmd *cm)
+/* Command @p k of statement @p i launches like the main command (the
+ * same framework launcher, or mpirun): it gets the same rewrite, as an
+ * edit. */
+static void rewrite_like_main(ctx *c, analysis *a, size_t i, size_t k)
 {
+    const sh_cmd *cm = &a->body.stmts[i].cmds[k];
     const unwrap *m = s2r_body__main_unwrap(a);
     analysis t = {0};
-    s2r_body__unwrap(cm, &t.u, &c->pulled);
-    bool same = !t.u.shell_string && t.u.prog < t.u.n &&
-                ((m->lk != L_NONE && t.u.lk == m->lk) ||
-                 (m->mpi && t.u.mpi && m->horovod == t.u.horovod));
+    t.u = s2r_body__unwrapped(c, a, i, k);
+    bool same = !t.u->shell_string && t.u->prog < t.u->n &&
+                ((m->lk != L_NONE && t.u->lk == m->lk) ||
+                 (m->mpi && t.u->mpi && m->horovod == t.u->horovod));
     if (same) {
-        t.mode = t.u.srun ? MM_STRIP : MM_PLAIN;
+        t.mode = t.u->srun ? MM_STRIP : MM_PLAIN;
         s2r_body__rewrite_main(c, &t, false);
         s2r_buf text = {0};
         s2r_body__ow_render(&text, &t.ow);
@@ -275,7 +266,6 @@ static void rewrite_like_main(ctx *c, analysis *a, const sh_cmd *cm)
                        "rewritten the same way", cm->line, c->job->main_line);
     }
     s2r_body__ow_free(&t.ow);
-    s2r_body__unwrap_free(&t.u);
 }
 
 void s2r_body__other_launches(ctx *c, analysis *a)
@@ -290,6 +280,6 @@ void s2r_body__other_launches(ctx *c, analysis *a)
         for (size_t k = 0; k < st->ncmds; k++)
             if (!(i == a->main && k == a->main_cmd) && st->cmds[k].nwords &&
                 !(a->kind[i] == ST_MAIN && !st->compound))
-                rewrite_like_main(c, a, &st->cmds[k]);
+                rewrite_like_main(c, a, i, k);
     }
 }

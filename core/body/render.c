@@ -91,7 +91,7 @@ void s2r_body__render(ctx *c, analysis *a, s2r_buf *t, bool top)
         if (a->inner && a->inner->main != (size_t)-1 &&
             a->mode != MM_STANDIN) {
             /* prefix assignments, then the string's commands in place */
-            for (size_t k = 0; k < a->u.prefix_end; k++) {
+            for (size_t k = 0; k < a->u->prefix_end; k++) {
                 char *r = sh_word_render(&cm->words[k]);
                 if (r) {
                     s2r_buf_puts(t, r);
@@ -131,7 +131,7 @@ bool s2r_body__reduces_to_argv(const analysis *a)
         a->mode == MM_STANDIN)
         return false;
     /* VAR=x prefixes, exec and time need a shell */
-    if (a->u.prefix_end > 0 || a->u.kw_to > a->u.kw_from)
+    if (a->u->prefix_end > 0 || a->u->kw_to > a->u->kw_from)
         return false;
     const sh_body *b = &a->body;
     for (size_t i = 0; i < b->n; i++) {

@@ -105,7 +105,7 @@ static void rewrite_launcher(ctx *c, analysis *a,
                              const s2r_launch_grammar *g, bool multi_node,
                              option_rewrite fn)
 {
-    const unwrap *u = &a->u;
+    const unwrap *u = a->u;
     owords *o = &a->ow;
     const sh_word *w = u->words;
     ow_push_range(o, w, u->launch_at, u->launch_opts);
@@ -165,7 +165,7 @@ static int accelerate_option(ctx *c, owords *o, const char *opt,
 static void rewrite_deepspeed(ctx *c, analysis *a, bool top)
 {
     s2r_job *job = c->job;
-    const unwrap *u = &a->u;
+    const unwrap *u = a->u;
     const sh_word *w = u->words;
     char np[48];
     snprintf(np, sizeof(np), "--nproc_per_node=%lld",
@@ -187,7 +187,7 @@ static void rewrite_deepspeed(ctx *c, analysis *a, bool top)
  * hostfile. */
 static void rewrite_mpi(ctx *c, analysis *a)
 {
-    const unwrap *u = &a->u;
+    const unwrap *u = a->u;
     owords *o = &a->ow;
     const sh_word *w = u->words;
     const s2r_launch_grammar *g = u->horovod ? &s2r_launch_horovodrun
@@ -231,7 +231,7 @@ static void rewrite_mpi(ctx *c, analysis *a)
  * (a container runtime between them is the pod's image now) */
 static void keep_srun(analysis *a)
 {
-    const unwrap *u = &a->u;
+    const unwrap *u = a->u;
     ow_push_range(&a->ow, u->words, u->srun_at, u->step.end);
     ow_push_range(&a->ow, u->words, u->prog,
                   u->n);
@@ -240,7 +240,7 @@ static void keep_srun(analysis *a)
 void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
 {
     s2r_job *job = c->job;
-    unwrap *u = &a->u;
+    const unwrap *u = a->u;
     owords *o = &a->ow;
     const sh_word *w = u->words;
     ow_push_range(o, w, 0, u->prefix_end);

@@ -132,7 +132,7 @@ static int fix_port_var(ctx *c, analysis *x, const sh_word *opt,
 static int server_port(ctx *c, analysis *x, const s2r_server_def *def,
                        size_t from)
 {
-    const unwrap *u = &x->u;
+    const unwrap *u = x->u;
     bool att = false;
     size_t pi = s2r_server_find_opt(u->words, u->n, from, def->port_opts,
                                     &att);
@@ -165,7 +165,7 @@ static bool listens_everywhere(const char *v)
 static int server_host(ctx *c, analysis *x, const s2r_server_def *def,
                        size_t from, int port)
 {
-    const unwrap *u = &x->u;
+    const unwrap *u = x->u;
     bool att = false;
     size_t hi = s2r_server_find_opt(u->words, u->n, from, def->host_opts,
                                     &att);
@@ -230,11 +230,11 @@ void s2r_body__setup_server(ctx *c, analysis *a)
     analysis *x = a;
     while (x->inner && x->inner->main != (size_t)-1)
         x = x->inner;
-    if (x->main == (size_t)-1 || x->u.lk != L_NONE || x->u.mpi)
+    if (x->main == (size_t)-1 || x->u->lk != L_NONE || x->u->mpi)
         return;
     size_t from = 0;
-    const s2r_server_def *def = s2r_server_match(x->u.words, x->u.n,
-                                                 x->u.prog, &from);
+    const s2r_server_def *def = s2r_server_match(x->u->words, x->u->n,
+                                                 x->u->prog, &from);
     if (!def)
         return;
     s2r_job *job = c->job;

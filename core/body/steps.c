@@ -305,11 +305,9 @@ static void stmt_steps(ctx *c, analysis *a, size_t i)
         bool main = i == a->main && k == a->main_cmd;
         if (main && a->mode != MM_STANDIN)
             continue;
-        unwrap u;
-        s2r_body__unwrap(&st->cmds[k], &u, &c->pulled);
-        if (u.srun && (main || !side_mpirun(c, a, &st->cmds[k], &u)))
-            check_step(c, &u, st->cmds[k].line, launcher_pod);
-        s2r_body__unwrap_free(&u);
+        const unwrap *u = s2r_body__unwrapped(c, a, i, k);
+        if (u->srun && (main || !side_mpirun(c, a, &st->cmds[k], u)))
+            check_step(c, u, st->cmds[k].line, launcher_pod);
     }
 }
 

@@ -183,3 +183,68 @@ void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled)
     }
     u->prog = i;
 }
+
+/* ------------------------------------------------------------------ */
+/* each command of an analysis unwrapped once                           */
+/* ------------------------------------------------------------------ */
+
+const unwrap s2r_body__no_unwrap;
+
+/* the memo's arrays, sized for the commands of @p a's body */
+static bool memo_alloc(analysis *a)
+{
+    const sh_body *b = &a->body;
+    a->cmd_at = malloc((b->n ? b->n : 1) * sizeof(*a->cmd_at));
+    if (!a->cmd_at)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        a->cmd_at[i] = n;
+        n += b->stmts[i].ncmds;
+    }
+    a->unwraps = malloc((n ? n : 1) * sizeof(*a->unwraps));
+    a->unwrapped = calloc(n ? n : 1, sizeof(*a->unwrapped));
+    return a->unwraps && a->unwrapped;
+}
+
+const unwrap *s2r_body__unwrapped(ctx *c, analysis *a, size_t stmt,
+                                  size_t cmd)
+{
+    if (!a->unwraps && !memo_alloc(a)) {
+        s2r_body__free_unwraps(a);
+        c->oom = true;
+        return &s2r_body__no_unwrap;
+    }
+    size_t at = a->cmd_at[stmt] + cmd;
+    unwrap *u = &a->unwraps[at];
+    if (!a->unwrapped[at]) {
+        s2r_body__unwrap(&a->body.stmts[stmt].cmds[cmd], u, &c->pulled);
+        a->unwrapped[at] = true;
+    }
+    return u;
+}
+
+void s2r_body__forget_unwraps(analysis *a)
+{
+    if (!a->unwraps || !a->unwrapped)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < a->body.n; i++)
+        n += a->body.stmts[i].ncmds;
+    for (size_t i = 0; i < n; i++)
+        if (a->unwrapped[i]) {
+            s2r_body__unwrap_free(&a->unwraps[i]);
+            a->unwrapped[i] = false;
+        }
+}
+
+void s2r_body__free_unwraps(analysis *a)
+{
+    s2r_body__forget_unwraps(a);
+    free(a->unwraps);
+    free(a->unwrapped);
+    free(a->cmd_at);
+    a->unwraps = NULL;
+    a->unwrapped = NULL;
+    a->cmd_at = NULL;
+}
