@@ -348,18 +348,24 @@ static const char *take_path(scan *s, const char *p, bool mention)
     /* after a prefix at the end of the text ("$HOME" as its last bytes)
      * p is the end: no path follows */
     bool slash = p < s->end && *p == '/';
-    char *full = NULL;
-    if (asprintf(&full, "%s%.*s", base ? base : "", (int)(slash ? n : 0),
-                 p) < 0) {
+    /* the prefix's folder, then the path up to a NUL in it */
+    size_t bl = base ? strlen(base) : 0, pl = slash ? strnlen(p, n) : 0;
+    char room[256];
+    char *full = bl + pl < sizeof(room) ? room : malloc(bl + pl + 1);
+    if (!full) {
         s->c->oom = true;
         return q;
     }
+    memcpy(full, base ? base : "", bl);
+    memcpy(full + bl, p, pl);
+    full[bl + pl] = '\0';
     const char *ws, *we;
     word_around(s, base ? after - 1 : p, &ws, &we);
     bool image = !base && bind_target(s, p, ws);
     add_use(s->c, full, s->lineno, !mention && writes_at(s, p, ws, we),
             mention, image);
-    free(full);
+    if (full != room)
+        free(full);
     return q > p ? q : p + 1;
 }
 
@@ -369,6 +375,8 @@ static const char *take_path(scan *s, const char *p, bool mention)
  * quotes), or the end. */
 static const char *comment_at(const scan *s)
 {
+    if (!memchr(s->line, '#', (size_t)(s->end - s->line)))
+        return s->end; /* most lines: no '#' at all */
     char quote = 0;
     for (const char *p = s->line; p < s->end; p++) {
         if (quote) {
@@ -388,17 +396,19 @@ static const char *comment_at(const scan *s)
     return s->end;
 }
 
-/* $0, ${0} or BASH_SOURCE outside comments: the script finds itself. */
+/* $0, ${0} or BASH_SOURCE in [p, e) (the line outside its comment): the
+ * script finds itself. The '$' and 'B' are found with memchr. */
 static bool locates_itself(const char *p, const char *e)
 {
-    for (const char *q = p; q < e; q++) {
-        if (*q == '$' && q + 1 < e &&
+    for (const char *q = p; (q = memchr(q, '$', (size_t)(e - q))); q++)
+        if (q + 1 < e &&
             ((q[1] == '0' && (q + 2 >= e || !isdigit((unsigned char)q[2]))) ||
              (q + 3 < e && !strncmp(q + 1, "{0}", 3))))
             return true;
-        if (*q == 'B' && (size_t)(e - q) >= 11 && !memcmp(q, "BASH_SOURCE", 11))
+    for (const char *q = p; (size_t)(e - q) >= 11 &&
+                            (q = memchr(q, 'B', (size_t)(e - q) - 10)); q++)
+        if (!memcmp(q, "BASH_SOURCE", 11))
             return true;
-    }
     return false;
 }
 
@@ -412,10 +422,12 @@ static void scan_line(scan *s)
     const char *cmt = comment_at(s);
     if (!s->c->job->self_line && locates_itself(s->line, cmt))
         s->c->job->self_line = s->lineno;
+    /* the bytes a path ('/') or a prefix ('~', '$') may start at */
+    static const unsigned char starts[256] = {['/'] = 1, ['~'] = 1,
+                                              ['$'] = 1};
     for (p = s->line; p < s->end;) {
-        bool mention = p >= cmt;
-        if ((*p == '/' && path_start(s, p)) || *p == '~' || *p == '$')
-            p = take_path(s, p, mention);
+        if (starts[(unsigned char)*p] && (*p != '/' || path_start(s, p)))
+            p = take_path(s, p, p >= cmt);
         else
             p++;
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +235,53 @@ static void test_paths__relative_files_and_self(void **state)
     assert_true(warned);
 }
 
+/* $0, ${0} and BASH_SOURCE are found wherever they sit on a line (its
+ * last bytes too, with no NUL after the text), never in a comment or as
+ * $0 followed by a digit; a path longer than the scan's stack room is
+ * recorded whole */
+static void test_paths__self_at_line_ends_and_long_paths(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int line;
+    } cases[] = {
+        {"#!/bin/bash\necho x\ncd $(dirname $BASH_SOURCE)", 3},
+        {"#!/bin/bash\necho x\necho ${0}", 3},
+        {"#!/bin/bash\necho $01 # BASH_SOURCE $0\necho $0", 3},
+        {"#!/bin/bash\necho BASH_SOURC\necho x BASH_SOURCE", 3},
+        {"#!/bin/bash\necho '$1' \"$10\"\n", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t len = strlen(cases[i].text);
+        char *exact = malloc(len);
+        assert_non_null(exact);
+        memcpy(exact, cases[i].text, len);
+        s2r_job_free(&F.job);
+        s2r_diags_clear(&F.d);
+        memset(&F.job, 0, sizeof(F.job));
+        assert_int_equal(s2r_job_parse(&F.job, "job.sh", exact, len,
+                                       &F.cfg, &F.d), 0);
+        free(exact);
+        if (F.job.self_line != cases[i].line)
+            fail_msg("case %zu: self_line %d, not %d", i, F.job.self_line,
+                     cases[i].line);
+    }
+    char script[1024], want[700];
+    strcpy(want, "/home/user1");
+    size_t o = strlen(want);
+    for (int k = 0; k < 40; k++)
+        o += (size_t)sprintf(want + o, "/folder%02d", k);
+    snprintf(script, sizeof(script), "#!/bin/bash\nls $HOME%s\nls %s\n",
+             want + strlen("/home/user1"), want);
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    assert_int_equal(parse(script), 0);
+    assert_true(strlen(want) > 256);
+    must(want);
+}
+
 static void test_software__lists_and_storage(void **state)
 {
     (void)state;
@@ -319,6 +367,8 @@ int main(void)
             test_paths__bind_targets_are_in_the_image, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__relative_files_and_self, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__self_at_line_ends_and_long_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_software__lists_and_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(
