@@ -33,6 +33,95 @@ void s2r_body__note_dropped(unwrap *u, const char *opt)
              opt);
 }
 
+/* What a command name (a word's last path component) is to the unwrap. */
+typedef enum wrapper {
+    W_NONE = 0,
+    W_KEYWORD,     /* time, exec, nohup, command (as the whole word) */
+    W_SRUN,
+    W_MPIRUN,      /* mpirun, mpiexec, mpiexec.hydra, orterun, prterun */
+    W_HOROVODRUN,
+    W_LAUNCHER,    /* torchrun, deepspeed, accelerate */
+    W_CONDA,       /* conda, mamba, micromamba */
+    W_CONTAINER,   /* singularity, apptainer, podman-hpc, podman, docker,
+                      enroot */
+    W_SHELL        /* bash, sh */
+} wrapper;
+
+/* What name @p b is: only the names that start with its first byte are
+ * compared. */
+static wrapper wrapper_of(const char *b)
+{
+#define NAME(name, kind)                                                     \
+    if (!strcmp(b, name))                                                    \
+        return kind
+    switch (b[0]) {
+    case 'a':
+        NAME("accelerate", W_LAUNCHER);
+        NAME("apptainer", W_CONTAINER);
+        break;
+    case 'b':
+        NAME("bash", W_SHELL);
+        break;
+    case 'c':
+        NAME("command", W_KEYWORD);
+        NAME("conda", W_CONDA);
+        break;
+    case 'd':
+        NAME("deepspeed", W_LAUNCHER);
+        NAME("docker", W_CONTAINER);
+        break;
+    case 'e':
+        NAME("enroot", W_CONTAINER);
+        NAME("exec", W_KEYWORD);
+        break;
+    case 'h':
+        NAME("horovodrun", W_HOROVODRUN);
+        break;
+    case 'm':
+        NAME("mamba", W_CONDA);
+        NAME("micromamba", W_CONDA);
+        NAME("mpiexec", W_MPIRUN);
+        NAME("mpiexec.hydra", W_MPIRUN);
+        NAME("mpirun", W_MPIRUN);
+        break;
+    case 'n':
+        NAME("nohup", W_KEYWORD);
+        break;
+    case 'o':
+        NAME("orterun", W_MPIRUN);
+        break;
+    case 'p':
+        NAME("podman", W_CONTAINER);
+        NAME("podman-hpc", W_CONTAINER);
+        NAME("prterun", W_MPIRUN);
+        break;
+    case 's':
+        NAME("singularity", W_CONTAINER);
+        NAME("sh", W_SHELL);
+        NAME("srun", W_SRUN);
+        break;
+    case 't':
+        NAME("time", W_KEYWORD);
+        NAME("torchrun", W_LAUNCHER);
+        break;
+    default:
+        break;
+    }
+#undef NAME
+    return W_NONE;
+}
+
+/* what word @p i of @p u names: its last path component's kind, and that
+ * component in *@p base */
+static wrapper word_wrapper(const unwrap *u, size_t i, const char **base)
+{
+    const char *v = u->words[i].value ? u->words[i].value : "";
+    *base = s2r_body__base_name(v);
+    wrapper k = wrapper_of(*base);
+    /* the keywords count as the whole word only (not /usr/bin/time) */
+    return k == W_KEYWORD && *base != v ? W_NONE : k;
+}
+
 /* srun at word @p i: its options (the step, pyxis --container-*,
  * --export K=V); the index of the first word after them. */
 static size_t unwrap_srun(unwrap *u, size_t i)
@@ -74,44 +163,40 @@ static bool computed_prefix(const unwrap *u, size_t i)
  * after it and its options, or @p i when word @p i is no wrapper. */
 static size_t skip_wrapper(unwrap *u, size_t i)
 {
-    const char *v = u->words[i].value ? u->words[i].value : "";
-    const char *b = s2r_body__base_name(v);
-    if (!strcmp(v, "time") || !strcmp(v, "exec") || !strcmp(v, "nohup") ||
-        !strcmp(v, "command")) {
+    const char *b;
+    wrapper k = word_wrapper(u, i, &b);
+    if (k == W_KEYWORD || computed_prefix(u, i)) {
         if (u->kw_to == i)
             u->kw_to = i + 1;
         return i + 1;
     }
-    if (computed_prefix(u, i)) {
-        if (u->kw_to == i)
-            u->kw_to = i + 1;
-        return i + 1;
-    }
-    if (!strcmp(b, "srun"))
+    switch (k) {
+    case W_SRUN:
         return unwrap_srun(u, i);
-    const char *argv[1] = {v};
-    size_t at;
-    const s2r_launch_grammar *g = s2r_launch_identify(argv, 1, &at);
-    if (g && (g->kind == S2R_LK_MPIRUN || g->kind == S2R_LK_HOROVODRUN))
-        return unwrap_mpi(u, i, g);
-    if ((!strcmp(b, "conda") || !strcmp(b, "mamba") ||
-         !strcmp(b, "micromamba")) &&
-        i + 1 < u->n && s2r_body__word_is(&u->words[i + 1], "run")) {
-        /* the environment must be part of the image */
-        u->conda_run = true;
-        return s2r_launch__skip_options(&s2r_launch_conda_run, u->words, u->n,
-                                        i + 2);
+    case W_MPIRUN:
+        return unwrap_mpi(u, i, &s2r_launch_mpirun);
+    case W_HOROVODRUN:
+        return unwrap_mpi(u, i, &s2r_launch_horovodrun);
+    case W_CONDA:
+        if (i + 1 < u->n && s2r_body__word_is(&u->words[i + 1], "run")) {
+            /* the environment must be part of the image */
+            u->conda_run = true;
+            return s2r_launch__skip_options(&s2r_launch_conda_run, u->words,
+                                            u->n, i + 2);
+        }
+        return i;
+    case W_CONTAINER:
+        return s2r_body__unwrap_container(u, i);
+    default:
+        return i;
     }
-    return s2r_body__unwrap_container(u, i);
 }
 
 /* bash -c / sh -c at word @p i: a literal string is analysed as a body
  * (true); a computed one that runs a torch launcher is opaque. */
-static bool shell_string(unwrap *u, size_t i)
+static bool shell_string(unwrap *u, size_t i, wrapper w)
 {
-    const char *b = s2r_body__base_name(u->words[i].value ? u->words[i].value
-                                                          : "");
-    if ((strcmp(b, "bash") && strcmp(b, "sh")) || i + 2 >= u->n ||
+    if (w != W_SHELL || i + 2 >= u->n ||
         !s2r_body__word_is(&u->words[i + 1], "-c"))
         return false;
     if (u->words[i + 2].literal) {
@@ -129,10 +214,13 @@ static bool shell_string(unwrap *u, size_t i)
     return false;
 }
 
-/* The launcher at word @p i, if any: torchrun (also python -m
- * torch.distributed.run|launch), accelerate launch, deepspeed. */
-static void find_launcher(unwrap *u, size_t i)
+/* The launcher at word @p i (named @p b, of kind @p w), if any: torchrun
+ * (also python -m torch.distributed.run|launch), accelerate launch,
+ * deepspeed. */
+static void find_launcher(unwrap *u, size_t i, const char *b, wrapper w)
 {
+    if (w != W_LAUNCHER && strncmp(b, "python", 6))
+        return; /* no name s2r_launch_identify() knows */
     const char *argv[16];
     size_t k = 0;
     for (; k < 16 && i + k < u->n; k++)
@@ -177,9 +265,11 @@ void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled)
             break; /* singularity run: the image's runscript, its args */
     }
     if (!u->run_args && i < u->n) {
-        if (shell_string(u, i))
+        const char *b;
+        wrapper w = word_wrapper(u, i, &b);
+        if (shell_string(u, i, w))
             return;
-        find_launcher(u, i);
+        find_launcher(u, i, b, w);
     }
     u->prog = i;
 }
