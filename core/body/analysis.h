@@ -28,6 +28,8 @@
 #include "base/base.h"
 #include "shell/shell.h"
 
+#include "body.h"
+
 /* What becomes of a top-level statement. */
 typedef enum st_kind {
     ST_KEEP = 0,  /* copied verbatim */
@@ -244,9 +246,12 @@ char *s2r_body__enroot_ref(const char *v);
 /** The image of @p u: @p v, a local file, or (@p enroot) an enroot/pyxis
  *  reference. */
 void s2r_body__set_image(unwrap *u, const char *v, bool enroot);
-/** srun's --container-* and --export options from word @p j into @p u;
- *  the index after the options. */
-size_t s2r_body__unwrap_srun_container(unwrap *u, size_t j);
+/** Option @p m of container runtime (or srun) grammar @p g, read from a
+ *  word at @p line, into @p u: binds, environment (--env, srun --export
+ *  K=V), working directory, image (srun --container-image); options with
+ *  no Run:ai equivalent are noted as dropped. */
+void s2r_body__container_option(unwrap *u, const s2r_launch_grammar *g,
+                                const s2r_launch_matched *m, int line);
 /** The container runtime at word @p i (singularity|apptainer exec|run,
  *  podman-hpc|podman|docker run, enroot start): image, binds, env and
  *  working directory into @p u; the index of the program after it, or
@@ -260,9 +265,10 @@ bool s2r_body__image_setup(ctx *c, analysis *a, size_t i);
 
 /* ---- job steps (steps.c) ---- */
 
-/** srun's options from word @p i into @p s (per srun(1)). */
-void s2r_body__srun_parse(const sh_word *w, size_t n, size_t i,
-                          srun_step *s);
+/** srun's options from word @p i of @p u, read once: the step's into
+ *  u->step (per srun(1)), pyxis' --container-* and --export K=V into @p u
+ *  (s2r_body__container_option()). */
+void s2r_body__srun_parse(unwrap *u, size_t i);
 /** Nodes and tasks of step @p s in @p job, per srun(1): -N, else as many
  *  nodes as -n tasks need at the job's tasks per node; -n, else
  *  --ntasks-per-node x nodes, else the job's tasks. */

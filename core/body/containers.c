@@ -104,6 +104,29 @@ static void set_workdir(unwrap *u, const char *v)
     u->c_workdir = strdup(v);
 }
 
+void s2r_body__container_option(unwrap *u, const s2r_launch_grammar *g,
+                                const s2r_launch_matched *m, int line)
+{
+    const char *k = m->opt ? m->opt->key : NULL;
+    const char *val = m->value ? m->value : "";
+    if (!k) {
+    } else if (!strcmp(k, "bind") || !strcmp(k, "volume") ||
+               !strcmp(k, "mount") || !strcmp(k, "container-mounts")) {
+        add_binds(u, val, line);
+    } else if (!strcmp(k, "env") || !strcmp(k, "export")) {
+        add_env(u, val, g != &s2r_launch_singularity &&
+                            g != &s2r_launch_srun);
+    } else if (!strcmp(k, "pwd") || !strcmp(k, "workdir") ||
+               !strcmp(k, "container-workdir")) {
+        set_workdir(u, val);
+    } else if (!strcmp(k, "container-image")) {
+        s2r_body__set_image(u, val, true);
+    } else if (!strcmp(k, "env-file") || !strcmp(k, "overlay") ||
+               !strcmp(k, "container-env") || !strcmp(k, "entrypoint")) {
+        s2r_body__note_dropped(u, m->opt->name);
+    }
+}
+
 /* The options of grammar @p g from word @p j, each given to what the
  * runtime's option @p key means; the index after them. */
 static size_t read_options(unwrap *u, size_t j, const s2r_launch_grammar *g)
@@ -115,35 +138,12 @@ static size_t read_options(unwrap *u, size_t j, const s2r_launch_grammar *g)
         size_t span = s2r_launch_match(g, v, next, &m);
         if (span == 0)
             break;
-        const char *k = m.opt ? m.opt->key : NULL;
-        const char *val = m.value ? m.value : "";
-        int line = u->words[j].line;
-        if (!k) {
-        } else if (!strcmp(k, "bind") || !strcmp(k, "volume") ||
-                   !strcmp(k, "mount") || !strcmp(k, "container-mounts")) {
-            add_binds(u, val, line);
-        } else if (!strcmp(k, "env") || !strcmp(k, "export")) {
-            add_env(u, val, g != &s2r_launch_singularity &&
-                                g != &s2r_launch_srun);
-        } else if (!strcmp(k, "pwd") || !strcmp(k, "workdir") ||
-                   !strcmp(k, "container-workdir")) {
-            set_workdir(u, val);
-        } else if (!strcmp(k, "container-image")) {
-            s2r_body__set_image(u, val, true);
-        } else if (!strcmp(k, "env-file") || !strcmp(k, "overlay") ||
-                   !strcmp(k, "container-env") || !strcmp(k, "entrypoint")) {
-            s2r_body__note_dropped(u, m.opt->name);
-        }
+        s2r_body__container_option(u, g, &m, u->words[j].line);
         j = j + span < u->n ? j + span : u->n;
         if (m.end)
             break;
     }
     return j;
-}
-
-size_t s2r_body__unwrap_srun_container(unwrap *u, size_t j)
-{
-    return read_options(u, j, &s2r_launch_srun);
 }
 
 /* the image word at @p j of singularity/apptainer: docker:// gives an OCI

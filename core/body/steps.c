@@ -125,8 +125,11 @@ static void step_option(srun_step *s, const s2r_launch_matched *m,
         add_runtime(s, n);
 }
 
-void s2r_body__srun_parse(const sh_word *w, size_t n, size_t i, srun_step *s)
+void s2r_body__srun_parse(unwrap *u, size_t i)
 {
+    const sh_word *w = u->words;
+    size_t n = u->n;
+    srun_step *s = &u->step;
     memset(s, 0, sizeof(*s));
     s->gpus_per_task = s->gpus_per_node = s->gpus = -1;
     while (i < n) {
@@ -138,6 +141,7 @@ void s2r_body__srun_parse(const sh_word *w, size_t n, size_t i, srun_step *s)
         if (span == 0)
             break;
         step_option(s, &m, v);
+        s2r_body__container_option(u, &s2r_launch_srun, &m, w[i].line);
         i = i + span < n ? i + span : n;
         if (m.end)
             break;

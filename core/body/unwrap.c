@@ -128,8 +128,7 @@ static size_t unwrap_srun(unwrap *u, size_t i)
 {
     u->srun = true;
     u->srun_at = i;
-    s2r_body__srun_parse(u->words, u->n, i + 1, &u->step);
-    s2r_body__unwrap_srun_container(u, i + 1);
+    s2r_body__srun_parse(u, i + 1);
     return u->step.end;
 }
 
