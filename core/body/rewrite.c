@@ -6,6 +6,7 @@
 #include "analysis.h"
 #include "launchers.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,31 +58,51 @@ const char *s2r_body__ow_value(const oword *w)
     return w->w ? w->w->value : w->txt;
 }
 
+/* The length of @p v when it is a non-empty run of characters that never
+ * need quoting (letters, digits, "_@%+=:,./-"), which sh_word_render()
+ * writes as they are; 0 otherwise. */
+static size_t plain_len(const char *v)
+{
+    static const unsigned char k[256] = {
+        ['_'] = 1, ['@'] = 1, ['%'] = 1, ['+'] = 1, ['='] = 1, [':'] = 1,
+        [','] = 1, ['.'] = 1, ['/'] = 1, ['-'] = 1};
+    size_t n = 0;
+    for (; v[n]; n++)
+        if (!isalnum((unsigned char)v[n]) && !k[(unsigned char)v[n]])
+            return 0;
+    return n;
+}
+
+/* Source word @p w as sh_word_render() writes it: a plain literal (most
+ * words) is copied as it is, without rendering it into a string first. */
+static void put_word(s2r_buf *t, const sh_word *w)
+{
+    size_t n = w->literal && w->value ? plain_len(w->value) : 0;
+    if (n) {
+        s2r_buf_putn(t, w->value, n);
+        return;
+    }
+    char *r = sh_word_render(w);
+    if (!r) {
+        t->oom = true;
+        return;
+    }
+    s2r_buf_puts(t, r);
+    free(r);
+}
+
 void s2r_body__ow_render(s2r_buf *t, const owords *o)
 {
-    for (size_t i = 0; i < o->n; i++) {
+    for (size_t i = 0; i < o->n && !t->oom; i++) {
         if (i)
             s2r_buf_putn(t, " ", 1);
         const oword *w = &o->v[i];
-        if (w->w) {
-            char *r = sh_word_render(w->w);
-            if (!r) {
-                t->oom = true;
-                return;
-            }
-            s2r_buf_puts(t, r);
-            free(r);
-        } else if (w->raw) {
+        if (w->w)
+            put_word(t, w->w);
+        else if (w->raw)
             s2r_buf_puts(t, w->txt);
-        } else {
-            char *q = s2r_shell_quote(w->txt);
-            if (!q) {
-                t->oom = true;
-                return;
-            }
-            s2r_buf_puts(t, q);
-            free(q);
-        }
+        else
+            s2r_shell_put_quoted(t, w->txt);
     }
 }
 
