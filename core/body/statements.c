@@ -75,9 +75,17 @@ bool s2r_body__stmt_text_has(const sh_body *b, const sh_stmt *st,
                              const char *needle)
 {
     size_t n = strlen(needle);
-    for (size_t i = st->start; i + n <= st->end; i++)
-        if (memcmp(b->src + i, needle, n) == 0)
+    if (n == 0)
+        return st->start <= st->end;
+    if (st->end < st->start || st->end - st->start < n)
+        return false;
+    /* the needle's first byte is found with memchr, the rest compared */
+    const char *p = b->src + st->start, *last = b->src + st->end - n;
+    while (p <= last && (p = memchr(p, needle[0], (size_t)(last - p) + 1))) {
+        if (!memcmp(p + 1, needle + 1, n - 1))
             return true;
+        p++;
+    }
     return false;
 }
 
