@@ -95,6 +95,40 @@ const sh_word *s2r_body__cmd_word(const sh_cmd *c)
     return i < c->nwords ? &c->words[i] : NULL;
 }
 
+/* The commands that may do set-up, by name. */
+typedef enum setup_cmd {
+    SC_NONE = 0,
+    SC_MODULE, /* module, ml */
+    SC_SPACK,
+    SC_CONDA,  /* conda, mamba, micromamba */
+    SC_SOURCE, /* source, . */
+    SC_EVAL
+} setup_cmd;
+
+/* What command name @p v is: only the names that start with its first
+ * byte are compared. */
+static setup_cmd setup_cmd_of(const char *v)
+{
+    switch (v[0]) {
+    case 'm':
+        return !strcmp(v, "module") || !strcmp(v, "ml") ? SC_MODULE
+               : !strcmp(v, "mamba") || !strcmp(v, "micromamba") ? SC_CONDA
+                                                                 : SC_NONE;
+    case 's':
+        return !strcmp(v, "spack")    ? SC_SPACK
+               : !strcmp(v, "source") ? SC_SOURCE
+                                      : SC_NONE;
+    case 'c':
+        return !strcmp(v, "conda") ? SC_CONDA : SC_NONE;
+    case '.':
+        return v[1] == '\0' ? SC_SOURCE : SC_NONE;
+    case 'e':
+        return !strcmp(v, "eval") ? SC_EVAL : SC_NONE;
+    default:
+        return SC_NONE;
+    }
+}
+
 setup_kind s2r_body__setup_of(const sh_cmd *c)
 {
     const sh_word *w = s2r_body__cmd_word(c);
@@ -102,16 +136,18 @@ setup_kind s2r_body__setup_of(const sh_cmd *c)
         return SU_NONE;
     size_t i = (size_t)(w - c->words);
     const char *v = w->value;
-    if (!strcmp(v, "module") || !strcmp(v, "ml") ||
-        (!strcmp(v, "spack") && i + 1 < c->nwords &&
+    setup_cmd sc = setup_cmd_of(v);
+    if (sc == SC_NONE)
+        return SU_NONE;
+    if (sc == SC_MODULE ||
+        (sc == SC_SPACK && i + 1 < c->nwords &&
          (s2r_body__word_is(&c->words[i + 1], "load") ||
           s2r_body__word_is(&c->words[i + 1], "env"))))
         return SU_MODULE;
-    if ((!strcmp(v, "conda") || !strcmp(v, "mamba") ||
-         !strcmp(v, "micromamba")) &&
+    if (sc == SC_CONDA &&
         !(i + 1 < c->nwords && s2r_body__word_is(&c->words[i + 1], "run")))
         return SU_CONDA;
-    if ((!strcmp(v, "source") || !strcmp(v, ".")) && i + 1 < c->nwords) {
+    if (sc == SC_SOURCE && i + 1 < c->nwords) {
         const char *arg = c->words[i + 1].value ? c->words[i + 1].value : "";
         size_t al = strlen(arg);
         if (strstr(arg, "conda.sh") || strstr(arg, "mamba.sh") ||
@@ -125,7 +161,7 @@ setup_kind s2r_body__setup_of(const sh_cmd *c)
         if (strstr(arg, "modules.sh") || strstr(arg, "lmod"))
             return SU_MODULE;
     }
-    if (!strcmp(v, "eval") && i + 1 < c->nwords && c->words[i + 1].value &&
+    if (sc == SC_EVAL && i + 1 < c->nwords && c->words[i + 1].value &&
         (strstr(c->words[i + 1].value, "conda shell") ||
          strstr(c->words[i + 1].value, "shell hook") ||
          strstr(c->words[i + 1].value, "conda.sh")))
