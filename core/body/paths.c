@@ -435,25 +435,17 @@ static void scan_line(scan *s)
 
 /* ---- relative files ----------------------------------------------------- */
 
-/* Whether @p v holds a blank, a glob or a character a file name in a
- * script seldom has: one of " \t*?[=:,@$`'\"(){}<>|;&". */
-static bool has_shell_char(const char *v)
+/* A word that names a file relative to the working directory: it holds a
+ * '/' (./run.sh, configs/a.yaml) or ends in a file extension (train.py),
+ * and no blank, glob or character a file name in a script seldom has (one
+ * of " \t*?[=:,@$`'\"(){}<>|;&": a URL's "://" among them). */
+static bool relative_file(const char *v)
 {
-    static const unsigned char k[256] = {
+    static const unsigned char shell_char[256] = {
         [' '] = 1, ['\t'] = 1, ['*'] = 1, ['?'] = 1, ['['] = 1, ['='] = 1,
         [':'] = 1, [','] = 1, ['@'] = 1, ['$'] = 1, ['`'] = 1, ['\''] = 1,
         ['"'] = 1, ['('] = 1, [')'] = 1, ['{'] = 1, ['}'] = 1, ['<'] = 1,
         ['>'] = 1, ['|'] = 1, [';'] = 1, ['&'] = 1};
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (k[*p])
-            return true;
-    return false;
-}
-
-/* A word that names a file relative to the working directory: it holds a
- * '/' (./run.sh, configs/a.yaml) or ends in a file extension (train.py). */
-static bool relative_file(const char *v)
-{
     static const char *const ext[] = {"py", "sh", "bash", "R", "r", "jl",
         "m", "pl", "rb", "lua", "ipynb", "yaml", "yml", "json", "toml",
         "cfg", "conf", "ini", "txt", "csv", "tsv", "parquet", "nml", "in",
@@ -462,11 +454,19 @@ static bool relative_file(const char *v)
     if (!*v || (strchr("-/~$.=", v[0]) && strncmp(v, "./", 2) &&
                 strncmp(v, "../", 3)))
         return false;
-    if (strstr(v, "://") || has_shell_char(v))
-        return false;
-    if (strchr(v, '/'))
+    /* one pass: the shell characters, a '/', the last '.' */
+    bool slash = false;
+    const char *dot = NULL;
+    for (const char *p = v; *p; p++) {
+        if (shell_char[(unsigned char)*p])
+            return false;
+        if (*p == '/')
+            slash = true;
+        else if (*p == '.')
+            dot = p;
+    }
+    if (slash)
         return true;
-    const char *dot = strrchr(v, '.');
     return dot && dot != v && s2r_body__list_has(ext, dot + 1);
 }
 
@@ -495,10 +495,12 @@ void s2r_body__relative_files(ctx *c, const sh_body *b)
                 const char *v = wd->literal && wd->value ? wd->value : "";
                 const char *eq = !strncmp(v, "--", 2) ? strchr(v, '=') : NULL;
                 v = eq ? eq + 1 : v;
+                if (!relative_file(v))
+                    continue;
                 bool seen = false;
                 for (size_t q = 0; q < out->n && !seen; q++)
                     seen = !strcmp(out->v[q], v);
-                if (!seen && relative_file(v) && s2r_strv_push(out, v))
+                if (!seen && s2r_strv_push(out, v))
                     c->oom = true;
             }
         }

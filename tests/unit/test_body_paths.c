@@ -282,6 +282,34 @@ static void test_paths__self_at_line_ends_and_long_paths(void **state)
     must(want);
 }
 
+/* which words name relative files: a '/' or a known extension, no
+ * character a file name in a script seldom has (a URL's "://" either) */
+static void test_paths__relative_file_words(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "run x.tar data/ --cfg=conf/x.yaml http://h/a.py s3://b/c.py a:b.py\n"
+        "run .hidden.py ../up.sh ./ ./x a*.py a,b.py noext.xyz R.R e@x.py\n"
+        "run x.tar m.in.gz ~/h.py $D/x.py 'q r.py' -o out.csv\n"), 0);
+    const char *yes[] = {"x.tar", "data/", "conf/x.yaml", "../up.sh", "./",
+                         "./x", "R.R", "m.in.gz", "out.csv", NULL};
+    const char *no[] = {"http://h/a.py", "s3://b/c.py", "a:b.py",
+                        ".hidden.py", "a*.py", "a,b.py", "noext.xyz",
+                        "e@x.py", "~/h.py", "$D/x.py", "q r.py", "-o",
+                        NULL};
+    for (size_t i = 0; yes[i]; i++)
+        if (!strv_has(&F.job.relative_files, yes[i]))
+            fail_msg("%s: not a relative file", yes[i]);
+    for (size_t i = 0; no[i]; i++)
+        if (strv_has(&F.job.relative_files, no[i]))
+            fail_msg("%s: a relative file", no[i]);
+    size_t tars = 0;
+    for (size_t i = 0; i < F.job.relative_files.n; i++)
+        tars += !strcmp(F.job.relative_files.v[i], "x.tar");
+    assert_int_equal(tars, 1);
+}
+
 static void test_software__lists_and_storage(void **state)
 {
     (void)state;
@@ -369,6 +397,8 @@ int main(void)
             test_paths__relative_files_and_self, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__self_at_line_ends_and_long_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__relative_file_words, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_software__lists_and_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(
