@@ -182,19 +182,39 @@ int64_t s2r_body__step_tasks(const s2r_job *job, const srun_step *s)
 /* where the body runs srun                                             */
 /* ------------------------------------------------------------------ */
 
+/* a byte of a shell name (what s2r_body__mentions() reads as one) */
+static bool word_byte(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '_';
+}
+
+/* "srun" as a whole word in the @p n bytes at @p line (the line's ends
+ * count as blanks), as s2r_body__mentions() finds it in a copy of them */
+static bool line_mentions_srun(const char *line, size_t n)
+{
+    const char *end = line + n;
+    for (const char *q = line; end - q >= 4 &&
+                               (q = memchr(q, 's', (size_t)(end - q) - 3));) {
+        if (memcmp(q, "srun", 4)) {
+            q++;
+            continue;
+        }
+        if (!(q + 4 < end && word_byte(q[4])) &&
+            !(q > line && word_byte(q[-1])))
+            return true;
+        q += 4; /* an "srun" inside a longer name: look after it */
+    }
+    return false;
+}
+
 bool s2r_body__runs_srun(const char *text)
 {
     for (const char *p = text; p && *p;) {
         const char *nl = strchr(p, '\n');
         size_t ll = nl ? (size_t)(nl - p) : strlen(p);
         size_t i = strspn(p, " \t");
-        if (i < ll && p[i] != '#') {
-            char *line = strndup(p, ll);
-            bool hit = line && s2r_body__mentions(line, "srun");
-            free(line);
-            if (hit)
-                return true;
-        }
+        if (i < ll && p[i] != '#' && line_mentions_srun(p, ll))
+            return true;
         p = nl ? nl + 1 : NULL;
     }
     return false;

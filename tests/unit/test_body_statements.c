@@ -1,7 +1,8 @@
 /* test_body_statements.c: what one statement or command of a body is
  * (core/body/statements.c): a statement's text holds a string wherever it
- * sits (its last bytes too), and the set-up commands (environment
- * modules, conda, venvs) are told apart by their names. */
+ * sits (its last bytes too), the set-up commands (environment modules,
+ * conda, venvs) are told apart by their names, and a body runs srun when
+ * a line outside comments names it (core/body/steps.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,11 +90,49 @@ static void test_statements__setup_commands(void **state)
     assert_int_equal(setup_of("python a.py"), SU_NONE);
 }
 
+/* s2r_body__runs_srun() against its reading line by line: a line that is
+ * no comment and names srun as a whole word (s2r_body__mentions()) */
+static bool runs_srun_by_lines(const char *text)
+{
+    for (const char *p = text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+        size_t i = strspn(p, " \t");
+        if (i < ll && p[i] != '#') {
+            char *line = strndup(p, ll);
+            assert_non_null(line);
+            bool hit = s2r_body__mentions(line, "srun");
+            free(line);
+            if (hit)
+                return true;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return false;
+}
+
+static void test_statements__runs_srun(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "srun python a.py\n", "python a.py\n", "# srun x\npython\n",
+        "  # srun\n", "echo srunner\n", "echo xsrun\n", "x=srun_x\n",
+        "a;srun b\n", "echo $(srun hostname)\n", "srun", "sru", "",
+        "echo srunsrun srun\n", "ssrun srun_ s srun\n", "\n\nsrun\n",
+        "echo 'srun'\n", "sr\nun\n", "echo srun1 srun\tx\n",
+        "  srun\n# srun\n", "echo a\n   \t\nsrun-x\n",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (s2r_body__runs_srun(texts[i]) != runs_srun_by_lines(texts[i]))
+            fail_msg("'%s': %d", texts[i], !runs_srun_by_lines(texts[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statements__text_has),
         cmocka_unit_test(test_statements__setup_commands),
+        cmocka_unit_test(test_statements__runs_srun),
     };
     return cmocka_run_group_tests_name("body_statements", tests, NULL, NULL);
 }
