@@ -147,9 +147,11 @@ void s2r_body__srun_parse(unwrap *u, size_t i)
             break;
     }
     s->end = i;
-    /* heterogeneous steps: `srun A : B` */
+    /* heterogeneous steps: `srun A : B` (a literal ":" word, tested
+     * without a call per word) */
     for (size_t k = i; k + 1 < n; k++)
-        if (s2r_body__word_is(&w[k], ":") && w[k + 1].value &&
+        if (w[k].literal && w[k].value && w[k].value[0] == ':' &&
+            w[k].value[1] == '\0' && w[k + 1].value &&
             w[k + 1].value[0] == '-')
             add_refused(s, "heterogeneous steps (':')");
 }
