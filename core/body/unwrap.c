@@ -7,6 +7,7 @@
 #include "analysis.h"
 #include "launchers.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,28 +280,41 @@ void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled)
 
 const unwrap s2r_body__no_unwrap;
 
-/* the memo's arrays, sized for the commands of @p a's body */
+/* the memo's arrays, sized for the commands of @p a's body, in one block
+ * (a->unwraps at its start owns it): the unwraps, the index of each
+ * statement's first command, then which unwraps are read (all false) */
 static bool memo_alloc(analysis *a)
 {
     const sh_body *b = &a->body;
-    a->cmd_at = malloc((b->n ? b->n : 1) * sizeof(*a->cmd_at));
-    if (!a->cmd_at)
-        return false;
     size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        n += b->stmts[i].ncmds;
+    size_t stmts = b->n ? b->n : 1, cmds = n ? n : 1;
+    if (cmds > SIZE_MAX / 4 / (sizeof(unwrap) + 1) ||
+        stmts > SIZE_MAX / 4 / sizeof(size_t))
+        return false;
+    char *block = malloc(cmds * sizeof(unwrap) + stmts * sizeof(size_t) +
+                         cmds);
+    if (!block)
+        return false;
+    a->unwraps = (unwrap *)block;
+    a->cmd_at = (size_t *)(block + cmds * sizeof(unwrap));
+    a->unwrapped = (bool *)(block + cmds * sizeof(unwrap) +
+                            stmts * sizeof(size_t));
+    memset(a->unwrapped, 0, cmds);
+    a->n_unwraps = cmds;
+    n = 0;
     for (size_t i = 0; i < b->n; i++) {
         a->cmd_at[i] = n;
         n += b->stmts[i].ncmds;
     }
-    a->unwraps = malloc((n ? n : 1) * sizeof(*a->unwraps));
-    a->unwrapped = calloc(n ? n : 1, sizeof(*a->unwrapped));
-    return a->unwraps && a->unwrapped;
+    return true;
 }
 
 const unwrap *s2r_body__unwrapped(ctx *c, analysis *a, size_t stmt,
                                   size_t cmd)
 {
     if (!a->unwraps && !memo_alloc(a)) {
-        s2r_body__free_unwraps(a);
         c->oom = true;
         return &s2r_body__no_unwrap;
     }
@@ -315,12 +329,9 @@ const unwrap *s2r_body__unwrapped(ctx *c, analysis *a, size_t stmt,
 
 void s2r_body__forget_unwraps(analysis *a)
 {
-    if (!a->unwraps || !a->unwrapped)
+    if (!a->unwraps)
         return;
-    size_t n = 0;
-    for (size_t i = 0; i < a->body.n; i++)
-        n += a->body.stmts[i].ncmds;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < a->n_unwraps; i++)
         if (a->unwrapped[i]) {
             s2r_body__unwrap_free(&a->unwraps[i]);
             a->unwrapped[i] = false;
@@ -330,10 +341,9 @@ void s2r_body__forget_unwraps(analysis *a)
 void s2r_body__free_unwraps(analysis *a)
 {
     s2r_body__forget_unwraps(a);
-    free(a->unwraps);
-    free(a->unwrapped);
-    free(a->cmd_at);
+    free(a->unwraps); /* the block of all three */
     a->unwraps = NULL;
     a->unwrapped = NULL;
     a->cmd_at = NULL;
+    a->n_unwraps = 0;
 }
