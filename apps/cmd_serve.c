@@ -198,17 +198,17 @@ int s2r_cmd_serve(int argc, char **argv)
             fprintf(stderr, "s2r serve: %s\n", err.message);
         goto done;
     }
-    char nthreads[16];
-    snprintf(nthreads, sizeof(nthreads), "%u", so.threads);
-    const char *fields[] = {
-        "address", s2r_server_address(server),
-        "threads", so.threads ? nthreads : "auto",
-        "auth", s2r_handler_auth_id(handler),
-        "ratelimit", s2r_handler_ratelimit_id(handler),
-        "provider", s2r_handler_provider_id(handler),
-        "version", S2R_VERSION};
-    s2r_handler_log_event("info", "listening", "s2r serve is ready", fields,
-                          sizeof(fields) / sizeof(fields[0]) / 2);
+    s2r_handler_log_field fields[] = {
+        S2R_LOG_TEXT("address", s2r_server_address(server)),
+        so.threads ? (s2r_handler_log_field)S2R_LOG_NUMBER("threads",
+                                                           so.threads)
+                   : (s2r_handler_log_field)S2R_LOG_TEXT("threads", "auto"),
+        S2R_LOG_TEXT("auth", s2r_handler_auth_id(handler)),
+        S2R_LOG_TEXT("ratelimit", s2r_handler_ratelimit_id(handler)),
+        S2R_LOG_TEXT("provider", s2r_handler_provider_id(handler)),
+        S2R_LOG_TEXT("version", S2R_VERSION)};
+    s2r_handler_log_fields("info", "listening", "s2r serve is ready", fields,
+                           sizeof(fields) / sizeof(fields[0]));
     /* from now on log lines reach stderr a few times a second, together
      * (the server's sweep flushes them) */
     s2r_handler_log_buffer(1);
@@ -216,21 +216,20 @@ int s2r_cmd_serve(int argc, char **argv)
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0)
         ;
-    const char *sf[] = {"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"};
-    s2r_handler_log_event("info", "stopping",
-                          "stopped accepting; draining requests", sf, 1);
+    s2r_handler_log_field sf[] = {
+        S2R_LOG_TEXT("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")};
+    s2r_handler_log_fields("info", "stopping",
+                           "stopped accepting; draining requests", sf, 1);
     s2r_server_stop_report rep;
     uint32_t left =
         s2r_server_stop(server, (uint32_t)sc->drain_timeout_ms, &rep);
     server = NULL;
     s2r_handler_log_buffer(0);
-    char nleft[16], nconn[16];
-    snprintf(nleft, sizeof(nleft), "%u", left);
-    snprintf(nconn, sizeof(nconn), "%u", rep.connections);
-    const char *ef[] = {"abandoned_requests", nleft, "open_connections",
-                        nconn};
-    s2r_handler_log_event(left ? "warn" : "info", "stopped",
-                          "s2r serve stopped", ef, 2);
+    s2r_handler_log_field ef[] = {
+        S2R_LOG_NUMBER("abandoned_requests", left),
+        S2R_LOG_NUMBER("open_connections", rep.connections)};
+    s2r_handler_log_fields(left ? "warn" : "info", "stopped",
+                           "s2r serve stopped", ef, 2);
     if (rep.busy) {
         /* a conversion still running past drain_timeout cannot be
          * interrupted, and its thread still uses the handler: end the

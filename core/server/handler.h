@@ -243,9 +243,34 @@ void s2r_handler_log_answered(s2r_handler *h, const char *request_id,
  */
 void s2r_handler_plugin_log(void *payload, int32_t level, const char *line);
 
+/** One field of a log event: "name": a JSON string, or a JSON number
+ *  (a count, a size, a status). */
+typedef struct s2r_handler_log_field {
+    const char *name; /**< NULL: the field is left out */
+    const char *text; /**< the value as a string; NULL: @p number */
+    int64_t number;   /**< the value, written in decimal, when @p text is
+                           NULL */
+} s2r_handler_log_field;
+
+/** A string field of a log event. */
+#define S2R_LOG_TEXT(name, value) {(name), (value), 0}
+/** A number field of a log event. */
+#define S2R_LOG_NUMBER(name, value) {(name), NULL, (int64_t)(value)}
+
 /**
- * Write one JSON log line {"time", "level", "event", "message"} and extra
- * string fields (@p n pairs of name, value; values may be NULL) to stderr.
+ * Write one JSON log line {"time", "level", "event", "message"} and the
+ * @p n @p fields after them, strings as strings and numbers as numbers,
+ * to stderr, as the request lines are written. @p message may be NULL
+ * (no "message"). Names are plain ASCII names (JSON does not escape
+ * them).
+ */
+void s2r_handler_log_fields(const char *level, const char *event,
+                            const char *message,
+                            const s2r_handler_log_field *fields, size_t n);
+
+/**
+ * s2r_handler_log_fields() with string fields only: @p n pairs of name,
+ * value (a pair whose value is NULL is left out).
  */
 void s2r_handler_log_event(const char *level, const char *event,
                            const char *message, const char *const *fields,

@@ -209,6 +209,26 @@ void s2r_handler__log_emit(s2r_buf *line, s2r_handler_log_fn fn,
     s2r_buf_free(line);
 }
 
+void s2r_handler_log_fields(const char *level, const char *event,
+                            const char *message,
+                            const s2r_handler_log_field *fields, size_t n)
+{
+    s2r_buf line = {0};
+    s2r_handler__log_head(&line, level, event);
+    if (message)
+        s2r_handler__log_str(&line, "message", message);
+    for (size_t i = 0; fields && i < n; i++) {
+        const s2r_handler_log_field *f = &fields[i];
+        if (!f->name)
+            continue;
+        if (f->text)
+            s2r_handler__log_str(&line, f->name, f->text);
+        else
+            s2r_handler__log_int(&line, f->name, f->number);
+    }
+    s2r_handler__log_emit(&line, NULL, NULL);
+}
+
 void s2r_handler_log_event(const char *level, const char *event,
                            const char *message, const char *const *fields,
                            size_t n)

@@ -465,12 +465,11 @@ static int invoke(CURL *c, const s2r_lambda_options *o, rt_buf *b,
     free(answer);
     if (rc == S2R_OK && (status < 200 || status > 299)) {
         /* e.g. 413 answer too large, 400 unknown id: log, go on */
-        char st[16];
-        snprintf(st, sizeof(st), "%ld", status);
-        const char *f[] = {"request_id", id, "status", st};
-        s2r_handler_log_event("error", "runtime",
-                              "the Lambda Runtime API refused the answer", f,
-                              2);
+        s2r_handler_log_field f[] = {S2R_LOG_TEXT("request_id", id),
+                                     S2R_LOG_NUMBER("status", status)};
+        s2r_handler_log_fields("error", "runtime",
+                               "the Lambda Runtime API refused the answer",
+                               f, 2);
     }
     return rc;
 }

@@ -99,15 +99,14 @@ static void log_refusals(s2r_server_gate *g, int kind, uint64_t n,
          "connections from it answered 503"),
         "request lines that do not start with a method answered 400",
         "requests not received within receive_timeout answered 408"};
-    char nref[24], nmax[16];
-    snprintf(nref, sizeof(nref), "%llu", (unsigned long long)g->refused[kind]);
-    snprintf(nmax, sizeof(nmax), "%u",
-             kind == R_CLIENT ? g->o.max_per_client : g->o.max_connections);
-    const char *f[] = {"refused", nref, kind == R_CLIENT
-                                            ? "max_connections_per_client"
-                                            : "max_connections", nmax};
-    s2r_handler_log_event("warn", events[kind], messages[kind], f,
-                          kind <= R_CLIENT ? 2 : 1);
+    int client = kind == R_CLIENT;
+    s2r_handler_log_field f[] = {
+        S2R_LOG_NUMBER("refused", g->refused[kind]),
+        S2R_LOG_NUMBER(client ? "max_connections_per_client"
+                              : "max_connections",
+                       client ? g->o.max_per_client : g->o.max_connections)};
+    s2r_handler_log_fields("warn", events[kind], messages[kind], f,
+                           kind <= R_CLIENT ? 2 : 1);
     g->logged_ms[kind] = now;
     g->refused[kind] = 0;
 }

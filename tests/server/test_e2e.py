@@ -583,8 +583,16 @@ def test_sigterm_stops_cleanly(_srv):
     check(st == 200, 'before SIGTERM')
     rc = srv.stop()
     check(rc == 0, 'exit code %s' % rc)
-    events = [l.get('event') for l in srv.lines()]
+    lines = srv.lines()
+    events = [l.get('event') for l in lines]
     check('stopping' in events and 'stopped' in events, events)
+    # numbers are JSON numbers, as in the request lines
+    listening = [l for l in lines if l.get('event') == 'listening'][0]
+    check(listening.get('threads') == 2, 'listening: %s' % listening)
+    stopped = [l for l in lines if l.get('event') == 'stopped'][0]
+    check(stopped.get('abandoned_requests') == 0 and
+          type(stopped.get('open_connections')) is int,
+          'stopped: %s' % stopped)
     try:
         socket.create_connection(('127.0.0.1', srv.port), timeout=2).close()
         refused = False
@@ -660,7 +668,7 @@ def main():
                 traceback.print_exc(file=sys.stdout)
         rc = main_srv.stop()
         stopped = [l for l in main_srv.lines() if l.get('event') == 'stopped']
-        if rc != 0 or not stopped or stopped[0].get('abandoned_requests') != '0':
+        if rc != 0 or not stopped or stopped[0].get('abandoned_requests') != 0:
             failed += 1
             print('FAIL  main server stop: exit code %s, %s' % (rc, stopped))
         main_srv = None

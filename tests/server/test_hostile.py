@@ -293,8 +293,10 @@ def test_trickle_closed_at_receive_timeout():
     finally:
         srv.stop()
     check_logged(srv, answers)
-    check(any(l.get('event') == 'receive_timeout' for l in srv.lines()),
-          'no receive_timeout log line')
+    timeouts = [l for l in srv.lines() if l.get('event') == 'receive_timeout']
+    check(timeouts, 'no receive_timeout log line')
+    check(all(type(l.get('refused')) is int for l in timeouts),
+          'receive_timeout lines: %s' % timeouts)
     return 'closed after %s s (receive_timeout 3 s)' % ', '.join(
         '%.1f' % r[0] for r in results)
 
@@ -343,8 +345,11 @@ def test_trickling_crowd_does_not_lock_others_out():
         for s in crowd:
             s.close()
         srv.stop()
-    check(any(l.get('event') == 'client_limit' for l in srv.lines()),
-          'no client_limit log line')
+    limit = [l for l in srv.lines() if l.get('event') == 'client_limit']
+    check(limit, 'no client_limit log line')
+    check(all(type(l.get('refused')) is int and
+              l.get('max_connections_per_client') == 64 for l in limit),
+          'client_limit lines: %s' % limit)
     return '%d answered 503 over the cap, 40 of 40 served' % over
 
 

@@ -644,6 +644,66 @@ static void test_handler__log_lines(void **state)
     fx_free(f);
 }
 
+/* The log line written to stderr by @p emit (stderr goes to a file
+ * meanwhile), without its time: malloc'd. */
+static char *stderr_line(void (*emit)(void))
+{
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    dup2(fileno(tmp), STDERR_FILENO);
+    emit();
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char text[1024];
+    rewind(tmp);
+    size_t n = fread(text, 1, sizeof(text) - 1, tmp);
+    fclose(tmp);
+    text[n] = '\0';
+    /* {"time":"2026-11-29T09:22:35.184Z", then the rest */
+    const char *rest = strstr(text, "Z\",");
+    assert_non_null(rest);
+    return strdup(rest + 3);
+}
+
+static void emit_fields(void)
+{
+    s2r_handler_log_field f[] = {
+        S2R_LOG_TEXT("address", "127.0.0.1:8080"),
+        S2R_LOG_NUMBER("threads", 4),
+        {NULL, "left out", 0},
+        S2R_LOG_NUMBER("refused", UINT64_C(18446744073709551)),
+        S2R_LOG_NUMBER("below", -3),
+        S2R_LOG_TEXT("quoted", "a \"b\"")};
+    s2r_handler_log_fields("warn", "listening", "ready", f, 6);
+}
+
+static void emit_pairs(void)
+{
+    const char *f[] = {"signal", "SIGTERM", "none", NULL, "n", "4"};
+    s2r_handler_log_event("info", "stopping", NULL, f, 3);
+}
+
+/* Events write numbers as JSON numbers and strings as strings, in the
+ * request lines' writer. */
+static void test_handler__event_fields(void **state)
+{
+    (void)state;
+    char *line = stderr_line(emit_fields);
+    assert_string_equal(line,
+                        "\"level\":\"warn\",\"event\":\"listening\","
+                        "\"message\":\"ready\",\"address\":\"127.0.0.1:8080\","
+                        "\"threads\":4,\"refused\":18446744073709551,"
+                        "\"below\":-3,\"quoted\":\"a \\\"b\\\"\"}\n");
+    free(line);
+    line = stderr_line(emit_pairs);
+    assert_string_equal(line, "\"level\":\"info\",\"event\":\"stopping\","
+                              "\"signal\":\"SIGTERM\",\"n\":\"4\"}\n");
+    free(line);
+}
+
 static void test_handler__settings(void **state)
 {
     (void)state;
@@ -737,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_handler__refused_by_the_limiter_keeps_the_signature),
         cmocka_unit_test(test_handler__copies_at_once_serve_one),
         cmocka_unit_test(test_handler__log_lines),
+        cmocka_unit_test(test_handler__event_fields),
         cmocka_unit_test(test_handler__settings),
         cmocka_unit_test(test_handler__needs_auth_or_none),
     };
