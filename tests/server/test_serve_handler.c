@@ -315,6 +315,94 @@ static void test_handler__converts_like_the_cli(void **state)
     fx_free(f);
 }
 
+/* ,"KEY":[lines] as the CLI prints the diagnostics of @p sev, each line
+ * made whole by s2r_diag_format() and then escaped */
+static void put_lines(s2r_buf *b, const char *key, const s2r_diags *d,
+                      s2r_severity sev)
+{
+    s2r_buf_printf(b, ",\"%s\":[", key);
+    int n = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->v[i].severity != sev)
+            continue;
+        char *line = s2r_diag_format(&d->v[i]);
+        if (n++)
+            s2r_buf_puts(b, ",");
+        s2r_json_put_string(b, line, strlen(line));
+        free(line);
+    }
+    s2r_buf_puts(b, "]");
+}
+
+/* A POST / of @p body named @p file, in cli. */
+static int post_named(fx *f, call *c, const char *body, const char *file)
+{
+    memset(c, 0, sizeof(*c));
+    sign(c, body, strlen(body), 0);
+    kv_add(&c->headers, "X-S2R-Filename", file);
+    return run(f, c, "POST", "/", body, strlen(body), 0);
+}
+
+/* The answers' warnings and errors are the CLI's lines byte for byte:
+ * quotes and backslashes in the file name and the messages, lines with
+ * and without a line number, errors and warnings. */
+static void test_handler__diagnostic_lines_byte_for_byte(void **state)
+{
+    (void)state;
+    fx *f = fx_new(NULL, 100);
+    static const char file[] = "q\"uote \xc3\xa9.sbatch";
+    static const char warned[] = "#!/bin/bash\n#SBATCH --gres=gpu:2\n"
+                                 "#SBATCH --mail-type=END\n"
+                                 "#SBATCH --time=01:00:00\n"
+                                 "module load \"cuda\\12\"\n"
+                                 "python train.py\n";
+    static const char refused[] = "#!/bin/bash\n#SBATCH --nodes=a\"b\\\\c\n"
+                                  "#SBATCH --mail-type=END\n";
+    call c;
+    char *local = NULL;
+    s2r_diags d = {0};
+    assert_int_equal(post_named(f, &c, warned, file), 200);
+    assert_int_equal(s2r_convert_buffer(&local, file, warned, strlen(warned),
+                                        S2R_FMT_CLI, &f->cfg, &d),
+                     S2R_OK);
+    assert_true(s2r_diags_count(&d, S2R_SEV_WARNING) >= 4);
+    s2r_buf want = {0};
+    s2r_buf_puts(&want, "{\"runai_config\":");
+    s2r_json_put_string(&want, local, strlen(local));
+    put_lines(&want, "warnings", &d, S2R_SEV_WARNING);
+    s2r_buf_puts(&want, ",\"format\":\"cli\"}");
+    assert_string_equal(c.resp.body, want.p);
+    assert_has(c.resp.body, "dropped 'module load \\\"cuda\\\\12\\\"'");
+    free(local);
+    s2r_diags_clear(&d);
+    s2r_buf_free(&want);
+    done(&c);
+
+    assert_int_equal(post_named(f, &c, refused, file), 400);
+    local = NULL;
+    assert_int_equal(s2r_convert_buffer(&local, file, refused,
+                                        strlen(refused), S2R_FMT_CLI,
+                                        &f->cfg, &d),
+                     S2R_EINVAL);
+    assert_int_equal(s2r_diags_count(&d, S2R_SEV_ERROR), 1);
+    char *first = NULL;
+    for (size_t i = 0; i < d.n && !first; i++)
+        if (d.v[i].severity == S2R_SEV_ERROR)
+            first = s2r_diag_format(&d.v[i]);
+    s2r_buf_puts(&want, "{\"error\":");
+    s2r_json_put_string(&want, first, strlen(first));
+    put_lines(&want, "errors", &d, S2R_SEV_ERROR);
+    put_lines(&want, "warnings", &d, S2R_SEV_WARNING);
+    s2r_buf_puts(&want, "}");
+    assert_string_equal(c.resp.body, want.p);
+    free(first);
+    free(local);
+    s2r_diags_clear(&d);
+    s2r_buf_free(&want);
+    done(&c);
+    fx_free(f);
+}
+
 static void test_handler__dry_run_answers_the_prompt(void **state)
 {
     (void)state;
@@ -791,6 +879,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handler__converts_like_the_cli),
+        cmocka_unit_test(test_handler__diagnostic_lines_byte_for_byte),
         cmocka_unit_test(test_handler__dry_run_answers_the_prompt),
         cmocka_unit_test(test_handler__refusals),
         cmocka_unit_test(test_handler__rate_limit),
