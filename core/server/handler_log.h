@@ -15,6 +15,9 @@
 void s2r_handler__log_head(s2r_buf *line, const char *level,
                            const char *event);
 
+/* Keys are plain ASCII names (letters, digits, '_'), which JSON writes
+ * as they are: they are copied, not escaped. */
+
 /** Add "key": "value" (@p value escaped as a JSON string). */
 void s2r_handler__log_str(s2r_buf *line, const char *key,
                           const char *value);
