@@ -238,8 +238,19 @@ static enum MHD_Result run_handler(worker *w, struct MHD_Connection *c,
     return ret;
 }
 
+/* Whether the request on @p c says a body follows (Transfer-Encoding, or
+ * a Content-Length other than 0). */
+static int declares_body(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(
+        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return MHD_lookup_connection_value(
+               c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+           (cl && strcmp(cl, "0") != 0);
+}
+
 /* The request's headers are in: answer now what needs no body. Returns
- * MHD_YES to go on reading the body. */
+ * MHD_YES to go on reading the request. */
 static enum MHD_Result on_headers(worker *w, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   req_buf *rb)
@@ -266,9 +277,12 @@ static enum MHD_Result on_headers(worker *w, struct MHD_Connection *c,
                             s2r_server_framing_error(framing),
                             s2r_server_framing_reason(framing));
     }
-    /* only POST has a body to wait for: answer anything else now */
+    /* only POST has a body to read: another request is answered once
+     * libmicrohttpd has its end (an answer queued before it closes the
+     * connection), or at once, and closed, when it says it has a body */
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-        return run_handler(w, c, url, method, rb);
+        return declares_body(c) ? run_handler(w, c, url, method, rb)
+                                : MHD_YES;
     /* refuse a declared oversized body before reading it */
     const char *cl = MHD_lookup_connection_value(
         c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);

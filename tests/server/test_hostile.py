@@ -14,6 +14,8 @@ raw sockets (Python 3 standard library only).
   - framing: Content-Length values that differ (two header lines, or a
     list) and Content-Length with Transfer-Encoding get 400 and close
     (RFC 9112); the same value twice is accepted;
+  - requests without a body (GET, HEAD, a 404, a 405) keep their
+    connection open; one that says it has a body is answered and closed;
   - a script that is not UTF-8 gets the same 400 in every format, naming
     its line and column, and every answer body is UTF-8.
 
@@ -452,6 +454,50 @@ def test_content_length_conflicts():
     check_logged(srv, answers)
 
 
+def test_keep_alive_after_requests_without_body():
+    """GET, HEAD and other requests without a body keep their connection
+    open, as POSTs do; one that says it has a body is answered and the
+    connection closed (its body is not read)."""
+    srv = Server('keepalive')
+    answers = []
+    try:
+        s = connect(srv.port)
+        try:
+            for method, path, want in (('GET', '/healthz', 200),
+                                       ('GET', '/nowhere', 404),
+                                       ('DELETE', '/', 405),
+                                       ('GET', '/healthz', 200)):
+                s.sendall(b'%s %s HTTP/1.1\r\nHost: t\r\n\r\n'
+                          % (method.encode(), path.encode()))
+                st, head, body = read_one(s)
+                check(st == want, '%s %s: %s' % (method, path, st))
+                check('close' not in head.lower(),
+                      '%s %s closes: %s' % (method, path, head))
+                if st != 200:  # refusals: their lines say why
+                    answers.append((request_id(head), st, method, path))
+            s.sendall(b'HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n')
+            data = b''
+            while b'\r\n\r\n' not in data:
+                data += s.recv(4096)
+            check(data.startswith(b'HTTP/1.1 200') and
+                  b'close' not in data.lower(), 'HEAD: %r' % data)
+            # a POST on the same connection still converts
+            s.sendall(b'POST /?format=cli HTTP/1.1\r\nHost: t\r\n'
+                      b'Content-Length: %d\r\n\r\n' % len(SCRIPT) + SCRIPT)
+            st, head, _ = read_one(s)
+            check(st == 200 and 'close' not in head.lower(), head)
+            # a GET that says it has a body: answered, then closed
+            s.sendall(b'GET /healthz HTTP/1.1\r\nHost: t\r\n'
+                      b'Content-Length: 3\r\n\r\nabc')
+            st, head, body = parse(read_all(s))
+            check(st == 200 and 'close' in head.lower(), head)
+        finally:
+            s.close()
+    finally:
+        srv.stop()
+    check_logged(srv, answers)
+
+
 def test_non_utf8_script_in_every_format():
     srv = Server('utf8')
     try:
@@ -500,6 +546,7 @@ def main():
              test_junk_request_lines,
              test_oversized_headers,
              test_content_length_conflicts,
+             test_keep_alive_after_requests_without_body,
              test_non_utf8_script_in_every_format,
              test_trickle_closed_at_receive_timeout,
              test_trickling_crowd_does_not_lock_others_out]

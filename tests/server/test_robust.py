@@ -380,8 +380,7 @@ def test_sigterm_drains_slow_requests():
     keep = None
     try:
         # a keep-alive connection, on the first worker (a POST answered
-        # without the provider; libmicrohttpd 0.9.75 closes the connection
-        # of a GET answered before its end of request was read)
+        # without the provider)
         keep = socket.create_connection(('127.0.0.1', srv.port), timeout=10)
         keep.sendall(b'POST /nowhere HTTP/1.1\r\nHost: t\r\n'
                      b'Content-Length: 2\r\n\r\nhi')
