@@ -351,26 +351,73 @@ static void add_const(ctx *c, const const_var *k)
         c->oom = true;
 }
 
+/* SLURM_* names the prelude looks for in the body, one bit each */
+typedef enum slurm_read {
+    R_JOB_NUM_NODES, R_NPROCS, R_NTASKS_PER_NODE, R_CPUS_ON_NODE,
+    R_JOB_CPUS_PER_NODE, R_JOB_PARTITION, R_JOB_ACCOUNT, /* slurm_consts */
+    R_LOCALID, R_TMPDIR, R_RESTART_COUNT, R_JOB_NODELIST, R_NODELIST,
+    R_COUNT
+} slurm_read;
+_Static_assert(sizeof(slurm_consts) / sizeof(slurm_consts[0]) - 1 ==
+                   R_LOCALID,
+               "slurm_read starts with slurm_consts' entries");
+
+/* the names of slurm_read's entries, after "SLURM_" (slurm_consts' first,
+ * in its order) */
+static const char *const k_read_names[R_COUNT] = {
+    "JOB_NUM_NODES", "NPROCS", "NTASKS_PER_NODE", "CPUS_ON_NODE",
+    "JOB_CPUS_PER_NODE", "JOB_PARTITION", "JOB_ACCOUNT",
+    "LOCALID", "TMPDIR", "RESTART_COUNT", "JOB_NODELIST", "NODELIST"};
+
+static bool name_byte(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '_';
+}
+
+/* The slurm_read entries @p body mentions (as s2r_body__mentions() finds
+ * a name), one bit each: one strstr pass over the body's "SLURM_" words,
+ * each whole word compared with the names, where each name took a strstr
+ * over the whole body. A mention is a whole name word: the bytes of a word
+ * that starts after another name byte are skipped. */
+static uint32_t slurm_reads(const char *body)
+{
+    uint32_t m = 0;
+    for (const char *p = body; (p = strstr(p, "SLURM_"));) {
+        const char *e = p + 6;
+        while (name_byte(*e))
+            e++;
+        if (p == body || !name_byte(p[-1])) {
+            size_t n = (size_t)(e - p) - 6;
+            for (int r = 0; r < R_COUNT; r++)
+                if (strlen(k_read_names[r]) == n &&
+                    !memcmp(p + 6, k_read_names[r], n))
+                    m |= 1u << r;
+        }
+        p = e;
+    }
+    return m;
+}
+
 void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
 {
     for (size_t i = 0; slurm_always[i].name; i++)
         add_const(c, &slurm_always[i]);
-    if (!strstr(body, "SLURM_"))
+    uint32_t m = slurm_reads(body);
+    if (!m)
         return;
     for (size_t i = 0; slurm_consts[i].name; i++)
-        if (s2r_body__mentions(body, slurm_consts[i].name))
+        if (m & (1u << i))
             add_const(c, &slurm_consts[i]);
     /* SLURM_JOB_ID, SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_NODEID
      * and SLURM_PROCID: every pod computes them (core/runai pod script) */
-    if (s2r_body__mentions(body, "SLURM_LOCALID"))
+    if (m & (1u << R_LOCALID))
         s2r_buf_puts(pre, "export SLURM_LOCALID=\"${LOCAL_RANK:-"
                           "${OMPI_COMM_WORLD_LOCAL_RANK:-0}}\"\n");
-    if (s2r_body__mentions(body, "SLURM_TMPDIR"))
+    if (m & (1u << R_TMPDIR))
         s2r_buf_puts(pre, "export SLURM_TMPDIR=\"${TMPDIR:-/tmp}\"\n");
-    if (s2r_body__mentions(body, "SLURM_RESTART_COUNT"))
+    if (m & (1u << R_RESTART_COUNT))
         s2r_buf_puts(pre, "export SLURM_RESTART_COUNT=0\n");
-    if (s2r_body__mentions(body, "SLURM_JOB_NODELIST") ||
-        s2r_body__mentions(body, "SLURM_NODELIST"))
+    if (m & (1u << R_JOB_NODELIST | 1u << R_NODELIST))
         s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_NODELIST: "
                        "SLURM host lists have no Run:ai equivalent (use "
                        "MASTER_ADDR or the MPI hostfile)");

@@ -371,6 +371,35 @@ static void test_body__slurm_constants_become_env(void **state)
     assert_null(strstr(F.job.run_shell, "export SLURM_PROCID="));
 }
 
+/* the per-task stand-ins are read as whole names: a longer name that
+ * holds one (MY_SLURM_LOCALID, SLURM_TMPDIR_X), or SLURM_NODELIST inside
+ * SLURM_JOB_NODELIST, is not a mention of it */
+static void test_body__slurm_names_are_read_as_whole_words(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2\n#SBATCH -p gpu\n"
+                           "echo $MY_SLURM_LOCALID ${SLURM_TMPDIR_X} "
+                           "$SLURM_NPROCSX $SLURM_JOB_PARTITION,"
+                           "$SLURM_RESTART_COUNT\n"
+                           "run $SLURM_JOB_NUM_NODES\n"), 0);
+    assert_null(strstr(F.job.run_shell, "export SLURM_LOCALID="));
+    assert_null(strstr(F.job.run_shell, "export SLURM_TMPDIR="));
+    assert_non_null(strstr(F.job.run_shell, "export SLURM_RESTART_COUNT=0"));
+    assert_null(s2r_envv_get(&F.job.slurm_env, "SLURM_NPROCS"));
+    assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_PARTITION"),
+                        "gpu");
+    assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_NUM_NODES"),
+                        "2");
+    assert_false(has_warning("reads SLURM_JOB_NODELIST"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    assert_int_equal(parse("#!/bin/bash\nX=$SLURM_LOCALID\n"
+                           "run --hosts \"$SLURM_JOB_NODELIST\"\n"), 0);
+    assert_non_null(strstr(F.job.run_shell, "export SLURM_LOCALID="));
+    assert_true(has_warning("reads SLURM_JOB_NODELIST"));
+}
+
 static void test_body__python_shebang_runs_the_program(void **state)
 {
     (void)state;
@@ -581,6 +610,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_body__setup_lines_are_not_the_main_command),
+        T(test_body__slurm_names_are_read_as_whole_words),
         T(test_body__single_literal_command_is_one_argv),
         T(test_body__exports_resolve_slurm_values),
         T(test_body__cd_sets_the_working_directory),
