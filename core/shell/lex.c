@@ -648,6 +648,9 @@ static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
         L->oom = true;
         return;
     }
+    /* the leading assignments: counted while every word so far is one */
+    if (sb->cur.first_arg == sb->cur.nwords && sh_word_is_assignment(w))
+        sb->cur.first_arg++;
     L->words[sb->cur.nwords++] = *w;
     sb->cur.end = w->end;
 }
@@ -1024,8 +1027,5 @@ bool sh_word_is_assignment(const sh_word *w)
 
 size_t sh_cmd_first_arg(const sh_cmd *c)
 {
-    size_t i = 0;
-    while (i < c->nwords && sh_word_is_assignment(&c->words[i]))
-        i++;
-    return i;
+    return c->first_arg;
 }

@@ -45,6 +45,7 @@ typedef struct sh_cmd {
     bool has_redir;
     bool has_heredoc;
     int line;
+    size_t first_arg;  /* words before it are NAME=value (sh_cmd_first_arg) */
 } sh_cmd;
 
 typedef struct sh_stmt {
@@ -82,7 +83,8 @@ void sh_body_free(sh_body *b);
  * possible. malloc'd. */
 char *sh_word_render(const sh_word *w);
 
-/** The command word index after leading NAME=value assignments. */
+/** The command word index after leading NAME=value assignments (read
+ *  once by the lexer, as each word joined the command). */
 size_t sh_cmd_first_arg(const sh_cmd *c);
 
 /** True when @p w is NAME=value (valid shell name before '='). */

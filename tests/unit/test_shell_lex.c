@@ -225,6 +225,22 @@ static void test_shell_lex__assignments(void **state)
     assert_false(sh_word_is_assignment(&c->words[3]));
     assert_false(sh_word_is_assignment(&c->words[4]));
     sh_body_free(&b);
+    /* the lexer's count agrees with the words': assignments only, or
+     * up to the first other word of each command of a statement */
+    b = lex("A=1 B+=2\nx=1 | y Z=2 && W=1 w\n");
+    c = &b.stmts[0].cmds[0];
+    assert_int_equal(sh_cmd_first_arg(c), 2);
+    for (size_t k = 0; k < 3; k++) {
+        c = &b.stmts[1].cmds[k];
+        size_t i = 0;
+        while (i < c->nwords && sh_word_is_assignment(&c->words[i]))
+            i++;
+        assert_int_equal(sh_cmd_first_arg(c), i);
+    }
+    assert_int_equal(sh_cmd_first_arg(&b.stmts[1].cmds[0]), 1);
+    assert_int_equal(sh_cmd_first_arg(&b.stmts[1].cmds[1]), 0);
+    assert_int_equal(sh_cmd_first_arg(&b.stmts[1].cmds[2]), 1);
+    sh_body_free(&b);
 }
 
 /* More words, commands and statements than the lexer's first room. */
