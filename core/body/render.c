@@ -165,14 +165,15 @@ char *s2r_body__tidy(const char *s)
         return NULL;
     size_t o = 0;
     int blank_run = 0;
-    const char *p = s;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
-        bool blank = true;
-        for (size_t i = 0; i < ll; i++)
-            if (!isspace((unsigned char)p[i]))
-                blank = false;
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        /* blank: the line's first byte that is not a space is its end */
+        size_t i = 0;
+        while (i < ll && isspace((unsigned char)p[i]))
+            i++;
+        bool blank = i == ll;
         if (blank) {
             if (o > 0)
                 blank_run++;
