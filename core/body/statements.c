@@ -207,26 +207,44 @@ void s2r_body__stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
         return;
     size_t o = 0, keep = cap > 4 ? cap - 4 : 0;
     bool space = false, cut = false;
-    for (size_t i = st->start; i < st->end; i++) {
-        char ch = b->src[i];
-        if (ch == '\\' && i + 1 < st->end && b->src[i + 1] == '\n') {
-            i++;
+    const char *src = b->src;
+    size_t i = st->start;
+    while (i < st->end) {
+        char ch = src[i];
+        if (ch == '\\' && i + 1 < st->end && src[i + 1] == '\n') {
+            i += 2;
             space = true;
             continue;
         }
         if (isspace((unsigned char)ch)) {
             space = true;
+            i++;
             continue;
         }
-        size_t need = (space && o) ? 2 : 1;
-        if (o + need > keep) {
+        /* a run of bytes kept as they are, up to a space or a backslash
+         * (which may start a line continuation) */
+        size_t r = i + 1;
+        while (r < st->end && !isspace((unsigned char)src[r]) &&
+               src[r] != '\\')
+            r++;
+        if (space && o) {
+            if (o + 2 > keep) { /* the blank and a character */
+                cut = true;
+                break;
+            }
+            out[o++] = ' ';
+        }
+        space = false;
+        size_t len = r - i;
+        if (len > keep - o) {
+            memcpy(out + o, src + i, keep - o);
+            o = keep;
             cut = true;
             break;
         }
-        if (space && o)
-            out[o++] = ' ';
-        space = false;
-        out[o++] = ch;
+        memcpy(out + o, src + i, len);
+        o += len;
+        i = r;
     }
     if (cut && cap >= 4) {
         memcpy(out + o, "...", 3);

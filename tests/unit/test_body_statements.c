@@ -51,6 +51,68 @@ static void test_statements__text_has(void **state)
     assert_true(text_has("abc", ""));
 }
 
+/* the snippet read a byte at a time: blanks and line continuations as one
+ * blank between characters, at most cap - 4 bytes of text, then "..." */
+static void slow_snippet(const char *src, size_t start, size_t end,
+                         char *out, size_t cap)
+{
+    size_t o = 0, keep = cap > 4 ? cap - 4 : 0;
+    bool space = false, cut = false;
+    for (size_t i = start; i < end; i++) {
+        char ch = src[i];
+        if (ch == '\\' && i + 1 < end && src[i + 1] == '\n') {
+            i++;
+            space = true;
+            continue;
+        }
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+            ch == '\f' || ch == '\v') {
+            space = true;
+            continue;
+        }
+        size_t need = (space && o) ? 2 : 1;
+        if (o + need > keep) {
+            cut = true;
+            break;
+        }
+        if (space && o)
+            out[o++] = ' ';
+        space = false;
+        out[o++] = ch;
+    }
+    if (cut && cap >= 4) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/* s2r_body__stmt_snippet() against the byte-at-a-time reading, at every
+ * room from none to past the text */
+static void test_statements__snippet(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "python  train.py \\\n   --lr 0.1\t--x\\y a\\",
+        "echo a\\ b  'c  d' \\\n\\\n z",
+        "x",
+        "  lead   and   trail  ",
+    };
+    for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+        sh_body b;
+        const char *text = texts[t];
+        assert_int_equal(sh_lex(&b, text, strlen(text), 1), 0);
+        const sh_stmt *st = &b.stmts[0];
+        for (size_t cap = 1; cap < 64; cap++) {
+            char got[64], want[64];
+            s2r_body__stmt_snippet(&b, st, got, cap);
+            slow_snippet(text, st->start, st->end, want, cap);
+            assert_string_equal(got, want);
+        }
+        sh_body_free(&b);
+    }
+}
+
 static setup_kind setup_of(const char *text)
 {
     sh_body b;
@@ -131,6 +193,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statements__text_has),
+        cmocka_unit_test(test_statements__snippet),
         cmocka_unit_test(test_statements__setup_commands),
         cmocka_unit_test(test_statements__runs_srun),
     };
