@@ -412,6 +412,27 @@ static bool locates_itself(const char *p, const char *e)
     return false;
 }
 
+/* The first byte in [@p p, @p e) a path ('/') or a prefix ('~', '$') may
+ * start at, or @p e: 8 bytes at a time while 8 remain (a byte equal to
+ * one of the three is a zero byte of the word xor'd with it, marked as
+ * s2r_first_marked() reads it), then a byte at a time. */
+static const char *next_start(const char *p, const char *e)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    for (; e - p >= 8; p += 8) {
+        uint64_t x = s2r_load8(p);
+        uint64_t sl = x ^ (ones * '/'), ti = x ^ (ones * '~'),
+                 dl = x ^ (ones * '$');
+        uint64_t m = (((sl - ones) & ~sl) | ((ti - ones) & ~ti) |
+                      ((dl - ones) & ~dl)) & high;
+        if (m)
+            return p + s2r_first_marked(m);
+    }
+    while (p < e && *p != '/' && *p != '~' && *p != '$')
+        p++;
+    return p;
+}
+
 static void scan_line(scan *s)
 {
     const char *p = s->line;
@@ -422,11 +443,8 @@ static void scan_line(scan *s)
     const char *cmt = comment_at(s);
     if (!s->c->job->self_line && locates_itself(s->line, cmt))
         s->c->job->self_line = s->lineno;
-    /* the bytes a path ('/') or a prefix ('~', '$') may start at */
-    static const unsigned char starts[256] = {['/'] = 1, ['~'] = 1,
-                                              ['$'] = 1};
-    for (p = s->line; p < s->end;) {
-        if (starts[(unsigned char)*p] && (*p != '/' || path_start(s, p)))
+    for (p = s->line; (p = next_start(p, s->end)) < s->end;) {
+        if (*p != '/' || path_start(s, p))
             p = take_path(s, p, p >= cmt);
         else
             p++;

@@ -166,6 +166,34 @@ static void test_paths__home_at_the_end_of_the_text(void **state)
     must("/home/user1");
 }
 
+/* a path or a prefix at every offset of a line, before, across and after
+ * each 8 bytes the scan reads at once, with bytes of every value around */
+static void test_paths__starts_at_every_offset(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < 20; k++) {
+        char script[128] = "#!/bin/bash\necho ";
+        size_t o = strlen(script);
+        for (size_t i = 0; i < k; i++)
+            script[o++] = (char)(i % 2 ? 0xAF : 'x'); /* '/' | 0x80 */
+        memcpy(script + o, " /data/d", 8);
+        o += 8;
+        for (size_t i = 0; i < k % 9; i++)
+            script[o++] = 'y';
+        memcpy(script + o, " ~/h $HOME/e\n", 14);
+        assert_int_equal(parse(script), 0);
+        char want[32];
+        snprintf(want, sizeof(want), "/data/d%.*s", (int)(k % 9),
+                 "yyyyyyyy");
+        must(want);
+        must("/home/user1/h");
+        must("/home/user1/e");
+        s2r_job_free(&F.job);
+        s2r_diags_clear(&F.d);
+        memset(&F.job, 0, sizeof(F.job));
+    }
+}
+
 static void test_paths__what_the_script_writes(void **state)
 {
     (void)state;
@@ -389,6 +417,8 @@ int main(void)
             test_paths__home_submit_dir_and_exports, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__home_at_the_end_of_the_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__starts_at_every_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__what_the_script_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(
