@@ -48,34 +48,72 @@ void s2r_emit__quantity(char out[S2R_EMIT__QTY_MAX], int64_t mib)
     memcpy(out + n, gi ? "Gi" : "Mi", 3);
 }
 
+/* The length of the well-formed sequence led by @p s[0] (a byte above
+ * ASCII), or 0; a NUL ends it as any other non-continuation byte does. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    unsigned char c = *s;
+    size_t n;
+    uint32_t cp, min;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1, cp = c & 0x1F, min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2, cp = c & 0x0F, min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i <= n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0; /* also stops at the NUL */
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n + 1;
+}
+
+/* The high bits of the bytes of @p s from @p i (< @p len) on that are
+ * above ASCII, as s2r_first_marked() reads them (0: all ASCII), in a
+ * window of *@p step bytes: the next 8; past the last full 8, the
+ * string's last 8 read again and shifted past the ones before @p i; in a
+ * string shorter than 8, one byte. */
+static uint64_t above_ascii(const char *s, size_t i, size_t len,
+                            size_t *step)
+{
+    const uint64_t highs = 0x8080808080808080u;
+    size_t left = len - i;
+    if (left >= 8) {
+        *step = 8;
+        return s2r_load8(s + i) & highs;
+    }
+    if (len >= 8) {
+        *step = left;
+        return (s2r_load8(s + len - 8) & highs) >> 8 * (8 - left);
+    }
+    *step = 1;
+    return (unsigned char)s[i] & 0x80;
+}
+
+/* ASCII is passed 8 bytes at a time up to the first byte above it (found
+ * by its high bit), where one sequence is decoded. */
 bool s2r_emit__utf8_valid(const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
-    while (*s) {
-        unsigned char c = *s;
-        if (c < 0x80) {
-            s++;
+    size_t len = strlen(str), i = 0;
+    while (i < len) {
+        size_t step;
+        uint64_t m = above_ascii(str, i, len, &step);
+        if (!m) {
+            i += step;
             continue;
         }
-        size_t n;
-        uint32_t cp, min;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1, cp = c & 0x1F, min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2, cp = c & 0x0F, min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3, cp = c & 0x07, min = 0x10000;
-        } else {
+        i += s2r_first_marked(m);
+        size_t n = utf8_sequence(s + i);
+        if (!n)
             return false;
-        }
-        for (size_t i = 1; i <= n; i++) {
-            if ((s[i] & 0xC0) != 0x80)
-                return false; /* also stops at the NUL */
-            cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        s += n + 1;
+        i += n;
     }
     return true;
 }

@@ -1,0 +1,106 @@
+/* test_emit_utf8.c: s2r_emit_utf8_valid() agrees with a plain decoder of
+ * RFC 3629's table of well-formed sequences, for every byte above ASCII
+ * at every offset of runs longer than its 8-byte ASCII step, and for
+ * random strings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "runai/runai.h"
+
+/* one sequence at a time, each byte checked against the table */
+static bool reference(const unsigned char *s)
+{
+    size_t i = 0;
+    while (s[i]) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80)
+            n = 1;
+        else if (c >= 0xC2 && c <= 0xDF)
+            n = 2;
+        else if (c == 0xE0)
+            n = 3, lo = 0xA0;
+        else if (c == 0xED)
+            n = 3, hi = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF)
+            n = 3;
+        else if (c == 0xF0)
+            n = 4, lo = 0x90;
+        else if (c == 0xF4)
+            n = 4, hi = 0x8F;
+        else if (c >= 0xF1 && c <= 0xF3)
+            n = 4;
+        else
+            return false;
+        for (size_t k = 1; k < n; k++) {
+            unsigned char b = s[i + k];
+            if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80)
+                return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+static void test_emit_utf8__every_byte_everywhere(void **state)
+{
+    (void)state;
+    unsigned char s[81];
+    for (int c = 0x80; c < 256; c++)
+        for (size_t at = 0; at < 70; at++)
+            for (size_t len = at + 1; len <= 80; len += 3) {
+                memset(s, 'a', sizeof(s));
+                s[len] = 0;
+                s[at] = (unsigned char)c;
+                for (int next = 0; next < 4; next++) {
+                    /* after it: a continuation, two, ASCII or the end */
+                    static const unsigned char after[] = {0x80, 0xA0,
+                                                          'a', 0x90};
+                    if (at + 1 < len)
+                        s[at + 1] = after[next];
+                    if (at + 2 < len)
+                        s[at + 2] = next == 1 ? 0x80 : 'a';
+                    assert_int_equal(s2r_emit_utf8_valid((const char *)s),
+                                     reference(s));
+                }
+            }
+    assert_true(s2r_emit_utf8_valid(""));
+}
+
+static void test_emit_utf8__random_strings(void **state)
+{
+    (void)state;
+    static const unsigned char alphabet[] = {
+        'a', 'b', ' ', '\n', 0x7F, 0x80, 0xBF, 0xC2, 0xC3, 0xA9,
+        0xE0, 0xA0, 0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F, 0xFF};
+    uint64_t rng = 20261206u;
+    unsigned char s[201];
+    for (int i = 0; i < 20000; i++) {
+        rng = rng * 6364136223846793005u + 1442695040888963407u;
+        size_t len = (size_t)(rng >> 57) + (size_t)(rng >> 62) * 18;
+        /* mostly ASCII, as scripts are: long runs before a rare byte */
+        unsigned rare = (unsigned)(rng >> 40) % 64 + 1;
+        for (size_t k = 0; k < len; k++) {
+            rng = rng * 6364136223846793005u + 1442695040888963407u;
+            unsigned r = (unsigned)(rng >> 33);
+            s[k] = r % rare ? 'x' : alphabet[(r >> 8) % sizeof(alphabet)];
+        }
+        s[len] = 0;
+        assert_int_equal(s2r_emit_utf8_valid((const char *)s), reference(s));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_emit_utf8__every_byte_everywhere),
+        cmocka_unit_test(test_emit_utf8__random_strings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
