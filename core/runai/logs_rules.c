@@ -7,14 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int s2r_rules__directive_line(const s2r_job *job, const char *name)
-{
-    for (size_t i = 0; i < job->n_directives; i++)
-        if (!strcmp(job->directives[i].name, name))
-            return job->directives[i].line;
-    return 0;
-}
-
 const char *s2r_rules__directive_value(const s2r_job *job, const char *name)
 {
     for (size_t i = 0; i < job->n_directives; i++) /* first char inline */
@@ -65,12 +57,13 @@ static int anchor(char **pattern, const char *start, const char *workdir)
 }
 
 int s2r_rules__logs(s2r_workload *wl, const s2r_job *job,
-                    const s2r_config *cfg, s2r_diags *d)
+                    const s2r_rules__asked *a, const s2r_config *cfg,
+                    s2r_diags *d)
 {
-    const char *out = s2r_rules__directive_value(job, "output");
-    const char *err = s2r_rules__directive_value(job, "error");
-    const char *in = s2r_rules__directive_value(job, "input");
-    const char *mode = s2r_rules__directive_value(job, "open-mode");
+    const char *out = s2r_rules__asked_value(a, S2R_ASK_OUTPUT);
+    const char *err = s2r_rules__asked_value(a, S2R_ASK_ERROR);
+    const char *in = s2r_rules__asked_value(a, S2R_ASK_INPUT);
+    const char *mode = s2r_rules__asked_value(a, S2R_ASK_OPEN_MODE);
     /* per sbatch(1) --output: stdout (and stderr, without -e) goes to
      * slurm-%j.out, or slurm-%A_%a.out for an array */
     if (!out && !(cfg && cfg->no_slurm_log))
@@ -92,12 +85,15 @@ int s2r_rules__logs(s2r_workload *wl, const s2r_job *job,
                               ? &wl->launcher_command : &wl->command;
     if (s2r_pod_wraps(wl, cmd))
         return S2R_OK;
-    const char *opt = s2r_rules__directive_value(job, "output") ? "output"
-                      : err ? "error" : in ? "input" : NULL;
-    if (!opt)
+    s2r_rules__ask k = s2r_rules__asked_value(a, S2R_ASK_OUTPUT)
+                           ? S2R_ASK_OUTPUT
+                       : err ? S2R_ASK_ERROR
+                       : in  ? S2R_ASK_INPUT
+                             : S2R_ASK_NONE;
+    if (k == S2R_ASK_NONE)
         return S2R_OK;
-    return s2r_diags_add(d, S2R_SEV_WARNING, job->file,
-                         s2r_rules__directive_line(job, opt), opt,
+    const char *opt = a->dv[k]->name; /* "output", "error" or "input" */
+    return s2r_diags_add(d, S2R_SEV_WARNING, job->file, a->dv[k]->line, opt,
                          "--%s: the pod runs the image's own entrypoint, so "
                          "nothing can copy its output to the file or read "
                          "its input; the container log keeps the output",

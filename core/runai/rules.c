@@ -24,83 +24,121 @@ typedef enum fate {
 typedef struct option_rule {
     const char *name;
     fate fate;
-    const char *why; /* the warning's explanation */
+    s2r_rules__ask ask; /* its slot in an s2r_rules__asked, or NONE */
+    const char *why;    /* the warning's explanation */
 } option_rule;
 
+/* In strcmp() order of the names: rule_for() halves it. */
 static const option_rule rules_table[] = {
-    {"job-name", F_CARRIED, NULL},
-    {"nodes", F_CARRIED, NULL},
-    {"ntasks", F_CARRIED, NULL},
-    {"ntasks-per-node", F_CARRIED, NULL},
-    {"cpus-per-task", F_CARRIED, NULL},
-    {"cpus-per-gpu", F_CARRIED, NULL},
-    {"gpus", F_CARRIED, NULL},
-    {"gpus-per-node", F_CARRIED, NULL},
-    {"gpus-per-task", F_CARRIED, NULL},
-    {"mem", F_CARRIED, NULL},
-    {"mem-per-cpu", F_CARRIED, NULL},
-    {"mem-per-gpu", F_CARRIED, NULL},
-    {"time", F_CARRIED, NULL},
-    {"array", F_CARRIED, NULL},
-    {"chdir", F_CARRIED, NULL},
-    {"export", F_CARRIED, NULL},
-    {"container-image", F_CARRIED, NULL},
-    {"image", F_CARRIED, NULL}, /* Shifter's; other types warned in slurm */
-    {"mincpus", F_CARRIED, NULL},
-    /* mapped, each changing the output (or warned about where it is
-     * mapped, with the INI line that would map it) */
-    {"partition", F_MAPPED, NULL},    /* node pools, [partitions] */
-    {"account", F_MAPPED, NULL},      /* the project, [accounts] */
-    {"qos", F_MAPPED, NULL},          /* the priority class, [qos] */
-    {"output", F_MAPPED, NULL},       /* the pod script's tee */
-    {"error", F_MAPPED, NULL},
-    {"input", F_MAPPED, NULL},        /* the pod script's stdin */
-    {"open-mode", F_MAPPED, NULL},    /* tee -a */
-    {"mail-type", F_WARN, "Run:ai sends no mail; follow the workload with "
-                          "'runai training describe'"},
-    {"mail-user", F_WARN, "Run:ai sends no mail"},
-    {"dependency", F_WARN, "Run:ai has no job dependencies; submit this "
-                           "workload after the one it depends on finishes"},
-    {"kill-on-invalid-dep", F_WARN, "Run:ai has no job dependencies"},
-    {"exclusive", F_WARN, "Run:ai cannot reserve whole nodes; the pod gets "
-                          "what it requests"},
-    {"constraint", F_WARN, NULL}, /* explained where it is mapped */
-    {"nodelist", F_WARN, "Run:ai cannot place pods on named nodes"},
-    {"exclude", F_WARN, "not applied; Run:ai's --exclude-node takes "
-                        "Kubernetes node names, not SLURM host lists"},
-    {"reservation", F_WARN, "Run:ai has no reservations; ask for a node pool"},
-    {"licenses", F_WARN, "Run:ai does not count licenses"},
-    {"begin", F_WARN, "Run:ai starts workloads when they are submitted; "
-                      "submit later instead"},
-    {"requeue", F_WARN, "the workload is not retried (backoffLimit 0); "
-                        "preemptible Run:ai workloads are resumed by the "
-                        "scheduler"},
-    {"no-requeue", F_CARRIED, NULL},  /* backoffLimit 0 */
-    {"signal", F_WARN, "Run:ai stops pods with SIGTERM after a grace "
-                       "period; a trap on another signal never fires"},
-    {"hint", F_WARN, "CPU placement hints have no Run:ai equivalent"},
-    {"time-min", F_WARN, "Run:ai has no minimum time"},
-    {"nice", F_WARN, "use [runai] priority instead"},
-    {"priority", F_WARN, "use [runai] priority instead"},
-    {"tmp", F_WARN, "node-local scratch needs an emptyDir or PVC mount"},
-    {"container-mounts", F_WARN, "mounts need a Run:ai data source (PVC, "
-                                 "NFS or host path)"},
-    {"container-workdir", F_WARN, "set --working-dir instead"},
-    {"volume", F_WARN, "Shifter's mounts need a Run:ai data source (PVC, "
-                       "NFS or host path)"},
-    {"ccm", F_WARN, "Cray's cluster compatibility mode has no Run:ai "
-                    "equivalent"},
-    {NULL, F_WARN, NULL}};
+    {"account", F_MAPPED, S2R_ASK_ACCOUNT, NULL}, /* the project, [accounts] */
+    {"array", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"begin", F_WARN, S2R_ASK_NONE,
+     "Run:ai starts workloads when they are submitted; submit later instead"},
+    {"ccm", F_WARN, S2R_ASK_NONE,
+     "Cray's cluster compatibility mode has no Run:ai equivalent"},
+    {"chdir", F_CARRIED, S2R_ASK_CHDIR, NULL},
+    /* explained where it is mapped */
+    {"constraint", F_WARN, S2R_ASK_CONSTRAINT, NULL},
+    {"container-image", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"container-mounts", F_WARN, S2R_ASK_NONE,
+     "mounts need a Run:ai data source (PVC, NFS or host path)"},
+    {"container-workdir", F_WARN, S2R_ASK_NONE, "set --working-dir instead"},
+    {"cpus-per-gpu", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"cpus-per-task", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"dependency", F_WARN, S2R_ASK_NONE,
+     "Run:ai has no job dependencies; submit this workload after the one it "
+     "depends on finishes"},
+    {"error", F_MAPPED, S2R_ASK_ERROR, NULL},
+    {"exclude", F_WARN, S2R_ASK_NONE,
+     "not applied; Run:ai's --exclude-node takes Kubernetes node names, not "
+     "SLURM host lists"},
+    {"exclusive", F_WARN, S2R_ASK_NONE,
+     "Run:ai cannot reserve whole nodes; the pod gets what it requests"},
+    {"export", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"gpus", F_CARRIED, S2R_ASK_GPUS, NULL},
+    {"gpus-per-node", F_CARRIED, S2R_ASK_GPUS_PER_NODE, NULL},
+    {"gpus-per-task", F_CARRIED, S2R_ASK_GPUS_PER_TASK, NULL},
+    /* its GPU entries; warn_options() warns of the others */
+    {"gres", F_CARRIED, S2R_ASK_GRES, NULL},
+    {"hint", F_WARN, S2R_ASK_NONE,
+     "CPU placement hints have no Run:ai equivalent"},
+    /* Shifter's; other types warned in slurm */
+    {"image", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"input", F_MAPPED, S2R_ASK_INPUT, NULL}, /* the pod script's stdin */
+    {"job-name", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"kill-on-invalid-dep", F_WARN, S2R_ASK_NONE,
+     "Run:ai has no job dependencies"},
+    {"licenses", F_WARN, S2R_ASK_NONE, "Run:ai does not count licenses"},
+    {"mail-type", F_WARN, S2R_ASK_NONE,
+     "Run:ai sends no mail; follow the workload with 'runai training "
+     "describe'"},
+    {"mail-user", F_WARN, S2R_ASK_NONE, "Run:ai sends no mail"},
+    {"mem", F_CARRIED, S2R_ASK_MEM, NULL},
+    {"mem-per-cpu", F_CARRIED, S2R_ASK_MEM_PER_CPU, NULL},
+    {"mem-per-gpu", F_CARRIED, S2R_ASK_MEM_PER_GPU, NULL},
+    {"mincpus", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"nice", F_WARN, S2R_ASK_NONE, "use [runai] priority instead"},
+    {"no-requeue", F_CARRIED, S2R_ASK_NONE, NULL}, /* backoffLimit 0 */
+    {"nodelist", F_WARN, S2R_ASK_NONE,
+     "Run:ai cannot place pods on named nodes"},
+    {"nodes", F_CARRIED, S2R_ASK_NODES, NULL},
+    {"ntasks", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"ntasks-per-node", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"open-mode", F_MAPPED, S2R_ASK_OPEN_MODE, NULL}, /* tee -a */
+    {"output", F_MAPPED, S2R_ASK_OUTPUT, NULL}, /* the pod script's tee */
+    /* node pools, [partitions] */
+    {"partition", F_MAPPED, S2R_ASK_PARTITION, NULL},
+    {"priority", F_WARN, S2R_ASK_NONE, "use [runai] priority instead"},
+    {"qos", F_MAPPED, S2R_ASK_QOS, NULL}, /* the priority class, [qos] */
+    {"requeue", F_WARN, S2R_ASK_NONE,
+     "the workload is not retried (backoffLimit 0); preemptible Run:ai "
+     "workloads are resumed by the scheduler"},
+    {"reservation", F_WARN, S2R_ASK_NONE,
+     "Run:ai has no reservations; ask for a node pool"},
+    {"signal", F_WARN, S2R_ASK_NONE,
+     "Run:ai stops pods with SIGTERM after a grace period; a trap on "
+     "another signal never fires"},
+    {"time", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"time-min", F_WARN, S2R_ASK_NONE, "Run:ai has no minimum time"},
+    {"tmp", F_WARN, S2R_ASK_NONE,
+     "node-local scratch needs an emptyDir or PVC mount"},
+    {"volume", F_WARN, S2R_ASK_NONE,
+     "Shifter's mounts need a Run:ai data source (PVC, NFS or host path)"},
+};
 
-/* Every directive of a script is looked up here: the first characters
- * are compared inline, so only a likely entry costs a strcmp(). */
+enum { N_RULES = sizeof(rules_table) / sizeof(rules_table[0]) };
+
+/* Every directive of a script is looked up here, by halving the table:
+ * the first two characters are compared inline, so only a likely entry
+ * costs a strcmp(). */
 static const option_rule *rule_for(const char *name)
 {
-    for (size_t i = 0; rules_table[i].name; i++)
-        if (rules_table[i].name[0] == name[0] &&
-            strcmp(rules_table[i].name, name) == 0)
-            return &rules_table[i];
+    size_t lo = 0, hi = N_RULES;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *r = rules_table[mid].name; /* 3 characters or more */
+        int c = (unsigned char)name[0] - (unsigned char)r[0];
+        if (!c)
+            c = (unsigned char)name[1] - (unsigned char)r[1];
+        if (!c)
+            c = strcmp(name + 2, r + 2);
+        if (!c)
+            return &rules_table[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
     return NULL;
+}
+
+bool s2r_rules__table_in_order(void)
+{
+    for (size_t i = 1; i < N_RULES; i++)
+        if (strlen(rules_table[i - 1].name) < 3 ||
+            strcmp(rules_table[i - 1].name, rules_table[i].name) >= 0)
+            return false;
+    return strlen(rules_table[N_RULES - 1].name) >= 3;
 }
 
 static char **strlist_dup(char **l, const s2r_config *cfg, s2r_diags *d,
@@ -134,42 +172,24 @@ static char **strlist_dup(char **l, const s2r_config *cfg, s2r_diags *d,
     return out;
 }
 
-/* The directives the rules look at by name, found in one pass over the
- * job's (a name is there once: the last occurrence wins) */
-typedef enum ask {
-    ASK_GRES,
-    ASK_GPUS,
-    ASK_GPUS_PER_NODE,
-    ASK_GPUS_PER_TASK,
-    ASK_NODES,
-    ASK_MEM,
-    ASK_MEM_PER_CPU,
-    ASK_MEM_PER_GPU,
-    ASK_PARTITION,
-    ASK_CONSTRAINT,
-    ASK_COUNT
-} ask;
+/* The rules of a job's first directives are kept from the one lookup
+ * that also finds the directives looked at by name (a job with more
+ * looks the others up again). */
+enum { RULES_KEPT = 64 };
 
-static const char *const asked_names[ASK_COUNT] = {
-    "gres", "gpus", "gpus-per-node", "gpus-per-task", "nodes", "mem",
-    "mem-per-cpu", "mem-per-gpu", "partition", "constraint"};
-
-/* Each directive of @c asked_names, NULL when the job has none. */
-typedef struct asked {
-    const s2r_directive *dv[ASK_COUNT];
-} asked;
-
-static void find_asked(asked *a, const s2r_job *job)
+/* @p a from the job's directives, and in @p rules the rule of each of
+ * the first RULES_KEPT (NULL: an option with no entry). */
+static void find_asked(s2r_rules__asked *a,
+                       const option_rule *rules[RULES_KEPT],
+                       const s2r_job *job)
 {
     memset(a, 0, sizeof(*a));
     for (size_t i = 0; i < job->n_directives; i++) {
-        const char *name = job->directives[i].name;
-        for (size_t k = 0; k < ASK_COUNT; k++)
-            if (asked_names[k][0] == name[0] &&
-                !strcmp(asked_names[k], name)) {
-                a->dv[k] = &job->directives[i];
-                break;
-            }
+        const option_rule *r = rule_for(job->directives[i].name);
+        if (i < RULES_KEPT)
+            rules[i] = r;
+        if (r && r->ask != S2R_ASK_NONE)
+            a->dv[r->ask] = &job->directives[i];
     }
 }
 
@@ -208,15 +228,16 @@ static bool gres_only_gpus(const char *v)
     return true;
 }
 
-static void warn_options(const s2r_job *job, const asked *a,
+static void warn_options(const s2r_job *job, const s2r_rules__asked *a,
+                         const option_rule *const rules[RULES_KEPT],
                          const s2r_config *cfg, s2r_workload *wl,
                          s2r_diags *d)
 {
     for (size_t i = 0; i < job->n_directives; i++) {
         const s2r_directive *dv = &job->directives[i];
-        const option_rule *r = rule_for(dv->name);
+        const option_rule *r = i < RULES_KEPT ? rules[i] : rule_for(dv->name);
         const char *val = dv->value ? dv->value : "";
-        if (dv == a->dv[ASK_GRES]) {
+        if (dv == a->dv[S2R_ASK_GRES]) {
             /* GPU entries are carried; anything else has no equivalent */
             if (!gres_only_gpus(val))
                 s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line, "gres",
@@ -243,14 +264,14 @@ static void warn_options(const s2r_job *job, const asked *a,
                               "([accounts])", val,
                               wl->project ? wl->project
                                           : "taken from $RUNAI_PROJECT");
-            else if (dv == a->dv[ASK_PARTITION] && wl->node_pools)
+            else if (dv == a->dv[S2R_ASK_PARTITION] && wl->node_pools)
                 s2r_diags_add(d, S2R_SEV_NOTE, job->file, dv->line, NULL,
                               "--partition=%s: node pools %s%s", val,
                               wl->node_pools[0],
                               wl->node_pools[1] ? " (and more, in order)" : "");
             continue;
         }
-        if (dv == a->dv[ASK_CONSTRAINT]) {
+        if (dv == a->dv[S2R_ASK_CONSTRAINT]) {
             const char *nt = cfg ? s2r_config_map(cfg->constraints,
                                                   cfg->n_constraints, val)
                                  : NULL;
@@ -313,11 +334,11 @@ static bool entry_type(const char *p, size_t n, bool gres, char *t,
 /* GPUs of several types on a node (--gres=gpu:a40:1,gpu:h100:2, or
  * --gpus=h100:1 --gpus-per-node=a40:1): SLURM gives each of them; a
  * Run:ai pod requests one count of GPUs of no type. */
-static void warn_gpu_types(const s2r_job *job, const asked *a,
+static void warn_gpu_types(const s2r_job *job, const s2r_rules__asked *a,
                            s2r_diags *d)
 {
-    static const ask opts[] = {ASK_GPUS_PER_NODE, ASK_GRES, ASK_GPUS,
-                               ASK_GPUS_PER_TASK};
+    static const s2r_rules__ask opts[] = {S2R_ASK_GPUS_PER_NODE, S2R_ASK_GRES, S2R_ASK_GPUS,
+                               S2R_ASK_GPUS_PER_TASK};
     char types[4][64];
     size_t nt = 0;
     const s2r_directive *last = NULL;
@@ -353,11 +374,11 @@ static void warn_gpu_types(const s2r_job *job, const asked *a,
 
 /* GPU requests Run:ai cannot express exactly (types, MIG slices, an
  * uneven --gpus total) are said, not dropped */
-static void warn_gpu_shape(const s2r_job *job, const asked *a,
+static void warn_gpu_shape(const s2r_job *job, const s2r_rules__asked *a,
                            s2r_diags *d)
 {
-    static const ask gpu_opts[] = {ASK_GRES, ASK_GPUS, ASK_GPUS_PER_NODE,
-                                   ASK_GPUS_PER_TASK};
+    static const s2r_rules__ask gpu_opts[] = {S2R_ASK_GRES, S2R_ASK_GPUS, S2R_ASK_GPUS_PER_NODE,
+                                   S2R_ASK_GPUS_PER_TASK};
     const s2r_directive *src = NULL;
     for (size_t i = 0;
          i < sizeof(gpu_opts) / sizeof(gpu_opts[0]) && job->gpu_type; i++) {
@@ -391,7 +412,7 @@ static void warn_gpu_shape(const s2r_job *job, const asked *a,
                           "[constraints])", src->name, src->value, t);
     }
     warn_gpu_types(job, a, d);
-    const s2r_directive *g = a->dv[ASK_GPUS];
+    const s2r_directive *g = a->dv[S2R_ASK_GPUS];
     if (g && g->value && !strchr(g->value, ',') && job->nodes > 1) {
         const char *c = strrchr(g->value, ':');
         long long total = strtoll(c ? c + 1 : g->value, NULL, 10);
@@ -444,7 +465,7 @@ bool s2r_rules_one_pod_for_nodes(const s2r_job *job)
 
 /* Pods, workers and the resources of each pod (GPUs, cores, MiB). */
 static void set_resources(s2r_workload *wl, const s2r_job *job,
-                          const asked *a, s2r_diags *d)
+                          const s2r_rules__asked *a, s2r_diags *d)
 {
     const char *file = job->file;
     const s2r_directive *m0;
@@ -457,7 +478,7 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
     }
     int64_t nodes = job->nodes;
     if (nodes == 0) {
-        const s2r_directive *n = a->dv[ASK_NODES];
+        const s2r_directive *n = a->dv[S2R_ASK_NODES];
         s2r_diags_add(d, S2R_SEV_WARNING, file, n ? n->line : 0, "nodes",
                       "--nodes=%s sets no minimum node count: the batch script "
                       "runs on a node of the allocation, and the workload has "
@@ -494,15 +515,15 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
     if (job->mem_per_node_mib > 0) {
         wl->memory_mib = job->mem_per_node_mib * per_pod;
     } else if (job->mem_per_node_mib == S2R_MEM_ALL) {
-        const s2r_directive *m = a->dv[ASK_MEM];
+        const s2r_directive *m = a->dv[S2R_ASK_MEM];
         if (!m)
-            m = a->dv[ASK_MEM_PER_CPU];
+            m = a->dv[S2R_ASK_MEM_PER_CPU];
         s2r_diags_add(d, S2R_SEV_WARNING, file, m ? m->line : 0,
                       m ? m->name : "mem",
                       "--%s=0 (all of each node's memory) has no Run:ai "
                       "equivalent: no memory request is set",
                       m ? m->name : "mem");
-    } else if ((m0 = a->dv[ASK_MEM_PER_GPU]) && m0->value &&
+    } else if ((m0 = a->dv[S2R_ASK_MEM_PER_GPU]) && m0->value &&
                strspn(m0->value, "0") == strcspn(m0->value, "kKmMgGtTbB")) {
         /* slurmctld keeps no memory per GPU for 0: the site's default
          * (DefMemPerGPU, else DefMemPerNode) applies, not the node's all */
@@ -609,13 +630,13 @@ static int set_command(s2r_strv *cmd, const s2r_job *job)
 /* Node pools (--partition through [partitions]), node type (--constraint
  * through [constraints]), priority and preemptibility of the site. */
 static void set_placement(s2r_workload *wl, const s2r_job *job,
-                          const asked *a, const s2r_config *cfg,
+                          const s2r_rules__asked *a, const s2r_config *cfg,
                           s2r_diags *d)
 {
-    const s2r_directive *part = a->dv[ASK_PARTITION];
+    const s2r_directive *part = a->dv[S2R_ASK_PARTITION];
     wl->node_pools = strlist_dup(job->partitions, cfg, d, job->file,
                                  part ? part->line : 0);
-    const s2r_directive *cons = a->dv[ASK_CONSTRAINT];
+    const s2r_directive *cons = a->dv[S2R_ASK_CONSTRAINT];
     if (cons && cons->value && cfg) {
         const char *nt = s2r_config_map(cfg->constraints, cfg->n_constraints,
                                         cons->value);
@@ -726,8 +747,9 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
         return S2R_EINVAL;
     if (set_identity(wl, job, cfg) != S2R_OK)
         return S2R_ENOMEM;
-    asked a;
-    find_asked(&a, job);
+    s2r_rules__asked a;
+    const option_rule *rules[RULES_KEPT];
+    find_asked(&a, rules, job);
     set_resources(wl, job, &a, d);
     if (set_container(wl, job, cfg, d) != S2R_OK)
         return S2R_ENOMEM;
@@ -735,13 +757,13 @@ int s2r_rules_convert(s2r_workload *wl, const s2r_job *job,
     if (set_array(wl, job) != S2R_OK)
         return S2R_ENOMEM;
     wl->time_limit_s = job->time_limit_s > 0 ? job->time_limit_s : 0;
-    if (s2r_rules__accounts(wl, job, cfg, d) ||
-        s2r_rules__logs(wl, job, cfg, d) ||
-        s2r_rules__storage(wl, job, cfg, d) ||
+    if (s2r_rules__accounts(wl, job, &a, cfg, d) ||
+        s2r_rules__logs(wl, job, &a, cfg, d) ||
+        s2r_rules__storage(wl, job, &a, cfg, d) ||
         s2r_rules__identity(wl, job, cfg, d))
         return S2R_ENOMEM;
 
-    warn_options(job, &a, cfg, wl, d);
+    warn_options(job, &a, rules, cfg, wl, d);
     note_base_url(wl, job, d);
     warn_gpu_shape(job, &a, d);
     if (!wl->name || !wl->image)

@@ -13,9 +13,10 @@ static const char *map(const s2r_map_entry *m, size_t n, const char *key)
 }
 
 int s2r_rules__accounts(s2r_workload *wl, const s2r_job *job,
-                        const s2r_config *cfg, s2r_diags *d)
+                        const s2r_rules__asked *a, const s2r_config *cfg,
+                        s2r_diags *d)
 {
-    const char *acct = s2r_rules__directive_value(job, "account");
+    const char *acct = s2r_rules__asked_value(a, S2R_ASK_ACCOUNT);
     const char *proj = cfg ? map(cfg->accounts, cfg->n_accounts, acct) : NULL;
     if (proj && *proj) {
         free(wl->project);
@@ -23,7 +24,7 @@ int s2r_rules__accounts(s2r_workload *wl, const s2r_job *job,
             return S2R_ENOMEM;
     } else if (acct && !proj &&
                s2r_diags_add(d, S2R_SEV_WARNING, job->file,
-                             s2r_rules__directive_line(job, "account"),
+                             s2r_rules__asked_line(a, S2R_ASK_ACCOUNT),
                              "account", "--account=%s maps to no Run:ai "
                              "project, so the workload goes to %s: add to "
                              "[accounts]: %s = PROJECT", acct,
@@ -31,7 +32,7 @@ int s2r_rules__accounts(s2r_workload *wl, const s2r_job *job,
                              acct)) {
         return S2R_ENOMEM;
     }
-    const char *qos = s2r_rules__directive_value(job, "qos");
+    const char *qos = s2r_rules__asked_value(a, S2R_ASK_QOS);
     const char *prio = cfg ? map(cfg->qos, cfg->n_qos, qos) : NULL;
     if (prio && *prio) {
         free(wl->priority);
@@ -39,7 +40,7 @@ int s2r_rules__accounts(s2r_workload *wl, const s2r_job *job,
     }
     if (qos && !prio &&
         s2r_diags_add(d, S2R_SEV_WARNING, job->file,
-                      s2r_rules__directive_line(job, "qos"), "qos",
+                      s2r_rules__asked_line(a, S2R_ASK_QOS), "qos",
                       "--qos=%s maps to no Run:ai priority class: add to "
                       "[qos]: %s = PRIORITY (very-low, low, medium-low, "
                       "medium, medium-high, high or very-high)", qos, qos))

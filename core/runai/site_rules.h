@@ -8,7 +8,7 @@
  *                image of the loaded modules ([modules])
  *
  * Each takes the job, the workload filled so far and the configuration
- * (NULL: the built-in defaults), adds to the workload, and reports in
+ * (NULL: the built-in defaults), some the job's directives by slot, adds to the workload, and reports in
  * @p d what the workload cannot carry, with the INI line that would.
  * Each returns S2R_OK or S2R_ENOMEM.
  */
@@ -16,6 +16,61 @@
 #define S2R_RUNAI_SITE_RULES_H
 
 #include <s2r/s2r.h>
+
+#include <stdbool.h>
+
+/** The directives the rules look at by name: their slots in an
+ *  s2r_rules__asked. */
+typedef enum s2r_rules__ask {
+    S2R_ASK_NONE = 0, /* a directive looked at only in its turn */
+    S2R_ASK_GRES,
+    S2R_ASK_GPUS,
+    S2R_ASK_GPUS_PER_NODE,
+    S2R_ASK_GPUS_PER_TASK,
+    S2R_ASK_NODES,
+    S2R_ASK_MEM,
+    S2R_ASK_MEM_PER_CPU,
+    S2R_ASK_MEM_PER_GPU,
+    S2R_ASK_PARTITION,
+    S2R_ASK_CONSTRAINT,
+    S2R_ASK_ACCOUNT,
+    S2R_ASK_QOS,
+    S2R_ASK_OUTPUT,
+    S2R_ASK_ERROR,
+    S2R_ASK_INPUT,
+    S2R_ASK_OPEN_MODE,
+    S2R_ASK_CHDIR,
+    S2R_ASK_COUNT
+} s2r_rules__ask;
+
+/** The job's directive of each s2r_rules__ask slot (NULL: none; the
+ *  NONE slot stays NULL), found in the one pass over the job's
+ *  directives that also finds each one's rule (rules.c). A name is
+ *  there once, so the directive is the effective one. Views into the
+ *  job. */
+typedef struct s2r_rules__asked {
+    const s2r_directive *dv[S2R_ASK_COUNT];
+} s2r_rules__asked;
+
+/** The value of slot @p k of @p a, or NULL (no such directive, or one
+ *  without a value). */
+static inline const char *s2r_rules__asked_value(const s2r_rules__asked *a,
+                                                 s2r_rules__ask k)
+{
+    return a->dv[k] ? a->dv[k]->value : NULL;
+}
+
+/** The line of slot @p k of @p a, or 0 when the job has no such
+ *  directive. */
+static inline int s2r_rules__asked_line(const s2r_rules__asked *a,
+                                        s2r_rules__ask k)
+{
+    return a->dv[k] ? a->dv[k]->line : 0;
+}
+
+/** True when the rules' table of options is in strcmp() order of names
+ *  of 3 characters or more, as its lookup needs (for the tests). */
+bool s2r_rules__table_in_order(void);
 
 /** The working directory (--chdir or the submit directory), the -o/-e
  *  folders, the script's absolute paths and its home: the [storage]
@@ -25,14 +80,16 @@
  *  relative files that will not be found); wl->large_shm for GPU pods
  *  and pods of several tasks; HOME when the script reads ~ or $HOME. */
 int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
-                       const s2r_config *cfg, s2r_diags *d);
+                       const s2r_rules__asked *a, const s2r_config *cfg,
+                       s2r_diags *d);
 
 /** -o, -e, -i and --open-mode into wl->stdout_file, stderr_file,
  *  stdin_file and log_append; without -o and -e, slurm-%j.out (an array:
  *  slurm-%A_%a.out) unless [site] slurm_log = false, as sbatch(1) --output
  *  says. Needs wl->workdir and the command already set. */
 int s2r_rules__logs(s2r_workload *wl, const s2r_job *job,
-                    const s2r_config *cfg, s2r_diags *d);
+                    const s2r_rules__asked *a, const s2r_config *cfg,
+                    s2r_diags *d);
 
 /** [site] run_as: the script owner's UID, GID and groups into
  *  wl->run_as_user, run_as_uid, run_as_gid and supplemental_groups, or
@@ -44,7 +101,8 @@ int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
  *  into wl->priority; named warnings with the INI line to add when
  *  unmapped. */
 int s2r_rules__accounts(s2r_workload *wl, const s2r_job *job,
-                        const s2r_config *cfg, s2r_diags *d);
+                        const s2r_rules__asked *a, const s2r_config *cfg,
+                        s2r_diags *d);
 
 /** The image the loaded modules resolve to through [modules]
  *  (NAME/VERSION, else NAME), for a script that names no container:
@@ -53,8 +111,6 @@ int s2r_rules__accounts(s2r_workload *wl, const s2r_job *job,
 char *s2r_rules__module_image(const s2r_job *job, const s2r_config *cfg,
                               s2r_diags *d, bool *oom);
 
-/** Line of the effective directive @p name, or 0. */
-int s2r_rules__directive_line(const s2r_job *job, const char *name);
 /** Value of the effective directive @p name, or NULL. */
 const char *s2r_rules__directive_value(const s2r_job *job, const char *name);
 /** True when the pod's bash body names @p name (USER, TMPDIR): a

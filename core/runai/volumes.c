@@ -42,6 +42,7 @@ static bool image_folder(const char *p)
 typedef struct mounts {
     s2r_workload *wl;
     const s2r_job *job;
+    const s2r_rules__asked *asked; /* the job's directives by slot */
     const s2r_config *cfg;
     s2r_diags *d;
     s2r_strv unmapped;  /* "TOP\tPATH\tLINE" of used paths under no entry */
@@ -170,7 +171,7 @@ static void workdir(mounts *m)
 {
     const s2r_workload *wl = m->wl;
     const s2r_job *job = m->job;
-    int line = s2r_rules__directive_line(job, "chdir");
+    int line = s2r_rules__asked_line(m->asked, S2R_ASK_CHDIR);
     if (!wl->workdir) {
         say(m, line, NULL, "the submit directory is not known, so the pod "
             "starts in the image's working directory: pass --submit-dir");
@@ -208,12 +209,13 @@ static void log_folders(mounts *m)
 {
     const char *files[] = {m->wl->stdout_file, m->wl->stderr_file};
     const char *opts[] = {"output", "error"};
+    const s2r_rules__ask slots[] = {S2R_ASK_OUTPUT, S2R_ASK_ERROR};
     for (int i = 0; i < 2; i++) {
         char *dir = files[i] ? s2r_pod__file_folder(files[i], m->wl->workdir)
                              : NULL;
         if (!dir)
             continue;
-        int line = s2r_rules__directive_line(m->job, opts[i]);
+        int line = s2r_rules__asked_line(m->asked, slots[i]);
         if (!use(m, dir, line, true, true) && !image_folder(dir))
             say(m, line, opts[i], "the %s file %s is written to %s, which "
                 "is on no storage the pod mounts: it stays in the pod (the "
@@ -258,9 +260,10 @@ static bool in_container(const s2r_job *job, const char *path)
 }
 
 int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
-                       const s2r_config *cfg, s2r_diags *d)
+                       const s2r_rules__asked *a, const s2r_config *cfg,
+                       s2r_diags *d)
 {
-    mounts m = {wl, job, cfg, d, {0}, S2R_OK};
+    mounts m = {wl, job, a, cfg, d, {0}, S2R_OK};
     workdir(&m);
     log_folders(&m);
     for (size_t i = 0; i < job->n_paths; i++) {

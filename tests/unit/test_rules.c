@@ -10,6 +10,7 @@
 
 #include <s2r/s2r.h>
 #include "runai/runai.h"
+#include "runai/site_rules.h"
 
 static s2r_job J;
 static s2r_workload W;
@@ -233,6 +234,27 @@ static void test_rules__invalid_job_is_refused(void **state)
     assert_int_equal(D.v[0].line, 2);
 }
 
+/* The option table is halved by name: it must stay in strcmp() order;
+ * a directive of every kind the rules look at by name is still found. */
+static void test_rules__table_in_order(void **state)
+{
+    (void)state;
+    assert_true(s2r_rules__table_in_order());
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --qos=gold\n"
+                             "#SBATCH -o /x/o.txt\n#SBATCH --mail-user=a\n"
+                             "#SBATCH --account=acme\n./x\n"), 0);
+    bool qos = false, account = false, mail = false;
+    for (size_t i = 0; i < D.n; i++) {
+        if (D.v[i].option && !strcmp(D.v[i].option, "qos"))
+            qos = D.v[i].line == 2;
+        if (D.v[i].option && !strcmp(D.v[i].option, "mail-user"))
+            mail = D.v[i].line == 4;
+        if (D.v[i].option && !strcmp(D.v[i].option, "account"))
+            account = D.v[i].line == 5;
+    }
+    assert_true(qos && mail && account);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +272,7 @@ int main(void)
         T(test_rules__zero_node_minimum_is_one_pod),
         T(test_rules__gres_warning_only_for_other_gres),
         T(test_rules__invalid_job_is_refused),
+        T(test_rules__table_in_order),
 #undef T
     };
     return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
