@@ -21,8 +21,8 @@ static char *put_str(char *at, const char *s, size_t n)
 /* The text a message's format writes, as vsnprintf writes it, for the
  * conversions messages use: %s, %.*s, %c, %d, %u, %ld, %lu, %lld, %llu,
  * %zu and %%. Any other (a flag, a width, a precision of its own, a NULL
- * string) is left to vsnprintf: the format is read first, and a NULL is
- * met before anything is written. */
+ * string) is left to vsnprintf, from a copy of the arguments, into the
+ * same room. */
 
 /* The bytes of the text so far: up to CAP - 1 kept in OUT, LEN counted. */
 typedef struct msg_text {
@@ -81,17 +81,12 @@ static size_t plain_conversion(const char *f, int *mod, bool *prec)
 
 /* The format's text into OUT (CAP > 0 bytes, NUL-ended, cut as vsnprintf
  * cuts): its whole length, or -1 when vsnprintf must write it (then AP
- * may have been read from). */
+ * may have been read from, and OUT written to). The format is read once:
+ * a conversion that is not a plain one stops it where it stands. */
 static int plain_format(char *out, size_t cap, const char *fmt, va_list ap)
 {
     int mod;
     bool prec;
-    for (const char *f = strchr(fmt, '%'); f; f = strchr(f, '%')) {
-        size_t k = plain_conversion(f + 1, &mod, &prec);
-        if (!k)
-            return -1;
-        f += 1 + k;
-    }
     msg_text t = {out, cap, 0};
     for (const char *f = fmt;;) {
         const char *pc = strchr(f, '%');
@@ -99,6 +94,8 @@ static int plain_format(char *out, size_t cap, const char *fmt, va_list ap)
         if (!pc)
             break;
         size_t k = plain_conversion(pc + 1, &mod, &prec);
+        if (!k)
+            return -1;
         char c = pc[k];
         f = pc + 1 + k;
         if (c == '%') {

@@ -136,6 +136,10 @@ static void test_diags__conversions_as_printf(void **state)
     AS_PRINTF("[%s] [%.3s]", null, null);
     AS_PRINTF("%5d|%-4s|%x|%.2f|%zd|%hd", 42, "ab", 255, 1.5, (ssize_t)-3,
               (short)7);
+    /* ... after plain text and conversions already written */
+    AS_PRINTF("--%s=%s then %5d and %s", "mem", "0", 42, "more");
+    AS_PRINTF("%d%% of %s is %s, %lu%x", -3, "all", null, 9ul, 255u);
+    AS_PRINTF("%.*s|%c|%zu|%.*d", 3, "abcdef", 'z', (size_t)5, 2, 7);
     /* around the stack buffer */
     char arg[1500];
     memset(arg, 'q', sizeof(arg) - 1);
