@@ -113,7 +113,9 @@ typedef struct s2r_emit__events {
     void (*mapping_end)(void *ctx);
     void (*sequence_start)(void *ctx);
     void (*sequence_end)(void *ctx);
-    void (*scalar)(void *ctx, const char *s, s2r_yaml_style style);
+    /** The @p len bytes of @p s (NUL-terminated at @p len too). */
+    void (*scalar)(void *ctx, const char *s, size_t len,
+                   s2r_yaml_style style);
 } s2r_emit__events;
 
 /**

@@ -283,15 +283,20 @@ static void body(jw *w, const s2r_workload *wl, int64_t timeout_s)
 
 /* ---- a manifest through POST /api/v2/workloads ---- */
 
-/* plain digits (an optional '-'): a number, as YAML reads them */
-static bool plain_int(const char *v, s2r_yaml_style style)
+/* plain digits (an optional '-'), the @p l bytes of @p v: a number, as
+ * YAML reads them */
+static bool plain_int(const char *v, size_t l, s2r_yaml_style style)
 {
-    size_t l = strlen(v);
     if ((style != S2R_YAML_PLAIN && style != S2R_YAML_WORD) || l == 0 ||
         l > 18)
         return false;
     size_t i = v[0] == '-' ? 1 : 0;
-    return i < l && strspn(v + i, "0123456789") == l - i;
+    if (i == l)
+        return false;
+    for (; i < l; i++)
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+    return true;
 }
 
 /* The manifest's events written as JSON: a scalar is a key where a
@@ -343,21 +348,22 @@ static void close_node(void *ctx)
         s2r_json_end(t->w);
 }
 
-static void j_scalar(void *ctx, const char *s, s2r_yaml_style style)
+static void j_scalar(void *ctx, const char *s, size_t len,
+                     s2r_yaml_style style)
 {
     jevents *t = ctx;
     jw *w = t->w;
     size_t top = w->depth - 1;
     if (w->depth > t->base && w->object[top] && t->key_next[top]) {
-        s2r_json_key(w, s, strlen(s));
+        s2r_json_key(w, s, len);
         t->key_next[top] = false;
         return;
     }
     value_placed(t);
-    if (plain_int(s, style))
+    if (plain_int(s, len, style))
         s2r_json_int(w, strtoll(s, NULL, 10));
     else
-        s2r_json_string(w, s, strlen(s));
+        s2r_json_string(w, s, len);
 }
 
 static const s2r_emit__events json_events = {

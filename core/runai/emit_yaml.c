@@ -40,9 +40,10 @@ static void seq_end(ye *y)
     y->ev->sequence_end(y->ctx);
 }
 
-static void scalar(ye *y, const char *s, s2r_yaml_style style)
+/* the @p len bytes of @p s, NUL-terminated there */
+static void scalar(ye *y, const char *s, size_t len, s2r_yaml_style style)
 {
-    y->ev->scalar(y->ctx, s, style);
+    y->ev->scalar(y->ctx, s, len, style);
 }
 
 /* True when a plain scalar reads back as this same string under both
@@ -50,14 +51,14 @@ static void scalar(ye *y, const char *s, s2r_yaml_style style)
  * cannot be a number, timestamp, .inf/.nan, ~, '<<' or '='; and it is
  * none of the 1.1 booleans or null. The writer itself still switches to a
  * quoted style when the text needs it (": ", " #", line breaks ...). */
-static bool plain_safe(const char *s)
+static bool plain_safe(const char *s, size_t len)
 {
     static const char *const words[] = {"y", "n", "yes", "no", "true",
                                          "false", "on", "off", "null"};
     unsigned char c = (unsigned char)s[0];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/'))
         return false;
-    if (strnlen(s, 6) > 5) /* longer than "false" */
+    if (len > 5) /* longer than "false" */
         return true;
     switch (c | 0x20) { /* the first letters of the words, any case */
     case 'y': case 'n': case 't': case 'f': case 'o':
@@ -76,12 +77,13 @@ static bool plain_safe(const char *s)
  * to double quotes when a block or plain scalar cannot hold the text. */
 static void str(ye *y, const char *s)
 {
+    size_t len = strlen(s);
     s2r_yaml_style style = S2R_YAML_DOUBLE_QUOTED;
-    if (strchr(s, '\n'))
+    if (memchr(s, '\n', len))
         style = S2R_YAML_LITERAL;
-    else if (plain_safe(s))
+    else if (plain_safe(s, len))
         style = S2R_YAML_PLAIN;
-    scalar(y, s, style);
+    scalar(y, s, len, style);
 }
 
 /* an integer value (plain, so it reads back as an int; digits and a
@@ -89,23 +91,21 @@ static void str(ye *y, const char *s)
 static void int64(ye *y, int64_t v)
 {
     char num[S2R_I64_TEXT];
-    s2r_i64_text(num, v);
-    scalar(y, num, S2R_YAML_WORD);
+    scalar(y, num, s2r_i64_text(num, v), S2R_YAML_WORD);
 }
 
 /* an integer as a string ("4"), as Kubernetes quantities are written */
 static void int64_str(ye *y, int64_t v)
 {
     char num[S2R_I64_TEXT];
-    s2r_i64_text(num, v);
-    scalar(y, num, S2R_YAML_DOUBLE_QUOTED);
+    scalar(y, num, s2r_i64_text(num, v), S2R_YAML_DOUBLE_QUOTED);
 }
 
 /* a fixed key or value that the code knows is plain-safe ASCII: a word
  * the writer need not look at (test_emit_yaml.c checks every one) */
 static void lit(ye *y, const char *s)
 {
-    scalar(y, s, S2R_YAML_WORD);
+    scalar(y, s, strlen(s), S2R_YAML_WORD); /* a literal's, once inlined */
 }
 
 static void kv_str(ye *y, const char *k, const char *v)
@@ -631,9 +631,10 @@ static void w_sequence_end(void *w)
     s2r_yaml_sequence_end(w);
 }
 
-static void w_scalar(void *w, const char *s, s2r_yaml_style style)
+static void w_scalar(void *w, const char *s, size_t len,
+                     s2r_yaml_style style)
 {
-    s2r_yaml_scalar_str(w, s, style);
+    s2r_yaml_scalar(w, s, len, style);
 }
 
 static const s2r_emit__events yaml_events = {

@@ -683,8 +683,10 @@ static void no_op(void *ctx)
 
 /* a word must be one in the writer's eyes, and, unless it is an integer
  * or a boolean, read back as the string it is (as str() would ask) */
-static void check_word(void *ctx, const char *s, s2r_yaml_style style)
+static void check_word(void *ctx, const char *s, size_t len,
+                       s2r_yaml_style style)
 {
+    assert_int_equal(len, strlen(s)); /* every scalar's length is its own */
     if (style != S2R_YAML_WORD)
         return;
     ++*(size_t *)ctx;
