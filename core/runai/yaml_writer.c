@@ -295,25 +295,41 @@ static void put_text_break(s2r_yaml_writer *w, const char *p, size_t n)
         put(w, p, n, 0), w->column = 0;
 }
 
+/* a break and the spaces of an indent up to 32, in one append */
+static const char k_line[] = "\n                                ";
+
+/* the first @p n (< 34) bytes of @p from, a tail of k_line: all of it
+ * copied (a copy of a fixed size, made inline) when the buffer has room
+ * for it, the text ending after the bytes asked for */
+static void put_of_line(s2r_yaml_writer *w, const char *from, size_t n)
+{
+    s2r_buf *b = w->out;
+    if (b->len + sizeof(k_line) < b->cap) {
+        memcpy(b->p + b->len, from, sizeof(k_line) - 1);
+        b->len += n;
+        b->p[b->len] = '\0';
+    } else {
+        s2r_buf_putn(b, from, n);
+    }
+}
+
 static void write_indent(s2r_yaml_writer *w)
 {
-    /* a break and the spaces of an indent up to 32 in one append */
-    static const char line[] = "\n                                ";
-    const char *spaces = line + 1;
     size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
     if (!w->indention || w->column > indent ||
         (w->column == indent && !w->whitespace)) {
-        if (indent < sizeof(line) - 1) {
-            w->column = 0;
-            put(w, line, 1 + indent, indent);
+        if (indent < sizeof(k_line) - 1) {
+            put_of_line(w, k_line, 1 + indent);
+            w->column = indent;
         } else {
             put_break(w);
         }
     }
     while (w->column < indent) {
         size_t n = indent - w->column;
-        n = n < sizeof(line) - 2 ? n : sizeof(line) - 2;
-        put(w, spaces, n, n);
+        n = n < sizeof(k_line) - 2 ? n : sizeof(k_line) - 2;
+        put_of_line(w, k_line + 1, n); /* spaces */
+        w->column += n;
     }
     w->whitespace = w->indention = true;
 }
