@@ -67,6 +67,7 @@ typedef struct scalar_facts {
     bool plain_ok; /* block context: flow plain is never needed */
     bool single_ok;
     bool block_ok;
+    bool above_ascii; /* a byte above ASCII (true when not looked at) */
 } scalar_facts;
 
 static bool first_indicator(unsigned char c)
@@ -144,7 +145,7 @@ static size_t text_end(const unsigned char *p, size_t i, size_t len,
 
 static scalar_facts analyse(const unsigned char *s, size_t len)
 {
-    scalar_facts f = {false, true, true, false};
+    scalar_facts f = {false, true, true, false, false};
     if (!len)
         return f; /* plain in a block, quoted as a key; never a block */
     bool indicators = (len >= 3 && ((s[0] == '-' && s[1] == '-' &&
@@ -189,6 +190,7 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
             continue;
         }
         size_t w = char_width(c);
+        f.above_ascii |= c >= 0x80;
         bool followed_ws = is_blankz(s + i + w, len - i - w);
         if (i == 0) {
             if (first_indicator(c) ||
@@ -236,13 +238,15 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
 /* The one fact a literal value needs, block_ok, for less than
  * analyse(): the text is not empty, holds printable characters only,
  * does not end in a space, and no space comes right before a break */
-static bool literal_ok(const unsigned char *s, size_t len)
+static bool literal_ok(const unsigned char *s, size_t len,
+                       bool *above_ascii)
 {
     if (!len || s[len - 1] == ' ')
         return false;
     size_t i = 0;
     while (i < len && (i = text_end(s, i, len, false)) < len) {
         unsigned char c = s[i];
+        *above_ascii |= c >= 0x80;
         if (c != '\n' && (c < 0x80 || !is_printable(s + i)))
             return false;
         if (i > 0 && s[i - 1] == ' ' && is_break(s + i, len - i))
@@ -458,11 +462,14 @@ static size_t char_before(const unsigned char *p, size_t end)
 
 /* where the line at P[FROM..LEN) ends: its break or LEN. A literal
  * holds no CR or NEL (not printable), so its breaks are LF, LS and PS,
- * and the two last start with 0xE2. */
-static size_t line_end(const unsigned char *p, size_t from, size_t len)
+ * and the two last start with 0xE2: looked for only in text ABOVE_ASCII */
+static size_t line_end(const unsigned char *p, size_t from, size_t len,
+                       bool above_ascii)
 {
     const unsigned char *nl = memchr(p + from, '\n', len - from);
     size_t end = nl ? (size_t)(nl - p) : len;
+    if (!above_ascii)
+        return end;
     const unsigned char *e2 = memchr(p + from, 0xE2, end - from);
     while (e2 && !is_break(e2, len - (size_t)(e2 - p))) {
         size_t at = (size_t)(e2 - p) + 1;
@@ -471,7 +478,8 @@ static size_t line_end(const unsigned char *p, size_t from, size_t len)
     return e2 ? (size_t)(e2 - p) : end;
 }
 
-static void write_literal(s2r_yaml_writer *w, const char *s, size_t len)
+static void write_literal(s2r_yaml_writer *w, const char *s, size_t len,
+                          bool above_ascii)
 {
     const unsigned char *u = (const unsigned char *)s;
     write_indicator(w, '|', true, false, false);
@@ -503,7 +511,7 @@ static void write_literal(s2r_yaml_writer *w, const char *s, size_t len)
         }
         if (breaks)
             write_indent(w);
-        size_t j = line_end(u, i + n, len); /* the rest in one copy */
+        size_t j = line_end(u, i + n, len, above_ascii); /* in one copy */
         put(w, s + i, j - i, j - i);
         w->indention = breaks = false;
         i = j;
@@ -608,17 +616,19 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
     /* the facts decide a key's layout and a style other than double
      * quotes: a double-quoted value is written without them, a literal
      * one needs one of them, a word's are known */
-    scalar_facts f = {false, true, true, true};
+    scalar_facts f = {false, true, true, true, true};
     const s2r_yaml_frame *top = w->depth ? &w->stack[w->depth - 1] : NULL;
     const unsigned char *u = (const unsigned char *)s;
-    if (style == S2R_YAML_WORD)
+    if (style == S2R_YAML_WORD) {
         style = S2R_YAML_PLAIN;
-    else if (top && top->mapping && top->key_next)
+    } else if (top && top->mapping && top->key_next) {
         f = analyse(u, len);
-    else if (style == S2R_YAML_LITERAL)
-        f.block_ok = literal_ok(u, len);
-    else if (style != S2R_YAML_DOUBLE_QUOTED)
+    } else if (style == S2R_YAML_LITERAL) {
+        f.above_ascii = false;
+        f.block_ok = literal_ok(u, len, &f.above_ascii);
+    } else if (style != S2R_YAML_DOUBLE_QUOTED) {
         f = analyse(u, len);
+    }
     before_node(w, &f, len);
     if (w->failed)
         return;
@@ -633,7 +643,7 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
         write_single(w, s, len);
         break;
     case S2R_YAML_LITERAL:
-        write_literal(w, s, len);
+        write_literal(w, s, len, f.above_ascii);
         break;
     case S2R_YAML_DOUBLE_QUOTED:
     default:
