@@ -11,41 +11,13 @@
 #include <cmocka.h>
 
 #include "runai/runai.h"
+#include "utf8_reference.h"
 
-/* one sequence at a time, each byte checked against the table */
+/* the whole NUL-ended string is well-formed UTF-8 */
 static bool reference(const unsigned char *s)
 {
-    size_t i = 0;
-    while (s[i]) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c < 0x80)
-            n = 1;
-        else if (c >= 0xC2 && c <= 0xDF)
-            n = 2;
-        else if (c == 0xE0)
-            n = 3, lo = 0xA0;
-        else if (c == 0xED)
-            n = 3, hi = 0x9F;
-        else if (c >= 0xE1 && c <= 0xEF)
-            n = 3;
-        else if (c == 0xF0)
-            n = 4, lo = 0x90;
-        else if (c == 0xF4)
-            n = 4, hi = 0x8F;
-        else if (c >= 0xF1 && c <= 0xF3)
-            n = 4;
-        else
-            return false;
-        for (size_t k = 1; k < n; k++) {
-            unsigned char b = s[i + k];
-            if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80)
-                return false;
-        }
-        i += n;
-    }
-    return true;
+    size_t len = strlen((const char *)s);
+    return utf8_reference_invalid_at(s, len) == len;
 }
 
 static void test_emit_utf8__every_byte_everywhere(void **state)

@@ -10,44 +10,8 @@
 #include <cmocka.h>
 
 #include "server/handler_text.h"
+#include "utf8_reference.h"
 
-/* one sequence at a time, each byte checked against the table */
-static size_t reference(const uint8_t *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        size_t n;
-        uint8_t lo = 0x80, hi = 0xBF;
-        if (c < 0x80)
-            n = 1;
-        else if (c >= 0xC2 && c <= 0xDF)
-            n = 2;
-        else if (c == 0xE0)
-            n = 3, lo = 0xA0;
-        else if (c == 0xED)
-            n = 3, hi = 0x9F;
-        else if (c >= 0xE1 && c <= 0xEF)
-            n = 3;
-        else if (c == 0xF0)
-            n = 4, lo = 0x90;
-        else if (c == 0xF4)
-            n = 4, hi = 0x8F;
-        else if (c >= 0xF1 && c <= 0xF3)
-            n = 4;
-        else
-            return i;
-        if (len - i < n)
-            return i;
-        for (size_t k = 1; k < n; k++) {
-            uint8_t b = s[i + k];
-            if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80)
-                return i;
-        }
-        i += n;
-    }
-    return len;
-}
 
 static void test_handler_text__every_byte_everywhere(void **state)
 {
@@ -60,10 +24,10 @@ static void test_handler_text__every_byte_everywhere(void **state)
             s[at + 1] = 0x80; /* a continuation after it, or not */
             for (size_t len = at; len <= sizeof(s); len += 9) {
                 assert_int_equal(s2r_utf8_invalid_at(s, len),
-                                 reference(s, len));
+                                 utf8_reference_invalid_at(s, len));
                 s[at + 1] = 'a';
                 assert_int_equal(s2r_utf8_invalid_at(s, len),
-                                 reference(s, len));
+                                 utf8_reference_invalid_at(s, len));
                 s[at + 1] = 0x80;
             }
         }
@@ -89,7 +53,8 @@ static void test_handler_text__random_strings(void **state)
             unsigned r = (unsigned)(rng >> 33);
             s[k] = r % rare ? 'x' : alphabet[(r >> 8) % sizeof(alphabet)];
         }
-        assert_int_equal(s2r_utf8_invalid_at(s, len), reference(s, len));
+        assert_int_equal(s2r_utf8_invalid_at(s, len),
+                         utf8_reference_invalid_at(s, len));
     }
 }
 
