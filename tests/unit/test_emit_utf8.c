@@ -48,22 +48,10 @@ static void test_emit_utf8__every_byte_everywhere(void **state)
 static void test_emit_utf8__random_strings(void **state)
 {
     (void)state;
-    static const unsigned char alphabet[] = {
-        'a', 'b', ' ', '\n', 0x7F, 0x80, 0xBF, 0xC2, 0xC3, 0xA9,
-        0xE0, 0xA0, 0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F, 0xFF};
     uint64_t rng = 20261206u;
     unsigned char s[201];
     for (int i = 0; i < 20000; i++) {
-        rng = rng * 6364136223846793005u + 1442695040888963407u;
-        size_t len = (size_t)(rng >> 57) + (size_t)(rng >> 62) * 18;
-        /* mostly ASCII, as scripts are: long runs before a rare byte */
-        unsigned rare = (unsigned)(rng >> 40) % 64 + 1;
-        for (size_t k = 0; k < len; k++) {
-            rng = rng * 6364136223846793005u + 1442695040888963407u;
-            unsigned r = (unsigned)(rng >> 33);
-            s[k] = r % rare ? 'x' : alphabet[(r >> 8) % sizeof(alphabet)];
-        }
-        s[len] = 0;
+        s[utf8_reference_random_text(&rng, s)] = 0;
         assert_int_equal(s2r_emit_utf8_valid((const char *)s), reference(s));
     }
 }

@@ -37,22 +37,10 @@ static void test_handler_text__every_byte_everywhere(void **state)
 static void test_handler_text__random_strings(void **state)
 {
     (void)state;
-    static const uint8_t alphabet[] = {'a', 'b', ' ', '\n', 0x7F, 0x80,
-                                       0xBF, 0xC2, 0xC3, 0xA9, 0xE0, 0xA0,
-                                       0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F,
-                                       0xFF};
     uint64_t rng = 20261205u;
     uint8_t s[200];
     for (int i = 0; i < 20000; i++) {
-        rng = rng * 6364136223846793005u + 1442695040888963407u;
-        size_t len = (size_t)(rng >> 57) + (size_t)(rng >> 62) * 18;
-        /* mostly ASCII, as scripts are: long runs before a rare byte */
-        unsigned rare = (unsigned)(rng >> 40) % 64 + 1;
-        for (size_t k = 0; k < len; k++) {
-            rng = rng * 6364136223846793005u + 1442695040888963407u;
-            unsigned r = (unsigned)(rng >> 33);
-            s[k] = r % rare ? 'x' : alphabet[(r >> 8) % sizeof(alphabet)];
-        }
+        size_t len = utf8_reference_random_text(&rng, s);
         assert_int_equal(s2r_utf8_invalid_at(s, len),
                          utf8_reference_invalid_at(s, len));
     }

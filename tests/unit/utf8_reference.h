@@ -46,4 +46,25 @@ static inline size_t utf8_reference_invalid_at(const uint8_t *s, size_t len)
     return len;
 }
 
+/* Random text for the fast checks, mostly ASCII as scripts are: long
+ * runs of 'x' before a rare byte from a set that starts, continues or
+ * breaks sequences. Writes up to 181 bytes into @p s (no
+ * NUL) and returns their count; @p rng is the generator's state. */
+static inline size_t utf8_reference_random_text(uint64_t *rng, uint8_t *s)
+{
+    static const uint8_t alphabet[] = {'a', 'b', ' ', '\n', 0x7F, 0x80,
+                                       0xBF, 0xC2, 0xC3, 0xA9, 0xE0, 0xA0,
+                                       0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F,
+                                       0xFF};
+    *rng = *rng * 6364136223846793005u + 1442695040888963407u;
+    size_t len = (size_t)(*rng >> 57) + (size_t)(*rng >> 62) * 18;
+    unsigned rare = (unsigned)(*rng >> 40) % 64 + 1;
+    for (size_t k = 0; k < len; k++) {
+        *rng = *rng * 6364136223846793005u + 1442695040888963407u;
+        unsigned r = (unsigned)(*rng >> 33);
+        s[k] = r % rare ? 'x' : alphabet[(r >> 8) % sizeof(alphabet)];
+    }
+    return len;
+}
+
 #endif
