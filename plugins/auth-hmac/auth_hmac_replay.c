@@ -35,6 +35,23 @@ static size_t hash_of(const uint32_t k[4])
     return (size_t)h;
 }
 
+/* The lock is held for a probe of a few slots: a thread that finds it
+ * taken spins a little before it sleeps (glibc's adaptive mutex), since
+ * sleeping and being woken costs far more than the wait, and on a busy
+ * machine the woken thread may wait milliseconds for a core. */
+static int lock_init(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t a;
+    if (pthread_mutexattr_init(&a) != 0)
+        return -1;
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    (void)pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    int rc = pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    return rc;
+}
+
 auth_hmac_replay *auth_hmac_replay_new(size_t max_bytes, size_t max_entries)
 {
     if (max_bytes < 64 * 1024)
@@ -44,7 +61,7 @@ auth_hmac_replay *auth_hmac_replay_new(size_t max_bytes, size_t max_entries)
         return NULL;
     r->cap = MIN_CAP;
     r->v = calloc(r->cap, sizeof(slot));
-    if (!r->v || pthread_mutex_init(&r->lock, NULL) != 0) {
+    if (!r->v || lock_init(&r->lock) != 0) {
         free(r->v);
         free(r);
         return NULL;
