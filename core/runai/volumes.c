@@ -247,16 +247,74 @@ static void home(mounts *m)
     free(h);
 }
 
-/* @p path lies inside a container's bind target (/refs of `--bind
- * /work/refs:/refs`, a path of @p job in the image): the image's,
- * mounted when an entry covers it but never warned about. */
-static bool in_container(const s2r_job *job, const char *path)
+/* The container bind targets of a job (its paths in the image), each
+ * without its trailing slashes, sorted: a path lies under one when one of
+ * its own prefixes that ends before a '/' (or the whole path) is there,
+ * which is looked up once per such prefix instead of walking the targets
+ * for every path. */
+/* Bytes [p, p + n) of a path. */
+typedef struct span {
+    const char *p;
+    size_t n;
+} span;
+
+typedef struct image_dirs {
+    span *v;
+    size_t n;
+    bool root; /* "/" is one: every absolute path is under it */
+} image_dirs;
+
+static int slice_cmp(const void *a, const void *b)
 {
+    const span *x = a, *y = b;
+    int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* The bind targets of @p job into @p t. Returns S2R_OK or S2R_ENOMEM. */
+static int image_dirs_of(const s2r_job *job, image_dirs *t)
+{
+    memset(t, 0, sizeof(*t));
+    size_t k = 0;
     for (size_t i = 0; i < job->n_paths; i++)
-        if (job->paths[i].in_image &&
-            s2r_path_under(path, job->paths[i].path))
-            return true;
-    return false;
+        k += job->paths[i].in_image;
+    if (!k)
+        return S2R_OK;
+    if (!(t->v = malloc(k * sizeof(*t->v))))
+        return S2R_ENOMEM;
+    for (size_t i = 0; i < job->n_paths; i++) {
+        if (!job->paths[i].in_image)
+            continue;
+        const char *p = job->paths[i].path;
+        size_t n = strlen(p); /* trimmed as s2r_path_under() trims */
+        while (n > 1 && p[n - 1] == '/')
+            n--;
+        if (n == 1 && p[0] == '/')
+            t->root = true;
+        t->v[t->n++] = (span){p, n};
+    }
+    qsort(t->v, t->n, sizeof(*t->v), slice_cmp);
+    return S2R_OK;
+}
+
+/* @p path lies inside a container's bind target (/refs of `--bind
+ * /work/refs:/refs`, a path of the job in the image): the image's,
+ * mounted when an entry covers it but never warned about. As
+ * s2r_path_under() against each target. */
+static bool in_container(const image_dirs *t, const char *path)
+{
+    if (!t->n)
+        return false;
+    if (t->root && path[0] == '/')
+        return true;
+    for (size_t i = 0;; i++)
+        if (path[i] == '/' || !path[i]) {
+            span key = {path, i};
+            if (bsearch(&key, t->v, t->n, sizeof(*t->v), slice_cmp))
+                return true;
+            if (!path[i])
+                return false;
+        }
 }
 
 int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
@@ -264,14 +322,18 @@ int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
                        s2r_diags *d)
 {
     mounts m = {wl, job, a, cfg, d, {0}, S2R_OK};
+    image_dirs binds;
+    if (image_dirs_of(job, &binds))
+        return S2R_ENOMEM;
     workdir(&m);
     log_folders(&m);
     for (size_t i = 0; i < job->n_paths; i++) {
         const s2r_path_use *u = &job->paths[i];
         if (!u->in_image)
             use(&m, u->path, u->line, u->written,
-                u->mention || in_container(job, u->path));
+                u->mention || in_container(&binds, u->path));
     }
+    free(binds.v);
     home(&m);
     warn_unmapped(&m);
     s2r_strv_clear(&m.unmapped);
