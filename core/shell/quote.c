@@ -1,31 +1,10 @@
 /* quote.c: quoting words for a POSIX shell, and the argv that runs a
  * bash script. */
 #include "shell.h"
+#include "safe_char.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Characters that never need quoting in any word position of bash:
- * letters, digits and _@%+=:,./- */
-static bool safe_char(unsigned char c)
-{
-    static const bool k[256] = {
-        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-        ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-        ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-        ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-        ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-        ['y'] = 1, ['z'] = 1,
-        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-        ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-        ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-        ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-        ['Y'] = 1, ['Z'] = 1,
-        ['_'] = 1, ['@'] = 1, ['%'] = 1, ['+'] = 1, ['='] = 1, [':'] = 1,
-        [','] = 1, ['.'] = 1, ['/'] = 1, ['-'] = 1};
-    return k[c];
-}
 
 void s2r_shell_put_quoted(s2r_buf *b, const char *s)
 {
@@ -34,7 +13,7 @@ void s2r_shell_put_quoted(s2r_buf *b, const char *s)
     /* the safe prefix, which the NUL ends; a word that is all of it goes
      * bare, its length known */
     const unsigned char *p = (const unsigned char *)s;
-    while (safe_char(*p))
+    while (sh_safe_ascii(*p))
         p++;
     if (*p == '\0' && p != (const unsigned char *)s) {
         s2r_buf_putn(b, s, (size_t)(p - (const unsigned char *)s));

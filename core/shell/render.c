@@ -2,6 +2,7 @@
  * shell.h): the same expansion as in the source, with a literal's bytes
  * standing verbatim in the text. */
 #include "shell.h"
+#include "safe_char.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -17,22 +18,7 @@ static void put_char(s2r_buf *b, char c)
  * (a table for ASCII; above it, what the locale calls alphanumeric) */
 static bool safe_char(unsigned char c)
 {
-    static const bool k[128] = {
-        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-        ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-        ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-        ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-        ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-        ['y'] = 1, ['z'] = 1,
-        ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-        ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-        ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-        ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-        ['Y'] = 1, ['Z'] = 1,
-        ['_'] = 1, ['@'] = 1, ['%'] = 1, ['+'] = 1, ['='] = 1, [':'] = 1,
-        [','] = 1, ['.'] = 1, ['/'] = 1, ['-'] = 1};
-    return c < 128 ? k[c] : isalnum(c) != 0;
+    return c < 128 ? sh_safe_ascii(c) : isalnum(c) != 0;
 }
 
 /* characters that are literal inside double quotes */
