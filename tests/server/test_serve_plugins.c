@@ -132,6 +132,18 @@ static void py_sign(const char *secret, const char *ts, const char *body,
     s2r_host_table()->hex_encode(mac, 32, hex);
 }
 
+/* "SECONDS" or, with @p frac, "SECONDS.FRAC" into @p ts (@p cap bytes),
+ * and its signature of @p body (lower-case hex) into @p sig. */
+static void sign_at(char *ts, size_t cap, char sig[65], const char *body,
+                    int64_t sec, const char *frac)
+{
+    if (frac)
+        snprintf(ts, cap, "%lld.%s", (long long)sec, frac);
+    else
+        snprintf(ts, cap, "%lld", (long long)sec);
+    py_sign(SECRET, ts, body, sig);
+}
+
 static int verify(fx *f, const char *ts, const char *sig, const char *body,
                   int64_t now, s2r_error *err)
 {
@@ -216,16 +228,13 @@ static void test_auth_hmac__original_client_timestamps(void **state)
     char ts[64], sig[65];
     s2r_error err;
     /* str(time.time()) of the original Python client */
-    snprintf(ts, sizeof(ts), "%lld.1234567", (long long)now);
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now, "1234567");
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
     /* whole seconds */
-    snprintf(ts, sizeof(ts), "%lld", (long long)now);
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now, NULL);
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
     /* upper-case hex is the same signature */
-    snprintf(ts, sizeof(ts), "%lld.5", (long long)now);
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now, "5");
     for (char *p = sig; *p; p++)
         if (*p >= 'a' && *p <= 'f')
             *p = (char)(*p - 'a' + 'A');
@@ -279,8 +288,7 @@ static void test_auth_hmac__window(void **state)
     } cases[] = {{-301, 0}, {-300, 1}, {-299, 1}, {0, 1},
                  {299, 1},  {300, 1},  {301, 0},  {-86400, 0}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        snprintf(ts, sizeof(ts), "%lld", (long long)(now + cases[i].delta));
-        py_sign(SECRET, ts, body, sig);
+        sign_at(ts, sizeof(ts), sig, body, now + cases[i].delta, NULL);
         int rc = verify(&f, ts, sig, body, now, &err);
         if (cases[i].ok)
             assert_int_equal(rc, S2R_OK);
@@ -290,18 +298,15 @@ static void test_auth_hmac__window(void **state)
         }
     }
     /* 300.5 s old is outside too */
-    snprintf(ts, sizeof(ts), "%lld.5", (long long)(now - 301));
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now - 301, "5");
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_EAUTH);
     fx_close(&f);
 
     /* a narrower window from the INI */
     assert_int_equal(fx_open(&f, AUTH_INI "window = 10s\n"), S2R_OK);
-    snprintf(ts, sizeof(ts), "%lld", (long long)(now - 11));
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now - 11, NULL);
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_EAUTH);
-    snprintf(ts, sizeof(ts), "%lld", (long long)(now - 9));
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now - 9, NULL);
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
     fx_close(&f);
 }
@@ -379,8 +384,7 @@ static void test_auth_hmac__replay(void **state)
     int64_t now = time(NULL);
     char ts[64], sig[65];
     s2r_error err;
-    snprintf(ts, sizeof(ts), "%lld.424242", (long long)now);
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now, "424242");
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_EAUTH);
     assert_has(err.message, "replayed");
@@ -399,8 +403,7 @@ static void test_auth_hmac__replay(void **state)
 
     /* replay_check = false accepts the same request twice */
     assert_int_equal(fx_open(&f, AUTH_INI "replay_check = false\n"), S2R_OK);
-    snprintf(ts, sizeof(ts), "%lld", (long long)now);
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now, NULL);
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
     fx_close(&f);
@@ -417,8 +420,7 @@ static void test_auth_hmac__forget(void **state)
     int64_t now = time(NULL);
     char ts[64], sig[65];
     s2r_error err;
-    snprintf(ts, sizeof(ts), "%lld.515151", (long long)now);
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now, "515151");
     hdrs h = {{"X-S2R-Timestamp", "X-S2R-Signature"}, {ts, sig}, 2};
     s2r_auth_request r = auth_req(&h, body, now);
     assert_int_equal(verify(&f, ts, sig, body, now, &err), S2R_OK);
@@ -428,8 +430,7 @@ static void test_auth_hmac__forget(void **state)
     assert_has(err.message, "replayed");
     /* forgetting one signature leaves the others remembered */
     char ts2[64], sig2[65];
-    snprintf(ts2, sizeof(ts2), "%lld.616161", (long long)now);
-    py_sign(SECRET, ts2, body, sig2);
+    sign_at(ts2, sizeof(ts2), sig2, body, now, "616161");
     assert_int_equal(verify(&f, ts2, sig2, body, now, &err), S2R_OK);
     s2r_registry_auth_forget(f.reg, "hmac", &r);
     assert_int_equal(verify(&f, ts2, sig2, body, now, &err), S2R_EAUTH);
@@ -537,8 +538,7 @@ static void test_auth_hmac__replay_race_across_threads(void **state)
     const char *body = "hostname\n";
     int64_t now = time(NULL);
     char ts[64], sig[65];
-    snprintf(ts, sizeof(ts), "%lld.5", (long long)now);
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now, "5");
     enum { N = 16 };
     pthread_t t[N];
     race r[N];
@@ -565,8 +565,7 @@ static void test_auth_hmac__malformed_headers(void **state)
     s2r_error err;
     char good[65];
     char nowts[32];
-    snprintf(nowts, sizeof(nowts), "%lld", (long long)now);
-    py_sign(SECRET, nowts, body, good);
+    sign_at(nowts, sizeof(nowts), good, body, now, NULL);
     assert_int_equal(verify(&f, NULL, NULL, body, now, &err), S2R_EAUTH);
     assert_has(err.message, "missing X-S2R-Timestamp");
     assert_int_equal(verify(&f, nowts, NULL, body, now, &err), S2R_EAUTH);
@@ -643,8 +642,7 @@ static void test_auth_hmac__replay_cache_full(void **state)
     assert_has(err.message, "replay cache full");
     /* once the first ones expire there is room again */
     char ts[48], sig[65];
-    snprintf(ts, sizeof(ts), "%lld.9", (long long)(now + 700));
-    py_sign(SECRET, ts, body, sig);
+    sign_at(ts, sizeof(ts), sig, body, now + 700, "9");
     assert_int_equal(verify(&f, ts, sig, body, now + 700, &err), S2R_OK);
     fx_close(&f);
 }
