@@ -237,6 +237,9 @@ char *s2r_path_resolve(const char *dir, const char *path);
 /** True when absolute @p path is @p prefix or lies below it (per path
  *  components: /data/x is under /data, /database is not). */
 bool s2r_path_under(const char *path, const char *prefix);
+/** Bytes of @p prefix that s2r_path_under() compares: its length without
+ *  trailing '/' ("/" and "//" keep 1, the root). */
+size_t s2r_path_prefix_len(const char *prefix);
 /** The volume of @p v (@p n entries) whose path covers @p path, the
  *  longest one when several do; NULL when none. */
 const s2r_volume *s2r_volume_for(const s2r_volume *v, size_t n,

@@ -49,11 +49,17 @@ char *s2r_path_resolve(const char *dir, const char *path)
     return out;
 }
 
-bool s2r_path_under(const char *path, const char *prefix)
+size_t s2r_path_prefix_len(const char *prefix)
 {
     size_t n = strlen(prefix);
     while (n > 1 && prefix[n - 1] == '/')
         n--;
+    return n;
+}
+
+bool s2r_path_under(const char *path, const char *prefix)
+{
+    size_t n = s2r_path_prefix_len(prefix);
     if (n == 1 && prefix[0] == '/')
         return path[0] == '/';
     return !strncmp(path, prefix, n) && (path[n] == '/' || !path[n]);

@@ -247,24 +247,24 @@ static void home(mounts *m)
     free(h);
 }
 
-/* The container bind targets of a job (its paths in the image), each
- * without its trailing slashes, sorted: a path lies under one when one of
- * its own prefixes that ends before a '/' (or the whole path) is there,
- * which is looked up once per such prefix instead of walking the targets
- * for every path. */
 /* Bytes [p, p + n) of a path. */
 typedef struct span {
     const char *p;
     size_t n;
 } span;
 
+/* The container bind targets of a job (its paths in the image), each
+ * without its trailing slashes, sorted: a path lies under one when one of
+ * its own prefixes that ends before a '/' (or the whole path) is there,
+ * which is looked up once per such prefix instead of walking the targets
+ * for every path. */
 typedef struct image_dirs {
     span *v;
     size_t n;
     bool root; /* "/" is one: every absolute path is under it */
 } image_dirs;
 
-static int slice_cmp(const void *a, const void *b)
+static int span_cmp(const void *a, const void *b)
 {
     const span *x = a, *y = b;
     int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
@@ -286,14 +286,12 @@ static int image_dirs_of(const s2r_job *job, image_dirs *t)
         if (!job->paths[i].in_image)
             continue;
         const char *p = job->paths[i].path;
-        size_t n = strlen(p); /* trimmed as s2r_path_under() trims */
-        while (n > 1 && p[n - 1] == '/')
-            n--;
+        size_t n = s2r_path_prefix_len(p);
         if (n == 1 && p[0] == '/')
             t->root = true;
         t->v[t->n++] = (span){p, n};
     }
-    qsort(t->v, t->n, sizeof(*t->v), slice_cmp);
+    qsort(t->v, t->n, sizeof(*t->v), span_cmp);
     return S2R_OK;
 }
 
@@ -310,7 +308,7 @@ static bool in_container(const image_dirs *t, const char *path)
     for (size_t i = 0;; i++)
         if (path[i] == '/' || !path[i]) {
             span key = {path, i};
-            if (bsearch(&key, t->v, t->n, sizeof(*t->v), slice_cmp))
+            if (bsearch(&key, t->v, t->n, sizeof(*t->v), span_cmp))
                 return true;
             if (!path[i])
                 return false;
