@@ -53,13 +53,13 @@ SECRET = 'bench-' + os.urandom(8).hex()
 RUNAI = '[runai]\ndefault_image = nvcr.io/nvidia/pytorch:24.05-py3\n'
 
 CONFIGS = {
-    # name: (label, auth, limiter)
-    'full': ('auth + limiter', True, True),
-    'limiter': ('limiter only', False, True),
-    'convert': ('conversion only', False, False),
+    # name: (label, auth, limiter, signed requests)
+    'full': ('auth + limiter', True, True, True),
+    'limiter': ('limiter only', False, True, False),
+    'convert': ('conversion only', False, False, False),
     # control: the signed requests of 'full' (the client's work per
     # request the same) to a server that checks neither
-    'client': ('conversion only, signed client', False, False),
+    'client': ('conversion only, signed client', False, False, True),
 }
 
 
@@ -104,7 +104,7 @@ class S2r:
     """One `s2r serve` with a fresh rate-limit database."""
 
     def __init__(self, cfg, name):
-        _, auth, limiter = CONFIGS[cfg]
+        _, auth, limiter, _ = CONFIGS[cfg]
         self.db = os.path.join(WORK, name + '.db')
         for suffix in ('', '-wal', '-shm'):
             if os.path.exists(self.db + suffix):
@@ -189,10 +189,10 @@ def signed_pairs(count, now=None):
 
 def write_lua(cfg, duration):
     """The wrk script of a configuration: signed requests (each once) when
-    it authenticates, else the same plain POST every time."""
-    auth = CONFIGS[cfg][1] or cfg == 'client'
+    it sends them, else the same plain POST every time."""
+    signed_requests = CONFIGS[cfg][3]
     lua = os.path.join(WORK, cfg + '.lua')
-    if not auth:
+    if not signed_requests:
         with open(lua, 'w') as f:
             f.write('wrk.method = "POST"\n'
                     'wrk.path = "/?format=cli"\n'
