@@ -491,13 +491,14 @@ def measure_replay(answers):
         return
     if int(m.group(5)):
         PROBLEMS.append('replay: %s replays accepted' % m.group(5))
+    slowest = re.search(r'slowest verification ([0-9.]+) ms', out)
     SUMMARY.append(
         'replay: at %.0f signed requests/s (%s), every signature held %s s '
         'of the %d s window (%s); %s refused with 503, %s of %s replays '
-        'accepted' % (
+        'accepted; slowest verification %s ms' % (
             rate, 'smoke' if ARGS.smoke else 'this run\'s best',
             m.group(1), window, m.group(2), m.group(4), m.group(5),
-            m.group(6)))
+            m.group(6), slowest.group(1) if slowest else '?'))
 
 
 # ------------------------------------------------------------------ main

@@ -13,12 +13,24 @@ typedef struct slot {
 
 _Static_assert(sizeof(slot) == AUTH_HMAC_REPLAY_SLOT_BYTES, "slot size");
 
+/* The table the entries are moving out of after a resize: slots below
+ * @c moved are gone (to the new table) but stay as they were, so that
+ * the probe sequences through them still hold; an entry is in exactly one
+ * of the two tables. */
+typedef struct old_table {
+    slot *v;      /* NULL: no resize under way */
+    size_t cap;   /* power of two */
+    size_t moved; /* slots [0, moved) are done */
+    size_t left;  /* non-empty slots at or after moved */
+} old_table;
+
 struct auth_hmac_replay {
     pthread_mutex_t lock;
     slot *v;
     size_t cap;    /* power of two */
     size_t used;   /* non-empty slots, expired ones included */
     size_t cursor; /* where the incremental sweep goes on */
+    old_table old;
     size_t max_bytes;
     size_t max_entries; /* 0: no cap on the count */
     int64_t purged_at;  /* second of the last whole-table purge */
@@ -26,6 +38,12 @@ struct auth_hmac_replay {
 
 #define MIN_CAP ((size_t)1024)
 #define SWEEP_STEPS 4 /* slots looked at per insertion */
+/* Slots of the old table looked at per insertion while a resize is under
+ * way. A new table starts at most half full (its entries and those still
+ * to move), so a quarter of its slots are taken before it must grow; the
+ * old one has at most 8 times its slots (a table shrinks by 8 at most):
+ * the move ends after an eighth of them. */
+#define MOVE_STEPS 64
 
 static size_t hash_of(const uint32_t k[4])
 {
@@ -77,6 +95,7 @@ void auth_hmac_replay_free(auth_hmac_replay *r)
     if (!r)
         return;
     pthread_mutex_destroy(&r->lock);
+    free(r->old.v);
     free(r->v);
     free(r);
 }
@@ -108,25 +127,49 @@ static void place(slot *v, size_t cap, const slot *s)
     v[i] = *s;
 }
 
-/* Move the live entries into a table of @p cap slots. Returns 0, or -1
- * (over max_bytes or out of memory: the old table stays). */
-static int rebuild(auth_hmac_replay *r, size_t cap, int64_t now)
+/* Move up to @p steps slots of the old table on: its live entries into
+ * the table, its expired ones nowhere; free it once all are done. */
+static void move_on(auth_hmac_replay *r, int64_t now, size_t steps)
 {
-    if ((cap + r->cap) * sizeof(slot) > r->max_bytes)
+    old_table *o = &r->old;
+    for (; steps && o->moved < o->cap; steps--, o->moved++) {
+        const slot *s = &o->v[o->moved];
+        if (!s->expires)
+            continue;
+        o->left--;
+        if ((int64_t)s->expires > now) {
+            place(r->v, r->cap, s);
+            r->used++;
+        }
+    }
+    if (o->moved == o->cap) {
+        free(o->v);
+        memset(o, 0, sizeof(*o));
+    }
+}
+
+/* Finish a resize under way, at once. */
+static void move_all(auth_hmac_replay *r, int64_t now)
+{
+    if (r->old.v)
+        move_on(r, now, r->old.cap);
+}
+
+/* Start moving the entries into a new table of @p cap slots: no entry
+ * moves now (move_on() moves them, a few per insertion). Returns 0, or -1
+ * (a resize still under way, over max_bytes or out of memory: nothing
+ * changes). */
+static int resize(auth_hmac_replay *r, size_t cap)
+{
+    if (r->old.v || (cap + r->cap) * sizeof(slot) > r->max_bytes)
         return -1;
     slot *nv = calloc(cap, sizeof(slot));
     if (!nv)
         return -1;
-    size_t live = 0;
-    for (size_t i = 0; i < r->cap; i++)
-        if ((int64_t)r->v[i].expires > now) {
-            place(nv, cap, &r->v[i]);
-            live++;
-        }
-    free(r->v);
+    r->old = (old_table){.v = r->v, .cap = r->cap, .left = r->used};
     r->v = nv;
     r->cap = cap;
-    r->used = live;
+    r->used = 0;
     r->cursor = 0;
     return 0;
 }
@@ -151,14 +194,18 @@ static void sweep(auth_hmac_replay *r, int64_t now, int steps)
             continue;
         }
         r->cursor = (r->cursor + 1) & (r->cap - 1);
-        if (r->cursor == 0 && r->cap > MIN_CAP && r->used < r->cap / 8)
-            rebuild(r, cap_for(r->used), now);
+        if (r->cursor == 0 && r->cap > MIN_CAP && r->used < r->cap / 8) {
+            size_t cap = cap_for(r->used);
+            resize(r, cap < r->cap / 8 ? r->cap / 8 : cap);
+        }
     }
 }
 
-/* Drop every expired entry, in place (a walk over the whole table). */
+/* Drop every expired entry (a walk over the whole table, and the end of
+ * a resize under way). */
 static void purge(auth_hmac_replay *r, int64_t now)
 {
+    move_all(r, now);
     for (size_t i = 0; i < r->cap;) {
         if (r->v[i].expires && (int64_t)r->v[i].expires <= now)
             delete_at(r, i); /* the slot may refill: look again */
@@ -172,11 +219,13 @@ static void purge(auth_hmac_replay *r, int64_t now)
  * once a second). Returns 0 or AUTH_HMAC_REPLAY_FULL. */
 static int make_room(auth_hmac_replay *r, int64_t now)
 {
-    int counted_out = r->max_entries && r->used >= r->max_entries;
+    int counted_out =
+        r->max_entries && r->used + r->old.left >= r->max_entries;
     if (!counted_out) {
         if ((r->used + 1) * 4 <= r->cap * 3)
             return 0;
-        if (rebuild(r, cap_for(r->used), now) == 0) /* at half load */
+        move_all(r, now); /* the move is over long before, but may not be */
+        if (resize(r, cap_for(r->used)) == 0) /* at half load */
             return 0;
         if ((r->used + 1) * 8 <= r->cap * 7)
             return 0;
@@ -190,6 +239,23 @@ static int make_room(auth_hmac_replay *r, int64_t now)
     return (r->used + 1) * 8 <= r->cap * 7 ? 0 : AUTH_HMAC_REPLAY_FULL;
 }
 
+/* The slot holding key @p k, in the table or in the old one; NULL. */
+static slot *find(auth_hmac_replay *r, const uint32_t k[4])
+{
+    size_t mask = r->cap - 1;
+    for (size_t i = hash_of(k) & mask; r->v[i].expires; i = (i + 1) & mask)
+        if (memcmp(r->v[i].k, k, sizeof(r->v[i].k)) == 0)
+            return &r->v[i];
+    const old_table *o = &r->old;
+    if (!o->v)
+        return NULL;
+    mask = o->cap - 1;
+    for (size_t i = hash_of(k) & mask; o->v[i].expires; i = (i + 1) & mask)
+        if (i >= o->moved && memcmp(o->v[i].k, k, sizeof(o->v[i].k)) == 0)
+            return &o->v[i];
+    return NULL;
+}
+
 int auth_hmac_replay_insert(auth_hmac_replay *r, const uint8_t sig[32],
                             int64_t expires_unix_s, int64_t now_unix_s)
 {
@@ -199,19 +265,18 @@ int auth_hmac_replay_insert(auth_hmac_replay *r, const uint8_t sig[32],
                 : expires_unix_s > UINT32_MAX ? UINT32_MAX
                                               : (uint32_t)expires_unix_s;
     pthread_mutex_lock(&r->lock);
+    if (r->old.v)
+        move_on(r, now_unix_s, MOVE_STEPS);
     sweep(r, now_unix_s, SWEEP_STEPS);
-    size_t mask = r->cap - 1;
-    for (size_t i = hash_of(s.k) & mask; r->v[i].expires;
-         i = (i + 1) & mask) {
-        if (memcmp(r->v[i].k, s.k, sizeof(s.k)) == 0) {
-            int rc = AUTH_HMAC_REPLAY_SEEN;
-            if ((int64_t)r->v[i].expires <= now_unix_s) {
-                r->v[i].expires = s.expires; /* re-arm the old slot */
-                rc = AUTH_HMAC_REPLAY_NEW;
-            }
-            pthread_mutex_unlock(&r->lock);
-            return rc;
+    slot *found = find(r, s.k);
+    if (found) {
+        int rc = AUTH_HMAC_REPLAY_SEEN;
+        if ((int64_t)found->expires <= now_unix_s) {
+            found->expires = s.expires; /* re-arm the old slot */
+            rc = AUTH_HMAC_REPLAY_NEW;
         }
+        pthread_mutex_unlock(&r->lock);
+        return rc;
     }
     int rc = make_room(r, now_unix_s);
     if (rc == 0) {
@@ -226,17 +291,14 @@ int auth_hmac_replay_remove(auth_hmac_replay *r, const uint8_t sig[32])
 {
     uint32_t k[4];
     memcpy(k, sig, sizeof(k));
-    int found = 0;
     pthread_mutex_lock(&r->lock);
-    size_t mask = r->cap - 1;
-    for (size_t i = hash_of(k) & mask; r->v[i].expires; i = (i + 1) & mask)
-        if (memcmp(r->v[i].k, k, sizeof(k)) == 0) {
-            delete_at(r, i);
-            found = 1;
-            break;
-        }
+    slot *s = find(r, k);
+    if (s && s >= r->v && s < r->v + r->cap)
+        delete_at(r, (size_t)(s - r->v));
+    else if (s)
+        s->expires = 1; /* in the old table: expired, so never moved on */
     pthread_mutex_unlock(&r->lock);
-    return found;
+    return s != NULL;
 }
 
 size_t auth_hmac_replay_live(auth_hmac_replay *r, int64_t now_unix_s)
@@ -246,6 +308,9 @@ size_t auth_hmac_replay_live(auth_hmac_replay *r, int64_t now_unix_s)
     for (size_t i = 0; i < r->cap; i++)
         if ((int64_t)r->v[i].expires > now_unix_s)
             live++;
+    for (size_t i = r->old.moved; i < r->old.cap; i++)
+        if ((int64_t)r->old.v[i].expires > now_unix_s)
+            live++;
     pthread_mutex_unlock(&r->lock);
     return live;
 }
@@ -253,7 +318,7 @@ size_t auth_hmac_replay_live(auth_hmac_replay *r, int64_t now_unix_s)
 size_t auth_hmac_replay_bytes(auth_hmac_replay *r)
 {
     pthread_mutex_lock(&r->lock);
-    size_t n = r->cap * sizeof(slot);
+    size_t n = (r->cap + r->old.cap) * sizeof(slot);
     pthread_mutex_unlock(&r->lock);
     return n;
 }

@@ -12,9 +12,12 @@
  * Expiry is by time and incremental: every insertion also looks at the
  * next few slots of the table and removes the expired entries there, so
  * the table holds the live entries and at most a quarter of its slots in
- * expired ones, and no request waits for a walk over the whole table
- * except when it must grow (its size doubles, so that happens a few
- * times in the life of the process) or shrink.
+ * expired ones. Resizing is incremental too: a table that grows (its size
+ * doubles) or shrinks hands its entries to the new one a few dozen slots
+ * per insertion, both answering lookups meanwhile, so no request waits
+ * for a walk over a whole table (a table of millions of entries took
+ * tens of milliseconds, with every worker thread waiting on the lock),
+ * except at the memory cap (below), at most once a second.
  *
  * Memory is capped (max_bytes, the tables counted, the old and the new
  * one while it grows): at the cap the table fills up to 7/8 of its
@@ -75,7 +78,8 @@ AUTH_HMAC_HIDDEN int auth_hmac_replay_remove(auth_hmac_replay *r,
 AUTH_HMAC_HIDDEN size_t auth_hmac_replay_live(auth_hmac_replay *r,
                                               int64_t now_unix_s);
 
-/** Bytes the cache's table uses now. Thread-safe. */
+/** Bytes the cache's tables use now (both while a resize is under way).
+ *  Thread-safe. */
 AUTH_HMAC_HIDDEN size_t auth_hmac_replay_bytes(auth_hmac_replay *r);
 
 #endif
