@@ -56,11 +56,22 @@ static uint64_t until_resize(auth_hmac_replay *r, uint64_t *n)
     return k;
 }
 
+/* Each test: a cache with the default memory cap (256 MiB). */
+static int setup(void **state)
+{
+    *state = auth_hmac_replay_new(256u << 20, 0);
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    auth_hmac_replay_free(*state);
+    return 0;
+}
+
 static void test_replay__growth_keeps_every_signature(void **state)
 {
-    (void)state;
-    auth_hmac_replay *r = auth_hmac_replay_new(256u << 20, 0);
-    assert_non_null(r);
+    auth_hmac_replay *r = *state;
     uint64_t n = 0;
     for (; n < 300000; n++) {
         assert_int_equal(insert(r, n, NOW), AUTH_HMAC_REPLAY_NEW);
@@ -71,14 +82,11 @@ static void test_replay__growth_keeps_every_signature(void **state)
     assert_int_equal(auth_hmac_replay_live(r, NOW), 300000);
     for (uint64_t j = 0; j < n; j++)
         assert_int_equal(insert(r, j, NOW), AUTH_HMAC_REPLAY_SEEN);
-    auth_hmac_replay_free(r);
 }
 
 static void test_replay__resize_is_incremental(void **state)
 {
-    (void)state;
-    auth_hmac_replay *r = auth_hmac_replay_new(256u << 20, 0);
-    assert_non_null(r);
+    auth_hmac_replay *r = *state;
     uint64_t n = 0;
     until_resize(r, &n);
     until_resize(r, &n); /* 1,024 slots, then 2,048: now 4,096 */
@@ -94,14 +102,11 @@ static void test_replay__resize_is_incremental(void **state)
     assert_int_equal(auth_hmac_replay_bytes(r),
                      4096 * AUTH_HMAC_REPLAY_SLOT_BYTES);
     assert_int_equal(auth_hmac_replay_live(r, NOW), n);
-    auth_hmac_replay_free(r);
 }
 
 static void test_replay__forget_and_rearm_mid_resize(void **state)
 {
-    (void)state;
-    auth_hmac_replay *r = auth_hmac_replay_new(256u << 20, 0);
-    assert_non_null(r);
+    auth_hmac_replay *r = *state;
     uint64_t n = 0;
     until_resize(r, &n); /* the first 768 are in the old table */
     uint64_t last = n - 1; /* in the new one */
@@ -119,14 +124,11 @@ static void test_replay__forget_and_rearm_mid_resize(void **state)
         assert_int_equal(insert(r, n++, NOW), AUTH_HMAC_REPLAY_NEW);
     assert_int_equal(auth_hmac_replay_live(r, NOW), n - 1);
     assert_int_equal(insert(r, 701, NOW), AUTH_HMAC_REPLAY_NEW);
-    auth_hmac_replay_free(r);
 }
 
 static void test_replay__expired_ones_come_back_new(void **state)
 {
-    (void)state;
-    auth_hmac_replay *r = auth_hmac_replay_new(256u << 20, 0);
-    assert_non_null(r);
+    auth_hmac_replay *r = *state;
     uint64_t n = 0;
     until_resize(r, &n);
     /* past the window: one still in the old table is re-armed there,
@@ -140,14 +142,11 @@ static void test_replay__expired_ones_come_back_new(void **state)
     assert_int_equal(insert(r, 5, later), AUTH_HMAC_REPLAY_SEEN);
     assert_int_equal(insert(r, 6, later), AUTH_HMAC_REPLAY_NEW);
     assert_int_equal(auth_hmac_replay_live(r, later), 4096 + 2);
-    auth_hmac_replay_free(r);
 }
 
 static void test_replay__shrinks_when_emptied(void **state)
 {
-    (void)state;
-    auth_hmac_replay *r = auth_hmac_replay_new(256u << 20, 0);
-    assert_non_null(r);
+    auth_hmac_replay *r = *state;
     uint64_t n = 0;
     for (; n < 200000; n++)
         assert_int_equal(insert(r, n, NOW), AUTH_HMAC_REPLAY_NEW);
@@ -162,17 +161,19 @@ static void test_replay__shrinks_when_emptied(void **state)
     }
     assert_true(auth_hmac_replay_bytes(r) < big / 8);
     assert_int_equal(auth_hmac_replay_live(r, later), 1024);
-    auth_hmac_replay_free(r);
 }
+
+/* a test with a fresh cache */
+#define WITH_CACHE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replay__growth_keeps_every_signature),
-        cmocka_unit_test(test_replay__resize_is_incremental),
-        cmocka_unit_test(test_replay__forget_and_rearm_mid_resize),
-        cmocka_unit_test(test_replay__expired_ones_come_back_new),
-        cmocka_unit_test(test_replay__shrinks_when_emptied),
+        WITH_CACHE(test_replay__growth_keeps_every_signature),
+        WITH_CACHE(test_replay__resize_is_incremental),
+        WITH_CACHE(test_replay__forget_and_rearm_mid_resize),
+        WITH_CACHE(test_replay__expired_ones_come_back_new),
+        WITH_CACHE(test_replay__shrinks_when_emptied),
     };
     return cmocka_run_group_tests_name("serve_replay", tests, NULL, NULL);
 }
