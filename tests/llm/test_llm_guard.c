@@ -280,6 +280,17 @@ static void test_guard__memory_under_other_names(void **state)
                      S2R_GUARD_APPLIED);
     assert_int_equal(s2r_diags_count(&f.d, S2R_SEV_WARNING), 0);
     fx_free(&f);
+    /* a quantity past any int64_t MiB count differs, said so */
+    fx_init(&f, job_simple);
+    assert_int_equal(apply(&f, "{\"resources\":{\"memory\":\"3"
+                               "22222222222222222222222222222222222222222"
+                               "22222222222222222222222222222222222222222"
+                               "222222222222222222222222G\"},"
+                               "\"mem\":1e300,\"notes\":[\"x\"]}"),
+                     S2R_GUARD_APPLIED);
+    HAS(&f, S2R_SEV_WARNING, "resources.memory = \"3222");
+    HAS(&f, S2R_SEV_WARNING, "mem = ");
+    fx_free(&f);
 }
 
 static void test_guard__same_values_are_no_warning(void **state)
