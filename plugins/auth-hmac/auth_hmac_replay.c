@@ -31,6 +31,7 @@ struct auth_hmac_replay {
     size_t used;   /* non-empty slots, expired ones included */
     size_t cursor; /* where the incremental sweep goes on */
     old_table old;
+    slot *retired; /* an old table all moved on: freed after the unlock */
     size_t max_bytes;
     size_t max_entries; /* 0: no cap on the count */
     int64_t purged_at;  /* second of the last whole-table purge */
@@ -96,6 +97,7 @@ void auth_hmac_replay_free(auth_hmac_replay *r)
         return;
     pthread_mutex_destroy(&r->lock);
     free(r->old.v);
+    free(r->retired);
     free(r->v);
     free(r);
 }
@@ -128,7 +130,9 @@ static void place(slot *v, size_t cap, const slot *s)
 }
 
 /* Move up to @p steps slots of the old table on: its live entries into
- * the table, its expired ones nowhere; free it once all are done. */
+ * the table, its expired ones nowhere; retire it once all are done (its
+ * pages go back to the system, milliseconds for a large table, after the
+ * lock is let go: unlock()). */
 static void move_on(auth_hmac_replay *r, int64_t now, size_t steps)
 {
     old_table *o = &r->old;
@@ -143,7 +147,8 @@ static void move_on(auth_hmac_replay *r, int64_t now, size_t steps)
         }
     }
     if (o->moved == o->cap) {
-        free(o->v);
+        free(r->retired);
+        r->retired = o->v;
         memset(o, 0, sizeof(*o));
     }
 }
@@ -239,6 +244,15 @@ static int make_room(auth_hmac_replay *r, int64_t now)
     return (r->used + 1) * 8 <= r->cap * 7 ? 0 : AUTH_HMAC_REPLAY_FULL;
 }
 
+/* Let the lock go, then free a table retired meanwhile. */
+static void unlock(auth_hmac_replay *r)
+{
+    slot *retired = r->retired;
+    r->retired = NULL;
+    pthread_mutex_unlock(&r->lock);
+    free(retired);
+}
+
 /* The slot holding key @p k, in the table or in the old one; NULL. */
 static slot *find(auth_hmac_replay *r, const uint32_t k[4])
 {
@@ -275,7 +289,7 @@ int auth_hmac_replay_insert(auth_hmac_replay *r, const uint8_t sig[32],
             found->expires = s.expires; /* re-arm the old slot */
             rc = AUTH_HMAC_REPLAY_NEW;
         }
-        pthread_mutex_unlock(&r->lock);
+        unlock(r);
         return rc;
     }
     int rc = make_room(r, now_unix_s);
@@ -283,7 +297,7 @@ int auth_hmac_replay_insert(auth_hmac_replay *r, const uint8_t sig[32],
         place(r->v, r->cap, &s);
         r->used++;
     }
-    pthread_mutex_unlock(&r->lock);
+    unlock(r);
     return rc;
 }
 
