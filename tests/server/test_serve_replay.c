@@ -2,8 +2,10 @@
  * (plugins/auth-hmac/auth_hmac_replay.c): every signature stays found
  * while the table grows and shrinks, a resize hands the entries over a
  * few at a time (both tables are there for a while), and forgetting or
- * re-arming a signature works in either table.
+ * re-arming a signature works in either table, with worker threads
+ * inserting at once.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,6 +165,45 @@ static void test_replay__shrinks_when_emptied(void **state)
     assert_int_equal(auth_hmac_replay_live(r, later), 1024);
 }
 
+/* One worker thread: signatures first..first+count-1, each new once,
+ * every 97th followed by a look back at one of its own earlier ones. */
+typedef struct worker {
+    auth_hmac_replay *r;
+    uint64_t first, count;
+    uint64_t wrong; /* answers other than expected */
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    for (uint64_t i = 0; i < w->count; i++) {
+        w->wrong += insert(w->r, w->first + i, NOW) != AUTH_HMAC_REPLAY_NEW;
+        if (i % 97 == 0)
+            w->wrong += insert(w->r, w->first + i / 2, NOW) !=
+                        AUTH_HMAC_REPLAY_SEEN;
+    }
+    return NULL;
+}
+
+static void test_replay__threads_at_once(void **state)
+{
+    auth_hmac_replay *r = *state;
+    enum { THREADS = 4, EACH = 100000 };
+    worker w[THREADS];
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){r, (uint64_t)i * EACH, EACH, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].wrong, 0);
+    }
+    assert_int_equal(auth_hmac_replay_live(r, NOW), THREADS * EACH);
+    for (uint64_t j = 0; j < THREADS * EACH; j++)
+        assert_int_equal(insert(r, j, NOW), AUTH_HMAC_REPLAY_SEEN);
+}
+
 /* a test with a fresh cache */
 #define WITH_CACHE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -174,6 +215,7 @@ int main(void)
         WITH_CACHE(test_replay__forget_and_rearm_mid_resize),
         WITH_CACHE(test_replay__expired_ones_come_back_new),
         WITH_CACHE(test_replay__shrinks_when_emptied),
+        WITH_CACHE(test_replay__threads_at_once),
     };
     return cmocka_run_group_tests_name("serve_replay", tests, NULL, NULL);
 }
