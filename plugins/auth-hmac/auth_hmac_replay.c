@@ -136,6 +136,8 @@ static void place(slot *v, size_t cap, const slot *s)
 static void move_on(auth_hmac_replay *r, int64_t now, size_t steps)
 {
     old_table *o = &r->old;
+    if (!o->v)
+        return; /* no resize under way */
     for (; steps && o->moved < o->cap; steps--, o->moved++) {
         const slot *s = &o->v[o->moved];
         if (!s->expires)
@@ -151,13 +153,6 @@ static void move_on(auth_hmac_replay *r, int64_t now, size_t steps)
         r->retired = o->v;
         memset(o, 0, sizeof(*o));
     }
-}
-
-/* Finish a resize under way, at once. */
-static void move_all(auth_hmac_replay *r, int64_t now)
-{
-    if (r->old.v)
-        move_on(r, now, r->old.cap);
 }
 
 /* Start moving the entries into a new table of @p cap slots: no entry
@@ -210,7 +205,7 @@ static void sweep(auth_hmac_replay *r, int64_t now, int steps)
  * a resize under way). */
 static void purge(auth_hmac_replay *r, int64_t now)
 {
-    move_all(r, now);
+    move_on(r, now, SIZE_MAX);
     for (size_t i = 0; i < r->cap;) {
         if (r->v[i].expires && (int64_t)r->v[i].expires <= now)
             delete_at(r, i); /* the slot may refill: look again */
@@ -229,7 +224,7 @@ static int make_room(auth_hmac_replay *r, int64_t now)
     if (!counted_out) {
         if ((r->used + 1) * 4 <= r->cap * 3)
             return 0;
-        move_all(r, now); /* the move is over long before, but may not be */
+        move_on(r, now, SIZE_MAX); /* over long before, but may not be */
         if (resize(r, cap_for(r->used)) == 0) /* at half load */
             return 0;
         if ((r->used + 1) * 8 <= r->cap * 7)
@@ -279,8 +274,7 @@ int auth_hmac_replay_insert(auth_hmac_replay *r, const uint8_t sig[32],
                 : expires_unix_s > UINT32_MAX ? UINT32_MAX
                                               : (uint32_t)expires_unix_s;
     pthread_mutex_lock(&r->lock);
-    if (r->old.v)
-        move_on(r, now_unix_s, MOVE_STEPS);
+    move_on(r, now_unix_s, MOVE_STEPS);
     sweep(r, now_unix_s, SWEEP_STEPS);
     slot *found = find(r, s.k);
     if (found) {
