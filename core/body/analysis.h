@@ -155,8 +155,8 @@ typedef struct analysis {
     const unwrap *u;    /* the main command unwrapped (one of unwraps), or
                            an empty unwrap when there is none */
     /* the commands unwrapped so far, each once (s2r_body__unwrapped) */
-    unwrap *unwraps;    /* by cmd_at[stmt] + cmd, NULL until the first;
-                           one block with the two below (unwrap.c) */
+    unwrap **unwraps;   /* by cmd_at[stmt] + cmd, each NULL until first
+                           read; one block with the two below (unwrap.c) */
     bool *unwrapped;    /* which entries of unwraps are read */
     size_t *cmd_at;     /* the index of each statement's first command */
     size_t n_unwraps;   /* entries of unwraps (the body's commands) */

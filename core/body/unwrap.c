@@ -281,8 +281,11 @@ void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled)
 const unwrap s2r_body__no_unwrap;
 
 /* the memo's arrays, sized for the commands of @p a's body, in one block
- * (a->unwraps at its start owns it): the unwraps, the index of each
- * statement's first command, then which unwraps are read (all false) */
+ * (a->unwraps at its start owns it): a pointer to each command's unwrap
+ * (NULL until it is first read), the index of each statement's first
+ * command, then which unwraps are read (all false). Each unwrap is a
+ * block of its own, allocated when first read: most commands never are,
+ * and one block for all of them took the allocator's slow path. */
 static bool memo_alloc(analysis *a)
 {
     const sh_body *b = &a->body;
@@ -290,18 +293,17 @@ static bool memo_alloc(analysis *a)
     for (size_t i = 0; i < b->n; i++)
         n += b->stmts[i].ncmds;
     size_t stmts = b->n ? b->n : 1, cmds = n ? n : 1;
-    if (cmds > SIZE_MAX / 4 / (sizeof(unwrap) + 1) ||
+    if (cmds > SIZE_MAX / 4 / (sizeof(unwrap *) + 1) ||
         stmts > SIZE_MAX / 4 / sizeof(size_t))
         return false;
-    char *block = malloc(cmds * sizeof(unwrap) + stmts * sizeof(size_t) +
-                         cmds);
+    char *block = calloc(1, cmds * sizeof(unwrap *) + stmts * sizeof(size_t) +
+                                cmds);
     if (!block)
         return false;
-    a->unwraps = (unwrap *)block;
-    a->cmd_at = (size_t *)(block + cmds * sizeof(unwrap));
-    a->unwrapped = (bool *)(block + cmds * sizeof(unwrap) +
+    a->unwraps = (unwrap **)block;
+    a->cmd_at = (size_t *)(block + cmds * sizeof(unwrap *));
+    a->unwrapped = (bool *)(block + cmds * sizeof(unwrap *) +
                             stmts * sizeof(size_t));
-    memset(a->unwrapped, 0, cmds);
     a->n_unwraps = cmds;
     n = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -319,7 +321,11 @@ const unwrap *s2r_body__unwrapped(ctx *c, analysis *a, size_t stmt,
         return &s2r_body__no_unwrap;
     }
     size_t at = a->cmd_at[stmt] + cmd;
-    unwrap *u = &a->unwraps[at];
+    if (!a->unwraps[at] && !(a->unwraps[at] = malloc(sizeof(unwrap)))) {
+        c->oom = true;
+        return &s2r_body__no_unwrap;
+    }
+    unwrap *u = a->unwraps[at];
     if (!a->unwrapped[at]) {
         s2r_body__unwrap(&a->body.stmts[stmt].cmds[cmd], u, &c->pulled);
         a->unwrapped[at] = true;
@@ -333,7 +339,7 @@ void s2r_body__forget_unwraps(analysis *a)
         return;
     for (size_t i = 0; i < a->n_unwraps; i++)
         if (a->unwrapped[i]) {
-            s2r_body__unwrap_free(&a->unwraps[i]);
+            s2r_body__unwrap_free(a->unwraps[i]);
             a->unwrapped[i] = false;
         }
 }
@@ -341,6 +347,8 @@ void s2r_body__forget_unwraps(analysis *a)
 void s2r_body__free_unwraps(analysis *a)
 {
     s2r_body__forget_unwraps(a);
+    for (size_t i = 0; a->unwraps && i < a->n_unwraps; i++)
+        free(a->unwraps[i]);
     free(a->unwraps); /* the block of all three */
     a->unwraps = NULL;
     a->unwrapped = NULL;
