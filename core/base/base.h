@@ -195,9 +195,13 @@ void s2r_diag_put(s2r_buf *b, const s2r_diag *dg);
 /* Containers (vectors.c; s2r_strv and s2r_envv are in <s2r/s2r.h>)   */
 /* ------------------------------------------------------------------ */
 
-/** Append @p s, a malloc'd string @p sv now owns (as s2r_strv_push()
- *  would own its copy). @return S2R_OK, or S2R_ENOMEM (@p s is freed). */
+/** Append @p s, a malloc'd string: @p sv keeps a copy and frees @p s.
+ *  @return S2R_OK, or S2R_ENOMEM (@p s is freed all the same). */
 int s2r_strv_take(s2r_strv *sv, char *s);
+
+/** The strings of @p sv as a NULL-terminated list of malloc'd copies (free
+ *  with s2r_strlist_free()); NULL when out of memory. */
+char **s2r_strv_list(const s2r_strv *sv);
 
 /** Add NAME=VALUE at the end of @p ev without looking for an earlier
  *  NAME: s2r_envv_set() for a caller that knows @p ev has none (a copy of

@@ -1,6 +1,8 @@
 /* model_json.c: see runai.h. json-c does all the JSON. */
 #include "runai.h"
 
+#include "base/base.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,10 +393,9 @@ int s2r_workload_from_json(s2r_workload *wl, json_object *o, char *why,
     get_bool(&r, o, "array_index_used", &wl->array_index_used);
     s2r_strv pools = {0};
     get_strv(&r, o, "node_pools", &pools);
-    if (pools.n) {
-        wl->node_pools = pools.v; /* NULL-terminated by s2r_strv_push */
-        memset(&pools, 0, sizeof(pools));
-    }
+    if (pools.n && !(wl->node_pools = s2r_strv_list(&pools)))
+        r.rc = S2R_ENOMEM;
+    s2r_strv_clear(&pools);
     get_str(&r, o, "node_type", &wl->node_type);
     get_str(&r, o, "priority", &wl->priority);
     get_str(&r, o, "preemptibility", &wl->preemptibility);

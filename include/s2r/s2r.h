@@ -81,16 +81,24 @@ void s2r_diags_clear(s2r_diags *d);
 /* Small containers                                                    */
 /* ------------------------------------------------------------------ */
 
+/** A list of strings, @c v[n] NULL. Zero-initialise before use; fill it
+ *  with s2r_strv_push() only. The strings are copies the vector owns, in
+ *  blocks of its own: each stays where it is, whatever is pushed after
+ *  it, until s2r_strv_clear() frees them all (never free one yourself).
+ *  The slot after the last (@c v[cap]) is the vector's own. */
 typedef struct s2r_strv {
     char **v;
     size_t n, cap;
 } s2r_strv;
 
+/** Append a copy of @p s. @return S2R_OK or S2R_ENOMEM. */
 int s2r_strv_push(s2r_strv *sv, const char *s);
+/** Free the strings and the list; @p sv is left empty. */
 void s2r_strv_clear(s2r_strv *sv);
 
-/** One NAME=VALUE of an s2r_envv: both in one block the vector owns,
- *  @c name at its start (s2r_envv_clear frees it), @c value after. */
+/** One NAME=VALUE of an s2r_envv: the text of both in the vector's own
+ *  blocks (as s2r_strv's strings), @c value after @c name's NUL;
+ *  s2r_envv_clear() frees them. */
 typedef struct s2r_env {
     char *name;
     char *value;
@@ -98,13 +106,16 @@ typedef struct s2r_env {
 
 /** NAME=VALUE pairs in the order first set. Names are distinct: fill
  *  it with s2r_envv_set(), which replaces a name it already holds (the
- *  rules copy a job's vector on that promise). */
+ *  rules copy a job's vector on that promise). Zero-initialise before
+ *  use; the slot after the last (@c v[cap]) is the vector's own. */
 typedef struct s2r_envv {
     s2r_env *v;
     size_t n, cap;
 } s2r_envv;
 
-/** Set NAME=VALUE, replacing an earlier value of the same name in place. */
+/** Set NAME=VALUE, replacing an earlier value of the same name in place
+ *  (the old text stays readable until s2r_envv_clear()).
+ *  @return S2R_OK or S2R_ENOMEM. */
 int s2r_envv_set(s2r_envv *ev, const char *name, const char *value);
 const char *s2r_envv_get(const s2r_envv *ev, const char *name);
 void s2r_envv_clear(s2r_envv *ev);

@@ -75,12 +75,101 @@ static void test_vectors__strv_push_copies(void **state)
     s2r_strv_clear(&sv);
 }
 
+/* a string stays where it was pushed while hundreds more are pushed
+ * after it, short and long (past a block's text), and a push of the
+ * vector's own string copies it */
+static void test_vectors__strv_strings_stay_put(void **state)
+{
+    (void)state;
+    s2r_strv sv = {0};
+    enum { N = 600 };
+    const char *at[N];
+    char word[32], *longer = malloc(5000);
+    assert_non_null(longer);
+    memset(longer, 'L', 4999);
+    longer[4999] = '\0';
+    for (int i = 0; i < N; i++) {
+        if (i % 97 == 5) {
+            assert_int_equal(s2r_strv_push(&sv, longer), 0);
+        } else if (i % 11 == 3) {
+            assert_int_equal(s2r_strv_push(&sv, sv.v[i / 2]), 0);
+        } else {
+            snprintf(word, sizeof(word), "word-%d", i);
+            assert_int_equal(s2r_strv_push(&sv, word), 0);
+        }
+        at[i] = sv.v[i];
+    }
+    assert_int_equal(sv.n, N);
+    assert_null(sv.v[N]);
+    for (int i = 0; i < N; i++) {
+        assert_ptr_equal(sv.v[i], at[i]);
+        if (i % 97 == 5) {
+            assert_string_equal(sv.v[i], longer);
+        } else if (i % 11 == 3) {
+            assert_string_equal(sv.v[i], sv.v[i / 2]);
+        } else {
+            snprintf(word, sizeof(word), "word-%d", i);
+            assert_string_equal(sv.v[i], word);
+        }
+    }
+    free(longer);
+    s2r_strv_clear(&sv);
+    assert_null(sv.v);
+    assert_int_equal(sv.n + sv.cap, 0);
+}
+
+/* take keeps a copy (the caller's string is freed); list copies out a
+ * NULL-terminated list of malloc'd strings that outlives the vector */
+static void test_vectors__strv_take_and_list(void **state)
+{
+    (void)state;
+    s2r_strv sv = {0};
+    assert_int_equal(s2r_strv_take(&sv, strdup("taken")), 0);
+    assert_int_equal(s2r_strv_push(&sv, ""), 0);
+    char **l = s2r_strv_list(&sv);
+    s2r_strv_clear(&sv);
+    assert_non_null(l);
+    assert_string_equal(l[0], "taken");
+    assert_string_equal(l[1], "");
+    assert_null(l[2]);
+    s2r_strlist_free(l);
+    l = s2r_strv_list(&sv); /* an empty vector: an empty list */
+    assert_non_null(l);
+    assert_null(l[0]);
+    s2r_strlist_free(l);
+}
+
+/* an entry's text stays readable after set replaces it, and a name or
+ * value held across growth stays where it was */
+static void test_vectors__envv_text_stays_put(void **state)
+{
+    (void)state;
+    s2r_envv ev = {0};
+    assert_int_equal(s2r_envv_set(&ev, "FIRST", "one"), 0);
+    const char *name = ev.v[0].name, *value = ev.v[0].value;
+    char n[16];
+    for (int i = 0; i < 300; i++) {
+        snprintf(n, sizeof(n), "N%d", i);
+        assert_int_equal(s2r_envv_set(&ev, n, value), 0);
+    }
+    assert_int_equal(s2r_envv_set(&ev, "FIRST", "two"), 0);
+    assert_string_equal(name, "FIRST");
+    assert_string_equal(value, "one");
+    assert_string_equal(s2r_envv_get(&ev, "FIRST"), "two");
+    assert_string_equal(s2r_envv_get(&ev, "N299"), "one");
+    assert_int_equal(ev.n, 301);
+    s2r_envv_clear(&ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors__envv_set_replaces_in_place),
         cmocka_unit_test(test_vectors__envv_append_is_set_of_a_new_name),
         cmocka_unit_test(test_vectors__strv_push_copies),
+        cmocka_unit_test(test_vectors__strv_strings_stay_put),
+        cmocka_unit_test(test_vectors__strv_take_and_list),
+        cmocka_unit_test(test_vectors__envv_text_stays_put),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
