@@ -63,7 +63,9 @@ void *s2r_arena_alloc(s2r_arena *a, size_t n)
     if (!need)
         return NULL;
     if (need > a->left) {
-        size_t size = a->head ? a->head->size * 2 : FIRST_BLOCK;
+        size_t size = a->head    ? a->head->size * 2
+                      : a->first ? a->first
+                                 : FIRST_BLOCK;
         if (size > MAX_BLOCK)
             size = MAX_BLOCK;
         if (size < need)

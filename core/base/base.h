@@ -92,6 +92,8 @@ typedef struct s2r_arena {
     s2r_arena_block *head; /* the newest block; each points to the last */
     char *next;            /* free bytes of the newest block */
     size_t left;
+    size_t first;          /* bytes of the first block, each next one
+                              twice the last; 0: about 4 KiB */
 } s2r_arena;
 
 /** @p n bytes (at least 1), aligned for any object, owned by @p a (never

@@ -28,61 +28,23 @@ int s2r_grow(void **v, size_t n, size_t size)
 
 /* ---- the strings of a vector ---------------------------------------- */
 
-/* A vector's strings are copies in blocks of its own that never move, so
- * that a string stays where it is until the vector is cleared, whatever
- * is added after it. The newest block is kept in the slot after the
- * vector's last (sv->v[cap], ev->v[cap].name), each block points to the
- * one before it. A conversion fills a dozen vectors with a few short
- * strings each: a malloc per string, and a free per string at the end,
- * was a fifth of the conversion's time. */
-typedef struct str_block {
-    struct str_block *prev;
-    size_t used, size; /* bytes of text below */
-    char text[];
-} str_block;
-
-/* The first block's text, and the most a block holds before a longer
- * string gets one of its own: small enough for the allocator's
- * per-thread cache (blocks up to about 1 KiB). */
-enum { FIRST_TEXT = 200, MAX_TEXT = 1000 };
-
-/* Room for @p need bytes in the newest block of *@p head, adding a block
- * when it has not; NULL when out of memory. */
-static char *block_room(str_block **head, size_t need)
-{
-    str_block *b = *head;
-    if (b && b->size - b->used >= need) {
-        char *at = b->text + b->used;
-        b->used += need;
-        return at;
-    }
-    size_t size = b ? b->size * 2 : FIRST_TEXT;
-    if (size > MAX_TEXT)
-        size = MAX_TEXT;
-    if (size < need)
-        size = need;
-    if (size > SIZE_MAX - sizeof(str_block))
-        return NULL;
-    str_block *nb = malloc(sizeof(str_block) + size);
-    if (!nb)
-        return NULL;
-    nb->prev = b;
-    nb->used = need;
-    nb->size = size;
-    *head = nb;
-    return nb->text;
-}
+/* A vector's strings are copies in an arena of its own (blocks that never
+ * move, so that a string stays where it is until the vector is cleared,
+ * whatever is added after it). The arena is kept in the slots after the
+ * vector's last (from v[cap]). A conversion fills a dozen vectors with a
+ * few short strings each: a malloc per string, and a free per string at
+ * the end, were a tenth of the conversion's time. The first block is
+ * small enough for the allocator's per-thread cache. */
+enum { FIRST_TEXT = 192 };
 
 /* @p a (@p an bytes) and its NUL, then @p b (@p bn bytes, when not NULL)
- * and its NUL, copied into the blocks of *@p head; NULL when out of
- * memory. */
-static char *block_copy(str_block **head, const char *a, size_t an,
+ * and its NUL, copied into @p arena; NULL when out of memory. */
+static char *arena_copy(s2r_arena *arena, const char *a, size_t an,
                         const char *b, size_t bn)
 {
-    size_t need = an + 1 + (b ? bn + 1 : 0);
     if (an > SIZE_MAX / 4 || bn > SIZE_MAX / 4)
         return NULL;
-    char *at = block_room(head, need);
+    char *at = s2r_arena_alloc(arena, an + 1 + (b ? bn + 1 : 0));
     if (!at)
         return NULL;
     memcpy(at, a, an);
@@ -94,21 +56,14 @@ static char *block_copy(str_block **head, const char *a, size_t an,
     return at;
 }
 
-static void blocks_free(str_block *b)
-{
-    while (b) {
-        str_block *prev = b->prev;
-        free(b);
-        b = prev;
-    }
-}
-
 /* ---- string vectors ---------------------------------------------------- */
 
-/* The newest block of @p sv, in the slot after its last (v[cap]). */
-static str_block **strv_blocks(s2r_strv *sv)
+/* the slots of v after the last that hold the arena */
+enum { STRV_ARENA = (sizeof(s2r_arena) + sizeof(char *) - 1) / sizeof(char *) };
+
+static s2r_arena *strv_arena(s2r_strv *sv)
 {
-    return (str_block **)(void *)&sv->v[sv->cap];
+    return (s2r_arena *)(void *)&sv->v[sv->cap];
 }
 
 /* Room for one more string and the NULL after it. */
@@ -117,15 +72,16 @@ static int strv_room(s2r_strv *sv)
     if (sv->v && sv->n + 1 < sv->cap)
         return S2R_OK;
     size_t cap = sv->cap ? sv->cap * 2 : 8;
-    if (cap > SIZE_MAX / sizeof(char *) - 1)
+    if (cap > SIZE_MAX / sizeof(char *) - STRV_ARENA)
         return S2R_ENOMEM;
-    str_block *blocks = sv->v ? *strv_blocks(sv) : NULL;
-    char **v = realloc(sv->v, (cap + 1) * sizeof(*v));
+    s2r_arena arena = sv->v ? *strv_arena(sv)
+                            : (s2r_arena){.first = FIRST_TEXT};
+    char **v = realloc(sv->v, (cap + STRV_ARENA) * sizeof(*v));
     if (!v)
         return S2R_ENOMEM;
     sv->v = v;
     sv->cap = cap;
-    *strv_blocks(sv) = blocks;
+    *strv_arena(sv) = arena;
     return S2R_OK;
 }
 
@@ -133,7 +89,7 @@ static int strv_add(s2r_strv *sv, const char *s, size_t len)
 {
     if (strv_room(sv))
         return S2R_ENOMEM;
-    char *c = block_copy(strv_blocks(sv), s, len, NULL, 0);
+    char *c = arena_copy(strv_arena(sv), s, len, NULL, 0);
     if (!c)
         return S2R_ENOMEM;
     sv->v[sv->n++] = c;
@@ -156,7 +112,7 @@ int s2r_strv_push(s2r_strv *sv, const char *s)
 void s2r_strv_clear(s2r_strv *sv)
 {
     if (sv->v) {
-        blocks_free(*strv_blocks(sv));
+        s2r_arena_free(strv_arena(sv));
         free(sv->v);
     }
     memset(sv, 0, sizeof(*sv));
@@ -176,19 +132,21 @@ char **s2r_strv_list(const s2r_strv *sv)
 
 /* ---- environment vectors ----------------------------------------------- */
 
-/* The newest block of @p ev, in the slot after its last (v[cap].name). */
-static str_block **envv_blocks(s2r_envv *ev)
+/* the entries of v after the last that hold the arena */
+enum { ENVV_ARENA = (sizeof(s2r_arena) + sizeof(s2r_env) - 1) / sizeof(s2r_env) };
+
+static s2r_arena *envv_arena(s2r_envv *ev)
 {
-    return (str_block **)(void *)&ev->v[ev->cap].name;
+    return (s2r_arena *)(void *)&ev->v[ev->cap];
 }
 
-/* NAME, NUL, VALUE, NUL in @p ev's blocks: name points at it, value
- * into it */
+/* NAME, NUL, VALUE, NUL in @p ev's arena: name points at it, value into
+ * it */
 static int env_entry(s2r_envv *ev, s2r_env *e, const char *name,
                      const char *value)
 {
     size_t nl = strlen(name);
-    char *b = block_copy(envv_blocks(ev), name, nl, value, strlen(value));
+    char *b = arena_copy(envv_arena(ev), name, nl, value, strlen(value));
     if (!b)
         return S2R_ENOMEM;
     e->name = b;
@@ -200,7 +158,7 @@ int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
 {
     for (size_t i = 0; i < ev->n; i++) {
         if (strcmp(ev->v[i].name, name) == 0) {
-            /* the old text stays in its block until the vector is
+            /* the old text stays in the arena until the vector is
              * cleared: @p value may be read from it */
             char *old = ev->v[i].name;
             return env_entry(ev, &ev->v[i], old, value);
@@ -213,15 +171,16 @@ int s2r_envv_append(s2r_envv *ev, const char *name, const char *value)
 {
     if (!ev->v || ev->n == ev->cap) {
         size_t cap = ev->cap ? ev->cap * 2 : 8;
-        if (cap > SIZE_MAX / sizeof(s2r_env) - 1)
+        if (cap > SIZE_MAX / sizeof(s2r_env) - ENVV_ARENA)
             return S2R_ENOMEM;
-        str_block *blocks = ev->v ? *envv_blocks(ev) : NULL;
-        s2r_env *v = realloc(ev->v, (cap + 1) * sizeof(*v));
+        s2r_arena arena = ev->v ? *envv_arena(ev)
+                                : (s2r_arena){.first = FIRST_TEXT};
+        s2r_env *v = realloc(ev->v, (cap + ENVV_ARENA) * sizeof(*v));
         if (!v)
             return S2R_ENOMEM;
         ev->v = v;
         ev->cap = cap;
-        *envv_blocks(ev) = blocks;
+        *envv_arena(ev) = arena;
     }
     if (env_entry(ev, &ev->v[ev->n], name, value))
         return S2R_ENOMEM;
@@ -240,7 +199,7 @@ const char *s2r_envv_get(const s2r_envv *ev, const char *name)
 void s2r_envv_clear(s2r_envv *ev)
 {
     if (ev->v) {
-        blocks_free(*envv_blocks(ev));
+        s2r_arena_free(envv_arena(ev));
         free(ev->v);
     }
     memset(ev, 0, sizeof(*ev));

@@ -85,7 +85,7 @@ void s2r_diags_clear(s2r_diags *d);
  *  with s2r_strv_push() only. The strings are copies the vector owns, in
  *  blocks of its own: each stays where it is, whatever is pushed after
  *  it, until s2r_strv_clear() frees them all (never free one yourself).
- *  The slot after the last (@c v[cap]) is the vector's own. */
+ *  The slots after the last (from @c v[cap]) are the vector's own. */
 typedef struct s2r_strv {
     char **v;
     size_t n, cap;
@@ -97,7 +97,7 @@ int s2r_strv_push(s2r_strv *sv, const char *s);
 void s2r_strv_clear(s2r_strv *sv);
 
 /** One NAME=VALUE of an s2r_envv: the text of both in the vector's own
- *  blocks (as s2r_strv's strings), @c value after @c name's NUL;
+ *  arena (as s2r_strv's strings), @c value after @c name's NUL;
  *  s2r_envv_clear() frees them. */
 typedef struct s2r_env {
     char *name;
@@ -107,7 +107,7 @@ typedef struct s2r_env {
 /** NAME=VALUE pairs in the order first set. Names are distinct: fill
  *  it with s2r_envv_set(), which replaces a name it already holds (the
  *  rules copy a job's vector on that promise). Zero-initialise before
- *  use; the slot after the last (@c v[cap]) is the vector's own. */
+ *  use; the slots after the last (from @c v[cap]) are the vector's own. */
 typedef struct s2r_envv {
     s2r_env *v;
     size_t n, cap;
