@@ -63,6 +63,30 @@ static void test_arena__many_small(void **state)
 /* Arenas one after another, and two at once, on several threads: each
  * thread reuses the first block an arena let go of (freed when the
  * thread ends), and no arena sees another's bytes. */
+/* an arena with a small first block: the same memory, in blocks from
+ * that size up, and the size kept for its next use */
+static void test_arena__small_first_block(void **state)
+{
+    (void)state;
+    s2r_arena a = {.first = 192};
+    char *s[100];
+    for (int i = 0; i < 100; i++) {
+        char w[16];
+        snprintf(w, sizeof(w), "w%d", i);
+        s[i] = s2r_arena_strndup(&a, w, strlen(w));
+        assert_non_null(s[i]);
+    }
+    for (int i = 0; i < 100; i++) {
+        char w[16];
+        snprintf(w, sizeof(w), "w%d", i);
+        assert_string_equal(s[i], w);
+    }
+    assert_non_null(s2r_arena_alloc(&a, 5000)); /* past any block so far */
+    s2r_arena_free(&a);
+    assert_null(a.head);
+    assert_int_equal(a.first, 192);
+}
+
 static void *arena_rounds(void *arg)
 {
     unsigned char tag = (unsigned char)(uintptr_t)arg;
@@ -107,6 +131,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena__aligned_and_distinct),
         cmocka_unit_test(test_arena__many_small),
+        cmocka_unit_test(test_arena__small_first_block),
         cmocka_unit_test(test_arena__threads_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
