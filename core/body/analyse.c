@@ -387,7 +387,7 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
     a->u = &s2r_body__no_unwrap;
     if (sh_lex(&a->body, src, len, first_line))
         return S2R_ENOMEM;
-    a->kind = calloc(a->body.n ? a->body.n : 1, sizeof(*a->kind));
+    a->kind = s2r_zalloc(a->body.n ? a->body.n : 1, sizeof(*a->kind));
     if (!a->kind)
         return S2R_ENOMEM;
     classify(c, a, top);

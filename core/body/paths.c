@@ -91,8 +91,8 @@ static bool path_index_room(struct path_index *ix, const s2r_job *job)
 {
     if ((job->n_paths + 1) * 2 <= ix->cap)
         return true;
-    struct path_index bigger = {calloc(ix->cap ? ix->cap * 2 : 64,
-                                       sizeof(size_t)),
+    struct path_index bigger = {s2r_zalloc(ix->cap ? ix->cap * 2 : 64,
+                                           sizeof(size_t)),
                                 ix->cap ? ix->cap * 2 : 64};
     if (!bigger.slot)
         return false;

@@ -296,8 +296,8 @@ static bool memo_alloc(analysis *a)
     if (cmds > SIZE_MAX / 4 / (sizeof(unwrap *) + 1) ||
         stmts > SIZE_MAX / 4 / sizeof(size_t))
         return false;
-    char *block = calloc(1, cmds * sizeof(unwrap *) + stmts * sizeof(size_t) +
-                                cmds);
+    char *block = s2r_zalloc(1, cmds * sizeof(unwrap *) +
+                                       stmts * sizeof(size_t) + cmds);
     if (!block)
         return false;
     a->unwraps = (unwrap **)block;

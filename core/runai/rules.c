@@ -149,7 +149,7 @@ static char **strlist_dup(char **l, const s2r_config *cfg, s2r_diags *d,
         n++;
     if (!n)
         return NULL;
-    char **out = calloc(n + 1, sizeof(*out));
+    char **out = s2r_zalloc(n + 1, sizeof(*out));
     if (!out)
         return NULL;
     size_t o = 0;

@@ -7,6 +7,8 @@
  */
 #include "slurm.h"
 
+#include "base/base.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -452,7 +454,7 @@ int s2r_slurm__parse_partitions(const char *s, char ***out)
     size_t n = 1;
     for (const char *p = s; *p; p++)
         n += (*p == ',');
-    char **v = calloc(n + 1, sizeof(char *));
+    char **v = s2r_zalloc(n + 1, sizeof(char *));
     if (!v)
         return S2R_ENOMEM;
     size_t k = 0;
