@@ -1,6 +1,6 @@
 /* test_json_text.c: s2r_json_put_string() writes the bytes json-c writes
  * for the same string (JSON_C_TO_STRING_PLAIN | NOSLASHESCAPE): every
- * byte value alone and at every offset of a 8-byte block, and random
+ * byte value alone and at every offset of two 16-byte blocks, and random
  * strings from a fixed seed. s2r_json_writer writes the bytes json-c's
  * pretty printer (PRETTY | SPACED | NOSLASHESCAPE) writes for the same
  * tree: random trees from a fixed seed, and its misuse fails. */
@@ -37,8 +37,8 @@ static void test_json_text__every_byte_everywhere(void **state)
 {
     (void)state;
     for (int c = 1; c < 256; c++)
-        for (size_t at = 0; at < 19; at++) {
-            char s[20];
+        for (size_t at = 0; at < 39; at++) {
+            char s[40];
             memset(s, 'a', sizeof(s));
             s[at] = (char)c;
             assert_like_json_c(s, at + 1);
