@@ -58,8 +58,12 @@ static inline void s2r_buf_fail(s2r_buf *b)
  *  allocation, for a caller that knows the size it is about to write.
  *  Returns false after an allocation failure (the buffer is failed). */
 bool s2r_buf_reserve(s2r_buf *b, size_t more);
-/** Append the NUL-terminated string @p s. */
-void s2r_buf_puts(s2r_buf *b, const char *s);
+/** Append the NUL-terminated string @p s. Inline: most are literals,
+ *  whose length the compiler knows. */
+static inline void s2r_buf_puts(s2r_buf *b, const char *s)
+{
+    s2r_buf_putn(b, s, strlen(s));
+}
 /** Append a printf-formatted string. */
 void s2r_buf_printf(s2r_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -40,11 +40,6 @@ void s2r_buf__putn_grow(s2r_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-void s2r_buf_puts(s2r_buf *b, const char *s)
-{
-    s2r_buf_putn(b, s, strlen(s));
-}
-
 size_t s2r_i64_text(char out[S2R_I64_TEXT], int64_t v)
 {
     /* the magnitude as unsigned, so that INT64_MIN has one */
