@@ -117,6 +117,9 @@ void *s2r_arena_alloc(s2r_arena *a, size_t n);
 /** A NUL-terminated copy of @p n bytes of @p s in @p a; NULL when memory
  *  runs out. */
 char *s2r_arena_strndup(s2r_arena *a, const char *s, size_t n);
+/** Whether @p p points into one of @p a's blocks (an address compared,
+ *  never read). */
+bool s2r_arena_owns(const s2r_arena *a, const void *p);
 /** Free every block of @p a; @p a is empty and reusable afterwards. */
 void s2r_arena_free(s2r_arena *a);
 

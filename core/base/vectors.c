@@ -81,6 +81,7 @@ static int strv_room(s2r_strv *sv)
         return S2R_ENOMEM;
     sv->v = v;
     sv->cap = cap;
+    sv->v[sv->n] = NULL; /* v[n] NULL even when the copy fails after */
     *strv_arena(sv) = arena;
     return S2R_OK;
 }
@@ -154,14 +155,35 @@ static int env_entry(s2r_envv *ev, s2r_env *e, const char *name,
     return S2R_OK;
 }
 
+/* Whether entry @p e's text is a block of its own (a replaced value),
+ * not the arena's. */
+static bool env_own_block(s2r_envv *ev, const s2r_env *e)
+{
+    return !s2r_arena_owns(envv_arena(ev), e->name);
+}
+
 int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
 {
     for (size_t i = 0; i < ev->n; i++) {
-        if (strcmp(ev->v[i].name, name) == 0) {
-            /* the old text stays in the arena until the vector is
-             * cleared: @p value may be read from it */
-            char *old = ev->v[i].name;
-            return env_entry(ev, &ev->v[i], old, value);
+        s2r_env *e = &ev->v[i];
+        if (strcmp(e->name, name) == 0) {
+            /* a replaced value gets a block of its own, freed when it is
+             * replaced in turn: text left behind in the arena would grow
+             * with the square of `export A=${A}x` lines. @p value may be
+             * the old text: it is copied before that is freed. */
+            size_t nl = strlen(name), vl = strlen(value);
+            if (vl > SIZE_MAX / 2 - nl)
+                return S2R_ENOMEM;
+            char *b = malloc(nl + vl + 2);
+            if (!b)
+                return S2R_ENOMEM;
+            memcpy(b, name, nl + 1);
+            memcpy(b + nl + 1, value, vl + 1);
+            if (env_own_block(ev, e))
+                free(e->name);
+            e->name = b;
+            e->value = b + nl + 1;
+            return S2R_OK;
         }
     }
     return s2r_envv_append(ev, name, value);
@@ -199,6 +221,9 @@ const char *s2r_envv_get(const s2r_envv *ev, const char *name)
 void s2r_envv_clear(s2r_envv *ev)
 {
     if (ev->v) {
+        for (size_t i = 0; i < ev->n; i++)
+            if (env_own_block(ev, &ev->v[i]))
+                free(ev->v[i].name); /* its value is in the same block */
         s2r_arena_free(envv_arena(ev));
         free(ev->v);
     }

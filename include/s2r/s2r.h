@@ -96,9 +96,9 @@ int s2r_strv_push(s2r_strv *sv, const char *s);
 /** Free the strings and the list; @p sv is left empty. */
 void s2r_strv_clear(s2r_strv *sv);
 
-/** One NAME=VALUE of an s2r_envv: the text of both in the vector's own
- *  arena (as s2r_strv's strings), @c value after @c name's NUL;
- *  s2r_envv_clear() frees them. */
+/** One NAME=VALUE of an s2r_envv: the text of both in memory the vector
+ *  owns (its arena, as s2r_strv's strings; a replaced value a block of
+ *  its own), @c value after @c name's NUL; s2r_envv_clear() frees it. */
 typedef struct s2r_env {
     char *name;
     char *value;
@@ -114,8 +114,9 @@ typedef struct s2r_envv {
 } s2r_envv;
 
 /** Set NAME=VALUE, replacing an earlier value of the same name in place
- *  (the old text stays readable until s2r_envv_clear()).
- *  @return S2R_OK or S2R_ENOMEM. */
+ *  (@p name and @p value may be text of @p ev itself, the old value
+ *  included; the old text is then gone). The text of the other entries
+ *  stays where it is. @return S2R_OK or S2R_ENOMEM. */
 int s2r_envv_set(s2r_envv *ev, const char *name, const char *value);
 const char *s2r_envv_get(const s2r_envv *ev, const char *name);
 void s2r_envv_clear(s2r_envv *ev);

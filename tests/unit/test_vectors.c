@@ -139,8 +139,8 @@ static void test_vectors__strv_take_and_list(void **state)
     s2r_strlist_free(l);
 }
 
-/* an entry's text stays readable after set replaces it, and a name or
- * value held across growth stays where it was */
+/* a name or value held across growth stays where it was, and other
+ * entries' text stays put when one is replaced */
 static void test_vectors__envv_text_stays_put(void **state)
 {
     (void)state;
@@ -152,12 +152,46 @@ static void test_vectors__envv_text_stays_put(void **state)
         snprintf(n, sizeof(n), "N%d", i);
         assert_int_equal(s2r_envv_set(&ev, n, value), 0);
     }
+    const char *n7 = s2r_envv_get(&ev, "N7");
     assert_int_equal(s2r_envv_set(&ev, "FIRST", "two"), 0);
+    assert_int_equal(s2r_envv_set(&ev, "FIRST", "three"), 0);
     assert_string_equal(name, "FIRST");
-    assert_string_equal(value, "one");
-    assert_string_equal(s2r_envv_get(&ev, "FIRST"), "two");
+    assert_string_equal(n7, "one");
+    assert_ptr_equal(s2r_envv_get(&ev, "N7"), n7);
+    assert_string_equal(s2r_envv_get(&ev, "FIRST"), "three");
     assert_string_equal(s2r_envv_get(&ev, "N299"), "one");
     assert_int_equal(ev.n, 301);
+    s2r_envv_clear(&ev);
+}
+
+/* a value replaced by a longer one built from itself, over and over
+ * (`export A=${A}x`): each step reads the old value, the last is right,
+ * and the replaced text is freed as it goes (ASan sees a leak or a read
+ * of freed text) */
+static void test_vectors__envv_replace_from_itself(void **state)
+{
+    (void)state;
+    s2r_envv ev = {0};
+    assert_int_equal(s2r_envv_set(&ev, "B", "b"), 0);
+    assert_int_equal(s2r_envv_set(&ev, "A", ""), 0);
+    char *grown = NULL;
+    for (int i = 0; i < 2000; i++) {
+        const char *old = s2r_envv_get(&ev, "A");
+        size_t l = strlen(old);
+        grown = realloc(grown, l + 2);
+        assert_non_null(grown);
+        memcpy(grown, old, l);
+        grown[l] = 'x';
+        grown[l + 1] = '\0';
+        assert_int_equal(s2r_envv_set(&ev, "A", grown), 0);
+        /* and once with the old value itself, as it is */
+        assert_int_equal(s2r_envv_set(&ev, "A", s2r_envv_get(&ev, "A")), 0);
+    }
+    assert_int_equal(strlen(s2r_envv_get(&ev, "A")), 2000);
+    assert_string_equal(s2r_envv_get(&ev, "B"), "b");
+    assert_int_equal(s2r_envv_set(&ev, ev.v[1].name, "last"), 0);
+    assert_string_equal(s2r_envv_get(&ev, "A"), "last");
+    free(grown);
     s2r_envv_clear(&ev);
 }
 
@@ -170,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_vectors__strv_strings_stay_put),
         cmocka_unit_test(test_vectors__strv_take_and_list),
         cmocka_unit_test(test_vectors__envv_text_stays_put),
+        cmocka_unit_test(test_vectors__envv_replace_from_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
