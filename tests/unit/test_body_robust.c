@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,36 @@ static void test_body_robust__eight_thousand_lines(void **state)
     free(b.p);
 }
 
+/* A variable grown from itself on each of 6,000 lines (export
+ * A=${A}xxxxxxxxxx): its value is resolved each time, and the replaced
+ * values are not kept, so the memory held is that of the last one, not
+ * the sum of all (200 MB when they were kept). mallinfo2() counts what is
+ * in use (0 where a sanitizer replaces the allocator). */
+static void test_body_robust__value_grown_from_itself(void **state)
+{
+    (void)state;
+    enum { N = 6000 };
+    s2r_buf b = {0};
+    s2r_buf_puts(&b, "#!/bin/bash\n#SBATCH --gres=gpu:1\nexport A=x\n");
+    for (int i = 0; i < N; i++)
+        s2r_buf_puts(&b, "export A=${A}xxxxxxxxxx\n");
+    s2r_buf_puts(&b, "python train.py\n");
+    assert_false(b.oom);
+    size_t before = mallinfo2().uordblks;
+    s2r_job job;
+    s2r_diags d = {0};
+    assert_int_equal(s2r_job_parse(&job, "t.sbatch", b.p, b.len, NULL, &d),
+                     0);
+    size_t held = mallinfo2().uordblks - before;
+    const char *a = s2r_envv_get(&job.env, "A");
+    assert_non_null(a);
+    assert_int_equal(strlen(a), 1 + 10 * N);
+    assert_true(held < ((size_t)16 << 20));
+    s2r_job_free(&job);
+    s2r_diags_clear(&d);
+    free(b.p);
+}
+
 /* s2r_grow(): room for one more element, geometric growth. */
 static void test_body_robust__grow(void **state)
 {
@@ -118,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_body_robust__long_dropped_line),
         cmocka_unit_test(test_body_robust__eight_thousand_lines),
+        cmocka_unit_test(test_body_robust__value_grown_from_itself),
         cmocka_unit_test(test_body_robust__grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
