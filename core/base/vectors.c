@@ -37,59 +37,79 @@ int s2r_grow(void **v, size_t n, size_t size)
  * small enough for the allocator's per-thread cache. */
 enum { FIRST_TEXT = 192 };
 
-/* @p a (@p an bytes) and its NUL, then @p b (@p bn bytes, when not NULL)
- * and its NUL, copied into @p arena; NULL when out of memory. */
-static char *arena_copy(s2r_arena *arena, const char *a, size_t an,
-                        const char *b, size_t bn)
+/* The arena of a vector of @p cap elements of @p size bytes at @p v. */
+static s2r_arena *arena_after(void *v, size_t cap, size_t size)
 {
-    if (an > SIZE_MAX / 4 || bn > SIZE_MAX / 4)
+    return (s2r_arena *)(void *)((char *)v + cap * size);
+}
+
+/* The vector @p v of *@p cap elements of @p size bytes grown to twice as
+ * many (8 at first), with room after them for its arena, which moves
+ * along (a new one when @p v is NULL); NULL when out of memory (@p v is
+ * as it was). */
+static void *grow_with_arena(void *v, size_t *cap, size_t size)
+{
+    size_t slots = (sizeof(s2r_arena) + size - 1) / size;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    if (ncap > SIZE_MAX / size - slots)
         return NULL;
-    char *at = s2r_arena_alloc(arena, an + 1 + (b ? bn + 1 : 0));
-    if (!at)
+    s2r_arena arena = v ? *arena_after(v, *cap, size)
+                        : (s2r_arena){.first = FIRST_TEXT};
+    void *nv = realloc(v, (ncap + slots) * size);
+    if (!nv)
         return NULL;
-    memcpy(at, a, an);
-    at[an] = '\0';
-    if (b) {
-        memcpy(at + an + 1, b, bn);
-        at[an + 1 + bn] = '\0';
+    *cap = ncap;
+    *arena_after(nv, ncap, size) = arena;
+    return nv;
+}
+
+/* The bytes NAME + 1 + VALUE + 1 (@p value NULL: NAME + 1) take; 0 when
+ * they do not fit a size_t. */
+static size_t text_size(size_t nl, const char *value, size_t vl)
+{
+    if (nl > SIZE_MAX / 4 || vl > SIZE_MAX / 4)
+        return 0;
+    return nl + 1 + (value ? vl + 1 : 0);
+}
+
+/* NAME, NUL, then VALUE and NUL (when @p value is not NULL) at @p at. */
+static char *put_text(char *at, const char *name, size_t nl,
+                      const char *value, size_t vl)
+{
+    memcpy(at, name, nl);
+    at[nl] = '\0';
+    if (value) {
+        memcpy(at + nl + 1, value, vl);
+        at[nl + 1 + vl] = '\0';
     }
     return at;
 }
 
-/* ---- string vectors ---------------------------------------------------- */
+/* put_text() into @p arena; NULL when out of memory. */
+static char *arena_copy(s2r_arena *arena, const char *name, size_t nl,
+                        const char *value, size_t vl)
+{
+    size_t need = text_size(nl, value, vl);
+    char *at = need ? s2r_arena_alloc(arena, need) : NULL;
+    return at ? put_text(at, name, nl, value, vl) : NULL;
+}
 
-/* the slots of v after the last that hold the arena */
-enum { STRV_ARENA = (sizeof(s2r_arena) + sizeof(char *) - 1) / sizeof(char *) };
+/* ---- string vectors ---------------------------------------------------- */
 
 static s2r_arena *strv_arena(s2r_strv *sv)
 {
-    return (s2r_arena *)(void *)&sv->v[sv->cap];
-}
-
-/* Room for one more string and the NULL after it. */
-static int strv_room(s2r_strv *sv)
-{
-    if (sv->v && sv->n + 1 < sv->cap)
-        return S2R_OK;
-    size_t cap = sv->cap ? sv->cap * 2 : 8;
-    if (cap > SIZE_MAX / sizeof(char *) - STRV_ARENA)
-        return S2R_ENOMEM;
-    s2r_arena arena = sv->v ? *strv_arena(sv)
-                            : (s2r_arena){.first = FIRST_TEXT};
-    char **v = realloc(sv->v, (cap + STRV_ARENA) * sizeof(*v));
-    if (!v)
-        return S2R_ENOMEM;
-    sv->v = v;
-    sv->cap = cap;
-    sv->v[sv->n] = NULL; /* v[n] NULL even when the copy fails after */
-    *strv_arena(sv) = arena;
-    return S2R_OK;
+    return arena_after(sv->v, sv->cap, sizeof(char *));
 }
 
 static int strv_add(s2r_strv *sv, const char *s, size_t len)
 {
-    if (strv_room(sv))
-        return S2R_ENOMEM;
+    if (!sv->v || sv->n + 1 >= sv->cap) {
+        char **v = grow_with_arena(sv->v, &sv->cap, sizeof(char *));
+        if (!v)
+            return S2R_ENOMEM;
+        sv->v = v;
+        sv->v[sv->n] = NULL; /* v[n] NULL even when the copy fails */
+    }
     char *c = arena_copy(strv_arena(sv), s, len, NULL, 0);
     if (!c)
         return S2R_ENOMEM;
@@ -133,26 +153,9 @@ char **s2r_strv_list(const s2r_strv *sv)
 
 /* ---- environment vectors ----------------------------------------------- */
 
-/* the entries of v after the last that hold the arena */
-enum { ENVV_ARENA = (sizeof(s2r_arena) + sizeof(s2r_env) - 1) / sizeof(s2r_env) };
-
 static s2r_arena *envv_arena(s2r_envv *ev)
 {
-    return (s2r_arena *)(void *)&ev->v[ev->cap];
-}
-
-/* NAME, NUL, VALUE, NUL in @p ev's arena: name points at it, value into
- * it */
-static int env_entry(s2r_envv *ev, s2r_env *e, const char *name,
-                     const char *value)
-{
-    size_t nl = strlen(name);
-    char *b = arena_copy(envv_arena(ev), name, nl, value, strlen(value));
-    if (!b)
-        return S2R_ENOMEM;
-    e->name = b;
-    e->value = b + nl + 1;
-    return S2R_OK;
+    return arena_after(ev->v, ev->cap, sizeof(s2r_env));
 }
 
 /* Whether entry @p e's text is a block of its own (a replaced value),
@@ -162,49 +165,51 @@ static bool env_own_block(s2r_envv *ev, const s2r_env *e)
     return !s2r_arena_owns(envv_arena(ev), e->name);
 }
 
-int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
+/* NAME, NUL, VALUE, NUL into entry @p e: in @p ev's arena, or, for a
+ * replaced value (@p own), a block of its own that frees the entry's
+ * last one. A replaced value left behind in the arena would grow with
+ * the square of `export A=${A}x` lines. @p name and @p value may be the
+ * entry's old text: it is copied before that is freed. */
+static int env_entry(s2r_envv *ev, s2r_env *e, const char *name,
+                     const char *value, bool own)
 {
-    for (size_t i = 0; i < ev->n; i++) {
-        s2r_env *e = &ev->v[i];
-        if (strcmp(e->name, name) == 0) {
-            /* a replaced value gets a block of its own, freed when it is
-             * replaced in turn: text left behind in the arena would grow
-             * with the square of `export A=${A}x` lines. @p value may be
-             * the old text: it is copied before that is freed. */
-            size_t nl = strlen(name), vl = strlen(value);
-            if (vl > SIZE_MAX / 2 - nl)
-                return S2R_ENOMEM;
-            char *b = malloc(nl + vl + 2);
-            if (!b)
-                return S2R_ENOMEM;
-            memcpy(b, name, nl + 1);
-            memcpy(b + nl + 1, value, vl + 1);
+    size_t nl = strlen(name), vl = strlen(value);
+    char *b;
+    if (!own) {
+        b = arena_copy(envv_arena(ev), name, nl, value, vl);
+    } else {
+        size_t need = text_size(nl, value, vl);
+        b = need ? malloc(need) : NULL;
+        if (b) {
+            put_text(b, name, nl, value, vl);
             if (env_own_block(ev, e))
                 free(e->name);
-            e->name = b;
-            e->value = b + nl + 1;
-            return S2R_OK;
         }
     }
+    if (!b)
+        return S2R_ENOMEM;
+    e->name = b;
+    e->value = b + nl + 1;
+    return S2R_OK;
+}
+
+int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
+{
+    for (size_t i = 0; i < ev->n; i++)
+        if (strcmp(ev->v[i].name, name) == 0)
+            return env_entry(ev, &ev->v[i], name, value, true);
     return s2r_envv_append(ev, name, value);
 }
 
 int s2r_envv_append(s2r_envv *ev, const char *name, const char *value)
 {
     if (!ev->v || ev->n == ev->cap) {
-        size_t cap = ev->cap ? ev->cap * 2 : 8;
-        if (cap > SIZE_MAX / sizeof(s2r_env) - ENVV_ARENA)
-            return S2R_ENOMEM;
-        s2r_arena arena = ev->v ? *envv_arena(ev)
-                                : (s2r_arena){.first = FIRST_TEXT};
-        s2r_env *v = realloc(ev->v, (cap + ENVV_ARENA) * sizeof(*v));
+        s2r_env *v = grow_with_arena(ev->v, &ev->cap, sizeof(s2r_env));
         if (!v)
             return S2R_ENOMEM;
         ev->v = v;
-        ev->cap = cap;
-        *envv_arena(ev) = arena;
     }
-    if (env_entry(ev, &ev->v[ev->n], name, value))
+    if (env_entry(ev, &ev->v[ev->n], name, value, false))
         return S2R_ENOMEM;
     ev->n++;
     return S2R_OK;
