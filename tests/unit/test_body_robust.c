@@ -16,6 +16,15 @@
 #include <s2r/s2r.h>
 #include "base/base.h"
 
+/* The script built in @p b parsed into @p job, its diagnostics in @p d. */
+static void parse(const s2r_buf *b, s2r_job *job, s2r_diags *d)
+{
+    assert_false(b->oom);
+    memset(d, 0, sizeof(*d));
+    assert_int_equal(s2r_job_parse(job, "t.sbatch", b->p, b->len, NULL, d),
+                     0);
+}
+
 /* A dropped `module load` line of @p words one-letter words: the warning
  * quotes it shortened, never past its buffer. */
 static void dropped_line(size_t words)
@@ -25,11 +34,9 @@ static void dropped_line(size_t words)
     for (size_t i = 0; i < words; i++)
         s2r_buf_puts(&b, " a");
     s2r_buf_puts(&b, "\npython train.py\n");
-    assert_false(b.oom);
     s2r_job job;
-    s2r_diags d = {0};
-    assert_int_equal(s2r_job_parse(&job, "t.sbatch", b.p, b.len, NULL, &d),
-                     0);
+    s2r_diags d;
+    parse(&b, &job, &d);
     const s2r_diag *g = NULL;
     for (size_t i = 0; i < d.n; i++)
         if (strstr(d.v[i].message, "dropped 'module load"))
@@ -77,11 +84,9 @@ static void test_body_robust__eight_thousand_lines(void **state)
         s2r_buf_puts(&b, l);
     }
     s2r_buf_puts(&b, "srun python train.py --epochs \"$V3999\"\n");
-    assert_false(b.oom);
     s2r_job job;
-    s2r_diags d = {0};
-    assert_int_equal(s2r_job_parse(&job, "t.sbatch", b.p, b.len, NULL, &d),
-                     0);
+    s2r_diags d;
+    parse(&b, &job, &d);
     /* every export lifted, in order, with its value */
     assert_int_equal(job.env.n, N);
     assert_string_equal(job.env.v[0].name, "V0");
@@ -111,12 +116,10 @@ static void test_body_robust__value_grown_from_itself(void **state)
     for (int i = 0; i < N; i++)
         s2r_buf_puts(&b, "export A=${A}xxxxxxxxxx\n");
     s2r_buf_puts(&b, "python train.py\n");
-    assert_false(b.oom);
-    size_t before = mallinfo2().uordblks;
     s2r_job job;
-    s2r_diags d = {0};
-    assert_int_equal(s2r_job_parse(&job, "t.sbatch", b.p, b.len, NULL, &d),
-                     0);
+    s2r_diags d;
+    size_t before = mallinfo2().uordblks;
+    parse(&b, &job, &d);
     size_t held = mallinfo2().uordblks - before;
     const char *a = s2r_envv_get(&job.env, "A");
     assert_non_null(a);
