@@ -25,15 +25,23 @@ static void parse(const s2r_buf *b, s2r_job *job, s2r_diags *d)
                      0);
 }
 
+/* @p head, @p each @p n times, then @p tail, into @p b (empty). */
+static void script_of(s2r_buf *b, const char *head, const char *each,
+                      size_t n, const char *tail)
+{
+    s2r_buf_puts(b, head);
+    for (size_t i = 0; i < n; i++)
+        s2r_buf_puts(b, each);
+    s2r_buf_puts(b, tail);
+}
+
 /* A dropped `module load` line of @p words one-letter words: the warning
  * quotes it shortened, never past its buffer. */
 static void dropped_line(size_t words)
 {
     s2r_buf b = {0};
-    s2r_buf_puts(&b, "#!/bin/bash\nmodule load");
-    for (size_t i = 0; i < words; i++)
-        s2r_buf_puts(&b, " a");
-    s2r_buf_puts(&b, "\npython train.py\n");
+    script_of(&b, "#!/bin/bash\nmodule load", " a", words,
+              "\npython train.py\n");
     s2r_job job;
     s2r_diags d;
     parse(&b, &job, &d);
@@ -112,10 +120,8 @@ static void test_body_robust__value_grown_from_itself(void **state)
     (void)state;
     enum { N = 6000 };
     s2r_buf b = {0};
-    s2r_buf_puts(&b, "#!/bin/bash\n#SBATCH --gres=gpu:1\nexport A=x\n");
-    for (int i = 0; i < N; i++)
-        s2r_buf_puts(&b, "export A=${A}xxxxxxxxxx\n");
-    s2r_buf_puts(&b, "python train.py\n");
+    script_of(&b, "#!/bin/bash\n#SBATCH --gres=gpu:1\nexport A=x\n",
+              "export A=${A}xxxxxxxxxx\n", N, "python train.py\n");
     s2r_job job;
     s2r_diags d;
     size_t before = mallinfo2().uordblks;
