@@ -285,14 +285,30 @@ def ms_of(text):
     return float(m.group(1)) * {'us': 0.001, 'ms': 1.0, 's': 1000.0}[m.group(2)]
 
 
-def wrk(port, conns, duration, lua):
+def cpu_seconds(pid):
+    """User + system CPU seconds process @p pid has used so far (all its
+    threads), from /proc/PID/stat; None where there is no /proc."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+    # after the command's ')': state is field 3, utime 14 and stime 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def wrk(port, conns, duration, lua, pid=None):
+    """One wrk run; with @p pid, also the CPU that process spent per
+    request ('cpu_us')."""
+    before = cpu_seconds(pid) if pid else None
     out = subprocess.run(
         ['wrk', '-t', str(ARGS.wrk_threads), '-c', str(conns),
          '-d', '%ds' % duration, '--timeout', '10s', '--latency', '-s', lua,
          'http://127.0.0.1:%d/' % port],
         capture_output=True, timeout=duration + 120).stdout.decode()
+    after = cpu_seconds(pid) if pid else None
     r = {'rps': 0.0, 'p50': float('nan'), 'p99': float('nan'),
-         'requests': 0, 'non2xx': 0, 'errors': ''}
+         'requests': 0, 'non2xx': 0, 'errors': '', 'cpu_us': float('nan')}
     for line in out.splitlines():
         line = line.strip()
         if line.startswith('Requests/sec:'):
@@ -307,6 +323,8 @@ def wrk(port, conns, duration, lua):
             r['non2xx'] = int(line.split()[-1])
         elif line.startswith('Socket errors:'):
             r['errors'] = line.split(':', 1)[1].strip()
+    if before is not None and after is not None and r['requests']:
+        r['cpu_us'] = (after - before) * 1e6 / r['requests']
     return r
 
 
@@ -316,8 +334,9 @@ def fmt_run(who, conns, r):
         extra += ' non-2xx %d' % r['non2xx']
     if r['errors']:
         extra += ' socket errors: ' + r['errors']
-    return ('  %-22s %5d conns: %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms%s'
-            % (who, conns, r['rps'], r['p50'], r['p99'], extra))
+    return ('  %-22s %5d conns: %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  '
+            'server CPU %5.1f us/request%s'
+            % (who, conns, r['rps'], r['p50'], r['p99'], r['cpu_us'], extra))
 
 
 def side_by_side(cfg, conns, answer, rounds, floor_mode='poll', wal=None):
@@ -332,8 +351,9 @@ def side_by_side(cfg, conns, answer, rounds, floor_mode='poll', wal=None):
             runs = {}
             order = ('floor', 's2r') if i % 2 == 0 else ('s2r', 'floor')
             for who in order:
-                port = fl.port if who == 'floor' else s.port
-                runs[who] = wrk(port, conns, ARGS.duration, lua)
+                srv = fl if who == 'floor' else s
+                runs[who] = wrk(srv.port, conns, ARGS.duration, lua,
+                                srv.proc.pid)
             if wal is not None and CONFIGS[cfg][2]:
                 wal.append((s.wal_bytes(), s.db_bytes(),
                             runs['s2r']['requests']))
@@ -394,10 +414,15 @@ def measure_hot(answers):
         p = res[64]
         SUMMARY.append(
             'hot, %s: throughput of the floor %s; p99 at 64 connections '
-            '%.2fx the floor\'s (s2r %.1f ms, floor %.1f ms)' % (
+            '%.2fx the floor\'s (s2r %.1f ms, floor %.1f ms); server CPU '
+            'per request at 64 connections %.1fx the floor\'s (s2r %.1f us, '
+            'floor %.1f us)' % (
                 CONFIGS[cfg][0], ', '.join(parts), median_ratio(p, 'p99'),
                 statistics.median(b['p99'] for _, b in p),
-                statistics.median(a['p99'] for a, _ in p)))
+                statistics.median(a['p99'] for a, _ in p),
+                median_ratio(p, 'cpu_us'),
+                statistics.median(b['cpu_us'] for _, b in p),
+                statistics.median(a['cpu_us'] for a, _ in p)))
 
 
 def measure_stall(answers):
