@@ -183,7 +183,6 @@ int s2r_cmd_serve(int argc, char **argv)
         .max_connections_per_client =
             (uint32_t)sc->max_connections_per_client,
         .receive_timeout_ms = (uint32_t)sc->receive_timeout_ms,
-        .max_header_bytes = (uint32_t)sc->max_header,
         .handler = handler};
     s2r_error err = {0};
     if (s2r_server_start(&server, &so, &err) != S2R_OK) {

@@ -157,8 +157,7 @@ class Floor:
             f.write(body)
         argv = [os.path.join(ARGS.build, 'bench', 'serve_floor'),
                 '--body', path, '--threads', str(ARGS.threads),
-                '--mode', mode, '--port', '0', '--memory',
-                str(FLOOR_MEMORY)]
+                '--mode', mode, '--port', '0']
         for h in headers:
             argv += ['--header', h]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
@@ -530,11 +529,6 @@ def measure_replay(answers):
 # ------------------------------------------------------------------ main
 
 EXTRA_SERVER_KEYS = ''
-# Each connection's memory, as s2r serve sizes it with [server]
-# max_header at its default (8 KiB and 4 KiB: S2R_SERVER_MAX_HEADER and
-# S2R_SERVER_MEMORY_MARGIN), so that the floor zeroes as much of it for
-# every request as s2r does.
-FLOOR_MEMORY = 8192 + 4096
 SCRIPT = None
 SCRIPT_BYTES = b''
 

@@ -5,17 +5,14 @@
  *
  *   serve_floor --body FILE [--header 'Name: value']... [--status N]
  *               [--listen ADDR:PORT] [--threads N]
- *               [--mode poll|epoll|select|thread] [--memory BYTES]
+ *               [--mode poll|epoll|select|thread]
  *
  * Threads are set up as in `s2r serve`: one acceptor thread deals the
  * connections round-robin to N libmicrohttpd daemons (MHD_add_connection),
  * each running its own event loop of the given mode (--mode thread: one
  * daemon, a thread per connection). With --mode epoll it shows
  * libmicrohttpd 0.9.75's own stall (its epoll loop waits again after a
- * batch of exactly 128 events). --memory is each connection's memory
- * (MHD_OPTION_CONNECTION_MEMORY_LIMIT), as `s2r serve` sizes it from
- * [server] max_header; libmicrohttpd's own default (32 KiB) when not
- * given. Prints "port N" on standard output once
+ * batch of exactly 128 events). Prints "port N" on standard output once
  * it listens; runs until SIGTERM or SIGINT.
  *
  * Not a test and not part of s2r: bench/bench-serve.py runs it.
@@ -45,7 +42,6 @@ typedef struct floor_opts {
     unsigned port;
     unsigned threads;
     const char *mode;
-    size_t memory;
 } floor_opts;
 
 static struct MHD_Response *g_resp;
@@ -118,7 +114,6 @@ static int parse_args(int argc, char **argv, floor_opts *o)
     o->threads = 2;
     o->mode = "poll";
     o->status = 200;
-    o->memory = 32 * 1024; /* libmicrohttpd 0.9.75's MHD_POOL_SIZE_DEFAULT */
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (strcmp(k, "--body") == 0)
@@ -133,13 +128,11 @@ static int parse_args(int argc, char **argv, floor_opts *o)
             o->mode = v;
         else if (strcmp(k, "--port") == 0)
             o->port = (unsigned)atoi(v);
-        else if (strcmp(k, "--memory") == 0)
-            o->memory = (size_t)atol(v);
         else
             return -1;
     }
     if (argc % 2 == 0 || !o->body_path || o->threads < 1 ||
-        o->threads > MAX_DAEMONS || o->memory < 1024)
+        o->threads > MAX_DAEMONS)
         return -1;
     return 0;
 }
@@ -205,8 +198,7 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: serve_floor --body FILE [--header 'N: v']... "
                         "[--status N] [--port N] [--threads N] "
-                        "[--mode poll|epoll|select|thread] "
-                        "[--memory BYTES]\n");
+                        "[--mode poll|epoll|select|thread]\n");
         return 2;
     }
     struct rlimit rl;
@@ -232,9 +224,7 @@ int main(int argc, char **argv)
             MHD_USE_INTERNAL_POLLING_THREAD | flag | MHD_USE_ITC |
                 MHD_USE_NO_LISTEN_SOCKET,
             0, NULL, NULL, on_request, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-            30u, MHD_OPTION_CONNECTION_LIMIT, 100000u,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.memory,
-            MHD_OPTION_END);
+            30u, MHD_OPTION_CONNECTION_LIMIT, 100000u, MHD_OPTION_END);
         if (!g_d[i]) {
             fprintf(stderr, "serve_floor: cannot start daemon (%s)\n", o.mode);
             return 1;

@@ -539,9 +539,6 @@ static int start_workers(s2r_server *s, uint32_t n, int family,
                                                  : 1024;
     uint32_t rx_ms = opts->receive_timeout_ms ? opts->receive_timeout_ms
                                               : 10000;
-    size_t memory = (size_t)(opts->max_header_bytes ? opts->max_header_bytes
-                                                    : S2R_SERVER_MAX_HEADER) +
-                    S2R_SERVER_MEMORY_MARGIN;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                          MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET |
                          MHD_USE_ERROR_LOG;
@@ -561,7 +558,6 @@ static int start_workers(s2r_server *s, uint32_t n, int family,
             MHD_OPTION_URI_LOG_CALLBACK, on_request_line, w,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
             MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
             MHD_OPTION_END);
         if (!w->d) {
             snprintf(err->message, sizeof(err->message),

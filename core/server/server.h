@@ -66,8 +66,6 @@ typedef struct s2r_server_settings {
     int64_t drain_timeout_ms;      /**< default 10 s */
     int64_t receive_timeout_ms;    /**< default 10 s */
     int64_t max_connections_per_client; /**< default 64; 0: no cap */
-    int64_t max_header;            /**< bytes of the request line and
-                                        headers; default 8 KiB */
 } s2r_server_settings;
 
 /** The option table of those keys (for help and check-config). */
@@ -108,17 +106,6 @@ int s2r_server_split_listen(const char *listen, char *host, size_t hcap,
  */
 int s2r_server_check_listen(const char *listen, char *msg, size_t cap);
 
-/** Default [server] max_header: 8 KiB, as Tomcat's and Jetty's default
- *  header limit. */
-#define S2R_SERVER_MAX_HEADER 8192u
-/** A connection's memory beyond max_header: libmicrohttpd keeps in it,
- *  besides the request's bytes, a record of each header line (about 56
- *  bytes: this holds those of some 70 lines) and the answer's status line
- *  and headers. It zeroes the whole of it for every request, so it is
- *  kept small: at 32 KiB, its default, that cost more than the rest of
- *  its work on a request. */
-#define S2R_SERVER_MEMORY_MARGIN 4096u
-
 typedef struct s2r_server_options {
     const char *listen;            /**< "ADDR:PORT", "[V6ADDR]:PORT" or a
                                         host name and port; port 0 picks a
@@ -133,12 +120,7 @@ typedef struct s2r_server_options {
                                         per /64); 0: no cap */
     uint32_t receive_timeout_ms;   /**< a whole request, from its first
                                         byte; 0: 10 s */
-    uint32_t max_header_bytes;     /**< the request line and headers,
-                                        bytes; 0: S2R_SERVER_MAX_HEADER.
-                                        A connection's memory is this and
-                                        S2R_SERVER_MEMORY_MARGIN (per
-                                        libmicrohttpd
-                                        MHD_OPTION_CONNECTION_MEMORY_LIMIT) */
+    uint32_t reserved;
     s2r_handler *handler;          /**< borrowed; outlives the server */
 } s2r_server_options;
 

@@ -63,10 +63,6 @@ static const s2r_option server_options[] = {
      S2R_OPT_OFFSET(s2r_server_settings, max_connections_per_client),
      "Open connections at most from one client address (IPv6: one /64); "
      "more are answered 503 and closed; 0: no cap."},
-    {"max_header", S2R_OPT_SIZE, 0, "8K", 1024, INT64_C(1) << 20, NULL,
-     S2R_OPT_OFFSET(s2r_server_settings, max_header),
-     "Bytes of a request line and its headers at most; more are answered "
-     "414 or 431 and closed."},
     S2R_OPTION_END};
 
 const s2r_option *s2r_server_option_table(void)

@@ -10,8 +10,7 @@ raw sockets (Python 3 standard library only).
   - requests libmicrohttpd 0.9.75 left unanswered: 600 query parameters
     (400 at once), request lines of binary junk or a TLS handshake (400
     and close at once); over-long headers, many headers, many cookies
-    (431 at once); headers up to [server] max_header (8 KiB, or as set)
-    are served, longer ones get 431;
+    (431 at once);
   - framing: Content-Length values that differ (two header lines, or a
     list) and Content-Length with Transfer-Encoding get 400 and close
     (RFC 9112); the same value twice is accepted;
@@ -428,33 +427,6 @@ def test_oversized_headers():
         srv.stop()
 
 
-def test_max_header():
-    """A request's headers up to max_header are served, past it 431."""
-    pad = b'X-Pad: ' + b'a' * 7900 + b'\r\n'  # 8,000 bytes and the rest
-    srv = Server('max-header')
-    try:
-        check(post(srv.port, SCRIPT, headers=pad)[0] == 200,
-              '8,000 bytes of headers refused under the default 8K')
-        big = b'X-Pad: ' + b'a' * 14000 + b'\r\n'
-        check(post(srv.port, SCRIPT, headers=big)[0] == 431,
-              '14,000 bytes of headers not refused under the default 8K')
-        many = b''.join(b'X-H%02d: %s\r\n' % (i, b'v' * 90)
-                        for i in range(60))  # 6,000 bytes in 60 lines
-        check(post(srv.port, SCRIPT, headers=many)[0] == 200,
-              '60 header lines of 6,000 bytes refused under the default 8K')
-    finally:
-        srv.stop()
-    srv = Server('max-header-16k', 'max_header = 16K\n')
-    try:
-        check(post(srv.port, SCRIPT, headers=big)[0] == 200,
-              '14,000 bytes of headers refused under max_header = 16K')
-        huge = b'X-Pad: ' + b'a' * 24000 + b'\r\n'
-        check(post(srv.port, SCRIPT, headers=huge)[0] == 431,
-              '24,000 bytes of headers not refused under max_header = 16K')
-    finally:
-        srv.stop()
-
-
 def test_content_length_conflicts():
     srv = Server('framing')
     answers = []
@@ -573,7 +545,6 @@ def main():
     tests = [test_too_many_query_parameters,
              test_junk_request_lines,
              test_oversized_headers,
-             test_max_header,
              test_content_length_conflicts,
              test_keep_alive_after_requests_without_body,
              test_non_utf8_script_in_every_format,
