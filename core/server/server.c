@@ -558,6 +558,11 @@ static int start_workers(s2r_server *s, uint32_t n, int family,
             MHD_OPTION_URI_LOG_CALLBACK, on_request_line, w,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
             MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+            /* RFC 9112's MUSTs for a server: 400 for an HTTP/1.1 request
+             * without Host (section 3.2) and for whitespace between a
+             * field name and its colon (section 5.1); libmicrohttpd
+             * accepts both unless told to be strict */
+            MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
             MHD_OPTION_END);
         if (!w->d) {
             snprintf(err->message, sizeof(err->message),

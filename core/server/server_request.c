@@ -25,6 +25,7 @@ typedef struct framing {
     int n_length;        /* Content-Length header lines */
     int conflicting;     /* values that differ, or malformed */
     int chunked;         /* a Transfer-Encoding header line */
+    int blank_in_name;   /* a space or tab in a field name */
     int have_value;
     uint64_t value;
 } framing;
@@ -66,6 +67,8 @@ static enum MHD_Result visit(void *cls, enum MHD_ValueKind kind,
 {
     (void)kind;
     framing *f = cls;
+    if (strpbrk(key, " \t"))
+        f->blank_in_name = 1;
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         f->n_length++;
         take_length(f, value ? value : "");
@@ -80,6 +83,8 @@ int s2r_server_check_framing(struct MHD_Connection *c)
     framing f;
     memset(&f, 0, sizeof(f));
     MHD_get_connection_values(c, MHD_HEADER_KIND, visit, &f);
+    if (f.blank_in_name)
+        return S2R_FRAMING_BLANK_IN_NAME;
     if (f.n_length && f.chunked)
         return S2R_FRAMING_LENGTH_AND_CHUNKED;
     if (f.conflicting)
@@ -91,16 +96,28 @@ int s2r_server_check_framing(struct MHD_Connection *c)
     "Bad request: Content-Length and Transfer-Encoding together"
 #define CONFLICTING_LENGTH \
     "Bad request: Content-Length values that differ or are not numbers"
+#define BLANK_IN_NAME "Bad request: whitespace in a header field name"
 
 const char *s2r_server_framing_error(int verdict)
 {
-    return verdict == S2R_FRAMING_LENGTH_AND_CHUNKED
-               ? "{\"error\":\"" LENGTH_AND_CHUNKED "\"}"
-               : "{\"error\":\"" CONFLICTING_LENGTH "\"}";
+    switch (verdict) {
+    case S2R_FRAMING_LENGTH_AND_CHUNKED:
+        return "{\"error\":\"" LENGTH_AND_CHUNKED "\"}";
+    case S2R_FRAMING_BLANK_IN_NAME:
+        return "{\"error\":\"" BLANK_IN_NAME "\"}";
+    default:
+        return "{\"error\":\"" CONFLICTING_LENGTH "\"}";
+    }
 }
 
 const char *s2r_server_framing_reason(int verdict)
 {
-    return verdict == S2R_FRAMING_LENGTH_AND_CHUNKED ? LENGTH_AND_CHUNKED
-                                                      : CONFLICTING_LENGTH;
+    switch (verdict) {
+    case S2R_FRAMING_LENGTH_AND_CHUNKED:
+        return LENGTH_AND_CHUNKED;
+    case S2R_FRAMING_BLANK_IN_NAME:
+        return BLANK_IN_NAME;
+    default:
+        return CONFLICTING_LENGTH;
+    }
 }

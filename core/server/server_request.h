@@ -16,6 +16,12 @@
  *     libmicrohttpd uses the first one. A request with both
  *     Transfer-Encoding and Content-Length is refused likewise (RFC 9112
  *     section 6.1 allows it and asks to close the connection).
+ *   - Header field names (RFC 9112 section 5.1): a server must refuse,
+ *     with 400, a request with whitespace between a field name and its
+ *     colon ("Content-Length : 5"). libmicrohttpd 0.9.75, strict or not,
+ *     keeps the name with its blank: the request had no Content-Length
+ *     for it, and its body was read as the next request. Any blank in a
+ *     name is refused likewise (a field name is a token): 400 and close.
  */
 #ifndef S2R_SERVER_REQUEST_H
 #define S2R_SERVER_REQUEST_H
@@ -41,9 +47,11 @@ int s2r_server_cut_query(char *target);
 #define S2R_FRAMING_CONFLICTING_LENGTH 1 /**< Content-Length values differ */
 #define S2R_FRAMING_LENGTH_AND_CHUNKED 2 /**< Transfer-Encoding and
                                               Content-Length together */
+#define S2R_FRAMING_BLANK_IN_NAME 3      /**< a space or tab in a header
+                                              field name */
 
-/** Look at the Content-Length and Transfer-Encoding header lines of
- *  @p c (all of them, not only the first). */
+/** Look at the header field names of @p c and at its Content-Length and
+ *  Transfer-Encoding header lines (all of them, not only the first). */
 int s2r_server_check_framing(struct MHD_Connection *c);
 
 /** The JSON text of the 400 answer for a framing verdict (static):

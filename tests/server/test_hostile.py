@@ -13,7 +13,10 @@ raw sockets (Python 3 standard library only).
     (431 at once);
   - framing: Content-Length values that differ (two header lines, or a
     list) and Content-Length with Transfer-Encoding get 400 and close
-    (RFC 9112); the same value twice is accepted;
+    (RFC 9112); the same value twice is accepted; an HTTP/1.1 request
+    without Host and a header with whitespace before its colon get 400
+    (RFC 9112 sections 3.2 and 5.1), an HTTP/1.0 one without Host is
+    served;
   - requests without a body (GET, HEAD, a 404, a 405) keep their
     connection open; one that says it has a body is answered and closed;
   - a script that is not UTF-8 gets the same 400 in every format, naming
@@ -454,6 +457,28 @@ def test_content_length_conflicts():
     check_logged(srv, answers)
 
 
+def test_host_and_header_names():
+    """RFC 9112: a server answers 400 to an HTTP/1.1 request without
+    Host (section 3.2) and to one with whitespace between a field name
+    and its colon (section 5.1); HTTP/1.0 has no Host to require."""
+    srv = Server('strict')
+    n = len(SCRIPT)
+    try:
+        for raw in (b'GET /healthz HTTP/1.1\r\n\r\n',
+                    b'POST /?format=cli HTTP/1.1\r\nContent-Length: %d'
+                    b'\r\n\r\n' % n + SCRIPT,
+                    b'POST /?format=cli HTTP/1.1\r\nHost: t\r\n'
+                    b'Content-Length : %d\r\n\r\n' % n + SCRIPT):
+            st, head, _ = exchange(srv.port, raw)
+            check(st == 400, 'status %s for %r' % (st, raw[:50]))
+            check('close' in head.lower(), 'no Connection: close: %s' % head)
+        st, _, body = exchange(srv.port, b'POST /?format=cli HTTP/1.0\r\n'
+                               b'Content-Length: %d\r\n\r\n' % n + SCRIPT)
+        check(st == 200, 'HTTP/1.0 without Host: %s %s' % (st, body[:80]))
+    finally:
+        srv.stop()
+
+
 def test_keep_alive_after_requests_without_body():
     """GET, HEAD and other requests without a body keep their connection
     open, as POSTs do; one that says it has a body is answered and the
@@ -546,6 +571,7 @@ def main():
              test_junk_request_lines,
              test_oversized_headers,
              test_content_length_conflicts,
+             test_host_and_header_names,
              test_keep_alive_after_requests_without_body,
              test_non_utf8_script_in_every_format,
              test_trickle_closed_at_receive_timeout,
