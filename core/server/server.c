@@ -83,7 +83,8 @@ typedef struct req_buf {
     int32_t answered;  /* answered without the handler: drop the body */
     int32_t cut_query; /* more than S2R_SERVER_MAX_PARAMS parameters */
     int32_t started;   /* the handler saw its headers */
-    int32_t pad;
+    int32_t queued;    /* an answer is queued: its log line is written */
+    char id[S2R_HANDLER_ID_MAX]; /* that answer's request id */
 } req_buf;
 
 /* ------------------------------------------------------------------ */
@@ -148,15 +149,23 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* An answer of @p rb's request is queued, its log line written with
+ * request id @p id: on_completed() says so if it is not sent whole. */
+static void note_queued(req_buf *rb, const char *id)
+{
+    rb->queued = 1;
+    snprintf(rb->id, sizeof(rb->id), "%s", id);
+}
+
 /* A static JSON answer {"error": @p reason} (@p body) that closes the
  * connection, made here rather than by the handler: to a request that
  * starts while the server stops (503, Retry-After), or to one refused
  * before its body (400). Like the handler's answers it carries an
  * X-Request-Id and writes the request's log line. */
 static enum MHD_Result answer_close(worker *w, struct MHD_Connection *c,
-                                    const char *url, const char *method,
-                                    unsigned int status, const char *body,
-                                    const char *reason)
+                                    req_buf *rb, const char *url,
+                                    const char *method, unsigned int status,
+                                    const char *body, const char *reason)
 {
     int64_t t0 = mono_us();
     s2r_handler *h = w->s->handler;
@@ -174,6 +183,8 @@ static enum MHD_Result answer_close(worker *w, struct MHD_Connection *c,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
+    if (ret == MHD_YES)
+        note_queued(rb, id);
     char ip[INET6_ADDRSTRLEN];
     client_ip(c, ip, sizeof(ip));
     s2r_handler_answered a = {.method = method,
@@ -235,6 +246,8 @@ static enum MHD_Result run_handler(worker *w, struct MHD_Connection *c,
     s2r_handler_handle(s->handler, &req, &hr);
     __atomic_store_n(&w->busy, 0, __ATOMIC_SEQ_CST);
     enum MHD_Result ret = send_answer(c, &hr, is_set(&s->stopping));
+    if (ret == MHD_YES)
+        note_queued(rb, hr.request_id);
     s2r_handler_response_free(&hr);
     return ret;
 }
@@ -260,13 +273,13 @@ static enum MHD_Result on_headers(worker *w, struct MHD_Connection *c,
     s2r_server_conns_headers(w->conns, conn_of(c), method, url);
     if (is_set(&s->stopping)) { /* a request that starts now */
         rb->answered = 1;
-        return answer_close(w, c, url, method, MHD_HTTP_SERVICE_UNAVAILABLE,
+        return answer_close(w, c, rb, url, method, MHD_HTTP_SERVICE_UNAVAILABLE,
                             "{\"error\":\"the server is shutting down\"}",
                             "the server is shutting down");
     }
     if (rb->cut_query) {
         rb->answered = 1;
-        return answer_close(w, c, url, method, MHD_HTTP_BAD_REQUEST,
+        return answer_close(w, c, rb, url, method, MHD_HTTP_BAD_REQUEST,
                             "{\"error\":\"Bad request: more than 64 query "
                             "parameters\"}",
                             "Bad request: more than 64 query parameters");
@@ -274,7 +287,7 @@ static enum MHD_Result on_headers(worker *w, struct MHD_Connection *c,
     int framing = s2r_server_check_framing(c);
     if (framing != S2R_FRAMING_OK) {
         rb->answered = 1;
-        return answer_close(w, c, url, method, MHD_HTTP_BAD_REQUEST,
+        return answer_close(w, c, rb, url, method, MHD_HTTP_BAD_REQUEST,
                             s2r_server_framing_error(framing),
                             s2r_server_framing_reason(framing));
     }
@@ -374,10 +387,35 @@ static void *on_request_line(void *cls, const char *uri,
     return rb;
 }
 
+/* Why libmicrohttpd ended a request other than by sending its answer;
+ * *@p failed: it failed to send it. Otherwise the client went away or
+ * stopped reading, or the server stopped (whose "stopped" line counts
+ * what it abandoned). */
+static const char *termination_reason(enum MHD_RequestTerminationCode toe,
+                                      bool *failed)
+{
+    *failed = toe != MHD_REQUEST_TERMINATED_TIMEOUT_REACHED &&
+              toe != MHD_REQUEST_TERMINATED_READ_ERROR &&
+              toe != MHD_REQUEST_TERMINATED_CLIENT_ABORT &&
+              toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN;
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "connection timed out";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "server stopped";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "connection broken";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "client closed the connection";
+    default: /* an internal error: the answer's header did not fit in the
+              * connection's memory, say */
+        return "libmicrohttpd could not send it";
+    }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)toe;
     worker *w = cls;
     s2r_server *s = w->s;
     s2r_server_conns_done(w->conns, conn_of(c));
@@ -386,6 +424,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (rb->counted)
         __atomic_sub_fetch(&s->inflight, 1, __ATOMIC_SEQ_CST);
+    /* the request's log line gave a status the client did not get */
+    if (rb->queued && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        bool failed;
+        const char *fields[] = {"id", rb->id, "reason",
+                                termination_reason(toe, &failed)};
+        s2r_handler_log_event(failed ? "warn" : "info",
+                              "answer_not_sent",
+                              "the answer in this request's log line was "
+                              "not sent whole", fields, 2);
+    }
     free(rb->body);
     free(rb);
     *con_cls = NULL;

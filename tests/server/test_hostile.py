@@ -10,7 +10,9 @@ raw sockets (Python 3 standard library only).
   - requests libmicrohttpd 0.9.75 left unanswered: 600 query parameters
     (400 at once), request lines of binary junk or a TLS handshake (400
     and close at once); over-long headers, many headers, many cookies
-    (431 at once);
+    (431 at once); a request whose headers leave libmicrohttpd no room
+    for its answer's header is closed unanswered, and its log line is
+    followed by an answer_not_sent line;
   - framing: Content-Length values that differ (two header lines, or a
     list) and Content-Length with Transfer-Encoding get 400 and close
     (RFC 9112); the same value twice is accepted; an HTTP/1.1 request
@@ -430,6 +432,49 @@ def test_oversized_headers():
         srv.stop()
 
 
+def test_answer_not_sent_is_logged():
+    """Headers that nearly fill the connection's memory (32 KiB, the
+    Cookie header twice) leave libmicrohttpd 0.9.75 no room for the
+    answer's header: it closes the connection unanswered, after s2r wrote
+    the request's log line. That line must be followed by an
+    answer_not_sent one naming it."""
+    srv = Server('not-sent')
+    answered, unanswered = 0, 0
+    try:
+        for n in range(15000, 17500, 4):
+            s = connect(srv.port)
+            try:
+                s.sendall(b'GET /healthz HTTP/1.1\r\nHost: t\r\nCookie: s='
+                          + b'a' * n + b'\r\n\r\n')
+                got = s.recv(65536)
+            except ConnectionResetError:
+                got = b''
+            finally:
+                s.close()
+            if got.startswith(b'HTTP/1.1 200 '):
+                answered += 1
+            elif not got:
+                unanswered += 1
+    finally:
+        srv.stop()
+    check(unanswered, 'no header size left the answer unsent: the test '
+                      'needs a new range for this libmicrohttpd')
+    lines = srv.lines()
+    logged = {l['id'] for l in lines
+              if l.get('event') == 'request' and l.get('status') == 200}
+    not_sent = [l for l in lines if l.get('event') == 'answer_not_sent']
+    for l in not_sent:
+        check(l.get('id') in logged, 'answer_not_sent for no request: %s' % l)
+        check(l.get('reason') and l.get('level') == 'warn',
+              'answer_not_sent of the server\'s doing not a warning with '
+              'a reason: %s' % l)
+    check(len(logged) == answered + len(not_sent),
+          '%d requests logged 200, %d answered, %d logged as not sent'
+          % (len(logged), answered, len(not_sent)))
+    return '%d unanswered, %d of them reached s2r' % (unanswered,
+                                                       len(not_sent))
+
+
 def test_content_length_conflicts():
     srv = Server('framing')
     answers = []
@@ -570,6 +615,7 @@ def main():
     tests = [test_too_many_query_parameters,
              test_junk_request_lines,
              test_oversized_headers,
+             test_answer_not_sent_is_logged,
              test_content_length_conflicts,
              test_host_and_header_names,
              test_keep_alive_after_requests_without_body,
