@@ -394,10 +394,7 @@ static void *on_request_line(void *cls, const char *uri,
 static const char *termination_reason(enum MHD_RequestTerminationCode toe,
                                       bool *failed)
 {
-    *failed = toe != MHD_REQUEST_TERMINATED_TIMEOUT_REACHED &&
-              toe != MHD_REQUEST_TERMINATED_READ_ERROR &&
-              toe != MHD_REQUEST_TERMINATED_CLIENT_ABORT &&
-              toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN;
+    *failed = false;
     switch (toe) {
     case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
         return "connection timed out";
@@ -409,6 +406,7 @@ static const char *termination_reason(enum MHD_RequestTerminationCode toe,
         return "client closed the connection";
     default: /* an internal error: the answer's header did not fit in the
               * connection's memory, say */
+        *failed = true;
         return "libmicrohttpd could not send it";
     }
 }
@@ -606,10 +604,10 @@ static int start_workers(s2r_server *s, uint32_t n, int family,
             MHD_OPTION_URI_LOG_CALLBACK, on_request_line, w,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
             MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
-            /* RFC 9112's MUSTs for a server: 400 for an HTTP/1.1 request
-             * without Host (section 3.2) and for whitespace between a
-             * field name and its colon (section 5.1); libmicrohttpd
-             * accepts both unless told to be strict */
+            /* RFC 9112 section 3.2: 400 for an HTTP/1.1 request without
+             * Host, which libmicrohttpd accepts unless told to be strict
+             * (a blank in a field name, section 5.1, it accepts even
+             * then: s2r_server_check_framing() refuses it) */
             MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
             MHD_OPTION_END);
         if (!w->d) {

@@ -98,26 +98,31 @@ int s2r_server_check_framing(struct MHD_Connection *c)
     "Bad request: Content-Length values that differ or are not numbers"
 #define BLANK_IN_NAME "Bad request: whitespace in a header field name"
 
+/* Each refusing verdict's message, and its answer {"error": message}. */
+#define REFUSAL(msg) {msg, "{\"error\":\"" msg "\"}"}
+static const struct {
+    const char *reason, *json;
+} refusals[] = {
+    [S2R_FRAMING_CONFLICTING_LENGTH] = REFUSAL(CONFLICTING_LENGTH),
+    [S2R_FRAMING_LENGTH_AND_CHUNKED] = REFUSAL(LENGTH_AND_CHUNKED),
+    [S2R_FRAMING_BLANK_IN_NAME] = REFUSAL(BLANK_IN_NAME),
+};
+
+/* A refusing verdict (any other is taken as conflicting lengths). */
+static int refusal(int verdict)
+{
+    return verdict == S2R_FRAMING_LENGTH_AND_CHUNKED ||
+                   verdict == S2R_FRAMING_BLANK_IN_NAME
+               ? verdict
+               : S2R_FRAMING_CONFLICTING_LENGTH;
+}
+
 const char *s2r_server_framing_error(int verdict)
 {
-    switch (verdict) {
-    case S2R_FRAMING_LENGTH_AND_CHUNKED:
-        return "{\"error\":\"" LENGTH_AND_CHUNKED "\"}";
-    case S2R_FRAMING_BLANK_IN_NAME:
-        return "{\"error\":\"" BLANK_IN_NAME "\"}";
-    default:
-        return "{\"error\":\"" CONFLICTING_LENGTH "\"}";
-    }
+    return refusals[refusal(verdict)].json;
 }
 
 const char *s2r_server_framing_reason(int verdict)
 {
-    switch (verdict) {
-    case S2R_FRAMING_LENGTH_AND_CHUNKED:
-        return LENGTH_AND_CHUNKED;
-    case S2R_FRAMING_BLANK_IN_NAME:
-        return BLANK_IN_NAME;
-    default:
-        return CONFLICTING_LENGTH;
-    }
+    return refusals[refusal(verdict)].reason;
 }
