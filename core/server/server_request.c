@@ -108,11 +108,12 @@ static const struct {
     [S2R_FRAMING_BLANK_IN_NAME] = REFUSAL(BLANK_IN_NAME),
 };
 
-/* A refusing verdict (any other is taken as conflicting lengths). */
+/* A verdict with a row in refusals[] (any other is taken as conflicting
+ * lengths). */
 static int refusal(int verdict)
 {
-    return verdict == S2R_FRAMING_LENGTH_AND_CHUNKED ||
-                   verdict == S2R_FRAMING_BLANK_IN_NAME
+    return verdict > 0 &&
+                   (size_t)verdict < sizeof(refusals) / sizeof(refusals[0])
                ? verdict
                : S2R_FRAMING_CONFLICTING_LENGTH;
 }
