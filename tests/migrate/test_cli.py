@@ -5,7 +5,8 @@ defaults; /etc/s2r/s2r.ini is not touched here), `s2r check-config` naming
 its file, the classic `s2r SCRIPT OUTPUT`, and the rules provider: in
 process with a site file (no network, crypto or runtime library loaded,
 seen with the dynamic loader's LD_DEBUG) and through the plugin registry,
-with the same bytes on both paths over the whole corpus.
+with the same bytes on both paths over the whole corpus; libs2r-runtime.so
+exports only the subcommands the program looks up.
 
 usage: test_cli.py --bin S2R --source SRC_DIR --corpus CORPUS_DIR
 """
@@ -163,6 +164,26 @@ def provider_paths(s2r, work, corpus):
     check(any("libs2r-runtime" in l for l in libs), "a plugin provider loads the runtime (the probe works)")
 
 
+def runtime_exports(s2r, source):
+    """libs2r-runtime.so exports the symbols the program looks up by name
+    (cmake/runtime.map) and no other: the calls between its own functions
+    then bind inside it, not through the PLT."""
+    lib = os.path.join(os.path.dirname(s2r), "libs2r-runtime.so")
+    if not check(os.path.isfile(lib), "libs2r-runtime.so beside the program"):
+        return
+    nm = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True,
+                        text=True, check=True).stdout
+    exported = {f[2] for f in map(str.split, nm.splitlines())
+                if len(f) == 3 and f[1] in "TDBRW"}
+    looked_up = set()
+    for c in glob.glob(os.path.join(source, "apps", "*.c")):
+        with open(c, encoding="utf-8") as fh:
+            looked_up |= set(re.findall(r'"(s2r_cmd_[a-z_]+)"', fh.read()))
+    check(looked_up and exported == looked_up,
+          "the runtime exports what the program looks up: %r, not %r" %
+          (sorted(looked_up), sorted(exported - looked_up)))
+
+
 SUBCOMMANDS = ("migrate", "init", "parse", "check-config", "plugins", "help", "serve", "lambda")
 
 
@@ -200,6 +221,7 @@ def main():
     work = tempfile.mkdtemp(prefix="s2r-cli-")
     try:
         docs(s2r, a.source)
+        runtime_exports(s2r, a.source)
         lookup(s2r, work, script)
         classic(s2r, work, script)
         if os.path.isdir(a.corpus):
