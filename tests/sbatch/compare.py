@@ -101,9 +101,15 @@ class AllowList:
                               for t in e.get("not_text", [])]
         self.used = {e["id"]: 0 for e in self.entries}
 
-    def match(self, fact, options, directive_text, side, tr=()):
+    def match(self, fact, options, directive_text, side, tr=(),
+              placement=False):
+        """The first entry covering the difference, or None; @p placement:
+        sbatch's refusal came from the controller's placement check alone
+        (the held job was stored)."""
         for e in self.entries:
             if fact not in e["facts"]:
+                continue
+            if e.get("placement") and not placement:
                 continue
             if not all(t in tr for t in e.get("traits", [])):
                 continue

@@ -116,9 +116,12 @@ def judge(item, s2r, sub, allow, default_part):
     names = cmp.option_names(s2r, options)
     dtext = cmp.directive_text(text)
     tr = cmp.traits(s2r)
+    placement = (sub["held"]["job_id"] is not None and
+                 sub["free"]["job_id"] is None)
     out = []
     for fact, sv, lv in diffs:
-        e = allow.match(fact, names, dtext, cmp.side_of(fact, sv, lv), tr)
+        e = allow.match(fact, names, dtext, cmp.side_of(fact, sv, lv), tr,
+                        placement)
         out.append({"fact": fact, "s2r": sv, "slurm": lv,
                     "allowed": e["id"] if e else None})
     return {"name": name, "source": source, "origin": origin,
