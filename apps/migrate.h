@@ -128,6 +128,8 @@ typedef struct mg_dir {  /* a folder being walked */
     char *rel;           /* mirrored path under OUTDIR, "" at the top */
     char *abs;           /* its absolute physical path (SLURM_SUBMIT_DIR
                             of its scripts), or NULL */
+    bool rooted;         /* rel mirrors an absolute path (an absolute root,
+                            or one with ".."): "/" + rel is the file */
     int src_fd;          /* the folder (O_RDONLY|O_DIRECTORY) */
     int out_fd;          /* its OUTDIR counterpart, -1 until needed */
     atomic_int refs;     /* items, child folders and the walker */

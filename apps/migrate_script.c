@@ -255,17 +255,20 @@ static int convert(mg_run *run, mg_item *it, mg_result *res, const char *buf,
     return st;
 }
 
-/* The first error of a refused or failed script, for standard error. */
-static char *error_line(const mg_row *r)
+/* The first error of a refused or failed script, for standard error,
+ * naming the script by a path that opens it (an absolute root's mirror
+ * lost its leading '/': @p rooted). */
+static char *error_line(const mg_row *r, bool rooted)
 {
     char *out = NULL;
+    const char *slash = rooted ? "/" : "";
     for (size_t i = 0; i < r->nw; i++) {
         if (!r->w[i].error)
             continue;
         int n = r->w[i].line
-                    ? asprintf(&out, "%s:%d: error: %s", r->path,
+                    ? asprintf(&out, "%s%s:%d: error: %s", slash, r->path,
                                r->w[i].line, r->w[i].message)
-                    : asprintf(&out, "%s: error: %s", r->path,
+                    : asprintf(&out, "%s%s: error: %s", slash, r->path,
                                r->w[i].message);
         return n < 0 ? NULL : out;
     }
@@ -357,7 +360,7 @@ void mg_process(mg_run *run, mg_item *it, mg_result *res)
             convert(run, it, res, buf, len);
         }
         if (r->status >= MG_REFUSED)
-            res->message = error_line(r);
+            res->message = error_line(r, it->dir->rooted);
         mg_row_format(run, res);
     }
     free(buf);

@@ -50,6 +50,7 @@ static mg_dir *dir_new(mg_run *run, mg_dir *parent, char *rel, int fd)
     if (parent)
         atomic_fetch_add(&parent->refs, 1);
     d->rel = rel;
+    d->rooted = parent && parent->rooted;
     d->src_fd = fd;
     char link[64], target[4096];
     snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -268,6 +269,12 @@ static bool has_dotdot(const char *path)
     return false;
 }
 
+/* Whether mirror_of(@p root) is an absolute path without its '/'. */
+static bool rooted(const char *root)
+{
+    return root[0] == '/' || has_dotdot(root);
+}
+
 /* The path of @p root as mirrored under OUTDIR: relative and folded
  * ("./lab//a" -> "lab/a"); an absolute root by its path without the
  * leading '/'; one with ".." components by its real absolute path. */
@@ -310,8 +317,10 @@ static void walk_root(walk *w, const char *root)
         }
         mg_dir *d = dir_new(run, NULL, mirror, fd);
         ancestor me = {st.st_dev, st.st_ino, NULL, 1};
-        if (d)
+        if (d) {
+            d->rooted = rooted(root);
             walk_dir(w, d, &me);
+        }
         mg_dir_release(d);
         return;
     }
@@ -332,8 +341,10 @@ static void walk_root(walk *w, const char *root)
         return;
     }
     mg_dir *d = dir_new(run, NULL, dir_rel, fd);
-    if (d)
+    if (d) {
+        d->rooted = rooted(root);
         push_file(run, d, name, mirror);
+    }
     else
         free(mirror);
     mg_dir_release(d);

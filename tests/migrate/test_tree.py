@@ -377,6 +377,16 @@ def main():
         err = p.stderr.decode()
         for rel, why in REFUSED.items():
             check(("tree/" + rel) in err and why in err, "stderr says %s is refused" % rel)
+        # an absolute PATH (or one with ".."): the error names the file by a
+        # path that opens it, not by its mirror under OUTDIR
+        tree = os.path.realpath(os.path.join(work, "tree"))
+        for root in (tree, os.path.join("..", os.path.basename(work), "tree")):
+            p = run([s2r, "migrate", "--config", cfg, "-o", "abs", "--force", root],
+                    cwd=work)
+            named = re.findall(r"^(\S+?):(?:\d+:)? error:", p.stderr.decode(), re.M)
+            check(named and all(os.path.isfile(n) and n.startswith(tree + "/")
+                                for n in named),
+                  "%s: errors name files that exist: %r" % (root, named))
         out = os.path.join(work, "s2r-out")
         with open(os.path.join(out, "report.json")) as fh:
             report = json.load(fh)
