@@ -344,9 +344,9 @@ static void walk_root(walk *w, const char *root)
     if (d) {
         d->rooted = rooted(root);
         push_file(run, d, name, mirror);
-    }
-    else
+    } else {
         free(mirror);
+    }
     mg_dir_release(d);
 }
 
