@@ -123,9 +123,14 @@ static void copy_diag(s2r_diags *to, const s2r_diag *d)
 }
 
 /* A server warning "file:line: warning: message" (as s2r_diag_format
- * writes them) back into a diagnostic; anything else as is. */
-static void add_server_warning(s2r_diags *to, const char *text)
+ * writes them) back into a diagnostic; anything else as is. The server
+ * names the script by the base name this client sent (X-S2R-Filename):
+ * @p file, the path given here, names it instead, as a local run does. */
+static void add_server_warning(s2r_diags *to, const char *text,
+                               const char *file)
 {
+    const char *base = file ? strrchr(file, '/') : NULL;
+    base = base ? base + 1 : file;
     static const struct {
         const char *tag;
         s2r_severity sev;
@@ -151,7 +156,8 @@ static void add_server_warning(s2r_diags *to, const char *text)
         }
         s2r_severity sev = tags[t].sev == S2R_SEV_ERROR ? S2R_SEV_WARNING
                                                         : tags[t].sev;
-        s2r_diags_add(to, sev, where, line, NULL, "%s",
+        bool sent = base && *base && strcmp(where, base) == 0;
+        s2r_diags_add(to, sev, sent ? file : where, line, NULL, "%s",
                       at + strlen(tags[t].tag));
         return;
     }
@@ -290,7 +296,7 @@ int s2r_cmd_convert_with_provider(const char *file, const char *buf,
         for (size_t i = 0; i < json_object_array_length(w); i++) {
             json_object *s = json_object_array_get_idx(w, i);
             if (json_object_is_type(s, json_type_string))
-                add_server_warning(diags, json_object_get_string(s));
+                add_server_warning(diags, json_object_get_string(s), file);
         }
     }
     json_object_put(wrap.finished);

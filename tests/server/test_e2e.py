@@ -211,9 +211,15 @@ def test_client_output_equals_local_conversion(srv):
             check(remote == local,
                   '%s %s: remote output differs from local:\n%s\n---\n%s'
                   % (script, fmt, remote, local))
-    # the server's warnings reach the user
+    # the server's warnings reach the user, naming the script as given
     rc, out, err = s2r('--config', cini, ARGS.script)
     check('--mail-type' in err, 'server warnings missing: ' + err)
+    _, _, local_err = s2r('--config', site, ARGS.script)
+    named = {l.split(':')[0] for l in err.splitlines() if ': warning: ' in l}
+    check(named == {ARGS.script} and
+          {l for l in err.splitlines() if '--mail-type' in l} <=
+          set(local_err.splitlines()),
+          'server warnings name %r, a local run %r' % (named, ARGS.script))
     if not interim_glue(srv):
         lines = [l for l in err.splitlines() if '--mail-type' in l]
         check(len(lines) == 1, 'warning printed %d times: %s'
