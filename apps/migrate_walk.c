@@ -269,19 +269,16 @@ static bool has_dotdot(const char *path)
     return false;
 }
 
-/* Whether mirror_of(@p root) is an absolute path without its '/'. */
-static bool rooted(const char *root)
-{
-    return root[0] == '/' || has_dotdot(root);
-}
-
 /* The path of @p root as mirrored under OUTDIR: relative and folded
  * ("./lab//a" -> "lab/a"); an absolute root by its path without the
- * leading '/'; one with ".." components by its real absolute path. */
-static char *mirror_of(const char *root)
+ * leading '/'; one with ".." components by its real absolute path.
+ * *@p rooted: the mirror is an absolute path without its '/'. */
+static char *mirror_of(const char *root, bool *rooted)
 {
+    *rooted = root[0] == '/';
     if (!has_dotdot(root))
         return fold(root);
+    *rooted = true;
     char *abs = realpath(root, NULL);
     if (!abs)
         return NULL;
@@ -293,7 +290,8 @@ static char *mirror_of(const char *root)
 static void walk_root(walk *w, const char *root)
 {
     mg_run *run = w->run;
-    char *mirror = mirror_of(root);
+    bool rooted;
+    char *mirror = mirror_of(root, &rooted);
     struct stat st;
     if (!mirror || stat(root, &st) != 0) {
         push_problem(run, mirror ? mirror : strdup(root), "unreadable", "%s",
@@ -318,7 +316,7 @@ static void walk_root(walk *w, const char *root)
         mg_dir *d = dir_new(run, NULL, mirror, fd);
         ancestor me = {st.st_dev, st.st_ino, NULL, 1};
         if (d) {
-            d->rooted = rooted(root);
+            d->rooted = rooted;
             walk_dir(w, d, &me);
         }
         mg_dir_release(d);
@@ -342,7 +340,7 @@ static void walk_root(walk *w, const char *root)
     }
     mg_dir *d = dir_new(run, NULL, dir_rel, fd);
     if (d) {
-        d->rooted = rooted(root);
+        d->rooted = rooted;
         push_file(run, d, name, mirror);
     } else {
         free(mirror);
