@@ -612,6 +612,7 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         s2r_body__other_launches(&c, &a);
         if (job->distributed == S2R_DIST_NONE && !job->array)
             s2r_body__setup_server(&c, &a);
+        s2r_body__settle_first_hosts(&c, &a);
         if (a.ow.oom || c.oom)
             rc = S2R_ENOMEM;
     }

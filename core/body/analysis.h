@@ -340,6 +340,12 @@ void s2r_body__slurm_command(ctx *c, analysis *a, size_t i);
 /** Once the kind is known: host-list lines, SLURM clients in functions
  *  and handlers, Ray clusters and workflow managers (warnings). */
 void s2r_body__foreign(ctx *c, analysis *a);
+/** Once the main command is rewritten (a PyTorchJob on several nodes): a
+ *  line that sets a variable to the first host of the allocation
+ *  (`NAME=$(scontrol show hostnames ... | head -n 1)`) sets it to
+ *  "${MASTER_ADDR}" when the body as the pod runs it still reads NAME,
+ *  with a note; else it is dropped with a warning. */
+void s2r_body__settle_first_hosts(ctx *c, analysis *a);
 
 /* ---- the rewritten command (rewrite.c) ---- */
 

@@ -8,6 +8,7 @@
  * what to use instead. See analysis.h. */
 #include "analysis.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,139 @@ static void hostname_edit(ctx *c, analysis *a, const sh_stmt *st)
     }
 }
 
-/* host-list statements: one pod names itself; several drop the line */
+/* [@p p, @p e) without the blanks at either end */
+static void trim_blanks(const char **p, const char **e)
+{
+    while (*p < *e && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+        (*e)--;
+}
+
+/* True when [@p p, @p e) is `scontrol show hostname[s] ARGS | head -n 1`
+ * (or head -n1, -1, --lines=1): the first host of the allocation, per
+ * scontrol(1) "show hostnames" and head(1). */
+static bool first_host_cmd(const char *p, const char *e)
+{
+    static const char sc[] = "scontrol show hostname";
+    static const char *const one[] = {"-n 1", "-n1", "-1", "--lines=1",
+                                      "--lines 1", NULL};
+    trim_blanks(&p, &e);
+    size_t n = sizeof(sc) - 1;
+    if ((size_t)(e - p) < n || memcmp(p, sc, n))
+        return false;
+    const char *bar = p + n;
+    while (bar < e && !strchr("|;&\n`()", *bar))
+        bar++;
+    if (bar == e || *bar != '|')
+        return false;
+    const char *q = bar + 1;
+    trim_blanks(&q, &e);
+    if (e - q < 5 || memcmp(q, "head", 4) || (q[4] != ' ' && q[4] != '\t'))
+        return false;
+    q += 4;
+    trim_blanks(&q, &e);
+    for (size_t k = 0; one[k]; k++)
+        if (strlen(one[k]) == (size_t)(e - q) && !memcmp(q, one[k], (size_t)(e - q)))
+            return true;
+    return false;
+}
+
+/* The word of statement @p st that sets a variable to the allocation's
+ * first host, `[export] NAME=$(scontrol show hostnames ... | head -n 1)`
+ * (in double quotes or not, or with backquotes), or NULL. */
+static const sh_word *first_host_word(const analysis *a, const sh_stmt *st)
+{
+    if (st->compound || st->background || st->ncmds != 1 ||
+        st->cmds[0].has_redir)
+        return NULL;
+    const sh_cmd *cm = &st->cmds[0];
+    const sh_word *w;
+    if (cm->nwords == 1 && cm->first_arg == 1)
+        w = &cm->words[0];
+    else if (cm->nwords == 2 && cm->first_arg == 0 &&
+             s2r_body__word_is(&cm->words[0], "export") &&
+             sh_word_is_assignment(&cm->words[1]))
+        w = &cm->words[1];
+    else
+        return NULL;
+    const char *src = a->body.src, *e = src + w->end;
+    const char *p = memchr(src + w->start, '=', w->end - w->start) + 1;
+    if (e - p >= 2 && p[0] == '"' && e[-1] == '"')
+        p++, e--;
+    if (e - p >= 3 && p[0] == '$' && p[1] == '(' && e[-1] == ')')
+        p += 2, e--;
+    else if (e - p >= 2 && p[0] == '`' && e[-1] == '`')
+        p++, e--;
+    else
+        return NULL;
+    return first_host_cmd(p, e) ? w : NULL;
+}
+
+/* True when shell text @p s reads $@p name or ${@p name...}. */
+static bool reads_var(const char *s, const char *name, size_t n)
+{
+    for (const char *p = s; (p = strchr(p, '$')); p++) {
+        const char *v = p + 1 + (p[1] == '{');
+        if (!strncmp(v, name, n) && !isalnum((unsigned char)v[n]) &&
+            v[n] != '_')
+            return true;
+    }
+    return false;
+}
+
+/* The PyTorchJob's pods: a line that sets a variable to the first host
+ * (the rendezvous host under SLURM) sets it to $MASTER_ADDR, which the
+ * training operator sets to the master's address in every pod (localhost
+ * in the master itself), when the rest of the body, as the pod runs it,
+ * still reads the variable; else it is dropped as other host lists. */
+void s2r_body__settle_first_hosts(ctx *c, analysis *a)
+{
+    if (c->job->distributed != S2R_DIST_PYTORCH || c->job->nodes < 2)
+        return;
+    char *text = NULL;
+    for (size_t i = 0; i < a->body.n; i++) {
+        const sh_stmt *st = &a->body.stmts[i];
+        const sh_word *w;
+        if (a->kind[i] != ST_DROP || !(w = first_host_word(a, st)))
+            continue;
+        const char *src = a->body.src;
+        const char *eq = memchr(src + w->start, '=', w->end - w->start);
+        const char *name = src + w->start;
+        size_t n = (size_t)(eq - name);
+        char snip[160];
+        s2r_body__stmt_snippet(&a->body, st, snip, sizeof(snip));
+        if (!text) {
+            s2r_buf t = {0};
+            s2r_body__render(c, a, &t, true);
+            if (t.oom) {
+                free(t.p);
+                c->oom = true;
+                return;
+            }
+            text = t.p ? t.p : strdup("");
+        }
+        if (!text || (n == 11 && !memcmp(name, "MASTER_ADDR", 11)) ||
+            !reads_var(text, name, n)) {
+            c->oom |= !text;
+            s2r_body__warn(c, st->line, NULL, "dropped '%s': host lists come "
+                 "from SLURM; the PyTorchJob sets MASTER_ADDR, MASTER_PORT, "
+                 "WORLD_SIZE and RANK in every pod", snip);
+            continue;
+        }
+        a->kind[i] = ST_KEEP;
+        s2r_body__add_edit(c, a, (size_t)(eq + 1 - src), w->end,
+                           "\"${MASTER_ADDR}\"");
+        s2r_body__note(c, st->line, "'%s' sets %.*s to \"${MASTER_ADDR}\": "
+                       "the PyTorchJob's master, the first host, as every "
+                       "pod reaches it (localhost in the master)", snip,
+                       (int)n, name);
+    }
+    free(text);
+}
+
+/* host-list statements: one pod names itself; several drop the line (a
+ * line that sets the first host waits for s2r_body__settle_first_hosts) */
 static void settle_hostlists(ctx *c, analysis *a)
 {
     const s2r_job *job = c->job;
@@ -153,6 +286,8 @@ static void settle_hostlists(ctx *c, analysis *a)
                            "'hostname': the job runs in one pod");
         } else if (job->distributed == S2R_DIST_PYTORCH) {
             a->kind[i] = ST_DROP;
+            if (first_host_word(a, st))
+                continue;
             s2r_body__warn(c, st->line, NULL, "dropped '%s': host lists come "
                  "from SLURM; the PyTorchJob sets MASTER_ADDR, MASTER_PORT, "
                  "WORLD_SIZE and RANK in every pod", snip);

@@ -196,6 +196,37 @@ static void test_body__torchrun_multi_node_is_pytorch(void **state)
     assert_true(has_warning("scontrol show hostnames"));
 }
 
+/* the first host, still read after the rewrite, is the PyTorchJob's
+ * master: MASTER_ADDR, not an empty variable */
+static void test_body__first_host_becomes_master_addr(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2\n#SBATCH --ntasks-per-node=1\n"
+                           "head_node=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n"
+                           "export MASTER_ADDR=$head_node\n"
+                           "srun torchrun --nnodes=2 --nproc_per_node=4 "
+                           "--rdzv_backend=c10d --rdzv_endpoint=$head_node:29400 "
+                           "train.py\n"), 0);
+    assert_int_equal(F.job.distributed, S2R_DIST_PYTORCH);
+    assert_non_null(strstr(F.job.run_shell,
+                           "head_node=\"${MASTER_ADDR}\"\n"
+                           "export MASTER_ADDR=$head_node\n"));
+    assert_false(has_warning("scontrol show hostnames"));
+    /* other host lists, and a first host nothing reads, are dropped */
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2\n#SBATCH --ntasks-per-node=1\n"
+                           "hosts=$(scontrol show hostnames | tail -n 1)\n"
+                           "head=`scontrol show hostnames $SLURM_NODELIST | head -1`\n"
+                           "echo $hosts\n"
+                           "srun torchrun --nnodes=2 --nproc_per_node=4 "
+                           "--rdzv_endpoint=$head:29400 train.py\n"), 0);
+    assert_null(strstr(F.job.run_shell, "MASTER_ADDR"));
+    assert_true(has_warning("hosts=$(scontrol"));
+    assert_true(has_warning("head=`scontrol"));
+}
+
 static void test_body__torchrun_standalone_single_node(void **state)
 {
     (void)state;
@@ -619,6 +650,7 @@ int main(void)
         T(test_body__local_sif_uses_default_image),
         T(test_body__pyxis_image_in_srun),
         T(test_body__torchrun_multi_node_is_pytorch),
+        T(test_body__first_host_becomes_master_addr),
         T(test_body__torchrun_standalone_single_node),
         T(test_body__mpirun_gives_mpi_with_task_count),
         T(test_body__srun_of_many_tasks_is_mpi),
