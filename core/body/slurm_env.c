@@ -14,12 +14,19 @@
 /* SLURM variables the directives fix                                   */
 /* ------------------------------------------------------------------ */
 
-static bool has_directive(const s2r_job *job, const char *name)
+/* the value of option @p name as sbatch read it, "" for one without a
+ * value; NULL when the script does not give it */
+static const char *directive_value(const s2r_job *job, const char *name)
 {
     for (size_t i = 0; i < job->n_directives; i++)
         if (!strcmp(job->directives[i].name, name))
-            return true;
-    return false;
+            return job->directives[i].value ? job->directives[i].value : "";
+    return NULL;
+}
+
+static bool has_directive(const s2r_job *job, const char *name)
+{
+    return directive_value(job, name) != NULL;
 }
 
 /* SLURM_ARRAY_TASK_STEP: the number after the first ':' of --array, else
@@ -40,18 +47,23 @@ static int64_t array_step(const s2r_job *job)
 /* The SLURM_* variables the directives can fix, sorted by strcmp. */
 typedef enum slurm_var {
     V_ARRAY_TASK_COUNT, V_ARRAY_TASK_MAX, V_ARRAY_TASK_MIN, V_ARRAY_TASK_STEP,
-    V_CPUS_ON_NODE, V_CPUS_PER_TASK, V_GPUS_ON_NODE, V_JOB_ACCOUNT,
-    V_JOB_CPUS_PER_NODE, V_JOB_NAME, V_JOB_NUM_NODES, V_JOB_PARTITION,
+    V_CPUS_ON_NODE, V_CPUS_PER_TASK, V_GPUS, V_GPUS_ON_NODE, V_GPUS_PER_NODE,
+    V_GPUS_PER_TASK, V_JOB_ACCOUNT, V_JOB_CPUS_PER_NODE, V_JOB_NAME,
+    V_JOB_NUM_NODES, V_JOB_PARTITION, V_MEM_PER_CPU, V_MEM_PER_GPU,
     V_MEM_PER_NODE, V_NNODES, V_NPROCS, V_NTASKS, V_NTASKS_PER_NODE,
     V_PARTITION, V_SUBMIT_DIR
 } slurm_var;
 
+/* sorted (bsearch), in slurm_var's order */
 static const char *const k_vars[] = {
     "ARRAY_TASK_COUNT", "ARRAY_TASK_MAX", "ARRAY_TASK_MIN", "ARRAY_TASK_STEP",
-    "CPUS_ON_NODE", "CPUS_PER_TASK", "GPUS_ON_NODE", "JOB_ACCOUNT",
-    "JOB_CPUS_PER_NODE", "JOB_NAME", "JOB_NUM_NODES", "JOB_PARTITION",
+    "CPUS_ON_NODE", "CPUS_PER_TASK", "GPUS", "GPUS_ON_NODE", "GPUS_PER_NODE",
+    "GPUS_PER_TASK", "JOB_ACCOUNT", "JOB_CPUS_PER_NODE", "JOB_NAME",
+    "JOB_NUM_NODES", "JOB_PARTITION", "MEM_PER_CPU", "MEM_PER_GPU",
     "MEM_PER_NODE", "NNODES", "NPROCS", "NTASKS", "NTASKS_PER_NODE",
     "PARTITION", "SUBMIT_DIR"};
+_Static_assert(sizeof(k_vars) / sizeof(k_vars[0]) == V_SUBMIT_DIR + 1,
+               "one name per slurm_var");
 
 static int cmp_var(const void *key, const void *elem)
 {
@@ -80,6 +92,29 @@ static int ret_str(const char **out, const char *s)
 {
     *out = s;
     return 1;
+}
+
+/* sbatch(1) sets SLURM_GPUS, SLURM_GPUS_PER_NODE and SLURM_GPUS_PER_TASK
+ * to --gpus, --gpus-per-node and --gpus-per-task as given ("a100:2"
+ * too), and only when they are given */
+static int option_var(const s2r_job *job, const char *option,
+                      const char **out)
+{
+    const char *v = directive_value(job, option);
+    return v && *v ? ret_str(out, v) : 0;
+}
+
+/* SLURM_MEM_PER_CPU and SLURM_MEM_PER_GPU: --mem-per-cpu and
+ * --mem-per-gpu in MiB (the node's memory is that times its CPUs or
+ * GPUs, core/slurm layout.c), only when given */
+static int mem_per_var(const s2r_job *job, const char *option, int64_t per,
+                       char num[S2R_I64_TEXT], const char **out)
+{
+    if (!has_directive(job, option))
+        return 0;
+    if (job->mem_per_node_mib <= 0 || per <= 0)
+        return -1;
+    return ret_num(num, out, job->mem_per_node_mib / per);
 }
 
 static int array_var(const s2r_job *job, slurm_var v, char num[S2R_I64_TEXT],
@@ -133,6 +168,16 @@ static int var_value(const s2r_job *job, int v, char num[S2R_I64_TEXT],
     case V_GPUS_ON_NODE:
         return job->gpus_per_node > 0
                    ? ret_num(num, out, job->gpus_per_node) : 0;
+    case V_GPUS:
+        return option_var(job, "gpus", out);
+    case V_GPUS_PER_NODE:
+        return option_var(job, "gpus-per-node", out);
+    case V_GPUS_PER_TASK:
+        return option_var(job, "gpus-per-task", out);
+    case V_MEM_PER_CPU:
+        return mem_per_var(job, "mem-per-cpu", job->cpus_per_node, num, out);
+    case V_MEM_PER_GPU:
+        return mem_per_var(job, "mem-per-gpu", job->gpus_per_node, num, out);
     case V_MEM_PER_NODE:
         return job->mem_per_node_mib > 0 && has_directive(job, "mem")
                    ? ret_num(num, out, job->mem_per_node_mib) : 0;
@@ -339,7 +384,9 @@ static const const_var slurm_always[] = {
 static const const_var slurm_consts[] = {
     CV(JOB_NUM_NODES), CV(NPROCS),        CV(NTASKS_PER_NODE),
     CV(CPUS_ON_NODE),  CV(JOB_CPUS_PER_NODE), CV(JOB_PARTITION),
-    CV(JOB_ACCOUNT),   {0, NULL}};
+    CV(JOB_ACCOUNT),   CV(GPUS),          CV(GPUS_PER_NODE),
+    CV(GPUS_PER_TASK), CV(MEM_PER_CPU),   CV(MEM_PER_GPU),
+    {0, NULL}};
 #undef CV
 
 static void add_const(ctx *c, const const_var *k)
@@ -354,9 +401,11 @@ static void add_const(ctx *c, const const_var *k)
 /* SLURM_* names the prelude looks for in the body, one bit each */
 typedef enum slurm_read {
     R_JOB_NUM_NODES, R_NPROCS, R_NTASKS_PER_NODE, R_CPUS_ON_NODE,
-    R_JOB_CPUS_PER_NODE, R_JOB_PARTITION, R_JOB_ACCOUNT, /* slurm_consts */
+    R_JOB_CPUS_PER_NODE, R_JOB_PARTITION, R_JOB_ACCOUNT, R_GPUS,
+    R_GPUS_PER_NODE, R_GPUS_PER_TASK, R_MEM_PER_CPU, R_MEM_PER_GPU,
+    /* slurm_consts */
     R_LOCALID, R_TMPDIR, R_RESTART_COUNT, R_JOB_NODELIST, R_NODELIST,
-    R_COUNT
+    R_TASKS_PER_NODE, R_JOB_GPUS, R_COUNT
 } slurm_read;
 _Static_assert(sizeof(slurm_consts) / sizeof(slurm_consts[0]) - 1 ==
                    R_LOCALID,
@@ -366,8 +415,10 @@ _Static_assert(sizeof(slurm_consts) / sizeof(slurm_consts[0]) - 1 ==
  * in its order) */
 static const char *const k_read_names[R_COUNT] = {
     "JOB_NUM_NODES", "NPROCS", "NTASKS_PER_NODE", "CPUS_ON_NODE",
-    "JOB_CPUS_PER_NODE", "JOB_PARTITION", "JOB_ACCOUNT",
-    "LOCALID", "TMPDIR", "RESTART_COUNT", "JOB_NODELIST", "NODELIST"};
+    "JOB_CPUS_PER_NODE", "JOB_PARTITION", "JOB_ACCOUNT", "GPUS",
+    "GPUS_PER_NODE", "GPUS_PER_TASK", "MEM_PER_CPU", "MEM_PER_GPU",
+    "LOCALID", "TMPDIR", "RESTART_COUNT", "JOB_NODELIST", "NODELIST",
+    "TASKS_PER_NODE", "JOB_GPUS"};
 
 static bool name_byte(char ch)
 {
@@ -398,8 +449,64 @@ static uint32_t slurm_reads(const char *body)
     return m;
 }
 
+/* SLURM_TASKS_PER_NODE, per sbatch(1): the tasks of each node, equal
+ * counts of consecutive nodes as "N(xM)"; false (and nothing set) when
+ * the directives leave the spread to slurmctld */
+static bool tasks_per_node(const s2r_job *job, char *out, size_t cap)
+{
+    int64_t nodes = job->nodes, per;
+    if (nodes < 1 || (job->nodes_max && job->nodes_max != nodes))
+        return false;
+    if (job->ntasks_per_node > 0 &&
+        (job->ntasks <= 0 || job->ntasks == job->ntasks_per_node * nodes))
+        per = job->ntasks_per_node;
+    else if (job->ntasks <= 0)
+        per = 1;
+    else if (job->ntasks % nodes == 0)
+        per = job->ntasks / nodes;
+    else
+        return false;
+    if (nodes == 1)
+        snprintf(out, cap, "%lld", (long long)per);
+    else
+        snprintf(out, cap, "%lld(x%lld)", (long long)per, (long long)nodes);
+    return true;
+}
+
+/* The GPUs of a pod as their ordinals in it, "0,1,...,N-1" (N GPUs per
+ * node), where SLURM's GRES plugin gives the node's own indices; false
+ * with no GPUs. */
+static bool gpu_ordinals(const s2r_job *job, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int64_t g = 0; g < job->gpus_per_node; g++) {
+        int k = snprintf(out + n, cap - n, g ? ",%lld" : "%lld", (long long)g);
+        if (k < 0 || (size_t)k >= cap - n)
+            return false;
+        n += (size_t)k;
+    }
+    return n > 0;
+}
+
+static void set_env(ctx *c, const char *name, const char *value)
+{
+    if (s2r_envv_set(&c->job->slurm_env, name, value))
+        c->oom = true;
+}
+
 void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
 {
+    char text[512];
+    /* CUDA_VISIBLE_DEVICES: the container runtime shows the pod's GPUs
+     * and seldom sets it, so a script that counts GPUs by splitting it
+     * gets its pod's ordinals, as GRES gave the node's */
+    if (s2r_body__mentions(body, "CUDA_VISIBLE_DEVICES") &&
+        gpu_ordinals(c->job, text, sizeof(text))) {
+        s2r_buf_puts(pre, "export CUDA_VISIBLE_DEVICES=\"${CUDA_VISIBLE_DEVICES:-");
+        s2r_buf_puts(pre, text);
+        s2r_buf_puts(pre, "}\"\n");
+    }
     for (size_t i = 0; slurm_always[i].name; i++)
         add_const(c, &slurm_always[i]);
     uint32_t m = slurm_reads(body);
@@ -417,6 +524,11 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
         s2r_buf_puts(pre, "export SLURM_TMPDIR=\"${TMPDIR:-/tmp}\"\n");
     if (m & (1u << R_RESTART_COUNT))
         s2r_buf_puts(pre, "export SLURM_RESTART_COUNT=0\n");
+    if ((m & (1u << R_TASKS_PER_NODE)) &&
+        tasks_per_node(c->job, text, sizeof(text)))
+        set_env(c, "SLURM_TASKS_PER_NODE", text);
+    if ((m & (1u << R_JOB_GPUS)) && gpu_ordinals(c->job, text, sizeof(text)))
+        set_env(c, "SLURM_JOB_GPUS", text);
     if (m & (1u << R_JOB_NODELIST | 1u << R_NODELIST))
         s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_NODELIST: "
                        "SLURM host lists have no Run:ai equivalent (use "

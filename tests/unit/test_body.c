@@ -227,6 +227,27 @@ static void test_body__first_host_becomes_master_addr(void **state)
     assert_true(has_warning("head=`scontrol"));
 }
 
+/* GPU and memory variables sbatch sets from the options given, and the
+ * pod's GPU ordinals for a script that counts CUDA_VISIBLE_DEVICES */
+static void test_body__gpu_and_memory_variables(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2\n#SBATCH --ntasks-per-node=2\n"
+                           "#SBATCH --gpus-per-node=a100:4\n#SBATCH --mem-per-gpu=10G\n"
+                           "n=$(echo \"$CUDA_VISIBLE_DEVICES\" | tr , '\\n' | wc -l)\n"
+                           "echo $SLURM_GPUS_PER_NODE $SLURM_MEM_PER_GPU "
+                           "$SLURM_TASKS_PER_NODE $SLURM_JOB_GPUS $SLURM_GPUS\n"
+                           "python t.py $n\n"), 0);
+    const s2r_envv *e = &F.job.slurm_env;
+    assert_string_equal(s2r_envv_get(e, "SLURM_GPUS_PER_NODE"), "a100:4");
+    assert_string_equal(s2r_envv_get(e, "SLURM_MEM_PER_GPU"), "10240");
+    assert_string_equal(s2r_envv_get(e, "SLURM_TASKS_PER_NODE"), "2(x2)");
+    assert_string_equal(s2r_envv_get(e, "SLURM_JOB_GPUS"), "0,1,2,3");
+    assert_null(s2r_envv_get(e, "SLURM_GPUS")); /* no --gpus: unset */
+    assert_non_null(strstr(F.job.run_shell, "export CUDA_VISIBLE_DEVICES="
+                           "\"${CUDA_VISIBLE_DEVICES:-0,1,2,3}\"\n"));
+}
+
 static void test_body__torchrun_standalone_single_node(void **state)
 {
     (void)state;
@@ -651,6 +672,7 @@ int main(void)
         T(test_body__pyxis_image_in_srun),
         T(test_body__torchrun_multi_node_is_pytorch),
         T(test_body__first_host_becomes_master_addr),
+        T(test_body__gpu_and_memory_variables),
         T(test_body__torchrun_standalone_single_node),
         T(test_body__mpirun_gives_mpi_with_task_count),
         T(test_body__srun_of_many_tasks_is_mpi),
