@@ -322,7 +322,11 @@ char *s2r_body__resolve_assignment(const s2r_job *job, const s2r_envv *env,
         const char *t = g->text;
         if (!in_value) {
             const char *eq = strchr(t, '=');
-            if (!eq || g->type != SH_SEG_LIT)
+            /* an unquoted ~ after the = or a : is the home directory
+             * (bash(1) "Tilde Expansion" in assignments): the pod's shell
+             * expands it */
+            if (!eq || g->type != SH_SEG_LIT || eq[1] == '~' ||
+                strstr(eq + 1, ":~"))
                 break;
             *name_out = strndup(t, (size_t)(eq - t));
             in_value = true;

@@ -248,6 +248,18 @@ static void test_body__gpu_and_memory_variables(void **state)
                            "\"${CUDA_VISIBLE_DEVICES:-0,1,2,3}\"\n"));
 }
 
+/* bash expands ~ after the = of an assignment: the pod's shell must */
+static void test_body__tilde_export_stays_in_the_body(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nexport HF_HOME=~/hf\n"
+                           "export P=/opt/bin:~/bin\npython x.py\n"), 0);
+    assert_null(s2r_envv_get(&F.job.env, "HF_HOME"));
+    assert_null(s2r_envv_get(&F.job.env, "P"));
+    assert_non_null(strstr(F.job.run_shell, "export HF_HOME=~/hf\n"
+                                            "export P=/opt/bin:~/bin\n"));
+}
+
 static void test_body__torchrun_standalone_single_node(void **state)
 {
     (void)state;
@@ -673,6 +685,7 @@ int main(void)
         T(test_body__torchrun_multi_node_is_pytorch),
         T(test_body__first_host_becomes_master_addr),
         T(test_body__gpu_and_memory_variables),
+        T(test_body__tilde_export_stays_in_the_body),
         T(test_body__torchrun_standalone_single_node),
         T(test_body__mpirun_gives_mpi_with_task_count),
         T(test_body__srun_of_many_tasks_is_mpi),
