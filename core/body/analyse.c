@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ------------------------------------------------------------------ */
 /* the analysis                                                         */
@@ -453,12 +454,43 @@ static bool is_shell(const char *s)
            !strcmp(s, "ksh") || !strcmp(s, "zsh");
 }
 
+/* --export NAME entries without a value: per sbatch(1) --export, NAME's
+ * value comes from the environment sbatch ran in, which the pod has not;
+ * a warning each */
+static void warn_submit_env(ctx *c)
+{
+    const s2r_job *job = c->job;
+    const s2r_directive *d = NULL;
+    for (size_t i = 0; i < job->n_directives; i++)
+        if (!strcmp(job->directives[i].name, "export"))
+            d = &job->directives[i];
+    if (!d || !d->value)
+        return;
+    const char *p = d->value;
+    for (bool first = true;; first = false) {
+        size_t n = strcspn(p, ",");
+        bool mode = first && (!strncasecmp(p, "ALL", n) ||
+                              !strncasecmp(p, "NONE", n) ||
+                              !strncasecmp(p, "NIL", n)) && n >= 3;
+        if (n && !mode && !memchr(p, '=', n))
+            s2r_body__warn(c, d->line, "export", "--export names %.*s "
+                 "without a value: sbatch takes it from the environment "
+                 "it ran in, which the pod does not have; give it "
+                 "(--export=%.*s=VALUE) or set it in the script",
+                 (int)n, p, (int)n, p);
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+}
+
 /* What the directives give the body analysis: --export K=V entries first
  * (script exports override them), --chdir as the working directory when
  * absolute, --container-image unless it is a local file. */
 static int start_from_directives(ctx *c)
 {
     s2r_job *job = c->job;
+    warn_submit_env(c);
     for (size_t i = 0; i < job->export_env.n; i++)
         if (s2r_envv_set(&job->env, job->export_env.v[i].name,
                          job->export_env.v[i].value))

@@ -260,6 +260,18 @@ static void test_body__tilde_export_stays_in_the_body(void **state)
                                             "export P=/opt/bin:~/bin\n"));
 }
 
+/* --export=NAME takes NAME from the submit environment: a warning */
+static void test_body__export_name_without_value_warns(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH --export=ALL,FOO,BAR=1\n"
+                           "echo $FOO $BAR\n"), 0);
+    assert_true(has_warning("--export names FOO without a value"));
+    assert_false(has_warning("names ALL"));
+    assert_false(has_warning("names BAR"));
+    assert_string_equal(s2r_envv_get(&F.job.env, "BAR"), "1");
+}
+
 static void test_body__torchrun_standalone_single_node(void **state)
 {
     (void)state;
@@ -686,6 +698,7 @@ int main(void)
         T(test_body__first_host_becomes_master_addr),
         T(test_body__gpu_and_memory_variables),
         T(test_body__tilde_export_stays_in_the_body),
+        T(test_body__export_name_without_value_warns),
         T(test_body__torchrun_standalone_single_node),
         T(test_body__mpirun_gives_mpi_with_task_count),
         T(test_body__srun_of_many_tasks_is_mpi),
