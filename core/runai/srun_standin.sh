@@ -38,7 +38,9 @@
 # NVIDIA_VISIBLE_DEVICES when it lists devices (not all, void, none or
 # empty), else s2r_node_gpus. Concurrent steps (`srun ... &`) share the
 # GPUs and CPUs as srun hands them out: a step waits until its CPUs and
-# GPUs are free; an srun inside a task uses that task's. The step exits with the status of the first task that
+# GPUs are free; an srun inside a task uses that task's. Standard input
+# reaches the tasks as srun forwards it (one task: as is; several: a
+# copy each; -i N: task N). The step exits with the status of the first task that
 # fails, so `set -e` stops the script as under SLURM.
 
 s2r_me='srun (s2r stand-in)'
@@ -515,8 +517,21 @@ trap 'kill -TERM "${s2r_pids[@]}" 2>/dev/null' TERM INT
 s2r_lw=$((s2r_T - 1))
 s2r_lw=${#s2r_lw}
 s2r_truncate
+# srun passes its standard input on to the tasks (srun(1) --input: all of
+# them by default): one task reads it; several each read a copy, taken to
+# its end first. The explicit redirection keeps bash from giving the
+# background tasks /dev/null.
+s2r_stdin=/dev/stdin
+if [ "$s2r_tl" -gt 1 ] && { [ -z "$s2r_in" ] || [ "$s2r_in" = all ]; }; then
+    s2r_stdin=$s2r_stepdir/stdin
+    cat >"$s2r_stdin"
+fi
 for ((s2r_l = 0; s2r_l < s2r_tl; s2r_l++)); do
-    (s2r_task $((s2r_t0 + s2r_l)) "$s2r_l" "$@") &
+    if [ "$s2r_stdin" = /dev/stdin ]; then
+        (s2r_task $((s2r_t0 + s2r_l)) "$s2r_l" "$@") <&0 &
+    else
+        (s2r_task $((s2r_t0 + s2r_l)) "$s2r_l" "$@") <"$s2r_stdin" &
+    fi
     s2r_pids+=($!)
 done
 

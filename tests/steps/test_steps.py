@@ -302,6 +302,21 @@ class Steps(unittest.TestCase):
         self.assertEqual(sorted(x["args"] for x in self.pod.tasks("rest")),
                          ["1 0", "2 1"])
 
+    def test_tasks_read_the_steps_standard_input(self):
+        # srun passes its stdin on: a heredoc to one task, a copy of it to
+        # each of several, none to the others of --input=0
+        r = self.job("#!/bin/bash\n#SBATCH -n 2\n"
+                     "srun -n 1 cat <<'EOF'\none task\nEOF\n"
+                     "echo piped | srun -n 1 wc -c\n"
+                     "srun -n 2 cat <<'EOF'\nevery task\nEOF\n"
+                     "srun -n 2 --input=0 cat <<'EOF'\ntask 0\nEOF\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.split("\n")
+        self.assertEqual(lines.count("one task"), 1, r.stdout)
+        self.assertEqual(lines.count("6"), 1, r.stdout)
+        self.assertEqual(lines.count("every task"), 2, r.stdout)
+        self.assertEqual(lines.count("task 0"), 1, r.stdout)
+
     def test_srun_inside_a_task_uses_its_resources(self):
         r = self.job("#!/bin/bash\n#SBATCH -n 2 --gres=gpu:2\n"
                      "srun -n 2 --gpus-per-task=1 bash -c "
