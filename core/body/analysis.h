@@ -365,6 +365,10 @@ int64_t s2r_body__total_tasks(const s2r_job *j);
  *  options the workload supplies removed (torchrun rendezvous, accelerate
  *  machine options, deepspeed's fan-out, mpirun placement). */
 void s2r_body__rewrite_main(ctx *c, analysis *a, bool top);
+/** The bash -c text an srun step that becomes mpirun runs in front of the
+ *  program: each rank exports SLURM_PROCID and SLURM_LOCALID from its MPI
+ *  rank (Open MPI, MPICH, Intel MPI, PMIx), then execs the program. */
+extern const char s2r_body__rank_vars[];
 
 /* ---- the body text (render.c) ---- */
 

@@ -202,6 +202,11 @@ static void rewrite_deepspeed(ctx *c, analysis *a, bool top)
              "its environment", (long long)job->gpus_per_node);
 }
 
+const char s2r_body__rank_vars[] =
+    "export SLURM_PROCID=\"${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-"
+    "${PMIX_RANK:-0}}}\" SLURM_LOCALID=\"${OMPI_COMM_WORLD_LOCAL_RANK:-"
+    "${MPI_LOCALRANKID:-0}}\"; exec \"$@\"";
+
 /* An MPI job: mpirun -np N (N: the srun step's tasks, a literal count
  * the user gave mpirun, else the job's tasks), its options less
  * placement, the program. horovodrun over several pods reads the MPIJob's
@@ -244,6 +249,17 @@ static void rewrite_mpi(ctx *c, analysis *a)
                 ow_push_range(o, w, i, nx);
             i = nx;
         }
+    }
+    if (a->mode == MM_MPIRUN && !u->horovod) {
+        /* srun gave each task its SLURM_PROCID and SLURM_LOCALID, which
+         * a program that is not MPI reads to take its share; mpirun's
+         * ranks get them from the MPI's own (Open MPI, MPICH and Intel
+         * MPI, PMIx), and an MPI program runs as before (exec keeps its
+         * environment and descriptors) */
+        s2r_body__ow_push(o, NULL, "bash", false);
+        s2r_body__ow_push(o, NULL, "-c", false);
+        s2r_body__ow_push(o, NULL, s2r_body__rank_vars, false);
+        s2r_body__ow_push(o, NULL, "s2r-task", false);
     }
     ow_push_range(o, w, u->prog, u->n);
 }

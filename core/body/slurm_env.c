@@ -513,7 +513,24 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
     }
     for (size_t i = 0; slurm_always[i].name; i++)
         add_const(c, &slurm_always[i]);
-    uint32_t m = slurm_reads(body);
+    /* the rank variables mpirun's ranks set for themselves are no
+     * reading of them */
+    uint32_t m;
+    if (strstr(body, s2r_body__rank_vars)) {
+        s2r_buf own = {0};
+        size_t rl = strlen(s2r_body__rank_vars);
+        for (const char *p = body, *q; *p; p = q + rl) {
+            q = strstr(p, s2r_body__rank_vars);
+            s2r_buf_putn(&own, p, q ? (size_t)(q - p) : strlen(p));
+            if (!q)
+                break;
+        }
+        c->oom |= own.oom;
+        m = slurm_reads(own.p ? own.p : "");
+        free(own.p);
+    } else {
+        m = slurm_reads(body);
+    }
     if (!m)
         return;
     for (size_t i = 0; slurm_consts[i].name; i++)

@@ -309,8 +309,11 @@ static bool side_mpirun(ctx *c, analysis *a, const sh_cmd *cm,
         other_image(job, &u->step) ||
         !s2r_body__srun_runs_mpi(c, u, NULL, true))
         return false;
-    char repl[48];
-    snprintf(repl, sizeof(repl), "mpirun -np %lld ", (long long)tasks);
+    /* each rank gets its task's SLURM_PROCID and SLURM_LOCALID, as in
+     * the main command (s2r_body__rank_vars holds no single quote) */
+    char repl[320];
+    snprintf(repl, sizeof(repl), "mpirun -np %lld bash -c '%s' s2r-task ",
+             (long long)tasks, s2r_body__rank_vars);
     size_t end = u->step.end < u->n ? u->words[u->step.end].start
                                     : cm->end;
     s2r_body__add_edit(c, a, u->words[u->srun_at].start, end, repl);

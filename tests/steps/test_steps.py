@@ -302,6 +302,23 @@ class Steps(unittest.TestCase):
         self.assertEqual(sorted(x["args"] for x in self.pod.tasks("rest")),
                          ["1 0", "2 1"])
 
+    def test_srun_made_mpirun_gives_each_rank_its_task_id(self):
+        # an Open MPI mpirun: -np N PROGRAM, each rank with its
+        # OMPI_COMM_WORLD_RANK, as the image's would start them
+        self.pod.tool("mpirun", "#!/bin/bash\n[ \"$1\" = -np ] || exit 9\n"
+                      "n=$2; shift 2\nfor ((i = 0; i < n; i++)); do\n"
+                      "  OMPI_COMM_WORLD_RANK=$i OMPI_COMM_WORLD_LOCAL_RANK=$i "
+                      "\"$@\" &\ndone\nwait\n")
+        r = self.job("#!/bin/bash\n#SBATCH --ntasks=4\nsrun worker shard\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("mpirun -np 4 bash -c",
+                      " ".join(containers(self.doc)[0][1]["command"]))
+        t = self.pod.tasks("shard")
+        self.assertEqual(sorted(x["SLURM_PROCID"] for x in t),
+                         ["0", "1", "2", "3"])
+        self.assertEqual(sorted(x["SLURM_LOCALID"] for x in t),
+                         ["0", "1", "2", "3"])
+
     def test_tasks_read_the_steps_standard_input(self):
         # srun passes its stdin on: a heredoc to one task, a copy of it to
         # each of several, none to the others of --input=0
@@ -412,8 +429,12 @@ class Steps(unittest.TestCase):
         doc, err = manifest("#!/bin/bash\n#SBATCH -n 5\n"
                             "srun -n 2 ./A\nsrun -n 3 ./B\n")
         text = containers(doc)[0][1]["command"][2]
-        self.assertIn("mpirun -np 2 ./A", text)
-        self.assertIn("mpirun -np 3 ./B", text)
+        # each rank gets its task's SLURM_PROCID, the main step and a side
+        # step alike
+        self.assertIn("mpirun -np 2 bash -c 'export SLURM_PROCID=", text)
+        self.assertIn("' s2r-task ./A\n", text)
+        self.assertIn("mpirun -np 3 bash -c 'export SLURM_PROCID=", text)
+        self.assertIn("' s2r-task ./B\n", text)
         self.assertIn("becomes 'mpirun -np 3'", err)
 
     def test_side_step_of_an_mpijob_runs_on_the_launcher(self):
@@ -517,7 +538,9 @@ class Warnings(unittest.TestCase):
         self.assertIn("srun -o, --label: mpirun starts the MPI program's ranks "
                       "and does not apply them", err)
         launcher = dict(containers(doc))["launcher"]
-        self.assertEqual(program(launcher), ["mpirun", "-np", "8", "./a.out"])
+        argv = program(launcher)
+        self.assertEqual(argv[:5], ["mpirun", "-np", "8", "bash", "-c"])
+        self.assertEqual(argv[6:], ["s2r-task", "./a.out"])
 
     def test_nodes_without_a_launch_are_one_pod(self):
         pod = Pod()

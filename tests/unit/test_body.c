@@ -307,7 +307,12 @@ static void test_body__srun_of_many_tasks_is_mpi(void **state)
     assert_int_equal(F.job.distributed, S2R_DIST_MPI);
     assert_string_equal(F.job.run_argv.v[0], "mpirun");
     assert_string_equal(F.job.run_argv.v[2], "96");
-    assert_string_equal(F.job.run_argv.v[3], "lmp");
+    /* each rank gets srun's SLURM_PROCID and SLURM_LOCALID */
+    assert_string_equal(F.job.run_argv.v[3], "bash");
+    assert_non_null(strstr(F.job.run_argv.v[5],
+                           "SLURM_PROCID=\"${OMPI_COMM_WORLD_RANK:-"));
+    assert_string_equal(F.job.run_argv.v[6], "s2r-task");
+    assert_string_equal(F.job.run_argv.v[7], "lmp");
 }
 
 static void test_body__srun_bash_c_string_is_unwrapped(void **state)

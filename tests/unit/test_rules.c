@@ -88,8 +88,9 @@ static void test_rules__mpi_workers_and_slots(void **state)
     assert_int_equal(W.gpus, 4);
     assert_int_equal(W.cpus, 32);
     assert_int_equal(W.command.n, 0);
-    assert_int_equal(W.launcher_command.n, 4);
+    assert_int_equal(W.launcher_command.n, 8); /* + bash -c RANKS s2r-task */
     assert_string_equal(W.launcher_command.v[2], "8");
+    assert_string_equal(W.launcher_command.v[7], "./lbm");
 }
 
 static void test_rules__array_runs_and_parallelism(void **state)
