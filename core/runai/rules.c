@@ -488,7 +488,18 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
     wl->pods = nodes;
     /* one pod holds all the nodes: what srun steps run on them runs there */
     int64_t per_pod = 1;
-    if (s2r_rules_one_pod_for_nodes(job)) {
+    if (s2r_rules_one_pod_for_nodes(job) && !job->srun_standin) {
+        /* per sbatch(1), the batch script runs on the first node of the
+         * allocation: without srun nothing runs on the others */
+        s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, "nodes",
+                      "--nodes=%lld, but the script runs no srun step and "
+                      "launches nothing that Run:ai can spread over several "
+                      "pods: under SLURM it ran on the first node alone, so "
+                      "the workload is one pod with one node's CPUs, memory "
+                      "and GPUs (the other %lld nodes idled)",
+                      (long long)job->nodes, (long long)(job->nodes - 1));
+        wl->pods = 1;
+    } else if (s2r_rules_one_pod_for_nodes(job)) {
         per_pod = job->nodes;
         s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, "nodes",
                       "--nodes=%lld, but the script launches nothing that "

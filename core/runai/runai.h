@@ -80,8 +80,9 @@ int s2r_emit_json(char **out, const s2r_workload *wl, const s2r_config *cfg,
 bool s2r_emit_utf8_valid(const char *s);
 /** True when @p job's nodes become one pod (rules.c): several nodes, but
  *  no launch Run:ai spreads over pods (no PyTorch or MPI distribution).
- *  That pod then has the CPUs, memory and GPUs of all the nodes, and its
- *  srun steps run all their tasks in it. */
+ *  When the script runs srun steps, that pod has the CPUs, memory and
+ *  GPUs of all the nodes and the steps run all their tasks in it; else it
+ *  has one node's, as the batch script ran on the first node alone. */
 bool s2r_rules_one_pod_for_nodes(const s2r_job *job);
 
 /* ---- the srun stand-in (srun_standin.c, srun_standin.sh) ---- */

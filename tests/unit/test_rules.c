@@ -93,6 +93,21 @@ static void test_rules__mpi_workers_and_slots(void **state)
     assert_string_equal(W.launcher_command.v[7], "./lbm");
 }
 
+/* several nodes, no launch and no srun: the script ran on the first node
+ * alone, so the pod has one node's resources */
+static void test_rules__nodes_without_srun_are_one_node(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -N 4\n"
+                             "#SBATCH --gpus-per-node=8\n#SBATCH -c 32\n"
+                             "#SBATCH --mem=500G\npython train.py\n"), 0);
+    assert_int_equal(W.kind, S2R_WL_STANDARD);
+    assert_int_equal(W.pods, 1);
+    assert_int_equal(W.gpus, 8);
+    assert_int_equal(W.cpus, 32);
+    assert_int_equal(W.memory_mib, 500 * 1024);
+}
+
 static void test_rules__array_runs_and_parallelism(void **state)
 {
     (void)state;
@@ -263,6 +278,7 @@ int main(void)
         T(test_rules__single_node_standard),
         T(test_rules__pytorch_master_counts_as_a_node),
         T(test_rules__mpi_workers_and_slots),
+        T(test_rules__nodes_without_srun_are_one_node),
         T(test_rules__array_runs_and_parallelism),
         T(test_rules__every_unmapped_option_is_named),
         T(test_rules__partition_and_constraint_maps),
