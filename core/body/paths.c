@@ -499,21 +499,134 @@ static bool names_software(const sh_cmd *cm)
            s2r_body__list_has(cmds, w->value);
 }
 
+/* @p v without a leading "./" */
+static const char *plain_rel(const char *v)
+{
+    while (v[0] == '.' && v[1] == '/')
+        v += 2;
+    return v;
+}
+
+/* True when @p v is a file or folder of @p made, or inside one of them. */
+static bool made_before(const s2r_strv *made, const char *v)
+{
+    v = plain_rel(v);
+    for (size_t q = 0; q < made->n; q++) {
+        size_t n = strlen(made->v[q]);
+        if (!strncmp(v, made->v[q], n) && (!v[n] || v[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+static void add_made(ctx *c, s2r_strv *made, const char *v)
+{
+    v = plain_rel(v);
+    size_t n = strlen(v);
+    while (n > 1 && v[n - 1] == '/')
+        n--;
+    if (!*v || v[0] == '/' || v[0] == '-' || made->n >= 64)
+        return;
+    char *t = strndup(v, n);
+    if (!t || s2r_strv_take(made, t))
+        c->oom = true;
+}
+
+/* The targets of the output redirections of command @p cm (> F, >> F,
+ * &> F, >| F) on its first line, unquoted, into @p made. */
+static void redirect_targets(ctx *c, const sh_body *b, const sh_cmd *cm,
+                             s2r_strv *made)
+{
+    const char *p = b->src + cm->start, *e = b->src + cm->end;
+    char q = 0;
+    for (; p < e && (q || *p != '\n'); p++) {
+        if (q) {
+            q = *p == q ? 0 : q;
+            continue;
+        }
+        if (*p == '\'' || *p == '"') {
+            q = *p;
+            continue;
+        }
+        if (*p != '>')
+            continue;
+        while (p + 1 < e && (p[1] == '>' || p[1] == '|'))
+            p++;
+        if (p + 1 < e && p[1] == '&')
+            continue; /* >&2: a descriptor */
+        const char *t = p + 1;
+        while (t < e && (*t == ' ' || *t == '\t'))
+            t++;
+        const char *te = t;
+        while (te < e && !strchr(" \t\n;|&<>()'\"$`", *te))
+            te++;
+        if (te > t) {
+            char name[256];
+            size_t n = (size_t)(te - t) < sizeof(name) ? (size_t)(te - t)
+                                                        : sizeof(name) - 1;
+            memcpy(name, t, n);
+            name[n] = '\0';
+            add_made(c, made, name);
+        }
+        p = te - 1;
+    }
+}
+
+/* The files and folders command @p cm makes, into @p made: what tee,
+ * touch and mkdir name, the last word of cp, mv, ln, install and rsync,
+ * wget -O and curl -o files, and its output redirections. */
+static void files_made(ctx *c, const sh_body *b, const sh_cmd *cm,
+                       s2r_strv *made)
+{
+    static const char *const all_args[] = {"tee", "touch", "mkdir", NULL};
+    static const char *const last_arg[] = {"cp", "mv", "ln", "install",
+                                           "rsync", NULL};
+    if (cm->has_redir)
+        redirect_targets(c, b, cm, made);
+    const sh_word *w = s2r_body__cmd_word(cm);
+    if (!w || !w->literal || !w->value)
+        return;
+    const char *name = s2r_body__base_name(w->value);
+    size_t k = (size_t)(w - cm->words) + 1;
+    if (s2r_body__list_has(all_args, name)) {
+        for (; k < cm->nwords; k++)
+            if (cm->words[k].literal && cm->words[k].value)
+                add_made(c, made, cm->words[k].value);
+    } else if (s2r_body__list_has(last_arg, name) && k < cm->nwords) {
+        const sh_word *d = &cm->words[cm->nwords - 1];
+        if (d->literal && d->value)
+            add_made(c, made, d->value);
+    } else if (!strcmp(name, "wget") || !strcmp(name, "curl")) {
+        /* wget -O FILE, curl -o FILE (and their long forms) */
+        for (; k + 1 < cm->nwords; k++) {
+            const char *o = cm->words[k].value ? cm->words[k].value : "";
+            if ((!strcmp(o, "-O") || !strcmp(o, "-o") ||
+                 !strcmp(o, "--output-document") || !strcmp(o, "--output")) &&
+                cm->words[k + 1].literal && cm->words[k + 1].value)
+                add_made(c, made, cm->words[k + 1].value);
+        }
+    }
+}
+
 void s2r_body__relative_files(ctx *c, const sh_body *b)
 {
     s2r_strv *out = &c->job->relative_files;
+    /* the files the script writes before it reads them are not looked up
+     * in the working directory: the pod makes them there */
+    s2r_strv made = {0};
     for (size_t i = 0; i < b->n && out->n < 64; i++) {
         const sh_stmt *st = &b->stmts[i];
         for (size_t k = 0; !st->compound && k < st->ncmds; k++) {
             const sh_cmd *cm = &st->cmds[k];
             if (names_software(cm))
                 continue;
+            files_made(c, b, cm, &made);
             for (size_t w = sh_cmd_first_arg(cm); w < cm->nwords; w++) {
                 const sh_word *wd = &cm->words[w];
                 const char *v = wd->literal && wd->value ? wd->value : "";
                 const char *eq = !strncmp(v, "--", 2) ? strchr(v, '=') : NULL;
                 v = eq ? eq + 1 : v;
-                if (!relative_file(v))
+                if (!relative_file(v) || made_before(&made, v))
                     continue;
                 bool seen = false;
                 for (size_t q = 0; q < out->n && !seen; q++)
@@ -523,6 +636,7 @@ void s2r_body__relative_files(ctx *c, const sh_body *b)
             }
         }
     }
+    s2r_strv_clear(&made);
 }
 
 /* ---- directives --------------------------------------------------------- */

@@ -263,6 +263,32 @@ static void test_paths__relative_files_and_self(void **state)
     assert_true(warned);
 }
 
+/* files the script makes before it reads them are no files to find in
+ * the working directory */
+static void test_paths__files_the_script_makes(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "cat > inner.sh <<EOF\necho hi > not-a-target.txt\nEOF\n"
+        "./inner.sh\n"
+        "python gen.py >| cfg.yaml 2>&1\n"
+        "mkdir -p results/run1\n"
+        "cp base.yaml results/run1/\n"
+        "wget -O data.csv http://example.org/d\n"
+        "python train.py --config cfg.yaml --out results/run1/m.pt data.csv\n"
+        "cat later.txt\ntouch later.txt\n"), 0);
+    const s2r_strv *r = &F.job.relative_files;
+    assert_true(strv_has(r, "gen.py"));
+    assert_true(strv_has(r, "base.yaml"));
+    assert_true(strv_has(r, "train.py"));
+    assert_true(strv_has(r, "later.txt")); /* read before it is made */
+    assert_false(strv_has(r, "./inner.sh"));
+    assert_false(strv_has(r, "cfg.yaml"));
+    assert_false(strv_has(r, "results/run1/m.pt"));
+    assert_false(strv_has(r, "data.csv"));
+}
+
 /* $0, ${0} and BASH_SOURCE are found wherever they sit on a line (its
  * last bytes too, with no NUL after the text), never in a comment or as
  * $0 followed by a digit; a path longer than the scan's stack room is
@@ -425,6 +451,8 @@ int main(void)
             test_paths__bind_targets_are_in_the_image, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__relative_files_and_self, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__files_the_script_makes, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__self_at_line_ends_and_long_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(
