@@ -584,7 +584,8 @@ static void files_made(ctx *c, const sh_body *b, const sh_cmd *cm,
     if (cm->has_redir)
         redirect_targets(c, b, cm, made);
     const sh_word *w = s2r_body__cmd_word(cm);
-    if (!w || !w->literal || !w->value)
+    /* the first letters of the commands below: most commands are none */
+    if (!w || !w->literal || !w->value || !strchr("tmcliwr/", w->value[0]))
         return;
     const char *name = s2r_body__base_name(w->value);
     size_t k = (size_t)(w - cm->words) + 1;

@@ -444,7 +444,8 @@ static uint32_t slurm_reads(const char *body)
         if (p == body || !name_byte(p[-1])) {
             size_t n = (size_t)(e - p) - 6;
             for (int r = 0; r < R_COUNT; r++)
-                if (strlen(k_read_names[r]) == n &&
+                if (k_read_names[r][0] == p[6] &&
+                    strlen(k_read_names[r]) == n &&
                     !memcmp(p + 6, k_read_names[r], n))
                     m |= 1u << r;
         }
@@ -505,7 +506,8 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
     /* CUDA_VISIBLE_DEVICES: the container runtime shows the pod's GPUs
      * and seldom sets it, so a script that counts GPUs by splitting it
      * gets its pod's ordinals, as GRES gave the node's */
-    if (s2r_body__mentions(body, "CUDA_VISIBLE_DEVICES") &&
+    if (c->job->gpus_per_node > 0 &&
+        s2r_body__mentions(body, "CUDA_VISIBLE_DEVICES") &&
         gpu_ordinals(c->job, text, sizeof(text))) {
         s2r_buf_puts(pre, "export CUDA_VISIBLE_DEVICES=\"${CUDA_VISIBLE_DEVICES:-");
         s2r_buf_puts(pre, text);
@@ -516,7 +518,7 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
     /* the rank variables mpirun's ranks set for themselves are no
      * reading of them */
     uint32_t m;
-    if (strstr(body, s2r_body__rank_vars)) {
+    if (c->job->uses_mpirun && strstr(body, s2r_body__rank_vars)) {
         s2r_buf own = {0};
         size_t rl = strlen(s2r_body__rank_vars);
         for (const char *p = body, *q; *p; p = q + rl) {
