@@ -182,14 +182,17 @@ static void lift_export(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
 
 /* `cd DIR` before the main command: an absolute (or, under an absolute
  * --chdir or earlier cd, relative) directory the job fixes becomes the
- * working directory; the statement goes unless something before it
- * depended on the directory (*@p cwd_sensitive). */
+ * working directory and the statement goes, unless something before it
+ * depended on the directory (*@p cwd_sensitive): then it stays in the
+ * body and the pod starts where sbatch starts the script. */
 static void lift_cd(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
                     const sh_word *w, bool *cwd_sensitive)
 {
     s2r_job *job = c->job;
     size_t k = (size_t)(w - cm->words) + 1;
-    if (k + 1 != cm->nwords) {
+    if (k + 1 != cm->nwords || *cwd_sensitive) {
+        /* kept: what ran before it ran in the submit directory, where
+         * the pod starts */
         *cwd_sensitive = true;
         return;
     }
@@ -198,8 +201,7 @@ static void lift_cd(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
     if (!strcmp(dv, "$SLURM_SUBMIT_DIR") ||
         !strcmp(dv, "${SLURM_SUBMIT_DIR}")) {
         /* where sbatch starts anyway */
-        if (!*cwd_sensitive)
-            lifted(c, a, i, "the working directory");
+        lifted(c, a, i, "the working directory");
         return;
     }
     s2r_buf r = {0};
@@ -220,8 +222,7 @@ static void lift_cd(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
     if (ok && r.p && r.p[0] == '/') {
         free(job->workdir);
         job->workdir = strdup(r.p);
-        if (!*cwd_sensitive)
-            lifted(c, a, i, "the working directory");
+        lifted(c, a, i, "the working directory");
     } else if (ok && r.p && r.p[0] && r.p[0] != '~' && r.p[0] != '-' &&
                base && base[0] == '/') {
         char *j = NULL;
@@ -230,8 +231,7 @@ static void lift_cd(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
             c->oom = true;
         free(job->workdir);
         job->workdir = j;
-        if (!*cwd_sensitive)
-            lifted(c, a, i, "the working directory");
+        lifted(c, a, i, "the working directory");
     } else {
         *cwd_sensitive = true;
     }
@@ -306,8 +306,9 @@ static void classify(ctx *c, analysis *a, bool top)
             lift_export(c, a, i, cm, w);
         else if (lone && !st->background && !strcmp(w->value, "cd"))
             lift_cd(c, a, i, cm, w, &cwd_sensitive_seen);
-        else if (!cwd_neutral(s2r_body__base_name(w->value)))
-            cwd_sensitive_seen = true;
+        else if (cm->has_redir || st->ncmds > 1 ||
+                 !cwd_neutral(s2r_body__base_name(w->value)))
+            cwd_sensitive_seen = true; /* echo > FILE writes here too */
     }
 }
 

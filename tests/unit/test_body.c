@@ -272,6 +272,31 @@ static void test_body__export_name_without_value_warns(void **state)
     assert_string_equal(s2r_envv_get(&F.job.env, "BAR"), "1");
 }
 
+/* a cd after a command that used the submit directory stays in the
+ * body: the pod starts where sbatch starts the script */
+static void test_body__late_cd_keeps_the_submit_directory(void **state)
+{
+    (void)state;
+    F.cfg.submit_dir = strdup("/project/sub"); /* config_free frees it */
+    assert_int_equal(parse("#!/bin/bash\ncp config.yaml /scratch/run1/\n"
+                           "cd /scratch/run1\npython train.py\n"), 0);
+    assert_null(F.job.workdir); /* the submit directory */
+    assert_non_null(strstr(F.job.run_shell, "cd /scratch/run1\n"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    assert_int_equal(parse("#!/bin/bash\necho start > started.txt\n"
+                           "cd /scratch/run1\npython train.py\n"), 0);
+    assert_null(F.job.workdir); /* the submit directory */
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    /* a leading cd (after echo) is the working directory */
+    assert_int_equal(parse("#!/bin/bash\necho start\n"
+                           "cd /scratch/run1\npython train.py\n"), 0);
+    assert_string_equal(F.job.workdir, "/scratch/run1");
+}
+
 static void test_body__torchrun_standalone_single_node(void **state)
 {
     (void)state;
@@ -704,6 +729,7 @@ int main(void)
         T(test_body__gpu_and_memory_variables),
         T(test_body__tilde_export_stays_in_the_body),
         T(test_body__export_name_without_value_warns),
+        T(test_body__late_cd_keeps_the_submit_directory),
         T(test_body__torchrun_standalone_single_node),
         T(test_body__mpirun_gives_mpi_with_task_count),
         T(test_body__srun_of_many_tasks_is_mpi),
