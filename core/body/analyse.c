@@ -52,6 +52,20 @@ static void set_tokens(ctx *c, const analysis *a)
             c->oom = true;
 }
 
+/* True when only && (and blanks) stand between commands @p a and @p b. */
+static bool joined_by_and(const sh_body *b, const sh_cmd *a, const sh_cmd *n)
+{
+    size_t p = a->end;
+    while (p < n->start && (b->src[p] == ' ' || b->src[p] == '\t'))
+        p++;
+    if (p + 2 > n->start || b->src[p] != '&' || b->src[p + 1] != '&')
+        return false;
+    for (p += 2; p < n->start; p++)
+        if (!strchr(" \t\n\\", b->src[p]))
+            return false;
+    return true;
+}
+
 /* Statement @p i holds the main command (its command @p mk): set-up
  * commands in front of it (`module load x && python train.py`) are
  * dropped with a warning. */
@@ -64,8 +78,9 @@ static void take_main(ctx *c, analysis *a, size_t i, int mk, bool top)
     if (mk > 0 && top && !st->compound) {
         bool setup_only = true;
         for (int k = 0; k < mk; k++)
-            if (s2r_body__setup_of(&st->cmds[k]) == SU_NONE)
-                setup_only = false;
+            if (s2r_body__setup_of(&st->cmds[k]) == SU_NONE ||
+                !joined_by_and(b, &st->cmds[k], &st->cmds[k + 1]))
+                setup_only = false; /* `module load x || python t.py` */
         if (setup_only) {
             char snip[160];
             size_t n = st->cmds[mk].start - st->start;
@@ -105,7 +120,10 @@ static bool drop_setup(ctx *c, analysis *a, size_t i)
         else if (sk == SU_NONE)
             sk = s;
     }
-    if (sk == SU_NONE || !all_setup || a->main != (size_t)-1)
+    /* `module load X || { ...; }`: the fallback is the next statement;
+     * kept whole, with the module stand-in (s2r_body__setup_in_body) */
+    if (sk == SU_NONE || !all_setup || a->main != (size_t)-1 ||
+        s2r_body__stmt_continues(b, st))
         return false;
     char snip[160];
     s2r_body__stmt_snippet(b, st, snip, sizeof(snip));
@@ -607,6 +625,7 @@ static int finish(ctx *c, analysis *a, int body_line)
     s2r_body__worker_setup(c, a);
     s2r_buf pre = {0};
     s2r_body__add_prelude(c, &pre, tidied);
+    s2r_body__setup_in_body(c, a, &pre);
     job->uses_array_index = s2r_body__mentions(tidied, "SLURM_ARRAY_TASK_ID");
     set_run(c, a, tidied, &pre);
     free(pre.p);

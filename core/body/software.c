@@ -5,6 +5,7 @@
  * pod because it lies on storage the site maps ([storage]). */
 #include "analysis.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,4 +211,128 @@ bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
              "in the image (or source etc/profile.d/conda.sh of an "
              "installation on mounted storage first)", snip, vol->path);
     return true;
+}
+
+/* ---- set-up that stays in the body ---------------------------------- */
+
+/* True when the word at @p p of text @p s starts a command: only blanks
+ * before it on its line, or a separator, or a reserved word that a
+ * command follows. */
+static bool at_command(const char *s, const char *p)
+{
+    static const char *const kw[] = {"if", "then", "else", "elif", "do",
+                                     "while", "until", "time", "!", NULL};
+    const char *q = p;
+    while (q > s && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    if (q == s || strchr("\n;&|({", q[-1]))
+        return true;
+    const char *ws = q;
+    while (ws > s && !strchr(" \t\n;&|({", ws[-1]))
+        ws--;
+    for (size_t k = 0; kw[k]; k++)
+        if (strlen(kw[k]) == (size_t)(q - ws) && !memcmp(ws, kw[k], q - ws))
+            return true;
+    return false;
+}
+
+/* The set-up a command at @p p starts: `module`/`ml SUB`, `conda
+ * activate|deactivate`, `source|. activate`, `source|. .../bin/activate`;
+ * SU_NONE for anything else. */
+static setup_kind setup_at(const char *p, const char *e)
+{
+    size_t n = (size_t)(e - p);
+#define STARTS(lit) (n > sizeof(lit) - 1 && !memcmp(p, lit, sizeof(lit) - 1))
+    if ((STARTS("module ") || STARTS("ml ")) &&
+        islower((unsigned char)p[p[1] == 'l' ? 3 : 7]))
+        return SU_MODULE;
+    if (STARTS("conda activate") || STARTS("conda deactivate") ||
+        STARTS("source activate") || STARTS(". activate"))
+        return SU_CONDA;
+#undef STARTS
+    if (!strncmp(p, "source ", 7) || !strncmp(p, ". ", 2)) {
+        const char *a = p + (p[0] == '.' ? 2 : 7), *ae = a;
+        while (ae < e && !strchr(" \t\n;&|)", *ae))
+            ae++;
+        if (ae - a >= 12 && !memcmp(ae - 12, "bin/activate", 12))
+            return SU_VENV;
+    }
+    return SU_NONE;
+}
+
+/* True when statement @p i of @p a was settled as set-up by itself
+ * (dropped, or kept on storage with a warning): in the body, before the
+ * main command, not compound, every command set-up, and not joined to the
+ * next statement by && or ||. */
+static bool settled_setup(const analysis *a, size_t i, bool top)
+{
+    const sh_body *b = &a->body;
+    const sh_stmt *st = &b->stmts[i];
+    if (!top || (a->main != (size_t)-1 && i > a->main) || st->compound ||
+        s2r_body__stmt_continues(b, st))
+        return false;
+    for (size_t k = 0; k < st->ncmds; k++)
+        if (s2r_body__setup_of(&st->cmds[k]) == SU_NONE)
+            return false;
+    return st->ncmds > 0;
+}
+
+/* The set-up left in the statements of @p a: a warning per line; true
+ * when one is `module` or `ml`. */
+static bool setup_left(ctx *c, const analysis *a, bool top)
+{
+    const sh_body *b = &a->body;
+    bool module = false;
+    int last = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const sh_stmt *st = &b->stmts[i];
+        if ((a->kind[i] != ST_KEEP && a->kind[i] != ST_MAIN) ||
+            settled_setup(a, i, top))
+            continue;
+        const char *s = b->src + st->start, *e = b->src + st->end;
+        int line = st->line;
+        if (a->kind[i] == ST_MAIN && a->drop_prefix) {
+            /* the set-up in front of the main command is dropped */
+            const sh_cmd *mc = &st->cmds[a->main_cmd];
+            for (const char *q = s; q < b->src + mc->start; q++)
+                line += *q == '\n';
+            s = b->src + mc->start;
+        }
+        for (const char *p = s; p < e; p++) {
+            if (*p == '\n')
+                line++;
+            setup_kind sk;
+            if (!strchr("mcs.", *p) || (p > s && !strchr(" \t\n;&|({!", p[-1])) ||
+                (sk = setup_at(p, e)) == SU_NONE || !at_command(s, p) ||
+                line == last)
+                continue;
+            last = line;
+            const char *le = memchr(p, '\n', (size_t)(e - p));
+            int n = (int)((le ? le : e) - p);
+            module |= sk == SU_MODULE;
+            s2r_body__warn(c, line, NULL, sk == SU_MODULE
+                 ? "'%.*s' stays in the pod's script: Run:ai pods have no "
+                   "environment modules, so there `module` is a stand-in "
+                   "that does nothing and succeeds; the image must provide "
+                   "this software"
+                 : "'%.*s' stays in the pod's script: the environment it "
+                   "activates (and conda itself, for conda activate) must "
+                   "be in the image or on mounted storage, or the line "
+                   "fails in the pod",
+                 n > 100 ? 100 : n, p);
+        }
+    }
+    return module;
+}
+
+void s2r_body__setup_in_body(ctx *c, const analysis *a, s2r_buf *pre)
+{
+    bool module = setup_left(c, a, true);
+    /* srun bash -c '...' whose commands run in place */
+    if (a->inner && a->inner->main != (size_t)-1 && a->mode != MM_STANDIN)
+        module |= setup_left(c, a->inner, false);
+    if (module)
+        s2r_buf_puts(pre, "module() { echo \"s2r: module $* skipped: the "
+                          "image provides the software\" >&2; }\n"
+                          "ml() { module \"$@\"; }\n");
 }

@@ -307,3 +307,13 @@ int s2r_body__main_candidate(const sh_stmt *st)
             return (int)k;
     return -1;
 }
+
+bool s2r_body__stmt_continues(const sh_body *b, const sh_stmt *st)
+{
+    size_t e = st->end;
+    while (e > st->start && (b->src[e - 1] == ' ' || b->src[e - 1] == '\t'))
+        e--;
+    return e >= st->start + 2 &&
+           ((b->src[e - 1] == '&' && b->src[e - 2] == '&') ||
+            (b->src[e - 1] == '|' && b->src[e - 2] == '|'));
+}

@@ -883,14 +883,19 @@ static void lex_redirection(lexer *L, size_t op_end, bool is_heredoc, bool strip
 static bool lex_keyword(lexer *L, const sh_word *w)
 {
     stmt_builder *sb = &L->sb;
-    if (!(L->cmd_pos && w->value && w->literal))
+    /* a lone { or } is a reserved word, though its byte may start a brace
+     * expansion (not literal) */
+    if (!(L->cmd_pos && w->value &&
+          (w->literal || ((w->value[0] == '{' || w->value[0] == '}') &&
+                          !w->value[1]))))
         return false;
     kw_kind kind = keyword_of(w->value);
     if (kind == KW_NONE)
         return false;
     if (kind == KW_OPEN) {
-        if (!sb->cur_open && sb->st.ncmds == 0)
-            sb->st.compound = true;
+        /* a compound command, first in the statement or after && || |:
+         * the statement is kept whole */
+        sb->st.compound = true;
         L->kw_depth++;
         L->cmd_pos = true;
     } else if (kind == KW_CLOSE) {

@@ -297,6 +297,31 @@ static void test_body__late_cd_keeps_the_submit_directory(void **state)
     assert_string_equal(F.job.workdir, "/scratch/run1");
 }
 
+/* module and conda set-up the pod keeps (a fallback list, a block, after
+ * the main command) gets a warning per line, and `module` a stand-in that
+ * succeeds, so `|| exit 1` does not stop the pod */
+static void test_body__setup_left_in_the_body(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nset -e\n"
+                           "module load cuda/12 || { echo no; exit 1; }\n"
+                           "if true; then ml gcc; fi\n"
+                           "conda activate env || exit 1\n"
+                           "echo module load x\n"
+                           "python train.py\n"), 0);
+    assert_non_null(strstr(F.job.run_shell, "module() {"));
+    assert_non_null(strstr(F.job.run_shell,
+                           "module load cuda/12 || { echo no; exit 1; }\n"));
+    assert_true(has_warning("'module load cuda/12 || { echo no; exit 1; }' "
+                            "stays in the pod's script"));
+    assert_true(has_warning("'ml gcc; fi' stays"));
+    assert_true(has_warning("'conda activate env || exit 1' stays"));
+    assert_false(has_warning("'module load x' stays"));
+    /* no { among the command's tokens */
+    const char *want[] = {"python", "train.py", NULL};
+    assert_tokens(want);
+}
+
 static void test_body__torchrun_standalone_single_node(void **state)
 {
     (void)state;
@@ -730,6 +755,7 @@ int main(void)
         T(test_body__tilde_export_stays_in_the_body),
         T(test_body__export_name_without_value_warns),
         T(test_body__late_cd_keeps_the_submit_directory),
+        T(test_body__setup_left_in_the_body),
         T(test_body__torchrun_standalone_single_node),
         T(test_body__mpirun_gives_mpi_with_task_count),
         T(test_body__srun_of_many_tasks_is_mpi),

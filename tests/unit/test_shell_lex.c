@@ -210,6 +210,26 @@ static void test_shell_lex__reserved_words(void **state)
     sh_body_free(&b);
 }
 
+/* { and } are reserved words though their byte starts a brace expansion,
+ * and a compound command after && or || makes its statement compound */
+static void test_shell_lex__groups(void **state)
+{
+    (void)state;
+    sh_body b = lex("{ x; y; }\n"
+                    "a || { echo no; exit 1; }\n"
+                    "b && if c; then d; fi\n"
+                    "echo { } {a,b}\n");
+    assert_int_equal(b.n, 4);
+    assert_true(b.stmts[0].compound);
+    assert_string_equal(word(&b, 0, 0, 0)->value, "x");
+    assert_true(b.stmts[1].compound);
+    assert_string_equal(word(&b, 1, 1, 0)->value, "echo");
+    assert_true(b.stmts[2].compound);
+    assert_false(b.stmts[3].compound);
+    assert_int_equal(b.stmts[3].cmds[0].nwords, 4);
+    sh_body_free(&b);
+}
+
 static void test_shell_lex__assignments(void **state)
 {
     (void)state;
@@ -289,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_shell_lex__words_in_pieces),
         cmocka_unit_test(test_shell_lex__lines),
         cmocka_unit_test(test_shell_lex__reserved_words),
+        cmocka_unit_test(test_shell_lex__groups),
         cmocka_unit_test(test_shell_lex__assignments),
         cmocka_unit_test(test_shell_lex__large_bodies),
     };
