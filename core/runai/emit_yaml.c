@@ -502,7 +502,12 @@ static void job(ye *y, const s2r_workload *wl)
     metadata(y, wl);
     lit(y, "spec");
     map_start(y);
-    kv_int(y, "backoffLimit", wl->backoff_limit > 0 ? wl->backoff_limit : 0);
+    /* array tasks fail alone, as SLURM's do: retries counted per index
+     * (Kubernetes Job backoffLimitPerIndex, restartPolicy Never), where a
+     * job-wide backoffLimit stops every index at the first failure */
+    kv_int(y, s2r_emit__completions(wl) > 0 ? "backoffLimitPerIndex"
+                                             : "backoffLimit",
+           wl->backoff_limit > 0 ? wl->backoff_limit : 0);
     if (wl->time_limit_s > 0 && !per_task_deadline(wl))
         kv_int(y, "activeDeadlineSeconds", wl->time_limit_s);
     if (s2r_emit__completions(wl) > 0) {

@@ -337,6 +337,9 @@ static void test_emit_yaml__array_is_indexed_job(void **state)
                         "Indexed");
     assert_int_node(get(&doc, "spec", "completions", NULL), "5");
     assert_int_node(get(&doc, "spec", "parallelism", NULL), "2");
+    /* a failed task stops only its own index, as in SLURM */
+    assert_int_node(get(&doc, "spec", "backoffLimitPerIndex", NULL), "0");
+    assert_null(get(&doc, "spec", "backoffLimit", NULL));
     /* the workload's own argv follows the wrapper unchanged */
     yaml_node_t *cmd = get(&doc, "spec", "template", "spec", "containers",
                            "0", "command", NULL);
