@@ -276,12 +276,13 @@ static void ports(ye *y, const s2r_workload *wl)
     seq_end(y);
 }
 
-/* An array task's limit is per pod, as Slurm limits each task: the pod
- * template's activeDeadlineSeconds, never the Job's. */
+/* A Job's limit is per pod, as Slurm limits each job and array task from
+ * its start: the pod template's activeDeadlineSeconds counts from the
+ * pod's start, where the Job's counts from the Job's and so takes in the
+ * time it waits in the queue. */
 static bool per_task_deadline(const s2r_workload *wl)
 {
-    return wl->kind == S2R_WL_STANDARD && s2r_emit__completions(wl) > 0 &&
-           wl->time_limit_s > 0;
+    return wl->kind == S2R_WL_STANDARD && wl->time_limit_s > 0;
 }
 
 /* ---- storage, /dev/shm and identity on every pod ----------------- */

@@ -277,8 +277,10 @@ static void test_emit_yaml__priority_and_time_limit(void **state)
     assert_string_equal(sval(get(&doc, "metadata", "labels",
                                  "kai.scheduler/preemptibility", NULL)),
                         "non-preemptible");
-    assert_int_node(get(&doc, "spec", "activeDeadlineSeconds", NULL),
-                    "86400");
+    /* on the pod, from its start: the Job's would count the queue too */
+    assert_null(get(&doc, "spec", "activeDeadlineSeconds", NULL));
+    assert_int_node(get(&doc, "spec", "template", "spec",
+                        "activeDeadlineSeconds", NULL), "86400");
     yaml_node_t *res = get(&doc, "spec", "template", "spec", "containers",
                            "0", "resources", NULL);
     assert_int_equal(nitems(res), 1); /* requests only: no limits */
