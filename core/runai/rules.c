@@ -472,9 +472,13 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
     if (job->array && wl->kind != S2R_WL_STANDARD) {
         s2r_diags_add(d, S2R_SEV_WARNING, file, 0, "array",
                       "--array with a %s launch: Run:ai runs arrays only as "
-                      "standard training; each array task becomes a "
-                      "separate distributed workload you submit yourself",
-                      wl->kind == S2R_WL_MPI ? "MPI" : "PyTorch");
+                      "standard training; this workload is the task with "
+                      "index %d (SLURM_ARRAY_TASK_ID=%d), and each other "
+                      "task is a workload you submit yourself with that "
+                      "variable changed",
+                      wl->kind == S2R_WL_MPI ? "MPI" : "PyTorch",
+                      (int)(job->array->count ? job->array->indices[0] : 0),
+                      (int)(job->array->count ? job->array->indices[0] : 0));
     }
     int64_t nodes = job->nodes;
     if (nodes == 0) {
@@ -666,6 +670,14 @@ static void set_placement(s2r_workload *wl, const s2r_job *job,
  * S2R_ENOMEM. */
 static int set_array(s2r_workload *wl, const s2r_job *job)
 {
+    if (job->array && wl->kind != S2R_WL_STANDARD && job->array->count) {
+        /* one distributed workload: the first task, its index a variable
+         * the user changes to submit the others (see set_resources) */
+        char first[S2R_I64_TEXT];
+        s2r_i64_text(first, job->array->indices[0]);
+        return s2r_envv_set(&wl->env, "SLURM_ARRAY_TASK_ID", first)
+                   ? S2R_ENOMEM : S2R_OK;
+    }
     if (!job->array || wl->kind != S2R_WL_STANDARD)
         return S2R_OK;
     const s2r_array *a = job->array;

@@ -108,6 +108,18 @@ static void test_rules__nodes_without_srun_are_one_node(void **state)
     assert_int_equal(W.memory_mib, 500 * 1024);
 }
 
+/* an array of a distributed launch: one workload, the first task's index */
+static void test_rules__array_of_a_distributed_launch(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --array=2-5\n"
+                             "#SBATCH -N 2\n#SBATCH --gpus-per-node=4\n"
+                             "srun torchrun --nnodes=2 --nproc_per_node=4 "
+                             "t.py --seed $SLURM_ARRAY_TASK_ID\n"), 0);
+    assert_int_equal(W.kind, S2R_WL_PYTORCH);
+    assert_string_equal(s2r_envv_get(&W.env, "SLURM_ARRAY_TASK_ID"), "2");
+}
+
 static void test_rules__array_runs_and_parallelism(void **state)
 {
     (void)state;
@@ -279,6 +291,7 @@ int main(void)
         T(test_rules__pytorch_master_counts_as_a_node),
         T(test_rules__mpi_workers_and_slots),
         T(test_rules__nodes_without_srun_are_one_node),
+        T(test_rules__array_of_a_distributed_launch),
         T(test_rules__array_runs_and_parallelism),
         T(test_rules__every_unmapped_option_is_named),
         T(test_rules__partition_and_constraint_maps),
