@@ -241,10 +241,11 @@ static int convert(mg_run *run, mg_item *it, mg_result *res, const char *buf,
             st = add_entry(r, 0, "conversion", NULL, rc == S2R_ENOMEM
                            ? "out of memory" : "the conversion failed", 0,
                            true);
+        /* every output an earlier run wrote for it (the manifest says
+         * which), whatever formats this run asks for */
         for (int f = 0; f < S2R_N_FORMATS; f++) {
             char *name = NULL, *rel = NULL;
-            if ((run->formats & S2R_FORMAT_BIT(f)) &&
-                asprintf(&name, "%s%s", it->name, ext[f]) >= 0 &&
+            if (asprintf(&name, "%s%s", it->name, ext[f]) >= 0 &&
                 asprintf(&rel, "%s%s", it->rel, ext[f]) >= 0)
                 mg_output_remove_stale(run, it->dir, rel, name);
             free(name);

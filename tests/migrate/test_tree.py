@@ -287,6 +287,30 @@ def check_manifest(s2r, work, cfg):
           "the scripts that cannot be written are failed")
 
 
+def check_refused_outputs(s2r, work, cfg):
+    """a script now refused loses every output the manifest lists, whatever
+    formats this run asks for"""
+    out = os.path.join(work, "s2r-refused")
+    base = [s2r, "migrate", "-q", "--config", cfg, "-o", out]
+    run(base + ["-f", "cli,yaml,json", "tree"], cwd=work)
+    script = os.path.join(work, "tree/lab/train.sbatch")
+    outs = [os.path.join(out, "tree/lab/train.sbatch" + e)
+            for e in (".sh", ".yaml", ".json")]
+    check(all(os.path.exists(o) for o in outs), "its three outputs are written")
+    with open(script) as fh:
+        text = fh.read()
+    lines = text.split("\n")
+    lines.insert(1, "#SBATCH --nodes=zz")
+    with open(script, "w") as fh:
+        fh.write("\n".join(lines))
+    run(base + ["-f", "cli", "tree"], cwd=work)
+    left = [o for o in outs if os.path.exists(o)]
+    check(not left, "a script now refused keeps no output: %r" % left)
+    with open(script, "w") as fh:
+        fh.write(text)
+    shutil.rmtree(out, ignore_errors=True)
+
+
 def check_jobs(s2r, work, cfg):
     texts = []
     for j in ("1", "4"):
@@ -396,6 +420,7 @@ def main():
         check_site(s2r, work, out, cfg)
         check_jobs(s2r, work, cfg)
         check_cli(s2r, work, cfg, a.corpus)
+        check_refused_outputs(s2r, work, cfg)
         check_manifest(s2r, work, cfg)
     finally:
         shutil.rmtree(work, ignore_errors=True)
