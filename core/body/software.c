@@ -238,7 +238,8 @@ static bool at_command(const char *s, const char *p)
 
 /* The set-up a command at @p p starts: `module`/`ml SUB`, `conda
  * activate|deactivate`, `source|. activate`, `source|. .../bin/activate`;
- * SU_NONE for anything else. */
+ * SU_NONE for anything else. Reads [@p p, @p e) only: the body is no
+ * string (no NUL after it). */
 static setup_kind setup_at(const char *p, const char *e)
 {
     size_t n = (size_t)(e - p);
@@ -250,7 +251,8 @@ static setup_kind setup_at(const char *p, const char *e)
         STARTS("source activate") || STARTS(". activate"))
         return SU_CONDA;
 #undef STARTS
-    if (!strncmp(p, "source ", 7) || !strncmp(p, ". ", 2)) {
+    if ((n >= 7 && !memcmp(p, "source ", 7)) ||
+        (n >= 2 && !memcmp(p, ". ", 2))) {
         const char *a = p + (p[0] == '.' ? 2 : 7), *ae = a;
         while (ae < e && !strchr(" \t\n;&|)", *ae))
             ae++;

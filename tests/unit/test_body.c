@@ -322,6 +322,21 @@ static void test_body__setup_left_in_the_body(void **state)
     assert_tokens(want);
 }
 
+/* the set-up scan reads the body's bytes only: a body that ends in the
+ * first letters of a set-up command, with no NUL after it */
+static void test_body__setup_scan_stays_in_the_body(void **state)
+{
+    (void)state;
+    static const char text[] = "#!/bin/bash\npython t.py\nmodule load x\ns";
+    size_t n = sizeof(text) - 1;
+    char *buf = malloc(n);
+    assert_non_null(buf);
+    memcpy(buf, text, n);
+    assert_int_equal(s2r_job_parse(&F.job, "job.sh", buf, n, &F.cfg, &F.d), 0);
+    assert_true(has_warning("'module load x' stays"));
+    free(buf);
+}
+
 static void test_body__torchrun_standalone_single_node(void **state)
 {
     (void)state;
@@ -756,6 +771,7 @@ int main(void)
         T(test_body__export_name_without_value_warns),
         T(test_body__late_cd_keeps_the_submit_directory),
         T(test_body__setup_left_in_the_body),
+        T(test_body__setup_scan_stays_in_the_body),
         T(test_body__torchrun_standalone_single_node),
         T(test_body__mpirun_gives_mpi_with_task_count),
         T(test_body__srun_of_many_tasks_is_mpi),
