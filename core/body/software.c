@@ -5,7 +5,6 @@
  * pod because it lies on storage the site maps ([storage]). */
 #include "analysis.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,53 +214,6 @@ bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
 
 /* ---- set-up that stays in the body ---------------------------------- */
 
-/* True when the word at @p p of text @p s starts a command: only blanks
- * before it on its line, or a separator, or a reserved word that a
- * command follows. */
-static bool at_command(const char *s, const char *p)
-{
-    static const char *const kw[] = {"if", "then", "else", "elif", "do",
-                                     "while", "until", "time", "!", NULL};
-    const char *q = p;
-    while (q > s && (q[-1] == ' ' || q[-1] == '\t'))
-        q--;
-    if (q == s || strchr("\n;&|({", q[-1]))
-        return true;
-    const char *ws = q;
-    while (ws > s && !strchr(" \t\n;&|({", ws[-1]))
-        ws--;
-    for (size_t k = 0; kw[k]; k++)
-        if (strlen(kw[k]) == (size_t)(q - ws) && !memcmp(ws, kw[k], q - ws))
-            return true;
-    return false;
-}
-
-/* The set-up a command at @p p starts: `module`/`ml SUB`, `conda
- * activate|deactivate`, `source|. activate`, `source|. .../bin/activate`;
- * SU_NONE for anything else. Reads [@p p, @p e) only: the body is no
- * string (no NUL after it). */
-static setup_kind setup_at(const char *p, const char *e)
-{
-    size_t n = (size_t)(e - p);
-#define STARTS(lit) (n > sizeof(lit) - 1 && !memcmp(p, lit, sizeof(lit) - 1))
-    if ((STARTS("module ") || STARTS("ml ")) &&
-        islower((unsigned char)p[p[1] == 'l' ? 3 : 7]))
-        return SU_MODULE;
-    if (STARTS("conda activate") || STARTS("conda deactivate") ||
-        STARTS("source activate") || STARTS(". activate"))
-        return SU_CONDA;
-#undef STARTS
-    if ((n >= 7 && !memcmp(p, "source ", 7)) ||
-        (n >= 2 && !memcmp(p, ". ", 2))) {
-        const char *a = p + (p[0] == '.' ? 2 : 7), *ae = a;
-        while (ae < e && !strchr(" \t\n;&|)", *ae))
-            ae++;
-        if (ae - a >= 12 && !memcmp(ae - 12, "bin/activate", 12))
-            return SU_VENV;
-    }
-    return SU_NONE;
-}
-
 /* True when statement @p i of @p a was settled as set-up by itself
  * (dropped, or kept on storage with a warning): in the body, before the
  * main command, not compound, every command set-up, and not joined to the
@@ -291,28 +243,19 @@ static bool setup_left(ctx *c, const analysis *a, bool top)
         if ((a->kind[i] != ST_KEEP && a->kind[i] != ST_MAIN) ||
             settled_setup(a, i, top))
             continue;
-        const char *s = b->src + st->start, *e = b->src + st->end;
-        int line = st->line;
-        if (a->kind[i] == ST_MAIN && a->drop_prefix) {
-            /* the set-up in front of the main command is dropped */
-            const sh_cmd *mc = &st->cmds[a->main_cmd];
-            for (const char *q = s; q < b->src + mc->start; q++)
-                line += *q == '\n';
-            s = b->src + mc->start;
-        }
-        for (const char *p = s; p < e; p++) {
-            if (*p == '\n')
-                line++;
-            setup_kind sk;
-            if (!strchr("mcs.", *p) || (p > s && !strchr(" \t\n;&|({!", p[-1])) ||
-                (sk = setup_at(p, e)) == SU_NONE || !at_command(s, p) ||
-                line == last)
+        /* the set-up in front of the main command is dropped */
+        size_t k0 = a->kind[i] == ST_MAIN && a->drop_prefix ? a->main_cmd : 0;
+        for (size_t k = k0; k < st->ncmds; k++) {
+            const sh_cmd *cm = &st->cmds[k];
+            setup_kind sk = s2r_body__setup_of(cm);
+            if (sk == SU_NONE || cm->line == last)
                 continue;
-            last = line;
+            last = cm->line;
+            const char *p = b->src + cm->start, *e = b->src + st->end;
             const char *le = memchr(p, '\n', (size_t)(e - p));
             int n = (int)((le ? le : e) - p);
             module |= sk == SU_MODULE;
-            s2r_body__warn(c, line, NULL, sk == SU_MODULE
+            s2r_body__warn(c, cm->line, NULL, sk == SU_MODULE
                  ? "'%.*s' stays in the pod's script: Run:ai pods have no "
                    "environment modules, so there `module` is a stand-in "
                    "that does nothing and succeeds; the image must provide "
