@@ -488,9 +488,10 @@ static void warn_submit_env(ctx *c)
     const char *p = d->value;
     for (bool first = true;; first = false) {
         size_t n = strcspn(p, ",");
-        bool mode = first && (!strncasecmp(p, "ALL", n) ||
-                              !strncasecmp(p, "NONE", n) ||
-                              !strncasecmp(p, "NIL", n)) && n >= 3;
+        /* ALL, NONE or NIL first, as core/slurm values.c reads them */
+        bool mode = first && ((n == 3 && (!strncasecmp(p, "ALL", 3) ||
+                                          !strncasecmp(p, "NIL", 3))) ||
+                              (n == 4 && !strncasecmp(p, "NONE", 4)));
         if (n && !mode && !memchr(p, '=', n))
             s2r_body__warn(c, d->line, "export", "--export names %.*s "
                  "without a value: sbatch takes it from the environment "

@@ -183,6 +183,9 @@ setup_kind s2r_body__setup_of(const sh_cmd *c);
  *  stage, else the first command of an && / || list that is no set-up or
  *  helper. */
 int s2r_body__main_candidate(const sh_stmt *st);
+/** True when statement @p st is joined to the next one by && or || (its
+ *  text ends with the operator). */
+bool s2r_body__stmt_continues(const sh_body *b, const sh_stmt *st);
 /** True for a set-up or helper command (echo, mkdir, cat, module ...). */
 bool s2r_body__is_aux(const char *name);
 /** True for scontrol, squeue, sinfo, sacct, sstat, sbatch, scancel, seff. */
@@ -440,16 +443,13 @@ void s2r_body__software(ctx *c, const sh_body *b);
  *  messages) can stay in the pod: a conda installation or venv on storage
  *  the site maps ([storage]); says so (a venv: a warning that its base
  *  interpreter must be in the image). False for modules. */
+bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
+                          const char *snip);
 /** The module, conda and venv set-up left in the kept statements of @p a
  *  (blocks, lists joined by && or ||, lines after the main command): a
  *  warning per line, and for `module`/`ml` a stand-in function that does
  *  nothing and succeeds, into the prelude @p pre (software.c). */
 void s2r_body__setup_in_body(ctx *c, const analysis *a, s2r_buf *pre);
-/** True when statement @p st is joined to the next one by && or || (its
- *  text ends with the operator). */
-bool s2r_body__stmt_continues(const sh_body *b, const sh_stmt *st);
-bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
-                          const char *snip);
 
 /* ---- servers (serving.c) ---- */
 

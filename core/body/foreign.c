@@ -205,6 +205,14 @@ static const sh_word *first_host_word(const analysis *a, const sh_stmt *st)
     return first_host_cmd(p, e) ? w : NULL;
 }
 
+/* A host-list line of a PyTorchJob goes (statement @p line, @p snip). */
+static void warn_pytorch_hostlist(ctx *c, int line, const char *snip)
+{
+    s2r_body__warn(c, line, NULL, "dropped '%s': host lists come from "
+                   "SLURM; the PyTorchJob sets MASTER_ADDR, MASTER_PORT, "
+                   "WORLD_SIZE and RANK in every pod", snip);
+}
+
 /* True when shell text @p s reads $@p name or ${@p name...}. */
 static bool reads_var(const char *s, const char *name, size_t n)
 {
@@ -251,9 +259,7 @@ void s2r_body__settle_first_hosts(ctx *c, analysis *a)
         if (!text || (n == 11 && !memcmp(name, "MASTER_ADDR", 11)) ||
             !reads_var(text, name, n)) {
             c->oom |= !text;
-            s2r_body__warn(c, st->line, NULL, "dropped '%s': host lists come "
-                 "from SLURM; the PyTorchJob sets MASTER_ADDR, MASTER_PORT, "
-                 "WORLD_SIZE and RANK in every pod", snip);
+            warn_pytorch_hostlist(c, st->line, snip);
             continue;
         }
         a->kind[i] = ST_KEEP;
@@ -286,11 +292,8 @@ static void settle_hostlists(ctx *c, analysis *a)
                            "'hostname': the job runs in one pod");
         } else if (job->distributed == S2R_DIST_PYTORCH) {
             a->kind[i] = ST_DROP;
-            if (first_host_word(a, st))
-                continue;
-            s2r_body__warn(c, st->line, NULL, "dropped '%s': host lists come "
-                 "from SLURM; the PyTorchJob sets MASTER_ADDR, MASTER_PORT, "
-                 "WORLD_SIZE and RANK in every pod", snip);
+            if (!first_host_word(a, st))
+                warn_pytorch_hostlist(c, st->line, snip);
         } else {
             a->kind[i] = ST_DROP;
             s2r_body__warn(c, st->line, NULL, "dropped '%s': host lists come "

@@ -579,13 +579,10 @@ static void files_made(ctx *c, const sh_body *b, const sh_cmd *cm,
                        s2r_strv *made)
 {
     static const char *const all_args[] = {"tee", "touch", "mkdir", NULL};
-    static const char *const last_arg[] = {"cp", "mv", "ln", "install",
-                                           "rsync", NULL};
     if (cm->has_redir)
         redirect_targets(c, b, cm, made);
     const sh_word *w = s2r_body__cmd_word(cm);
-    /* the first letters of the commands below: most commands are none */
-    if (!w || !w->literal || !w->value || !strchr("tmcliwr/", w->value[0]))
+    if (!w || !w->literal || !w->value)
         return;
     const char *name = s2r_body__base_name(w->value);
     size_t k = (size_t)(w - cm->words) + 1;
@@ -593,7 +590,7 @@ static void files_made(ctx *c, const sh_body *b, const sh_cmd *cm,
         for (; k < cm->nwords; k++)
             if (cm->words[k].literal && cm->words[k].value)
                 add_made(c, made, cm->words[k].value);
-    } else if (s2r_body__list_has(last_arg, name) && k < cm->nwords) {
+    } else if (s2r_body__list_has(copying_cmds, name) && k < cm->nwords) {
         const sh_word *d = &cm->words[cm->nwords - 1];
         if (d->literal && d->value)
             add_made(c, made, d->value);

@@ -393,13 +393,18 @@ static const const_var slurm_consts[] = {
     {0, NULL}};
 #undef CV
 
+static void set_env(ctx *c, const char *name, const char *value)
+{
+    if (s2r_envv_set(&c->job->slurm_env, name, value))
+        c->oom = true;
+}
+
 static void add_const(ctx *c, const const_var *k)
 {
     char num[S2R_I64_TEXT];
     const char *v;
-    if (var_value(c->job, (int)k->v, num, &v) == 1 &&
-        s2r_envv_set(&c->job->slurm_env, k->name, v))
-        c->oom = true;
+    if (var_value(c->job, (int)k->v, num, &v) == 1)
+        set_env(c, k->name, v);
 }
 
 /* SLURM_* names the prelude looks for in the body, one bit each */
@@ -433,7 +438,9 @@ static bool name_byte(char ch)
  * a name), one bit each: one strstr pass over the body's "SLURM_" words,
  * each whole word compared with the names, where each name took a strstr
  * over the whole body. A mention is a whole name word: the bytes of a word
- * that starts after another name byte are skipped. */
+ * that starts after another name byte are skipped. NAME= that is not
+ * ${NAME=...} assigns the variable, as the ranks of an srun made mpirun
+ * do (s2r_body__rank_vars): no reading of it. */
 static uint32_t slurm_reads(const char *body)
 {
     uint32_t m = 0;
@@ -441,7 +448,9 @@ static uint32_t slurm_reads(const char *body)
         const char *e = p + 6;
         while (name_byte(*e))
             e++;
-        if (p == body || !name_byte(p[-1])) {
+        bool assigns = *e == '=' &&
+                       (p == body || (p[-1] != '{' && p[-1] != '$'));
+        if (!assigns && (p == body || !name_byte(p[-1]))) {
             size_t n = (size_t)(e - p) - 6;
             for (int r = 0; r < R_COUNT; r++)
                 if (k_read_names[r][0] == p[6] &&
@@ -494,12 +503,6 @@ static bool gpu_ordinals(const s2r_job *job, char *out, size_t cap)
     return n > 0;
 }
 
-static void set_env(ctx *c, const char *name, const char *value)
-{
-    if (s2r_envv_set(&c->job->slurm_env, name, value))
-        c->oom = true;
-}
-
 void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
 {
     char text[512];
@@ -515,24 +518,7 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
     }
     for (size_t i = 0; slurm_always[i].name; i++)
         add_const(c, &slurm_always[i]);
-    /* the rank variables mpirun's ranks set for themselves are no
-     * reading of them */
-    uint32_t m;
-    if (c->job->uses_mpirun && strstr(body, s2r_body__rank_vars)) {
-        s2r_buf own = {0};
-        size_t rl = strlen(s2r_body__rank_vars);
-        for (const char *p = body, *q; *p; p = q + rl) {
-            q = strstr(p, s2r_body__rank_vars);
-            s2r_buf_putn(&own, p, q ? (size_t)(q - p) : strlen(p));
-            if (!q)
-                break;
-        }
-        c->oom |= own.oom;
-        m = slurm_reads(own.p ? own.p : "");
-        free(own.p);
-    } else {
-        m = slurm_reads(body);
-    }
+    uint32_t m = slurm_reads(body);
     if (!m)
         return;
     for (size_t i = 0; slurm_consts[i].name; i++)

@@ -310,13 +310,19 @@ static bool side_mpirun(ctx *c, analysis *a, const sh_cmd *cm,
         !s2r_body__srun_runs_mpi(c, u, NULL, true))
         return false;
     /* each rank gets its task's SLURM_PROCID and SLURM_LOCALID, as in
-     * the main command (s2r_body__rank_vars holds no single quote) */
-    char repl[320];
-    snprintf(repl, sizeof(repl), "mpirun -np %lld bash -c '%s' s2r-task ",
-             (long long)tasks, s2r_body__rank_vars);
+     * the main command */
+    char *ranks = s2r_shell_quote(s2r_body__rank_vars), *repl = NULL;
+    if (!ranks || asprintf(&repl, "mpirun -np %lld bash -c %s s2r-task ",
+                           (long long)tasks, ranks) < 0) {
+        free(ranks);
+        c->oom = true;
+        return false;
+    }
     size_t end = u->step.end < u->n ? u->words[u->step.end].start
                                     : cm->end;
     s2r_body__add_edit(c, a, u->words[u->srun_at].start, end, repl);
+    free(repl);
+    free(ranks);
     s2r_body__note(c, cm->line, "line %d: this srun step of an MPI program "
                    "becomes 'mpirun -np %lld'", cm->line, (long long)tasks);
     c->job->uses_mpirun = true;

@@ -504,7 +504,7 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
                       (long long)job->nodes, (long long)(job->nodes - 1));
         wl->pods = 1;
     } else if (s2r_rules_one_pod_for_nodes(job)) {
-        per_pod = job->nodes;
+        per_pod = job->nodes; /* as the srun stand-in counts them */
         s2r_diags_add(d, S2R_SEV_WARNING, file, job->main_line, "nodes",
                       "--nodes=%lld, but the script launches nothing that "
                       "Run:ai can spread over several pods (torchrun, "
