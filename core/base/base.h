@@ -123,6 +123,29 @@ bool s2r_arena_owns(const s2r_arena *a, const void *p);
 /** Free every block of @p a; @p a is empty and reusable afterwards. */
 void s2r_arena_free(s2r_arena *a);
 
+/* ---- an array that lives in an arena of its own ---------------------- */
+
+/** The arena of an array of @p cap elements of @p size bytes at @p v that
+ *  keeps it in the slots after its last (from v[cap]), as s2r_strv,
+ *  s2r_envv and s2r_diags do: the array and what its elements point to
+ *  are carved from that arena, and freeing the arena frees them all. */
+static inline s2r_arena *s2r_arena_after(void *v, size_t cap, size_t size)
+{
+    return (s2r_arena *)(void *)((char *)v + cap * size);
+}
+/** Grow such an array to twice *@p cap elements (8 at first): a new array
+ *  carved from its arena (a new arena, whose first block is @p first
+ *  bytes, when @p v is NULL), with the first @p n elements copied and the
+ *  arena after its last; the old array stays in the arena, unchanged,
+ *  until the arena is freed. NULL when out of memory or when the size
+ *  overflows (@p v and its arena are then as they were). */
+void *s2r_arena_grow_array(void *v, size_t n, size_t *cap, size_t size,
+                           size_t first);
+/** Free the arena of such an array, the array with it (nothing when @p v
+ *  is NULL). Not s2r_arena_free() of s2r_arena_after(): that arena lies
+ *  in one of the blocks it frees. */
+void s2r_arena_free_array(void *v, size_t cap, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* JSON text (json_text.c)                                             */
 /* ------------------------------------------------------------------ */

@@ -28,40 +28,19 @@ int s2r_grow(void **v, size_t n, size_t size)
 
 /* ---- the strings of a vector ---------------------------------------- */
 
-/* A vector's strings are copies in an arena of its own (blocks that never
- * move, so that a string stays where it is until the vector is cleared,
- * whatever is added after it). The arena is kept in the slots after the
- * vector's last (from v[cap]). A conversion fills a dozen vectors with a
- * few short strings each: a malloc per string, and a free per string at
- * the end, were a tenth of the conversion's time. The first block is
- * small enough for the allocator's per-thread cache. */
-enum { FIRST_TEXT = 192 };
-
-/* The arena of a vector of @p cap elements of @p size bytes at @p v. */
-static s2r_arena *arena_after(void *v, size_t cap, size_t size)
-{
-    return (s2r_arena *)(void *)((char *)v + cap * size);
-}
-
-/* The vector @p v of *@p cap elements of @p size bytes grown to twice as
- * many (8 at first), with room after them for its arena, which moves
- * along (a new one when @p v is NULL); NULL when out of memory (@p v is
- * as it was). */
-static void *grow_with_arena(void *v, size_t *cap, size_t size)
-{
-    size_t slots = (sizeof(s2r_arena) + size - 1) / size;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    if (ncap > SIZE_MAX / size - slots)
-        return NULL;
-    s2r_arena arena = v ? *arena_after(v, *cap, size)
-                        : (s2r_arena){.first = FIRST_TEXT};
-    void *nv = realloc(v, (ncap + slots) * size);
-    if (!nv)
-        return NULL;
-    *cap = ncap;
-    *arena_after(nv, ncap, size) = arena;
-    return nv;
-}
+/* A vector is an arena of its own (blocks that never move): its strings
+ * are copies carved from it, and so is its array, which grows into a new
+ * array twice as long, the old one left where it was
+ * (s2r_arena_grow_array()). A string thus stays where it is until the
+ * vector is cleared, whatever is added after it. The arena is kept in
+ * the slots after the vector's last (from v[cap]). A conversion fills a
+ * dozen vectors with a few short strings each: a malloc per string, and
+ * a free per string at the end, were a tenth of its time, and an array
+ * and a text block apart still two of each; now such a vector is one
+ * block. The first block holds the array's first 8 slots and the text of
+ * most vectors, and is small enough for the allocator's per-thread
+ * cache. */
+enum { FIRST_BLOCK = 480 };
 
 /* The bytes NAME + 1 + VALUE + 1 (@p value NULL: NAME + 1) take; 0 when
  * they do not fit a size_t. */
@@ -98,13 +77,14 @@ static char *arena_copy(s2r_arena *arena, const char *name, size_t nl,
 
 static s2r_arena *strv_arena(s2r_strv *sv)
 {
-    return arena_after(sv->v, sv->cap, sizeof(char *));
+    return s2r_arena_after(sv->v, sv->cap, sizeof(char *));
 }
 
 static int strv_add(s2r_strv *sv, const char *s, size_t len)
 {
     if (!sv->v || sv->n + 1 >= sv->cap) {
-        char **v = grow_with_arena(sv->v, &sv->cap, sizeof(char *));
+        char **v = s2r_arena_grow_array(sv->v, sv->n, &sv->cap,
+                                        sizeof(char *), FIRST_BLOCK);
         if (!v)
             return S2R_ENOMEM;
         sv->v = v;
@@ -132,10 +112,8 @@ int s2r_strv_push(s2r_strv *sv, const char *s)
 
 void s2r_strv_clear(s2r_strv *sv)
 {
-    if (sv->v) {
-        s2r_arena_free(strv_arena(sv));
-        free(sv->v);
-    }
+    /* the array, and the strings with it */
+    s2r_arena_free_array(sv->v, sv->cap, sizeof(char *));
     memset(sv, 0, sizeof(*sv));
 }
 
@@ -155,7 +133,7 @@ char **s2r_strv_list(const s2r_strv *sv)
 
 static s2r_arena *envv_arena(s2r_envv *ev)
 {
-    return arena_after(ev->v, ev->cap, sizeof(s2r_env));
+    return s2r_arena_after(ev->v, ev->cap, sizeof(s2r_env));
 }
 
 /* Whether entry @p e's text is a block of its own (a replaced value),
@@ -204,7 +182,8 @@ int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
 int s2r_envv_append(s2r_envv *ev, const char *name, const char *value)
 {
     if (!ev->v || ev->n == ev->cap) {
-        s2r_env *v = grow_with_arena(ev->v, &ev->cap, sizeof(s2r_env));
+        s2r_env *v = s2r_arena_grow_array(ev->v, ev->n, &ev->cap,
+                                          sizeof(s2r_env), FIRST_BLOCK);
         if (!v)
             return S2R_ENOMEM;
         ev->v = v;
@@ -229,8 +208,8 @@ void s2r_envv_clear(s2r_envv *ev)
         for (size_t i = 0; i < ev->n; i++)
             if (env_own_block(ev, &ev->v[i]))
                 free(ev->v[i].name); /* its value is in the same block */
-        s2r_arena_free(envv_arena(ev));
-        free(ev->v);
+        /* the array, and the rest of the text with it */
+        s2r_arena_free_array(ev->v, ev->cap, sizeof(s2r_env));
     }
     memset(ev, 0, sizeof(*ev));
 }
