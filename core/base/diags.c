@@ -10,6 +10,14 @@
 /* A message of this many bytes or fewer is formatted once, on the stack. */
 enum { SHORT_MESSAGE = 512 };
 
+/* A list is an arena of its own, kept in the slot after its last (from
+ * v[cap]): its array is carved from it (s2r_arena_grow_array()), and so
+ * is each diagnostic's text, the message, file and option in one piece.
+ * A malloc per diagnostic, and a free per diagnostic at the end, were a
+ * twentieth of a conversion's time; the first block holds the array's
+ * first 8 entries and the text of about as many diagnostics. */
+enum { FIRST_BLOCK = 1008 };
+
 /* The bytes of @p s and its NUL at @p at; the byte after them. */
 static char *put_str(char *at, const char *s, size_t n)
 {
@@ -133,12 +141,11 @@ int s2r_diags_vadd(s2r_diags *d, s2r_severity sev, const char *file,
     if (!d)
         return S2R_OK;
     if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        s2r_diag *v = realloc(d->v, cap * sizeof(*v));
+        s2r_diag *v = s2r_arena_grow_array(d->v, d->n, &d->cap, sizeof(*v),
+                                           FIRST_BLOCK);
         if (!v)
             return S2R_ENOMEM;
         d->v = v;
-        d->cap = cap;
     }
     char small[SHORT_MESSAGE];
     va_list again, plain;
@@ -155,9 +162,10 @@ int s2r_diags_vadd(s2r_diags *d, s2r_severity sev, const char *file,
     size_t n = (size_t)got;
     if (max_len && n > max_len)
         n = max_len; /* as vsnprintf into max_len + 1 bytes */
-    /* one block: the message, then the file and the option it names */
+    /* one piece: the message, then the file and the option it names */
     size_t fl = file ? strlen(file) + 1 : 0, ol = option ? strlen(option) + 1 : 0;
-    char *msg = malloc(n + 1 + fl + ol);
+    char *msg = s2r_arena_alloc(s2r_arena_after(d->v, d->cap, sizeof(*d->v)),
+                                n + 1 + fl + ol);
     if (!msg) {
         va_end(again);
         return S2R_ENOMEM;
@@ -233,12 +241,11 @@ char *s2r_diag_format(const s2r_diag *dg)
 
 void s2r_diags_clear(s2r_diags *d)
 {
-    for (size_t i = 0; d && i < d->n; i++)
-        free(d->v[i].message); /* the file and option with it */
-    if (d) {
-        free(d->v);
-        memset(d, 0, sizeof(*d));
-    }
+    if (!d)
+        return;
+    /* the array, and the text of each diagnostic with it */
+    s2r_arena_free_array(d->v, d->cap, sizeof(*d->v));
+    memset(d, 0, sizeof(*d));
 }
 
 int s2r_error_set(s2r_error *err, int code, const char *fmt, ...)

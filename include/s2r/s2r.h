@@ -56,14 +56,18 @@ typedef struct s2r_diag {
     char *message; /**< one sentence, no trailing newline, never a secret */
 } s2r_diag;
 
+/** Diagnostics in the order added. Zero-initialise before use; fill it
+ *  with s2r_diags_add() only. The slots after the last (from @c v[cap])
+ *  are the list's own. */
 typedef struct s2r_diags {
     s2r_diag *v;
     size_t n, cap;
 } s2r_diags;
 
 /** Append a diagnostic: copies of @p file and @p option (either may be
- *  NULL) and the message formatted from @p fmt, in one allocation that
- *  the list owns (`message` is its start; s2r_diags_clear() frees it).
+ *  NULL) and the message formatted from @p fmt, in memory the list owns
+ *  (blocks of its own, as s2r_strv's strings: each stays where it is
+ *  until s2r_diags_clear() frees them all; never free one yourself).
  *  Returns 0 or S2R_ENOMEM. */
 int s2r_diags_add(s2r_diags *d, s2r_severity sev, const char *file, int line,
                   const char *option, const char *fmt, ...)
