@@ -57,7 +57,7 @@ static size_t round_up(size_t n)
     return n > SIZE_MAX - a ? 0 : (n + a - 1) & ~(a - 1);
 }
 
-void *s2r_arena_alloc(s2r_arena *a, size_t n)
+void *s2r_arena__alloc_block(s2r_arena *a, size_t n)
 {
     size_t need = round_up(n ? n : 1);
     if (!need)
@@ -84,16 +84,6 @@ void *s2r_arena_alloc(s2r_arena *a, size_t n)
     void *p = a->next;
     a->next += need;
     a->left -= need;
-    return p;
-}
-
-char *s2r_arena_strndup(s2r_arena *a, const char *s, size_t n)
-{
-    char *p = n < SIZE_MAX ? s2r_arena_alloc(a, n + 1) : NULL;
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
     return p;
 }
 

@@ -111,12 +111,37 @@ typedef struct s2r_arena {
                               twice the last; 0: about 4 KiB */
 } s2r_arena;
 
+/** s2r_arena_alloc() when the newest block has no room left for @p n
+ *  bytes (a new block); its slow path, not for callers. */
+void *s2r_arena__alloc_block(s2r_arena *a, size_t n);
 /** @p n bytes (at least 1), aligned for any object, owned by @p a (never
- *  freed alone); NULL when memory runs out. */
-void *s2r_arena_alloc(s2r_arena *a, size_t n);
+ *  freed alone); NULL when memory runs out. Inline: most are a few bytes
+ *  carved from room the newest block has. */
+static inline void *s2r_arena_alloc(s2r_arena *a, size_t n)
+{
+    size_t align = _Alignof(max_align_t);
+    if (n - 1 < a->left) { /* 1 <= n <= left: n + align cannot overflow */
+        size_t need = (n + align - 1) & ~(align - 1);
+        if (need <= a->left) {
+            void *p = a->next;
+            a->next += need;
+            a->left -= need;
+            return p;
+        }
+    }
+    return s2r_arena__alloc_block(a, n);
+}
 /** A NUL-terminated copy of @p n bytes of @p s in @p a; NULL when memory
  *  runs out. */
-char *s2r_arena_strndup(s2r_arena *a, const char *s, size_t n);
+static inline char *s2r_arena_strndup(s2r_arena *a, const char *s, size_t n)
+{
+    char *p = n < SIZE_MAX ? (char *)s2r_arena_alloc(a, n + 1) : NULL;
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
 /** Whether @p p points into one of @p a's blocks (an address compared,
  *  never read). */
 bool s2r_arena_owns(const s2r_arena *a, const void *p);

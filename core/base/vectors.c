@@ -42,37 +42,6 @@ int s2r_grow(void **v, size_t n, size_t size)
  * cache. */
 enum { FIRST_BLOCK = 480 };
 
-/* The bytes NAME + 1 + VALUE + 1 (@p value NULL: NAME + 1) take; 0 when
- * they do not fit a size_t. */
-static size_t text_size(size_t nl, const char *value, size_t vl)
-{
-    if (nl > SIZE_MAX / 4 || vl > SIZE_MAX / 4)
-        return 0;
-    return nl + 1 + (value ? vl + 1 : 0);
-}
-
-/* NAME, NUL, then VALUE and NUL (when @p value is not NULL) at @p at. */
-static char *put_text(char *at, const char *name, size_t nl,
-                      const char *value, size_t vl)
-{
-    memcpy(at, name, nl);
-    at[nl] = '\0';
-    if (value) {
-        memcpy(at + nl + 1, value, vl);
-        at[nl + 1 + vl] = '\0';
-    }
-    return at;
-}
-
-/* put_text() into @p arena; NULL when out of memory. */
-static char *arena_copy(s2r_arena *arena, const char *name, size_t nl,
-                        const char *value, size_t vl)
-{
-    size_t need = text_size(nl, value, vl);
-    char *at = need ? s2r_arena_alloc(arena, need) : NULL;
-    return at ? put_text(at, name, nl, value, vl) : NULL;
-}
-
 /* ---- string vectors ---------------------------------------------------- */
 
 static s2r_arena *strv_arena(s2r_strv *sv)
@@ -90,7 +59,7 @@ static int strv_add(s2r_strv *sv, const char *s, size_t len)
         sv->v = v;
         sv->v[sv->n] = NULL; /* v[n] NULL even when the copy fails */
     }
-    char *c = arena_copy(strv_arena(sv), s, len, NULL, 0);
+    char *c = s2r_arena_strndup(strv_arena(sv), s, len);
     if (!c)
         return S2R_ENOMEM;
     sv->v[sv->n++] = c;
@@ -143,6 +112,14 @@ static bool env_own_block(s2r_envv *ev, const s2r_env *e)
     return !s2r_arena_owns(envv_arena(ev), e->name);
 }
 
+/* The bytes NAME + 1 + VALUE + 1 take; 0 when they do not fit a size_t. */
+static size_t text_size(size_t nl, size_t vl)
+{
+    if (nl > SIZE_MAX / 4 || vl > SIZE_MAX / 4)
+        return 0;
+    return nl + 1 + vl + 1;
+}
+
 /* NAME, NUL, VALUE, NUL into entry @p e: in @p ev's arena, or, for a
  * replaced value (@p own), a block of its own that frees the entry's
  * last one. A replaced value left behind in the arena would grow with
@@ -152,20 +129,18 @@ static int env_entry(s2r_envv *ev, s2r_env *e, const char *name,
                      const char *value, bool own)
 {
     size_t nl = strlen(name), vl = strlen(value);
-    char *b;
-    if (!own) {
-        b = arena_copy(envv_arena(ev), name, nl, value, vl);
-    } else {
-        size_t need = text_size(nl, value, vl);
-        b = need ? malloc(need) : NULL;
-        if (b) {
-            put_text(b, name, nl, value, vl);
-            if (env_own_block(ev, e))
-                free(e->name);
-        }
-    }
+    size_t need = text_size(nl, vl);
+    char *b = !need ? NULL
+              : own ? malloc(need)
+                    : s2r_arena_alloc(envv_arena(ev), need);
     if (!b)
         return S2R_ENOMEM;
+    memcpy(b, name, nl);
+    b[nl] = '\0';
+    memcpy(b + nl + 1, value, vl);
+    b[nl + 1 + vl] = '\0';
+    if (own && env_own_block(ev, e))
+        free(e->name);
     e->name = b;
     e->value = b + nl + 1;
     return S2R_OK;
