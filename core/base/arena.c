@@ -18,37 +18,81 @@ struct s2r_arena_block {
 
 enum { FIRST_BLOCK = 4096 - 64, MAX_BLOCK = 1 << 16 };
 
-/* Each thread keeps one first block that an arena let go of, for the
- * next arena it starts: a conversion lexes a body (and each bash -c
- * string in it) into an arena, and a 4 KiB malloc and free each time
- * took the allocator's slow path. Freed when the thread ends. */
+/* Each thread keeps up to SPARES blocks of at most FIRST_BLOCK bytes
+ * that arenas let go of, for the next blocks of that size it needs: a
+ * conversion lexes a body (and each bash -c string in it) into an arena
+ * and fills a dozen vectors and a diagnostics list, each an arena of its
+ * own, and a malloc and a free of each block, most of them at the end of
+ * every conversion, took the allocator's slow path more often than not.
+ * They are freed when the thread ends. A build with AddressSanitizer
+ * keeps none, so that it sees every read of a freed arena's bytes. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KEEP_SPARES 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KEEP_SPARES 0
+#endif
+#endif
+#ifndef KEEP_SPARES
+#define KEEP_SPARES 1
+#endif
+
+enum { SPARES = 24 };
+
+typedef struct spares {
+    s2r_arena_block *b[SPARES];
+    size_t n;
+    bool armed; /* set as the thread's key value: freed when it ends */
+} spares;
+
+static _Thread_local spares tl_spares;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
 static pthread_key_t spare_key;
 static int spare_ok;
 
+/* The key's destructor: free the ending thread's spares. */
+static void spares_drop(void *p)
+{
+    spares *s = p;
+    while (s->n)
+        free(s->b[--s->n]);
+    s->armed = false;
+}
+
 static void spare_init(void)
 {
-    spare_ok = pthread_key_create(&spare_key, free) == 0;
+    spare_ok = pthread_key_create(&spare_key, spares_drop) == 0;
 }
 
-/* The thread's spare first block, taken (NULL when it has none). */
-static s2r_arena_block *spare_take(void)
+/* A spare block of @p size bytes, taken (NULL when the thread has none). */
+static s2r_arena_block *spare_take(size_t size)
 {
-    pthread_once(&spare_once, spare_init);
-    if (!spare_ok)
-        return NULL;
-    s2r_arena_block *b = pthread_getspecific(spare_key);
-    if (b)
-        pthread_setspecific(spare_key, NULL);
-    return b;
+    spares *s = &tl_spares;
+    for (size_t i = s->n; i-- > 0;) {
+        if (s->b[i]->size == size) {
+            s2r_arena_block *b = s->b[i];
+            s->b[i] = s->b[--s->n];
+            return b;
+        }
+    }
+    return NULL;
 }
 
-/* Keep first block @p b as the thread's spare; false when it has one. */
+/* Keep block @p b as a spare; false when it is too large or the thread
+ * has enough (or keeps none). */
 static bool spare_keep(s2r_arena_block *b)
 {
-    if (!spare_ok || pthread_getspecific(spare_key))
+    spares *s = &tl_spares;
+    if (!KEEP_SPARES || b->size > FIRST_BLOCK || s->n == SPARES)
         return false;
-    return pthread_setspecific(spare_key, b) == 0;
+    if (!s->armed) {
+        pthread_once(&spare_once, spare_init);
+        if (!spare_ok || pthread_setspecific(spare_key, s) != 0)
+            return false;
+        s->armed = true;
+    }
+    s->b[s->n++] = b;
+    return true;
 }
 
 static size_t round_up(size_t n)
@@ -72,7 +116,7 @@ void *s2r_arena__alloc_block(s2r_arena *a, size_t n)
             size = need;
         if (size > SIZE_MAX - HEADER)
             return NULL;
-        s2r_arena_block *b = size == FIRST_BLOCK ? spare_take() : NULL;
+        s2r_arena_block *b = size <= FIRST_BLOCK ? spare_take(size) : NULL;
         if (!b && !(b = malloc(HEADER + size)))
             return NULL;
         b->prev = a->head;
@@ -102,7 +146,7 @@ void s2r_arena_free(s2r_arena *a)
 {
     while (a->head) {
         s2r_arena_block *prev = a->head->prev;
-        if (a->head->size != FIRST_BLOCK || !spare_keep(a->head))
+        if (!spare_keep(a->head))
             free(a->head);
         a->head = prev;
     }

@@ -38,8 +38,8 @@ int s2r_grow(void **v, size_t n, size_t size)
  * a free per string at the end, were a tenth of its time, and an array
  * and a text block apart still two of each; now such a vector is one
  * block. The first block holds the array's first 8 slots and the text of
- * most vectors, and is small enough for the allocator's per-thread
- * cache. */
+ * most vectors; the thread keeps it when the vector is cleared, for the
+ * next one (arena.c). */
 enum { FIRST_BLOCK = 480 };
 
 /* ---- string vectors ---------------------------------------------------- */
