@@ -120,15 +120,34 @@ static size_t text_size(size_t nl, size_t vl)
     return nl + 1 + vl + 1;
 }
 
-/* NAME, NUL, VALUE, NUL into entry @p e: in @p ev's arena, or, for a
- * replaced value (@p own), a block of its own that frees the entry's
- * last one. A replaced value left behind in the arena would grow with
- * the square of `export A=${A}x` lines. @p name and @p value may be the
- * entry's old text: it is copied before that is freed. */
-static int env_entry(s2r_envv *ev, s2r_env *e, const char *name,
+/* The length of entry @p e's name: its value starts after the name's
+ * NUL (env_entry() writes them so). */
+static size_t env_name_len(const s2r_env *e)
+{
+    return (size_t)(e->value - e->name) - 1;
+}
+
+/* The entry of @p ev named by the @p nl bytes at @p name, or NULL: the
+ * lengths compared first, so that most entries cost no call. */
+static s2r_env *env_find(const s2r_envv *ev, const char *name, size_t nl)
+{
+    for (size_t i = 0; i < ev->n; i++) {
+        s2r_env *e = &ev->v[i];
+        if (env_name_len(e) == nl && memcmp(e->name, name, nl) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* NAME (@p nl bytes), NUL, VALUE, NUL into entry @p e: in @p ev's arena,
+ * or, for a replaced value (@p own), a block of its own that frees the
+ * entry's last one. A replaced value left behind in the arena would grow
+ * with the square of `export A=${A}x` lines. @p name and @p value may be
+ * the entry's old text: it is copied before that is freed. */
+static int env_entry(s2r_envv *ev, s2r_env *e, const char *name, size_t nl,
                      const char *value, bool own)
 {
-    size_t nl = strlen(name), vl = strlen(value);
+    size_t vl = strlen(value);
     size_t need = text_size(nl, vl);
     char *b = !need ? NULL
               : own ? malloc(need)
@@ -146,15 +165,9 @@ static int env_entry(s2r_envv *ev, s2r_env *e, const char *name,
     return S2R_OK;
 }
 
-int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
-{
-    for (size_t i = 0; i < ev->n; i++)
-        if (strcmp(ev->v[i].name, name) == 0)
-            return env_entry(ev, &ev->v[i], name, value, true);
-    return s2r_envv_append(ev, name, value);
-}
-
-int s2r_envv_append(s2r_envv *ev, const char *name, const char *value)
+/* s2r_envv_append() of a name of @p nl bytes. */
+static int env_append(s2r_envv *ev, const char *name, size_t nl,
+                      const char *value)
 {
     if (!ev->v || ev->n == ev->cap) {
         s2r_env *v = s2r_arena_grow_array(ev->v, ev->n, &ev->cap,
@@ -163,18 +176,29 @@ int s2r_envv_append(s2r_envv *ev, const char *name, const char *value)
             return S2R_ENOMEM;
         ev->v = v;
     }
-    if (env_entry(ev, &ev->v[ev->n], name, value, false))
+    if (env_entry(ev, &ev->v[ev->n], name, nl, value, false))
         return S2R_ENOMEM;
     ev->n++;
     return S2R_OK;
 }
 
+int s2r_envv_set(s2r_envv *ev, const char *name, const char *value)
+{
+    size_t nl = strlen(name);
+    s2r_env *e = env_find(ev, name, nl);
+    return e ? env_entry(ev, e, name, nl, value, true)
+             : env_append(ev, name, nl, value);
+}
+
+int s2r_envv_append(s2r_envv *ev, const char *name, const char *value)
+{
+    return env_append(ev, name, strlen(name), value);
+}
+
 const char *s2r_envv_get(const s2r_envv *ev, const char *name)
 {
-    for (size_t i = 0; i < ev->n; i++)
-        if (strcmp(ev->v[i].name, name) == 0)
-            return ev->v[i].value;
-    return NULL;
+    const s2r_env *e = ev->n ? env_find(ev, name, strlen(name)) : NULL;
+    return e ? e->value : NULL;
 }
 
 void s2r_envv_clear(s2r_envv *ev)
