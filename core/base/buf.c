@@ -21,7 +21,8 @@ bool s2r_buf_reserve(s2r_buf *b, size_t more)
         }
         cap *= 2;
     }
-    char *p = realloc(b->p, cap);
+    /* the first block from malloc itself (realloc of NULL calls it) */
+    char *p = b->p ? realloc(b->p, cap) : malloc(cap);
     if (!p) {
         s2r_buf_fail(b);
         return false;
