@@ -105,19 +105,23 @@ static s2r_arena *envv_arena(s2r_envv *ev)
     return s2r_arena_after(ev->v, ev->cap, sizeof(s2r_env));
 }
 
-/* Whether entry @p e's text is a block of its own (a replaced value),
- * not the arena's. */
-static bool env_own_block(s2r_envv *ev, const s2r_env *e)
+/* An entry's text is a byte that says where it lies, then NAME, NUL,
+ * VALUE, NUL: in the vector's arena (IN_ARENA), or a block of its own
+ * (OWN_BLOCK, a replaced value), which starts at that byte. */
+enum { IN_ARENA = 0, OWN_BLOCK = 1 };
+
+/* Whether entry @p e's text is a block of its own, not the arena's. */
+static bool env_own_block(const s2r_env *e)
 {
-    return !s2r_arena_owns(envv_arena(ev), e->name);
+    return e->name[-1] == OWN_BLOCK;
 }
 
-/* The bytes NAME + 1 + VALUE + 1 take; 0 when they do not fit a size_t. */
+/* The bytes of an entry's text; 0 when they do not fit a size_t. */
 static size_t text_size(size_t nl, size_t vl)
 {
     if (nl > SIZE_MAX / 4 || vl > SIZE_MAX / 4)
         return 0;
-    return nl + 1 + vl + 1;
+    return 1 + nl + 1 + vl + 1;
 }
 
 /* The length of entry @p e's name: its value starts after the name's
@@ -139,11 +143,12 @@ static s2r_env *env_find(const s2r_envv *ev, const char *name, size_t nl)
     return NULL;
 }
 
-/* NAME (@p nl bytes), NUL, VALUE, NUL into entry @p e: in @p ev's arena,
- * or, for a replaced value (@p own), a block of its own that frees the
- * entry's last one. A replaced value left behind in the arena would grow
- * with the square of `export A=${A}x` lines. @p name and @p value may be
- * the entry's old text: it is copied before that is freed. */
+/* The text of NAME (@p nl bytes) and VALUE into entry @p e: in @p ev's
+ * arena, or, for a replaced value (@p own), a block of its own that
+ * frees the entry's last one. A replaced value left behind in the arena
+ * would grow with the square of `export A=${A}x` lines. @p name and
+ * @p value may be the entry's old text: it is copied before that is
+ * freed. */
 static int env_entry(s2r_envv *ev, s2r_env *e, const char *name, size_t nl,
                      const char *value, bool own)
 {
@@ -154,14 +159,15 @@ static int env_entry(s2r_envv *ev, s2r_env *e, const char *name, size_t nl,
                     : s2r_arena_alloc(envv_arena(ev), need);
     if (!b)
         return S2R_ENOMEM;
-    memcpy(b, name, nl);
-    b[nl] = '\0';
-    memcpy(b + nl + 1, value, vl);
-    b[nl + 1 + vl] = '\0';
-    if (own && env_own_block(ev, e))
-        free(e->name);
-    e->name = b;
-    e->value = b + nl + 1;
+    b[0] = own ? OWN_BLOCK : IN_ARENA;
+    memcpy(b + 1, name, nl);
+    b[1 + nl] = '\0';
+    memcpy(b + 1 + nl + 1, value, vl);
+    b[1 + nl + 1 + vl] = '\0';
+    if (own && env_own_block(e))
+        free(e->name - 1);
+    e->name = b + 1;
+    e->value = b + 1 + nl + 1;
     return S2R_OK;
 }
 
@@ -205,8 +211,8 @@ void s2r_envv_clear(s2r_envv *ev)
 {
     if (ev->v) {
         for (size_t i = 0; i < ev->n; i++)
-            if (env_own_block(ev, &ev->v[i]))
-                free(ev->v[i].name); /* its value is in the same block */
+            if (env_own_block(&ev->v[i]))
+                free(ev->v[i].name - 1); /* its value is in the same block */
         /* the array, and the rest of the text with it */
         s2r_arena_free_array(ev->v, ev->cap, sizeof(s2r_env));
     }
