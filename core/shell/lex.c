@@ -151,6 +151,15 @@ typedef struct seg_span {
     size_t off, len;
 } seg_span;
 
+/* Bytes of the word being scanned: @c cap bytes at @c p, first the
+ * lexer's own TEXT_ROOM (@c room), then the heap, doubling. Not
+ * NUL-terminated. */
+enum { TEXT_ROOM = 256, SEG_ROOM = 16, SEG_POOL = 32 };
+typedef struct text_buf {
+    char *p, *room;
+    size_t len, cap;
+} text_buf;
+
 typedef struct lexer {
     const char *s;
     size_t len, p;
@@ -158,20 +167,27 @@ typedef struct lexer {
     heredoc pend[8];
     int npend;
     bool oom;
-    s2r_buf scratch; /* reused for decoded text inside scan_word */
+    text_buf scratch; /* reused for decoded text inside scan_word */
     /* the word being scanned, copied into the body's arena at its end */
-    s2r_buf val;     /* its value so far */
-    s2r_buf segtext; /* its segments' texts, back to back */
+    text_buf val;     /* its value so far */
+    text_buf segtext; /* its segments' texts, back to back */
     seg_span *segs;
     size_t nsegs, segcap;
-    /* the words of the open command, the commands of the open statement
-     * and the statements so far, copied into the body's arena when each
-     * closes (the statements at the end); each starts in room on
-     * sh_lex's stack */
+    /* a plain word's value is its bytes in a copy of the source in the
+     * body's arena (made at the first one), a NUL written over the byte
+     * after it; its one segment comes from a pool of SEG_POOL carved
+     * from the arena */
+    char *copy;
+    sh_seg *seg_pool;
+    size_t seg_left;
+    /* the words, commands and statements of the whole body, in order
+     * (a command's words and a statement's commands follow each other),
+     * copied into one block of the body's arena at the end; each starts
+     * in room on sh_lex's stack */
     sh_word *words, *word_room;
-    size_t wordcap;
+    size_t nwords, wordcap;
     sh_cmd *cmds, *cmd_room;
-    size_t cmdcap;
+    size_t ncmds, cmdcap;
     sh_stmt *stmts, *stmt_room;
     size_t stmtcap;
     /* statement structure (sh_lex) */
@@ -180,6 +196,7 @@ typedef struct lexer {
     int kw_depth, paren_depth; /* open compound keywords, ( */
     bool cmd_pos;              /* the next word is in command position */
     bool continuation;         /* after | && ||: the statement goes on */
+    seg_span *seg_room;        /* segs' first room (SEG_ROOM) */
 } lexer;
 
 /* The newlines in s[from..to). */
@@ -234,18 +251,31 @@ static void room_free(void *v, void *room)
         free(v);
 }
 
-/* A copy of @p n bytes at @p p in the body's arena (NULL when @p n is 0
- * or memory runs out, which sets L->oom). */
-static void *arena_copy(lexer *L, const void *p, size_t n)
+/* Append @p n bytes at @p s to @p b (L->oom when memory runs out). */
+static void text_put(lexer *L, text_buf *b, const char *s, size_t n)
 {
-    if (n == 0)
-        return NULL;
-    void *c = s2r_arena_alloc(&L->out->arena, n);
-    if (!c) {
-        L->oom = true;
-        return NULL;
+    if (n > b->cap - b->len) {
+        size_t c = b->cap;
+        while (c - b->len < n) {
+            if (c > SIZE_MAX / 2) {
+                L->oom = true;
+                return;
+            }
+            c *= 2;
+        }
+        char *np = b->p == b->room ? malloc(c) : realloc(b->p, c);
+        if (!np) {
+            L->oom = true;
+            return;
+        }
+        if (b->p == b->room)
+            memcpy(np, b->room, b->len);
+        b->p = np;
+        b->cap = c;
     }
-    return memcpy(c, p, n);
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
 }
 
 /* Character classes of the scan, one table lookup each:
@@ -274,26 +304,21 @@ static void seg_push(lexer *L, sh_seg_type t, const char *text, size_t n)
         return;
     if (L->nsegs && L->segs[L->nsegs - 1].type == t) {
         L->segs[L->nsegs - 1].len += n;
-        s2r_buf_putn(&L->segtext, text, n);
+        text_put(L, &L->segtext, text, n);
         return;
     }
-    if (L->nsegs == L->segcap) {
-        size_t cap = L->segcap ? L->segcap * 2 : 8;
-        seg_span *v = realloc(L->segs, cap * sizeof(*v));
-        if (!v) {
-            L->oom = true;
-            return;
-        }
-        L->segs = v;
-        L->segcap = cap;
+    if (!room_for((void **)&L->segs, &L->segcap, L->seg_room, L->nsegs,
+                  sizeof(*L->segs))) {
+        L->oom = true;
+        return;
     }
     L->segs[L->nsegs++] = (seg_span){t, L->segtext.len, n};
-    s2r_buf_putn(&L->segtext, text, n);
+    text_put(L, &L->segtext, text, n);
 }
 
-static void put_char(s2r_buf *b, char c)
+static void put_char(lexer *L, text_buf *b, char c)
 {
-    s2r_buf_putn(b, &c, 1);
+    text_put(L, b, &c, 1);
 }
 
 /* Where the scan of one word is (its value and segments so far are the
@@ -308,7 +333,7 @@ static void scan_squoted(lexer *L, word_scan *ws)
     const char *s = L->s;
     size_t i = ws->i, e = skip_squote(s, L->len, i);
     size_t inner_end = (e > i + 1 && s[e - 1] == '\'') ? e - 1 : e;
-    s2r_buf_putn(&L->val, s + i + 1, inner_end - i - 1);
+    text_put(L, &L->val, s + i + 1, inner_end - i - 1);
     seg_push(L, SH_SEG_LIT, s + i + 1, inner_end - i - 1);
     ws->i = e;
 }
@@ -320,13 +345,13 @@ static void scan_dquoted(lexer *L, word_scan *ws)
     size_t i = ws->i, e = skip_dquote(s, L->len, i);
     size_t inner_end = (e > i + 1 && s[e - 1] == '"') ? e - 1 : e;
     bool expands = false;
-    s2r_buf dec = L->scratch;
+    text_buf dec = L->scratch;
     dec.len = 0;
     for (size_t k = i + 1; k < inner_end;) {
         if (s[k] == '\\' && k + 1 < inner_end &&
             strchr("$`\"\\\n", s[k + 1])) {
             if (s[k + 1] != '\n')
-                put_char(&dec, s[k + 1]);
+                put_char(L, &dec, s[k + 1]);
             k += 2;
             continue;
         }
@@ -336,16 +361,14 @@ static void scan_dquoted(lexer *L, word_scan *ws)
             run++;
         for (size_t c = k; c < run && !expands; c++)
             expands = s[c] == '$' || s[c] == '`';
-        s2r_buf_putn(&dec, s + k, run - k);
+        text_put(L, &dec, s + k, run - k);
         k = run;
     }
-    if (dec.oom)
-        L->oom = true;
-    s2r_buf_putn(&L->val, dec.p ? dec.p : "", dec.len);
+    text_put(L, &L->val, dec.p, dec.len);
     if (expands)
         seg_push(L, SH_SEG_DQ, s + i + 1, inner_end - i - 1);
     else
-        seg_push(L, SH_SEG_LIT, dec.p ? dec.p : "", dec.len);
+        seg_push(L, SH_SEG_LIT, dec.p, dec.len);
     L->scratch = dec;
     ws->i = e;
 }
@@ -367,22 +390,22 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
     const char *s = L->s;
     size_t len = L->len, r = ws->i, unq_from = ws->i;
     bool special = at_start && s[r] == '~';
-    s2r_buf dec = L->scratch;
+    text_buf dec = L->scratch;
     dec.len = 0;
     while (r < len && !is_meta(s[r]) && s[r] != '\'' && s[r] != '"' &&
            !(s[r] == '$' && r + 1 < len && s[r + 1] == '\'')) {
         bool sp = k_class[(unsigned char)s[r]] & C_UNQ;
         if (sp && !special) {
             /* flush the literal prefix */
-            s2r_buf_putn(&L->val, dec.p ? dec.p : "", dec.len);
-            seg_push(L, SH_SEG_LIT, dec.p ? dec.p : "", dec.len);
+            text_put(L, &L->val, dec.p, dec.len);
+            seg_push(L, SH_SEG_LIT, dec.p, dec.len);
             dec.len = 0;
             special = true;
             unq_from = r;
         }
         if (s[r] == '\\' && r + 1 < len) {
             if (s[r + 1] != '\n')
-                put_char(&dec, s[r + 1]);
+                put_char(L, &dec, s[r + 1]);
             r += 2;
             continue;
         }
@@ -394,16 +417,14 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
         else /* a run of plain characters: one append, not one each */
             for (e = r + 1; e < len && plain_char(s[e], special); e++)
                 ;
-        s2r_buf_putn(&dec, s + r, e - r);
+        text_put(L, &dec, s + r, e - r);
         r = e;
     }
-    s2r_buf_putn(&L->val, dec.p ? dec.p : "", dec.len);
+    text_put(L, &L->val, dec.p, dec.len);
     if (special)
         seg_push(L, SH_SEG_UNQ, s + unq_from, r - unq_from);
     else
-        seg_push(L, SH_SEG_LIT, dec.p ? dec.p : "", dec.len);
-    if (dec.oom)
-        L->oom = true;
+        seg_push(L, SH_SEG_LIT, dec.p, dec.len);
     L->scratch = dec;
     ws->i = r;
 }
@@ -412,7 +433,7 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
  * expanded here) or the (list) of an array assignment NAME=(a b c). */
 static void scan_raw(lexer *L, word_scan *ws, size_t end)
 {
-    s2r_buf_putn(&L->val, L->s + ws->i, end - ws->i);
+    text_put(L, &L->val, L->s + ws->i, end - ws->i);
     seg_push(L, SH_SEG_UNQ, L->s + ws->i, end - ws->i);
     ws->i = end;
 }
@@ -422,10 +443,8 @@ static void scan_raw(lexer *L, word_scan *ws, size_t end)
  * segment whose text is the value shares it). */
 static void word_keep(lexer *L, sh_word *w)
 {
-    if (L->val.oom || L->segtext.oom) {
-        L->oom = true;
+    if (L->oom)
         return;
-    }
     size_t vlen = L->val.len, n = L->nsegs;
     bool shared = n == 1 && L->segs[0].len == vlen &&
                   memcmp(L->segtext.p, L->val.p, vlen) == 0;
@@ -464,9 +483,9 @@ static void word_keep(lexer *L, sh_word *w)
 }
 
 /* The common word, made of plain characters only (no quote, escape,
- * expansion, glob, leading ~ or NAME=( ), scanned in one pass: its value
- * and its one LIT segment are its source bytes, sharing one arena block.
- * False (nothing done) for any other word. */
+ * expansion, glob, leading ~ or NAME=( ), scanned in one pass: its value,
+ * also the text of its one LIT segment, is its bytes in the lexer's copy
+ * of the source. False (nothing done) for any other word. */
 static bool scan_plain_word(lexer *L, sh_word *w)
 {
     const char *s = L->s;
@@ -483,15 +502,29 @@ static bool scan_plain_word(lexer *L, sh_word *w)
     w->end = e;
     w->line = L->line;
     L->p = e;
-    size_t n = e - i;
-    sh_seg *seg = s2r_arena_alloc(&L->out->arena, sizeof(*seg) + n + 1);
-    if (!seg) {
-        L->oom = true;
-        return true;
+    if (!L->copy) {
+        L->copy = s2r_arena_alloc(&L->out->arena, len + 1);
+        if (!L->copy) {
+            L->oom = true;
+            return true;
+        }
+        memcpy(L->copy, s, len);
     }
-    char *t = (char *)(seg + 1);
-    memcpy(t, s + i, n);
-    t[n] = '\0';
+    if (!L->seg_left) {
+        L->seg_pool =
+            s2r_arena_alloc(&L->out->arena, SEG_POOL * sizeof(sh_seg));
+        if (!L->seg_pool) {
+            L->oom = true;
+            return true;
+        }
+        L->seg_left = SEG_POOL;
+    }
+    sh_seg *seg = L->seg_pool++;
+    L->seg_left--;
+    /* the byte after the word is a blank, an operator or the end: no
+     * other plain word's */
+    char *t = L->copy + i;
+    t[e - i] = '\0';
     *seg = (sh_seg){SH_SEG_LIT, t};
     w->value = t;
     w->segs = seg;
@@ -538,6 +571,40 @@ static void scan_word(lexer *L, sh_word *w)
     word_keep(L, w);
     L->line += newlines(s, w->start, w->end);
     L->p = ws.i;
+}
+
+/* The statements, their commands and the commands' words into one block
+ * of the body's arena, in that order, each list pointing at its part
+ * (NULL for an empty one). */
+static void body_keep(lexer *L, sh_body *b)
+{
+    size_t ss = b->n * sizeof(sh_stmt), cs = L->ncmds * sizeof(sh_cmd),
+           ws = L->nwords * sizeof(sh_word);
+    if (!b->n)
+        return; /* every command is in a statement */
+    char *m = s2r_arena_alloc(&b->arena, ss + cs + ws);
+    if (!m) {
+        L->oom = true;
+        return;
+    }
+    sh_stmt *stmts = (sh_stmt *)(void *)m;
+    sh_cmd *cmds = (sh_cmd *)(void *)(m + ss);
+    sh_word *words = (sh_word *)(void *)(m + ss + cs);
+    memcpy(stmts, L->stmts, ss);
+    if (cs)
+        memcpy(cmds, L->cmds, cs);
+    if (ws)
+        memcpy(words, L->words, ws);
+    size_t c = 0, w = 0;
+    for (size_t k = 0; k < b->n; k++) {
+        stmts[k].cmds = stmts[k].ncmds ? cmds + c : NULL;
+        c += stmts[k].ncmds;
+    }
+    for (size_t k = 0; k < L->ncmds; k++) {
+        cmds[k].words = cmds[k].nwords ? words + w : NULL;
+        w += cmds[k].nwords;
+    }
+    b->stmts = b->n ? stmts : NULL;
 }
 
 void sh_body_free(sh_body *b)
@@ -635,7 +702,17 @@ static kw_kind keyword_of(const char *w)
     }
 }
 
-static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
+/* Whether @p w is NAME=value (sh_word_is_assignment), found at most once
+ * per word: *@p memo is -1 until then, then 0 or 1. */
+static bool word_assigns(const sh_word *w, int *memo)
+{
+    if (*memo < 0)
+        *memo = sh_word_is_assignment(w);
+    return *memo;
+}
+
+static void cmd_add_word(lexer *L, stmt_builder *sb, const sh_word *w,
+                         int *assign)
 {
     if (!sb->cur_open) {
         memset(&sb->cur, 0, sizeof(sb->cur));
@@ -644,32 +721,36 @@ static void cmd_add_word(lexer *L, stmt_builder *sb, sh_word *w)
         sb->cur_open = true;
     }
     if (!room_for((void **)&L->words, &L->wordcap, L->word_room,
-                  sb->cur.nwords, sizeof(*L->words))) {
+                  L->nwords, sizeof(*L->words))) {
         L->oom = true;
         return;
     }
     /* the leading assignments: counted while every word so far is one */
-    if (sb->cur.first_arg == sb->cur.nwords && sh_word_is_assignment(w))
+    if (sb->cur.first_arg == sb->cur.nwords && word_assigns(w, assign))
         sb->cur.first_arg++;
-    L->words[sb->cur.nwords++] = *w;
+    L->words[L->nwords++] = *w;
+    sb->cur.nwords++;
     sb->cur.end = w->end;
 }
 
-/* The open command, its words copied into the arena, joins the open
- * statement's commands. */
+/* The open command joins the open statement's commands (its words are
+ * the last cur.nwords of L->words; words is set at the end). */
 static void cmd_close(lexer *L, stmt_builder *sb)
 {
     if (!sb->cur_open)
         return;
     sb->cur_open = false;
-    sb->cur.words =
-        arena_copy(L, L->words, sb->cur.nwords * sizeof(*L->words));
-    if (!room_for((void **)&L->cmds, &L->cmdcap, L->cmd_room, sb->st.ncmds,
+    if (!sb->open) { /* cannot happen: a command opens its statement */
+        L->nwords -= sb->cur.nwords;
+        return;
+    }
+    if (!room_for((void **)&L->cmds, &L->cmdcap, L->cmd_room, L->ncmds,
                   sizeof(*L->cmds))) {
         L->oom = true;
         return;
     }
-    L->cmds[sb->st.ncmds++] = sb->cur;
+    L->cmds[L->ncmds++] = sb->cur;
+    sb->st.ncmds++;
 }
 
 /* Open the statement at @p start (on line @p line) if none is, and make
@@ -686,8 +767,8 @@ static void stmt_touch(stmt_builder *sb, size_t start, int line, size_t end)
         sb->st.end = end;
 }
 
-/* The open statement, its commands copied into the arena, joins the
- * body. */
+/* The open statement joins the body (its commands are the last
+ * st.ncmds of L->cmds; cmds is set at the end). */
 static void stmt_close(lexer *L, stmt_builder *sb, sh_body *b)
 {
     cmd_close(L, sb);
@@ -695,7 +776,6 @@ static void stmt_close(lexer *L, stmt_builder *sb, sh_body *b)
         return;
     sb->open = false;
     sb->st.end_line = line_of(L, sb->st.end ? sb->st.end - 1 : 0);
-    sb->st.cmds = arena_copy(L, L->cmds, sb->st.ncmds * sizeof(*L->cmds));
     if (!room_for((void **)&L->stmts, &L->stmtcap, L->stmt_room, b->n,
                   sizeof(*L->stmts))) {
         L->oom = true;
@@ -926,8 +1006,9 @@ static void lex_word(lexer *L)
     L->continuation = false;
     if (lex_keyword(L, &w))
         return;
-    cmd_add_word(L, &L->sb, &w);
-    L->cmd_pos = L->cmd_pos && sh_word_is_assignment(&w);
+    int assign = -1;
+    cmd_add_word(L, &L->sb, &w, &assign);
+    L->cmd_pos = L->cmd_pos && word_assigns(&w, &assign);
 }
 
 /* Blanks, escaped newlines and comments between tokens: true when one was
@@ -960,14 +1041,20 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     out->len = len;
     out->first_line = first_line;
     /* the scratch arrays' first room: most bodies need no more */
-    sh_word word_room[32];
-    sh_cmd cmd_room[8];
-    sh_stmt stmt_room[16];
+    sh_word word_room[96];
+    sh_cmd cmd_room[48];
+    sh_stmt stmt_room[32];
+    char text_room[3][TEXT_ROOM];
+    seg_span seg_room[SEG_ROOM];
     lexer L = {.s = src, .len = len, .line = first_line, .out = out,
                .cmd_pos = true,
-               .words = word_room, .word_room = word_room, .wordcap = 32,
-               .cmds = cmd_room, .cmd_room = cmd_room, .cmdcap = 8,
-               .stmts = stmt_room, .stmt_room = stmt_room, .stmtcap = 16};
+               .scratch = {text_room[0], text_room[0], 0, TEXT_ROOM},
+               .val = {text_room[1], text_room[1], 0, TEXT_ROOM},
+               .segtext = {text_room[2], text_room[2], 0, TEXT_ROOM},
+               .segs = seg_room, .segcap = SEG_ROOM, .seg_room = seg_room,
+               .words = word_room, .word_room = word_room, .wordcap = 96,
+               .cmds = cmd_room, .cmd_room = cmd_room, .cmdcap = 48,
+               .stmts = stmt_room, .stmt_room = stmt_room, .stmtcap = 32};
 
     while (L.p < len && !L.oom) {
         char c = src[L.p];
@@ -995,11 +1082,12 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     if (L.npend)
         read_heredocs(&L);
     stmt_close(&L, &L.sb, out);
-    out->stmts = arena_copy(&L, L.stmts, out->n * sizeof(*L.stmts));
-    free(L.scratch.p);
-    free(L.val.p);
-    free(L.segtext.p);
-    free(L.segs);
+    if (!L.oom)
+        body_keep(&L, out);
+    room_free(L.scratch.p, L.scratch.room);
+    room_free(L.val.p, L.val.room);
+    room_free(L.segtext.p, L.segtext.room);
+    room_free(L.segs, seg_room);
     room_free(L.words, word_room);
     room_free(L.cmds, cmd_room);
     room_free(L.stmts, stmt_room);
