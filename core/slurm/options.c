@@ -13,7 +13,9 @@
 #include "slurm.h"
 #include "parse_state.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +171,55 @@ const s2r_slurm_option *s2r_slurm__options(size_t *n_out)
     return k_options;
 }
 
+/* The table's index, made once per process (index_make): the entry of
+ * each short letter, and every name in an open-addressed hash table of
+ * NAME_SLOTS slots (linear probing); both hold an entry's index + 1, 0
+ * for none. A directive's option is mostly named in full: found there,
+ * with one hash of the name and one comparison. */
+enum { NAME_SLOTS = 512 };
+_Static_assert(N_OPTIONS <= NAME_SLOTS / 2 && N_OPTIONS < UINT8_MAX,
+               "the index keeps an entry in a byte, slots half empty");
+static pthread_once_t k_index_once = PTHREAD_ONCE_INIT;
+static uint8_t k_by_short[128];
+static uint8_t k_by_name[NAME_SLOTS];
+static size_t k_name_len[N_OPTIONS];
+
+/* A hash of the @p len (> 0) bytes at @p s from its length, first,
+ * middle and last byte, which tell the table's names apart (about 1.1
+ * probes a name). */
+static size_t name_hash(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    return len * 31 + u[0] + u[len - 1] * 13u + u[len / 2] * 5u;
+}
+
+static void index_make(void)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const s2r_slurm_option *o = &k_options[i];
+        if (o->short_name > 0 && !k_by_short[(unsigned char)o->short_name])
+            k_by_short[(unsigned char)o->short_name] = (uint8_t)(i + 1);
+        k_name_len[i] = strlen(o->name);
+        size_t s = name_hash(o->name, k_name_len[i]) % NAME_SLOTS;
+        while (k_by_name[s])
+            s = (s + 1) % NAME_SLOTS;
+        k_by_name[s] = (uint8_t)(i + 1);
+    }
+}
+
+/* The entry named exactly the @p len bytes at @p name, or NULL. */
+static const s2r_slurm_option *find_exact(const char *name, size_t len)
+{
+    pthread_once(&k_index_once, index_make);
+    for (size_t s = name_hash(name, len) % NAME_SLOTS; k_by_name[s];
+         s = (s + 1) % NAME_SLOTS) {
+        size_t i = k_by_name[s] - 1u;
+        if (k_name_len[i] == len && memcmp(k_options[i].name, name, len) == 0)
+            return &k_options[i];
+    }
+    return NULL;
+}
+
 /* strcmp of the first @p len bytes of @p name against a NUL-terminated
  * table name, treating @p name as a NUL-terminated string of length len. */
 static int cmp_name(const char *name, size_t len, const char *tab)
@@ -186,6 +237,11 @@ static int cmp_name(const char *name, size_t len, const char *tab)
 const s2r_slurm_option *s2r_slurm__find_long(const char *name, size_t len,
                                              int *status_out)
 {
+    const s2r_slurm_option *exact = len ? find_exact(name, len) : NULL;
+    if (exact) {
+        *status_out = S2R_SLURM_FOUND;
+        return exact;
+    }
     /* the entry named name, else the first entry > name (no name is
      * empty: an empty name is never equal) */
     size_t lo = 0, hi = N_OPTIONS;
@@ -221,12 +277,11 @@ const s2r_slurm_option *s2r_slurm__find_long(const char *name, size_t len,
 
 const s2r_slurm_option *s2r_slurm__find_short(char c)
 {
-    if (c == 0)
+    if (c <= 0) /* the letters are ASCII */
         return NULL;
-    for (size_t i = 0; i < N_OPTIONS; i++)
-        if (k_options[i].short_name == c)
-            return &k_options[i];
-    return NULL;
+    pthread_once(&k_index_once, index_make);
+    size_t i = k_by_short[(unsigned char)c];
+    return i ? &k_options[i - 1] : NULL;
 }
 
 /* ------------------------------------------------------------------ */
