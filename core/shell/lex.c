@@ -226,11 +226,9 @@ static int line_of(const lexer *L, size_t off)
  * elements of @p size bytes), which starts in @p room, the lexer's own,
  * and moves to the heap, doubling, once that is full; false when memory
  * runs out. */
-static bool room_for(void **v, size_t *cap, void *room, size_t n,
-                     size_t size)
+static bool room_grow(void **v, size_t *cap, void *room, size_t n,
+                      size_t size)
 {
-    if (n < *cap)
-        return true;
     size_t c = *cap * 2;
     void *nv = NULL;
     if (c < SIZE_MAX / size)
@@ -242,6 +240,12 @@ static bool room_for(void **v, size_t *cap, void *room, size_t n,
     *v = nv;
     *cap = c;
     return true;
+}
+
+static inline bool room_for(void **v, size_t *cap, void *room, size_t n,
+                            size_t size)
+{
+    return n < *cap || room_grow(v, cap, room, n, size);
 }
 
 /* Let go of a scratch array that left its room for the heap. */
@@ -711,24 +715,20 @@ static bool word_assigns(const sh_word *w, int *memo)
     return *memo;
 }
 
-static void cmd_add_word(lexer *L, stmt_builder *sb, const sh_word *w,
-                         int *assign)
+/* The word scanned into L->words[L->nwords] joins the current command. */
+static void cmd_add_word(lexer *L, stmt_builder *sb, int *assign)
 {
+    const sh_word *w = &L->words[L->nwords];
     if (!sb->cur_open) {
         memset(&sb->cur, 0, sizeof(sb->cur));
         sb->cur.start = w->start;
         sb->cur.line = w->line;
         sb->cur_open = true;
     }
-    if (!room_for((void **)&L->words, &L->wordcap, L->word_room,
-                  L->nwords, sizeof(*L->words))) {
-        L->oom = true;
-        return;
-    }
     /* the leading assignments: counted while every word so far is one */
     if (sb->cur.first_arg == sb->cur.nwords && word_assigns(w, assign))
         sb->cur.first_arg++;
-    L->words[L->nwords++] = *w;
+    L->nwords++;
     sb->cur.nwords++;
     sb->cur.end = w->end;
 }
@@ -903,7 +903,7 @@ static size_t redirection_end(const lexer *L, bool *is_heredoc, bool *strip)
     const char *src = L->s;
     size_t len = L->len, q = L->p;
     *is_heredoc = *strip = false;
-    while (q < len && isdigit((unsigned char)src[q]))
+    while (q < len && src[q] >= '0' && src[q] <= '9')
         q++;
     if (!(q < len && (src[q] == '<' || src[q] == '>' ||
                       (q == L->p && src[q] == '&' && q + 1 < len &&
@@ -995,43 +995,44 @@ static bool lex_keyword(lexer *L, const sh_word *w)
 /* A word: a reserved word, or one more word of the current command. */
 static void lex_word(lexer *L)
 {
-    sh_word w;
-    scan_word(L, &w);
-    if (w.end == w.start) { /* cannot happen, but never loop forever */
+    /* scanned where the command's words go: kept there unless reserved */
+    if (!room_for((void **)&L->words, &L->wordcap, L->word_room, L->nwords,
+                  sizeof(*L->words))) {
+        L->oom = true;
+        return;
+    }
+    sh_word *w = &L->words[L->nwords];
+    scan_word(L, w);
+    if (w->end == w->start) { /* cannot happen, but never loop forever */
         L->line += L->s[L->p] == '\n';
         L->p++;
         return;
     }
-    stmt_touch(&L->sb, w.start, w.line, w.end);
+    stmt_touch(&L->sb, w->start, w->line, w->end);
     L->continuation = false;
-    if (lex_keyword(L, &w))
+    if (lex_keyword(L, w))
         return;
     int assign = -1;
-    cmd_add_word(L, &L->sb, &w, &assign);
-    L->cmd_pos = L->cmd_pos && word_assigns(&w, &assign);
+    cmd_add_word(L, &L->sb, &assign);
+    L->cmd_pos = L->cmd_pos && word_assigns(w, &assign);
 }
 
-/* Blanks, escaped newlines and comments between tokens: true when one was
- * skipped. */
-static bool lex_skip(lexer *L)
+/* A redirection at L->p, else a word. */
+static void lex_redirection_or_word(lexer *L)
 {
-    const char *src = L->s;
-    char c = src[L->p];
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-        L->p++;
-        return true;
-    }
-    if (c == '\\' && L->p + 1 < L->len && src[L->p + 1] == '\n') {
-        L->p += 2;
-        L->line++;
-        return true;
-    }
-    if (c == '#') {
-        const char *nl = memchr(src + L->p, '\n', L->len - L->p);
-        L->p = nl ? (size_t)(nl - src) : L->len;
-        return true;
-    }
-    return false;
+    bool is_heredoc, strip;
+    size_t op_end = redirection_end(L, &is_heredoc, &strip);
+    if (op_end)
+        lex_redirection(L, op_end, is_heredoc, strip);
+    else
+        lex_word(L);
+}
+
+/* A comment: up to the newline. */
+static void lex_comment(lexer *L)
+{
+    const char *nl = memchr(L->s + L->p, '\n', L->len - L->p);
+    L->p = nl ? (size_t)(nl - L->s) : L->len;
 }
 
 int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
@@ -1056,28 +1057,54 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
                .cmds = cmd_room, .cmd_room = cmd_room, .cmdcap = 48,
                .stmts = stmt_room, .stmt_room = stmt_room, .stmtcap = 32};
 
+    /* a token by its first byte: blanks, escaped newlines and comments
+     * between tokens are skipped */
     while (L.p < len && !L.oom) {
-        char c = src[L.p];
-        bool is_heredoc, strip;
-        size_t op_end;
-        if (lex_skip(&L))
-            continue;
-        if (c == '\n')
+        switch (src[L.p]) {
+        case ' ': case '\t': case '\r': case '\f': case '\v':
+            L.p++;
+            break;
+        case '#':
+            lex_comment(&L);
+            break;
+        case '\\':
+            if (L.p + 1 < len && src[L.p + 1] == '\n') {
+                L.p += 2;
+                L.line++;
+            } else {
+                lex_word(&L);
+            }
+            break;
+        case '\n':
             lex_newline(&L);
-        else if (c == ';')
+            break;
+        case ';':
             lex_semicolon(&L);
-        else if (c == '&' && !(L.p + 1 < len && src[L.p + 1] == '>'))
-            lex_ampersand(&L);
-        else if (c == '|')
+            break;
+        case '&':
+            if (L.p + 1 < len && src[L.p + 1] == '>')
+                lex_redirection_or_word(&L); /* &> */
+            else
+                lex_ampersand(&L);
+            break;
+        case '|':
             lex_pipe(&L);
-        else if (c == '(')
+            break;
+        case '(':
             lex_open_paren(&L);
-        else if (c == ')')
+            break;
+        case ')':
             lex_close_paren(&L);
-        else if ((op_end = redirection_end(&L, &is_heredoc, &strip)) != 0)
-            lex_redirection(&L, op_end, is_heredoc, strip);
-        else
+            break;
+        case '<': case '>':
+        case '0': case '1': case '2': case '3': case '4':
+        case '5': case '6': case '7': case '8': case '9':
+            lex_redirection_or_word(&L); /* [n]< [n]> ... */
+            break;
+        default:
             lex_word(&L);
+            break;
+        }
     }
     if (L.npend)
         read_heredocs(&L);
