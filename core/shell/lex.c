@@ -174,9 +174,9 @@ typedef struct lexer {
     seg_span *segs;
     size_t nsegs, segcap;
     /* a plain word's value is its bytes in a copy of the source in the
-     * body's arena (made at the first one), a NUL written over the byte
-     * after it; its one segment comes from a pool of SEG_POOL carved
-     * from the arena */
+     * body's arena (made at the first word, NUL-terminated), a NUL
+     * written over the byte after it; its one segment comes from a pool
+     * of SEG_POOL carved from the arena */
     char *copy;
     sh_seg *seg_pool;
     size_t seg_left;
@@ -285,9 +285,12 @@ static void text_put(lexer *L, text_buf *b, const char *s, size_t n)
 /* Character classes of the scan, one table lookup each:
  * META ends an unquoted word (blank, newline, ; & | < > ( )),
  * UNQ is special unquoted ($ ` * ? [ { }), QUOTE starts a quoting or
- * expansion (' " \\ $ `). */
-enum { C_META = 1, C_UNQ = 2, C_QUOTE = 4 };
+ * expansion (' " \\ $ `); END is NUL, which ends the lexer's copy of
+ * the source. */
+enum { C_META = 1, C_UNQ = 2, C_QUOTE = 4, C_END = 8 };
+enum { C_STOP = C_META | C_UNQ | C_QUOTE }; /* what ends a plain run */
 static const unsigned char k_class[256] = {
+    ['\0'] = C_END, /* plain, but may end a NUL-terminated copy */
     [' '] = C_META, ['\t'] = C_META, ['\n'] = C_META, [';'] = C_META,
     ['&'] = C_META, ['|'] = C_META, ['<'] = C_META, ['>'] = C_META,
     ['('] = C_META, [')'] = C_META,
@@ -489,15 +492,33 @@ static void word_keep(lexer *L, sh_word *w)
 /* The common word, made of plain characters only (no quote, escape,
  * expansion, glob, leading ~ or NAME=( ), scanned in one pass: its value,
  * also the text of its one LIT segment, is its bytes in the lexer's copy
- * of the source. False (nothing done) for any other word. */
+ * of the source. False (no byte scanned) for any other word. */
 static bool scan_plain_word(lexer *L, sh_word *w)
 {
     const char *s = L->s;
     size_t len = L->len, i = L->p, e = i;
     if (s[i] == '~')
         return false;
-    while (e < len && plain_char(s[e], false))
-        e++;
+    if (!L->copy) {
+        L->copy = s2r_arena_alloc(&L->out->arena, len + 1);
+        if (!L->copy) {
+            L->oom = true;
+            return false;
+        }
+        memcpy(L->copy, s, len);
+        L->copy[len] = '\0';
+    }
+    /* the copy's bytes from i on are the source's, and its NUL at len
+     * stops the scan there: a NUL before is the source's, plain */
+    const char *c = L->copy;
+    for (;;) {
+        while (!(k_class[(unsigned char)c[e]] & (C_STOP | C_END)))
+            e++;
+        if (e < len && c[e] == '\0')
+            e++;
+        else
+            break;
+    }
     if (e == i ||
         (e < len && (!is_meta(s[e]) || (s[e] == '(' && s[e - 1] == '='))))
         return false;
@@ -506,14 +527,6 @@ static bool scan_plain_word(lexer *L, sh_word *w)
     w->end = e;
     w->line = L->line;
     L->p = e;
-    if (!L->copy) {
-        L->copy = s2r_arena_alloc(&L->out->arena, len + 1);
-        if (!L->copy) {
-            L->oom = true;
-            return true;
-        }
-        memcpy(L->copy, s, len);
-    }
     if (!L->seg_left) {
         L->seg_pool =
             s2r_arena_alloc(&L->out->arena, SEG_POOL * sizeof(sh_seg));
