@@ -351,6 +351,15 @@ static void scan_dquoted(lexer *L, word_scan *ws)
     const char *s = L->s;
     size_t i = ws->i, e = skip_dquote(s, L->len, i);
     size_t inner_end = (e > i + 1 && s[e - 1] == '"') ? e - 1 : e;
+    size_t n = inner_end - i - 1;
+    if (!memchr(s + i + 1, '\\', n)) {
+        /* no escape: the text is as written, appended from the source */
+        bool raw = memchr(s + i + 1, '$', n) || memchr(s + i + 1, '`', n);
+        text_put(L, &L->val, s + i + 1, n);
+        seg_push(L, raw ? SH_SEG_DQ : SH_SEG_LIT, s + i + 1, n);
+        ws->i = e;
+        return;
+    }
     bool expands = false;
     text_buf dec = L->scratch;
     dec.len = 0;
