@@ -26,6 +26,8 @@ typedef struct scan {
     const char *line; /* the current line and its end */
     const char *end;
     int lineno;
+    bool self_words;  /* "$0", "${0}" or "BASH_SOURCE" is somewhere in the
+                         body: locates_itself() may find one on a line */
 } scan;
 
 /* a letter, a digit, one of "_.+@%-/", or the NUL (strchr's answer) */
@@ -193,8 +195,7 @@ static size_t prev_word(const scan *s, const char *ws, const char **pw)
 }
 
 /* First word of the command segment holding @p ws (after ; | & ( `). */
-static size_t segment_cmd(const scan *s, const char *ws, const char **cw,
-                          bool *last)
+static size_t segment_cmd(const scan *s, const char *ws, const char **cw)
 {
     const char *b = ws;
     while (b > s->line && !starts_cmd_after(b[-1]))
@@ -205,13 +206,18 @@ static size_t segment_cmd(const scan *s, const char *ws, const char **cw,
     while (e < s->end && !isspace((unsigned char)*e) && !ends_cmd_word(*e))
         e++;
     *cw = b;
+    return (size_t)(e - b);
+}
+
+/* Is the word at @p ws the last of its command segment? */
+static bool last_in_segment(const scan *s, const char *ws)
+{
     const char *r = ws;
     while (r < s->end && !isspace((unsigned char)*r) && !ends_cmd_word(*r))
         r++;
     while (r < s->end && isspace((unsigned char)*r))
         r++;
-    *last = r >= s->end || strchr(";|&)#", *r);
-    return (size_t)(e - b);
+    return r >= s->end || strchr(";|&)#", *r);
 }
 
 /* Does the script write at the path starting at @p at? */
@@ -231,12 +237,12 @@ static bool writes_at(const scan *s, const char *at, const char *ws,
     if (!eq && pn && word_in(pw, pn, writing_opts))
         return true;
     const char *cw;
-    bool last = false;
-    size_t cn = segment_cmd(s, ws, &cw, &last);
+    size_t cn = segment_cmd(s, ws, &cw);
     if (cn && cw != ws && word_in(cw, cn, writing_cmds))
         return true;
     (void)we;
-    return cn && cw != ws && last && word_in(cw, cn, copying_cmds);
+    return cn && cw != ws && word_in(cw, cn, copying_cmds) &&
+           last_in_segment(s, ws);
 }
 
 /* The target of a bind (SRC:DST) is a path inside the container. */
@@ -412,6 +418,23 @@ static bool locates_itself(const char *p, const char *e)
     return false;
 }
 
+/* Whether [body, body + len) holds "$0", "${0}" or "BASH_SOURCE" at all:
+ * without one no line locates itself. The '$' and 'B' are found with
+ * memchr. */
+static bool has_self_words(const char *body, size_t len)
+{
+    const char *e = body + len;
+    for (const char *q = body; (q = memchr(q, '$', (size_t)(e - q))); q++)
+        if ((q + 1 < e && q[1] == '0') ||
+            (q + 3 < e && !memcmp(q + 1, "{0}", 3)))
+            return true;
+    for (const char *q = body; (size_t)(e - q) >= 11 &&
+                               (q = memchr(q, 'B', (size_t)(e - q) - 10)); q++)
+        if (!memcmp(q, "BASH_SOURCE", 11))
+            return true;
+    return false;
+}
+
 /* The first byte in [@p p, @p e) a path ('/') or a prefix ('~', '$') may
  * start at, or @p e: 8 bytes at a time while 8 remain (a byte equal to
  * one of the three is a zero byte of the word xor'd with it, marked as
@@ -441,7 +464,8 @@ static void scan_line(scan *s)
     if (p >= s->end || *p == '#')
         return;
     const char *cmt = comment_at(s);
-    if (!s->c->job->self_line && locates_itself(s->line, cmt))
+    if (s->self_words && !s->c->job->self_line &&
+        locates_itself(s->line, cmt))
         s->c->job->self_line = s->lineno;
     for (p = s->line; (p = next_start(p, s->end)) < s->end;) {
         if (*p != '/' || path_start(s, p))
@@ -695,7 +719,8 @@ char *s2r_body__home(const s2r_config *cfg)
 void s2r_body__find_paths(ctx *c, const char *body, size_t len,
                           int first_line)
 {
-    scan s = {.c = c, .home = s2r_body__home(c->cfg)};
+    scan s = {.c = c, .home = s2r_body__home(c->cfg),
+              .self_words = has_self_words(body, len)};
     struct path_index seen = {0};
     c->paths_seen = &seen;
     directive_paths(c);
