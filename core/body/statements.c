@@ -65,9 +65,20 @@ bool s2r_body__word_is(const sh_word *w, const char *s)
 
 bool s2r_body__list_has(const char *const *l, const char *s)
 {
-    for (size_t i = 0; l[i]; i++) /* the first byte before a call */
-        if (l[i][0] == s[0] && strcmp(l[i], s) == 0)
+    /* the first byte, then the rest here: names that share a first byte
+     * mostly differ in the next ones, where a call to strcmp would cost
+     * more than the comparing */
+    const char s0 = s[0];
+    for (size_t i = 0; l[i]; i++) {
+        const char *a = l[i];
+        if (a[0] != s0)
+            continue;
+        size_t k = 0;
+        while (a[k] && a[k] == s[k])
+            k++;
+        if (a[k] == s[k])
             return true;
+    }
     return false;
 }
 
