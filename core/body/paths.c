@@ -483,28 +483,44 @@ static void scan_line(scan *s)
  * of " \t*?[=:,@$`'\"(){}<>|;&": a URL's "://" among them). */
 static bool relative_file(const char *v)
 {
-    static const unsigned char shell_char[256] = {
+    /* 1: a shell character, 2: '/', 3: '.' */
+    static const unsigned char kind[256] = {
         [' '] = 1, ['\t'] = 1, ['*'] = 1, ['?'] = 1, ['['] = 1, ['='] = 1,
         [':'] = 1, [','] = 1, ['@'] = 1, ['$'] = 1, ['`'] = 1, ['\''] = 1,
         ['"'] = 1, ['('] = 1, [')'] = 1, ['{'] = 1, ['}'] = 1, ['<'] = 1,
-        ['>'] = 1, ['|'] = 1, [';'] = 1, ['&'] = 1};
+        ['>'] = 1, ['|'] = 1, [';'] = 1, ['&'] = 1, ['/'] = 2, ['.'] = 3};
     static const char *const ext[] = {"py", "sh", "bash", "R", "r", "jl",
         "m", "pl", "rb", "lua", "ipynb", "yaml", "yml", "json", "toml",
         "cfg", "conf", "ini", "txt", "csv", "tsv", "parquet", "nml", "in",
         "fa", "fasta", "fq", "gz", "sif", "h5", "pt", "pth", "ckpt", "npz",
         "npy", "tar", "zip", NULL};
-    if (!*v || (strchr("-/~$.=", v[0]) && strncmp(v, "./", 2) &&
-                strncmp(v, "../", 3)))
+    switch (v[0]) {
+    case '\0':
+    case '-':
+    case '/':
+    case '~':
+    case '$':
+    case '=':
         return false;
+    case '.':
+        if (strncmp(v, "./", 2) && strncmp(v, "../", 3))
+            return false;
+        break;
+    default:
+        break;
+    }
     /* one pass: the shell characters, a '/', the last '.' */
     bool slash = false;
     const char *dot = NULL;
     for (const char *p = v; *p; p++) {
-        if (shell_char[(unsigned char)*p])
+        unsigned char k = kind[(unsigned char)*p];
+        if (k == 0)
+            continue;
+        if (k == 1)
             return false;
-        if (*p == '/')
+        if (k == 2)
             slash = true;
-        else if (*p == '.')
+        else if (k == 3)
             dot = p;
     }
     if (slash)
@@ -610,6 +626,12 @@ static void files_made(ctx *c, const sh_body *b, const sh_cmd *cm,
         return;
     const char *name = s2r_body__base_name(w->value);
     size_t k = (size_t)(w - cm->words) + 1;
+    switch (name[0]) { /* the first bytes of the names below */
+    case 't': case 'm': case 'c': case 'r': case 'l': case 'i': case 'w':
+        break;
+    default:
+        return;
+    }
     if (s2r_body__list_has(all_args, name)) {
         for (; k < cm->nwords; k++)
             if (cm->words[k].literal && cm->words[k].value)
