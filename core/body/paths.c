@@ -143,12 +143,13 @@ static void add_use(ctx *c, const char *path, int line, bool written,
 
 /* ---- what a word around a path says ---------------------------------- */
 
+/* sorted as strcmp orders them (s2r_body__sorted_has) */
 static const char *const writing_opts[] = {
-    "-o", "--out", "--output", "--outdir", "--out-dir", "--out_dir",
-    "--output-dir", "--output_dir", "--output-directory", "--save-dir",
-    "--save_dir", "--savedir", "--ckpt-dir", "--ckpt_dir",
-    "--checkpoint-dir", "--checkpoint_dir", "--log-dir", "--log_dir",
-    "--logdir", "--results-dir", "--work-dir", "--work_dir", NULL};
+    "--checkpoint-dir", "--checkpoint_dir", "--ckpt-dir", "--ckpt_dir",
+    "--log-dir", "--log_dir", "--logdir", "--out", "--out-dir", "--out_dir",
+    "--outdir", "--output", "--output-dir", "--output-directory",
+    "--output_dir", "--results-dir", "--save-dir", "--save_dir", "--savedir",
+    "--work-dir", "--work_dir", "-o"};
 static const char *const writing_cmds[] = {"mkdir", "tee", "touch", "rm",
     "truncate", NULL};
 static const char *const copying_cmds[] = {"cp", "mv", "rsync", "ln",
@@ -169,16 +170,32 @@ static void word_around(const scan *s, const char *at, const char **ws,
     *we = b;
 }
 
+/* @p w (n bytes) without quotes into @p buf (48 bytes); its length */
+static size_t unquoted(const char *w, size_t n, char *buf)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < 48; i++)
+        if (w[i] != '"' && w[i] != '\'')
+            buf[o++] = w[i];
+    buf[o] = '\0';
+    return o;
+}
+
 /* @p w (n bytes) without quotes, compared with the list @p l. */
 static bool word_in(const char *w, size_t n, const char *const *l)
 {
     char buf[48];
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < sizeof(buf); i++)
-        if (w[i] != '"' && w[i] != '\'')
-            buf[o++] = w[i];
-    buf[o] = '\0';
-    return o > 0 && s2r_body__list_has(l, buf);
+    return unquoted(w, n, buf) > 0 && s2r_body__list_has(l, buf);
+}
+
+/* @p w (n bytes) without quotes, one of writing_opts */
+static bool writing_opt(const char *w, size_t n)
+{
+    char buf[48];
+    return unquoted(w, n, buf) > 0 &&
+           s2r_body__sorted_has(writing_opts, sizeof(writing_opts) /
+                                                  sizeof(writing_opts[0]),
+                                buf);
 }
 
 /* The word before [ws...) on the line: *pw, length returned (0: none). */
@@ -230,11 +247,11 @@ static bool writes_at(const scan *s, const char *at, const char *ws,
     if ((b > s->line && b[-1] == '>') || memchr(ws, '>', (size_t)(at - ws)))
         return true;
     const char *eq = memchr(ws, '=', (size_t)(at - ws));
-    if (eq && word_in(ws, (size_t)(eq - ws), writing_opts))
+    if (eq && writing_opt(ws, (size_t)(eq - ws)))
         return true;
     const char *pw;
     size_t pn = prev_word(s, ws, &pw);
-    if (!eq && pn && word_in(pw, pn, writing_opts))
+    if (!eq && pn && writing_opt(pw, pn))
         return true;
     const char *cw;
     size_t cn = segment_cmd(s, ws, &cw);

@@ -39,15 +39,41 @@ static const char *const aux_cmds[] = {
     "unset", "unzip", "uv", "wait", "wc", "wget",
     "which", "whoami", "xargs"};
 
-static int cmp_str(const void *a, const void *b)
+/* strcmp(a, b), with the bytes compared here: names mostly part in their
+ * first bytes, where a call would cost more than the comparing */
+static int name_cmp(const char *a, const char *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    size_t k = 0;
+    while (a[k] && a[k] == b[k])
+        k++;
+    return (unsigned char)a[k] - (unsigned char)b[k];
+}
+
+static bool same(const char *a, const char *b)
+{
+    return name_cmp(a, b) == 0;
+}
+
+bool s2r_body__sorted_has(const char *const *l, size_t n, const char *s)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = name_cmp(s, l[mid]);
+        if (d == 0)
+            return true;
+        if (d < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
 }
 
 bool s2r_body__is_aux(const char *v)
 {
-    return bsearch(&v, aux_cmds, sizeof(aux_cmds) / sizeof(aux_cmds[0]),
-                   sizeof(aux_cmds[0]), cmp_str) != NULL;
+    return s2r_body__sorted_has(aux_cmds,
+                                sizeof(aux_cmds) / sizeof(aux_cmds[0]), v);
 }
 
 static const char *const slurm_client_cmds[] = {"scontrol", "squeue",
@@ -55,12 +81,13 @@ static const char *const slurm_client_cmds[] = {"scontrol", "squeue",
 
 bool s2r_body__is_slurm_client(const char *name)
 {
-    return s2r_body__list_has(slurm_client_cmds, name);
+    /* every one of them starts with 's' */
+    return name[0] == 's' && s2r_body__list_has(slurm_client_cmds, name);
 }
 
 bool s2r_body__word_is(const sh_word *w, const char *s)
 {
-    return w->literal && w->value && strcmp(w->value, s) == 0;
+    return w->literal && w->value && same(w->value, s);
 }
 
 bool s2r_body__list_has(const char *const *l, const char *s)
@@ -102,7 +129,7 @@ bool s2r_body__stmt_text_has(const sh_body *b, const sh_stmt *st,
 
 const sh_word *s2r_body__cmd_word(const sh_cmd *c)
 {
-    size_t i = sh_cmd_first_arg(c);
+    size_t i = c->first_arg; /* sh_cmd_first_arg(c) */
     return i < c->nwords ? &c->words[i] : NULL;
 }
 
@@ -122,19 +149,19 @@ static setup_cmd setup_cmd_of(const char *v)
 {
     switch (v[0]) {
     case 'm':
-        return !strcmp(v, "module") || !strcmp(v, "ml") ? SC_MODULE
-               : !strcmp(v, "mamba") || !strcmp(v, "micromamba") ? SC_CONDA
-                                                                 : SC_NONE;
+        return same(v, "module") || same(v, "ml")        ? SC_MODULE
+               : same(v, "mamba") || same(v, "micromamba") ? SC_CONDA
+                                                           : SC_NONE;
     case 's':
-        return !strcmp(v, "spack")    ? SC_SPACK
-               : !strcmp(v, "source") ? SC_SOURCE
-                                      : SC_NONE;
+        return same(v, "spack")    ? SC_SPACK
+               : same(v, "source") ? SC_SOURCE
+                                   : SC_NONE;
     case 'c':
-        return !strcmp(v, "conda") ? SC_CONDA : SC_NONE;
+        return same(v, "conda") ? SC_CONDA : SC_NONE;
     case '.':
         return v[1] == '\0' ? SC_SOURCE : SC_NONE;
     case 'e':
-        return !strcmp(v, "eval") ? SC_EVAL : SC_NONE;
+        return same(v, "eval") ? SC_EVAL : SC_NONE;
     default:
         return SC_NONE;
     }
@@ -272,28 +299,26 @@ static bool cmd_is_candidate(const sh_cmd *c)
     const char *v = s2r_body__base_name(w->value);
     size_t i = (size_t)(w - c->words);
     /* time/exec/nohup prefixes: look at what follows */
-    while ((!strcmp(v, "time") || !strcmp(v, "exec") || !strcmp(v, "nohup")) &&
+    while ((same(v, "time") || same(v, "exec") || same(v, "nohup")) &&
            i + 1 < c->nwords) {
         w = &c->words[++i];
         v = s2r_body__base_name(w->value ? w->value : "");
     }
     /* `conda run -n ENV prog` runs prog */
-    if ((!strcmp(v, "conda") || !strcmp(v, "mamba") ||
-         !strcmp(v, "micromamba")) &&
+    if ((same(v, "conda") || same(v, "mamba") || same(v, "micromamba")) &&
         i + 1 < c->nwords && s2r_body__word_is(&c->words[i + 1], "run"))
         return true;
     if (s2r_body__is_aux(v))
         return false;
     /* container images fetched or built: set-up, not the computation */
-    if (i + 1 < c->nwords && c->words[i + 1].value &&
-        ((!strcmp(v, "enroot") && strcmp(c->words[i + 1].value, "start")) ||
-         ((!strcmp(v, "singularity") || !strcmp(v, "apptainer")) &&
-          (!strcmp(c->words[i + 1].value, "pull") ||
-           !strcmp(c->words[i + 1].value, "build"))) ||
-         ((!strcmp(v, "podman-hpc") || !strcmp(v, "podman")) &&
-          (!strcmp(c->words[i + 1].value, "pull") ||
-           !strcmp(c->words[i + 1].value, "migrate") ||
-           !strcmp(c->words[i + 1].value, "build")))))
+    const char *sub = i + 1 < c->nwords ? c->words[i + 1].value : NULL;
+    if (sub &&
+        ((same(v, "enroot") && !same(sub, "start")) ||
+         ((same(v, "singularity") || same(v, "apptainer")) &&
+          (same(sub, "pull") || same(sub, "build"))) ||
+         ((same(v, "podman-hpc") || same(v, "podman")) &&
+          (same(sub, "pull") || same(sub, "migrate") ||
+           same(sub, "build")))))
         return false;
     /* python -m pip / -m venv is set-up */
     if (!strncmp(v, "python", 6) && i + 2 < c->nwords &&
