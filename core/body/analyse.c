@@ -95,12 +95,29 @@ static void take_main(ctx *c, analysis *a, size_t i, int mk, bool top)
     a->kind[i] = ST_MAIN;
 }
 
-/* Rendezvous discovery (scontrol show hostnames) and SLURM client
- * commands: true when statement @p i is one. */
-static bool is_slurm_command(const sh_body *b, const sh_stmt *st,
-                             const sh_word *w)
+/* Whether the text of @p b holds "scontrol show hostname" anywhere: its
+ * 'w', a rare byte in scripts, is found with memchr. */
+static bool body_has_hostnames(const sh_body *b)
 {
-    return s2r_body__stmt_text_has(b, st, "scontrol show hostname") ||
+    static const char k[] = "scontrol show hostname";
+    const size_t n = sizeof(k) - 1, at = 12; /* k[at] is the 'w' */
+    if (b->len < n)
+        return false;
+    const char *q = b->src + at, *last = b->src + b->len - (n - at);
+    for (; q <= last && (q = memchr(q, 'w', (size_t)(last - q) + 1)); q++)
+        if (!memcmp(q - at, k, n))
+            return true;
+    return false;
+}
+
+/* Rendezvous discovery (scontrol show hostnames) and SLURM client
+ * commands: true when statement @p i is one. @p hostnames: the body
+ * holds "scontrol show hostname" somewhere (body_has_hostnames). */
+static bool is_slurm_command(const sh_body *b, const sh_stmt *st,
+                             const sh_word *w, bool hostnames)
+{
+    return (hostnames &&
+            s2r_body__stmt_text_has(b, st, "scontrol show hostname")) ||
            (w && w->value &&
             s2r_body__is_slurm_client(s2r_body__base_name(w->value)));
 }
@@ -295,6 +312,7 @@ static void classify(ctx *c, analysis *a, bool top)
 {
     sh_body *b = &a->body;
     bool cwd_sensitive_seen = false;
+    bool hostnames = body_has_hostnames(b);
     size_t mi;
     int mk;
     find_main(c, a, &mi, &mk);
@@ -308,7 +326,7 @@ static void classify(ctx *c, analysis *a, bool top)
             continue;
         const sh_cmd *cm = &st->cmds[0];
         const sh_word *w = s2r_body__cmd_word(cm);
-        if (is_slurm_command(b, st, w)) {
+        if (is_slurm_command(b, st, w, hostnames)) {
             if (top)
                 s2r_body__slurm_command(c, a, i);
             continue;
