@@ -19,12 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* what the scan knows about the job */
 typedef struct scan {
     ctx *c;
     char *home;       /* [site] home of the user, or its root; or NULL */
     const char *line; /* the current line and its end */
     const char *end;
+    const char *lim;  /* the end of the body: bytes up to it may be read */
     int lineno;
     bool self_words;  /* "$0", "${0}" or "BASH_SOURCE" is somewhere in the
                          body: locates_itself() may find one on a line */
@@ -282,8 +287,13 @@ static bool path_start(const scan *s, const char *p)
 {
     if (p == s->line)
         return true;
+    /* the bytes of "'\"=(,;|&<>`:" and the NUL (strchr's answer) */
+    static const unsigned char before[256] = {
+        [0] = 1, ['\''] = 1, ['"'] = 1, ['='] = 1, ['('] = 1, [','] = 1,
+        [';'] = 1, ['|'] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, ['`'] = 1,
+        [':'] = 1};
     char b = p[-1];
-    if (isspace((unsigned char)b) || strchr("'\"=(,;|&<>`:", b))
+    if (isspace((unsigned char)b) || before[(unsigned char)b])
         return b != ':' || p - 1 == s->line || p[-2] != '/';
     /* ${NAME:-/x}, ${NAME-/x}, ${NAME:=/x} */
     if (b == '-' || b == '=' || b == '+') {
@@ -452,12 +462,41 @@ static bool has_self_words(const char *body, size_t len)
     return false;
 }
 
+#if defined(__SSE2__)
+/* The bytes of the 16 at @p p equal to '/', '~' or '$', as bits 0-15; 0
+ * when there are none. */
+static inline unsigned starts16(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i sl = _mm_cmpeq_epi8(v, _mm_set1_epi8('/'));
+    __m128i ti = _mm_cmpeq_epi8(v, _mm_set1_epi8('~'));
+    __m128i dl = _mm_cmpeq_epi8(v, _mm_set1_epi8('$'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(sl, _mm_or_si128(ti, dl)));
+}
+#endif
+
 /* The first byte in [@p p, @p e) a path ('/') or a prefix ('~', '$') may
- * start at, or @p e: 8 bytes at a time while 8 remain (a byte equal to
+ * start at, or @p e; the bytes up to @p lim (the end of the text, at or
+ * after @p e) may be read. 16 bytes at a time while 16 remain before
+ * @p lim (SSE2, every x86-64; the bits of bytes at or after @p e are
+ * dropped), then 8 at a time while 8 remain before @p e (a byte equal to
  * one of the three is a zero byte of the word xor'd with it, marked as
  * s2r_first_marked() reads it), then a byte at a time. */
-static const char *next_start(const char *p, const char *e)
+static const char *next_start(const char *p, const char *e, const char *lim)
 {
+#if defined(__SSE2__)
+    for (; p < e && lim - p >= 16; p += 16) {
+        unsigned m16 = starts16(p);
+        if (e - p < 16)
+            m16 &= (1u << (e - p)) - 1;
+        if (m16)
+            return p + __builtin_ctz(m16);
+    }
+    if (p >= e)
+        return e;
+#else
+    (void)lim;
+#endif
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     for (; e - p >= 8; p += 8) {
         uint64_t x = s2r_load8(p);
@@ -484,7 +523,7 @@ static void scan_line(scan *s)
     if (s->self_words && !s->c->job->self_line &&
         locates_itself(s->line, cmt))
         s->c->job->self_line = s->lineno;
-    for (p = s->line; (p = next_start(p, s->end)) < s->end;) {
+    for (p = s->line; (p = next_start(p, s->end, s->lim)) < s->end;) {
         if (*p != '/' || path_start(s, p))
             p = take_path(s, p, p >= cmt);
         else
@@ -725,11 +764,14 @@ static void directive_paths(ctx *c)
         bool log = !strcmp(d->name, "output") || !strcmp(d->name, "error");
         add_use(c, d->value, d->line, log, false, false);
     }
-    int el = directive_line(job, "export");
+    int el = -1; /* the --export line, looked up at its first use */
     for (size_t i = 0; i < job->export_env.n; i++) {
         const char *v = job->export_env.v[i].value;
-        if (v && v[0] == '/')
+        if (v && v[0] == '/') {
+            if (el < 0)
+                el = directive_line(job, "export");
             add_use(c, v, el, false, false, false);
+        }
     }
 }
 
@@ -764,6 +806,7 @@ void s2r_body__find_paths(ctx *c, const char *body, size_t len,
     c->paths_seen = &seen;
     directive_paths(c);
     const char *p = body, *end = body + len;
+    s.lim = end;
     for (int ln = first_line; p < end; ln++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         s.line = p;
