@@ -188,11 +188,15 @@ setup_kind s2r_body__setup_of(const sh_cmd *c)
     if (sc == SC_SOURCE && i + 1 < c->nwords) {
         const char *arg = c->words[i + 1].value ? c->words[i + 1].value : "";
         size_t al = strlen(arg);
-        if (strstr(arg, "conda.sh") || strstr(arg, "mamba.sh") ||
-            !strcmp(arg, "activate") ||
-            (al >= 8 && !strcmp(arg + al - 8, "activate") &&
-             (strstr(arg, "conda") || strstr(arg, "mamba") ||
-              strstr(arg, "miniforge") || strstr(arg, "anaconda"))))
+        /* "conda.sh" and "anaconda" hold "conda", and lie at or after its
+         * first place; "mamba.sh" likewise holds "mamba" */
+        const char *conda = strstr(arg, "conda");
+        const char *mamba = strstr(arg, "mamba");
+        bool activate = al >= 8 && same(arg + al - 8, "activate");
+        if ((conda && strstr(conda, "conda.sh")) ||
+            (mamba && strstr(mamba, "mamba.sh")) ||
+            (activate &&
+             (al == 8 || conda || mamba || strstr(arg, "miniforge"))))
             return SU_CONDA;
         if (al >= 12 && !strcmp(arg + al - 12, "bin/activate"))
             return SU_VENV;
