@@ -24,7 +24,7 @@ static void analysis_free(analysis *a)
         return;
     s2r_body__free_unwraps(a);
     sh_body_free(&a->body);
-    free(a->kind);
+    free(a->kind); /* with setup and setup_at, one block */
     if (a->inner) {
         analysis_free(a->inner);
         free(a->inner);
@@ -78,7 +78,7 @@ static void take_main(ctx *c, analysis *a, size_t i, int mk, bool top)
     if (mk > 0 && top && !st->compound) {
         bool setup_only = true;
         for (int k = 0; k < mk; k++)
-            if (s2r_body__setup_of(&st->cmds[k]) == SU_NONE ||
+            if (s2r_body__setup_at(a, i, (size_t)k) == SU_NONE ||
                 !joined_by_and(b, &st->cmds[k], &st->cmds[k + 1]))
                 setup_only = false; /* `module load x || python t.py` */
         if (setup_only) {
@@ -131,7 +131,7 @@ static bool drop_setup(ctx *c, analysis *a, size_t i)
     bool all_setup = true;
     setup_kind sk = SU_NONE;
     for (size_t k = 0; k < st->ncmds; k++) {
-        setup_kind s = s2r_body__setup_of(&st->cmds[k]);
+        setup_kind s = s2r_body__setup_at(a, i, k);
         if (s == SU_NONE)
             all_setup = false;
         else if (sk == SU_NONE)
@@ -144,7 +144,7 @@ static bool drop_setup(ctx *c, analysis *a, size_t i)
         return false;
     char snip[160];
     s2r_body__stmt_snippet(b, st, snip, sizeof(snip));
-    if (s2r_body__setup_kept(c, st, sk, snip))
+    if (s2r_body__setup_kept(c, a, i, sk, snip))
         return false; /* on mounted storage: kept, as a command */
     a->kind[i] = ST_DROP;
     s2r_body__warn(c, st->line, NULL,
@@ -418,15 +418,46 @@ static int analyse_main(ctx *c, analysis *a, bool top)
     return c->oom ? S2R_ENOMEM : S2R_OK;
 }
 
+/* a->kind (every statement ST_KEEP) and the set-up of every command
+ * (a->setup, a->setup_at), in one block from a->kind; false when out of
+ * memory */
+static bool alloc_tables(analysis *a)
+{
+    const sh_body *b = &a->body;
+    size_t n = b->n ? b->n : 1, ncmds = 0;
+    for (size_t i = 0; i < b->n; i++)
+        ncmds += b->stmts[i].ncmds;
+    /* kind[n], setup_at[n] (aligned as a size_t), setup[ncmds]; every
+     * count is below the body's length */
+    size_t at_off = (n * sizeof(st_kind) + sizeof(size_t) - 1) /
+                    sizeof(size_t) * sizeof(size_t);
+    size_t set_off = at_off + n * sizeof(size_t);
+    char *block = s2r_zalloc(1, set_off + (ncmds ? ncmds : 1) *
+                                              sizeof(setup_kind));
+    if (!block)
+        return false;
+    a->kind = (st_kind *)(void *)block;
+    a->setup_at = (size_t *)(void *)(block + at_off);
+    a->setup = (setup_kind *)(void *)(block + set_off);
+    for (size_t i = 0, at = 0; i < b->n; i++) {
+        a->setup_at[i] = at;
+        for (size_t k = 0; k < b->stmts[i].ncmds; k++)
+            a->setup[at++] = s2r_body__setup_of(&b->stmts[i].cmds[k]);
+    }
+    return true;
+}
+
+setup_kind s2r_body__setup_at(const analysis *a, size_t i, size_t k)
+{
+    return a->setup[a->setup_at[i] + k];
+}
+
 static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
                         int first_line, bool top)
 {
     a->main = (size_t)-1;
     a->u = &s2r_body__no_unwrap;
-    if (sh_lex(&a->body, src, len, first_line))
-        return S2R_ENOMEM;
-    a->kind = s2r_zalloc(a->body.n ? a->body.n : 1, sizeof(*a->kind));
-    if (!a->kind)
+    if (sh_lex(&a->body, src, len, first_line) || !alloc_tables(a))
         return S2R_ENOMEM;
     classify(c, a, top);
     if (a->main == (size_t)-1)
@@ -671,7 +702,7 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
     int rc = analyse_text(&c, &a, buf + body_off, len - body_off, body_line,
                           true);
     if (rc == S2R_OK) {
-        s2r_body__software(&c, &a.body);
+        s2r_body__software(&c, &a);
         s2r_body__relative_files(&c, &a.body);
         s2r_body__find_paths(&c, buf + body_off, len - body_off, body_line);
     }

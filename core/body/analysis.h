@@ -146,9 +146,17 @@ typedef struct body_edit {
     char *repl;
 } body_edit;
 
+/* env/module set-up that has no meaning in a pod */
+typedef enum setup_kind { SU_NONE, SU_MODULE, SU_CONDA, SU_VENV } setup_kind;
+
 typedef struct analysis {
     sh_body body;
     st_kind *kind;
+    /* s2r_body__setup_of() of every command, read once (analyse.c): of
+     * command k of statement i at setup[setup_at[i] + k]; one block with
+     * kind */
+    setup_kind *setup;
+    size_t *setup_at;
     size_t main;        /* index of the main statement, or (size_t)-1 */
     size_t main_cmd;    /* the main command inside it */
     bool drop_prefix;   /* set-up commands before it (&&) are dropped */
@@ -173,12 +181,12 @@ typedef struct analysis {
 
 /* ---- statements, words and messages (statements.c) ---- */
 
-/* env/module set-up that has no meaning in a pod */
-typedef enum setup_kind { SU_NONE, SU_MODULE, SU_CONDA, SU_VENV } setup_kind;
-
 /** The set-up @p c does (module load, conda activate, source venv/bin/
  *  activate ...), or SU_NONE. */
 setup_kind s2r_body__setup_of(const sh_cmd *c);
+/** s2r_body__setup_of() of command @p k of statement @p i of @p a, as
+ *  read once by the analysis (analyse.c). */
+setup_kind s2r_body__setup_at(const analysis *a, size_t i, size_t k);
 /** Index of the main command inside @p st, or -1: a pipeline's first
  *  stage, else the first command of an && / || list that is no set-up or
  *  helper. */
@@ -440,14 +448,14 @@ void s2r_body__relative_files(ctx *c, const sh_body *b);
 /* ---- software (software.c) ---- */
 
 /** Record the modules, conda environments and venvs the top-level
- *  set-up commands of @p b load into job->modules, conda_envs, venvs. */
-void s2r_body__software(ctx *c, const sh_body *b);
-/** True when set-up statement @p st (of kind @p sk, quoted as @p snip in
- *  messages) can stay in the pod: a conda installation or venv on storage
- *  the site maps ([storage]); says so (a venv: a warning that its base
- *  interpreter must be in the image). False for modules. */
-bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
-                          const char *snip);
+ *  set-up commands of @p a load into job->modules, conda_envs, venvs. */
+void s2r_body__software(ctx *c, const analysis *a);
+/** True when set-up statement @p i of @p a (of kind @p sk, quoted as
+ *  @p snip in messages) can stay in the pod: a conda installation or venv
+ *  on storage the site maps ([storage]); says so (a venv: a warning that
+ *  its base interpreter must be in the image). False for modules. */
+bool s2r_body__setup_kept(ctx *c, const analysis *a, size_t i,
+                          setup_kind sk, const char *snip);
 /** The module, conda and venv set-up left in the kept statements of @p a
  *  (blocks, lists joined by && or ||, lines after the main command): a
  *  warning per line, and for `module`/`ml` a stand-in function that does

@@ -79,12 +79,13 @@ static void record_software(ctx *c, const sh_cmd *cm)
     }
 }
 
-void s2r_body__software(ctx *c, const sh_body *b)
+void s2r_body__software(ctx *c, const analysis *a)
 {
+    const sh_body *b = &a->body;
     for (size_t i = 0; i < b->n; i++)
         for (size_t k = 0; !b->stmts[i].compound && k < b->stmts[i].ncmds;
              k++)
-            if (s2r_body__setup_of(&b->stmts[i].cmds[k]) != SU_NONE)
+            if (s2r_body__setup_at(a, i, k) != SU_NONE)
                 record_software(c, &b->stmts[i].cmds[k]);
 }
 
@@ -178,14 +179,15 @@ static const s2r_volume *setup_storage(ctx *c, const sh_cmd *cm,
     return c->conda_root ? on_storage(c, c->conda_root) : NULL;
 }
 
-bool s2r_body__setup_kept(ctx *c, const sh_stmt *st, setup_kind sk,
-                          const char *snip)
+bool s2r_body__setup_kept(ctx *c, const analysis *a, size_t i,
+                          setup_kind sk, const char *snip)
 {
+    const sh_stmt *st = &a->body.stmts[i];
     if (sk == SU_MODULE || st->compound || !c->cfg || !c->cfg->n_volumes)
         return false;
     const s2r_volume *vol = NULL;
     for (size_t k = 0; k < st->ncmds; k++) {
-        setup_kind one = s2r_body__setup_of(&st->cmds[k]);
+        setup_kind one = s2r_body__setup_at(a, i, k);
         const s2r_volume *s = one == SU_NONE ? NULL
                               : setup_storage(c, &st->cmds[k], one);
         if (!s)
@@ -226,7 +228,7 @@ static bool settled_setup(const analysis *a, size_t i, bool top)
         s2r_body__stmt_continues(b, st))
         return false;
     for (size_t k = 0; k < st->ncmds; k++)
-        if (s2r_body__setup_of(&st->cmds[k]) == SU_NONE)
+        if (s2r_body__setup_at(a, i, k) == SU_NONE)
             return false;
     return st->ncmds > 0;
 }
@@ -247,7 +249,7 @@ static bool setup_left(ctx *c, const analysis *a, bool top)
         size_t k0 = a->kind[i] == ST_MAIN && a->drop_prefix ? a->main_cmd : 0;
         for (size_t k = k0; k < st->ncmds; k++) {
             const sh_cmd *cm = &st->cmds[k];
-            setup_kind sk = s2r_body__setup_of(cm);
+            setup_kind sk = s2r_body__setup_at(a, i, k);
             if (sk == SU_NONE || cm->line == last)
                 continue;
             last = cm->line;
