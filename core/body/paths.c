@@ -64,7 +64,6 @@ static bool name_char(char ch)
 
 /* ---- recording ---------------------------------------------------- */
 
-/* Record @p path (absolute, folded here) used at @p line. */
 /* ---- job->paths, each path once ---------------------------------------- */
 
 /* An open-addressing table of indices into job->paths (+1; 0 is a free
@@ -110,40 +109,40 @@ static bool path_index_room(struct path_index *ix, const s2r_job *job)
     return true;
 }
 
-/* the use of @p path (folded) already recorded, or NULL */
-static s2r_path_use *known_use(ctx *c, const char *path)
-{
-    struct path_index *ix = c->paths_seen;
-    size_t k = ix->cap ? *path_slot(ix, c->job, path) : 0;
-    return k ? &c->job->paths[k - 1] : NULL;
-}
-
+/* Record @p path (absolute, folded here) used at @p line. */
 static void add_use(ctx *c, const char *path, int line, bool written,
                     bool mention, bool in_image)
 {
     s2r_job *job = c->job;
+    struct path_index *ix = c->paths_seen;
     char *p = s2r_path_fold(path);
     if (!p) {
         c->oom = true;
         return;
     }
-    s2r_path_use *u = known_use(c, p);
-    if (u) {
+    /* its slot: the use already recorded, or where it goes while the
+     * table keeps its size */
+    size_t *slot = ix->cap ? path_slot(ix, job, p) : NULL;
+    if (slot && *slot) {
+        s2r_path_use *u = &job->paths[*slot - 1];
         u->written = u->written || written;
         u->mention = u->mention && mention;
         u->in_image = u->in_image && in_image;
         free(p);
         return;
     }
-    if (!path_index_room(c->paths_seen, job) ||
+    size_t cap = ix->cap;
+    if (!path_index_room(ix, job) ||
         s2r_grow((void **)&job->paths, job->n_paths, sizeof(*job->paths))) {
         free(p);
         c->oom = true;
         return;
     }
+    if (!slot || ix->cap != cap)
+        slot = path_slot(ix, job, p);
     job->paths[job->n_paths++] =
         (s2r_path_use){p, line, written, mention, in_image};
-    *path_slot(c->paths_seen, job, p) = job->n_paths;
+    *slot = job->n_paths;
 }
 
 /* ---- what a word around a path says ---------------------------------- */
@@ -591,8 +590,14 @@ static bool names_software(const sh_cmd *cm)
     static const char *const cmds[] = {"module", "ml", "spack", "conda",
                                        "mamba", "micromamba", NULL};
     const sh_word *w = s2r_body__cmd_word(cm);
-    return w && w->literal && w->value &&
-           s2r_body__list_has(cmds, w->value);
+    if (!w || !w->literal || !w->value)
+        return false;
+    switch (w->value[0]) { /* the first bytes of the names above */
+    case 'm': case 's': case 'c':
+        return s2r_body__list_has(cmds, w->value);
+    default:
+        return false;
+    }
 }
 
 /* @p v without a leading "./" */
