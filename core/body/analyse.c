@@ -177,6 +177,9 @@ static void lift_export(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
     s2r_job *job = c->job;
     size_t k = (size_t)(w - cm->words) + 1;
     bool all = k < cm->nwords;
+    /* the first assignment resolved: the same again below, where nothing
+     * has been set yet when it is read */
+    char *first_name = NULL, *first_val = NULL;
     for (size_t q = k; q < cm->nwords; q++) {
         if (!sh_word_is_assignment(&cm->words[q])) {
             all = false;
@@ -189,15 +192,28 @@ static void lift_export(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
             all = false;
             break;
         }
-        free(name);
-        free(val);
+        if (q == k) {
+            first_name = name;
+            first_val = val;
+        } else {
+            free(name);
+            free(val);
+        }
     }
-    if (!all)
+    if (!all) {
+        free(first_name);
+        free(first_val);
         return;
+    }
     for (size_t q = k; q < cm->nwords; q++) {
-        char *name = NULL;
-        char *val = s2r_body__resolve_assignment(job, &job->env,
-                                                 &cm->words[q], &name);
+        char *name = NULL, *val = NULL;
+        if (q == k) {
+            name = first_name;
+            val = first_val;
+        } else {
+            val = s2r_body__resolve_assignment(job, &job->env, &cm->words[q],
+                                               &name);
+        }
         if (val && name && s2r_envv_set(&job->env, name, val))
             c->oom = true;
         /* the container runtime passes these on without the
