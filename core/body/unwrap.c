@@ -49,11 +49,11 @@ typedef enum wrapper {
 } wrapper;
 
 /* What name @p b is: only the names that start with its first byte are
- * compared. */
+ * compared, and only those whose second byte is b's in full. */
 static wrapper wrapper_of(const char *b)
 {
 #define NAME(name, kind)                                                     \
-    if (!strcmp(b, name))                                                    \
+    if (b[1] == (name)[1] && !strcmp(b, name))                               \
         return kind
     switch (b[0]) {
     case 'a':
@@ -158,13 +158,12 @@ static bool computed_prefix(const unwrap *u, size_t i)
     return s2r_launch_identify(argv, k, &at) != NULL;
 }
 
-/* The wrapper at word @p i (time/exec/nohup/command, a computed prefix,
- * srun, mpirun, horovodrun, conda run, a container runtime): the index
- * after it and its options, or @p i when word @p i is no wrapper. */
-static size_t skip_wrapper(unwrap *u, size_t i)
+/* The wrapper at word @p i, of kind @p k (time/exec/nohup/command, a
+ * computed prefix, srun, mpirun, horovodrun, conda run, a container
+ * runtime): the index after it and its options, or @p i when word @p i is
+ * no wrapper. */
+static size_t skip_wrapper(unwrap *u, size_t i, wrapper k)
 {
-    const char *b;
-    wrapper k = word_wrapper(u, i, &b);
     if (k == W_KEYWORD || computed_prefix(u, i)) {
         if (u->kw_to == i)
             u->kw_to = i + 1;
@@ -256,8 +255,13 @@ void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled)
     size_t i = sh_cmd_first_arg(cmd);
     u->prefix_end = i;
     u->kw_from = u->kw_to = i;
+    /* word i's kind and last path component: the loop leaves them for the
+     * word it stops at, when that is no wrapper */
+    const char *b = NULL;
+    wrapper w = W_NONE;
     while (i < u->n) {
-        size_t next = skip_wrapper(u, i);
+        w = word_wrapper(u, i, &b);
+        size_t next = skip_wrapper(u, i, w);
         if (next == i)
             break;
         i = next;
@@ -265,8 +269,7 @@ void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled)
             break; /* singularity run: the image's runscript, its args */
     }
     if (!u->run_args && i < u->n) {
-        const char *b;
-        wrapper w = word_wrapper(u, i, &b);
+        /* the loop stopped at word i: b and w are its own */
         if (shell_string(u, i, w))
             return;
         find_launcher(u, i, b, w);
