@@ -393,9 +393,12 @@ static const const_var slurm_consts[] = {
     {0, NULL}};
 #undef CV
 
+/* job->slurm_env is empty before the prelude (s2r_job_parse() zeroes the
+ * job, and only the prelude fills it), and the prelude sets each name
+ * once: appended, with no look-up of the names before it */
 static void set_env(ctx *c, const char *name, const char *value)
 {
-    if (s2r_envv_set(&c->job->slurm_env, name, value))
+    if (s2r_envv_append(&c->job->slurm_env, name, value))
         c->oom = true;
 }
 
