@@ -6,7 +6,6 @@
 #include "analysis.h"
 #include "launchers.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,14 +62,23 @@ const char *s2r_body__ow_value(const oword *w)
  * writes as they are; 0 otherwise. */
 static size_t plain_len(const char *v)
 {
+    /* 1 for each such byte, of ASCII only as sh_word_render() reads them
+     * whatever the locale; 0 for the NUL and all others */
+#define R6(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1, [c + 4] = 1, \
+              [c + 5] = 1
+#define R10(c) R6(c), [c + 6] = 1, [c + 7] = 1, [c + 8] = 1, [c + 9] = 1
+#define R26(c) R10(c), R10(c + 10), R6(c + 20)
     static const unsigned char k[256] = {
+        R10('0'), R26('a'), R26('A'),
         ['_'] = 1, ['@'] = 1, ['%'] = 1, ['+'] = 1, ['='] = 1, [':'] = 1,
         [','] = 1, ['.'] = 1, ['/'] = 1, ['-'] = 1};
+#undef R26
+#undef R10
+#undef R6
     size_t n = 0;
-    for (; v[n]; n++)
-        if (!isalnum((unsigned char)v[n]) && !k[(unsigned char)v[n]])
-            return 0;
-    return n;
+    while (k[(unsigned char)v[n]])
+        n++;
+    return v[n] ? 0 : n;
 }
 
 /* Source word @p w as sh_word_render() writes it: a plain literal (most
