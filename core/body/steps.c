@@ -190,34 +190,24 @@ static bool word_byte(char ch)
     return isalnum((unsigned char)ch) || ch == '_';
 }
 
-/* "srun" as a whole word in the @p n bytes at @p line (the line's ends
- * count as blanks), as s2r_body__mentions() finds it in a copy of them */
-static bool line_mentions_srun(const char *line, size_t n)
-{
-    const char *end = line + n;
-    for (const char *q = line; end - q >= 4 &&
-                               (q = memchr(q, 's', (size_t)(end - q) - 3));) {
-        if (memcmp(q, "srun", 4)) {
-            q++;
-            continue;
-        }
-        if (!(q + 4 < end && word_byte(q[4])) &&
-            !(q > line && word_byte(q[-1])))
-            return true;
-        q += 4; /* an "srun" inside a longer name: look after it */
-    }
-    return false;
-}
-
+/* One strstr pass over the text for "srun" as a whole word (as
+ * s2r_body__mentions() finds it; a newline is no name byte, so a line's
+ * ends count as blanks), each one found then read against its own line:
+ * the line's first byte that is no blank must not start a comment. A
+ * comment line is skipped whole, so no line is read back twice. */
 bool s2r_body__runs_srun(const char *text)
 {
-    for (const char *p = text; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
-        size_t i = strspn(p, " \t");
-        if (i < ll && p[i] != '#' && line_mentions_srun(p, ll))
+    for (const char *q = text; q && (q = strstr(q, "srun"));) {
+        if (word_byte(q[4]) || (q > text && word_byte(q[-1]))) {
+            q += 4; /* an "srun" inside a longer name: look after it */
+            continue;
+        }
+        const char *line = q;
+        while (line > text && line[-1] != '\n')
+            line--;
+        if (line[strspn(line, " \t")] != '#')
             return true;
-        p = nl ? nl + 1 : NULL;
+        q = strchr(q, '\n');
     }
     return false;
 }
