@@ -80,6 +80,25 @@ static bool may_name_client(const char *v)
     return false;
 }
 
+/* True when a command named @p p runs its arguments as shell text
+ * (trap, eval, bash, sh) or as a program with its own (srun): only the
+ * names that start with p's first byte are compared. */
+static bool runs_strings(const char *p)
+{
+    switch (p[0]) {
+    case 't':
+        return !strcmp(p, "trap");
+    case 'e':
+        return !strcmp(p, "eval");
+    case 'b':
+        return !strcmp(p, "bash");
+    case 's':
+        return !strcmp(p, "sh") || !strcmp(p, "srun");
+    default:
+        return false;
+    }
+}
+
 /* a SLURM client run inside a compound statement (a function, a loop, an
  * if block) or named in a string (trap handlers, eval, bash -c) */
 static void nested_clients(ctx *c, const analysis *a, size_t i)
@@ -92,9 +111,7 @@ static void nested_clients(ctx *c, const analysis *a, size_t i)
         const char *sub, *name = st->compound ? client_of(cm, &sub) : NULL;
         const sh_word *cw = s2r_body__cmd_word(cm);
         const char *p = cw && cw->value ? s2r_body__base_name(cw->value) : "";
-        bool strings = !strcmp(p, "trap") || !strcmp(p, "eval") ||
-                       !strcmp(p, "bash") || !strcmp(p, "sh") ||
-                       !strcmp(p, "srun");
+        bool strings = runs_strings(p);
         for (size_t j = 0; !name && strings && j < cm->nwords; j++) {
             if (!cm->words[j].value || !may_name_client(cm->words[j].value))
                 continue;
@@ -324,14 +341,16 @@ static const char *submits_jobs(const sh_cmd *cm)
         return NULL;
     const char *p = s2r_body__base_name(w->value);
     size_t k = (size_t)(w - cm->words) + 1;
-    if (!strcmp(p, "nextflow") && (cmd_has(cm, k, "slurm") ||
-                                   cmd_has(cm, k, "SLURM")))
+    /* each name compared only when its first byte is p's */
+    if (p[0] == 'n' && !strcmp(p, "nextflow") &&
+        (cmd_has(cm, k, "slurm") || cmd_has(cm, k, "SLURM")))
         return "Nextflow (its slurm executor)";
-    if (!strcmp(p, "snakemake") &&
+    if (p[0] == 's' && !strcmp(p, "snakemake") &&
         (cmd_has(cm, k, "--slurm") || cmd_has(cm, k, "slurm") ||
          cmd_has(cm, k, "sbatch")))
         return "Snakemake (its slurm executor or --cluster sbatch)";
-    if ((!strcmp(p, "cromwell") || cmd_has(cm, k - 1, "cromwell")) &&
+    if (((p[0] == 'c' && !strcmp(p, "cromwell")) ||
+         cmd_has(cm, k - 1, "cromwell")) &&
         (cmd_has(cm, k, "slurm") || cmd_has(cm, k, "SLURM")))
         return "Cromwell (its SLURM backend)";
     return NULL;
