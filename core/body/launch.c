@@ -67,12 +67,15 @@ static bool string_runs_program(const char *text)
 static int launch_score(ctx *c, const unwrap *u)
 {
     const s2r_job *job = c->job;
-    const char *p = u->prog < u->n && u->words[u->prog].value
-                        ? s2r_body__base_name(u->words[u->prog].value) : "";
     if (u->lk != L_NONE || u->opaque_torch || u->mpi ||
         (u->shell_string && text_launches(u->shell_word->value)))
         return 3;
-    if (!u->srun || u->prog >= u->n || s2r_body__cluster_daemon(u) ||
+    if (!u->srun || u->prog >= u->n)
+        return 0;
+    /* the program srun runs (most commands run no srun: only then) */
+    const char *p = u->words[u->prog].value
+                        ? s2r_body__base_name(u->words[u->prog].value) : "";
+    if (s2r_body__cluster_daemon(u) ||
         s2r_body__is_aux(p) || s2r_body__is_slurm_client(p) ||
         (u->shell_string && !string_runs_program(u->shell_word->value)))
         return 0;
