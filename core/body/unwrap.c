@@ -14,6 +14,10 @@
 
 void s2r_body__unwrap_free(unwrap *u)
 {
+    /* most commands have no container: nothing of this to free */
+    if (!u->image && !u->local_image_name && !u->c_workdir &&
+        !u->c_env.v && !u->binds)
+        return;
     free(u->image);
     free(u->local_image_name);
     free(u->c_workdir);
