@@ -323,14 +323,16 @@ static bool ends_with(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-/* Whether @p name is exactly the @p n bytes of @p w (which holds no NUL
- * in them): strncmp's answer, most often given at the first byte. */
-static bool is_name(const char *name, const char *w, size_t n)
+/* Whether the @p n bytes of table name @p name (exactly n long) are those
+ * of @p w (which holds no NUL in them). The bytes are compared from the
+ * last one, which most often tells two names of one length apart (their
+ * first ones are the dashes they share). */
+static bool same_name(const char *name, const char *w, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = n; i-- > 0;)
         if (name[i] != w[i])
             return false;
-    return name[n] == '\0';
+    return true;
 }
 
 /* The table entry spelled like the first @p nl bytes of @p w. */
@@ -339,7 +341,7 @@ static const s2r_launch_opt *find(const s2r_launch_grammar *g, const char *w,
 {
     if (!g->single_dash_long) {
         for (const s2r_launch_opt *o = g->opts; o->name; o++)
-            if (o->len == nl && is_name(o->name, w, nl))
+            if (o->len == nl && same_name(o->name, w, nl))
                 return o;
         return NULL;
     }
@@ -347,10 +349,13 @@ static const s2r_launch_opt *find(const s2r_launch_grammar *g, const char *w,
      * or two of them in the table) */
     const char *b = undashed(w);
     size_t bl = nl - (size_t)(b - w);
-    for (const s2r_launch_opt *o = g->opts; o->name; o++)
-        if ((o->len == bl + 1 || o->len == bl + 2) &&
-            is_name(undashed(o->name), b, bl))
+    for (const s2r_launch_opt *o = g->opts; o->name; o++) {
+        if (o->len != bl + 1 && o->len != bl + 2)
+            continue;
+        const char *u = undashed(o->name);
+        if (o->len - (size_t)(u - o->name) == bl && same_name(u, b, bl))
             return o;
+    }
     return NULL;
 }
 
