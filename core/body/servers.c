@@ -60,10 +60,17 @@ static bool is(const sh_word *w, size_t n, size_t i, const char *s)
 static const char *python_module(const sh_word *w, size_t n, size_t i)
 {
     const char *b = base(w[i].value);
-    if (strncmp(b, "python", 6) || !is(w, n, i + 1, "-m") || i + 2 >= n ||
-        !w[i + 2].literal || !w[i + 2].value)
+    if (b[0] != 'p' || strncmp(b, "python", 6) || !is(w, n, i + 1, "-m") ||
+        i + 2 >= n || !w[i + 2].literal || !w[i + 2].value)
         return NULL;
     return w[i + 2].value;
+}
+
+/* !strcmp(@p b, @p s), with the first bytes compared before the call:
+ * most programs are none of the servers */
+static bool named(const char *b, const char *s)
+{
+    return b[0] == s[0] && !strcmp(b, s);
 }
 
 const s2r_server_def *s2r_server_match(const sh_word *w, size_t n,
@@ -79,8 +86,8 @@ const s2r_server_def *s2r_server_match(const sh_word *w, size_t n,
         at = prog + 2;
     }
     *opts_from = at + 1;
-    if (!strcmp(b, "jupyter") || !strcmp(b, "jupyterlab")) {
-        if (!strcmp(b, "jupyterlab"))
+    if (named(b, "jupyter") || named(b, "jupyterlab")) {
+        if (named(b, "jupyterlab"))
             return &jupyter;
         *opts_from = at + 2;
         if (is(w, n, at + 1, "lab") || is(w, n, at + 1, "server"))
@@ -89,34 +96,34 @@ const s2r_server_def *s2r_server_match(const sh_word *w, size_t n,
             return &notebook;
         return NULL;
     }
-    if (!strcmp(b, "jupyter-lab") || !strcmp(b, "jupyter-server"))
+    if (named(b, "jupyter-lab") || named(b, "jupyter-server"))
         return &jupyter;
-    if (!strcmp(b, "jupyter-notebook") || !strcmp(b, "notebook"))
+    if (named(b, "jupyter-notebook") || named(b, "notebook"))
         return &notebook;
-    if (!strcmp(b, "code-server"))
+    if (named(b, "code-server"))
         return &code_server;
-    if (!strcmp(b, "tensorboard") || !strcmp(b, "tensorboard.main"))
+    if (named(b, "tensorboard") || named(b, "tensorboard.main"))
         return &tensorboard;
-    if (!strcmp(b, "streamlit") && is(w, n, at + 1, "run")) {
+    if (named(b, "streamlit") && is(w, n, at + 1, "run")) {
         *opts_from = at + 2;
         return &streamlit;
     }
-    if (!strcmp(b, "mlflow") &&
+    if (named(b, "mlflow") &&
         (is(w, n, at + 1, "ui") || is(w, n, at + 1, "server"))) {
         *opts_from = at + 2;
         return &mlflow;
     }
-    if (!strcmp(b, "vllm") && is(w, n, at + 1, "serve")) {
+    if (named(b, "vllm") && is(w, n, at + 1, "serve")) {
         *opts_from = at + 2;
         return &vllm;
     }
-    if (!strncmp(b, "vllm.entrypoints", 16))
+    if (b[0] == 'v' && !strncmp(b, "vllm.entrypoints", 16))
         return &vllm;
-    if (!strcmp(b, "text-generation-launcher"))
+    if (named(b, "text-generation-launcher"))
         return &tgi;
-    if (!strcmp(b, "sglang.launch_server"))
+    if (named(b, "sglang.launch_server"))
         return &sglang;
-    if (!strcmp(b, "tritonserver"))
+    if (named(b, "tritonserver"))
         return &triton;
     return NULL;
 }
