@@ -42,7 +42,8 @@ static void ow_push_range(owords *o, const sh_word *w, size_t from, size_t to)
 void s2r_body__ow_free(owords *o)
 {
     for (size_t i = 0; i < o->n; i++)
-        free(o->v[i].txt);
+        if (o->v[i].txt) /* most words are source words, with no text */
+            free(o->v[i].txt);
     free(o->v);
     memset(o, 0, sizeof(*o));
 }

@@ -222,7 +222,7 @@ static bool shell_string(unwrap *u, size_t i, wrapper w)
  * deepspeed. */
 static void find_launcher(unwrap *u, size_t i, const char *b, wrapper w)
 {
-    if (w != W_LAUNCHER && strncmp(b, "python", 6))
+    if (w != W_LAUNCHER && (b[0] != 'p' || strncmp(b, "python", 6)))
         return; /* no name s2r_launch_identify() knows */
     const char *argv[16];
     size_t k = 0;
