@@ -180,8 +180,8 @@ static int accelerate_option(ctx *c, owords *o, const char *opt,
     }
     s2r_body__ow_push(o, NULL, name, false);
     if (!repl) {
-        char nb[32];
-        snprintf(nb, sizeof(nb), "%lld", (long long)c->job->nodes);
+        char nb[S2R_I64_TEXT];
+        s2r_i64_text(nb, c->job->nodes);
         s2r_body__ow_push(o, NULL, nb, false);
     } else {
         s2r_body__ow_push(o, NULL, repl, true);
@@ -227,7 +227,7 @@ static void rewrite_mpi(ctx *c, analysis *a)
     const sh_word *w = u->words;
     const s2r_launch_grammar *g = u->horovod ? &s2r_launch_horovodrun
                                              : &s2r_launch_mpirun;
-    char nb[32];
+    char nb[S2R_I64_TEXT];
     int64_t np = a->mode == MM_MPIRUN ? a->mpi_np
                                       : s2r_body__total_tasks(c->job);
     /* a literal rank count the user gave to mpirun is kept */
@@ -241,7 +241,7 @@ static void rewrite_mpi(ctx *c, analysis *a)
             w[i + 1].value[0])
             np = strtoll(w[i + 1].value, NULL, 10);
     }
-    snprintf(nb, sizeof(nb), "%lld", (long long)np);
+    s2r_i64_text(nb, np);
     s2r_body__ow_push(o, NULL, u->horovod ? "horovodrun" : "mpirun", false);
     s2r_body__ow_push(o, NULL, "-np", false);
     s2r_body__ow_push(o, NULL, nb, false);
