@@ -234,6 +234,10 @@ void s2r_body__stmt_snippet(const sh_body *b, const sh_stmt *st, char *out,
  *  and enroot names the script made (may be NULL). */
 void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled);
 void s2r_body__unwrap_free(unwrap *u);
+/** True when s2r_body__unwrap() would find @p cmd's program at its first
+ *  word, with no wrapper, launcher or bash -c in front (no srun, no
+ *  launch): known without unwrapping it. */
+bool s2r_body__runs_bare(const sh_cmd *cmd);
 /** Command @p cmd of statement @p stmt of @p a unwrapped with the images
  *  the script pulled (c->pulled), read once per analysis: a later call
  *  for the same command returns the same unwrap. Borrowed from @p a, valid

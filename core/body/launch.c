@@ -94,7 +94,9 @@ bool s2r_body__pick_launch(ctx *c, analysis *a, size_t *stmt, size_t *cmd)
         for (size_t k = 0; k < st->ncmds; k++) {
             if (!st->compound && st->pipeline && k > 0)
                 break; /* a pipeline's later stages are no launch */
-            int s = launch_score(c, s2r_body__unwrapped(c, a, i, k));
+            /* a command run bare scores 0: it is not unwrapped here */
+            int s = s2r_body__runs_bare(&st->cmds[k])
+                        ? 0 : launch_score(c, s2r_body__unwrapped(c, a, i, k));
             if (s > best) {
                 best = s;
                 *stmt = i;

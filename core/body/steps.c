@@ -328,8 +328,9 @@ static void stmt_steps(ctx *c, analysis *a, size_t i)
                         c->job->nodes > 1;
     for (size_t k = 0; k < st->ncmds; k++) {
         bool main = i == a->main && k == a->main_cmd;
-        if (main && a->mode != MM_STANDIN)
-            continue;
+        if ((main && a->mode != MM_STANDIN) ||
+            s2r_body__runs_bare(&st->cmds[k]))
+            continue; /* a command run bare runs no srun */
         const unwrap *u = s2r_body__unwrapped(c, a, i, k);
         if (u->srun && (main || !side_mpirun(c, a, &st->cmds[k], u)))
             check_step(c, u, st->cmds[k].line, launcher_pod);

@@ -116,15 +116,21 @@ static wrapper wrapper_of(const char *b)
     return W_NONE;
 }
 
-/* what word @p i of @p u names: its last path component's kind, and that
+/* what word @p w names: its last path component's kind, and that
  * component in *@p base */
-static wrapper word_wrapper(const unwrap *u, size_t i, const char **base)
+static wrapper kind_of_word(const sh_word *w, const char **base)
 {
-    const char *v = u->words[i].value ? u->words[i].value : "";
+    const char *v = w->value ? w->value : "";
     *base = s2r_body__base_name(v);
     wrapper k = wrapper_of(*base);
     /* the keywords count as the whole word only (not /usr/bin/time) */
     return k == W_KEYWORD && *base != v ? W_NONE : k;
+}
+
+/* what word @p i of @p u names (kind_of_word()) */
+static wrapper word_wrapper(const unwrap *u, size_t i, const char **base)
+{
+    return kind_of_word(&u->words[i], base);
 }
 
 /* srun at word @p i: its options (the step, pyxis --container-*,
@@ -149,17 +155,23 @@ static size_t unwrap_mpi(unwrap *u, size_t i, const s2r_launch_grammar *g)
 }
 
 /* A word computed at run time in front of a launcher (`${CMD_PREFIX}
- * srun ...`, `$LAUNCH torchrun ...`): true when the next word is one. */
-static bool computed_prefix(const unwrap *u, size_t i)
+ * srun ...`, `$LAUNCH torchrun ...`): true when word @p i of the @p n
+ * words @p w is one, the next word a launcher. */
+static bool prefix_word(const sh_word *w, size_t n, size_t i)
 {
-    if (u->words[i].literal || i + 1 >= u->n || !u->words[i + 1].value)
+    if (w[i].literal || i + 1 >= n || !w[i + 1].value)
         return false;
     const char *argv[8];
     size_t k = 0;
-    for (; k < 8 && i + 1 + k < u->n; k++)
-        argv[k] = u->words[i + 1 + k].value ? u->words[i + 1 + k].value : "";
+    for (; k < 8 && i + 1 + k < n; k++)
+        argv[k] = w[i + 1 + k].value ? w[i + 1 + k].value : "";
     size_t at;
     return s2r_launch_identify(argv, k, &at) != NULL;
+}
+
+static bool computed_prefix(const unwrap *u, size_t i)
+{
+    return prefix_word(u->words, u->n, i);
 }
 
 /* The wrapper at word @p i, of kind @p k (time/exec/nohup/command, a
@@ -279,6 +291,20 @@ void s2r_body__unwrap(const sh_cmd *cmd, unwrap *u, const s2r_envv *pulled)
         find_launcher(u, i, b, w);
     }
     u->prog = i;
+}
+
+bool s2r_body__runs_bare(const sh_cmd *cmd)
+{
+    size_t i = sh_cmd_first_arg(cmd);
+    if (i >= cmd->nwords)
+        return true;
+    /* s2r_body__unwrap() stops at word i (no wrapper, no computed prefix)
+     * and finds neither bash -c (a shell) nor a launcher (a launcher's or
+     * python's name) there */
+    const char *b;
+    return kind_of_word(&cmd->words[i], &b) == W_NONE &&
+           !prefix_word(cmd->words, cmd->nwords, i) &&
+           (b[0] != 'p' || strncmp(b, "python", 6));
 }
 
 /* ------------------------------------------------------------------ */
