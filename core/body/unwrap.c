@@ -316,9 +316,9 @@ const unwrap s2r_body__no_unwrap;
 /* the memo's arrays, sized for the commands of @p a's body, in one block
  * (a->unwraps at its start owns it): a pointer to each command's unwrap
  * (NULL until it is first read), the index of each statement's first
- * command, room for each command's unwrap (s2r_body__unwrap() writes
- * all of one when it is first read, so it is not zeroed here), then
- * which unwraps are read (all false). */
+ * command, then which unwraps are read (all false). Each unwrap is a
+ * block of its own, allocated when first read: most commands never are,
+ * and one block for all of them took the allocator's slow path. */
 static bool memo_alloc(analysis *a)
 {
     const sh_body *b = &a->body;
@@ -326,25 +326,17 @@ static bool memo_alloc(analysis *a)
     for (size_t i = 0; i < b->n; i++)
         n += b->stmts[i].ncmds;
     size_t stmts = b->n ? b->n : 1, cmds = n ? n : 1;
-    size_t per_cmd = sizeof(unwrap *) + sizeof(unwrap) + 1;
-    if (cmds > SIZE_MAX / 4 / per_cmd ||
+    if (cmds > SIZE_MAX / 4 / (sizeof(unwrap *) + 1) ||
         stmts > SIZE_MAX / 4 / sizeof(size_t))
         return false;
-    /* pointers and indices are 8-byte words, so the room after them is
-     * aligned for an unwrap */
-    _Static_assert(_Alignof(unwrap) <= sizeof(size_t) &&
-                       sizeof(unwrap *) == sizeof(size_t),
-                   "the unwraps' room follows two arrays of words");
-    size_t ptrs = cmds * sizeof(unwrap *), idx = stmts * sizeof(size_t);
-    size_t room = cmds * sizeof(unwrap);
-    char *block = malloc(ptrs + idx + room + cmds);
+    char *block = s2r_zalloc(1, cmds * sizeof(unwrap *) +
+                                       stmts * sizeof(size_t) + cmds);
     if (!block)
         return false;
-    memset(block, 0, ptrs);
-    memset(block + ptrs + idx + room, 0, cmds);
     a->unwraps = (unwrap **)block;
-    a->cmd_at = (size_t *)(block + ptrs);
-    a->unwrapped = (bool *)(block + ptrs + idx + room);
+    a->cmd_at = (size_t *)(block + cmds * sizeof(unwrap *));
+    a->unwrapped = (bool *)(block + cmds * sizeof(unwrap *) +
+                            stmts * sizeof(size_t));
     a->n_unwraps = cmds;
     n = 0;
     for (size_t i = 0; i < b->n; i++) {
@@ -352,12 +344,6 @@ static bool memo_alloc(analysis *a)
         n += b->stmts[i].ncmds;
     }
     return true;
-}
-
-/* the room for the unwraps in the memo's block, after cmd_at */
-static unwrap *memo_room(const analysis *a)
-{
-    return (unwrap *)(void *)(a->cmd_at + (a->body.n ? a->body.n : 1));
 }
 
 const unwrap *s2r_body__unwrapped(ctx *c, analysis *a, size_t stmt,
@@ -368,8 +354,10 @@ const unwrap *s2r_body__unwrapped(ctx *c, analysis *a, size_t stmt,
         return &s2r_body__no_unwrap;
     }
     size_t at = a->cmd_at[stmt] + cmd;
-    if (!a->unwraps[at])
-        a->unwraps[at] = &memo_room(a)[at];
+    if (!a->unwraps[at] && !(a->unwraps[at] = malloc(sizeof(unwrap)))) {
+        c->oom = true;
+        return &s2r_body__no_unwrap;
+    }
     unwrap *u = a->unwraps[at];
     if (!a->unwrapped[at]) {
         s2r_body__unwrap(&a->body.stmts[stmt].cmds[cmd], u, &c->pulled);
@@ -392,7 +380,9 @@ void s2r_body__forget_unwraps(analysis *a)
 void s2r_body__free_unwraps(analysis *a)
 {
     s2r_body__forget_unwraps(a);
-    free(a->unwraps); /* the block of all four */
+    for (size_t i = 0; a->unwraps && i < a->n_unwraps; i++)
+        free(a->unwraps[i]);
+    free(a->unwraps); /* the block of all three */
     a->unwraps = NULL;
     a->unwrapped = NULL;
     a->cmd_at = NULL;
