@@ -325,11 +325,17 @@ static void settle_hostlists(ctx *c, analysis *a)
 /* Ray and workflow managers                                            */
 /* ------------------------------------------------------------------ */
 
-static bool cmd_has(const sh_cmd *cm, size_t from, const char *needle)
+/* A word of @p cm from @p from on holds @p needle. @p rare: a byte of the
+ * needle that few words hold, looked for first (a strchr costs less than
+ * a strstr, and a word without it cannot hold the needle). */
+static bool cmd_has(const sh_cmd *cm, size_t from, const char *needle,
+                    char rare)
 {
-    for (size_t j = from; j < cm->nwords; j++)
-        if (cm->words[j].value && strstr(cm->words[j].value, needle))
+    for (size_t j = from; j < cm->nwords; j++) {
+        const char *v = cm->words[j].value;
+        if (v && strchr(v, rare) && strstr(v, needle))
             return true;
+    }
     return false;
 }
 
@@ -343,15 +349,15 @@ static const char *submits_jobs(const sh_cmd *cm)
     size_t k = (size_t)(w - cm->words) + 1;
     /* each name compared only when its first byte is p's */
     if (p[0] == 'n' && !strcmp(p, "nextflow") &&
-        (cmd_has(cm, k, "slurm") || cmd_has(cm, k, "SLURM")))
+        (cmd_has(cm, k, "slurm", 'u') || cmd_has(cm, k, "SLURM", 'U')))
         return "Nextflow (its slurm executor)";
     if (p[0] == 's' && !strcmp(p, "snakemake") &&
-        (cmd_has(cm, k, "--slurm") || cmd_has(cm, k, "slurm") ||
-         cmd_has(cm, k, "sbatch")))
+        (cmd_has(cm, k, "--slurm", 'u') || cmd_has(cm, k, "slurm", 'u') ||
+         cmd_has(cm, k, "sbatch", 'b')))
         return "Snakemake (its slurm executor or --cluster sbatch)";
     if (((p[0] == 'c' && !strcmp(p, "cromwell")) ||
-         cmd_has(cm, k - 1, "cromwell")) &&
-        (cmd_has(cm, k, "slurm") || cmd_has(cm, k, "SLURM")))
+         cmd_has(cm, k - 1, "cromwell", 'w')) &&
+        (cmd_has(cm, k, "slurm", 'u') || cmd_has(cm, k, "SLURM", 'U')))
         return "Cromwell (its SLURM backend)";
     return NULL;
 }
