@@ -25,14 +25,21 @@
 
 static bool image_folder(const char *p)
 {
-    static const char *const sys[] = {"bin", "boot", "dev", "etc", "lib",
-        "lib32", "lib64", "libx32", "opt", "proc", "root", "run", "sbin",
-        "sys", "tmp", "usr", "var", NULL};
+    /* each name with its length, so that only a name as long as the
+     * first component is compared */
+    static const struct {
+        char name[8];
+        size_t len;
+    } sys[] = {{"bin", 3}, {"boot", 4}, {"dev", 3}, {"etc", 3},
+               {"lib", 3}, {"lib32", 5}, {"lib64", 5}, {"libx32", 6},
+               {"opt", 3}, {"proc", 4}, {"root", 4}, {"run", 3},
+               {"sbin", 4}, {"sys", 3}, {"tmp", 3}, {"usr", 3},
+               {"var", 3}};
     /* under /NAME (s2r_path_under): its first component is NAME */
     if (p[0] == '/') {
         size_t n = strcspn(p + 1, "/");
-        for (size_t i = 0; n && sys[i]; i++)
-            if (!strncmp(p + 1, sys[i], n) && !sys[i][n])
+        for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+            if (sys[i].len == n && !memcmp(p + 1, sys[i].name, n))
                 return true;
     }
     return !p[1];
