@@ -606,6 +606,54 @@ void s2r_yaml_writer_init(s2r_yaml_writer *w, s2r_buf *out)
     w->whitespace = w->indention = true;
 }
 
+/* A word (S2R_YAML_WORD: plain, no break, 1-128 bytes) as a key of the
+ * open block mapping or as the value of a simple key, in one append:
+ * "\n", the indent and the word for a key whose line is not started
+ * (what write_indent and write_plain write), ": " and the word for a
+ * value (the ':' indicator, then write_plain's blank). The state is left
+ * as before_node(), choose() and write_plain() leave it. False, with
+ * nothing done, in any other place or when the buffer needs to grow:
+ * the general path then writes it. */
+static bool word_in_mapping(s2r_yaml_writer *w, const char *s, size_t len)
+{
+    s2r_yaml_frame *f = &w->stack[w->depth - 1];
+    s2r_buf *b = w->out;
+    if (!f->mapping || !len || len > 128)
+        return false;
+    size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
+    if (f->key_next) {
+        bool line_done = !w->indention || w->column > indent ||
+                         (w->column == indent && !w->whitespace);
+        if (!line_done || indent >= sizeof(k_line) - 1 ||
+            b->len + 1 + indent + len >= b->cap)
+            return false;
+        char *o = b->p + b->len;
+        o[0] = '\n';
+        memset(o + 1, ' ', indent);
+        memcpy(o + 1 + indent, s, len);
+        b->len += 1 + indent + len;
+        b->p[b->len] = '\0';
+        w->column = indent + len;
+        w->in_simple_key = f->simple = true;
+        f->key_next = false;
+    } else {
+        if (!f->simple || b->len + 2 + len >= b->cap)
+            return false;
+        char *o = b->p + b->len;
+        o[0] = ':';
+        o[1] = ' ';
+        memcpy(o + 2, s, len);
+        b->len += 2 + len;
+        b->p[b->len] = '\0';
+        w->column += 2 + len;
+        w->in_simple_key = false;
+        f->key_next = true;
+    }
+    w->in_mapping = true;
+    w->whitespace = w->indention = false;
+    return true;
+}
+
 void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
                      s2r_yaml_style style)
 {
@@ -613,6 +661,9 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
         return;
     if (w->pending)
         open_pending(w);
+    if (style == S2R_YAML_WORD && w->depth && !w->failed &&
+        word_in_mapping(w, s, len))
+        return;
     /* the facts decide a key's layout and a style other than double
      * quotes: a double-quoted value is written without them, a literal
      * one needs one of them, a word's are known */

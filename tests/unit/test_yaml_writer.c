@@ -349,7 +349,12 @@ static void random_scalar(doc *d)
 {
     char text[128];
     random_text(text, sizeof(text));
-    sc(d, text, styles[rnd(4)]);
+    s2r_yaml_style style = styles[rnd(4)];
+    /* every other plain word as a word, the writer's shortcut */
+    if (style == S2R_YAML_PLAIN && d->n % 2 &&
+        s2r_yaml_is_word(text, strlen(text)))
+        style = S2R_YAML_WORD;
+    sc(d, text, style);
 }
 
 static void random_node(doc *d, int depth)
