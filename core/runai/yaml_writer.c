@@ -148,6 +148,15 @@ static scalar_facts analyse(const unsigned char *s, size_t len)
     scalar_facts f = {false, true, true, false, false};
     if (!len)
         return f; /* plain in a block, quoted as a key; never a block */
+    /* a letter or '/' (no indicator, blank or break) and then text_byte()s
+     * only, the last no space: what the loop below finds for it, every
+     * style open to it */
+    unsigned char c0 = (unsigned char)(s[0] | 0x20);
+    if (((c0 >= 'a' && c0 <= 'z') || s[0] == '/') && s[len - 1] != ' ' &&
+        (len == 1 || text_end(s, 1, len, true) == len)) {
+        f.block_ok = true;
+        return f;
+    }
     bool indicators = (len >= 3 && ((s[0] == '-' && s[1] == '-' &&
                                      s[2] == '-') ||
                                     (s[0] == '.' && s[1] == '.' &&
