@@ -615,15 +615,16 @@ void s2r_yaml_writer_init(s2r_yaml_writer *w, s2r_buf *out)
     w->whitespace = w->indention = true;
 }
 
-/* A word (S2R_YAML_WORD: plain, no break, 1-128 bytes) as a key of the
- * open block mapping or as the value of a simple key, in one append:
+/* A scalar written plain (a word, S2R_YAML_WORD, or text whose facts
+ * allow plain: no break), of 1-128 bytes, as a key of the open block
+ * mapping or as the value of a simple key, in one append:
  * "\n", the indent and the word for a key whose line is not started
  * (what write_indent and write_plain write), ": " and the word for a
  * value (the ':' indicator, then write_plain's blank). The state is left
  * as before_node(), choose() and write_plain() leave it. False, with
  * nothing done, in any other place or when the buffer needs to grow:
  * the general path then writes it. */
-static bool word_in_mapping(s2r_yaml_writer *w, const char *s, size_t len)
+static bool plain_in_mapping(s2r_yaml_writer *w, const char *s, size_t len)
 {
     s2r_yaml_frame *f = &w->stack[w->depth - 1];
     s2r_buf *b = w->out;
@@ -670,9 +671,6 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
         return;
     if (w->pending)
         open_pending(w);
-    if (style == S2R_YAML_WORD && w->depth && !w->failed &&
-        word_in_mapping(w, s, len))
-        return;
     /* the facts decide a key's layout and a style other than double
      * quotes: a double-quoted value is written without them, a literal
      * one needs one of them, a word's are known */
@@ -689,6 +687,9 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
     } else if (style != S2R_YAML_DOUBLE_QUOTED) {
         f = analyse(u, len);
     }
+    if (style == S2R_YAML_PLAIN && f.plain_ok && w->depth && !w->failed &&
+        plain_in_mapping(w, s, len))
+        return;
     before_node(w, &f, len);
     if (w->failed)
         return;
