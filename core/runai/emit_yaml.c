@@ -13,11 +13,14 @@
 
 /* where the events go (a YAML writer, or the REST body's JSON tree)
  * plus a sticky error of the manifest's own (a pod argv that could not
- * be built, a volume with no name) */
+ * be built, a volume with no name), and the pod argv of the last command
+ * written (owned), which a PyTorchJob's master and workers share */
 typedef struct ye {
     const s2r_emit__events *ev;
     void *ctx;
     bool failed;
+    const s2r_strv *pod_cmd; /* the command of pod, or NULL */
+    s2r_pod_args pod;
 } ye;
 
 static void map_start(ye *y)
@@ -162,23 +165,27 @@ static void run_policy(ye *y, const s2r_workload *wl, const char *clean)
 }
 
 /* command: the argv the pod script wraps around @p cmd (pod.h); args
- * when the words are arguments for the image's own entrypoint */
+ * when the words are arguments for the image's own entrypoint. The argv
+ * is made once for pods that run the same @p cmd (y->pod). */
 static void command(ye *y, const s2r_workload *wl, const s2r_strv *cmd)
 {
     if (cmd->n == 0)
         return;
-    s2r_pod_args pod;
-    if (s2r_pod_args_make(&pod, wl, cmd)) {
-        y->failed = true;
-        return;
+    if (y->pod_cmd != cmd) {
+        s2r_pod_args_free(&y->pod);
+        y->pod_cmd = NULL;
+        if (s2r_pod_args_make(&y->pod, wl, cmd)) {
+            y->failed = true;
+            return;
+        }
+        y->pod_cmd = cmd;
     }
     lit(y, wl->command_is_args && wl->kind != S2R_WL_MPI ? "args"
                                                          : "command");
     seq_start(y);
-    for (size_t i = 0; i < pod.n; i++)
-        str(y, pod.v[i]);
+    for (size_t i = 0; i < y->pod.n; i++)
+        str(y, y->pod.v[i]);
     seq_end(y);
-    s2r_pod_args_free(&pod);
 }
 
 /* an MPIJob worker's own command (s2r_mpi_worker_command(): the ranks'
@@ -560,7 +567,7 @@ static void mpi_job(ye *y, const s2r_workload *wl)
 int s2r_emit__manifest(const s2r_emit__events *ev, void *ctx,
                        const s2r_workload *wl)
 {
-    ye y = {.ev = ev, .ctx = ctx, .failed = false};
+    ye y = {.ev = ev, .ctx = ctx, .failed = false, .pod_cmd = NULL};
     map_start(&y);
     switch (wl->kind) {
     case S2R_WL_PYTORCH:
@@ -575,6 +582,7 @@ int s2r_emit__manifest(const s2r_emit__events *ev, void *ctx,
         break;
     }
     map_end(&y);
+    s2r_pod_args_free(&y.pod);
     return y.failed ? S2R_ERROR : S2R_OK;
 }
 
