@@ -487,6 +487,36 @@ static size_t line_end(const unsigned char *p, size_t from, size_t len,
     return e2 ? (size_t)(e2 - p) : end;
 }
 
+/* The lines of a literal of ASCII text, whose breaks are LF alone, as
+ * the loop of write_literal() writes them after the header: a line that
+ * is not empty gets the indent and its text in one append. */
+static void write_ascii_lines(s2r_yaml_writer *w, const char *s, size_t len)
+{
+    size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
+    s2r_buf *b = w->out;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == '\n') {
+            put_break(w);
+            w->indention = true;
+            i++;
+            continue;
+        }
+        const char *nl = memchr(s + i, '\n', len - i);
+        size_t n = (nl ? (size_t)(nl - s) : len) - i;
+        if (!s2r_buf_reserve(b, indent + n))
+            return; /* out of memory: the text is dropped */
+        char *o = b->p + b->len;
+        memset(o, ' ', indent);
+        memcpy(o + indent, s + i, n);
+        b->len += indent + n;
+        b->p[b->len] = '\0';
+        w->column = indent + n;
+        w->whitespace = true; /* as write_indent() leaves it */
+        w->indention = false;
+        i += n;
+    }
+}
+
 static void write_literal(s2r_yaml_writer *w, const char *s, size_t len,
                           bool above_ascii)
 {
@@ -509,6 +539,10 @@ static void write_literal(s2r_yaml_writer *w, const char *s, size_t len,
         write_indicator(w, chomp, false, false, false);
     put_break(w);
     w->indention = w->whitespace = true;
+    if (!above_ascii) {
+        write_ascii_lines(w, s, len);
+        return;
+    }
     bool breaks = true;
     for (size_t i = 0; i < len;) {
         size_t n = char_width(u[i]);
