@@ -25,12 +25,18 @@ static bool is_array(const s2r_workload *wl)
                                            wl->n_array_indices > 0);
 }
 
-/* A literal byte inside double quotes. */
-static void put_lit(s2r_buf *b, char ch)
+/* The @p n literal bytes at @p s inside double quotes: runs copied
+ * whole, a backslash before each \\ " $ and `. */
+static void put_lits(s2r_buf *b, const char *s, size_t n)
 {
-    if (strchr("\\\"$`", ch))
-        s2r_buf_putn(b, "\\", 1);
-    s2r_buf_putn(b, &ch, 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\\' || s[i] == '"' || s[i] == '$' || s[i] == '`') {
+            s2r_buf_putn(b, s + run, i - run);
+            s2r_buf_putn(b, "\\", 1);
+            run = i;
+        }
+    s2r_buf_putn(b, s + run, n - run);
 }
 
 /* A number for %X: shell text (inside double quotes) of its value, or
@@ -64,7 +70,11 @@ static bool put_symbol(s2r_buf *b, char x, int pad, const s2r_workload *wl)
 {
     const char *num = number_of(x, wl);
     if (num && pad > 0) {
-        s2r_buf_printf(b, "$(printf %%0%dd \"%s\")", pad, num);
+        s2r_buf_puts(b, "$(printf %0");
+        s2r_buf_put_i64(b, pad);
+        s2r_buf_puts(b, "d \"");
+        s2r_buf_puts(b, num);
+        s2r_buf_puts(b, "\")");
         return true;
     }
     if (num) {
@@ -78,8 +88,7 @@ static bool put_symbol(s2r_buf *b, char x, int pad, const s2r_workload *wl)
     } else if (x == 'N') {
         s2r_buf_puts(b, "${HOSTNAME%%.*}");
     } else if (x == 'u' && wl->user) {
-        for (const char *p = wl->user; *p; p++)
-            put_lit(b, *p);
+        put_lits(b, wl->user, strlen(wl->user));
     } else if (x == 'u') {
         s2r_buf_puts(b, "${USER:-$(id -un)}");
     } else {
@@ -93,20 +102,27 @@ void s2r_pod__file_word(s2r_buf *b, const char *pattern,
 {
     s2r_buf_putn(b, "\"", 1);
     if (strchr(pattern, '\\')) {
-        for (const char *p = pattern; *p; p++)
-            if (*p != '\\')
-                put_lit(b, *p);
+        /* the bytes but the backslashes */
+        for (const char *p = pattern; *p;) {
+            size_t n = strcspn(p, "\\");
+            put_lits(b, p, n);
+            p += n;
+            while (*p == '\\')
+                p++;
+        }
         s2r_buf_putn(b, "\"", 1);
         return;
     }
-    for (const char *p = pattern; *p; p++) {
-        if (*p != '%' || !p[1]) {
-            put_lit(b, *p);
-            continue;
-        }
-        if (p[1] == '%') {
-            put_lit(b, '%');
-            p++;
+    for (const char *p = pattern;;) {
+        /* the text up to a '%', then the symbol it starts */
+        size_t n = strcspn(p, "%");
+        put_lits(b, p, n);
+        p += n;
+        if (!*p)
+            break;
+        if (!p[1] || p[1] == '%') { /* a '%' at the end, or %% */
+            s2r_buf_putn(b, "%", 1);
+            p += p[1] ? 2 : 1;
             continue;
         }
         const char *q = p + 1;
@@ -117,11 +133,9 @@ void s2r_pod__file_word(s2r_buf *b, const char *pattern,
             pad = v > 10 ? 10 : (int)v;
             q = e;
         }
-        if (!*q || !put_symbol(b, *q, pad, wl)) {
-            for (const char *r = p; r < q + (*q ? 1 : 0); r++)
-                put_lit(b, *r);
-        }
-        p = *q ? q : q - 1;
+        if (!*q || !put_symbol(b, *q, pad, wl))
+            put_lits(b, p, (size_t)(q - p) + (*q ? 1 : 0));
+        p = *q ? q + 1 : q;
     }
     s2r_buf_putn(b, "\"", 1);
 }
