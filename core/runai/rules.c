@@ -626,6 +626,11 @@ static int set_command(s2r_strv *cmd, const s2r_job *job)
         for (size_t i = 0; i < job->run_argv.n; i++)
             if (s2r_strv_push(cmd, job->run_argv.v[i]))
                 return S2R_ENOMEM;
+    } else if (job->run_shell && !standin) {
+        /* the body as it is: no text to assemble */
+        if (s2r_strv_push(cmd, "bash") || s2r_strv_push(cmd, "-c") ||
+            s2r_strv_push(cmd, job->run_shell))
+            return S2R_ENOMEM;
     } else if (job->run_shell || standin) {
         s2r_buf b = {0};
         if (standin)
