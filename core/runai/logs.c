@@ -26,7 +26,7 @@ static bool is_array(const s2r_workload *wl)
 }
 
 /* The @p n literal bytes at @p s inside double quotes: runs copied
- * whole, a backslash before each \\ " $ and `. */
+ * whole, a backslash before each \ " $ and `. */
 static void put_lits(s2r_buf *b, const char *s, size_t n)
 {
     size_t run = 0;

@@ -54,11 +54,17 @@ static void array_task_id(s2r_buf *b, const s2r_workload *wl)
  * DNS-1123 label, but a workload read back from JSON may hold anything). */
 static void put_dq(s2r_buf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        if (*s == '\\' || *s == '"' || *s == '$' || *s == '`')
+    if (!s)
+        return;
+    /* runs copied whole, a backslash before each \ " $ ` */
+    const char *run = s;
+    for (; *s; s++)
+        if (*s == '\\' || *s == '"' || *s == '$' || *s == '`') {
+            s2r_buf_putn(b, run, (size_t)(s - run));
             s2r_buf_putn(b, "\\", 1);
-        s2r_buf_putn(b, s, 1);
-    }
+            run = s;
+        }
+    s2r_buf_putn(b, run, (size_t)(s - run));
 }
 
 void s2r_pod__slurm_env(s2r_buf *b, const s2r_workload *wl)
