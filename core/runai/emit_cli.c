@@ -84,6 +84,12 @@ static void project_flag(s2r_buf *b, const s2r_workload *wl)
 /* A here-document delimiter that no line of @p text equals. */
 static void heredoc_word(char out[32], const char *text)
 {
+    /* every word tried starts with S2R_MANIFEST: a text without it
+     * takes the first */
+    if (!text || !strstr(text, "S2R_MANIFEST")) {
+        memcpy(out, "S2R_MANIFEST", sizeof("S2R_MANIFEST"));
+        return;
+    }
     for (unsigned k = 0;; k++) {
         snprintf(out, 32, k ? "S2R_MANIFEST_%u" : "S2R_MANIFEST", k);
         size_t l = strlen(out);
