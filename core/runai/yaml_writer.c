@@ -698,6 +698,37 @@ static bool plain_in_mapping(s2r_yaml_writer *w, const char *s, size_t len)
     return true;
 }
 
+/* A double-quoted value of a simple key whose @p len bytes need no
+ * escape (printable ASCII, no '"' and no backslash), in one append:
+ * ": \"", the text and '"', what the ':' indicator and write_double()
+ * write, with the state they and after_node() leave. False, with nothing
+ * done, for any other node or text, or when the buffer must grow. */
+static bool quoted_value(s2r_yaml_writer *w, const char *s, size_t len)
+{
+    s2r_yaml_frame *f = &w->stack[w->depth - 1];
+    s2r_buf *b = w->out;
+    if (!f->mapping || f->key_next || !f->simple ||
+        b->len + 4 + len >= b->cap)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7E || c == '"' || c == '\\')
+            return false;
+    }
+    char *o = b->p + b->len;
+    memcpy(o, ": \"", 3);
+    memcpy(o + 3, s, len);
+    o[3 + len] = '"';
+    b->len += 4 + len;
+    b->p[b->len] = '\0';
+    w->column += 4 + len;
+    w->in_mapping = true;
+    w->in_simple_key = false;
+    f->key_next = true;
+    w->whitespace = w->indention = false;
+    return true;
+}
+
 void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
                      s2r_yaml_style style)
 {
@@ -720,6 +751,8 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
         f.block_ok = literal_ok(u, len, &f.above_ascii);
     } else if (style != S2R_YAML_DOUBLE_QUOTED) {
         f = analyse(u, len);
+    } else if (w->depth && !w->failed && quoted_value(w, s, len)) {
+        return;
     }
     if (style == S2R_YAML_PLAIN && f.plain_ok && w->depth && !w->failed &&
         plain_in_mapping(w, s, len))
