@@ -652,9 +652,10 @@ void s2r_yaml_writer_init(s2r_yaml_writer *w, s2r_buf *out)
 /* A scalar written plain (a word, S2R_YAML_WORD, or text whose facts
  * allow plain: no break), of 1-128 bytes, as a key of the open block
  * mapping or as the value of a simple key, in one append:
- * "\n", the indent and the word for a key whose line is not started
- * (what write_indent and write_plain write), ": " and the word for a
- * value (the ':' indicator, then write_plain's blank). The state is left
+ * "\n", the indent and the word for a key (what write_indent and
+ * write_plain write; right after the "- " of a sequence item, the
+ * spaces up to the indent and the word), ": " and the word for a value
+ * (the ':' indicator, then write_plain's blank). The state is left
  * as before_node(), choose() and write_plain() leave it. False, with
  * nothing done, in any other place or when the buffer needs to grow:
  * the general path then writes it. */
@@ -666,16 +667,19 @@ static bool plain_in_mapping(s2r_yaml_writer *w, const char *s, size_t len)
         return false;
     size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
     if (f->key_next) {
+        /* write_indent(): a break and the indent, or (right after "- ")
+         * the spaces up to the indent */
         bool line_done = !w->indention || w->column > indent ||
                          (w->column == indent && !w->whitespace);
-        if (!line_done || indent >= sizeof(k_line) - 1 ||
-            b->len + 1 + indent + len >= b->cap)
+        size_t pre = line_done ? 1 + indent : indent - w->column;
+        if (indent >= sizeof(k_line) - 1 || b->len + pre + len >= b->cap)
             return false;
         char *o = b->p + b->len;
-        o[0] = '\n';
-        memset(o + 1, ' ', indent);
-        memcpy(o + 1 + indent, s, len);
-        b->len += 1 + indent + len;
+        if (line_done)
+            *o++ = '\n';
+        memset(o, ' ', pre - line_done);
+        memcpy(o + pre - line_done, s, len);
+        b->len += pre + len;
         b->p[b->len] = '\0';
         w->column = indent + len;
         w->in_simple_key = f->simple = true;
