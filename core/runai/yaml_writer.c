@@ -804,7 +804,20 @@ static void collection_start(s2r_yaml_writer *w, int kind)
         return;
     if (w->pending)
         open_pending(w);
-    before_node(w, NULL, 0);
+    s2r_yaml_frame *f = w->depth ? &w->stack[w->depth - 1] : NULL;
+    s2r_buf *b = w->out;
+    if (f && !w->failed && f->mapping && !f->key_next && f->simple &&
+        b->len + 1 < b->cap) {
+        /* the value of a simple key: before_node()'s ':' indicator */
+        b->p[b->len++] = ':';
+        b->p[b->len] = '\0';
+        w->column++;
+        w->whitespace = w->indention = false;
+        w->in_mapping = true;
+        w->in_simple_key = false;
+    } else {
+        before_node(w, NULL, 0);
+    }
     w->pending = kind;
 }
 
