@@ -3,7 +3,6 @@
  * modules a script loads ([modules]); see site_rules.h. */
 #include "site_rules.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,8 +53,12 @@ static const char *module_image(const s2r_config *cfg, const char *module)
     const char *img = s2r_config_map(cfg->modules, cfg->n_modules, module);
     const char *slash = strchr(module, '/');
     if (!img && slash) {
+        /* NAME (its first 255 bytes) */
         char name[256];
-        snprintf(name, sizeof(name), "%.*s", (int)(slash - module), module);
+        size_t n = (size_t)(slash - module);
+        n = n < sizeof(name) - 1 ? n : sizeof(name) - 1;
+        memcpy(name, module, n);
+        name[n] = '\0';
         img = s2r_config_map(cfg->modules, cfg->n_modules, name);
     }
     return img && *img ? img : NULL;
