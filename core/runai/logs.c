@@ -12,7 +12,6 @@
  * 4294967294 (NO_VAL) and %A the job id. */
 #include "pod.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,12 +155,15 @@ char *s2r_pod__file_folder(const char *pattern, const char *workdir)
             s--;
         n = (size_t)(s - pattern);
     }
-    char *joined = NULL;
-    int rc = pattern[0] == '/'
-                 ? asprintf(&joined, "/%.*s", (int)n, pattern)
-                 : asprintf(&joined, "%s/%.*s", workdir, (int)n, pattern);
-    if (rc < 0)
+    /* "/FOLDER", or "WORKDIR/FOLDER" */
+    size_t w = pattern[0] == '/' ? 0 : strlen(workdir);
+    char *joined = malloc(w + 1 + n + 1);
+    if (!joined)
         return NULL;
+    memcpy(joined, workdir ? workdir : "", w);
+    joined[w] = '/';
+    memcpy(joined + w + 1, pattern, n);
+    joined[w + 1 + n] = '\0';
     char *f = s2r_path_fold(joined);
     free(joined);
     return f;

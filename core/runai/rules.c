@@ -9,7 +9,6 @@
 #include "base/base.h"
 #include "shell/shell.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -352,7 +351,7 @@ static void warn_gpu_types(const s2r_job *job, const s2r_rules__asked *a,
                 while (k < nt && k < 4 && strcmp(types[k], t))
                     k++;
                 if (k == nt && nt < 4)
-                    snprintf(types[nt], sizeof(types[nt]), "%s", t);
+                    memcpy(types[nt], t, strlen(t) + 1); /* t fits */
                 if (k == nt) {
                     nt++;
                     if (!last || dv->line > last->line)
