@@ -551,6 +551,16 @@ static void set_resources(s2r_workload *wl, const s2r_job *job,
 
 static int set_command(s2r_strv *cmd, const s2r_job *job);
 
+/* s2r_envv_get() among the first @p n variables of @p ev. */
+static const char *env_value_in(const s2r_envv *ev, size_t n,
+                                const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ev->v[i].name, name) == 0)
+            return ev->v[i].value;
+    return NULL;
+}
+
 /* Image, working directory, environment and command of the container.
  * @return S2R_OK or S2R_ENOMEM. */
 static int set_container(s2r_workload *wl, const s2r_job *job,
@@ -584,13 +594,15 @@ static int set_container(s2r_workload *wl, const s2r_job *job,
     if (wd && !(wl->workdir = strdup(wd)))
         return S2R_ENOMEM;
     /* the job's variables (distinct names) into the empty list, then the
-     * stand-ins it does not set */
+     * stand-ins it does not set (distinct names too: only the job's own
+     * are looked at) */
     for (size_t i = 0; i < job->env.n; i++)
         if (s2r_envv_append(&wl->env, job->env.v[i].name,
                             job->env.v[i].value))
             return S2R_ENOMEM;
+    size_t own = wl->env.n;
     for (size_t i = 0; i < job->slurm_env.n; i++)
-        if (!s2r_envv_get(&wl->env, job->slurm_env.v[i].name) &&
+        if (!env_value_in(&wl->env, own, job->slurm_env.v[i].name) &&
             s2r_envv_append(&wl->env, job->slurm_env.v[i].name,
                             job->slurm_env.v[i].value))
             return S2R_ENOMEM;
