@@ -11,21 +11,22 @@
 #define CONT " \\\n    "
 
 /* " \\\n    FLAG VALUE" with VALUE shell-quoted */
-/* " \\\n    FLAG " */
-static void flag_start(s2r_buf *b, const char *flag)
+/* " \\\n    FLAG " (inline, as flag_str and flag_int: FLAG is a literal,
+ * whose length the compiler then knows) */
+static inline void flag_start(s2r_buf *b, const char *flag)
 {
     s2r_buf_putn(b, CONT, sizeof(CONT) - 1);
     s2r_buf_puts(b, flag);
     s2r_buf_putn(b, " ", 1);
 }
 
-static void flag_str(s2r_buf *b, const char *flag, const char *value)
+static inline void flag_str(s2r_buf *b, const char *flag, const char *value)
 {
     flag_start(b, flag);
     s2r_shell_put_quoted(b, value);
 }
 
-static void flag_int(s2r_buf *b, const char *flag, int64_t value)
+static inline void flag_int(s2r_buf *b, const char *flag, int64_t value)
 {
     flag_start(b, flag);
     s2r_buf_put_i64(b, value);
