@@ -131,17 +131,6 @@ void *s2r_arena__alloc_block(s2r_arena *a, size_t n)
     return p;
 }
 
-bool s2r_arena_owns(const s2r_arena *a, const void *p)
-{
-    uintptr_t at = (uintptr_t)p;
-    for (const s2r_arena_block *b = a->head; b; b = b->prev) {
-        uintptr_t from = (uintptr_t)b + HEADER;
-        if (at >= from && at - from < b->size)
-            return true;
-    }
-    return false;
-}
-
 void s2r_arena_free(s2r_arena *a)
 {
     while (a->head) {

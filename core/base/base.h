@@ -142,9 +142,6 @@ static inline char *s2r_arena_strndup(s2r_arena *a, const char *s, size_t n)
     }
     return p;
 }
-/** Whether @p p points into one of @p a's blocks (an address compared,
- *  never read). */
-bool s2r_arena_owns(const s2r_arena *a, const void *p);
 /** Free every block of @p a; @p a is empty and reusable afterwards. */
 void s2r_arena_free(s2r_arena *a);
 
