@@ -444,23 +444,6 @@ static bool locates_itself(const char *p, const char *e)
     return false;
 }
 
-/* Whether [body, body + len) holds "$0", "${0}" or "BASH_SOURCE" at all:
- * without one no line locates itself. The '$' and 'B' are found with
- * memchr. */
-static bool has_self_words(const char *body, size_t len)
-{
-    const char *e = body + len;
-    for (const char *q = body; (q = memchr(q, '$', (size_t)(e - q))); q++)
-        if ((q + 1 < e && q[1] == '0') ||
-            (q + 3 < e && !memcmp(q + 1, "{0}", 3)))
-            return true;
-    for (const char *q = body; (size_t)(e - q) >= 11 &&
-                               (q = memchr(q, 'B', (size_t)(e - q) - 10)); q++)
-        if (!memcmp(q, "BASH_SOURCE", 11))
-            return true;
-    return false;
-}
-
 #if defined(__SSE2__)
 /* The bytes of the 16 at @p p equal to '/', '~' or '$', as bits 0-15; 0
  * when there are none. */
@@ -806,7 +789,7 @@ void s2r_body__find_paths(ctx *c, const char *body, size_t len,
                           int first_line)
 {
     scan s = {.c = c, .home = s2r_body__home(c->cfg),
-              .self_words = has_self_words(body, len)};
+              .self_words = locates_itself(body, body + len)};
     struct path_index seen = {0};
     c->paths_seen = &seen;
     directive_paths(c);

@@ -649,6 +649,21 @@ void s2r_yaml_writer_init(s2r_yaml_writer *w, s2r_buf *out)
     w->whitespace = w->indention = true;
 }
 
+/* The @p n bytes just put after the buffer's text were a simple key's
+ * value (its ':' and the scalar): count them, end the text and leave
+ * the state the ':' indicator and a scalar leave. */
+static void value_written(s2r_yaml_writer *w, s2r_yaml_frame *f, size_t n)
+{
+    s2r_buf *b = w->out;
+    b->len += n;
+    b->p[b->len] = '\0';
+    w->column += n;
+    w->in_mapping = true;
+    w->in_simple_key = false;
+    f->key_next = true;
+    w->whitespace = w->indention = false;
+}
+
 /* A scalar written plain (a word, S2R_YAML_WORD, or text whose facts
  * allow plain: no break), of 1-128 bytes, as a key of the open block
  * mapping or as the value of a simple key, in one append:
@@ -691,11 +706,8 @@ static bool plain_in_mapping(s2r_yaml_writer *w, const char *s, size_t len)
         o[0] = ':';
         o[1] = ' ';
         memcpy(o + 2, s, len);
-        b->len += 2 + len;
-        b->p[b->len] = '\0';
-        w->column += 2 + len;
-        w->in_simple_key = false;
-        f->key_next = true;
+        value_written(w, f, 2 + len);
+        return true;
     }
     w->in_mapping = true;
     w->whitespace = w->indention = false;
@@ -723,13 +735,7 @@ static bool quoted_value(s2r_yaml_writer *w, const char *s, size_t len)
     memcpy(o, ": \"", 3);
     memcpy(o + 3, s, len);
     o[3 + len] = '"';
-    b->len += 4 + len;
-    b->p[b->len] = '\0';
-    w->column += 4 + len;
-    w->in_mapping = true;
-    w->in_simple_key = false;
-    f->key_next = true;
-    w->whitespace = w->indention = false;
+    value_written(w, f, 4 + len);
     return true;
 }
 
