@@ -52,7 +52,7 @@ typedef struct mounts {
     const s2r_rules__asked *asked; /* the job's directives by slot */
     const s2r_config *cfg;
     s2r_diags *d;
-    s2r_strv unmapped;  /* "TOP\tPATH\tLINE" of used paths under no entry */
+    s2r_strv unmapped;  /* "PATH\tLINE" of used paths under no entry */
     int rc;
 } mounts;
 
@@ -97,12 +97,8 @@ static const s2r_volume *use(mounts *m, const char *path, int line,
     }
     if (quiet || image_folder(path))
         return NULL;
-    /* "TOP\tPATH\tLINE" */
-    const char *slash = strchr(path + 1, '/');
+    /* "PATH\tLINE" */
     s2r_buf row = {0};
-    s2r_buf_putn(&row, path,
-                 slash ? (size_t)(slash - path) : strlen(path));
-    s2r_buf_putn(&row, "\t", 1);
     s2r_buf_puts(&row, path);
     s2r_buf_putn(&row, "\t", 1);
     s2r_buf_put_i64(&row, line);
@@ -112,26 +108,44 @@ static const s2r_volume *use(mounts *m, const char *path, int line,
     return NULL;
 }
 
+/* The length of the "/top" folder of unmapped row @p r ("PATH\tLINE";
+ * the path may hold a tab itself, the line does not), and in *@p tab
+ * the tab before its line. */
+static size_t row_top(const char *r, const char **tab)
+{
+    *tab = strrchr(r, '\t');
+    const char *slash = memchr(r + 1, '/', (size_t)(*tab - r) - 1);
+    return (size_t)((slash ? slash : *tab) - r);
+}
+
+/* Whether unmapped row @p r is under the top folder of @p tl bytes at
+ * @p top. */
+static bool row_under(const char *r, const char *top, size_t tl)
+{
+    const char *tab;
+    return row_top(r, &tab) == tl && memcmp(r, top, tl) == 0;
+}
+
 /* One warning per top folder of the unmapped paths: the paths (up to
  * three, with lines) and the [storage] line that would mount them. */
 static void warn_unmapped(mounts *m)
 {
     for (size_t i = 0; i < m->unmapped.n; i++) {
-        const char *top = m->unmapped.v[i];
-        size_t tl = strcspn(top, "\t");
+        const char *top = m->unmapped.v[i], *t;
+        size_t tl = row_top(top, &t);
         bool first = true;
         for (size_t k = 0; k < i && first; k++)
-            first = strncmp(m->unmapped.v[k], top, tl + 1) != 0;
+            first = !row_under(m->unmapped.v[k], top, tl);
         if (!first)
             continue;
         s2r_buf list = {0};
         size_t n = 0;
         int line = 0;
         for (size_t k = i; k < m->unmapped.n; k++) {
-            const char *r = m->unmapped.v[k];
-            if (strncmp(r, top, tl + 1))
+            const char *p = m->unmapped.v[k];
+            if (!row_under(p, top, tl))
                 continue;
-            const char *p = r + tl + 1, *t = strchr(p, '\t');
+            row_top(p, &t);
             int ln = atoi(t + 1);
             line = line ? line : ln;
             if (n++ < 3) {

@@ -335,6 +335,27 @@ static void test_site_rules__identity_and_modules(void **state)
     conv_free(&c);
 }
 
+/* a quoted path with a tab in it (--output, --chdir) is one path under
+ * one top folder, in the warning that names the [storage] line to add */
+static void test_site_rules__tab_in_a_path(void **state)
+{
+    (void)state;
+    conv c;
+    convert(&c, NULL,
+            "#!/bin/bash\n#SBATCH --output=\"/lo\tgs/%j.out\"\n"
+            "#SBATCH --error=\"/lo\tgs/%j.err\"\npython t.py\n",
+            "/project/x");
+    const s2r_diag *w = said(&c, "/lo\tgs/%j.out (line 2), /lo\tgs/%j.err "
+                                 "(line 3) are on no storage");
+    assert_non_null(w);
+    assert_has(w->message, "add to [storage]: /lo\tgs = pvc:CLAIM");
+    for (size_t i = 0; i < c.d.n; i++)
+        if (strstr(c.d.v[i].message, "[storage]: /lo =") ||
+            strstr(c.d.v[i].message, "(line 0)"))
+            fail_msg("cut at the tab: %s", c.d.v[i].message);
+    conv_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_site_rules__binds_on_storage),
         cmocka_unit_test(test_site_rules__nodes_in_one_pod),
         cmocka_unit_test(test_site_rules__user_and_tmpdir),
+        cmocka_unit_test(test_site_rules__tab_in_a_path),
     };
     return cmocka_run_group_tests_name("site_rules", tests, NULL, NULL);
 }
