@@ -24,8 +24,15 @@ enum { FIRST_BLOCK = 4096 - 64, MAX_BLOCK = 1 << 16 };
  * and fills a dozen vectors and a diagnostics list, each an arena of its
  * own, and a malloc and a free of each block, most of them at the end of
  * every conversion, took the allocator's slow path more often than not.
- * They are freed when the thread ends. A build with AddressSanitizer
- * keeps none, so that it sees every read of a freed arena's bytes. */
+ * It also keeps up to BIGS larger blocks, BIG_TOTAL bytes in all, for
+ * the next larger blocks that fit in one with at most half of it unused:
+ * the blocks of a long body's words and of the lexer's growing arrays,
+ * freed at the top of the heap at the end of every conversion, had glibc
+ * give the memory back to the system (brk) and fault it in again each
+ * time, which cost more than the conversion. They are freed when the
+ * thread ends. A build with
+ * AddressSanitizer keeps none, so that it sees every read of a freed
+ * arena's bytes. */
 #if defined(__SANITIZE_ADDRESS__)
 #define KEEP_SPARES 0
 #elif defined(__has_feature)
@@ -37,11 +44,13 @@ enum { FIRST_BLOCK = 4096 - 64, MAX_BLOCK = 1 << 16 };
 #define KEEP_SPARES 1
 #endif
 
-enum { SPARES = 24 };
+enum { SPARES = 24, BIGS = 8, BIG_TOTAL = 8 << 20 };
 
 typedef struct spares {
     s2r_arena_block *b[SPARES];
     size_t n;
+    s2r_arena_block *big[BIGS]; /* blocks larger than FIRST_BLOCK */
+    size_t nbig, big_bytes;
     bool armed; /* set as the thread's key value: freed when it ends */
 } spares;
 
@@ -56,6 +65,9 @@ static void spares_drop(void *p)
     spares *s = p;
     while (s->n)
         free(s->b[--s->n]);
+    while (s->nbig)
+        free(s->big[--s->nbig]);
+    s->big_bytes = 0;
     s->armed = false;
 }
 
@@ -64,10 +76,24 @@ static void spare_init(void)
     spare_ok = pthread_key_create(&spare_key, spares_drop) == 0;
 }
 
-/* A spare block of @p size bytes, taken (NULL when the thread has none). */
+/* A spare block of @p size bytes (a larger one above FIRST_BLOCK: its
+ * own size is in it), taken; NULL when the thread has none. */
 static s2r_arena_block *spare_take(size_t size)
 {
     spares *s = &tl_spares;
+    if (size > FIRST_BLOCK) { /* the least that fits */
+        size_t best = s->nbig;
+        for (size_t i = 0; i < s->nbig; i++)
+            if (s->big[i]->size >= size && s->big[i]->size / 2 <= size &&
+                (best == s->nbig || s->big[i]->size < s->big[best]->size))
+                best = i;
+        if (best == s->nbig)
+            return NULL;
+        s2r_arena_block *b = s->big[best];
+        s->big[best] = s->big[--s->nbig];
+        s->big_bytes -= b->size;
+        return b;
+    }
     for (size_t i = s->n; i-- > 0;) {
         if (s->b[i]->size == size) {
             s2r_arena_block *b = s->b[i];
@@ -78,18 +104,33 @@ static s2r_arena_block *spare_take(size_t size)
     return NULL;
 }
 
-/* Keep block @p b as a spare; false when it is too large or the thread
- * has enough (or keeps none). */
-static bool spare_keep(s2r_arena_block *b)
+/* Whether the thread's spares are freed when it ends (set up at the
+ * first block kept). */
+static bool spares_armed(spares *s)
 {
-    spares *s = &tl_spares;
-    if (!KEEP_SPARES || b->size > FIRST_BLOCK || s->n == SPARES)
-        return false;
     if (!s->armed) {
         pthread_once(&spare_once, spare_init);
         if (!spare_ok || pthread_setspecific(spare_key, s) != 0)
             return false;
         s->armed = true;
+    }
+    return true;
+}
+
+/* Keep block @p b as a spare; false when the thread has enough (or
+ * keeps none). */
+static bool spare_keep(s2r_arena_block *b)
+{
+    spares *s = &tl_spares;
+    bool big = b->size > FIRST_BLOCK;
+    if (!KEEP_SPARES || (!big && s->n == SPARES) ||
+        (big && (s->nbig == BIGS || b->size > BIG_TOTAL - s->big_bytes)) ||
+        !spares_armed(s))
+        return false;
+    if (big) {
+        s->big[s->nbig++] = b;
+        s->big_bytes += b->size;
+        return true;
     }
     s->b[s->n++] = b;
     return true;
@@ -116,14 +157,16 @@ void *s2r_arena__alloc_block(s2r_arena *a, size_t n)
             size = need;
         if (size > SIZE_MAX - HEADER)
             return NULL;
-        s2r_arena_block *b = size <= FIRST_BLOCK ? spare_take(size) : NULL;
-        if (!b && !(b = malloc(HEADER + size)))
-            return NULL;
+        s2r_arena_block *b = spare_take(size);
+        if (!b) {
+            if (!(b = malloc(HEADER + size)))
+                return NULL;
+            b->size = size;
+        }
         b->prev = a->head;
-        b->size = size;
         a->head = b;
         a->next = (char *)b + HEADER;
-        a->left = size;
+        a->left = b->size;
     }
     void *p = a->next;
     a->next += need;
