@@ -152,11 +152,11 @@ typedef struct seg_span {
 } seg_span;
 
 /* Bytes of the word being scanned: @c cap bytes at @c p, first the
- * lexer's own TEXT_ROOM (@c room), then the heap, doubling. Not
+ * lexer's own TEXT_ROOM, then the lexer's arena, doubling. Not
  * NUL-terminated. */
 enum { TEXT_ROOM = 256, SEG_ROOM = 16, SEG_POOL = 32 };
 typedef struct text_buf {
-    char *p, *room;
+    char *p;
     size_t len, cap;
 } text_buf;
 
@@ -184,19 +184,20 @@ typedef struct lexer {
      * (a command's words and a statement's commands follow each other),
      * copied into one block of the body's arena at the end; each starts
      * in room on sh_lex's stack */
-    sh_word *words, *word_room;
+    sh_word *words;
     size_t nwords, wordcap;
-    sh_cmd *cmds, *cmd_room;
+    sh_cmd *cmds;
     size_t ncmds, cmdcap;
-    sh_stmt *stmts, *stmt_room;
+    sh_stmt *stmts;
     size_t stmtcap;
+    s2r_arena grown; /* the scratch arrays and texts once they outgrow
+                        their room: freed whole at the end */
     /* statement structure (sh_lex) */
     sh_body *out;
     stmt_builder sb;
     int kw_depth, paren_depth; /* open compound keywords, ( */
     bool cmd_pos;              /* the next word is in command position */
     bool continuation;         /* after | && ||: the statement goes on */
-    seg_span *seg_room;        /* segs' first room (SEG_ROOM) */
 } lexer;
 
 /* The newlines in s[from..to). */
@@ -223,36 +224,27 @@ static int line_of(const lexer *L, size_t off)
 }
 
 /* Make room for element @p n of the scratch array *@p v (capacity *@p cap
- * elements of @p size bytes), which starts in @p room, the lexer's own,
- * and moves to the heap, doubling, once that is full; false when memory
- * runs out. */
-static bool room_grow(void **v, size_t *cap, void *room, size_t n,
+ * elements of @p size bytes), which starts in room of the lexer's own and
+ * moves, doubling, into @p grown, the lexer's arena, once that is full
+ * (the arena's blocks are kept for the next lex: a long body grew them
+ * on the heap each time); false when memory runs out. */
+static bool room_grow(s2r_arena *grown, void **v, size_t *cap, size_t n,
                       size_t size)
 {
     size_t c = *cap * 2;
-    void *nv = NULL;
-    if (c < SIZE_MAX / size)
-        nv = *v == room ? malloc(c * size) : realloc(*v, c * size);
+    void *nv = c < SIZE_MAX / size ? s2r_arena_alloc(grown, c * size) : NULL;
     if (!nv)
         return false;
-    if (*v == room)
-        memcpy(nv, room, n * size);
+    memcpy(nv, *v, n * size);
     *v = nv;
     *cap = c;
     return true;
 }
 
-static inline bool room_for(void **v, size_t *cap, void *room, size_t n,
-                            size_t size)
+static inline bool room_for(s2r_arena *grown, void **v, size_t *cap,
+                            size_t n, size_t size)
 {
-    return n < *cap || room_grow(v, cap, room, n, size);
-}
-
-/* Let go of a scratch array that left its room for the heap. */
-static void room_free(void *v, void *room)
-{
-    if (v != room)
-        free(v);
+    return n < *cap || room_grow(grown, v, cap, n, size);
 }
 
 /* Append @p n bytes at @p s to @p b (L->oom when memory runs out). */
@@ -267,13 +259,12 @@ static void text_put(lexer *L, text_buf *b, const char *s, size_t n)
             }
             c *= 2;
         }
-        char *np = b->p == b->room ? malloc(c) : realloc(b->p, c);
+        char *np = s2r_arena_alloc(&L->grown, c);
         if (!np) {
             L->oom = true;
             return;
         }
-        if (b->p == b->room)
-            memcpy(np, b->room, b->len);
+        memcpy(np, b->p, b->len);
         b->p = np;
         b->cap = c;
     }
@@ -314,7 +305,7 @@ static void seg_push(lexer *L, sh_seg_type t, const char *text, size_t n)
         text_put(L, &L->segtext, text, n);
         return;
     }
-    if (!room_for((void **)&L->segs, &L->segcap, L->seg_room, L->nsegs,
+    if (!room_for(&L->grown, (void **)&L->segs, &L->segcap, L->nsegs,
                   sizeof(*L->segs))) {
         L->oom = true;
         return;
@@ -766,7 +757,7 @@ static void cmd_close(lexer *L, stmt_builder *sb)
         L->nwords -= sb->cur.nwords;
         return;
     }
-    if (!room_for((void **)&L->cmds, &L->cmdcap, L->cmd_room, L->ncmds,
+    if (!room_for(&L->grown, (void **)&L->cmds, &L->cmdcap, L->ncmds,
                   sizeof(*L->cmds))) {
         L->oom = true;
         return;
@@ -798,7 +789,7 @@ static void stmt_close(lexer *L, stmt_builder *sb, sh_body *b)
         return;
     sb->open = false;
     sb->st.end_line = line_of(L, sb->st.end ? sb->st.end - 1 : 0);
-    if (!room_for((void **)&L->stmts, &L->stmtcap, L->stmt_room, b->n,
+    if (!room_for(&L->grown, (void **)&L->stmts, &L->stmtcap, b->n,
                   sizeof(*L->stmts))) {
         L->oom = true;
         return;
@@ -1018,7 +1009,7 @@ static bool lex_keyword(lexer *L, const sh_word *w)
 static void lex_word(lexer *L)
 {
     /* scanned where the command's words go: kept there unless reserved */
-    if (!room_for((void **)&L->words, &L->wordcap, L->word_room, L->nwords,
+    if (!room_for(&L->grown, (void **)&L->words, &L->wordcap, L->nwords,
                   sizeof(*L->words))) {
         L->oom = true;
         return;
@@ -1071,13 +1062,13 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     seg_span seg_room[SEG_ROOM];
     lexer L = {.s = src, .len = len, .line = first_line, .out = out,
                .cmd_pos = true,
-               .scratch = {text_room[0], text_room[0], 0, TEXT_ROOM},
-               .val = {text_room[1], text_room[1], 0, TEXT_ROOM},
-               .segtext = {text_room[2], text_room[2], 0, TEXT_ROOM},
-               .segs = seg_room, .segcap = SEG_ROOM, .seg_room = seg_room,
-               .words = word_room, .word_room = word_room, .wordcap = 96,
-               .cmds = cmd_room, .cmd_room = cmd_room, .cmdcap = 48,
-               .stmts = stmt_room, .stmt_room = stmt_room, .stmtcap = 32};
+               .scratch = {text_room[0], 0, TEXT_ROOM},
+               .val = {text_room[1], 0, TEXT_ROOM},
+               .segtext = {text_room[2], 0, TEXT_ROOM},
+               .segs = seg_room, .segcap = SEG_ROOM,
+               .words = word_room, .wordcap = 96,
+               .cmds = cmd_room, .cmdcap = 48,
+               .stmts = stmt_room, .stmtcap = 32};
 
     /* a token by its first byte: blanks, escaped newlines and comments
      * between tokens are skipped */
@@ -1133,13 +1124,7 @@ int sh_lex(sh_body *out, const char *src, size_t len, int first_line)
     stmt_close(&L, &L.sb, out);
     if (!L.oom)
         body_keep(&L, out);
-    room_free(L.scratch.p, L.scratch.room);
-    room_free(L.val.p, L.val.room);
-    room_free(L.segtext.p, L.segtext.room);
-    room_free(L.segs, seg_room);
-    room_free(L.words, word_room);
-    room_free(L.cmds, cmd_room);
-    room_free(L.stmts, stmt_room);
+    s2r_arena_free(&L.grown);
     if (L.oom) {
         sh_body_free(out);
         return -1;
