@@ -119,11 +119,12 @@ static size_t row_top(const char *r, const char **tab)
 }
 
 /* Whether unmapped row @p r is under the top folder of @p tl bytes at
- * @p top. */
+ * @p top (which holds no '/' after its first byte): r starts with it,
+ * then a '/' or the tab before its line, the last one. */
 static bool row_under(const char *r, const char *top, size_t tl)
 {
-    const char *tab;
-    return row_top(r, &tab) == tl && memcmp(r, top, tl) == 0;
+    return strncmp(r, top, tl) == 0 &&
+           (r[tl] == '/' || (r[tl] == '\t' && !strchr(r + tl + 1, '\t')));
 }
 
 /* One warning per top folder of the unmapped paths: the paths (up to
