@@ -11,45 +11,11 @@
 
 /* ---- skipping quoted and expansion constructs ---- */
 
-static size_t skip_dollar(const char *s, size_t len, size_t i);
-static size_t skip_backtick(const char *s, size_t len, size_t i);
-
 /* i at the opening '; returns index after the closing ' (or len) */
 static size_t skip_squote(const char *s, size_t len, size_t i)
 {
     const char *q = memchr(s + i + 1, '\'', len - i - 1);
     return q ? (size_t)(q - s) + 1 : len;
-}
-
-/* The bytes the skips below must look at, one table lookup each: in
- * double quotes (DQ) " \\ $ `; in a bracketed group (GROUP) those, ' and
- * the brackets. Every other byte is passed over as it is. */
-enum { K_DQ = 1, K_GROUP = 2 };
-static const unsigned char k_skip[256] = {
-    ['"'] = K_DQ | K_GROUP, ['\\'] = K_DQ | K_GROUP, ['$'] = K_DQ | K_GROUP,
-    ['`'] = K_DQ | K_GROUP, ['\''] = K_GROUP, ['('] = K_GROUP, [')'] = K_GROUP,
-    ['{'] = K_GROUP, ['}'] = K_GROUP};
-
-/* i at the opening "; returns index after the closing " (or len) */
-static size_t skip_dquote(const char *s, size_t len, size_t i)
-{
-    i++;
-    while (i < len) {
-        char c = s[i];
-        if (!(k_skip[(unsigned char)c] & K_DQ))
-            i++;
-        else if (c == '"')
-            return i + 1;
-        else if (c == '\\' && i + 1 < len)
-            i += 2;
-        else if (c == '$')
-            i = skip_dollar(s, len, i);
-        else if (c == '`')
-            i = skip_backtick(s, len, i);
-        else
-            i++;
-    }
-    return len;
 }
 
 static size_t skip_backtick(const char *s, size_t len, size_t i)
@@ -60,62 +26,13 @@ static size_t skip_backtick(const char *s, size_t len, size_t i)
     return i < len ? i + 1 : len;
 }
 
-/* s[i] is an opening bracket; find the matching closer, skipping quotes */
-static size_t skip_group(const char *s, size_t len, size_t i, char open,
-                         char close)
-{
-    int depth = 0;
-    while (i < len) {
-        char c = s[i];
-        if (!(k_skip[(unsigned char)c] & K_GROUP)) {
-            i++;
-            continue;
-        }
-        if (c == '\\' && i + 1 < len) {
-            i += 2;
-            continue;
-        }
-        if (c == '\'' && open != '{') {
-            i = skip_squote(s, len, i);
-            continue;
-        }
-        if (c == '\'' && open == '{') {
-            i = skip_squote(s, len, i);
-            continue;
-        }
-        if (c == '"') {
-            i = skip_dquote(s, len, i);
-            continue;
-        }
-        if (c == '`') {
-            i = skip_backtick(s, len, i);
-            continue;
-        }
-        if (c == '$' && i + 1 < len && (s[i + 1] == '(' || s[i + 1] == '{')) {
-            if (i > 0 || open != c) {
-                i = skip_dollar(s, len, i);
-                continue;
-            }
-        }
-        if (c == open)
-            depth++;
-        else if (c == close && --depth == 0)
-            return i + 1;
-        i++;
-    }
-    return len;
-}
-
-/* s[i] == '$': index after the expansion */
-static size_t skip_dollar(const char *s, size_t len, size_t i)
+/* s[i] == '$' not followed by '(' or '{': index after $name, $1, $@, $'..'
+ * or a lone $ */
+static size_t skip_simple_dollar(const char *s, size_t len, size_t i)
 {
     if (i + 1 >= len)
         return i + 1;
     char c = s[i + 1];
-    if (c == '(')
-        return skip_group(s, len, i + 1, '(', ')');
-    if (c == '{')
-        return skip_group(s, len, i + 1, '{', '}');
     if (c == '\'') /* $'...' handled by the word scanner; here skip it */
         return skip_squote(s, len, i + 1);
     if (isalpha((unsigned char)c) || c == '_') {
@@ -127,6 +44,127 @@ static size_t skip_dollar(const char *s, size_t len, size_t i)
     if (isdigit((unsigned char)c) || strchr("@*#?$!-", c))
         return i + 2;
     return i + 1; /* a lone $ */
+}
+
+/* The constructs that nest: a double-quoted string, and a group opened by
+ * ( or { (plain, or after $). Each open bracket or quote is one entry of a
+ * stack, so nesting is bounded by memory, not by the C stack: a line of
+ * 100,000 "$(" is read like any other. */
+typedef enum { NEST_DQ, NEST_PAREN, NEST_BRACE } nest_kind;
+
+typedef struct {
+    unsigned char room[128];
+    unsigned char *v; /* room, or malloc'd once it outgrows it */
+    size_t n, cap;
+} nest_stack;
+
+static bool nest_push(nest_stack *st, nest_kind k)
+{
+    if (st->n == st->cap) {
+        size_t cap = st->cap * 2;
+        unsigned char *v = st->v == st->room ? malloc(cap)
+                                              : realloc(st->v, cap);
+        if (!v)
+            return false;
+        if (st->v == st->room)
+            memcpy(v, st->room, st->n);
+        st->v = v;
+        st->cap = cap;
+    }
+    st->v[st->n++] = (unsigned char)k;
+    return true;
+}
+
+/* The bytes the skip must look at, one table lookup each: in double
+ * quotes (DQ) " \\ $ `; in a bracketed group (GROUP) those, ' and the
+ * brackets. Every other byte is passed over as it is. */
+enum { K_DQ = 1, K_GROUP = 2 };
+static const unsigned char k_skip[256] = {
+    ['"'] = K_DQ | K_GROUP, ['\\'] = K_DQ | K_GROUP, ['$'] = K_DQ | K_GROUP,
+    ['`'] = K_DQ | K_GROUP, ['\''] = K_GROUP, ['('] = K_GROUP, [')'] = K_GROUP,
+    ['{'] = K_GROUP, ['}'] = K_GROUP};
+
+/* One step inside the innermost construct @p top at s[i]: returns the
+ * next index, pushing or popping @p st as a construct opens or closes. */
+static size_t nest_step(const char *s, size_t len, size_t i, nest_stack *st,
+                        bool *oom)
+{
+    nest_kind top = (nest_kind)st->v[st->n - 1];
+    char c = s[i];
+    if (!(k_skip[(unsigned char)c] & (top == NEST_DQ ? K_DQ : K_GROUP)))
+        return i + 1;
+    if (c == '\\')
+        return i + 1 < len ? i + 2 : i + 1;
+    if (c == '`')
+        return skip_backtick(s, len, i);
+    if (c == '$') {
+        char n = i + 1 < len ? s[i + 1] : 0;
+        if (n != '(' && n != '{')
+            return top == NEST_DQ ? skip_simple_dollar(s, len, i) : i + 1;
+        *oom = !nest_push(st, n == '(' ? NEST_PAREN : NEST_BRACE);
+        return i + 2;
+    }
+    if (c == '"') {
+        if (top == NEST_DQ)
+            st->n--;
+        else
+            *oom = !nest_push(st, NEST_DQ);
+        return i + 1;
+    }
+    if (c == '\'')
+        return skip_squote(s, len, i);
+    if ((c == '(' && top == NEST_PAREN) || (c == '{' && top == NEST_BRACE))
+        *oom = !nest_push(st, top);
+    else if ((c == ')' && top == NEST_PAREN) ||
+             (c == '}' && top == NEST_BRACE))
+        st->n--;
+    return i + 1;
+}
+
+/* s[i] opens a construct of kind @p k ('"', '(' or '{'); returns the index
+ * after the byte that closes it, or len when the text ends first (or,
+ * past any real script, memory for the nesting runs out). */
+static size_t skip_nested(const char *s, size_t len, size_t i, nest_kind k)
+{
+    nest_stack st; /* room left unset: only v[0, n) is read */
+    st.v = st.room;
+    st.n = 1;
+    st.cap = sizeof(st.room);
+    st.v[0] = (unsigned char)k;
+    bool oom = false;
+    i++;
+    while (i < len && st.n && !oom) {
+        /* plain bytes of the innermost construct in one run */
+        unsigned char mask = st.v[st.n - 1] == NEST_DQ ? K_DQ : K_GROUP;
+        while (i < len && !(k_skip[(unsigned char)s[i]] & mask))
+            i++;
+        if (i < len)
+            i = nest_step(s, len, i, &st, &oom);
+    }
+    if (st.v != st.room)
+        free(st.v);
+    return st.n ? len : i;
+}
+
+/* i at the opening "; returns index after the closing " (or len) */
+static size_t skip_dquote(const char *s, size_t len, size_t i)
+{
+    return skip_nested(s, len, i, NEST_DQ);
+}
+
+/* s[i] is an opening ( or {: index after the matching closer, skipping
+ * quotes and expansions (or len) */
+static size_t skip_group(const char *s, size_t len, size_t i, char open)
+{
+    return skip_nested(s, len, i, open == '(' ? NEST_PAREN : NEST_BRACE);
+}
+
+/* s[i] == '$': index after the expansion */
+static size_t skip_dollar(const char *s, size_t len, size_t i)
+{
+    if (i + 1 < len && (s[i + 1] == '(' || s[i + 1] == '{'))
+        return skip_group(s, len, i + 1, s[i + 1]);
+    return skip_simple_dollar(s, len, i);
 }
 
 /* ---- lexer state ---- */
@@ -569,7 +607,7 @@ static void scan_word(lexer *L, sh_word *w)
             L->val.p[L->val.len - 1] == '=' && L->nsegs == 1 &&
             L->segs[0].type == SH_SEG_LIT) {
             /* bash array assignment NAME=(a b c): one word, kept raw */
-            scan_raw(L, &ws, skip_group(s, len, i, '(', ')'));
+            scan_raw(L, &ws, skip_group(s, len, i, '('));
             continue;
         }
         if (!(i < len && !is_meta(s[i])))

@@ -2,7 +2,8 @@
  * (scanned in one pass) against words with quotes, escapes, expansions,
  * globs, ~ or NAME=( (scanned piece by piece), line numbers kept as the
  * lexer passes newlines, reserved words, NAME= words, bodies larger than
- * the lexer's first room, and sh_word_render() of the words. */
+ * the lexer's first room, nesting deeper than the C stack would hold,
+ * and sh_word_render() of the words. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -301,6 +302,37 @@ static void test_shell_lex__large_bodies(void **state)
     s2r_buf_free(&src);
 }
 
+/* Expansions and quotes nested far deeper than any script (here 200,000
+ * levels of "$( and ${, closed or not) are read to their end like any
+ * other word: the nesting is a stack in memory, not the C stack. */
+static void test_shell_lex__deep_nesting(void **state)
+{
+    (void)state;
+    enum { DEEP = 200000 };
+    s2r_buf src = {0};
+    s2r_buf_puts(&src, "echo a");
+    for (int k = 0; k < DEEP; k++)
+        s2r_buf_puts(&src, k % 2 ? "\"$(" : "${");
+    s2r_buf_puts(&src, "x");
+    for (int k = DEEP - 1; k >= 0; k--)
+        s2r_buf_puts(&src, k % 2 ? ")\"" : "}");
+    s2r_buf_puts(&src, " b\necho ");
+    for (int k = 0; k < DEEP; k++)
+        s2r_buf_puts(&src, "$(");
+    s2r_buf_puts(&src, "\nnot a command\n");
+    assert_false(src.oom);
+    sh_body b;
+    assert_int_equal(sh_lex(&b, src.p, src.len, 1), 0);
+    assert_int_equal(b.n, 2);
+    assert_int_equal(b.stmts[0].cmds[0].nwords, 3);
+    assert_string_equal(word(&b, 0, 0, 2)->value, "b");
+    /* unclosed: the rest of the text is the word, as for a quote */
+    assert_int_equal(b.stmts[1].cmds[0].nwords, 2);
+    assert_int_equal(b.stmts[1].line, 2);
+    sh_body_free(&b);
+    s2r_buf_free(&src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_shell_lex__groups),
         cmocka_unit_test(test_shell_lex__assignments),
         cmocka_unit_test(test_shell_lex__large_bodies),
+        cmocka_unit_test(test_shell_lex__deep_nesting),
     };
     return cmocka_run_group_tests_name("shell_lex", tests, NULL, NULL);
 }
