@@ -296,6 +296,8 @@ typedef struct convert_opts {
     bool prompt_only, no_config;
 } convert_opts;
 
+static bool names_command(const char *name);
+
 /* getopt and the positional arguments: SCRIPT [OUTPUT]. Returns -1 to go
  * on, else the exit status. */
 static int parse_convert_args(int argc, char **argv, convert_opts *o)
@@ -346,6 +348,12 @@ static int parse_convert_args(int argc, char **argv, convert_opts *o)
         return 2;
     }
     o->script = argv[optind];
+    if (optind > 1 && names_command(o->script) && access(o->script, F_OK)) {
+        fprintf(stderr, "s2r: '%s' is a command, and the options before it "
+                        "are the conversion's: write the command first "
+                        "(s2r %s [options] ...)\n", o->script, o->script);
+        return 2;
+    }
     return npos == 2 ? -2 : -1;
 }
 
@@ -601,6 +609,15 @@ static const struct {
                 {"lambda", NULL, "s2r_cmd_lambda"},
                 {"parse", cmd_parse, NULL}};
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* True when @p name is one of the subcommands. */
+static bool names_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return true;
+    return false;
+}
 
 /* Run subcommand @p i with argv[0] its name. */
 static int run_command(size_t i, int argc, char **argv)

@@ -121,6 +121,13 @@ def classic(s2r, work, script):
     p = run(script, "other.sh")
     check(p.returncode == 2 and open(other).read() == open(script).read(),
           "a batch script given as OUTPUT stays as it is")
+    p = run("--no-config", "parse", script)
+    check(p.returncode == 2 and "s2r parse [options]" in p.stderr,
+          "an option before a command says to write the command first: %s" % p.stderr)
+    shutil.copyfile(script, os.path.join(cwd, "parse"))
+    p = run("-q", "-f", "yaml", "parse")
+    check(p.returncode == 0 and p.stdout == run("-q", "-f", "yaml", script).stdout,
+          "a script named like a command still converts")
 
 
 def loaded_libraries(s2r, args, work, cwd):
