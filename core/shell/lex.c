@@ -11,30 +11,44 @@
 
 /* ---- skipping quoted and expansion constructs ---- */
 
-/* i at the opening '; returns index after the closing ' (or len) */
-static size_t skip_squote(const char *s, size_t len, size_t i)
+/* Each skip below returns the index after the construct that opens at
+ * s[i], or len when the text ends before it closes; then it sets *open
+ * (when @p open is not NULL). */
+
+/* i at the opening ' */
+static size_t skip_squote(const char *s, size_t len, size_t i, bool *open)
 {
     const char *q = memchr(s + i + 1, '\'', len - i - 1);
-    return q ? (size_t)(q - s) + 1 : len;
+    if (q)
+        return (size_t)(q - s) + 1;
+    if (open)
+        *open = true;
+    return len;
 }
 
-static size_t skip_backtick(const char *s, size_t len, size_t i)
+/* i at the opening ` */
+static size_t skip_backtick(const char *s, size_t len, size_t i, bool *open)
 {
     i++;
     while (i < len && s[i] != '`')
         i += (s[i] == '\\' && i + 1 < len) ? 2 : 1;
-    return i < len ? i + 1 : len;
+    if (i < len)
+        return i + 1;
+    if (open)
+        *open = true;
+    return len;
 }
 
 /* s[i] == '$' not followed by '(' or '{': index after $name, $1, $@, $'..'
  * or a lone $ */
-static size_t skip_simple_dollar(const char *s, size_t len, size_t i)
+static size_t skip_simple_dollar(const char *s, size_t len, size_t i,
+                                 bool *open)
 {
     if (i + 1 >= len)
         return i + 1;
     char c = s[i + 1];
     if (c == '\'') /* $'...' handled by the word scanner; here skip it */
-        return skip_squote(s, len, i + 1);
+        return skip_squote(s, len, i + 1, open);
     if (isalpha((unsigned char)c) || c == '_') {
         size_t j = i + 1;
         while (j < len && (isalnum((unsigned char)s[j]) || s[j] == '_'))
@@ -96,11 +110,12 @@ static size_t nest_step(const char *s, size_t len, size_t i, nest_stack *st,
     if (c == '\\')
         return i + 1 < len ? i + 2 : i + 1;
     if (c == '`')
-        return skip_backtick(s, len, i);
+        return skip_backtick(s, len, i, NULL);
     if (c == '$') {
         char n = i + 1 < len ? s[i + 1] : 0;
         if (n != '(' && n != '{')
-            return top == NEST_DQ ? skip_simple_dollar(s, len, i) : i + 1;
+            return top == NEST_DQ ? skip_simple_dollar(s, len, i, NULL)
+                                  : i + 1;
         *oom = !nest_push(st, n == '(' ? NEST_PAREN : NEST_BRACE);
         return i + 2;
     }
@@ -112,7 +127,7 @@ static size_t nest_step(const char *s, size_t len, size_t i, nest_stack *st,
         return i + 1;
     }
     if (c == '\'')
-        return skip_squote(s, len, i);
+        return skip_squote(s, len, i, NULL);
     if ((c == '(' && top == NEST_PAREN) || (c == '{' && top == NEST_BRACE))
         *oom = !nest_push(st, top);
     else if ((c == ')' && top == NEST_PAREN) ||
@@ -121,10 +136,11 @@ static size_t nest_step(const char *s, size_t len, size_t i, nest_stack *st,
     return i + 1;
 }
 
-/* s[i] opens a construct of kind @p k ('"', '(' or '{'); returns the index
- * after the byte that closes it, or len when the text ends first (or,
- * past any real script, memory for the nesting runs out). */
-static size_t skip_nested(const char *s, size_t len, size_t i, nest_kind k)
+/* s[i] opens a construct of kind @p k ('"', '(' or '{'); an inner one left
+ * open leaves this one open too. Past any real script, memory for the
+ * nesting may run out: the rest of the text is then skipped too. */
+static size_t skip_nested(const char *s, size_t len, size_t i, nest_kind k,
+                          bool *open)
 {
     nest_stack st; /* room left unset: only v[0, n) is read */
     st.v = st.room;
@@ -143,28 +159,33 @@ static size_t skip_nested(const char *s, size_t len, size_t i, nest_kind k)
     }
     if (st.v != st.room)
         free(st.v);
-    return st.n ? len : i;
+    if (!st.n)
+        return i;
+    if (open)
+        *open = true;
+    return len;
 }
 
-/* i at the opening "; returns index after the closing " (or len) */
-static size_t skip_dquote(const char *s, size_t len, size_t i)
+/* i at the opening " */
+static size_t skip_dquote(const char *s, size_t len, size_t i, bool *open)
 {
-    return skip_nested(s, len, i, NEST_DQ);
+    return skip_nested(s, len, i, NEST_DQ, open);
 }
 
-/* s[i] is an opening ( or {: index after the matching closer, skipping
- * quotes and expansions (or len) */
-static size_t skip_group(const char *s, size_t len, size_t i, char open)
+/* s[i] is an opening ( or {: to the matching closer, skipping quotes and
+ * expansions */
+static size_t skip_group(const char *s, size_t len, size_t i, bool *open)
 {
-    return skip_nested(s, len, i, open == '(' ? NEST_PAREN : NEST_BRACE);
+    return skip_nested(s, len, i, s[i] == '(' ? NEST_PAREN : NEST_BRACE,
+                       open);
 }
 
-/* s[i] == '$': index after the expansion */
-static size_t skip_dollar(const char *s, size_t len, size_t i)
+/* s[i] == '$': the expansion */
+static size_t skip_dollar(const char *s, size_t len, size_t i, bool *open)
 {
     if (i + 1 < len && (s[i + 1] == '(' || s[i + 1] == '{'))
-        return skip_group(s, len, i + 1, s[i + 1]);
-    return skip_simple_dollar(s, len, i);
+        return skip_group(s, len, i + 1, open);
+    return skip_simple_dollar(s, len, i, open);
 }
 
 /* ---- lexer state ---- */
@@ -205,6 +226,7 @@ typedef struct lexer {
     heredoc pend[8];
     int npend;
     bool oom;
+    bool open;        /* a word's quote or expansion ran to the text's end */
     text_buf scratch; /* reused for decoded text inside scan_word */
     /* the word being scanned, copied into the body's arena at its end */
     text_buf val;     /* its value so far */
@@ -367,7 +389,7 @@ typedef struct word_scan {
 static void scan_squoted(lexer *L, word_scan *ws)
 {
     const char *s = L->s;
-    size_t i = ws->i, e = skip_squote(s, L->len, i);
+    size_t i = ws->i, e = skip_squote(s, L->len, i, &L->open);
     size_t inner_end = (e > i + 1 && s[e - 1] == '\'') ? e - 1 : e;
     text_put(L, &L->val, s + i + 1, inner_end - i - 1);
     seg_push(L, SH_SEG_LIT, s + i + 1, inner_end - i - 1);
@@ -378,7 +400,7 @@ static void scan_squoted(lexer *L, word_scan *ws)
 static void scan_dquoted(lexer *L, word_scan *ws)
 {
     const char *s = L->s;
-    size_t i = ws->i, e = skip_dquote(s, L->len, i);
+    size_t i = ws->i, e = skip_dquote(s, L->len, i, &L->open);
     size_t inner_end = (e > i + 1 && s[e - 1] == '"') ? e - 1 : e;
     size_t n = inner_end - i - 1;
     if (!memchr(s + i + 1, '\\', n)) {
@@ -456,9 +478,9 @@ static void scan_unquoted(lexer *L, word_scan *ws, bool at_start)
         }
         size_t e;
         if (s[r] == '$')
-            e = skip_dollar(s, len, r);
+            e = skip_dollar(s, len, r, &L->open);
         else if (s[r] == '`')
-            e = skip_backtick(s, len, r);
+            e = skip_backtick(s, len, r, &L->open);
         else /* a run of plain characters: one append, not one each */
             for (e = r + 1; e < len && plain_char(s[e], special); e++)
                 ;
@@ -607,7 +629,7 @@ static void scan_word(lexer *L, sh_word *w)
             L->val.p[L->val.len - 1] == '=' && L->nsegs == 1 &&
             L->segs[0].type == SH_SEG_LIT) {
             /* bash array assignment NAME=(a b c): one word, kept raw */
-            scan_raw(L, &ws, skip_group(s, len, i, '('));
+            scan_raw(L, &ws, skip_group(s, len, i, &L->open));
             continue;
         }
         if (!(i < len && !is_meta(s[i])))
@@ -615,7 +637,7 @@ static void scan_word(lexer *L, sh_word *w)
         if (s[i] == '\'')
             scan_squoted(L, &ws);
         else if (s[i] == '$' && i + 1 < len && s[i + 1] == '\'')
-            scan_raw(L, &ws, skip_squote(s, len, i + 1));
+            scan_raw(L, &ws, skip_squote(s, len, i + 1, &L->open));
         else if (s[i] == '"')
             scan_dquoted(L, &ws);
         else
@@ -623,6 +645,8 @@ static void scan_word(lexer *L, sh_word *w)
         at_start = false;
     }
     w->end = ws.i;
+    if (L->open && !L->out->open_line)
+        L->out->open_line = w->line;
     word_keep(L, w);
     L->line += newlines(s, w->start, w->end);
     L->p = ws.i;

@@ -62,6 +62,10 @@ typedef struct sh_body {
     const char *src;   /* borrowed */
     size_t len;
     int first_line;    /* line number of src[0] */
+    int open_line;     /* the line of the word in which a quote, $(, ${
+                          or ` opens and runs to the end of the text (bash
+                          stops there: "unexpected EOF while looking for
+                          matching"); 0 when every one closes */
     sh_stmt *stmts;
     size_t n;
     s2r_arena arena;   /* the statements, their commands, the commands'
@@ -72,8 +76,9 @@ typedef struct sh_body {
 /**
  * Lex @p len bytes of shell text. Line numbers start at @p first_line.
  * Returns 0, or -1 on out of memory. Unterminated quotes are tolerated
- * (the rest of the text becomes part of the word), as a converter must
- * not refuse what bash would only fail on at run time.
+ * (the rest of the text becomes part of the word, and out->open_line says
+ * where), as a converter must not refuse what bash would only fail on at
+ * run time.
  */
 int sh_lex(sh_body *out, const char *src, size_t len, int first_line);
 void sh_body_free(sh_body *b);

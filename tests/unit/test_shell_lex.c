@@ -3,6 +3,7 @@
  * globs, ~ or NAME=( (scanned piece by piece), line numbers kept as the
  * lexer passes newlines, reserved words, NAME= words, bodies larger than
  * the lexer's first room, nesting deeper than the C stack would hold,
+ * quotes left open,
  * and sh_word_render() of the words. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,6 +334,40 @@ static void test_shell_lex__deep_nesting(void **state)
     s2r_buf_free(&src);
 }
 
+/* open_line: the line of the word in which a quote or expansion runs to
+ * the end of the text; 0 when every one closes. */
+static void test_shell_lex__open_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *src;
+        int line;
+    } cases[] = {
+        {"echo \"a\" 'b' $(c) ${d} `e` f=(g)\n", 0},
+        {"echo \\\" \\' \\`\n", 0},
+        {"echo 'it'\\''s'\n", 0},
+        {"echo 'it\\'s'\n", 1}, /* no escape in '...': the last ' opens */
+        {"a\necho \"x\ny\n", 2},
+        {"a\nb\necho 'x\n", 3},
+        {"echo $(date\n", 1},
+        {"echo ${x\n", 1},
+        {"echo `date\n", 1},
+        {"echo \"$(date)\n", 1},
+        {"echo \"$(echo \")\")\"\n", 0},
+        {"echo $'x\n", 1},
+        {"x=(a b\n", 1},
+        {"cat <<EOF\nit's\nEOF\n", 0},
+        {"# it's\n", 0},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        sh_body b = lex(cases[k].src);
+        if (b.open_line != cases[k].line)
+            fail_msg("case %zu: open_line %d, want %d", k, b.open_line,
+                     cases[k].line);
+        sh_body_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_shell_lex__assignments),
         cmocka_unit_test(test_shell_lex__large_bodies),
         cmocka_unit_test(test_shell_lex__deep_nesting),
+        cmocka_unit_test(test_shell_lex__open_line),
     };
     return cmocka_run_group_tests_name("shell_lex", tests, NULL, NULL);
 }
