@@ -34,6 +34,7 @@ static void analysis_free(analysis *a)
         free(a->edits[i].repl);
     free(a->edits);
     s2r_body__ow_free(&a->ow);
+    free(a->cut_src);
 }
 
 static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
@@ -468,12 +469,44 @@ setup_kind s2r_body__setup_at(const analysis *a, size_t i, size_t k)
     return a->setup[a->setup_at[i] + k];
 }
 
+/* A quote or expansion left open runs to the end of the script, and bash
+ * stops there with a syntax error after running the command lines before
+ * it (it parses a line at a time). The body analysed, and so the pod's,
+ * is those lines and that error: the open quote would otherwise swallow
+ * the lines s2r puts after the body. Returns false on out of memory. */
+static bool cut_at_open(analysis *a, int first_line)
+{
+    const sh_body *b = &a->body;
+    size_t k = b->n ? b->n - 1 : 0;
+    while (k > 0 && b->stmts[k - 1].end_line >= b->stmts[k].line)
+        k--; /* a command before it on its line is not run either */
+    size_t at = b->n ? b->stmts[k].start : 0;
+    s2r_buf t = {0};
+    s2r_buf_putn(&t, b->src, at);
+    s2r_buf_printf(&t, "echo 'line %d: unexpected end of file: a quote or "
+                   "expansion opened on this line is never closed' >&2\n"
+                   "exit 2\n", b->open_line);
+    if (t.oom)
+        return false;
+    int open_line = b->open_line;
+    sh_body_free(&a->body);
+    a->cut_src = t.p;
+    if (sh_lex(&a->body, t.p, t.len, first_line))
+        return false;
+    a->body.open_line = open_line;
+    return true;
+}
+
 static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
                         int first_line, bool top)
 {
     a->main = (size_t)-1;
     a->u = &s2r_body__no_unwrap;
-    if (sh_lex(&a->body, src, len, first_line) || !alloc_tables(a))
+    if (sh_lex(&a->body, src, len, first_line))
+        return S2R_ENOMEM;
+    if (top && a->body.open_line && !cut_at_open(a, first_line))
+        return S2R_ENOMEM;
+    if (!alloc_tables(a))
         return S2R_ENOMEM;
     classify(c, a, top);
     if (a->main == (size_t)-1)
@@ -674,6 +707,11 @@ static void set_run(ctx *c, const analysis *a, const char *tidied,
 static int finish(ctx *c, analysis *a, int body_line)
 {
     s2r_job *job = c->job;
+    if (a->body.open_line)
+        s2r_body__warn(c, a->body.open_line, NULL,
+             "a quote or expansion opened on this line is never closed: "
+             "bash runs the command lines before it, then stops with a "
+             "syntax error (exit 2); the pod does the same");
     if (a->main == (size_t)-1)
         s2r_body__warn(c, body_line, NULL,
              "no main command found: the whole body runs as a bash script");

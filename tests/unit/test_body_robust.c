@@ -1,5 +1,5 @@
 /* Robustness of the body analysis (core/body, core/shell): long lines in
- * messages, and long bodies. Run under AddressSanitizer too (a build with
+ * messages, long bodies, and a quote left open. Run under AddressSanitizer too (a build with
  * -fsanitize=address,undefined): a one-byte overrun of a message buffer
  * or a quadratic regrowth shows there. */
 #include <setjmp.h>
@@ -153,6 +153,36 @@ static void test_body_robust__grow(void **state)
     assert_null(p);
 }
 
+/* A quote left open runs to the end of the script: bash runs the command
+ * lines before it and stops with a syntax error (exit 2), so the body the
+ * pod runs is those lines and that error, with a warning at the line the
+ * quote opens; the lines after it (swallowed by the quote) are not run. */
+static void test_body_robust__quote_left_open(void **state)
+{
+    (void)state;
+    s2r_buf b = {0};
+    s2r_buf_puts(&b, "#!/bin/bash\necho start\necho a; python t.py "
+                     "--name \"x\necho done\nsrun python train.py\n");
+    s2r_job job;
+    s2r_diags d;
+    parse(&b, &job, &d);
+    const s2r_diag *g = NULL;
+    for (size_t i = 0; i < d.n; i++)
+        if (strstr(d.v[i].message, "never closed"))
+            g = &d.v[i];
+    assert_non_null(g);
+    assert_int_equal(g->line, 3);
+    assert_int_equal(g->severity, S2R_SEV_WARNING);
+    assert_non_null(job.run_shell);
+    assert_non_null(strstr(job.run_shell, "echo start\n"));
+    assert_non_null(strstr(job.run_shell, "exit 2\n"));
+    assert_null(strstr(job.run_shell, "echo a"));
+    assert_null(strstr(job.run_shell, "train.py"));
+    s2r_job_free(&job);
+    s2r_diags_clear(&d);
+    free(b.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_body_robust__eight_thousand_lines),
         cmocka_unit_test(test_body_robust__value_grown_from_itself),
         cmocka_unit_test(test_body_robust__grow),
+        cmocka_unit_test(test_body_robust__quote_left_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
