@@ -291,6 +291,50 @@ void s2r_strlist_free(char **l);
 int s2r_grow(void **v, size_t n, size_t size);
 
 /* ------------------------------------------------------------------ */
+/* Set of strings (strset.c)                                           */
+/* ------------------------------------------------------------------ */
+
+/** A set of byte strings (any bytes, NUL included, each with its length),
+ *  numbered 0, 1, 2 ... in the order they were added, as a hash table: a
+ *  look-up costs one hash of the key and about one comparison, so that n
+ *  distinct keys cost O(n), not the n^2/2 comparisons of each with every
+ *  earlier one. The first S2R_STRSET_FEW keys are kept in the set itself
+ *  and compared one by one: most sets stay that small and allocate
+ *  nothing. The set borrows its keys: it keeps their address, not a
+ *  copy, so each must stay where it is, unchanged, until
+ *  s2r_strset_clear() (as the strings of an s2r_strv do).
+ *  Zero-initialise before use, or s2r_strset_init(). */
+#define S2R_STRSET_FEW 8
+typedef struct s2r_strset {
+    struct s2r_strset_slot *slot; /* cap slots (strset.c); NULL while the
+                                     keys are in few */
+    size_t n, cap;                /* n keys */
+    struct {
+        const char *key;
+        size_t len;
+    } few[S2R_STRSET_FEW]; /* the first keys, by number, until slot */
+} s2r_strset;
+
+/** Make @p s an empty set, as zero-initialising does (few is left as it
+ *  is: only the keys up to n are read). */
+static inline void s2r_strset_init(s2r_strset *s)
+{
+    s->slot = NULL;
+    s->n = s->cap = 0;
+}
+/** What s2r_strset_find() returns for a key the set does not hold. */
+#define S2R_STRSET_NONE SIZE_MAX
+
+/** The number of the key of @p len bytes at @p key, or S2R_STRSET_NONE. */
+size_t s2r_strset_find(const s2r_strset *s, const char *key, size_t len);
+/** Add the key of @p len bytes at @p key, which @p s must not hold yet
+ *  (look it up first), with the number @c s->n before the call.
+ *  @return S2R_OK, or S2R_ENOMEM (@p s is as it was). */
+int s2r_strset_add(s2r_strset *s, const char *key, size_t len);
+/** Free the table (not the keys); @p s is left empty and reusable. */
+void s2r_strset_clear(s2r_strset *s);
+
+/* ------------------------------------------------------------------ */
 /* Path text and volumes (paths.c; s2r_volume is in <s2r/s2r.h>)       */
 /* ------------------------------------------------------------------ */
 

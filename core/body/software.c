@@ -14,17 +14,31 @@ static const char *word(const sh_cmd *c, size_t i)
     return i < c->nwords && c->words[i].value ? c->words[i].value : NULL;
 }
 
-static void push_once(ctx *c, s2r_strv *sv, const char *v)
+/* The software lists of the job (s2r_job.modules, conda_envs, venvs),
+ * each with a set of its strings (borrowed from the list), so that each
+ * name is looked up once, not compared with every earlier one. */
+typedef struct lists {
+    s2r_strv *sv[3];
+    s2r_strset seen[3];
+} lists;
+
+enum { L_MODULES, L_CONDA, L_VENVS };
+
+/* Append @p v to list @p which of @p l unless it is there already. */
+static void push_once(ctx *c, lists *l, int which, const char *v)
 {
-    for (size_t i = 0; i < sv->n; i++)
-        if (!strcmp(sv->v[i], v))
-            return;
-    if (s2r_strv_push(sv, v))
+    s2r_strv *sv = l->sv[which];
+    size_t n = strlen(v);
+    if (s2r_strset_find(&l->seen[which], v, n) != S2R_STRSET_NONE)
+        return;
+    if (s2r_strv_push(sv, v) ||
+        s2r_strset_add(&l->seen[which], sv->v[sv->n - 1], n))
         c->oom = true;
 }
 
 /* `module load A B/1`, `ml A`, `spack load A`: the names loaded. */
-static void module_names(ctx *c, const sh_cmd *cm, size_t i, bool ml)
+static void module_names(ctx *c, lists *l, const sh_cmd *cm, size_t i,
+                         bool ml)
 {
     static const char *const loads[] = {"load", "add", "try-load",
                                         "try-add", "load-any", NULL};
@@ -38,7 +52,7 @@ static void module_names(ctx *c, const sh_cmd *cm, size_t i, bool ml)
     for (size_t k = load ? i + 1 : i; k < cm->nwords; k++) {
         const char *n = word(cm, k);
         if (n && *n && *n != '-')
-            push_once(c, &c->job->modules, n);
+            push_once(c, l, L_MODULES, n);
     }
 }
 
@@ -51,7 +65,7 @@ static const char *conda_env(const sh_cmd *cm, size_t from)
     return "base";
 }
 
-static void record_software(ctx *c, const sh_cmd *cm)
+static void record_software(ctx *c, lists *l, const sh_cmd *cm)
 {
     size_t i = sh_cmd_first_arg(cm);
     const char *v = word(cm, i), *a = word(cm, i + 1);
@@ -59,14 +73,14 @@ static void record_software(ctx *c, const sh_cmd *cm)
         return;
     if (!strcmp(v, "module") || (!strcmp(v, "spack") && a &&
                                  !strcmp(a, "load")))
-        return module_names(c, cm, i + 1, false);
+        return module_names(c, l, cm, i + 1, false);
     if (!strcmp(v, "ml"))
-        return module_names(c, cm, i + 1, true);
+        return module_names(c, l, cm, i + 1, true);
     bool conda = !strcmp(v, "conda") || !strcmp(v, "mamba") ||
                  !strcmp(v, "micromamba");
     bool src = !strcmp(v, "source") || !strcmp(v, ".");
     if ((conda || src) && a && !strcmp(a, "activate"))
-        return push_once(c, &c->job->conda_envs, conda_env(cm, i + 2));
+        return push_once(c, l, L_CONDA, conda_env(cm, i + 2));
     size_t al = a ? strlen(a) : 0;
     if (src && al >= 12 && !strcmp(a + al - 12, "bin/activate") &&
         !strstr(a, "conda") && !strstr(a, "mamba")) {
@@ -74,19 +88,43 @@ static void record_software(ctx *c, const sh_cmd *cm)
         if (!dir)
             c->oom = true;
         else
-            push_once(c, &c->job->venvs, dir);
+            push_once(c, l, L_VENVS, dir);
         free(dir);
+    }
+}
+
+/* The lists of @p c's job into @p l, each with the set of what it holds
+ * already. */
+static void lists_init(ctx *c, lists *l)
+{
+    l->sv[L_MODULES] = &c->job->modules;
+    l->sv[L_CONDA] = &c->job->conda_envs;
+    l->sv[L_VENVS] = &c->job->venvs;
+    for (int w = 0; w < 3; w++) {
+        s2r_strset_init(&l->seen[w]);
+        for (size_t i = 0; i < l->sv[w]->n; i++) {
+            const char *s = l->sv[w]->v[i];
+            size_t n = strlen(s);
+            if (s2r_strset_find(&l->seen[w], s, n) == S2R_STRSET_NONE &&
+                s2r_strset_add(&l->seen[w], s, n))
+                c->oom = true;
+        }
     }
 }
 
 void s2r_body__software(ctx *c, const analysis *a)
 {
     const sh_body *b = &a->body;
+    lists l;
+    lists_init(c, &l);
     for (size_t i = 0; i < b->n; i++)
         for (size_t k = 0; !b->stmts[i].compound && k < b->stmts[i].ncmds;
              k++)
             if (s2r_body__setup_at(a, i, k) != SU_NONE)
-                record_software(c, &b->stmts[i].cmds[k]);
+                record_software(c, &l, &b->stmts[i].cmds[k]);
+    for (int w = 0; w < 3; w++)
+        if (l.seen[w].slot)
+            s2r_strset_clear(&l.seen[w]);
 }
 
 /* ---- set-up that stays: on mapped storage --------------------------- */

@@ -118,66 +118,100 @@ static size_t row_top(const char *r, const char **tab)
     return (size_t)((slash ? slash : *tab) - r);
 }
 
-/* Whether unmapped row @p r is under the top folder of @p tl bytes at
- * @p top (which holds no '/' after its first byte): r starts with it,
- * then a '/' or the tab before its line, the last one. */
-static bool row_under(const char *r, const char *top, size_t tl)
+/* The warning for one top folder: its rows @p first, @p next[first] ...
+ * (SIZE_MAX ends them), in the order they were used. @return false when
+ * out of memory before the warning was made (m->rc says so). */
+static bool warn_folder(mounts *m, const size_t *next, size_t first)
 {
-    return strncmp(r, top, tl) == 0 &&
-           (r[tl] == '/' || (r[tl] == '\t' && !strchr(r + tl + 1, '\t')));
-}
-
-/* One warning per top folder of the unmapped paths: the paths (up to
- * three, with lines) and the [storage] line that would mount them. */
-static void warn_unmapped(mounts *m)
-{
-    for (size_t i = 0; i < m->unmapped.n; i++) {
-        const char *top = m->unmapped.v[i], *t;
-        size_t tl = row_top(top, &t);
-        bool first = true;
-        for (size_t k = 0; k < i && first; k++)
-            first = !row_under(m->unmapped.v[k], top, tl);
-        if (!first)
-            continue;
-        s2r_buf list = {0};
-        size_t n = 0;
-        int line = 0;
-        for (size_t k = i; k < m->unmapped.n; k++) {
-            const char *p = m->unmapped.v[k];
-            if (!row_under(p, top, tl))
-                continue;
-            row_top(p, &t);
-            int ln = atoi(t + 1);
-            line = line ? line : ln;
-            if (n++ < 3) {
-                if (n > 1)
-                    s2r_buf_putn(&list, ", ", 2);
-                s2r_buf_putn(&list, p, (size_t)(t - p));
-                if (ln) {
-                    s2r_buf_puts(&list, " (line ");
-                    s2r_buf_put_i64(&list, ln);
-                    s2r_buf_putn(&list, ")", 1);
-                }
+    const char *top = m->unmapped.v[first], *t;
+    size_t tl = row_top(top, &t);
+    s2r_buf list = {0};
+    size_t n = 0;
+    int line = 0;
+    for (size_t k = first; k != SIZE_MAX; k = next[k]) {
+        const char *p = m->unmapped.v[k];
+        row_top(p, &t);
+        int ln = atoi(t + 1);
+        line = line ? line : ln;
+        if (n++ < 3) {
+            if (n > 1)
+                s2r_buf_putn(&list, ", ", 2);
+            s2r_buf_putn(&list, p, (size_t)(t - p));
+            if (ln) {
+                s2r_buf_puts(&list, " (line ");
+                s2r_buf_put_i64(&list, ln);
+                s2r_buf_putn(&list, ")", 1);
             }
         }
-        if (n > 3) {
-            s2r_buf_puts(&list, " and ");
-            s2r_buf_put_i64(&list, (int64_t)(n - 3));
-            s2r_buf_puts(&list, " more");
-        }
-        char *l = s2r_buf_finish(&list);
-        if (!l) {
-            m->rc = S2R_ENOMEM;
-            return;
-        }
-        if (s2r_diags_add(m->d, S2R_SEV_WARNING, m->job->file, line, NULL,
-                          "%s %s on no storage the pod mounts: add to "
-                          "[storage]: %.*s = pvc:CLAIM (or nfs:SERVER:EXPORT, "
-                          "hostpath:PATH)", l, n > 1 ? "are" : "is",
-                          (int)tl, top))
-            m->rc = S2R_ENOMEM;
-        free(l);
     }
+    if (n > 3) {
+        s2r_buf_puts(&list, " and ");
+        s2r_buf_put_i64(&list, (int64_t)(n - 3));
+        s2r_buf_puts(&list, " more");
+    }
+    char *l = s2r_buf_finish(&list);
+    if (!l) {
+        m->rc = S2R_ENOMEM;
+        return false;
+    }
+    if (s2r_diags_add(m->d, S2R_SEV_WARNING, m->job->file, line, NULL,
+                      "%s %s on no storage the pod mounts: add to "
+                      "[storage]: %.*s = pvc:CLAIM (or nfs:SERVER:EXPORT, "
+                      "hostpath:PATH)", l, n > 1 ? "are" : "is",
+                      (int)tl, top))
+        m->rc = S2R_ENOMEM;
+    free(l);
+    return true;
+}
+
+/* One warning per top folder of the unmapped paths, in the order of each
+ * folder's first path: the paths (up to three, with lines) and the
+ * [storage] line that would mount them. The rows are grouped by their
+ * top folder in one pass, each folder looked up in a set of the folders
+ * (numbered in the order they came), each row chained to the next of
+ * its folder. */
+static void warn_unmapped(mounts *m)
+{
+    size_t n = m->unmapped.n;
+    if (!n)
+        return;
+    s2r_strset tops;
+    s2r_strset_init(&tops);
+    /* next[k]: the next row of row k's folder; then for each folder
+     * (numbered as in tops) its first and its last row; on the stack for
+     * the few rows of most scripts */
+    size_t room[3 * 16];
+    size_t *next = n <= 16 ? room
+                   : n <= SIZE_MAX / (3 * sizeof(*next))
+                       ? malloc(3 * n * sizeof(*next)) : NULL;
+    if (!next) {
+        m->rc = S2R_ENOMEM;
+        return;
+    }
+    size_t *first = next + n, *last = first + n, folders = 0;
+    for (size_t k = 0; k < n; k++) {
+        const char *r = m->unmapped.v[k], *t;
+        size_t tl = row_top(r, &t);
+        size_t f = s2r_strset_find(&tops, r, tl);
+        next[k] = SIZE_MAX;
+        if (f != S2R_STRSET_NONE) {
+            next[last[f]] = k;
+            last[f] = k;
+        } else if (s2r_strset_add(&tops, r, tl) == S2R_OK) {
+            first[folders] = last[folders] = k;
+            folders++;
+        } else {
+            m->rc = S2R_ENOMEM;
+            folders = 0; /* no warnings from half the rows */
+            break;
+        }
+    }
+    for (size_t f = 0; f < folders; f++)
+        if (!warn_folder(m, next, first[f]))
+            break;
+    s2r_strset_clear(&tops);
+    if (next != room)
+        free(next);
 }
 
 /* "/top" of an absolute path (malloc'd). */

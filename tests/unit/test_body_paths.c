@@ -432,6 +432,42 @@ static void test_software__conda_env_needs_conda(void **state)
     assert_true(warned);
 }
 
+/* Thousands of distinct modules, each loaded again on later lines, and
+ * conda and virtual environments used again and again: each list holds
+ * every name once, in the order of its first use. */
+static void test_software__many_names_in_order(void **state)
+{
+    (void)state;
+    enum { MODULES = 3000, ENVS = 100, VENVS = 40 };
+    s2r_buf s = {0};
+    s2r_buf_puts(&s, "#!/bin/bash\n");
+    for (int i = 0; i < MODULES; i++)
+        s2r_buf_printf(&s, "module load m%d m%d\nml m%d\n"
+                       "conda activate env%d\nsource v%d/bin/activate\n",
+                       i, i / 2, i / 3, i % ENVS, i % VENVS);
+    s2r_buf_puts(&s, "python t.py\n");
+    char *script = s2r_buf_finish(&s);
+    assert_non_null(script);
+    assert_int_equal(parse(script), 0);
+    free(script);
+    char want[32];
+    assert_int_equal(F.job.modules.n, MODULES);
+    for (int i = 0; i < MODULES; i++) {
+        snprintf(want, sizeof(want), "m%d", i);
+        assert_string_equal(F.job.modules.v[i], want);
+    }
+    assert_int_equal(F.job.conda_envs.n, ENVS);
+    for (int i = 0; i < ENVS; i++) {
+        snprintf(want, sizeof(want), "env%d", i);
+        assert_string_equal(F.job.conda_envs.v[i], want);
+    }
+    assert_int_equal(F.job.venvs.n, VENVS);
+    for (int i = 0; i < VENVS; i++) {
+        snprintf(want, sizeof(want), "v%d", i);
+        assert_string_equal(F.job.venvs.v[i], want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +497,8 @@ int main(void)
             test_software__lists_and_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_software__conda_env_needs_conda, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_software__many_names_in_order, setup, teardown),
     };
     return cmocka_run_group_tests_name("body_paths", tests, NULL, NULL);
 }

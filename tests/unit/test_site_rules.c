@@ -356,6 +356,52 @@ static void test_site_rules__tab_in_a_path(void **state)
     conv_free(&c);
 }
 
+/* Thousands of top folders, each path under one of its own, a few of
+ * them with more paths later: one warning per folder, in the order of
+ * each folder's first path, with its paths in the order they were used
+ * and the line of the first. */
+static void test_site_rules__many_folders(void **state)
+{
+    (void)state;
+    enum { FOLDERS = 4000, MORE = 10 };
+    s2r_buf s = {0};
+    s2r_buf_puts(&s, "#!/bin/bash\n");
+    for (int i = 0; i < FOLDERS; i++) /* line i + 2 */
+        s2r_buf_printf(&s, "cat /d%d/a\n", i);
+    for (int i = 0; i < MORE; i++) /* line FOLDERS + 2 + i */
+        s2r_buf_printf(&s, "cat /d%d/b /d%d/c /d%d/e\n", i, i, i);
+    s2r_buf_puts(&s, "python t.py\n");
+    char *script = s2r_buf_finish(&s);
+    assert_non_null(script);
+    conv c;
+    convert(&c, NULL, script, "/project/x");
+    free(script);
+    size_t k = 0;
+    char want[200];
+    for (size_t i = 0; i < c.d.n; i++) {
+        const s2r_diag *w = &c.d.v[i];
+        if (!strstr(w->message, "on no storage the pod mounts: add to"))
+            continue;
+        assert_true(k < FOLDERS);
+        int l = FOLDERS + 2 + (int)k;
+        if (k < MORE)
+            snprintf(want, sizeof(want), "/d%zu/a (line %zu), /d%zu/b (line "
+                     "%d), /d%zu/c (line %d) and 1 more are on no storage",
+                     k, k + 2, k, l, k, l);
+        else
+            snprintf(want, sizeof(want), "/d%zu/a (line %zu) is on no "
+                     "storage", k, k + 2);
+        assert_true(w->message == strstr(w->message, want));
+        snprintf(want, sizeof(want), "add to [storage]: /d%zu = pvc:CLAIM",
+                 k);
+        assert_has(w->message, want);
+        assert_int_equal(w->line, k + 2);
+        k++;
+    }
+    assert_int_equal(k, FOLDERS);
+    conv_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_site_rules__nodes_in_one_pod),
         cmocka_unit_test(test_site_rules__user_and_tmpdir),
         cmocka_unit_test(test_site_rules__tab_in_a_path),
+        cmocka_unit_test(test_site_rules__many_folders),
     };
     return cmocka_run_group_tests_name("site_rules", tests, NULL, NULL);
 }
