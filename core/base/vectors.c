@@ -131,10 +131,91 @@ static size_t env_name_len(const s2r_env *e)
     return (size_t)(e->value - e->name) - 1;
 }
 
-/* The entry of @p ev named by the @p nl bytes at @p name, or NULL: the
- * lengths compared first, so that most entries cost no call. */
+/* ---- the index of the names ---- */
+
+/* A vector of more than ENV_FEW entries keeps an index of its names, so
+ * that setting n distinct names costs n look-ups, not n^2/2 comparisons:
+ * an open-addressed table of entry numbers + 1 (0: a free slot), its size
+ * a power of 2, at most half full; malloc'd, freed by s2r_envv_clear().
+ * Its address is the name of the vector's last slot, v[cap - 1], which
+ * is then never an entry. A vector of ENV_FEW entries or fewer has none
+ * and is looked up entry by entry. */
+enum { ENV_FEW = 16 };
+
+typedef struct env_index {
+    size_t cap;
+    size_t slot[]; /* cap of them */
+} env_index;
+
+/* The index of @p ev, which has more than ENV_FEW entries. */
+static env_index *env_index_of(const s2r_envv *ev)
+{
+    return (env_index *)(void *)ev->v[ev->cap - 1].name;
+}
+
+/* FNV-1a of the @p nl bytes at @p name */
+static size_t name_hash(const char *name, size_t nl)
+{
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < nl; i++)
+        h = (h ^ (unsigned char)name[i]) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The slot of @p ix for the name of @p nl bytes at @p name: the one of
+ * its entry in @p ev, or the free one where it goes. */
+static size_t *index_slot(env_index *ix, const s2r_envv *ev,
+                          const char *name, size_t nl)
+{
+    size_t m = ix->cap - 1;
+    for (size_t i = name_hash(name, nl) & m;; i = (i + 1) & m) {
+        size_t k = ix->slot[i];
+        if (!k || (env_name_len(&ev->v[k - 1]) == nl &&
+                   memcmp(ev->v[k - 1].name, name, nl) == 0))
+            return &ix->slot[i];
+    }
+}
+
+/* Entry @p i of @p ev into @p ix, unless an earlier entry has its name
+ * (s2r_envv_append() of a name it holds: as the look-up without an
+ * index, the first one is found). */
+static void index_add(env_index *ix, const s2r_envv *ev, size_t i)
+{
+    size_t *s = index_slot(ix, ev, ev->v[i].name, env_name_len(&ev->v[i]));
+    if (!*s)
+        *s = i + 1;
+}
+
+/* A new index of the first @p n entries of @p ev in place of @p old (NULL:
+ * none), room for as many again. @return S2R_OK or S2R_ENOMEM (@p old is
+ * then kept). */
+static int index_build(s2r_envv *ev, size_t n, env_index *old)
+{
+    size_t cap = 64;
+    while (cap < 4 * n && cap <= SIZE_MAX / 2)
+        cap *= 2;
+    env_index *ix = cap <= (SIZE_MAX - sizeof(*ix)) / sizeof(size_t)
+                        ? s2r_zalloc(1, sizeof(*ix) + cap * sizeof(size_t))
+                        : NULL;
+    if (!ix)
+        return S2R_ENOMEM;
+    ix->cap = cap;
+    for (size_t i = 0; i < n; i++)
+        index_add(ix, ev, i);
+    free(old);
+    ev->v[ev->cap - 1].name = (char *)(void *)ix;
+    return S2R_OK;
+}
+
+/* The entry of @p ev named by the @p nl bytes at @p name, or NULL: one
+ * probe of the index, or, in a vector of a few entries, the lengths
+ * compared first, so that most entries cost no call. */
 static s2r_env *env_find(const s2r_envv *ev, const char *name, size_t nl)
 {
+    if (ev->n > ENV_FEW) {
+        size_t k = *index_slot(env_index_of(ev), ev, name, nl);
+        return k ? &ev->v[k - 1] : NULL;
+    }
     for (size_t i = 0; i < ev->n; i++) {
         s2r_env *e = &ev->v[i];
         if (env_name_len(e) == nl && memcmp(e->name, name, nl) == 0)
@@ -171,10 +252,42 @@ static int env_entry(s2r_envv *ev, s2r_env *e, const char *name, size_t nl,
     return S2R_OK;
 }
 
+/* env_append() to a vector of ENV_FEW entries or more, which keeps an
+ * index once the entry is added, and v[cap - 1] free for it (not inlined:
+ * env_append() stays as small as before for the few entries of most
+ * vectors). */
+__attribute__((noinline)) static int
+env_append_indexed(s2r_envv *ev, const char *name, size_t nl,
+                   const char *value)
+{
+    env_index *ix = ev->n > ENV_FEW ? env_index_of(ev) : NULL;
+    if (ev->n + 1 >= ev->cap) {
+        s2r_env *v = s2r_arena_grow_array(ev->v, ev->n, &ev->cap,
+                                          sizeof(s2r_env), FIRST_BLOCK);
+        if (!v)
+            return S2R_ENOMEM;
+        ev->v = v;
+        if (ix)
+            ev->v[ev->cap - 1].name = (char *)(void *)ix;
+    }
+    if (env_entry(ev, &ev->v[ev->n], name, nl, value, false))
+        return S2R_ENOMEM;
+    if (!ix || 2 * (ev->n + 1) > ix->cap) {
+        if (index_build(ev, ev->n + 1, ix))
+            return S2R_ENOMEM;
+    } else {
+        index_add(ix, ev, ev->n);
+    }
+    ev->n++;
+    return S2R_OK;
+}
+
 /* s2r_envv_append() of a name of @p nl bytes. */
 static int env_append(s2r_envv *ev, const char *name, size_t nl,
                       const char *value)
 {
+    if (ev->n >= ENV_FEW)
+        return env_append_indexed(ev, name, nl, value);
     if (!ev->v || ev->n == ev->cap) {
         s2r_env *v = s2r_arena_grow_array(ev->v, ev->n, &ev->cap,
                                           sizeof(s2r_env), FIRST_BLOCK);
@@ -210,6 +323,8 @@ const char *s2r_envv_get(const s2r_envv *ev, const char *name)
 void s2r_envv_clear(s2r_envv *ev)
 {
     if (ev->v) {
+        if (ev->n > ENV_FEW)
+            free(env_index_of(ev));
         for (size_t i = 0; i < ev->n; i++)
             if (env_own_block(&ev->v[i]))
                 free(ev->v[i].name - 1); /* its value is in the same block */

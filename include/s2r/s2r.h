@@ -111,7 +111,8 @@ typedef struct s2r_env {
 /** NAME=VALUE pairs in the order first set. Names are distinct: fill
  *  it with s2r_envv_set(), which replaces a name it already holds (the
  *  rules copy a job's vector on that promise). Zero-initialise before
- *  use; the slots after the last (from @c v[cap]) are the vector's own. */
+ *  use; the slots after the last entry (from @c v[n]) are the vector's
+ *  own. */
 typedef struct s2r_envv {
     s2r_env *v;
     size_t n, cap;

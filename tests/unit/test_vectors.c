@@ -195,6 +195,42 @@ static void test_vectors__envv_replace_from_itself(void **state)
     s2r_envv_clear(&ev);
 }
 
+/* thousands of names (a vector that keeps an index of them): set keeps
+ * the first-seen order, replaces in place, and get finds each; a name
+ * appended again is found as its first entry */
+static void test_vectors__envv_many_names(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    s2r_envv ev = {0};
+    char name[16], value[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "V%d", i);
+        assert_int_equal(s2r_envv_set(&ev, name, name + 1), 0);
+        if (i % 3 == 0) { /* an earlier name again */
+            snprintf(name, sizeof(name), "V%d", i / 2);
+            snprintf(value, sizeof(value), "again%d", i);
+            assert_int_equal(s2r_envv_set(&ev, name, value), 0);
+        }
+    }
+    assert_int_equal(ev.n, N);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "V%d", i);
+        assert_string_equal(ev.v[i].name, name);
+        assert_ptr_equal(s2r_envv_get(&ev, name), ev.v[i].value);
+    }
+    assert_string_equal(s2r_envv_get(&ev, "V1"), "again3");
+    assert_string_equal(s2r_envv_get(&ev, "V4999"), "4999");
+    assert_null(s2r_envv_get(&ev, "V5000"));
+    assert_int_equal(s2r_envv_append(&ev, "V10", "later"), 0);
+    assert_int_equal(ev.n, N + 1);
+    assert_string_equal(ev.v[N].value, "later");
+    assert_ptr_equal(s2r_envv_get(&ev, "V10"), ev.v[10].value);
+    s2r_envv_clear(&ev);
+    assert_int_equal(ev.n, 0);
+    assert_null(ev.v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_vectors__strv_take_and_list),
         cmocka_unit_test(test_vectors__envv_text_stays_put),
         cmocka_unit_test(test_vectors__envv_replace_from_itself),
+        cmocka_unit_test(test_vectors__envv_many_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
