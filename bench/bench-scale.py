@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Conversion time per KB as a script grows (a benchmark, not a test).
 
-Three kinds of script, each at 1 KB, 16 KB, 128 KB and 1,000 KB:
+Five kinds of script, each at 1 KB, 16 KB, 128 KB and 1,000 KB:
 
   body        set-up lines, srun steps (some in the background), exports,
               here-documents: the body analysis and rendering
   directives  #SBATCH lines (each option again, the last one wins)
   warnings    body lines that each raise a warning (an absolute path no
               [storage] entry covers)
+  folders     body lines that each read a file under a top folder of its
+              own (cat /d1/f, cat /d2/f ...): one warning per folder
+  modules     body lines that each load a module of its own (module load
+              m1, module load m2 ...): the job's list of modules
 
 Each size is converted in process by bench_convert (build/bench) for a
 while; the line printed per kind gives µs per KB at every size and the
@@ -17,7 +21,7 @@ the conversion (Linux's limit for one argument), after all the work, so
 the time still counts.
 
 usage: bench-scale.py [--build DIR] [--seconds S] [--format cli|yaml|json]
-                      [body|directives|warnings ...]
+                      [body|directives|warnings|folders|modules ...]
 """
 import argparse
 import os
@@ -59,10 +63,25 @@ def warning_lines():
         yield f"ls /lustre/group{i}/data{i}"
 
 
+def folder_lines():
+    i = 0
+    while True:
+        i += 1
+        yield f"cat /d{i}/f"
+
+
+def module_lines():
+    i = 0
+    while True:
+        i += 1
+        yield f"module load m{i}"
+
+
 def script(kind, kb):
     head = "#!/bin/bash\n#SBATCH -N 1 -n 4 --gres=gpu:4\n"
     gen = {"body": body_lines, "directives": directive_lines,
-           "warnings": warning_lines}[kind]()
+           "warnings": warning_lines, "folders": folder_lines,
+           "modules": module_lines}[kind]()
     parts, size = [head], len(head)
     while size < kb * 1024:
         line = next(gen) + "\n"
@@ -85,7 +104,8 @@ def main():
     p.add_argument("--seconds", type=float, default=2.0)
     p.add_argument("--format", default="yaml")
     p.add_argument("kinds", nargs="*",
-                   default=["body", "directives", "warnings"])
+                   default=["body", "directives", "warnings", "folders",
+                            "modules"])
     a = p.parse_args()
     bench = os.path.join(a.build, "bench", "bench_convert")
     if not os.access(bench, os.X_OK):
