@@ -189,19 +189,16 @@ void s2r_arena_free(s2r_arena *a)
 void *s2r_arena_grow_array(void *v, size_t n, size_t *cap, size_t size,
                            size_t first)
 {
-    size_t slots = (sizeof(s2r_arena) + size - 1) / size;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    if (ncap < *cap || ncap > SIZE_MAX / size - slots)
+    /* the arena takes whole slots after the last element: fewer bytes
+     * than size + sizeof(s2r_arena) */
+    if (size > SIZE_MAX - sizeof(s2r_arena))
         return NULL;
+    size_t slots = (sizeof(s2r_arena) + size - 1) / size;
     s2r_arena a = v ? *s2r_arena_after(v, *cap, size)
                     : (s2r_arena){.first = first};
-    void *nv = s2r_arena_alloc(&a, (ncap + slots) * size);
-    if (!nv)
-        return NULL; /* a failed allocation leaves the arena as it was */
-    if (n)
-        memcpy(nv, v, n * size);
-    *s2r_arena_after(nv, ncap, size) = a;
-    *cap = ncap;
+    void *nv = s2r_arena_grow(&a, v, n, cap, size, slots * size);
+    if (nv)
+        *s2r_arena_after(nv, *cap, size) = a;
     return nv;
 }
 

@@ -144,6 +144,27 @@ static inline char *s2r_arena_strndup(s2r_arena *a, const char *s, size_t n)
 }
 /** Free every block of @p a; @p a is empty and reusable afterwards. */
 void s2r_arena_free(s2r_arena *a);
+/** Grow an array of *@p cap elements of @p size bytes at @p v to twice
+ *  as many (8 when *@p cap is 0): a new array carved from @p a, with the
+ *  first @p n elements copied and @p spare bytes of room after its last;
+ *  *@p cap becomes its length. The old array stays as it was (in @p a,
+ *  or wherever it lies, until that is freed). NULL when out of memory or
+ *  when the size overflows (*@p cap and @p a are then as they were).
+ *  Inline: a vector grows this way at every doubling. */
+static inline void *s2r_arena_grow(s2r_arena *a, const void *v, size_t n,
+                                   size_t *cap, size_t size, size_t spare)
+{
+    size_t ncap = *cap ? *cap * 2 : 8;
+    if (ncap < *cap || ncap > (SIZE_MAX - spare) / size)
+        return NULL;
+    void *nv = s2r_arena_alloc(a, ncap * size + spare);
+    if (!nv)
+        return NULL; /* a failed allocation leaves the arena as it was */
+    if (n)
+        memcpy(nv, v, n * size);
+    *cap = ncap;
+    return nv;
+}
 
 /* ---- an array that lives in an arena of its own ---------------------- */
 

@@ -288,23 +288,16 @@ static int line_of(const lexer *L, size_t off)
  * moves, doubling, into @p grown, the lexer's arena, once that is full
  * (the arena's blocks are kept for the next lex: a long body grew them
  * on the heap each time); false when memory runs out. */
-static bool room_grow(s2r_arena *grown, void **v, size_t *cap, size_t n,
-                      size_t size)
-{
-    size_t c = *cap * 2;
-    void *nv = c < SIZE_MAX / size ? s2r_arena_alloc(grown, c * size) : NULL;
-    if (!nv)
-        return false;
-    memcpy(nv, *v, n * size);
-    *v = nv;
-    *cap = c;
-    return true;
-}
-
 static inline bool room_for(s2r_arena *grown, void **v, size_t *cap,
                             size_t n, size_t size)
 {
-    return n < *cap || room_grow(grown, v, cap, n, size);
+    void *nv;
+    if (n < *cap)
+        return true;
+    if (!(nv = s2r_arena_grow(grown, *v, n, cap, size, 0)))
+        return false;
+    *v = nv;
+    return true;
 }
 
 /* Append @p n bytes at @p s to @p b (L->oom when memory runs out). */
