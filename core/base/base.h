@@ -1,6 +1,6 @@
 /* base.h: core/base, layer 1: what every other folder builds on.
  * Owns: the byte buffer, diagnostics, string/env vectors, errors, secrets,
- *       path text and the s2r_volume list.
+ *       path text, the s2r_volume list, byte scans and sorted name tables.
  * Uses: include/s2r only (libc; no other library).
  *
  * Diagnostics (s2r_diags) and the small containers (s2r_strv, s2r_envv)
@@ -17,6 +17,10 @@
 
 #include <s2r/plugin.h>
 #include <s2r/s2r.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Growable text buffer with a sticky out-of-memory flag (buf.c)       */
@@ -201,7 +205,8 @@ void s2r_arena_free_array(void *v, size_t cap, size_t size);
  *  result to be JSON; nothing here checks it. */
 void s2r_json_put_string(s2r_buf *b, const char *s, size_t len);
 
-/* ---- 8 bytes at a time (the JSON string writer, the YAML writer) ---- */
+/* ---- 8 bytes at a time (the JSON string writer, the YAML writer, byte
+ *      scans) ---- */
 
 /** The 8 bytes at @p p as one number, the first the least significant
  *  (whatever the machine's byte order; compilers make it one load). */
@@ -257,6 +262,171 @@ void s2r_json_string(s2r_json_writer *w, const char *s, size_t len);
 void s2r_json_int(s2r_json_writer *w, int64_t v);
 /** true or false. */
 void s2r_json_bool(s2r_json_writer *w, bool v);
+
+/* ------------------------------------------------------------------ */
+/* Byte scans (inline) and names in sorted tables (names.c)           */
+/* ------------------------------------------------------------------ */
+
+#if defined(__SSE2__)
+/** The bytes of the 16 at @p p equal to @p a, @p b or @p c, or below
+ *  @p below (unsigned; 0: no byte is), as bits 0-15; 0 when there are
+ *  none. SSE2, which every x86-64 has. A byte is below @p below when the
+ *  lesser of it and below - 1 (unsigned) is itself. */
+static inline unsigned s2r_class16(const char *p, char a, char b, char c,
+                                   unsigned char below)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(
+        _mm_cmpeq_epi8(v, _mm_set1_epi8(a)),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(b)),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+    if (below) {
+        __m128i lim = _mm_set1_epi8((char)(below - 1));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v));
+    }
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/** The bytes of @p x (from s2r_load8) equal to @p a, @p b or @p c, or
+ *  below @p below (at most 0x80; 0: no byte is), marked as
+ *  s2r_first_marked() reads them. A byte equal to @p a is a zero byte,
+ *  below 1, of x ^ a..; each test marks its first byte exactly, so the
+ *  first mark of all three is exact too. */
+static inline uint64_t s2r_class8(uint64_t x, char a, char b, char c,
+                                  unsigned char below)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t xa = x ^ (ones * (unsigned char)a),
+             xb = x ^ (ones * (unsigned char)b),
+             xc = x ^ (ones * (unsigned char)c);
+    uint64_t m = ((xa - ones) & ~xa) | ((xb - ones) & ~xb) |
+                 ((xc - ones) & ~xc);
+    if (below)
+        m |= (x - ones * below) & ~x;
+    return m & high;
+}
+
+/** The first byte in [@p p, @p e) equal to @p a, @p b or @p c, or @p e;
+ *  the bytes up to @p lim (at or after @p e) may be read. 16 bytes at a
+ *  time while 16 remain before @p lim (SSE2; the bits of bytes at or
+ *  after @p e are dropped), then 8 at a time while 8 remain before @p e,
+ *  then a byte at a time. Inline: its callers call it for every few
+ *  bytes, with constant bytes to find. */
+static inline const char *s2r_find_any(const char *p, const char *e,
+                                       const char *lim, char a, char b,
+                                       char c)
+{
+#if defined(__SSE2__)
+    for (; p < e && lim - p >= 16; p += 16) {
+        unsigned m16 = s2r_class16(p, a, b, c, 0);
+        if (e - p < 16)
+            m16 &= (1u << (e - p)) - 1;
+        if (m16)
+            return p + __builtin_ctz(m16);
+    }
+    if (p >= e)
+        return e;
+#else
+    (void)lim;
+#endif
+    for (; e - p >= 8; p += 8) {
+        uint64_t m = s2r_class8(s2r_load8(p), a, b, c, 0);
+        if (m)
+            return p + s2r_first_marked(m);
+    }
+    while (p < e && *p != a && *p != b && *p != c)
+        p++;
+    return p;
+}
+
+/** The first place of the @p n bytes of @p needle in the @p len bytes at
+ *  @p s (SIZE_MAX: in the string @p s, up to its NUL), or NULL; @p s when
+ *  @p n is 0. Found through needle[@p rare] (@p rare below @p n), a byte
+ *  the text seldom holds, looked for with memchr (strchr), the whole
+ *  needle then compared around it: for a needle most texts do not hold,
+ *  cheaper than strstr. Inline: the callers' needles are constants. */
+static inline const char *s2r_find_rare(const char *s, size_t len,
+                                        const char *needle, size_t n,
+                                        size_t rare)
+{
+    if (n == 0)
+        return s;
+    if (rare >= n)
+        return NULL;
+    if (len == SIZE_MAX) {
+        for (const char *q = s; (q = strchr(q, needle[rare])); q++)
+            if ((size_t)(q - s) >= rare && !strncmp(q - rare, needle, n))
+                return q - rare;
+        return NULL;
+    }
+    if (len < n)
+        return NULL;
+    /* the rare byte of a match lies in [s + rare, last] */
+    const char *q = s + rare, *last = s + len - (n - rare);
+    for (; q <= last && (q = memchr(q, needle[rare], (size_t)(last - q) + 1));
+         q++)
+        if (!memcmp(q - rare, needle, n))
+            return q - rare;
+    return NULL;
+}
+
+/* ---- names in a sorted table (names.c) ---- */
+
+/** The number of elements of array @p a (an array, not a pointer). */
+#define S2R_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/** Whether strings @p a and @p b are equal (!strcmp), the bytes compared
+ *  here: names mostly part in their first bytes, where a call to strcmp
+ *  would cost more than the comparing. */
+static inline bool s2r_name_is(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/** The index of the entry named by the @p len bytes at @p name (or fewer,
+ *  up to a NUL among them) in @p table: @p n entries of @p stride bytes,
+ *  each starting with its name (a const char *), sorted as strcmp orders
+ *  the names; @p n when no entry has that name. A binary search. */
+size_t s2r_sorted_findn(const void *table, size_t n, size_t stride,
+                        const char *name, size_t len);
+/** The name of entry @p i of such a table. */
+static inline const char *s2r_sorted_name(const void *table, size_t i,
+                                          size_t stride)
+{
+    return *(const char *const *)(const void *)((const char *)table +
+                                                 i * stride);
+}
+/** s2r_sorted_findn() for the string @p name. Inline: a table of at most
+ *  16 names is compared name by name, the loop unrolled, so that with
+ *  the constant table of a caller the compiler compares the first byte
+ *  of @p name with each name's own as constants (most names looked up
+ *  are none of the table's, and part from each name there) and the rest
+ *  only for a name that starts alike; a longer table is searched by
+ *  halves. */
+static inline size_t s2r_sorted_find(const void *table, size_t n,
+                                     size_t stride, const char *name)
+{
+    if (n > 16)
+        return s2r_sorted_findn(table, n, stride, name, SIZE_MAX);
+    const char c0 = name[0];
+#pragma GCC unroll 16
+    for (size_t i = 0; i < n; i++) {
+        const char *e = s2r_sorted_name(table, i, stride);
+        if (e[0] == c0 && (!c0 || s2r_name_is(e + 1, name + 1)))
+            return i;
+    }
+    return n;
+}
+/** True when the @p n names of @p names, sorted as strcmp orders them,
+ *  hold @p name. */
+static inline bool s2r_sorted_has(const char *const *names, size_t n,
+                                  const char *name)
+{
+    return s2r_sorted_find(names, n, sizeof(*names), name) < n;
+}
 
 /* ------------------------------------------------------------------ */
 /* Errors and diagnostics (diags.c; s2r_error is in plugin.h)         */

@@ -97,18 +97,12 @@ static void take_main(ctx *c, analysis *a, size_t i, int mk, bool top)
 }
 
 /* Whether the text of @p b holds "scontrol show hostname" anywhere: its
- * 'w', a rare byte in scripts, is found with memchr. */
+ * 'w', a rare byte in scripts, is found with memchr (s2r_find_rare). */
 static bool body_has_hostnames(const sh_body *b)
 {
     static const char k[] = "scontrol show hostname";
-    const size_t n = sizeof(k) - 1, at = 12; /* k[at] is the 'w' */
-    if (b->len < n)
-        return false;
-    const char *q = b->src + at, *last = b->src + b->len - (n - at);
-    for (; q <= last && (q = memchr(q, 'w', (size_t)(last - q) + 1)); q++)
-        if (!memcmp(q - at, k, n))
-            return true;
-    return false;
+    return s2r_find_rare(b->src, b->len, k, sizeof(k) - 1, 12 /* w */) !=
+           NULL;
 }
 
 /* Rendezvous discovery (scontrol show hostnames) and SLURM client
@@ -293,10 +287,11 @@ static void lift_cd(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
 /* Commands that do not depend on the working directory. */
 static bool cwd_neutral(const char *v)
 {
+    /* sorted as strcmp orders them */
     static const char *const neutral[] = {
-        "echo", "printf", "set", "nvidia-smi", "hostname", "date", "ulimit",
-        "umask", "trap", "export", "sleep", NULL};
-    return s2r_body__list_has(neutral, v);
+        "date", "echo", "export", "hostname", "nvidia-smi", "printf", "set",
+        "sleep", "trap", "ulimit", "umask"};
+    return s2r_sorted_has(neutral, S2R_COUNTOF(neutral), v);
 }
 
 /* The main statement and command: the launch (launch.c), else the first

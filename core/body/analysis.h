@@ -200,11 +200,9 @@ bool s2r_body__stmt_continues(const sh_body *b, const sh_stmt *st);
 bool s2r_body__is_aux(const char *name);
 /** True for scontrol, squeue, sinfo, sacct, sstat, sbatch, scancel, seff. */
 bool s2r_body__is_slurm_client(const char *name);
-/** True when the NULL-terminated list @p l holds @p s. */
+/** True when the NULL-terminated list @p l holds @p s (a list in no
+ *  order; a sorted one is searched with s2r_sorted_has()). */
 bool s2r_body__list_has(const char *const *l, const char *s);
-/** True when the @p n names of @p l, sorted as strcmp orders them, hold
- *  @p s (a binary search). */
-bool s2r_body__sorted_has(const char *const *l, size_t n, const char *s);
 
 /** A warning (option may be NULL) / a note at @p line of the script. */
 void s2r_body__warn(ctx *c, int line, const char *opt, const char *fmt, ...)

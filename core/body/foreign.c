@@ -81,22 +81,13 @@ static bool may_name_client(const char *v)
 }
 
 /* True when a command named @p p runs its arguments as shell text
- * (trap, eval, bash, sh) or as a program with its own (srun): only the
- * names that start with p's first byte are compared. */
+ * (trap, eval, bash, sh) or as a program with its own (srun). */
 static bool runs_strings(const char *p)
 {
-    switch (p[0]) {
-    case 't':
-        return !strcmp(p, "trap");
-    case 'e':
-        return !strcmp(p, "eval");
-    case 'b':
-        return !strcmp(p, "bash");
-    case 's':
-        return !strcmp(p, "sh") || !strcmp(p, "srun");
-    default:
-        return false;
-    }
+    /* sorted as strcmp orders them */
+    static const char *const names[] = {"bash", "eval", "sh", "srun",
+                                        "trap"};
+    return s2r_sorted_has(names, S2R_COUNTOF(names), p);
 }
 
 /* a SLURM client run inside a compound statement (a function, a loop, an
@@ -141,15 +132,17 @@ static void nested_clients(ctx *c, const analysis *a, size_t i)
  * an edit from "scontrol" to the end of that command */
 static void hostname_edit(ctx *c, analysis *a, const sh_stmt *st)
 {
-    const char *src = a->body.src;
-    for (size_t p = st->start; p + 22 <= st->end; p++) {
-        if (memcmp(src + p, "scontrol show hostname", 22))
-            continue;
-        size_t e = p + 22;
+    static const char k[] = "scontrol show hostname";
+    const size_t n = sizeof(k) - 1, rare = 12; /* k[rare] is the 'w' */
+    const char *src = a->body.src, *q;
+    size_t p = st->start;
+    while (p < st->end &&
+           (q = s2r_find_rare(src + p, st->end - p, k, n, rare))) {
+        size_t at = (size_t)(q - src), e = at + n;
         while (e < st->end && !strchr("|)`;&\n", src[e]))
             e++;
-        s2r_body__add_edit(c, a, p, e, "hostname ");
-        p = e;
+        s2r_body__add_edit(c, a, at, e, "hostname ");
+        p = e + 1;
     }
 }
 
@@ -325,19 +318,26 @@ static void settle_hostlists(ctx *c, analysis *a)
 /* Ray and workflow managers                                            */
 /* ------------------------------------------------------------------ */
 
-/* A word of @p cm from @p from on holds @p needle. @p rare: a byte of the
- * needle that few words hold, looked for first (a strchr costs less than
- * a strstr, and a word without it cannot hold the needle). */
+/* A word of @p cm from @p from on holds @p needle. @p rare: the index of
+ * a byte of the needle that few words hold, looked for first
+ * (s2r_find_rare). */
 static bool cmd_has(const sh_cmd *cm, size_t from, const char *needle,
-                    char rare)
+                    size_t rare)
 {
+    size_t n = strlen(needle);
     for (size_t j = from; j < cm->nwords; j++) {
         const char *v = cm->words[j].value;
-        if (v && strchr(v, rare) && strstr(v, needle))
+        if (v && s2r_find_rare(v, SIZE_MAX, needle, n, rare))
             return true;
     }
     return false;
 }
+
+/* The workflow managers by their command's name, sorted as strcmp
+ * orders the names. */
+typedef enum workflow { WF_CROMWELL, WF_NEXTFLOW, WF_SNAKEMAKE } workflow;
+static const char *const workflows[] = {"cromwell", "nextflow",
+                                        "snakemake"};
 
 /* a workflow manager that submits SLURM jobs itself: its name, or NULL */
 static const char *submits_jobs(const sh_cmd *cm)
@@ -347,17 +347,18 @@ static const char *submits_jobs(const sh_cmd *cm)
         return NULL;
     const char *p = s2r_body__base_name(w->value);
     size_t k = (size_t)(w - cm->words) + 1;
-    /* each name compared only when its first byte is p's */
-    if (p[0] == 'n' && !strcmp(p, "nextflow") &&
-        (cmd_has(cm, k, "slurm", 'u') || cmd_has(cm, k, "SLURM", 'U')))
+    size_t wf = s2r_sorted_find(workflows, S2R_COUNTOF(workflows),
+                                sizeof(workflows[0]), p);
+    /* the rare bytes: the u of slurm, the b of sbatch, the w of cromwell */
+    if (wf == WF_NEXTFLOW &&
+        (cmd_has(cm, k, "slurm", 2) || cmd_has(cm, k, "SLURM", 2)))
         return "Nextflow (its slurm executor)";
-    if (p[0] == 's' && !strcmp(p, "snakemake") &&
-        (cmd_has(cm, k, "--slurm", 'u') || cmd_has(cm, k, "slurm", 'u') ||
-         cmd_has(cm, k, "sbatch", 'b')))
+    if (wf == WF_SNAKEMAKE &&
+        (cmd_has(cm, k, "--slurm", 4) || cmd_has(cm, k, "slurm", 2) ||
+         cmd_has(cm, k, "sbatch", 1)))
         return "Snakemake (its slurm executor or --cluster sbatch)";
-    if (((p[0] == 'c' && !strcmp(p, "cromwell")) ||
-         cmd_has(cm, k - 1, "cromwell", 'w')) &&
-        (cmd_has(cm, k, "slurm", 'u') || cmd_has(cm, k, "SLURM", 'U')))
+    if ((wf == WF_CROMWELL || cmd_has(cm, k - 1, "cromwell", 4)) &&
+        (cmd_has(cm, k, "slurm", 2) || cmd_has(cm, k, "SLURM", 2)))
         return "Cromwell (its SLURM backend)";
     return NULL;
 }

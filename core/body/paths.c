@@ -19,10 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 /* what the scan knows about the job */
 typedef struct scan {
     ctx *c;
@@ -147,19 +143,42 @@ static void add_use(ctx *c, const char *path, int line, bool written,
 
 /* ---- what a word around a path says ---------------------------------- */
 
-/* sorted as strcmp orders them (s2r_body__sorted_has) */
+/* sorted as strcmp orders them (s2r_sorted_has) */
 static const char *const writing_opts[] = {
     "--checkpoint-dir", "--checkpoint_dir", "--ckpt-dir", "--ckpt_dir",
     "--log-dir", "--log_dir", "--logdir", "--out", "--out-dir", "--out_dir",
     "--outdir", "--output", "--output-dir", "--output-directory",
     "--output_dir", "--results-dir", "--save-dir", "--save_dir", "--savedir",
     "--work-dir", "--work_dir", "-o"};
-static const char *const writing_cmds[] = {"mkdir", "tee", "touch", "rm",
-    "truncate", NULL};
-static const char *const copying_cmds[] = {"cp", "mv", "rsync", "ln",
-    "install", NULL};
-static const char *const bind_opts[] = {"--bind", "-B", "--mount",
-    "--container-mounts", "-v", "--volume", NULL};
+/* sorted as strcmp orders them */
+static const char *const bind_opts[] = {"--bind", "--container-mounts",
+    "--mount", "--volume", "-B", "-v"};
+
+/* What a command does with the files it names. */
+typedef enum writer {
+    W_NONE,
+    W_WRITE, /* writes them (rm, truncate) */
+    W_MAKE,  /* makes them (mkdir, tee, touch) */
+    W_COPY,  /* copies into its last one (cp, install, ln, mv, rsync) */
+    W_FETCH  /* fetches into the file of its -O/-o option (wget, curl) */
+} writer;
+/* sorted as strcmp orders the names */
+static const struct writer_name {
+    const char *name;
+    writer w;
+} writer_names[] = {
+    {"cp", W_COPY},    {"curl", W_FETCH},     {"install", W_COPY},
+    {"ln", W_COPY},    {"mkdir", W_MAKE},     {"mv", W_COPY},
+    {"rm", W_WRITE},   {"rsync", W_COPY},     {"tee", W_MAKE},
+    {"touch", W_MAKE}, {"truncate", W_WRITE}, {"wget", W_FETCH}};
+
+/* what the command named @p name does with the files it names */
+static writer writer_of(const char *name)
+{
+    size_t i = s2r_sorted_find(writer_names, S2R_COUNTOF(writer_names),
+                               sizeof(writer_names[0]), name);
+    return i < S2R_COUNTOF(writer_names) ? writer_names[i].w : W_NONE;
+}
 
 /* The word [*ws, *we) around @p at (split at blanks) and the one before. */
 static void word_around(const scan *s, const char *at, const char **ws,
@@ -185,21 +204,26 @@ static size_t unquoted(const char *w, size_t n, char *buf)
     return o;
 }
 
-/* @p w (n bytes) without quotes, compared with the list @p l. */
-static bool word_in(const char *w, size_t n, const char *const *l)
+/* @p w (n bytes) without quotes, one of the @p ln names of @p l (sorted
+ * as strcmp orders them). */
+static bool word_in(const char *w, size_t n, const char *const *l, size_t ln)
 {
     char buf[48];
-    return unquoted(w, n, buf) > 0 && s2r_body__list_has(l, buf);
+    return unquoted(w, n, buf) > 0 && s2r_sorted_has(l, ln, buf);
 }
 
 /* @p w (n bytes) without quotes, one of writing_opts */
 static bool writing_opt(const char *w, size_t n)
 {
+    return word_in(w, n, writing_opts, S2R_COUNTOF(writing_opts));
+}
+
+/* what the command named by @p w (n bytes) without quotes does with the
+ * files it names */
+static writer writer_word(const char *w, size_t n)
+{
     char buf[48];
-    return unquoted(w, n, buf) > 0 &&
-           s2r_body__sorted_has(writing_opts, sizeof(writing_opts) /
-                                                  sizeof(writing_opts[0]),
-                                buf);
+    return unquoted(w, n, buf) > 0 ? writer_of(buf) : W_NONE;
 }
 
 /* The word before [ws...) on the line: *pw, length returned (0: none). */
@@ -259,11 +283,10 @@ static bool writes_at(const scan *s, const char *at, const char *ws,
         return true;
     const char *cw;
     size_t cn = segment_cmd(s, ws, &cw);
-    if (cn && cw != ws && word_in(cw, cn, writing_cmds))
-        return true;
+    writer wr = cn && cw != ws ? writer_word(cw, cn) : W_NONE;
     (void)we;
-    return cn && cw != ws && word_in(cw, cn, copying_cmds) &&
-           last_in_segment(s, ws);
+    return wr == W_WRITE || wr == W_MAKE ||
+           (wr == W_COPY && last_in_segment(s, ws));
 }
 
 /* The target of a bind (SRC:DST) is a path inside the container. */
@@ -272,11 +295,12 @@ static bool bind_target(const scan *s, const char *at, const char *ws)
     if (at == s->line || at[-1] != ':' || at - 1 == ws)
         return false;
     const char *eq = memchr(ws, '=', (size_t)(at - ws));
-    if (eq && word_in(ws, (size_t)(eq - ws), bind_opts))
+    if (eq && word_in(ws, (size_t)(eq - ws), bind_opts,
+                      S2R_COUNTOF(bind_opts)))
         return true;
     const char *pw;
     size_t pn = prev_word(s, ws, &pw);
-    return pn && word_in(pw, pn, bind_opts);
+    return pn && word_in(pw, pn, bind_opts, S2R_COUNTOF(bind_opts));
 }
 
 /* ---- where a path starts --------------------------------------------- */
@@ -437,61 +461,7 @@ static bool locates_itself(const char *p, const char *e)
             ((q[1] == '0' && (q + 2 >= e || !isdigit((unsigned char)q[2]))) ||
              (q + 3 < e && !strncmp(q + 1, "{0}", 3))))
             return true;
-    for (const char *q = p; (size_t)(e - q) >= 11 &&
-                            (q = memchr(q, 'B', (size_t)(e - q) - 10)); q++)
-        if (!memcmp(q, "BASH_SOURCE", 11))
-            return true;
-    return false;
-}
-
-#if defined(__SSE2__)
-/* The bytes of the 16 at @p p equal to '/', '~' or '$', as bits 0-15; 0
- * when there are none. */
-static inline unsigned starts16(const char *p)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i sl = _mm_cmpeq_epi8(v, _mm_set1_epi8('/'));
-    __m128i ti = _mm_cmpeq_epi8(v, _mm_set1_epi8('~'));
-    __m128i dl = _mm_cmpeq_epi8(v, _mm_set1_epi8('$'));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(sl, _mm_or_si128(ti, dl)));
-}
-#endif
-
-/* The first byte in [@p p, @p e) a path ('/') or a prefix ('~', '$') may
- * start at, or @p e; the bytes up to @p lim (the end of the text, at or
- * after @p e) may be read. 16 bytes at a time while 16 remain before
- * @p lim (SSE2, every x86-64; the bits of bytes at or after @p e are
- * dropped), then 8 at a time while 8 remain before @p e (a byte equal to
- * one of the three is a zero byte of the word xor'd with it, marked as
- * s2r_first_marked() reads it), then a byte at a time. */
-static const char *next_start(const char *p, const char *e, const char *lim)
-{
-#if defined(__SSE2__)
-    for (; p < e && lim - p >= 16; p += 16) {
-        unsigned m16 = starts16(p);
-        if (e - p < 16)
-            m16 &= (1u << (e - p)) - 1;
-        if (m16)
-            return p + __builtin_ctz(m16);
-    }
-    if (p >= e)
-        return e;
-#else
-    (void)lim;
-#endif
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    for (; e - p >= 8; p += 8) {
-        uint64_t x = s2r_load8(p);
-        uint64_t sl = x ^ (ones * '/'), ti = x ^ (ones * '~'),
-                 dl = x ^ (ones * '$');
-        uint64_t m = (((sl - ones) & ~sl) | ((ti - ones) & ~ti) |
-                      ((dl - ones) & ~dl)) & high;
-        if (m)
-            return p + s2r_first_marked(m);
-    }
-    while (p < e && *p != '/' && *p != '~' && *p != '$')
-        p++;
-    return p;
+    return s2r_find_rare(p, (size_t)(e - p), "BASH_SOURCE", 11, 0) != NULL;
 }
 
 static void scan_line(scan *s)
@@ -505,7 +475,9 @@ static void scan_line(scan *s)
     if (s->self_words && !s->c->job->self_line &&
         locates_itself(s->line, cmt))
         s->c->job->self_line = s->lineno;
-    for (p = s->line; (p = next_start(p, s->end, s->lim)) < s->end;) {
+    /* the next byte a path ('/') or a prefix ('~', '$') may start at */
+    for (p = s->line;
+         (p = s2r_find_any(p, s->end, s->lim, '/', '~', '$')) < s->end;) {
         if (*p != '/' || path_start(s, p))
             p = take_path(s, p, p >= cmt);
         else
@@ -527,11 +499,12 @@ static bool relative_file(const char *v)
         [':'] = 1, [','] = 1, ['@'] = 1, ['$'] = 1, ['`'] = 1, ['\''] = 1,
         ['"'] = 1, ['('] = 1, [')'] = 1, ['{'] = 1, ['}'] = 1, ['<'] = 1,
         ['>'] = 1, ['|'] = 1, [';'] = 1, ['&'] = 1, ['/'] = 2, ['.'] = 3};
-    static const char *const ext[] = {"py", "sh", "bash", "R", "r", "jl",
-        "m", "pl", "rb", "lua", "ipynb", "yaml", "yml", "json", "toml",
-        "cfg", "conf", "ini", "txt", "csv", "tsv", "parquet", "nml", "in",
-        "fa", "fasta", "fq", "gz", "sif", "h5", "pt", "pth", "ckpt", "npz",
-        "npy", "tar", "zip", NULL};
+    /* sorted as strcmp orders them */
+    static const char *const ext[] = {"R", "bash", "cfg", "ckpt", "conf",
+        "csv", "fa", "fasta", "fq", "gz", "h5", "in", "ini", "ipynb", "jl",
+        "json", "lua", "m", "nml", "npy", "npz", "parquet", "pl", "pt", "pth",
+        "py", "r", "rb", "sh", "sif", "tar", "toml", "tsv", "txt", "yaml",
+        "yml", "zip"};
     switch (v[0]) {
     case '\0':
     case '-':
@@ -563,24 +536,19 @@ static bool relative_file(const char *v)
     }
     if (slash)
         return true;
-    return dot && dot != v && s2r_body__list_has(ext, dot + 1);
+    return dot && dot != v && s2r_sorted_has(ext, S2R_COUNTOF(ext), dot + 1);
 }
 
 /* Commands whose arguments name software, not files: `module load
  * cuda/12.1`, `spack load gcc@12`, `conda activate envs/x`. */
 static bool names_software(const sh_cmd *cm)
 {
-    static const char *const cmds[] = {"module", "ml", "spack", "conda",
-                                       "mamba", "micromamba", NULL};
+    /* sorted as strcmp orders them */
+    static const char *const cmds[] = {"conda", "mamba", "micromamba", "ml",
+                                       "module", "spack"};
     const sh_word *w = s2r_body__cmd_word(cm);
-    if (!w || !w->literal || !w->value)
-        return false;
-    switch (w->value[0]) { /* the first bytes of the names above */
-    case 'm': case 's': case 'c':
-        return s2r_body__list_has(cmds, w->value);
-    default:
-        return false;
-    }
+    return w && w->literal && w->value &&
+           s2r_sorted_has(cmds, S2R_COUNTOF(cmds), w->value);
 }
 
 /* @p v without a leading "./" */
@@ -662,7 +630,6 @@ static void redirect_targets(ctx *c, const sh_body *b, const sh_cmd *cm,
 static void files_made(ctx *c, const sh_body *b, const sh_cmd *cm,
                        s2r_strv *made)
 {
-    static const char *const all_args[] = {"tee", "touch", "mkdir", NULL};
     if (cm->has_redir)
         redirect_targets(c, b, cm, made);
     const sh_word *w = s2r_body__cmd_word(cm);
@@ -670,21 +637,16 @@ static void files_made(ctx *c, const sh_body *b, const sh_cmd *cm,
         return;
     const char *name = s2r_body__base_name(w->value);
     size_t k = (size_t)(w - cm->words) + 1;
-    switch (name[0]) { /* the first bytes of the names below */
-    case 't': case 'm': case 'c': case 'r': case 'l': case 'i': case 'w':
-        break;
-    default:
-        return;
-    }
-    if (s2r_body__list_has(all_args, name)) {
+    writer wr = writer_of(name);
+    if (wr == W_MAKE) {
         for (; k < cm->nwords; k++)
             if (cm->words[k].literal && cm->words[k].value)
                 add_made(c, made, cm->words[k].value);
-    } else if (s2r_body__list_has(copying_cmds, name) && k < cm->nwords) {
+    } else if (wr == W_COPY && k < cm->nwords) {
         const sh_word *d = &cm->words[cm->nwords - 1];
         if (d->literal && d->value)
             add_made(c, made, d->value);
-    } else if (!strcmp(name, "wget") || !strcmp(name, "curl")) {
+    } else if (wr == W_FETCH) {
         /* wget -O FILE, curl -o FILE (and their long forms) */
         for (; k + 1 < cm->nwords; k++) {
             const char *o = cm->words[k].value ? cm->words[k].value : "";
@@ -740,13 +702,13 @@ static int directive_line(const s2r_job *job, const char *name)
 /* Absolute paths of --chdir, -o, -e, -i and --export values. */
 static void directive_paths(ctx *c)
 {
-    static const char *const opts[] = {"chdir", "output", "error", "input",
-                                       NULL};
+    /* sorted as strcmp orders them */
+    static const char *const opts[] = {"chdir", "error", "input", "output"};
     s2r_job *job = c->job;
     for (size_t i = 0; i < job->n_directives; i++) {
         const s2r_directive *d = &job->directives[i];
         if (!d->value || d->value[0] != '/' ||
-            !s2r_body__list_has(opts, d->name) ||
+            !s2r_sorted_has(opts, S2R_COUNTOF(opts), d->name) ||
             !strncmp(d->value, "/dev/", 5))
             continue;
         bool log = !strcmp(d->name, "output") || !strcmp(d->name, "error");

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "base/base.h"
+
 static const char *const jupyter_port[] = {"--port", "--ServerApp.port",
                                            "--NotebookApp.port", NULL};
 static const char *const jupyter_host[] = {"--ip", "--ServerApp.ip",
@@ -60,18 +62,34 @@ static bool is(const sh_word *w, size_t n, size_t i, const char *s)
 static const char *python_module(const sh_word *w, size_t n, size_t i)
 {
     const char *b = base(w[i].value);
-    if (b[0] != 'p' || strncmp(b, "python", 6) || !is(w, n, i + 1, "-m") ||
-        i + 2 >= n || !w[i + 2].literal || !w[i + 2].value)
+    if (strncmp(b, "python", 6) || !is(w, n, i + 1, "-m") || i + 2 >= n ||
+        !w[i + 2].literal || !w[i + 2].value)
         return NULL;
     return w[i + 2].value;
 }
 
-/* !strcmp(@p b, @p s), with the first bytes compared before the call:
- * most programs are none of the servers */
-static bool named(const char *b, const char *s)
-{
-    return b[0] == s[0] && !strcmp(b, s);
-}
+/* The servers by their program's name (or a Python module's), sorted as
+ * strcmp orders the names: the server, and the words one of which must
+ * follow the name (its options after that word), or NULL. jupyter (NULL
+ * for a server) is followed by lab, server or notebook, which picks one. */
+static const char *const run_word[] = {"run", NULL};
+static const char *const ui_words[] = {"ui", "server", NULL};
+static const char *const serve_word[] = {"serve", NULL};
+static const struct server_name {
+    const char *name;
+    const s2r_server_def *def;
+    const char *const *then;
+} server_names[] = {
+    {"code-server", &code_server, NULL}, {"jupyter", NULL, NULL},
+    {"jupyter-lab", &jupyter, NULL}, {"jupyter-notebook", &notebook, NULL},
+    {"jupyter-server", &jupyter, NULL}, {"jupyterlab", &jupyter, NULL},
+    {"mlflow", &mlflow, ui_words}, {"notebook", &notebook, NULL},
+    {"sglang.launch_server", &sglang, NULL},
+    {"streamlit", &streamlit, run_word},
+    {"tensorboard", &tensorboard, NULL},
+    {"tensorboard.main", &tensorboard, NULL},
+    {"text-generation-launcher", &tgi, NULL},
+    {"tritonserver", &triton, NULL}, {"vllm", &vllm, serve_word}};
 
 const s2r_server_def *s2r_server_match(const sh_word *w, size_t n,
                                        size_t prog, size_t *opts_from)
@@ -86,45 +104,24 @@ const s2r_server_def *s2r_server_match(const sh_word *w, size_t n,
         at = prog + 2;
     }
     *opts_from = at + 1;
-    if (named(b, "jupyter") || named(b, "jupyterlab")) {
-        if (named(b, "jupyterlab"))
-            return &jupyter;
+    size_t k = s2r_sorted_find(server_names, S2R_COUNTOF(server_names),
+                               sizeof(server_names[0]), b);
+    if (k == S2R_COUNTOF(server_names))
+        return !strncmp(b, "vllm.entrypoints", 16) ? &vllm : NULL;
+    const struct server_name *sn = &server_names[k];
+    if (!sn->def) { /* jupyter */
         *opts_from = at + 2;
         if (is(w, n, at + 1, "lab") || is(w, n, at + 1, "server"))
             return &jupyter;
-        if (is(w, n, at + 1, "notebook"))
-            return &notebook;
-        return NULL;
+        return is(w, n, at + 1, "notebook") ? &notebook : NULL;
     }
-    if (named(b, "jupyter-lab") || named(b, "jupyter-server"))
-        return &jupyter;
-    if (named(b, "jupyter-notebook") || named(b, "notebook"))
-        return &notebook;
-    if (named(b, "code-server"))
-        return &code_server;
-    if (named(b, "tensorboard") || named(b, "tensorboard.main"))
-        return &tensorboard;
-    if (named(b, "streamlit") && is(w, n, at + 1, "run")) {
-        *opts_from = at + 2;
-        return &streamlit;
-    }
-    if (named(b, "mlflow") &&
-        (is(w, n, at + 1, "ui") || is(w, n, at + 1, "server"))) {
-        *opts_from = at + 2;
-        return &mlflow;
-    }
-    if (named(b, "vllm") && is(w, n, at + 1, "serve")) {
-        *opts_from = at + 2;
-        return &vllm;
-    }
-    if (b[0] == 'v' && !strncmp(b, "vllm.entrypoints", 16))
-        return &vllm;
-    if (named(b, "text-generation-launcher"))
-        return &tgi;
-    if (named(b, "sglang.launch_server"))
-        return &sglang;
-    if (named(b, "tritonserver"))
-        return &triton;
+    if (!sn->then)
+        return sn->def;
+    for (size_t i = 0; sn->then[i]; i++)
+        if (is(w, n, at + 1, sn->then[i])) {
+            *opts_from = at + 2;
+            return sn->def;
+        }
     return NULL;
 }
 

@@ -17,6 +17,7 @@ const char *s2r_body__base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* sorted as strcmp orders them */
 static const char *const aux_cmds[] = {
     ".", ":", "[", "alias", "awk", "basename",
     "cat", "cd", "chmod", "chown", "cmake", "command",
@@ -39,50 +40,24 @@ static const char *const aux_cmds[] = {
     "unset", "unzip", "uv", "wait", "wc", "wget",
     "which", "whoami", "xargs"};
 
-/* strcmp(a, b), with the bytes compared here: names mostly part in their
- * first bytes, where a call would cost more than the comparing */
-static int name_cmp(const char *a, const char *b)
-{
-    size_t k = 0;
-    while (a[k] && a[k] == b[k])
-        k++;
-    return (unsigned char)a[k] - (unsigned char)b[k];
-}
-
 static bool same(const char *a, const char *b)
 {
-    return name_cmp(a, b) == 0;
-}
-
-bool s2r_body__sorted_has(const char *const *l, size_t n, const char *s)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int d = name_cmp(s, l[mid]);
-        if (d == 0)
-            return true;
-        if (d < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return false;
+    return s2r_name_is(a, b);
 }
 
 bool s2r_body__is_aux(const char *v)
 {
-    return s2r_body__sorted_has(aux_cmds,
-                                sizeof(aux_cmds) / sizeof(aux_cmds[0]), v);
+    return s2r_sorted_has(aux_cmds, S2R_COUNTOF(aux_cmds), v);
 }
 
-static const char *const slurm_client_cmds[] = {"scontrol", "squeue",
-    "sinfo", "sacct", "sstat", "sbatch", "scancel", "seff", NULL};
+/* sorted as strcmp orders them */
+static const char *const slurm_client_cmds[] = {"sacct", "sbatch",
+    "scancel", "scontrol", "seff", "sinfo", "squeue", "sstat"};
 
 bool s2r_body__is_slurm_client(const char *name)
 {
-    /* every one of them starts with 's' */
-    return name[0] == 's' && s2r_body__list_has(slurm_client_cmds, name);
+    return s2r_sorted_has(slurm_client_cmds, S2R_COUNTOF(slurm_client_cmds),
+                          name);
 }
 
 bool s2r_body__word_is(const sh_word *w, const char *s)
@@ -92,39 +67,20 @@ bool s2r_body__word_is(const sh_word *w, const char *s)
 
 bool s2r_body__list_has(const char *const *l, const char *s)
 {
-    /* the first byte, then the rest here: names that share a first byte
-     * mostly differ in the next ones, where a call to strcmp would cost
-     * more than the comparing */
-    const char s0 = s[0];
-    for (size_t i = 0; l[i]; i++) {
-        const char *a = l[i];
-        if (a[0] != s0)
-            continue;
-        size_t k = 0;
-        while (a[k] && a[k] == s[k])
-            k++;
-        if (a[k] == s[k])
+    for (size_t i = 0; l[i]; i++)
+        if (s2r_name_is(l[i], s))
             return true;
-    }
     return false;
 }
 
 bool s2r_body__stmt_text_has(const sh_body *b, const sh_stmt *st,
                              const char *needle)
 {
-    size_t n = strlen(needle);
-    if (n == 0)
-        return st->start <= st->end;
-    if (st->end < st->start || st->end - st->start < n)
+    if (st->end < st->start)
         return false;
     /* the needle's first byte is found with memchr, the rest compared */
-    const char *p = b->src + st->start, *last = b->src + st->end - n;
-    while (p <= last && (p = memchr(p, needle[0], (size_t)(last - p) + 1))) {
-        if (!memcmp(p + 1, needle + 1, n - 1))
-            return true;
-        p++;
-    }
-    return false;
+    return s2r_find_rare(b->src + st->start, st->end - st->start, needle,
+                         strlen(needle), 0) != NULL;
 }
 
 const sh_word *s2r_body__cmd_word(const sh_cmd *c)
@@ -143,28 +99,23 @@ typedef enum setup_cmd {
     SC_EVAL
 } setup_cmd;
 
-/* What command name @p v is: only the names that start with its first
- * byte are compared. */
+/* The commands that may do set-up, sorted as strcmp orders them, and
+ * what each is (setup_cmds[i] for setup_names[i], then SC_NONE for a
+ * name not among them). */
+static const char *const setup_names[] = {
+    ".", "conda", "eval", "mamba", "micromamba", "ml", "module", "source",
+    "spack"};
+static const setup_cmd setup_cmds[] = {
+    SC_SOURCE, SC_CONDA, SC_EVAL, SC_CONDA, SC_CONDA, SC_MODULE, SC_MODULE,
+    SC_SOURCE, SC_SPACK, SC_NONE};
+_Static_assert(S2R_COUNTOF(setup_cmds) == S2R_COUNTOF(setup_names) + 1,
+               "one command per name, then SC_NONE");
+
+/* What command name @p v is. */
 static setup_cmd setup_cmd_of(const char *v)
 {
-    switch (v[0]) {
-    case 'm':
-        return same(v, "module") || same(v, "ml")        ? SC_MODULE
-               : same(v, "mamba") || same(v, "micromamba") ? SC_CONDA
-                                                           : SC_NONE;
-    case 's':
-        return same(v, "spack")    ? SC_SPACK
-               : same(v, "source") ? SC_SOURCE
-                                   : SC_NONE;
-    case 'c':
-        return same(v, "conda") ? SC_CONDA : SC_NONE;
-    case '.':
-        return v[1] == '\0' ? SC_SOURCE : SC_NONE;
-    case 'e':
-        return same(v, "eval") ? SC_EVAL : SC_NONE;
-    default:
-        return SC_NONE;
-    }
+    return setup_cmds[s2r_sorted_find(setup_names, S2R_COUNTOF(setup_names),
+                                      sizeof(setup_names[0]), v)];
 }
 
 setup_kind s2r_body__setup_of(const sh_cmd *c)
