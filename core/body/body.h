@@ -49,7 +49,6 @@ typedef enum s2r_launch_role {
  * "--ntasks", "-np"). */
 typedef struct s2r_launch_opt {
     const char *name;
-    unsigned char len;    /* strlen(name) */
     unsigned char nvals;  /* value words when not written name=value:
                              0 (a flag, or a value only after '='), 1, 2 */
     const char *key;      /* a size the option sets ("ntasks", "nodes",
@@ -60,7 +59,9 @@ typedef struct s2r_launch_opt {
 typedef struct s2r_launch_grammar {
     const char *family;        /* "srun", "torchrun", ... */
     s2r_launch_kind kind;
-    const s2r_launch_opt *opts;/* terminated by a NULL name */
+    const s2r_launch_opt *opts;/* sorted as strcmp orders the names,
+                                  terminated by a NULL name */
+    size_t nopts;              /* the names of opts */
     bool single_dash_long;     /* -np and --np alike (Open MPI, Horovod) */
     unsigned char unknown_nvals; /* value words of an unknown long option */
     bool guess_unknown;        /* an unknown --option takes a value unless

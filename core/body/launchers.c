@@ -10,261 +10,255 @@
 #include "body.h"
 #include "launchers.h"
 
-#include <stdlib.h>
+#include "base/base.h"
+
 #include <string.h>
 
-/* n: the name as a string literal (its length is taken from it) */
-#define V(n) {n, sizeof(n) - 1, 1, NULL, S2R_LR_NONE}
-#define V2(n) {n, sizeof(n) - 1, 2, NULL, S2R_LR_NONE}
-#define F(n) {n, sizeof(n) - 1, 0, NULL, S2R_LR_NONE}
-#define K(n, k) {n, sizeof(n) - 1, 1, k, S2R_LR_NONE}
-#define R(n, role) {n, sizeof(n) - 1, 1, NULL, role}
-#define KR(n, k, role) {n, sizeof(n) - 1, 1, k, role}
-#define END {NULL, 0, 0, NULL, S2R_LR_NONE}
+/* Each table is sorted as strcmp orders the names (s2r_sorted_findn). */
+#define V(n) {n, 1, NULL, S2R_LR_NONE}
+#define V2(n) {n, 2, NULL, S2R_LR_NONE}
+#define F(n) {n, 0, NULL, S2R_LR_NONE}
+#define K(n, k) {n, 1, k, S2R_LR_NONE}
+#define R(n, role) {n, 1, NULL, role}
+#define KR(n, k, role) {n, 1, k, role}
+#define END {NULL, 0, NULL, S2R_LR_NONE}
 
 /* srun(1): every option that takes a value; -K, --exclusive and the
  * other options with an optional value take it only after '='. The key
  * is the long name, for the step's size. */
 static const s2r_launch_opt srun_opts[] = {
-    K("-n", "ntasks"), K("--ntasks", "ntasks"), K("-N", "nodes"),
-    K("--nodes", "nodes"), K("--ntasks-per-node", "ntasks-per-node"),
-    K("-c", "cpus-per-task"), K("--cpus-per-task", "cpus-per-task"),
-    K("-G", "gpus"), K("--gpus", "gpus"), K("--gpus-per-task", "gpus-per-task"),
-    K("--gpus-per-node", "gpus-per-node"), K("--gres", "gres"),
-    K("-r", "relative"), K("--relative", "relative"),
-    K("-o", "output"), K("--output", "output"), K("-e", "error"),
-    K("--error", "error"), K("-i", "input"), K("--input", "input"),
-    K("-D", "chdir"), K("--chdir", "chdir"), K("--export", "export"),
-    K("--open-mode", "open-mode"), K("-W", "wait"), K("--wait", "wait"),
-    K("--container-image", "container-image"),
+    V("--account"), V("--acctg-freq"), V("--bb"), V("--bbf"), F("--bcast"),
+    V("--begin"), K("--chdir", "chdir"), V("--cluster-constraint"),
+    V("--clusters"), V("--comment"), V("--constraint"), V("--container"),
+    K("--container-env", "container-env"), V("--container-id"),
+    K("--container-image", "container-image"), F("--container-mount-home"),
     K("--container-mounts", "container-mounts"),
-    K("--container-workdir", "container-workdir"),
-    K("--container-env", "container-env"),
-    K("--container-name", "container-name"),
-    K("--container-save", "container-save"),
-    K("--het-group", "het-group"), K("--jobid", "jobid"),
-    K("--prolog", "prolog"), K("--epilog", "epilog"),
-    K("--task-prolog", "task-prolog"), K("--task-epilog", "task-epilog"),
-    K("-w", "nodelist"), K("--nodelist", "nodelist"), K("-x", "exclude"),
-    K("--exclude", "exclude"), K("-F", "nodefile"), K("--nodefile", "nodefile"),
-    V("-A"), V("--account"), V("--acctg-freq"), V("--bb"), V("--bbf"),
-    V("-b"), V("--begin"), V("--cluster-constraint"), V("-M"),
-    V("--clusters"), V("--comment"), V("-C"), V("--constraint"),
-    V("--container"), V("--container-id"), V("-S"), V("--core-spec"),
-    V("--cores-per-socket"), V("--cpu-bind"), V("--cpu-freq"),
-    V("--cpus-per-gpu"), V("--deadline"), V("--delay-boot"), V("-d"),
-    V("--dependency"), V("-m"), V("--distribution"), V("--extra"),
-    V("-B"), V("--extra-node-info"), V("--gid"), V("--gpu-bind"),
-    V("--gpu-freq"), V("--gpus-per-socket"), V("--gres-flags"), V("--hint"),
-    V("-J"), V("--job-name"), V("-L"), V("--licenses"), V("--mail-type"),
+    K("--container-name", "container-name"), F("--container-readonly"),
+    F("--container-remap-root"), K("--container-save", "container-save"),
+    K("--container-workdir", "container-workdir"), F("--container-writable"),
+    V("--core-spec"), V("--cores-per-socket"), V("--cpu-bind"),
+    V("--cpu-freq"), V("--cpus-per-gpu"),
+    K("--cpus-per-task", "cpus-per-task"), V("--deadline"), V("--delay-boot"),
+    V("--dependency"), F("--disable-status"), V("--distribution"),
+    K("--epilog", "epilog"), K("--error", "error"), F("--exact"),
+    K("--exclude", "exclude"), F("--exclusive"), K("--export", "export"),
+    V("--extra"), V("--extra-node-info"), V("--gid"), V("--gpu-bind"),
+    V("--gpu-freq"), K("--gpus", "gpus"),
+    K("--gpus-per-node", "gpus-per-node"), V("--gpus-per-socket"),
+    K("--gpus-per-task", "gpus-per-task"), K("--gres", "gres"),
+    V("--gres-flags"), K("--het-group", "het-group"), V("--hint"),
+    K("--input", "input"), V("--job-name"), K("--jobid", "jobid"),
+    F("--kill-on-bad-exit"), F("--label"), V("--licenses"), V("--mail-type"),
     V("--mail-user"), V("--mcs-label"), V("--mem"), V("--mem-bind"),
     V("--mem-per-cpu"), V("--mem-per-gpu"), V("--mincpus"), V("--mpi"),
-    V("--network"), V("--ntasks-per-core"), V("--ntasks-per-gpu"),
-    V("--ntasks-per-socket"), V("--ntasks-per-tres"), V("-p"),
-    V("--partition"), V("--power"), V("--prefer"), V("--priority"),
-    V("--profile"), V("-q"), V("--qos"), V("--reservation"),
-    V("--segment"), V("--signal"), V("--slurmd-debug"),
-    V("--sockets-per-node"), V("--switches"), V("-T"), V("--threads"),
-    V("--thread-spec"), V("--threads-per-core"), V("-t"), V("--time"),
-    V("--time-min"), V("--tmp"), V("--tres-bind"), V("--tres-per-task"),
-    V("--uid"), V("--wckey"), F("-l"), F("--label"), F("-K"),
-    F("--kill-on-bad-exit"), F("--exclusive"), F("--exact"), F("--overlap"),
-    F("--multi-prog"), F("--pty"), F("-u"), F("--unbuffered"), F("-v"),
-    F("--verbose"), F("-Q"), F("--quiet"), F("-X"), F("--disable-status"),
-    F("-O"), F("--overcommit"), F("-s"), F("--oversubscribe"), F("-E"),
-    F("--preserve-env"), F("-k"), F("--no-kill"), F("-Z"),
-    F("--no-allocate"), F("--bcast"), F("--container-remap-root"),
-    F("--container-mount-home"), F("--no-container-mount-home"),
-    F("--container-writable"), F("--container-readonly"), END};
+    F("--multi-prog"), V("--network"), F("--no-allocate"),
+    F("--no-container-mount-home"), F("--no-kill"),
+    K("--nodefile", "nodefile"), K("--nodelist", "nodelist"),
+    K("--nodes", "nodes"), K("--ntasks", "ntasks"), V("--ntasks-per-core"),
+    V("--ntasks-per-gpu"), K("--ntasks-per-node", "ntasks-per-node"),
+    V("--ntasks-per-socket"), V("--ntasks-per-tres"),
+    K("--open-mode", "open-mode"), K("--output", "output"), F("--overcommit"),
+    F("--overlap"), F("--oversubscribe"), V("--partition"), V("--power"),
+    V("--prefer"), F("--preserve-env"), V("--priority"), V("--profile"),
+    K("--prolog", "prolog"), F("--pty"), V("--qos"), F("--quiet"),
+    K("--relative", "relative"), V("--reservation"), V("--segment"),
+    V("--signal"), V("--slurmd-debug"), V("--sockets-per-node"),
+    V("--switches"), K("--task-epilog", "task-epilog"),
+    K("--task-prolog", "task-prolog"), V("--thread-spec"), V("--threads"),
+    V("--threads-per-core"), V("--time"), V("--time-min"), V("--tmp"),
+    V("--tres-bind"), V("--tres-per-task"), V("--uid"), F("--unbuffered"),
+    F("--verbose"), K("--wait", "wait"), V("--wckey"), V("-A"), V("-B"),
+    V("-C"), K("-D", "chdir"), F("-E"), K("-F", "nodefile"), K("-G", "gpus"),
+    V("-J"), F("-K"), V("-L"), V("-M"), K("-N", "nodes"), F("-O"), F("-Q"),
+    V("-S"), V("-T"), K("-W", "wait"), F("-X"), F("-Z"), V("-b"),
+    K("-c", "cpus-per-task"), V("-d"), K("-e", "error"), K("-i", "input"),
+    F("-k"), F("-l"), V("-m"), K("-n", "ntasks"), K("-o", "output"), V("-p"),
+    V("-q"), K("-r", "relative"), F("-s"), V("-t"), F("-u"), F("-v"),
+    K("-w", "nodelist"), K("-x", "exclude"), END};
 
 /* mpirun(1) of Open MPI, MPICH Hydra and Intel MPI: one or two dashes
  * alike; -np/-c/-n set the process count, host lists are placement. */
 static const s2r_launch_opt mpirun_opts[] = {
-    KR("-np", "np", S2R_LR_PLACEMENT), KR("-n", "np", S2R_LR_PLACEMENT),
-    KR("-c", "np", S2R_LR_PLACEMENT),
-    KR("-N", "npernode", S2R_LR_PLACEMENT),
-    KR("-npernode", "npernode", S2R_LR_PLACEMENT),
-    KR("-ppn", "npernode", S2R_LR_PLACEMENT),
-    KR("-perhost", "npernode", S2R_LR_PLACEMENT),
-    R("-H", S2R_LR_PLACEMENT), R("-host", S2R_LR_PLACEMENT),
-    R("-hosts", S2R_LR_PLACEMENT), R("-hostfile", S2R_LR_PLACEMENT),
-    R("-machinefile", S2R_LR_PLACEMENT), R("-f", S2R_LR_PLACEMENT),
-    R("-rf", S2R_LR_PLACEMENT), R("-rankfile", S2R_LR_PLACEMENT),
-    V("-map-by"), V("-bind-to"), V("-rank-by"), V("-x"), V("-wdir"),
-    V("-wd"), V("-output-filename"), V("-prefix"), V("-launch-agent"),
-    V("-cpus-per-proc"), V("-cpus-per-rank"), V("-am"), V("-tune"),
-    V("-genvlist"), V("-iface"), V("-bootstrap"), V("-launcher"), V("-rr"),
-    V("-configfile"), V("-timeout"), V("-report-bindings-file"),
-    V("-personality"), V("-runtime-options"), V("-with-ft"), V("-output"),
-    V("-stream-buffering"), V2("-mca"),
-    V2("-gmca"), V2("-genv"),
-    V2("-env"), V2("-pmixmca"),
-    V2("-prtemca"), F("-tag-output"),
-    F("-allow-run-as-root"), F("-oversubscribe"), F("-display-map"),
-    F("-report-bindings"), F("-v"), END};
+    R("-H", S2R_LR_PLACEMENT), KR("-N", "npernode", S2R_LR_PLACEMENT),
+    F("-allow-run-as-root"), V("-am"), V("-bind-to"), V("-bootstrap"),
+    KR("-c", "np", S2R_LR_PLACEMENT), V("-configfile"), V("-cpus-per-proc"),
+    V("-cpus-per-rank"), F("-display-map"), V2("-env"),
+    R("-f", S2R_LR_PLACEMENT), V2("-genv"), V("-genvlist"), V2("-gmca"),
+    R("-host", S2R_LR_PLACEMENT), R("-hostfile", S2R_LR_PLACEMENT),
+    R("-hosts", S2R_LR_PLACEMENT), V("-iface"), V("-launch-agent"),
+    V("-launcher"), R("-machinefile", S2R_LR_PLACEMENT), V("-map-by"),
+    V2("-mca"), KR("-n", "np", S2R_LR_PLACEMENT),
+    KR("-np", "np", S2R_LR_PLACEMENT),
+    KR("-npernode", "npernode", S2R_LR_PLACEMENT), V("-output"),
+    V("-output-filename"), F("-oversubscribe"),
+    KR("-perhost", "npernode", S2R_LR_PLACEMENT), V("-personality"),
+    V2("-pmixmca"), KR("-ppn", "npernode", S2R_LR_PLACEMENT), V("-prefix"),
+    V2("-prtemca"), V("-rank-by"), R("-rankfile", S2R_LR_PLACEMENT),
+    F("-report-bindings"), V("-report-bindings-file"),
+    R("-rf", S2R_LR_PLACEMENT), V("-rr"), V("-runtime-options"),
+    V("-stream-buffering"), F("-tag-output"), V("-timeout"), V("-tune"),
+    F("-v"), V("-wd"), V("-wdir"), V("-with-ft"), V("-x"), END};
 
 /* horovodrun --help: -np is the process count, the host options are the
  * placement an MPIJob's hostfile replaces. */
 static const s2r_launch_opt horovodrun_opts[] = {
-    KR("-np", "np", S2R_LR_PLACEMENT), KR("--num-proc", "np", S2R_LR_PLACEMENT),
-    R("-H", S2R_LR_PLACEMENT), R("--hosts", S2R_LR_PLACEMENT),
-    R("-hostfile", S2R_LR_PLACEMENT), R("--hostfile", S2R_LR_PLACEMENT),
+    F("--autotune"), V("--autotune-log-file"),
+    V2("--blacklist-cooldown-range"), V("--cache-capacity"),
+    F("--check-build"), V("--config-file"), V("--cycle-time-ms"),
+    F("--disable-cache"), F("--elastic-timeout"), V("--fusion-threshold-mb"),
+    F("--gloo"), V("--gloo-timeout-seconds"), F("--hierarchical-allgather"),
+    F("--hierarchical-allreduce"),
     R("--host-discovery-script", S2R_LR_PLACEMENT),
-    R("--slots-per-host", S2R_LR_PLACEMENT), R("--slots", S2R_LR_PLACEMENT),
-    V("-cb"), V("-p"), V("--ssh-port"), V("-i"), V("--ssh-identity-file"),
-    V("--network-interface"), V("--network-interfaces"), V("--nics"),
-    V("--output-filename"), V("--start-timeout"), V("--config-file"),
-    V("--mpi-args"), V("--gloo-timeout-seconds"), V("--log-level"),
-    V("--fusion-threshold-mb"), V("--cycle-time-ms"), V("--cache-capacity"),
-    V("--timeline-filename"), V("--min-np"), V("--max-np"),
-    V("--reset-limit"), V("--autotune-log-file"),
-    V2("--blacklist-cooldown-range"),
-    F("--mpi"), F("--gloo"), F("--jsrun"), F("--verbose"),
-    F("--disable-cache"), F("--check-build"), F("--hierarchical-allreduce"),
-    F("--hierarchical-allgather"), F("--autotune"), F("--elastic-timeout"),
-    END};
+    R("--hostfile", S2R_LR_PLACEMENT), R("--hosts", S2R_LR_PLACEMENT),
+    F("--jsrun"), V("--log-level"), V("--max-np"), V("--min-np"), F("--mpi"),
+    V("--mpi-args"), V("--network-interface"), V("--network-interfaces"),
+    V("--nics"), KR("--num-proc", "np", S2R_LR_PLACEMENT),
+    V("--output-filename"), V("--reset-limit"), R("--slots", S2R_LR_PLACEMENT),
+    R("--slots-per-host", S2R_LR_PLACEMENT), V("--ssh-identity-file"),
+    V("--ssh-port"), V("--start-timeout"), V("--timeline-filename"),
+    F("--verbose"), R("-H", S2R_LR_PLACEMENT), V("-cb"),
+    R("-hostfile", S2R_LR_PLACEMENT), V("-i"),
+    KR("-np", "np", S2R_LR_PLACEMENT), V("-p"), END};
 
 /* torchrun and python -m torch.distributed.run|launch: the rendezvous
  * options are what a PyTorchJob sets through PET_* (per the Kubeflow
  * training operator's envvar.go). */
 static const s2r_launch_opt torchrun_opts[] = {
-    KR("--nnodes", "nnodes", S2R_LR_RENDEZVOUS),
-    K("--nproc_per_node", "nproc_per_node"),
-    K("--nproc-per-node", "nproc_per_node"),
-    R("--node_rank", S2R_LR_RENDEZVOUS), R("--node-rank", S2R_LR_RENDEZVOUS),
-    R("--master_addr", S2R_LR_RENDEZVOUS),
+    V("--event-log-handler"), R("--local-addr", S2R_LR_RENDEZVOUS),
+    V("--local-ranks-filter"), R("--local_addr", S2R_LR_RENDEZVOUS),
+    V("--local_ranks_filter"), V("--log-dir"), V("--log_dir"),
+    V("--logs-specs"), V("--logs_specs"),
     R("--master-addr", S2R_LR_RENDEZVOUS),
-    R("--master_port", S2R_LR_RENDEZVOUS),
     R("--master-port", S2R_LR_RENDEZVOUS),
-    R("--rdzv_backend", S2R_LR_RENDEZVOUS),
+    R("--master_addr", S2R_LR_RENDEZVOUS),
+    R("--master_port", S2R_LR_RENDEZVOUS), V("--max-restarts"),
+    V("--max_restarts"), F("--module"), V("--monitor-interval"),
+    V("--monitor_interval"), KR("--nnodes", "nnodes", S2R_LR_RENDEZVOUS),
+    F("--no-python"), F("--no_python"), R("--node-rank", S2R_LR_RENDEZVOUS),
+    R("--node_rank", S2R_LR_RENDEZVOUS),
+    K("--nproc-per-node", "nproc_per_node"),
+    K("--nproc_per_node", "nproc_per_node"), V("--numa-binding"),
     R("--rdzv-backend", S2R_LR_RENDEZVOUS),
-    R("--rdzv_endpoint", S2R_LR_RENDEZVOUS),
-    R("--rdzv-endpoint", S2R_LR_RENDEZVOUS),
-    R("--rdzv_id", S2R_LR_RENDEZVOUS), R("--rdzv-id", S2R_LR_RENDEZVOUS),
-    R("--rdzv_conf", S2R_LR_RENDEZVOUS), R("--rdzv-conf", S2R_LR_RENDEZVOUS),
-    R("--local_addr", S2R_LR_RENDEZVOUS), R("--local-addr", S2R_LR_RENDEZVOUS),
-    V("--max_restarts"), V("--max-restarts"), V("--monitor_interval"),
-    V("--monitor-interval"), V("--start_method"), V("--start-method"),
-    V("--role"), V("--log_dir"), V("--log-dir"), V("-r"), V("--redirects"),
-    V("-t"), V("--tee"), V("--logs_specs"), V("--logs-specs"),
-    V("--local_ranks_filter"), V("--local-ranks-filter"),
-    V("--event-log-handler"), V("--numa-binding"), V("--signals-to-handle"),
-    F("--standalone"), F("--no-python"), F("--no_python"), F("-m"),
-    F("--module"), F("--run-path"), F("--run_path"), F("--use-env"),
-    F("--use_env"), END};
+    R("--rdzv-conf", S2R_LR_RENDEZVOUS),
+    R("--rdzv-endpoint", S2R_LR_RENDEZVOUS), R("--rdzv-id", S2R_LR_RENDEZVOUS),
+    R("--rdzv_backend", S2R_LR_RENDEZVOUS),
+    R("--rdzv_conf", S2R_LR_RENDEZVOUS),
+    R("--rdzv_endpoint", S2R_LR_RENDEZVOUS), R("--rdzv_id", S2R_LR_RENDEZVOUS),
+    V("--redirects"), V("--role"), F("--run-path"), F("--run_path"),
+    V("--signals-to-handle"), F("--standalone"), V("--start-method"),
+    V("--start_method"), V("--tee"), F("--use-env"), F("--use_env"), F("-m"),
+    V("-r"), V("-t"), END};
 
 /* accelerate launch --help: the machine options are what a PyTorchJob
  * provides (RANK, MASTER_ADDR, MASTER_PORT, the node count). */
 static const s2r_launch_opt accelerate_opts[] = {
-    K("--num_processes", "num_processes"), K("--num-processes", "num_processes"),
-    KR("--num_machines", "num_machines", S2R_LR_NUM_MACHINES),
-    KR("--num-machines", "num_machines", S2R_LR_NUM_MACHINES),
-    R("--machine_rank", S2R_LR_MACHINE_RANK),
+    V("--config-file"), V("--config_file"), F("--cpu"), F("--debug"),
+    V("--deepspeed_config_file"), V("--deepspeed_exclusion_filter"),
+    V("--deepspeed_hostfile"), V("--deepspeed_inclusion_filter"),
+    V("--deepspeed_multinode_launcher"), V("--dynamo_backend"),
+    V("--dynamo_mode"), F("--dynamo_use_fullgraph"), F("--fp16"),
+    V("--fsdp_auto_wrap_policy"), V("--fsdp_backward_prefetch"),
+    V("--fsdp_min_num_params"), V("--fsdp_offload_params"),
+    V("--fsdp_sharding_strategy"), V("--fsdp_state_dict_type"),
+    V("--fsdp_transformer_layer_cls_to_wrap"), V("--fsdp_version"),
+    V("--gpu-ids"), V("--gpu_ids"), V("--gradient_accumulation_steps"),
+    V("--gradient_clipping"), V("--log_dir"),
     R("--machine-rank", S2R_LR_MACHINE_RANK),
-    R("--main_process_ip", S2R_LR_MAIN_IP),
+    R("--machine_rank", S2R_LR_MACHINE_RANK),
     R("--main-process-ip", S2R_LR_MAIN_IP),
-    R("--main_process_port", S2R_LR_MAIN_PORT),
     R("--main-process-port", S2R_LR_MAIN_PORT),
-    V("--config_file"), V("--config-file"), V("--mixed_precision"),
-    V("--mixed-precision"), V("--gpu_ids"), V("--gpu-ids"),
-    V("--dynamo_backend"), V("--dynamo_mode"),
-    V("--num_cpu_threads_per_process"), V("--deepspeed_config_file"),
-    V("--zero_stage"), V("--offload_optimizer_device"),
-    V("--offload_param_device"), V("--gradient_accumulation_steps"),
-    V("--gradient_clipping"), V("--deepspeed_hostfile"),
-    V("--deepspeed_multinode_launcher"), V("--deepspeed_exclusion_filter"),
-    V("--deepspeed_inclusion_filter"), V("--fsdp_sharding_strategy"),
-    V("--fsdp_offload_params"), V("--fsdp_auto_wrap_policy"),
-    V("--fsdp_transformer_layer_cls_to_wrap"), V("--fsdp_backward_prefetch"),
-    V("--fsdp_state_dict_type"), V("--fsdp_min_num_params"),
-    V("--fsdp_version"), V("--rdzv_backend"), V("--rdzv_conf"),
-    V("--max_restarts"), V("--monitor_interval"),
-    V("--main_training_function"), V("--tpu_name"), V("--tpu_zone"),
-    V("--log_dir"), V("--role"), V("--redirects"), V("--tee"),
-    F("--multi_gpu"), F("--multi-gpu"), F("--cpu"), F("--use_cpu"),
-    F("--tpu"), F("--use_deepspeed"), F("--use_fsdp"),
-    F("--use_megatron_lm"), F("--use_xpu"), F("-m"), F("--module"),
-    F("--no_python"), F("--debug"), F("-q"), F("--quiet"),
-    F("--same_network"), F("--fp16"), F("--dynamo_use_fullgraph"), END};
+    R("--main_process_ip", S2R_LR_MAIN_IP),
+    R("--main_process_port", S2R_LR_MAIN_PORT), V("--main_training_function"),
+    V("--max_restarts"), V("--mixed-precision"), V("--mixed_precision"),
+    F("--module"), V("--monitor_interval"), F("--multi-gpu"), F("--multi_gpu"),
+    F("--no_python"),
+    KR("--num-machines", "num_machines", S2R_LR_NUM_MACHINES),
+    K("--num-processes", "num_processes"), V("--num_cpu_threads_per_process"),
+    KR("--num_machines", "num_machines", S2R_LR_NUM_MACHINES),
+    K("--num_processes", "num_processes"), V("--offload_optimizer_device"),
+    V("--offload_param_device"), F("--quiet"), V("--rdzv_backend"),
+    V("--rdzv_conf"), V("--redirects"), V("--role"), F("--same_network"),
+    V("--tee"), F("--tpu"), V("--tpu_name"), V("--tpu_zone"), F("--use_cpu"),
+    F("--use_deepspeed"), F("--use_fsdp"), F("--use_megatron_lm"),
+    F("--use_xpu"), V("--zero_stage"), F("-m"), F("-q"), END};
 
 /* deepspeed (deepspeed/launcher/runner.py): the hostfile and pdsh/ssh
  * fan-out options. */
 static const s2r_launch_opt deepspeed_opts[] = {
-    K("--num_gpus", "num_gpus"), K("--num-gpus", "num_gpus"),
-    K("--num_nodes", "num_nodes"), K("--num-nodes", "num_nodes"),
-    V("-H"), V("--hostfile"), V("-i"), V("--include"), V("-e"),
-    V("--exclude"), V("--num_accelerators"), V("--master_port"),
-    V("--master_addr"), V("--launcher"), V("--launcher_args"),
-    V("--node_rank"), V("--min_elastic_nodes"), V("--max_elastic_nodes"),
-    V("--ssh_port"), V("--bind_core_list"), V("--autotuning"), V("--comment"),
-    V("--venv_script"), V("--enable_each_rank_log"), F("--no_python"),
-    F("--no-python"), F("--module"), F("--no_local_rank"),
-    F("--force_multi"), F("--save_pid"), F("--bind_cores_to_rank"),
-    F("--no_ssh_check"), F("--no_ssh"), F("--elastic_training"), END};
+    V("--autotuning"), V("--bind_core_list"), F("--bind_cores_to_rank"),
+    V("--comment"), F("--elastic_training"), V("--enable_each_rank_log"),
+    V("--exclude"), F("--force_multi"), V("--hostfile"), V("--include"),
+    V("--launcher"), V("--launcher_args"), V("--master_addr"),
+    V("--master_port"), V("--max_elastic_nodes"), V("--min_elastic_nodes"),
+    F("--module"), F("--no-python"), F("--no_local_rank"), F("--no_python"),
+    F("--no_ssh"), F("--no_ssh_check"), V("--node_rank"),
+    K("--num-gpus", "num_gpus"), K("--num-nodes", "num_nodes"),
+    V("--num_accelerators"), K("--num_gpus", "num_gpus"),
+    K("--num_nodes", "num_nodes"), F("--save_pid"), V("--ssh_port"),
+    V("--venv_script"), V("-H"), V("-e"), V("-i"), END};
 
 /* singularity/apptainer exec|run|shell --help */
 static const s2r_launch_opt singularity_opts[] = {
-    K("-B", "bind"), K("--bind", "bind"), K("--mount", "bind"),
-    K("--env", "env"), K("--env-file", "env-file"), K("--pwd", "pwd"),
-    K("-o", "overlay"), K("--overlay", "overlay"), V("-H"), V("--home"),
-    V("-W"), V("--workdir"), V("-S"), V("--scratch"), V("--security"),
-    V("--network"), V("--network-args"), V("--apply-cgroups"), V("--dns"),
-    V("--hostname"), V("--fusemount"), V("--app"), V("--drop-caps"),
-    V("--add-caps"), V("--cpus"), V("--memory"), V("--memory-swap"),
-    V("--cpu-shares"), V("--cpuset-cpus"), V("--blkio-weight"),
-    V("--pids-limit"), V("--config"), V("--pem-path"), V("--authfile"),
-    V("--cwd"), F("--nv"), F("--nvccli"), F("--rocm"), F("-c"),
-    F("--contain"), F("-C"), F("--containall"), F("-e"), F("--cleanenv"),
-    F("--writable"), F("--writable-tmpfs"), F("--fakeroot"), F("--no-home"),
-    F("-u"), F("--userns"), F("--compat"), END};
+    V("--add-caps"), V("--app"), V("--apply-cgroups"), V("--authfile"),
+    K("--bind", "bind"), V("--blkio-weight"), F("--cleanenv"), F("--compat"),
+    V("--config"), F("--contain"), F("--containall"), V("--cpu-shares"),
+    V("--cpus"), V("--cpuset-cpus"), V("--cwd"), V("--dns"), V("--drop-caps"),
+    K("--env", "env"), K("--env-file", "env-file"), F("--fakeroot"),
+    V("--fusemount"), V("--home"), V("--hostname"), V("--memory"),
+    V("--memory-swap"), K("--mount", "bind"), V("--network"),
+    V("--network-args"), F("--no-home"), F("--nv"), F("--nvccli"),
+    K("--overlay", "overlay"), V("--pem-path"), V("--pids-limit"),
+    K("--pwd", "pwd"), F("--rocm"), V("--scratch"), V("--security"),
+    F("--userns"), V("--workdir"), F("--writable"), F("--writable-tmpfs"),
+    K("-B", "bind"), F("-C"), V("-H"), V("-S"), V("-W"), F("-c"), F("-e"),
+    K("-o", "overlay"), F("-u"), END};
 
 /* podman-hpc run / podman run / docker run --help */
 static const s2r_launch_opt podman_opts[] = {
-    K("-v", "volume"), K("--volume", "volume"), K("--mount", "mount"),
-    K("-e", "env"), K("--env", "env"), K("--env-file", "env-file"),
-    K("-w", "workdir"), K("--workdir", "workdir"),
-    K("--entrypoint", "entrypoint"), V("--name"), V("-u"), V("--user"),
-    V("--network"), V("--net"), V("--ipc"), V("--shm-size"), V("--gpus"),
-    V("--device"), V("-l"), V("--label"), V("--cpus"), V("-m"),
-    V("--memory"), V("-h"), V("--hostname"), V("--security-opt"),
-    V("--cap-add"), V("--cap-drop"), V("--userns"), V("--group-add"),
-    V("--ulimit"), V("--tmpfs"), V("--pid"), V("--platform"), V("--pull"),
-    V("--restart"), V("--add-host"), V("--dns"), V("-p"), V("--publish"),
-    V("--log-driver"), V("--cgroupns"), V("--uts"), V("--annotation"),
-    F("--rm"), F("-i"), F("--interactive"), F("-t"), F("--tty"), F("-it"),
-    F("-ti"), F("-d"), F("--detach"), F("--gpu"), F("--mpi"), F("--nccl"),
-    F("--cuda-mpi"), F("--openmpi-pmi2"), F("--openmpi-pmix"),
-    F("--privileged"), F("--init"), F("--read-only"), F("--cvmfs"),
-    F("--squash"), END};
+    V("--add-host"), V("--annotation"), V("--cap-add"), V("--cap-drop"),
+    V("--cgroupns"), V("--cpus"), F("--cuda-mpi"), F("--cvmfs"), F("--detach"),
+    V("--device"), V("--dns"), K("--entrypoint", "entrypoint"),
+    K("--env", "env"), K("--env-file", "env-file"), F("--gpu"), V("--gpus"),
+    V("--group-add"), V("--hostname"), F("--init"), F("--interactive"),
+    V("--ipc"), V("--label"), V("--log-driver"), V("--memory"),
+    K("--mount", "mount"), F("--mpi"), V("--name"), F("--nccl"), V("--net"),
+    V("--network"), F("--openmpi-pmi2"), F("--openmpi-pmix"), V("--pid"),
+    V("--platform"), F("--privileged"), V("--publish"), V("--pull"),
+    F("--read-only"), V("--restart"), F("--rm"), V("--security-opt"),
+    V("--shm-size"), F("--squash"), V("--tmpfs"), F("--tty"), V("--ulimit"),
+    V("--user"), V("--userns"), V("--uts"), K("--volume", "volume"),
+    K("--workdir", "workdir"), F("-d"), K("-e", "env"), V("-h"), F("-i"),
+    F("-it"), V("-l"), V("-m"), V("-p"), F("-t"), F("-ti"), V("-u"),
+    K("-v", "volume"), K("-w", "workdir"), END};
 
 /* enroot start (enroot(1)) */
 static const s2r_launch_opt enroot_start_opts[] = {
-    K("-m", "mount"), K("--mount", "mount"), K("-e", "env"),
-    K("--env", "env"), V("-c"), V("--conf"), F("-r"), F("--root"), F("-w"),
-    F("--rw"), END};
+    V("--conf"), K("--env", "env"), K("--mount", "mount"), F("--root"),
+    F("--rw"), V("-c"), K("-e", "env"), K("-m", "mount"), F("-r"), F("-w"),
+    END};
 
 /* conda run --help */
 static const s2r_launch_opt conda_run_opts[] = {
-    V("-n"), V("--name"), V("-p"), V("--prefix"), V("--cwd"), V("--env"),
-    F("--live-stream"), F("--no-capture-output"), F("-v"), F("--verbose"),
-    END};
+    V("--cwd"), V("--env"), F("--live-stream"), V("--name"),
+    F("--no-capture-output"), V("--prefix"), F("--verbose"), V("-n"), V("-p"),
+    F("-v"), END};
 
 /* coreutils wrappers: env(1), timeout(1), nice(1), stdbuf(1),
  * taskset(1) */
 static const s2r_launch_opt env_opts[] = {
-    V("-u"), V("--unset"), V("-C"), V("--chdir"), V("-S"),
-    V("--split-string"), F("-i"), F("--ignore-environment"), F("-0"),
-    F("--null"), F("-v"), F("--debug"), END};
+    V("--chdir"), F("--debug"), F("--ignore-environment"), F("--null"),
+    V("--split-string"), V("--unset"), F("-0"), V("-C"), V("-S"), F("-i"),
+    V("-u"), F("-v"), END};
 static const s2r_launch_opt timeout_opts[] = {
-    V("-s"), V("--signal"), V("-k"), V("--kill-after"),
-    F("--preserve-status"), F("--foreground"), F("-v"), F("--verbose"), END};
-static const s2r_launch_opt nice_opts[] = {V("-n"), V("--adjustment"), END};
+    F("--foreground"), V("--kill-after"), F("--preserve-status"),
+    V("--signal"), F("--verbose"), V("-k"), V("-s"), F("-v"), END};
+static const s2r_launch_opt nice_opts[] = {
+    V("--adjustment"), V("-n"), END};
 static const s2r_launch_opt stdbuf_opts[] = {
-    V("-i"), V("--input"), V("-o"), V("--output"), V("-e"), V("--error"),
+    V("--error"), V("--input"), V("--output"), V("-e"), V("-i"), V("-o"), END};
+static const s2r_launch_opt taskset_opts[] = {
+    F("--all-tasks"), V("--cpu-list"), F("--pid"), F("-a"), V("-c"), F("-p"),
     END};
-static const s2r_launch_opt taskset_opts[] = {V("-c"), V("--cpu-list"),
-                                              F("-a"), F("--all-tasks"),
-                                              F("-p"), F("--pid"), END};
 static const s2r_launch_opt no_opts[] = {END};
 
 #undef V
@@ -274,38 +268,53 @@ static const s2r_launch_opt no_opts[] = {END};
 #undef KR
 #undef END
 
+/* the names of a table, its END not counted */
+#define NOPTS(t) (S2R_COUNTOF(t) - 1)
 const s2r_launch_grammar s2r_launch_srun = {
-    "srun", S2R_LK_SRUN, srun_opts, false, 0, false};
+    "srun", S2R_LK_SRUN, srun_opts, NOPTS(srun_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_mpirun = {
-    "mpirun", S2R_LK_MPIRUN, mpirun_opts, true, 0, false};
+    "mpirun", S2R_LK_MPIRUN, mpirun_opts, NOPTS(mpirun_opts), true, 0, false};
 const s2r_launch_grammar s2r_launch_horovodrun = {
-    "horovodrun", S2R_LK_HOROVODRUN, horovodrun_opts, true, 0, false};
+    "horovodrun", S2R_LK_HOROVODRUN, horovodrun_opts,
+    NOPTS(horovodrun_opts), true, 0, false};
 const s2r_launch_grammar s2r_launch_torchrun = {
-    "torchrun", S2R_LK_TORCHRUN, torchrun_opts, false, 1, true};
+    "torchrun", S2R_LK_TORCHRUN, torchrun_opts,
+    NOPTS(torchrun_opts), false, 1, true};
 const s2r_launch_grammar s2r_launch_accelerate = {
-    "accelerate", S2R_LK_ACCELERATE, accelerate_opts, false, 1, true};
+    "accelerate", S2R_LK_ACCELERATE, accelerate_opts,
+    NOPTS(accelerate_opts), false, 1, true};
 const s2r_launch_grammar s2r_launch_deepspeed = {
-    "deepspeed", S2R_LK_DEEPSPEED, deepspeed_opts, false, 1, true};
+    "deepspeed", S2R_LK_DEEPSPEED, deepspeed_opts,
+    NOPTS(deepspeed_opts), false, 1, true};
 const s2r_launch_grammar s2r_launch_singularity = {
-    "singularity", S2R_LK_WRAPPER, singularity_opts, false, 0, false};
+    "singularity", S2R_LK_WRAPPER, singularity_opts,
+    NOPTS(singularity_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_podman = {
-    "podman-hpc", S2R_LK_WRAPPER, podman_opts, false, 0, false};
+    "podman-hpc", S2R_LK_WRAPPER, podman_opts,
+    NOPTS(podman_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_enroot_start = {
-    "enroot", S2R_LK_WRAPPER, enroot_start_opts, false, 0, false};
+    "enroot", S2R_LK_WRAPPER, enroot_start_opts,
+    NOPTS(enroot_start_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_conda_run = {
-    "conda run", S2R_LK_WRAPPER, conda_run_opts, false, 0, false};
+    "conda run", S2R_LK_WRAPPER, conda_run_opts,
+    NOPTS(conda_run_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_env = {
-    "env", S2R_LK_WRAPPER, env_opts, false, 0, false};
+    "env", S2R_LK_WRAPPER, env_opts, NOPTS(env_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_timeout = {
-    "timeout", S2R_LK_WRAPPER, timeout_opts, false, 0, false};
+    "timeout", S2R_LK_WRAPPER, timeout_opts,
+    NOPTS(timeout_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_nice = {
-    "nice", S2R_LK_WRAPPER, nice_opts, false, 0, false};
+    "nice", S2R_LK_WRAPPER, nice_opts, NOPTS(nice_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_stdbuf = {
-    "stdbuf", S2R_LK_WRAPPER, stdbuf_opts, false, 0, false};
+    "stdbuf", S2R_LK_WRAPPER, stdbuf_opts,
+    NOPTS(stdbuf_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_taskset = {
-    "taskset", S2R_LK_WRAPPER, taskset_opts, false, 0, false};
+    "taskset", S2R_LK_WRAPPER, taskset_opts,
+    NOPTS(taskset_opts), false, 0, false};
 const s2r_launch_grammar s2r_launch_none = {
-    "", S2R_LK_WRAPPER, no_opts, false, 0, false};
+    "", S2R_LK_WRAPPER, no_opts, NOPTS(no_opts), false, 0, false};
+
+#undef NOPTS
 
 /* ---- matching ---- */
 
@@ -323,40 +332,32 @@ static bool ends_with(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-/* Whether the @p n bytes of table name @p name (exactly n long) are those
- * of @p w (which holds no NUL in them). The bytes are compared from the
- * last one, which most often tells two names of one length apart (their
- * first ones are the dashes they share). */
-static bool same_name(const char *name, const char *w, size_t n)
-{
-    for (size_t i = n; i-- > 0;)
-        if (name[i] != w[i])
-            return false;
-    return true;
-}
-
 /* The table entry spelled like the first @p nl bytes of @p w. */
 static const s2r_launch_opt *find(const s2r_launch_grammar *g, const char *w,
                                   size_t nl)
 {
+    size_t k;
     if (!g->single_dash_long) {
-        for (const s2r_launch_opt *o = g->opts; o->name; o++)
-            if (o->len == nl && same_name(o->name, w, nl))
-                return o;
-        return NULL;
+        k = s2r_sorted_findn(g->opts, g->nopts, sizeof(*g->opts), w, nl);
+        return k < g->nopts ? &g->opts[k] : NULL;
     }
-    /* -np and --np alike: the names compared without their dashes (one
-     * or two of them in the table) */
+    /* -np and --np alike: the bytes of w after its dashes looked up
+     * with one dash, then with two (horovodrun lists -hostfile and
+     * --hostfile, which read alike); bytes that do not fit in key are
+     * more than every name has */
+    char key[64];
     const char *b = undashed(w);
     size_t bl = nl - (size_t)(b - w);
-    for (const s2r_launch_opt *o = g->opts; o->name; o++) {
-        if (o->len != bl + 1 && o->len != bl + 2)
-            continue;
-        const char *u = undashed(o->name);
-        if (o->len - (size_t)(u - o->name) == bl && same_name(u, b, bl))
-            return o;
-    }
-    return NULL;
+    if (bl > sizeof(key) - 2)
+        return NULL;
+    key[0] = key[1] = '-';
+    memcpy(key + 2, b, bl);
+    k = s2r_sorted_findn(g->opts, g->nopts, sizeof(*g->opts), key + 1,
+                         bl + 1);
+    if (k == g->nopts)
+        k = s2r_sorted_findn(g->opts, g->nopts, sizeof(*g->opts), key,
+                             bl + 2);
+    return k < g->nopts ? &g->opts[k] : NULL;
 }
 
 /* An unknown --option: how many value words it takes. */
@@ -463,8 +464,9 @@ static bool is_python(const char *v)
            (b[6] == '\0' || (b[6] >= '0' && b[6] <= '9'));
 }
 
-/* The launchers a command's own name identifies, sorted (strcmp) for
- * bsearch(): every command of a body is looked up, and few are launchers. */
+/* The launchers a command's own name identifies, sorted as strcmp orders
+ * the names (s2r_sorted_find): every command of a body is looked up, and
+ * few are launchers. */
 typedef struct launcher_name {
     const char *name;
     const s2r_launch_grammar *grammar;
@@ -481,11 +483,6 @@ static const launcher_name launcher_names[] = {
     {"torchrun", &s2r_launch_torchrun},
 };
 
-static int launcher_name_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const launcher_name *)elem)->name);
-}
-
 const s2r_launch_grammar *s2r_launch_identify(const char *const *argv,
                                               size_t n, size_t *opts_at)
 {
@@ -493,12 +490,11 @@ const s2r_launch_grammar *s2r_launch_identify(const char *const *argv,
     if (n == 0 || !argv[0])
         return NULL;
     const char *b = base(argv[0]);
-    const launcher_name *named =
-        bsearch(b, launcher_names,
-                sizeof(launcher_names) / sizeof(launcher_names[0]),
-                sizeof(launcher_names[0]), launcher_name_cmp);
-    if (named)
-        return named->grammar;
+    size_t named = s2r_sorted_find(launcher_names,
+                                   S2R_COUNTOF(launcher_names),
+                                   sizeof(launcher_names[0]), b);
+    if (named < S2R_COUNTOF(launcher_names))
+        return launcher_names[named].grammar;
     if (!strcmp(b, "accelerate") && n > 1 && argv[1] &&
         !strcmp(argv[1], "launch")) {
         *opts_at = 2;

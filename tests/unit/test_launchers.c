@@ -19,18 +19,25 @@ static const s2r_launch_grammar *const grammars[] = {
     &s2r_launch_timeout,      &s2r_launch_nice,       &s2r_launch_stdbuf,
     &s2r_launch_taskset,      &s2r_launch_none};
 
-/* every entry's len is its name's length; every name starts with a dash
- * (one or two where the grammar reads both alike) */
+/* every table is sorted as strcmp orders the names, without a name twice,
+ * and holds nopts names; every name starts with a dash (one or two where
+ * the grammar reads both alike, and then shorter than 62 bytes) */
 static void test_launchers__tables(void **state)
 {
     (void)state;
     for (size_t g = 0; g < sizeof(grammars) / sizeof(grammars[0]); g++) {
+        size_t n = 0;
         for (const s2r_launch_opt *o = grammars[g]->opts; o->name; o++) {
-            assert_int_equal(o->len, strlen(o->name));
+            n++;
+            if (o != grammars[g]->opts)
+                assert_true(strcmp(o[-1].name, o->name) < 0);
             assert_int_equal(o->name[0], '-');
-            if (grammars[g]->single_dash_long)
+            if (grammars[g]->single_dash_long) {
                 assert_true(o->name[1] != '-' || o->name[2] != '-');
+                assert_true(strlen(o->name) < 62);
+            }
         }
+        assert_int_equal(n, grammars[g]->nopts);
     }
 }
 
@@ -81,6 +88,13 @@ static void test_launchers__mpirun_dashes_alike(void **state)
     assert_int_equal(match(&s2r_launch_mpirun, "-n4", NULL, &m), 1);
     assert_string_equal(m.opt->name, "-n");
     assert_string_equal(m.value, "4");
+    /* three dashes, a name only one of them spells */
+    assert_int_equal(match(&s2r_launch_mpirun, "---np", "8", &m), 2);
+    assert_ptr_equal(m.opt, np);
+    assert_int_equal(match(&s2r_launch_horovodrun, "-num-proc", "8", &m), 2);
+    assert_string_equal(m.opt->name, "--num-proc");
+    assert_int_equal(match(&s2r_launch_horovodrun, "--hostfile", "h", &m), 2);
+    assert_string_equal(m.opt->name, "-hostfile");
 }
 
 int main(void)
