@@ -6,23 +6,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-
-/* The bytes of the 16 at P a JSON string escapes (below 0x20, '"', '\\'),
- * as bits 0-15; 0 when there are none. A byte is below 0x20 when the
- * lesser of it and 0x1F (unsigned) is itself. */
-static inline unsigned escapes16(const char *p)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
-    __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-    __m128i bslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-    return (unsigned)_mm_movemask_epi8(
-        _mm_or_si128(ctl, _mm_or_si128(quote, bslash)));
-}
-#endif
-
 /* The bytes of V (from s2r_load8) a JSON string escapes: below 0x20,
  * '"' and '\\', as the high bit of each; 0 when there are none. With the bit
  * tricks of "Bit Twiddling Hacks", (x - n..) & ~x & 0x80.. marks the
@@ -78,7 +61,8 @@ void s2r_json_put_string(s2r_buf *b, const char *s, size_t len)
         bool hit = false;
 #if defined(__SSE2__)
         while (end - p >= 16) {
-            unsigned m16 = escapes16(p);
+            /* the bytes below 0x20, '"' and '\\' */
+            unsigned m16 = s2r_class16(p, '"', '\\', '\\', 0x20);
             memcpy(o, p, 16);
             if (m16) {
                 k = (size_t)__builtin_ctz(m16);
