@@ -292,7 +292,7 @@ static inline unsigned s2r_class16(const char *p, char a, char b, char c,
  *  below @p below (at most 0x80; 0: no byte is), marked as
  *  s2r_first_marked() reads them. A byte equal to @p a is a zero byte,
  *  below 1, of x ^ a..; each test marks its first byte exactly, so the
- *  first mark of all three is exact too. */
+ *  first mark of them all is exact too. */
 static inline uint64_t s2r_class8(uint64_t x, char a, char b, char c,
                                   unsigned char below)
 {
@@ -340,9 +340,9 @@ static inline const char *s2r_find_any(const char *p, const char *e,
     return p;
 }
 
-/** The first place of the @p n bytes of @p needle in the @p len bytes at
- *  @p s (SIZE_MAX: in the string @p s, up to its NUL), or NULL; @p s when
- *  @p n is 0. Found through needle[@p rare] (@p rare below @p n), a byte
+/** The first place of the @p n bytes of @p needle (no NUL among them) in
+ *  the @p len bytes at @p s (SIZE_MAX: in the string @p s, up to its
+ *  NUL), or NULL; @p s when @p n is 0. Found through needle[@p rare] (@p rare below @p n), a byte
  *  the text seldom holds, looked for with memchr (strchr), the whole
  *  needle then compared around it: for a needle most texts do not hold,
  *  cheaper than strstr. Inline: the callers' needles are constants. */
