@@ -116,24 +116,30 @@ void s2r_json_put_string(s2r_buf *b, const char *s, size_t len)
 
 /* ---- a whole document, laid out as json-c's pretty printer does ---- */
 
-static void put_indent(s2r_json_writer *w, size_t level)
+/* ",\n" and the spaces of the deepest indent: a child's line start is
+ * the tail of it from the comma or from the break, in one append */
+static const char k_line[] =
+    ",\n                                                "
+    "                                                ";
+_Static_assert(sizeof(k_line) - 1 >= 2 + 2 * S2R_JSON_MAX_DEPTH,
+               "k_line holds the deepest indent");
+
+/* the start of the child line of a collection at @p depth (1 ..
+ * S2R_JSON_MAX_DEPTH): "\n" and its indent, after a ',' when @p had
+ * (the collection has a child already); its length in *@p n */
+static const char *child_line(size_t depth, bool had, size_t *n)
 {
-    static const char spaces[] = "                                ";
-    size_t n = level * 2;
-    while (n) {
-        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
-        s2r_buf_putn(w->out, spaces, k);
-        n -= k;
-    }
+    *n = (size_t)had + 1 + 2 * depth;
+    return k_line + !had;
 }
 
 /* ",\n" or "\n", then the indent of a child of the open collection */
 static void put_child_start(s2r_json_writer *w)
 {
-    size_t top = w->depth - 1;
-    s2r_buf_putn(w->out, &",\n"[!w->had[top]], 1 + w->had[top]);
+    size_t top = w->depth - 1, n;
+    const char *line = child_line(w->depth, w->had[top], &n);
     w->had[top] = true;
-    put_indent(w, w->depth);
+    s2r_buf_putn(w->out, line, n);
 }
 
 /* what goes before a value: in an array, its line; in an object, nothing
@@ -169,9 +175,42 @@ void s2r_json_end(s2r_json_writer *w)
         return;
     }
     size_t top = --w->depth;
-    s2r_buf_putn(w->out, "\n", 1); /* even when empty, as json-c */
-    put_indent(w, w->depth);
+    /* a break even when empty, as json-c; the indent; the bracket */
+    s2r_buf_putn(w->out, k_line + 1, 1 + 2 * w->depth);
     s2r_buf_putn(w->out, w->object[top] ? "}" : "]", 1);
+}
+
+/* Keys this long or shorter are looked at byte by byte for escapes. */
+enum { SHORT_KEY = 64 };
+
+/* A key of the open object (not the root) of at most SHORT_KEY bytes that
+ * needs no escape, written with its line start, its quotes and ": " in
+ * one append: what put_child_start(), s2r_json_put_string() and the ": "
+ * write. False, with nothing done, for a longer key or one to escape. */
+static bool key_in_one(s2r_json_writer *w, const char *k, size_t len)
+{
+    if (len > SHORT_KEY)
+        return false;
+    char esc = 0;
+    for (size_t i = 0; i < len; i++)
+        esc |= k_escape[(unsigned char)k[i]];
+    if (esc)
+        return false;
+    size_t top = w->depth - 1, n;
+    const char *line = child_line(w->depth, w->had[top], &n);
+    w->had[top] = true;
+    s2r_buf *b = w->out;
+    if (!s2r_buf_reserve(b, n + len + 4))
+        return true; /* the buffer failed: every append is dropped */
+    char *o = b->p + b->len;
+    memcpy(o, line, n);
+    o += n;
+    *o++ = '"';
+    memcpy(o, k, len);
+    o += len;
+    memcpy(o, "\": ", 4); /* and the NUL */
+    b->len = (size_t)(o + 3 - b->p);
+    return true;
 }
 
 void s2r_json_key(s2r_json_writer *w, const char *k, size_t len)
@@ -180,9 +219,11 @@ void s2r_json_key(s2r_json_writer *w, const char *k, size_t len)
         w->failed = true;
         return;
     }
-    put_child_start(w);
-    s2r_json_put_string(w->out, k, len);
-    s2r_buf_putn(w->out, ": ", 2);
+    if (!key_in_one(w, k, len)) {
+        put_child_start(w);
+        s2r_json_put_string(w->out, k, len);
+        s2r_buf_putn(w->out, ": ", 2);
+    }
 }
 
 void s2r_json_string(s2r_json_writer *w, const char *s, size_t len)
