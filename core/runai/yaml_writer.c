@@ -517,8 +517,49 @@ static void write_ascii_lines(s2r_yaml_writer *w, const char *s, size_t len)
     }
 }
 
-static void write_literal(s2r_yaml_writer *w, const char *s, size_t len,
-                          bool above_ascii)
+/* write_ascii_lines() for text literal_ok() has not looked at, looking
+ * at each line as it goes: false, part written, at the first byte that
+ * is neither printable ASCII nor LF, or at a space before a break (a
+ * text that ends in a space the caller leaves out) */
+static bool write_checked_lines(s2r_yaml_writer *w, const char *s,
+                                size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
+    s2r_buf *b = w->out;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == '\n') {
+            put_break(w);
+            w->indention = true;
+            i++;
+            continue;
+        }
+        size_t j = text_end(u, i, len, false);
+        if (j < len && (s[j] != '\n' || j == i || s[j - 1] == ' '))
+            return false;
+        size_t n = j - i;
+        if (!s2r_buf_reserve(b, indent + n))
+            return true; /* out of memory: the text is dropped */
+        char *o = b->p + b->len;
+        memset(o, ' ', indent);
+        memcpy(o + indent, s + i, n);
+        b->len += indent + n;
+        b->p[b->len] = '\0';
+        w->column = indent + n;
+        w->whitespace = true; /* as write_indent() leaves it */
+        w->indention = false;
+        i = j;
+    }
+    return true;
+}
+
+/* A literal of @p len bytes, with the header its ends ask for. With
+ * @p unchecked, text that literal_ok() has not looked at (not empty, its
+ * last byte no space), taken as ASCII and checked line by line as it is
+ * written: false, part written, when it is not all printable ASCII and
+ * breaks with no space before a break (the caller then undoes it). */
+static bool write_literal(s2r_yaml_writer *w, const char *s, size_t len,
+                          bool above_ascii, bool unchecked)
 {
     const unsigned char *u = (const unsigned char *)s;
     write_indicator(w, '|', true, false, false);
@@ -539,9 +580,11 @@ static void write_literal(s2r_yaml_writer *w, const char *s, size_t len,
         write_indicator(w, chomp, false, false, false);
     put_break(w);
     w->indention = w->whitespace = true;
+    if (unchecked)
+        return write_checked_lines(w, s, len);
     if (!above_ascii) {
         write_ascii_lines(w, s, len);
-        return;
+        return true;
     }
     bool breaks = true;
     for (size_t i = 0; i < len;) {
@@ -559,6 +602,7 @@ static void write_literal(s2r_yaml_writer *w, const char *s, size_t len,
         w->indention = breaks = false;
         i = j;
     }
+    return true;
 }
 
 /* ---- nodes ---------------------------------------------------------- */
@@ -739,6 +783,32 @@ static bool quoted_value(s2r_yaml_writer *w, const char *s, size_t len)
     return true;
 }
 
+/* A literal whose text literal_ok() has not looked at, written and
+ * looked at in one pass; true when it was all printable ASCII with no
+ * space before a break. Else the writer is put back as it was (the text
+ * and the state after the node's indicators) and *@p f gets the facts
+ * literal_ok() finds, for the caller to write it again: false. */
+static bool literal_unchecked(s2r_yaml_writer *w, const char *s, size_t len,
+                              scalar_facts *f)
+{
+    size_t at = w->out->len, column = w->column;
+    bool whitespace = w->whitespace, indention = w->indention;
+    int open_ended = w->open_ended;
+    if (write_literal(w, s, len, false, true))
+        return true;
+    if (!w->out->oom) {
+        w->out->len = at;
+        w->out->p[at] = '\0';
+    }
+    w->column = column;
+    w->whitespace = whitespace;
+    w->indention = indention;
+    w->open_ended = open_ended;
+    f->above_ascii = false;
+    f->block_ok = literal_ok((const unsigned char *)s, len, &f->above_ascii);
+    return false;
+}
+
 void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
                      s2r_yaml_style style)
 {
@@ -750,6 +820,7 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
      * quotes: a double-quoted value is written without them, a literal
      * one needs one of them, a word's are known */
     scalar_facts f = {false, true, true, true, true};
+    bool unchecked = false; /* a literal's text, not looked at yet */
     const s2r_yaml_frame *top = w->depth ? &w->stack[w->depth - 1] : NULL;
     const unsigned char *u = (const unsigned char *)s;
     if (style == S2R_YAML_WORD) {
@@ -757,8 +828,11 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
     } else if (top && top->mapping && top->key_next) {
         f = analyse(u, len);
     } else if (style == S2R_YAML_LITERAL) {
+        /* ASCII text is looked at as it is written (write_literal()) */
+        unchecked = len && u[len - 1] != ' ';
         f.above_ascii = false;
-        f.block_ok = literal_ok(u, len, &f.above_ascii);
+        if (!unchecked)
+            f.block_ok = literal_ok(u, len, &f.above_ascii);
     } else if (style != S2R_YAML_DOUBLE_QUOTED) {
         f = analyse(u, len);
     } else if (w->depth && !w->failed && quoted_value(w, s, len)) {
@@ -773,6 +847,15 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
     style = choose(style, &f, len, w->in_simple_key);
     int saved = w->indent;
     w->indent = w->indent < 0 ? 2 : w->indent + 2;
+    if (style == S2R_YAML_LITERAL && unchecked) {
+        if (literal_unchecked(w, s, len, &f)) {
+            w->indent = saved;
+            after_node(w);
+            return;
+        }
+        /* not all ASCII, or no block can hold it */
+        style = choose(S2R_YAML_LITERAL, &f, len, w->in_simple_key);
+    }
     switch (style) {
     case S2R_YAML_PLAIN:
         write_plain(w, s, len);
@@ -781,7 +864,7 @@ void s2r_yaml_scalar(s2r_yaml_writer *w, const char *s, size_t len,
         write_single(w, s, len);
         break;
     case S2R_YAML_LITERAL:
-        write_literal(w, s, len, f.above_ascii);
+        write_literal(w, s, len, f.above_ascii, false);
         break;
     case S2R_YAML_DOUBLE_QUOTED:
     default:
