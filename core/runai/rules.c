@@ -107,18 +107,35 @@ static const option_rule rules_table[] = {
 
 enum { N_RULES = sizeof(rules_table) / sizeof(rules_table[0]) };
 
-/* Every directive of a script is looked up here, by halving the table:
- * the first two characters are compared inline, so only a likely entry
- * costs a strcmp(). */
+/* The rules whose names start with each letter, as [first, end) in
+ * rules_table ({0, 0}: none); s2r_rules__table_in_order() checks it
+ * against the table. */
+typedef struct letter_rules {
+    unsigned char first, end;
+} letter_rules;
+
+static const letter_rules by_letter[26] = {
+    ['a' - 'a'] = {0, 2},   ['b' - 'a'] = {2, 3},   ['c' - 'a'] = {3, 11},
+    ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 16}, ['g' - 'a'] = {16, 20},
+    ['h' - 'a'] = {20, 21}, ['i' - 'a'] = {21, 23}, ['j' - 'a'] = {23, 24},
+    ['k' - 'a'] = {24, 25}, ['l' - 'a'] = {25, 26}, ['m' - 'a'] = {26, 32},
+    ['n' - 'a'] = {32, 38}, ['o' - 'a'] = {38, 40}, ['p' - 'a'] = {40, 42},
+    ['q' - 'a'] = {42, 43}, ['r' - 'a'] = {43, 45}, ['s' - 'a'] = {45, 46},
+    ['t' - 'a'] = {46, 49}, ['v' - 'a'] = {49, 50}};
+
+/* Every directive of a script is looked up here: among the rules of its
+ * first letter (8 at most), by halving them, the second character
+ * compared inline, so only a likely entry costs a strcmp(). */
 static const option_rule *rule_for(const char *name)
 {
-    size_t lo = 0, hi = N_RULES;
+    unsigned char c0 = (unsigned char)name[0];
+    if (c0 < 'a' || c0 > 'z')
+        return NULL;
+    size_t lo = by_letter[c0 - 'a'].first, hi = by_letter[c0 - 'a'].end;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const char *r = rules_table[mid].name; /* 3 characters or more */
-        int c = (unsigned char)name[0] - (unsigned char)r[0];
-        if (!c)
-            c = (unsigned char)name[1] - (unsigned char)r[1];
+        int c = (unsigned char)name[1] - (unsigned char)r[1];
         if (!c)
             c = strcmp(name + 2, r + 2);
         if (!c)
@@ -137,7 +154,20 @@ bool s2r_rules__table_in_order(void)
         if (strlen(rules_table[i - 1].name) < 3 ||
             strcmp(rules_table[i - 1].name, rules_table[i].name) >= 0)
             return false;
-    return strlen(rules_table[N_RULES - 1].name) >= 3;
+    if (strlen(rules_table[N_RULES - 1].name) < 3)
+        return false;
+    /* by_letter: each letter's range holds its names, and all of them */
+    size_t in_ranges = 0;
+    for (size_t c = 0; c < 26; c++) {
+        const letter_rules *l = &by_letter[c];
+        if (l->first > l->end || l->end > N_RULES)
+            return false;
+        for (size_t i = l->first; i < l->end; i++)
+            if ((size_t)(rules_table[i].name[0] - 'a') != c)
+                return false;
+        in_ranges += (size_t)(l->end - l->first);
+    }
+    return in_ranges == N_RULES;
 }
 
 static char **strlist_dup(char **l, const s2r_config *cfg, s2r_diags *d,
