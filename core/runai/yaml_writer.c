@@ -487,6 +487,24 @@ static size_t line_end(const unsigned char *p, size_t from, size_t len,
     return e2 ? (size_t)(e2 - p) : end;
 }
 
+/* Bytes to make room for before put_indent_at() writes @p indent
+ * spaces. */
+static size_t room_for_indent(size_t indent)
+{
+    return indent < sizeof(k_line) - 2 ? sizeof(k_line) - 2 : indent;
+}
+
+/* @p indent spaces at @p o, where room_for_indent() bytes are free: up
+ * to 32, the spaces of k_line copied whole (a copy of a fixed size, made
+ * inline), the text written after the indent covering the ones past it */
+static void put_indent_at(char *o, size_t indent)
+{
+    if (indent < sizeof(k_line) - 2)
+        memcpy(o, k_line + 1, sizeof(k_line) - 2);
+    else
+        memset(o, ' ', indent);
+}
+
 /* The lines of a literal of ASCII text, whose breaks are LF alone, as
  * the loop of write_literal() writes them after the header: a line that
  * is not empty gets the indent and its text in one append. */
@@ -503,10 +521,10 @@ static void write_ascii_lines(s2r_yaml_writer *w, const char *s, size_t len)
         }
         const char *nl = memchr(s + i, '\n', len - i);
         size_t n = (nl ? (size_t)(nl - s) : len) - i;
-        if (!s2r_buf_reserve(b, indent + n))
+        if (!s2r_buf_reserve(b, room_for_indent(indent) + n))
             return; /* out of memory: the text is dropped */
         char *o = b->p + b->len;
-        memset(o, ' ', indent);
+        put_indent_at(o, indent);
         memcpy(o + indent, s + i, n);
         b->len += indent + n;
         b->p[b->len] = '\0';
@@ -538,10 +556,10 @@ static bool write_checked_lines(s2r_yaml_writer *w, const char *s,
         if (j < len && (s[j] != '\n' || j == i || s[j - 1] == ' '))
             return false;
         size_t n = j - i;
-        if (!s2r_buf_reserve(b, indent + n))
+        if (!s2r_buf_reserve(b, room_for_indent(indent) + n))
             return true; /* out of memory: the text is dropped */
         char *o = b->p + b->len;
-        memset(o, ' ', indent);
+        put_indent_at(o, indent);
         memcpy(o + indent, s + i, n);
         b->len += indent + n;
         b->p[b->len] = '\0';
@@ -731,13 +749,14 @@ static bool plain_in_mapping(s2r_yaml_writer *w, const char *s, size_t len)
         bool line_done = !w->indention || w->column > indent ||
                          (w->column == indent && !w->whitespace);
         size_t pre = line_done ? 1 + indent : indent - w->column;
-        if (indent >= sizeof(k_line) - 1 || b->len + pre + len >= b->cap)
+        if (indent >= sizeof(k_line) - 1 ||
+            b->len + sizeof(k_line) + len >= b->cap)
             return false;
         char *o = b->p + b->len;
-        if (line_done)
-            *o++ = '\n';
-        memset(o, ' ', pre - line_done);
-        memcpy(o + pre - line_done, s, len);
+        /* the break and the indent, or the spaces alone: a tail of
+         * k_line, copied whole (a copy of a fixed size, made inline) */
+        memcpy(o, k_line + !line_done, sizeof(k_line) - 1);
+        memcpy(o + pre, s, len);
         b->len += pre + len;
         b->p[b->len] = '\0';
         w->column = indent + len;
