@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* ---- characters (P[0..LEN) is valid UTF-8; past LEN reads as end) -- */
 
 static size_t char_width(unsigned char c)
@@ -114,10 +118,27 @@ static uint64_t stops8(uint64_t v, bool colon_hash)
     return m & highs;
 }
 
+#if defined(__SSE2__)
+/* The bytes of the 16 at P that stops8() marks, as bits 0-15 (0: none):
+ * below 0x20 or above 0x7E is below 0x20 as a signed byte, or 0x7F */
+static inline unsigned stops16(const unsigned char *p, bool colon_hash)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+    if (colon_hash)
+        m = _mm_or_si128(m, _mm_or_si128(
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8(':')),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('#'))));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* Where the text_byte()s (with COLON_HASH; else the printable ASCII
- * bytes) from P[I) end (I < LEN): 8 bytes at a time up to the first byte
- * that stops them, the last 8 of P read again with those before I taken
- * as text; one at a time in a scalar shorter than 8 bytes */
+ * bytes) from P[I) end (I < LEN): 16 bytes at a time (SSE2, every
+ * x86-64) while 16 are left, then 8 at a time up to the first byte that
+ * stops them, the last 8 of P read again with those before I taken as
+ * text; one at a time in a scalar shorter than 8 bytes */
 static size_t text_end(const unsigned char *p, size_t i, size_t len,
                        bool colon_hash)
 {
@@ -127,6 +148,15 @@ static size_t text_end(const unsigned char *p, size_t i, size_t len,
             i++;
         return i;
     }
+#if defined(__SSE2__)
+    for (; len - i >= 16; i += 16) {
+        unsigned m = stops16(p + i, colon_hash);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+    if (i == len)
+        return len;
+#endif
     for (;;) {
         size_t at = i + 8 <= len ? i : len - 8;
         uint64_t v = s2r_load8((const char *)p + at);
