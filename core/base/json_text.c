@@ -200,7 +200,7 @@ static bool key_in_one(s2r_json_writer *w, const char *k, size_t len)
     const char *line = child_line(w->depth, w->had[top], &n);
     w->had[top] = true;
     s2r_buf *b = w->out;
-    if (!s2r_buf_reserve(b, n + len + 4))
+    if (b->len + n + len + 4 >= b->cap && !s2r_buf_reserve(b, n + len + 4))
         return true; /* the buffer failed: every append is dropped */
     char *o = b->p + b->len;
     memcpy(o, line, n);

@@ -83,7 +83,13 @@ static void command_words(jw *w, const char *const *v, size_t n_words,
     size_t n = s2r_emit__argv_count(&argv);
     if (n == 0)
         return;
+    /* room for the words and their quotes made once (a pod script is
+     * 1-2 KB): the words' bytes and an eighth more */
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        need += strlen(s2r_emit__argv_get(&argv, i)) + 3;
     s2r_buf b = {0};
+    s2r_buf_reserve(&b, need + need / 8);
     size_t from = 0;
     if (!args_only) {
         s2r_shell_put_quoted(&b, s2r_emit__argv_get(&argv, 0));

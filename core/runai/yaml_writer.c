@@ -517,6 +517,12 @@ static size_t line_end(const unsigned char *p, size_t from, size_t len,
     return e2 ? (size_t)(e2 - p) : end;
 }
 
+/* s2r_buf_reserve(), its call made only when the room is not there */
+static bool room(s2r_buf *b, size_t more)
+{
+    return b->len + more < b->cap || s2r_buf_reserve(b, more);
+}
+
 /* Bytes to make room for before put_indent_at() writes @p indent
  * spaces. */
 static size_t room_for_indent(size_t indent)
@@ -551,7 +557,7 @@ static void write_ascii_lines(s2r_yaml_writer *w, const char *s, size_t len)
         }
         const char *nl = memchr(s + i, '\n', len - i);
         size_t n = (nl ? (size_t)(nl - s) : len) - i;
-        if (!s2r_buf_reserve(b, room_for_indent(indent) + n))
+        if (!room(b, room_for_indent(indent) + n))
             return; /* out of memory: the text is dropped */
         char *o = b->p + b->len;
         put_indent_at(o, indent);
@@ -586,7 +592,7 @@ static bool write_checked_lines(s2r_yaml_writer *w, const char *s,
         if (j < len && (s[j] != '\n' || j == i || s[j - 1] == ' '))
             return false;
         size_t n = j - i;
-        if (!s2r_buf_reserve(b, room_for_indent(indent) + n))
+        if (!room(b, room_for_indent(indent) + n))
             return true; /* out of memory: the text is dropped */
         char *o = b->p + b->len;
         put_indent_at(o, indent);
