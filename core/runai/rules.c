@@ -222,19 +222,21 @@ static void find_asked(s2r_rules__asked *a,
     }
 }
 
-static char *default_name(const char *file)
+/* The name a job without --job-name gets, as sbatch gives it: the
+ * script's file name without its folder and its last extension, or
+ * "sbatch" for standard input; a view of @p file (or of a literal),
+ * its length in *@p len. */
+static const char *default_name(const char *file, size_t *len)
 {
-    if (!file || !strcmp(file, "-"))
-        return strdup("sbatch");
+    if (!file || !strcmp(file, "-")) {
+        *len = strlen("sbatch");
+        return "sbatch";
+    }
     const char *b = strrchr(file, '/');
     b = b ? b + 1 : file;
-    char *n = strdup(b);
-    if (!n)
-        return NULL;
-    char *dot = strrchr(n, '.');
-    if (dot && dot != n)
-        *dot = '\0';
-    return n;
+    const char *dot = strrchr(b, '.');
+    *len = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+    return b;
 }
 
 /* True when every entry of a --gres value is a GPU one ("gpu",
@@ -460,12 +462,13 @@ static void warn_gpu_shape(const s2r_job *job, const s2r_rules__asked *a,
 static int set_identity(s2r_workload *wl, const s2r_job *job,
                         const s2r_config *cfg)
 {
-    char *base = job->job_name ? strdup(job->job_name)
-                               : default_name(job->file);
-    if (!base)
+    size_t len;
+    const char *base = job->job_name ? job->job_name
+                                     : default_name(job->file, &len);
+    if (job->job_name)
+        len = strlen(base);
+    if (!(wl->name = s2r_dns_label_n(base, len)))
         return S2R_ENOMEM;
-    wl->name = s2r_dns_label(base);
-    free(base);
     if (job->file && !(wl->source = strdup(job->file)))
         return S2R_ENOMEM;
     if (cfg && cfg->project)

@@ -56,6 +56,8 @@ int s2r_workload_copy(s2r_workload *dst, const s2r_workload *src);
 /** DNS-1123 label (<= 63, [a-z0-9-], starts with a letter) from a job
  *  name, per Kubernetes object names: malloc'd, NULL on ENOMEM. */
 char *s2r_dns_label(const char *name);
+/** s2r_dns_label() of the first @p n bytes of @p name. */
+char *s2r_dns_label_n(const char *name, size_t n);
 
 /* ---- emitters (emit_cli.c, emit_yaml.c, emit_json.c; s2r_emit() picks
  * one) ---- */

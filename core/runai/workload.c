@@ -39,8 +39,13 @@ void s2r_workload_free(s2r_workload *wl)
 
 char *s2r_dns_label(const char *name)
 {
-    size_t n = strlen(name);
-    char *out = malloc(n + 8);
+    return s2r_dns_label_n(name, strlen(name));
+}
+
+char *s2r_dns_label_n(const char *name, size_t n)
+{
+    /* room for the label (63 characters at most) and its NUL */
+    char *out = malloc((n < 63 ? n : 63) + 8);
     if (!out)
         return NULL;
     size_t o = 0;
