@@ -96,12 +96,36 @@ static uint64_t above_ascii(const char *s, size_t i, size_t len,
     return (unsigned char)s[i] & 0x80;
 }
 
-/* ASCII is passed 8 bytes at a time up to the first byte above it (found
- * by its high bit), where one sequence is decoded. */
+/* True when none of the @p len bytes at @p s is above ASCII: their high
+ * bits gathered 8 bytes at a time (the last 8 read again from the end),
+ * one at a time in a string shorter than 8 bytes. */
+static bool all_ascii(const char *s, size_t len)
+{
+    uint64_t seen = 0;
+    if (len < 8) {
+        for (size_t i = 0; i < len; i++)
+            seen |= (unsigned char)s[i];
+    } else { /* (the bytes' order in a word does not matter here) */
+        uint64_t w;
+        for (size_t i = 0; i + 8 < len; i += 8) {
+            memcpy(&w, s + i, 8);
+            seen |= w;
+        }
+        memcpy(&w, s + len - 8, 8);
+        seen |= w;
+    }
+    return !(seen & 0x8080808080808080u);
+}
+
+/* Most strings are ASCII, which all_ascii() passes in one go; in the
+ * others, ASCII is passed 8 bytes at a time up to the first byte above
+ * it (found by its high bit), where one sequence is decoded. */
 bool s2r_emit__utf8_valid(const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t len = strlen(str), i = 0;
+    if (all_ascii(str, len))
+        return true;
     while (i < len) {
         size_t step;
         uint64_t m = above_ascii(str, i, len, &step);
