@@ -610,8 +610,9 @@ static bool write_checked_lines(s2r_yaml_writer *w, const char *s,
 /* A literal of @p len bytes, with the header its ends ask for. With
  * @p unchecked, text that literal_ok() has not looked at (not empty, its
  * last byte no space), taken as ASCII and checked line by line as it is
- * written: false, part written, when it is not all printable ASCII and
- * breaks with no space before a break (the caller then undoes it). */
+ * written: false, part written, when it holds a byte that is neither
+ * printable ASCII nor LF, or a space before a break (the caller then
+ * undoes it). */
 static bool write_literal(s2r_yaml_writer *w, const char *s, size_t len,
                           bool above_ascii, bool unchecked)
 {
