@@ -470,18 +470,12 @@ static void leftover(argv_scan *a)
                     hint);
 }
 
-int s2r_slurm__parse_argv(s2r_job *job, const char *file, char *const *argv,
-                          const int *lines, size_t argc, s2r_diags *d)
+/* The option pass over the tokens, the cross-option checks and the
+ * derived facts into st->job (s2r_slurm__parse_argv()). */
+static int option_pass(s2r_slurm__state *st, char *const *argv,
+                       const int *lines, size_t argc)
 {
-    s2r_slurm__state st;
-    memset(&st, 0, sizeof(st));
-    st.job = job;
-    st.file = file;
-    st.d = d;
-    st.argc = argc;
-    st.directives_cap = job->n_directives; /* full: the first record grows it */
-
-    argv_scan a = {.st = &st, .argv = argv, .lines = lines, .argc = argc};
+    argv_scan a = {.st = st, .argv = argv, .lines = lines, .argc = argc};
     while (a.i < argc && !a.stop) {
         const char *arg = argv[a.i];
         if (arg[0] != '-' || arg[1] == '\0')
@@ -493,15 +487,38 @@ int s2r_slurm__parse_argv(s2r_job *job, const char *file, char *const *argv,
         if ((arg[1] == '-' ? long_option(&a) : short_options(&a)) != 0)
             return S2R_ENOMEM;
     }
-    if (st.rc == S2R_ENOMEM)
+    if (st->rc == S2R_ENOMEM)
         return S2R_ENOMEM;
     if (!a.stop && a.i < argc)
         leftover(&a);
-    if (st.rc == 0)
-        s2r_slurm__cross_checks(&st);
-    if (st.rc == S2R_ENOMEM)
+    if (st->rc == 0)
+        s2r_slurm__cross_checks(st);
+    if (st->rc == S2R_ENOMEM)
         return S2R_ENOMEM;
-    if (s2r_slurm__derive(&st) != 0)
+    if (s2r_slurm__derive(st) != 0)
         return S2R_ENOMEM;
-    return st.rc;
+    return st->rc;
+}
+
+_Static_assert(N_OPTIONS <= S2R_SLURM__MAX_DIRECTIVES,
+               "a job has at most one effective directive per option name");
+
+int s2r_slurm__parse_argv(s2r_job *job, const char *file, char *const *argv,
+                          const int *lines, size_t argc, s2r_diags *d)
+{
+    const char *values[S2R_SLURM__MAX_DIRECTIVES];
+    s2r_slurm__state st;
+    memset(&st, 0, sizeof(st));
+    st.job = job;
+    st.file = file;
+    st.d = d;
+    st.argc = argc;
+    st.directives_cap = 0; /* a zero-initialised job: the first record
+                              makes room */
+    st.values = values;
+
+    int rc = option_pass(&st, argv, lines, argc);
+    if (s2r_slurm__keep_values(&st) != 0)
+        rc = S2R_ENOMEM;
+    return rc;
 }

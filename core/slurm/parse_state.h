@@ -21,6 +21,11 @@ typedef struct last_opt {
     const char *value;
 } last_opt;
 
+/* Most effective directives one job has: one per name of the option
+ * table (options.c asserts it), as the last occurrence of a name
+ * replaces the earlier ones. */
+enum { S2R_SLURM__MAX_DIRECTIVES = 160 };
+
 typedef struct s2r_slurm__state {
     s2r_job *job;
     const char *file;
@@ -28,6 +33,14 @@ typedef struct s2r_slurm__state {
     int rc; /* first error status */
     size_t argc;           /* directive tokens */
     size_t directives_cap; /* room in job->directives (setters.c) */
+    /* The value of each effective directive (job->directives[i]'s in
+     * values[i]), and the last --job-name, --account and --chdir: into
+     * the argv arena until s2r_slurm__keep_values() copies them into the
+     * job at the end of the pass, so that an option given again and
+     * again is copied once. values has S2R_SLURM__MAX_DIRECTIVES slots;
+     * those at and after job->n_directives are not set. */
+    const char **values;
+    const char *job_name, *account, *chdir;
 
     bool mem_set, mpc_set, mpg_set;
     int64_t mem, mpc, mpg; /* MiB */
@@ -94,11 +107,22 @@ void s2r_slurm__perr(s2r_slurm__state *st, int line, const char *option,
 /**
  * Run the setter of one occurrence of option @p o with value @p v (NULL
  * for options without one) from @p line: record it in job->directives
- * (last occurrence wins) and check/store its value per sbatch(1) (setters.c).
+ * (last occurrence wins; st->values holds its value until
+ * s2r_slurm__keep_values()) and check/store its value per sbatch(1)
+ * (setters.c).
  * @return 0 or S2R_ENOMEM; value errors go through s2r_slurm__perr().
  */
 int s2r_slurm__apply(s2r_slurm__state *st, const s2r_slurm_option *o,
                      const char *v, int line);
+
+/**
+ * Copy the values the option pass keeps in the argv arena into the job:
+ * each effective directive's value and the last --job-name, --account
+ * and --chdir (setters.c). Run once at the end of every pass, whatever
+ * its outcome, so that the job owns its strings.
+ * @return 0 or S2R_ENOMEM (the values not copied stay NULL).
+ */
+int s2r_slurm__keep_values(s2r_slurm__state *st);
 
 /** The cross-option checks of slurm_opt.c (_validate_memory_options() ...),
  *  reported through s2r_slurm__perr() (checks.c). */

@@ -25,8 +25,10 @@ static bool posint(s2r_slurm__state *st, int line, const char *name,
 /* Record an effective option: last occurrence wins, first-seen order.
  * @p name is the option table's (static), one pointer per name (an
  * alias's alias_of is its option's name), so names compare as pointers.
+ * The value stays in the argv arena (st->values) until
+ * s2r_slurm__keep_values(); the entry's own value is NULL until then.
  * The list grows at once to room for as many options as the argv has
- * tokens, then doubles. */
+ * tokens, at most one per option name, then doubles. */
 static int record(s2r_slurm__state *st, const char *name, const char *value,
                   int line)
 {
@@ -34,19 +36,18 @@ static int record(s2r_slurm__state *st, const char *name, const char *value,
     for (size_t i = 0; i < job->n_directives; i++) {
         s2r_directive *dv = &job->directives[i];
         if (dv->name == name) {
-            char *v = value ? strdup(value) : NULL;
-            if (value && !v)
-                return S2R_ENOMEM;
-            free(dv->value);
-            dv->value = v;
+            st->values[i] = value;
             dv->line = line;
             return 0;
         }
     }
     size_t n = job->n_directives;
     if (n == st->directives_cap) {
-        size_t more = st->argc > n ? st->argc : n;
-        size_t cap = n + (more ? more : 1);
+        /* n < S2R_SLURM__MAX_DIRECTIVES (one entry per name), and an
+         * option has come from one of argc (>= 1) tokens */
+        size_t cap = n ? n * 2 : st->argc;
+        if (cap > S2R_SLURM__MAX_DIRECTIVES)
+            cap = S2R_SLURM__MAX_DIRECTIVES;
         s2r_directive *nv = realloc(job->directives, cap * sizeof(*nv));
         if (!nv)
             return S2R_ENOMEM;
@@ -55,12 +56,42 @@ static int record(s2r_slurm__state *st, const char *name, const char *value,
     }
     s2r_directive *dv = &job->directives[n];
     dv->name = name;
-    dv->value = value ? strdup(value) : NULL;
+    dv->value = NULL;
     dv->line = line;
-    if (value && !dv->value)
-        return S2R_ENOMEM;
+    st->values[n] = value;
     job->n_directives++;
     return 0;
+}
+
+/* A malloc'd copy of @p v into *@p field (NULL: nothing to copy).
+ * @return 0 or S2R_ENOMEM. */
+static int copy_str(char **field, const char *v)
+{
+    if (!v)
+        return 0;
+    char *c = strdup(v);
+    if (!c)
+        return S2R_ENOMEM;
+    free(*field);
+    *field = c;
+    return 0;
+}
+
+int s2r_slurm__keep_values(s2r_slurm__state *st)
+{
+    s2r_job *job = st->job;
+    int rc = 0;
+    for (size_t i = 0; i < job->n_directives; i++) {
+        const char *v = st->values[i];
+        /* a value recorded in this pass replaces the entry's NULL */
+        if (v && !(job->directives[i].value = strdup(v)))
+            rc = S2R_ENOMEM;
+    }
+    if (copy_str(&job->job_name, st->job_name) != 0 ||
+        copy_str(&job->account, st->account) != 0 ||
+        copy_str(&job->chdir, st->chdir) != 0)
+        rc = S2R_ENOMEM;
+    return rc;
 }
 
 static int set_str(char **field, const char *value)
@@ -317,12 +348,15 @@ static int set_value(s2r_slurm__state *st, const s2r_slurm_option *o,
             st->mincpus_line = line;
         }
         return 0;
-    case S2R_SLURM_K_ACCOUNT:
-        return set_str(&job->account, v);
+    case S2R_SLURM_K_ACCOUNT: /* copied in by s2r_slurm__keep_values() */
+        st->account = v;
+        return 0;
     case S2R_SLURM_K_CHDIR:
-        return set_str(&job->chdir, v);
+        st->chdir = v;
+        return 0;
     case S2R_SLURM_K_JOB_NAME:
-        return set_str(&job->job_name, v);
+        st->job_name = v;
+        return 0;
     case S2R_SLURM_K_CONTAINER_IMAGE:
         return set_container_image(job, v);
     case S2R_SLURM_K_SHIFTER_IMAGE:

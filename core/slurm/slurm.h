@@ -107,6 +107,8 @@ int s2r_slurm__disabled_directive(const char *buf, size_t len,
  * wins, every occurrence validated), leftover tokens fatal, then the
  * cross-option checks and the derived facts. Fills the same job fields as
  * s2r_slurm__parse_directives() except job->valid.
+ * @param job         zero-initialised job, as s2r_slurm__parse_directives()
+ *                    takes it
  * @param argv,lines  tokens and the 1-based line each came from
  * @return 0, S2R_EINVAL (errors in @p d) or S2R_ENOMEM.
  */
