@@ -10,6 +10,8 @@
  */
 #include "slurm.h"
 
+#include "base/base.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,62 +230,54 @@ static int check_script(const char *file, const char *buf, size_t len,
 }
 
 /* The directive tokens and their lines: ARGV_STACK of each live on the
- * caller's stack (a script seldom has more), more move to the heap. */
+ * caller's stack (a script seldom has more). Past that, the scan only
+ * counts them, and once it is over argv_collect() finds them in the
+ * token room (directive_scan) and lists them, all at once, in arrays
+ * carved from an arena: no array grows and is copied token by token. */
 #define ARGV_STACK 32
 
 typedef struct argv_buf {
     char **v;
     int *lines;
-    size_t n, cap;
-    bool heap; /* v and lines were malloc'd */
+    size_t n;   /* tokens */
+    size_t cap; /* room in v and lines: the first cap tokens are there */
 } argv_buf;
 
-static int argv_grow(argv_buf *a)
+static void argv_push(argv_buf *a, char *s, int line)
 {
-    size_t cap = a->cap * 2;
-    if (!a->heap) {
-        char **nv = malloc(cap * sizeof(*nv));
-        int *nl = malloc(cap * sizeof(*nl));
-        if (!nv || !nl) {
-            free(nv);
-            free(nl);
-            return S2R_ENOMEM;
-        }
-        memcpy(nv, a->v, a->n * sizeof(*nv));
-        memcpy(nl, a->lines, a->n * sizeof(*nl));
-        a->v = nv;
-        a->lines = nl;
-        a->heap = true;
-    } else {
-        char **nv = realloc(a->v, cap * sizeof(*nv));
-        if (!nv)
-            return S2R_ENOMEM;
-        a->v = nv;
-        int *nl = realloc(a->lines, cap * sizeof(*nl));
-        if (!nl)
-            return S2R_ENOMEM;
-        a->lines = nl;
+    if (a->n < a->cap) {
+        a->v[a->n] = s;
+        a->lines[a->n] = line;
     }
-    a->cap = cap;
-    return 0;
-}
-
-static int argv_push(argv_buf *a, char *s, int line)
-{
-    if (a->n == a->cap && argv_grow(a) != 0)
-        return S2R_ENOMEM;
-    a->v[a->n] = s;
-    a->lines[a->n] = line;
     a->n++;
-    return 0;
 }
 
-static void argv_free(argv_buf *a)
+/* List all a->n tokens when there are more than the arrays hold: from
+ * the token room at @p room (records of read_directive()), into arrays
+ * from @p scratch. @return 0 or S2R_ENOMEM. */
+static int argv_collect(argv_buf *a, char *room, s2r_arena *scratch)
 {
-    if (a->heap) {
-        free(a->v);
-        free(a->lines);
+    if (a->n <= a->cap)
+        return 0;
+    size_t each = sizeof(char *) + sizeof(int);
+    char **v = a->n < SIZE_MAX / each ? s2r_arena_alloc(scratch, a->n * each)
+                                      : NULL;
+    if (!v)
+        return S2R_ENOMEM;
+    int *lines = (int *)(void *)(v + a->n);
+    char *p = room;
+    for (size_t i = 0; i < a->n; p++) { /* p++: past the record's end */
+        int line;
+        memcpy(&line, p, sizeof(line));
+        for (p += sizeof(line); *p; p += strlen(p) + 1, i++) {
+            v[i] = p;
+            lines[i] = line;
+        }
     }
+    a->v = v;
+    a->lines = lines;
+    a->cap = a->n;
+    return 0;
 }
 
 /* The bytes the tokenizer treats specially outside quotes: C-locale
@@ -358,8 +352,7 @@ static int tokenize_line(const char *file, int line, const char *p,
             return 0; /* comment, or an empty token: rest of line ignored */
         *o++ = '\0';
         *arena = o;
-        if (argv_push(a, tok, line) != 0)
-            return S2R_ENOMEM;
+        argv_push(a, tok, line);
         if (p < e && *p == '#') {
             /* a '#' glued to a word is seldom meant as a comment: a pyxis
              * image (nvcr.io#nvidia/pytorch) loses its path */
@@ -377,11 +370,16 @@ static int tokenize_line(const char *file, int line, const char *p,
     }
 }
 
-/* The directive scan's state: where tokens go, and the warnings given. */
+/* The directive scan's state: where tokens go, and the warnings given.
+ * The token room holds one record per directive line read: the line (an
+ * int, unaligned), its tokens, each NUL-terminated, and an empty one. A
+ * line's record takes at most its bytes: the magic word (6 or 7) leaves
+ * room for the line and the end, the tokens take at most the bytes after
+ * it and one NUL. */
 typedef struct directive_scan {
     const char *file;
     s2r_diags *d;
-    char *arena; /* the next token's bytes */
+    char *arena; /* the next record's bytes, in the token room */
     argv_buf av;
     bool slurm_warned; /* the #SLURM warning was given */
     bool het;          /* a hetjob separator ended the first component */
@@ -411,7 +409,10 @@ static int read_directive(directive_scan *s, int line, const char *p,
                           "%d) is converted", line) != 0)
             rc = S2R_ENOMEM;
     } else if (rc == 0) {
+        memcpy(s->arena, &line, sizeof(line));
+        s->arena += sizeof(line);
         rc = tokenize_line(s->file, line, p + m, e, &s->arena, &s->av, s->d);
+        *s->arena++ = '\0';
     }
     return rc;
 }
@@ -452,6 +453,21 @@ static int warn_late_directives(const char *file, const char *buf,
 /* Token bytes up to this script size live on the stack. */
 #define ARENA_STACK 4096
 
+/* The offset of the first command line of the @p len bytes at @p buf
+ * (the line the directive scan stops at), @p len if none. */
+static size_t first_command(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        if (!magic_len(p, e) && is_command(p, e))
+            return (size_t)(p - buf);
+        p = nl ? nl + 1 : end;
+    }
+    return len;
+}
+
 int s2r_slurm__parse_directives(s2r_job *job, const char *file,
                                 const char *buf, size_t len, s2r_diags *d,
                                 size_t *body_offset_out, int *body_line_out)
@@ -465,18 +481,25 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
     if (rc != 0)
         return rc;
 
-    /* The tokens of a line take at most its bytes after the magic word
-     * and one NUL: the script's length bounds them all. */
+    /* A directive line's record takes at most its bytes (directive_scan):
+     * the lines before the first command bound them all. Past the stack,
+     * the token room and the token list come from an arena, whose blocks
+     * the thread keeps for the next script. */
     char arena_stack[ARENA_STACK];
     char *argv_stack[ARGV_STACK];
     int lines_stack[ARGV_STACK];
-    char *arena_heap = NULL;
-    if (len + 2 > sizeof(arena_stack) && !(arena_heap = malloc(len + 2)))
+    char *room = arena_stack;
+    s2r_arena scratch = {0};
+    size_t room_len = len + 2 > sizeof(arena_stack)
+                          ? first_command(buf, len) + 2
+                          : len + 2;
+    if (room_len > sizeof(arena_stack) &&
+        !(room = s2r_arena_alloc(&scratch, room_len)))
         rc = S2R_ENOMEM; /* the scan still finds the first command */
     directive_scan s = {
         .file = file,
         .d = d,
-        .arena = arena_heap ? arena_heap : arena_stack,
+        .arena = room,
         .av = {.v = argv_stack, .lines = lines_stack, .cap = ARGV_STACK},
     };
 
@@ -521,9 +544,12 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
         rc = warn_late_directives(file, buf, len, body, body_line, &foreign,
                                   d);
 
+    argv_buf *av = &s.av;
+    if (rc == 0)
+        rc = argv_collect(av, room, &scratch);
+
     /* #PBS / #BSUB: sbatch translates them after the #SBATCH pass (they
      * override it, src/sbatch/xlate.c) unless --ignore-pbs; s2r does not */
-    argv_buf *av = &s.av;
     if (rc == 0 && foreign) {
         bool ignore = false;
         for (size_t k = 0; k < av->n; k++)
@@ -549,8 +575,7 @@ int s2r_slurm__parse_directives(s2r_job *job, const char *file,
 
     if (rc == 0)
         rc = s2r_slurm__parse_argv(job, file, av->v, av->lines, av->n, d);
-    argv_free(av);
-    free(arena_heap);
+    s2r_arena_free(&scratch);
     job->valid = (rc == 0);
     return rc;
 }
