@@ -222,7 +222,7 @@ int s2r_emit__check(const s2r_workload *wl, bool need_utf8,
                              "an environment variable value", diags)))
             return rc;
     }
-    for (size_t i = 0; i < s2r_emit__n_pools(wl); i++)
+    for (size_t i = 0, n = s2r_emit__n_pools(wl); i < n; i++)
         if ((rc = utf8_check(wl, wl->node_pools[i], "a node pool", diags)))
             return rc;
     return S2R_OK;

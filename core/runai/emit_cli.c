@@ -179,7 +179,7 @@ static void kind_flags(s2r_buf *b, const s2r_workload *wl)
 
 static void scheduling_flags(s2r_buf *b, const s2r_workload *wl)
 {
-    for (size_t i = 0; i < s2r_emit__n_pools(wl); i++)
+    for (size_t i = 0, n = s2r_emit__n_pools(wl); i < n; i++)
         flag_str(b, "--node-pools", wl->node_pools[i]);
     if (wl->node_type && *wl->node_type)
         flag_str(b, "--node-type", wl->node_type);
