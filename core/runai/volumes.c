@@ -42,7 +42,7 @@ static bool image_folder(const char *p)
             if (sys[i].len == n && !memcmp(p + 1, sys[i].name, n))
                 return true;
     }
-    return !p[1];
+    return !p[0] || !p[1]; /* "/" (or no path at all) */
 }
 
 /* the state of one decision */
