@@ -541,46 +541,35 @@ static void put_indent_at(char *o, size_t indent)
         memset(o, ' ', indent);
 }
 
-/* The lines of a literal of ASCII text, whose breaks are LF alone, as
- * the loop of write_literal() writes them after the header: a line that
- * is not empty gets the indent and its text in one append. */
-static void write_ascii_lines(s2r_yaml_writer *w, const char *s, size_t len)
+/* A literal line's indent and its @p n bytes at @p s in one append.
+ * false when out of memory. */
+static bool put_line(s2r_yaml_writer *w, const char *s, size_t n)
 {
     size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
     s2r_buf *b = w->out;
-    for (size_t i = 0; i < len;) {
-        if (s[i] == '\n') {
-            put_break(w);
-            w->indention = true;
-            i++;
-            continue;
-        }
-        const char *nl = memchr(s + i, '\n', len - i);
-        size_t n = (nl ? (size_t)(nl - s) : len) - i;
-        if (!room(b, room_for_indent(indent) + n))
-            return; /* out of memory: the text is dropped */
-        char *o = b->p + b->len;
-        put_indent_at(o, indent);
-        memcpy(o + indent, s + i, n);
-        b->len += indent + n;
-        b->p[b->len] = '\0';
-        w->column = indent + n;
-        w->whitespace = true; /* as write_indent() leaves it */
-        w->indention = false;
-        i += n;
-    }
+    if (!room(b, room_for_indent(indent) + n))
+        return false;
+    char *o = b->p + b->len;
+    put_indent_at(o, indent);
+    memcpy(o + indent, s, n);
+    b->len += indent + n;
+    b->p[b->len] = '\0';
+    w->column = indent + n;
+    w->whitespace = true; /* as write_indent() leaves it */
+    w->indention = false;
+    return true;
 }
 
-/* write_ascii_lines() for text literal_ok() has not looked at, looking
- * at each line as it goes: false, part written, at the first byte that
- * is neither printable ASCII nor LF, or at a space before a break (a
- * text that ends in a space the caller leaves out) */
-static bool write_checked_lines(s2r_yaml_writer *w, const char *s,
-                                size_t len)
+/* The lines of a literal of ASCII text, whose breaks are LF alone, as
+ * the loop of write_literal() writes them after the header: a line that
+ * is not empty gets the indent and its text in one append. With
+ * @p checked, for text literal_ok() has not looked at, each line is
+ * looked at as it goes: false, part written, at the first byte that is
+ * neither printable ASCII nor LF, or at a space before a break (a text
+ * that ends in a space the caller leaves out). */
+static bool write_ascii_lines(s2r_yaml_writer *w, const char *s, size_t len,
+                              bool checked)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t indent = w->indent > 0 ? (size_t)w->indent : 0;
-    s2r_buf *b = w->out;
     for (size_t i = 0; i < len;) {
         if (s[i] == '\n') {
             put_break(w);
@@ -588,20 +577,17 @@ static bool write_checked_lines(s2r_yaml_writer *w, const char *s,
             i++;
             continue;
         }
-        size_t j = text_end(u, i, len, false);
-        if (j < len && (s[j] != '\n' || j == i || s[j - 1] == ' '))
-            return false;
-        size_t n = j - i;
-        if (!room(b, room_for_indent(indent) + n))
+        size_t j;
+        if (checked) {
+            j = text_end((const unsigned char *)s, i, len, false);
+            if (j < len && (s[j] != '\n' || j == i || s[j - 1] == ' '))
+                return false;
+        } else {
+            const char *nl = memchr(s + i, '\n', len - i);
+            j = nl ? (size_t)(nl - s) : len;
+        }
+        if (!put_line(w, s + i, j - i))
             return true; /* out of memory: the text is dropped */
-        char *o = b->p + b->len;
-        put_indent_at(o, indent);
-        memcpy(o + indent, s + i, n);
-        b->len += indent + n;
-        b->p[b->len] = '\0';
-        w->column = indent + n;
-        w->whitespace = true; /* as write_indent() leaves it */
-        w->indention = false;
         i = j;
     }
     return true;
@@ -635,12 +621,8 @@ static bool write_literal(s2r_yaml_writer *w, const char *s, size_t len,
         write_indicator(w, chomp, false, false, false);
     put_break(w);
     w->indention = w->whitespace = true;
-    if (unchecked)
-        return write_checked_lines(w, s, len);
-    if (!above_ascii) {
-        write_ascii_lines(w, s, len);
-        return true;
-    }
+    if (unchecked || !above_ascii)
+        return write_ascii_lines(w, s, len, unchecked);
     bool breaks = true;
     for (size_t i = 0; i < len;) {
         size_t n = char_width(u[i]);
