@@ -25,6 +25,16 @@ static void parse(const s2r_buf *b, s2r_job *job, s2r_diags *d)
                      0);
 }
 
+/* The last diagnostic of @p d whose message holds @p text, or NULL. */
+static const s2r_diag *diag_saying(const s2r_diags *d, const char *text)
+{
+    const s2r_diag *g = NULL;
+    for (size_t i = 0; i < d->n; i++)
+        if (strstr(d->v[i].message, text))
+            g = &d->v[i];
+    return g;
+}
+
 /* @p head, @p each @p n times, then @p tail, into @p b (empty). */
 static void script_of(s2r_buf *b, const char *head, const char *each,
                       size_t n, const char *tail)
@@ -45,10 +55,7 @@ static void dropped_line(size_t words)
     s2r_job job;
     s2r_diags d;
     parse(&b, &job, &d);
-    const s2r_diag *g = NULL;
-    for (size_t i = 0; i < d.n; i++)
-        if (strstr(d.v[i].message, "dropped 'module load"))
-            g = &d.v[i];
+    const s2r_diag *g = diag_saying(&d, "dropped 'module load");
     assert_non_null(g);
     assert_int_equal(g->line, 2);
     const char *q = strchr(g->message, '\'');
@@ -166,10 +173,7 @@ static void test_body_robust__quote_left_open(void **state)
     s2r_job job;
     s2r_diags d;
     parse(&b, &job, &d);
-    const s2r_diag *g = NULL;
-    for (size_t i = 0; i < d.n; i++)
-        if (strstr(d.v[i].message, "never closed"))
-            g = &d.v[i];
+    const s2r_diag *g = diag_saying(&d, "never closed");
     assert_non_null(g);
     assert_int_equal(g->line, 3);
     assert_int_equal(g->severity, S2R_SEV_WARNING);
