@@ -19,7 +19,7 @@ const char *s2r_body__base_name(const char *p)
 
 /* sorted as strcmp orders them */
 static const char *const aux_cmds[] = {
-    ".", ":", "[", "alias", "awk", "basename",
+    ".", ":", "[", "[[", "alias", "awk", "basename",
     "cat", "cd", "chmod", "chown", "cmake", "command",
     "conda", "cp", "curl", "cut", "date", "declare",
     "df", "dirname", "du", "echo", "env", "eval",

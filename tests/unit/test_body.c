@@ -63,6 +63,22 @@ static bool has_warning(const char *needle)
     return false;
 }
 
+/* A [[ ]] test before the program is a test, not the program: it stays
+ * as written (its ]] not quoted into a word, which bash would refuse). */
+static void test_body__a_test_is_not_the_main_command(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n"
+                           "ckpt=$(ls ckpt | head -1); [[ -n $ckpt ]] && "
+                           "R=\"--resume $ckpt\"\n"
+                           "python train.py $R\n"), 0);
+    const char *want[] = {"python", "train.py", "$R", NULL};
+    assert_tokens(want);
+    assert_int_equal(F.job.main_line, 3);
+    assert_non_null(F.job.run_shell);
+    assert_non_null(strstr(F.job.run_shell, "[[ -n $ckpt ]] && R="));
+}
+
 static void test_body__setup_lines_are_not_the_main_command(void **state)
 {
     (void)state;
@@ -755,6 +771,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_body__a_test_is_not_the_main_command),
         T(test_body__setup_lines_are_not_the_main_command),
         T(test_body__slurm_names_are_read_as_whole_words),
         T(test_body__single_literal_command_is_one_argv),
