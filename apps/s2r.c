@@ -280,6 +280,11 @@ static int format_of_output(const char *path)
  * that an OUTPUT argument must not overwrite. */
 static bool is_batch_script(const char *path)
 {
+    /* only a regular file: reading a pipe, a FIFO or a terminal named as
+     * OUTPUT (/dev/stdout) would wait for bytes that never come */
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
     FILE *f = fopen(path, "rb");
     if (!f)
         return false;

@@ -121,6 +121,10 @@ def classic(s2r, work, script):
     p = run(script, "other.sh")
     check(p.returncode == 2 and open(other).read() == open(script).read(),
           "a batch script given as OUTPUT stays as it is")
+    p = subprocess.run([s2r, "-q", script, "/dev/stdout"], cwd=cwd, env=env,
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and p.stdout == run("-q", script).stdout,
+          "OUTPUT /dev/stdout, a pipe here, is written and not read first")
     p = run("--no-config", "parse", script)
     check(p.returncode == 2 and "s2r parse [options]" in p.stderr,
           "an option before a command says to write the command first: %s" % p.stderr)
