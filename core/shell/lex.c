@@ -193,6 +193,7 @@ static size_t skip_dollar(const char *s, size_t len, size_t i, bool *open)
 typedef struct heredoc {
     char *delim;
     bool strip_tabs;
+    int line; /* of the operator's word */
 } heredoc;
 
 /* The statement and the simple command being built. */
@@ -685,13 +686,35 @@ void sh_body_free(sh_body *b)
     memset(b, 0, sizeof(*b));
 }
 
+/* A here-document the text ends in: the first one's line, and its
+ * delimiter line after those of the others before (out->heredoc_close). */
+static void heredoc_left_open(lexer *L, const heredoc *hd)
+{
+    sh_body *b = L->out;
+    size_t had = b->heredoc_close ? strlen(b->heredoc_close) : 0,
+           dl = strlen(hd->delim);
+    char *t = s2r_arena_alloc(&b->arena, had + dl + 2);
+    if (!t) {
+        L->oom = true;
+        return;
+    }
+    if (had)
+        memcpy(t, b->heredoc_close, had);
+    memcpy(t + had, hd->delim, dl);
+    memcpy(t + had + dl, "\n", 2);
+    if (!b->heredoc_line)
+        b->heredoc_line = hd->line;
+    b->heredoc_close = t;
+}
+
 /* read pending here-documents starting at L->p (just after a newline) */
 static void read_heredocs(lexer *L)
 {
     for (int h = 0; h < L->npend; h++) {
         heredoc *hd = &L->pend[h];
         size_t dl = strlen(hd->delim);
-        while (L->p < L->len) {
+        bool closed = false;
+        while (L->p < L->len && !closed) {
             size_t ls = L->p;
             const char *nl = memchr(L->s + ls, '\n', L->len - ls);
             size_t le = nl ? (size_t)(nl - L->s) : L->len;
@@ -701,9 +724,10 @@ static void read_heredocs(lexer *L)
                     t++;
             L->p = nl ? le + 1 : le;
             L->line += nl != NULL;
-            if (le - t == dl && memcmp(L->s + t, hd->delim, dl) == 0)
-                break;
+            closed = le - t == dl && memcmp(L->s + t, hd->delim, dl) == 0;
         }
+        if (!closed)
+            heredoc_left_open(L, hd);
         free(hd->delim);
     }
     L->npend = 0;
@@ -1018,9 +1042,12 @@ static void lex_redirection(lexer *L, size_t op_end, bool is_heredoc, bool strip
         stmt_touch(sb, target.start, target.line, target.end);
         sb->cur.end = target.end;
         if (is_heredoc && L->npend < 8) {
-            L->pend[L->npend].delim = strdup(target.value ? target.value : "");
-            L->pend[L->npend].strip_tabs = strip;
-            L->npend++;
+            char *d = strdup(target.value ? target.value : "");
+            if (!d) {
+                L->oom = true;
+                return;
+            }
+            L->pend[L->npend++] = (heredoc){d, strip, target.line};
             sb->cur.has_heredoc = true;
         }
     }

@@ -66,6 +66,13 @@ typedef struct sh_body {
                           or ` opens and runs to the end of the text (bash
                           stops there: "unexpected EOF while looking for
                           matching"); 0 when every one closes */
+    int heredoc_line;  /* the line of the first here-document the text
+                          ends in before its delimiter line (bash warns
+                          "delimited by end-of-file" and goes on); 0 when
+                          every one ends */
+    char *heredoc_close; /* the delimiter lines, each with its newline,
+                            that would end those here-documents, in
+                            order (in the arena); NULL when none */
     sh_stmt *stmts;
     size_t n;
     s2r_arena arena;   /* the statements, their commands, the commands'

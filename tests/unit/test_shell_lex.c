@@ -3,7 +3,7 @@
  * globs, ~ or NAME=( (scanned piece by piece), line numbers kept as the
  * lexer passes newlines, reserved words, NAME= words, bodies larger than
  * the lexer's first room, nesting deeper than the C stack would hold,
- * quotes left open,
+ * quotes and here-documents left open,
  * and sh_word_render() of the words. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -368,6 +368,22 @@ static void test_shell_lex__open_line(void **state)
     }
 }
 
+/* A here-document the text ends in: its line, and the delimiter lines
+ * that would end it and those after it on its line. */
+static void test_shell_lex__heredoc_left_open(void **state)
+{
+    (void)state;
+    sh_body b = lex("a\ncat <<EOF; cat <<'END'\nx\nEOF \n");
+    assert_int_equal(b.heredoc_line, 2);
+    assert_string_equal(b.heredoc_close, "EOF\nEND\n");
+    assert_int_equal(b.open_line, 0);
+    sh_body_free(&b);
+    b = lex("cat <<EOF; cat <<-END\nx\nEOF\n\tEND\necho\n");
+    assert_int_equal(b.heredoc_line, 0);
+    assert_null(b.heredoc_close);
+    sh_body_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_shell_lex__large_bodies),
         cmocka_unit_test(test_shell_lex__deep_nesting),
         cmocka_unit_test(test_shell_lex__open_line),
+        cmocka_unit_test(test_shell_lex__heredoc_left_open),
     };
     return cmocka_run_group_tests_name("shell_lex", tests, NULL, NULL);
 }
