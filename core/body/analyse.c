@@ -35,6 +35,7 @@ static void analysis_free(analysis *a)
     free(a->edits);
     s2r_body__ow_free(&a->ow);
     free(a->cut_src);
+    free(a->open_delim);
 }
 
 static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
@@ -492,6 +493,38 @@ static bool cut_at_open(analysis *a, int first_line)
     return true;
 }
 
+/* A here-document whose delimiter line never comes runs to the end of
+ * the script: bash warns and goes on with it as its text. The body
+ * analysed, and so the pod's, is the script with the delimiter lines
+ * after it, the same text ended: without them the here-document would
+ * swallow the lines s2r puts after the body. Returns false on out of
+ * memory. */
+static bool end_heredocs(analysis *a, int first_line)
+{
+    const sh_body *b = &a->body;
+    s2r_buf t = {0};
+    s2r_buf_putn(&t, b->src, b->len);
+    if (b->len && b->src[b->len - 1] != '\n')
+        s2r_buf_putn(&t, "\n", 1);
+    s2r_buf_puts(&t, b->heredoc_close);
+    if (t.oom)
+        return false;
+    int line = b->heredoc_line;
+    const char *close = b->heredoc_close;
+    size_t dl = strcspn(close, "\n");
+    char *delim = strndup(close, dl);
+    if (!delim) {
+        free(t.p);
+        return false;
+    }
+    sh_body_free(&a->body);
+    a->cut_src = t.p;
+    bool ok = sh_lex(&a->body, t.p, t.len, first_line) == 0;
+    a->body.heredoc_line = line;
+    a->open_delim = delim;
+    return ok;
+}
+
 static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
                         int first_line, bool top)
 {
@@ -500,6 +533,9 @@ static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
     if (sh_lex(&a->body, src, len, first_line))
         return S2R_ENOMEM;
     if (top && a->body.open_line && !cut_at_open(a, first_line))
+        return S2R_ENOMEM;
+    if (top && !a->body.open_line && a->body.heredoc_close &&
+        !end_heredocs(a, first_line))
         return S2R_ENOMEM;
     if (!alloc_tables(a))
         return S2R_ENOMEM;
@@ -707,6 +743,12 @@ static int finish(ctx *c, analysis *a, int body_line)
              "a quote or expansion opened on this line is never closed: "
              "bash runs the command lines before it, then stops with a "
              "syntax error (exit 2); the pod does the same");
+    if (a->open_delim)
+        s2r_body__warn(c, a->body.heredoc_line, NULL,
+             "the here-document opened on this line never meets its end, a "
+             "line of '%s' alone: bash reads it to the end of the script, "
+             "warns and goes on, and the pod's here-document holds the "
+             "same text", a->open_delim);
     if (a->main == (size_t)-1)
         s2r_body__warn(c, body_line, NULL,
              "no main command found: the whole body runs as a bash script");

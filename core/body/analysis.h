@@ -177,8 +177,11 @@ typedef struct analysis {
     owords ow;          /* the rewritten command words */
     main_mode mode;     /* what becomes of the main command's srun */
     int64_t mpi_np;     /* MM_MPIRUN: the step's tasks */
-    char *cut_src;      /* the text body borrows when a quote was left
-                           open (analyse.c cut_at_open), else NULL */
+    char *cut_src;      /* the text body borrows when a quote or a
+                           here-document was left open (analyse.c
+                           cut_at_open, end_heredocs), else NULL */
+    char *open_delim;   /* the delimiter of the first here-document left
+                           open (end_heredocs), else NULL */
 } analysis;
 
 /* ---- statements, words and messages (statements.c) ---- */

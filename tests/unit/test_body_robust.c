@@ -1,5 +1,5 @@
 /* Robustness of the body analysis (core/body, core/shell): long lines in
- * messages, long bodies, and a quote left open. Run under AddressSanitizer too (a build with
+ * messages, long bodies, and a quote or here-document left open. Run under AddressSanitizer too (a build with
  * -fsanitize=address,undefined): a one-byte overrun of a message buffer
  * or a quadratic regrowth shows there. */
 #include <setjmp.h>
@@ -187,6 +187,30 @@ static void test_body_robust__quote_left_open(void **state)
     free(b.p);
 }
 
+/* A here-document whose delimiter line never comes (here "EOF " with a
+ * space) runs to the end of the script, where bash warns and goes on:
+ * the pod's body is the same text with the delimiter line after it, so
+ * that it ends there and not in the lines s2r adds. */
+static void test_body_robust__heredoc_left_open(void **state)
+{
+    (void)state;
+    s2r_buf b = {0};
+    s2r_buf_puts(&b, "#!/bin/bash\necho before\ncat > c.yaml <<EOF\n"
+                     "lr: 1\nEOF \npython train.py");
+    s2r_job job;
+    s2r_diags d;
+    parse(&b, &job, &d);
+    const s2r_diag *g = diag_saying(&d, "never meets its end");
+    assert_non_null(g);
+    assert_int_equal(g->line, 3);
+    assert_non_null(strstr(g->message, "'EOF'"));
+    assert_non_null(job.run_shell);
+    assert_non_null(strstr(job.run_shell, "EOF \npython train.py\nEOF\n"));
+    s2r_job_free(&job);
+    s2r_diags_clear(&d);
+    free(b.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_body_robust__value_grown_from_itself),
         cmocka_unit_test(test_body_robust__grow),
         cmocka_unit_test(test_body_robust__quote_left_open),
+        cmocka_unit_test(test_body_robust__heredoc_left_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
