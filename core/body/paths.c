@@ -452,16 +452,50 @@ static const char *comment_at(const scan *s)
     return s->end;
 }
 
-/* $0, ${0} or BASH_SOURCE in [p, e) (the line outside its comment): the
- * script finds itself. The '$' and 'B' are found with memchr. */
-static bool locates_itself(const char *p, const char *e)
+/* $0, ${0} or BASH_SOURCE at @p q, one of the bytes up to @p e */
+static bool self_word_at(const char *q, const char *e)
+{
+    if (*q == '$')
+        return q + 1 < e &&
+               ((q[1] == '0' &&
+                 (q + 2 >= e || !isdigit((unsigned char)q[2]))) ||
+                (q + 3 < e && !strncmp(q + 1, "{0}", 3)));
+    return (size_t)(e - q) >= 11 && !memcmp(q, "BASH_SOURCE", 11);
+}
+
+/* $0, ${0} or BASH_SOURCE in [p, e) (the line outside its comment), the
+ * '$' and 'B' found with memchr */
+static bool has_self_word(const char *p, const char *e)
 {
     for (const char *q = p; (q = memchr(q, '$', (size_t)(e - q))); q++)
-        if (q + 1 < e &&
-            ((q[1] == '0' && (q + 2 >= e || !isdigit((unsigned char)q[2]))) ||
-             (q + 3 < e && !strncmp(q + 1, "{0}", 3))))
+        if (self_word_at(q, e))
             return true;
     return s2r_find_rare(p, (size_t)(e - p), "BASH_SOURCE", 11, 0) != NULL;
+}
+
+/* has_self_word() outside single quotes: the script finds itself. In
+ * single quotes they are an inner shell's (sh -c '... "$0"' NAME, find
+ * -exec sh -c), not expanded by the script. */
+static bool locates_itself(const char *p, const char *e)
+{
+    if (!has_self_word(p, e))
+        return false;
+    bool dq = false;
+    for (const char *q = p; q < e; q++) {
+        if (*q == '\\' && q + 1 < e) {
+            q++;
+        } else if (*q == '"') {
+            dq = !dq;
+        } else if (*q == '\'' && !dq) {
+            const char *c = memchr(q + 1, '\'', (size_t)(e - q - 1));
+            if (!c)
+                return false;
+            q = c;
+        } else if ((*q == '$' || *q == 'B') && self_word_at(q, e)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void scan_line(scan *s)

@@ -290,8 +290,8 @@ static void test_paths__files_the_script_makes(void **state)
 }
 
 /* $0, ${0} and BASH_SOURCE are found wherever they sit on a line (its
- * last bytes too, with no NUL after the text), never in a comment or as
- * $0 followed by a digit; a path longer than the scan's stack room is
+ * last bytes too, with no NUL after the text), never in a comment, in
+ * single quotes or as $0 followed by a digit; a path longer than the scan's stack room is
  * recorded whole */
 static void test_paths__self_at_line_ends_and_long_paths(void **state)
 {
@@ -305,6 +305,11 @@ static void test_paths__self_at_line_ends_and_long_paths(void **state)
         {"#!/bin/bash\necho $01 # BASH_SOURCE $0\necho $0", 3},
         {"#!/bin/bash\necho BASH_SOURC\necho x BASH_SOURCE", 3},
         {"#!/bin/bash\necho '$1' \"$10\"\n", 0},
+        /* an inner shell's $0, in single quotes: not the script's */
+        {"#!/bin/bash\nfind . -exec sh -c 'gzip \"$0\"' {} \\;\n"
+         "bash -c 'echo ${0} $BASH_SOURCE' x\n", 0},
+        {"#!/bin/bash\necho \"it's $0\"\n", 2},
+        {"#!/bin/bash\necho 'a' $0 'b\n", 2},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len = strlen(cases[i].text);
