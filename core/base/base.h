@@ -482,6 +482,22 @@ void s2r_strlist_free(char **l);
 int s2r_grow(void **v, size_t n, size_t size);
 
 /* ------------------------------------------------------------------ */
+/* Hash of bytes                                                        */
+/* ------------------------------------------------------------------ */
+
+/** FNV-1a (64-bit) of the @p len bytes at @p p: the hash of the hash
+ *  tables here (s2r_strset, an s2r_envv's index, the body's path index,
+ *  the server's client table). */
+static inline size_t s2r_hash_bytes(const void *p, size_t len)
+{
+    const unsigned char *u = p;
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ u[i]) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* ------------------------------------------------------------------ */
 /* Set of strings (strset.c)                                           */
 /* ------------------------------------------------------------------ */
 

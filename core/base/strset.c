@@ -25,15 +25,6 @@ struct s2r_strset_slot {
     size_t num;
 };
 
-/* FNV-1a of @p len bytes at @p k */
-static size_t strset_hash(const char *k, size_t len)
-{
-    uint64_t h = 1469598103934665603u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211u;
-    return (size_t)h;
-}
-
 /* the slot of the key (@p k, @p len, hash @p h) in the table of @p cap
  * slots at @p t: its own, or the free one where it goes */
 static struct s2r_strset_slot *strset_slot(struct s2r_strset_slot *t,
@@ -56,7 +47,7 @@ size_t s2r_strset_find(const s2r_strset *s, const char *key, size_t len)
         return S2R_STRSET_NONE;
     }
     const struct s2r_strset_slot *e =
-        strset_slot(s->slot, s->cap, key, len, strset_hash(key, len));
+        strset_slot(s->slot, s->cap, key, len, s2r_hash_bytes(key, len));
     return e->key ? e->num : S2R_STRSET_NONE;
 }
 
@@ -71,7 +62,7 @@ static bool strset_grow(s2r_strset *s)
         return false;
     if (!s->slot)
         for (size_t i = 0; i < s->n; i++) {
-            size_t h = strset_hash(s->few[i].key, s->few[i].len);
+            size_t h = s2r_hash_bytes(s->few[i].key, s->few[i].len);
             *strset_slot(t, cap, s->few[i].key, s->few[i].len, h) =
                 (struct s2r_strset_slot){s->few[i].key, s->few[i].len, h, i};
         }
@@ -94,7 +85,7 @@ int s2r_strset_add(s2r_strset *s, const char *key, size_t len)
     }
     if ((s->n + 1) * 2 > s->cap && !strset_grow(s))
         return S2R_ENOMEM;
-    size_t h = strset_hash(key, len);
+    size_t h = s2r_hash_bytes(key, len);
     *strset_slot(s->slot, s->cap, key, len, h) =
         (struct s2r_strset_slot){key, len, h, s->n++};
     return S2R_OK;

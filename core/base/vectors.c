@@ -153,22 +153,13 @@ static env_index *env_index_of(const s2r_envv *ev)
     return (env_index *)(void *)ev->v[ev->cap - 1].name;
 }
 
-/* FNV-1a of the @p nl bytes at @p name */
-static size_t name_hash(const char *name, size_t nl)
-{
-    uint64_t h = 1469598103934665603u;
-    for (size_t i = 0; i < nl; i++)
-        h = (h ^ (unsigned char)name[i]) * 1099511628211u;
-    return (size_t)h;
-}
-
 /* The slot of @p ix for the name of @p nl bytes at @p name: the one of
  * its entry in @p ev, or the free one where it goes. */
 static size_t *index_slot(env_index *ix, const s2r_envv *ev,
                           const char *name, size_t nl)
 {
     size_t m = ix->cap - 1;
-    for (size_t i = name_hash(name, nl) & m;; i = (i + 1) & m) {
+    for (size_t i = s2r_hash_bytes(name, nl) & m;; i = (i + 1) & m) {
         size_t k = ix->slot[i];
         if (!k || (env_name_len(&ev->v[k - 1]) == nl &&
                    memcmp(ev->v[k - 1].name, name, nl) == 0))

@@ -70,20 +70,12 @@ struct path_index {
     size_t cap;
 };
 
-static size_t path_hash(const char *s)
-{
-    size_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 /* the slot of @p path: its entry, or the free slot where it goes */
 static size_t *path_slot(struct path_index *ix, const s2r_job *job,
                          const char *path)
 {
-    size_t m = ix->cap - 1;
-    for (size_t i = path_hash(path) & m;; i = (i + 1) & m)
+    size_t m = ix->cap - 1, h = s2r_hash_bytes(path, strlen(path));
+    for (size_t i = h & m;; i = (i + 1) & m)
         if (!ix->slot[i] || !strcmp(job->paths[ix->slot[i] - 1].path, path))
             return &ix->slot[i];
 }

@@ -2,6 +2,8 @@
  * server_clients.h). */
 #include "server_clients.h"
 
+#include "base/base.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -64,13 +66,8 @@ s2r_client_key s2r_client_key_of(const struct sockaddr *sa)
 
 static size_t hash_of(const s2r_client_key *k)
 {
-    /* FNV-1a over the 16 bytes */
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < sizeof(k->b); i++) {
-        h ^= k->b[i];
-        h *= 1099511628211ULL;
-    }
-    return (size_t)(h ^ (h >> 29));
+    size_t h = s2r_hash_bytes(k->b, sizeof(k->b));
+    return h ^ (h >> 29);
 }
 
 s2r_server_clients *s2r_server_clients_new(uint32_t per_client)
