@@ -465,6 +465,20 @@ setup_kind s2r_body__setup_at(const analysis *a, size_t i, size_t k)
     return a->setup[a->setup_at[i] + k];
 }
 
+/* The body lexed again from @p t, in place of the text it was lexed
+ * from; the body borrows t's text (a->cut_src) until the analysis is
+ * freed. Returns false on out of memory (t's text is then freed). */
+static bool relex(analysis *a, s2r_buf *t, int first_line)
+{
+    if (t->oom) {
+        free(t->p);
+        return false;
+    }
+    sh_body_free(&a->body);
+    a->cut_src = t->p;
+    return sh_lex(&a->body, t->p, t->len, first_line) == 0;
+}
+
 /* A quote or expansion left open runs to the end of the script, and bash
  * stops there with a syntax error after running the command lines before
  * it (it parses a line at a time). The body analysed, and so the pod's,
@@ -482,12 +496,8 @@ static bool cut_at_open(analysis *a, int first_line)
     s2r_buf_printf(&t, "echo 'line %d: unexpected end of file: a quote or "
                    "expansion opened on this line is never closed' >&2\n"
                    "exit 2\n", b->open_line);
-    if (t.oom)
-        return false;
     int open_line = b->open_line;
-    sh_body_free(&a->body);
-    a->cut_src = t.p;
-    if (sh_lex(&a->body, t.p, t.len, first_line))
+    if (!relex(a, &t, first_line))
         return false;
     a->body.open_line = open_line;
     return true;
@@ -507,22 +517,18 @@ static bool end_heredocs(analysis *a, int first_line)
     if (b->len && b->src[b->len - 1] != '\n')
         s2r_buf_putn(&t, "\n", 1);
     s2r_buf_puts(&t, b->heredoc_close);
-    if (t.oom)
-        return false;
     int line = b->heredoc_line;
+    /* its first line, read before relex() frees the body it is in */
     const char *close = b->heredoc_close;
-    size_t dl = strcspn(close, "\n");
-    char *delim = strndup(close, dl);
-    if (!delim) {
+    a->open_delim = strndup(close, strcspn(close, "\n"));
+    if (!a->open_delim) {
         free(t.p);
         return false;
     }
-    sh_body_free(&a->body);
-    a->cut_src = t.p;
-    bool ok = sh_lex(&a->body, t.p, t.len, first_line) == 0;
+    if (!relex(a, &t, first_line))
+        return false;
     a->body.heredoc_line = line;
-    a->open_delim = delim;
-    return ok;
+    return true;
 }
 
 static int analyse_text(ctx *c, analysis *a, const char *src, size_t len,
