@@ -102,11 +102,13 @@ static void controller_checks(s2r_slurm__state *st, const s2r_slurm__layout *l,
                         (long long)ceil_div(l->num_tasks, ntpn),
                         (long long)max);
     /* GPUs per task on a node that takes ntasks-per-node tasks: the job
-     * must have that many tasks (select/cons_tres) */
+     * must have that many tasks (select/cons_tres), unless it has the
+     * whole node (--exclusive): slurmctld 22.05 then places it */
     bool per_task = false;
     for (size_t i = 0; i < g->n; i++)
         per_task = per_task || g->v[i].per_task > 0;
-    if (per_task && ntpn > 0 && l->num_tasks > 0 && l->num_tasks < ntpn)
+    if (per_task && ntpn > 0 && l->num_tasks > 0 && l->num_tasks < ntpn &&
+        !st->exclusive_node)
         s2r_slurm__perr(st, st->gpt.line, "gpus-per-task", NULL,
                         "Requested node configuration is not available: "
                         "GPUs per task for %lld tasks per node, but the job "

@@ -57,6 +57,8 @@ typedef struct s2r_slurm__state {
     int time_line;
     const char *time_value; /* into the argv arena */
     bool exclusive_set, oversub_set, ntasks_per_gpu_set, tres_per_task_set;
+    bool exclusive_node; /* --exclusive for the whole node (no value, or
+                            =exclusive), not =user, =mcs or =topo */
     int exclusive_line, oversub_line, ntpg_line, tpt_line;
 } s2r_slurm__state;
 

@@ -198,6 +198,7 @@ static void set_sharing(s2r_slurm__state *st, const s2r_slurm_option *o,
              "mcs or topo", v);
     st->exclusive_set = true;
     st->exclusive_line = line;
+    st->exclusive_node = !v || !strcmp(v, "exclusive");
 }
 
 /* --mem, --mem-per-cpu, --mem-per-gpu (MiB) and --tmp (checked only). */
