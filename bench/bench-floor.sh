@@ -25,10 +25,15 @@ rate() { sed -n 's/.*: \([0-9]*\) conversions\/s.*/\1/p'; }
 # from buffers (the scripts read once), then reading each script from
 # its file at every conversion, as `s2r job.sh` does
 for fmt in cli yaml json; do
-    for how in "" files; do
+    for how in "" write files; do
         floor=$("$build/bench/convert_floor" "$corpus" "$seconds" "$fmt" "$expected" $how | rate)
         s2r=$("$build/bench/bench_convert" "$corpus" "$seconds" "$fmt" $how | rate)
-        awk -v f="$fmt${how:+ (reading files)}" -v s="$s2r" -v m="$floor" 'BEGIN {
+        case $how in
+        files) what=" (reading files)" ;;
+        write) what=" (writing the output)" ;;
+        *) what="" ;;
+        esac
+        awk -v f="$fmt$what" -v s="$s2r" -v m="$floor" 'BEGIN {
             printf "bench-floor: %s s2r %d/s, floor %d/s, ratio %.4f\n", f, s, m, s / m }'
     done
 done

@@ -1,11 +1,13 @@
 /* bench_convert.c: conversions per second, in process, over a folder of
  * batch scripts (default ../shared/corpus). One thread = one core.
- * Usage: bench_convert [DIR] [SECONDS] [cli|yaml|json|LIST] [files]
+ * Usage: bench_convert [DIR] [SECONDS] [cli|yaml|json|LIST] [files|write]
  * A comma-separated LIST (cli,yaml,json) converts each script once into
  * every format with s2r_conversion_run(), the code `s2r migrate` runs.
  * SECONDS 0: one pass. "files": each conversion first reads its script
  * from the file (open(2), read(2), close(2)), as `s2r job.sh` does, where by
- * default the scripts are read once, before the loop. */
+ * default the scripts are read once, before the loop. "write": each output
+ * is written to /dev/null with write(2), as `s2r job.sh` writes it to
+ * stdout (scripts read once). */
 #include <s2r/s2r.h>
 #include "conversion.h"
 
@@ -39,6 +41,9 @@ int main(int argc, char **argv)
     double seconds = argc > 2 ? atof(argv[2]) : 3.0;
     const char *fmt_arg = argc > 3 ? argv[3] : "cli";
     bool from_files = argc > 4 && strcmp(argv[4], "files") == 0;
+    int out_fd = argc > 4 && strcmp(argv[4], "write") == 0
+                     ? open("/dev/null", O_WRONLY | O_CLOEXEC)
+                     : -1;
     unsigned formats = 0;
     char fl[64];
     snprintf(fl, sizeof(fl), "%s", fmt_arg);
@@ -104,6 +109,8 @@ int main(int argc, char **argv)
                                           (s2r_format)fmt, &cfg,
                                           &diags) != S2R_OK) {
                 refused++;
+            } else if (out_fd >= 0) {
+                bench_write_all(out_fd, out, strlen(out));
             }
             free(out);
             s2r_diags_clear(&diags);
@@ -114,7 +121,11 @@ int main(int argc, char **argv)
     printf("bench_convert: %zu scripts, %zu conversions (%zu refused, as "
            "sbatch would) in %.2f s: %.0f conversions/s on one core "
            "(format %s%s)\n", n, conversions, refused, t, conversions / t,
-           fmt_arg, from_files ? ", reading files" : "");
+           fmt_arg,
+           from_files ? ", reading files"
+                      : out_fd >= 0 ? ", writing the output" : "");
+    if (out_fd >= 0)
+        close(out_fd);
     for (size_t i = 0; i < n; i++) {
         free(s[i].buf);
         free(s[i].name);

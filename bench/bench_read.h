@@ -1,5 +1,6 @@
 /* bench_read.h: how bench_convert and its floor, convert_floor, read a
- * script file (the same system calls on both sides of a ratio). */
+ * script file and write an output (the same system calls on both sides of
+ * a ratio). */
 #ifndef S2R_BENCH_READ_H
 #define S2R_BENCH_READ_H
 
@@ -24,6 +25,19 @@ static inline size_t bench_read_into(const char *path, char *buf)
         n += (size_t)r;
     close(fd);
     return n;
+}
+
+/* Writes @p len bytes of @p buf to @p fd with write(2), as `s2r job.sh`
+ * writes its output to stdout; a short write goes on, an error stops. */
+static inline void bench_write_all(int fd, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, buf, len);
+        if (w <= 0)
+            return;
+        buf += w;
+        len -= (size_t)w;
+    }
 }
 
 #endif

@@ -2,7 +2,7 @@
  * of these scripts must do, so that a conversion rate can be read as a
  * ratio to it rather than as a figure that moves with the machine.
  *
- *   convert_floor DIR SECONDS FORMAT EXPECTED [files]
+ *   convert_floor DIR SECONDS FORMAT EXPECTED [files|write]
  *
  * For every *.sbatch in DIR, over and over for SECONDS: tokenise its
  * #SBATCH lines into words (split on blanks, single and double quotes
@@ -13,7 +13,9 @@
  * writes nothing). The scripts are read once, before the loop, as
  * bench_convert reads them: a conversion starts from a buffer. With
  * "files", each conversion first reads its script from the file (open,
- * read, close), as bench_convert ... files and `s2r job.sh` do.
+ * read, close), as bench_convert ... files and `s2r job.sh` do. With
+ * "write", each output is also written to /dev/null with write(2), as
+ * bench_convert ... write and `s2r job.sh` (to stdout) do.
  * Prints its rate in bench_convert's words.
  *
  * Not a test and not part of s2r: libc only, no s2r library.
@@ -121,8 +123,9 @@ static size_t tokenise(const script *s, char *words)
 }
 
 /* One floor conversion: the words, then the output in a fresh buffer,
- * freed as bench_convert frees s2r's. */
-static size_t convert(const script *s, char *words)
+ * written to OUT_FD unless it is -1, and freed as bench_convert frees
+ * s2r's. */
+static size_t convert(const script *s, char *words, int out_fd)
 {
     size_t n = tokenise(s, words);
     if (!s->out)
@@ -133,6 +136,8 @@ static size_t convert(const script *s, char *words)
     memcpy(out, s->out, s->out_len);
     out[s->out_len] = '\0';
     keep(out);
+    if (out_fd >= 0)
+        bench_write_all(out_fd, out, s->out_len);
     free(out);
     return n;
 }
@@ -169,12 +174,16 @@ static size_t load(const char *dir, const char *expected, const char *fmt,
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 && !(argc == 6 && strcmp(argv[5], "files") == 0)) {
-        fprintf(stderr,
-                "usage: convert_floor DIR SECONDS FORMAT EXPECTED [files]\n");
+    if (argc != 5 && !(argc == 6 && (strcmp(argv[5], "files") == 0 ||
+                                     strcmp(argv[5], "write") == 0))) {
+        fprintf(stderr, "usage: convert_floor DIR SECONDS FORMAT EXPECTED "
+                        "[files|write]\n");
         return 2;
     }
-    bool from_files = argc == 6;
+    bool from_files = argc == 6 && strcmp(argv[5], "files") == 0;
+    int out_fd = argc == 6 && strcmp(argv[5], "write") == 0
+                     ? open("/dev/null", O_WRONLY | O_CLOEXEC)
+                     : -1;
     const char *dir = argv[1], *fmt = argv[3], *expected = argv[4];
     double seconds = atof(argv[2]);
     static script s[MAX_SCRIPTS];
@@ -202,7 +211,7 @@ int main(int argc, char **argv)
                 one.buf = file;
                 one.len = bench_read_into(s[i].path, file);
             }
-            words_seen += convert(&one, words);
+            words_seen += convert(&one, words, out_fd);
             conversions++;
         }
         t = now_s() - t0;
@@ -211,7 +220,11 @@ int main(int argc, char **argv)
     printf("convert_floor: %zu scripts, %zu conversions (%zu refused, as "
            "sbatch would) in %.2f s: %.0f conversions/s on one core "
            "(format %s%s)\n", n, conversions, refused * (conversions / n), t,
-           conversions / t, fmt, from_files ? ", reading files" : "");
+           conversions / t, fmt,
+           from_files ? ", reading files"
+                      : out_fd >= 0 ? ", writing the output" : "");
+    if (out_fd >= 0)
+        close(out_fd);
     for (size_t i = 0; i < n; i++) {
         free(s[i].buf);
         free(s[i].out);
