@@ -107,7 +107,9 @@ static void usage(FILE *f)
         "                        s2r.ini, /etc/s2r/s2r.ini, built-in defaults\n"
         "      --no-config       the built-in defaults (as S2R_CONFIG=\"\")\n"
         "  -f, --format FMT      cli | yaml | json\n"
-        "  -o, --output FILE     write the result to FILE instead of stdout\n"
+        "  -o, --output FILE     write the result to FILE instead of stdout;\n"
+        "                        without --format, in the format its\n"
+        "                        extension names (.sh, .yaml/.yml, .json)\n"
         "      --submit-dir DIR  the directory sbatch would run in\n"
         "                        (SLURM_SUBMIT_DIR; default: this one; '':\n"
         "                        unknown, the pod gets no working directory)\n"
@@ -274,6 +276,23 @@ static int format_of_output(const char *path)
     if (!strcmp(dot, ".sh"))
         return S2R_FMT_CLI;
     return -1;
+}
+
+/* The format -o FILE's extension names (.yaml/.yml, .json, .sh), as
+ * format_of_output() reads it; NULL for no FILE, "-" (stdout), no
+ * extension or another one: then --format, the site file's format or cli
+ * decide. */
+static const char *format_named_by_output(const char *path)
+{
+    if (!path || !strcmp(path, "-"))
+        return NULL;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return NULL;
+    int fmt = format_of_output(path);
+    return fmt < 0 ? NULL : s2r_format_name((s2r_format)fmt);
 }
 
 /* True when @p path exists and holds #SBATCH directives: a batch script
@@ -477,7 +496,12 @@ int s2r_cmd_convert(int argc, char **argv)
         fprintf(stderr, "s2r: out of memory\n");
         goto done;
     }
-    const char *format = o.format ? o.format : cfg.format ? cfg.format : "cli";
+    /* --format, else the format -o FILE's name asks for, else the site
+     * file's, else cli */
+    const char *format = o.format ? o.format
+                                  : format_named_by_output(o.output);
+    if (!format)
+        format = cfg.format ? cfg.format : "cli";
     int fmt = s2r_format_from_name(format);
     if (fmt < 0) {
         fprintf(stderr, "s2r: unknown format '%s' (cli, yaml or json)\n",

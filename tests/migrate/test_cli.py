@@ -2,7 +2,7 @@
 """The converter's command line: the site file lookup (--config,
 $S2R_CONFIG, ./s2r.ini, $XDG_CONFIG_HOME/s2r/s2r.ini, ~/.config, built-in
 defaults; /etc/s2r/s2r.ini is not touched here), `s2r check-config` naming
-its file, the classic `s2r SCRIPT OUTPUT`, and the rules provider: in
+its file, the classic `s2r SCRIPT OUTPUT` and -o FILE's extension, and the rules provider: in
 process with a site file (no network, crypto or runtime library loaded,
 seen with the dynamic loader's LD_DEBUG) and through the plugin registry,
 with the same bytes on both paths over the whole corpus; libs2r-runtime.so
@@ -104,6 +104,16 @@ def classic(s2r, work, script):
         want = run("-q", "-f", fmt, script).stdout
         check(p.returncode == 0 and p.stdout == "" and open(os.path.join(cwd, out)).read() == want,
               "s2r SCRIPT job%s writes %s" % (ext, fmt))
+    for ext, fmt in ((".yaml", "yaml"), (".yml", "yaml"), (".json", "json"), (".sh", "cli"),
+                     ("", "cli"), (".txt", "cli")):
+        out = "o-job" + ext
+        p = run("-q", "-o", out, script)
+        want = run("-q", "-f", fmt, script).stdout
+        check(p.returncode == 0 and p.stdout == "" and open(os.path.join(cwd, out)).read() == want,
+              "s2r -o job%s SCRIPT writes %s" % (ext, fmt))
+    p = run("-q", "-f", "cli", "-o", "forced.yaml", script)
+    check(p.returncode == 0 and open(os.path.join(cwd, "forced.yaml")).read() == run("-q", script).stdout,
+          "--format outranks -o's extension")
     p = run("-f", "json", script, "x.yaml")
     check(p.returncode == 2 and "json" in p.stderr and "x.yaml" in p.stderr and "yaml" in p.stderr,
           "a contradicting --format names both: %s" % p.stderr)
