@@ -1,7 +1,8 @@
 /* gres.c: the GPU requests of a job as slurmctld keeps them, one record
  * per GPU type (or none), and the checks of gres_job_state_validate() and
  * _test_gres_cnt() (src/common/gres.c, Slurm 22.05 and later), which may
- * also set the task count, node counts, tasks per node and CPUs per task.
+ * also set the task count, node counts, tasks per node, sockets per node
+ * and CPUs per task.
  * Written from their behaviour; no Slurm code is copied. See
  * parse_state.h. */
 #include "slurm.h"
@@ -34,11 +35,30 @@ static s2r_slurm__gpu *record(s2r_slurm__gpus *g, const char *t, size_t n)
     memset(r, 0, sizeof(*r));
     r->type = t;
     r->type_len = t ? n : 0;
-    r->seq_node = r->seq_job = r->seq_task = -1;
+    r->seq_node = r->seq_job = r->seq_socket = r->seq_task = -1;
     return r;
 }
 
-enum list { L_JOB, L_NODE, L_TASK };
+enum list { L_JOB, L_NODE, L_SOCKET, L_TASK };
+
+/* Set the count of list @p which on record @p r. */
+static void set_count(s2r_slurm__gpu *r, enum list which, int64_t count,
+                      int seq)
+{
+    if (which == L_JOB) {
+        r->per_job = count;
+        r->seq_job = seq;
+    } else if (which == L_NODE) {
+        r->per_node = count;
+        r->seq_node = seq;
+    } else if (which == L_SOCKET) {
+        r->per_socket = count;
+        r->seq_socket = seq;
+    } else {
+        r->per_task = count;
+        r->seq_task = seq;
+    }
+}
 
 /* The GPU entries of one option value into the records (per type the
  * last count wins). @p seq numbers the entries of the TRES list the
@@ -64,16 +84,7 @@ static int read_value(s2r_slurm__state *st, s2r_slurm__gpus *g,
             break;
         }
         g->requested = true;
-        if (which == L_JOB) {
-            r->per_job = t.count;
-            r->seq_job = *seq;
-        } else if (which == L_NODE) {
-            r->per_node = t.count;
-            r->seq_node = *seq;
-        } else {
-            r->per_task = t.count;
-            r->seq_task = *seq;
-        }
+        set_count(r, which, t.count, *seq);
     }
     if (rc == 0)
         return 0;
@@ -96,19 +107,50 @@ static int read_value(s2r_slurm__state *st, s2r_slurm__gpus *g,
     return S2R_EINVAL;
 }
 
+/* The GPU entries of --tres-per-task (checked in checks.c) into the
+ * per-task counts, after --gpus-per-task's. @return 0 or S2R_EINVAL. */
+static int read_task_tres(s2r_slurm__state *st, s2r_slurm__gpus *g, int *seq)
+{
+    if (!st->tpt.set)
+        return 0;
+    const char *cur = st->tpt.value;
+    s2r_slurm_task_tres t;
+    while (s2r_slurm__next_task_tres(&cur, &t) == 1) {
+        if (t.kind != S2R_SLURM_TPT_GPU)
+            continue;
+        (*seq)++;
+        if (t.count == 0)
+            continue;
+        s2r_slurm__gpu *r = record(g, t.type, t.type_len);
+        if (!r) {
+            s2r_slurm__perr(st, st->tpt.line, "tres-per-task", NULL,
+                            "Invalid --tres-per-task specification '%s': "
+                            "more than %d GPU types (slurmctld refuses the "
+                            "job)", st->tpt.value, S2R_SLURM_MAX_GPU_TYPES);
+            return S2R_EINVAL;
+        }
+        g->requested = true;
+        set_count(r, L_TASK, t.count, *seq);
+    }
+    return 0;
+}
+
 int s2r_slurm__gpus_read(s2r_slurm__state *st, s2r_slurm__gpus *g)
 {
     g->n = 0; /* each record is cleared as it is made */
     g->requested = false;
-    int seq_job = 0, seq_node = 0, seq_task = 0;
+    int seq_job = 0, seq_node = 0, seq_socket = 0, seq_task = 0;
     if (st->cpg_set) /* CpusPerTres=gres:gpu:N, no type */
         record(g, NULL, 0)->cpus = st->job->cpus_per_gpu;
     if (read_value(st, g, "gpus", &st->gpus, false, L_JOB, &seq_job) ||
         read_value(st, g, "gpus-per-node", &st->gpn, false, L_NODE,
                    &seq_node) ||
         read_value(st, g, "gres", &st->gres, true, L_NODE, &seq_node) ||
+        read_value(st, g, "gpus-per-socket", &st->gps, false, L_SOCKET,
+                   &seq_socket) ||
         read_value(st, g, "gpus-per-task", &st->gpt, false, L_TASK,
-                   &seq_task))
+                   &seq_task) ||
+        read_task_tres(st, g, &seq_task))
         return S2R_EINVAL;
     if (st->mpg_set && st->mpg > 0) { /* MemPerTres=gres:gpu:N */
         s2r_slurm__gpu *r = record(g, NULL, 0);
@@ -129,30 +171,92 @@ static const char *noun(const s2r_slurm__gpu *r, char what[100])
     return what;
 }
 
-/* The job total against the per-node and per-task counts and the node
- * counts (the first half of _test_gres_cnt()). @return 0 or S2R_EINVAL. */
+/* Set a layout count to @p want unless given, else it must agree. */
+static bool agree(int64_t *have, int64_t want)
+{
+    if (*have == NO_VAL || *have == 0) {
+        *have = want;
+        return true;
+    }
+    return *have == want;
+}
+
+/* The per-node count against the per-socket count and the sockets per
+ * node they make (_test_gres_cnt()). @return 0 or S2R_EINVAL. */
+static int test_per_socket(s2r_slurm__state *st, const s2r_slurm__gpu *r,
+                           s2r_slurm__layout *l)
+{
+    char what[100];
+    if (!r->per_node || !r->per_socket)
+        return 0;
+    if (r->per_node % r->per_socket) {
+        s2r_slurm__perr(st, st->gps.line, "gpus-per-socket", NULL,
+                        "Failed to validate job spec, --gres=gpu/--gpus-per-"
+                        "node not multiple of --gpus-per-socket (%lld %s per "
+                        "node, %lld per socket).", (long long)r->per_node,
+                        noun(r, what), (long long)r->per_socket);
+        return S2R_EINVAL;
+    }
+    if (!agree(&l->sockets_per_node, r->per_node / r->per_socket)) {
+        s2r_slurm__perr(st, st->gps.line, "gpus-per-socket", NULL,
+                        "Failed to validate job spec. Based on --gres=gpu/"
+                        "--gpus-per-node and --gpus-per-socket required "
+                        "number of sockets (%lld) differ from "
+                        "--sockets-per-node (%lld).",
+                        (long long)(r->per_node / r->per_socket),
+                        (long long)l->sockets_per_node);
+        return S2R_EINVAL;
+    }
+    return 0;
+}
+
+/* The job total against the per-node, per-socket and per-task counts and
+ * the node counts (the first half of _test_gres_cnt()). @return 0 or
+ * S2R_EINVAL. */
 static int test_job_total(s2r_slurm__state *st, const s2r_slurm__gpu *r,
                           s2r_slurm__layout *l)
 {
     char what[100];
     int line = st->gpus.line;
+    const char *to;
+    const last_opt *tl = s2r_slurm__task_gpus_opt(st, &to);
     if (r->per_job && ((r->per_node && r->per_node > r->per_job) ||
-                       (r->per_task && r->per_task > r->per_job))) {
+                       (r->per_task && r->per_task > r->per_job) ||
+                       (r->per_socket && r->per_socket > r->per_job))) {
+        int64_t more = r->per_node     ? r->per_node
+                       : r->per_socket ? r->per_socket
+                                       : r->per_task;
         s2r_slurm__perr(st, line, "gpus", NULL,
                         "Failed to ensure --gpus >= --gres=gpu/--gpus-per-"
                         "node >= --gpus-per-socket: %lld %s in all is less "
                         "than the %lld per %s", (long long)r->per_job,
-                        noun(r, what),
-                        (long long)(r->per_node ? r->per_node : r->per_task),
-                        r->per_node ? "node" : "task");
+                        noun(r, what), (long long)more,
+                        r->per_node     ? "node"
+                        : r->per_socket ? "socket"
+                                        : "task");
         return S2R_EINVAL;
     }
     if (r->per_node && r->per_task && r->per_task > r->per_node) {
-        s2r_slurm__perr(st, st->gpt.line, "gpus-per-task", NULL,
+        s2r_slurm__perr(st, tl->line, to, NULL,
                         "Failed to ensure --gpus >= --gpus-per-task: %lld %s "
                         "per task is more than the %lld per node",
                         (long long)r->per_task, noun(r, what),
                         (long long)r->per_node);
+        return S2R_EINVAL;
+    }
+    if (r->per_node && r->per_socket && r->per_socket > r->per_node) {
+        s2r_slurm__perr(st, st->gps.line, "gpus-per-socket", NULL,
+                        "Failed to ensure --gpus >= --gpus-per-task: %lld %s "
+                        "per socket is more than the %lld per node",
+                        (long long)r->per_socket, noun(r, what),
+                        (long long)r->per_node);
+        return S2R_EINVAL;
+    }
+    if (r->per_socket && l->sockets_per_node == NO_VAL) {
+        s2r_slurm__perr(st, st->gps.line, "gpus-per-socket", NULL,
+                        "--gpus-per-socket option requires --sockets-per-"
+                        "node specification (sbatch refuses the job: "
+                        "Invalid generic resource (gres) specification)");
         return S2R_EINVAL;
     }
     if (r->per_job && r->per_node) {
@@ -180,17 +284,7 @@ static int test_job_total(s2r_slurm__state *st, const s2r_slurm__gpu *r,
         }
         l->min_nodes = l->max_nodes = req;
     }
-    return 0;
-}
-
-/* Set a layout count to @p want unless given, else it must agree. */
-static bool agree(int64_t *have, int64_t want)
-{
-    if (*have == NO_VAL || *have == 0) {
-        *have = want;
-        return true;
-    }
-    return *have == want;
+    return test_per_socket(st, r, l);
 }
 
 /* The per-task count against the job total, the task count, the tasks
@@ -201,8 +295,8 @@ static int test_per_task(s2r_slurm__state *st, const s2r_slurm__gpu *r,
                          s2r_slurm__layout *l, int64_t *per_job)
 {
     char what[100];
-    int line = st->gpt.line;
-    const char *o = "gpus-per-task";
+    const char *o;
+    int line = s2r_slurm__task_gpus_opt(st, &o)->line;
     if (*per_job) {
         if (*per_job % r->per_task) {
             s2r_slurm__perr(st, line, o, NULL,
@@ -227,9 +321,10 @@ static int test_per_task(s2r_slurm__state *st, const s2r_slurm__gpu *r,
         *per_job = l->num_tasks * r->per_task;
     } else {
         s2r_slurm__perr(st, line, o, NULL,
-                        "Failed to validate job spec. --gpus-per-task used "
-                        "without either --gpus or -n/--ntasks is not "
-                        "allowed (add --ntasks, or --nodes with one count)");
+                        "Failed to validate job spec. --gpus-per-task or "
+                        "--tres-per-task used without either --gpus or "
+                        "-n/--ntasks is not allowed (add --ntasks, or "
+                        "--nodes with one count)");
         return S2R_EINVAL;
     }
     if (r->per_node) {
@@ -252,6 +347,14 @@ static int test_per_task(s2r_slurm__state *st, const s2r_slurm__gpu *r,
                             (long long)l->ntasks_per_node);
             return S2R_EINVAL;
         }
+    }
+    if (r->per_socket && r->per_socket % r->per_task) {
+        s2r_slurm__perr(st, line, o, NULL,
+                        "Failed to validate job spec, --gpus-per-socket not "
+                        "multiple of --gpus-per-task (%lld %s per socket, "
+                        "%lld per task).", (long long)r->per_socket,
+                        noun(r, what), (long long)r->per_task);
+        return S2R_EINVAL;
     }
     if (r->cpus && !agree(&l->cpus_per_task, r->cpus * r->per_task)) {
         s2r_slurm__perr(st, line, o, NULL,
@@ -283,8 +386,10 @@ static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
         return S2R_EINVAL;
     if (per_job) {
         if (l->min_nodes != NO_VAL && per_job < l->min_nodes) {
-            s2r_slurm__perr(st, st->gpus.set ? st->gpus.line : st->gpt.line,
-                            st->gpus.set ? "gpus" : "gpus-per-task", NULL,
+            const char *to;
+            const last_opt *tl = s2r_slurm__task_gpus_opt(st, &to);
+            s2r_slurm__perr(st, st->gpus.set ? st->gpus.line : tl->line,
+                            st->gpus.set ? "gpus" : to, NULL,
                             "Failed to validate job spec, --gpus < -N: %lld "
                             "%s for %lld nodes (every node needs one)",
                             (long long)per_job, noun(r, what),
@@ -300,10 +405,12 @@ static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
 /* The GPU option given last (for a message about them all). */
 static const last_opt *latest(s2r_slurm__state *st, const char **name)
 {
-    const last_opt *o[] = {&st->gres, &st->gpus, &st->gpn, &st->gpt};
-    const char *n[] = {"gres", "gpus", "gpus-per-node", "gpus-per-task"};
+    const last_opt *o[] = {&st->gres, &st->gpus, &st->gpn,
+                           &st->gps,  &st->gpt,  &st->tpt};
+    const char *n[] = {"gres",            "gpus",          "gpus-per-node",
+                       "gpus-per-socket", "gpus-per-task", "tres-per-task"};
     const last_opt *best = NULL;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 6; i++)
         if (o[i]->set && (!best || o[i]->line >= best->line)) {
             best = o[i];
             *name = n[i];
@@ -315,7 +422,8 @@ int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
                              s2r_slurm__layout *l, bool in_slurmctld)
 {
     /* a task count implied by a fixed node count (per task GPUs) */
-    if (st->gpt.set && l->num_tasks == NO_VAL && l->min_nodes != NO_VAL &&
+    if (s2r_slurm__task_gpus_set(st) && l->num_tasks == NO_VAL &&
+        l->min_nodes != NO_VAL &&
         l->min_nodes == l->max_nodes) {
         if (l->ntasks_per_node != NO_VAL)
             l->num_tasks = l->min_nodes * l->ntasks_per_node;
@@ -345,7 +453,8 @@ int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
     /* a request without a type beside one with a type: only the per-GPU
      * CPUs and memory may come without one (_merge_generic_data()) */
     if (typed && untyped &&
-        (untyped->per_job || untyped->per_node || untyped->per_task)) {
+        (untyped->per_job || untyped->per_node || untyped->per_socket ||
+         untyped->per_task)) {
         const char *name = "gres";
         const last_opt *o = latest(st, &name);
         s2r_slurm__perr(st, o ? o->line : 0, name, NULL,
@@ -358,35 +467,46 @@ int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
 }
 
 /* The count of one record on a node (the facts' rule). */
-static int64_t on_node(const s2r_slurm__gpu *r, int64_t nodes, int64_t tpn)
+static int64_t on_node(const s2r_slurm__gpu *r, int64_t nodes, int64_t spn,
+                       int64_t tpn)
 {
     if (r->per_node)
         return r->per_node;
     if (r->per_job)
         return nodes > 0 ? (r->per_job + nodes - 1) / nodes : r->per_job;
+    if (r->per_socket)
+        return r->per_socket * spn;
     return r->per_task * tpn;
 }
 
 int64_t s2r_slurm__gpus_per_node(const s2r_slurm__gpus *g, int64_t nodes,
+                                 int64_t sockets_per_node,
                                  int64_t tasks_per_node,
                                  const s2r_slurm__gpu **type_out)
 {
     int64_t total = 0;
     for (size_t i = 0; i < g->n; i++) {
-        int64_t n = on_node(&g->v[i], nodes, tasks_per_node);
+        int64_t n = on_node(&g->v[i], nodes, sockets_per_node, tasks_per_node);
         total = n > INT64_MAX - total ? INT64_MAX : total + n;
     }
     /* the type: TresPerNode's records first, then TresPerJob's, then
-     * TresPerTask's, each list in the order of its last entries */
+     * TresPerSocket's, then TresPerTask's, each list in the order of its
+     * last entries */
     const s2r_slurm__gpu *best = NULL;
-    int best_list = 3, best_seq = 0;
+    int best_list = 4, best_seq = 0;
     for (size_t i = 0; i < g->n; i++) {
         const s2r_slurm__gpu *r = &g->v[i];
-        if (!r->type || on_node(r, nodes, tasks_per_node) <= 0)
+        if (!r->type ||
+            on_node(r, nodes, sockets_per_node, tasks_per_node) <= 0)
             continue;
-        int list = r->seq_node >= 0 ? 0 : r->seq_job >= 0 ? 1 : 2;
-        int seq = list == 0 ? r->seq_node : list == 1 ? r->seq_job
-                                                      : r->seq_task;
+        int list = r->seq_node >= 0     ? 0
+                   : r->seq_job >= 0    ? 1
+                   : r->seq_socket >= 0 ? 2
+                                        : 3;
+        int seq = list == 0   ? r->seq_node
+                  : list == 1 ? r->seq_job
+                  : list == 2 ? r->seq_socket
+                              : r->seq_task;
         if (list < best_list || (list == best_list && seq < best_seq)) {
             best = r;
             best_list = list;

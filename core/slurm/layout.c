@@ -48,6 +48,13 @@ static int sbatch_layout(s2r_slurm__state *st, s2r_slurm__layout *l)
         ntasks = min * job->ntasks_per_node;
         ntasks_set = true;
     }
+    /* a task per socket: --sockets-per-node on a fixed node count (-N)
+     * sets the task count, unless -n or --ntasks-per-node does */
+    if (st->spn_set && st->nodes_set && !ntasks_set && !st->ntpn_set &&
+        (max == 0 || min == max)) {
+        ntasks = mul_sat(min > 1 ? min : 1, st->spn);
+        ntasks_set = true;
+    }
     if (st->nodes_set && ntasks_set) {
         if (ntasks < max)
             max = ntasks;
@@ -67,6 +74,7 @@ static int sbatch_layout(s2r_slurm__state *st, s2r_slurm__layout *l)
     l->max_nodes = st->nodes_set && max ? max : NO_VAL;
     l->ntasks_per_node = st->ntpn_set ? job->ntasks_per_node : NO_VAL;
     l->cpus_per_task = st->cpt_set ? job->cpus_per_task : NO_VAL;
+    l->sockets_per_node = st->spn_set ? st->spn : NO_VAL;
     return 0;
 }
 
@@ -107,9 +115,11 @@ static void controller_checks(s2r_slurm__state *st, const s2r_slurm__layout *l,
     bool per_task = false;
     for (size_t i = 0; i < g->n; i++)
         per_task = per_task || g->v[i].per_task > 0;
+    const char *to;
+    const last_opt *tl = s2r_slurm__task_gpus_opt(st, &to);
     if (per_task && ntpn > 0 && l->num_tasks > 0 && l->num_tasks < ntpn &&
         !st->exclusive_node)
-        s2r_slurm__perr(st, st->gpt.line, "gpus-per-task", NULL,
+        s2r_slurm__perr(st, tl->line, to, NULL,
                         "Requested node configuration is not available: "
                         "GPUs per task for %lld tasks per node, but the job "
                         "has %lld task%s (slurmctld holds such a job only "
@@ -140,12 +150,14 @@ static void task_facts(s2r_job *job, const s2r_slurm__layout *l)
 }
 
 /* GPUs, cores and memory per node. @return 0 or S2R_ENOMEM. */
-static int resource_facts(s2r_slurm__state *st, const s2r_slurm__gpus *g)
+static int resource_facts(s2r_slurm__state *st, const s2r_slurm__gpus *g,
+                          const s2r_slurm__layout *l)
 {
     s2r_job *job = st->job;
     const s2r_slurm__gpu *t = NULL;
-    job->gpus_per_node =
-        s2r_slurm__gpus_per_node(g, job->nodes, job->tasks_per_node, &t);
+    int64_t spn = l->sockets_per_node > 0 ? l->sockets_per_node : 0;
+    job->gpus_per_node = s2r_slurm__gpus_per_node(g, job->nodes, spn,
+                                                  job->tasks_per_node, &t);
     free(job->gpu_type);
     job->gpu_type = NULL;
     if (t && !(job->gpu_type = strndup(t->type, t->type_len)))
@@ -232,7 +244,7 @@ int s2r_slurm__derive(s2r_slurm__state *st)
     int rc = 0;
     if (st->rc == 0) {
         task_facts(job, &l);
-        rc = resource_facts(st, g);
+        rc = resource_facts(st, g, &l);
         if (rc == 0)
             size_checks(st);
     } else if (st->rc != S2R_ENOMEM) {

@@ -13,7 +13,8 @@
 
 /* The last occurrence of an option sbatch keeps as a string and checks
  * once, after the option pass (--gres, --gpus, --gpus-per-node,
- * --gpus-per-task in gres_job_state_validate(), --array in
+ * --gpus-per-socket, --gpus-per-task in gres_job_state_validate(),
+ * --tres-per-task in _validate_tres_per_task(), --array in
  * _opt_verify()): its value (into the argv arena) and line. */
 typedef struct last_opt {
     bool set;
@@ -45,7 +46,13 @@ typedef struct s2r_slurm__state {
     bool mem_set, mpc_set, mpg_set;
     int64_t mem, mpc, mpg; /* MiB */
     int mem_line, mpc_line, mpg_line;
-    last_opt gres, gpus, gpn, gpt, array;
+    last_opt gres, gpus, gpn, gps, gpt, tpt, array;
+    /* --tres-per-task names a GPU entry (gres/gpu...) with a count > 0
+     * (checks.c): its GPUs are per task, as --gpus-per-task's */
+    bool tpt_gpus;
+    bool spn_set; /* --sockets-per-node */
+    int64_t spn;  /* sockets */
+    int spn_line;
     bool ntasks_set, ntpn_set, cpt_set, cpg_set, mincpus_set;
     int64_t mincpus; /* cores */
     int ntasks_line, cpt_line, cpg_line, ntpn_line, mincpus_line;
@@ -56,10 +63,10 @@ typedef struct s2r_slurm__state {
     int64_t time; /* seconds */
     int time_line;
     const char *time_value; /* into the argv arena */
-    bool exclusive_set, oversub_set, ntasks_per_gpu_set, tres_per_task_set;
+    bool exclusive_set, oversub_set, ntasks_per_gpu_set;
     bool exclusive_node; /* --exclusive for the whole node (no value, or
                             =exclusive), not =user, =mcs or =topo */
-    int exclusive_line, oversub_line, ntpg_line, tpt_line;
+    int exclusive_line, oversub_line, ntpg_line;
 } s2r_slurm__state;
 
 /* The task and node counts of the job description sbatch sends and
@@ -71,6 +78,7 @@ typedef struct s2r_slurm__layout {
     int64_t max_nodes;       /* -N maximum */
     int64_t ntasks_per_node; /* --ntasks-per-node (a maximum) */
     int64_t cpus_per_task;   /* -c */
+    int64_t sockets_per_node; /* --sockets-per-node */
 } s2r_slurm__layout;
 
 /* One GPU record, as gres_job_state_validate() keeps one per GPU type
@@ -81,19 +89,41 @@ typedef struct s2r_slurm__gpu {
     size_t type_len;
     int64_t per_job;  /* -G/--gpus */
     int64_t per_node; /* --gpus-per-node, --gres=gpu */
-    int64_t per_task; /* --gpus-per-task */
+    int64_t per_socket; /* --gpus-per-socket */
+    int64_t per_task; /* --gpus-per-task, --tres-per-task=gres/gpu */
     int64_t cpus;     /* --cpus-per-gpu (on the record without a type) */
     int64_t mem;      /* --mem-per-gpu (idem) */
-    /* where its last entry sits in TresPerNode, TresPerJob and
-     * TresPerTask (the order the facts take types in); -1: absent */
-    int seq_node, seq_job, seq_task;
+    /* where its last entry sits in TresPerNode, TresPerJob,
+     * TresPerSocket and TresPerTask (the order the facts take types
+     * in); -1: absent */
+    int seq_node, seq_job, seq_socket, seq_task;
 } s2r_slurm__gpu;
 
 typedef struct s2r_slurm__gpus {
     s2r_slurm__gpu v[S2R_SLURM_MAX_GPU_TYPES + 1];
     size_t n;
-    bool requested; /* a GPU count > 0 in --gres, --gpus or --gpus-per-* */
+    bool requested; /* a GPU count > 0 in --gres, --gpus, --gpus-per-* or
+                       --tres-per-task */
 } s2r_slurm__gpus;
+
+/**
+ * The option that asks GPUs per task: --gpus-per-task when given, else
+ * --tres-per-task (which sbatch(1) takes for the same request: both end
+ * in the job's TresPerTask). Its long name in *@p name.
+ */
+static inline const last_opt *s2r_slurm__task_gpus_opt(
+    const s2r_slurm__state *st, const char **name)
+{
+    *name = st->gpt.set ? "gpus-per-task" : "tres-per-task";
+    return st->gpt.set ? &st->gpt : &st->tpt;
+}
+
+/** True when GPUs are asked per task (--gpus-per-task, or a GPU entry
+ *  of --tres-per-task). */
+static inline bool s2r_slurm__task_gpus_set(const s2r_slurm__state *st)
+{
+    return st->gpt.set || st->tpt_gpus;
+}
 
 /**
  * Report a refusal: one S2R_SEV_ERROR naming @p option (long name without
@@ -131,10 +161,13 @@ int s2r_slurm__keep_values(s2r_slurm__state *st);
 void s2r_slurm__cross_checks(s2r_slurm__state *st);
 
 /**
- * The last --gres, --gpus, --gpus-per-node and --gpus-per-task values and
+ * The last --gres, --gpus, --gpus-per-node, --gpus-per-socket,
+ * --gpus-per-task and --tres-per-task values and
  * --cpus-per-gpu/--mem-per-gpu as GPU records, in the order slurmctld
  * makes them (per-GPU CPUs, per job, per node: --gpus-per-node before
- * --gres, per task, per-GPU memory); entries with count 0 make none, a
+ * --gres, per socket, per task: --gpus-per-task's before
+ * --tres-per-task's, as sbatch puts them first in TresPerTask, per-GPU
+ * memory); entries with count 0 make none, a
  * later entry of a type replaces the count of an earlier one (gres.c).
  * Bad values are refused through s2r_slurm__perr().
  * @return 0 or S2R_EINVAL.
@@ -157,13 +190,17 @@ int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
 /**
  * GPUs per node as the facts count them (shared/corpus/README.md, and
  * slurmctld's records): per record the per-node count, else the job
- * count spread over @p nodes (rounded up), else the per-task count times
+ * count spread over @p nodes (rounded up), else the per-socket count
+ * times @p sockets_per_node (per sbatch(1) --gpus-per-socket, which
+ * needs --sockets-per-node), else the per-task count times
  * @p tasks_per_node (counts up to S2R_SLURM_MAX_COUNT); summed over the
- * records, INT64_MAX when the sum would not fit. *@p type_out is the first type with GPUs in the order
- * TresPerNode, TresPerJob, TresPerTask list them (into the argv arena,
- * or NULL) (gres.c).
+ * records, INT64_MAX when the sum would not fit. *@p type_out is the
+ * first type with GPUs in the order TresPerNode, TresPerJob,
+ * TresPerSocket, TresPerTask list them (into the argv arena, or NULL)
+ * (gres.c).
  */
 int64_t s2r_slurm__gpus_per_node(const s2r_slurm__gpus *g, int64_t nodes,
+                                 int64_t sockets_per_node,
                                  int64_t tasks_per_node,
                                  const s2r_slurm__gpu **type_out);
 

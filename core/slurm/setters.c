@@ -105,7 +105,8 @@ static int set_str(char **field, const char *value)
 }
 
 /* An option sbatch keeps as a string and checks once, on its last
- * value (the GPU options, --array): see checks.c and gres.c. */
+ * value (the GPU options, --tres-per-task, --array): see checks.c and
+ * gres.c. */
 static void set_last(last_opt *o, const char *v, int line)
 {
     o->set = true;
@@ -381,6 +382,9 @@ static int set_value(s2r_slurm__state *st, const s2r_slurm_option *o,
     case S2R_SLURM_K_GPUS_PER_NODE:
         set_last(&st->gpn, v, line);
         return 0;
+    case S2R_SLURM_K_GPUS_PER_SOCKET:
+        set_last(&st->gps, v, line);
+        return 0;
     case S2R_SLURM_K_GPUS_PER_TASK:
         set_last(&st->gpt, v, line);
         return 0;
@@ -412,13 +416,19 @@ static int set_value(s2r_slurm__state *st, const s2r_slurm_option *o,
         return 0;
     case S2R_SLURM_K_PARTITION:
         return set_partition(st, o->name, v, line);
+    case S2R_SLURM_K_SOCKETS_PER_NODE:
+        if (posint(st, line, o->name, v, &n)) {
+            st->spn = n;
+            st->spn_set = true;
+            st->spn_line = line;
+        }
+        return 0;
     case S2R_SLURM_K_TIME:
     case S2R_SLURM_K_TIME_MIN:
         set_time(st, o, v, line);
         return 0;
     case S2R_SLURM_K_TRES_PER_TASK:
-        st->tres_per_task_set = true;
-        st->tpt_line = line;
+        set_last(&st->tpt, v, line);
         return 0;
     }
     return 0;

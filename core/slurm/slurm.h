@@ -144,6 +144,7 @@ typedef enum s2r_slurm_kind {
     S2R_SLURM_K_EXPORT,
     S2R_SLURM_K_GPUS,
     S2R_SLURM_K_GPUS_PER_NODE,
+    S2R_SLURM_K_GPUS_PER_SOCKET,
     S2R_SLURM_K_GPUS_PER_TASK,
     S2R_SLURM_K_GRES,
     S2R_SLURM_K_JOB_NAME,
@@ -158,6 +159,7 @@ typedef enum s2r_slurm_kind {
     S2R_SLURM_K_OPEN_MODE,
     S2R_SLURM_K_OVERSUBSCRIBE,
     S2R_SLURM_K_PARTITION,
+    S2R_SLURM_K_SOCKETS_PER_NODE,
     S2R_SLURM_K_TIME,
     S2R_SLURM_K_TIME_MIN,
     S2R_SLURM_K_TMP,
@@ -294,6 +296,50 @@ int s2r_slurm__next_tres(const char **cursor, bool gres, s2r_slurm_tres *t);
  */
 int s2r_slurm__parse_gres(const char *s, int64_t *gpus_out,
                           const char **type_out, size_t *type_len);
+
+/** What one --tres-per-task entry asks of each task. */
+typedef enum s2r_slurm_task_tres_kind {
+    S2R_SLURM_TPT_CPU = 0, /**< "cpu=N" or "cpu:N": -c N */
+    S2R_SLURM_TPT_GPU,     /**< "gres/gpu[:type][:N]", "gres/gpu[:type]=N" */
+    S2R_SLURM_TPT_OTHER    /**< another GRES or a license: the site's */
+} s2r_slurm_task_tres_kind;
+
+/** One entry of a --tres-per-task list (pointers into the value). */
+typedef struct s2r_slurm_task_tres {
+    s2r_slurm_task_tres_kind kind;
+    const char *entry; /**< the whole entry, for messages */
+    size_t entry_len;
+    const char *type;  /**< GPU type ("a100"), or NULL */
+    size_t type_len;
+    int64_t count;     /**< CPUs or GPUs per task; 0: sbatch drops a
+                            GRES entry of count 0 */
+} s2r_slurm_task_tres;
+
+/**
+ * The next entry of a --tres-per-task list, per sbatch(1) --tres-per-task
+ * ("trestype[/tresname]=count", comma-separated) and what sbatch and
+ * slurmctld make of it (_validate_tres_per_task() in slurm_opt.c,
+ * slurm_get_next_tres(), assoc_mgr_valid_tres_cnt()):
+ *  - "cpu=N" / "cpu:N": N CPUs per task (N > 0), as -c N;
+ *  - "gres/NAME", "gres/NAME:N", "gres/NAME=N", "gres/NAME:TYPE",
+ *    "gres/NAME:TYPE:N", "gres/NAME:TYPE=N" ("gres:" is read as "gres/",
+ *    as sbatch rewrites it); NAME "gpu" asks GPUs per task, as
+ *    --gpus-per-task does; N takes the suffixes of
+ *    s2r_slurm__parse_gres_count();
+ *  - "license/NAME[=N]" ("license:" as "license/"): the site's.
+ * Empty entries are skipped.
+ * @param cursor  in: where to read (a NUL-terminated value); out: after
+ *                the entry
+ * @param t       the entry; on S2R_EINVAL its entry and entry_len name
+ *                the one refused
+ * @return 1 (an entry in @p t), 0 (no more), S2R_EINVAL: a malformed
+ *         entry, or a TRES no task can ask for (sbatch refuses mem,
+ *         energy, node, billing, fs, vmem, pages and bb; slurmctld any
+ *         type but cpu, gres and license, "gpu:2" included: "Invalid
+ *         Trackable RESource (TRES) specification"), or S2R_ETOOBIG (a
+ *         count above S2R_SLURM_MAX_COUNT).
+ */
+int s2r_slurm__next_task_tres(const char **cursor, s2r_slurm_task_tres *t);
 
 /**
  * -G/--gpus, --gpus-per-node, --gpus-per-task, per sbatch(1):

@@ -1,11 +1,13 @@
 /**
  * @file tres.c
  * @brief GRES and GPU list values: --gres, -G/--gpus, --gpus-per-node,
- *        --gpus-per-task (see slurm.h for each contract).
+ *        --gpus-per-socket, --gpus-per-task, and the entries of
+ *        --tres-per-task (see slurm.h for each contract).
  *
- * Written from sbatch(1) --gres and the behaviour of Slurm's
- * slurm_get_next_tres()/_get_next_gres(), suffix_mult() and
- * gres_prepend_tres_type(); no Slurm code is copied.
+ * Written from sbatch(1) --gres and --tres-per-task and the behaviour of
+ * Slurm's slurm_get_next_tres()/_get_next_gres(), suffix_mult(),
+ * gres_prepend_tres_type(), slurm_format_tres_string() and
+ * _validate_tres_per_task(); no Slurm code is copied.
  */
 #include "slurm.h"
 
@@ -237,4 +239,120 @@ int s2r_slurm__parse_gpu_spec(const char *s, int64_t *count_out,
     if (!s)
         return S2R_EINVAL;
     return parse_list(s, false, count_out, type_out, type_len);
+}
+
+/* True when the @p n bytes at @p s start with @p w, in any case. */
+static bool starts_nocase(const char *s, size_t n, const char *w)
+{
+    size_t wn = strlen(w);
+    return n >= wn && eq_nocase_n(s, wn, w);
+}
+
+/* The last @p c in [s, e), or NULL. */
+static const char *last_of(const char *s, const char *e, char c)
+{
+    for (const char *p = e; p > s; p--)
+        if (p[-1] == c)
+            return p - 1;
+    return NULL;
+}
+
+/* "NAME[:TYPE][:N]" or "NAME[:TYPE]=N" of a gres/ entry [s, e) into
+ * @p t, per slurm_get_next_tres(): the last '=' (else ':') field is the
+ * count; after ':' a field that is no count is the type (count 1).
+ * @return 1, S2R_EINVAL or S2R_ETOOBIG. */
+static int task_gres(const char *s, const char *e, s2r_slurm_task_tres *t)
+{
+    const char *eq = last_of(s, e, '=');
+    const char *sep = eq ? eq : last_of(s, e, ':');
+    const char *name_end = e;
+    t->count = 1;
+    if (sep) {
+        const char *cnt = sep + 1;
+        if (cnt == e)
+            return S2R_EINVAL; /* "gres/gpu:" */
+        int rc = s2r_slurm__parse_gres_count(cnt, (size_t)(e - cnt),
+                                             &t->count);
+        if (rc == S2R_ETOOBIG || (rc != 0 && all_digits(cnt, e)))
+            return S2R_ETOOBIG;
+        if (rc != 0) {
+            if (eq)
+                return S2R_EINVAL; /* "gres/gpu=a100" */
+            t->count = 1;
+            t->type = cnt;
+            t->type_len = (size_t)(e - cnt);
+        }
+        name_end = sep;
+    }
+    const char *colon = memchr(s, ':', (size_t)(name_end - s));
+    if (colon) {
+        if (t->type)
+            return S2R_EINVAL; /* "gres/gpu:a100:x": a type given twice */
+        t->type = colon + 1;
+        t->type_len = (size_t)(name_end - t->type);
+        name_end = colon;
+    }
+    if (name_end == s || (t->type && (t->type_len == 0 ||
+                                      memchr(t->type, ':', t->type_len))))
+        return S2R_EINVAL; /* "gres/:1", "gres/gpu::1" */
+    bool gpu = name_end - s == 3 && memcmp(s, "gpu", 3) == 0;
+    t->kind = gpu ? S2R_SLURM_TPT_GPU : S2R_SLURM_TPT_OTHER;
+    return 1;
+}
+
+int s2r_slurm__next_task_tres(const char **cursor, s2r_slurm_task_tres *t)
+{
+    /* the TRES sbatch refuses per task, by the start of an entry */
+    static const char *const k_refused[] = {"mem",  "energy", "node",
+                                            "billing", "fs", "vmem",
+                                            "pages", "bb"};
+    const char *p = *cursor;
+    for (;;) {
+        if (!*p) {
+            *cursor = p;
+            return 0;
+        }
+        const char *e = strchr(p, ',');
+        if (!e)
+            e = p + strlen(p);
+        const char *s = p;
+        *cursor = *e ? e + 1 : e;
+        p = *cursor;
+        if (s == e)
+            continue; /* an empty entry */
+        size_t n = (size_t)(e - s);
+        t->entry = s;
+        t->entry_len = n;
+        t->type = NULL;
+        t->type_len = 0;
+        t->count = 0;
+        for (size_t i = 0; i < sizeof(k_refused) / sizeof(k_refused[0]); i++)
+            if (starts_nocase(s, n, k_refused[i]))
+                return S2R_EINVAL;
+        size_t w = 0; /* the TRES type: up to '/', ':' or '=' */
+        while (w < n && s[w] != '/' && s[w] != ':' && s[w] != '=')
+            w++;
+        if (w == 3 && memcmp(s, "cpu", 3) == 0) {
+            if (w == n || s[w] == '/')
+                return S2R_EINVAL; /* "cpu": sbatch reads 0 CPUs */
+            int rc = s2r_slurm__parse_gres_count(s + 4, n - 4, &t->count);
+            if (rc == S2R_ETOOBIG || (rc != 0 && all_digits(s + 4, e)))
+                return S2R_ETOOBIG;
+            if (rc != 0 || t->count == 0)
+                return S2R_EINVAL;
+            t->kind = S2R_SLURM_TPT_CPU;
+            return 1;
+        }
+        bool gres = w == 4 && memcmp(s, "gres", 4) == 0;
+        bool license = w == 7 && memcmp(s, "license", 7) == 0;
+        /* "gres:" and "license:" are sbatch's other spelling of the "/" */
+        if ((!gres && !license) || w == n || s[w] == '=')
+            return S2R_EINVAL;
+        if (license) {
+            t->kind = S2R_SLURM_TPT_OTHER;
+            t->count = 1;
+            return 1;
+        }
+        return task_gres(s + w + 1, e, t);
+    }
 }

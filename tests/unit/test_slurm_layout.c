@@ -241,6 +241,113 @@ static void test_slurm_layout__gpus_per_task_conflicts(void **state)
             "gpus-per-task", "Requested node configuration");
 }
 
+/* per sbatch(1) --tres-per-task=gres/gpu:N is --gpus-per-task=N (sbatch
+ * 23.11 and later: _validate_tres_per_task()), and its cpu entry is -c */
+static void test_slurm_layout__tres_per_task_gpus(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH -n 2 --tres-per-task=gres/gpu:2\n", 1, 2, 2, 4, 2);
+    layout(SH "#SBATCH -n 2 --tres-per-task=gres:gpu=2\n", 1, 2, 2, 4, 2);
+    layout(SH "#SBATCH -N 2 --tres-per-task=gres/gpu\n", 2, 2, 1, 1, 1);
+    layout(SH "#SBATCH -n 4 --gpus-per-node=4 --tres-per-task=gres/gpu:2\n",
+           2, 4, 2, 4, 2);
+    fx *f = ok(SH "#SBATCH -n 2 --tres-per-task=cpu:4,gres/gpu:a100:1\n");
+    assert_int_equal(f->job.gpus_per_node, 2);
+    assert_string_equal(f->job.gpu_type, "a100");
+    assert_int_equal(f->job.cpus_per_task, 4);
+    assert_int_equal(f->job.cpus_per_node, 8);
+    done(f);
+    /* other GRES and licenses are the site's: no GPUs */
+    layout(SH "#SBATCH -n 2 --tres-per-task=cpu=2,gres/shard:1,license/"
+              "matlab=1\n", 1, 2, 2, 0, 4);
+    /* a typed --gpus-per-task beside another type: both per task */
+    layout(SH "#SBATCH -n 2 --gpus-per-task=a100:1 "
+              "--tres-per-task=gres/gpu:h100:1\n", 1, 2, 2, 4, 2);
+}
+
+static void test_slurm_layout__tres_per_task_refused(void **state)
+{
+    (void)state;
+    refused(SH "#SBATCH -n 2 --tres-per-task=gpu:2\n", "tres-per-task",
+            "Invalid TRES for --tres-per-task: 'gpu:2'");
+    refused(SH "#SBATCH -n 2 --tres-per-task=mem=4G\n", "tres-per-task",
+            "Invalid TRES");
+    refused(SH "#SBATCH -n 2 --tres-per-task=gres/gpu=a100\n",
+            "tres-per-task", "Invalid TRES");
+    refused(SH "#SBATCH -n 2 --tres-per-task=cpu\n", "tres-per-task",
+            "Invalid TRES");
+    refused(SH "#SBATCH -n 2 --gpus-per-task=1 "
+               "--tres-per-task=gres/gpu:a100:1\n", "tres-per-task",
+            "You can not have --tres-per-task=gres/gpu= and "
+            "--gpus-per-task");
+    refused(SH "#SBATCH -n 2 --gpus-per-task=a100:1 "
+               "--tres-per-task=gres/gpu:a100:2\n", "tres-per-task",
+            "--tres-per-task=gres/gpu:a100=");
+    refused(SH "#SBATCH -n 2 -c 2 --tres-per-task=cpu:4\n", "tres-per-task",
+            "You can not have --tres-per-task=cpu= and --cpus-per-task");
+    refused(SH "#SBATCH -n 2 --cpus-per-gpu=2 "
+               "--tres-per-task=cpu:4,gres/gpu:1\n", "cpus-per-gpu",
+            "mutually exclusive");
+    refused(SH "#SBATCH --tres-per-task=gres/gpu:1\n", "tres-per-task",
+            "without either --gpus or -n/--ntasks");
+    refused(SH "#SBATCH -n 2 --ntasks-per-gpu=1 --tres-per-task=cpu:1\n",
+            "ntasks-per-gpu", "mutually exclusive");
+    refused(SH "#SBATCH -n 2 --gpus=3 --tres-per-task=gres/gpu:2\n",
+            "tres-per-task", "not multiple of --gpus-per-task");
+}
+
+/* per sbatch(1) --gpus-per-socket needs --sockets-per-node: GPUs per node
+ * are their product; -N with --sockets-per-node sets a task per socket */
+static void test_slurm_layout__gpus_per_socket(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH -N 1 --sockets-per-node=2 --gpus-per-socket=2\n", 1,
+           2, 2, 4, 2);
+    layout(SH "#SBATCH -N 2 --sockets-per-node=2 --gpus-per-socket=1\n", 2,
+           4, 2, 2, 2);
+    layout(SH "#SBATCH -n 2 --gpus-per-node=4 --gpus-per-socket=2 "
+              "--sockets-per-node=2\n", 1, 2, 2, 4, 2);
+    layout(SH "#SBATCH -n 2 --sockets-per-node=2 --gpus-per-socket=1 "
+              "--gpus-per-task=1\n", 1, 2, 2, 2, 2);
+    /* --sockets-per-node alone: a task per socket on -N, no GPUs */
+    layout(SH "#SBATCH -N 2 --sockets-per-node=2\n", 2, 4, 2, 0, 2);
+    layout(SH "#SBATCH -N 2 -n 2 --sockets-per-node=2\n", 2, 2, 1, 0, 1);
+    fx *f = ok(SH "#SBATCH -n 4 --sockets-per-node=2 "
+                  "--gpus-per-socket=a100:1\n");
+    assert_int_equal(f->job.gpus_per_node, 2);
+    assert_string_equal(f->job.gpu_type, "a100");
+    done(f);
+}
+
+static void test_slurm_layout__gpus_per_socket_refused(void **state)
+{
+    (void)state;
+    refused(SH "#SBATCH -n 2 --gpus-per-socket=1\n", "gpus-per-socket",
+            "--gpus-per-socket option requires --sockets-per-node");
+    refused(SH "#SBATCH -n 2 --sockets-per-node=two --gpus-per-socket=1\n",
+            "sockets-per-node", "Invalid numeric value \"two\"");
+    refused(SH "#SBATCH -n 2 --gpus-per-node=4 --gpus-per-socket=1 "
+               "--sockets-per-node=2\n", "gpus-per-socket",
+            "required number of sockets (4) differ");
+    refused(SH "#SBATCH -n 2 --gpus-per-node=3 --gpus-per-socket=2 "
+               "--sockets-per-node=2\n", "gpus-per-socket",
+            "not multiple of --gpus-per-socket");
+    refused(SH "#SBATCH -n 2 --gpus-per-node=1 --gpus-per-socket=2 "
+               "--sockets-per-node=2\n", "gpus-per-socket",
+            "per socket is more than the 1 per node");
+    refused(SH "#SBATCH -n 2 --sockets-per-node=2 --gpus-per-socket=4 "
+               "--gpus=2\n", "gpus", "less than the 4 per socket");
+    refused(SH "#SBATCH -n 2 --sockets-per-node=2 --gpus-per-socket=3 "
+               "--gpus-per-task=2\n", "gpus-per-task",
+            "--gpus-per-socket not multiple of --gpus-per-task");
+    refused(SH "#SBATCH -n 2 --sockets-per-node=2 --gpus-per-socket=1 "
+               "--ntasks-per-gpu=1\n", "ntasks-per-gpu",
+            "--gpus-per-socket is mutually exclusive");
+    refused(SH "#SBATCH -n 2 --sockets-per-node=2 --gpus-per-socket=a100:1 "
+               "--gpus-per-node=2\n", "gpus-per-socket",
+            "with and without type");
+}
+
 static void test_slurm_layout__only_last_array_checked(void **state)
 {
     (void)state;
@@ -328,6 +435,10 @@ int main(void)
         cmocka_unit_test(test_slurm_layout__zero_memory),
         cmocka_unit_test(test_slurm_layout__gpus_per_task_sets_tasks),
         cmocka_unit_test(test_slurm_layout__gpus_per_task_conflicts),
+        cmocka_unit_test(test_slurm_layout__tres_per_task_gpus),
+        cmocka_unit_test(test_slurm_layout__tres_per_task_refused),
+        cmocka_unit_test(test_slurm_layout__gpus_per_socket),
+        cmocka_unit_test(test_slurm_layout__gpus_per_socket_refused),
         cmocka_unit_test(test_slurm_layout__only_last_array_checked),
         cmocka_unit_test(test_slurm_layout__mincpus),
         cmocka_unit_test(test_slurm_layout__no_overflow),
