@@ -56,6 +56,8 @@ static const option_rule rules_table[] = {
     {"export", F_CARRIED, S2R_ASK_NONE, NULL},
     {"gpus", F_CARRIED, S2R_ASK_GPUS, NULL},
     {"gpus-per-node", F_CARRIED, S2R_ASK_GPUS_PER_NODE, NULL},
+    /* x --sockets-per-node: GPUs per node */
+    {"gpus-per-socket", F_CARRIED, S2R_ASK_GPUS_PER_SOCKET, NULL},
     {"gpus-per-task", F_CARRIED, S2R_ASK_GPUS_PER_TASK, NULL},
     /* its GPU entries; warn_options() warns of the others */
     {"gres", F_CARRIED, S2R_ASK_GRES, NULL},
@@ -97,10 +99,15 @@ static const option_rule rules_table[] = {
     {"signal", F_WARN, S2R_ASK_NONE,
      "Run:ai stops pods with SIGTERM after a grace period; a trap on "
      "another signal never fires"},
+    /* carried when it counts --gpus-per-socket's GPUs (warn_options()) */
+    {"sockets-per-node", F_WARN, S2R_ASK_SOCKETS_PER_NODE,
+     "a Run:ai pod requests cores, not CPU sockets"},
     {"time", F_CARRIED, S2R_ASK_NONE, NULL},
     {"time-min", F_WARN, S2R_ASK_NONE, "Run:ai has no minimum time"},
     {"tmp", F_WARN, S2R_ASK_NONE,
      "node-local scratch needs an emptyDir or PVC mount"},
+    /* its cpu and GPU entries; warn_options() warns of the others */
+    {"tres-per-task", F_CARRIED, S2R_ASK_TRES_PER_TASK, NULL},
     {"volume", F_WARN, S2R_ASK_NONE,
      "Shifter's mounts need a Run:ai data source (PVC, NFS or host path)"},
 };
@@ -115,13 +122,13 @@ typedef struct letter_rules {
 } letter_rules;
 
 static const letter_rules by_letter[26] = {
-    ['a' - 'a'] = {0, 2},   ['b' - 'a'] = {2, 3},   ['c' - 'a'] = {3, 11},
-    ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 16}, ['g' - 'a'] = {16, 20},
-    ['h' - 'a'] = {20, 21}, ['i' - 'a'] = {21, 23}, ['j' - 'a'] = {23, 24},
-    ['k' - 'a'] = {24, 25}, ['l' - 'a'] = {25, 26}, ['m' - 'a'] = {26, 32},
-    ['n' - 'a'] = {32, 38}, ['o' - 'a'] = {38, 40}, ['p' - 'a'] = {40, 42},
-    ['q' - 'a'] = {42, 43}, ['r' - 'a'] = {43, 45}, ['s' - 'a'] = {45, 46},
-    ['t' - 'a'] = {46, 49}, ['v' - 'a'] = {49, 50}};
+    ['a' - 'a'] = {0, 2}, ['b' - 'a'] = {2, 3}, ['c' - 'a'] = {3, 11},
+    ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 16}, ['g' - 'a'] = {16, 21},
+    ['h' - 'a'] = {21, 22}, ['i' - 'a'] = {22, 24}, ['j' - 'a'] = {24, 25},
+    ['k' - 'a'] = {25, 26}, ['l' - 'a'] = {26, 27}, ['m' - 'a'] = {27, 33},
+    ['n' - 'a'] = {33, 39}, ['o' - 'a'] = {39, 41}, ['p' - 'a'] = {41, 43},
+    ['q' - 'a'] = {43, 44}, ['r' - 'a'] = {44, 46}, ['s' - 'a'] = {46, 48},
+    ['t' - 'a'] = {48, 52}, ['v' - 'a'] = {52, 53}};
 
 /* Every directive of a script is looked up here: among the rules of its
  * first letter (8 at most), by halving them, the second character
@@ -259,6 +266,25 @@ static bool gres_only_gpus(const char *v)
     return true;
 }
 
+/* True when every entry of a --tres-per-task value is "cpu=N"/"cpu:N"
+ * (the CPUs per task) or a GPU one ("gres/gpu...", "gres:gpu..."). */
+static bool tres_only_cpus_gpus(const char *v)
+{
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        bool cpu = n > 3 && !strncmp(p, "cpu", 3) &&
+                   (p[3] == ':' || p[3] == '=');
+        bool gpu = n >= 8 &&
+                   (!strncmp(p, "gres/gpu", 8) ||
+                    !strncmp(p, "gres:gpu", 8)) &&
+                   (n == 8 || p[8] == ':' || p[8] == '=');
+        if (n && !cpu && !gpu)
+            return false;
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
 static void warn_options(const s2r_job *job, const s2r_rules__asked *a,
                          const option_rule *const rules[RULES_KEPT],
                          const s2r_config *cfg, s2r_workload *wl,
@@ -276,6 +302,19 @@ static void warn_options(const s2r_job *job, const s2r_rules__asked *a,
                               "equivalent (nvidia.com/gpu)", val);
             continue;
         }
+        if (dv == a->dv[S2R_ASK_TRES_PER_TASK]) {
+            if (!tres_only_cpus_gpus(val))
+                s2r_diags_add(d, S2R_SEV_WARNING, job->file, dv->line,
+                              "tres-per-task",
+                              "--tres-per-task=%s: only cpu and gres/gpu "
+                              "entries have a Run:ai equivalent (CPU cores "
+                              "and nvidia.com/gpu)", val);
+            continue;
+        }
+        /* --sockets-per-node counts the GPUs of --gpus-per-socket */
+        if (dv == a->dv[S2R_ASK_SOCKETS_PER_NODE] &&
+            a->dv[S2R_ASK_GPUS_PER_SOCKET] && job->gpus_per_node > 0)
+            continue;
         if (r && r->fate == F_CARRIED)
             continue;
         if (r && r->fate == F_MAPPED) {
@@ -334,22 +373,26 @@ static void warn_options(const s2r_job *job, const s2r_rules__asked *a,
 static bool entry_type(const char *p, size_t n, bool gres, char *t,
                        size_t cap)
 {
+    const char *c = NULL;
     if (gres) {
-        if (n >= 5 && !strncasecmp(p, "gres/", 5)) {
+        if (n >= 5 && (!strncasecmp(p, "gres/", 5) ||
+                       !strncasecmp(p, "gres:", 5))) {
             p += 5;
             n -= 5;
         }
-        if (n < 3 || strncmp(p, "gpu", 3) || (n > 3 && p[3] != ':'))
+        if (n < 3 || strncmp(p, "gpu", 3) ||
+            (n > 3 && p[3] != ':' && p[3] != '='))
             return false;
         p += n > 3 ? 4 : 3;
         n -= n > 3 ? 4 : 3;
+        /* --tres-per-task's "gres/gpu[:TYPE]=N" */
+        for (size_t i = n; i > 0 && !c; i--)
+            if (p[i - 1] == '=')
+                c = p + i - 1;
     }
-    const char *c = NULL;
-    for (size_t i = n; i > 0; i--)
-        if (p[i - 1] == ':') {
+    for (size_t i = n; i > 0 && !c; i--)
+        if (p[i - 1] == ':')
             c = p + i - 1;
-            break;
-        }
     const char *cnt = c ? c + 1 : p;
     size_t cl = n - (size_t)(cnt - p);
     bool digits = cl > 0 && strspn(cnt, "0123456789") >= cl;
@@ -368,8 +411,11 @@ static bool entry_type(const char *p, size_t n, bool gres, char *t,
 static void warn_gpu_types(const s2r_job *job, const s2r_rules__asked *a,
                            s2r_diags *d)
 {
-    static const s2r_rules__ask opts[] = {S2R_ASK_GPUS_PER_NODE, S2R_ASK_GRES, S2R_ASK_GPUS,
-                               S2R_ASK_GPUS_PER_TASK};
+    static const s2r_rules__ask opts[] = {
+        S2R_ASK_GPUS_PER_NODE,   S2R_ASK_GRES,          S2R_ASK_GPUS,
+        S2R_ASK_GPUS_PER_SOCKET, S2R_ASK_GPUS_PER_TASK, S2R_ASK_TRES_PER_TASK};
+    /* the options whose entries are GRES ones, "[gres/]gpu[:type][:N]" */
+    static const bool gres_form[] = {false, true, false, false, false, true};
     char types[4][64];
     size_t nt = 0;
     const s2r_directive *last = NULL;
@@ -378,7 +424,7 @@ static void warn_gpu_types(const s2r_job *job, const s2r_rules__asked *a,
         for (const char *p = dv && dv->value ? dv->value : ""; *p;) {
             size_t n = strcspn(p, ",");
             char t[64];
-            if (entry_type(p, n, i == 1, t, sizeof(t)) && t[0]) {
+            if (entry_type(p, n, gres_form[i], t, sizeof(t)) && t[0]) {
                 size_t k = 0;
                 while (k < nt && k < 4 && strcmp(types[k], t))
                     k++;
@@ -408,8 +454,9 @@ static void warn_gpu_types(const s2r_job *job, const s2r_rules__asked *a,
 static void warn_gpu_shape(const s2r_job *job, const s2r_rules__asked *a,
                            s2r_diags *d)
 {
-    static const s2r_rules__ask gpu_opts[] = {S2R_ASK_GRES, S2R_ASK_GPUS, S2R_ASK_GPUS_PER_NODE,
-                                   S2R_ASK_GPUS_PER_TASK};
+    static const s2r_rules__ask gpu_opts[] = {
+        S2R_ASK_GRES,          S2R_ASK_GPUS,         S2R_ASK_GPUS_PER_NODE,
+        S2R_ASK_GPUS_PER_TASK, S2R_ASK_TRES_PER_TASK, S2R_ASK_GPUS_PER_SOCKET};
     const s2r_directive *src = NULL;
     for (size_t i = 0;
          i < sizeof(gpu_opts) / sizeof(gpu_opts[0]) && job->gpu_type; i++) {

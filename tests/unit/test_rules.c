@@ -252,6 +252,38 @@ static void test_rules__gres_warning_only_for_other_gres(void **state)
     assert_true(said);
 }
 
+/* GPUs per task from --tres-per-task and per socket from
+ * --gpus-per-socket x --sockets-per-node reach the pod, with no warning
+ * that they are ignored; only what is not carried is named */
+static void test_rules__gpus_per_socket_and_tres_per_task(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -n 2\n"
+                                     "#SBATCH --tres-per-task=cpu:4,gres/gpu:2\n"
+                                     "./x\n"), 0);
+    assert_int_equal(W.gpus, 4);
+    assert_false(s2r_diags_has_option(&D, "tres-per-task"));
+    teardown(state);
+    setup(state);
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -N 1\n"
+                                     "#SBATCH --sockets-per-node=2\n"
+                                     "#SBATCH --gpus-per-socket=2\n./x\n"), 0);
+    assert_int_equal(W.gpus, 4);
+    assert_false(s2r_diags_has_option(&D, "sockets-per-node"));
+    assert_false(s2r_diags_has_option(&D, "gpus-per-socket"));
+    teardown(state);
+    setup(state);
+    /* a license per task, and --sockets-per-node without GPUs: named */
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -n 2\n"
+                                     "#SBATCH --tres-per-task=gres/gpu:1,"
+                                     "license/matlab=1\n"
+                                     "#SBATCH --sockets-per-node=2\n./x\n"),
+                     0);
+    assert_int_equal(W.gpus, 2);
+    assert_true(s2r_diags_has_option(&D, "tres-per-task"));
+    assert_true(s2r_diags_has_option(&D, "sockets-per-node"));
+}
+
 static void test_rules__invalid_job_is_refused(void **state)
 {
     (void)state;
@@ -298,6 +330,7 @@ int main(void)
         T(test_rules__name_from_file_when_no_job_name),
         T(test_rules__dns_label_limits),
         T(test_rules__mem_zero_warns),
+        T(test_rules__gpus_per_socket_and_tres_per_task),
         T(test_rules__zero_memory_per_cpu_and_gpu),
         T(test_rules__zero_node_minimum_is_one_pod),
         T(test_rules__gres_warning_only_for_other_gres),
