@@ -203,17 +203,24 @@ def tres_list(v):
 
 def gpus_per_node(rec, nodes, tpn):
     """GPUs per node and the first type named: per GRES key, the per-node
-    count, else the job count spread over the nodes, else the per-task
+    count, else the job count spread over the nodes, else the per-socket
+    count times the sockets of a node (Socks/Node), else the per-task
     count times the tasks of a node; summed over keys."""
     per_node = tres_list(rec.get("TresPerNode"))
     per_job = tres_list(rec.get("TresPerJob"))
+    per_socket = tres_list(rec.get("TresPerSocket"))
     per_task = tres_list(rec.get("TresPerTask"))
+    socks = rec.get("Socks/Node", "*")
+    socks = int(socks) if socks.isdigit() else 0
     total, gtype = 0, None
-    for key in list(per_node) + list(per_job) + list(per_task):
+    for key in (list(per_node) + list(per_job) + list(per_socket) +
+                list(per_task)):
         if per_node.get(key):
             n = per_node[key]
         elif per_job.get(key):
             n = math.ceil(per_job[key] / nodes) if nodes else per_job[key]
+        elif per_socket.get(key):
+            n = per_socket[key] * socks
         elif per_task.get(key):
             n = per_task[key] * tpn
         else:
@@ -221,9 +228,8 @@ def gpus_per_node(rec, nodes, tpn):
         if gtype is None and key is not None and n:
             gtype = key
         total += n
-        per_node.pop(key, None)
-        per_job.pop(key, None)
-        per_task.pop(key, None)
+        for d in (per_node, per_job, per_socket, per_task):
+            d.pop(key, None)
     return total, gtype
 
 
