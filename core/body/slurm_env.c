@@ -104,6 +104,54 @@ static int option_var(const s2r_job *job, const char *option,
     return v && *v ? ret_str(out, v) : 0;
 }
 
+/* True when [p, p+n) is a GPU entry of --tres-per-task: "gres/gpu",
+ * "gres/gpu:..." or "gres/gpu=N" ("gres:" as sbatch reads "gres/"). */
+static bool tres_gpu_entry(const char *p, size_t n)
+{
+    return n >= 8 &&
+           (!strncmp(p, "gres/gpu", 8) || !strncmp(p, "gres:gpu", 8)) &&
+           (n == 8 || p[8] == ':' || p[8] == '=');
+}
+
+/* SLURM_GPUS_PER_TASK of --tres-per-task without --gpus-per-task: per
+ * sbatch(1) (23.11 and later) its gres/gpu entries are --gpus-per-task,
+ * "[TYPE:]N" each. One entry: "gres/gpu" is 1, "gres/gpu=N" N, and
+ * "gres/gpu:N" or "gres/gpu:TYPE:N" at the end of the value its text
+ * after "gres/gpu:"; any other GPU list only the job knows (-1). */
+static int tres_gpus_per_task(const s2r_job *job, char num[S2R_I64_TEXT],
+                              const char **out)
+{
+    const char *v = directive_value(job, "tres-per-task");
+    const char *gpu = NULL;
+    size_t len = 0;
+    int n = 0;
+    for (const char *p = v ? v : ""; *p;) {
+        size_t l = strcspn(p, ",");
+        if (tres_gpu_entry(p, l)) {
+            gpu = p;
+            len = l;
+            n++;
+        }
+        p += l + (p[l] == ',');
+    }
+    if (n != 1)
+        return n ? -1 : 0;
+    if (len == 8)
+        return ret_str(out, "1");
+    const char *rest = gpu + 9, *c = gpu + len;
+    while (c > rest && c[-1] != ':' && c[-1] != '=')
+        c--;
+    size_t cl = (size_t)(gpu + len - c);
+    if (!cl || strspn(c, "0123456789") < cl || cl > 9)
+        return -1; /* "gres/gpu:a100" is "a100:1" to sbatch */
+    long long cnt = strtoll(c, NULL, 10);
+    if (!cnt)
+        return 0; /* sbatch drops a count of 0 */
+    if (c == rest) /* "gres/gpu:N", "gres/gpu=N" */
+        return ret_num(num, out, cnt);
+    return c[-1] == ':' && !gpu[len] ? ret_str(out, rest) : -1;
+}
+
 /* SLURM_MEM_PER_CPU and SLURM_MEM_PER_GPU: --mem-per-cpu and
  * --mem-per-gpu in MiB (the node's memory is that times its CPUs or
  * GPUs, core/slurm layout.c), only when given */
@@ -173,7 +221,9 @@ static int var_value(const s2r_job *job, int v, char num[S2R_I64_TEXT],
     case V_GPUS_PER_NODE:
         return option_var(job, "gpus-per-node", out);
     case V_GPUS_PER_TASK:
-        return option_var(job, "gpus-per-task", out);
+        return has_directive(job, "gpus-per-task")
+                   ? option_var(job, "gpus-per-task", out)
+                   : tres_gpus_per_task(job, num, out);
     case V_MEM_PER_CPU:
         return mem_per_var(job, "mem-per-cpu", job->cpus_per_node, num, out);
     case V_MEM_PER_GPU:

@@ -53,14 +53,40 @@ static void put_stripped(s2r_buf *b)
     s2r_buf_putn(b, stripped, stripped_len);
 }
 
-/* The job's --gpus-per-task ("2", "a100:2"), or 0:
- * sbatch exports it (SLURM_GPUS_PER_TASK) and srun(1) takes it for a
- * step that names no GPUs of its own. */
+/* The GPUs of the gres/gpu entries of a --tres-per-task value (checked
+ * by the parser: "gres/gpu", "gres/gpu:N", "gres/gpu=N",
+ * "gres/gpu:TYPE[:N]", "gres/gpu:TYPE=N", "gres:" for "gres/"), summed:
+ * sbatch (23.11 and later) makes them --gpus-per-task. */
+static long long tres_gpus_per_task(const char *v)
+{
+    long long sum = 0;
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n >= 8 &&
+            (!strncmp(p, "gres/gpu", 8) || !strncmp(p, "gres:gpu", 8)) &&
+            (n == 8 || p[8] == ':' || p[8] == '=')) {
+            const char *c = p + n;
+            while (c > p + 8 && c[-1] != ':' && c[-1] != '=')
+                c--;
+            size_t cl = (size_t)(p + n - c);
+            bool count = cl && cl <= 6 && strspn(c, "0123456789") >= cl;
+            sum += count ? strtoll(c, NULL, 10) : 1; /* a type alone: 1 */
+        }
+        p += n + (p[n] == ',');
+    }
+    return sum;
+}
+
+/* The job's --gpus-per-task ("2", "a100:2"), or the GPUs per task of its
+ * --tres-per-task, or 0: sbatch exports it (SLURM_GPUS_PER_TASK) and
+ * srun(1) takes it for a step that names no GPUs of its own. */
 static long long job_gpus_per_task(const s2r_job *job)
 {
     const char *v = s2r_rules__directive_value(job, "gpus-per-task");
-    if (!v)
-        return 0;
+    if (!v) {
+        const char *t = s2r_rules__directive_value(job, "tres-per-task");
+        return t ? tres_gpus_per_task(t) : 0;
+    }
     const char *c = strrchr(v, ':');
     c = c ? c + 1 : v;
     if (!*c || strspn(c, "0123456789") != strlen(c) || strlen(c) > 6)

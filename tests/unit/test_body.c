@@ -264,6 +264,31 @@ static void test_body__gpu_and_memory_variables(void **state)
                            "\"${CUDA_VISIBLE_DEVICES:-0,1,2,3}\"\n"));
 }
 
+/* per sbatch(1) (23.11 and later) the gres/gpu entries of --tres-per-task
+ * are --gpus-per-task: SLURM_GPUS_PER_TASK as sbatch exports it */
+static void test_body__tres_per_task_gpus_per_task(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"cpu:4,gres/gpu:2", "2"},       {"gres/gpu=3", "3"},
+        {"gres:gpu:a100:1", "a100:1"},   {"gres/gpu", "1"},
+        {"gres/gpu:a100:1,cpu=2", NULL}, {"cpu=2", NULL}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char script[256];
+        snprintf(script, sizeof(script),
+                 "#!/bin/bash\n#SBATCH -n 2 --tres-per-task=%s\n"
+                 "echo $SLURM_GPUS_PER_TASK\npython t.py\n", cases[i][0]);
+        assert_int_equal(parse(script), 0);
+        const char *v = s2r_envv_get(&F.job.slurm_env, "SLURM_GPUS_PER_TASK");
+        if (cases[i][1])
+            assert_string_equal(v, cases[i][1]);
+        else
+            assert_null(v); /* unset, or known only to the job */
+        teardown(NULL);
+        setup(NULL);
+    }
+}
+
 /* bash expands ~ after the = of an assignment: the pod's shell must */
 static void test_body__tilde_export_stays_in_the_body(void **state)
 {
@@ -784,6 +809,7 @@ int main(void)
         T(test_body__torchrun_multi_node_is_pytorch),
         T(test_body__first_host_becomes_master_addr),
         T(test_body__gpu_and_memory_variables),
+        T(test_body__tres_per_task_gpus_per_task),
         T(test_body__tilde_export_stays_in_the_body),
         T(test_body__export_name_without_value_warns),
         T(test_body__late_cd_keeps_the_submit_directory),

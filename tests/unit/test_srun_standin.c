@@ -80,6 +80,33 @@ static bool maps_short(const char *t, char c, const char *name)
     return strstr(t, pat) != NULL;
 }
 
+/* a step that names no GPUs takes the job's GPUs per task: those of
+ * --gpus-per-task, or of --tres-per-task's gres/gpu entries (sbatch 23.11
+ * and later make them --gpus-per-task) */
+static void test_srun_standin__job_gpus_per_task(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"--gpus-per-task=a100:2", "s2r_job_gpt=2 "},
+        {"--tres-per-task=cpu:4,gres/gpu:2", "s2r_job_gpt=2 "},
+        {"--tres-per-task=gres:gpu:a100=3", "s2r_job_gpt=3 "},
+        {"--tres-per-task=gres/gpu:a100", "s2r_job_gpt=1 "}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char script[256];
+        snprintf(script, sizeof(script),
+                 "#!/bin/bash\n#SBATCH -n 2 %s\nsrun python t.py\n",
+                 cases[i][0]);
+        s2r_job job;
+        char *t = standin_of(script, &job);
+        assert_non_null(t);
+        if (!strstr(t, cases[i][1]))
+            print_error("%s: no %s\n", cases[i][0], cases[i][1]);
+        assert_non_null(strstr(t, cases[i][1]));
+        free(t);
+        s2r_job_free(&job);
+    }
+}
+
 /* step counts past int64_t are read as a large count, not overflowed
  * (a fuzz finding: fuzz_request/srun-ntasks-past-int64) */
 static void test_srun_standin__huge_step_counts(void **state)
@@ -146,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srun_standin__none_without_srun),
         cmocka_unit_test(test_srun_standin__sizes_and_bash),
+        cmocka_unit_test(test_srun_standin__job_gpus_per_task),
         cmocka_unit_test(test_srun_standin__huge_step_counts),
         cmocka_unit_test(test_srun_standin__same_srun_grammar),
     };
