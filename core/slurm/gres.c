@@ -421,10 +421,11 @@ static const last_opt *latest(s2r_slurm__state *st, const char **name)
 int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
                              s2r_slurm__layout *l, bool in_slurmctld)
 {
-    /* a task count implied by a fixed node count (per task GPUs) */
-    if (s2r_slurm__task_gpus_set(st) && l->num_tasks == NO_VAL &&
-        l->min_nodes != NO_VAL &&
-        l->min_nodes == l->max_nodes) {
+    /* a task count implied by a fixed node count when the job asks
+     * anything per task (TresPerTask: --gpus-per-task, --tres-per-task,
+     * its cpu entry alone too) */
+    if ((st->gpt.set || st->tpt.set) && l->num_tasks == NO_VAL &&
+        l->min_nodes != NO_VAL && l->min_nodes == l->max_nodes) {
         if (l->ntasks_per_node != NO_VAL)
             l->num_tasks = l->min_nodes * l->ntasks_per_node;
         else if (l->cpus_per_task == NO_VAL)

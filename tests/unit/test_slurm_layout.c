@@ -257,6 +257,13 @@ static void test_slurm_layout__tres_per_task_gpus(void **state)
     assert_int_equal(f->job.cpus_per_task, 4);
     assert_int_equal(f->job.cpus_per_node, 8);
     done(f);
+    /* anything per task on a fixed node count sets the tasks */
+    f = ok(SH "#SBATCH -N 2 --tres-per-task=license/matlab=1\n");
+    assert_int_equal(f->job.ntasks, 2);
+    done(f);
+    f = ok(SH "#SBATCH -N 2 --tres-per-task=cpu=4\n");
+    assert_int_equal(f->job.ntasks, 0); /* -c given: no task count */
+    done(f);
     /* other GRES and licenses are the site's: no GPUs */
     layout(SH "#SBATCH -n 2 --tres-per-task=cpu=2,gres/shard:1,license/"
               "matlab=1\n", 1, 2, 2, 0, 4);
