@@ -13,7 +13,6 @@
 #include <strings.h>
 
 /* sbatch names the GPU GRES "gpu" in its messages: "--gpus", "--gres=gpu" */
-#define NO_VAL (-1)
 
 static bool same_type(const s2r_slurm__gpu *r, const char *t, size_t n)
 {

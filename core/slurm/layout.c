@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NO_VAL (-1)
-
 static int64_t ceil_div(int64_t a, int64_t b)
 {
     return b > 0 ? a / b + (a % b != 0) : a;

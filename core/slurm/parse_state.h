@@ -69,6 +69,9 @@ typedef struct s2r_slurm__state {
     int exclusive_line, oversub_line, ntpg_line;
 } s2r_slurm__state;
 
+/* Slurm's NO_VAL in a count of this folder: not given. */
+#define NO_VAL (-1)
+
 /* The task and node counts of the job description sbatch sends and
  * slurmctld adjusts (job_desc_msg_t); -1 stands for Slurm's NO_VAL (not
  * given). Counts of tasks, nodes and cores. */
