@@ -73,7 +73,7 @@ static const s2r_slurm_option k_options[] = {
     {"export", 0, R_, S2R_SLURM_K_EXPORT, NULL, NULL},
     {"export-file", 0, R_, S2R_SLURM_K_STRING, NULL, NULL},
     {"extra", 0, R_, S2R_SLURM_K_STRING, NULL, NULL},
-    {"extra-node-info", 'B', R_, S2R_SLURM_K_STRING, NULL, NULL},
+    {"extra-node-info", 'B', R_, S2R_SLURM_K_EXTRA_NODE_INFO, NULL, NULL},
     {"get-user-env", 0, O_, S2R_SLURM_K_STRING, NULL, NULL},
     {"gid", 0, R_, S2R_SLURM_K_STRING, NULL, NULL},
     {"gpu-bind", 0, R_, S2R_SLURM_K_STRING, NULL, NULL},

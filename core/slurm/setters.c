@@ -6,6 +6,8 @@
 
 #include "base/base.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,75 @@ static bool posint(s2r_slurm__state *st, int line, const char *name,
     s2r_slurm__perr(st, line, name, v, "Invalid numeric value \"%s\" for --%s",
                     v, name);
     return false;
+}
+
+/* One count of -B (per get_resource_arg_range(), src/common/proc_args.c):
+ * "" or "*" any (NO_VAL), "N" or "N-M" (its minimum, N >= 0, M > 0, each
+ * with an optional k or m multiplier), at most INT_MAX; "1-INT_MAX" is any
+ * too. True and *min set, or false after sbatch's error for @p what. */
+static bool resource_min(s2r_slurm__state *st, int line, const char *v,
+                         size_t len, const char *what, int64_t *min)
+{
+    char f[48]; /* sbatch reads 47 bytes of each count */
+    len = len < sizeof(f) - 1 ? len : sizeof(f) - 1;
+    memcpy(f, v, len);
+    f[len] = '\0';
+    if (!f[0] || f[0] == '*') {
+        *min = NO_VAL;
+        return true;
+    }
+    int64_t bound[2] = {0, 0};
+    const char *p = f;
+    for (int i = 0; i < 2; i++) {
+        char *e;
+        errno = 0;
+        long long r = strtoll(p, &e, 10);
+        if (*e == 'k' || *e == 'K')
+            r *= 1024, e++;
+        else if (*e == 'm' || *e == 'M')
+            r *= 1048576, e++;
+        if ((*e && *e != '-') || r < (i ? 1 : 0)) {
+            s2r_slurm__perr(st, line, "extra-node-info", v,
+                            "Invalid numeric value \"%s\" for %s.", f, what);
+            return false;
+        }
+        if (r > INT_MAX || errno == ERANGE) {
+            s2r_slurm__perr(st, line, "extra-node-info", v,
+                            "Numeric argument (%lld) too large for %s.", r,
+                            what);
+            return false;
+        }
+        bound[i] = r;
+        if (!*e)
+            break;
+        p = e + 1;
+    }
+    *min = bound[0] == 1 && bound[1] == INT_MAX ? NO_VAL : bound[0];
+    return true;
+}
+
+/* -B S[:C[:T]] (per sbatch(1) --extra-node-info and
+ * verify_socket_core_thread_count()): its sockets are --sockets-per-node's
+ * (the same field; the later option wins), "*" or none leaves them unset.
+ * Its cores and threads are checked and not kept: a Run:ai pod requests
+ * cores (rules.c warns). */
+static void set_extra_node_info(s2r_slurm__state *st, const char *v, int line)
+{
+    static const char *const what[3] = {
+        "first arg of -B", "second arg of -B", "third arg of -B"};
+    const char *p = v;
+    int64_t sockets = NO_VAL, ignored;
+    for (int j = 0; j < 3; j++) {
+        size_t n = strcspn(p, ":");
+        if (!resource_min(st, line, p, n, what[j], j ? &ignored : &sockets))
+            return;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    st->spn_set = sockets > 0; /* 0 sockets count nothing */
+    st->spn = st->spn_set ? sockets : 0;
+    st->spn_line = line;
 }
 
 /* Record an effective option: last occurrence wins, first-seen order.
@@ -416,6 +487,9 @@ static int set_value(s2r_slurm__state *st, const s2r_slurm_option *o,
         return 0;
     case S2R_SLURM_K_PARTITION:
         return set_partition(st, o->name, v, line);
+    case S2R_SLURM_K_EXTRA_NODE_INFO:
+        set_extra_node_info(st, v, line);
+        return 0;
     case S2R_SLURM_K_SOCKETS_PER_NODE:
         if (posint(st, line, o->name, v, &n)) {
             st->spn = n;

@@ -142,6 +142,7 @@ typedef enum s2r_slurm_kind {
     S2R_SLURM_K_CPUS_PER_TASK,
     S2R_SLURM_K_EXCLUSIVE,
     S2R_SLURM_K_EXPORT,
+    S2R_SLURM_K_EXTRA_NODE_INFO, /**< -B S[:C[:T]]: its sockets */
     S2R_SLURM_K_GPUS,
     S2R_SLURM_K_GPUS_PER_NODE,
     S2R_SLURM_K_GPUS_PER_SOCKET,

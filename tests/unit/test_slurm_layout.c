@@ -326,6 +326,27 @@ static void test_slurm_layout__gpus_per_socket(void **state)
     done(f);
 }
 
+/* per sbatch(1) -B S[:C[:T]]: its sockets are --sockets-per-node's (the
+ * later option wins); "*" leaves them unset (seen with slurmctld 22.05) */
+static void test_slurm_layout__extra_node_info(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH -N 1 -B 2 --gpus-per-socket=1\n", 1, 2, 2, 2, 2);
+    layout(SH "#SBATCH -N 1 -B 2:1 --gpus-per-socket=1\n", 1, 2, 2, 2, 2);
+    layout(SH "#SBATCH -N 1 -B 2-4 --gpus-per-socket=1\n", 1, 2, 2, 2, 2);
+    layout(SH "#SBATCH -N 1 --sockets-per-node=1 -B 2 "
+              "--gpus-per-socket=1\n", 1, 2, 2, 2, 2);
+    layout(SH "#SBATCH -N 2 -B 2\n", 2, 4, 2, 0, 2);
+    refused(SH "#SBATCH -N 1 -B '*' --gpus-per-socket=1\n", "gpus-per-socket",
+            "--gpus-per-socket option requires --sockets-per-node");
+    refused(SH "#SBATCH -N 1 -B x\n", "extra-node-info",
+            "Invalid numeric value \"x\" for first arg of -B.");
+    refused(SH "#SBATCH -N 1 -B 2:x\n", "extra-node-info",
+            "Invalid numeric value \"x\" for second arg of -B.");
+    refused(SH "#SBATCH -N 1 -B 2:1:99999999999\n", "extra-node-info",
+            "too large for third arg of -B.");
+}
+
 static void test_slurm_layout__gpus_per_socket_refused(void **state)
 {
     (void)state;
@@ -445,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_slurm_layout__tres_per_task_gpus),
         cmocka_unit_test(test_slurm_layout__tres_per_task_refused),
         cmocka_unit_test(test_slurm_layout__gpus_per_socket),
+        cmocka_unit_test(test_slurm_layout__extra_node_info),
         cmocka_unit_test(test_slurm_layout__gpus_per_socket_refused),
         cmocka_unit_test(test_slurm_layout__only_last_array_checked),
         cmocka_unit_test(test_slurm_layout__mincpus),
