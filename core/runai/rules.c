@@ -54,6 +54,10 @@ static const option_rule rules_table[] = {
     {"exclusive", F_WARN, S2R_ASK_NONE,
      "Run:ai cannot reserve whole nodes; the pod gets what it requests"},
     {"export", F_CARRIED, S2R_ASK_NONE, NULL},
+    /* its sockets count --gpus-per-socket's GPUs (warn_options()) */
+    {"extra-node-info", F_WARN, S2R_ASK_EXTRA_NODE_INFO,
+     "a Run:ai pod requests cores, not sockets, cores per socket or threads "
+     "per core"},
     {"gpus", F_CARRIED, S2R_ASK_GPUS, NULL},
     {"gpus-per-node", F_CARRIED, S2R_ASK_GPUS_PER_NODE, NULL},
     /* x --sockets-per-node: GPUs per node */
@@ -123,12 +127,12 @@ typedef struct letter_rules {
 
 static const letter_rules by_letter[26] = {
     ['a' - 'a'] = {0, 2}, ['b' - 'a'] = {2, 3}, ['c' - 'a'] = {3, 11},
-    ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 16}, ['g' - 'a'] = {16, 21},
-    ['h' - 'a'] = {21, 22}, ['i' - 'a'] = {22, 24}, ['j' - 'a'] = {24, 25},
-    ['k' - 'a'] = {25, 26}, ['l' - 'a'] = {26, 27}, ['m' - 'a'] = {27, 33},
-    ['n' - 'a'] = {33, 39}, ['o' - 'a'] = {39, 41}, ['p' - 'a'] = {41, 43},
-    ['q' - 'a'] = {43, 44}, ['r' - 'a'] = {44, 46}, ['s' - 'a'] = {46, 48},
-    ['t' - 'a'] = {48, 52}, ['v' - 'a'] = {52, 53}};
+    ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 17}, ['g' - 'a'] = {17, 22},
+    ['h' - 'a'] = {22, 23}, ['i' - 'a'] = {23, 25}, ['j' - 'a'] = {25, 26},
+    ['k' - 'a'] = {26, 27}, ['l' - 'a'] = {27, 28}, ['m' - 'a'] = {28, 34},
+    ['n' - 'a'] = {34, 40}, ['o' - 'a'] = {40, 42}, ['p' - 'a'] = {42, 44},
+    ['q' - 'a'] = {44, 45}, ['r' - 'a'] = {45, 47}, ['s' - 'a'] = {47, 49},
+    ['t' - 'a'] = {49, 53}, ['v' - 'a'] = {53, 54}};
 
 /* Every directive of a script is looked up here: among the rules of its
  * first letter (8 at most), by halving them, the second character
@@ -311,6 +315,13 @@ static void warn_options(const s2r_job *job, const s2r_rules__asked *a,
                               "and nvidia.com/gpu)", val);
             continue;
         }
+        /* -B's sockets alone (no cores or threads), when they are the
+         * later of it and --sockets-per-node, count those GPUs */
+        if (dv == a->dv[S2R_ASK_EXTRA_NODE_INFO] && !strchr(val, ':') &&
+            a->dv[S2R_ASK_GPUS_PER_SOCKET] && job->gpus_per_node > 0 &&
+            (!a->dv[S2R_ASK_SOCKETS_PER_NODE] ||
+             a->dv[S2R_ASK_SOCKETS_PER_NODE]->line <= dv->line))
+            continue;
         /* --sockets-per-node counts the GPUs of --gpus-per-socket */
         if (dv == a->dv[S2R_ASK_SOCKETS_PER_NODE] &&
             a->dv[S2R_ASK_GPUS_PER_SOCKET] && job->gpus_per_node > 0)
