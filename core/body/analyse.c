@@ -802,6 +802,7 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         s2r_body__software(&c, &a);
         s2r_body__relative_files(&c, &a.body);
         s2r_body__find_paths(&c, buf + body_off, len - body_off, body_line);
+        s2r_body__submit_env(&c, buf, len, body_off, body_line);
     }
     if (rc == S2R_OK) {
         s2r_body__decide(&c, &a);

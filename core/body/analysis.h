@@ -10,6 +10,7 @@
  *   slurm_env.c SLURM_* stand-ins and static resolution of words
  *   serving.c   a main command that is a server: port and listen address
  *   paths.c     the absolute paths and relative files the script uses
+ *   submit_env.c  variables only the submitting shell gives (--export=ALL)
  *   software.c  modules, conda and venvs loaded; set-up kept on storage
  *
  * Everything works on one s2r_job (borrowed through ctx) and reports to its
@@ -451,6 +452,19 @@ void s2r_body__find_paths(ctx *c, const char *body, size_t len,
 /** The relative files the simple commands of @p b name, into
  *  job->relative_files (at most 64). */
 void s2r_body__relative_files(ctx *c, const sh_body *b);
+
+/* ---- the submitting shell's variables (submit_env.c) ---- */
+
+/** A warning per variable that the body of script @p buf (@p len bytes;
+ *  the body from @p body_off, at line @p body_line) reads and, under
+ *  sbatch's --export=ALL (its default), only the environment sbatch ran
+ *  in gives: not set anywhere in the script, not one the pod has (HOME,
+ *  PATH, SLURM_* stand-ins ...), not given by --export. At the line of its
+ *  first read. None when the script can set variables s2r cannot see
+ *  (source, eval, module, conda activate, set -a, a login shell ...) or
+ *  the job does not get the submit environment. Linear in @p len. */
+void s2r_body__submit_env(ctx *c, const char *buf, size_t len,
+                          size_t body_off, int body_line);
 
 /* ---- software (software.c) ---- */
 
