@@ -580,7 +580,58 @@ static void build_ow(ctx *c, analysis *a, bool top)
 /* the driver                                                           */
 /* ------------------------------------------------------------------ */
 
-static void shebang(s2r_job *job, const char *buf, size_t len)
+static bool is_shell(const char *s)
+{
+    return !strcmp(s, "bash") || !strcmp(s, "sh") || !strcmp(s, "dash") ||
+           !strcmp(s, "ksh") || !strcmp(s, "zsh");
+}
+
+/* The flags `set` takes as well as bash(1) does on its command line
+ * ("Invocation": the single-letter options of the set builtin). */
+static const char set_flags[] = "abefhkmnptuvxBCEHPT";
+
+/* The option word of a shell's #! line (#!/bin/bash -eu), per execve(2)
+ * the one argument the kernel passes before the script: its `set` flags
+ * into c->shell_flags, which the pod's script sets first (set_run());
+ * a login shell (-l, --login) or another option has no `set` form: a
+ * warning names it. */
+static void shebang_options(ctx *c, const char *word)
+{
+    if (!word || word[0] != '-' || !word[1])
+        return;
+    if (!strcmp(word, "--login") || !strcmp(word, "-l")) {
+        s2r_body__warn(c, 1, NULL,
+             "#! line: %s makes a login shell, which reads /etc/profile and "
+             "~/.bash_profile; the pod's bash is not one: set up in the "
+             "script what those files set", word);
+        return;
+    }
+    /* a shell run with -c reads no start-up file anyway */
+    if (!strcmp(word, "--norc") || !strcmp(word, "--noprofile"))
+        return;
+    size_t n = 0;
+    bool other = word[1] == '-';
+    for (const char *p = word + 1; *p && !other; p++) {
+        if (*p == 'n') /* read, never run: kept as is, the pod runs */
+            other = true;
+        else if (strchr(set_flags, *p) && n + 1 < sizeof(c->shell_flags))
+            c->shell_flags[n++] = *p;
+        else if (*p != 'l')
+            other = true;
+    }
+    c->shell_flags[other ? 0 : n] = '\0';
+    if (other)
+        s2r_body__warn(c, 1, NULL,
+             "#! line: the shell option %s is not carried: the pod's bash "
+             "runs without it", word);
+    else if (strchr(word, 'l'))
+        s2r_body__warn(c, 1, NULL,
+             "#! line: -l in %s makes a login shell, which reads "
+             "/etc/profile and ~/.bash_profile; the pod's bash is not one: "
+             "set up in the script what those files set", word);
+}
+
+static void shebang(ctx *c, s2r_job *job, const char *buf, size_t len)
 {
     const char *nl = memchr(buf, '\n', len);
     size_t ll = nl ? (size_t)(nl - buf) : len;
@@ -594,18 +645,16 @@ static void shebang(s2r_job *job, const char *buf, size_t len)
     line[n] = '\0';
     char *save = NULL;
     char *tok = strtok_r(line, " \t", &save);
-    if (tok && !strcmp(s2r_body__base_name(tok), "env")) {
+    /* #!/usr/bin/env bash: env passes the shell no option word */
+    bool via_env = tok && !strcmp(s2r_body__base_name(tok), "env");
+    if (via_env) {
         tok = strtok_r(NULL, " \t", &save);
         while (tok && tok[0] == '-')
             tok = strtok_r(NULL, " \t", &save);
     }
     job->shebang_shell = strdup(tok ? s2r_body__base_name(tok) : "bash");
-}
-
-static bool is_shell(const char *s)
-{
-    return !strcmp(s, "bash") || !strcmp(s, "sh") || !strcmp(s, "dash") ||
-           !strcmp(s, "ksh") || !strcmp(s, "zsh");
+    if (tok && !via_env && job->shebang_shell && is_shell(job->shebang_shell))
+        shebang_options(c, strtok_r(NULL, " \t\r", &save));
 }
 
 /* --export NAME entries without a value: per sbatch(1) --export, NAME's
@@ -713,7 +762,7 @@ static void set_run(ctx *c, const analysis *a, const char *tidied,
         s2r_body__note(c, job->main_line, "the script runs the image's "
                        "default command (its entrypoint)");
     } else if (s2r_body__reduces_to_argv(a) && pre->len == 0 &&
-               !job->srun_standin) {
+               !job->srun_standin && !strpbrk(c->shell_flags, "vx")) {
         for (size_t i = 0; i < a->ow.n; i++)
             if (s2r_strv_push(&job->run_argv, s2r_body__ow_value(&a->ow.v[i])))
                 c->oom = true;
@@ -732,6 +781,11 @@ static void set_run(ctx *c, const analysis *a, const char *tidied,
         s2r_buf all = {0};
         if (pre->p)
             s2r_buf_puts(&all, pre->p);
+        if (c->shell_flags[0]) { /* the #! line's, after s2r's prelude */
+            s2r_buf_puts(&all, "set -");
+            s2r_buf_puts(&all, c->shell_flags);
+            s2r_buf_puts(&all, "\n");
+        }
         s2r_buf_puts(&all, tidied);
         job->run_shell = all.p ? all.p : strdup("");
         if (all.oom)
@@ -785,7 +839,7 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
                       s2r_diags *d)
 {
     ctx c = {.job = job, .cfg = cfg, .d = d, .file = job->file};
-    shebang(job, buf, len);
+    shebang(&c, job, buf, len);
     if (!job->shebang_shell)
         return S2R_ENOMEM;
     if (start_from_directives(&c) != S2R_OK)

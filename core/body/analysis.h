@@ -57,6 +57,9 @@ typedef struct ctx {
                                       s2r_body__find_paths() runs
                                       (paths.c), which alone adds
                                       paths; else NULL */
+    char shell_flags[16]; /* the `set` flags of the #! line's option word
+                             (#!/bin/bash -eu: "eu"), per execve(2): the
+                             kernel passes that word to the shell */
 } ctx;
 
 /* ---- the output word list of the rewritten main command ---- */

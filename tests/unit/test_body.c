@@ -792,11 +792,56 @@ static void test_body__conda_run_is_a_wrapper(void **state)
     assert_true(has_warning("'conda run' dropped"));
 }
 
+/* per execve(2) the kernel passes the #! line's option word to the shell:
+ * its `set` flags start the pod's script, after s2r's prelude; a login
+ * shell or another option is warned; #!/usr/bin/env passes none */
+static void test_body__shebang_options_are_set(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash -eu\n#SBATCH -c 1\n"
+                           "false\necho should not run\n"), 0);
+    assert_non_null(F.job.run_shell);
+    const char *set = strstr(F.job.run_shell, "set -eu\n");
+    assert_non_null(set);
+    assert_true(set < strstr(F.job.run_shell, "false"));
+    assert_false(has_warning("#! line"));
+}
+
+static void test_body__shebang_trace_keeps_the_shell(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash -x\npython train.py\n"), 0);
+    assert_non_null(F.job.run_shell);
+    assert_non_null(strstr(F.job.run_shell, "set -x\n"));
+    assert_int_equal(F.job.run_argv.n, 0);
+}
+
+static void test_body__shebang_login_is_warned(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash -l\nfalse\npython train.py\n"), 0);
+    assert_true(has_warning("login shell"));
+    assert_null(strstr(F.job.run_shell, "set -"));
+}
+
+static void test_body__shebang_env_passes_no_option(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/usr/bin/env bash\nfalse\n"
+                           "python train.py\n"), 0);
+    assert_false(has_warning("#! line"));
+    assert_null(strstr(F.job.run_shell, "set -"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_body__a_test_is_not_the_main_command),
+        T(test_body__shebang_options_are_set),
+        T(test_body__shebang_trace_keeps_the_shell),
+        T(test_body__shebang_login_is_warned),
+        T(test_body__shebang_env_passes_no_option),
         T(test_body__setup_lines_are_not_the_main_command),
         T(test_body__slurm_names_are_read_as_whole_words),
         T(test_body__single_literal_command_is_one_argv),
