@@ -584,6 +584,12 @@ int s2r_volumes_push(s2r_volume **arr, size_t *n, const s2r_volume *v);
 /** Largest secret read from a file (bytes). */
 #define S2R_SECRET_MAX (64 * 1024)
 
+/** True when the variable name @p name says it holds a secret: one of
+ *  TOKEN, SECRET, PASSWORD, PASSWD, API_KEY, APIKEY, ACCESS_KEY,
+ *  PRIVATE_KEY, AUTH_KEY as a whole '_'-separated part of it, in any case
+ *  (HF_TOKEN, WANDB_API_KEY; not TOKENIZERS_PARALLELISM). */
+bool s2r_secret_name(const char *name);
+
 /** 1 when @p value is a reference (starts with "env:" or "file:"). */
 int s2r_secret_is_ref(const char *value);
 

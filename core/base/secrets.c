@@ -1,6 +1,7 @@
 /* secrets.c: resolving secret references and redacting secret values. */
 #include "base.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +139,30 @@ void s2r_redact(char *out, size_t cap, const char *in,
         }
     }
     out[o] = '\0';
+}
+
+/* The words of a secret's name, upper case as variables are written
+ * (WANDB_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY, DB_PASSWORD). */
+static const char *const secret_words[] = {
+    "TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY",
+    "ACCESS_KEY", "PRIVATE_KEY", "AUTH_KEY"};
+
+bool s2r_secret_name(const char *name)
+{
+    char up[128];
+    size_t n = strlen(name);
+    if (n >= sizeof(up))
+        n = sizeof(up) - 1;
+    for (size_t i = 0; i < n; i++)
+        up[i] = (char)toupper((unsigned char)name[i]);
+    up[n] = '\0';
+    /* a whole word of the name, between '_'s: HF_TOKEN, not
+     * TOKENIZERS_PARALLELISM or NUM_TOKENS */
+    for (size_t i = 0; i < sizeof(secret_words) / sizeof(*secret_words); i++) {
+        size_t wl = strlen(secret_words[i]);
+        for (const char *p = up; (p = strstr(p, secret_words[i])); p++)
+            if ((p == up || p[-1] == '_') && (p[wl] == '\0' || p[wl] == '_'))
+                return true;
+    }
+    return false;
 }

@@ -161,6 +161,24 @@ static void lifted(ctx *c, analysis *a, size_t i, const char *what)
 {
     char snip[160];
     s2r_body__stmt_snippet(&a->body, &a->body.stmts[i], snip, sizeof(snip));
+    /* the value of a variable whose name says it is a secret is not
+     * repeated in a message (export HF_TOKEN=<redacted>) */
+    const sh_stmt *st = &a->body.stmts[i];
+    for (size_t k = 0; st->ncmds && k < st->cmds[0].nwords; k++) {
+        const char *v = st->cmds[0].words[k].value;
+        const char *eq = v ? strchr(v, '=') : NULL;
+        char name[128];
+        if (!eq || eq == v || eq[1] == '\0' || (size_t)(eq - v) >= sizeof(name))
+            continue;
+        memcpy(name, v, (size_t)(eq - v));
+        name[eq - v] = '\0';
+        if (s2r_secret_name(name)) {
+            char red[sizeof(snip)];
+            const char *const secret[] = {eq + 1};
+            s2r_redact(red, sizeof(red), snip, secret, 1);
+            memcpy(snip, red, sizeof(snip));
+        }
+    }
     a->kind[i] = ST_LIFTED;
     s2r_body__note(c, a->body.stmts[i].line, "'%s' becomes %s", snip, what);
 }

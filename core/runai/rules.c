@@ -691,6 +691,7 @@ static int set_container(s2r_workload *wl, const s2r_job *job,
         if (s2r_envv_append(&wl->env, job->env.v[i].name,
                             job->env.v[i].value))
             return S2R_ENOMEM;
+    s2r_rules__warn_secrets(job, d);
     size_t own = wl->env.n;
     for (size_t i = 0; i < job->slurm_env.n; i++)
         if (!env_value_in(&wl->env, own, job->slurm_env.v[i].name) &&

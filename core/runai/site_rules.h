@@ -122,4 +122,12 @@ const char *s2r_rules__directive_value(const s2r_job *job, const char *name);
  *  read it. */
 bool s2r_rules__body_names(const s2r_job *job, const char *name);
 
+/** Warn of each of @p job's variables (job->env: exports lifted from the
+ *  body and --export NAME=VALUE) whose name says it holds a secret (TOKEN,
+ *  SECRET, PASSWORD, API_KEY, ...) and whose value is neither empty, a
+ *  path nor a $reference: the workload would carry it in clear (per the
+ *  Run:ai CLI, --env-secret keeps it in a Kubernetes secret). The value
+ *  is never printed. Diagnostics go to @p d (may be NULL). */
+void s2r_rules__warn_secrets(const s2r_job *job, s2r_diags *d);
+
 #endif

@@ -315,10 +315,37 @@ static void test_rules__table_in_order(void **state)
     assert_true(qos && mail && account);
 }
 
+/* a variable whose name says it is a secret, carried in clear: a warning
+ * that names it and never shows its value; TOKENIZERS_PARALLELISM and a
+ * path are not secrets */
+static size_t secret_warnings(const char *value_seen)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < D.n; i++) {
+        if (strstr(D.v[i].message, "by its name a secret"))
+            n++;
+        assert_null(strstr(D.v[i].message, value_seen));
+    }
+    return n;
+}
+
+static void test_rules__secrets_in_the_environment_are_warned(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("job.sh", "#!/bin/bash\n"
+                             "#SBATCH --export=ALL,HF_TOKEN=hf_s3cr3t\n"
+                             "export WANDB_API_KEY=hf_s3cr3t\n"
+                             "export TOKENIZERS_PARALLELISM=false\n"
+                             "export GOOGLE_APPLICATION_CREDENTIALS=/k.json\n"
+                             "python t.py\n"), 0);
+    assert_int_equal(secret_warnings("hf_s3cr3t"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_rules__secrets_in_the_environment_are_warned),
         T(test_rules__single_node_standard),
         T(test_rules__pytorch_master_counts_as_a_node),
         T(test_rules__mpi_workers_and_slots),
