@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -260,8 +261,8 @@ static int write_out(const char *path, const char *text)
     return 0;
 }
 
-/* The format an OUTPUT file's name implies: .yaml/.yml yaml, .json json,
- * .sh or no extension cli; -1 for any other extension. */
+/* The format an OUTPUT file's name implies, in any case: .yaml/.yml
+ * yaml, .json json, .sh or no extension cli; -1 for any other one. */
 static int format_of_output(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -269,11 +270,11 @@ static int format_of_output(const char *path)
     const char *dot = strrchr(base, '.');
     if (!dot || dot == base)
         return S2R_FMT_CLI;
-    if (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml"))
+    if (!strcasecmp(dot, ".yaml") || !strcasecmp(dot, ".yml"))
         return S2R_FMT_YAML;
-    if (!strcmp(dot, ".json"))
+    if (!strcasecmp(dot, ".json"))
         return S2R_FMT_JSON;
-    if (!strcmp(dot, ".sh"))
+    if (!strcasecmp(dot, ".sh"))
         return S2R_FMT_CLI;
     return -1;
 }

@@ -98,7 +98,8 @@ def classic(s2r, work, script):
     def run(*args):
         return subprocess.run([s2r] + list(args), cwd=cwd, env=env, capture_output=True, text=True)
 
-    for ext, fmt in ((".yaml", "yaml"), (".yml", "yaml"), (".json", "json"), (".sh", "cli"), ("", "cli")):
+    for ext, fmt in ((".yaml", "yaml"), (".yml", "yaml"), (".json", "json"), (".sh", "cli"), ("", "cli"),
+                     (".YAML", "yaml"), (".Json", "json")):
         out = "job" + ext
         p = run("-q", script, out)
         want = run("-q", "-f", fmt, script).stdout
