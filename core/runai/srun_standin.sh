@@ -40,8 +40,10 @@
 # GPUs and CPUs as srun hands them out: a step waits until its CPUs and
 # GPUs are free; an srun inside a task uses that task's. Standard input
 # reaches the tasks as srun forwards it (one task: as is; several: a
-# copy each; -i N: task N). The step exits with the status of the first task that
-# fails, so `set -e` stops the script as under SLURM.
+# copy each; -i N: task N). The step exits, as srun(1) RETURN VALUE says,
+# with the highest status of its tasks (128 + the signal for a task a
+# signal ended, as wait gives it), so `set -e` stops the script as under
+# SLURM; with -K, the first failing task's (the others are stopped).
 
 s2r_me='srun (s2r stand-in)'
 s2r_die() {
@@ -540,8 +542,10 @@ if (wait -n 2>/dev/null; [ $? -ne 2 ]); then
     for ((s2r_l = 0; s2r_l < s2r_tl; s2r_l++)); do
         wait -n
         s2r_r=$?
+        [ "$s2r_failed" = 1 ] && [ "$s2r_kill" = 1 ] && continue
+        [ "$s2r_r" -gt "$s2r_rc" ] && s2r_rc=$s2r_r
         if [ "$s2r_r" -ne 0 ] && [ "$s2r_failed" = 0 ]; then
-            s2r_failed=1 s2r_rc=$s2r_r
+            s2r_failed=1
             [ "$s2r_kill" = 1 ] && kill -TERM "${s2r_pids[@]}" 2>/dev/null
         fi
     done
@@ -549,7 +553,7 @@ else
     for s2r_p in "${s2r_pids[@]}"; do
         wait "$s2r_p"
         s2r_r=$?
-        [ "$s2r_r" -ne 0 ] && [ "$s2r_failed" = 0 ] && s2r_failed=1 s2r_rc=$s2r_r
+        [ "$s2r_r" -gt "$s2r_rc" ] && s2r_rc=$s2r_r
     done
 fi
 for s2r_f in "$s2r_stepdir"/label.*; do

@@ -284,6 +284,13 @@ class Steps(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("rc=5", r.stdout)
 
+    def test_step_status_is_the_highest_of_its_tasks(self):
+        # srun(1) RETURN VALUE: the highest exit code of all tasks
+        r = self.job("#!/bin/bash\n#SBATCH -n 3\n"
+                     "srun bash -c 'exit $((SLURM_PROCID + 2))'\necho rc=$?\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("rc=4", r.stdout)
+
     def test_label_output_and_multi_prog(self):
         self.pod.tool("hello.sh", "#!/bin/bash\necho \"hi $SLURM_PROCID\"\n")
         with open(os.path.join(self.pod.dir, "mp.conf"), "w") as fh:
