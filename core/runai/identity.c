@@ -16,6 +16,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A numeric UID or GID of --uid / --gid: true and *id set. Names need
+ * the cluster's user database, which a conversion does not read. */
+static bool numeric_id(const char *v, int64_t *id)
+{
+    if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 10)
+        return false;
+    *id = strtoll(v, NULL, 10);
+    return *id <= 0xfffffffeLL; /* 4294967295 is nobody's -1 */
+}
+
+/* The job's --uid and --gid (per sbatch(1): root submits the job to run
+ * as that user and group) as numbers, -1 where not given; a name is a
+ * warning, and is not applied. */
+static void job_ids(const s2r_job *job, int64_t *uid, int64_t *gid,
+                    s2r_diags *d)
+{
+    static const char *const opt[2] = {"uid", "gid"};
+    int64_t *out[2] = {uid, gid};
+    for (int i = 0; i < 2; i++) {
+        *out[i] = -1;
+        const char *v = s2r_rules__directive_value(job, opt[i]);
+        if (v && !numeric_id(v, out[i])) {
+            *out[i] = -1;
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, 0, opt[i],
+                          "--%s=%s: a pod runs as a numeric %s, and a name "
+                          "needs the cluster's user database: not applied; "
+                          "give the number (--%s=NUMBER)", opt[i], v,
+                          i ? "GID" : "UID", opt[i]);
+        }
+    }
+}
+
 static bool maps_shared_storage(const s2r_config *cfg)
 {
     for (size_t i = 0; cfg && i < cfg->n_volumes; i++)
@@ -35,19 +67,37 @@ int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
         !s2r_envv_get(&wl->env, "USER") &&
         s2r_envv_set(&wl->env, "USER", cfg->user))
         return S2R_ENOMEM;
+    int64_t job_uid, job_gid;
+    job_ids(job, &job_uid, &job_gid, d);
     bool user = cfg && cfg->run_as ? !strcmp(cfg->run_as, "user")
                                    : maps_shared_storage(cfg);
-    if (!user)
+    if (!user && job_uid < 0) {
+        if (job_gid >= 0)
+            s2r_diags_add(d, S2R_SEV_WARNING, job->file, 0, "gid",
+                          "--gid=%lld: the pods run as the image's user "
+                          "([site] run_as), whose group it keeps: not "
+                          "applied", (long long)job_gid);
         return S2R_OK;
-    if (!cfg || cfg->uid < 0)
+    }
+    if (job_uid < 0 && (!cfg || cfg->uid < 0))
         return s2r_diags_add(d, S2R_SEV_WARNING, job->file, 0, NULL,
                              "the pods run as the image's user: the script "
                              "owner's UID is not known (set [site] uid, gid "
                              "and groups, or [site] run_as = image)");
+    /* --uid names the user; the site's or local user's group and groups
+     * are theirs only when it is the same user */
+    bool same = job_uid < 0 || (cfg && cfg->uid == job_uid);
     wl->run_as_user = true;
-    wl->run_as_uid = cfg->uid;
-    wl->run_as_gid = cfg->gid >= 0 ? cfg->gid : -1;
-    if (cfg->groups && *cfg->groups &&
+    wl->run_as_uid = job_uid >= 0 ? job_uid : cfg->uid;
+    wl->run_as_gid = job_gid >= 0            ? job_gid
+                     : same && cfg->gid >= 0 ? cfg->gid
+                                             : -1;
+    if (wl->run_as_gid < 0 && job_uid >= 0)
+        s2r_diags_add(d, S2R_SEV_WARNING, job->file, 0, "uid",
+                      "--uid=%lld: that user's group is not known here: the "
+                      "pods run with the image's group; give --gid",
+                      (long long)job_uid);
+    if (same && cfg->groups && *cfg->groups &&
         !(wl->supplemental_groups = strdup(cfg->groups)))
         return S2R_ENOMEM;
     if (wl->kind == S2R_WL_MPI && wl->run_as_uid != 0)

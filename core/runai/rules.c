@@ -58,6 +58,8 @@ static const option_rule rules_table[] = {
     {"extra-node-info", F_WARN, S2R_ASK_EXTRA_NODE_INFO,
      "a Run:ai pod requests cores, not sockets, cores per socket or threads "
      "per core"},
+    /* the pods' run-as GID (identity.c) */
+    {"gid", F_CARRIED, S2R_ASK_NONE, NULL},
     {"gpus", F_CARRIED, S2R_ASK_GPUS, NULL},
     {"gpus-per-node", F_CARRIED, S2R_ASK_GPUS_PER_NODE, NULL},
     /* x --sockets-per-node: GPUs per node */
@@ -112,6 +114,8 @@ static const option_rule rules_table[] = {
      "node-local scratch needs an emptyDir or PVC mount"},
     /* its cpu and GPU entries; warn_options() warns of the others */
     {"tres-per-task", F_CARRIED, S2R_ASK_TRES_PER_TASK, NULL},
+    /* the pods' run-as UID (identity.c) */
+    {"uid", F_CARRIED, S2R_ASK_NONE, NULL},
     {"volume", F_WARN, S2R_ASK_NONE,
      "Shifter's mounts need a Run:ai data source (PVC, NFS or host path)"},
 };
@@ -127,12 +131,12 @@ typedef struct letter_rules {
 
 static const letter_rules by_letter[26] = {
     ['a' - 'a'] = {0, 2}, ['b' - 'a'] = {2, 3}, ['c' - 'a'] = {3, 11},
-    ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 17}, ['g' - 'a'] = {17, 22},
-    ['h' - 'a'] = {22, 23}, ['i' - 'a'] = {23, 25}, ['j' - 'a'] = {25, 26},
-    ['k' - 'a'] = {26, 27}, ['l' - 'a'] = {27, 28}, ['m' - 'a'] = {28, 34},
-    ['n' - 'a'] = {34, 40}, ['o' - 'a'] = {40, 42}, ['p' - 'a'] = {42, 44},
-    ['q' - 'a'] = {44, 45}, ['r' - 'a'] = {45, 47}, ['s' - 'a'] = {47, 49},
-    ['t' - 'a'] = {49, 53}, ['v' - 'a'] = {53, 54}};
+    ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 17}, ['g' - 'a'] = {17, 23},
+    ['h' - 'a'] = {23, 24}, ['i' - 'a'] = {24, 26}, ['j' - 'a'] = {26, 27},
+    ['k' - 'a'] = {27, 28}, ['l' - 'a'] = {28, 29}, ['m' - 'a'] = {29, 35},
+    ['n' - 'a'] = {35, 41}, ['o' - 'a'] = {41, 43}, ['p' - 'a'] = {43, 45},
+    ['q' - 'a'] = {45, 46}, ['r' - 'a'] = {46, 48}, ['s' - 'a'] = {48, 50},
+    ['t' - 'a'] = {50, 54}, ['u' - 'a'] = {54, 55}, ['v' - 'a'] = {55, 56}};
 
 /* Every directive of a script is looked up here: among the rules of its
  * first letter (8 at most), by halving them, the second character

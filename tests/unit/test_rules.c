@@ -341,11 +341,40 @@ static void test_rules__secrets_in_the_environment_are_warned(void **state)
     assert_int_equal(secret_warnings("hf_s3cr3t"), 2);
 }
 
+/* per sbatch(1) --uid/--gid the job runs as that user and group: the
+ * pods' run-as IDs, whatever [site] run_as; a name is not applied */
+static void test_rules__uid_and_gid_are_the_pods_ids(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("job.sh", "#!/bin/bash\n#SBATCH --uid=1234\n"
+                             "#SBATCH --gid=100\npython t.py\n"), 0);
+    assert_true(W.run_as_user);
+    assert_int_equal(W.run_as_uid, 1234);
+    assert_int_equal(W.run_as_gid, 100);
+    for (size_t i = 0; i < D.n; i++)
+        assert_null(strstr(D.v[i].message, "ignored"));
+}
+
+static void test_rules__uid_name_is_not_applied(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("job.sh", "#!/bin/bash\n#SBATCH --uid=alice\n"
+                             "python t.py\n"), 0);
+    assert_false(W.run_as_user && W.run_as_uid != C.uid);
+    bool warned = false;
+    for (size_t i = 0; i < D.n; i++)
+        warned |= strstr(D.v[i].message, "--uid=alice: a pod runs as a "
+                                         "numeric UID") != NULL;
+    assert_true(warned);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_rules__secrets_in_the_environment_are_warned),
+        T(test_rules__uid_and_gid_are_the_pods_ids),
+        T(test_rules__uid_name_is_not_applied),
         T(test_rules__single_node_standard),
         T(test_rules__pytorch_master_counts_as_a_node),
         T(test_rules__mpi_workers_and_slots),
