@@ -598,12 +598,6 @@ static void build_ow(ctx *c, analysis *a, bool top)
 /* the driver                                                           */
 /* ------------------------------------------------------------------ */
 
-static bool is_shell(const char *s)
-{
-    return !strcmp(s, "bash") || !strcmp(s, "sh") || !strcmp(s, "dash") ||
-           !strcmp(s, "ksh") || !strcmp(s, "zsh");
-}
-
 /* The flags `set` takes as well as bash(1) does on its command line
  * ("Invocation": the single-letter options of the set builtin). */
 static const char set_flags[] = "abefhkmnptuvxBCEHPT";
@@ -671,8 +665,15 @@ static void shebang(ctx *c, s2r_job *job, const char *buf, size_t len)
             tok = strtok_r(NULL, " \t", &save);
     }
     job->shebang_shell = strdup(tok ? s2r_body__base_name(tok) : "bash");
-    if (tok && !via_env && job->shebang_shell && is_shell(job->shebang_shell))
+    if (tok && !via_env && job->shebang_shell &&
+        s2r_body__is_shell_name(job->shebang_shell))
         shebang_options(c, strtok_r(NULL, " \t\r", &save));
+}
+
+bool s2r_body__is_shell_name(const char *s)
+{
+    return !strcmp(s, "bash") || !strcmp(s, "sh") || !strcmp(s, "dash") ||
+           !strcmp(s, "ksh") || !strcmp(s, "zsh");
 }
 
 /* --export NAME entries without a value: per sbatch(1) --export, NAME's
@@ -744,27 +745,6 @@ static int start_from_directives(ctx *c)
     } else if (job->container_image) {
         job->image = strdup(job->container_image);
     }
-    return S2R_OK;
-}
-
-/* A script for another interpreter (#!/usr/bin/python3): it runs whole
- * as `INTERPRETER -c SCRIPT`. */
-static int run_as_program(ctx *c, const char *buf, size_t len)
-{
-    s2r_job *job = c->job;
-    const char *nl = memchr(buf, '\n', len);
-    size_t off = nl ? (size_t)(nl - buf) + 1 : len;
-    char *prog = strndup(buf + off, len - off);
-    if (!prog || s2r_strv_push(&job->run_argv, job->shebang_shell) ||
-        s2r_strv_push(&job->run_argv, "-c") ||
-        s2r_strv_push(&job->run_argv, prog) ||
-        s2r_strv_push(&job->command_tokens, job->shebang_shell)) {
-        free(prog);
-        return S2R_ENOMEM;
-    }
-    free(prog);
-    s2r_body__note(c, 1, "the script is a %s program: it runs as '%s -c "
-                   "SCRIPT'", job->shebang_shell, job->shebang_shell);
     return S2R_OK;
 }
 
@@ -862,9 +842,9 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         return S2R_ENOMEM;
     if (start_from_directives(&c) != S2R_OK)
         return S2R_ENOMEM;
-    if (!is_shell(job->shebang_shell)) {
+    if (!s2r_body__is_shell_name(job->shebang_shell)) {
         s2r_body__find_paths(&c, buf + body_off, len - body_off, body_line);
-        return c.oom ? S2R_ENOMEM : run_as_program(&c, buf, len);
+        return c.oom ? S2R_ENOMEM : s2r_body__run_interpreted(&c, buf, len);
     }
 
     analysis a = {0};

@@ -12,6 +12,7 @@
  *   paths.c     the absolute paths and relative files the script uses
  *   submit_env.c  variables only the submitting shell gives (--export=ALL)
  *   software.c  modules, conda and venvs loaded; set-up kept on storage
+ *   interpreter.c  a script for another interpreter (#!/usr/bin/perl)
  *
  * Everything works on one s2r_job (borrowed through ctx) and reports to its
  * diagnostics; an allocation failure sets ctx.oom (or a buffer's oom) and
@@ -216,6 +217,9 @@ void s2r_body__warn(ctx *c, int line, const char *opt, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void s2r_body__note(ctx *c, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/** True for the shells whose script is analysed as a bash body: bash,
+ *  sh, dash, ksh, zsh (the base name of the #! interpreter). */
+bool s2r_body__is_shell_name(const char *s);
 /** The last path component of @p p ("/usr/bin/python3" -> "python3"). */
 const char *s2r_body__base_name(const char *p);
 /** True when @p w is the literal word @p s. */
@@ -455,6 +459,17 @@ void s2r_body__find_paths(ctx *c, const char *body, size_t len,
 /** The relative files the simple commands of @p b name, into
  *  job->relative_files (at most 64). */
 void s2r_body__relative_files(ctx *c, const sh_body *b);
+
+/* ---- a script for another interpreter (interpreter.c) ---- */
+
+/** What the pod runs for script @p buf (@p len bytes, the whole file)
+ *  whose #! names no shell: per sbatch(1) the script is copied and
+ *  executed, so job->run_argv is `bash -c LAUNCHER s2r-job TEXT`, which
+ *  writes TEXT (the script as it is) to a file under $TMPDIR and execs
+ *  the #! line's interpreter and optional argument on it (execve(2)
+ *  "Interpreter scripts"); job->command_tokens gets the interpreter's
+ *  name, and a note says so. @return S2R_OK or S2R_ENOMEM. */
+int s2r_body__run_interpreted(ctx *c, const char *buf, size_t len);
 
 /* ---- the submitting shell's variables (submit_env.c) ---- */
 

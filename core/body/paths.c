@@ -794,11 +794,16 @@ void s2r_body__find_paths(ctx *c, const char *body, size_t len,
     free(s.home);
     free(seen.slot);
     c->paths_seen = NULL;
+    /* a script for another interpreter runs from a copy in the pod too
+     * (interpreter.c); a shell body runs as `bash -c`, where $0 is bash */
+    bool copy = c->job->shebang_shell &&
+                !s2r_body__is_shell_name(c->job->shebang_shell);
     if (c->job->self_line)
         s2r_body__warn(c, c->job->self_line, NULL,
              "the script locates its own file ($0, BASH_SOURCE): under "
              "SLURM $0 is slurmd's spool copy of it, and the files next to "
              "the script are in the submit directory%s%s; in the pod $0 is "
-             "bash", c->job->submit_dir ? " " : "",
-             c->job->submit_dir ? c->job->submit_dir : "");
+             "%s", c->job->submit_dir ? " " : "",
+             c->job->submit_dir ? c->job->submit_dir : "",
+             copy ? "a copy of it under $TMPDIR" : "bash");
 }

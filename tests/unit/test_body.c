@@ -587,15 +587,86 @@ static void test_body__slurm_names_are_read_as_whole_words(void **state)
     assert_true(has_warning("reads SLURM_JOB_NODELIST"));
 }
 
+static bool has_note(const char *needle)
+{
+    for (size_t i = 0; i < F.d.n; i++)
+        if (F.d.v[i].severity == S2R_SEV_NOTE &&
+            strstr(F.d.v[i].message, needle))
+            return true;
+    return false;
+}
+
+/* Per sbatch(1) the script is copied and executed: the pod writes the
+ * whole text ("$1" of the launcher) to a file and runs the #! line on it,
+ * never `python3 -c` (no __file__) */
 static void test_body__python_shebang_runs_the_program(void **state)
 {
     (void)state;
     assert_int_equal(parse("#!/usr/bin/env python3\n#SBATCH -c 2\n"
                            "print('hi')\n"), 0);
-    assert_int_equal(F.job.run_argv.n, 3);
-    assert_string_equal(F.job.run_argv.v[0], "python3");
+    assert_int_equal(F.job.run_argv.n, 5);
+    assert_string_equal(F.job.run_argv.v[0], "bash");
     assert_string_equal(F.job.run_argv.v[1], "-c");
-    assert_string_equal(F.job.run_argv.v[2], "#SBATCH -c 2\nprint('hi')\n");
+    assert_non_null(strstr(F.job.run_argv.v[2],
+                           "\nexec /usr/bin/env python3 \"$s2r_script\" "
+                           "\"$@\"\n"));
+    assert_non_null(strstr(F.job.run_argv.v[2], "printf %s \"$1\" >"));
+    assert_string_equal(F.job.run_argv.v[3], "s2r-job");
+    assert_string_equal(F.job.run_argv.v[4], "#!/usr/bin/env python3\n"
+                                             "#SBATCH -c 2\nprint('hi')\n");
+    const char *want[] = {"python3", NULL};
+    assert_tokens(want);
+    assert_true(has_note("runs its #! line on that file "
+                         "('/usr/bin/env python3 FILE')"));
+}
+
+/* perl -c and node -c only check the syntax: the #! line's interpreter
+ * and its one optional argument run the file, as execve(2) runs them */
+static void test_body__interpreter_runs_its_file(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/usr/bin/perl  -w -T \t\n#SBATCH -c 1\n"
+                           "print \"it's $0\\n\";\n"), 0);
+    assert_int_equal(F.job.run_argv.n, 5);
+    const char *l = F.job.run_argv.v[2];
+    assert_non_null(strstr(l, "s2r_interp=/usr/bin/perl\n"
+                              "[ -x \"$s2r_interp\" ] || s2r_interp=perl\n"
+                              "exec \"$s2r_interp\" '-w -T' "
+                              "\"$s2r_script\" \"$@\"\n"));
+    assert_null(strstr(l, " -c "));
+    assert_string_equal(F.job.run_argv.v[4], "#!/usr/bin/perl  -w -T \t\n"
+                        "#SBATCH -c 1\nprint \"it's $0\\n\";\n");
+    assert_true(has_note("('/usr/bin/perl -w -T FILE')"));
+    assert_true(has_warning("in the pod $0 is a copy of it under $TMPDIR"));
+    for (size_t i = 0; i < F.d.n; i++)
+        assert_null(strstr(F.d.v[i].message, "-c SCRIPT"));
+}
+
+static void test_body__env_interpreter_and_odd_paths(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/usr/bin/env node\nconsole.log(1)\n"), 0);
+    assert_non_null(strstr(F.job.run_argv.v[2],
+                           "exec /usr/bin/env node \"$s2r_script\""));
+    assert_null(strstr(F.job.run_argv.v[2], "s2r_interp"));
+    teardown(state);
+    setup(state);
+    /* a path with a quote is one shell word */
+    assert_int_equal(parse("#!/opt/it's R/Rscript\ncat(1)\n"), 0);
+    assert_non_null(strstr(F.job.run_argv.v[2],
+                           "s2r_interp='/opt/it'\\''s'\n"));
+    assert_non_null(strstr(F.job.run_argv.v[2],
+                           "exec \"$s2r_interp\" R/Rscript "
+                           "\"$s2r_script\""));
+    teardown(state);
+    setup(state);
+    /* env -S splits its one argument itself */
+    assert_int_equal(parse("#!/usr/bin/env -S perl -w\nprint 1;\n"), 0);
+    assert_non_null(strstr(F.job.run_argv.v[2],
+                           "exec /usr/bin/env '-S perl -w' "
+                           "\"$s2r_script\""));
+    const char *want[] = {"perl", NULL};
+    assert_tokens(want);
 }
 
 static void test_body__no_main_command_keeps_the_body(void **state)
@@ -873,6 +944,8 @@ int main(void)
         T(test_body__server_defaults_and_literal_ports),
         T(test_body__slurm_constants_become_env),
         T(test_body__python_shebang_runs_the_program),
+        T(test_body__interpreter_runs_its_file),
+        T(test_body__env_interpreter_and_odd_paths),
         T(test_body__no_main_command_keeps_the_body),
         T(test_body__setup_and_chain_is_dropped),
         T(test_body__cd_and_chain_is_kept),
