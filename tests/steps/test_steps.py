@@ -464,6 +464,72 @@ class Steps(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
 
 
+class Interpreters(unittest.TestCase):
+    """A script whose #! names another interpreter: per sbatch(1) the
+    script is copied and executed, so the pod writes it to a file and runs
+    its #! line on that file (perl -c or node -c would only check it)."""
+
+    def setUp(self):
+        self.pod = Pod()
+
+    def tearDown(self):
+        self.pod.close()
+
+    def run_script(self, script):
+        p = convert(script)
+        doc = yaml.safe_load(p.stdout)
+        role, c = containers(doc)[0]
+        return self.pod.run(c), p.stderr
+
+    def test_perl_runs_its_file_with_logs_and_status(self):
+        r, err = self.run_script(
+            "#!/usr/bin/perl -w\n#SBATCH -c 1\n#SBATCH -o perl-%j.out\n"
+            "use strict;\nmy $n = 0;\n$n++ for 1..3;\n"
+            "print \"n=$n job=$ENV{SLURM_JOB_ID} it's \", "
+            "(-f $0 ? \"file $0\" : \"no file\"), \"\\n\";\n"
+            "print STDERR \"to stderr\\n\";\nexit 3;\n")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertNotIn("Can't open perl script", r.stderr)
+        self.assertIn("n=3 job=", r.stdout)
+        self.assertIn("it's file " + self.pod.dir + "/s2r-job.", r.stdout)
+        self.assertIn("to stderr", r.stdout)
+        logs = [f for f in os.listdir(self.pod.dir) if f.startswith("perl-")]
+        self.assertEqual(len(logs), 1)
+        with open(os.path.join(self.pod.dir, logs[0])) as fh:
+            self.assertIn("n=3", fh.read())
+        self.assertIn("runs its #! line on that file ('/usr/bin/perl -w "
+                      "FILE')", err)
+        self.assertNotIn("-c SCRIPT", err)
+
+    def test_python_has_its_file(self):
+        r, err = self.run_script(
+            "#!/usr/bin/env python3\n#SBATCH -c 1\n"
+            "import os, sys\n"
+            "print('file', __file__ == sys.argv[0], os.path.isfile(__file__))\n"
+            "print('args', sys.argv[1:], os.environ['SLURM_JOB_ID'] != '')\n"
+            "print(open(__file__).read().splitlines()[0])\n"
+            "sys.exit(5)\n")
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn("file True True", r.stdout)
+        self.assertIn("args [] True", r.stdout)
+        self.assertIn("#!/usr/bin/env python3", r.stdout)
+
+    def test_interpreter_the_image_has_elsewhere_is_on_path(self):
+        # #!/usr/bin/Rscript where the image has /usr/local/bin/Rscript
+        self.pod.tool("myinterp",
+                      "#!/bin/bash\necho \"interp $# $1 $(head -n1 \"$2\")\"\n")
+        r, err = self.run_script("#!/no/such/bin/myinterp -q\nwhatever\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("interp 2 -q #!/no/such/bin/myinterp -q", r.stdout)
+
+    def test_big_script_is_refused(self):
+        body = ("# " + "x" * 98 + "\n") * 1400
+        p = convert("#!/usr/bin/perl\n#SBATCH -c 1\n" + body, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("but Linux passes one argument of at most 128 KiB",
+                      p.stderr)
+
+
 class Warnings(unittest.TestCase):
     """Each warning these scripts raise says what the workload does."""
 
