@@ -2,7 +2,7 @@
  * per GPU type (or none), and the checks of gres_job_state_validate() and
  * _test_gres_cnt() (src/common/gres.c, Slurm 22.05 and later), which may
  * also set the task count, node counts, tasks per node, sockets per node
- * and CPUs per task.
+ * and CPUs per task, and --ntasks-per-gpu's tasks or GPUs.
  * Written from their behaviour; no Slurm code is copied. See
  * parse_state.h. */
 #include "slurm.h"
@@ -374,6 +374,15 @@ static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
     char what[100];
     if (test_job_total(st, r, l))
         return S2R_EINVAL;
+    if (s2r_slurm__ntpg_given(st) && st->ntpg && l->num_tasks != NO_VAL &&
+        l->num_tasks % st->ntpg) {
+        s2r_slurm__perr(st, st->ntpg_line, "ntasks-per-gpu", NULL,
+                        "Failed to validate job spec, -n/--ntasks has to be "
+                        "a multiple of --ntasks-per-gpu (%lld task%s, %lld "
+                        "per GPU).", (long long)l->num_tasks,
+                        l->num_tasks == 1 ? "" : "s", (long long)st->ntpg);
+        return S2R_EINVAL;
+    }
     if (!in_slurmctld && r->cpus && l->cpus_per_task != NO_VAL) {
         s2r_slurm__perr(st, st->cpg_line, "cpus-per-gpu", NULL,
                         "--cpus-per-gpu is mutually exclusive with "
@@ -387,8 +396,15 @@ static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
         if (l->min_nodes != NO_VAL && per_job < l->min_nodes) {
             const char *to;
             const last_opt *tl = s2r_slurm__task_gpus_opt(st, &to);
-            s2r_slurm__perr(st, st->gpus.set ? st->gpus.line : tl->line,
-                            st->gpus.set ? "gpus" : to, NULL,
+            int at = tl->line;
+            if (st->gpus.set) {
+                at = st->gpus.line;
+                to = "gpus";
+            } else if (!r->per_task) { /* --ntasks-per-gpu's GPUs */
+                at = st->ntpg_line;
+                to = "ntasks-per-gpu";
+            }
+            s2r_slurm__perr(st, at, to, NULL,
                             "Failed to validate job spec, --gpus < -N: %lld "
                             "%s for %lld nodes (every node needs one)",
                             (long long)per_job, noun(r, what),
@@ -398,6 +414,98 @@ static int test_cnt(s2r_slurm__state *st, const s2r_slurm__gpu *r,
         if (l->max_nodes != NO_VAL && per_job < l->max_nodes)
             l->max_nodes = per_job;
     }
+    return 0;
+}
+
+/* The GPUs of record @p r for the whole job, as slurmctld totals a
+ * request (total_gres): the largest of the job count and the per-node
+ * count times the minimum node count (the per-node count when -N is not
+ * given); --ntasks-per-gpu excludes the per-socket and per-task counts. */
+static int64_t job_total(const s2r_slurm__gpu *r, const s2r_slurm__layout *l)
+{
+    int64_t n = r->per_node;
+    if (l->min_nodes != NO_VAL)
+        n = l->min_nodes > 0 && n > INT64_MAX / l->min_nodes
+                ? INT64_MAX
+                : n * l->min_nodes;
+    return n > r->per_job ? n : r->per_job;
+}
+
+/* --ntasks-per-gpu (gres_job_state_validate()): with GPUs requested the
+ * task count is their total times the tasks per GPU, whatever -n says;
+ * without, the job gets -n divided by the tasks per GPU GPUs for the
+ * whole job (none when fewer tasks than that: sbatch says so and goes
+ * on); with neither, sbatch refuses. The GPUs it adds are a request for
+ * a later call (slurmctld's). @return 0 or S2R_EINVAL. */
+static int tasks_per_gpu(s2r_slurm__state *st, s2r_slurm__gpus *g,
+                         s2r_slurm__layout *l, bool in_slurmctld)
+{
+    if (g->requested) {
+        int64_t gpus = 0;
+        for (size_t i = 0; i < g->n; i++) {
+            int64_t t = job_total(&g->v[i], l);
+            gpus = t > INT64_MAX - gpus ? INT64_MAX : gpus + t;
+        }
+        if (gpus == 0) {
+            s2r_slurm__perr(st, st->ntpg_line, "ntasks-per-gpu", NULL,
+                            "Can't set num_tasks = gpus * *ntasks_per_tres "
+                            "because there are no allocated GPUs (--nodes=0 "
+                            "asks none per node)");
+            return S2R_EINVAL;
+        }
+        int64_t n = gpus > INT64_MAX / st->ntpg ? INT64_MAX
+                                                : gpus * st->ntpg;
+        if (!in_slurmctld && st->ntasks_set && n != st->job->ntasks &&
+            s2r_diags_add(st->d, S2R_SEV_NOTE, st->file, st->ntpg_line,
+                          "ntasks-per-gpu",
+                          "--ntasks-per-gpu=%lld with %lld GPUs makes %lld "
+                          "tasks: slurmctld replaces --ntasks=%lld with "
+                          "them", (long long)st->ntpg, (long long)gpus,
+                          (long long)n, (long long)st->job->ntasks) != 0) {
+            st->rc = S2R_ENOMEM;
+            return S2R_ENOMEM;
+        }
+        l->num_tasks = n;
+        return 0;
+    }
+    if (l->num_tasks == NO_VAL || l->num_tasks == 0) {
+        s2r_slurm__perr(st, st->ntpg_line, "ntasks-per-gpu", NULL,
+                        "--ntasks-per-tres needs either a GRES GPU "
+                        "specification or a node/ntask specification (add "
+                        "--gpus, -n/--ntasks or -N/--nodes)");
+        return S2R_EINVAL;
+    }
+    int64_t gpus = l->num_tasks / st->ntpg;
+    if (gpus == 0 && g->n > 0) {
+        /* "gpu:0" finds the record of --cpus-per-gpu/--mem-per-gpu: a GPU
+         * request of none, refused below (-n is not a multiple) */
+        g->requested = true;
+        return 0;
+    }
+    if (gpus == 0) {
+        if (!in_slurmctld &&
+            s2r_diags_add(st->d, S2R_SEV_WARNING, st->file, st->ntpg_line,
+                          "ntasks-per-gpu",
+                          "--ntasks-per-gpu=%lld with %lld task%s gives the "
+                          "job no GPU (sbatch: Failed to add generated GRES "
+                          "gres:gpu:0)", (long long)st->ntpg,
+                          (long long)l->num_tasks,
+                          l->num_tasks == 1 ? "" : "s") != 0) {
+            st->rc = S2R_ENOMEM;
+            return S2R_ENOMEM;
+        }
+        return 0;
+    }
+    s2r_slurm__gpu *r = record(g, NULL, 0);
+    if (!r) { /* every type is taken: a typed request, which asks GPUs */
+        s2r_slurm__perr(st, st->ntpg_line, "ntasks-per-gpu", NULL,
+                        "Invalid GRES specification: more than %d GPU types",
+                        S2R_SLURM_MAX_GPU_TYPES);
+        return S2R_EINVAL;
+    }
+    r->per_job = gpus; /* as a --gpus request */
+    r->seq_job = 0;
+    g->requested = true;
     return 0;
 }
 
@@ -423,13 +531,18 @@ int s2r_slurm__gpus_validate(s2r_slurm__state *st, s2r_slurm__gpus *g,
     /* a task count implied by a fixed node count when the job asks
      * anything per task (TresPerTask: --gpus-per-task, --tres-per-task,
      * its cpu entry alone too) */
-    if ((st->gpt.set || st->tpt.set) && l->num_tasks == NO_VAL &&
+    bool ntpg = s2r_slurm__ntpg_given(st);
+    if ((st->gpt.set || st->tpt.set || ntpg) && l->num_tasks == NO_VAL &&
         l->min_nodes != NO_VAL && l->min_nodes == l->max_nodes) {
-        if (l->ntasks_per_node != NO_VAL)
+        if (ntpg)
+            l->num_tasks = l->min_nodes * st->ntpg;
+        else if (l->ntasks_per_node != NO_VAL)
             l->num_tasks = l->min_nodes * l->ntasks_per_node;
         else if (l->cpus_per_task == NO_VAL)
             l->num_tasks = l->min_nodes;
     }
+    if (ntpg && st->ntpg && tasks_per_gpu(st, g, l, in_slurmctld))
+        return S2R_EINVAL;
     if (g->n == 0)
         return 0;
     if (st->mpg_set && !g->requested) {

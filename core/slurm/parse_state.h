@@ -64,6 +64,9 @@ typedef struct s2r_slurm__state {
     int time_line;
     const char *time_value; /* into the argv arena */
     bool exclusive_set, oversub_set, ntasks_per_gpu_set;
+    /* --ntasks-per-gpu: tasks per GPU, as slurmctld keeps it (16 bits:
+     * 65536 is 0, which asks nothing; 65534 is its NO_VAL16) */
+    int64_t ntpg;
     bool exclusive_node; /* --exclusive for the whole node (no value, or
                             =exclusive), not =user, =mcs or =topo */
     int exclusive_line, oversub_line, ntpg_line;
@@ -119,6 +122,13 @@ static inline const last_opt *s2r_slurm__task_gpus_opt(
 {
     *name = st->gpt.set ? "gpus-per-task" : "tres-per-task";
     return st->gpt.set ? &st->gpt : &st->tpt;
+}
+
+/** True when slurmctld sees a --ntasks-per-gpu (its 16-bit count is not
+ *  NO_VAL16); st->ntpg may still be 0. */
+static inline bool s2r_slurm__ntpg_given(const s2r_slurm__state *st)
+{
+    return st->ntasks_per_gpu_set && st->ntpg != 0xFFFE;
 }
 
 /** True when GPUs are asked per task (--gpus-per-task, or a GPU entry
@@ -178,9 +188,13 @@ void s2r_slurm__cross_checks(s2r_slurm__state *st);
 int s2r_slurm__gpus_read(s2r_slurm__state *st, s2r_slurm__gpus *g);
 
 /**
- * gres_job_state_validate() over the records: a --mem-per-gpu without a
- * GPU, then per record _test_gres_cnt() (which may set the task count,
- * the node counts, the tasks per node and the CPUs per task in @p l),
+ * gres_job_state_validate() over the records: --ntasks-per-gpu's task
+ * count (the GPUs asked times it) or, with no GPU asked, its GPUs (the
+ * tasks divided by it: a record of no type with a job count, added to
+ * @p g), a --mem-per-gpu without a GPU, then per record _test_gres_cnt()
+ * (which may set the task count, the node counts, the tasks per node and
+ * the CPUs per task in @p l; with --ntasks-per-gpu the task count must be
+ * a multiple of it),
  * then a type named in one request and none in another (gres.c). The
  * first failure is refused through s2r_slurm__perr() with sbatch's
  * message. @p in_slurmctld skips the check only sbatch makes

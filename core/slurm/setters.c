@@ -349,7 +349,18 @@ static void set_ntasks(s2r_slurm__state *st, const s2r_slurm_option *o,
     bool ok = posint(st, line, o->name, v, &n);
     if (o->kind == S2R_SLURM_K_NTASKS_PER_GPU) {
         st->ntasks_per_gpu_set = true;
+        st->ntpg = ok ? n & 0xFFFF : 0; /* job_desc's uint16_t */
         st->ntpg_line = line;
+        if (ok && (n > 0xFFFF || n == 0xFFFE) &&
+            s2r_diags_add(st->d, S2R_SEV_WARNING, st->file, line,
+                          "ntasks-per-gpu",
+                          "--ntasks-per-gpu=%s: slurmctld keeps the tasks "
+                          "per GPU in 16 bits and reads %lld%s", v,
+                          (long long)st->ntpg,
+                          st->ntpg == 0xFFFE || st->ntpg == 0
+                              ? ", which it takes for none (ignored)"
+                              : "") != 0)
+            st->rc = S2R_ENOMEM;
     } else if (!ok) {
         return;
     } else if (o->kind == S2R_SLURM_K_NTASKS) {

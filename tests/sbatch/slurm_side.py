@@ -205,11 +205,22 @@ def gpus_per_node(rec, nodes, tpn):
     """GPUs per node and the first type named: per GRES key, the per-node
     count, else the job count spread over the nodes, else the per-socket
     count times the sockets of a node (Socks/Node), else the per-task
-    count times the tasks of a node; summed over keys."""
+    count times the tasks of a node; summed over keys. --ntasks-per-gpu
+    (NtasksPerTRES) without a GPU request gives the job NumTasks /
+    NtasksPerTRES GPUs of no type, which slurmctld keeps as a job count
+    but does not print (gres_job_state_validate(): "Simulate a
+    tres_per_job specification"; MemPerTres times them is the job's
+    memory in TRES mem=)."""
     per_node = tres_list(rec.get("TresPerNode"))
     per_job = tres_list(rec.get("TresPerJob"))
     per_socket = tres_list(rec.get("TresPerSocket"))
     per_task = tres_list(rec.get("TresPerTask"))
+    ntpt = rec.get("NtasksPerTRES", "0")
+    ntpt = int(ntpt) if ntpt.isdigit() else 0
+    if ntpt and not (per_node or per_job or per_socket or per_task):
+        gpus = int(rec.get("NumTasks", "0") or 0) // ntpt
+        if gpus:
+            per_job[None] = gpus
     socks = rec.get("Socks/Node", "*")
     socks = int(socks) if socks.isdigit() else 0
     total, gtype = 0, None

@@ -376,6 +376,90 @@ static void test_slurm_layout__gpus_per_socket_refused(void **state)
             "with and without type");
 }
 
+/* true when @p f has a diagnostic of @p sev whose message has @p text */
+static bool has_diag(const fx *f, s2r_severity sev, const char *text)
+{
+    for (size_t i = 0; i < f->d.n; i++)
+        if (f->d.v[i].severity == sev && strstr(f->d.v[i].message, text))
+            return true;
+    return false;
+}
+
+/* per sbatch(1) --ntasks-per-gpu: with GPUs asked, the task count is
+ * their total times it (slurmctld replaces -n); -N alone sets it per
+ * node first (seen with slurmctld 22.05) */
+static void test_slurm_layout__ntasks_per_gpu_sets_tasks(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH --ntasks-per-gpu=2 --gpus=2\n", 1, 4, 4, 2, 4);
+    layout(SH "#SBATCH --ntasks-per-gpu=2 --gres=gpu:2\n", 1, 4, 4, 2, 4);
+    layout(SH "#SBATCH --ntasks-per-gpu=2 --gpus-per-node=2\n", 1, 4, 4, 2,
+           4);
+    layout(SH "#SBATCH --ntasks-per-gpu=3 --gpus=a100:1,h100:2\n", 1, 9, 9,
+           3, 9);
+    layout(SH "#SBATCH -N 2 --ntasks-per-gpu=2 --gpus=4\n", 2, 8, 4, 2, 4);
+    layout(SH "#SBATCH -N 2 --ntasks-per-gpu=2 --gpus-per-node=1\n", 2, 4, 2,
+           1, 2);
+    /* a node range: the per-node GPUs of its minimum */
+    layout(SH "#SBATCH -N 1-3 --ntasks-per-gpu=2 --gpus=2\n", 1, 4, 4, 2, 4);
+    fx *f = ok(SH "#SBATCH -n 3 --ntasks-per-gpu=2 --gpus=2\n");
+    assert_int_equal(f->job.ntasks, 4);
+    assert_true(has_diag(f, S2R_SEV_NOTE, "replaces --ntasks=3"));
+    done(f);
+    /* 16 bits: 65537 is 1, 65536 is none */
+    layout(SH "#SBATCH -N 2 --ntasks-per-gpu=65537\n", 2, 2, 1, 1, 1);
+    f = ok(SH "#SBATCH -N 2 --ntasks-per-gpu=65536\n");
+    assert_int_equal(f->job.gpus_per_node, 0);
+    assert_true(has_diag(f, S2R_SEV_WARNING, "16 bits"));
+    done(f);
+}
+
+/* without a GPU request slurmctld gives the job -n / --ntasks-per-gpu
+ * GPUs (a --gpus of no type), which --mem-per-gpu and --cpus-per-gpu
+ * count; none when -n is below it */
+static void test_slurm_layout__ntasks_per_gpu_derives_gpus(void **state)
+{
+    (void)state;
+    layout(SH "#SBATCH -n 4 --ntasks-per-gpu=2\n", 1, 4, 4, 2, 4);
+    layout(SH "#SBATCH -N 2 --ntasks-per-gpu=2\n", 2, 4, 2, 1, 2);
+    layout(SH "#SBATCH -N 2 -n 8 --ntasks-per-gpu=2\n", 2, 8, 4, 2, 4);
+    layout(SH "#SBATCH -n 6 -N 2 --ntasks-per-gpu=2 --cpus-per-gpu=4\n", 2,
+           6, 3, 2, 8);
+    fx *f = ok(SH "#SBATCH -n 4 --ntasks-per-gpu=2 --mem-per-gpu=1G\n");
+    assert_int_equal(f->job.mem_per_node_mib, 2048);
+    assert_null(f->job.gpu_type);
+    done(f);
+    f = ok(SH "#SBATCH -n 1 --ntasks-per-gpu=2\n");
+    assert_int_equal(f->job.gpus_per_node, 0);
+    assert_true(has_diag(f, S2R_SEV_WARNING, "gives the job no GPU"));
+    done(f);
+}
+
+static void test_slurm_layout__ntasks_per_gpu_refused(void **state)
+{
+    (void)state;
+    refused(SH "#SBATCH --ntasks-per-gpu=2\n", "ntasks-per-gpu",
+            "needs either a GRES GPU specification or a node/ntask");
+    refused(SH "#SBATCH -N 2-3 --ntasks-per-gpu=2\n", "ntasks-per-gpu",
+            "needs either a GRES GPU specification or a node/ntask");
+    refused(SH "#SBATCH --ntasks-per-gpu=2 --cpus-per-gpu=2\n",
+            "ntasks-per-gpu", "needs either a GRES GPU specification");
+    refused(SH "#SBATCH -n 3 --ntasks-per-gpu=2\n", "ntasks-per-gpu",
+            "-n/--ntasks has to be a multiple of --ntasks-per-gpu");
+    refused(SH "#SBATCH -n 1 --ntasks-per-gpu=2 --mem-per-gpu=1G\n",
+            "ntasks-per-gpu", "has to be a multiple of --ntasks-per-gpu");
+    refused(SH "#SBATCH -N 3 -n 4 --ntasks-per-gpu=2\n", "ntasks-per-gpu",
+            "--gpus < -N");
+    refused(SH "#SBATCH -N 0-2 --gpus-per-node=1 --ntasks-per-gpu=1\n",
+            "ntasks-per-gpu", "there are no allocated GPUs");
+    refused(SH "#SBATCH -n 2 --gpus-per-task=1 --ntasks-per-gpu=1\n",
+            "ntasks-per-gpu", "mutually exclusive");
+    refused(SH "#SBATCH --ntasks-per-node=2 --gpus=1 --ntasks-per-gpu=2\n",
+            "ntasks-per-gpu", "mutually exclusive");
+    refused(SH "#SBATCH --gpus=1 --ntasks-per-gpu=0\n", "ntasks-per-gpu",
+            "Invalid numeric value");
+}
+
 static void test_slurm_layout__only_last_array_checked(void **state)
 {
     (void)state;
@@ -468,6 +552,9 @@ int main(void)
         cmocka_unit_test(test_slurm_layout__gpus_per_socket),
         cmocka_unit_test(test_slurm_layout__extra_node_info),
         cmocka_unit_test(test_slurm_layout__gpus_per_socket_refused),
+        cmocka_unit_test(test_slurm_layout__ntasks_per_gpu_sets_tasks),
+        cmocka_unit_test(test_slurm_layout__ntasks_per_gpu_derives_gpus),
+        cmocka_unit_test(test_slurm_layout__ntasks_per_gpu_refused),
         cmocka_unit_test(test_slurm_layout__only_last_array_checked),
         cmocka_unit_test(test_slurm_layout__mincpus),
         cmocka_unit_test(test_slurm_layout__no_overflow),
