@@ -90,6 +90,8 @@ static const option_rule rules_table[] = {
      "Run:ai cannot place pods on named nodes"},
     {"nodes", F_CARRIED, S2R_ASK_NODES, NULL},
     {"ntasks", F_CARRIED, S2R_ASK_NONE, NULL},
+    /* its tasks and GPUs are counted in the job's (core/slurm) */
+    {"ntasks-per-gpu", F_CARRIED, S2R_ASK_NONE, NULL},
     {"ntasks-per-node", F_CARRIED, S2R_ASK_NONE, NULL},
     {"open-mode", F_MAPPED, S2R_ASK_OPEN_MODE, NULL}, /* tee -a */
     {"output", F_MAPPED, S2R_ASK_OUTPUT, NULL}, /* the pod script's tee */
@@ -134,9 +136,9 @@ static const letter_rules by_letter[26] = {
     ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 17}, ['g' - 'a'] = {17, 23},
     ['h' - 'a'] = {23, 24}, ['i' - 'a'] = {24, 26}, ['j' - 'a'] = {26, 27},
     ['k' - 'a'] = {27, 28}, ['l' - 'a'] = {28, 29}, ['m' - 'a'] = {29, 35},
-    ['n' - 'a'] = {35, 41}, ['o' - 'a'] = {41, 43}, ['p' - 'a'] = {43, 45},
-    ['q' - 'a'] = {45, 46}, ['r' - 'a'] = {46, 48}, ['s' - 'a'] = {48, 50},
-    ['t' - 'a'] = {50, 54}, ['u' - 'a'] = {54, 55}, ['v' - 'a'] = {55, 56}};
+    ['n' - 'a'] = {35, 42}, ['o' - 'a'] = {42, 44}, ['p' - 'a'] = {44, 46},
+    ['q' - 'a'] = {46, 47}, ['r' - 'a'] = {47, 49}, ['s' - 'a'] = {49, 51},
+    ['t' - 'a'] = {51, 55}, ['u' - 'a'] = {55, 56}, ['v' - 'a'] = {56, 57}};
 
 /* Every directive of a script is looked up here: among the rules of its
  * first letter (8 at most), by halving them, the second character

@@ -284,6 +284,26 @@ static void test_rules__gpus_per_socket_and_tres_per_task(void **state)
     assert_true(s2r_diags_has_option(&D, "sockets-per-node"));
 }
 
+/* --ntasks-per-gpu's tasks and GPUs reach the pod (core/slurm counts
+ * them), with no warning that it is ignored */
+static void test_rules__ntasks_per_gpu_is_carried(void **state)
+{
+    (void)state;
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH --gpus=2\n"
+                                     "#SBATCH --ntasks-per-gpu=2\n./x\n"),
+                     0);
+    assert_int_equal(W.gpus, 2);
+    assert_false(s2r_diags_has_option(&D, "ntasks-per-gpu"));
+    teardown(state);
+    setup(state);
+    /* GPUs from the tasks: -n 4 at 2 per GPU */
+    assert_int_equal(convert("j.sh", "#!/bin/bash\n#SBATCH -n 4\n"
+                                     "#SBATCH --ntasks-per-gpu=2\n./x\n"),
+                     0);
+    assert_int_equal(W.gpus, 2);
+    assert_false(s2r_diags_has_option(&D, "ntasks-per-gpu"));
+}
+
 static void test_rules__invalid_job_is_refused(void **state)
 {
     (void)state;
@@ -387,6 +407,7 @@ int main(void)
         T(test_rules__dns_label_limits),
         T(test_rules__mem_zero_warns),
         T(test_rules__gpus_per_socket_and_tres_per_task),
+        T(test_rules__ntasks_per_gpu_is_carried),
         T(test_rules__zero_memory_per_cpu_and_gpu),
         T(test_rules__zero_node_minimum_is_one_pod),
         T(test_rules__gres_warning_only_for_other_gres),
