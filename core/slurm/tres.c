@@ -129,20 +129,24 @@ static int type_and_count(const char *s, const char *e, s2r_slurm_tres *t)
     return 0;
 }
 
-int s2r_slurm__next_tres(const char **cursor, bool gres, s2r_slurm_tres *t)
+/* The next comma-separated entry at *@p cursor, [*@p s, *@p e) (maybe
+ * empty), the cursor moved past it; false at the end of the list. */
+static bool next_entry(const char **cursor, const char **s, const char **e)
 {
     const char *p = *cursor;
-    for (;;) {
-        if (!*p) {
-            *cursor = p;
-            return 0;
-        }
-        const char *e = strchr(p, ',');
-        if (!e)
-            e = p + strlen(p);
-        const char *s = p;
-        *cursor = *e ? e + 1 : e;
-        p = *cursor;
+    if (!*p)
+        return false;
+    const char *c = strchr(p, ',');
+    *e = c ? c : p + strlen(p);
+    *s = p;
+    *cursor = **e ? *e + 1 : *e;
+    return true;
+}
+
+int s2r_slurm__next_tres(const char **cursor, bool gres, s2r_slurm_tres *t)
+{
+    const char *s, *e;
+    while (next_entry(cursor, &s, &e)) {
         if (gres && (size_t)(e - s) >= 5 && eq_nocase_n(s, 5, "gres/"))
             s += 5;
         if (gres && (size_t)(e - s) >= 5 && eq_nocase_n(s, 5, "gres:"))
@@ -169,6 +173,7 @@ int s2r_slurm__next_tres(const char **cursor, bool gres, s2r_slurm_tres *t)
         int rc = type_and_count(s, e, t);
         return rc ? rc : 1;
     }
+    return 0;
 }
 
 /* A list: per GPU key (type or none) the last count wins; the counts of
@@ -306,18 +311,8 @@ int s2r_slurm__next_task_tres(const char **cursor, s2r_slurm_task_tres *t)
     static const char *const k_refused[] = {"mem",  "energy", "node",
                                             "billing", "fs", "vmem",
                                             "pages", "bb"};
-    const char *p = *cursor;
-    for (;;) {
-        if (!*p) {
-            *cursor = p;
-            return 0;
-        }
-        const char *e = strchr(p, ',');
-        if (!e)
-            e = p + strlen(p);
-        const char *s = p;
-        *cursor = *e ? e + 1 : e;
-        p = *cursor;
+    const char *s, *e;
+    while (next_entry(cursor, &s, &e)) {
         if (s == e)
             continue; /* an empty entry */
         size_t n = (size_t)(e - s);
@@ -355,4 +350,5 @@ int s2r_slurm__next_task_tres(const char **cursor, s2r_slurm_task_tres *t)
         }
         return task_gres(s + w + 1, e, t);
     }
+    return 0;
 }
