@@ -41,6 +41,9 @@ static const struct {
     {"YAML takes one node pool", "format"},
     {"a manifest for 'runai workload submit'", "format"},
     {"script body is", "size"},
+    {"#! line", "shell"},
+    {"is not set in the script", "environment"},
+    {"by its name a secret", "environment"},
     {NULL, NULL}};
 
 const char *mg_category(const s2r_diag *d)
