@@ -585,8 +585,8 @@ int s2r_volumes_push(s2r_volume **arr, size_t *n, const s2r_volume *v);
 #define S2R_SECRET_MAX (64 * 1024)
 
 /** True when the variable name @p name says it holds a secret: one of
- *  TOKEN, SECRET, PASSWORD, PASSWD, API_KEY, APIKEY, ACCESS_KEY,
- *  PRIVATE_KEY, AUTH_KEY as a whole '_'-separated part of it, in any case
+ *  TOKEN, SECRET, PASSWORD, PASSWD, APIKEY, or KEY after API, ACCESS,
+ *  PRIVATE or AUTH, as a whole '_'-separated part of it, in any case
  *  (HF_TOKEN, WANDB_API_KEY; not TOKENIZERS_PARALLELISM). */
 bool s2r_secret_name(const char *name);
 

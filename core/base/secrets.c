@@ -1,11 +1,11 @@
 /* secrets.c: resolving secret references and redacting secret values. */
 #include "base.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void s2r_secure_zero(void *p, size_t n)
 {
@@ -141,28 +141,37 @@ void s2r_redact(char *out, size_t cap, const char *in,
     out[o] = '\0';
 }
 
-/* The words of a secret's name, upper case as variables are written
- * (WANDB_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY, DB_PASSWORD). */
-static const char *const secret_words[] = {
-    "TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY",
-    "ACCESS_KEY", "PRIVATE_KEY", "AUTH_KEY"};
+/* The '_'-separated parts of a name that make it a secret's, in any case
+ * (HF_TOKEN, DB_PASSWORD, AWS_SECRET_ACCESS_KEY), and the parts before a
+ * KEY part that do (WANDB_API_KEY, SSH_PRIVATE_KEY). */
+static const char *const secret_parts[] = {"TOKEN", "SECRET", "PASSWORD",
+                                           "PASSWD", "APIKEY"};
+static const char *const key_owners[] = {"API", "ACCESS", "PRIVATE", "AUTH"};
+
+static bool part_is(const char *p, size_t n, const char *const *words,
+                    size_t nwords)
+{
+    for (size_t i = 0; i < nwords; i++)
+        if (strlen(words[i]) == n && !strncasecmp(p, words[i], n))
+            return true;
+    return false;
+}
 
 bool s2r_secret_name(const char *name)
 {
-    char up[128];
-    size_t n = strlen(name);
-    if (n >= sizeof(up))
-        n = sizeof(up) - 1;
-    for (size_t i = 0; i < n; i++)
-        up[i] = (char)toupper((unsigned char)name[i]);
-    up[n] = '\0';
-    /* a whole word of the name, between '_'s: HF_TOKEN, not
-     * TOKENIZERS_PARALLELISM or NUM_TOKENS */
-    for (size_t i = 0; i < sizeof(secret_words) / sizeof(*secret_words); i++) {
-        size_t wl = strlen(secret_words[i]);
-        for (const char *p = up; (p = strstr(p, secret_words[i])); p++)
-            if ((p == up || p[-1] == '_') && (p[wl] == '\0' || p[wl] == '_'))
-                return true;
+    /* whole parts only: HF_TOKEN, not TOKENIZERS_PARALLELISM or
+     * NUM_TOKENS */
+    const char *prev = NULL;
+    size_t prev_n = 0;
+    for (const char *p = name; *p;) {
+        size_t n = strcspn(p, "_");
+        if (part_is(p, n, secret_parts, 5) ||
+            (n == 3 && !strncasecmp(p, "KEY", 3) && prev &&
+             part_is(prev, prev_n, key_owners, 4)))
+            return true;
+        prev = p;
+        prev_n = n;
+        p += n + (p[n] == '_');
     }
     return false;
 }
