@@ -12,6 +12,7 @@
  * s2r_config_local_defaults() in core/config); `s2r serve` and `s2r
  * lambda` never use their own. */
 #include "site_rules.h"
+#include "base/base.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,19 +57,51 @@ static bool maps_shared_storage(const s2r_config *cfg)
     return false;
 }
 
+/* @p name = @p value in the pods' environment when the body reads it
+ * and the job does not set it; a NULL value sets nothing. */
+static int give_if_read(s2r_workload *wl, const s2r_job *job,
+                        const char *name, const char *value)
+{
+    if (!value || !s2r_rules__body_names(job, name) ||
+        s2r_envv_get(&wl->env, name))
+        return S2R_OK;
+    return s2r_envv_set(&wl->env, name, value);
+}
+
+/* The job owner's name and IDs the body reads, as a SLURM job has them:
+ * USER from the submitting shell's environment (sbatch passes it), and
+ * SLURM_JOB_USER, SLURM_JOB_UID, SLURM_JOB_GID (sbatch(1) OUTPUT
+ * ENVIRONMENT VARIABLES): --uid/--gid's, else the site's or local
+ * user's, whose name and group are theirs only when it is that user. */
+static int give_owner(s2r_workload *wl, const s2r_job *job,
+                      const s2r_config *cfg, int64_t job_uid, int64_t job_gid)
+{
+    bool same = job_uid < 0 || (cfg && cfg->uid == job_uid);
+    const char *name = same && cfg ? cfg->user : NULL;
+    int64_t uid = job_uid >= 0 ? job_uid : cfg ? cfg->uid : -1;
+    int64_t gid = job_gid >= 0 ? job_gid : same && cfg ? cfg->gid : -1;
+    char u[S2R_I64_TEXT], g[S2R_I64_TEXT];
+    if (uid >= 0)
+        s2r_i64_text(u, uid);
+    if (gid >= 0)
+        s2r_i64_text(g, gid);
+    return give_if_read(wl, job, "USER", name) ||
+           give_if_read(wl, job, "SLURM_JOB_USER", name) ||
+           give_if_read(wl, job, "SLURM_JOB_UID", uid >= 0 ? u : NULL) ||
+           give_if_read(wl, job, "SLURM_JOB_GID", gid >= 0 ? g : NULL)
+               ? S2R_ENOMEM
+               : S2R_OK;
+}
+
 int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
                         const s2r_config *cfg, s2r_diags *d)
 {
     if (cfg && cfg->user && !(wl->user = strdup(cfg->user)))
         return S2R_ENOMEM;
-    /* sbatch passes the submitting shell's environment, USER with it; a
-     * pod has none: given to the scripts that read it */
-    if (cfg && cfg->user && s2r_rules__body_names(job, "USER") &&
-        !s2r_envv_get(&wl->env, "USER") &&
-        s2r_envv_set(&wl->env, "USER", cfg->user))
-        return S2R_ENOMEM;
     int64_t job_uid, job_gid;
     job_ids(job, &job_uid, &job_gid, d);
+    if (give_owner(wl, job, cfg, job_uid, job_gid))
+        return S2R_ENOMEM;
     bool user = cfg && cfg->run_as ? !strcmp(cfg->run_as, "user")
                                    : maps_shared_storage(cfg);
     if (!user && job_uid < 0) {

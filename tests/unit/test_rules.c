@@ -388,6 +388,37 @@ static void test_rules__uid_name_is_not_applied(void **state)
     assert_true(warned);
 }
 
+/* sbatch(1) OUTPUT ENVIRONMENT VARIABLES: SLURM_JOB_UID and
+ * SLURM_JOB_GID of the job's owner, given to a body that reads them;
+ * USER and SLURM_JOB_USER only when the name is that user's */
+static void test_rules__job_owner_variables(void **state)
+{
+    (void)state;
+    C.user = strdup("alice");
+    C.uid = 1000;
+    C.gid = 100;
+    assert_int_equal(convert("job.sh", "#!/bin/bash\n#SBATCH -c 1\n"
+                             "echo $SLURM_JOB_USER $SLURM_JOB_UID "
+                             "$SLURM_JOB_GID\npython t.py\n"), 0);
+    assert_string_equal(s2r_envv_get(&W.env, "SLURM_JOB_USER"), "alice");
+    assert_string_equal(s2r_envv_get(&W.env, "SLURM_JOB_UID"), "1000");
+    assert_string_equal(s2r_envv_get(&W.env, "SLURM_JOB_GID"), "100");
+}
+
+static void test_rules__job_owner_of_uid(void **state)
+{
+    (void)state;
+    C.user = strdup("alice");
+    C.uid = 1000;
+    C.gid = 100;
+    assert_int_equal(convert("job.sh", "#!/bin/bash\n#SBATCH --uid=1234\n"
+                             "echo $USER $SLURM_JOB_USER $SLURM_JOB_UID\n"
+                             "python t.py\n"), 0);
+    assert_null(s2r_envv_get(&W.env, "USER"));
+    assert_null(s2r_envv_get(&W.env, "SLURM_JOB_USER"));
+    assert_string_equal(s2r_envv_get(&W.env, "SLURM_JOB_UID"), "1234");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +426,8 @@ int main(void)
         T(test_rules__secrets_in_the_environment_are_warned),
         T(test_rules__uid_and_gid_are_the_pods_ids),
         T(test_rules__uid_name_is_not_applied),
+        T(test_rules__job_owner_variables),
+        T(test_rules__job_owner_of_uid),
         T(test_rules__single_node_standard),
         T(test_rules__pytorch_master_counts_as_a_node),
         T(test_rules__mpi_workers_and_slots),
