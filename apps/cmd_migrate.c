@@ -378,7 +378,10 @@ static int configure(mg_run *run, const mg_args *a)
     }
     s2r_diags_clear(&diags);
     /* the local user submits: their identity (each script's folder is
-     * its submit directory) */
+     * its submit directory); root converting other users' scripts, when
+     * the site file names no UID: each script's owner, as SLURM runs a
+     * job as the user who submitted it, never as root unasked */
+    run->owners = run->cfg.uid < 0 && getuid() == 0;
     if (s2r_config_local_defaults(&run->cfg)) {
         fprintf(stderr, "s2r migrate: out of memory\n");
         return 1;

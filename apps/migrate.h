@@ -178,6 +178,8 @@ typedef struct mg_run {
     const char *outdir;
     int jobs;
     bool force, quiet, progress;
+    bool owners;             /* run by root with no [site] uid: each
+                                script runs as its owner (local.c) */
     char *submit_dir;        /* --submit-dir, absolute, or NULL */
     s2r_config cfg;
     s2r_config_choice choice;

@@ -4,6 +4,7 @@
  * path, and make its report row. Runs on any worker thread. */
 #include "migrate.h"
 #include "script_detect.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -217,8 +218,17 @@ static int convert(mg_run *run, mg_item *it, mg_result *res, const char *buf,
                    size_t len)
 {
     mg_row *r = &res->row;
-    s2r_config cfg = run->cfg; /* shallow: only submit_dir differs */
+    s2r_config cfg = run->cfg; /* shallow: submit_dir and the owner differ */
     cfg.submit_dir = run->submit_dir ? run->submit_dir : it->dir->abs;
+    struct stat file;
+    bool owner = run->owners &&
+                 fstatat(it->dir->src_fd, it->name, &file, 0) == 0 &&
+                 file.st_uid != 0;
+    if (owner && s2r_config_owner(&cfg, file.st_uid, file.st_gid)) {
+        free(cfg.user);
+        free(cfg.groups);
+        return S2R_ENOMEM;
+    }
     s2r_conversion_request req = {
         .file = it->rel, .script = buf, .len = len, .formats = run->formats,
         .cfg = &cfg, .keep_workload = true, .provider = run->provider,
@@ -253,6 +263,10 @@ static int convert(mg_run *run, mg_item *it, mg_result *res, const char *buf,
         }
     }
     s2r_conversion_free(&c);
+    if (owner) {
+        free(cfg.user);
+        free(cfg.groups);
+    }
     return st;
 }
 

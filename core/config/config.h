@@ -153,6 +153,19 @@ int s2r_config__storage(s2r_config *cfg, const s2r_ini_section *sec,
  */
 int s2r_config_local_defaults(s2r_config *cfg);
 
+/**
+ * The identity of the user @p uid owns a script as, from the user
+ * database (getpwuid_r(3), getgrouplist(3)), into @p cfg: uid, gid (the
+ * entry's primary group, else @p gid, the file's), user (its name, else
+ * NULL) and groups (its other groups as "1000,1001", else NULL). user and
+ * groups are malloc'd and the caller's to free; what @p cfg held there
+ * is not freed (a shallow copy's). For `s2r migrate` run by root, which
+ * converts other users' scripts: each runs as its owner, as a SLURM job
+ * runs as the user who submitted it.
+ * @return S2R_OK or S2R_ENOMEM.
+ */
+int s2r_config_owner(s2r_config *cfg, int64_t uid, int64_t gid);
+
 /** A list of supplementary groups as `[site] groups` and the `groups`
  *  request parameter take it: decimal group ids of at most 10 digits
  *  separated by ',' ("1000,1001"), as the Run:ai CLI's

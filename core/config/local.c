@@ -59,3 +59,55 @@ int s2r_config_local_defaults(s2r_config *cfg)
     }
     return oom ? S2R_ENOMEM : S2R_OK;
 }
+
+/* The groups of user @p name other than @p gid, as "1000,1001"
+ * (malloc'd), or NULL when there are none. */
+static char *user_groups(const char *name, gid_t gid, bool *oom)
+{
+    int n = 64;
+    gid_t *g = NULL;
+    for (int tries = 0; tries < 4; tries++) {
+        gid_t *more = realloc(g, (size_t)n * sizeof(*g));
+        if (!more) {
+            free(g);
+            *oom = true;
+            return NULL;
+        }
+        g = more;
+        int want = n;
+        if (getgrouplist(name, gid, g, &want) >= 0) {
+            n = want;
+            break;
+        }
+        n = want > n ? want : n * 2;
+        if (tries == 3)
+            n = 0;
+    }
+    s2r_buf b = {0};
+    for (int i = 0; i < n; i++)
+        if (g[i] != gid)
+            s2r_buf_printf(&b, b.len ? ",%u" : "%u", (unsigned)g[i]);
+    free(g);
+    if (b.oom)
+        *oom = true;
+    return b.len ? s2r_buf_finish(&b) : (s2r_buf_free(&b), NULL);
+}
+
+int s2r_config_owner(s2r_config *cfg, int64_t uid, int64_t gid)
+{
+    bool oom = false;
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    cfg->uid = uid;
+    cfg->gid = gid;
+    cfg->user = NULL;
+    cfg->groups = NULL;
+    if (getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+        return S2R_OK;
+    cfg->gid = (int64_t)res->pw_gid;
+    if (res->pw_name && !(cfg->user = strdup(res->pw_name)))
+        oom = true;
+    if (res->pw_name)
+        cfg->groups = user_groups(res->pw_name, res->pw_gid, &oom);
+    return oom ? S2R_ENOMEM : S2R_OK;
+}

@@ -380,6 +380,34 @@ def check_cli(s2r, work, cfg, corpus):
     check(p.stdout == b"" and p.stderr == b"", "-q: nothing printed")
 
 
+def check_owners(s2r, work):
+    """Run by root with no [site] uid, each script runs as its owner (a
+    SLURM job runs as the user who submitted it), not as root; a site uid
+    is everyone's. Needs root to give a file another owner: skipped else."""
+    if os.geteuid() != 0:
+        print("not root: script owners not checked")
+        return
+    tree = os.path.join(work, "owned")
+    os.makedirs(tree)
+    job = os.path.join(tree, "job.sbatch")
+    with open(job, "w") as fh:
+        fh.write("#!/bin/bash\n#SBATCH -c 1\npython t.py\n")
+    os.chown(job, 54321, 54322)  # a UID no user has: the file's GID
+    site = os.path.join(work, "owners.ini")
+    with open(site, "w") as fh:
+        fh.write("[site]\nrun_as = user\n")
+    p = run([s2r, "migrate", "--config", site, "-o", "owned-out", "owned"], cwd=work)
+    out = os.path.join(work, "owned-out", "owned", "job.sbatch.sh")
+    text = open(out).read() if os.path.isfile(out) else ""
+    check(p.returncode == 0 and "--run-as-uid 54321" in text and "--run-as-gid 54322" in text,
+          "root migrating: the script runs as its owner: %s" % p.stderr.decode()[-300:])
+    with open(site, "a") as fh:
+        fh.write("uid = 4000\ngid = 4000\n")
+    p = run([s2r, "migrate", "--config", site, "-o", "owned-out", "--force", "owned"], cwd=work)
+    text = open(out).read() if os.path.isfile(out) else ""
+    check(p.returncode == 0 and "--run-as-uid 4000" in text, "a [site] uid is every script's")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -422,6 +450,7 @@ def main():
         check_cli(s2r, work, cfg, a.corpus)
         check_refused_outputs(s2r, work, cfg)
         check_manifest(s2r, work, cfg)
+        check_owners(s2r, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("%d passed, %d failed" % (1 if not FAILS else 0, 1 if FAILS else 0))
