@@ -10,6 +10,20 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The @p n groups of @p g other than @p gid as "1000,1001" (malloc'd),
+ * or NULL when there are none; frees @p g. */
+static char *groups_text(gid_t *g, int n, gid_t gid, bool *oom)
+{
+    s2r_buf b = {0};
+    for (int i = 0; i < n; i++)
+        if (g[i] != gid)
+            s2r_buf_printf(&b, b.len ? ",%u" : "%u", (unsigned)g[i]);
+    free(g);
+    if (b.oom)
+        *oom = true;
+    return b.len ? s2r_buf_finish(&b) : (s2r_buf_free(&b), NULL);
+}
+
 /* The supplementary groups of this process other than @p gid, as
  * "1000,1001" (malloc'd), or NULL when there are none. */
 static char *local_groups(gid_t gid, bool *oom)
@@ -23,14 +37,7 @@ static char *local_groups(gid_t gid, bool *oom)
         return NULL;
     }
     n = getgroups(n, g);
-    s2r_buf b = {0};
-    for (int i = 0; i < n; i++)
-        if (g[i] != gid)
-            s2r_buf_printf(&b, b.len ? ",%u" : "%u", (unsigned)g[i]);
-    free(g);
-    if (b.oom)
-        *oom = true;
-    return b.len ? s2r_buf_finish(&b) : (s2r_buf_free(&b), NULL);
+    return groups_text(g, n, gid, oom);
 }
 
 int s2r_config_local_defaults(s2r_config *cfg)
@@ -83,14 +90,7 @@ static char *user_groups(const char *name, gid_t gid, bool *oom)
         if (tries == 3)
             n = 0;
     }
-    s2r_buf b = {0};
-    for (int i = 0; i < n; i++)
-        if (g[i] != gid)
-            s2r_buf_printf(&b, b.len ? ",%u" : "%u", (unsigned)g[i]);
-    free(g);
-    if (b.oom)
-        *oom = true;
-    return b.len ? s2r_buf_finish(&b) : (s2r_buf_free(&b), NULL);
+    return groups_text(g, n, gid, oom);
 }
 
 int s2r_config_owner(s2r_config *cfg, int64_t uid, int64_t gid)
