@@ -53,11 +53,6 @@ static bool ends_cmd_word(char ch)
     return ch == ';' || ch == '|' || ch == '&' || ch == ')' || ch == '\0';
 }
 
-static bool name_char(char ch)
-{
-    return isalnum((unsigned char)ch) || ch == '_';
-}
-
 /* ---- recording ---------------------------------------------------- */
 
 /* ---- job->paths, each path once ---------------------------------------- */
@@ -315,7 +310,7 @@ static bool path_start(const scan *s, const char *p)
         const char *q = p - 1;
         if (q > s->line && q[-1] == ':')
             q--;
-        while (q > s->line && name_char(q[-1]))
+        while (q > s->line && sh_name_byte(q[-1]))
             q--;
         return q - 2 >= s->line && q[-1] == '{' && q[-2] == '$';
     }
@@ -331,7 +326,7 @@ static const char *var_ref(const scan *s, const char *p, char *name,
         return NULL;
     bool brace = p[1] == '{';
     const char *q = p + 1 + brace, *e = q;
-    while (e < s->end && name_char(*e))
+    while (e < s->end && sh_name_byte(*e))
         e++;
     if (e == q || (size_t)(e - q) >= cap || isdigit((unsigned char)*q))
         return NULL;

@@ -45,7 +45,7 @@ static bool var_ref(const char *v, char *out, size_t cap)
     bool brace = v[1] == '{';
     const char *p = v + 1 + brace;
     size_t n = 0;
-    while (isalnum((unsigned char)p[n]) || p[n] == '_')
+    while (sh_name_byte(p[n]))
         n++;
     if (n == 0 || n >= cap || isdigit((unsigned char)p[0]))
         return false;

@@ -272,7 +272,7 @@ typedef struct var_ref {
 
 static size_t scan_name(const char *raw, size_t j, var_ref *r)
 {
-    while (raw[j] && (isalnum((unsigned char)raw[j]) || raw[j] == '_') &&
+    while (raw[j] && sh_name_byte(raw[j]) &&
            r->nl < sizeof(r->name) - 1)
         r->name[r->nl++] = raw[j++];
     r->name[r->nl] = '\0';
@@ -412,8 +412,7 @@ bool s2r_body__mentions(const char *s, const char *name)
     for (const char *p = s; (p = strstr(p, name)); p += n) {
         char after = p[n];
         char before = p > s ? p[-1] : ' ';
-        if ((isalnum((unsigned char)after) || after == '_') ||
-            isalnum((unsigned char)before) || before == '_')
+        if (sh_name_byte(after) || sh_name_byte(before))
             continue;
         return true;
     }
@@ -482,11 +481,6 @@ static const char *const k_read_names[R_COUNT] = {
     "LOCALID", "TMPDIR", "RESTART_COUNT", "JOB_NODELIST", "NODELIST",
     "TASKS_PER_NODE", "JOB_GPUS"};
 
-static bool name_byte(char ch)
-{
-    return isalnum((unsigned char)ch) || ch == '_';
-}
-
 /* The slurm_read entries @p body mentions (as s2r_body__mentions() finds
  * a name), one bit each: one strstr pass over the body's "SLURM_" words,
  * each whole word compared with the names, where each name took a strstr
@@ -499,11 +493,11 @@ static uint32_t slurm_reads(const char *body)
     uint32_t m = 0;
     for (const char *p = body; (p = strstr(p, "SLURM_"));) {
         const char *e = p + 6;
-        while (name_byte(*e))
+        while (sh_name_byte(*e))
             e++;
         bool assigns = *e == '=' &&
                        (p == body || (p[-1] != '{' && p[-1] != '$'));
-        if (!assigns && (p == body || !name_byte(p[-1]))) {
+        if (!assigns && (p == body || !sh_name_byte(p[-1]))) {
             size_t n = (size_t)(e - p) - 6;
             for (int r = 0; r < R_COUNT; r++)
                 if (k_read_names[r][0] == p[6] &&

@@ -184,12 +184,6 @@ int64_t s2r_body__step_tasks(const s2r_job *job, const srun_step *s)
 /* where the body runs srun                                             */
 /* ------------------------------------------------------------------ */
 
-/* a byte of a shell name (what s2r_body__mentions() reads as one) */
-static bool word_byte(char ch)
-{
-    return isalnum((unsigned char)ch) || ch == '_';
-}
-
 /* One strstr pass over the text for "srun" as a whole word (as
  * s2r_body__mentions() finds it; a newline is no name byte, so a line's
  * ends count as blanks), each one found then read against its own line:
@@ -198,7 +192,7 @@ static bool word_byte(char ch)
 bool s2r_body__runs_srun(const char *text)
 {
     for (const char *q = text; q && (q = strstr(q, "srun"));) {
-        if (word_byte(q[4]) || (q > text && word_byte(q[-1]))) {
+        if (sh_name_byte(q[4]) || (q > text && sh_name_byte(q[-1]))) {
             q += 4; /* an "srun" inside a longer name: look after it */
             continue;
         }

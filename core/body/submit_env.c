@@ -179,30 +179,9 @@ static bool breaks_word(char ch)
     }
 }
 
-/* the bytes of a shell name, [0-9A-Z_a-z], ASCII as bash's (no locale):
- * one look-up a byte */
-static const bool k_name_byte[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1,
-    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
-    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
-    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
-    ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
-    ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1,
-    ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
-    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,
-    ['x'] = 1, ['y'] = 1, ['z'] = 1,
-};
-
-static bool name_char(char ch)
-{
-    return k_name_byte[(unsigned char)ch];
-}
-
 static bool name_start(char ch)
 {
-    return name_char(ch) && !(ch >= '0' && ch <= '9');
+    return sh_name_byte(ch) && !(ch >= '0' && ch <= '9');
 }
 
 static bool pod_has(const char *name, size_t n)
@@ -347,7 +326,7 @@ static bool command_at(const scan *s, const char *at)
     for (size_t i = 0; i < S2R_COUNTOF(kw); i++) {
         size_t k = strlen(kw[i]);
         if ((size_t)(q - s->body) >= k && !memcmp(q - k, kw[i], k) &&
-            ((size_t)(q - s->body) == k || !name_char(q[-(ptrdiff_t)k - 1])))
+            ((size_t)(q - s->body) == k || !sh_name_byte(q[-(ptrdiff_t)k - 1])))
             return true;
     }
     return false;
@@ -382,7 +361,7 @@ static bool whole_word(const scan *s, const char *w)
 static void bare_name(scan *s, bool quoted)
 {
     const char *w = s->p;
-    while (s->p < s->end && name_char(*s->p))
+    while (s->p < s->end && sh_name_byte(*s->p))
         s->p++;
     size_t n = (size_t)(s->p - w);
     if (!name_start(*w))
@@ -435,7 +414,7 @@ static void brace_ref(scan *s, bool in_heredoc)
     bool special = s->p < s->end && (*s->p == '#' || *s->p == '!');
     if (special)
         w = ++s->p;
-    while (s->p < s->end && name_char(*s->p))
+    while (s->p < s->end && sh_name_byte(*s->p))
         s->p++;
     size_t n = (size_t)(s->p - w);
     bool named = n && name_start(*w);
@@ -476,7 +455,7 @@ static void heredoc_dollar(scan *s, int *paren)
     } else if (q < s->end && name_start(*q) && !*paren) {
         s->p++;
         const char *w = s->p;
-        while (s->p < s->end && name_char(*s->p))
+        while (s->p < s->end && sh_name_byte(*s->p))
             s->p++;
         add_read(s, w, (size_t)(s->p - w));
     } else {
@@ -509,7 +488,7 @@ static void heredoc_body(scan *s, const heredoc *h)
                 heredoc_dollar(s, &paren);
                 if (s->p > le) /* a ${ ran to the end */
                     s->p = le;
-            } else if (name_start(ch) && (s->p == l || !name_char(s->p[-1]))) {
+            } else if (name_start(ch) && (s->p == l || !sh_name_byte(s->p[-1]))) {
                 bare_name(s, true);
             } else {
                 paren += !h->quoted && paren && ch == '(';
@@ -576,7 +555,7 @@ static void dollar(scan *s, bool dq)
     } else if (name_start(ch)) {
         s->p++;
         const char *w = s->p;
-        while (s->p < s->end && name_char(*s->p))
+        while (s->p < s->end && sh_name_byte(*s->p))
             s->p++;
         if (noread(s))
             add_set(s, w, (size_t)(s->p - w));
@@ -674,9 +653,9 @@ static void skip_plain(scan *s, bool dq)
     const char *p = s->p;
     while (p < s->end) {
         char ch = *p;
-        if (name_char(ch)) {
+        if (sh_name_byte(ch)) {
             const char *w = p;
-            while (++p < s->end && name_char(*p))
+            while (++p < s->end && sh_name_byte(*p))
                 ;
             char buf[10];
             size_t n = (size_t)(p - w);
@@ -721,7 +700,7 @@ static void unquoted(scan *s, const char *body)
             s->line += *s->p++ == '\n';
     } else if (ch == '\'') {
         for (s->p++; s->p < s->end && *s->p != '\''; )
-            if (name_start(*s->p) && !name_char(s->p[-1]))
+            if (name_start(*s->p) && !sh_name_byte(s->p[-1]))
                 bare_name(s, true);
             else
                 s->line += *s->p++ == '\n';
@@ -753,7 +732,7 @@ static void unquoted(scan *s, const char *body)
     } else if (ch == '.' && word_start(s, body) && dot_command(s)) {
         s->opaque = true;
         s->p++;
-    } else if (name_char(ch)) {
+    } else if (sh_name_byte(ch)) {
         bare_name(s, false);
     } else {
         if (ch == '-' && s->printf_cmd && s->p + 2 < s->end &&
@@ -842,7 +821,7 @@ void s2r_body__submit_env(ctx *c, const char *buf, size_t len,
             bool dq = top(&s) && top(&s)->dq;
             if (!s.dyn && (skip_plain(&s, dq), s.p == s.end))
                 break;
-            if (name_char(*s.p) && (dq || !s.dyn))
+            if (sh_name_byte(*s.p) && (dq || !s.dyn))
                 bare_name(&s, dq);
             else if (dq)
                 in_dq(&s);

@@ -9,6 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* see shell.h */
+const bool sh_name_bytes[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
+    ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1,
+    ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,
+    ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
 /* ---- skipping quoted and expansion constructs ---- */
 
 /* Each skip below returns the index after the construct that opens at
@@ -51,7 +66,7 @@ static size_t skip_simple_dollar(const char *s, size_t len, size_t i,
         return skip_squote(s, len, i + 1, open);
     if (isalpha((unsigned char)c) || c == '_') {
         size_t j = i + 1;
-        while (j < len && (isalnum((unsigned char)s[j]) || s[j] == '_'))
+        while (j < len && sh_name_byte(s[j]))
             j++;
         return j;
     }
@@ -1225,7 +1240,7 @@ bool sh_word_is_assignment(const sh_word *w)
     if (!(isalpha((unsigned char)v[0]) || v[0] == '_'))
         return false;
     for (const char *p = v; p < eq; p++)
-        if (!(isalnum((unsigned char)*p) || *p == '_'))
+        if (!sh_name_byte(*p))
             return eq[-1] == '+' && p == eq - 1;
     /* the name must come from the raw source unquoted: a quoted 'A=b' is
      * not an assignment, but the lexer keeps quoting only via segments,

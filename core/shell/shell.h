@@ -88,6 +88,17 @@ typedef struct sh_body {
  * run time.
  */
 int sh_lex(sh_body *out, const char *src, size_t len, int first_line);
+
+/** The bytes of a shell name, [0-9A-Z_a-z], ASCII as bash reads them
+ *  (bash(1) DEFINITIONS, "name"), whatever the locale: one look-up a
+ *  byte (lex.c). */
+extern const bool sh_name_bytes[256];
+
+/** True for a byte of a shell name (sh_name_bytes). */
+static inline bool sh_name_byte(char ch)
+{
+    return sh_name_bytes[(unsigned char)ch];
+}
 void sh_body_free(sh_body *b);
 
 /** Render a word for a shell so it expands exactly as in the source, in a
