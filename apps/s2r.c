@@ -261,15 +261,15 @@ static int write_out(const char *path, const char *text)
     return 0;
 }
 
-/* The format an OUTPUT file's name implies, in any case: .yaml/.yml
- * yaml, .json json, .sh or no extension cli; -1 for any other one. */
-static int format_of_output(const char *path)
+/* The format @p path's extension names, in any case: .yaml/.yml yaml,
+ * .json json, .sh cli; @p none with no extension, -1 for another one. */
+static int extension_format(const char *path, int none)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     const char *dot = strrchr(base, '.');
     if (!dot || dot == base)
-        return S2R_FMT_CLI;
+        return none;
     if (!strcasecmp(dot, ".yaml") || !strcasecmp(dot, ".yml"))
         return S2R_FMT_YAML;
     if (!strcasecmp(dot, ".json"))
@@ -279,20 +279,19 @@ static int format_of_output(const char *path)
     return -1;
 }
 
-/* The format -o FILE's extension names (.yaml/.yml, .json, .sh), as
- * format_of_output() reads it; NULL for no FILE, "-" (stdout), no
- * extension or another one: then --format, the site file's format or cli
- * decide. */
+/* The format an OUTPUT file's name implies: its extension's, cli with
+ * none; -1 for another extension. */
+static int format_of_output(const char *path)
+{
+    return extension_format(path, S2R_FMT_CLI);
+}
+
+/* The format -o FILE's extension names; NULL for no FILE, "-" (stdout),
+ * no extension or another one: then --format, the site file's format or
+ * cli decide. */
 static const char *format_named_by_output(const char *path)
 {
-    if (!path || !strcmp(path, "-"))
-        return NULL;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strrchr(base, '.');
-    if (!dot || dot == base)
-        return NULL;
-    int fmt = format_of_output(path);
+    int fmt = path && strcmp(path, "-") ? extension_format(path, -1) : -1;
     return fmt < 0 ? NULL : s2r_format_name((s2r_format)fmt);
 }
 
