@@ -97,16 +97,21 @@ static void controller_checks(s2r_slurm__state *st, const s2r_slurm__layout *l,
         return;
     }
     int64_t ntpn = l->ntasks_per_node;
+    /* with --cpus-per-gpu, select/cons_tres 22.05 places some such jobs
+     * (it counts a node's CPUs from its GPUs): the tasks still do not fit
+     * per sbatch(1) --ntasks-per-node, but "held only" would be false */
+    bool cpg_placed = st->cpg_set && g->n > 0;
     if (ntpn > 0 && l->num_tasks > 0 && max > 0 &&
         ceil_div(l->num_tasks, ntpn) > max)
         s2r_slurm__perr(st, st->ntpn_line, "ntasks-per-node", NULL,
                         "Requested node configuration is not available: "
                         "%lld tasks at most %lld per node need %lld nodes, "
-                        "but --nodes allows at most %lld (slurmctld holds "
-                        "such a job only with --hold)",
+                        "but --nodes allows at most %lld%s",
                         (long long)l->num_tasks, (long long)ntpn,
                         (long long)ceil_div(l->num_tasks, ntpn),
-                        (long long)max);
+                        (long long)max,
+                        cpg_placed ? "" : " (slurmctld holds such a job "
+                                          "only with --hold)");
     /* GPUs per task on a node that takes ntasks-per-node tasks: the job
      * must have that many tasks (select/cons_tres), unless it has the
      * whole node (--exclusive): slurmctld 22.05 then places it */
