@@ -466,7 +466,10 @@ typedef enum slurm_read {
     R_GPUS_PER_NODE, R_GPUS_PER_TASK, R_MEM_PER_CPU, R_MEM_PER_GPU,
     /* slurm_consts */
     R_LOCALID, R_TMPDIR, R_RESTART_COUNT, R_JOB_NODELIST, R_NODELIST,
-    R_TASKS_PER_NODE, R_JOB_GPUS, R_COUNT
+    R_TASKS_PER_NODE, R_JOB_GPUS, R_JOB_QOS, R_JOB_RESERVATION,
+    R_JOB_START_TIME, R_JOB_END_TIME, R_CLUSTER_NAME, R_SUBMIT_HOST,
+    /* SLURMD_NODENAME: "SLURMD_", not "SLURM_" */
+    R_NODENAME, R_COUNT
 } slurm_read;
 _Static_assert(sizeof(slurm_consts) / sizeof(slurm_consts[0]) - 1 ==
                    R_LOCALID,
@@ -479,7 +482,9 @@ static const char *const k_read_names[R_COUNT] = {
     "JOB_CPUS_PER_NODE", "JOB_PARTITION", "JOB_ACCOUNT", "GPUS",
     "GPUS_PER_NODE", "GPUS_PER_TASK", "MEM_PER_CPU", "MEM_PER_GPU",
     "LOCALID", "TMPDIR", "RESTART_COUNT", "JOB_NODELIST", "NODELIST",
-    "TASKS_PER_NODE", "JOB_GPUS"};
+    "TASKS_PER_NODE", "JOB_GPUS", "JOB_QOS", "JOB_RESERVATION",
+    "JOB_START_TIME", "JOB_END_TIME", "CLUSTER_NAME", "SUBMIT_HOST",
+    "NODENAME"};
 
 /* The slurm_read entries @p body mentions (as s2r_body__mentions() finds
  * a name), one bit each: one strstr pass over the body's "SLURM_" words,
@@ -491,23 +496,77 @@ static const char *const k_read_names[R_COUNT] = {
 static uint32_t slurm_reads(const char *body)
 {
     uint32_t m = 0;
-    for (const char *p = body; (p = strstr(p, "SLURM_"));) {
-        const char *e = p + 6;
+    for (const char *p = body; (p = strstr(p, "SLURM"));) {
+        /* SLURM_NAME, or SLURMD_NAME (only R_NODENAME) */
+        bool daemon = p[5] == 'D';
+        const char *w = p + 5 + daemon;
+        if (*w != '_') {
+            p = w;
+            continue;
+        }
+        const char *e = ++w;
         while (sh_name_byte(*e))
             e++;
         bool assigns = *e == '=' &&
                        (p == body || (p[-1] != '{' && p[-1] != '$'));
         if (!assigns && (p == body || !sh_name_byte(p[-1]))) {
-            size_t n = (size_t)(e - p) - 6;
-            for (int r = 0; r < R_COUNT; r++)
-                if (k_read_names[r][0] == p[6] &&
+            size_t n = (size_t)(e - w);
+            int r = daemon ? R_NODENAME : 0, end = daemon ? R_COUNT : R_NODENAME;
+            for (; r < end; r++)
+                if (k_read_names[r][0] == *w &&
                     strlen(k_read_names[r]) == n &&
-                    !memcmp(p + 6, k_read_names[r], n))
+                    !memcmp(w, k_read_names[r], n))
                     m |= 1u << r;
         }
         p = e;
     }
     return m;
+}
+
+/* The job facts sbatch(1) "OUTPUT ENVIRONMENT VARIABLES" gives that only
+ * the pod (its host name, its start) or nothing the script says (the
+ * cluster, the submitting host, a default QOS) knows: set in the prelude
+ * when the pod can know them, else a warning that they stay unset. */
+static void add_run_facts(ctx *c, s2r_buf *pre, uint32_t m)
+{
+    if (m & (1u << R_NODENAME)) /* the pod is the node that runs it */
+        s2r_buf_puts(pre, "export SLURMD_NODENAME=\"${HOSTNAME:-$(uname -n)}\"\n");
+    if (m & (1u << R_JOB_START_TIME | 1u << R_JOB_END_TIME))
+        s2r_buf_puts(pre, "printf -v SLURM_JOB_START_TIME '%(%s)T' -1\n"
+                          "export SLURM_JOB_START_TIME\n");
+    int64_t t = c->job->time_limit_s;
+    if ((m & (1u << R_JOB_END_TIME)) && t > 0) {
+        char num[S2R_I64_TEXT];
+        s2r_i64_text(num, t);
+        s2r_buf_puts(pre, "export SLURM_JOB_END_TIME=$((SLURM_JOB_START_TIME + ");
+        s2r_buf_puts(pre, num);
+        s2r_buf_puts(pre, "))\n");
+    } else if (m & (1u << R_JOB_END_TIME)) {
+        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_END_TIME: "
+                       "with no --time the limit is the partition's, which "
+                       "the script does not say, so it is unset in the pod");
+    }
+    /* sbatch(1): set only when the job has a reservation */
+    const char *v = directive_value(c->job, "reservation");
+    if ((m & (1u << R_JOB_RESERVATION)) && v && *v)
+        set_env(c, "SLURM_JOB_RESERVATION", v);
+    v = directive_value(c->job, "qos");
+    if ((m & (1u << R_JOB_QOS)) && v && *v)
+        set_env(c, "SLURM_JOB_QOS", v);
+    else if (m & (1u << R_JOB_QOS))
+        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_QOS: with no "
+                       "--qos it is the account's default QOS, which the "
+                       "script does not say, so it is unset in the pod");
+    if (m & (1u << R_CLUSTER_NAME))
+        s2r_body__warn(c, 0, NULL, "the script reads SLURM_CLUSTER_NAME: "
+                       "the SLURM cluster's name is not in the script, so it "
+                       "is unset in the pod; set it in the script if the "
+                       "script needs it");
+    if (m & (1u << R_SUBMIT_HOST))
+        s2r_body__warn(c, 0, NULL, "the script reads SLURM_SUBMIT_HOST: "
+                       "the host sbatch ran on is not in the script, so it is "
+                       "unset in the pod; set it in the script if the script "
+                       "needs it");
 }
 
 /* SLURM_TASKS_PER_NODE, per sbatch(1): the tasks of each node, equal
@@ -585,6 +644,7 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
         set_env(c, "SLURM_TASKS_PER_NODE", text);
     if ((m & (1u << R_JOB_GPUS)) && gpu_ordinals(c->job, text, sizeof(text)))
         set_env(c, "SLURM_JOB_GPUS", text);
+    add_run_facts(c, pre, m);
     if (m & (1u << R_JOB_NODELIST | 1u << R_NODELIST))
         s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_NODELIST: "
                        "SLURM host lists have no Run:ai equivalent (use "

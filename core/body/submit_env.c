@@ -64,7 +64,8 @@ static const char *const k_pod_names[] = {
     "VIRTUAL_ENV", "WORLD_SIZE", "_"};
 
 /* Name prefixes of the same: bash's own (BASH, BASH_SOURCE, BASHPID ...,
- * COMP_, COPROC of an unnamed coproc), locale (LC_), s2r's SLURM stand-ins (slurm_env.c) and Run:ai's
+ * COMP_, COPROC of an unnamed coproc), locale (LC_), s2r's SLURM stand-ins
+ * (slurm_env.c: SLURM_, SLURMD_) and Run:ai's
  * (RUNAI_), the PyTorchJob's (PET_), MPI launchers' (OMPI_, PMIX_, PMI_)
  * and Kubernetes' (KUBERNETES_), and the CUDA, NVIDIA and conda variables
  * an image defines (CUDA_HOME, CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES,
@@ -77,7 +78,7 @@ typedef struct prefix {
 static const prefix k_pod_prefixes[] = {
     P("BASH"), P("COMP_"), P("CONDA_"), P("COPROC"), P("CUDA_"),
     P("KUBERNETES_"), P("LC_"), P("NVIDIA_"), P("OMPI_"), P("PET_"),
-    P("PMIX_"), P("PMI_"), P("RUNAI_"), P("SLURM_")};
+    P("PMIX_"), P("PMI_"), P("RUNAI_"), P("SLURMD_"), P("SLURM_")};
 #undef P
 
 /* What a word the scan looks at does. */

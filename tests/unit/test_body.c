@@ -587,6 +587,44 @@ static void test_body__slurm_names_are_read_as_whole_words(void **state)
     assert_true(has_warning("reads SLURM_JOB_NODELIST"));
 }
 
+/* sbatch(1) OUTPUT ENVIRONMENT VARIABLES the pod knows (its host name,
+ * its start, the --qos and --reservation given) are set; those only
+ * SLURM knows are warned, never left unset in silence */
+static void test_body__slurm_run_facts(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -t 10\n#SBATCH --qos=high\n"
+                           "#SBATCH --reservation=r1\n"
+                           "echo $SLURMD_NODENAME $SLURM_JOB_END_TIME "
+                           "$SLURM_JOB_QOS $SLURM_JOB_RESERVATION\n"
+                           "run\n"), 0);
+    assert_non_null(strstr(F.job.run_shell, "export SLURMD_NODENAME="));
+    assert_non_null(strstr(F.job.run_shell, "printf -v SLURM_JOB_START_TIME"));
+    assert_non_null(strstr(F.job.run_shell, "export SLURM_JOB_END_TIME="
+                                            "$((SLURM_JOB_START_TIME + 600))"));
+    assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_QOS"), "high");
+    assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_RESERVATION"),
+                        "r1");
+    assert_false(has_warning("SLURMD_NODENAME"));
+    assert_false(has_warning("reads SLURM_JOB"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    /* no --time, --qos or --reservation; MY_SLURMD_NODENAME is no mention */
+    assert_int_equal(parse("#!/bin/bash\necho $SLURM_JOB_END_TIME "
+                           "$SLURM_JOB_QOS $SLURM_JOB_RESERVATION "
+                           "$SLURM_CLUSTER_NAME $SLURM_SUBMIT_HOST "
+                           "$MY_SLURMD_NODENAME\nrun\n"), 0);
+    assert_null(strstr(F.job.run_shell, "SLURM_JOB_END_TIME=$(("));
+    assert_null(strstr(F.job.run_shell, "export SLURMD_NODENAME="));
+    assert_null(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_RESERVATION"));
+    assert_true(has_warning("reads SLURM_JOB_END_TIME"));
+    assert_true(has_warning("reads SLURM_JOB_QOS"));
+    assert_true(has_warning("reads SLURM_CLUSTER_NAME"));
+    assert_true(has_warning("reads SLURM_SUBMIT_HOST"));
+    assert_false(has_warning("SLURM_JOB_RESERVATION"));
+}
+
 static bool has_note(const char *needle)
 {
     for (size_t i = 0; i < F.d.n; i++)
@@ -915,6 +953,7 @@ int main(void)
         T(test_body__shebang_env_passes_no_option),
         T(test_body__setup_lines_are_not_the_main_command),
         T(test_body__slurm_names_are_read_as_whole_words),
+        T(test_body__slurm_run_facts),
         T(test_body__single_literal_command_is_one_argv),
         T(test_body__exports_resolve_slurm_values),
         T(test_body__cd_sets_the_working_directory),
