@@ -561,6 +561,8 @@ static int cmd_parse(int argc, char **argv)
         {"submit-dir", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
+    static const char usage_line[] =
+        "usage: s2r parse [--submit-dir DIR] SCRIPT|-\n";
     const char *submit_dir = NULL;
     int c;
     optind = 1;
@@ -568,11 +570,11 @@ static int cmd_parse(int argc, char **argv)
         switch (c) {
         case 'S': submit_dir = optarg; break;
         case 'h':
-            printf("usage: s2r parse [--submit-dir DIR] SCRIPT|-\n"
-                   "Prints what s2r reads in a SLURM batch script as JSON; "
-                   "exit 1 when sbatch\nwould refuse it.\n");
+            printf("%sPrints what s2r reads in a SLURM batch script as "
+                   "JSON; exit 1 when sbatch\nwould refuse it.\n",
+                   usage_line);
             return 0;
-        default: usage(stderr); return 2;
+        default: fputs(usage_line, stderr); return 2;
         }
     }
     if (optind != argc - 1) {

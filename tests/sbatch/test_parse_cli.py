@@ -74,6 +74,13 @@ class ParseTest(unittest.TestCase):
                            text=True)
         self.assertEqual(r.returncode, 0)
         self.assertIn("s2r parse", r.stdout)
+        # an unknown option: the parse usage, not every command's
+        r = subprocess.run([S2R, "parse", "--bogus", "x.sbatch"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--bogus", r.stderr)
+        self.assertIn("usage: s2r parse", r.stderr)
+        self.assertNotIn("s2r migrate", r.stderr)
         r = subprocess.run([S2R, "parse", "/nonexistent/x.sbatch"],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 1)
