@@ -192,15 +192,83 @@ static void remember_conda_root(ctx *c, const char *a)
     c->conda_root = r;
 }
 
-/* One conda or venv set-up command: the storage it lives on, or NULL
- * when it cannot run in the pod. */
-static const s2r_volume *setup_storage(ctx *c, const sh_cmd *cm,
-                                       setup_kind sk)
+/* The installation of the conda (or mamba) an `eval "$(PATH shell.bash
+ * hook)"` runs, when PATH is absolute: PATH before /bin/ or /condabin/,
+ * remembered in c->conda_root as remember_conda_root() does; false when
+ * the hook names a bare `conda` (or another program). */
+static bool hook_conda_root(ctx *c, const char *a)
+{
+    const char *p = strchr(a, '/');
+    if (!p || (p > a && p[-1] != '(' && p[-1] != ' ' && p[-1] != '"'))
+        return false;
+    size_t n = strcspn(p, " \"')");
+    static const char *const tails[] = {"/bin/conda", "/condabin/conda",
+                                        "/bin/mamba", "/bin/micromamba"};
+    for (size_t t = 0; t < S2R_COUNTOF(tails); t++) {
+        size_t tl = strlen(tails[t]);
+        if (n > tl && !memcmp(p + n - tl, tails[t], tl)) {
+            char *r = strndup(p, n - tl);
+            if (!r) {
+                c->oom = true;
+                return false;
+            }
+            free(c->conda_root);
+            c->conda_root = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The storage of the environment a later `conda activate ENV` (ENV a
+ * path) of @p a activates, after statement @p i: a shell hook of the
+ * image's conda stays for it, or the kept activation fails in the pod
+ * ("Run 'conda init' before 'conda activate'"). NULL when none is. */
+static const s2r_volume *later_activation(ctx *c, const analysis *a,
+                                          size_t i)
+{
+    const sh_body *b = &a->body;
+    for (size_t j = i + 1; j < b->n; j++)
+        for (size_t k = 0; !b->stmts[j].compound && k < b->stmts[j].ncmds;
+             k++) {
+            const sh_cmd *cm = &b->stmts[j].cmds[k];
+            size_t w = sh_cmd_first_arg(cm);
+            const char *arg = word(cm, w + 1);
+            if (s2r_body__setup_at(a, j, k) != SU_CONDA || !arg ||
+                strcmp(arg, "activate"))
+                continue;
+            const char *env = conda_env(cm, w + 2);
+            const s2r_volume *s = env[0] == '/' || env[0] == '~' ||
+                                          env[0] == '$'
+                                      ? on_storage(c, env) : NULL;
+            if (s)
+                return s;
+        }
+    return NULL;
+}
+
+/* One conda or venv set-up command (statement @p at of @p an): the
+ * storage it lives on, or NULL when it cannot run in the pod. */
+static const s2r_volume *setup_storage(ctx *c, const analysis *an, size_t at,
+                                       const sh_cmd *cm, setup_kind sk)
 {
     size_t i = sh_cmd_first_arg(cm);
     const char *v = word(cm, i), *a = word(cm, i + 1);
     if (!v)
         return NULL;
+    if (!strcmp(v, "eval") && a && sk == SU_CONDA && !c->conda_root) {
+        /* eval "$(/ROOT/bin/conda shell.bash hook)": the installation's
+         * storage; eval "$(conda shell.bash hook)": the image's conda,
+         * needed by a kept activation after it */
+        if (hook_conda_root(c, a)) {
+            const s2r_volume *s = on_storage(c, c->conda_root);
+            if (s)
+                return s;
+            free(c->conda_root); /* the image's: no installation found */
+            c->conda_root = NULL;
+        }
+        return later_activation(c, an, at);
+    }
     bool src = !strcmp(v, "source") || !strcmp(v, ".");
     if (src && a && strcmp(a, "activate")) {
         /* conda.sh of an installation, or DIR/bin/activate */
@@ -227,18 +295,26 @@ bool s2r_body__setup_kept(ctx *c, const analysis *a, size_t i,
     for (size_t k = 0; k < st->ncmds; k++) {
         setup_kind one = s2r_body__setup_at(a, i, k);
         const s2r_volume *s = one == SU_NONE ? NULL
-                              : setup_storage(c, &st->cmds[k], one);
+                              : setup_storage(c, a, i, &st->cmds[k], one);
         if (!s)
             return false;
         vol = s;
     }
     if (!vol)
         return false;
+    const char *verb;
     if (sk == SU_VENV)
         s2r_body__warn(c, st->line, NULL,
              "kept '%s': the virtual environment is on mounted storage "
              "(%s); its base interpreter, the python it was made with, must "
              "be in the image at the same path", snip, vol->path);
+    else if (!c->conda_root && st->ncmds == 1 &&
+             (verb = word(&st->cmds[0], sh_cmd_first_arg(&st->cmds[0]))) &&
+             !strcmp(verb, "eval"))
+        s2r_body__warn(c, st->line, NULL,
+             "kept '%s': a later `conda activate` of an environment on "
+             "mounted storage (%s) needs this hook; the `conda` command "
+             "must be in the image", snip, vol->path);
     else if (c->conda_root)
         s2r_body__note(c, st->line,
              "kept '%s': the conda installation is on mounted storage (%s) "

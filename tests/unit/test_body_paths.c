@@ -437,6 +437,46 @@ static void test_software__conda_env_needs_conda(void **state)
     assert_true(warned);
 }
 
+/* A conda shell hook stays when what it sets up stays: the hook of an
+ * installation on mounted storage, and the image's hook in front of a
+ * kept activation of an environment on mounted storage (without it
+ * `conda activate` fails in a shell that ran no `conda init`). A hook
+ * of the image's conda with nothing kept after it is still dropped. */
+static void test_software__conda_hook_kept_with_activation(void **state)
+{
+    (void)state;
+    F.cfg.volumes = calloc(1, sizeof(s2r_volume));
+    F.cfg.volumes[0] = (s2r_volume){S2R_VOL_NFS, strdup("/shared"),
+                                    strdup("/export/shared"),
+                                    strdup("nfs"), false, 1};
+    F.cfg.n_volumes = 1;
+    static const char *const hooks[] = {
+        "eval \"$(/shared/miniforge3/bin/conda shell.bash hook)\"\n",
+        "eval \"$(conda shell.bash hook)\"\n",
+        "eval \"$(/opt/conda/bin/conda shell.bash hook)\"\n"};
+    for (size_t h = 0; h < 3; h++) {
+        char script[256];
+        snprintf(script, sizeof(script),
+                 "#!/bin/bash\n%sconda activate /shared/envs/x\n"
+                 "python t.py\n", hooks[h]);
+        assert_int_equal(parse(script), 0);
+        assert_non_null(strstr(F.job.run_shell, hooks[h]));
+        assert_non_null(strstr(F.job.run_shell, "conda activate /shared/envs/x"));
+        bool hook_warned = false;
+        for (size_t i = 0; i < F.d.n; i++)
+            hook_warned |= F.d.v[i].line == 2 &&
+                           strstr(F.d.v[i].message, "needs this hook");
+        /* an installation on storage has its own conda: no warning */
+        assert_true(hook_warned == (h > 0));
+        s2r_job_free(&F.job);
+        s2r_diags_clear(&F.d);
+        memset(&F.job, 0, sizeof(F.job));
+    }
+    assert_int_equal(parse("#!/bin/bash\neval \"$(conda shell.bash hook)\"\n"
+                           "conda activate detect\npython t.py\n"), 0);
+    assert_true(!F.job.run_shell || !strstr(F.job.run_shell, "conda"));
+}
+
 /* Thousands of distinct modules, each loaded again on later lines, and
  * conda and virtual environments used again and again: each list holds
  * every name once, in the order of its first use. */
@@ -502,6 +542,8 @@ int main(void)
             test_software__lists_and_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_software__conda_env_needs_conda, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_software__conda_hook_kept_with_activation, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_software__many_names_in_order, setup, teardown),
     };
