@@ -9,6 +9,7 @@
 #include "base/base.h"
 #include "shell/shell.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -125,20 +126,28 @@ static const option_rule rules_table[] = {
 enum { N_RULES = sizeof(rules_table) / sizeof(rules_table[0]) };
 
 /* The rules whose names start with each letter, as [first, end) in
- * rules_table ({0, 0}: none); s2r_rules__table_in_order() checks it
- * against the table. */
+ * rules_table ({0, 0}: none), built once from the sorted table. */
 typedef struct letter_rules {
     unsigned char first, end;
 } letter_rules;
 
-static const letter_rules by_letter[26] = {
-    ['a' - 'a'] = {0, 2}, ['b' - 'a'] = {2, 3}, ['c' - 'a'] = {3, 11},
-    ['d' - 'a'] = {11, 12}, ['e' - 'a'] = {12, 17}, ['g' - 'a'] = {17, 23},
-    ['h' - 'a'] = {23, 24}, ['i' - 'a'] = {24, 26}, ['j' - 'a'] = {26, 27},
-    ['k' - 'a'] = {27, 28}, ['l' - 'a'] = {28, 29}, ['m' - 'a'] = {29, 35},
-    ['n' - 'a'] = {35, 42}, ['o' - 'a'] = {42, 44}, ['p' - 'a'] = {44, 46},
-    ['q' - 'a'] = {46, 47}, ['r' - 'a'] = {47, 49}, ['s' - 'a'] = {49, 51},
-    ['t' - 'a'] = {51, 55}, ['u' - 'a'] = {55, 56}, ['v' - 'a'] = {56, 57}};
+_Static_assert(N_RULES < 256, "letter_rules holds indexes below 256");
+
+static letter_rules by_letter[26];
+static pthread_once_t by_letter_once = PTHREAD_ONCE_INIT;
+
+static void index_by_letter(void)
+{
+    for (size_t i = 0; i < N_RULES; i++) {
+        unsigned char c0 = (unsigned char)rules_table[i].name[0];
+        if (c0 < 'a' || c0 > 'z')
+            continue; /* s2r_rules__table_in_order() refuses it */
+        letter_rules *l = &by_letter[c0 - 'a'];
+        if (l->end == 0)
+            l->first = (unsigned char)i;
+        l->end = (unsigned char)(i + 1);
+    }
+}
 
 /* Every directive of a script is looked up here: among the rules of its
  * first letter (8 at most), by halving them, the second character
@@ -174,6 +183,7 @@ bool s2r_rules__table_in_order(void)
     if (strlen(rules_table[N_RULES - 1].name) < 3)
         return false;
     /* by_letter: each letter's range holds its names, and all of them */
+    pthread_once(&by_letter_once, index_by_letter);
     size_t in_ranges = 0;
     for (size_t c = 0; c < 26; c++) {
         const letter_rules *l = &by_letter[c];
@@ -230,6 +240,7 @@ static void find_asked(s2r_rules__asked *a,
                        const s2r_job *job)
 {
     memset(a, 0, sizeof(*a));
+    pthread_once(&by_letter_once, index_by_letter);
     for (size_t i = 0; i < job->n_directives; i++) {
         const option_rule *r = rule_for(job->directives[i].name);
         if (i < RULES_KEPT)
