@@ -860,6 +860,7 @@ int s2r_body__analyse(s2r_job *job, const char *buf, size_t len,
         s2r_body__decide(&c, &a);
         s2r_body__foreign(&c, &a);
         s2r_body__plan_steps(&c, &a);
+        s2r_body__side_containers(&c, &a);
         build_ow(&c, &a, true);
         s2r_body__other_launches(&c, &a);
         if (job->distributed == S2R_DIST_NONE && !job->array)

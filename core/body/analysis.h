@@ -125,6 +125,11 @@ typedef struct unwrap {
     bool mpi;             /* mpirun/mpiexec seen */
     bool horovod;         /* horovodrun (mpi_* describe it) */
     size_t mpi_at, mpi_opts, mpi_prog;
+    size_t container_at;  /* the container runtime's word (apptainer,
+                             singularity, podman, docker, enroot) when
+                             one was unwrapped, else 0 with container
+                             false */
+    bool container;
     const s2r_envv *pulled; /* images the script pulled (ctx.pulled) */
     char *image;          /* from docker:// or --container-image, owned */
     bool local_image;     /* a local image file (.sif, .sqsh, a path) */
@@ -329,6 +334,13 @@ void s2r_body__worker_setup(ctx *c, const analysis *a);
 /** Copy @p u's container binds into the job with a warning each (the pod
  *  sees a cluster path only on a Run:ai data source). */
 void s2r_body__apply_binds(ctx *c, const unwrap *u);
+/** The container runtimes (apptainer/singularity exec, podman/docker run,
+ *  enroot start) of kept lines besides the main command, srun steps too:
+ *  removed by edits, so that the line runs in the pod's one image, with
+ *  the runtime's --env in front; another image, a runscript, --pwd and
+ *  options with no equivalent are warned, binds carried as the main
+ *  command's are. Top-level statements, after s2r_body__plan_steps(). */
+void s2r_body__side_containers(ctx *c, analysis *a);
 
 /* ---- the launch and the workload kind (launch.c) ---- */
 

@@ -326,11 +326,72 @@ static bool singularity_pull(ctx *c, const sh_cmd *cm, size_t i)
     return ok;
 }
 
+/* True when the @p len bytes at @p t hold NAME= (@p name, @p n bytes)
+ * as a whole name: a compound statement may assign it. */
+static bool assigns_in(const char *t, size_t len, const char *name, size_t n)
+{
+    for (size_t p = 0; p + n < len; p++)
+        if (t[p + n] == '=' && !memcmp(t + p, name, n) &&
+            (p == 0 || !sh_name_byte(t[p - 1])))
+            return true;
+    return false;
+}
+
+/* True when a statement of @p a other than @p i assigns @p name (n
+ * bytes) with a plain NAME=... word. */
+static bool assigned_elsewhere(const analysis *a, size_t i, const char *name,
+                               size_t n)
+{
+    for (size_t j = 0; j < a->body.n; j++) {
+        const sh_stmt *st = &a->body.stmts[j];
+        for (size_t k = 0; j != i && k < st->ncmds; k++) {
+            const sh_cmd *cm = &st->cmds[k];
+            for (size_t w = 0; w < sh_cmd_first_arg(cm); w++) {
+                const char *v = cm->words[w].value;
+                if (v && !strncmp(v, name, n) && v[n] == '=')
+                    return true;
+            }
+        }
+        if (j != i && st->compound && assigns_in(a->body.src + st->start,
+                                                 st->end - st->start, name, n))
+            return true; /* a loop or block may assign it */
+    }
+    return false;
+}
+
+/* `NAME=docker://URI` alone on its line, and NAME assigned nowhere else:
+ * $NAME and ${NAME} as a container image are URI (in c->pulled), as the
+ * static value the pod would expand. True when it was recorded. */
+static bool image_assignment(ctx *c, analysis *a, size_t i)
+{
+    const sh_cmd *cm = &a->body.stmts[i].cmds[0];
+    if (cm->nwords != 1 || sh_cmd_first_arg(cm) != 1 ||
+        !cm->words[0].literal || !cm->words[0].value)
+        return false;
+    const char *v = cm->words[0].value, *eq = strchr(v, '=');
+    if (!eq || strncmp(eq + 1, "docker://", 9) || !eq[10])
+        return false;
+    size_t n = (size_t)(eq - v);
+    char name[128];
+    if (n + 4 > sizeof(name) || assigned_elsewhere(a, i, v, n))
+        return false;
+    snprintf(name, sizeof(name), "$%.*s", (int)n, v);
+    bool ok = !s2r_envv_set(&c->pulled, name, eq + 10);
+    snprintf(name, sizeof(name), "${%.*s}", (int)n, v);
+    ok = ok && !s2r_envv_set(&c->pulled, name, eq + 10);
+    if (!ok)
+        c->oom = true;
+    s2r_body__forget_unwraps(a); /* they read the images known before */
+    return ok;
+}
+
 bool s2r_body__image_setup(ctx *c, analysis *a, size_t i)
 {
     const sh_stmt *st = &a->body.stmts[i];
     if (st->compound || st->ncmds != 1)
         return false;
+    if (image_assignment(c, a, i))
+        return false; /* the assignment stays: the script may read it */
     const sh_cmd *cm = &st->cmds[0];
     const sh_word *w = s2r_body__cmd_word(cm);
     size_t k = w ? (size_t)(w - cm->words) : 0;
@@ -415,5 +476,113 @@ void s2r_body__apply_binds(ctx *c, const unwrap *u)
             c->oom = true;
         job->n_binds++;
         say_bind(c, b);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* container runtimes on other lines than the main command              */
+/* ------------------------------------------------------------------ */
+
+/* True when an edit of @p a already touches [from, to). */
+static bool edited(const analysis *a, size_t from, size_t to)
+{
+    for (size_t e = 0; e < a->nedits; e++)
+        if (a->edits[e].start < to && a->edits[e].end > from)
+            return true;
+    return false;
+}
+
+/* True when @p b already holds a bind of @p source to @p target. */
+static bool has_bind(const s2r_job *job, const s2r_bind *b)
+{
+    for (size_t i = 0; i < job->n_binds; i++)
+        if (!strcmp(job->binds[i].source, b->source ? b->source : "") &&
+            !strcmp(job->binds[i].target, b->target ? b->target : ""))
+            return true;
+    return false;
+}
+
+/* The binds of @p u the job does not have yet, each with its note or
+ * warning (s2r_body__apply_binds()). */
+static void apply_new_binds(ctx *c, const unwrap *u)
+{
+    unwrap one = *u;
+    for (size_t i = 0; i < u->n_binds; i++) {
+        if (has_bind(c->job, &u->binds[i]))
+            continue;
+        one.binds = &u->binds[i];
+        one.n_binds = 1;
+        s2r_body__apply_binds(c, &one);
+    }
+}
+
+/* The container runtime of command @p k of statement @p i, a kept line
+ * that is not the main command: the pod runs in one image, which has no
+ * apptainer, singularity, podman or enroot, so the runtime and its
+ * options are removed and the command runs in the pod's image, as the
+ * main command does (its --env as assignments in front); a different
+ * image, a runscript, and options with no equivalent are warned. */
+static void side_container(ctx *c, analysis *a, size_t i, size_t k)
+{
+    const unwrap *u = s2r_body__unwrapped(c, a, i, k);
+    if (!u->container || u->shell_string)
+        return;
+    int line = u->words[u->container_at].line;
+    const char *rt = s2r_body__base_name(u->words[u->container_at].value);
+    if (u->run_args || u->prog >= u->n) {
+        s2r_body__warn(c, line, NULL, "'%s run' starts the image's own "
+                       "runscript, which s2r cannot read: the line is kept, "
+                       "and the pod's image has no %s; run the program the "
+                       "runscript runs instead", rt, rt);
+        return;
+    }
+    size_t from = u->words[u->container_at].start, to = u->words[u->prog].start;
+    if (edited(a, from, to))
+        return;
+    s2r_buf env = {0};
+    for (size_t e = 0; e < u->c_env.n; e++) {
+        s2r_buf_puts(&env, u->c_env.v[e].name);
+        s2r_buf_putn(&env, "=", 1);
+        s2r_shell_put_quoted(&env, u->c_env.v[e].value);
+        s2r_buf_putn(&env, " ", 1);
+    }
+    if (env.oom)
+        c->oom = true;
+    else
+        s2r_body__add_edit(c, a, from, to, env.p);
+    free(env.p);
+    const char *pod = c->job->image;
+    if (u->image && (!pod || strcmp(u->image, pod)))
+        s2r_body__warn(c, line, NULL, "%s runs this line in %s, but a "
+                       "workload has one image (%s): the line runs in it, "
+                       "without %s", rt, u->image,
+                       pod ? pod : "the default image", rt);
+    else if (!u->image)
+        s2r_body__warn(c, line, NULL, "%s runs this line in the local "
+                       "image '%s', which has no OCI equivalent: the line "
+                       "runs in the pod's image, without %s", rt,
+                       u->local_image_name ? u->local_image_name : "", rt);
+    else
+        s2r_body__note(c, line, "%s removed: the line runs in the pod's "
+                       "image, %s", rt, pod);
+    if (u->c_workdir)
+        s2r_body__warn(c, line, NULL, "%s's working directory '%s' is not "
+                       "carried for this line: it runs in the pod's working "
+                       "directory", rt, u->c_workdir);
+    if (u->dropped[0])
+        s2r_body__warn(c, line, NULL, "%s: container options with no "
+                       "Run:ai equivalent; not carried", u->dropped);
+    apply_new_binds(c, u);
+}
+
+void s2r_body__side_containers(ctx *c, analysis *a)
+{
+    const sh_body *b = &a->body;
+    for (size_t i = 0; i < b->n; i++) {
+        const sh_stmt *st = &b->stmts[i];
+        if (i == a->main || a->kind[i] != ST_KEEP || st->compound)
+            continue;
+        for (size_t k = 0; k < st->ncmds; k++)
+            side_container(c, a, i, k);
     }
 }

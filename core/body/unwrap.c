@@ -200,8 +200,14 @@ static size_t skip_wrapper(unwrap *u, size_t i, wrapper k)
                                             u->n, i + 2);
         }
         return i;
-    case W_CONTAINER:
-        return s2r_body__unwrap_container(u, i);
+    case W_CONTAINER: {
+        size_t next = s2r_body__unwrap_container(u, i);
+        if (next != i && !u->container) {
+            u->container = true;
+            u->container_at = i;
+        }
+        return next;
+    }
     default:
         return i;
     }

@@ -625,6 +625,41 @@ static void test_body__slurm_run_facts(void **state)
     assert_false(has_warning("SLURM_JOB_RESERVATION"));
 }
 
+/* The pod runs one image with no container runtime in it: apptainer,
+ * singularity and srun's container on lines besides the main command are
+ * removed as on the main command (their --env in front of the line), and
+ * an image in a variable assigned once is that image */
+static void test_body__side_containers_run_in_the_pod(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n"
+                           "IMG=docker://nvcr.io/nvidia/pytorch:24.01-py3\n"
+                           "apptainer exec --nv $IMG python prep.py\n"
+                           "apptainer exec --nv --env A=1 \"$IMG\" python train.py\n"
+                           "srun singularity exec ${IMG} python eval.py\n"), 0);
+    assert_string_equal(F.job.image, "nvcr.io/nvidia/pytorch:24.01-py3");
+    assert_null(strstr(F.job.run_shell, "apptainer"));
+    assert_null(strstr(F.job.run_shell, "singularity"));
+    assert_non_null(strstr(F.job.run_shell, "A=1 python train.py"));
+    assert_non_null(strstr(F.job.run_shell, "python eval.py"));
+    assert_false(has_warning("local container image"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    /* another image on a side line runs in the pod's: warned; a runscript
+     * stays as written, warned; a variable assigned twice is not read */
+    assert_int_equal(parse("#!/bin/bash\n"
+                           "IMG=docker://a/b:1\nIMG=docker://a/c:2\n"
+                           "apptainer exec docker://x/y:1 python prep.py\n"
+                           "apptainer exec $IMG python train.py\n"
+                           "apptainer exec docker://z/w:2 python eval.py\n"
+                           "singularity run docker://alpine:3\n"), 0);
+    assert_true(has_warning("a workload has one image"));
+    assert_true(has_warning("in the local image"));
+    assert_true(has_warning("runscript"));
+    assert_non_null(strstr(F.job.run_shell, "singularity run"));
+}
+
 static bool has_note(const char *needle)
 {
     for (size_t i = 0; i < F.d.n; i++)
@@ -997,6 +1032,7 @@ int main(void)
         T(test_body__literal_np_is_kept),
         T(test_body__exec_and_prefix_need_a_shell),
         T(test_body__apptainerenv_prefix),
+        T(test_body__side_containers_run_in_the_pod),
         T(test_body__quoted_arguments_verbatim_in_the_body),
         T(test_body__escaped_quotes_in_double_quotes),
         T(test_body__conda_run_is_a_wrapper),
