@@ -557,6 +557,19 @@ static void add_run_facts(ctx *c, s2r_buf *pre, uint32_t m)
         s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_QOS: with no "
                        "--qos it is the account's default QOS, which the "
                        "script does not say, so it is unset in the pod");
+    /* with no -p or -A they are the cluster's defaults */
+    if ((m & (1u << R_JOB_PARTITION)) &&
+        !s2r_envv_get(&c->job->slurm_env, "SLURM_JOB_PARTITION"))
+        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_PARTITION: "
+                       "with no --partition it is the cluster's default "
+                       "partition, which the script does not say, so it is "
+                       "unset in the pod");
+    if ((m & (1u << R_JOB_ACCOUNT)) &&
+        !s2r_envv_get(&c->job->slurm_env, "SLURM_JOB_ACCOUNT"))
+        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_ACCOUNT: "
+                       "with no --account it is the user's default account, "
+                       "which the script does not say, so it is unset in the "
+                       "pod");
     if (m & (1u << R_CLUSTER_NAME))
         s2r_body__warn(c, 0, NULL, "the script reads SLURM_CLUSTER_NAME: "
                        "the SLURM cluster's name is not in the script, so it "

@@ -623,6 +623,14 @@ static void test_body__slurm_run_facts(void **state)
     assert_true(has_warning("reads SLURM_CLUSTER_NAME"));
     assert_true(has_warning("reads SLURM_SUBMIT_HOST"));
     assert_false(has_warning("SLURM_JOB_RESERVATION"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    /* the default partition and account only SLURM knows */
+    assert_int_equal(parse("#!/bin/bash\necho $SLURM_JOB_PARTITION "
+                           "$SLURM_JOB_ACCOUNT\nrun\n"), 0);
+    assert_true(has_warning("reads SLURM_JOB_PARTITION"));
+    assert_true(has_warning("reads SLURM_JOB_ACCOUNT"));
 }
 
 /* The pod runs one image with no container runtime in it: apptainer,
