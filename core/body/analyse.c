@@ -755,7 +755,11 @@ static void set_run(ctx *c, const analysis *a, const char *tidied,
                     const s2r_buf *pre)
 {
     s2r_job *job = c->job;
-    if (tidied[0] == '\0' && pre->len == 0) {
+    if (tidied[0] == '\0' && pre->len == 0 && a->main == (size_t)-1) {
+        /* no command at all: bash runs the script and exits 0 */
+        if (s2r_strv_push(&job->run_argv, "true"))
+            c->oom = true;
+    } else if (tidied[0] == '\0' && pre->len == 0) {
         /* e.g. `apptainer run docker://img`: the image's own command */
         s2r_body__note(c, job->main_line, "the script runs the image's "
                        "default command (its entrypoint)");
@@ -791,6 +795,16 @@ static void set_run(ctx *c, const analysis *a, const char *tidied,
     }
 }
 
+/* True when no statement of @p a stays in the pod's script: each was
+ * dropped (SLURM commands, set-up) or lifted (export, cd). */
+static bool runs_nothing(const analysis *a)
+{
+    for (size_t i = 0; i < a->body.n; i++)
+        if (a->kind[i] != ST_DROP && a->kind[i] != ST_LIFTED)
+            return false;
+    return true;
+}
+
 /* Render the analysed body, add the SLURM prelude and decide what the
  * container runs. */
 static int finish(ctx *c, analysis *a, int body_line)
@@ -807,7 +821,10 @@ static int finish(ctx *c, analysis *a, int body_line)
              "line of '%s' alone: bash reads it to the end of the script, "
              "warns and goes on, and the pod's here-document holds the "
              "same text", a->open_delim);
-    if (a->main == (size_t)-1)
+    if (a->main == (size_t)-1 && runs_nothing(a))
+        s2r_body__note(c, body_line, "the script runs no command: the pod "
+                       "runs `true`, and exits 0 as the batch script does");
+    else if (a->main == (size_t)-1)
         s2r_body__warn(c, body_line, NULL,
              "no main command found: the whole body runs as a bash script");
     s2r_buf body = {0};

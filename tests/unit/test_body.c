@@ -759,6 +759,25 @@ static void test_body__no_main_command_keeps_the_body(void **state)
     assert_true(has_warning("no main command"));
 }
 
+/* A script of directives, or of lines the pod drops or lifts only, runs
+ * nothing: the pod runs `true` (not the image's entrypoint), no warning */
+static void test_body__no_command_runs_true(void **state)
+{
+    (void)state;
+    static const char *const scripts[] = {
+        "#!/bin/bash\n#SBATCH -N 1\n",
+        "#!/bin/bash\n#SBATCH -N 1\nmodule load gcc\nexport A=1\n"};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(parse(scripts[i]), 0);
+        assert_int_equal(F.job.run_argv.n, 1);
+        assert_string_equal(F.job.run_argv.v[0], "true");
+        assert_false(has_warning("no main command"));
+        s2r_job_free(&F.job);
+        s2r_diags_clear(&F.d);
+        memset(&F.job, 0, sizeof(F.job));
+    }
+}
+
 static void test_body__setup_and_chain_is_dropped(void **state)
 {
     (void)state;
@@ -1029,6 +1048,7 @@ int main(void)
         T(test_body__interpreter_runs_its_file),
         T(test_body__env_interpreter_and_odd_paths),
         T(test_body__no_main_command_keeps_the_body),
+        T(test_body__no_command_runs_true),
         T(test_body__setup_and_chain_is_dropped),
         T(test_body__cd_and_chain_is_kept),
         T(test_body__image_default_command),
