@@ -109,8 +109,8 @@ static void usage(FILE *f)
         "      --no-config       the built-in defaults (as S2R_CONFIG=\"\")\n"
         "  -f, --format FMT      cli | yaml | json\n"
         "  -o, --output FILE     write the result to FILE instead of stdout;\n"
-        "                        without --format, in the format its\n"
-        "                        extension names (.sh, .yaml/.yml, .json)\n"
+        "                        in the format its extension names (.sh,\n"
+        "                        .yaml/.yml, .json; --format must agree)\n"
         "      --submit-dir DIR  the directory sbatch would run in\n"
         "                        (SLURM_SUBMIT_DIR; default: this one; '':\n"
         "                        unknown, the pod gets no working directory)\n"
@@ -497,9 +497,17 @@ int s2r_cmd_convert(int argc, char **argv)
         goto done;
     }
     /* --format, else the format -o FILE's name asks for, else the site
-     * file's, else cli */
-    const char *format = o.format ? o.format
-                                  : format_named_by_output(o.output);
+     * file's, else cli; --format and a name that asks for another one
+     * contradict each other, as for an OUTPUT argument */
+    const char *named = format_named_by_output(o.output);
+    if (o.format && named && s2r_format_from_name(o.format) >= 0 &&
+        s2r_format_from_name(o.format) != s2r_format_from_name(named)) {
+        fprintf(stderr, "s2r: --format %s contradicts -o %s, whose name asks "
+                        "for %s\n", o.format, o.output, named);
+        status = 2;
+        goto done;
+    }
+    const char *format = o.format ? o.format : named;
     if (!format)
         format = cfg.format ? cfg.format : "cli";
     int fmt = s2r_format_from_name(format);

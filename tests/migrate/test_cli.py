@@ -113,8 +113,12 @@ def classic(s2r, work, script):
         check(p.returncode == 0 and p.stdout == "" and open(os.path.join(cwd, out)).read() == want,
               "s2r -o job%s SCRIPT writes %s" % (ext, fmt))
     p = run("-q", "-f", "cli", "-o", "forced.yaml", script)
-    check(p.returncode == 0 and open(os.path.join(cwd, "forced.yaml")).read() == run("-q", script).stdout,
-          "--format outranks -o's extension")
+    check(p.returncode == 2 and "-o forced.yaml" in p.stderr and "yaml" in p.stderr
+          and not os.path.exists(os.path.join(cwd, "forced.yaml")),
+          "--format and -o's extension that contradict it: refused, as for OUTPUT: %s" % p.stderr)
+    p = run("-q", "-f", "cli", "-o", "forced.txt", script)
+    check(p.returncode == 0 and open(os.path.join(cwd, "forced.txt")).read() == run("-q", script).stdout,
+          "--format with -o of an extension that names no format")
     p = run("-f", "json", script, "x.yaml")
     check(p.returncode == 2 and "json" in p.stderr and "x.yaml" in p.stderr and "yaml" in p.stderr,
           "a contradicting --format names both: %s" % p.stderr)
