@@ -49,6 +49,44 @@ static void job_ids(const s2r_job *job, int64_t *uid, int64_t *gid,
     }
 }
 
+bool s2r_rules__site_user_runs(const s2r_job *job, const s2r_config *cfg)
+{
+    int64_t uid;
+    const char *v = s2r_rules__directive_value(job, "uid");
+    return !v || !numeric_id(v, &uid) || (cfg && cfg->uid == uid);
+}
+
+/* True when the job's output or error file name holds %u. */
+static bool names_user_in_files(const s2r_job *job)
+{
+    static const char *const opt[] = {"output", "error", "input"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = s2r_rules__directive_value(job, opt[i]);
+        if (v && strstr(v, "%u"))
+            return true;
+    }
+    return false;
+}
+
+/* The pods run as a UID whose user name the site file does not give:
+ * what the script takes from the name is warned. */
+static int warn_nameless(const s2r_workload *wl, const s2r_job *job,
+                         s2r_diags *d)
+{
+    bool files = names_user_in_files(job);
+    if (wl->user || (!job->uses_home && !files))
+        return S2R_OK;
+    return s2r_diags_add(d, S2R_SEV_WARNING, job->file, 0, NULL,
+                         "the pods run as UID %lld, and s2r knows no user "
+                         "name for it ([site] user names [site] uid's user; "
+                         "another --uid has none): %s%s%s have no value in "
+                         "the pod unless its image knows that UID",
+                         (long long)wl->run_as_uid,
+                         job->uses_home ? "~ and $HOME" : "",
+                         job->uses_home && files ? ", and " : "",
+                         files ? "%u in file names" : "");
+}
+
 static bool maps_shared_storage(const s2r_config *cfg)
 {
     for (size_t i = 0; cfg && i < cfg->n_volumes; i++)
@@ -96,10 +134,12 @@ static int give_owner(s2r_workload *wl, const s2r_job *job,
 int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
                         const s2r_config *cfg, s2r_diags *d)
 {
-    if (cfg && cfg->user && !(wl->user = strdup(cfg->user)))
-        return S2R_ENOMEM;
     int64_t job_uid, job_gid;
     job_ids(job, &job_uid, &job_gid, d);
+    /* %u names the job's user: the site's only when it is that user */
+    if (cfg && cfg->user && s2r_rules__site_user_runs(job, cfg) &&
+        !(wl->user = strdup(cfg->user)))
+        return S2R_ENOMEM;
     if (give_owner(wl, job, cfg, job_uid, job_gid))
         return S2R_ENOMEM;
     bool user = cfg && cfg->run_as ? !strcmp(cfg->run_as, "user")
@@ -127,9 +167,11 @@ int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
                                              : -1;
     if (wl->run_as_gid < 0 && job_uid >= 0)
         s2r_diags_add(d, S2R_SEV_WARNING, job->file, 0, "uid",
-                      "--uid=%lld: that user's group is not known here: the "
-                      "pods run with the image's group; give --gid",
-                      (long long)job_uid);
+                      "--uid=%lld without --gid: s2r reads no user database "
+                      "for that user's group, so the pods run with the "
+                      "image's group; give --gid", (long long)job_uid);
+    if (warn_nameless(wl, job, d))
+        return S2R_ENOMEM;
     if (same && cfg->groups && *cfg->groups &&
         !(wl->supplemental_groups = strdup(cfg->groups)))
         return S2R_ENOMEM;

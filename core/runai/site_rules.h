@@ -115,6 +115,11 @@ int s2r_rules__accounts(s2r_workload *wl, const s2r_job *job,
 char *s2r_rules__module_image(const s2r_job *job, const s2r_config *cfg,
                               s2r_diags *d, bool *oom);
 
+/** True when the job runs as the site's (or local) user: no numeric
+ *  --uid, or the [site] uid itself (per sbatch(1) --uid, root submits
+ *  for that user). Then [site] user names it (%u, the home folder). */
+bool s2r_rules__site_user_runs(const s2r_job *job, const s2r_config *cfg);
+
 /** Value of the effective directive @p name, or NULL. */
 const char *s2r_rules__directive_value(const s2r_job *job, const char *name);
 /** True when the pod's bash body names @p name (USER, TMPDIR): a

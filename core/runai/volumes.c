@@ -287,6 +287,7 @@ static void home(mounts *m)
 {
     const s2r_config *cfg = m->cfg;
     if (!m->job->uses_home || !cfg || !cfg->home || !cfg->user ||
+        !s2r_rules__site_user_runs(m->job, cfg) ||
         s2r_envv_get(&m->wl->env, "HOME"))
         return;
     const char *u = strstr(cfg->home, "%u");

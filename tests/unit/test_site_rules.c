@@ -325,6 +325,28 @@ static void test_site_rules__identity_and_modules(void **state)
     assert_false(c.wl.run_as_user);
     assert_null(strstr(c.out[S2R_FMT_YAML], "securityContext"));
     conv_free(&c);
+    /* --uid of another user than [site] uid: not [site] user's name or
+     * home, and what needs them said; uid without user: said too */
+    convert(&c, SITE, "#!/bin/bash\n#SBATCH --uid=4321 --gid=7\n"
+                      "#SBATCH -o %u-%j.out\ncd ~/exp\npython t.py\n",
+            "/project/x");
+    assert_int_equal(c.wl.run_as_uid, 4321);
+    assert_null(c.wl.user);
+    assert_null(s2r_envv_get(&c.wl.env, "HOME"));
+    assert_has(c.out[S2R_FMT_CLI], "${USER:-$(id -un)}-");
+    assert_non_null(said(&c, "s2r knows no user name for it"));
+    conv_free(&c);
+    convert(&c, SITE, "#!/bin/bash\n#SBATCH --uid=1001\ncd ~/exp\n"
+                      "python t.py\n", "/project/x");
+    assert_string_equal(c.wl.user, "user1");
+    assert_string_equal(s2r_envv_get(&c.wl.env, "HOME"), "/home/user1");
+    assert_null(said(&c, "s2r knows no user name for it"));
+    conv_free(&c);
+    convert(&c, "[site]\nuid = 1234\n[storage]\n/home = pvc:home\n",
+            "#!/bin/bash\ncd ~/exp\npython t.py\n", "/home/x");
+    assert_int_equal(c.wl.run_as_uid, 1234);
+    assert_non_null(said(&c, "~ and $HOME have no value"));
+    conv_free(&c);
     /* two modules, two images: neither, and the conflict named */
     convert(&c, SITE, "#!/bin/bash\nmodule load cuda/12.1 gromacs/2023\n"
                       "gmx mdrun\n", "/project/x");
