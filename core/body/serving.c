@@ -191,7 +191,11 @@ static int server_host(ctx *c, analysis *x, const s2r_server_def *def,
              "Run:ai can route to it", def->name, buf, v);
         return port;
     }
-    if (def->listen_all) {
+    bool given = false; /* tensorboard --bind_all as written */
+    for (size_t i = from; def->listen_all && i < u->n && !given; i++)
+        given = u->words[i].value && !strcmp(u->words[i].value,
+                                             def->listen_all);
+    if (def->listen_all && !given) {
         s2r_body__ow_push(&x->ow, NULL, def->listen_all, false);
         s2r_body__note(c, x->body.stmts[x->main].line,
              "%s gets %s: by default it "

@@ -507,6 +507,22 @@ static void test_body__jupyter_gets_fixed_port_and_address(void **state)
                            "\"--port=$port\""));
 }
 
+/* a flag that makes the server listen everywhere, given already, is
+ * not given twice */
+static void test_body__server_listen_flag_once(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -G1\ntensorboard --logdir "
+                           "runs --bind_all &\npython t.py\n"), 0);
+    assert_non_null(strstr(F.job.run_shell, "--logdir runs --bind_all &"));
+    assert_null(strstr(F.job.run_shell, "--bind_all --bind_all"));
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -G1\ntensorboard --logdir "
+                           "runs &\npython t.py\n"), 0);
+    assert_non_null(strstr(F.job.run_shell, "--logdir runs --bind_all &"));
+}
+
 static void test_body__server_defaults_and_literal_ports(void **state)
 {
     (void)state;
@@ -1042,6 +1058,7 @@ int main(void)
         T(test_body__background_main_keeps_ampersand),
         T(test_body__quoted_expansion_renders_as_token),
         T(test_body__jupyter_gets_fixed_port_and_address),
+        T(test_body__server_listen_flag_once),
         T(test_body__server_defaults_and_literal_ports),
         T(test_body__slurm_constants_become_env),
         T(test_body__python_shebang_runs_the_program),
