@@ -104,7 +104,8 @@ static void put_settings(s2r_buf *b, const s2r_job *job)
     s2r_buf_printf(b,
                    "s2r_nnodes=%lld s2r_node_cpus=%lld s2r_node_gpus=%lld "
                    "s2r_job_ntasks=%lld s2r_job_tpn=%lld s2r_job_cpt=%lld "
-                   "s2r_rank_vars=%d s2r_job_gpt=%lld s2r_image=",
+                   "s2r_rank_vars=%d s2r_job_gpt=%lld s2r_vnodes=%lld "
+                   "s2r_vtpn=%lld s2r_image=",
                    (long long)(pytorch ? job->nodes : 1),
                    (long long)((job->cpus_per_node > 0 ? job->cpus_per_node
                                                        : 1) * per_pod),
@@ -113,7 +114,9 @@ static void put_settings(s2r_buf *b, const s2r_job *job)
                    (long long)((job->tasks_per_node > 0 ? job->tasks_per_node
                                                         : 1) * per_pod),
                    (long long)job->cpus_per_task, pytorch ? 1 : 0,
-                   job_gpus_per_task(job));
+                   job_gpus_per_task(job), (long long)per_pod,
+                   (long long)(job->tasks_per_node > 0 ? job->tasks_per_node
+                                                       : 1));
     s2r_shell_put_quoted(b, job->image ? job->image : "");
     s2r_buf_putn(b, "\n", 1);
 }

@@ -20,6 +20,12 @@
 #                   SLURM_GPUS_PER_TASK
 #   s2r_image       the pod's image (a step's --container-image must name
 #                   it)
+#   s2r_vnodes      SLURM nodes this one pod stands for (1: itself); with
+#                   more, a step's tasks are spread over them as srun
+#                   spreads them over nodes: SLURM_NODEID, SLURM_LOCALID,
+#                   SLURM_STEP_NUM_NODES and each node's share of the
+#                   pod's GPUs are those of the task's node
+#   s2r_vtpn        tasks per node of the job, on one of those nodes
 #
 # Supported: -n/--ntasks, -N/--nodes, --ntasks-per-node, -c, -r,
 # --gpus-per-task, --gpus, --gpus-per-node, --gres=gpu[:type]:N,
@@ -207,6 +213,7 @@ s2r_parse() {
 # step (-1: none); s2r_tl tasks here, the first of them s2r_t0
 s2r_geometry() {
     local r=0 avail base extra
+    s2r_vrel=$s2r_rel s2r_vM=1 s2r_virtual=0
     [ "$s2r_nnodes" -le 1 ] && s2r_rel=0 # one pod: every step runs in it
     [ "$s2r_nnodes" -gt 1 ] && r=${PET_NODE_RANK:-${RANK:-0}}
     avail=$((s2r_nnodes - s2r_rel))
@@ -234,6 +241,7 @@ s2r_geometry() {
     s2r_k=$((r - s2r_rel))
     if [ "$s2r_nnodes" -le 1 ]; then
         # one pod: all the step's tasks run in it
+        [ "${s2r_vnodes:-1}" -gt 1 ] && s2r_vgeometry
         s2r_k=0 s2r_M=1 s2r_t0=0 s2r_tl=$s2r_T
         return 0
     fi
@@ -250,6 +258,56 @@ s2r_geometry() {
         base=$((s2r_T / s2r_M)) extra=$((s2r_T % s2r_M))
         s2r_tl=$((base + (s2r_k < extra ? 1 : 0)))
         s2r_t0=$((s2r_k * base + (s2r_k < extra ? s2r_k : extra)))
+    fi
+}
+
+# one pod for s2r_vnodes nodes: s2r_vM nodes and s2r_T tasks of the step,
+# counted on those nodes as srun(1) counts them on real ones
+s2r_vgeometry() {
+    local avail=$((s2r_vnodes - s2r_vrel))
+    s2r_virtual=1
+    [ "$avail" -ge 1 ] || s2r_die "-r $s2r_vrel: the job has $s2r_vnodes node(s)"
+    if [ -n "$s2r_nodes" ]; then
+        s2r_vM=$s2r_nodes
+    elif [ -n "$s2r_tpn" ] || [ -z "$s2r_ntasks" ]; then
+        s2r_vM=$avail
+    else
+        s2r_vM=$(((s2r_ntasks + s2r_vtpn - 1) / s2r_vtpn))
+    fi
+    [ "$s2r_vM" -gt "$avail" ] &&
+        s2r_die "the step asks for $s2r_vM node(s), the job has $avail"
+    if [ -n "$s2r_ntasks" ]; then
+        s2r_T=$s2r_ntasks
+    elif [ -n "$s2r_tpn" ]; then
+        s2r_T=$((s2r_tpn * s2r_vM))
+    elif [ -z "$s2r_nodes" ] && [ "$s2r_job_ntasks" -gt 0 ]; then
+        s2r_T=$s2r_job_ntasks
+    else
+        s2r_T=$((s2r_vtpn * s2r_vM))
+    fi
+    [ "$s2r_T" -lt "$s2r_vM" ] && s2r_vM=$s2r_T
+    return 0
+}
+
+# task $1's node among s2r_vM (s2r_vk), the first task there (s2r_vfirst)
+# and its task count (s2r_vcount): --ntasks-per-node fills each node,
+# else the tasks are spread in blocks, the first nodes taking one more
+s2r_vnode_of() {
+    local t=$1 base extra big
+    if [ -n "$s2r_tpn" ]; then
+        s2r_vk=$((t / s2r_tpn)) s2r_vfirst=$((t / s2r_tpn * s2r_tpn))
+        s2r_vcount=$((s2r_T - s2r_vfirst))
+        [ "$s2r_vcount" -gt "$s2r_tpn" ] && s2r_vcount=$s2r_tpn
+        return 0
+    fi
+    base=$((s2r_T / s2r_vM)) extra=$((s2r_T % s2r_vM))
+    big=$((extra * (base + 1)))
+    if [ "$t" -lt "$big" ]; then
+        s2r_vk=$((t / (base + 1))) s2r_vcount=$((base + 1))
+        s2r_vfirst=$((s2r_vk * (base + 1)))
+    else
+        s2r_vk=$((extra + (t - big) / base)) s2r_vcount=$base
+        s2r_vfirst=$((big + (s2r_vk - extra) * base))
     fi
 }
 
@@ -410,12 +468,27 @@ s2r_task() {
     export SLURM_NTASKS=$s2r_T SLURM_NPROCS=$s2r_T SLURM_STEP_ID=$s2r_step
     export SLURM_STEPID=$s2r_step SLURM_STEP_NUM_TASKS=$s2r_T S2R_SRUN_TASK=1
     export SLURM_STEP_NUM_NODES=$s2r_M
+    if [ "$s2r_virtual" = 1 ]; then
+        # this pod stands for several nodes: the task's node's values
+        s2r_vnode_of "$t"
+        export SLURM_NODEID=$((s2r_vrel + s2r_vk))
+        export SLURM_LOCALID=$((t - s2r_vfirst)) SLURM_STEP_NUM_NODES=$s2r_vM
+    fi
     [ "$s2r_cptset" = 1 ] && export SLURM_CPUS_PER_TASK=$s2r_cptv
     if [ -n "$s2r_gpt" ]; then
         g=$(echo "$s2r_gpus" | cut -d, -f$((l * s2r_gpt + 1))-$(((l + 1) * s2r_gpt)))
         export CUDA_VISIBLE_DEVICES=$g
     elif [ -n "$s2r_gpn$s2r_gtot" ]; then
         export CUDA_VISIBLE_DEVICES=$s2r_gpus
+    elif [ "$s2r_virtual" = 1 ] && [ "$s2r_gtotal" -ge "$s2r_vnodes" ] &&
+        [ -z "$s2r_inner" ]; then
+        # a step that names no GPUs has its node's GPUs (srun(1) --gres)
+        local per=$((s2r_gtotal / s2r_vnodes)) d
+        g=
+        for ((d = (s2r_vrel + s2r_vk) * per; d < (s2r_vrel + s2r_vk + 1) * per; d++)); do
+            g=${g:+$g,}$d
+        done
+        export CUDA_VISIBLE_DEVICES=$g
     fi
     if [ "${s2r_rank_vars:-0}" = 1 ]; then
         export RANK=$t WORLD_SIZE=$s2r_T LOCAL_RANK=$l LOCAL_WORLD_SIZE=$s2r_tl
@@ -479,7 +552,8 @@ s2r_next_step
 [ "$s2r_k" -ge 0 ] || exit 0 # no task of the step runs on this node
 
 # srun inside a task of another step uses that task's CPUs and GPUs
-if [ -n "${S2R_SRUN_TASK:-}" ]; then
+s2r_inner=${S2R_SRUN_TASK:-}
+if [ -n "$s2r_inner" ]; then
     s2r_overlap=1 s2r_gpt= s2r_gpn= s2r_gtot=
 fi
 s2r_cptset=0 s2r_cptv=${s2r_cpt:-$s2r_job_cpt}

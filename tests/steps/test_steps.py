@@ -203,6 +203,31 @@ class Steps(unittest.TestCase):
                          ["0", "1", "2", "3"])
         self.assertEqual(self.doc["kind"], "Job")
 
+    def test_one_pod_for_nodes_gives_tasks_their_node(self):
+        # one pod stands for 2 nodes (cp, a helper, launches nothing
+        # Run:ai spreads): each task has its node's index, its local index
+        # there and that node's GPUs, as on the 2 nodes
+        self.pod.tool("cp", "#!/bin/bash\nexec worker \"$@\"\n")
+        r = self.job("#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=2 "
+                     "--gpus-per-node=2\n"
+                     "srun cp all\n"
+                     "srun -r1 -N1 -n1 cp second\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.doc["kind"], "Job")
+        t = {x["SLURM_PROCID"]: x for x in self.pod.tasks("all")}
+        self.assertEqual(sorted(t), ["0", "1", "2", "3"])
+        self.assertEqual([t[p]["SLURM_NODEID"] for p in "0123"],
+                         ["0", "0", "1", "1"])
+        self.assertEqual([t[p]["SLURM_LOCALID"] for p in "0123"],
+                         ["0", "1", "0", "1"])
+        self.assertEqual([t[p]["CUDA_VISIBLE_DEVICES"] for p in "0123"],
+                         ["0,1", "0,1", "2,3", "2,3"])
+        self.assertEqual({x["SLURM_STEP_NUM_NODES"] for x in t.values()},
+                         {"2"})
+        s = self.pod.tasks("second")
+        self.assertEqual([x["SLURM_NODEID"] for x in s], ["1"])
+        self.assertEqual(s[0]["CUDA_VISIBLE_DEVICES"], "2,3")
+
     def test_two_steps_keep_their_own_size(self):
         r = self.job("#!/bin/bash\n#SBATCH -n 5\n"
                      "srun -n 2 --label bash -c 'worker a'\n"
