@@ -331,11 +331,51 @@ static void stmt_steps(ctx *c, analysis *a, size_t i)
     }
 }
 
+/* True when the @p n bytes at @p t run srun inside $( ) or backquotes:
+ * "$(srun", "$( srun", "`srun" with srun a whole word. */
+static bool captures_srun(const char *t, size_t n)
+{
+    for (size_t i = 0; i + 5 <= n; i++) {
+        if (memcmp(t + i, "srun", 4) || (i + 4 < n && sh_name_byte(t[i + 4])))
+            continue;
+        size_t j = i;
+        while (j > 0 && (t[j - 1] == ' ' || t[j - 1] == '\t'))
+            j--;
+        if (j > 0 && (t[j - 1] == '`' || (t[j - 1] == '(' && j > 1 &&
+                                           t[j - 2] == '$')))
+            return true;
+    }
+    return false;
+}
+
+/* Every pod of a PyTorchJob runs the script and its own node's tasks of
+ * a step: output of srun taken with $( ) holds only those tasks' lines
+ * (none on a pod without a task of the step), where SLURM gives the batch
+ * script, on the first node, every task's. */
+static void warn_captured_steps(ctx *c, const analysis *a)
+{
+    if (!every_pod_runs_script(c->job))
+        return;
+    for (size_t i = 0; i < a->body.n; i++) {
+        const sh_stmt *st = &a->body.stmts[i];
+        if ((a->kind[i] != ST_KEEP && a->kind[i] != ST_MAIN) ||
+            !captures_srun(a->body.src + st->start, st->end - st->start))
+            continue;
+        s2r_body__warn(c, st->line, NULL, "srun's output taken with $( ): "
+                       "each of the PyTorchJob's %lld pods gets only the "
+                       "output of its own tasks of the step, and a pod with "
+                       "none of them gets nothing, where SLURM gives the "
+                       "batch script every task's output on the first node",
+                       (long long)c->job->nodes);
+    }
+}
+
 void s2r_body__plan_steps(ctx *c, analysis *a)
 {
     for (size_t i = 0; i < a->body.n; i++)
         if (a->kind[i] == ST_KEEP || a->kind[i] == ST_MAIN)
             stmt_steps(c, a, i);
+    warn_captured_steps(c, a);
 }
 
 /* Commands that do the same on every pod, or only shape the shell: not

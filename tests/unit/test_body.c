@@ -684,6 +684,24 @@ static void test_body__side_containers_run_in_the_pod(void **state)
     assert_non_null(strstr(F.job.run_shell, "singularity run"));
 }
 
+/* srun's output in $( ) on the pods of a PyTorchJob holds each pod's
+ * own tasks only: said; in one pod it is all of it: not said */
+static void test_body__captured_srun_on_several_pods(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=1 "
+                           "--gpus-per-node=1\n"
+                           "HEAD=$(srun -N1 -n1 hostname)\n"
+                           "srun python t.py\n"), 0);
+    assert_true(has_warning("srun's output taken with $( )"));
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -n 2\n"
+                           "HOSTS=$(srun hostname)\nmy_srun_x=`date`\n"
+                           "srun python t.py\n"), 0);
+    assert_false(has_warning("srun's output taken"));
+}
+
 static bool has_note(const char *needle)
 {
     for (size_t i = 0; i < F.d.n; i++)
@@ -1066,6 +1084,7 @@ int main(void)
         T(test_body__env_interpreter_and_odd_paths),
         T(test_body__no_main_command_keeps_the_body),
         T(test_body__no_command_runs_true),
+        T(test_body__captured_srun_on_several_pods),
         T(test_body__setup_and_chain_is_dropped),
         T(test_body__cd_and_chain_is_kept),
         T(test_body__image_default_command),
