@@ -268,7 +268,9 @@ static void check_step(ctx *c, const unwrap *u, int line, bool launcher_pod)
     if (launcher_pod && !s->refused[0] && g <= 0)
         s2r_body__warn(c, line, NULL, "line %d: this srun step runs on the "
                        "MPIJob's launcher pod (1 CPU, no GPU), not on the "
-                       "workers", line);
+                       "workers, where the ranks run: what it writes to a "
+                       "pod's own folders (/tmp, a local disk) is not there "
+                       "for them; write it to shared storage", line);
     int64_t m = s2r_body__step_nodes(job, s);
     if (every_pod_runs_script(job) && m > 0 && m < job->nodes)
         s2r_body__warn(c, line, NULL, "line %d: the srun step runs on %lld "
