@@ -5,6 +5,7 @@
  * operator's own default worker command does (/usr/sbin/sshd -De); the
  * key it mounts is group-readable, hence StrictModes=no. */
 #include "runai.h"
+#include "pod.h"
 
 #include "base/base.h"
 #include "shell/shell.h"
@@ -24,9 +25,14 @@ static const char sshd_start[] =
     "ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 || ssh-keygen -A >/dev/null\n"
     "exec \"$s2r_sshd\" -De -o StrictModes=no\n";
 
-int s2r_mpi_worker_command(const s2r_job *job, s2r_strv *out)
+int s2r_mpi_worker_command(const s2r_workload *wl, const s2r_job *job,
+                           s2r_strv *out)
 {
     s2r_buf b = {0};
+    /* the set-up may name files after the job (stage_$SLURM_JOB_ID), as
+     * the launcher's script, which has the same number, does */
+    if (job->worker_setup && strstr(job->worker_setup, "SLURM_JOB"))
+        s2r_pod__job_id(&b, wl);
     if (job->worker_setup)
         s2r_buf_puts(&b, job->worker_setup);
     s2r_buf_puts(&b, sshd_start);

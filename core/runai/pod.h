@@ -58,6 +58,12 @@ bool s2r_pod_wraps(const s2r_workload *wl, const s2r_strv *cmd);
  *  SLURM_PROCID), one per line, into @p b (pod_env.c). */
 void s2r_pod__slurm_env(s2r_buf *b, const s2r_workload *wl);
 
+/** The exports of SLURM_JOB_ID and SLURM_JOBID alone, one number for the
+ *  whole workload from RUNAI_JOB_UUID (else its name), as every pod of it
+ *  computes them (s2r_pod__slurm_env() starts with them; an MPIJob's
+ *  workers, which run no batch script, get only these) (pod_env.c). */
+void s2r_pod__job_id(s2r_buf *b, const s2r_workload *wl);
+
 /** @p pattern (sbatch(1) "filename pattern") as one double-quoted shell
  *  word into @p b, the replacement symbols read from the SLURM variables
  *  s2r_pod__slurm_env() exports (logs.c). */

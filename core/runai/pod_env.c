@@ -67,12 +67,25 @@ static void put_dq(s2r_buf *b, const char *s)
     s2r_buf_putn(b, run, (size_t)(s - run));
 }
 
-void s2r_pod__slurm_env(s2r_buf *b, const s2r_workload *wl)
+/* s2r_id: the workload's one number, the cksum of its UUID (or name) */
+static void put_id(s2r_buf *b, const s2r_workload *wl)
 {
     s2r_buf_puts(b, "s2r_id=$(printf %s \"${RUNAI_JOB_UUID:-"
                     "${RUNAI_JOB_NAME:-");
     put_dq(b, wl->name);
     s2r_buf_puts(b, "}}\" | cksum)\n");
+}
+
+void s2r_pod__job_id(s2r_buf *b, const s2r_workload *wl)
+{
+    put_id(b, wl);
+    s2r_buf_puts(b, "export SLURM_JOB_ID=\"${s2r_id%% *}\"\n"
+                    "export SLURM_JOBID=\"$SLURM_JOB_ID\"\n");
+}
+
+void s2r_pod__slurm_env(s2r_buf *b, const s2r_workload *wl)
+{
+    put_id(b, wl);
     if (indexed(wl)) {
         array_task_id(b, wl);
         s2r_buf_puts(b, "export SLURM_ARRAY_JOB_ID=\"${s2r_id%% *}\"\n"

@@ -726,7 +726,7 @@ static int set_container(s2r_workload *wl, const s2r_job *job,
          s2r_envv_set(&wl->env, "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")))
         return S2R_ENOMEM;
     if (wl->kind == S2R_WL_MPI &&
-        s2r_mpi_worker_command(job, &wl->worker_command) != S2R_OK)
+        s2r_mpi_worker_command(wl, job, &wl->worker_command) != S2R_OK)
         return S2R_ENOMEM;
     wl->command_is_args = job->run_args_only && !job->srun_standin;
     wl->array_index_used = job->array && job->uses_array_index;

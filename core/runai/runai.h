@@ -111,9 +111,11 @@ int s2r_srun_standin(const s2r_job *job, char **out);
  * with job->worker_setup, then sshd in the foreground (-De), which the
  * mpi-operator v2 launcher reaches the ranks through (per mpi-operator
  * v0.6 newWorker: /usr/sbin/sshd -De); an image without sshd stops with a
- * message saying so.
+ * message saying so. A set-up that reads SLURM_JOB_ID/SLURM_JOBID gets
+ * them first, the workload's number (@p wl's name when it has no UUID).
  * @return S2R_OK or S2R_ENOMEM.
  */
-int s2r_mpi_worker_command(const s2r_job *job, s2r_strv *out);
+int s2r_mpi_worker_command(const s2r_workload *wl, const s2r_job *job,
+                           s2r_strv *out);
 
 #endif

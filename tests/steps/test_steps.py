@@ -440,6 +440,24 @@ class Steps(unittest.TestCase):
         self.assertIn("worker pods run line(s) 3, 6", err)
         self.assertNotIn("prep.py", roles["worker"]["command"][2])
 
+    def test_mpijob_workers_have_the_job_id_their_setup_reads(self):
+        doc, err = manifest(
+            "#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=4\n"
+            "STAGE=stage_$SLURM_JOB_ID\nmkdir -p $STAGE\n"
+            "mpirun ./solver $STAGE\n")
+        roles = dict(containers(doc))
+        self.pod.tool("sshd", "#!/bin/bash\nexit 0\n")
+        self.pod.tool("ssh-keygen", "#!/bin/bash\nexit 0\n")
+        env = {"RUNAI_JOB_UUID": "b3c1d2"}
+        r = self.pod.run(roles["worker"], **env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # the launcher's script computes the same number from the same UUID
+        job_id = subprocess.run(
+            ["bash", "-c", "printf %s b3c1d2 | cksum"], capture_output=True,
+            text=True).stdout.split()[0]
+        self.assertTrue(os.path.isdir(os.path.join(self.pod.dir,
+                                                   "stage_" + job_id)))
+
     def test_image_without_sshd_says_so(self):
         doc, err = manifest("#!/bin/bash\n#SBATCH -N 2 -n 4\nmpirun ./a.out\n")
         r = self.pod.run(dict(containers(doc))["worker"])
