@@ -116,6 +116,12 @@ void s2r_body__container_option(unwrap *u, const s2r_launch_grammar *g,
     } else if (!strcmp(k, "env") || !strcmp(k, "export")) {
         add_env(u, val, g != &s2r_launch_singularity &&
                             g != &s2r_launch_srun);
+    } else if (!strcmp(k, "home")) {
+        /* singularity --home SRC[:DST]: SRC mounted at DST, the HOME */
+        add_binds(u, val, line);
+        const char *c = strchr(val, ':');
+        if (*val && (!c || c[1]))
+            s2r_envv_set(&u->c_env, "HOME", c ? c + 1 : val);
     } else if (!strcmp(k, "pwd") || !strcmp(k, "workdir") ||
                !strcmp(k, "container-workdir")) {
         set_workdir(u, val);

@@ -204,14 +204,14 @@ static const s2r_launch_opt singularity_opts[] = {
     V("--config"), F("--contain"), F("--containall"), V("--cpu-shares"),
     V("--cpus"), V("--cpuset-cpus"), V("--cwd"), V("--dns"), V("--drop-caps"),
     K("--env", "env"), K("--env-file", "env-file"), F("--fakeroot"),
-    V("--fusemount"), V("--home"), V("--hostname"), V("--memory"),
+    V("--fusemount"), K("--home", "home"), V("--hostname"), V("--memory"),
     V("--memory-swap"), K("--mount", "bind"), V("--network"),
     V("--network-args"), F("--no-home"), F("--nv"), F("--nvccli"),
     K("--overlay", "overlay"), V("--pem-path"), V("--pids-limit"),
     K("--pwd", "pwd"), F("--rocm"), V("--scratch"), V("--security"),
     F("--userns"), V("--workdir"), F("--writable"), F("--writable-tmpfs"),
-    K("-B", "bind"), F("-C"), V("-H"), V("-S"), V("-W"), F("-c"), F("-e"),
-    K("-o", "overlay"), F("-u"), END};
+    K("-B", "bind"), F("-C"), K("-H", "home"), V("-S"), V("-W"), F("-c"),
+    F("-e"), K("-o", "overlay"), F("-u"), END};
 
 /* podman-hpc run / podman run / docker run --help */
 static const s2r_launch_opt podman_opts[] = {

@@ -702,6 +702,18 @@ static void test_body__captured_srun_on_several_pods(void **state)
     assert_false(has_warning("srun's output taken"));
 }
 
+/* singularity --home DIR: the container's HOME is DIR, mounted there */
+static void test_body__singularity_home(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nsingularity exec -H /p/home:/h "
+                           "docker://a/b:1 python t.py\n"), 0);
+    assert_string_equal(s2r_envv_get(&F.job.env, "HOME"), "/h");
+    assert_int_equal(F.job.n_binds, 1);
+    assert_string_equal(F.job.binds[0].source, "/p/home");
+    assert_string_equal(F.job.binds[0].target, "/h");
+}
+
 static bool has_note(const char *needle)
 {
     for (size_t i = 0; i < F.d.n; i++)
@@ -1084,6 +1096,7 @@ int main(void)
         T(test_body__env_interpreter_and_odd_paths),
         T(test_body__no_main_command_keeps_the_body),
         T(test_body__no_command_runs_true),
+        T(test_body__singularity_home),
         T(test_body__captured_srun_on_several_pods),
         T(test_body__setup_and_chain_is_dropped),
         T(test_body__cd_and_chain_is_kept),
