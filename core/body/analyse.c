@@ -745,7 +745,8 @@ static int start_from_directives(ctx *c)
     } else if (job->container_image) {
         job->image = strdup(job->container_image);
     }
-    return S2R_OK;
+    s2r_body__directive_containers(c);
+    return c->oom ? S2R_ENOMEM : S2R_OK;
 }
 
 /* What the container runs, from the rendered body @p tidied and the

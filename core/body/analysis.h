@@ -341,6 +341,10 @@ void s2r_body__apply_binds(ctx *c, const unwrap *u);
  *  options with no equivalent are warned, binds carried as the main
  *  command's are. Top-level statements, after s2r_body__plan_steps(). */
 void s2r_body__side_containers(ctx *c, analysis *a);
+/** pyxis' #SBATCH --container-mounts (binds, as the main command's are)
+ *  and --container-workdir (the working directory when absolute), which
+ *  pyxis applies to the batch script's container as to its steps'. */
+void s2r_body__directive_containers(ctx *c);
 
 /* ---- the launch and the workload kind (launch.c) ---- */
 

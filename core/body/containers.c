@@ -592,3 +592,61 @@ void s2r_body__side_containers(ctx *c, analysis *a)
             side_container(c, a, i, k);
     }
 }
+
+/* ------------------------------------------------------------------ */
+/* pyxis' container options as #SBATCH directives                      */
+/* ------------------------------------------------------------------ */
+
+/* the line and value of directive @p name, or NULL */
+static const char *directive_at(const s2r_job *job, const char *name,
+                                int *line)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < job->n_directives; i++)
+        if (!strcmp(job->directives[i].name, name)) {
+            v = job->directives[i].value ? job->directives[i].value : "";
+            *line = job->directives[i].line;
+        }
+    return v;
+}
+
+/* @p path in the container as the pod sees it: under a bind's target,
+ * the same place under its source (the pod mounts the source's storage
+ * at its own path, not the bind); else @p path. malloc'd, NULL on OOM. */
+static char *unbound_path(const s2r_job *job, const char *path)
+{
+    for (size_t i = job->n_binds; i-- > 0;) {
+        const s2r_bind *b = &job->binds[i];
+        size_t n = strlen(b->target);
+        if (n > 1 && !strncmp(path, b->target, n) &&
+            (path[n] == '/' || path[n] == '\0') && b->source[0] == '/') {
+            char *out = NULL;
+            return asprintf(&out, "%s%s", b->source, path + n) < 0 ? NULL
+                                                                    : out;
+        }
+    }
+    return strdup(path);
+}
+
+void s2r_body__directive_containers(ctx *c)
+{
+    s2r_job *job = c->job;
+    int line = 0;
+    const char *v = directive_at(job, "container-mounts", &line);
+    if (v && *v) {
+        unwrap u;
+        memset(&u, 0, sizeof(u));
+        add_binds(&u, v, line);
+        s2r_body__apply_binds(c, &u);
+        s2r_body__unwrap_free(&u);
+    }
+    v = directive_at(job, "container-workdir", &line);
+    if (v && v[0] == '/') {
+        free(job->workdir);
+        if (!(job->workdir = unbound_path(job, v)))
+            c->oom = true;
+    } else if (v) {
+        s2r_body__warn(c, line, "container-workdir", "container working "
+                       "directory '%s' is not absolute: not used", v);
+    }
+}

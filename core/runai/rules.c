@@ -40,9 +40,9 @@ static const option_rule rules_table[] = {
     /* explained where it is mapped */
     {"constraint", F_WARN, S2R_ASK_CONSTRAINT, NULL},
     {"container-image", F_CARRIED, S2R_ASK_NONE, NULL},
-    {"container-mounts", F_WARN, S2R_ASK_NONE,
-     "mounts need a Run:ai data source (PVC, NFS or host path)"},
-    {"container-workdir", F_WARN, S2R_ASK_NONE, "set --working-dir instead"},
+    /* binds and the working directory (core/body/containers.c) */
+    {"container-mounts", F_CARRIED, S2R_ASK_NONE, NULL},
+    {"container-workdir", F_CARRIED, S2R_ASK_NONE, NULL},
     {"cpus-per-gpu", F_CARRIED, S2R_ASK_NONE, NULL},
     {"cpus-per-task", F_CARRIED, S2R_ASK_NONE, NULL},
     {"dependency", F_WARN, S2R_ASK_NONE,

@@ -714,6 +714,30 @@ static void test_body__singularity_home(void **state)
     assert_string_equal(F.job.binds[0].target, "/h");
 }
 
+/* pyxis' #SBATCH --container-mounts are binds as on srun, and an
+ * absolute --container-workdir the working directory, read through the
+ * binds: the pod has the bind's source at its own path */
+static void test_body__pyxis_directives_mount_and_workdir(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\n"
+                           "#SBATCH --container-image=nvcr.io#nvidia/x:1\n"
+                           "#SBATCH --container-mounts=/p/lab:/workspace,"
+                           "/s/me:/data:ro\n"
+                           "#SBATCH --container-workdir=/workspace/run\n"
+                           "python t.py\n"), 0);
+    assert_int_equal(F.job.n_binds, 2);
+    assert_string_equal(F.job.binds[0].source, "/p/lab");
+    assert_string_equal(F.job.binds[0].target, "/workspace");
+    assert_true(F.job.binds[1].read_only);
+    assert_string_equal(F.job.workdir, "/p/lab/run");
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH --container-workdir=rel\n"
+                           "python t.py\n"), 0);
+    assert_true(has_warning("'rel' is not absolute"));
+}
+
 static bool has_note(const char *needle)
 {
     for (size_t i = 0; i < F.d.n; i++)
@@ -1097,6 +1121,7 @@ int main(void)
         T(test_body__no_main_command_keeps_the_body),
         T(test_body__no_command_runs_true),
         T(test_body__singularity_home),
+        T(test_body__pyxis_directives_mount_and_workdir),
         T(test_body__captured_srun_on_several_pods),
         T(test_body__setup_and_chain_is_dropped),
         T(test_body__cd_and_chain_is_kept),
