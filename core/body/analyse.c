@@ -379,10 +379,22 @@ static void classify(ctx *c, analysis *a, bool top)
     }
 }
 
+/* True when a statement besides the main one stays in the pod's script
+ * (not dropped, lifted or a `set` that means nothing alone). */
+static bool other_lines(const analysis *a)
+{
+    for (size_t i = 0; i < a->body.n; i++)
+        if (i != a->main && a->kind[i] != ST_DROP &&
+            a->kind[i] != ST_LIFTED && !s2r_body__is_set(&a->body.stmts[i]))
+            return true;
+    const sh_stmt *ms = &a->body.stmts[a->main];
+    return ms->ncmds - (a->drop_prefix ? a->main_cmd : 0) > 1;
+}
+
 /* What the wrappers of the main command say about the job: its image,
  * container working directory and variables, with warnings for what has
  * no Run:ai equivalent. */
-static void apply_unwrap(ctx *c, const analysis *a, const sh_stmt *ms,
+static void apply_unwrap(ctx *c, analysis *a, const sh_stmt *ms,
                          bool top)
 {
     s2r_job *job = c->job;
@@ -404,7 +416,14 @@ static void apply_unwrap(ctx *c, const analysis *a, const sh_stmt *ms,
                            "'%s' is not absolute: not used", u->c_workdir);
         }
     }
+    /* the container's --env is for its command alone: in the pods'
+     * environment only when that command is all the pod runs and the
+     * values are literal, else in front of the command */
+    a->env_inline = false;
     for (size_t k = 0; top && k < u->c_env.n; k++)
+        a->env_inline = a->env_inline || other_lines(a) ||
+                        strpbrk(u->c_env.v[k].value, "$`");
+    for (size_t k = 0; top && !a->env_inline && k < u->c_env.n; k++)
         if (s2r_envv_set(&job->env, u->c_env.v[k].name, u->c_env.v[k].value))
             c->oom = true;
     if (u->conda_run && top)

@@ -170,6 +170,9 @@ typedef struct analysis {
     size_t main;        /* index of the main statement, or (size_t)-1 */
     size_t main_cmd;    /* the main command inside it */
     bool drop_prefix;   /* set-up commands before it (&&) are dropped */
+    bool env_inline;    /* the main command's container --env goes in
+                           front of it as assignments (its own scope),
+                           not into the pods' environment */
     const unwrap *u;    /* the main command unwrapped (one of unwraps), or
                            an empty unwrap when there is none */
     /* the commands unwrapped so far, each once (s2r_body__unwrapped) */
@@ -341,6 +344,11 @@ void s2r_body__apply_binds(ctx *c, const unwrap *u);
  *  options with no equivalent are warned, binds carried as the main
  *  command's are. Top-level statements, after s2r_body__plan_steps(). */
 void s2r_body__side_containers(ctx *c, analysis *a);
+/** `NAME=VALUE ` into @p b as shell text: VALUE single-quoted when it is
+ *  literal, else double-quoted so that its $ and ` expand as they did in
+ *  the container runtime's option (the script's shell expanded them). */
+void s2r_body__put_assignment(s2r_buf *b, const char *name,
+                              const char *value);
 /** pyxis' #SBATCH --container-mounts (binds, as the main command's are)
  *  and --container-workdir (the working directory when absolute), which
  *  pyxis applies to the batch script's container as to its steps'. */

@@ -290,6 +290,18 @@ void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
     owords *o = &a->ow;
     const sh_word *w = u->words;
     ow_push_range(o, w, 0, u->prefix_end);
+    for (size_t k = 0; a->env_inline && k < u->c_env.n; k++) {
+        /* the container's --env, for this command alone */
+        s2r_buf e = {0};
+        s2r_body__put_assignment(&e, u->c_env.v[k].name, u->c_env.v[k].value);
+        if (e.oom)
+            o->oom = true;
+        else if (e.len) {
+            e.p[--e.len] = '\0'; /* no trailing space: one word */
+            s2r_body__ow_push(o, NULL, e.p, true);
+        }
+        free(e.p);
+    }
     /* time / exec / nohup stay in front of the program */
     if (job->distributed != S2R_DIST_MPI || a->mode == MM_STANDIN)
         ow_push_range(o, w, u->kw_from, u->kw_to);

@@ -738,6 +738,27 @@ static void test_body__pyxis_directives_mount_and_workdir(void **state)
     assert_true(has_warning("'rel' is not absolute"));
 }
 
+/* a container's --env is its command's alone: with other lines in the
+ * pod, or a value the shell expands, it goes in front of the command
+ * (expanding), not into every line's environment; a lone command with
+ * literal values keeps them in the pods' environment */
+static void test_body__container_env_scope(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nD=/d$SLURM_JOB_ID\n"
+                           "apptainer exec --env DATA=$D,M=x docker://a/b:1 "
+                           "python t.py\npython u.py\n"), 0);
+    assert_null(s2r_envv_get(&F.job.env, "DATA"));
+    assert_null(s2r_envv_get(&F.job.env, "M"));
+    assert_non_null(strstr(F.job.run_shell,
+                           "DATA=\"$D\" M=x python t.py"));
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(parse("#!/bin/bash\napptainer exec --env M=x "
+                           "docker://a/b:1 python t.py\n"), 0);
+    assert_string_equal(s2r_envv_get(&F.job.env, "M"), "x");
+}
+
 static bool has_note(const char *needle)
 {
     for (size_t i = 0; i < F.d.n; i++)
@@ -1121,6 +1142,7 @@ int main(void)
         T(test_body__no_main_command_keeps_the_body),
         T(test_body__no_command_runs_true),
         T(test_body__singularity_home),
+        T(test_body__container_env_scope),
         T(test_body__pyxis_directives_mount_and_workdir),
         T(test_body__captured_srun_on_several_pods),
         T(test_body__setup_and_chain_is_dropped),
