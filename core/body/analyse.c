@@ -407,10 +407,20 @@ static void apply_unwrap(ctx *c, analysis *a, const sh_stmt *ms,
         free(job->image);
         job->image = strdup(u->image);
     }
+    /* the container's working directory is its command's: the pods'
+     * when that command is all they run, else `env -C DIR` in front of
+     * it (rewrite.c), as a $DIR the shell expands must be */
+    a->pwd_inline = false;
     if (u->c_workdir && top) {
-        if (u->c_workdir[0] == '/') {
+        bool expands = strpbrk(u->c_workdir, "$`") != NULL;
+        if (u->c_workdir[0] == '/' && !expands && !other_lines(a)) {
             free(job->workdir);
             job->workdir = strdup(u->c_workdir);
+        } else if (u->c_workdir[0] == '/' || expands) {
+            a->pwd_inline = true;
+            s2r_body__note(c, ms->line, "container working directory '%s': "
+                           "the command runs there (env -C), the other lines "
+                           "in the pod's working directory", u->c_workdir);
         } else {
             s2r_body__warn(c, ms->line, NULL, "container working directory "
                            "'%s' is not absolute: not used", u->c_workdir);

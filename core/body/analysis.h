@@ -170,6 +170,8 @@ typedef struct analysis {
     size_t main;        /* index of the main statement, or (size_t)-1 */
     size_t main_cmd;    /* the main command inside it */
     bool drop_prefix;   /* set-up commands before it (&&) are dropped */
+    bool pwd_inline;    /* the main command's container working
+                           directory goes in front of it (env -C DIR) */
     bool env_inline;    /* the main command's container --env goes in
                            front of it as assignments (its own scope),
                            not into the pods' environment */

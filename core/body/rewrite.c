@@ -305,6 +305,20 @@ void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
     /* time / exec / nohup stay in front of the program */
     if (job->distributed != S2R_DIST_MPI || a->mode == MM_STANDIN)
         ow_push_range(o, w, u->kw_from, u->kw_to);
+    if (a->pwd_inline) {
+        /* the container's working directory, for this command alone */
+        s2r_buf d = {0};
+        s2r_body__put_assignment(&d, "", u->c_workdir);
+        if (d.oom) {
+            o->oom = true;
+        } else {
+            d.p[--d.len] = '\0';
+            s2r_body__ow_push(o, NULL, "env", false);
+            s2r_body__ow_push(o, NULL, "-C", false);
+            s2r_body__ow_push(o, NULL, d.p + 1, true); /* after "=" */
+        }
+        free(d.p);
+    }
 
     bool multi_node = job->nodes > 1;
     if (a->mode == MM_STANDIN) {

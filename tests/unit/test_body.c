@@ -757,6 +757,20 @@ static void test_body__container_env_scope(void **state)
     assert_int_equal(parse("#!/bin/bash\napptainer exec --env M=x "
                            "docker://a/b:1 python t.py\n"), 0);
     assert_string_equal(s2r_envv_get(&F.job.env, "M"), "x");
+    teardown(NULL);
+    setup(NULL);
+    /* --pwd likewise: the pods' working directory only for a lone
+     * command, else env -C in front of the command */
+    assert_int_equal(parse("#!/bin/bash\nD=/s/ds\nmkdir -p out\n"
+                           "apptainer exec --pwd $D docker://a/b:1 "
+                           "python t.py\ncp x out/\n"), 0);
+    assert_non_null(strstr(F.job.run_shell, "env -C \"$D\" python t.py"));
+    assert_true(!F.job.workdir || strcmp(F.job.workdir, "/s/ds"));
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(parse("#!/bin/bash\napptainer exec --pwd /s/ds "
+                           "docker://a/b:1 python t.py\n"), 0);
+    assert_string_equal(F.job.workdir, "/s/ds");
 }
 
 static bool has_note(const char *needle)
