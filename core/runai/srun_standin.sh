@@ -478,6 +478,11 @@ s2r_task() {
     if [ -n "$s2r_gpt" ]; then
         g=$(echo "$s2r_gpus" | cut -d, -f$((l * s2r_gpt + 1))-$(((l + 1) * s2r_gpt)))
         export CUDA_VISIBLE_DEVICES=$g
+    elif [ -n "$s2r_gpn$s2r_gtot" ] && [ "$s2r_virtual" = 1 ]; then
+        # the task's node's share of the step's GPUs
+        local per=${s2r_gpn:-$(((s2r_gtot + s2r_vM - 1) / s2r_vM))}
+        g=$(echo "$s2r_gpus" | cut -d, -f$((s2r_vk * per + 1))-$(((s2r_vk + 1) * per)))
+        export CUDA_VISIBLE_DEVICES=$g
     elif [ -n "$s2r_gpn$s2r_gtot" ]; then
         export CUDA_VISIBLE_DEVICES=$s2r_gpus
     elif [ "$s2r_virtual" = 1 ] && [ "$s2r_gtotal" -ge "$s2r_vnodes" ] &&
@@ -566,7 +571,9 @@ s2r_gtotal=$(s2r_pod_gpus)
 if [ -n "$s2r_gpt" ]; then
     s2r_ngpu=$((s2r_gpt * s2r_tl))
 elif [ -n "$s2r_gpn" ]; then
-    s2r_ngpu=$s2r_gpn
+    s2r_ngpu=$((s2r_gpn * s2r_vM)) # this pod's nodes of the step
+elif [ -n "$s2r_gtot" ] && [ "$s2r_virtual" = 1 ]; then
+    s2r_ngpu=$s2r_gtot # all of the step's nodes are this pod
 elif [ -n "$s2r_gtot" ]; then
     s2r_ngpu=$(((s2r_gtot + s2r_M - 1) / s2r_M))
 else

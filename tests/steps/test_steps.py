@@ -228,6 +228,20 @@ class Steps(unittest.TestCase):
         self.assertEqual([x["SLURM_NODEID"] for x in s], ["1"])
         self.assertEqual(s[0]["CUDA_VISIBLE_DEVICES"], "2,3")
 
+    def test_one_pod_for_nodes_gives_each_node_its_step_gpus(self):
+        # GPUs per node of a step: each node's tasks share their node's,
+        # never the other node's
+        self.pod.tool("cp", "#!/bin/bash\nexec worker \"$@\"\n")
+        r = self.job("#!/bin/bash\n#SBATCH -N 2 --ntasks-per-node=2 "
+                     "--gpus-per-node=2\n"
+                     "srun --gpus-per-node=1 cp one\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = {x["SLURM_PROCID"]: x for x in self.pod.tasks("one")}
+        gpus = [t[p]["CUDA_VISIBLE_DEVICES"] for p in "0123"]
+        self.assertEqual(gpus[0], gpus[1])
+        self.assertEqual(gpus[2], gpus[3])
+        self.assertNotEqual(gpus[0], gpus[2])
+
     def test_two_steps_keep_their_own_size(self):
         r = self.job("#!/bin/bash\n#SBATCH -n 5\n"
                      "srun -n 2 --label bash -c 'worker a'\n"
