@@ -446,11 +446,19 @@ static void apply_unwrap(ctx *c, analysis *a, const sh_stmt *ms,
              u->dropped);
     if (top)
         s2r_body__apply_binds(c, u);
-    if (u->local_image && top)
+    const char *local = u->local_image_name ? u->local_image_name : "";
+    if (u->local_image && top && strchr(local, '$'))
+        s2r_body__warn(c, ms->line, NULL,
+             "the container image '%s' is a variable that holds a local "
+             "image file, is set more than once or is set at run time: no "
+             "OCI reference s2r can read, so the configured default image "
+             "is used (set [runai] default_image, or name the image)",
+             local);
+    else if (u->local_image && top)
         s2r_body__warn(c, ms->line, NULL,
              "'%s' is a local container image with no OCI equivalent: the "
              "configured default image is used (set [runai] default_image)",
-             u->local_image_name ? u->local_image_name : "");
+             local);
 }
 
 /* The main command: unwrapped, applied to the job, and for
@@ -872,6 +880,7 @@ static int finish(ctx *c, analysis *a, int body_line)
     s2r_buf pre = {0};
     s2r_body__add_prelude(c, &pre, tidied);
     s2r_body__setup_in_body(c, a, &pre);
+    s2r_body__container_standin(c, a, &pre, tidied);
     job->uses_array_index = s2r_body__mentions(tidied, "SLURM_ARRAY_TASK_ID");
     set_run(c, a, tidied, &pre);
     free(pre.p);

@@ -346,6 +346,13 @@ void s2r_body__apply_binds(ctx *c, const unwrap *u);
  *  options with no equivalent are warned, binds carried as the main
  *  command's are. Top-level statements, after s2r_body__plan_steps(). */
 void s2r_body__side_containers(ctx *c, analysis *a);
+/** A pod's script that still runs apptainer or singularity (in a loop,
+ *  a block or a function: @p tidied is the rendered body) gets a stand-in
+ *  for them in @p pre, with a warning naming the first such line of
+ *  @p a; the docker:// image they name becomes the job's when the script
+ *  names no other and they name one only (container_standin.c). */
+void s2r_body__container_standin(ctx *c, const analysis *a, s2r_buf *pre,
+                                 const char *tidied);
 /** `NAME=VALUE ` into @p b as shell text: VALUE single-quoted when it is
  *  literal, else double-quoted so that its $ and ` expand as they did in
  *  the container runtime's option (the script's shell expanded them). */

@@ -581,10 +581,12 @@ static void side_container(ctx *c, analysis *a, size_t i, size_t k)
                        "without %s", rt, u->image,
                        pod ? pod : "the default image", rt);
     else if (!u->image)
-        s2r_body__warn(c, line, NULL, "%s runs this line in the local "
-                       "image '%s', which has no OCI equivalent: the line "
-                       "runs in the pod's image, without %s", rt,
-                       u->local_image_name ? u->local_image_name : "", rt);
+        s2r_body__warn(c, line, NULL, "%s runs this line in the image "
+                       "'%s', %s: the line runs in the pod's image, without "
+                       "%s", rt, u->local_image_name ? u->local_image_name : "",
+                       u->local_image_name && strchr(u->local_image_name, '$')
+                           ? "a variable with no OCI reference s2r can read"
+                           : "a local image with no OCI equivalent", rt);
     else
         s2r_body__note(c, line, "%s removed: the line runs in the pod's "
                        "image, %s", rt, pod);

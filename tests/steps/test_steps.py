@@ -242,6 +242,21 @@ class Steps(unittest.TestCase):
         self.assertEqual(gpus[2], gpus[3])
         self.assertNotEqual(gpus[0], gpus[2])
 
+    def test_container_runtime_in_a_function_runs_in_the_pod(self):
+        # the pod's image has no singularity: the stand-in runs the exec
+        # command itself, with its --env and --pwd for that command only
+        os.makedirs(os.path.join(self.pod.dir, "sub"), exist_ok=True)
+        r = self.job("#!/bin/bash\n"
+                     "run() { singularity exec --env A=1 --pwd $PWD/sub "
+                     "docker://a/b:1 worker inner \"$@\"; }\n"
+                     "run x y\nworker outer\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("stays in the pod's script", self.err)
+        inner = self.pod.tasks("inner")
+        self.assertEqual(len(inner), 1)
+        self.assertEqual(inner[0]["args"], "x y")
+        self.assertEqual(len(self.pod.tasks("outer")), 1)
+
     def test_two_steps_keep_their_own_size(self):
         r = self.job("#!/bin/bash\n#SBATCH -n 5\n"
                      "srun -n 2 --label bash -c 'worker a'\n"

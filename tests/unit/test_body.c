@@ -174,7 +174,7 @@ static void test_body__local_sif_uses_default_image(void **state)
                            "apptainer exec --bind ${REF}:/refs \"$SIF\" \\\n"
                            "  gatk --java-options \"-Xmx40g -XX:P=4\" Hc\n"), 0);
     assert_null(F.job.image);
-    assert_true(has_warning("local container image"));
+    assert_true(has_warning("holds a local image file"));
     const char *want[] = {"gatk", "--java-options", "-Xmx40g -XX:P=4", "Hc",
                           NULL};
     assert_tokens(want);
@@ -667,6 +667,7 @@ static void test_body__side_containers_run_in_the_pod(void **state)
     assert_non_null(strstr(F.job.run_shell, "A=1 python train.py"));
     assert_non_null(strstr(F.job.run_shell, "python eval.py"));
     assert_false(has_warning("local container image"));
+    assert_false(has_warning("no OCI reference"));
     s2r_job_free(&F.job);
     s2r_diags_clear(&F.d);
     memset(&F.job, 0, sizeof(F.job));
@@ -679,7 +680,7 @@ static void test_body__side_containers_run_in_the_pod(void **state)
                            "apptainer exec docker://z/w:2 python eval.py\n"
                            "singularity run docker://alpine:3\n"), 0);
     assert_true(has_warning("a workload has one image"));
-    assert_true(has_warning("in the local image"));
+    assert_true(has_warning("in the image '$IMG', a variable"));
     assert_true(has_warning("runscript"));
     assert_non_null(strstr(F.job.run_shell, "singularity run"));
 }
@@ -771,6 +772,29 @@ static void test_body__container_env_scope(void **state)
     assert_int_equal(parse("#!/bin/bash\napptainer exec --pwd /s/ds "
                            "docker://a/b:1 python t.py\n"), 0);
     assert_string_equal(F.job.workdir, "/s/ds");
+}
+
+/* apptainer or singularity left in a loop, a block or a function: the
+ * pod's script defines a stand-in for them, and their one image is the
+ * pod's; a word that only holds the name is no runtime */
+static void test_body__container_standin(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nfor f in a b; do\n"
+                           "  apptainer exec --env X=$f docker://a/b:1 "
+                           "python run.py $f\ndone\n"), 0);
+    assert_string_equal(F.job.image, "a/b:1");
+    assert_non_null(strstr(F.job.run_shell, "apptainer() { s2r_container"));
+    assert_non_null(strstr(F.job.run_shell, "s2r_container_valued='"));
+    assert_true(has_warning("'apptainer' stays in the pod's script"));
+    assert_false(has_warning("names no container image"));
+    teardown(NULL);
+    setup(NULL);
+    assert_int_equal(parse("#!/bin/bash\nnextflow run x -profile "
+                           "singularity,slurm\n"), 0);
+    assert_true(!F.job.run_shell ||
+                !strstr(F.job.run_shell, "s2r_container"));
+    assert_false(has_warning("stays in the pod's script"));
 }
 
 static bool has_note(const char *needle)
@@ -1156,6 +1180,7 @@ int main(void)
         T(test_body__no_main_command_keeps_the_body),
         T(test_body__no_command_runs_true),
         T(test_body__singularity_home),
+        T(test_body__container_standin),
         T(test_body__container_env_scope),
         T(test_body__pyxis_directives_mount_and_workdir),
         T(test_body__captured_srun_on_several_pods),
