@@ -535,6 +535,8 @@ static void add_run_facts(ctx *c, s2r_buf *pre, uint32_t m)
         s2r_buf_puts(pre, "printf -v SLURM_JOB_START_TIME '%(%s)T' -1\n"
                           "export SLURM_JOB_START_TIME\n");
     int64_t t = c->job->time_limit_s;
+    if (t == S2R_TIME_UNLIMITED) /* job_end_time_reset(): a year */
+        t = 365 * 24 * 60 * 60;
     if ((m & (1u << R_JOB_END_TIME)) && t > 0) {
         char num[S2R_I64_TEXT];
         s2r_i64_text(num, t);

@@ -647,6 +647,15 @@ static void test_body__slurm_run_facts(void **state)
                            "$SLURM_JOB_ACCOUNT\nrun\n"), 0);
     assert_true(has_warning("reads SLURM_JOB_PARTITION"));
     assert_true(has_warning("reads SLURM_JOB_ACCOUNT"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    /* an unlimited time: slurmctld's end time is a year after the start
+     * (job_end_time_reset()) */
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -t UNLIMITED\n"
+                           "echo $SLURM_JOB_END_TIME\nrun\n"), 0);
+    assert_non_null(strstr(F.job.run_shell, "+ 31536000))"));
+    assert_false(has_warning("reads SLURM_JOB_END_TIME"));
 }
 
 /* The pod runs one image with no container runtime in it: apptainer,
