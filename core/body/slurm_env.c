@@ -657,6 +657,11 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
     if ((m & (1u << R_TASKS_PER_NODE)) &&
         tasks_per_node(c->job, text, sizeof(text)))
         set_env(c, "SLURM_TASKS_PER_NODE", text);
+    else if (m & (1u << R_TASKS_PER_NODE))
+        s2r_body__warn(c, 0, NULL, "the script reads SLURM_TASKS_PER_NODE: "
+                       "how slurmctld spreads %lld task(s) over the job's "
+                       "nodes is not fixed by the directives, so it is unset "
+                       "in the pod", (long long)c->job->ntasks);
     if ((m & (1u << R_JOB_GPUS)) && gpu_ordinals(c->job, text, sizeof(text)))
         set_env(c, "SLURM_JOB_GPUS", text);
     add_run_facts(c, pre, m);

@@ -656,6 +656,14 @@ static void test_body__slurm_run_facts(void **state)
                            "echo $SLURM_JOB_END_TIME\nrun\n"), 0);
     assert_non_null(strstr(F.job.run_shell, "+ 31536000))"));
     assert_false(has_warning("reads SLURM_JOB_END_TIME"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    /* tasks the directives do not spread evenly: slurmctld's choice */
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2 -n 5\n"
+                           "echo $SLURM_TASKS_PER_NODE\nrun\n"), 0);
+    assert_null(s2r_envv_get(&F.job.slurm_env, "SLURM_TASKS_PER_NODE"));
+    assert_true(has_warning("reads SLURM_TASKS_PER_NODE"));
 }
 
 /* The pod runs one image with no container runtime in it: apptainer,
