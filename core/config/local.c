@@ -40,6 +40,8 @@ static char *local_groups(gid_t gid, bool *oom)
     return groups_text(g, n, gid, oom);
 }
 
+static char *user_groups(const char *name, gid_t gid, bool *oom);
+
 int s2r_config_local_defaults(s2r_config *cfg)
 {
     bool oom = false;
@@ -50,6 +52,21 @@ int s2r_config_local_defaults(s2r_config *cfg)
             oom = !cfg->submit_dir;
             free(cwd);
         }
+    }
+    if (cfg->uid < 0 && cfg->user) {
+        /* [site] user without uid: that user's IDs where this machine
+         * knows the name, else none (never the local user's under
+         * another name) */
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        if (getpwnam_r(cfg->user, &pw, buf, sizeof(buf), &res) == 0 && res) {
+            cfg->uid = (int64_t)res->pw_uid;
+            if (cfg->gid < 0)
+                cfg->gid = (int64_t)res->pw_gid;
+            if (!cfg->groups)
+                cfg->groups = user_groups(res->pw_name, res->pw_gid, &oom);
+        }
+        return oom ? S2R_ENOMEM : S2R_OK;
     }
     if (cfg->uid < 0)
         cfg->uid = (int64_t)getuid();

@@ -305,6 +305,26 @@ static void test_config__check_config_output_redacts(void **state)
     assert_has(out, "plugin ABI 2.0");
 }
 
+/* [site] user without uid: never the local user's IDs under that name;
+ * a name this machine does not know leaves the UID unknown */
+static void test_config__site_user_is_not_the_local_uid(void **state)
+{
+    (void)state;
+    s2r_config cfg;
+    s2r_config_defaults(&cfg);
+    cfg.user = strdup("s2r-no-such-user-here");
+    cfg.submit_dir = strdup("/tmp");
+    assert_int_equal(s2r_config_local_defaults(&cfg), S2R_OK);
+    assert_int_equal(cfg.uid, -1);
+    assert_string_equal(cfg.user, "s2r-no-such-user-here");
+    s2r_config_free(&cfg);
+    s2r_config_defaults(&cfg);
+    cfg.submit_dir = strdup("/tmp");
+    assert_int_equal(s2r_config_local_defaults(&cfg), S2R_OK);
+    assert_int_equal(cfg.uid, (int64_t)getuid());
+    s2r_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_config__errors_reported_together),
         cmocka_unit_test(test_config__secret_never_leaks),
         cmocka_unit_test(test_config__check_config_output_redacts),
+        cmocka_unit_test(test_config__site_user_is_not_the_local_uid),
     };
     return cmocka_run_group_tests_name("config", tests, setup, NULL);
 }
