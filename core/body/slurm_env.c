@@ -240,7 +240,8 @@ static int var_value(const s2r_job *job, int v, char num[S2R_I64_TEXT],
         return array_var(job, (slurm_var)v, num, out);
     case V_JOB_PARTITION:
     case V_PARTITION:
-        return job->partitions && job->partitions[0]
+        /* of several, slurmctld picks the one the job starts in */
+        return job->partitions && job->partitions[0] && !job->partitions[1]
                    ? ret_str(out, job->partitions[0]) : -1;
     case V_JOB_ACCOUNT:
         return job->account ? ret_str(out, job->account) : -1;
@@ -560,12 +561,16 @@ static void add_run_facts(ctx *c, s2r_buf *pre, uint32_t m)
                        "--qos it is the account's default QOS, which the "
                        "script does not say, so it is unset in the pod");
     /* with no -p or -A they are the cluster's defaults */
+    bool several = c->job->partitions && c->job->partitions[0] &&
+                   c->job->partitions[1];
     if ((m & (1u << R_JOB_PARTITION)) &&
         !s2r_envv_get(&c->job->slurm_env, "SLURM_JOB_PARTITION"))
         s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_PARTITION: "
-                       "with no --partition it is the cluster's default "
-                       "partition, which the script does not say, so it is "
-                       "unset in the pod");
+                       "%s, so it is unset in the pod", several
+                       ? "the job runs in the one of --partition's "
+                         "partitions slurmctld starts it in"
+                       : "with no --partition it is the cluster's default "
+                         "partition, which the script does not say");
     if ((m & (1u << R_JOB_ACCOUNT)) &&
         !s2r_envv_get(&c->job->slurm_env, "SLURM_JOB_ACCOUNT"))
         s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_ACCOUNT: "

@@ -664,6 +664,14 @@ static void test_body__slurm_run_facts(void **state)
                            "echo $SLURM_TASKS_PER_NODE\nrun\n"), 0);
     assert_null(s2r_envv_get(&F.job.slurm_env, "SLURM_TASKS_PER_NODE"));
     assert_true(has_warning("reads SLURM_TASKS_PER_NODE"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    /* of several partitions, slurmctld picks the one the job starts in */
+    assert_int_equal(parse("#!/bin/bash\n#SBATCH -p gpu,cpu\n"
+                           "echo $SLURM_JOB_PARTITION\nrun\n"), 0);
+    assert_null(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_PARTITION"));
+    assert_true(has_warning("the one of --partition's partitions"));
 }
 
 /* The pod runs one image with no container runtime in it: apptainer,
