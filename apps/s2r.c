@@ -573,6 +573,8 @@ static int cmd_parse(int argc, char **argv)
         "usage: s2r parse [--submit-dir DIR] SCRIPT|-\n";
     const char *submit_dir = NULL;
     int c;
+    static char name[] = "s2r parse"; /* getopt's messages name it */
+    argv[0] = name;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
