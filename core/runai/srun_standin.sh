@@ -226,7 +226,7 @@ s2r_geometry() {
         s2r_M=$(((s2r_ntasks + s2r_job_tpn - 1) / s2r_job_tpn))
     fi
     [ "$s2r_M" -gt "$avail" ] && [ "$s2r_nnodes" -gt 1 ] &&
-        s2r_die "the step asks for $s2r_M node(s), the job has $avail"
+        s2r_die "the step asks for $s2r_M node(s), the job has $avail$( [ "$s2r_rel" -gt 0 ] && echo " from -r $s2r_rel on")"
     if [ -n "$s2r_ntasks" ]; then
         s2r_T=$s2r_ntasks
     elif [ -n "$s2r_tpn" ]; then
@@ -275,7 +275,7 @@ s2r_vgeometry() {
         s2r_vM=$(((s2r_ntasks + s2r_vtpn - 1) / s2r_vtpn))
     fi
     [ "$s2r_vM" -gt "$avail" ] &&
-        s2r_die "the step asks for $s2r_vM node(s), the job has $avail"
+        s2r_die "the step asks for $s2r_vM node(s), the job has $avail$( [ "$s2r_vrel" -gt 0 ] && echo " from -r $s2r_vrel on")"
     if [ -n "$s2r_ntasks" ]; then
         s2r_T=$s2r_ntasks
     elif [ -n "$s2r_tpn" ]; then
