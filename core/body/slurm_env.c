@@ -671,7 +671,9 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
         set_env(c, "SLURM_JOB_GPUS", text);
     add_run_facts(c, pre, m);
     if (m & (1u << R_JOB_NODELIST | 1u << R_NODELIST))
-        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_NODELIST: "
-                       "SLURM host lists have no Run:ai equivalent (use "
-                       "MASTER_ADDR or the MPI hostfile)");
+        s2r_body__warn(c, 0, NULL, "the script reads %s: SLURM host lists "
+                       "have no Run:ai equivalent (use MASTER_ADDR or the "
+                       "MPI hostfile)", m & (1u << R_JOB_NODELIST)
+                                            ? "SLURM_JOB_NODELIST"
+                                            : "SLURM_NODELIST");
 }
