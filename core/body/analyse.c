@@ -185,6 +185,49 @@ static void lifted(ctx *c, analysis *a, size_t i, const char *what)
 
 /* `export K=V ...` before the main command whose values the job fixes:
  * the variables become job environment and the statement goes. */
+/* The name after APPTAINERENV_ or SINGULARITYENV_ in assignment word
+ * @p v ("APPTAINERENV_RUN=..."), with its length; NULL for another. */
+static const char *container_env_name(const char *v, size_t *n)
+{
+    const char *eq = v ? strchr(v, '=') : NULL;
+    size_t pre = !eq ? 0
+                 : !strncmp(v, "APPTAINERENV_", 13) ? 13
+                 : !strncmp(v, "SINGULARITYENV_", 15) ? 15 : 0;
+    if (!pre || eq - v <= (ptrdiff_t)pre)
+        return NULL;
+    *n = (size_t)(eq - v) - pre;
+    return v + pre;
+}
+
+/* An export kept in the body (its value known only at run time) of
+ * APPTAINERENV_NAME or SINGULARITYENV_NAME, which the container runtime
+ * passes on as NAME: the pod, which has no runtime, exports NAME too,
+ * right after (export expands all its words before it sets any). */
+static void container_env_exports(ctx *c, analysis *a, const sh_cmd *cm,
+                                  size_t k)
+{
+    /* the last word again, then the exports: an edit replaces bytes */
+    const sh_word *last = &cm->words[cm->nwords - 1];
+    s2r_buf add = {0};
+    s2r_buf_putn(&add, a->body.src + last->start, last->end - last->start);
+    size_t plain = add.len;
+    for (size_t q = k; q < cm->nwords; q++) {
+        size_t n;
+        const char *src = a->body.src + cm->words[q].start;
+        const char *bare = container_env_name(src, &n);
+        if (!bare || !sh_word_is_assignment(&cm->words[q]))
+            continue;
+        s2r_buf_puts(&add, add.len > plain ? " " : "; export ");
+        s2r_buf_printf(&add, "%.*s=\"$%.*s\"", (int)n, bare,
+                       (int)(bare - src) + (int)n, src);
+    }
+    if (add.oom)
+        c->oom = true;
+    else if (add.len > plain)
+        s2r_body__add_edit(c, a, last->start, last->end, add.p);
+    free(add.p);
+}
+
 static void lift_export(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
                         const sh_word *w)
 {
@@ -217,6 +260,7 @@ static void lift_export(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
     if (!all) {
         free(first_name);
         free(first_val);
+        container_env_exports(c, a, cm, k);
         return;
     }
     for (size_t q = k; q < cm->nwords; q++) {

@@ -822,6 +822,20 @@ static void test_body__container_standin(void **state)
     assert_false(has_warning("stays in the pod's script"));
 }
 
+/* APPTAINERENV_NAME exported with a run-time value: the pod, with no
+ * runtime to pass it on, exports NAME after it */
+static void test_body__container_env_prefix_at_run_time(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("#!/bin/bash\nexport APPTAINERENV_RUN=$X "
+                           "SINGULARITYENV_T=$(date +%s)\n"
+                           "apptainer exec docker://a/b:1 python t.py\n"), 0);
+    assert_non_null(strstr(F.job.run_shell,
+                           "SINGULARITYENV_T=$(date +%s); export "
+                           "RUN=\"$APPTAINERENV_RUN\" "
+                           "T=\"$SINGULARITYENV_T\"\n"));
+}
+
 static bool has_note(const char *needle)
 {
     for (size_t i = 0; i < F.d.n; i++)
@@ -1205,6 +1219,7 @@ int main(void)
         T(test_body__no_main_command_keeps_the_body),
         T(test_body__no_command_runs_true),
         T(test_body__singularity_home),
+        T(test_body__container_env_prefix_at_run_time),
         T(test_body__container_standin),
         T(test_body__container_env_scope),
         T(test_body__pyxis_directives_mount_and_workdir),
