@@ -352,7 +352,7 @@ static bool assigned_elsewhere(const analysis *a, size_t i, const char *name,
         const sh_stmt *st = &a->body.stmts[j];
         for (size_t k = 0; j != i && k < st->ncmds; k++) {
             const sh_cmd *cm = &st->cmds[k];
-            for (size_t w = 0; w < sh_cmd_first_arg(cm); w++) {
+            for (size_t w = 0; w < cm->nwords; w++) { /* export X= too */
                 const char *v = cm->words[w].value;
                 if (v && !strncmp(v, name, n) && v[n] == '=')
                     return true;
@@ -371,10 +371,18 @@ static bool assigned_elsewhere(const analysis *a, size_t i, const char *name,
 static bool image_assignment(ctx *c, analysis *a, size_t i)
 {
     const sh_cmd *cm = &a->body.stmts[i].cmds[0];
-    if (cm->nwords != 1 || sh_cmd_first_arg(cm) != 1 ||
-        !cm->words[0].literal || !cm->words[0].value)
+    /* NAME=URI, or export/declare/readonly NAME=URI */
+    size_t at = 0;
+    if (cm->nwords == 2 && sh_cmd_first_arg(cm) == 0 && cm->words[0].value &&
+        (!strcmp(cm->words[0].value, "export") ||
+         !strcmp(cm->words[0].value, "declare") ||
+         !strcmp(cm->words[0].value, "readonly")))
+        at = 1;
+    else if (cm->nwords != 1 || sh_cmd_first_arg(cm) != 1)
         return false;
-    const char *v = cm->words[0].value, *eq = strchr(v, '=');
+    if (!cm->words[at].literal || !cm->words[at].value)
+        return false;
+    const char *v = cm->words[at].value, *eq = strchr(v, '=');
     if (!eq || strncmp(eq + 1, "docker://", 9) || !eq[10])
         return false;
     size_t n = (size_t)(eq - v);

@@ -708,6 +708,13 @@ static void test_body__side_containers_run_in_the_pod(void **state)
     assert_true(has_warning("in the image '$IMG', a variable"));
     assert_true(has_warning("runscript"));
     assert_non_null(strstr(F.job.run_shell, "singularity run"));
+    s2r_job_free(&F.job);
+    s2r_diags_clear(&F.d);
+    memset(&F.job, 0, sizeof(F.job));
+    /* an exported image variable is read as the plain one */
+    assert_int_equal(parse("#!/bin/bash\nexport IMG=docker://p/y:3\n"
+                           "singularity exec $IMG python t.py\n"), 0);
+    assert_string_equal(F.job.image, "p/y:3");
 }
 
 /* srun's output in $( ) on the pods of a PyTorchJob holds each pod's
