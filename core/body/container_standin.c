@@ -132,12 +132,10 @@ static bool one_image(const char *t, char **out)
 void s2r_body__container_standin(ctx *c, const analysis *a, s2r_buf *pre,
                                  const char *tidied)
 {
-    bool both = runs_runtime(tidied, k_runtimes[0]) &&
-                runs_runtime(tidied, k_runtimes[1]);
-    const char *rt = both || runs_runtime(tidied, k_runtimes[0])
-                         ? k_runtimes[0]
-                     : runs_runtime(tidied, k_runtimes[1]) ? k_runtimes[1]
-                                                          : NULL;
+    bool r0 = runs_runtime(tidied, k_runtimes[0]);
+    bool r1 = runs_runtime(tidied, k_runtimes[1]);
+    bool both = r0 && r1;
+    const char *rt = r0 ? k_runtimes[0] : r1 ? k_runtimes[1] : NULL;
     if (!rt)
         return;
     /* the image those commands name, when the script names no other */

@@ -624,19 +624,6 @@ void s2r_body__side_containers(ctx *c, analysis *a)
 /* pyxis' container options as #SBATCH directives                      */
 /* ------------------------------------------------------------------ */
 
-/* the line and value of directive @p name, or NULL */
-static const char *directive_at(const s2r_job *job, const char *name,
-                                int *line)
-{
-    const char *v = NULL;
-    for (size_t i = 0; i < job->n_directives; i++)
-        if (!strcmp(job->directives[i].name, name)) {
-            v = job->directives[i].value ? job->directives[i].value : "";
-            *line = job->directives[i].line;
-        }
-    return v;
-}
-
 /* @p path in the container as the pod sees it: under a bind's target,
  * the same place under its source (the pod mounts the source's storage
  * at its own path, not the bind); else @p path. malloc'd, NULL on OOM. */
@@ -658,8 +645,19 @@ static char *unbound_path(const s2r_job *job, const char *path)
 void s2r_body__directive_containers(ctx *c)
 {
     s2r_job *job = c->job;
-    int line = 0;
-    const char *v = directive_at(job, "container-mounts", &line);
+    /* the last --container-mounts and --container-workdir, in one pass */
+    const s2r_directive *mounts = NULL, *wd = NULL;
+    for (size_t i = 0; i < job->n_directives; i++) {
+        const s2r_directive *d = &job->directives[i];
+        if (d->name[0] != 'c' || strncmp(d->name, "container-", 10))
+            continue;
+        if (!strcmp(d->name + 10, "mounts"))
+            mounts = d;
+        else if (!strcmp(d->name + 10, "workdir"))
+            wd = d;
+    }
+    int line = mounts ? mounts->line : 0;
+    const char *v = mounts && mounts->value ? mounts->value : NULL;
     if (v && *v) {
         unwrap u;
         memset(&u, 0, sizeof(u));
@@ -667,7 +665,8 @@ void s2r_body__directive_containers(ctx *c)
         s2r_body__apply_binds(c, &u);
         s2r_body__unwrap_free(&u);
     }
-    v = directive_at(job, "container-workdir", &line);
+    line = wd ? wd->line : 0;
+    v = wd ? (wd->value ? wd->value : "") : NULL;
     if (v && v[0] == '/') {
         free(job->workdir);
         if (!(job->workdir = unbound_path(job, v)))
