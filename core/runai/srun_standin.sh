@@ -209,35 +209,45 @@ s2r_parse() {
 
 # ---- the step's size on this node -----------------------------------------
 
-# s2r_M nodes and s2r_T tasks of the step; s2r_k this pod's node in the
-# step (-1: none); s2r_tl tasks here, the first of them s2r_t0
-s2r_geometry() {
-    local r=0 avail base extra
-    s2r_vrel=$s2r_rel s2r_vM=1 s2r_virtual=0
-    [ "$s2r_nnodes" -le 1 ] && s2r_rel=0 # one pod: every step runs in it
-    [ "$s2r_nnodes" -gt 1 ] && r=${PET_NODE_RANK:-${RANK:-0}}
-    avail=$((s2r_nnodes - s2r_rel))
-    [ "$avail" -ge 1 ] || s2r_die "-r $s2r_rel: the job has $s2r_nnodes node(s)"
+# s2r_sM nodes and s2r_T tasks of the step, on $1 nodes of the job from
+# -r $2 on with $3 tasks per node (srun(1) -N, -n, --ntasks-per-node); $4
+# 1: a step on more nodes than there are is an error
+s2r_step_size() {
+    local avail=$(($1 - $2))
+    [ "$avail" -ge 1 ] || s2r_die "-r $2: the job has $1 node(s)"
     if [ -n "$s2r_nodes" ]; then
-        s2r_M=$s2r_nodes
+        s2r_sM=$s2r_nodes
     elif [ -n "$s2r_tpn" ] || [ -z "$s2r_ntasks" ]; then
-        s2r_M=$avail
+        s2r_sM=$avail
     else
-        s2r_M=$(((s2r_ntasks + s2r_job_tpn - 1) / s2r_job_tpn))
+        s2r_sM=$(((s2r_ntasks + $3 - 1) / $3))
     fi
-    [ "$s2r_M" -gt "$avail" ] && [ "$s2r_nnodes" -gt 1 ] &&
-        s2r_die "the step asks for $s2r_M node(s), the job has $avail$( [ "$s2r_rel" -gt 0 ] && echo " from -r $s2r_rel on")"
+    [ "$s2r_sM" -gt "$avail" ] && [ "$4" = 1 ] &&
+        s2r_die "the step asks for $s2r_sM node(s), the job has $avail$( [ "$2" -gt 0 ] && echo " from -r $2 on")"
     if [ -n "$s2r_ntasks" ]; then
         s2r_T=$s2r_ntasks
     elif [ -n "$s2r_tpn" ]; then
-        s2r_T=$((s2r_tpn * s2r_M))
+        s2r_T=$((s2r_tpn * s2r_sM))
     elif [ -z "$s2r_nodes" ] && [ "$s2r_job_ntasks" -gt 0 ]; then
         s2r_T=$s2r_job_ntasks
     else
-        s2r_T=$((s2r_job_tpn * s2r_M))
+        s2r_T=$(($3 * s2r_sM))
     fi
     [ "$s2r_T" -ge 1 ] || s2r_die "the step has no task"
-    [ "$s2r_T" -lt "$s2r_M" ] && s2r_M=$s2r_T
+    [ "$s2r_T" -lt "$s2r_sM" ] && s2r_sM=$s2r_T
+    return 0
+}
+
+# s2r_M nodes and s2r_T tasks of the step; s2r_k this pod's node in the
+# step (-1: none); s2r_tl tasks here, the first of them s2r_t0
+s2r_geometry() {
+    local r=0 base extra
+    s2r_vrel=$s2r_rel s2r_vM=1 s2r_virtual=0
+    [ "$s2r_nnodes" -le 1 ] && s2r_rel=0 # one pod: every step runs in it
+    [ "$s2r_nnodes" -gt 1 ] && r=${PET_NODE_RANK:-${RANK:-0}}
+    s2r_step_size "$s2r_nnodes" "$s2r_rel" "$s2r_job_tpn" \
+        "$([ "$s2r_nnodes" -gt 1 ] && echo 1)"
+    s2r_M=$s2r_sM
     s2r_k=$((r - s2r_rel))
     if [ "$s2r_nnodes" -le 1 ]; then
         # one pod: all the step's tasks run in it
@@ -264,29 +274,9 @@ s2r_geometry() {
 # one pod for s2r_vnodes nodes: s2r_vM nodes and s2r_T tasks of the step,
 # counted on those nodes as srun(1) counts them on real ones
 s2r_vgeometry() {
-    local avail=$((s2r_vnodes - s2r_vrel))
     s2r_virtual=1
-    [ "$avail" -ge 1 ] || s2r_die "-r $s2r_vrel: the job has $s2r_vnodes node(s)"
-    if [ -n "$s2r_nodes" ]; then
-        s2r_vM=$s2r_nodes
-    elif [ -n "$s2r_tpn" ] || [ -z "$s2r_ntasks" ]; then
-        s2r_vM=$avail
-    else
-        s2r_vM=$(((s2r_ntasks + s2r_vtpn - 1) / s2r_vtpn))
-    fi
-    [ "$s2r_vM" -gt "$avail" ] &&
-        s2r_die "the step asks for $s2r_vM node(s), the job has $avail$( [ "$s2r_vrel" -gt 0 ] && echo " from -r $s2r_vrel on")"
-    if [ -n "$s2r_ntasks" ]; then
-        s2r_T=$s2r_ntasks
-    elif [ -n "$s2r_tpn" ]; then
-        s2r_T=$((s2r_tpn * s2r_vM))
-    elif [ -z "$s2r_nodes" ] && [ "$s2r_job_ntasks" -gt 0 ]; then
-        s2r_T=$s2r_job_ntasks
-    else
-        s2r_T=$((s2r_vtpn * s2r_vM))
-    fi
-    [ "$s2r_T" -lt "$s2r_vM" ] && s2r_vM=$s2r_T
-    return 0
+    s2r_step_size "$s2r_vnodes" "$s2r_vrel" "$s2r_vtpn" 1
+    s2r_vM=$s2r_sM
 }
 
 # task $1's node among s2r_vM (s2r_vk), the first task there (s2r_vfirst)
