@@ -229,9 +229,8 @@ static void test_body__first_host_becomes_master_addr(void **state)
                            "export MASTER_ADDR=$head_node\n"));
     assert_false(has_warning("scontrol show hostnames"));
     /* other host lists, and a first host nothing reads, are dropped */
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2\n#SBATCH --ntasks-per-node=1\n"
                            "hosts=$(scontrol show hostnames | tail -n 1)\n"
                            "head=`scontrol show hostnames $SLURM_NODELIST | head -1`\n"
@@ -323,15 +322,13 @@ static void test_body__late_cd_keeps_the_submit_directory(void **state)
                            "cd /scratch/run1\npython train.py\n"), 0);
     assert_null(F.job.workdir); /* the submit directory */
     assert_non_null(strstr(F.job.run_shell, "cd /scratch/run1\n"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     assert_int_equal(parse("#!/bin/bash\necho start > started.txt\n"
                            "cd /scratch/run1\npython train.py\n"), 0);
     assert_null(F.job.workdir); /* the submit directory */
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     /* a leading cd (after echo) is the working directory */
     assert_int_equal(parse("#!/bin/bash\necho start\n"
                            "cd /scratch/run1\npython train.py\n"), 0);
@@ -594,9 +591,8 @@ static void test_body__slurm_names_are_read_as_whole_words(void **state)
     assert_string_equal(s2r_envv_get(&F.job.slurm_env, "SLURM_JOB_NUM_NODES"),
                         "2");
     assert_false(has_warning("reads SLURM_JOB_NODELIST"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     assert_int_equal(parse("#!/bin/bash\nX=$SLURM_LOCALID\n"
                            "run --hosts \"$SLURM_JOB_NODELIST\"\n"), 0);
     assert_non_null(strstr(F.job.run_shell, "export SLURM_LOCALID="));
@@ -623,9 +619,8 @@ static void test_body__slurm_run_facts(void **state)
                         "r1");
     assert_false(has_warning("SLURMD_NODENAME"));
     assert_false(has_warning("reads SLURM_JOB"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     /* no --time, --qos or --reservation; MY_SLURMD_NODENAME is no mention */
     assert_int_equal(parse("#!/bin/bash\necho $SLURM_JOB_END_TIME "
                            "$SLURM_JOB_QOS $SLURM_JOB_RESERVATION "
@@ -639,34 +634,30 @@ static void test_body__slurm_run_facts(void **state)
     assert_true(has_warning("reads SLURM_CLUSTER_NAME"));
     assert_true(has_warning("reads SLURM_SUBMIT_HOST"));
     assert_false(has_warning("SLURM_JOB_RESERVATION"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     /* the default partition and account only SLURM knows */
     assert_int_equal(parse("#!/bin/bash\necho $SLURM_JOB_PARTITION "
                            "$SLURM_JOB_ACCOUNT\nrun\n"), 0);
     assert_true(has_warning("reads SLURM_JOB_PARTITION"));
     assert_true(has_warning("reads SLURM_JOB_ACCOUNT"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     /* an unlimited time: slurmctld's end time is a year after the start
      * (job_end_time_reset()) */
     assert_int_equal(parse("#!/bin/bash\n#SBATCH -t UNLIMITED\n"
                            "echo $SLURM_JOB_END_TIME\nrun\n"), 0);
     assert_non_null(strstr(F.job.run_shell, "+ 31536000))"));
     assert_false(has_warning("reads SLURM_JOB_END_TIME"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     /* tasks the directives do not spread evenly: slurmctld's choice */
     assert_int_equal(parse("#!/bin/bash\n#SBATCH -N 2 -n 5\n"
                            "echo $SLURM_TASKS_PER_NODE\nrun\n"), 0);
     assert_null(s2r_envv_get(&F.job.slurm_env, "SLURM_TASKS_PER_NODE"));
     assert_true(has_warning("reads SLURM_TASKS_PER_NODE"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     /* of several partitions, slurmctld picks the one the job starts in */
     assert_int_equal(parse("#!/bin/bash\n#SBATCH -p gpu,cpu\n"
                            "echo $SLURM_JOB_PARTITION\nrun\n"), 0);
@@ -693,9 +684,8 @@ static void test_body__side_containers_run_in_the_pod(void **state)
     assert_non_null(strstr(F.job.run_shell, "python eval.py"));
     assert_false(has_warning("local container image"));
     assert_false(has_warning("no OCI reference"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     /* another image on a side line runs in the pod's: warned; a runscript
      * stays as written, warned; a variable assigned twice is not read */
     assert_int_equal(parse("#!/bin/bash\n"
@@ -708,9 +698,8 @@ static void test_body__side_containers_run_in_the_pod(void **state)
     assert_true(has_warning("in the image '$IMG', a variable"));
     assert_true(has_warning("runscript"));
     assert_non_null(strstr(F.job.run_shell, "singularity run"));
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    memset(&F.job, 0, sizeof(F.job));
+    teardown(NULL);
+    setup(NULL);
     /* an exported image variable is read as the plain one */
     assert_int_equal(parse("#!/bin/bash\nexport IMG=docker://p/y:3\n"
                            "singularity exec $IMG python t.py\n"), 0);
@@ -947,9 +936,8 @@ static void test_body__no_command_runs_true(void **state)
         assert_int_equal(F.job.run_argv.n, 1);
         assert_string_equal(F.job.run_argv.v[0], "true");
         assert_false(has_warning("no main command"));
-        s2r_job_free(&F.job);
-        s2r_diags_clear(&F.d);
-        memset(&F.job, 0, sizeof(F.job));
+        teardown(NULL);
+        setup(NULL);
     }
 }
 

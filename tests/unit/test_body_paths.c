@@ -416,16 +416,22 @@ static void test_software__lists_and_storage(void **state)
         assert_null(strstr(F.d.v[i].message, "`conda` command"));
 }
 
-/* an environment on mounted storage activated with no conda.sh from it:
- * the image must have conda */
-static void test_software__conda_env_needs_conda(void **state)
+/* [storage] /shared = nfs:nfs:/export/shared, the only entry */
+static void shared_volume(void)
 {
-    (void)state;
     F.cfg.volumes = calloc(1, sizeof(s2r_volume));
     F.cfg.volumes[0] = (s2r_volume){S2R_VOL_NFS, strdup("/shared"),
                                     strdup("/export/shared"),
                                     strdup("nfs"), false, 1};
     F.cfg.n_volumes = 1;
+}
+
+/* an environment on mounted storage activated with no conda.sh from it:
+ * the image must have conda */
+static void test_software__conda_env_needs_conda(void **state)
+{
+    (void)state;
+    shared_volume();
     assert_int_equal(parse("#!/bin/bash\nconda activate /shared/envs/x\n"
                            "python t.py\n"), 0);
     bool warned = false;
@@ -445,11 +451,7 @@ static void test_software__conda_env_needs_conda(void **state)
 static void test_software__conda_hook_kept_with_activation(void **state)
 {
     (void)state;
-    F.cfg.volumes = calloc(1, sizeof(s2r_volume));
-    F.cfg.volumes[0] = (s2r_volume){S2R_VOL_NFS, strdup("/shared"),
-                                    strdup("/export/shared"),
-                                    strdup("nfs"), false, 1};
-    F.cfg.n_volumes = 1;
+    shared_volume();
     static const char *const hooks[] = {
         "eval \"$(/shared/miniforge3/bin/conda shell.bash hook)\"\n",
         "eval \"$(conda shell.bash hook)\"\n",
