@@ -372,6 +372,22 @@ static bool in_container(const image_dirs *t, const char *path)
         }
 }
 
+/* The sources of the job's container binds the body does not name (a
+ * pyxis #SBATCH --container-mounts): mounted when an entry covers them,
+ * else in the warning, as the body's paths are. */
+static void bind_sources(mounts *m)
+{
+    const s2r_job *job = m->job;
+    for (size_t i = 0; i < job->n_binds; i++) {
+        const s2r_bind *b = &job->binds[i];
+        bool named = false;
+        for (size_t k = 0; k < job->n_paths && !named; k++)
+            named = !strcmp(job->paths[k].path, b->source);
+        if (!named && b->source[0] == '/')
+            use(m, b->source, b->line, false, false);
+    }
+}
+
 int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
                        const s2r_rules__asked *a, const s2r_config *cfg,
                        s2r_diags *d)
@@ -389,6 +405,7 @@ int s2r_rules__storage(s2r_workload *wl, const s2r_job *job,
                 u->mention || in_container(&binds, u->path));
     }
     free(binds.v);
+    bind_sources(&m);
     home(&m);
     warn_unmapped(&m);
     s2r_strv_clear(&m.unmapped);

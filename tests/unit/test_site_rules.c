@@ -347,6 +347,16 @@ static void test_site_rules__identity_and_modules(void **state)
     assert_int_equal(c.wl.run_as_uid, 1234);
     assert_non_null(said(&c, "~ and $HOME have no value"));
     conv_free(&c);
+    /* pyxis' #SBATCH --container-mounts: the sources' storage mounted,
+     * though the body names no path of it */
+    convert(&c, "[storage]\n/scratch = pvc:scratch\n",
+            "#!/bin/bash\n#SBATCH --container-mounts=/scratch/d:/data\n"
+            "python t.py\n", "/w");
+    bool scratch = false;
+    for (size_t i = 0; i < c.wl.n_volumes; i++)
+        scratch |= !strcmp(c.wl.volumes[i].path, "/scratch");
+    assert_true(scratch);
+    conv_free(&c);
     /* two modules, two images: neither, and the conflict named */
     convert(&c, SITE, "#!/bin/bash\nmodule load cuda/12.1 gromacs/2023\n"
                       "gmx mdrun\n", "/project/x");
