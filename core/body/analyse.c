@@ -185,14 +185,15 @@ static void lifted(ctx *c, analysis *a, size_t i, const char *what)
 
 /* `export K=V ...` before the main command whose values the job fixes:
  * the variables become job environment and the statement goes. */
-/* The name after APPTAINERENV_ or SINGULARITYENV_ in assignment word
- * @p v ("APPTAINERENV_RUN=..."), with its length; NULL for another. */
-static const char *container_env_name(const char *v, size_t *n)
+/* The name after APPTAINERENV_ or SINGULARITYENV_ in the @p len bytes
+ * of assignment word @p v ("APPTAINERENV_RUN=..."), with its length;
+ * NULL for another. */
+static const char *container_env_name(const char *v, size_t len, size_t *n)
 {
-    const char *eq = v ? strchr(v, '=') : NULL;
+    const char *eq = memchr(v, '=', len);
     size_t pre = !eq ? 0
-                 : !strncmp(v, "APPTAINERENV_", 13) ? 13
-                 : !strncmp(v, "SINGULARITYENV_", 15) ? 15 : 0;
+                 : eq - v > 13 && !memcmp(v, "APPTAINERENV_", 13) ? 13
+                 : eq - v > 15 && !memcmp(v, "SINGULARITYENV_", 15) ? 15 : 0;
     if (!pre || eq - v <= (ptrdiff_t)pre)
         return NULL;
     *n = (size_t)(eq - v) - pre;
@@ -214,7 +215,8 @@ static void container_env_exports(ctx *c, analysis *a, const sh_cmd *cm,
     for (size_t q = k; q < cm->nwords; q++) {
         size_t n;
         const char *src = a->body.src + cm->words[q].start;
-        const char *bare = container_env_name(src, &n);
+        const char *bare = container_env_name(
+            src, cm->words[q].end - cm->words[q].start, &n);
         if (!bare || !sh_word_is_assignment(&cm->words[q]))
             continue;
         s2r_buf_puts(&add, add.len > plain ? " " : "; export ");

@@ -832,6 +832,23 @@ static void test_body__container_env_prefix_at_run_time(void **state)
                            "T=\"$SINGULARITYENV_T\"\n"));
 }
 
+/* an export kept for its run-time value as the last bytes of a text with
+ * no NUL after it: its words are read within their bytes (a fuzz
+ * finding: fuzz_script/export-container-env-at-end) */
+static void test_body__export_at_the_end_of_the_text(void **state)
+{
+    (void)state;
+    static const char text[] = "#!/bin/bash\nexport APPTAINERENV_A=$X B=$Y";
+    size_t len = sizeof(text) - 1;
+    char *exact = malloc(len);
+    assert_non_null(exact);
+    memcpy(exact, text, len);
+    assert_int_equal(s2r_job_parse(&F.job, "job.sh", exact, len, &F.cfg,
+                                   &F.d), 0);
+    free(exact);
+    assert_non_null(strstr(F.job.run_shell, "; export A=\"$APPTAINERENV_A\""));
+}
+
 static bool has_note(const char *needle)
 {
     for (size_t i = 0; i < F.d.n; i++)
@@ -1214,6 +1231,7 @@ int main(void)
         T(test_body__no_main_command_keeps_the_body),
         T(test_body__no_command_runs_true),
         T(test_body__singularity_home),
+        T(test_body__export_at_the_end_of_the_text),
         T(test_body__container_env_prefix_at_run_time),
         T(test_body__container_standin),
         T(test_body__container_env_scope),
