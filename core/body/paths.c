@@ -679,6 +679,39 @@ static void files_made(ctx *c, const sh_body *b, const sh_cmd *cm,
     }
 }
 
+/* True when word @p w of @p cm names a model the program fetches from a
+ * model hub ("org/name"), not a file: the value of --model and its kin
+ * (vLLM, TGI, SGLang, Hugging Face scripts) or `vllm serve`'s first
+ * argument, with one '/' and not written as a path (./, ../). */
+static bool model_id(const sh_cmd *cm, size_t w, const char *v)
+{
+    static const char *const opts[] = {
+        "--model", "--model-id", "--model-path", "--model_id",
+        "--model_name_or_path", "--model_path", "--tokenizer"};
+    const char *slash = strchr(v, '/');
+    if (!slash || strchr(slash + 1, '/') || v[0] == '.' || slash == v ||
+        !slash[1])
+        return false;
+    const char *word = cm->words[w].value ? cm->words[w].value : "";
+    const char *opt = NULL;
+    size_t n = 0;
+    if (!strncmp(word, "--", 2) && strchr(word, '=')) {
+        opt = word; /* --model=org/name */
+        n = (size_t)(strchr(word, '=') - word);
+    } else if (w > 0 && cm->words[w - 1].value) {
+        opt = cm->words[w - 1].value;
+        n = strlen(opt);
+        const sh_word *cw = s2r_body__cmd_word(cm);
+        if (!strcmp(opt, "serve") && cw && cw->value &&
+            !strcmp(s2r_body__base_name(cw->value), "vllm"))
+            return true;
+    }
+    for (size_t i = 0; opt && i < S2R_COUNTOF(opts); i++)
+        if (strlen(opts[i]) == n && !strncmp(opt, opts[i], n))
+            return true;
+    return false;
+}
+
 void s2r_body__relative_files(ctx *c, const sh_body *b)
 {
     s2r_strv *out = &c->job->relative_files;
@@ -697,7 +730,8 @@ void s2r_body__relative_files(ctx *c, const sh_body *b)
                 const char *v = wd->literal && wd->value ? wd->value : "";
                 const char *eq = !strncmp(v, "--", 2) ? strchr(v, '=') : NULL;
                 v = eq ? eq + 1 : v;
-                if (!relative_file(v) || made_before(&made, v))
+                if (!relative_file(v) || made_before(&made, v) ||
+                    model_id(cm, w, v))
                     continue;
                 bool seen = false;
                 for (size_t q = 0; q < out->n && !seen; q++)

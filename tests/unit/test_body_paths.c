@@ -369,6 +369,27 @@ static void test_paths__relative_file_words(void **state)
     assert_int_equal(tars, 1);
 }
 
+/* a model hub id (org/name) after --model and its kin, or as `vllm
+ * serve`'s model, is no file of the working directory; a path is */
+static void test_paths__model_ids_are_no_files(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(
+        "#!/bin/bash\n"
+        "vllm serve meta-llama/Llama-3-8B --tokenizer org/tok &\n"
+        "python b.py --model=Qwen/Qwen2.5-7B --model_name_or_path a/b "
+        "--data d/x.csv --model ./m/x --model-id ../up/m\n"), 0);
+    const char *no[] = {"meta-llama/Llama-3-8B", "org/tok", "Qwen/Qwen2.5-7B",
+                        "a/b", NULL};
+    const char *yes[] = {"b.py", "d/x.csv", "./m/x", "../up/m", NULL};
+    for (size_t i = 0; no[i]; i++)
+        if (strv_has(&F.job.relative_files, no[i]))
+            fail_msg("%s: a relative file", no[i]);
+    for (size_t i = 0; yes[i]; i++)
+        if (!strv_has(&F.job.relative_files, yes[i]))
+            fail_msg("%s: not a relative file", yes[i]);
+}
+
 static void test_software__lists_and_storage(void **state)
 {
     (void)state;
@@ -540,6 +561,8 @@ int main(void)
             test_paths__self_at_line_ends_and_long_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_paths__relative_file_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paths__model_ids_are_no_files, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_software__lists_and_storage, setup, teardown),
         cmocka_unit_test_setup_teardown(
