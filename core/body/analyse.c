@@ -183,8 +183,6 @@ static void lifted(ctx *c, analysis *a, size_t i, const char *what)
     s2r_body__note(c, a->body.stmts[i].line, "'%s' becomes %s", snip, what);
 }
 
-/* `export K=V ...` before the main command whose values the job fixes:
- * the variables become job environment and the statement goes. */
 /* The name after APPTAINERENV_ or SINGULARITYENV_ in the @p len bytes
  * of assignment word @p v ("APPTAINERENV_RUN=..."), with its length;
  * NULL for another. */
@@ -230,6 +228,8 @@ static void container_env_exports(ctx *c, analysis *a, const sh_cmd *cm,
     free(add.p);
 }
 
+/* `export K=V ...` before the main command whose values the job fixes:
+ * the variables become job environment and the statement goes. */
 static void lift_export(ctx *c, analysis *a, size_t i, const sh_cmd *cm,
                         const sh_word *w)
 {
@@ -456,10 +456,11 @@ static void apply_unwrap(ctx *c, analysis *a, const sh_stmt *ms,
     /* the container's working directory is its command's: the pods'
      * when that command is all they run, else `env -C DIR` in front of
      * it (rewrite.c), as a $DIR the shell expands must be */
+    bool others = top && (u->c_workdir || u->c_env.n) && other_lines(a);
     a->pwd_inline = false;
     if (u->c_workdir && top) {
         bool expands = strpbrk(u->c_workdir, "$`") != NULL;
-        if (u->c_workdir[0] == '/' && !expands && !other_lines(a)) {
+        if (u->c_workdir[0] == '/' && !expands && !others) {
             free(job->workdir);
             job->workdir = strdup(u->c_workdir);
         } else if (u->c_workdir[0] == '/' || expands) {
@@ -475,10 +476,9 @@ static void apply_unwrap(ctx *c, analysis *a, const sh_stmt *ms,
     /* the container's --env is for its command alone: in the pods'
      * environment only when that command is all the pod runs and the
      * values are literal, else in front of the command */
-    a->env_inline = false;
-    for (size_t k = 0; top && k < u->c_env.n; k++)
-        a->env_inline = a->env_inline || other_lines(a) ||
-                        strpbrk(u->c_env.v[k].value, "$`");
+    a->env_inline = others;
+    for (size_t k = 0; top && !a->env_inline && k < u->c_env.n; k++)
+        a->env_inline = strpbrk(u->c_env.v[k].value, "$`") != NULL;
     for (size_t k = 0; top && !a->env_inline && k < u->c_env.n; k++)
         if (s2r_envv_set(&job->env, u->c_env.v[k].name, u->c_env.v[k].value))
             c->oom = true;
@@ -685,6 +685,16 @@ static void build_ow(ctx *c, analysis *a, bool top)
  * ("Invocation": the single-letter options of the set builtin). */
 static const char set_flags[] = "abefhkmnptuvxBCEHPT";
 
+/* The #! line's option @p word makes a login shell (@p how: "" for -l
+ * or --login alone, "-l in " within other flags). */
+static void warn_login(ctx *c, const char *how, const char *word)
+{
+    s2r_body__warn(c, 1, NULL,
+         "#! line: %s%s makes a login shell, which reads /etc/profile and "
+         "~/.bash_profile; the pod's bash is not one: set up in the script "
+         "what those files set", how, word);
+}
+
 /* The option word of a shell's #! line (#!/bin/bash -eu), per execve(2)
  * the one argument the kernel passes before the script: its `set` flags
  * into c->shell_flags, which the pod's script sets first (set_run());
@@ -695,10 +705,7 @@ static void shebang_options(ctx *c, const char *word)
     if (!word || word[0] != '-' || !word[1])
         return;
     if (!strcmp(word, "--login") || !strcmp(word, "-l")) {
-        s2r_body__warn(c, 1, NULL,
-             "#! line: %s makes a login shell, which reads /etc/profile and "
-             "~/.bash_profile; the pod's bash is not one: set up in the "
-             "script what those files set", word);
+        warn_login(c, "", word);
         return;
     }
     /* a shell run with -c reads no start-up file anyway */
@@ -720,10 +727,7 @@ static void shebang_options(ctx *c, const char *word)
              "#! line: the shell option %s is not carried: the pod's bash "
              "runs without it", word);
     else if (strchr(word, 'l'))
-        s2r_body__warn(c, 1, NULL,
-             "#! line: -l in %s makes a login shell, which reads "
-             "/etc/profile and ~/.bash_profile; the pod's bash is not one: "
-             "set up in the script what those files set", word);
+        warn_login(c, "-l in ", word);
 }
 
 static void shebang(ctx *c, s2r_job *job, const char *buf, size_t len)
