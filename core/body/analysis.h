@@ -438,6 +438,8 @@ extern const char s2r_body__rank_vars[];
  *  @p repl (copied; NULL deletes them); edits stay sorted. */
 void s2r_body__add_edit(ctx *c, analysis *a, size_t start, size_t end,
                         const char *repl);
+/** True when an edit of @p a touches the source bytes [from, to). */
+bool s2r_body__edited(const analysis *a, size_t from, size_t to);
 
 /** The statements of @p a into @p t: dropped and lifted ones removed, the
  *  main one rewritten, the rest verbatim (with a's edits). */

@@ -85,22 +85,13 @@ static bool runs_runtime(const char *t, const char *rt)
     return false;
 }
 
-/* True when an edit of @p a starts inside statement @p st: its
- * container runtime was unwrapped (containers.c). */
-static bool edited(const analysis *a, const sh_stmt *st)
-{
-    for (size_t e = 0; e < a->nedits; e++)
-        if (a->edits[e].start >= st->start && a->edits[e].start < st->end)
-            return true;
-    return false;
-}
-
 /* The first line of the body whose statement still runs @p rt, or 0. */
 static int first_line(const analysis *a, const char *rt)
 {
     for (size_t i = 0; i < a->body.n; i++) {
         const sh_stmt *st = &a->body.stmts[i];
-        if (a->kind[i] != ST_KEEP || edited(a, st))
+        /* an edited statement had its runtime unwrapped (containers.c) */
+        if (a->kind[i] != ST_KEEP || s2r_body__edited(a, st->start, st->end))
             continue;
         char *t = strndup(a->body.src + st->start, st->end - st->start);
         bool runs = t && runs_runtime(t, rt);

@@ -517,15 +517,6 @@ void s2r_body__put_assignment(s2r_buf *b, const char *name,
     s2r_buf_putn(b, " ", 1);
 }
 
-/* True when an edit of @p a already touches [from, to). */
-static bool edited(const analysis *a, size_t from, size_t to)
-{
-    for (size_t e = 0; e < a->nedits; e++)
-        if (a->edits[e].start < to && a->edits[e].end > from)
-            return true;
-    return false;
-}
-
 /* True when @p b already holds a bind of @p source to @p target. */
 static bool has_bind(const s2r_job *job, const s2r_bind *b)
 {
@@ -571,7 +562,7 @@ static void side_container(ctx *c, analysis *a, size_t i, size_t k)
         return;
     }
     size_t from = u->words[u->container_at].start, to = u->words[u->prog].start;
-    if (edited(a, from, to))
+    if (s2r_body__edited(a, from, to))
         return;
     s2r_buf env = {0};
     for (size_t e = 0; e < u->c_env.n; e++)

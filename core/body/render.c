@@ -35,6 +35,14 @@ void s2r_body__add_edit(ctx *c, analysis *a, size_t start, size_t end,
     a->nedits++;
 }
 
+bool s2r_body__edited(const analysis *a, size_t from, size_t to)
+{
+    for (size_t e = 0; e < a->nedits; e++)
+        if (a->edits[e].start < to && a->edits[e].end > from)
+            return true;
+    return false;
+}
+
 /* copy src[from, to) without the deleted ranges. The calls of one
  * rendering come in source order (@p from never goes back), so *@p next,
  * the first edit that may still reach past @p from, only moves forward:
