@@ -353,9 +353,13 @@ void s2r_body__side_containers(ctx *c, analysis *a);
  *  names no other and they name one only (container_standin.c). */
 void s2r_body__container_standin(ctx *c, const analysis *a, s2r_buf *pre,
                                  const char *tidied);
-/** `NAME=VALUE ` into @p b as shell text: VALUE single-quoted when it is
- *  literal, else double-quoted so that its $ and ` expand as they did in
- *  the container runtime's option (the script's shell expanded them). */
+/** @p value into @p b as one shell word: quoted (when it needs it) if it
+ *  is literal, else double-quoted so that its $ and ` expand as they did
+ *  in the container runtime's option (the script's shell expanded
+ *  them). */
+void s2r_body__put_value(s2r_buf *b, const char *value);
+/** `NAME=VALUE` (no blank after it) into @p b, VALUE as
+ *  s2r_body__put_value() writes it. */
 void s2r_body__put_assignment(s2r_buf *b, const char *name,
                               const char *value);
 /** pyxis' #SBATCH --container-mounts (binds, as the main command's are)

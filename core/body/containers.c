@@ -497,24 +497,28 @@ void s2r_body__apply_binds(ctx *c, const unwrap *u)
 /* container runtimes on other lines than the main command              */
 /* ------------------------------------------------------------------ */
 
+void s2r_body__put_value(s2r_buf *b, const char *value)
+{
+    if (!strpbrk(value, "$`")) {
+        s2r_shell_put_quoted(b, value);
+        return;
+    }
+    /* as the script's double quotes: only " and \ escaped */
+    s2r_buf_putn(b, "\"", 1);
+    for (const char *p = value; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            s2r_buf_putn(b, "\\", 1);
+        s2r_buf_putn(b, p, 1);
+    }
+    s2r_buf_putn(b, "\"", 1);
+}
+
 void s2r_body__put_assignment(s2r_buf *b, const char *name,
                               const char *value)
 {
     s2r_buf_puts(b, name);
     s2r_buf_putn(b, "=", 1);
-    if (!strpbrk(value, "$`")) {
-        s2r_shell_put_quoted(b, value);
-    } else {
-        /* as the script's double quotes: only " and \ escaped */
-        s2r_buf_putn(b, "\"", 1);
-        for (const char *p = value; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                s2r_buf_putn(b, "\\", 1);
-            s2r_buf_putn(b, p, 1);
-        }
-        s2r_buf_putn(b, "\"", 1);
-    }
-    s2r_buf_putn(b, " ", 1);
+    s2r_body__put_value(b, value);
 }
 
 /* True when @p b already holds a bind of @p source to @p target. */
@@ -565,9 +569,11 @@ static void side_container(ctx *c, analysis *a, size_t i, size_t k)
     if (s2r_body__edited(a, from, to))
         return;
     s2r_buf env = {0};
-    for (size_t e = 0; e < u->c_env.n; e++)
+    for (size_t e = 0; e < u->c_env.n; e++) {
         s2r_body__put_assignment(&env, u->c_env.v[e].name,
                                  u->c_env.v[e].value);
+        s2r_buf_putn(&env, " ", 1);
+    }
     if (env.oom)
         c->oom = true;
     else

@@ -296,10 +296,8 @@ void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
         s2r_body__put_assignment(&e, u->c_env.v[k].name, u->c_env.v[k].value);
         if (e.oom)
             o->oom = true;
-        else if (e.len) {
-            e.p[--e.len] = '\0'; /* no trailing space: one word */
+        else
             s2r_body__ow_push(o, NULL, e.p, true);
-        }
         free(e.p);
     }
     /* time / exec / nohup stay in front of the program */
@@ -308,14 +306,13 @@ void s2r_body__rewrite_main(ctx *c, analysis *a, bool top)
     if (a->pwd_inline) {
         /* the container's working directory, for this command alone */
         s2r_buf d = {0};
-        s2r_body__put_assignment(&d, "", u->c_workdir);
+        s2r_body__put_value(&d, u->c_workdir);
         if (d.oom) {
             o->oom = true;
         } else {
-            d.p[--d.len] = '\0';
             s2r_body__ow_push(o, NULL, "env", false);
             s2r_body__ow_push(o, NULL, "-C", false);
-            s2r_body__ow_push(o, NULL, d.p + 1, true); /* after "=" */
+            s2r_body__ow_push(o, NULL, d.p, true);
         }
         free(d.p);
     }
