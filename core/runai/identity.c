@@ -49,11 +49,18 @@ static void job_ids(const s2r_job *job, int64_t *uid, int64_t *gid,
     }
 }
 
+/* True when the job runs as the site's (or local) user: @p job_uid, the
+ * --uid number, is not given (-1) or is [site] uid. */
+static bool same_user(const s2r_config *cfg, int64_t job_uid)
+{
+    return job_uid < 0 || (cfg && cfg->uid == job_uid);
+}
+
 bool s2r_rules__site_user_runs(const s2r_job *job, const s2r_config *cfg)
 {
     int64_t uid;
     const char *v = s2r_rules__directive_value(job, "uid");
-    return !v || !numeric_id(v, &uid) || (cfg && cfg->uid == uid);
+    return same_user(cfg, v && numeric_id(v, &uid) ? uid : -1);
 }
 
 /* True when the job's output or error file name holds %u. */
@@ -114,7 +121,7 @@ static int give_if_read(s2r_workload *wl, const s2r_job *job,
 static int give_owner(s2r_workload *wl, const s2r_job *job,
                       const s2r_config *cfg, int64_t job_uid, int64_t job_gid)
 {
-    bool same = job_uid < 0 || (cfg && cfg->uid == job_uid);
+    bool same = same_user(cfg, job_uid);
     const char *name = same && cfg ? cfg->user : NULL;
     int64_t uid = job_uid >= 0 ? job_uid : cfg ? cfg->uid : -1;
     int64_t gid = job_gid >= 0 ? job_gid : same && cfg ? cfg->gid : -1;
@@ -137,8 +144,8 @@ int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
     int64_t job_uid, job_gid;
     job_ids(job, &job_uid, &job_gid, d);
     /* %u names the job's user: the site's only when it is that user */
-    if (cfg && cfg->user && s2r_rules__site_user_runs(job, cfg) &&
-        !(wl->user = strdup(cfg->user)))
+    bool same = same_user(cfg, job_uid);
+    if (cfg && cfg->user && same && !(wl->user = strdup(cfg->user)))
         return S2R_ENOMEM;
     if (give_owner(wl, job, cfg, job_uid, job_gid))
         return S2R_ENOMEM;
@@ -159,7 +166,6 @@ int s2r_rules__identity(s2r_workload *wl, const s2r_job *job,
                              "and groups, or [site] run_as = image)");
     /* --uid names the user; the site's or local user's group and groups
      * are theirs only when it is the same user */
-    bool same = job_uid < 0 || (cfg && cfg->uid == job_uid);
     wl->run_as_user = true;
     wl->run_as_uid = job_uid >= 0 ? job_uid : cfg->uid;
     wl->run_as_gid = job_gid >= 0            ? job_gid
