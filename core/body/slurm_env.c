@@ -524,6 +524,16 @@ static uint32_t slurm_reads(const char *body)
     return m;
 }
 
+/* The warning that the body reads @p name, which the pod lacks because
+ * of @p why, with @p tail after it ("" or SET_IT). */
+#define SET_IT "; set it in the script if the script needs it"
+static void warn_unset(ctx *c, const char *name, const char *why,
+                       const char *tail)
+{
+    s2r_body__warn(c, 0, NULL, "the script reads %s: %s, so it is unset in "
+                   "the pod%s", name, why, tail);
+}
+
 /* The job facts sbatch(1) "OUTPUT ENVIRONMENT VARIABLES" gives that only
  * the pod (its host name, its start) or nothing the script says (the
  * cluster, the submitting host, a default QOS) knows: set in the prelude
@@ -545,9 +555,8 @@ static void add_run_facts(ctx *c, s2r_buf *pre, uint32_t m)
         s2r_buf_puts(pre, num);
         s2r_buf_puts(pre, "))\n");
     } else if (m & (1u << R_JOB_END_TIME)) {
-        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_END_TIME: "
-                       "with no --time the limit is the partition's, which "
-                       "the script does not say, so it is unset in the pod");
+        warn_unset(c, "SLURM_JOB_END_TIME", "with no --time the limit is "
+                   "the partition's, which the script does not say", "");
     }
     /* sbatch(1): set only when the job has a reservation */
     const char *v = directive_value(c->job, "reservation");
@@ -557,36 +566,29 @@ static void add_run_facts(ctx *c, s2r_buf *pre, uint32_t m)
     if ((m & (1u << R_JOB_QOS)) && v && *v)
         set_env(c, "SLURM_JOB_QOS", v);
     else if (m & (1u << R_JOB_QOS))
-        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_QOS: with no "
-                       "--qos it is the account's default QOS, which the "
-                       "script does not say, so it is unset in the pod");
+        warn_unset(c, "SLURM_JOB_QOS", "with no --qos it is the account's "
+                   "default QOS, which the script does not say", "");
     /* with no -p or -A they are the cluster's defaults */
     bool several = c->job->partitions && c->job->partitions[0] &&
                    c->job->partitions[1];
     if ((m & (1u << R_JOB_PARTITION)) &&
         !s2r_envv_get(&c->job->slurm_env, "SLURM_JOB_PARTITION"))
-        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_PARTITION: "
-                       "%s, so it is unset in the pod", several
-                       ? "the job runs in the one of --partition's "
-                         "partitions slurmctld starts it in"
-                       : "with no --partition it is the cluster's default "
-                         "partition, which the script does not say");
+        warn_unset(c, "SLURM_JOB_PARTITION", several
+                   ? "the job runs in the one of --partition's partitions "
+                     "slurmctld starts it in"
+                   : "with no --partition it is the cluster's default "
+                     "partition, which the script does not say", "");
     if ((m & (1u << R_JOB_ACCOUNT)) &&
         !s2r_envv_get(&c->job->slurm_env, "SLURM_JOB_ACCOUNT"))
-        s2r_body__warn(c, 0, NULL, "the script reads SLURM_JOB_ACCOUNT: "
-                       "with no --account it is the user's default account, "
-                       "which the script does not say, so it is unset in the "
-                       "pod");
+        warn_unset(c, "SLURM_JOB_ACCOUNT", "with no --account it is the "
+                   "user's default account, which the script does not say",
+                   "");
     if (m & (1u << R_CLUSTER_NAME))
-        s2r_body__warn(c, 0, NULL, "the script reads SLURM_CLUSTER_NAME: "
-                       "the SLURM cluster's name is not in the script, so it "
-                       "is unset in the pod; set it in the script if the "
-                       "script needs it");
+        warn_unset(c, "SLURM_CLUSTER_NAME", "the SLURM cluster's name is "
+                   "not in the script", SET_IT);
     if (m & (1u << R_SUBMIT_HOST))
-        s2r_body__warn(c, 0, NULL, "the script reads SLURM_SUBMIT_HOST: "
-                       "the host sbatch ran on is not in the script, so it is "
-                       "unset in the pod; set it in the script if the script "
-                       "needs it");
+        warn_unset(c, "SLURM_SUBMIT_HOST", "the host sbatch ran on is not "
+                   "in the script", SET_IT);
 }
 
 /* SLURM_TASKS_PER_NODE, per sbatch(1): the tasks of each node, equal
@@ -662,11 +664,12 @@ void s2r_body__add_prelude(ctx *c, s2r_buf *pre, const char *body)
     if ((m & (1u << R_TASKS_PER_NODE)) &&
         tasks_per_node(c->job, text, sizeof(text)))
         set_env(c, "SLURM_TASKS_PER_NODE", text);
-    else if (m & (1u << R_TASKS_PER_NODE))
-        s2r_body__warn(c, 0, NULL, "the script reads SLURM_TASKS_PER_NODE: "
-                       "how slurmctld spreads %lld task(s) over the job's "
-                       "nodes is not fixed by the directives, so it is unset "
-                       "in the pod", (long long)c->job->ntasks);
+    else if (m & (1u << R_TASKS_PER_NODE)) {
+        snprintf(text, sizeof(text), "how slurmctld spreads %lld task(s) over "
+                 "the job's nodes is not fixed by the directives",
+                 (long long)c->job->ntasks);
+        warn_unset(c, "SLURM_TASKS_PER_NODE", text, "");
+    }
     if ((m & (1u << R_JOB_GPUS)) && gpu_ordinals(c->job, text, sizeof(text)))
         set_env(c, "SLURM_JOB_GPUS", text);
     add_run_facts(c, pre, m);
