@@ -220,6 +220,16 @@ static bool hook_conda_root(ctx *c, const char *a)
     return false;
 }
 
+/* The storage of conda environment @p env named by its path (/..., ~...,
+ * $VAR...), or NULL: an environment named by its name lives in the
+ * installation (c->conda_root). */
+static const s2r_volume *env_storage(ctx *c, const char *env)
+{
+    return env[0] == '/' || env[0] == '~' || env[0] == '$'
+               ? on_storage(c, env)
+               : NULL;
+}
+
 /* The storage of the environment a later `conda activate ENV` (ENV a
  * path) of @p a activates, after statement @p i: a shell hook of the
  * image's conda stays for it, or the kept activation fails in the pod
@@ -237,10 +247,7 @@ static const s2r_volume *later_activation(ctx *c, const analysis *a,
             if (s2r_body__setup_at(a, j, k) != SU_CONDA || !arg ||
                 strcmp(arg, "activate"))
                 continue;
-            const char *env = conda_env(cm, w + 2);
-            const s2r_volume *s = env[0] == '/' || env[0] == '~' ||
-                                          env[0] == '$'
-                                      ? on_storage(c, env) : NULL;
+            const s2r_volume *s = env_storage(c, conda_env(cm, w + 2));
             if (s)
                 return s;
         }
@@ -281,7 +288,7 @@ static const s2r_volume *setup_storage(ctx *c, const analysis *an, size_t at,
     const char *env = a && !strcmp(a, "activate") ? conda_env(cm, i + 2)
                                                   : NULL;
     if (env && (env[0] == '/' || env[0] == '~' || env[0] == '$'))
-        return on_storage(c, env);
+        return on_storage(c, env); /* by its path: env_storage() */
     return c->conda_root ? on_storage(c, c->conda_root) : NULL;
 }
 
