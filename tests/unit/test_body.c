@@ -13,35 +13,20 @@
 
 #include <s2r/s2r.h>
 
-typedef struct fixture {
-    s2r_job job;
-    s2r_diags d;
-    s2r_config cfg;
-} fixture;
-
-static fixture F;
+#include "job_fixture.h"
 
 static int setup(void **state)
 {
     (void)state;
-    memset(&F, 0, sizeof(F));
-    s2r_config_defaults(&F.cfg);
+    fixture_reset();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    s2r_config_free(&F.cfg);
+    fixture_free();
     return 0;
-}
-
-static int parse(const char *script)
-{
-    return s2r_job_parse(&F.job, "job.sh", script, strlen(script), &F.cfg,
-                         &F.d);
 }
 
 static void assert_tokens(const char *const *want)
@@ -839,13 +824,7 @@ static void test_body__export_at_the_end_of_the_text(void **state)
 {
     (void)state;
     static const char text[] = "#!/bin/bash\nexport APPTAINERENV_A=$X B=$Y";
-    size_t len = sizeof(text) - 1;
-    char *exact = malloc(len);
-    assert_non_null(exact);
-    memcpy(exact, text, len);
-    assert_int_equal(s2r_job_parse(&F.job, "job.sh", exact, len, &F.cfg,
-                                   &F.d), 0);
-    free(exact);
+    assert_int_equal(parse_exact(text, sizeof(text) - 1), 0);
     assert_non_null(strstr(F.job.run_shell, "; export A=\"$APPTAINERENV_A\""));
 }
 

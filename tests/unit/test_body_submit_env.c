@@ -18,40 +18,30 @@
 
 #include <s2r/s2r.h>
 
-typedef struct fixture {
-    s2r_job job;
-    s2r_diags d;
-    s2r_config cfg;
-} fixture;
-
-static fixture F;
+#include "job_fixture.h"
 
 static int setup(void **state)
 {
     (void)state;
-    memset(&F, 0, sizeof(F));
-    s2r_config_defaults(&F.cfg);
+    fixture_reset();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    s2r_job_free(&F.job);
-    s2r_diags_clear(&F.d);
-    s2r_config_free(&F.cfg);
+    fixture_free();
     return 0;
 }
 
-/* parse @p script afresh (the fixture emptied first) */
-static void parse(const char *script)
+/* parse @p script afresh (the job and diagnostics emptied first, the
+ * configuration kept) */
+static void parse_afresh(const char *script)
 {
     s2r_job_free(&F.job);
     s2r_diags_clear(&F.d);
     memset(&F.job, 0, sizeof(F.job));
-    assert_int_equal(
-        s2r_job_parse(&F.job, "job.sh", script, strlen(script), &F.cfg, &F.d),
-        0);
+    assert_int_equal(parse(script), 0);
 }
 
 /* the warnings about $NAME: how many, and the line of the last in *line */
@@ -86,7 +76,7 @@ static void none(const char *body)
 {
     char script[2048];
     snprintf(script, sizeof(script), "#!/bin/bash\n%s\npython t.py\n", body);
-    parse(script);
+    parse_afresh(script);
     if (warnings()) {
         for (size_t i = 0; i < F.d.n; i++)
             print_message("  %s\n", F.d.v[i].message);
@@ -99,7 +89,7 @@ static void only_x(const char *body)
 {
     char script[2048];
     snprintf(script, sizeof(script), "#!/bin/bash\n%s\npython t.py\n", body);
-    parse(script);
+    parse_afresh(script);
     if (warned("X", NULL) != 1 || warnings() != 1) {
         for (size_t i = 0; i < F.d.n; i++)
             print_message("  %s\n", F.d.v[i].message);
@@ -120,7 +110,7 @@ static void
 test_submit_env__one_warning_per_variable_at_its_first_read(void **state)
 {
     (void)state;
-    parse("#!/bin/bash\n"
+    parse_afresh("#!/bin/bash\n"
           "#SBATCH --gres=gpu:1\n"
           "cd $PROJECT_DIR\n"
           "python train.py --data \"$DATA_DIR/x\" --user $USER "
@@ -162,10 +152,10 @@ test_submit_env__one_warning_per_variable_at_its_first_read(void **state)
     /* a here-document inside $( ), and the text after it */
     only_x("v=$(cat <<EOF\n$X\nEOF\n)\necho '$Y'");
     /* a quote or $( left open: bash stops there, and no warning */
-    parse("#!/bin/bash\ncd $X\necho \"$(ls\n");
+    parse_afresh("#!/bin/bash\ncd $X\necho \"$(ls\n");
     assert_int_equal(warnings(), 0);
     /* --export=ALL given: the same warning, not called the default */
-    parse("#!/bin/bash\n#SBATCH --export=ALL\ncd $X\n");
+    parse_afresh("#!/bin/bash\n#SBATCH --export=ALL\ncd $X\n");
     assert_int_equal(warned("X", NULL), 1);
     assert_null(strstr(F.d.v[0].message, "the default"));
 }
@@ -271,32 +261,32 @@ static void test_submit_env__the_pod_has_it(void **state)
 static void test_submit_env__what_export_gives(void **state)
 {
     (void)state;
-    parse("#!/bin/bash\n#SBATCH --export=ALL,X=/data\ncd $X\n");
+    parse_afresh("#!/bin/bash\n#SBATCH --export=ALL,X=/data\ncd $X\n");
     assert_int_equal(warnings(), 0);
     /* a name without a value: the --export warning, not a second one */
-    parse("#!/bin/bash\n#SBATCH --export=ALL,X\ncd $X\n");
+    parse_afresh("#!/bin/bash\n#SBATCH --export=ALL,X\ncd $X\n");
     assert_int_equal(warnings(), 0);
-    parse("#!/bin/bash\n#SBATCH --export=NONE\ncd $X\n");
+    parse_afresh("#!/bin/bash\n#SBATCH --export=NONE\ncd $X\n");
     assert_int_equal(warnings(), 0);
-    parse("#!/bin/bash\n#SBATCH --export=NIL\ncd $X\n");
+    parse_afresh("#!/bin/bash\n#SBATCH --export=NIL\ncd $X\n");
     assert_int_equal(warnings(), 0);
-    parse("#!/bin/bash\n#SBATCH --export=A=1\ncd $X\n");
+    parse_afresh("#!/bin/bash\n#SBATCH --export=A=1\ncd $X\n");
     assert_int_equal(warnings(), 0);
-    parse("#!/bin/bash\n#SBATCH --export-file=vars\ncd $X\n");
+    parse_afresh("#!/bin/bash\n#SBATCH --export-file=vars\ncd $X\n");
     assert_int_equal(warnings(), 0);
-    parse("#!/bin/bash\n#SBATCH --get-user-env\ncd $X\n");
+    parse_afresh("#!/bin/bash\n#SBATCH --get-user-env\ncd $X\n");
     assert_int_equal(warnings(), 0);
     /* a login shell's start-up files may set it */
-    parse("#!/bin/bash -l\ncd $X\n");
+    parse_afresh("#!/bin/bash -l\ncd $X\n");
     assert_int_equal(warnings(), 0);
-    parse("#!/usr/bin/env -S bash --login\ncd $X\n");
+    parse_afresh("#!/usr/bin/env -S bash --login\ncd $X\n");
     assert_int_equal(warnings(), 0);
-    parse("#!/bin/zsh\ncd $X\n");
+    parse_afresh("#!/bin/zsh\ncd $X\n");
     assert_int_equal(warnings(), 0);
-    parse("#!/bin/bash -eu\ncd $X\n");
+    parse_afresh("#!/bin/bash -eu\ncd $X\n");
     assert_int_equal(warnings(), 1);
     /* another interpreter's program: its $X is its own */
-    parse("#!/usr/bin/perl\nprint \"$X\\n\";\n");
+    parse_afresh("#!/usr/bin/perl\nprint \"$X\\n\";\n");
     assert_int_equal(warnings(), 0);
 }
 
